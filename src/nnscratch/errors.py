@@ -1,0 +1,29 @@
+"""The one exception family a user can cause.
+
+Everything a user can get wrong (a bad path, a malformed CSV row, a truncated IDX file, a label
+of 12, a model file that is not ours) raises a subclass of :class:`NNScratchError` whose message
+says what is wrong and where. The CLI prints that message on one line and exits with status 2;
+any other exception is a bug in nnscratch.
+"""
+
+from __future__ import annotations
+
+
+class NNScratchError(Exception):
+    """Base class of every error a user can cause."""
+
+
+class DataError(NNScratchError, ValueError):
+    """Input data is missing, malformed or out of range (names file, row and column)."""
+
+
+class ModelFileError(NNScratchError, ValueError):
+    """A model file is not ours, is damaged, or does not fit the data."""
+
+
+class ConfigError(NNScratchError, ValueError):
+    """An option or argument has a value that cannot work (names the option)."""
+
+
+class TrainingDiverged(NNScratchError, ArithmeticError):
+    """The loss or the parameters became non-finite; training stopped."""
