@@ -1,0 +1,75 @@
+"""The bundled MNIST files: verified by SHA-256, decoded once per process, handed out read-only."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+
+from nnscratch.datasets.idx import _read_idx_bytes
+from nnscratch.errors import DataError
+
+MNIST_SHA256 = {
+    "train-images-idx3-ubyte.gz": "0b367032e93c5d0cea0925647cfdb18614af8ee15f83e6f2fc2ad904a6835971",
+    "train-labels-idx1-ubyte.gz": "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+    "t10k-images-idx3-ubyte.gz": "1a1a05eab793c14bb050b398624a11b0ffd1a2953baed553b1b9bd079e2a20be",
+    "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+}
+"""SHA-256 of each bundled .gz file, checked before the file is decoded."""
+
+_SPLIT_FILES = {
+    "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
+    "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
+}
+_DATA_DIR = Path(__file__).resolve().parent / "data"
+
+
+def load_mnist(split: str = "train") -> tuple[np.ndarray, np.ndarray]:
+    """Return the bundled MNIST ``split``: "train" (60,000 images) or "test" (10,000).
+
+    Returns ``(images, labels)``: images uint8 of shape (N, 28, 28), pixel values 0-255;
+    labels uint8 of shape (N,), values 0-9. Each file's SHA-256 is checked before decoding
+    (DataError if a bundled file is damaged). The arrays are decoded once per process and cached:
+    they are READ-ONLY (``flags.writeable`` is False); call ``.copy()`` for a writable array.
+    """
+    if split not in _SPLIT_FILES:
+        valid = ", ".join(repr(name) for name in _SPLIT_FILES)
+        raise DataError(f"unknown MNIST split {split!r}, expected one of {valid}")
+    return _load_cached(split)
+
+
+@functools.lru_cache(maxsize=None)
+def _load_cached(split: str) -> tuple[np.ndarray, np.ndarray]:
+    return _load_verified(_DATA_DIR, split)
+
+
+def _load_verified(folder: str | os.PathLike[str], split: str) -> tuple[np.ndarray, np.ndarray]:
+    """Load ``split`` from MNIST's .gz files in ``folder``, checking them against MNIST_SHA256.
+
+    Returns read-only ``(images, labels)`` as :func:`load_mnist` does. Tests point ``folder``
+    at a damaged copy.
+    """
+    arrays = []
+    for name in _SPLIT_FILES[split]:
+        path = Path(folder) / name
+        try:
+            data = path.read_bytes()
+        except OSError as e:
+            raise DataError(
+                f"bundled MNIST file {path} cannot be read ({e.strerror or e}); "
+                "reinstall nnscratch"
+            ) from None
+        actual = hashlib.sha256(data).hexdigest()
+        if actual != MNIST_SHA256[name]:
+            raise DataError(
+                f"bundled MNIST file {path} is damaged: SHA-256 is {actual}, "
+                f"expected {MNIST_SHA256[name]}; reinstall nnscratch"
+            )
+        array = _read_idx_bytes(data, str(path))
+        array.flags.writeable = False  # shared through the cache: no caller may change it
+        arrays.append(array)
+    images, labels = arrays
+    return images, labels
