@@ -1,0 +1,5 @@
+"""``python -m nnscratch`` runs the command-line tool."""
+
+from nnscratch.cli import run
+
+run()

@@ -1,0 +1,145 @@
+"""The ``nnscratch`` command: a thin face over the library.
+
+Heavy imports (NumPy, the engine) happen inside the commands, so ``nnscratch --help`` is quick.
+A user's mistake ends with one line on standard error and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+app = typer.Typer(help="Neural networks from scratch in NumPy, with MNIST bundled.",
+                  add_completion=False, no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+
+EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+
+@app.callback()
+def _root() -> None:
+    """Neural networks from scratch in NumPy, with MNIST bundled."""
+
+
+@app.command()
+def train(
+    preset: str = typer.Option("mlp", help="Recipe to start from: mlp (98 %+, default) or "
+                               "classic (the tutorial's 784-10-10, full-batch)."),
+    data: str = typer.Option("mnist", help="'mnist' (bundled), a folder of IDX files named "
+                             "as MNIST's, or a CSV file (label first)."),
+    epochs: Optional[int] = typer.Option(None, help="Epochs (full-batch: iterations)."),
+    lr: Optional[float] = typer.Option(None, help="Learning rate."),
+    batch_size: Optional[str] = typer.Option(None, help="Examples per step, or 'full'."),
+    hidden: Optional[str] = typer.Option(None, help="Hidden layer sizes, e.g. 512,256."),
+    activation: Optional[str] = typer.Option(None, help="relu, leaky_relu, sigmoid or tanh."),
+    optimizer: Optional[str] = typer.Option(None, help="sgd, momentum, nesterov, adam, adamw."),
+    dropout: Optional[float] = typer.Option(None, help="Dropout rate after each hidden layer."),
+    dev_size: Optional[int] = typer.Option(None, help="Training images held out as dev set."),
+    stratify: bool = typer.Option(False, help="Keep class shares in the dev split."),
+    early_stopping: Optional[int] = typer.Option(
+        None, help="Stop after N epochs without a better dev loss; keep the best weights."),
+    seed: Optional[int] = typer.Option(None, help="Seed for the split, weights and order."),
+    out: Optional[Path] = typer.Option(None, help="Model file to write [default: PRESET.npz]."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress or tables."),
+    json_output: bool = typer.Option(False, "--json",
+                                     help="Print a JSON summary as the last line of stdout."),
+) -> None:
+    """Train a network on MNIST (or your data) and save it to a model file."""
+    from rich.console import Console
+
+    from .errors import ConfigError
+    from .presets import get_preset
+    from .runner import TrainOptions, run_training
+
+    base = get_preset(preset)
+    overrides = dict(epochs=_positive(epochs, "--epochs"), lr=_positive(lr, "--lr"),
+                     hidden=_parse_hidden(hidden), activation=activation,
+                     optimizer=optimizer, dropout=dropout, dev_size=dev_size,
+                     early_stopping=early_stopping, seed=seed)
+    if stratify:
+        overrides["stratify"] = True
+    if batch_size is not None:
+        overrides["batch_size"] = _parse_batch_size(batch_size)
+    recipe = base.with_overrides(**overrides)
+    if batch_size is not None and overrides["batch_size"] is None:
+        recipe = recipe.__class__(**{**recipe.__dict__, "batch_size": None})
+    if dropout is not None and not 0 <= dropout < 1:
+        raise ConfigError(f"--dropout must be in [0, 1), got {dropout}")
+    # Human output goes to stderr under --json, so stdout stays machine-readable.
+    console = Console(stderr=json_output, quiet=quiet)
+    summary = run_training(TrainOptions(recipe=recipe, data=data,
+                                        out=out or Path(f"{recipe.name}.npz")),
+                           console=console, progress_console=Console(stderr=True, quiet=quiet))
+    if json_output:
+        print(json.dumps(summary))
+    if summary["stopped"] == "interrupted":
+        raise typer.Exit(EXIT_INTERRUPTED)
+
+
+def _positive(value, option):
+    from .errors import ConfigError
+    if value is not None and value <= 0:
+        raise ConfigError(f"{option} must be positive, got {value}")
+    return value
+
+
+def _parse_hidden(text: str | None) -> tuple[int, ...] | None:
+    from .errors import ConfigError
+    if text is None:
+        return None
+    try:
+        sizes = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise ConfigError(f"--hidden takes sizes separated by commas, like 512,256; "
+                          f"got {text!r}") from None
+    if not sizes or min(sizes) < 1:
+        raise ConfigError(f"--hidden needs at least one positive size, got {text!r}")
+    return sizes
+
+
+def _parse_batch_size(text: str) -> int | None:
+    from .errors import ConfigError
+    if text.strip().lower() == "full":
+        return None
+    try:
+        size = int(text)
+    except ValueError:
+        raise ConfigError(f"--batch-size takes a positive number or 'full', got {text!r}") \
+            from None
+    if size < 1:
+        raise ConfigError(f"--batch-size must be positive, got {size}")
+    return size
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit status."""
+    from .errors import NNScratchError
+
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=argv, prog_name="nnscratch", standalone_mode=False)
+        return result if isinstance(result, int) else 0
+    except NNScratchError as error:
+        return _fail(str(error))
+    except KeyboardInterrupt:
+        print("nnscratch: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as error:
+        # Click's usage errors (bad option value, unknown option), vendored or not by Typer.
+        if hasattr(error, "format_message") and hasattr(error, "exit_code"):
+            return _fail(error.format_message(), error.exit_code)
+        raise
+
+
+def _fail(message: str, status: int = EXIT_USER_ERROR) -> int:
+    print(f"nnscratch: error: {' '.join(message.split())}", file=sys.stderr)
+    return status
+
+
+def run() -> None:
+    sys.exit(main())

@@ -1,0 +1,101 @@
+"""The model file: one ``.npz`` holding the arrays and a JSON document, opened without pickle.
+
+Layout inside the zip archive:
+
+* ``nnscratch.json`` — a uint8 array of UTF-8 JSON: ``{"format": "nnscratch-model",
+  "format_version": 1, "arrays_sha256": ..., ...}`` plus whatever the caller adds (layers,
+  preprocessing, preset, metrics, seed, history);
+* one array per parameter, named ``layers.<index>.<name>`` (e.g. ``layers.1.W``).
+
+``arrays_sha256`` covers every array's name, dtype, shape and bytes, so a damaged or altered file
+is caught on load. Files are read with ``allow_pickle=False``: opening one never runs code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import zipfile
+from typing import Any
+
+import numpy as np
+
+from .errors import ModelFileError
+from .fileio import atomic_write
+
+FORMAT = "nnscratch-model"
+FORMAT_VERSION = 1
+DOCUMENT_KEY = "nnscratch.json"
+
+
+def arrays_sha256(arrays: dict[str, np.ndarray]) -> str:
+    """SHA-256 over the arrays in name order: name, dtype, shape, then the raw bytes."""
+    digest = hashlib.sha256()
+    for name in sorted(arrays):
+        array = np.ascontiguousarray(arrays[name])
+        digest.update(f"{name}|{array.dtype.str}|{array.shape}|".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def write_model_file(path: str | os.PathLike, document: dict[str, Any],
+                     arrays: dict[str, np.ndarray]) -> None:
+    """Write ``document`` (JSON-able) and ``arrays`` atomically to ``path``."""
+    document = {"format": FORMAT, "format_version": FORMAT_VERSION, **document,
+                "arrays_sha256": arrays_sha256(arrays)}
+    text = json.dumps(document, indent=1, allow_nan=False)
+    payload = {DOCUMENT_KEY: np.frombuffer(text.encode("utf-8"), dtype=np.uint8), **arrays}
+    with atomic_write(path) as handle:
+        np.savez(handle, **payload)
+
+
+def read_model_file(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Read ``(document, arrays)`` from ``path``, checking that the file is ours and intact.
+
+    Raises :class:`ModelFileError` naming the file and what is wrong.
+    """
+    where = str(path)
+    if not os.path.isfile(path):
+        raise ModelFileError(f"{where}: no such model file")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            if not isinstance(archive, np.lib.npyio.NpzFile):
+                raise ModelFileError(f"{where}: not an nnscratch model file (a bare .npy array)")
+            if DOCUMENT_KEY not in archive.files:
+                raise ModelFileError(f"{where}: not an nnscratch model file "
+                                     f"(no {DOCUMENT_KEY} inside)")
+            arrays = {name: archive[name] for name in archive.files}
+    except ModelFileError:
+        raise
+    except ValueError as error:
+        if "pickle" in str(error).lower():
+            raise ModelFileError(f"{where}: holds a pickled object array; refusing to load it "
+                                 f"(opening a model file must never run code)") from None
+        raise ModelFileError(f"{where}: damaged model file ({error})") from None
+    except (OSError, EOFError, zipfile.BadZipFile, KeyError) as error:
+        raise ModelFileError(f"{where}: not an nnscratch model file or damaged "
+                             f"({type(error).__name__}: {error})") from None
+    document = _parse_document(where, arrays.pop(DOCUMENT_KEY))
+    if arrays_sha256(arrays) != document.get("arrays_sha256"):
+        raise ModelFileError(f"{where}: damaged model file (its arrays do not match the "
+                             f"SHA-256 recorded when it was saved)")
+    return document, arrays
+
+
+def _parse_document(where: str, raw: np.ndarray) -> dict[str, Any]:
+    if raw.dtype != np.uint8 or raw.ndim != 1:
+        raise ModelFileError(f"{where}: {DOCUMENT_KEY} is not a byte string")
+    try:
+        document = json.loads(raw.tobytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ModelFileError(f"{where}: {DOCUMENT_KEY} is not valid JSON ({error})") from None
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise ModelFileError(f"{where}: not an nnscratch model file (format is not {FORMAT!r})")
+    version = document.get("format_version")
+    if not isinstance(version, int) or version < 1:
+        raise ModelFileError(f"{where}: bad format_version {version!r}")
+    if version > FORMAT_VERSION:
+        raise ModelFileError(f"{where}: written by a newer nnscratch (format version {version}; "
+                             f"this one reads up to {FORMAT_VERSION}); upgrade nnscratch")
+    return document
