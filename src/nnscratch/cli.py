@@ -44,7 +44,8 @@ def train(
     early_stopping: Optional[int] = typer.Option(
         None, help="Stop after N epochs without a better dev loss; keep the best weights."),
     seed: Optional[int] = typer.Option(None, help="Seed for the split, weights and order."),
-    out: Optional[Path] = typer.Option(None, help="Model file to write [default: PRESET.npz]."),
+    out: Optional[Path] = typer.Option(None, help="Model file to write.",
+                                       show_default="PRESET.npz"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress or tables."),
     json_output: bool = typer.Option(False, "--json",
                                      help="Print a JSON summary as the last line of stdout."),
@@ -70,10 +71,14 @@ def train(
         recipe = recipe.__class__(**{**recipe.__dict__, "batch_size": None})
     if dropout is not None and not 0 <= dropout < 1:
         raise ConfigError(f"--dropout must be in [0, 1), got {dropout}")
+    if seed is not None and seed < 0:
+        raise ConfigError(f"--seed must be zero or positive, got {seed}")
+    out = out or Path(f"{recipe.name}.npz")
+    _check_out(out)
     # Human output goes to stderr under --json, so stdout stays machine-readable.
     console = Console(stderr=json_output, quiet=quiet)
     summary = run_training(TrainOptions(recipe=recipe, data=data,
-                                        out=out or Path(f"{recipe.name}.npz")),
+                                        out=out),
                            console=console, progress_console=Console(stderr=True, quiet=quiet))
     if json_output:
         print(json.dumps(summary))
@@ -86,6 +91,16 @@ def _positive(value, option):
     if value is not None and value <= 0:
         raise ConfigError(f"{option} must be positive, got {value}")
     return value
+
+
+def _check_out(path: Path) -> None:
+    """Refuse an --out that cannot be written before training, not after it."""
+    from .errors import ConfigError
+    if path.is_dir():
+        raise ConfigError(f"--out {path} is a folder; give a file name, like "
+                          f"{path / 'model.npz'}")
+    if not path.parent.is_dir():
+        raise ConfigError(f"--out {path}: the folder {path.parent} does not exist")
 
 
 def _parse_hidden(text: str | None) -> tuple[int, ...] | None:
@@ -132,7 +147,10 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:
         # Click's usage errors (bad option value, unknown option), vendored or not by Typer.
         if hasattr(error, "format_message") and hasattr(error, "exit_code"):
-            return _fail(error.format_message(), error.exit_code)
+            message = error.format_message()
+            if not message.strip():  # bare `nnscratch`: the help was printed instead
+                return error.exit_code
+            return _fail(message, error.exit_code)
         raise
 
 

@@ -106,9 +106,7 @@ class Sequential:
     def evaluate(self, x: np.ndarray, y: np.ndarray,
                  batch_size: int = PREDICT_BATCH) -> dict[str, float]:
         """Mean loss and accuracy on (x, y): ``{"loss": ..., "accuracy": ...}``."""
-        y = np.asarray(y)
-        if len(x) != len(y):
-            raise DataError(f"{len(x)} inputs but {len(y)} labels")
+        x, y = self._check_training_data(x, y)  # input size and labels, as fit checks them
         total_loss, correct = 0.0, 0
         for i in range(0, len(x), batch_size):
             out = self.forward(self.prepare(x[i:i + batch_size]))
@@ -300,7 +298,12 @@ class Sequential:
         self._check_input(x)
         if y.ndim == 1 and self.loss.name == "softmax_cross_entropy":
             if not np.issubdtype(y.dtype, np.integer):
-                raise DataError(f"labels must be integers, got {y.dtype}")
+                bad = 0
+                if np.issubdtype(y.dtype, np.floating):
+                    fractional = np.flatnonzero(y != np.round(y))
+                    bad = int(fractional[0]) if len(fractional) else 0
+                where = f" (label {y[bad]} at index {bad})" if len(y) else ""
+                raise DataError(f"labels must be integers, got {y.dtype}{where}")
             classes = self.output_size
             if len(y) and (y.min() < 0 or y.max() >= classes):
                 bad = int(np.flatnonzero((y < 0) | (y >= classes))[0])

@@ -58,6 +58,16 @@ def read_model_file(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, 
     where = str(path)
     if not os.path.isfile(path):
         raise ModelFileError(f"{where}: no such model file")
+    if not zipfile.is_zipfile(path):
+        # np.load would take a bare .npy for an array (and crash in the ``with`` below) and
+        # anything else for a pickle: say what the file is instead.
+        try:
+            with open(path, "rb") as handle:
+                bare_npy = handle.read(6) == b"\x93NUMPY"
+        except OSError as error:
+            raise ModelFileError(f"{where}: cannot be read ({error.strerror or error})") from None
+        what = "a bare .npy array" if bare_npy else "not a zip archive"
+        raise ModelFileError(f"{where}: not an nnscratch model file ({what})")
     try:
         with np.load(path, allow_pickle=False) as archive:
             if not isinstance(archive, np.lib.npyio.NpzFile):

@@ -52,4 +52,9 @@ class RichProgress(Callback):
                 + ("" if math.isnan(dev) else f"  (dev {dev:.4f})"))
 
     def on_train_end(self, run):
-        self.progress.stop()
+        self.stop()
+
+    def stop(self) -> None:
+        """End the bar and show the cursor again; safe before it starts and when called twice."""
+        if getattr(self, "progress", None) is not None:
+            self.progress.stop()

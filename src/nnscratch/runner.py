@@ -7,6 +7,7 @@ import platform
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from rich.console import Console
 from rich.table import Table
 
@@ -35,11 +36,16 @@ def run_training(options: TrainOptions, *, console: Console,
                      if dataset.test_labels is not None else ", no test set)"))
     progress = RichProgress(progress_console, log_every=recipe.log_every)
     try:
-        run = train_preset(recipe, dataset.train_images, dataset.train_labels,
-                           dataset.test_images, dataset.test_labels, callbacks=[progress])
+        # A non-finite loss is reported as TrainingDiverged; NumPy's overflow warnings on the
+        # way there would only bury that message under source lines.
+        with np.errstate(all="ignore"):
+            run = train_preset(recipe, dataset.train_images, dataset.train_labels,
+                               dataset.test_images, dataset.test_labels, callbacks=[progress])
     except TrainingDiverged:
         console.print(f"nothing was written to {options.out}")
         raise
+    finally:
+        progress.stop()  # an exception skips on_train_end: the bar would stay live, cursor hidden
     history, metrics = run.history, run.metrics
     run.model.save(options.out, preset=recipe.name, recipe=_jsonable(recipe),
                    preprocessing={"scale": run.model.input_scale,
