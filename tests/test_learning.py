@@ -1,0 +1,45 @@
+"""Learning gates: full training runs of the presets on real MNIST, with their default seeds.
+
+Slow (about 30 s and 10 s on two cores); marked ``slow`` and run by CI.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from nnscratch.datasets import load_mnist
+from nnscratch.presets import PRESETS, train_preset
+
+
+def _train(name: str):
+    return train_preset(name, *load_mnist("train"), *load_mnist("test"))
+
+
+@pytest.mark.slow
+def test_classic_preset_reaches_the_tutorial_accuracy():
+    run = _train("classic")
+    assert run.metrics["dev_accuracy"] >= 0.82, run.metrics
+    assert run.dev_size == PRESETS["classic"].dev_size
+    history = run.history
+    assert history.stopped == "completed"
+    assert history.epoch == list(range(1, 501))
+    assert len(history.train_accuracy) == len(history.dev_accuracy) == 500
+    assert all(math.isfinite(loss) for loss in history.train_loss)
+    assert history.train_accuracy[499] > history.train_accuracy[9]
+    assert history.dev_accuracy[499] > history.dev_accuracy[9]
+    assert history.train_loss[499] < history.train_loss[0]
+
+
+@pytest.mark.slow
+def test_mlp_preset_reaches_98_percent_on_the_test_set():
+    run = _train("mlp")
+    assert run.metrics["test_accuracy"] >= 0.98, run.metrics
+    history = run.history
+    assert history.stopped == "completed"
+    assert history.epoch == list(range(1, PRESETS["mlp"].epochs + 1))
+    assert history.dev_accuracy[-1] >= history.dev_accuracy[0]
+    assert history.train_loss[-1] < history.train_loss[0]
+    # The network generalises: the dev set it never trained on agrees with the test set.
+    assert abs(run.metrics["dev_accuracy"] - run.metrics["test_accuracy"]) < 0.01
