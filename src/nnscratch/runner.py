@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import platform
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,12 +96,14 @@ def run_training(options: TrainOptions, *, console: Console,
         console.print(f"[yellow]interrupted after {len(history.epoch)} "
                       f"{'iterations' if recipe.batch_size is None else 'epochs'}; "
                       f"the model so far is saved[/]")
+        # On stderr even under --quiet: how to get the run back is not progress chatter.
         if checkpointer is not None and checkpointer.last_path is not None:
             summary["resume_command"] = f"nnscratch train --resume {checkpoint_dir}"
-            console.print(f"checkpoint: {checkpointer.last_path}\n"
-                          f"resume with: {summary['resume_command']}", soft_wrap=True)
+            print(f"nnscratch: checkpoint saved to {checkpointer.last_path}; resume with: "
+                  f"{summary['resume_command']}", file=sys.stderr)
         else:
-            console.print("to be able to resume a run, train with --checkpoint-dir DIR")
+            print("nnscratch: to be able to resume a run, train with --checkpoint-dir DIR",
+                  file=sys.stderr)
     console.print(_closing_table(summary, recipe))
     return summary
 
