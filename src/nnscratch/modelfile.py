@@ -52,7 +52,7 @@ def write_model_file(path: str | os.PathLike, document: dict[str, Any],
                 "arrays_sha256": arrays_sha256(arrays)}
     text = json.dumps(document, indent=1, allow_nan=False)
     payload = {DOCUMENT_KEY: np.frombuffer(text.encode("utf-8"), dtype=np.uint8), **arrays}
-    with atomic_write(path) as handle:
+    with atomic_write(path, ModelFileError) as handle:
         np.savez(handle, **payload)
 
 
