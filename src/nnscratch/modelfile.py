@@ -20,6 +20,7 @@ import json
 import math
 import os
 import struct
+import tokenize
 import zipfile
 import zlib
 from typing import Any
@@ -78,9 +79,11 @@ def read_model_file(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, 
     except ModelFileError:
         raise
     except (OSError, EOFError, zipfile.BadZipFile, zlib.error, ValueError, KeyError,
-            NotImplementedError, RuntimeError, struct.error, OverflowError) as error:
+            NotImplementedError, RuntimeError, struct.error, OverflowError, SyntaxError,
+            tokenize.TokenError) as error:
         # What a damaged or hostile zip makes zipfile and NumPy's header parser raise:
-        # NotImplementedError for an unknown compression, RuntimeError for encryption.
+        # NotImplementedError for an unknown compression, RuntimeError for encryption,
+        # TokenError for a header cut short (found by tests/test_fuzz.py).
         raise ModelFileError(f"{where}: not an nnscratch model file or damaged "
                              f"({type(error).__name__}: {error})") from None
     if DOCUMENT_KEY not in arrays:

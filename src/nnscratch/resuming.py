@@ -30,17 +30,50 @@ def run_config(recipe: Preset, *, data: str, data_sha256: str | None, out: str,
 
 
 def saved_recipe(checkpoint: Checkpoint) -> Preset:
-    """The recipe of the run in ``checkpoint``; CheckpointError if it holds none."""
+    """The recipe of the run in ``checkpoint``, each field's type and range checked (the file
+    may come from anyone), and its hidden sizes those of the weights the file holds, so that
+    building its network allocates no more than the file justifies.
+
+    Raises CheckpointError naming the file and the field.
+    """
     fields = checkpoint.config.get("recipe")
     names = {f.name for f in dataclasses.fields(Preset)}
     if not isinstance(fields, dict) or set(fields) != names:
         raise CheckpointError(f"{checkpoint.path}: holds no nnscratch train recipe (was it "
                               f"written by nnscratch train --checkpoint-dir?)")
-    hidden = fields["hidden"]
-    if not (isinstance(hidden, list) and all(type(h) is int and h > 0 for h in hidden)):
-        raise CheckpointError(f"{checkpoint.path}: the recipe's hidden sizes {hidden!r} are "
-                              f"not valid")
-    return Preset(**{**fields, "hidden": tuple(hidden)})
+    for name, check in _FIELD_CHECKS.items():
+        if not check(fields[name]):
+            raise CheckpointError(f"{checkpoint.path}: the recipe's {name} {fields[name]!r} is "
+                                  f"not valid")
+    arrays = checkpoint.state.arrays
+    weights = [arrays.get(f"layers.{i}.W") for i in range(64 * len(fields["hidden"]) + 64)]
+    widths = [w.shape[1] for w in weights if w is not None and w.ndim == 2]
+    if list(fields["hidden"]) != widths[:-1]:
+        raise CheckpointError(f"{checkpoint.path}: the recipe's hidden sizes "
+                              f"{fields['hidden']!r} are not those of its weights {widths[:-1]}")
+    return Preset(**{**fields, "hidden": tuple(fields["hidden"])})
+
+
+def _whole(low: int, none: bool = False):
+    return lambda v: (v is None and none) or (type(v) is int and v >= low)
+
+
+def _real(low: float, high: float = float("inf"), low_open: bool = False):
+    return lambda v: (type(v) in (int, float) and (low < v if low_open else low <= v)
+                      and v < high)
+
+
+_FIELD_CHECKS = {
+    "name": lambda v: isinstance(v, str), "summary": lambda v: isinstance(v, str),
+    "hidden": lambda v: isinstance(v, list) and all(type(h) is int and h > 0 for h in v),
+    "activation": lambda v: isinstance(v, str), "init": lambda v: isinstance(v, str),
+    "bias_init": lambda v: isinstance(v, str), "dropout": _real(0.0, 1.0),
+    "optimizer": lambda v: isinstance(v, str), "lr": _real(0.0, low_open=True),
+    "schedule": lambda v: isinstance(v, str), "weight_decay": _real(0.0),
+    "epochs": _whole(1), "batch_size": _whole(1, none=True), "dev_size": _whole(0),
+    "stratify": lambda v: isinstance(v, bool), "early_stopping": _whole(1, none=True),
+    "log_every": _whole(1, none=True), "seed": _whole(0),
+}
 
 
 def saved_option(checkpoint: Checkpoint, key: str, kind: type) -> Any:
