@@ -129,3 +129,29 @@ def test_sigkill_during_writes_never_leaves_a_partial_model_file(tmp_path):
         assert any(all(weights[k].tobytes() == w[k].tobytes() for k in w) for w in expected)
         for temp in tmp_path.glob(".model.npz.*.tmp"):  # what the SIGKILL cut short
             temp.unlink()
+
+
+class Trap:
+    """Unpickling this creates a file: proof that code ran."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+@pytest.mark.parametrize("kind", ["model", "checkpoint"])
+def test_opening_a_model_or_checkpoint_file_never_runs_code(tmp_path, kind):
+    from nnscratch.checkpoint import read_checkpoint
+    trap = tmp_path / "code-ran"
+    path = tmp_path / f"{kind}.npz"
+    small_model(0).save(path)
+    with np.load(path) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    arrays["layers.0.W"] = np.array([Trap(str(trap))], dtype=object)
+    np.savez(path, **arrays)  # NumPy pickles object arrays when asked to save them
+    load = Sequential.load if kind == "model" else read_checkpoint
+    with pytest.raises(ModelFileError, match="pickled object array; refusing"):
+        load(path)
+    assert not trap.exists()
