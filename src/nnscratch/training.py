@@ -235,6 +235,7 @@ class Trainer:
         self.history = History()
         self.stop_training = False
         self.stop_requested: str | None = None
+        self.resumable = True  # False once a bare KeyboardInterrupt may have cut a step in half
         self.epoch, self.step, self.in_epoch, self.order = 0, 0, False, None
         self.train_seconds = 0.0
         self._loss_sum, self._correct = 0.0, 0
@@ -294,8 +295,6 @@ class Trainer:
         if self.history.best_epoch is None and dev_accuracy and not math.isnan(dev_accuracy[0]):
             self.history.best_epoch = self.history.epoch[int(np.argmax(dev_accuracy))]
         return self.history
-
-    resumable = True  # False once a bare KeyboardInterrupt may have cut a step in half
 
     def _begin_epoch(self) -> None:
         """Draw the epoch's example order (from the shared generator) and reset its totals."""
