@@ -74,10 +74,14 @@ def read_model_file(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, 
         # anything else for a pickle: say what the file is instead.
         try:
             with open(path, "rb") as handle:
-                bare_npy = handle.read(6) == b"\x93NUMPY"
+                start = handle.read(6)
         except OSError as error:
             raise ModelFileError(f"{where}: cannot be read ({error.strerror or error})") from None
-        what = "a bare .npy array" if bare_npy else "not a zip archive"
+        if start.startswith(b"PK\x03\x04"):
+            # A zip archive's directory is at its end: a copy cut short has the start only.
+            raise ModelFileError(f"{where}: truncated or damaged model file (a zip archive "
+                                 f"without its closing directory)")
+        what = "a bare .npy array" if start == b"\x93NUMPY" else "not a zip archive"
         raise ModelFileError(f"{where}: not an nnscratch model file ({what})")
     try:
         with np.load(path, allow_pickle=False) as archive:
@@ -94,13 +98,16 @@ def read_model_file(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, 
             raise ModelFileError(f"{where}: holds a pickled object array; refusing to load it "
                                  f"(opening a model file must never run code)") from None
         raise ModelFileError(f"{where}: damaged model file ({error})") from None
-    except (OSError, EOFError, zipfile.BadZipFile, KeyError) as error:
+    except zipfile.BadZipFile as error:
+        raise ModelFileError(f"{where}: damaged model file (the zip archive fails its own "
+                             f"check: {error})") from None
+    except (OSError, EOFError, KeyError) as error:
         raise ModelFileError(f"{where}: not an nnscratch model file or damaged "
                              f"({type(error).__name__}: {error})") from None
     document = _parse_document(where, arrays.pop(DOCUMENT_KEY))
     if arrays_sha256(arrays) != document.get("arrays_sha256"):
-        raise ModelFileError(f"{where}: damaged model file (its arrays do not match the "
-                             f"SHA-256 recorded when it was saved)")
+        raise ModelFileError(f"{where}: damaged or altered model file (its arrays do not "
+                             f"match the SHA-256 recorded when it was saved)")
     return document, arrays
 
 
