@@ -35,7 +35,8 @@ CROP_LEVEL = 0.1  # ink (0-1) that counts when cropping to the digit
 PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 
 
-def read_picture(path: str | os.PathLike[str], *, size: int = 28, box: int = 20) -> np.ndarray:
+def read_picture(path: str | os.PathLike[str], *, size: int = 28,
+                 box: int | None = None) -> np.ndarray:
     """Read a picture file and return it in MNIST's form: uint8 (size, size), light on dark.
 
     Any format Pillow reads (PNG, JPEG, BMP, GIF, WebP, TIFF); colour is turned into grey, a
@@ -83,16 +84,21 @@ def _to_grey(picture, Image) -> np.ndarray:
     return np.asarray(picture.convert("L"), dtype=np.float32)
 
 
-def to_mnist_form(grey: np.ndarray, *, size: int = 28, box: int = 20) -> np.ndarray:
+def to_mnist_form(grey: np.ndarray, *, size: int = 28, box: int | None = None) -> np.ndarray:
     """Turn a greyscale picture into MNIST's form (see the module's docstring for the steps).
 
     ``grey``: (H, W) grey levels 0-255, any real dtype, either polarity (dark ink on light
     paper or light ink on dark). Returns uint8 (size, size): light ink on 0, the ink's box
-    ``box`` pixels on its longer side, centre of mass at (size / 2, size / 2).
+    ``box`` pixels on its longer side (default: MNIST's 20 in 28, scaled to ``size``), centre
+    of mass at (size / 2, size / 2).
     Raises DataError if the picture is empty or holds no ink (no contrast).
     """
     from PIL import Image
 
+    if box is None:
+        box = max(1, round(size * 20 / 28))
+    if not 1 <= box <= size:
+        raise ValueError(f"box must be in 1..size ({size}), got {box}")
     grey = np.asarray(grey, dtype=np.float32)
     if grey.ndim != 2 or grey.size == 0:
         raise DataError(f"expected a 2-D greyscale picture, got shape {grey.shape}")
