@@ -117,6 +117,15 @@ def test_bad_pictures_name_the_file(tmp_path, digits):
         read_picture(tmp_path / "gone.png")
 
 
+def test_a_huge_picture_is_refused_before_it_is_decoded(tmp_path, monkeypatch):
+    from nnscratch.datasets import pictures
+
+    Image.new("L", (30, 20), 255).save(tmp_path / "huge.png")
+    monkeypatch.setattr(pictures, "MAX_PIXELS", 599)
+    with pytest.raises(DataError, match=r"huge\.png: picture of 30x20 pixels is larger than 599"):
+        read_picture(tmp_path / "huge.png")
+
+
 def test_inputs_are_read_in_order_with_their_sources(tmp_path, digits):
     from nnscratch.datasets import write_digits_csv, write_idx
 

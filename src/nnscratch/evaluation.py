@@ -56,7 +56,7 @@ def load_labelled(spec: str | os.PathLike[str] = "mnist", split: str = "auto") -
     if split == "test" and not has_test:
         raise ConfigError(f"{dataset.source} has no test set; use --split train")
     use_test = has_test and split != "train"
-    is_csv = os.path.isfile(os.fspath(spec)) if os.fspath(spec) != "mnist" else False
+    is_csv = os.fspath(spec) != "mnist" and os.path.isfile(spec)  # as load_source decides
     return LabelledData(
         images=dataset.test_images if use_test else dataset.train_images,
         labels=dataset.test_labels if use_test else dataset.train_labels,
@@ -75,10 +75,10 @@ def check_fit(model: Sequential, images: np.ndarray, model_path: str, data_sourc
     takes = model.input_size
     features = int(np.prod(shape)) if shape else 0
     if (recorded and list(recorded) != shape) or (takes is not None and takes != features):
-        wanted = "x".join(map(str, recorded)) + " images" if recorded else f"{takes} inputs"
-        raise ModelFileError(f"{model_path} takes {wanted} ({takes} inputs), but "
-                             f"{data_source} holds {'x'.join(map(str, shape))} images "
-                             f"({features} inputs)")
+        wanted = (f"{'x'.join(map(str, recorded))} images ({takes} inputs)" if recorded
+                  else f"{takes} inputs per image")
+        raise ModelFileError(f"{model_path} takes {wanted}, but {data_source} holds "
+                             f"{'x'.join(map(str, shape))} images ({features} inputs)")
 
 
 def evaluate(model: Sequential, data: LabelledData) -> dict[str, Any]:

@@ -25,6 +25,7 @@ Knows no networks: depends on NumPy, Pillow and nnscratch.errors only.
 from __future__ import annotations
 
 import os
+import warnings
 
 import numpy as np
 
@@ -48,7 +49,11 @@ def read_picture(path: str | os.PathLike[str], *, size: int = 28,
 
     where = os.fspath(path)
     try:
-        with Image.open(where) as picture:
+        with warnings.catch_warnings():
+            # Pillow warns of very large pictures on stderr; our own limit below says it.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            opened = Image.open(where)
+        with opened as picture:
             if picture.width * picture.height > MAX_PIXELS:
                 raise DataError(f"{where}: picture of {picture.width}x{picture.height} pixels "
                                 f"is larger than {MAX_PIXELS:,} pixels")
@@ -63,7 +68,9 @@ def read_picture(path: str | os.PathLike[str], *, size: int = 28,
     except Image.UnidentifiedImageError:
         raise DataError(f"{where}: not a picture Pillow can read (expected PNG, JPEG, "
                         f"BMP, GIF, WebP or TIFF)") from None
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
+    except Image.DecompressionBombError:
+        raise DataError(f"{where}: picture is larger than {MAX_PIXELS:,} pixels") from None
+    except (OSError, ValueError, SyntaxError) as error:
         # Pillow reports a truncated or corrupt picture as OSError, ValueError or SyntaxError.
         raise DataError(f"{where}: damaged picture ({error})") from None
     try:
