@@ -23,6 +23,7 @@ def setup(tmp_path_factory) -> dict:
     x, y = load_mnist("train")
     x_test, y_test = load_mnist("test")
     write_digits_csv(root / "train.csv", x[:2000], y[:2000])
+    write_digits_csv(root / "unlabelled.csv", x_test[:10])
     result = nnscratch("train", "--data", root / "train.csv", "--epochs", 2, "--dev-size", 200,
                        "--hidden", 32, "--out", root / "model.npz", "--quiet", cwd=root)
     assert result.returncode == 0, result.stderr
@@ -119,6 +120,7 @@ def test_a_model_that_does_not_take_the_images_is_refused(setup):
     (["--data", "train.csv", "--split", "test"], ["train.csv", "no test set"]),
     (["--split", "dev"], ["--split", "dev"]),
     (["--data", "nowhere"], ["nowhere"]),
+    (["--data", "unlabelled.csv"], ["unlabelled.csv", "no label column", "evaluated"]),
 ])
 def test_user_mistakes(setup, args, names):
     assert_user_error(nnscratch("evaluate", setup["model"], *args, cwd=setup["root"]), *names)
