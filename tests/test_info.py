@@ -108,7 +108,8 @@ def test_a_file_without_the_newer_keys_is_still_described(trained, tmp_path):
     info = info_json(tmp_path / "old.npz", tmp_path)
     assert info["library_version"] is None
     assert info["architecture"] == info_json(trained["model"], trained["root"])["architecture"]
-    assert re.search(r"written by\s*│\s*-\s*│", nnscratch("info", "old.npz", cwd=tmp_path).stdout)
+    shown = nnscratch("info", "old.npz", cwd=tmp_path).stdout
+    assert re.search(r"written by\s*│\s*-\s*│", shown)
 
 
 def test_info_on_a_model_saved_from_python(tmp_path):
