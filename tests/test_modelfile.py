@@ -152,3 +152,13 @@ def test_saving_a_loaded_model_keeps_its_story_and_restamps_it(good, tmp_path):
     assert again["arrays_sha256"] == document["arrays_sha256"]  # the same weights
     assert Sequential.load(tmp_path / "again.npz").predict(
         np.zeros((1, 28, 28), np.uint8)).shape == (1,)
+
+
+def test_an_image_shape_that_does_not_fit_the_model_is_refused_on_save(tmp_path):
+    from nnscratch.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"image_shape \[28, 28\] has 784 pixels, the model "
+                                          r"takes 196 inputs"):
+        small_model(196).save(tmp_path / "m.npz",
+                              preprocessing={"scale": 1 / 255, "image_shape": [28, 28]})
+    assert not list(tmp_path.iterdir())

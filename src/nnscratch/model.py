@@ -271,8 +271,11 @@ class Sequential:
         preprocessing = {"scale": self.input_scale, "image_shape": None,
                          **document.get("preprocessing", {})}
         image_shape = preprocessing["image_shape"]
-        if image_shape and int(np.prod(image_shape)) != self.input_size:
-            image_shape = None  # a caller's shape that does not fit would break the shapes
+        if image_shape and self.input_size is not None \
+                and int(np.prod(image_shape)) != self.input_size:
+            raise ConfigError(f"preprocessing image_shape {image_shape} has "
+                              f"{int(np.prod(image_shape))} pixels, the model takes "
+                              f"{self.input_size} inputs")
         document.update(preprocessing=preprocessing,
                         architecture=self.architecture(image_shape),
                         model=self.config())

@@ -80,8 +80,8 @@ def predict_files(model_path: str | os.PathLike[str],
     shape = (model.metadata.get("preprocessing") or {}).get("image_shape") or [28, 28]
     size = shape[0] if len(shape) == 2 and shape[0] == shape[1] else 28
     images, sources = read_inputs(inputs, size=size)
-    check_fit(model, images, os.fspath(model_path), os.fspath(inputs[0]) if len(inputs) == 1
-              else "the inputs")
+    # read_inputs made sure all inputs share one image size: the first file speaks for all.
+    check_fit(model, images, os.fspath(model_path), os.fspath(inputs[0]))
     return predict(model, images, sources)
 
 
