@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis.extra import numpy as hnp
 from PIL import Image, ImageDraw
 
 from nnscratch.datasets import load_mnist
@@ -170,3 +172,17 @@ def test_bad_inputs_name_the_file(tmp_path):
     (tmp_path / "one.csv").write_text(",".join(["0"] * 784) + "\n")
     with pytest.raises(DataError, match=r"images are 14x14, but those of .*one\.csv are 28x28"):
         read_inputs([tmp_path / "one.csv", tmp_path / "small-idx3-ubyte"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(hnp.arrays(np.uint8, hnp.array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=60)))
+def test_any_greyscale_picture_gives_mnist_form_or_says_it_holds_no_digit(picture):
+    try:
+        image = to_mnist_form(picture)
+    except DataError as error:
+        assert "holds no digit" in str(error)
+        return
+    assert image.shape == (28, 28) and image.dtype == np.uint8
+    assert image.max() > 0
+    visible = image > 255 * 0.1
+    assert max(ink_box(visible)) <= 22  # the digit's 20 pixels, give or take resampling
