@@ -344,7 +344,7 @@ def resume_tiny(path) -> None:
     read it, rebuild the recipe and its network, and restore the run's state into it."""
     checkpoint = read_checkpoint(path)
     recipe = saved_recipe(checkpoint)
-    model = build_model(recipe, input_size=6)
+    model = build_model(recipe, image_shape=(2, 3))
     x, y = model.prepare(IMAGES[:24]), LABELS[:24].astype(np.intp)
     trainer = Trainer(model, build_optimizer(recipe, 24), epochs=recipe.epochs,
                       batch_size=recipe.batch_size, x=x, y=y, x_dev=IMAGES[24:],

@@ -9,6 +9,7 @@ run computes, or it would not end as the run that was interrupted.
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any
 
 from .checkpoint import Checkpoint
@@ -24,7 +25,7 @@ def run_config(recipe: Preset, *, data: str, data_sha256: str | None, out: str,
     """The JSON-able configuration a checkpoint of ``nnscratch train`` stores."""
     from . import __version__
     fields = dataclasses.asdict(recipe)
-    fields["hidden"] = list(fields["hidden"])
+    fields["hidden"], fields["conv"] = list(fields["hidden"]), list(fields["conv"])
     return {"recipe": fields, "data": data, "data_sha256": data_sha256, "out": out,
             "checkpoint_every": checkpoint_every, "nnscratch": __version__}
 
@@ -45,13 +46,17 @@ def saved_recipe(checkpoint: Checkpoint) -> Preset:
         if not check(fields[name]):
             raise CheckpointError(f"{checkpoint.path}: the recipe's {name} {fields[name]!r} is "
                                   f"not valid")
-    arrays = checkpoint.state.arrays
-    weights = [arrays.get(f"layers.{i}.W") for i in range(64 * len(fields["hidden"]) + 64)]
-    widths = [w.shape[1] for w in weights if w is not None and w.ndim == 2]
-    if list(fields["hidden"]) != widths[:-1]:
-        raise CheckpointError(f"{checkpoint.path}: the recipe's hidden sizes "
-                              f"{fields['hidden']!r} are not those of its weights {widths[:-1]}")
-    return Preset(**{**fields, "hidden": tuple(fields["hidden"])})
+    weights = sorted((int(key.split(".")[1]), array)
+                     for key, array in checkpoint.state.arrays.items()
+                     if re.fullmatch(r"layers\.\d+\.W", key))
+    dense = [w.shape[1] for _, w in weights if w.ndim == 2][:-1]
+    conv = [w.shape for _, w in weights if w.ndim == 4]
+    if (fields["hidden"] != dense or fields["conv"] != [shape[0] for shape in conv]
+            or any(shape[2:] != (fields["kernel_size"],) * 2 for shape in conv)):
+        raise CheckpointError(f"{checkpoint.path}: the recipe's layer sizes (hidden "
+                              f"{fields['hidden']!r}, conv {fields['conv']!r}) are not those of "
+                              f"its weights")
+    return Preset(**{**fields, "hidden": tuple(fields["hidden"]), "conv": tuple(fields["conv"])})
 
 
 def _whole(low: int, none: bool = False):
@@ -66,6 +71,8 @@ def _real(low: float, high: float = float("inf"), low_open: bool = False):
 _FIELD_CHECKS = {
     "name": lambda v: isinstance(v, str), "summary": lambda v: isinstance(v, str),
     "hidden": lambda v: isinstance(v, list) and all(type(h) is int and h > 0 for h in v),
+    "conv": lambda v: isinstance(v, list) and all(type(c) is int and c > 0 for c in v),
+    "kernel_size": _whole(1),
     "activation": lambda v: isinstance(v, str), "init": lambda v: isinstance(v, str),
     "bias_init": lambda v: isinstance(v, str), "dropout": _real(0.0, 1.0),
     "optimizer": lambda v: isinstance(v, str), "lr": _real(0.0, low_open=True),
