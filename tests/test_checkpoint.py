@@ -255,3 +255,17 @@ def test_a_second_signal_gives_up_waiting_for_the_batch_boundary(digits):
     model, history = train(digits, callbacks=[Twice(), GracefulStop()])
     assert history.stopped == "interrupted"
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_convolutional_network_resumes_bit_identical(digits, tmp_path):
+    from nnscratch.layers import Conv2D, MaxPool2D, Reshape
+
+    def cnn():
+        return Sequential([Reshape((1, 28, 28)), Conv2D(1, 4, 5), ReLU(), MaxPool2D(2),
+                           Flatten(), Dropout(0.25), Dense(4 * 12 * 12, 10)],
+                          input_scale=1 / 255, seed=5)
+
+    reference = train(digits, model=cnn(), epochs=2)
+    train(digits, model=cnn(), epochs=2, callbacks=[StopAt(STEPS + 3), Checkpointer(tmp_path)])
+    resumed = train(digits, model=cnn(), epochs=2, resume=load_latest(tmp_path).state)
+    assert_same_run(reference, resumed)

@@ -70,16 +70,11 @@ def train(
 
     checkpoint = None
     if resume is not None:
-        from .checkpoint import load_latest
-        from .resuming import saved_option, saved_recipe
-        checkpoint = load_latest(resume)
-        base = saved_recipe(checkpoint)
-        if preset is not None and preset != base.name:
-            base = get_preset(preset)  # a change: refused below unless --force
-        data = data or saved_option(checkpoint, "data", str)
-        saved_out = saved_option(checkpoint, "out", str)
-        out = out or (Path(saved_out) if saved_out else None)
-        checkpoint_every = checkpoint_every or saved_option(checkpoint, "checkpoint_every", int)
+        from .resuming import resumed_run
+        # Options not given again come from the checkpoint; a change is refused unless --force.
+        checkpoint, base, saved = resumed_run(resume, preset)
+        data, out = data or saved["data"], out or saved["out"]
+        checkpoint_every = checkpoint_every or saved["checkpoint_every"]
     else:
         base = get_preset(preset or DEFAULT_PRESET)
     data = data or "mnist"

@@ -9,12 +9,14 @@ run computes, or it would not end as the run that was interrupted.
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
+from pathlib import Path
 from typing import Any
 
-from .checkpoint import Checkpoint
+from .checkpoint import Checkpoint, load_latest
 from .errors import CheckpointError, ConfigError
-from .presets import Preset
+from .presets import Preset, get_preset
 
 # Recipe fields that change what is printed, not what is computed.
 HARMLESS = frozenset({"summary", "log_every"})
@@ -83,10 +85,24 @@ _FIELD_CHECKS = {
 }
 
 
-def saved_option(checkpoint: Checkpoint, key: str, kind: type) -> Any:
-    """``config[key]`` of the checkpoint if it has the right type, else None."""
-    value = checkpoint.config.get(key)
-    return value if isinstance(value, kind) and not isinstance(value, bool) else None
+def resumed_run(path: str | os.PathLike, preset: str | None = None
+                ) -> tuple[Checkpoint, Preset, dict[str, Any]]:
+    """The newest checkpoint at ``path``, the recipe to resume with (the checkpoint's, or the
+    named ``preset`` if it names another: a change that :func:`changes` reports), and the run's
+    saved options ``data``, ``out`` (a Path) and ``checkpoint_every`` (None where missing)."""
+    checkpoint = load_latest(path)
+    recipe = saved_recipe(checkpoint)
+    if preset is not None and preset != recipe.name:
+        recipe = get_preset(preset)
+    config = checkpoint.config
+
+    def option(key, kind):
+        value = config.get(key)
+        return value if isinstance(value, kind) and not isinstance(value, bool) else None
+
+    out = option("out", str)
+    return checkpoint, recipe, {"data": option("data", str), "out": Path(out) if out else None,
+                                "checkpoint_every": option("checkpoint_every", int)}
 
 
 def changes(checkpoint: Checkpoint, recipe: Preset, data: str,
