@@ -15,8 +15,14 @@ import numpy as np
 import pytest
 
 from nnscratch import SGD, Adam, Dense, Dropout, Flatten, ReLU, Sequential, WarmupCosine
-from nnscratch.checkpoint import (Checkpointer, checkpoint_name, list_checkpoints, load_latest,
-                                  read_checkpoint, write_checkpoint)
+from nnscratch.checkpoint import (
+    Checkpointer,
+    checkpoint_name,
+    list_checkpoints,
+    load_latest,
+    read_checkpoint,
+    write_checkpoint,
+)
 from nnscratch.datasets import load_mnist
 from nnscratch.errors import CheckpointError, ConfigError, ModelFileError, TrainingDiverged
 from nnscratch.training import Callback, GracefulStop, TrainingState

@@ -34,7 +34,7 @@ from hypothesis import strategies as st
 
 from nnscratch import Dense, Dropout, Flatten, ReLU, Sequential
 from nnscratch.checkpoint import Checkpointer, list_checkpoints, read_checkpoint
-from nnscratch.datasets import read_digits_csv, read_idx, write_digits_csv, write_idx
+from nnscratch.datasets import read_digits_csv, read_idx, write_digits_csv
 from nnscratch.errors import NNScratchError
 from nnscratch.modelfile import read_model_file, write_model_file
 from nnscratch.presets import Preset, build_model, build_optimizer, train_preset
@@ -48,7 +48,7 @@ FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None,
 EXTREMES = [0, 1, 0x7F, 0x80, 0xFF, 0x7FFF, 0xFFFF, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF]
 
 
-# --- damage ------------------------------------------------------------------------------------
+# --- damage -----------------------------------------------------------------------------------
 
 @st.composite
 def damaged(draw, original: bytes) -> bytes:
@@ -93,7 +93,7 @@ def parse_within(parse, path, bound: int) -> None:
     assert peak <= bound, f"allocated {peak} bytes for a file of {os.path.getsize(path)}"
 
 
-# --- IDX -------------------------------------------------------------------------------------------
+# --- IDX --------------------------------------------------------------------------------------
 
 def idx_bytes(array: np.ndarray, compress: bool) -> bytes:
     buffer = io.BytesIO()
@@ -145,7 +145,7 @@ def test_an_idx_header_claiming_2_to_the_31_images_in_1_kb_allocates_nothing(tmp
     assert peak < 2**21  # the claim is 1.7 GB
 
 
-# --- CSV -------------------------------------------------------------------------------------------
+# --- CSV --------------------------------------------------------------------------------------
 
 def csv_bytes(tmp_path_factory) -> bytes:
     folder = tmp_path_factory.mktemp("csv")
@@ -170,7 +170,7 @@ def test_csv_reader_survives_damaged_files(tmp_path, csv_seed, data):
     parse_within(read_digits_csv, path, 64 * len(content) + 2**20)
 
 
-# --- model files -----------------------------------------------------------------------------------
+# --- model files ------------------------------------------------------------------------------
 
 def tiny_model() -> Sequential:
     return Sequential([Flatten(), Dense(6, 4), ReLU(), Dropout(0.5), Dense(4, 3)],
@@ -321,7 +321,7 @@ def test_a_member_claiming_more_bytes_than_the_file_holds_is_refused(tmp_path, m
     assert info.file_size < 2**31
 
 
-# --- checkpoints -----------------------------------------------------------------------------------
+# --- checkpoints ------------------------------------------------------------------------------
 
 TINY = Preset(name="tiny", summary="fuzzing", hidden=(4,), dropout=0.25, epochs=3,
               batch_size=8, dev_size=6, schedule="warmup_cosine", early_stopping=2)

@@ -13,8 +13,8 @@ from rich.console import Console
 from rich.table import Table
 
 from . import __version__
-from .datasets import load_source
 from .checkpoint import Checkpoint, Checkpointer, list_checkpoints
+from .datasets import load_source
 from .errors import ConfigError, TrainingDiverged
 from .presets import Preset, train_preset
 from .progress import RichProgress
