@@ -184,10 +184,12 @@ class BlowUp(Callback):
 
 def test_divergence_leaves_the_last_good_checkpoints_untouched(digits, tmp_path):
     checkpoints = Checkpointer(tmp_path)
+    before = signal.getsignal(signal.SIGINT)
     with pytest.raises(TrainingDiverged, match=r"epoch 3, batch \d+.*lower learning rate"), \
             np.errstate(all="ignore"):
         train(digits, optimizer=SGD(lr=0.1), early_stopping=None,
-              callbacks=[BlowUp(3), checkpoints])
+              callbacks=[BlowUp(3), GracefulStop(), checkpoints])
+    assert signal.getsignal(signal.SIGINT) is before  # Ctrl-C works again after the error
     assert [position for position, _ in list_checkpoints(tmp_path)] == [(1, 0), (2, 0)]
     for _, path in list_checkpoints(tmp_path):
         for name, array in read_checkpoint(path).state.arrays.items():

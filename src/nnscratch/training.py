@@ -85,6 +85,8 @@ class Callback:
     def on_batch_end(self, run: Trainer, step: int, loss: float) -> None: ...
     def on_epoch_end(self, run: Trainer, epoch: int, figures: dict[str, float]) -> None: ...
     def on_train_end(self, run: Trainer) -> None: ...
+    def on_train_error(self, run: Trainer) -> None:
+        """Training ends with an exception (divergence, a bug): on_train_end is not called."""
 
     def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]] | None:
         """JSON-able figures and named arrays to save, or None if there is nothing to save."""
@@ -194,6 +196,8 @@ class GracefulStop(Callback):
             signal.signal(number, previous)
         self._previous = {}
 
+    on_train_error = on_train_end  # a diverged run must not leave Ctrl-C swallowed
+
 
 @dataclass
 class TrainingState:
@@ -288,6 +292,10 @@ class Trainer:
             self.history.stopped = "interrupted"
             self.stop_requested = self.stop_requested or "KeyboardInterrupt"
             self.resumable = False
+        except BaseException:
+            for callback in reversed(self.callbacks):
+                callback.on_train_error(self)
+            raise
         # In reverse: a checkpoint sees the run before early stopping puts back its best weights.
         for callback in reversed(self.callbacks):
             callback.on_train_end(self)
