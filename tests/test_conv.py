@@ -176,6 +176,17 @@ def test_loading_refuses_kernels_of_the_wrong_shape(tmp_path):
         Sequential.load(tmp_path / "bad.npz")
 
 
+def test_a_model_that_starts_with_a_convolution_saves_with_or_without_an_image_shape(tmp_path):
+    model = Sequential([Conv2D(1, 2, 3), ReLU(), Flatten(), Dense(2 * 4 * 4, 10)])
+    assert model.input_size is None
+    model.save(tmp_path / "a.npz")
+    model.save(tmp_path / "b.npz", preprocessing={"image_shape": [1, 6, 6]})
+    assert Sequential.load(tmp_path / "a.npz").metadata["architecture"] == []
+    shapes = [row["output_shape"] for row in
+              Sequential.load(tmp_path / "b.npz").metadata["architecture"]]
+    assert shapes == [[2, 4, 4], [2, 4, 4], [32], [10]]
+
+
 def test_cnn_preset_network():
     model = build_model(PRESETS["cnn"])
     kinds = [layer.name for layer in model.layers]

@@ -254,9 +254,12 @@ class Sequential:
         Shapes are found by passing one zero example through the layers (inference mode),
         so they hold for any layer type. Returns JSON-able dicts: ``{"index", "type",
         "config", "input_shape", "output_shape", "parameters": {name: shape},
-        "parameter_count"}``.
+        "parameter_count"}``; empty when neither ``input_shape`` nor ``input_size`` is known (an
+        image layer first takes images of any size).
         """
-        shape = tuple(input_shape) if input_shape else (self.input_size or 0,)
+        if not input_shape and self.input_size is None:
+            return []
+        shape = tuple(input_shape) if input_shape else (self.input_size,)
         x = np.zeros((1, *shape), dtype=self.dtype)
         rows = []
         for i, layer in enumerate(self.layers):
