@@ -25,6 +25,7 @@ import io
 import os
 import struct
 import tracemalloc
+import warnings
 import zipfile
 
 import numpy as np
@@ -278,8 +279,8 @@ def test_model_file_reader_survives_wrong_types_in_its_document(tmp_path, model_
     parse_within(Sequential.load, path, MODEL_BOUND * len(content) + 2**20)
 
 
-def npy_member(header: dict, payload: bytes) -> bytes:
-    text = repr(header).encode("latin1")
+def npy_member(header: dict | str, payload: bytes) -> bytes:
+    text = (header if isinstance(header, str) else repr(header)).encode("latin1")
     text += b" " * (63 - (10 + len(text)) % 64) + b"\n"
     return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(text)) + text + payload
 
@@ -303,6 +304,19 @@ def test_hostile_npy_headers_are_refused_before_any_allocation(tmp_path, model_s
     finally:
         tracemalloc.stop()
     assert peak < 2**21  # the huge shape claims 6.7 GB
+
+
+def test_a_header_with_a_bad_escape_is_refused_without_a_warning(tmp_path, model_seed):
+    members = zip_members(model_seed)
+    header = r"{'descr': '<f4\ ', 'fortran_order': False, 'shape': (2,), }"
+    members["layers.1.W.npy"] = npy_member(header, bytes(8))
+    path = tmp_path / "m.npz"
+    path.write_bytes(rezip(members))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(NNScratchError, match="damaged"):
+            Sequential.load(path)
+    assert [str(w.message) for w in caught] == []
 
 
 def test_a_member_claiming_more_bytes_than_the_file_holds_is_refused(tmp_path, model_seed):

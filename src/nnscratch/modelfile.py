@@ -28,6 +28,7 @@ import math
 import os
 import struct
 import tokenize
+import warnings
 import zipfile
 import zlib
 from typing import Any
@@ -148,12 +149,15 @@ def _read_arrays(path: str | os.PathLike, where: str) -> dict[str, np.ndarray]:
 def _read_npy(stream, size: int, where: str) -> np.ndarray:
     """One ``.npy`` array of ``size`` bytes from ``stream``, its header checked first."""
     version = np.lib.format.read_magic(stream)
-    if version == (1, 0):
-        shape, fortran, dtype = np.lib.format.read_array_header_1_0(stream)
-    elif version == (2, 0):
-        shape, fortran, dtype = np.lib.format.read_array_header_2_0(stream)
-    else:
+    if version not in ((1, 0), (2, 0)):
         raise ModelFileError(f"{where}: unsupported .npy format version {version}")
+    read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                   else np.lib.format.read_array_header_2_0)
+    with warnings.catch_warnings():
+        # A damaged header can hold a bad escape ("\ "): Python's literal parser warns about it
+        # on stderr (SyntaxWarning from 3.12) before the header is refused anyway.
+        warnings.simplefilter("ignore", (SyntaxWarning, DeprecationWarning))
+        shape, fortran, dtype = read_header(stream)
     if dtype.hasobject:
         raise ModelFileError(f"{where}: holds a pickled object array; refusing to load it "
                              f"(opening a model file must never run code)")
