@@ -124,7 +124,8 @@ def test_misclassified_gallery_shows_the_most_confident_mistakes(run):
     assert len(drawn) == 16
     for ax, i, p in zip(drawn, shown, confidence):
         np.testing.assert_array_equal(ax.images[0].get_array(), seen.images[i])
-        assert ax.get_title() == f"pred {seen.predicted[i]} ({p:.1%})\ntrue {seen.labels[i]}  #{i}"
+        caption = f"pred {seen.predicted[i]} ({plots.percent(p)})\ntrue {seen.labels[i]}  #{i}"
+        assert ax.get_title() == caption
 
 
 
@@ -168,12 +169,18 @@ def test_probability_view_shows_every_digits_probability(run):
     heights = [bar.get_height() for bar in bars_ax.patches]
     np.testing.assert_allclose(heights, seen.probabilities[i])
     guess, label = int(seen.predicted[i]), int(seen.labels[i])
-    assert image_ax.get_title() == (f"predicted {guess} ({seen.probabilities[i, guess]:.1%})"
-                                    f"\nlabel {label}: WRONG")
+    verdict = f"predicted {guess} ({plots.percent(seen.probabilities[i, guess])})"
+    assert image_ax.get_title() == f"{verdict}\nlabel {label}: WRONG"
     assert bars_ax.patches[label].get_hatch() == "///"
     colours = {bar.get_facecolor() for k, bar in enumerate(bars_ax.patches) if k != guess}
     assert len(colours) == 1 and bars_ax.patches[guess].get_facecolor() not in colours
     assert bars_ax.get_xticklabels()[label].get_text() == f"{label}\ntrue"
+
+
+def test_percent_never_rounds_a_doubt_away():
+    assert plots.percent(0.4049) == "40.5%"
+    assert plots.percent(0.9994) == ">99.9%"  # not "99.9%" nor "100.0%"
+    assert plots.percent(1.0) == "100.0%"
 
 
 def test_png_bytes_decode_to_the_figure_size():

@@ -54,6 +54,12 @@ def save_png(figure, path, dpi: int | None = None) -> None:
         handle.write(data)
 
 
+def percent(p: float) -> str:
+    """A probability as a percentage with one decimal; ">99.9%" rather than a 100.0% that
+    rounding would claim for 0.9996."""
+    return ">99.9%" if 0.999 < p < 1 else f"{p:.1%}"
+
+
 # --- learning curves ----------------------------------------------------------------------------
 
 def _history_arrays(history) -> dict[str, Any]:
@@ -74,12 +80,12 @@ def _curves(ax, history, figure: str, unit: str, ylabel: str):
     data = _history_arrays(history)
     epochs = data["epoch"]
     # Markers help on a few epochs and only clutter hundreds of full-batch iterations.
-    marker_every = None if len(epochs) <= 30 else len(epochs) + 1
+    few = len(epochs) <= 30
     for split, style in (("train", TRAIN_STYLE), ("dev", DEV_STYLE)):
         values = data[f"{split}_{figure}"]
         if len(values) and not np.all(np.isnan(values)):
             ax.plot(epochs, values, label=split, markersize=4,
-                    markevery=marker_every or 1, **style)
+                    **{**style, "marker": style["marker"] if few else None})
     best = data["best_epoch"]
     if best is not None:
         ax.axvline(best, label=f"best dev ({unit} {best})", **BEST_STYLE)
@@ -209,7 +215,7 @@ def misclassified_gallery(figure, images: np.ndarray, labels: np.ndarray,
     captions = []
     for i in indices:
         guess = int(np.argmax(probabilities[i]))
-        captions.append(f"pred {guess} ({probabilities[i, guess]:.1%})\n"
+        captions.append(f"pred {guess} ({percent(probabilities[i, guess])})\n"
                         f"true {int(labels[i])}  #{i}")
     return digit_gallery(figure, images[indices], captions, columns=columns)
 
@@ -264,7 +270,7 @@ def probability_view(figure, image: np.ndarray, probabilities: np.ndarray,
     image_ax.imshow(image, cmap=INK_CMAP, vmin=0, vmax=255, interpolation="nearest")
     image_ax.set_xticks([])
     image_ax.set_yticks([])
-    verdict = f"predicted {guess} ({probabilities[guess]:.1%})"
+    verdict = f"predicted {guess} ({percent(probabilities[guess])})"
     if label is not None:
         verdict += f"\nlabel {label}: " + ("right" if guess == label else "WRONG")
     image_ax.set_title(verdict, fontsize=10)

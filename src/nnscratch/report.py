@@ -321,8 +321,8 @@ def _misclassified(c) -> str:
     ev: Inspection = c["evaluated"]
     wrong = misclassified_indices(ev.probabilities, ev.labels)
     shown = wrong[:GALLERY_SIZE]
-    figure = plots.misclassified_gallery(plots.new_figure(9, _gallery_height(len(shown))), ev.images,
-                                         ev.labels, ev.probabilities, shown)
+    figure = plots.new_figure(9, _gallery_height(len(shown)))
+    plots.misclassified_gallery(figure, ev.images, ev.labels, ev.probabilities, shown)
     return _section("misclassified", _figure(
         figure, "misclassified images", f"The {len(shown)} most confident of the "
         f"{len(wrong):,} mistakes on {c['evaluated_on']}: predicted label (probability), true "
@@ -332,8 +332,8 @@ def _misclassified(c) -> str:
 def _hardest(c) -> str:
     tr: Inspection = c["training"]
     shown = hardest_indices(tr.losses, GALLERY_SIZE)
-    figure = plots.hardest_gallery(plots.new_figure(9, _gallery_height(len(shown)) + 0.3), tr.images,
-                                   tr.labels, tr.losses, tr.probabilities, shown)
+    figure = plots.new_figure(9, _gallery_height(len(shown)) + 0.3)
+    plots.hardest_gallery(figure, tr.images, tr.labels, tr.losses, tr.probabilities, shown)
     return _section("hardest", _figure(
         figure, "hardest training images", f"The {len(shown)} training images with the highest "
         f"loss -log p(label): label and index, the network's guess, the loss. Mislabelled "
@@ -349,8 +349,8 @@ def _first_layer(c) -> str:
                                        "directly; nothing to draw.</p>")
     units = min(WEIGHT_UNITS, dense.params["W"].shape[1])
     rows = -(-units // 8)
-    figure = plots.first_layer_weights(plots.new_figure(min(8, units) * 1.0 + 0.2, rows * 1.05 + 0.4),
-                                       dense.params["W"], tuple(shape), count=units)
+    figure = plots.new_figure(min(8, units) + 0.2, rows * 1.05 + 0.4)
+    plots.first_layer_weights(figure, dense.params["W"], tuple(shape), count=units)
     return _section("first-layer", _figure(
         figure, "first-layer weights", "Each tile is one hidden unit's weights over the "
         "image's pixels, scaled to its own range: mid-grey is zero."))

@@ -33,8 +33,8 @@ class ShownDigit:
 
     def describe(self) -> str:
         verdict = "right" if self.predicted == self.label else "wrong"
-        return (f"{self.split} image {self.index} of {self.source}: predicted "
-                f"{self.predicted} ({self.probability:.1%}), label {self.label} ({verdict})")
+        return (f"{self.split} image {self.index} of {self.source}: predicted {self.predicted} "
+                f"({plots.percent(self.probability)}), label {self.label} ({verdict})")
 
 
 def show_digit(model_path: str | os.PathLike, index: int, *, split: str = "test",
