@@ -88,9 +88,13 @@ def _open_window(image, probabilities, label, title) -> None:
 
     import matplotlib.pyplot as plt
 
-    figure = plt.figure(figsize=(7, 3.2), layout="constrained")
-    plots.probability_view(figure, image, probabilities, label, title=title)
     with warnings.catch_warnings():
-        # Without a GUI toolkit pyplot falls back to Agg and warns; the PNG is written anyway.
+        # Without a usable GUI toolkit pyplot falls back to Agg and warns; the PNG is written
+        # already, so a window that cannot open is no error.
         warnings.simplefilter("ignore", UserWarning)
-        plt.show()
+        try:
+            figure = plt.figure(figsize=(7, 3.2), layout="constrained")
+            plots.probability_view(figure, image, probabilities, label, title=title)
+            plt.show()
+        except Exception:  # e.g. Tk's TclError when the display refuses the connection
+            pass
