@@ -10,13 +10,13 @@ import sys
 from pathlib import Path
 
 from nnscratch import Sequential, plots
-from nnscratch.inspection import inspect, load_model_data, misclassified_indices
+from nnscratch.inspection import inspect_model, load_model_data, misclassified_indices
 
 
 def main(model_path: str, folder: Path) -> None:
     model = Sequential.load(model_path)
     dataset = load_model_data(model.metadata).dataset
-    seen = inspect(model, dataset.test_images, dataset.test_labels)
+    seen = inspect_model(model, dataset.test_images, dataset.test_labels)
 
     figure = plots.learning_curves(plots.new_figure(9, 3.2), model.metadata["history"])
     plots.save_png(figure, folder / "learning-curves.png")

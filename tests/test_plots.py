@@ -16,7 +16,7 @@ import pytest
 from nnscratch import Dense, Flatten, ReLU, Sequential
 from nnscratch import plots
 from nnscratch.datasets import load_mnist
-from nnscratch.inspection import hardest_indices, inspect, misclassified_indices
+from nnscratch.inspection import hardest_indices, inspect_model, misclassified_indices
 from nnscratch.metrics import classification_report, confusion_matrix
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -34,7 +34,7 @@ def run():
                         validation_split=500)
     return {"model": model, "history": history, "x_test": x_test[:1000],
             "y_test": y_test[:1000], "x": x[:3000], "y": y[:3000],
-            "seen": inspect(model, x_test[:1000], y_test[:1000])}
+            "seen": inspect_model(model, x_test[:1000], y_test[:1000])}
 
 
 def test_inspection_agrees_with_the_model_and_the_metrics(run):
@@ -131,7 +131,7 @@ def test_misclassified_gallery_shows_the_most_confident_mistakes(run):
 
 def test_hardest_gallery_shows_the_highest_losses(run):
     model = run["model"]
-    seen = inspect(model, run["x"], run["y"])
+    seen = inspect_model(model, run["x"], run["y"])
     hardest = hardest_indices(seen.losses, 8)
     assert hardest[0] == np.argmax(seen.losses)
     assert np.all(np.diff(seen.losses[hardest]) <= 0)

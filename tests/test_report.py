@@ -169,6 +169,21 @@ def test_report_on_other_data_says_so(trained, tmp_path):
     assert f"{accuracy:.4f} accuracy" in text
 
 
+def test_report_on_a_bare_model_file_says_what_it_lacks(trained, tmp_path):
+    """A model saved from Python with no metadata: no history, no recipe, no data record."""
+    model = Sequential.load(trained["model"])
+    model.metadata = {}
+    model.save(tmp_path / "bare.npz")
+    with pytest.raises(DataError, match="does not say which data.*pass --data"):
+        build_report(tmp_path / "bare.npz")
+    parsed = parse(build_report(tmp_path / "bare.npz", data=str(trained["folder"])))
+    assert parsed.sections == [key for key, _ in SECTIONS]
+    text = " ".join(" ".join(parsed.text).split())
+    assert "The model file holds no training history." in text
+    assert "unknown (the model file records no SHA-256)" in parsed.cells
+    assert len(parsed.images) == CHARTS - 1  # every chart but the learning curves
+
+
 def test_write_report_refuses_a_folder_and_missing_data(trained, tmp_path):
     with pytest.raises(ConfigError, match="is a folder"):
         write_report(trained["model"], tmp_path)

@@ -38,7 +38,7 @@ class Inspection:
     seconds: float
 
 
-def inspect(model, images: np.ndarray, labels: np.ndarray) -> Inspection:
+def inspect_model(model, images: np.ndarray, labels: np.ndarray) -> Inspection:
     """Run ``model`` (a softmax classifier) over ``images`` and measure it against ``labels``.
 
     Shapes: images (N, ...) raw pixels as the model takes them, labels (N,) integers.

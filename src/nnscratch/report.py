@@ -21,7 +21,7 @@ from . import plots
 from .environment import environment
 from .errors import ConfigError
 from .fileio import atomic_write
-from .inspection import (Inspection, hardest_indices, inspect, load_model_data,
+from .inspection import (Inspection, hardest_indices, inspect_model, load_model_data,
                          misclassified_indices)
 
 GALLERY_SIZE = 32  # images per gallery: four rows of eight
@@ -67,16 +67,15 @@ def build_report(model_path: str | os.PathLike, *, data: str | None = None) -> s
     meta = model.metadata
     loaded = load_model_data(meta, data)
     dataset = loaded.dataset
+    training = inspect_model(model, dataset.train_images, dataset.train_labels)
     if dataset.test_images is not None:
-        evaluated = inspect(model, dataset.test_images, dataset.test_labels)
+        evaluated = inspect_model(model, dataset.test_images, dataset.test_labels)
         evaluated_on = f"the test set of {dataset.source} ({len(evaluated.labels):,} images)"
     else:
-        evaluated = None
+        evaluated = training
         evaluated_on = (f"the training set of {dataset.source} ({len(dataset.train_labels):,} "
                         f"images; the data has no test set, so these figures include the "
                         f"images the model learnt from)")
-    training = inspect(model, dataset.train_images, dataset.train_labels)
-    evaluated = evaluated or training
     context = dict(model=model, meta=meta, path=Path(model_path), loaded=loaded,
                    evaluated=evaluated, evaluated_on=evaluated_on, training=training)
     body = "\n".join(render(context) for render in (

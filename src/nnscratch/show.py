@@ -13,7 +13,7 @@ from pathlib import Path
 
 from . import plots
 from .errors import ConfigError, DataError
-from .inspection import inspect, load_model_data
+from .inspection import inspect_model, load_model_data
 
 SPLITS = ("test", "train")
 
@@ -63,7 +63,7 @@ def show_digit(model_path: str | os.PathLike, index: int, *, split: str = "test"
     if not 0 <= index < len(images):
         raise ConfigError(f"INDEX {index} is outside the {split} set's images "
                           f"0-{len(images) - 1}")
-    seen = inspect(model, images[index:index + 1], labels[index:index + 1])
+    seen = inspect_model(model, images[index:index + 1], labels[index:index + 1])
     shown = ShownDigit(split=split, index=index, label=int(seen.labels[0]),
                        predicted=int(seen.predicted[0]),
                        probability=float(seen.probabilities[0, seen.predicted[0]]),
