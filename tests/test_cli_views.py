@@ -96,9 +96,14 @@ def test_show_refuses_a_bad_index_or_split(trained, tmp_path, args, names):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_show_and_report_refuse_a_missing_model(tmp_path):
+def test_show_and_report_refuse_a_missing_model_or_folder(trained, tmp_path):
     assert_user_error(nnscratch("show", "nope.npz", 0, cwd=tmp_path), "nope.npz")
     assert_user_error(nnscratch("report", "nope.npz", cwd=tmp_path), "nope.npz")
+    assert_user_error(nnscratch("report", trained["model"], "-o", "no/r.html", cwd=tmp_path),
+                      "--output", "no/r.html", "does not exist")
+    assert_user_error(nnscratch("show", trained["model"], 0, "-o", "no/d.png", cwd=tmp_path),
+                      "--output", "no/d.png", "does not exist")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_report_writes_one_self_contained_page(trained, tmp_path):

@@ -51,7 +51,7 @@ def train(
                                      help="Print a JSON summary as the last line of stdout."),
     report: Optional[str] = typer.Option(
         None, "--report", metavar="[PATH]",
-        help="Write the HTML report at the end (default path: the model's, .html)."),
+        help="Also write the HTML report, to PATH or beside the model (mlp.npz: mlp.html)."),
 ) -> None:
     """Train a network on MNIST (or your data) and save it to a model file."""
     from rich.console import Console

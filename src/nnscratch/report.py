@@ -99,6 +99,8 @@ def write_report(model_path: str | os.PathLike, output: str | os.PathLike, *,
     if output.is_dir():
         raise ConfigError(f"--output {output} is a folder; give a file name, like "
                           f"{output / 'report.html'}")
+    if not output.parent.is_dir():  # say so now, not after measuring the model
+        raise ConfigError(f"--output {output}: the folder {output.parent} does not exist")
     text = build_report(model_path, data=data)
     with atomic_write(output, ConfigError) as handle:
         handle.write(text.encode("utf-8"))

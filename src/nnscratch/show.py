@@ -54,6 +54,8 @@ def show_digit(model_path: str | os.PathLike, index: int, *, split: str = "test"
     if output.is_dir():
         raise ConfigError(f"--output {output} is a folder; give a file name, like "
                           f"{output / f'digit-{split}-{index}.png'}")
+    if not output.parent.is_dir():
+        raise ConfigError(f"--output {output}: the folder {output.parent} does not exist")
     model = Sequential.load(model_path)
     dataset = load_model_data(model.metadata, data).dataset
     images, labels = ((dataset.test_images, dataset.test_labels) if split == "test"
