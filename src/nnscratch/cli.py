@@ -96,6 +96,81 @@ def train(
 
 
 @app.command()
+def evaluate(
+    model: Path = typer.Argument(..., help="Model file (.npz) written by nnscratch train."),
+    data: str = typer.Option("mnist", help="'mnist' (bundled), a folder of IDX files named "
+                             "as MNIST's, or a CSV file with a label column."),
+    split: str = typer.Option("auto", help="test, train, or auto: the test set if the data "
+                              "has one, else all of it."),
+    json_output: bool = typer.Option(False, "--json", help="Print every figure as one JSON "
+                                     "object instead of tables."),
+) -> None:
+    """Loss, accuracy, per-class precision/recall/F1, averages and the confusion matrix."""
+    from .evaluation import evaluate_file
+
+    report = evaluate_file(model, data, split)
+    if json_output:
+        print(json.dumps(report))
+        return
+    from rich.console import Console
+
+    from .views import evaluation_view
+    Console().print(evaluation_view(report))
+
+
+@app.command()
+def predict(
+    model: Path = typer.Argument(..., help="Model file (.npz) written by nnscratch train."),
+    inputs: list[Path] = typer.Argument(..., help="IDX image files, CSV files (Kaggle's "
+                                        "test.csv; a label column is ignored) or pictures "
+                                        "(PNG, JPEG, ...).", show_default=False),
+    output: Optional[Path] = typer.Option(None, help="Write Kaggle's submission CSV "
+                                          "(ImageId,Label; ImageId from 1) to this file."),
+    top: Optional[int] = typer.Option(None, help="Show the K most likely digits of each "
+                                      "image.", min=1, max=10),
+    json_output: bool = typer.Option(False, "--json", help="Print source, label and all "
+                                     "probabilities of every image as one JSON object."),
+) -> None:
+    """Predict the digits in files and pictures; optionally write a Kaggle submission."""
+    from .prediction import check_output, predict_files, write_submission
+
+    if output is not None:
+        check_output(output)
+    predictions = predict_files(model, inputs)
+    if output is not None:
+        write_submission(output, predictions.labels)
+    if json_output:
+        print(json.dumps({"model": str(model), "count": len(predictions.labels),
+                          "predictions": predictions.as_json(top)}))
+        return
+    from rich.console import Console
+
+    from .views import prediction_view
+    console = Console()
+    console.print(prediction_view(predictions, top))
+    if output is not None:
+        console.print(f"wrote {len(predictions.labels):,} predictions to {output}")
+
+
+@app.command()
+def info(
+    model: Path = typer.Argument(..., help="Model file (.npz)."),
+    json_output: bool = typer.Option(False, "--json", help="Print it all as one JSON object."),
+) -> None:
+    """What a model file holds: layers and shapes, recipe, data, metrics, format, checksums."""
+    from .modelinfo import describe_model_file
+
+    description = describe_model_file(model)
+    if json_output:
+        print(json.dumps(description))
+        return
+    from rich.console import Console
+
+    from .views import info_view
+    Console().print(info_view(description))
+
+
+@app.command()
 def show(
     model: Path = typer.Argument(..., help="Model file (.npz) written by nnscratch train."),
     index: int = typer.Argument(..., help="Which image of the split, from 0."),

@@ -238,10 +238,47 @@ class Sequential:
             raise ModelFileError(f"model description is not one nnscratch can build: "
                                  f"{type(error).__name__}: {error}") from None
 
+    def architecture(self, input_shape: Sequence[int] | None = None) -> list[dict[str, Any]]:
+        """Each layer's type, per-example input and output shapes, and parameter shapes.
+
+        ``input_shape``: one example's shape, e.g. ``(28, 28)``; default ``(input_size,)``.
+        Shapes are found by passing one zero example through the layers (inference mode),
+        so they hold for any layer type. Returns JSON-able dicts: ``{"index", "type",
+        "config", "input_shape", "output_shape", "parameters": {name: shape},
+        "parameter_count"}``.
+        """
+        shape = tuple(input_shape) if input_shape else (self.input_size or 0,)
+        x = np.zeros((1, *shape), dtype=self.dtype)
+        rows = []
+        for i, layer in enumerate(self.layers):
+            y = layer.forward(x, training=False)
+            rows.append({"index": i, "type": layer.name, "config": layer.config(),
+                         "input_shape": list(x.shape[1:]), "output_shape": list(y.shape[1:]),
+                         "parameters": {k: list(v.shape) for k, v in layer.params.items()},
+                         "parameter_count": int(sum(v.size for v in layer.params.values()))})
+            x = y
+        return rows
+
     def save(self, path: str | os.PathLike, **metadata: Any) -> None:
         """Write the model to one ``.npz`` file (atomically), with ``metadata`` (JSON-able:
-        preset, metrics, history...) in its document. Never pickled."""
-        document = {**self.metadata, **metadata, "model": self.config()}
+        preset, metrics, history...) in its document. Never pickled.
+
+        The document always holds ``preprocessing`` (``scale``, and ``image_shape`` when
+        known: pass it, or it is kept from a loaded model's metadata) and ``architecture``
+        (see :meth:`architecture`), so a reader needs no NumPy to see what the file holds.
+        """
+        document = {**self.metadata, **metadata}
+        preprocessing = {"scale": self.input_scale, "image_shape": None,
+                         **document.get("preprocessing", {})}
+        image_shape = preprocessing["image_shape"]
+        if image_shape and self.input_size is not None \
+                and int(np.prod(image_shape)) != self.input_size:
+            raise ConfigError(f"preprocessing image_shape {image_shape} has "
+                              f"{int(np.prod(image_shape))} pixels, the model takes "
+                              f"{self.input_size} inputs")
+        document.update(preprocessing=preprocessing,
+                        architecture=self.architecture(image_shape),
+                        model=self.config())
         write_model_file(path, document, self.get_weights())
 
     @classmethod
