@@ -14,7 +14,7 @@ from rich.console import Console
 
 from nnscratch import Sequential
 from nnscratch.datasets import load_mnist, write_digits_csv, write_idx
-from nnscratch.errors import ConfigError, DataError
+from nnscratch.errors import ConfigError, DataError, ModelFileError
 from nnscratch.metrics import classification_report
 from nnscratch.presets import get_preset
 from nnscratch.report import SECTIONS, build_report, write_report
@@ -182,6 +182,15 @@ def test_report_on_a_bare_model_file_says_what_it_lacks(trained, tmp_path):
     assert "The model file holds no training history." in text
     assert "unknown (the model file records no SHA-256)" in parsed.cells
     assert len(parsed.images) == CHARTS - 1  # every chart but the learning curves
+
+
+def test_report_refuses_data_of_another_image_size(trained, tmp_path):
+    folder = tmp_path / "small-digits"
+    folder.mkdir()
+    write_idx(folder / "train-images-idx3-ubyte", trained["x"][:50, ::2, ::2])  # 14x14
+    write_idx(folder / "train-labels-idx1-ubyte", trained["y"][:50])
+    with pytest.raises(ModelFileError, match=r"takes 28x28 images.*holds 14x14 images"):
+        build_report(trained["model"], data=str(folder))
 
 
 def test_write_report_refuses_a_folder_and_missing_data(trained, tmp_path):

@@ -20,6 +20,7 @@ import numpy as np
 from . import plots
 from .environment import environment
 from .errors import ConfigError
+from .evaluation import check_fit
 from .fileio import atomic_write
 from .inspection import (Inspection, hardest_indices, inspect_model, load_model_data,
                          misclassified_indices)
@@ -67,6 +68,7 @@ def build_report(model_path: str | os.PathLike, *, data: str | None = None) -> s
     meta = model.metadata
     loaded = load_model_data(meta, data)
     dataset = loaded.dataset
+    check_fit(model, dataset.train_images, os.fspath(model_path), dataset.source)
     training = inspect_model(model, dataset.train_images, dataset.train_labels)
     if dataset.test_images is not None:
         evaluated = inspect_model(model, dataset.test_images, dataset.test_labels)

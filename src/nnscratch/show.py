@@ -13,6 +13,7 @@ from pathlib import Path
 
 from . import plots
 from .errors import ConfigError, DataError
+from .evaluation import check_fit
 from .inspection import inspect_model, load_model_data
 
 SPLITS = ("test", "train")
@@ -58,6 +59,7 @@ def show_digit(model_path: str | os.PathLike, index: int, *, split: str = "test"
         raise ConfigError(f"--output {output}: the folder {output.parent} does not exist")
     model = Sequential.load(model_path)
     dataset = load_model_data(model.metadata, data).dataset
+    check_fit(model, dataset.train_images, os.fspath(model_path), dataset.source)
     images, labels = ((dataset.test_images, dataset.test_labels) if split == "test"
                       else (dataset.train_images, dataset.train_labels))
     if images is None:
