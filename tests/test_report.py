@@ -140,6 +140,10 @@ def test_report_figures_are_the_models(trained, page):
     assert f"{meta['metrics']['dev_accuracy']:.4f}" in cells
     assert str(trained["folder"].resolve()) in cells  # where the data came from
     assert "yes (same SHA-256)" in cells
+    # The layers table: index, type, settings, input and output shapes, parameters.
+    at = cells.index("Dense")
+    assert cells[at + 2:at + 5] == ["784", "24", f"{784 * 24 + 24:,}"]
+    assert cells[cells.index("Flatten") + 1:cells.index("Flatten") + 3] == ["28x28", "784"]
     assert meta["environment"]["numpy"] == np.__version__ and np.__version__ in cells
 
 

@@ -188,19 +188,22 @@ def _summary(c) -> str:
 def _configuration(c) -> str:
     model, meta = c["model"], c["meta"]
     recipe = meta.get("recipe") or {}
-    layers = [(i, layer.name, layer.config() or "", sum(p.size for p in layer.params.values()))
-              for i, layer in enumerate(model.layers)]
+    shape = (meta.get("preprocessing") or {}).get("image_shape")
+    layers = [(row["index"], row["type"], _plain(row["config"]) if row["config"] else "",
+               "x".join(map(str, row["input_shape"])), "x".join(map(str, row["output_shape"])),
+               f"{row['parameter_count']:,}") for row in model.architecture(shape)]
     parts = [f"<p>{_e(recipe.get('summary', ''))}</p>" if recipe.get("summary") else "",
              "<h3>Layers</h3>",
-             _table([(i, n, ", ".join(f"{k}={v}" for k, v in cfg.items()) if cfg else "",
-                      f"{count:,}") for i, n, cfg, count in layers],
-                    ("#", "layer", "settings", "parameters"), numeric=(0, 3)),
+             _table(layers, ("#", "layer", "settings", "input", "output", "parameters"),
+                    numeric=(0, 3, 4, 5)),
              f"<p>Loss {_e(model.loss.name)}, {_e(model.dtype.name)}, inputs × "
              f"{_e(_scale(model.input_scale))}.</p>"]
     columns = []
     if recipe:
+        # batch_size None is full-batch gradient descent, not a missing value.
         columns.append("<div><h3>Recipe</h3>" + _key_values(
-            (k, v) for k, v in recipe.items() if k != "summary") + "</div>")
+            (k, "full batch" if k == "batch_size" and v is None else v)
+            for k, v in recipe.items() if k != "summary") + "</div>")
     if meta.get("optimizer"):
         columns.append("<div><h3>Optimizer</h3>" + _key_values(meta["optimizer"].items())
                        + "</div>")
