@@ -281,7 +281,8 @@ def probability_view(figure, image: np.ndarray, probabilities: np.ndarray,
         bars[label].set_hatch("///")
     for c, p in zip(classes, probabilities):
         if p >= 0.005:
-            bars_ax.text(c, p + 0.02, f"{p:.0%}", ha="center", va="bottom", fontsize=7)
+            shown = ">99%" if 0.995 <= p < 1 else f"{p:.0%}"  # no rounded-up certainty
+            bars_ax.text(c, p + 0.02, shown, ha="center", va="bottom", fontsize=7)
     bars_ax.set_xticks(classes, [f"{c}\ntrue" if c == label else str(c) for c in classes])
     bars_ax.set_ylim(0, 1.12)
     bars_ax.set_xlabel("digit")
