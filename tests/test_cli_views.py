@@ -158,3 +158,16 @@ def test_help_lists_the_new_commands(tmp_path):
         assert re.search(rf"^\W*{command}\s", result.stdout, re.MULTILINE), result.stdout
     result = nnscratch("train", "--help", cwd=tmp_path)
     assert "--report" in result.stdout
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["train", "--report"], ["train", "--report="]),
+    (["train", "--report", "-q"], ["train", "--report=", "-q"]),
+    (["train", "--report", "r.html", "-q"], ["train", "--report", "r.html", "-q"]),
+    (["train", "--report=r.html"], ["train", "--report=r.html"]),
+    (["report", "m.npz", "--output", "--report"], ["report", "m.npz", "--output", "--report"]),
+], ids=["last", "before-an-option", "with-a-path", "with-equals", "not-train"])
+def test_a_bare_report_flag_gets_the_empty_value(argv, expected):
+    from nnscratch.cli import _bare_report_flag
+
+    assert _bare_report_flag(argv) == expected
