@@ -28,8 +28,9 @@ def _root() -> None:
 
 @app.command()
 def train(
-    preset: str = typer.Option("mlp", help="Recipe to start from: mlp (98 %+, default) or "
-                               "classic (the tutorial's 784-10-10, full-batch)."),
+    preset: str = typer.Option("mlp", help="Recipe to start from: mlp (98 %+, default), cnn "
+                               "(convolutional, 99 %+) or classic (the tutorial's 784-10-10, "
+                               "full-batch)."),
     data: str = typer.Option("mnist", help="'mnist' (bundled), a folder of IDX files named "
                              "as MNIST's, or a CSV file (label first)."),
     epochs: Optional[int] = typer.Option(None, help="Epochs (full-batch: iterations)."),

@@ -10,7 +10,7 @@ import numpy as np
 
 from .datasets.splits import train_dev_split
 from .errors import ConfigError, DataError, ModelFileError
-from .layers import LAYER_TYPES, Layer
+from .layers import LAYER_TYPES, Conv2D, Layer, MaxPool2D
 from .losses import LOSSES, Loss, get_loss
 from .modelfile import read_model_file, write_model_file
 from .optimizers import Optimizer, get_optimizer
@@ -210,9 +210,14 @@ class Sequential:
 
     @property
     def input_size(self) -> int | None:
-        """Features the first Dense layer takes (784 for MNIST); None without one."""
-        dense = [layer for layer in self.layers if hasattr(layer, "in_features")]
-        return dense[0].in_features if dense else None
+        """Values per example the network takes (784 for MNIST), from its first layer that fixes
+        it (a Dense or a Reshape); None when an image layer comes first (it takes any size)."""
+        for layer in self.layers:
+            if hasattr(layer, "in_features"):
+                return layer.in_features
+            if isinstance(layer, (Conv2D, MaxPool2D)):
+                return None
+        return None
 
     def parameter_count(self) -> int:
         return sum(p.size for layer in self.layers for p in layer.params.values())
@@ -245,9 +250,12 @@ class Sequential:
         Shapes are found by passing one zero example through the layers (inference mode),
         so they hold for any layer type. Returns JSON-able dicts: ``{"index", "type",
         "config", "input_shape", "output_shape", "parameters": {name: shape},
-        "parameter_count"}``.
+        "parameter_count"}``; empty when neither ``input_shape`` nor ``input_size`` is known (an
+        image layer first takes images of any size).
         """
-        shape = tuple(input_shape) if input_shape else (self.input_size or 0,)
+        if not input_shape and self.input_size is None:
+            return []
+        shape = tuple(input_shape) if input_shape else (self.input_size,)
         x = np.zeros((1, *shape), dtype=self.dtype)
         rows = []
         for i, layer in enumerate(self.layers):
@@ -309,14 +317,16 @@ class Sequential:
 
     def _check_loaded(self, path, arrays) -> None:
         for i, layer in enumerate(self.layers):
-            if hasattr(layer, "in_features"):
-                W, b = layer.params.get("W"), layer.params.get("b")
-                shape = (layer.in_features, layer.out_features)
-                if W is None or b is None or W.shape != shape or b.shape != shape[1:]:
+            # The shapes the layer's own initializer makes are the shapes it can compute with.
+            fresh = type(layer)(**layer.config())
+            fresh.initialize(np.random.default_rng(0), self.dtype)
+            for key, expected in fresh.params.items():
+                array = layer.params.get(key)
+                if array is None or array.shape != expected.shape:
                     raise ModelFileError(f"{path}: layer {i} ({layer!r}) has arrays that do "
                                          f"not fit it")
-                if W.dtype != self.dtype or b.dtype != self.dtype:
-                    raise ModelFileError(f"{path}: layer {i} arrays are {W.dtype}, "
+                if array.dtype != self.dtype:
+                    raise ModelFileError(f"{path}: layer {i} arrays are {array.dtype}, "
                                          f"the model says {self.dtype}")
         known = {f"layers.{i}.{k}" for i, layer in enumerate(self.layers) for k in layer.params}
         if set(arrays) != known:

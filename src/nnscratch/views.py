@@ -94,9 +94,10 @@ def info_view(info: dict[str, Any]) -> Group:
                           ("output", "right"), ("parameters", "left"), ("count", "right")):
         arch.add_column(name, justify=justify)
     for layer in info["architecture"]:
-        # Dense's sizes are in the shape columns already.
+        # Sizes and channels are in the shape columns already.
         config = ", ".join(f"{k}={v}" for k, v in layer["config"].items()
-                           if k not in ("in_features", "out_features"))
+                           if k not in ("in_features", "out_features", "in_channels",
+                                        "out_channels", "shape"))
         arch.add_row(str(layer["index"]), f"{layer['type']}({config})",
                      _shape(layer["input_shape"]), _shape(layer["output_shape"]),
                      "  ".join(f"{k} {_shape(v)}" for k, v in layer["parameters"].items()),
