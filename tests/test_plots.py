@@ -159,6 +159,22 @@ def test_first_layer_weights_draws_each_units_column(run):
         assert ax.get_title() == str(unit)
 
 
+def test_conv_filters_draws_each_kernel():
+    from nnscratch.layers import Conv2D
+
+    conv = Conv2D(1, 12, 5)
+    conv.initialize(np.random.default_rng(0), np.dtype(np.float32))
+    kernels = conv.params["W"]  # (12, 1, 5, 5)
+    figure = plots.conv_filters(plots.new_figure(6, 2), kernels, count=10)
+    drawn = [ax for ax in figure.axes if ax.images]
+    assert len(drawn) == 10
+    for channel, ax in enumerate(drawn):
+        np.testing.assert_array_equal(ax.images[0].get_array(), kernels[channel, 0])
+        assert ax.images[0].get_clim() == (-np.abs(kernels[channel]).max(),
+                                           np.abs(kernels[channel]).max())
+    assert "10 of 12 5x5" in figure.get_suptitle()
+
+
 def test_probability_view_shows_every_digits_probability(run):
     seen = run["seen"]
     i = int(misclassified_indices(seen.probabilities, seen.labels, 1)[0])

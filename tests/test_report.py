@@ -147,6 +147,21 @@ def test_report_figures_are_the_models(trained, page):
     assert meta["environment"]["numpy"] == np.__version__ and np.__version__ in cells
 
 
+def test_report_on_a_convolutional_model_draws_its_kernels(trained, tmp_path):
+    recipe = get_preset("cnn").with_overrides(conv=(6,), hidden=(16,), epochs=1, dev_size=300)
+    quiet = Console(quiet=True)
+    run_training(TrainOptions(recipe=recipe, data=str(trained["folder"]), out=tmp_path / "c.npz"),
+                 console=quiet, progress_console=quiet)
+    parsed = parse(build_report(tmp_path / "c.npz"))
+    assert parsed.sections == [key for key, _ in SECTIONS]
+    assert len(parsed.images) == CHARTS
+    assert "first-layer convolution kernels" in [image["alt"] for image in parsed.images]
+    model = Sequential.load(tmp_path / "c.npz")
+    accuracy = classification_report(model.predict(trained["x_test"]),
+                                     trained["y_test"])["accuracy"]
+    assert f"{accuracy:.4f} accuracy" in " ".join(" ".join(parsed.text).split())
+
+
 def test_report_escapes_text_from_the_model_file(trained, tmp_path):
     model = Sequential.load(trained["model"])
     meta = dict(model.metadata)

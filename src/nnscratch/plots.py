@@ -235,27 +235,50 @@ def hardest_gallery(figure, images: np.ndarray, labels: np.ndarray, losses: np.n
     return digit_gallery(figure, images[indices], captions, columns=columns)
 
 
-def first_layer_weights(figure, weights: np.ndarray, image_shape: tuple[int, int] = (28, 28),
-                        *, count: int = 64, columns: int = 8):
-    """What each of the first ``count`` hidden units looks for: its weight column of the first
-    Dense layer, ``weights`` (H*W, units), drawn as an H x W image. Each unit is scaled to its
-    own largest magnitude with zero at mid-grey, so white pixels excite the unit and black ones
-    inhibit it."""
-    weights = np.asarray(weights)
-    units = min(count, weights.shape[1])
-    columns = min(columns, units)
-    rows = math.ceil(units / columns)
-    axes = np.atleast_1d(figure.subplots(rows, columns)).ravel()
+def weight_tiles(figure, tiles: np.ndarray, *, columns: int = 8,
+                 captions: Sequence[str] | None = None, title: str | None = None):
+    """Weights drawn as small images: ``tiles`` (U, h, w), each scaled to its own largest
+    magnitude with zero at mid-grey, so white pixels excite the unit and black ones inhibit it.
+    ``captions`` default to the tile's index. Returns ``figure``."""
+    tiles = np.asarray(tiles)
+    count = len(tiles)
+    columns = max(1, min(columns, count))
+    axes = np.atleast_1d(figure.subplots(math.ceil(count / columns), columns)).ravel()
     for ax in axes:
         ax.set_axis_off()
-    for unit, ax in zip(range(units), axes):
-        column = weights[:, unit].reshape(image_shape)
-        scale = float(np.abs(column).max()) or 1.0
-        ax.imshow(column, cmap="gray", vmin=-scale, vmax=scale, interpolation="nearest")
-        ax.set_title(str(unit), fontsize=7, pad=2)
-    figure.suptitle(f"first layer: weights of hidden units 0-{units - 1} of "
-                    f"{weights.shape[1]} (white excites, black inhibits)", fontsize=10)
+    for i, (ax, tile) in enumerate(zip(axes, tiles)):
+        scale = float(np.abs(tile).max()) or 1.0
+        ax.imshow(tile, cmap="gray", vmin=-scale, vmax=scale, interpolation="nearest")
+        ax.set_title(captions[i] if captions is not None else str(i), fontsize=7, pad=2)
+    if title:
+        figure.suptitle(title, fontsize=10)
     return figure
+
+
+def first_layer_weights(figure, weights: np.ndarray, image_shape: tuple[int, int] = (28, 28),
+                        *, count: int = 64, columns: int = 8):
+    """What each of the first ``count`` hidden units of a first Dense layer looks for: its
+    weight column of ``weights`` (H*W, units) drawn as an H x W image (see
+    :func:`weight_tiles`)."""
+    weights = np.asarray(weights)
+    units = min(count, weights.shape[1])
+    tiles = weights[:, :units].T.reshape(units, *image_shape)
+    return weight_tiles(figure, tiles, columns=columns,
+                        title=f"first layer: weights of hidden units 0-{units - 1} of "
+                              f"{weights.shape[1]} (white excites, black inhibits)")
+
+
+def conv_filters(figure, kernels: np.ndarray, *, count: int = 64, columns: int = 8):
+    """The first ``count`` kernels of a first Conv2D layer, ``kernels`` (C_out, C_in, k, k),
+    each drawn as a k x k image (see :func:`weight_tiles`); with several input channels, their
+    mean."""
+    kernels = np.asarray(kernels)
+    shown = min(count, kernels.shape[0])
+    tiles = kernels[:shown, 0] if kernels.shape[1] == 1 else kernels[:shown].mean(axis=1)
+    k = kernels.shape[-1]
+    return weight_tiles(figure, tiles, columns=columns,
+                        title=f"first layer: {shown} of {kernels.shape[0]} {k}x{k} "
+                              f"convolution kernels (white excites, black inhibits)")
 
 
 def probability_view(figure, image: np.ndarray, probabilities: np.ndarray,

@@ -348,18 +348,27 @@ def _hardest(c) -> str:
 
 def _first_layer(c) -> str:
     model = c["model"]
-    dense = next((layer for layer in model.layers if "W" in layer.params), None)
+    first = next((layer for layer in model.layers if "W" in layer.params), None)
+    weights = None if first is None else first.params["W"]
     shape = (c["meta"].get("preprocessing") or {}).get("image_shape") or [28, 28]
-    if dense is None or dense.params["W"].shape[0] != shape[0] * shape[1]:
-        return _section("first-layer", "<p>The first layer does not take the image's pixels "
-                                       "directly; nothing to draw.</p>")
-    units = min(WEIGHT_UNITS, dense.params["W"].shape[1])
-    rows = -(-units // 8)
-    figure = plots.new_figure(min(8, units) + 0.2, rows * 1.05 + 0.4)
-    plots.first_layer_weights(figure, dense.params["W"], tuple(shape), count=units)
-    return _section("first-layer", _figure(
-        figure, "first-layer weights", "Each tile is one hidden unit's weights over the "
-        "image's pixels, scaled to its own range: mid-grey is zero."))
+    caption = ("Each tile is one unit's weights, scaled to its own range: mid-grey is zero, "
+               "white excites the unit, black inhibits it.")
+    if weights is not None and weights.ndim == 2 and weights.shape[0] == shape[0] * shape[1]:
+        units = min(WEIGHT_UNITS, weights.shape[1])
+        figure = plots.new_figure(min(8, units) + 0.2, -(-units // 8) * 1.05 + 0.4)
+        plots.first_layer_weights(figure, weights, tuple(shape), count=units)
+        return _section("first-layer", _figure(
+            figure, "first-layer weights", f"The first Dense layer's weights over the image's "
+            f"pixels, one tile per hidden unit. {caption}"))
+    if weights is not None and weights.ndim == 4:  # Conv2D: (C_out, C_in, k, k)
+        kernels = min(WEIGHT_UNITS, weights.shape[0])
+        figure = plots.new_figure(min(8, kernels) * 0.9 + 0.2, -(-kernels // 8) * 0.95 + 0.4)
+        plots.conv_filters(figure, weights, count=kernels)
+        return _section("first-layer", _figure(
+            figure, "first-layer convolution kernels", f"The first convolution's kernels, one "
+            f"tile per output channel. {caption}"))
+    return _section("first-layer", "<p>The first layer with weights takes neither the image's "
+                                   "pixels nor its channels directly; nothing to draw.</p>")
 
 
 def _examples(c) -> str:
