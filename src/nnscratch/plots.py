@@ -231,7 +231,7 @@ def hardest_gallery(figure, images: np.ndarray, labels: np.ndarray, losses: np.n
     for i in indices:
         guess = int(np.argmax(probabilities[i]))
         captions.append(f"label {int(labels[i])}  #{i}\n"
-                        f"model {guess} ({probabilities[i, guess]:.0%})\nloss {losses[i]:.1f}")
+                        f"model {guess} ({percent(probabilities[i, guess])})\nloss {losses[i]:.1f}")
     return digit_gallery(figure, images[indices], captions, columns=columns)
 
 

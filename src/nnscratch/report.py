@@ -163,6 +163,10 @@ def _unit(meta) -> str:
     return "iteration" if (meta.get("recipe") or {}).get("batch_size", 1) is None else "epoch"
 
 
+def _count(n: int, unit: str) -> str:
+    return f"{n:,} {unit}" + ("" if n == 1 else "s")
+
+
 def _fmt(value, digits=4) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
@@ -179,7 +183,7 @@ def _summary(c) -> str:
                             f" of {report['count']:,}")]
     big = " &nbsp; ".join(f'<span class="big">{_e(v)}</span> {_e(k)}' for k, v in figures)
     lines = [f"<p>{big}</p>", f"<p>Measured on {_e(c['evaluated_on'])}.</p>",
-             f"<p>Preset <b>{_e(meta.get('preset', '-'))}</b>, {epochs} {_unit(meta)}s "
+             f"<p>Preset <b>{_e(meta.get('preset', '-'))}</b>, {_count(epochs, _unit(meta))} "
              f"({_e(history.get('stopped', '-'))}), seed {_e(meta.get('seed', '-'))}, "
              f"{c['model'].parameter_count():,} parameters.</p>"]
     return _section("summary", *lines)
@@ -249,7 +253,7 @@ def _timings(c) -> str:
     rows = []
     if seconds:
         total = seconds[-1]
-        rows += [("training time", f"{total:.2f} s over {len(seconds)} {unit}s"),
+        rows += [("training time", f"{total:.2f} s over {_count(len(seconds), unit)}"),
                  (f"per {unit}", f"{total / len(seconds):.3f} s (mean)")]
         if recorded.get("train_size") and total > 0:
             rate = recorded["train_size"] * len(seconds) / total
