@@ -60,6 +60,9 @@ def train(
         None, help="Carry on the run in this checkpoint folder (its newest checkpoint) or file."),
     force: bool = typer.Option(False, help="Resume despite changed options; start afresh in a "
                                "folder holding checkpoints."),
+    report: Optional[str] = typer.Option(
+        None, "--report", metavar="[PATH]",
+        help="Also write the HTML report, to PATH or beside the model (mlp.npz: mlp.html)."),
 ) -> None:
     """Train a network on MNIST (or your data) and save it to a model file."""
     from rich.console import Console
@@ -97,6 +100,7 @@ def train(
         raise ConfigError(f"--checkpoint-every must be positive, got {checkpoint_every}")
     out = out or Path(f"{recipe.name}.npz")
     _check_out(out)
+    report_path = _report_path(report, out)
     # Human output goes to stderr under --json, so stdout stays machine-readable.
     console = Console(stderr=json_output, quiet=quiet)
     summary = run_training(TrainOptions(recipe=recipe, data=data, out=out,
@@ -104,6 +108,11 @@ def train(
                                         checkpoint_every=checkpoint_every, resume=checkpoint,
                                         force=force),
                            console=console, progress_console=Console(stderr=True, quiet=quiet))
+    if report_path is not None:
+        from .report import write_report
+        write_report(out, report_path)
+        summary["report_path"] = str(report_path)
+        console.print(f"report: {report_path}")
     if json_output:
         print(json.dumps(summary))
     if summary["stopped"] == "interrupted":
@@ -185,6 +194,56 @@ def info(
     Console().print(info_view(description))
 
 
+@app.command()
+def show(
+    model: Path = typer.Argument(..., help="Model file (.npz) written by nnscratch train."),
+    index: int = typer.Argument(..., help="Which image of the split, from 0."),
+    split: str = typer.Option("test", help="test (default) or train."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="PNG to write.",
+                                          show_default="digit-SPLIT-INDEX.png"),
+    data: Optional[str] = typer.Option(None, help="Data to take the image from.",
+                                       show_default="the data the model was trained on"),
+    window: Optional[bool] = typer.Option(None, "--window/--no-window",
+                                          help="Also open a window.",
+                                          show_default="when a display is available"),
+) -> None:
+    """Show one image beside the network's probabilities for every digit, and its label."""
+    from .show import display_available, show_digit
+
+    shown = show_digit(model, index, split=split, output=output, data=data,
+                       window=display_available() if window is None else window)
+    print(shown.describe())
+    print(f"wrote {shown.output}")
+
+
+@app.command()
+def report(
+    model: Path = typer.Argument(..., help="Model file (.npz) written by nnscratch train."),
+    output: Path = typer.Option(Path("report.html"), "--output", "-o",
+                                help="HTML file to write."),
+    data: Optional[str] = typer.Option(None, help="Data to measure the model on.",
+                                       show_default="the data the model was trained on"),
+) -> None:
+    """Write one self-contained HTML report: configuration, metrics and every chart."""
+    from .report import write_report
+
+    print(f"wrote {write_report(model, output, data=data)}")
+
+
+def _report_path(report: str | None, out: Path) -> Path | None:
+    """train --report: None (no report), '' (beside the model) or a path; checked early."""
+    from .errors import ConfigError
+    if report is None:
+        return None
+    path = Path(report) if report else out.with_suffix(".html")
+    if path.is_dir():
+        raise ConfigError(f"--report {path} is a folder; give a file name, like "
+                          f"{path / 'report.html'}")
+    if not path.parent.is_dir():
+        raise ConfigError(f"--report {path}: the folder {path.parent} does not exist")
+    return path
+
+
 def _positive(value, option):
     from .errors import ConfigError
     if value is not None and value <= 0:
@@ -235,6 +294,7 @@ def main(argv: list[str] | None = None) -> int:
     from .errors import NNScratchError
 
     command = typer.main.get_command(app)
+    argv = _bare_report_flag(list(sys.argv[1:] if argv is None else argv))
     try:
         result = command.main(args=argv, prog_name="nnscratch", standalone_mode=False)
         return result if isinstance(result, int) else 0
@@ -251,6 +311,19 @@ def main(argv: list[str] | None = None) -> int:
                 return error.exit_code
             return _fail(message, error.exit_code)
         raise
+
+
+def _bare_report_flag(argv: list[str]) -> list[str]:
+    """``train --report`` without a path means "beside the model": give it the empty value.
+
+    Typer's bundled Click has no options with an optional value, so a bare ``--report``
+    (last, or followed by another option) becomes ``--report=`` here.
+    """
+    if not argv or argv[0] != "train":
+        return argv
+    return [f"{arg}=" if arg == "--report" and (i + 1 == len(argv)
+                                                or argv[i + 1].startswith("-")) else arg
+            for i, arg in enumerate(argv)]
 
 
 def _fail(message: str, status: int = EXIT_USER_ERROR) -> int:

@@ -141,7 +141,11 @@ def to_mnist_form(grey: np.ndarray, *, size: int = 28, box: int | None = None) -
         method = Image.Resampling.BOX if scale < 1 else Image.Resampling.BILINEAR
         ink = np.asarray(Image.fromarray(ink, mode="F").resize(new_size, method),
                          dtype=np.float32)
-    return _centre_by_mass(ink, size)
+    field = _centre_by_mass(ink, size)
+    if not field.any():
+        # Faint specks far from a tiny mark can pull the centre of mass off it, out of the field.
+        raise DataError("holds no digit (no ink is left once it is centred in the field)")
+    return field
 
 
 def _centre_by_mass(ink: np.ndarray, size: int) -> np.ndarray:
