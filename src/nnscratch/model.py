@@ -89,6 +89,8 @@ class Sequential:
         """Raw outputs (logits) for raw inputs, in batches. Shapes: (N, ...) -> (N, C)."""
         x = np.asarray(x)
         self._check_input(x)
+        if 0 < len(x) <= batch_size:  # one batch (one image, say): no list, no concatenation
+            return self.forward(self.prepare(x))
         parts = [self.forward(self.prepare(x[i:i + batch_size]))
                  for i in range(0, len(x), batch_size)]
         if not parts:
