@@ -25,6 +25,11 @@ from .metrics import accuracy
 if TYPE_CHECKING:
     from .optimizers import Optimizer
 
+# Batches larger than this many examples are differentiated in chunks of it (see
+# Trainer._gradients): 4,096 MNIST rows of float32 are 12.8 MB, which the cache keeps between
+# the forward product and the weight gradient.
+CHUNK = 4096
+
 
 @dataclass
 class History:
@@ -141,6 +146,7 @@ class Trainer:
         self.callbacks = callbacks
         self.history = History()
         self.stop_training = False
+        self._totals: list[np.ndarray] | None = None  # gradient sums over chunks (see below)
 
     def run(self) -> History:
         params, grads, decay = self.model.trainable()
@@ -204,6 +210,35 @@ class Trainer:
         return total_loss / n, correct / n
 
     def _gradients(self, xb, yb, grads) -> tuple[float, int, list[np.ndarray]]:
+        """Mean loss, correct predictions and gradients of one batch.
+
+        A batch larger than ``CHUNK`` examples (full-batch descent) is differentiated chunk by
+        chunk. The mean loss over N examples is the chunks' mean losses weighted by their
+        shares, L = Σ_c (n_c / N)·L_c, so its gradient is ∇L = Σ_c (n_c / N)·∇L_c: the same
+        gradient up to float rounding, but each chunk of x is read from memory once and found
+        in cache again by the weight gradient xᵀ dz, instead of streaming all of x twice.
+        """
+        n = len(xb)
+        if n <= CHUNK:
+            return self._batch_gradients(xb, yb, grads)
+        if self._totals is None:
+            self._totals = [np.empty_like(g) for g in grads]
+        totals, loss, hits = self._totals, 0.0, 0
+        for t in totals:
+            t.fill(0)
+        for start in range(0, n, CHUNK):
+            stop = min(start + CHUNK, n)
+            share = (stop - start) / n
+            chunk_loss, chunk_hits, _ = self._batch_gradients(xb[start:stop], yb[start:stop],
+                                                              grads)
+            loss += share * chunk_loss
+            hits += chunk_hits
+            for t, g in zip(totals, grads):
+                g *= share  # g is the chunk's own gradient, free to scale in place
+                t += g
+        return loss, hits, totals
+
+    def _batch_gradients(self, xb, yb, grads) -> tuple[float, int, list[np.ndarray]]:
         """Mean loss, correct predictions and gradients (in ``grads``) of one batch."""
         model, loss_fn = self.model, self.model.loss
         out = model.forward(xb, training=True)
