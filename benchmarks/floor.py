@@ -39,3 +39,30 @@ class GemmFloor:
                 if i:
                     np.matmul(a[i + 1], W[i].T, out=dx[i])
         return time.perf_counter() - start
+
+
+class TorchGemmFloor(GemmFloor):
+    """The same eight products through PyTorch's BLAS (MKL here): how much of PyTorch's lead,
+    if any, is its matrix-product library rather than its framework."""
+
+    name = "floor, PyTorch's GEMMs"
+
+    def __init__(self, steps: int, seed: int = 0):
+        import torch
+        super().__init__(steps, seed)
+        self.torch = torch
+        for group in (self.a, self.W, self.dW, self.dx):
+            group[:] = [torch.from_numpy(array) for array in group]
+
+    def epoch(self) -> float:
+        mm, a, W, dW, dx = self.torch.mm, self.a, self.W, self.dW, self.dx
+        layers = range(len(W))
+        start = time.perf_counter()
+        for _ in range(self.steps):
+            for i in layers:
+                mm(a[i], W[i], out=a[i + 1])
+            for i in reversed(layers):
+                mm(a[i].T, a[i + 1], out=dW[i])
+                if i:
+                    mm(a[i + 1], W[i].T, out=dx[i])
+        return time.perf_counter() - start

@@ -124,12 +124,15 @@ def _classic(q: int) -> dict:
 def _mlp(q: int) -> dict:
     from . import floor, mlp
     from .data import mnist_rows
+    from .peers import optional
     x, y = mnist_rows("train")
     if q:
         x, y = x[:MLP_QUICK_IMAGES], y[:MLP_QUICK_IMAGES]
     steps = -(-len(x) // mlp.BATCH)
-    return mlp.run(x, y, *mnist_rows("test"), epochs=MLP_EPOCHS[q],
-                   extra=[floor.GemmFloor(steps)])
+    extra = [floor.GemmFloor(steps)]
+    if optional("torch"):
+        extra.append(floor.TorchGemmFloor(steps))
+    return mlp.run(x, y, *mnist_rows("test"), epochs=MLP_EPOCHS[q], extra=extra)
 
 
 def _inference(q: int) -> dict:
