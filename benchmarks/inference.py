@@ -16,6 +16,7 @@ from .interleave import interleave, stats
 from .peers import optional
 
 HIDDEN, BATCH = (512, 512), 1000
+FLOOR = "floor (products only)"
 
 
 def nnscratch_model():
@@ -69,7 +70,20 @@ def run(images: np.ndarray, *, rounds: int, singles: int) -> dict:
         if agree < 0.999:
             raise RuntimeError(f"nnscratch and PyTorch disagree on {1 - agree:.2%} of images")
 
-    latencies: dict[str, list[float]] = {name: [] for name in predictors}
+    # The floor of one image's latency: its three matrix products alone, on pixels already
+    # converted, with no bias, activation, check or argmax.
+    weights = [layer.params["W"] for layer in model.layers if "W" in layer.params]
+    rows = model.prepare(images).reshape(len(images), -1)
+
+    def products_only(x):
+        a = rows[x]
+        for W in weights:
+            a = a @ W
+        return a
+
+    singles_of = {name: p[1] for name, p in predictors.items()}
+    singles_of[FLOOR] = products_only
+    latencies: dict[str, list[float]] = {name: [] for name in singles_of}
 
     def batch_unit(predict_batches):
         def unit():
@@ -81,17 +95,20 @@ def run(images: np.ndarray, *, rounds: int, singles: int) -> dict:
     def single_unit(name, predict_one):
         def unit():
             for i in range(singles):
+                batch = slice(i, i + 1) if name == FLOOR else images[i:i + 1]
                 start = time.perf_counter()
-                predict_one(images[i:i + 1])
+                predict_one(batch)
                 latencies[name].append(time.perf_counter() - start)
             return statistics.median(latencies[name][-singles:])
         return unit
 
     throughput = interleave({name: batch_unit(p[0]) for name, p in predictors.items()},
                             rounds=rounds)
-    interleave({name: single_unit(name, p[1]) for name, p in predictors.items()},
+    interleave({name: single_unit(name, one) for name, one in singles_of.items()},
                rounds=rounds)
-    return {name: {"batch_seconds": stats(throughput[name]),
-                   "images_per_second": len(images) / statistics.median(throughput[name]),
-                   "latency_seconds": stats(latencies[name])}
-            for name in predictors}
+    results = {name: {"batch_seconds": stats(throughput[name]),
+                      "images_per_second": len(images) / statistics.median(throughput[name]),
+                      "latency_seconds": stats(latencies[name])}
+               for name in predictors}
+    results[FLOOR] = {"latency_seconds": stats(latencies[FLOOR])}
+    return results

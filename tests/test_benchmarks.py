@@ -38,9 +38,11 @@ def fake_results(ours_epoch, torch_epoch, floor_epoch, ours_latency, torch_laten
                     "tutorial float64": {"train_seconds": s(25.0), "dev_accuracy": 0.86,
                                          "iterations": 500}},
         "inference": {"nnscratch": {"latency_seconds": s(ours_latency),
-                                    "images_per_second": 30000.0},
+                                    "images_per_second": 30000.0,
+                                    "batch_seconds": s(1 / 3)},
                       "pytorch": {"latency_seconds": s(torch_latency),
-                                  "images_per_second": 20000.0}},
+                                  "images_per_second": 20000.0,
+                                    "batch_seconds": s(0.5)}},
         "process": {"help_seconds": s(0.2), "train_peak": {"peak_rss_bytes": 700e6}},
     }
 
