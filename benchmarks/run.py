@@ -16,7 +16,7 @@ RESULTS = Path(__file__).parent / "results"
 # (full, --quick) sizes of each workload
 MLP_EPOCHS = (10, 1)
 MLP_QUICK_IMAGES = 10_000
-CLASSIC = ({"iterations": 500, "block": 50, "repeats": 2},
+CLASSIC = ({"iterations": 500, "block": 50, "repeats": 1},
            {"iterations": 20, "block": 10, "repeats": 1})
 INFERENCE = ({"rounds": 6, "singles": 300}, {"rounds": 2, "singles": 50})
 HELP_REPEATS = (10, 3)
@@ -52,7 +52,8 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
     results: dict = {}
     for workload in chosen:
-        print(f"running {workload} ...", file=sys.stderr, flush=True)
+        if not args.no_table:
+            print(f"running {workload} ...", file=sys.stderr, flush=True)
         if len(chosen) == 1:
             results[workload] = RUNNERS[workload](q)
         else:
@@ -65,7 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     document = {"machine": info, "quick": args.quick, "threads": args.threads,
                 "results": results, "markdown": report.markdown(results)}
     out.write_text(json.dumps(document, indent=1) + "\n")
-    print(f"results written to {out}", file=sys.stderr)
+    if not args.no_table:
+        print(f"results written to {out}", file=sys.stderr)
     return 0
 
 
