@@ -163,7 +163,7 @@ def test_csv_file(tmp_path):
 def test_csv_without_labels_cannot_be_trained_on(tmp_path):
     path = tmp_path / "test.csv"
     write_digits_csv(path, np.zeros((2, 784), np.uint8))
-    with pytest.raises(DataError, match=r"test\.csv has no label column .* cannot be trained on"):
+    with pytest.raises(DataError, match=r"test\.csv has no label column .* cannot be trained or evaluated on"):
         load_source(str(path))
 
 

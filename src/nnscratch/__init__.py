@@ -16,6 +16,7 @@ _EXPORTS = {
     "Sequential": "model",
     "Dense": "layers", "ReLU": "layers", "LeakyReLU": "layers", "Sigmoid": "layers",
     "Tanh": "layers", "Dropout": "layers", "Flatten": "layers", "Layer": "layers",
+    "Reshape": "layers", "Conv2D": "layers", "MaxPool2D": "layers",
     "SoftmaxCrossEntropy": "losses", "BinaryCrossEntropy": "losses",
     "MeanSquaredError": "losses",
     "SGD": "optimizers", "Adam": "optimizers", "AdamW": "optimizers",

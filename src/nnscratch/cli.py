@@ -28,8 +28,9 @@ def _root() -> None:
 
 @app.command()
 def train(
-    preset: str = typer.Option("mlp", help="Recipe to start from: mlp (98 %+, default) or "
-                               "classic (the tutorial's 784-10-10, full-batch)."),
+    preset: str = typer.Option("mlp", help="Recipe to start from: mlp (98 %+, default), cnn "
+                               "(convolutional, 99 %+) or classic (the tutorial's 784-10-10, "
+                               "full-batch)."),
     data: str = typer.Option("mnist", help="'mnist' (bundled), a folder of IDX files named "
                              "as MNIST's, or a CSV file (label first)."),
     epochs: Optional[int] = typer.Option(None, help="Epochs (full-batch: iterations)."),
@@ -49,6 +50,9 @@ def train(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress or tables."),
     json_output: bool = typer.Option(False, "--json",
                                      help="Print a JSON summary as the last line of stdout."),
+    report: Optional[str] = typer.Option(
+        None, "--report", metavar="[PATH]",
+        help="Also write the HTML report, to PATH or beside the model (mlp.npz: mlp.html)."),
 ) -> None:
     """Train a network on MNIST (or your data) and save it to a model file."""
     from rich.console import Console
@@ -75,15 +79,146 @@ def train(
         raise ConfigError(f"--seed must be zero or positive, got {seed}")
     out = out or Path(f"{recipe.name}.npz")
     _check_out(out)
+    report_path = _report_path(report, out)
     # Human output goes to stderr under --json, so stdout stays machine-readable.
     console = Console(stderr=json_output, quiet=quiet)
     summary = run_training(TrainOptions(recipe=recipe, data=data,
                                         out=out),
                            console=console, progress_console=Console(stderr=True, quiet=quiet))
+    if report_path is not None:
+        from .report import write_report
+        write_report(out, report_path)
+        summary["report_path"] = str(report_path)
+        console.print(f"report: {report_path}")
     if json_output:
         print(json.dumps(summary))
     if summary["stopped"] == "interrupted":
         raise typer.Exit(EXIT_INTERRUPTED)
+
+
+@app.command()
+def evaluate(
+    model: Path = typer.Argument(..., help="Model file (.npz) written by nnscratch train."),
+    data: str = typer.Option("mnist", help="'mnist' (bundled), a folder of IDX files named "
+                             "as MNIST's, or a CSV file with a label column."),
+    split: str = typer.Option("auto", help="test, train, or auto: the test set if the data "
+                              "has one, else all of it."),
+    json_output: bool = typer.Option(False, "--json", help="Print every figure as one JSON "
+                                     "object instead of tables."),
+) -> None:
+    """Loss, accuracy, per-class precision/recall/F1, averages and the confusion matrix."""
+    from .evaluation import evaluate_file
+
+    report = evaluate_file(model, data, split)
+    if json_output:
+        print(json.dumps(report))
+        return
+    from rich.console import Console
+
+    from .views import evaluation_view
+    Console().print(evaluation_view(report))
+
+
+@app.command()
+def predict(
+    model: Path = typer.Argument(..., help="Model file (.npz) written by nnscratch train."),
+    inputs: list[Path] = typer.Argument(..., help="IDX image files, CSV files (Kaggle's "
+                                        "test.csv; a label column is ignored) or pictures "
+                                        "(PNG, JPEG, ...).", show_default=False),
+    output: Optional[Path] = typer.Option(None, help="Write Kaggle's submission CSV "
+                                          "(ImageId,Label; ImageId from 1) to this file."),
+    top: Optional[int] = typer.Option(None, help="Show the K most likely digits of each "
+                                      "image.", min=1, max=10),
+    json_output: bool = typer.Option(False, "--json", help="Print source, label and all "
+                                     "probabilities of every image as one JSON object."),
+) -> None:
+    """Predict the digits in files and pictures; optionally write a Kaggle submission."""
+    from .prediction import check_output, predict_files, write_submission
+
+    if output is not None:
+        check_output(output)
+    predictions = predict_files(model, inputs)
+    if output is not None:
+        write_submission(output, predictions.labels)
+    if json_output:
+        print(json.dumps({"model": str(model), "count": len(predictions.labels),
+                          "predictions": predictions.as_json(top)}))
+        return
+    from rich.console import Console
+
+    from .views import prediction_view
+    console = Console()
+    console.print(prediction_view(predictions, top))
+    if output is not None:
+        console.print(f"wrote {len(predictions.labels):,} predictions to {output}")
+
+
+@app.command()
+def info(
+    model: Path = typer.Argument(..., help="Model file (.npz)."),
+    json_output: bool = typer.Option(False, "--json", help="Print it all as one JSON object."),
+) -> None:
+    """What a model file holds: layers and shapes, recipe, data, metrics, format, checksums."""
+    from .modelinfo import describe_model_file
+
+    description = describe_model_file(model)
+    if json_output:
+        print(json.dumps(description))
+        return
+    from rich.console import Console
+
+    from .views import info_view
+    Console().print(info_view(description))
+
+
+@app.command()
+def show(
+    model: Path = typer.Argument(..., help="Model file (.npz) written by nnscratch train."),
+    index: int = typer.Argument(..., help="Which image of the split, from 0."),
+    split: str = typer.Option("test", help="test (default) or train."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="PNG to write.",
+                                          show_default="digit-SPLIT-INDEX.png"),
+    data: Optional[str] = typer.Option(None, help="Data to take the image from.",
+                                       show_default="the data the model was trained on"),
+    window: Optional[bool] = typer.Option(None, "--window/--no-window",
+                                          help="Also open a window.",
+                                          show_default="when a display is available"),
+) -> None:
+    """Show one image beside the network's probabilities for every digit, and its label."""
+    from .show import display_available, show_digit
+
+    shown = show_digit(model, index, split=split, output=output, data=data,
+                       window=display_available() if window is None else window)
+    print(shown.describe())
+    print(f"wrote {shown.output}")
+
+
+@app.command()
+def report(
+    model: Path = typer.Argument(..., help="Model file (.npz) written by nnscratch train."),
+    output: Path = typer.Option(Path("report.html"), "--output", "-o",
+                                help="HTML file to write."),
+    data: Optional[str] = typer.Option(None, help="Data to measure the model on.",
+                                       show_default="the data the model was trained on"),
+) -> None:
+    """Write one self-contained HTML report: configuration, metrics and every chart."""
+    from .report import write_report
+
+    print(f"wrote {write_report(model, output, data=data)}")
+
+
+def _report_path(report: str | None, out: Path) -> Path | None:
+    """train --report: None (no report), '' (beside the model) or a path; checked early."""
+    from .errors import ConfigError
+    if report is None:
+        return None
+    path = Path(report) if report else out.with_suffix(".html")
+    if path.is_dir():
+        raise ConfigError(f"--report {path} is a folder; give a file name, like "
+                          f"{path / 'report.html'}")
+    if not path.parent.is_dir():
+        raise ConfigError(f"--report {path}: the folder {path.parent} does not exist")
+    return path
 
 
 def _positive(value, option):
@@ -136,6 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     from .errors import NNScratchError
 
     command = typer.main.get_command(app)
+    argv = _bare_report_flag(list(sys.argv[1:] if argv is None else argv))
     try:
         result = command.main(args=argv, prog_name="nnscratch", standalone_mode=False)
         return result if isinstance(result, int) else 0
@@ -152,6 +288,19 @@ def main(argv: list[str] | None = None) -> int:
                 return error.exit_code
             return _fail(message, error.exit_code)
         raise
+
+
+def _bare_report_flag(argv: list[str]) -> list[str]:
+    """``train --report`` without a path means "beside the model": give it the empty value.
+
+    Typer's bundled Click has no options with an optional value, so a bare ``--report``
+    (last, or followed by another option) becomes ``--report=`` here.
+    """
+    if not argv or argv[0] != "train":
+        return argv
+    return [f"{arg}=" if arg == "--report" and (i + 1 == len(argv)
+                                                or argv[i + 1].startswith("-")) else arg
+            for i, arg in enumerate(argv)]
 
 
 def _fail(message: str, status: int = EXIT_USER_ERROR) -> int:

@@ -11,7 +11,7 @@ import numpy as np
 
 from .datasets.splits import train_dev_split
 from .errors import ConfigError, DataError, ModelFileError
-from .layers import LAYER_TYPES, Layer
+from .layers import LAYER_TYPES, Conv2D, Layer, MaxPool2D
 from .losses import LOSSES, Loss, get_loss
 from .modelfile import read_model_file, write_model_file
 from .optimizers import Optimizer, get_optimizer
@@ -213,9 +213,14 @@ class Sequential:
 
     @property
     def input_size(self) -> int | None:
-        """Features the first Dense layer takes (784 for MNIST); None without one."""
-        dense = [layer for layer in self.layers if hasattr(layer, "in_features")]
-        return dense[0].in_features if dense else None
+        """Values per example the network takes (784 for MNIST), from its first layer that fixes
+        it (a Dense or a Reshape); None when an image layer comes first (it takes any size)."""
+        for layer in self.layers:
+            if hasattr(layer, "in_features"):
+                return layer.in_features
+            if isinstance(layer, (Conv2D, MaxPool2D)):
+                return None
+        return None
 
     def parameter_count(self) -> int:
         return sum(p.size for layer in self.layers for p in layer.params.values())
@@ -241,10 +246,50 @@ class Sequential:
             raise ModelFileError(f"model description is not one nnscratch can build: "
                                  f"{type(error).__name__}: {error}") from None
 
+    def architecture(self, input_shape: Sequence[int] | None = None) -> list[dict[str, Any]]:
+        """Each layer's type, per-example input and output shapes, and parameter shapes.
+
+        ``input_shape``: one example's shape, e.g. ``(28, 28)``; default ``(input_size,)``.
+        Shapes are found by passing one zero example through the layers (inference mode),
+        so they hold for any layer type. Returns JSON-able dicts: ``{"index", "type",
+        "config", "input_shape", "output_shape", "parameters": {name: shape},
+        "parameter_count"}``; empty when neither ``input_shape`` nor ``input_size`` is known (an
+        image layer first takes images of any size).
+        """
+        if not input_shape and self.input_size is None:
+            return []
+        shape = tuple(input_shape) if input_shape else (self.input_size,)
+        x = np.zeros((1, *shape), dtype=self.dtype)
+        rows = []
+        for i, layer in enumerate(self.layers):
+            y = layer.forward(x, training=False)
+            rows.append({"index": i, "type": layer.name, "config": layer.config(),
+                         "input_shape": list(x.shape[1:]), "output_shape": list(y.shape[1:]),
+                         "parameters": {k: list(v.shape) for k, v in layer.params.items()},
+                         "parameter_count": int(sum(v.size for v in layer.params.values()))})
+            x = y
+        return rows
+
     def save(self, path: str | os.PathLike, **metadata: Any) -> None:
         """Write the model to one ``.npz`` file (atomically), with ``metadata`` (JSON-able:
-        preset, metrics, history...) in its document. Never pickled."""
-        document = {**self.metadata, **metadata, "model": self.config()}
+        preset, metrics, history...) in its document. Never pickled.
+
+        The document always holds ``preprocessing`` (``scale``, and ``image_shape`` when
+        known: pass it, or it is kept from a loaded model's metadata) and ``architecture``
+        (see :meth:`architecture`), so a reader needs no NumPy to see what the file holds.
+        """
+        document = {**self.metadata, **metadata}
+        preprocessing = {"scale": self.input_scale, "image_shape": None,
+                         **document.get("preprocessing", {})}
+        image_shape = preprocessing["image_shape"]
+        if image_shape and self.input_size is not None \
+                and int(np.prod(image_shape)) != self.input_size:
+            raise ConfigError(f"preprocessing image_shape {image_shape} has "
+                              f"{int(np.prod(image_shape))} pixels, the model takes "
+                              f"{self.input_size} inputs")
+        document.update(preprocessing=preprocessing,
+                        architecture=self.architecture(image_shape),
+                        model=self.config())
         write_model_file(path, document, self.get_weights())
 
     @classmethod
@@ -275,14 +320,16 @@ class Sequential:
 
     def _check_loaded(self, path, arrays) -> None:
         for i, layer in enumerate(self.layers):
-            if hasattr(layer, "in_features"):
-                W, b = layer.params.get("W"), layer.params.get("b")
-                shape = (layer.in_features, layer.out_features)
-                if W is None or b is None or W.shape != shape or b.shape != shape[1:]:
+            # The shapes the layer's own initializer makes are the shapes it can compute with.
+            fresh = type(layer)(**layer.config())
+            fresh.initialize(np.random.default_rng(0), self.dtype)
+            for key, expected in fresh.params.items():
+                array = layer.params.get(key)
+                if array is None or array.shape != expected.shape:
                     raise ModelFileError(f"{path}: layer {i} ({layer!r}) has arrays that do "
                                          f"not fit it")
-                if W.dtype != self.dtype or b.dtype != self.dtype:
-                    raise ModelFileError(f"{path}: layer {i} arrays are {W.dtype}, "
+                if array.dtype != self.dtype:
+                    raise ModelFileError(f"{path}: layer {i} arrays are {array.dtype}, "
                                          f"the model says {self.dtype}")
         known = {f"layers.{i}.{k}" for i, layer in enumerate(self.layers) for k in layer.params}
         if set(arrays) != known:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import platform
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,8 +10,8 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from . import __version__
 from .datasets import load_source
+from .environment import environment
 from .errors import TrainingDiverged
 from .presets import Preset, train_preset
 from .progress import RichProgress
@@ -55,7 +54,7 @@ def run_training(options: TrainOptions, *, console: Console,
                          "dev_size": run.dev_size},
                    seed=recipe.seed, metrics=metrics, history=history.as_dict(),
                    optimizer=run.model.optimizer.config(),
-                   environment={"nnscratch": __version__, "python": platform.python_version()})
+                   environment=environment())
     summary = {"preset": recipe.name, **metrics, "epochs": len(history.epoch),
                "stopped": history.stopped, "seed": recipe.seed, "data": dataset.source,
                "model_path": str(options.out)}

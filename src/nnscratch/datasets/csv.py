@@ -71,6 +71,10 @@ def _parse_digits_csv(
         raise DataError(f"{where}: the file has a header but no data rows")
     ncols = len(header) if header else lines[0].count(",") + 1
     has_label = _has_label_column(ncols, labels, where)
+    if header and not has_label and header[0].lower() == "label":
+        # Kaggle's train header with a pixel column missing would otherwise pass as 784 pixels.
+        raise DataError(f"{where}, line 1: has a label column and {ncols - 1} pixel columns, "
+                        f"expected {_PIXELS} pixel columns")
 
     rows = lines[first:]
     values = np.empty((len(rows), ncols), dtype=np.int16)

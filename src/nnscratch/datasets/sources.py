@@ -184,7 +184,7 @@ def _csv_file(path: Path) -> DigitDataset:
     images, labels = _parse_digits_csv(data, str(path), "auto")
     if labels is None:
         raise DataError(
-            f"{path} has no label column (784 columns), so it cannot be trained on; "
+            f"{path} has no label column (784 columns), so it cannot be trained or evaluated on; "
             "expected 785 columns: the label, then 784 pixels"
         )
     return DigitDataset(

@@ -1,0 +1,40 @@
+"""Where a run happened: library versions and the machine, recorded in model files and reports.
+
+A bottom-level utility like :mod:`nnscratch.fileio`: standard library and NumPy only.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+
+import numpy as np
+
+from . import __version__
+
+
+def environment() -> dict[str, str | int | None]:
+    """JSON-able facts about this process: nnscratch, Python and NumPy versions, NumPy's BLAS,
+    the operating system, the CPU model and the number of CPUs."""
+    return {"nnscratch": __version__, "python": platform.python_version(),
+            "numpy": np.__version__, "blas": _blas(), "os": platform.platform(),
+            "machine": platform.machine(), "cpu": _cpu_model(), "cpus": os.cpu_count()}
+
+
+def _blas() -> str | None:
+    try:
+        blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        return f"{blas['name']} {blas.get('version', '')}".strip()
+    except Exception:  # older NumPy, or a build that does not say: the report says "unknown"
+        return None
+
+
+def _cpu_model() -> str | None:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or None

@@ -1,0 +1,104 @@
+"""``nnscratch show``: the tutorial's view of one image, its prediction and its label.
+
+The tutorial showed "test" predictions from the training set; here the test set is the default
+and the split is always named. The view is written to a PNG; a window opens only where there is
+a display to open it on.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import plots
+from .errors import ConfigError, DataError
+from .evaluation import check_fit
+from .inspection import inspect_model, load_model_data
+
+SPLITS = ("test", "train")
+
+
+@dataclass
+class ShownDigit:
+    """What :func:`show_digit` drew: the image's split and index, its label, the predicted
+    label and its probability, the data's source, and the PNG written."""
+
+    split: str
+    index: int
+    label: int
+    predicted: int
+    probability: float
+    source: str
+    output: Path
+
+    def describe(self) -> str:
+        verdict = "right" if self.predicted == self.label else "wrong"
+        return (f"{self.split} image {self.index} of {self.source}: predicted {self.predicted} "
+                f"({plots.percent(self.probability)}), label {self.label} ({verdict})")
+
+
+def show_digit(model_path: str | os.PathLike, index: int, *, split: str = "test",
+               output: str | os.PathLike | None = None, data: str | None = None,
+               window: bool = False) -> ShownDigit:
+    """Draw image ``index`` of the ``split`` set (``test`` or ``train``) beside the model's
+    probabilities for every digit, write it to ``output`` (default ``digit-SPLIT-INDEX.png``)
+    and, if ``window``, show it in a window too.
+
+    ``data`` is a ``--data`` spec; by default the data the model file records.
+    """
+    from .model import Sequential
+
+    if split not in SPLITS:
+        raise ConfigError(f"--split must be test or train, got {split!r}")
+    output = Path(output or f"digit-{split}-{index}.png")
+    if output.is_dir():
+        raise ConfigError(f"--output {output} is a folder; give a file name, like "
+                          f"{output / f'digit-{split}-{index}.png'}")
+    if not output.parent.is_dir():
+        raise ConfigError(f"--output {output}: the folder {output.parent} does not exist")
+    model = Sequential.load(model_path)
+    dataset = load_model_data(model.metadata, data).dataset
+    check_fit(model, dataset.train_images, os.fspath(model_path), dataset.source)
+    images, labels = ((dataset.test_images, dataset.test_labels) if split == "test"
+                      else (dataset.train_images, dataset.train_labels))
+    if images is None:
+        raise DataError(f"{dataset.source} has no test set; use --split train")
+    if not 0 <= index < len(images):
+        raise ConfigError(f"INDEX {index} is outside the {split} set's images "
+                          f"0-{len(images) - 1}")
+    seen = inspect_model(model, images[index:index + 1], labels[index:index + 1])
+    shown = ShownDigit(split=split, index=index, label=int(seen.labels[0]),
+                       predicted=int(seen.predicted[0]),
+                       probability=float(seen.probabilities[0, seen.predicted[0]]),
+                       source=dataset.source, output=output)
+    title = f"{split} image {index}"
+    figure = plots.probability_view(plots.new_figure(7, 3.2), images[index],
+                                    seen.probabilities[0], shown.label, title=title)
+    plots.save_png(figure, output)
+    if window:
+        _open_window(images[index], seen.probabilities[0], shown.label, title)
+    return shown
+
+
+def display_available() -> bool:
+    """True when a window could be shown: an X11 or Wayland display is set."""
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def _open_window(image, probabilities, label, title) -> None:
+    """The same view in a matplotlib window (the only place pyplot is used)."""
+    import warnings
+
+    import matplotlib.pyplot as plt
+
+    with warnings.catch_warnings():
+        # Without a usable GUI toolkit pyplot falls back to Agg and warns; the PNG is written
+        # already, so a window that cannot open is no error.
+        warnings.simplefilter("ignore", UserWarning)
+        try:
+            figure = plt.figure(figsize=(7, 3.2), layout="constrained")
+            plots.probability_view(figure, image, probabilities, label, title=title)
+            plt.show()
+        except Exception:  # e.g. Tk's TclError when the display refuses the connection
+            pass

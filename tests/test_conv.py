@@ -1,0 +1,198 @@
+"""Convolution, pooling and reshaping: values against plain loops, gradients against finite
+differences (float64), and convolutional models built, trained a little, saved and loaded."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nnscratch import Sequential
+from nnscratch.datasets import load_mnist
+from nnscratch.errors import ConfigError, DataError, ModelFileError
+from nnscratch.gradcheck import check_layer
+from nnscratch.layers import Conv2D, Dense, Flatten, MaxPool2D, ReLU, Reshape
+from nnscratch.modelfile import read_model_file, write_model_file
+from nnscratch.presets import PRESETS, build_model
+
+TOL = 1e-6  # as in test_layers.py: a correct float64 gradient gives ~1e-9
+
+
+def conv_by_loops(x, W, b, stride, padding):
+    """The definition, one output value at a time: an independent reference."""
+    x = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    n, _, height, width = x.shape
+    c_out, _, k, _ = W.shape
+    h_out, w_out = (height - k) // stride + 1, (width - k) // stride + 1
+    y = np.zeros((n, c_out, h_out, w_out))
+    for e in range(n):
+        for o in range(c_out):
+            for i in range(h_out):
+                for j in range(w_out):
+                    window = x[e, :, i * stride:i * stride + k, j * stride:j * stride + k]
+                    y[e, o, i, j] = b[o] + np.sum(W[o] * window)
+    return y
+
+
+def max_pool_by_loops(x, k):
+    n, c, height, width = x.shape
+    y = np.zeros((n, c, height // k, width // k))
+    for i in range(height // k):
+        for j in range(width // k):
+            y[:, :, i, j] = x[:, :, i * k:(i + 1) * k, j * k:(j + 1) * k].max(axis=(2, 3))
+    return y
+
+
+def conv64(*args, seed=0, **kwargs):
+    layer = Conv2D(*args, **kwargs)
+    rng = np.random.default_rng(seed)
+    layer.initialize(rng, np.float64)
+    layer.params["b"][:] = rng.standard_normal(layer.params["b"].shape)  # non-zero biases
+    return layer
+
+
+CONV_CASES = [  # (in, out, kernel, stride, padding, input shape)
+    (1, 2, 3, 1, 0, (2, 1, 6, 6)),
+    (2, 3, 3, 1, 1, (2, 2, 7, 6)),
+    (3, 2, 3, 2, 0, (1, 3, 7, 8)),
+    (1, 2, 2, 2, 1, (3, 1, 5, 5)),
+    (2, 4, 5, 1, 2, (2, 2, 5, 5)),
+    (2, 2, 1, 1, 0, (2, 2, 3, 4)),
+]
+
+
+@pytest.mark.parametrize(("c_in", "c_out", "k", "stride", "padding", "shape"), CONV_CASES)
+def test_conv_values_equal_the_definition(c_in, c_out, k, stride, padding, shape):
+    layer = conv64(c_in, c_out, k, stride=stride, padding=padding)
+    x = np.random.default_rng(1).standard_normal(shape)
+    y = layer.forward(x)
+    expected = conv_by_loops(x, layer.params["W"], layer.params["b"], stride, padding)
+    assert y.shape == expected.shape == (shape[0], c_out, *layer.output_shape(*shape[2:]))
+    np.testing.assert_allclose(y, expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize(("c_in", "c_out", "k", "stride", "padding", "shape"), CONV_CASES)
+def test_conv_gradients(c_in, c_out, k, stride, padding, shape):
+    rng = np.random.default_rng(2)
+    layer = conv64(c_in, c_out, k, stride=stride, padding=padding)
+    errors = check_layer(layer, rng.standard_normal(shape), rng)
+    assert set(errors) == {"x", "W", "b"}
+    assert max(errors.values()) < TOL, errors
+
+
+def test_conv_takes_any_memory_layout():
+    # Layers hand each other transposed views; a non-contiguous input must give the same numbers.
+    layer = conv64(3, 4, 3, padding=1)
+    x = np.random.default_rng(3).standard_normal((5, 3, 6, 6))
+    strided = np.ascontiguousarray(x.transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)
+    assert not strided.flags.c_contiguous
+    np.testing.assert_array_equal(layer.forward(x), layer.forward(strided))
+
+
+@pytest.mark.parametrize(("k", "shape"), [(2, (2, 3, 4, 6)), (2, (2, 2, 5, 7)),
+                                          (3, (1, 2, 7, 6)), (1, (2, 2, 3, 3))])
+def test_max_pool_values_and_gradients(k, shape):
+    rng = np.random.default_rng(4)
+    layer = MaxPool2D(k)
+    x = rng.standard_normal(shape)
+    np.testing.assert_array_equal(layer.forward(x), max_pool_by_loops(x, k))
+    assert check_layer(layer, x, rng)["x"] < TOL
+
+
+def test_max_pool_sends_each_gradient_to_one_input():
+    x = np.zeros((1, 1, 5, 4))  # every window a tie; the last row is left over
+    x[0, 0, 1, 1] = 1.0
+    layer = MaxPool2D(2)
+    layer.forward(x)
+    grad = np.array([[[[10.0, 20.0], [30.0, 40.0]]]])
+    dx = layer.backward(grad)
+    assert dx.shape == x.shape
+    assert dx[0, 0, 1, 1] == 10.0  # the maximum of the first window
+    assert dx[0, 0, 0, 2] == 20.0 and dx[0, 0, 2, 0] == 30.0 and dx[0, 0, 2, 2] == 40.0  # ties
+    assert np.count_nonzero(dx) == 4 and dx.sum() == grad.sum()
+    assert not dx[0, 0, 4].any()  # the row no window covers
+
+
+def test_reshape_round_trip_and_errors():
+    layer = Reshape((1, 4, 3))
+    x = np.arange(24.0).reshape(2, 12)
+    y = layer.forward(x)
+    assert y.shape == (2, 1, 4, 3) and np.shares_memory(x, y)
+    assert layer.backward(y).shape == (2, 12)
+    assert layer.in_features == 12
+    with pytest.raises(ConfigError, match="takes 12 values"):
+        layer.forward(np.zeros((2, 13)))
+    with pytest.raises(ConfigError):
+        Reshape((0, 3))
+
+
+@pytest.mark.parametrize("bad", [dict(kernel_size=0), dict(stride=0), dict(padding=-1),
+                                 dict(in_channels=0)])
+def test_conv_refuses_bad_sizes(bad):
+    args = dict(in_channels=1, out_channels=2, kernel_size=3) | bad
+    with pytest.raises(ConfigError):
+        Conv2D(**args)
+
+
+def test_conv_refuses_inputs_that_do_not_fit():
+    layer = conv64(2, 3, 5)
+    with pytest.raises(ConfigError, match=r"\(N, 2, H, W\)"):
+        layer.forward(np.zeros((1, 3, 8, 8)))
+    with pytest.raises(ConfigError, match="does not fit"):
+        layer.forward(np.zeros((1, 2, 4, 8)))
+
+
+def small_cnn(seed=0) -> Sequential:
+    return Sequential([Reshape((1, 28, 28)), Conv2D(1, 4, 5), ReLU(), MaxPool2D(2),
+                       Conv2D(4, 8, 3, padding=1), ReLU(), MaxPool2D(2), Flatten(),
+                       Dense(8 * 6 * 6, 10)], input_scale=1 / 255, seed=seed)
+
+
+def test_a_small_cnn_learns_digits_and_round_trips(tmp_path):
+    x, y = load_mnist("train")
+    x_test, y_test = load_mnist("test")
+    model = small_cnn()
+    assert model.input_size == 784
+    before = model.evaluate(x_test[:1000], y_test[:1000])["accuracy"]
+    model.fit(x[:4000], y[:4000], epochs=2, batch_size=64, optimizer="adam", lr=3e-3)
+    after = model.evaluate(x_test[:1000], y_test[:1000])["accuracy"]
+    assert before < 0.3 and after > 0.85, (before, after)
+
+    model.save(tmp_path / "cnn.npz")
+    loaded = Sequential.load(tmp_path / "cnn.npz")
+    np.testing.assert_array_equal(loaded.predict_proba(x_test[:200]),
+                                  model.predict_proba(x_test[:200]))
+    with pytest.raises(DataError, match="784 inputs"):
+        loaded.predict(np.zeros((2, 27, 27), dtype=np.uint8))
+
+
+def test_loading_refuses_kernels_of_the_wrong_shape(tmp_path):
+    small_cnn().save(tmp_path / "cnn.npz")
+    document, arrays = read_model_file(tmp_path / "cnn.npz")
+    arrays["layers.4.W"] = np.zeros((8, 4, 5, 5), dtype=np.float32)  # the layer is 3x3
+    write_model_file(tmp_path / "bad.npz", {k: v for k, v in document.items()
+                                            if k not in ("format", "format_version",
+                                                         "arrays_sha256")}, arrays)
+    with pytest.raises(ModelFileError, match="layer 4"):
+        Sequential.load(tmp_path / "bad.npz")
+
+
+def test_a_model_that_starts_with_a_convolution_saves_with_or_without_an_image_shape(tmp_path):
+    model = Sequential([Conv2D(1, 2, 3), ReLU(), Flatten(), Dense(2 * 4 * 4, 10)])
+    assert model.input_size is None
+    model.save(tmp_path / "a.npz")
+    model.save(tmp_path / "b.npz", preprocessing={"image_shape": [1, 6, 6]})
+    assert Sequential.load(tmp_path / "a.npz").metadata["architecture"] == []
+    shapes = [row["output_shape"] for row in
+              Sequential.load(tmp_path / "b.npz").metadata["architecture"]]
+    assert shapes == [[2, 4, 4], [2, 4, 4], [32], [10]]
+
+
+def test_cnn_preset_network():
+    model = build_model(PRESETS["cnn"])
+    kinds = [layer.name for layer in model.layers]
+    assert kinds[:4] == ["Reshape", "Conv2D", "ReLU", "MaxPool2D"]
+    assert kinds.count("Conv2D") == len(PRESETS["cnn"].conv)
+    logits = model.outputs(np.zeros((3, 28, 28), dtype=np.uint8))
+    assert logits.shape == (3, 10)
+    with pytest.raises(ConfigError, match="too small"):
+        build_model(PRESETS["cnn"], image_shape=(8, 8))
