@@ -23,8 +23,9 @@ _EXPORTS = {
     "Constant": "schedules", "StepDecay": "schedules", "ExponentialDecay": "schedules",
     "WarmupCosine": "schedules",
     "EarlyStopping": "training", "Callback": "training", "History": "training",
+    "GracefulStop": "training", "Checkpointer": "checkpoint", "load_latest": "checkpoint",
     "NNScratchError": "errors", "DataError": "errors", "ModelFileError": "errors",
-    "ConfigError": "errors", "TrainingDiverged": "errors",
+    "ConfigError": "errors", "TrainingDiverged": "errors", "CheckpointError": "errors",
     "load_mnist": "datasets", "load_source": "datasets",
     "build_model": "presets", "PRESETS": "presets",
 }

@@ -28,11 +28,12 @@ def _root() -> None:
 
 @app.command()
 def train(
-    preset: str = typer.Option("mlp", help="Recipe to start from: mlp (98 %+, default), cnn "
-                               "(convolutional, 99 %+) or classic (the tutorial's 784-10-10, "
-                               "full-batch)."),
-    data: str = typer.Option("mnist", help="'mnist' (bundled), a folder of IDX files named "
-                             "as MNIST's, or a CSV file (label first)."),
+    preset: Optional[str] = typer.Option(
+        None, help="Recipe to start from: mlp (98 %+, default), cnn (convolutional, 99 %+) or "
+        "classic (the tutorial's 784-10-10, full-batch).", show_default="mlp"),
+    data: Optional[str] = typer.Option(
+        None, help="'mnist' (bundled), a folder of IDX files named as MNIST's, or a CSV file "
+        "(label first).", show_default="mnist"),
     epochs: Optional[int] = typer.Option(None, help="Epochs (full-batch: iterations)."),
     lr: Optional[float] = typer.Option(None, help="Learning rate."),
     batch_size: Optional[str] = typer.Option(None, help="Examples per step, or 'full'."),
@@ -50,6 +51,15 @@ def train(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress or tables."),
     json_output: bool = typer.Option(False, "--json",
                                      help="Print a JSON summary as the last line of stdout."),
+    checkpoint_dir: Optional[Path] = typer.Option(
+        None, help="Save a checkpoint here every epoch (and on Ctrl-C), to resume from."),
+    checkpoint_every: Optional[int] = typer.Option(
+        None, help="Epochs (full-batch: iterations) between checkpoints.",
+        show_default="1; full-batch 10"),
+    resume: Optional[Path] = typer.Option(
+        None, help="Carry on the run in this checkpoint folder (its newest checkpoint) or file."),
+    force: bool = typer.Option(False, help="Resume despite changed options; start afresh in a "
+                               "folder holding checkpoints."),
     report: Optional[str] = typer.Option(
         None, "--report", metavar="[PATH]",
         help="Also write the HTML report, to PATH or beside the model (mlp.npz: mlp.html)."),
@@ -58,10 +68,19 @@ def train(
     from rich.console import Console
 
     from .errors import ConfigError
-    from .presets import get_preset
+    from .presets import DEFAULT_PRESET, get_preset
     from .runner import TrainOptions, run_training
 
-    base = get_preset(preset)
+    checkpoint = None
+    if resume is not None:
+        from .resuming import resumed_run
+        # Options not given again come from the checkpoint; a change is refused unless --force.
+        checkpoint, base, saved = resumed_run(resume, preset)
+        data, out = data or saved["data"], out or saved["out"]
+        checkpoint_every = checkpoint_every or saved["checkpoint_every"]
+    else:
+        base = get_preset(preset or DEFAULT_PRESET)
+    data = data or "mnist"
     overrides = dict(epochs=_positive(epochs, "--epochs"), lr=_positive(lr, "--lr"),
                      hidden=_parse_hidden(hidden), activation=activation,
                      optimizer=optimizer, dropout=dropout, dev_size=dev_size,
@@ -77,13 +96,17 @@ def train(
         raise ConfigError(f"--dropout must be in [0, 1), got {dropout}")
     if seed is not None and seed < 0:
         raise ConfigError(f"--seed must be zero or positive, got {seed}")
+    if checkpoint_every is not None and checkpoint_every < 1:
+        raise ConfigError(f"--checkpoint-every must be positive, got {checkpoint_every}")
     out = out or Path(f"{recipe.name}.npz")
     _check_out(out)
     report_path = _report_path(report, out)
     # Human output goes to stderr under --json, so stdout stays machine-readable.
     console = Console(stderr=json_output, quiet=quiet)
-    summary = run_training(TrainOptions(recipe=recipe, data=data,
-                                        out=out),
+    summary = run_training(TrainOptions(recipe=recipe, data=data, out=out,
+                                        checkpoint_dir=checkpoint_dir,
+                                        checkpoint_every=checkpoint_every, resume=checkpoint,
+                                        force=force),
                            console=console, progress_console=Console(stderr=True, quiet=quiet))
     if report_path is not None:
         from .report import write_report
@@ -93,7 +116,7 @@ def train(
     if json_output:
         print(json.dumps(summary))
     if summary["stopped"] == "interrupted":
-        raise typer.Exit(EXIT_INTERRUPTED)
+        raise typer.Exit(summary.get("exit_status", EXIT_INTERRUPTED))
 
 
 @app.command()

@@ -27,3 +27,7 @@ class ConfigError(NNScratchError, ValueError):
 
 class TrainingDiverged(NNScratchError, ArithmeticError):
     """The loss or the parameters became non-finite; training stopped."""
+
+
+class CheckpointError(ModelFileError):
+    """A checkpoint is missing, not ours, damaged, or does not fit the run resuming from it."""

@@ -15,7 +15,7 @@ from .layers import LAYER_TYPES, Conv2D, Layer, MaxPool2D
 from .losses import LOSSES, Loss, get_loss
 from .modelfile import read_model_file, write_model_file
 from .optimizers import Optimizer, get_optimizer
-from .training import Callback, EarlyStopping, History, fit
+from .training import Callback, EarlyStopping, History, TrainingState, fit
 
 PREDICT_BATCH = 2048  # big enough for the BLAS to run at full speed, small enough for cache
 
@@ -126,7 +126,8 @@ class Sequential:
             lr: float | None = None, validation_data: tuple[np.ndarray, np.ndarray] | None = None,
             validation_split: float | int = 0.0, stratify: bool = False, shuffle: bool = True,
             seed: int | None = None, early_stopping: int | None = None,
-            callbacks: Sequence[Callback] = ()) -> History:
+            callbacks: Sequence[Callback] = (),
+            resume: TrainingState | None = None) -> History:
         """Train the model in place; returns the :class:`~nnscratch.training.History`.
 
         Args:
@@ -144,6 +145,9 @@ class Sequential:
             early_stopping: stop after this many epochs without a better dev loss and keep
                 the best epoch's weights.
             callbacks: :class:`~nnscratch.training.Callback` objects.
+            resume: carry on from a saved :class:`~nnscratch.training.TrainingState` (see
+                :mod:`nnscratch.checkpoint`); everything else must be as in the saved run for
+                the result to be bit-identical to a run that was never stopped.
         """
         if seed is not None:
             self.reseed(seed)
@@ -163,7 +167,7 @@ class Sequential:
             callbacks.append(EarlyStopping(patience=early_stopping))
         return fit(self, self.prepare(x), y, optimizer, epochs=epochs, batch_size=batch_size,
                    x_dev=x_dev, y_dev=y_dev, shuffle=shuffle, rng=self.rng,
-                   callbacks=callbacks)
+                   callbacks=callbacks, resume=resume)
 
     def reseed(self, seed: int) -> None:
         """Restart the model's generator (and the dropout layers') from ``seed``."""

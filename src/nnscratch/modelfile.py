@@ -10,7 +10,9 @@ Layout inside the zip archive:
 * one array per parameter, named ``layers.<index>.<name>`` (e.g. ``layers.1.W``).
 
 ``arrays_sha256`` covers every array's name, dtype, shape and bytes, so a damaged or altered file
-is caught on load. Files are read with ``allow_pickle=False``: opening one never runs code.
+is caught on load. Files are parsed here, member by member, with NumPy's header parser (a
+literal, never evaluated as code) and object arrays refused: opening one never runs code, and
+nothing larger than the file's own bytes is allocated, whatever its headers claim.
 
 Format version 1 grows by adding keys only: a reader ignores keys it does not know and does
 without keys a file lacks (``library_version`` and ``architecture`` came after the first files).
@@ -22,8 +24,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
+import struct
+import tokenize
+import warnings
 import zipfile
+import zlib
 from typing import Any
 
 import numpy as np
@@ -34,6 +41,7 @@ from .fileio import atomic_write
 FORMAT = "nnscratch-model"
 FORMAT_VERSION = 1
 DOCUMENT_KEY = "nnscratch.json"
+_MAX_DEFLATE_RATIO = 1032  # deflate's largest possible expansion: bounds a zip bomb
 
 
 def arrays_sha256(arrays: dict[str, np.ndarray]) -> str:
@@ -57,7 +65,7 @@ def write_model_file(path: str | os.PathLike, document: dict[str, Any],
     document = {**stamp, **kept, "arrays_sha256": arrays_sha256(arrays)}
     text = json.dumps(document, indent=1, allow_nan=False)
     payload = {DOCUMENT_KEY: np.frombuffer(text.encode("utf-8"), dtype=np.uint8), **arrays}
-    with atomic_write(path) as handle:
+    with atomic_write(path, ModelFileError) as handle:
         np.savez(handle, **payload)
 
 
@@ -70,8 +78,7 @@ def read_model_file(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, 
     if not os.path.isfile(path):
         raise ModelFileError(f"{where}: no such model file")
     if not zipfile.is_zipfile(path):
-        # np.load would take a bare .npy for an array (and crash in the ``with`` below) and
-        # anything else for a pickle: say what the file is instead.
+        # Say what the file is: a bare .npy is a common slip (np.save instead of savez).
         try:
             with open(path, "rb") as handle:
                 start = handle.read(6)
@@ -84,31 +91,88 @@ def read_model_file(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, 
         what = "a bare .npy array" if start == b"\x93NUMPY" else "not a zip archive"
         raise ModelFileError(f"{where}: not an nnscratch model file ({what})")
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            if not isinstance(archive, np.lib.npyio.NpzFile):
-                raise ModelFileError(f"{where}: not an nnscratch model file (a bare .npy array)")
-            if DOCUMENT_KEY not in archive.files:
-                raise ModelFileError(f"{where}: not an nnscratch model file "
-                                     f"(no {DOCUMENT_KEY} inside)")
-            arrays = {name: archive[name] for name in archive.files}
+        arrays = _read_arrays(path, where)
     except ModelFileError:
         raise
-    except ValueError as error:
-        if "pickle" in str(error).lower():
-            raise ModelFileError(f"{where}: holds a pickled object array; refusing to load it "
-                                 f"(opening a model file must never run code)") from None
-        raise ModelFileError(f"{where}: damaged model file ({error})") from None
     except zipfile.BadZipFile as error:
         raise ModelFileError(f"{where}: damaged model file (the zip archive fails its own "
                              f"check: {error})") from None
-    except (OSError, EOFError, KeyError) as error:
+    except (ValueError, SyntaxError, tokenize.TokenError, struct.error, zlib.error,
+            OverflowError) as error:
+        # What a damaged .npy header or member makes NumPy's header parser and zipfile raise;
+        # TokenError for a header cut short (found by tests/test_fuzz.py).
+        raise ModelFileError(f"{where}: damaged model file ({type(error).__name__}: "
+                             f"{error})") from None
+    except (OSError, EOFError, KeyError, NotImplementedError, RuntimeError) as error:
+        # NotImplementedError: an unknown compression; RuntimeError: an encrypted member.
         raise ModelFileError(f"{where}: not an nnscratch model file or damaged "
                              f"({type(error).__name__}: {error})") from None
+    if DOCUMENT_KEY not in arrays:
+        raise ModelFileError(f"{where}: not an nnscratch model file (no {DOCUMENT_KEY} inside)")
     document = _parse_document(where, arrays.pop(DOCUMENT_KEY))
     if arrays_sha256(arrays) != document.get("arrays_sha256"):
         raise ModelFileError(f"{where}: damaged or altered model file (its arrays do not "
                              f"match the SHA-256 recorded when it was saved)")
     return document, arrays
+
+
+def _read_arrays(path: str | os.PathLike, where: str) -> dict[str, np.ndarray]:
+    """Every ``.npy`` member of the zip at ``path``, checked before anything is allocated.
+
+    A member's header is untrusted: it may claim 2**40 floats in a file of 1 kB. So the zip's
+    member sizes are checked against the file's size, each array's declared size against its
+    member's size, and object arrays (pickles) are refused, all before reading any data; then
+    the data is read into an array of exactly the declared size. No pickle, ever.
+    """
+    arrays: dict[str, np.ndarray] = {}
+    with zipfile.ZipFile(path) as archive:
+        members = archive.infolist()
+        if sum(m.compress_size for m in members) > os.path.getsize(path):
+            raise ModelFileError(f"{where}: damaged model file (its members claim more bytes "
+                                 f"than the file holds)")
+        for member in members:
+            name = member.filename.removesuffix(".npy")
+            if name == member.filename or name in arrays:
+                raise ModelFileError(f"{where}: not an nnscratch model file (member "
+                                     f"{member.filename!r} is not one .npy array)")
+            if member.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) or (
+                    member.compress_type == zipfile.ZIP_STORED
+                    and member.file_size != member.compress_size) or (
+                    member.file_size > _MAX_DEFLATE_RATIO * member.compress_size + 1024):
+                raise ModelFileError(f"{where}: damaged model file (member {member.filename!r} "
+                                     f"has inconsistent sizes or an unknown compression)")
+            with archive.open(member) as stream:
+                arrays[name] = _read_npy(stream, member.file_size, f"{where}: array {name}")
+    return arrays
+
+
+def _read_npy(stream, size: int, where: str) -> np.ndarray:
+    """One ``.npy`` array of ``size`` bytes from ``stream``, its header checked first."""
+    version = np.lib.format.read_magic(stream)
+    if version not in ((1, 0), (2, 0)):
+        raise ModelFileError(f"{where}: unsupported .npy format version {version}")
+    read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                   else np.lib.format.read_array_header_2_0)
+    with warnings.catch_warnings():
+        # A damaged header can hold a bad escape ("\ "): Python's literal parser warns about it
+        # on stderr (SyntaxWarning from 3.12) before the header is refused anyway.
+        warnings.simplefilter("ignore", (SyntaxWarning, DeprecationWarning))
+        shape, fortran, dtype = read_header(stream)
+    if dtype.hasobject:
+        raise ModelFileError(f"{where}: holds a pickled object array; refusing to load it "
+                             f"(opening a model file must never run code)")
+    if dtype.kind not in "biufc" or dtype.itemsize == 0:
+        raise ModelFileError(f"{where}: has dtype {dtype}; model files hold numbers only")
+    nbytes = math.prod(shape) * dtype.itemsize
+    held = size - stream.tell()
+    if nbytes != held:
+        raise ModelFileError(f"{where}: damaged model file (the header declares shape {shape} "
+                             f"of {dtype}, {nbytes} bytes, but {held} bytes follow)")
+    data = bytearray(nbytes)
+    if stream.readinto(data) != nbytes:
+        raise ModelFileError(f"{where}: damaged model file (truncated data)")
+    array = np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C")
+    return np.ascontiguousarray(array)
 
 
 def _parse_document(where: str, raw: np.ndarray) -> dict[str, Any]:

@@ -151,12 +151,13 @@ class TrainedRun:
 
 
 def train_preset(preset: Preset | str, train_images, train_labels, test_images=None,
-                 test_labels=None, *, callbacks=()) -> TrainedRun:
+                 test_labels=None, *, callbacks=(), resume=None) -> TrainedRun:
     """Split off the dev set (seeded), build and train the preset's network, and measure it.
 
     Shapes: images (N, H, W) uint8 (or any raw pixels), labels (N,) ints 0-9.
     ``metrics`` holds train, dev and test accuracy and loss (test ones ``None`` without a test
     set); ``metrics["train_seconds"]`` is the time spent in training steps.
+    ``resume`` (a :class:`~nnscratch.training.TrainingState`) carries on a saved run.
     """
     import numpy as np
 
@@ -178,7 +179,7 @@ def train_preset(preset: Preset | str, train_images, train_labels, test_images=N
                         optimizer=optimizer,
                         validation_data=(x_dev, y_dev) if len(dev_idx) else None,
                         early_stopping=preset.early_stopping, callbacks=callbacks,
-                        shuffle=preset.batch_size is not None)
+                        shuffle=preset.batch_size is not None, resume=resume)
     metrics: dict[str, float | None] = {"train_seconds": history.seconds[-1]
                                         if history.seconds else 0.0}
     for split, (xs, ys) in {"train": (x, y), "dev": (x_dev, y_dev),

@@ -30,8 +30,11 @@ class RichProgress(Callback):
             TextColumn("loss {task.fields[loss]}  acc {task.fields[acc]}  dev {task.fields[dev]}"),
             TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(),
             console=self.console, transient=False)
+        # A resumed run starts where it stopped: run.epoch epochs and run.step steps done.
         self.task = self.progress.add_task(
-            "train", total=run.epochs * run.steps_per_epoch, where=f"{self.unit} 1/{run.epochs}",
+            "train", total=run.epochs * run.steps_per_epoch,
+            completed=run.epoch * run.steps_per_epoch + run.step,
+            where=f"{self.unit} {min(run.epoch + 1, run.epochs)}/{run.epochs}",
             loss="-", acc="-", dev="-")
         self.progress.start()
 

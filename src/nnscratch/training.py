@@ -77,13 +77,33 @@ class History:
 
 class Callback:
     """Hooks into the loop. ``run`` is the :class:`Trainer`: read ``run.model``,
-    ``run.history``, ``run.epochs``, ``run.steps_per_epoch``; set ``run.stop_training``."""
+    ``run.history``, ``run.epochs``, ``run.steps_per_epoch``; set ``run.stop_training``.
+
+    A callback with state that a resumed run needs (early stopping's best score) returns it
+    from :meth:`state` and takes it back in :meth:`load_state`, called after
+    ``on_train_begin``. Callbacks run in ascending ``order`` (then as given), ``on_train_end``
+    in reverse: a checkpoint (order 100) sees what the others did at the end of an epoch, and
+    the run as it was before they wind it up (early stopping putting back its best weights).
+    """
+
+    order = 0
 
     def on_train_begin(self, run: Trainer) -> None: ...
     def on_epoch_begin(self, run: Trainer, epoch: int) -> None: ...
     def on_batch_end(self, run: Trainer, step: int, loss: float) -> None: ...
     def on_epoch_end(self, run: Trainer, epoch: int, figures: dict[str, float]) -> None: ...
     def on_train_end(self, run: Trainer) -> None: ...
+    def on_train_error(self, run: Trainer) -> None:
+        """Training ends with an exception (divergence, a bug): on_train_end is not called."""
+
+    def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]] | None:
+        """JSON-able figures and named arrays to save, or None if there is nothing to save."""
+        return None
+
+    def load_state(self, run: Trainer, document: dict[str, Any],
+                   arrays: dict[str, np.ndarray]) -> None:
+        """Take back what :meth:`state` returned; check it (it may come from a file) and
+        raise ConfigError if it does not fit ``run``."""
 
 
 class EarlyStopping(Callback):
@@ -126,14 +146,90 @@ class EarlyStopping(Callback):
         if self.restore_best and self.best_weights is not None:
             run.model.set_weights(self.best_weights)
 
+    def state(self):
+        document = {"best": None if self.best == -math.inf else self.best,
+                    "best_epoch": self.best_epoch, "waited": self.waited}
+        return document, dict(self.best_weights or {})
+
+    def load_state(self, run, document, arrays):
+        best, best_epoch, waited = (document.get(k) for k in ("best", "best_epoch", "waited"))
+        if not (best is None or _is_real(best)) or not _is_count(waited) \
+                or not (best_epoch is None or _is_count(best_epoch)):
+            raise ConfigError(f"early stopping state is not valid: {document!r}")
+        weights = run.model.get_weights()
+        if arrays and (set(arrays) != set(weights) or any(
+                arrays[k].shape != weights[k].shape for k in weights)):
+            raise ConfigError("the saved best weights of early stopping do not fit the model")
+        self.best = -math.inf if best is None else float(best)
+        self.best_epoch, self.waited = best_epoch, waited
+        self.best_weights = dict(arrays) if arrays else None
+
+
+class GracefulStop(Callback):
+    """Turn SIGINT and SIGTERM (by default) into a stop at the next batch boundary.
+
+    The handler only raises a flag; the loop checks it between two steps, so parameters,
+    optimizer state and generator are never caught half-updated, and a checkpoint taken then
+    resumes exactly. A second signal of the same kind raises KeyboardInterrupt at once (for a
+    user who really wants out). ``signal_name`` tells which signal stopped the run, if any.
+    Handlers can only be installed from the main thread; elsewhere this does nothing.
+    """
+
+    def __init__(self, signals: tuple[str, ...] = ("SIGINT", "SIGTERM")) -> None:
+        self.signals = signals
+        self.signal_name: str | None = None
+        self.signal_number: int | None = None
+        self._previous: dict[int, Any] = {}
+
+    def on_train_begin(self, run):
+        import signal
+        import threading
+
+        if threading.current_thread() is not threading.main_thread():
+            return
+
+        def handler(number, frame):
+            if run.stop_requested is not None:
+                raise KeyboardInterrupt
+            self.signal_number, self.signal_name = number, signal.Signals(number).name
+            run.stop_requested = self.signal_name
+
+        for name in self.signals:
+            number = getattr(signal, name)
+            self._previous[number] = signal.signal(number, handler)
+
+    def on_train_end(self, run):
+        import signal
+        for number, previous in self._previous.items():
+            signal.signal(number, previous)
+        self._previous = {}
+
+    on_train_error = on_train_end  # a diverged run must not leave Ctrl-C swallowed
+
+
+@dataclass
+class TrainingState:
+    """Everything a :class:`Trainer` needs to carry on exactly where it was: a JSON-able
+    ``document`` and named ``arrays`` (weights ``layers.*``, optimizer state ``optimizer.*``,
+    the current epoch's example order ``order``, the last good weights ``good.*``, and each
+    callback's arrays ``callbacks.<Class>.*``). See :meth:`Trainer.snapshot`."""
+
+    document: dict[str, Any]
+    arrays: dict[str, np.ndarray]
+
 
 class Trainer:
-    """Runs :func:`fit`; callbacks receive it as ``run``."""
+    """Runs :func:`fit`; callbacks receive it as ``run``.
+
+    Position: ``epoch`` epochs are complete, and ``step`` steps of the next one are taken
+    (``in_epoch`` once its example order is drawn). ``stop_requested`` (set by
+    :class:`GracefulStop`) stops the loop at the next batch boundary.
+    """
 
     def __init__(self, model, optimizer: Optimizer, *, epochs: int, batch_size: int | None,
                  x: np.ndarray, y: np.ndarray, x_dev: np.ndarray | None,
                  y_dev: np.ndarray | None, shuffle: bool, rng: np.random.Generator,
-                 callbacks: list[Callback]) -> None:
+                 callbacks: list[Callback], resume: TrainingState | None = None) -> None:
         n = len(x)
         if n == 0:
             raise ConfigError("no training examples")
@@ -146,24 +242,41 @@ class Trainer:
         self.epochs, self.shuffle, self.rng = epochs, shuffle, rng
         self.batch_size = n if batch_size is None else min(batch_size, n)
         self.steps_per_epoch = math.ceil(n / self.batch_size)
-        self.callbacks = callbacks
+        # Stable sort: a checkpoint (order 100) runs after early stopping whatever the list.
+        self.callbacks = sorted(callbacks, key=lambda c: getattr(c, "order", 0))
         self.history = History()
         self.stop_training = False
+        self.stop_requested: str | None = None
+        self.resumable = True  # False once a bare KeyboardInterrupt may have cut a step in half
+        self.epoch, self.step, self.in_epoch, self.order = 0, 0, False, None
+        self.train_seconds = 0.0
+        self._loss_sum, self._correct = 0.0, 0
+        self._resume = resume
         self._totals: list[np.ndarray] | None = None  # gradient sums over chunks (see below)
 
     def run(self) -> History:
         params, grads, decay = self.model.trainable()
-        self._good_weights = self.model.get_weights()
+        if self._resume is not None:
+            self.restore(self._resume)
+        else:
+            self._good_weights = self.model.get_weights()
         for callback in self.callbacks:
             callback.on_train_begin(self)
-        train_seconds = 0.0
+        if self._resume is not None:
+            self._restore_callbacks(self._resume)
         try:
-            for epoch in range(1, self.epochs + 1):
+            while (self.epoch < self.epochs and not self.stop_training
+                   and self.stop_requested is None):
+                epoch = self.epoch + 1
+                if not self.in_epoch:
+                    self._begin_epoch()
                 for callback in self.callbacks:
                     callback.on_epoch_begin(self, epoch)
                 start = time.perf_counter()
-                loss, acc = self._epoch(epoch, params, grads, decay)
-                train_seconds += time.perf_counter() - start
+                finished = self._steps(epoch, params, grads, decay)
+                self.train_seconds += time.perf_counter() - start
+                if not finished:
+                    break
                 if not all(np.isfinite(p).all() for p in params):
                     self._diverged(epoch, None, "the parameters")
                 self._good_weights = self.model.get_weights()
@@ -171,46 +284,66 @@ class Trainer:
                 if self.x_dev is not None and len(self.x_dev):
                     dev = self.model.evaluate(self.x_dev, self.y_dev)
                     dev_loss, dev_acc = dev["loss"], dev["accuracy"]
-                figures = dict(train_loss=loss, train_accuracy=acc, dev_loss=dev_loss,
-                               dev_accuracy=dev_acc, lr=self.optimizer.current_lr,
-                               seconds=train_seconds)
+                n = len(self.x)
+                figures = dict(train_loss=self._loss_sum / n, train_accuracy=self._correct / n,
+                               dev_loss=dev_loss, dev_accuracy=dev_acc,
+                               lr=self.optimizer.current_lr, seconds=self.train_seconds)
                 self.history.append(epoch=epoch, **figures)
+                self.epoch, self.step, self.in_epoch, self.order = epoch, 0, False, None
                 for callback in self.callbacks:
                     callback.on_epoch_end(self, epoch, figures)
-                if self.stop_training:
-                    break
+            if self.stop_requested is not None and self.epoch < self.epochs \
+                    and not self.stop_training:
+                self.history.stopped = "interrupted"
         except KeyboardInterrupt:
             # Ctrl-C ends the run, not the program: the caller keeps what was learnt so far.
+            # Without GracefulStop it may land inside a step, so this position is not resumable.
             self.history.stopped = "interrupted"
-        for callback in self.callbacks:
+            self.stop_requested = self.stop_requested or "KeyboardInterrupt"
+            self.resumable = False
+        except BaseException:
+            for callback in reversed(self.callbacks):
+                callback.on_train_error(self)
+            raise
+        # In reverse: a checkpoint sees the run before early stopping puts back its best weights.
+        for callback in reversed(self.callbacks):
             callback.on_train_end(self)
         dev_accuracy = self.history.dev_accuracy
         if self.history.best_epoch is None and dev_accuracy and not math.isnan(dev_accuracy[0]):
             self.history.best_epoch = self.history.epoch[int(np.argmax(dev_accuracy))]
         return self.history
 
-    def _epoch(self, epoch, params, grads, decay) -> tuple[float, float]:
-        """One pass over the training set; returns its mean batch loss and accuracy."""
+    def _begin_epoch(self) -> None:
+        """Draw the epoch's example order (from the shared generator) and reset its totals."""
+        n = len(self.x)
+        full_batch = self.batch_size == n
+        self.order = self.rng.permutation(n) if self.shuffle and not full_batch else None
+        self.step, self._loss_sum, self._correct, self.in_epoch = 0, 0.0, 0, True
+
+    def _steps(self, epoch, params, grads, decay) -> bool:
+        """Take the epoch's remaining steps; False if a stop was requested before its end."""
         n, size = len(self.x), self.batch_size
         full_batch = size == n
-        order = self.rng.permutation(n) if self.shuffle and not full_batch else None
-        total_loss, correct = 0.0, 0
-        for step in range(self.steps_per_epoch):
+        while self.step < self.steps_per_epoch:
+            if self.stop_requested is not None:
+                return False
+            step = self.step
             if full_batch:
                 xb, yb = self.x, self.y  # no copy: the classic preset's whole set every step
             else:
                 rows = slice(step * size, (step + 1) * size)
-                idx = order[rows] if order is not None else np.arange(n)[rows]
+                idx = self.order[rows] if self.order is not None else np.arange(n)[rows]
                 xb, yb = self.x[idx], self.y[idx]
             loss, hits, step_grads = self._gradients(xb, yb, grads)
             if not math.isfinite(loss):
                 self._diverged(epoch, step + 1, "the loss")
-            correct += hits
+            self._correct += hits
             self.optimizer.step(params, step_grads, decay)
-            total_loss += loss * len(yb)
+            self._loss_sum += loss * len(yb)
+            self.step = step + 1
             for callback in self.callbacks:
                 callback.on_batch_end(self, step + 1, loss)
-        return total_loss / n, correct / n
+        return True
 
     def _gradients(self, xb, yb, grads) -> tuple[float, int, list[np.ndarray]]:
         """Mean loss, correct predictions and gradients of one batch.
@@ -263,20 +396,148 @@ class Trainer:
         error.history = self.history
         raise error
 
+    # --- saving and resuming ----------------------------------------------------------------
+
+    def snapshot(self) -> TrainingState:
+        """The run's full state at the current batch boundary: weights, optimizer state
+        (moments, step count; the schedule is a function of it), generator state, position,
+        the current epoch's order and totals, history, and the callbacks' state."""
+        arrays = dict(self.model.get_weights())
+        optimizer = self.optimizer.state_dict()
+        for key, value in optimizer.items():
+            if key != "t":
+                arrays[f"optimizer.{key}"] = value
+        if self.order is not None:
+            arrays["order"] = self.order.copy()
+        if self.in_epoch:  # mid-epoch: the end of the last epoch is not the current weights
+            arrays.update({f"good.{k}": v.copy() for k, v in self._good_weights.items()})
+        callbacks = {}
+        for callback in self.callbacks:
+            state = callback.state()
+            if state is not None:
+                name = type(callback).__name__
+                callbacks[name] = state[0]
+                arrays.update({f"callbacks.{name}.{k}": v for k, v in state[1].items()})
+        history = self.history.as_dict()
+        if history["stopped"] == "interrupted":
+            history["stopped"] = "completed"  # a resumed run carries on
+        document = {
+            "epoch": self.epoch, "step": self.step, "in_epoch": self.in_epoch,
+            "epochs": self.epochs, "steps_per_epoch": self.steps_per_epoch,
+            "train_size": len(self.x), "stop_training": self.stop_training,
+            "loss_sum": self._loss_sum, "correct": self._correct,
+            "train_seconds": self.train_seconds, "optimizer_t": int(optimizer["t"]),
+            "rng": self.rng.bit_generator.state, "history": history, "callbacks": callbacks}
+        return TrainingState(document, arrays)
+
+    def restore(self, state: TrainingState) -> None:
+        """Carry on from :meth:`snapshot` output (e.g. read from a checkpoint file).
+
+        Raises ConfigError or ModelFileError if it does not fit this run (another model, a
+        different training set size or batch size) or is malformed.
+        """
+        doc, arrays = state.document, state.arrays
+        if doc.get("train_size") != len(self.x) or doc.get("steps_per_epoch") != \
+                self.steps_per_epoch:
+            raise ConfigError(
+                f"the saved run trained on {doc.get('train_size')} examples in "
+                f"{doc.get('steps_per_epoch')} steps per epoch; this one has {len(self.x)} in "
+                f"{self.steps_per_epoch}")
+        epoch, step, in_epoch = doc.get("epoch"), doc.get("step"), doc.get("in_epoch")
+        if not (_is_count(epoch) and _is_count(step) and isinstance(in_epoch, bool)
+                and step <= self.steps_per_epoch and (in_epoch or step == 0)):
+            raise ConfigError(f"the saved position (epoch {epoch!r}, step {step!r}) is not valid")
+        loss_sum, correct, seconds = doc.get("loss_sum"), doc.get("correct"), \
+            doc.get("train_seconds")
+        if not (_is_real(loss_sum) and _is_count(correct) and _is_real(seconds)
+                and isinstance(doc.get("stop_training"), bool)):
+            raise ConfigError("the saved epoch totals are not valid")
+        try:
+            history = History.from_dict(doc["history"])
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise ConfigError("the saved history is not valid") from None
+        figures = [getattr(history, k) for k in
+                   ("train_loss", "train_accuracy", "dev_loss", "dev_accuracy", "lr", "seconds")]
+        if history.epoch != list(range(1, epoch + 1)) or any(
+                not isinstance(values, list) or len(values) != epoch
+                or not all(_is_real(v) or (isinstance(v, float) and math.isnan(v))
+                           for v in values) for values in figures):
+            raise ConfigError(f"the saved history does not cover epochs 1-{epoch}")
+        order = arrays.get("order")
+        n = len(self.x)
+        if order is not None and not (order.dtype.kind in "iu" and order.shape == (n,)
+                                      and np.array_equal(np.sort(order), np.arange(n))):
+            raise ConfigError(f"the saved example order is not a permutation of {n} examples")
+        full_batch = self.batch_size == n
+        if in_epoch and (order is None) != (full_batch or not self.shuffle):
+            raise ConfigError("the saved example order does not fit the run's shuffling")
+        weights = {k: v for k, v in arrays.items() if k.startswith("layers.")}
+        good = {k[len("good."):]: v for k, v in arrays.items() if k.startswith("good.")}
+        self.model.set_weights(weights)
+        self._good_weights = self.model.get_weights()
+        if good:
+            self.model.set_weights(good)
+            self._good_weights = self.model.get_weights()
+            self.model.set_weights(weights)
+        optimizer = {k[len("optimizer."):]: v for k, v in arrays.items()
+                     if k.startswith("optimizer.")}
+        self.optimizer.load_state_dict({"t": doc.get("optimizer_t"), **optimizer})
+        params = self.model.trainable()[0]
+        for key, value in optimizer.items():
+            index = int(key.partition(".")[2])  # load_state_dict checked the names
+            if index >= len(params) or value.shape != params[index].shape:
+                raise ConfigError(f"the saved optimizer state {key} does not fit the model")
+        try:
+            self.rng.bit_generator.state = doc.get("rng")
+        except (TypeError, ValueError, KeyError, OverflowError) as error:
+            raise ConfigError(f"the saved random generator state is not valid "
+                              f"({type(error).__name__}: {error})") from None
+        self.epoch, self.step, self.in_epoch = epoch, step, in_epoch
+        self.order = None if order is None else order.astype(np.intp)
+        self._loss_sum, self._correct = float(loss_sum), correct
+        self.train_seconds = float(seconds)
+        self.stop_training = doc["stop_training"]
+        self.history = history
+
+    def _restore_callbacks(self, state: TrainingState) -> None:
+        saved = state.document.get("callbacks")
+        if not isinstance(saved, dict):
+            raise ConfigError("the saved callback state is not valid")
+        for callback in self.callbacks:
+            name = type(callback).__name__
+            if name in saved:
+                prefix = f"callbacks.{name}."
+                if not isinstance(saved[name], dict):
+                    raise ConfigError(f"the saved state of {name} is not valid")
+                callback.load_state(self, saved[name], {k[len(prefix):]: v for k, v in
+                                                  state.arrays.items() if k.startswith(prefix)})
+
+
+def _is_count(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _is_real(value) -> bool:
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and math.isfinite(value))
+
 
 def fit(model, x: np.ndarray, y: np.ndarray, optimizer: Optimizer, *, epochs: int,
         batch_size: int | None, x_dev: np.ndarray | None = None,
         y_dev: np.ndarray | None = None, shuffle: bool = True,
-        rng: np.random.Generator, callbacks: list[Callback] | None = None) -> History:
+        rng: np.random.Generator, callbacks: list[Callback] | None = None,
+        resume: TrainingState | None = None) -> History:
     """Train ``model`` in place and return its :class:`History`.
 
     Shapes: ``x`` (N, ...) prepared floats, ``y`` (N,) int labels (or (N, K) targets); the dev
     pair is raw (``model.evaluate`` prepares it).
     ``batch_size=None`` is full-batch gradient descent: one step per epoch on all N examples.
     Raises :class:`TrainingDiverged` (after restoring the last good weights) on a non-finite
-    loss or parameter.
+    loss or parameter. ``resume`` carries on from a :class:`TrainingState` (from
+    :meth:`Trainer.snapshot` or a checkpoint file): with the same data and settings the run
+    ends bit-identical to one that was never stopped.
     """
     trainer = Trainer(model, optimizer, epochs=epochs, batch_size=batch_size, x=x, y=y,
                       x_dev=x_dev, y_dev=y_dev, shuffle=shuffle, rng=rng,
-                      callbacks=list(callbacks or []))
+                      callbacks=list(callbacks or []), resume=resume)
     return trainer.run()
