@@ -24,7 +24,7 @@ import pytest
 from nnscratch.checkpoint import list_checkpoints, read_checkpoint
 from nnscratch.datasets import load_mnist, write_idx
 
-EPOCHS = 5
+EPOCHS = 10  # the signal lands about an epoch after checkpoint 2-4: ample room on a busy machine
 # Dropout, a shuffled order, Adam with warm-up and cosine decay, early stopping: every kind
 # of state a resume must carry over.
 RUN = ("--hidden", "96", "--epochs", str(EPOCHS), "--batch-size", "64", "--dev-size", "500",
@@ -77,20 +77,27 @@ def reference(mini, tmp_path_factory) -> tuple[dict[str, bytes], dict]:
 
 
 def kill_at_random_point(mini: Path, cwd: Path, how: signal.Signals):
-    """Start the run with checkpoints; once checkpoint k (random, 1..3) exists, wait a random
-    fraction of a second and send ``how``. Returns the process, its output and the seed."""
+    """Start the run with checkpoints; once the checkpoint of epoch k (random, 2..4) exists,
+    wait a random fraction of the time epoch k took and send ``how``, so the signal lands in the
+    epochs still to run however fast (or busy) the machine is. Returns the process, its output
+    and the seed."""
     seed = int(os.environ.get("NNSCRATCH_KILL_SEED", random.SystemRandom().randrange(2**32)))
     rng = random.Random(seed)
-    k, delay = rng.randint(1, EPOCHS - 2), rng.uniform(0.0, 0.3)
+    k, fraction = rng.randint(2, 4), rng.random()
     out, err = open(cwd / "stdout", "w+"), open(cwd / "stderr", "w+")
     proc = subprocess.Popen(command("--data", mini, *RUN, "--out", "m.npz",
                                     "--checkpoint-dir", "ck"),
                             cwd=cwd, stdout=out, stderr=err)
     deadline = time.monotonic() + 600
-    while not any(epoch >= k and step == 0 for (epoch, step), _ in list_checkpoints(cwd / "ck")):
+    seen: dict[int, float] = {}  # epoch -> when its checkpoint was first seen
+    while k not in seen:
         assert proc.poll() is None, f"seed {seed}: the run ended before checkpoint {k}"
         assert time.monotonic() < deadline
-        time.sleep(0.005)
+        for (epoch, step), _ in list_checkpoints(cwd / "ck"):
+            if step == 0:
+                seen.setdefault(epoch, time.monotonic())
+        time.sleep(0.002)
+    delay = fraction * (seen[k] - seen.get(k - 1, seen[k]))
     time.sleep(delay)
     assert proc.poll() is None, f"seed {seed}: the run ended before the {how.name}"
     proc.send_signal(how)

@@ -1,0 +1,14 @@
+"""Test-wide settings.
+
+Under CI (``CI`` set in the environment) hypothesis draws the same examples on every run
+(``derandomize``): a landing must not hang on a random draw. New inputs are explored by local
+runs, which draw fresh examples each time, and by the long fuzzing run (tests/test_fuzz.py).
+"""
+
+import os
+
+from hypothesis import settings
+
+settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
