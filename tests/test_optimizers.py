@@ -490,3 +490,45 @@ def test_adam_converges():
     p = minimise(opt, A, b, 2000)
     assert opt.current_lr < 1.3e-4
     assert np.linalg.norm(p - exact) <= 1e-3
+
+
+@pytest.mark.parametrize("cls", [Adam, AdamW])
+def test_adam_updates_large_parameters_block_by_block_exactly(cls, monkeypatch):
+    # Parameters larger than a block (and not a multiple of it) are updated in slices; every
+    # element must get the same update as in one pass, including the last partial block.
+    import nnscratch.optimizers as optimizers
+    params, grads, decay = random_problem(np.float32, steps=5, seed=3)
+    whole = [p.copy() for p in params]
+    run(cls(lr=0.01, l2=0.01), whole, [[g.copy() for g in gs] for gs in grads], decay)
+    monkeypatch.setattr(optimizers, "BLOCK", 4)  # (7, 5) -> 9 blocks, the last of 3
+    blocked = [p.copy() for p in params]
+    run(cls(lr=0.01, l2=0.01), blocked, grads, decay)
+    for b, w in zip(blocked, whole):
+        np.testing.assert_array_equal(b, w)
+    assert not np.array_equal(blocked[0], params[0])
+
+
+def test_adam_updates_a_non_contiguous_parameter_in_place():
+    # A flat view of a non-contiguous array would be a copy: such a parameter is updated whole.
+    base = np.ones((6, 4), dtype=np.float32)
+    p = base[:, ::2]
+    opt = Adam(lr=0.1)
+    opt.step([p], [np.full(p.shape, 2.0, dtype=np.float32)])
+    np.testing.assert_allclose(p, 0.9, rtol=1e-6)
+    np.testing.assert_array_equal(base[:, 1::2], 1.0)
+
+
+def test_adam_flushes_float32_moments_that_decay_below_the_normal_range():
+    # A gradient that stops: m decays by beta1 each step. Without the flush it would pass below
+    # float32's smallest normal number (1.2e-38) into slow subnormal arithmetic.
+    tiny = np.finfo(np.float32).tiny
+    p = np.ones(3, dtype=np.float32)
+    opt = Adam(lr=1e-3, beta1=0.5)
+    opt.step([p], [np.array([1e-30, 1.0, 0.0], dtype=np.float32)])
+    for _ in range(40):  # 0.5^40 · 5e-31 ≈ 5e-43: would be subnormal without the flush
+        opt.step([p], [np.zeros(3, dtype=np.float32)])
+        m = opt.state_dict()["m.0"]
+        assert not np.any((np.abs(m) < tiny) & (m != 0)), "a subnormal m survived"
+    assert m[0] == 0 and m[2] == 0
+    # Moments above 2^-76 are untouched: m[1] = 0.5^41 exactly.
+    assert m[1] == np.float32(0.5 ** 41)

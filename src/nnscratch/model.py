@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -89,6 +90,8 @@ class Sequential:
         """Raw outputs (logits) for raw inputs, in batches. Shapes: (N, ...) -> (N, C)."""
         x = np.asarray(x)
         self._check_input(x)
+        if 0 < len(x) <= batch_size:  # one batch (one image, say): no list, no concatenation
+            return self.forward(self.prepare(x))
         parts = [self.forward(self.prepare(x[i:i + batch_size]))
                  for i in range(0, len(x), batch_size)]
         if not parts:
@@ -337,7 +340,9 @@ class Sequential:
             raise ModelFileError(f"{path}: unexpected arrays {sorted(set(arrays) - known)}")
 
     def _check_input(self, x: np.ndarray) -> None:
-        features = int(np.prod(x.shape[1:])) if x.ndim > 1 else None
+        # math.prod, not np.prod: this runs for every prediction, even of one image, and
+        # np.prod first builds an array from the shape tuple.
+        features = math.prod(x.shape[1:]) if x.ndim > 1 else None
         if self.input_size is not None and features != self.input_size:
             raise DataError(f"the model takes {self.input_size} inputs per example "
                             f"(e.g. 28x28 pixels), the data has shape {x.shape}")

@@ -25,6 +25,14 @@ from .metrics import accuracy
 if TYPE_CHECKING:
     from .optimizers import Optimizer
 
+# Batches larger than this many examples are differentiated in chunks of it (see
+# Trainer._gradients). Chunks bound the memory of the activations (a full batch of 59,000
+# through 512 units would hold 121 MB per layer) and keep a chunk of x (51 MB of MNIST floats)
+# in a large last-level cache from x W to xᵀ dz. Measured on 2 cores: chunks of 4,096 made the
+# classic preset slower (more, smaller BLAS calls, each a meeting point of the BLAS threads);
+# 16,384 runs at the speed of one pass.
+CHUNK = 16384
+
 
 @dataclass
 class History:
@@ -244,6 +252,7 @@ class Trainer:
         self.train_seconds = 0.0
         self._loss_sum, self._correct = 0.0, 0
         self._resume = resume
+        self._totals: list[np.ndarray] | None = None  # gradient sums over chunks (see below)
 
     def run(self) -> History:
         params, grads, decay = self.model.trainable()
@@ -337,6 +346,34 @@ class Trainer:
         return True
 
     def _gradients(self, xb, yb, grads) -> tuple[float, int, list[np.ndarray]]:
+        """Mean loss, correct predictions and gradients of one batch.
+
+        A batch larger than ``CHUNK`` examples (full-batch descent) is differentiated chunk by
+        chunk. The mean loss over N examples is the chunks' mean losses weighted by their
+        shares, L = Σ_c (n_c / N)·L_c, so its gradient is ∇L = Σ_c (n_c / N)·∇L_c: the same
+        gradient up to float rounding, with activations the size of a chunk, not of the set.
+        """
+        n = len(xb)
+        if n <= CHUNK:
+            return self._batch_gradients(xb, yb, grads)
+        if self._totals is None:
+            self._totals = [np.empty_like(g) for g in grads]
+        totals, loss, hits = self._totals, 0.0, 0
+        for t in totals:
+            t.fill(0)
+        for start in range(0, n, CHUNK):
+            stop = min(start + CHUNK, n)
+            share = (stop - start) / n
+            chunk_loss, chunk_hits, _ = self._batch_gradients(xb[start:stop], yb[start:stop],
+                                                              grads)
+            loss += share * chunk_loss
+            hits += chunk_hits
+            for t, g in zip(totals, grads):
+                g *= share  # g is the chunk's own gradient, free to scale in place
+                t += g
+        return loss, hits, totals
+
+    def _batch_gradients(self, xb, yb, grads) -> tuple[float, int, list[np.ndarray]]:
         """Mean loss, correct predictions and gradients (in ``grads``) of one batch."""
         model, loss_fn = self.model, self.model.loss
         out = model.forward(xb, training=True)

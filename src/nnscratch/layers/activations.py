@@ -12,13 +12,14 @@ class ReLU(Layer):
     """a = max(z, 0); da/dz = 1 where z > 0, else 0."""
 
     def forward(self, x, training=False):
-        a = np.maximum(x, 0)
-        self._active = a > 0
-        return a
+        # Keep the output, not a mask: the next layer holds it anyway, and prediction (which
+        # never goes backward) then pays for no mask.
+        self._a = np.maximum(x, 0)
+        return self._a
 
     def backward(self, grad_y, input_grad=True):
-        # grad_y is consumed: zero it where the unit was off.
-        return np.multiply(grad_y, self._active, out=grad_y)
+        # grad_y is consumed: zero it where the unit was off (a = 0 exactly where z <= 0).
+        return np.multiply(grad_y, self._a > 0, out=grad_y)
 
 
 class LeakyReLU(Layer):

@@ -1,0 +1,136 @@
+"""mlp: 784-512-512-10 ReLU, softmax cross-entropy, Adam lr 1e-3, batch 128, float32, all 60,000
+training images; nnscratch against PyTorch (CPU) and scikit-learn's MLPClassifier.
+
+One unit of work is one epoch; the contenders take turns epoch by epoch. Test accuracy is
+measured after every epoch, outside the timed part.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from .interleave import interleave, stats
+from .peers import optional
+
+HIDDEN, LR, BATCH, TARGET = (512, 512), 1e-3, 128, 0.98
+
+
+class NNScratchMLP:
+    name = "nnscratch"
+
+    def __init__(self, x, y, seed=0):
+        from nnscratch import Adam, Dense, ReLU, Sequential
+        layers, width = [], x.shape[1]
+        for units in HIDDEN:
+            layers += [Dense(width, units), ReLU()]
+            width = units
+        self.model = Sequential(layers + [Dense(width, 10)], seed=seed)
+        self.optimizer = Adam(lr=LR)
+        self.x, self.y = x, y
+
+    def epoch(self) -> float:
+        start = time.perf_counter()
+        self.model.fit(self.x, self.y, epochs=1, batch_size=BATCH, optimizer=self.optimizer)
+        return time.perf_counter() - start
+
+    def accuracy(self, x, y) -> float:
+        return float(np.mean(self.model.predict(x) == y))
+
+
+class TorchMLP:
+    name = "pytorch"
+
+    def __init__(self, x, y, seed=0):
+        import torch
+        self.torch = torch
+        torch.manual_seed(seed)
+        layers, width = [], x.shape[1]
+        for units in HIDDEN:
+            layers += [torch.nn.Linear(width, units), torch.nn.ReLU()]
+            width = units
+        self.net = torch.nn.Sequential(*layers, torch.nn.Linear(width, 10))
+        self.optimizer = torch.optim.Adam(self.net.parameters(), lr=LR)
+        self.x, self.y = torch.from_numpy(x), torch.from_numpy(y)
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def epoch(self) -> float:
+        torch, net, optimizer = self.torch, self.net, self.optimizer
+        start = time.perf_counter()
+        order = torch.randperm(len(self.x), generator=self.generator)
+        for i in range(0, len(order), BATCH):
+            idx = order[i:i + BATCH]
+            loss = torch.nn.functional.cross_entropy(net(self.x[idx]), self.y[idx])
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+        return time.perf_counter() - start
+
+    def accuracy(self, x, y) -> float:
+        with self.torch.inference_mode():
+            predicted = self.net(self.torch.from_numpy(x)).argmax(dim=1).numpy()
+        return float(np.mean(predicted == y))
+
+
+class SklearnMLP:
+    name = "scikit-learn"
+
+    def __init__(self, x, y, seed=0):
+        from sklearn.neural_network import MLPClassifier
+        self.model = MLPClassifier(hidden_layer_sizes=HIDDEN, activation="relu", solver="adam",
+                                   alpha=0.0, batch_size=BATCH, learning_rate_init=LR,
+                                   shuffle=True, random_state=seed)
+        self.x, self.y = x, y
+
+    def epoch(self) -> float:
+        start = time.perf_counter()
+        # partial_fit is one shuffled pass over the data that keeps Adam's moments.
+        self.model.partial_fit(self.x, self.y, classes=np.arange(10))
+        return time.perf_counter() - start
+
+    def accuracy(self, x, y) -> float:
+        return float(np.mean(self.model.predict(x) == y))
+
+
+def contenders(x, y) -> list:
+    found = [NNScratchMLP(x, y)]
+    if optional("torch"):
+        found.append(TorchMLP(x, y))
+    if optional("sklearn"):
+        found.append(SklearnMLP(x, y))
+    return found
+
+
+def run(x, y, x_test, y_test, *, epochs: int, extra=()) -> dict:
+    """Train every contender ``epochs`` epochs, interleaved; per contender: seconds per epoch,
+    seconds of training until the test accuracy first reaches 98.0 %, and the final accuracy.
+    ``extra`` players (the GEMM floor) take their turns too; only their seconds are kept."""
+    players = contenders(x, y)
+    accuracies: dict[str, list[float]] = {p.name: [] for p in players}
+
+    def unit(player):
+        def one_epoch():
+            seconds = player.epoch()
+            accuracies[player.name].append(player.accuracy(x_test, y_test))
+            return seconds
+        return one_epoch
+
+    units = {p.name: unit(p) for p in players}
+    units.update({p.name: p.epoch for p in extra})
+    seconds = interleave(units, rounds=epochs)
+    results = {}
+    for name, times in seconds.items():
+        if name not in accuracies:
+            results[name] = {"epoch_seconds": stats(times), "epoch_seconds_all": times}
+            continue
+        elapsed, to_target = np.cumsum(times), None
+        reached = [i for i, acc in enumerate(accuracies[name]) if acc >= TARGET]
+        if reached:
+            to_target = float(elapsed[reached[0]])
+        results[name] = {"epoch_seconds": stats(times), "epoch_seconds_all": times,
+                         "seconds_to_98": to_target,
+                         "epoch_reaching_98": reached[0] + 1 if reached else None,
+                         "test_accuracy": accuracies[name][-1],
+                         "test_accuracy_all": accuracies[name]}
+    return results

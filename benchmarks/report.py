@@ -1,0 +1,120 @@
+"""Turn the suite's results into rows (measure, contender, median, range, ratio), the targets
+the engine is tuned to meet, and a Markdown table for the README."""
+
+from __future__ import annotations
+
+OURS = "nnscratch"
+
+
+def rows(results: dict) -> list[tuple[str, str, str, str, str]]:
+    """(measure, contender, median, min-max, nnscratch / contender) per measured figure."""
+    out = []
+
+    def add(measure, per_contender, fmt):
+        ours = per_contender.get(OURS)
+        for name, value in per_contender.items():
+            if value is None:
+                continue
+            median, low, high = (value["median"], value["min"], value["max"]) \
+                if isinstance(value, dict) else (value, None, None)
+            spread = "" if low is None else f"{fmt(low)}-{fmt(high)}"
+            ratio = ""
+            if name != OURS and ours is not None and median:
+                ours_median = ours["median"] if isinstance(ours, dict) else ours
+                ratio = f"{ours_median / median:.2f}x"
+            out.append((measure, name, fmt(median), spread, ratio))
+
+    if "classic" in results:
+        c = results["classic"]
+        add(f"classic: training seconds ({_first(c)['iterations']} iterations)",
+            {n: v["train_seconds"] for n, v in c.items()}, _seconds)
+        add("classic: dev accuracy", {n: v["dev_accuracy"] for n, v in c.items()}, _accuracy)
+    if "mlp" in results:
+        m = results["mlp"]
+        add("mlp: seconds per epoch", {n: v["epoch_seconds"] for n, v in m.items()}, _seconds)
+        add("mlp: seconds to 98.0 % test accuracy",
+            {n: v.get("seconds_to_98") for n, v in m.items() if "test_accuracy" in v}, _seconds)
+        epochs = len(m[OURS]["epoch_seconds_all"])
+        add(f"mlp: test accuracy after {epochs} epochs",
+            {n: v.get("test_accuracy") for n, v in m.items() if "test_accuracy" in v},
+            _accuracy)
+    if "inference" in results:
+        i = results["inference"]
+        add("inference: images per second (batches of 1,000)",
+            {n: _per_second(v) for n, v in i.items() if "batch_seconds" in v},
+            lambda x: f"{x:,.0f}")
+        add("inference: single-image latency (ms)",
+            {n: v["latency_seconds"] for n, v in i.items()}, lambda x: f"{x * 1e3:.3f}")
+    if "process" in results:
+        p = results["process"]
+        add("`nnscratch --help` seconds", {OURS: p["help_seconds"]}, _seconds)
+        add("`nnscratch train` peak memory (MB)",
+            {OURS: p["train_peak"]["peak_rss_bytes"] / 1e6}, lambda x: f"{x:,.0f}")
+    return out
+
+
+def targets(results: dict) -> list[tuple[str, float, str, bool]]:
+    """(target, measured value, limit, met) for each target the results allow to check."""
+    out = []
+
+    def median(value):
+        return value["median"] if isinstance(value, dict) else value
+
+    m = results.get("mlp", {})
+    if OURS in m:
+        ours = median(m[OURS]["epoch_seconds"])
+        if "pytorch" in m:
+            r = ours / median(m["pytorch"]["epoch_seconds"])
+            out.append(("mlp epoch / PyTorch's", r, "<= 0.8", r <= 0.8))
+        if "floor (GEMMs only)" in m:
+            r = ours / median(m["floor (GEMMs only)"]["epoch_seconds"])
+            out.append(("mlp epoch / floor", r, "<= 1.5", r <= 1.5))
+    c = results.get("classic", {})
+    if OURS in c and "tutorial float64" in c:
+        r = median(c[OURS]["train_seconds"]) / median(c["tutorial float64"]["train_seconds"])
+        out.append(("classic training time / tutorial float64", r, "<= 0.5", r <= 0.5))
+        diff = c[OURS]["dev_accuracy"] - c["tutorial float64"]["dev_accuracy"]
+        out.append(("classic dev accuracy - tutorial's", diff, ">= 0", diff >= 0))
+    i = results.get("inference", {})
+    if OURS in i and "pytorch" in i:
+        r = median(i[OURS]["latency_seconds"]) / median(i["pytorch"]["latency_seconds"])
+        out.append(("single-image latency / PyTorch's", r, "<= 0.6", r <= 0.6))
+        r = i[OURS]["images_per_second"] / i["pytorch"]["images_per_second"]
+        out.append(("batch throughput / PyTorch's", r, ">= 1.0", r >= 1.0))
+    p = results.get("process", {})
+    if "help_seconds" in p:
+        s = median(p["help_seconds"])
+        out.append(("`nnscratch --help` seconds", s, "< 0.5", s < 0.5))
+    if "train_peak" in p:
+        mb = p["train_peak"]["peak_rss_bytes"] / 1e6
+        out.append(("`nnscratch train` peak memory (MB)", mb, "< 600", mb < 600))
+    return out
+
+
+def markdown(results: dict) -> str:
+    lines = ["| measure | contender | median | min-max | nnscratch / this |",
+             "|---|---|---|---|---|"]
+    lines += [f"| {' | '.join(row)} |" for row in rows(results)]
+    lines += ["", "| target | measured | limit | met |", "|---|---|---|---|"]
+    lines += [f"| {name} | {value:.3g} | {limit} | {'yes' if met else 'no'} |"
+              for name, value, limit, met in targets(results)]
+    return "\n".join(lines)
+
+
+def _per_second(v: dict) -> dict:
+    """Images per second: the median as measured, the range from the slowest/fastest pass."""
+    images = v["images_per_second"] * v["batch_seconds"]["median"]
+    return {"median": v["images_per_second"], "min": images / v["batch_seconds"]["max"],
+            "max": images / v["batch_seconds"]["min"]}
+
+
+def _first(d: dict) -> dict:
+    return next(iter(d.values()))
+
+
+def _seconds(x: float) -> str:
+    return f"{x:.3f}" if x < 1 else f"{x:.2f}"
+
+
+def _accuracy(x: float) -> str:
+    return f"{x:.4f}"

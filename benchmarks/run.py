@@ -1,0 +1,152 @@
+"""``python -m benchmarks``: run the workloads, print the table, write the results as JSON."""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+WORKLOADS = ("classic", "mlp", "inference", "process")
+RESULTS = Path(__file__).parent / "results"
+
+# (full, --quick) sizes of each workload
+MLP_EPOCHS = (10, 1)
+MLP_QUICK_IMAGES = 10_000
+CLASSIC = ({"iterations": 500, "block": 50, "repeats": 1},
+           {"iterations": 20, "block": 10, "repeats": 1})
+INFERENCE = ({"rounds": 6, "singles": 300}, {"rounds": 2, "singles": 50})
+HELP_REPEATS = (10, 3)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--quick", action="store_true",
+                        help="a smoke run: every workload, much smaller (about a minute)")
+    parser.add_argument("--only", default=",".join(WORKLOADS),
+                        help=f"comma-separated workloads among {', '.join(WORKLOADS)}")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="BLAS / PyTorch threads for every contender (default: the "
+                             "libraries' own default, one per core)")
+    parser.add_argument("--no-table", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, default=None, help="JSON file to write "
+                        "(default: benchmarks/results/<date>-<time>.json)")
+    args = parser.parse_args(argv)
+    chosen = [w.strip() for w in args.only.split(",") if w.strip()]
+    unknown = set(chosen) - set(WORKLOADS)
+    if unknown:
+        parser.error(f"unknown workloads {sorted(unknown)}; choose among {', '.join(WORKLOADS)}")
+    if args.threads is not None:
+        _limit_threads(args.threads)
+
+    from . import machine, report
+    q = 1 if args.quick else 0
+    info = machine.describe()
+    if not args.no_table:
+        print(f"machine: {info['cpu']}, {info['cores']} cores; BLAS "
+              + ", ".join(f"{b.get('internal_api')} {b.get('version')} "
+                          f"({b.get('num_threads')} threads)" for b in info["blas"]),
+              file=sys.stderr)
+    results: dict = {}
+    for workload in chosen:
+        if not args.no_table:
+            print(f"running {workload} ...", file=sys.stderr, flush=True)
+        if len(chosen) == 1:
+            results[workload] = RUNNERS[workload](q)
+        else:
+            results[workload] = _isolated(workload, args)
+
+    if not args.no_table:
+        _print_tables(results, args.quick)
+    out = args.out or RESULTS / f"{datetime.datetime.now():%Y%m%d-%H%M%S}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    document = {"machine": info, "quick": args.quick, "threads": args.threads,
+                "results": results, "markdown": report.markdown(results)}
+    out.write_text(json.dumps(document, indent=1) + "\n")
+    if not args.no_table:
+        print(f"results written to {out}", file=sys.stderr)
+    return 0
+
+
+def _print_tables(results: dict, quick: bool) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from . import report
+    table = Table(title="nnscratch benchmarks" + (" (--quick)" if quick else ""))
+    for column in ("measure", "contender", "median", "min-max", "nnscratch / this"):
+        table.add_column(column, justify="left" if column in ("measure", "contender")
+                         else "right")
+    for row in report.rows(results):
+        table.add_row(*row)
+    goals = Table(title="targets")
+    for column in ("target", "measured", "limit", "met"):
+        goals.add_column(column)
+    for name, value, limit, met in report.targets(results):
+        goals.add_row(name, f"{value:.3g}", limit, "yes" if met else "[red]no[/]")
+    console = Console(width=max(Console().width, 110))
+    console.print(table, goals)
+
+
+def _isolated(workload: str, args) -> dict:
+    """Run one workload in a fresh Python process and return its results.
+
+    Each workload gets a process of its own: thread pools that one library left spinning
+    (PyTorch's OpenMP after training, scikit-learn's imports) must not slow the next workload's
+    contenders. Within a workload the contenders share the process, taking turns.
+    """
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / f"{workload}.json"
+        command = [sys.executable, "-m", "benchmarks", "--only", workload, "--out", str(out),
+                   "--no-table"] + (["--quick"] if args.quick else []) \
+            + ([] if args.threads is None else ["--threads", str(args.threads)])
+        subprocess.run(command, check=True, cwd=Path(__file__).parent.parent)
+        return json.loads(out.read_text())["results"][workload]
+
+
+def _limit_threads(threads: int) -> None:
+    from threadpoolctl import threadpool_limits
+    threadpool_limits(threads)
+    try:
+        import torch
+        torch.set_num_threads(threads)
+    except ImportError:
+        pass
+
+
+def _classic(q: int) -> dict:
+    from . import classic
+    from nnscratch.datasets import load_mnist
+    return classic.run(*load_mnist("train"), **CLASSIC[q])
+
+
+def _mlp(q: int) -> dict:
+    from . import floor, mlp
+    from .data import mnist_rows
+    from .peers import optional
+    x, y = mnist_rows("train")
+    if q:
+        x, y = x[:MLP_QUICK_IMAGES], y[:MLP_QUICK_IMAGES]
+    steps = -(-len(x) // mlp.BATCH)
+    extra = [floor.GemmFloor(steps)]
+    if optional("torch"):
+        extra.append(floor.TorchGemmFloor(steps))
+    return mlp.run(x, y, *mnist_rows("test"), epochs=MLP_EPOCHS[q], extra=extra)
+
+
+def _inference(q: int) -> dict:
+    from . import inference
+    from nnscratch.datasets import load_mnist
+    return inference.run(load_mnist("test")[0], **INFERENCE[q])
+
+
+def _process(q: int) -> dict:
+    from . import process
+    return {"help_seconds": process.help_seconds(HELP_REPEATS[q]),
+            "train_peak": process.train_peak_memory(["--epochs", "1"] if q else [])}
+
+
+RUNNERS = {"classic": _classic, "mlp": _mlp, "inference": _inference, "process": _process}
