@@ -7,10 +7,11 @@ import re
 
 import numpy as np
 import pytest
+from mini_mnist import write_mnist_folder
 from test_cli import assert_user_error, last_json, nnscratch
 
 from nnscratch import Sequential
-from nnscratch.datasets import load_mnist, write_idx
+from nnscratch.datasets import load_mnist
 from nnscratch.report import SECTIONS
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -31,12 +32,7 @@ def trained(tmp_path_factory):
     root = tmp_path_factory.mktemp("views")
     x, y = load_mnist("train")
     x_test, y_test = load_mnist("test")
-    folder = root / "mini"
-    folder.mkdir()
-    write_idx(folder / "train-images-idx3-ubyte", x[:2000])
-    write_idx(folder / "train-labels-idx1-ubyte", y[:2000])
-    write_idx(folder / "t10k-images-idx3-ubyte", x_test[:500])
-    write_idx(folder / "t10k-labels-idx1-ubyte", y_test[:500])
+    folder = write_mnist_folder(root / "mini", 2000, 500)
     result = nnscratch("train", "--data", folder, "--hidden", 24, "--epochs", 2,
                        "--dev-size", 300, "--out", "m.npz", "--quiet", cwd=root)
     assert result.returncode == 0, result.stderr

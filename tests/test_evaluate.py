@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pytest
+from mini_mnist import write_mnist_folder
 from test_cli import assert_user_error, nnscratch
 
 from nnscratch import Sequential
@@ -27,12 +28,7 @@ def setup(tmp_path_factory) -> dict:
     result = nnscratch("train", "--data", root / "train.csv", "--epochs", 2, "--dev-size", 200,
                        "--hidden", 32, "--out", root / "model.npz", "--quiet", cwd=root)
     assert result.returncode == 0, result.stderr
-    idx = root / "mini"
-    idx.mkdir()
-    write_idx(idx / "train-images-idx3-ubyte", x[:100])
-    write_idx(idx / "train-labels-idx1-ubyte", y[:100])
-    write_idx(idx / "t10k-images-idx3-ubyte", x_test[:300])
-    write_idx(idx / "t10k-labels-idx1-ubyte", y_test[:300])
+    idx = write_mnist_folder(root / "mini", 100, 300)
     small = root / "small"
     small.mkdir()
     write_idx(small / "train-images-idx3-ubyte", x[:50, ::2, ::2].copy())

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from mini_mnist import write_mnist_folder
 from rich.console import Console
 
 from nnscratch import Sequential
@@ -74,12 +75,7 @@ def trained(tmp_path_factory):
     root = tmp_path_factory.mktemp("report")
     x, y = load_mnist("train")
     x_test, y_test = load_mnist("test")
-    folder = root / "mini"
-    folder.mkdir()
-    write_idx(folder / "train-images-idx3-ubyte", x[:2000])
-    write_idx(folder / "train-labels-idx1-ubyte", y[:2000])
-    write_idx(folder / "t10k-images-idx3-ubyte", x_test[:600])
-    write_idx(folder / "t10k-labels-idx1-ubyte", y_test[:600])
+    folder = write_mnist_folder(root / "mini", 2000, 600)
     recipe = get_preset("mlp").with_overrides(hidden=(24,), epochs=3, dev_size=300)
     quiet = Console(quiet=True)
     run_training(TrainOptions(recipe=recipe, data=str(folder), out=root / "m.npz"),

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from mini_mnist import write_mnist_folder
 
 from nnscratch.checkpoint import list_checkpoints, read_checkpoint
-from nnscratch.datasets import load_mnist, write_idx
 
 EPOCHS = 10  # the signal lands about an epoch after checkpoint 2-4: ample room on a busy machine
 # Dropout, a shuffled order, Adam with warm-up and cosine decay, early stopping: every kind
@@ -34,15 +34,7 @@ RUN = ("--hidden", "96", "--epochs", str(EPOCHS), "--batch-size", "64", "--dev-s
 @pytest.fixture(scope="module")
 def mini(tmp_path_factory) -> Path:
     """5,000 real MNIST training images and 300 test images as an IDX folder."""
-    folder = tmp_path_factory.mktemp("data") / "mini"
-    folder.mkdir()
-    x, y = load_mnist("train")
-    x_test, y_test = load_mnist("test")
-    write_idx(folder / "train-images-idx3-ubyte", x[:5000])
-    write_idx(folder / "train-labels-idx1-ubyte", y[:5000])
-    write_idx(folder / "t10k-images-idx3-ubyte", x_test[:300])
-    write_idx(folder / "t10k-labels-idx1-ubyte", y_test[:300])
-    return folder
+    return write_mnist_folder(tmp_path_factory.mktemp("data") / "mini", 5000, 300)
 
 
 def command(*args) -> list[str]:

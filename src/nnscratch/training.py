@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .errors import ConfigError, TrainingDiverged
-from .metrics import accuracy
 
 if TYPE_CHECKING:
     from .optimizers import Optimizer
