@@ -1,7 +1,8 @@
 """Test-wide settings.
 
 Under CI (``CI`` set in the environment) hypothesis draws the same examples on every run
-(``derandomize``): a landing must not hang on a random draw. New inputs are explored by local
+(``derandomize``) with no per-example deadline: a landing must not hang on a random draw, nor
+on a busy machine's slow example. New inputs are explored by local
 runs, which draw fresh examples each time, and by the long fuzzing run (tests/test_fuzz.py).
 """
 
@@ -9,6 +10,6 @@ import os
 
 from hypothesis import settings
 
-settings.register_profile("ci", derandomize=True, database=None)
+settings.register_profile("ci", derandomize=True, deadline=None, database=None)
 if os.environ.get("CI"):
     settings.load_profile("ci")
