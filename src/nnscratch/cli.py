@@ -68,6 +68,7 @@ def train(
     from rich.console import Console
 
     from .errors import ConfigError
+    from .fileio import check_writable
     from .presets import DEFAULT_PRESET, get_preset
     from .runner import TrainOptions, run_training
 
@@ -99,7 +100,7 @@ def train(
     if checkpoint_every is not None and checkpoint_every < 1:
         raise ConfigError(f"--checkpoint-every must be positive, got {checkpoint_every}")
     out = out or Path(f"{recipe.name}.npz")
-    _check_out(out)
+    check_writable(out, "--out", "model.npz")
     report_path = _report_path(report, out)
     # Human output goes to stderr under --json, so stdout stays machine-readable.
     console = Console(stderr=json_output, quiet=quiet)
@@ -232,15 +233,11 @@ def report(
 
 def _report_path(report: str | None, out: Path) -> Path | None:
     """train --report: None (no report), '' (beside the model) or a path; checked early."""
-    from .errors import ConfigError
+    from .fileio import check_writable
     if report is None:
         return None
     path = Path(report) if report else out.with_suffix(".html")
-    if path.is_dir():
-        raise ConfigError(f"--report {path} is a folder; give a file name, like "
-                          f"{path / 'report.html'}")
-    if not path.parent.is_dir():
-        raise ConfigError(f"--report {path}: the folder {path.parent} does not exist")
+    check_writable(path, "--report", "report.html")
     return path
 
 
@@ -249,16 +246,6 @@ def _positive(value, option):
     if value is not None and value <= 0:
         raise ConfigError(f"{option} must be positive, got {value}")
     return value
-
-
-def _check_out(path: Path) -> None:
-    """Refuse an --out that cannot be written before training, not after it."""
-    from .errors import ConfigError
-    if path.is_dir():
-        raise ConfigError(f"--out {path} is a folder; give a file name, like "
-                          f"{path / 'model.npz'}")
-    if not path.parent.is_dir():
-        raise ConfigError(f"--out {path}: the folder {path.parent} does not exist")
 
 
 def _parse_hidden(text: str | None) -> tuple[int, ...] | None:

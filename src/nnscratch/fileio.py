@@ -11,7 +11,7 @@ import secrets
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from .errors import NNScratchError
+from .errors import ConfigError, NNScratchError
 
 
 @contextlib.contextmanager
@@ -43,3 +43,15 @@ def atomic_write(path: str | os.PathLike,
         if isinstance(error, OSError):
             raise error_type(f"cannot write {path}: {error.strerror or error}") from None
         raise
+
+
+def check_writable(path: str | os.PathLike, option: str, example_name: str) -> None:
+    """Refuse an output ``path`` that cannot be written (a folder, or a file in a folder that
+    does not exist) before any work is done, not after it. Raises ConfigError naming ``option``
+    and suggesting ``path/example_name`` for a folder."""
+    if os.path.isdir(path):
+        raise ConfigError(f"{option} {os.fspath(path)} is a folder; give a file name, like "
+                          f"{os.path.join(path, example_name)}")
+    folder = os.path.dirname(os.fspath(path)) or "."
+    if not os.path.isdir(folder):
+        raise ConfigError(f"{option} {os.fspath(path)}: the folder {folder} does not exist")

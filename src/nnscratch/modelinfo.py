@@ -61,3 +61,12 @@ def _file_sha256(path: str | os.PathLike[str]) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def scale_text(scale: float | None) -> str:
+    """How inputs are scaled, as a reader writes it: ``1/255`` rather than 0.00392156862745098;
+    ``1 (unscaled)`` when they are not."""
+    if not scale:
+        return "1 (unscaled)"
+    inverse = 1 / scale
+    return f"1/{round(inverse)}" if abs(inverse - round(inverse)) < 1e-6 else f"{scale:g}"

@@ -20,7 +20,7 @@ import numpy as np
 from .datasets.inputs import read_inputs
 from .errors import ConfigError
 from .evaluation import check_fit
-from .fileio import atomic_write
+from .fileio import atomic_write, check_writable
 from .model import Sequential
 
 
@@ -87,12 +87,7 @@ def predict_files(model_path: str | os.PathLike[str],
 
 def check_output(path: str | os.PathLike[str]) -> None:
     """Refuse an ``--output`` that cannot be written, before any work is done."""
-    if os.path.isdir(path):
-        raise ConfigError(f"--output {os.fspath(path)} is a folder; give a file name, like "
-                          f"{os.path.join(path, 'submission.csv')}")
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise ConfigError(f"--output {os.fspath(path)}: the folder {folder} does not exist")
+    check_writable(path, "--output", "submission.csv")
 
 
 def write_submission(path: str | os.PathLike[str], labels: np.ndarray) -> None:

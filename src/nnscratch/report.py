@@ -21,9 +21,10 @@ from . import plots
 from .environment import environment
 from .errors import ConfigError
 from .evaluation import check_fit
-from .fileio import atomic_write
+from .fileio import atomic_write, check_writable
 from .inspection import (Inspection, hardest_indices, inspect_model, load_model_data,
                          misclassified_indices)
+from .modelinfo import scale_text
 
 GALLERY_SIZE = 32  # images per gallery: four rows of eight
 WEIGHT_UNITS = 64  # first-layer units drawn
@@ -98,11 +99,7 @@ def write_report(model_path: str | os.PathLike, output: str | os.PathLike, *,
                  data: str | None = None) -> Path:
     """Write :func:`build_report` to ``output`` (atomically, UTF-8); returns its path."""
     output = Path(output)
-    if output.is_dir():
-        raise ConfigError(f"--output {output} is a folder; give a file name, like "
-                          f"{output / 'report.html'}")
-    if not output.parent.is_dir():  # say so now, not after measuring the model
-        raise ConfigError(f"--output {output}: the folder {output.parent} does not exist")
+    check_writable(output, "--output", "report.html")  # now, not after measuring the model
     text = build_report(model_path, data=data)
     with atomic_write(output, ConfigError) as handle:
         handle.write(text.encode("utf-8"))
@@ -143,14 +140,6 @@ def _plain(value) -> str:
     if isinstance(value, (list, tuple)):
         return ", ".join(_plain(v) for v in value)
     return str(value)
-
-
-def _scale(scale: float | None) -> str:
-    """1/255 rather than 0.00392156862745098."""
-    if not scale:
-        return "1 (unscaled)"
-    inverse = 1 / scale
-    return f"1/{round(inverse)}" if abs(inverse - round(inverse)) < 1e-6 else f"{scale:g}"
 
 
 def _figure(figure, alt: str, caption: str) -> str:
@@ -201,7 +190,7 @@ def _configuration(c) -> str:
              _table(layers, ("#", "layer", "settings", "input", "output", "parameters"),
                     numeric=(0, 3, 4, 5)),
              f"<p>Loss {_e(model.loss.name)}, {_e(model.dtype.name)}, inputs × "
-             f"{_e(_scale(model.input_scale))}.</p>"]
+             f"{_e(scale_text(model.input_scale))}.</p>"]
     columns = []
     if recipe:
         # batch_size None is full-batch gradient descent, not a missing value.

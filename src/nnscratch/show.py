@@ -14,6 +14,7 @@ from pathlib import Path
 from . import plots
 from .errors import ConfigError, DataError
 from .evaluation import check_fit
+from .fileio import check_writable
 from .inspection import inspect_model, load_model_data
 
 SPLITS = ("test", "train")
@@ -52,11 +53,7 @@ def show_digit(model_path: str | os.PathLike, index: int, *, split: str = "test"
     if split not in SPLITS:
         raise ConfigError(f"--split must be test or train, got {split!r}")
     output = Path(output or f"digit-{split}-{index}.png")
-    if output.is_dir():
-        raise ConfigError(f"--output {output} is a folder; give a file name, like "
-                          f"{output / f'digit-{split}-{index}.png'}")
-    if not output.parent.is_dir():
-        raise ConfigError(f"--output {output}: the folder {output.parent} does not exist")
+    check_writable(output, "--output", f"digit-{split}-{index}.png")
     model = Sequential.load(model_path)
     dataset = load_model_data(model.metadata, data).dataset
     check_fit(model, dataset.train_images, os.fspath(model_path), dataset.source)

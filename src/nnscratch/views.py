@@ -10,6 +10,8 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from .modelinfo import scale_text
+
 PREDICTION_ROWS = 20  # rows shown before "... N more": a Kaggle test file has 28,000
 
 
@@ -112,7 +114,7 @@ def info_view(info: dict[str, Any]) -> Group:
          else "-"),
         ("arrays SHA-256", f"{info['arrays_sha256']} (verified)"),
         ("file SHA-256", info["file_sha256"]),
-        ("input", f"images {image}, pixels x {_scale(pre.get('scale'))}"),
+        ("input", f"images {image}, pixels x {scale_text(pre.get('scale'))}"),
     ]), _pairs("training", [
         ("preset", info["preset"]),
         ("data", data.get("source")),
@@ -157,11 +159,3 @@ def _mapping(values: dict | None) -> str | None:
             value = f"{value.get('name', '')}({_mapping(inner) or ''})"
         parts.append(f"{key}={value}")
     return ", ".join(parts)
-
-
-def _scale(scale: float | None) -> str:
-    """``1/255`` rather than 0.00392156862745098."""
-    if not scale:
-        return "1 (as stored)"
-    inverse = 1 / scale
-    return f"1/{round(inverse)}" if abs(inverse - round(inverse)) < 1e-9 else f"{scale:g}"
