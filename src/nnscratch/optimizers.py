@@ -373,13 +373,7 @@ class Adam(Optimizer):
             np.multiply(g, 1.0 - beta1, out=s)
             m += s
             if flush:
-                # m <- 0 where |m| < FLUSH_BELOW (see there), as m *= H(|m| - FLUSH_BELOW)
-                # with H the step function (1 at 0): the mask is 0.0/1.0 in the scratch
-                # block, where a boolean mask would cost an array (or NumPy a cast buffer).
-                np.abs(m, out=s)
-                s -= FLUSH_BELOW
-                np.heaviside(s, 1.0, out=s)
-                m *= s
+                _flush(m, s)
             # v <- beta2·v + (1 - beta2)·g²; g is consumed: it becomes (1 - beta2)·g²
             v *= beta2
             np.multiply(g, g, out=g)
@@ -419,11 +413,28 @@ class AdamW(Adam):
 # of them made epochs 15 % slower and growing. So every flush_period(beta1) steps a float32 m
 # below FLUSH_BELOW becomes exactly 0 (and its parameter stops moving), and the period is short
 # enough that an m at FLUSH_BELOW cannot decay below 2^-125 before the next flush: no m ever
-# becomes subnormal by decaying, at the cost of three passes every ~160 steps instead of a pass
-# per step. An m at 2^-100 moves its parameter by less than lr·1e-21 per step; every m above it
-# is left exactly as Adam computes it. (A gradient that is itself below ~1e-37 can still give a
-# subnormal m; gradients that small do not come from real data.)
+# becomes subnormal by decaying, at the cost of four passes every ~160 steps instead of two
+# per step. An m at 2^-100 moves its parameter by less than lr·1e-21 per step (eps 1e-8);
+# every m above it is left exactly as Adam computes it. (A gradient that is itself below
+# ~1e-37 can still give a subnormal m; gradients that small do not come from real data.)
 FLUSH_BELOW = np.float32(2.0 ** -100)
+_FLUSH_BITS = FLUSH_BELOW.view(np.int32)
+
+
+def _flush(m: np.ndarray, scratch: np.ndarray) -> None:
+    """m <- 0 where |m| < FLUSH_BELOW, in place; m and ``scratch`` float32 of the same shape.
+
+    Done on the bit patterns, which for float32 numbers >= 0 are ordered as the numbers: with
+    a = bits(|m|) as int32, (bits(FLUSH_BELOW) - 1 - a) >> 31 is 0 where |m| < FLUSH_BELOW and
+    all ones elsewhere, so m &= that mask clears exactly those m and leaves every other bit as
+    it was. Four integer passes and no array: a boolean mask would cost one, and np.where or
+    a 0.0/1.0 float mask is several times slower.
+    """
+    bits, mask = m.view(np.int32), scratch.view(np.int32)
+    np.bitwise_and(bits, np.int32(0x7FFFFFFF), out=mask)  # a = bits of |m|
+    np.subtract(_FLUSH_BITS - np.int32(1), mask, out=mask)  # >= 0 exactly where |m| < 2^-100
+    mask >>= 31  # the sign bit across the word: 0 there, all ones elsewhere
+    bits &= mask
 
 
 def flush_period(beta1: float) -> int | None:
