@@ -6,8 +6,9 @@ document, a SHA-256 of the arrays, opened without pickle) whose document says
 
 * ``training``: the :class:`~nnscratch.training.TrainingState` document: position (epochs
   done, steps into the next), the random generator's state, the optimizer's step count (the
-  learning-rate schedule is a function of it), the epoch's running totals, the history and the
-  callbacks' state (early stopping's best score);
+  learning-rate schedule is a function of it), the epoch's running totals, the history, the
+  callbacks' state (early stopping's best score) and the divergence guard's reference loss
+  (``reference_loss``; checkpoints written before it existed lack it, and still load);
 * ``config``: the caller's full configuration (for ``nnscratch train``: the recipe, the data
   and its SHA-256), so a resumed run can refuse a change that would break exactness;
 
@@ -119,6 +120,11 @@ def read_checkpoint(path: str | os.PathLike) -> Checkpoint:
                     and not (math.isfinite(value) and value >= 0)):
             raise CheckpointError(f"{path}: training.{key} is missing or not a valid "
                                   f"{getattr(kind, '__name__', 'number')} ({value!r})")
+    reference = training.get("reference_loss")  # optional: older checkpoints lack it
+    if reference is not None and (not isinstance(reference, (int, float))
+                                  or isinstance(reference, bool) or not math.isfinite(reference)):
+        raise CheckpointError(f"{path}: training.reference_loss is not a finite number "
+                              f"({reference!r})")
     for name, array in arrays.items():
         if name == "order":
             allowed = "iu"
