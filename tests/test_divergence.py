@@ -305,3 +305,19 @@ def test_train_at_lr_1e6_exits_2_and_leaves_the_model_file_byte_identical(mini, 
     assert "nothing was written to m.npz" in result.stdout
     assert old.read_bytes() == b"a good model of yesterday\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.npz"]
+
+
+@pytest.mark.parametrize("key", ["reference_loss", "loss_sum"])
+def test_an_integer_too_large_for_a_float_is_refused_with_our_error(digits, tmp_path, key):
+    # JSON integers have no limit; math.isfinite raised OverflowError on 10**400.
+    model = small_mlp()
+    model.fit(*digits, epochs=1, optimizer=Adam(lr=1e-3), validation_split=300,
+              callbacks=[Checkpointer(tmp_path)])
+    state = load_latest(tmp_path).state
+    state.document[key] = 10 ** 400
+    write_checkpoint(tmp_path / "huge.npz", model, state)
+    with pytest.raises(CheckpointError, match=f"training.{key}"):
+        read_checkpoint(tmp_path / "huge.npz")
+    with pytest.raises(ConfigError, match="not valid"):
+        small_mlp().fit(*digits, epochs=2, optimizer=Adam(lr=1e-3), validation_split=300,
+                        resume=state)

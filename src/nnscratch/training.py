@@ -552,8 +552,12 @@ def _is_count(value) -> bool:
 
 
 def _is_real(value) -> bool:
-    return (isinstance(value, (int, float)) and not isinstance(value, bool)
-            and math.isfinite(value))
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer too large for a float, as a JSON file may hold
+        return False
 
 
 def fit(model, x: np.ndarray, y: np.ndarray, optimizer: Optimizer, *, epochs: int,
