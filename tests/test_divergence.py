@@ -97,7 +97,7 @@ def test_the_classic_preset_at_lr_1e6_raises(digits):
     # Full batch: the one step of iteration 1 lands the dev loss far past the limit.
     assert "diverged: the dev loss rose to" in str(caught.value)
     assert "over 10,000 times the first batch's loss" in str(caught.value)
-    assert "at epoch 1 " in str(caught.value)
+    assert "at iteration 1 (learning rate 1e+06)" in str(caught.value)  # the CLI's word
 
 
 # --- the rule itself, on scripted losses ----------------------------------------------------
@@ -141,22 +141,24 @@ def test_losses_below_the_limit_never_stop_a_run(values):
 def test_a_loss_past_the_limit_stops_the_run(values):
     _, run = scripted_run(values)
     with pytest.raises(TrainingDiverged, match=rf"the loss rose to \S+, over 10,000 times .*"
-                                               rf"at epoch {len(values)}, batch 1 "):
+                                               rf"at iteration {len(values)} "):
         run()
 
 
 def test_the_small_start_is_named_in_the_message():
     _, run = scripted_run([0.0123, 10_001.0])
     with pytest.raises(TrainingDiverged, match=r"the loss rose to 1e\+04, over 10,000 times 1 "
-                                               r"\(the first batch's loss, 0\.0123, counts as 1\)"):
+                                               r"\(the first batch's loss, 0\.0123, counts "
+                                               r"as 1\), at iteration 2 "):
         run()
 
 
 def test_an_exploded_dev_loss_stops_the_run_and_keeps_the_epoch_before():
-    # train, dev, train, dev: the second epoch's dev loss is past 10,000 times 2.
-    model, run = scripted_run([2.0, 2.1, 1.9, 20_001.0], dev=True)
-    with pytest.raises(TrainingDiverged, match=r"the dev loss rose to 2e\+04, .* at epoch 2 "
-                                               r"\(learning rate .*the weights after epoch 1"):
+    # train, dev, train, dev: the second iteration's dev loss is past 10,000 times 2.
+    _, run = scripted_run([2.0, 2.1, 1.9, 20_001.0], dev=True)
+    with pytest.raises(TrainingDiverged, match=r"the dev loss rose to 2e\+04, .* at iteration 2 "
+                                               r"\(learning rate .*the weights after "
+                                               r"iteration 1 were kept"):
         run()
 
 

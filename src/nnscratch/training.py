@@ -411,8 +411,11 @@ class Trainer:
     def _diverged(self, epoch, step, what) -> None:
         good = self.history.epoch[-1] if self.history.epoch else None
         self.model.set_weights(self._good_weights)
-        where = f"epoch {epoch}" + (f", batch {step}" if step is not None else "")
-        kept = (f"the weights after epoch {good} were kept" if good
+        if self.steps_per_epoch == 1:  # full-batch descent: an epoch is one iteration
+            unit, where = "iteration", f"iteration {epoch}"
+        else:
+            unit, where = "epoch", f"epoch {epoch}" + (f", batch {step}" if step else "")
+        kept = (f"the weights after {unit} {good} were kept" if good
                 else "the initial weights were kept")
         self.history.stopped = "diverged"
         error = TrainingDiverged(
