@@ -227,10 +227,8 @@ def _data(c) -> str:
 
 def _environment(c) -> str:
     recorded, now = c["meta"].get("environment") or {}, environment()
-    import matplotlib
-    now["matplotlib"] = matplotlib.__version__
     keys = list(dict.fromkeys([*recorded, *now]))
-    rows = [(k, recorded.get(k, "-"), now.get(k, "-")) for k in keys]
+    rows = [(k, _plain(recorded.get(k)), _plain(now.get(k))) for k in keys]
     return _section("environment", _table(rows, ("", "training", "this report")))
 
 
@@ -261,7 +259,7 @@ def _timings(c) -> str:
                             (unit, "seconds", "train loss", "train acc", "dev loss", "dev acc"),
                             numeric=range(6)))
     parts.append('<p class="muted">Training time counts the training steps only, not data '
-                 "loading or the dev evaluation after each epoch.</p>")
+                 f"loading or the dev evaluation after each {unit}.</p>")
     return _section("timings", *parts)
 
 
