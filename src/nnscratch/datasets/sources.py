@@ -65,11 +65,23 @@ def load_source(spec: str | os.PathLike[str] = "mnist") -> DigitDataset:
     raise DataError(f"no such file or folder: {os.fspath(spec)} ({_EXPECTED_SPECS})")
 
 
+def source_files(spec: str | os.PathLike[str] = "mnist") -> list[Path]:
+    """The files of the user's that :func:`load_source` would read for `spec`: the CSV file,
+    or the IDX files (plain and ".gz") in the folder; none for the bundled MNIST or a path
+    that does not exist. A command checks its outputs against these before it writes."""
+    if os.fspath(spec) == "mnist":
+        return []
+    path = Path(spec)
+    if path.is_dir():
+        names = [name for pair in _IDX_NAMES.values() for name in pair]
+        return [candidate for name in names for candidate in (path / name, path / f"{name}.gz")
+                if candidate.is_file()]
+    return [path] if path.is_file() else []
+
+
 def _bundled_mnist() -> DigitDataset:
     train_images, train_labels = load_mnist("train")
     test_images, test_labels = load_mnist("test")
-    # The files were verified against these constants, so hashing the constants identifies them.
-    identity = "".join(f"{name} {MNIST_SHA256[name]}\n" for name in sorted(MNIST_SHA256))
     return DigitDataset(
         name="mnist",
         source="bundled MNIST",
