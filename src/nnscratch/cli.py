@@ -15,7 +15,6 @@ from typing import Optional
 import typer
 
 
-
 class _PlainHelp:
     """Help that names a value only where one is taken: Typer writes a type after every
     parameter, even after flags (``--quiet <bool>``, ``--help <bool>``) and after arguments its
@@ -164,7 +163,9 @@ _TRAIN_OPTION_FIELDS = frozenset({"epochs", "lr", "batch_size", "hidden", "activ
 
 def _check_train_outputs(out: Path, report_path: Path | None, checkpoint_dir: Path | None,
                          data: str, checkpoint) -> None:
-    """train's outputs can all be written, overwrite none of its inputs nor each other."""
+    """Refuse, before any data is loaded, an output of train that cannot be written or that
+    would overwrite one of its inputs (the data's files, the checkpoint resumed from) or
+    another of its outputs, and a model file not named .npz."""
     from .datasets.sources import source_files
     from .fileio import check_model_file_name, check_outputs, check_writable_folder
 
@@ -209,10 +210,10 @@ def evaluate(
 def predict(
     model: Path = typer.Argument(..., metavar="MODEL",
                                  help="Model file (.npz) written by nnscratch train."),
-    inputs: list[Path] = typer.Argument(..., metavar="INPUTS", help="IDX image files, CSV "
-                                        "files (Kaggle's "
-                                        "test.csv; a label column is ignored) or pictures "
-                                        "(PNG, JPEG, ...).", show_default=False),
+    inputs: list[Path] = typer.Argument(..., metavar="INPUTS",
+                                        help="IDX image files, CSV files (Kaggle's test.csv; "
+                                        "a label column is ignored) or pictures (PNG, JPEG, "
+                                        "...).", show_default=False),
     output: Optional[Path] = typer.Option(None, "--output", "-o",
                                           help="Write Kaggle's submission CSV "
                                           "(ImageId,Label; ImageId from 1) to this file."),

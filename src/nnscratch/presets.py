@@ -83,8 +83,8 @@ DEFAULT_PRESET = "mlp"
 
 
 def get_preset(name: str, *, option: str = "preset") -> Preset:
-    """The preset called ``name``; ConfigError naming ``option`` (the CLI: ``--preset``) and
-    the presets there are otherwise."""
+    """The preset called ``name``; for any other name a ConfigError naming ``option`` (the
+    CLI's ``--preset``) and listing the presets."""
     try:
         return PRESETS[name]
     except KeyError:
@@ -100,9 +100,9 @@ def check_recipe(recipe: Preset, name: Callable[[str], str] = str) -> None:
     itself by default, its option (``--dev-size``) for the command line. One kind of mistake,
     one wording: ``--lr must be a positive number, got nan``.
     """
-    def choice(field: str, choices) -> None:
+    def choice(field: str, choices, any_case: bool = False) -> None:
         value = getattr(recipe, field)
-        if not isinstance(value, str) or value.lower() not in choices:
+        if not isinstance(value, str) or (value.lower() if any_case else value) not in choices:
             raise ConfigError(f"unknown {name(field)} {value!r}; choose one of: "
                               f"{', '.join(choices)}")
 
@@ -132,7 +132,7 @@ def check_recipe(recipe: Preset, name: Callable[[str], str] = str) -> None:
     choice("bias_init", INITIALIZERS)
     if type(recipe.dropout) not in (int, float) or not 0 <= recipe.dropout < 1:
         raise ConfigError(f"{name('dropout')} must be in [0, 1), got {recipe.dropout!r}")
-    choice("optimizer", OPTIMIZERS)
+    choice("optimizer", OPTIMIZERS, any_case=True)  # as get_optimizer takes it
     real("lr", positive=True)
     choice("schedule", SCHEDULE_NAMES)
     real("weight_decay", positive=False)

@@ -46,7 +46,8 @@ def run_training(options: TrainOptions, *, console: Console,
                                                dataset.sha256), options.force)
     _check_dev_size(recipe, dataset)
     image_shape = tuple(dataset.train_images.shape[1:])
-    console.print(f"[bold]{escape(recipe.name)}[/]: {escape(describe_recipe(recipe, image_shape))}")
+    description = describe_recipe(recipe, image_shape)
+    console.print(f"[bold]{escape(recipe.name)}[/]: {escape(description)}")
     console.print(f"data: {dataset.source} ({len(dataset.train_labels):,} training images"
                   + (f", {len(dataset.test_labels):,} test images)"
                      if dataset.test_labels is not None else ", no test set)"))

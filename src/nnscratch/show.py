@@ -49,8 +49,8 @@ def show_digit(model_path: str | os.PathLike, index: int, *, split: str = "test"
     and, if ``window``, show it in a window too.
 
     ``data`` is a ``--data`` spec; by default the data the model file records. A window asked
-    for where there is no display is refused before any work (ConfigError); one that cannot
-    open on the display there is says why in ``window_problem``.
+    for where there is no display is refused before any work (ConfigError); when it cannot
+    open on the display there is, ``window_problem`` says why.
     """
     from .model import Sequential
 
