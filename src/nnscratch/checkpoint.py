@@ -6,8 +6,9 @@ document, a SHA-256 of the arrays, opened without pickle) whose document says
 
 * ``training``: the :class:`~nnscratch.training.TrainingState` document: position (epochs
   done, steps into the next), the random generator's state, the optimizer's step count (the
-  learning-rate schedule is a function of it), the epoch's running totals, the history and the
-  callbacks' state (early stopping's best score);
+  learning-rate schedule is a function of it), the epoch's running totals, the history, the
+  callbacks' state (early stopping's best score) and the divergence guard's reference loss
+  (``reference_loss``; checkpoints written before it existed lack it, and still load);
 * ``config``: the caller's full configuration (for ``nnscratch train``: the recipe, the data
   and its SHA-256), so a resumed run can refuse a change that would break exactness;
 
@@ -116,9 +117,14 @@ def read_checkpoint(path: str | os.PathLike) -> Checkpoint:
         value = training.get(key)
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)) \
                 or (isinstance(value, (int, float)) and not isinstance(value, bool)
-                    and not (math.isfinite(value) and value >= 0)):
+                    and not (_finite(value) and value >= 0)):
             raise CheckpointError(f"{path}: training.{key} is missing or not a valid "
                                   f"{getattr(kind, '__name__', 'number')} ({value!r})")
+    reference = training.get("reference_loss")  # optional: older checkpoints lack it
+    if reference is not None and (not isinstance(reference, (int, float))
+                                  or isinstance(reference, bool) or not _finite(reference)):
+        raise CheckpointError(f"{path}: training.reference_loss is not a finite number "
+                              f"({reference!r})")
     for name, array in arrays.items():
         if name == "order":
             allowed = "iu"
@@ -129,6 +135,14 @@ def read_checkpoint(path: str | os.PathLike) -> Checkpoint:
         if array.dtype.kind not in allowed:
             raise CheckpointError(f"{path}: array {name} has dtype {array.dtype}")
     return Checkpoint(Path(path), model, config, TrainingState(training, arrays))
+
+
+def _finite(number: int | float) -> bool:
+    """Whether ``number`` is finite as a float: a JSON integer too large for one is not."""
+    try:
+        return math.isfinite(number)
+    except OverflowError:
+        return False
 
 
 def list_checkpoints(directory: str | os.PathLike) -> list[tuple[tuple[int, int], Path]]:
@@ -176,7 +190,8 @@ class Checkpointer(Callback):
 
     ``every=None`` saves only when stopped. Keeps the newest ``keep`` checkpoints plus the one
     with the best dev accuracy; removes temporary files a killed process left behind.
-    ``last_path`` is the newest checkpoint written. ``config`` (JSON-able) is stored in each.
+    ``last_path`` is the newest checkpoint written, ``failed`` the one that could not be (its
+    error ends the run). ``config`` (JSON-able) is stored in each.
     """
 
     order = 100  # after early stopping, so its decision of this epoch is in the checkpoint
@@ -190,6 +205,7 @@ class Checkpointer(Callback):
         self.directory, self.every, self.keep = Path(directory), every, keep
         self.config = config or {}
         self.last_path: Path | None = None
+        self.failed: Path | None = None
 
     def on_train_begin(self, run: Trainer) -> None:
         try:
@@ -216,7 +232,11 @@ class Checkpointer(Callback):
     def save(self, run: Trainer) -> Path:
         """Write the run's state now; returns the file's path."""
         path = self.directory / checkpoint_name(run.epoch, run.step)
-        write_checkpoint(path, run.model, run.snapshot(), self.config)
+        try:
+            write_checkpoint(path, run.model, run.snapshot(), self.config)
+        except ModelFileError:
+            self.failed = path
+            raise
         self.last_path = path
         self._prune(run)
         return path
