@@ -30,8 +30,8 @@ class NNScratchClassic:
     name = "nnscratch"
 
     def __init__(self, images, labels):
-        from nnscratch.presets import build_model, build_optimizer, get_preset
-        from nnscratch.training import fit
+        from nnscratch.model.presets import build_model, build_optimizer, get_preset
+        from nnscratch.training.loop import fit
         preset = get_preset("classic")
         self.model = build_model(preset)
         self.optimizer = build_optimizer(preset, len(labels))

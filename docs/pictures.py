@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from nnscratch import Sequential, plots
-from nnscratch.inspection import inspect_model, load_model_data, misclassified_indices
+from nnscratch.usecases.inspect import inspect_model, load_model_data, misclassified_indices
 
 
 def main(model_path: str, folder: Path) -> None:

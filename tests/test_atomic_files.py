@@ -18,7 +18,7 @@ import pytest
 import nnscratch.fileio as fileio
 import nnscratch.modelfile as modelfile
 from nnscratch import Dense, Sequential
-from nnscratch.checkpoint import Checkpointer
+from nnscratch.training.checkpoint import Checkpointer
 from nnscratch.errors import ModelFileError
 
 
@@ -143,7 +143,7 @@ class Trap:
 
 @pytest.mark.parametrize("kind", ["model", "checkpoint"])
 def test_opening_a_model_or_checkpoint_file_never_runs_code(tmp_path, kind):
-    from nnscratch.checkpoint import read_checkpoint
+    from nnscratch.training.checkpoint import read_checkpoint
     trap = tmp_path / "code-ran"
     path = tmp_path / f"{kind}.npz"
     small_model(0).save(path)

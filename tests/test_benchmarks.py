@@ -77,7 +77,7 @@ def test_the_tutorial_baseline_takes_the_same_steps_as_nnscratch():
     # The classic workload compares speed only if both contenders compute the same thing.
     from nnscratch import SGD
     from nnscratch.datasets import load_mnist
-    from nnscratch.presets import build_model
+    from nnscratch.model.presets import build_model
     images, labels = load_mnist("train")
     images, labels = images[:200], labels[:200].astype(np.intp)
     model = build_model("classic", dtype="float64")

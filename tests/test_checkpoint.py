@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from nnscratch import SGD, Adam, Dense, Dropout, Flatten, ReLU, Sequential, WarmupCosine
-from nnscratch.checkpoint import (
+from nnscratch.training.checkpoint import (
     Checkpointer,
     checkpoint_name,
     list_checkpoints,
@@ -25,7 +25,7 @@ from nnscratch.checkpoint import (
 )
 from nnscratch.datasets import load_mnist
 from nnscratch.errors import CheckpointError, ConfigError, ModelFileError, TrainingDiverged
-from nnscratch.training import Callback, GracefulStop, TrainingState
+from nnscratch.training.loop import Callback, GracefulStop, TrainingState
 
 N, DEV, EPOCHS, BATCH = 1200, 200, 4, 128
 STEPS = math.ceil((N - DEV) / BATCH)  # 8 per epoch
@@ -267,7 +267,7 @@ def test_a_second_signal_gives_up_waiting_for_the_batch_boundary(digits):
 
 
 def test_a_convolutional_network_resumes_bit_identical(digits, tmp_path):
-    from nnscratch.layers import Conv2D, MaxPool2D, Reshape
+    from nnscratch.engine.layers import Conv2D, MaxPool2D, Reshape
 
     def cnn():
         return Sequential([Reshape((1, 28, 28)), Conv2D(1, 4, 5), ReLU(), MaxPool2D(2),

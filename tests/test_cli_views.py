@@ -12,7 +12,7 @@ from test_cli import assert_user_error, last_json, nnscratch
 
 from nnscratch import Sequential
 from nnscratch.datasets import load_mnist
-from nnscratch.report import SECTIONS
+from nnscratch.plots.report import SECTIONS
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SHOWN = re.compile(r"(test|train) image (\d+) of (.+): predicted (\d) \((>?\d+\.\d)%\), "
@@ -191,6 +191,6 @@ def test_help_lists_the_new_commands(tmp_path):
     (["report", "m.npz", "--output", "--report"], ["report", "m.npz", "--output", "--report"]),
 ], ids=["last", "before-an-option", "with-a-path", "with-equals", "not-train"])
 def test_a_bare_report_flag_gets_the_empty_value(argv, expected):
-    from nnscratch.cli import _bare_report_flag
+    from nnscratch.cli.app import _bare_report_flag
 
     assert _bare_report_flag(argv) == expected

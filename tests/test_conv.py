@@ -9,10 +9,10 @@ import pytest
 from nnscratch import Sequential
 from nnscratch.datasets import load_mnist
 from nnscratch.errors import ConfigError, DataError, ModelFileError
-from nnscratch.gradcheck import check_layer
-from nnscratch.layers import Conv2D, Dense, Flatten, MaxPool2D, ReLU, Reshape
+from nnscratch.engine.gradcheck import check_layer
+from nnscratch.engine.layers import Conv2D, Dense, Flatten, MaxPool2D, ReLU, Reshape
 from nnscratch.modelfile import read_model_file, write_model_file
-from nnscratch.presets import PRESETS, build_model
+from nnscratch.model.presets import PRESETS, build_model
 
 TOL = 1e-6  # as in test_layers.py: a correct float64 gradient gives ~1e-9
 

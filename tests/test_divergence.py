@@ -22,12 +22,12 @@ import pytest
 from mini_mnist import write_mnist_folder
 
 from nnscratch import SGD, Adam, Dense, Flatten, ReLU, Sequential
-from nnscratch.checkpoint import Checkpointer, load_latest, read_checkpoint, write_checkpoint
+from nnscratch.training.checkpoint import Checkpointer, load_latest, read_checkpoint, write_checkpoint
 from nnscratch.datasets import load_mnist
 from nnscratch.errors import CheckpointError, ConfigError, TrainingDiverged
-from nnscratch.losses import MeanSquaredError, SoftmaxCrossEntropy
-from nnscratch.presets import PRESETS, train_preset
-from nnscratch.training import DIVERGENCE_FACTOR, Callback, TrainingState
+from nnscratch.engine.losses import MeanSquaredError, SoftmaxCrossEntropy
+from nnscratch.model.presets import PRESETS, train_preset
+from nnscratch.training.loop import DIVERGENCE_FACTOR, Callback, TrainingState
 
 EXPLODED = (r"training diverged: the loss rose to \S+, over 10,000 times the first batch's "
             r"loss \((?P<start>[\d.]+)\), at epoch (?P<epoch>\d+), batch (?P<batch>\d+) "

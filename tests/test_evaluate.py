@@ -12,8 +12,8 @@ from test_cli import assert_user_error, nnscratch
 
 from nnscratch import Sequential
 from nnscratch.datasets import load_mnist, write_digits_csv, write_idx
-from nnscratch.evaluation import evaluate_file
-from nnscratch.metrics import classification_report
+from nnscratch.usecases.evaluate import evaluate_file
+from nnscratch.engine.metrics import classification_report
 
 
 @pytest.fixture(scope="module")
@@ -133,7 +133,7 @@ def test_a_copy_of_mnist_in_a_folder_is_known_as_the_training_data(tmp_path):
     """A model trained on the bundled MNIST, evaluated on MNIST copied into an IDX folder."""
     from nnscratch import Dense, Flatten
     from nnscratch.datasets import load_source
-    from nnscratch.evaluation import evaluate, load_labelled
+    from nnscratch.usecases.evaluate import evaluate, load_labelled
 
     model = Sequential([Flatten(), Dense(784, 10)], input_scale=1 / 255, seed=0)
     model.metadata = {"data": {"name": "mnist", "source": "bundled MNIST",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import nnscratch.training as training
+import nnscratch.training.loop as training
 from nnscratch import SGD, Dense, Flatten, ReLU, Sequential
 from nnscratch.datasets import load_mnist
 

@@ -34,13 +34,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nnscratch import Dense, Dropout, Flatten, ReLU, Sequential
-from nnscratch.checkpoint import Checkpointer, list_checkpoints, read_checkpoint
+from nnscratch.training.checkpoint import Checkpointer, list_checkpoints, read_checkpoint
 from nnscratch.datasets import read_digits_csv, read_idx, write_digits_csv
 from nnscratch.errors import NNScratchError
 from nnscratch.modelfile import read_model_file, write_model_file
-from nnscratch.presets import Preset, build_model, build_optimizer, train_preset
-from nnscratch.resuming import run_config, saved_recipe
-from nnscratch.training import Trainer
+from nnscratch.model.presets import Preset, build_model, build_optimizer, train_preset
+from nnscratch.usecases.resume import run_config, saved_recipe
+from nnscratch.training.loop import Trainer
 
 EXAMPLES = int(os.environ.get("NNSCRATCH_FUZZ_EXAMPLES", "100"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None,

@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 from nnscratch.errors import ConfigError
-from nnscratch.gradcheck import check_layer, numerical_gradient, relative_error
-from nnscratch.initializers import INITIALIZERS, get_initializer
-from nnscratch.layers import (
+from nnscratch.engine.gradcheck import check_layer, numerical_gradient, relative_error
+from nnscratch.engine.initializers import INITIALIZERS, get_initializer
+from nnscratch.engine.layers import (
     Dense,
     Dropout,
     Flatten,
@@ -26,7 +26,7 @@ from nnscratch.layers import (
     Tanh,
     get_activation,
 )
-from nnscratch.model import Sequential
+from nnscratch.model.sequential import Sequential
 
 TOL = 1e-6  # float64 central differences give ~1e-9 on these sizes; a wrong rule gives > 1e-2
 

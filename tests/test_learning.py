@@ -10,7 +10,7 @@ import math
 import pytest
 
 from nnscratch.datasets import load_mnist
-from nnscratch.presets import PRESETS, train_preset
+from nnscratch.model.presets import PRESETS, train_preset
 
 
 def _train(name: str):

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from nnscratch.errors import DataError
-from nnscratch.losses import LOSSES, SoftmaxCrossEntropy, softmax
+from nnscratch.engine.losses import LOSSES, SoftmaxCrossEntropy, softmax
 
 
 def logits(n=5, classes=4, dtype=np.float32):

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pytest
 
-from nnscratch.metrics import (accuracy, classification_report, confusion_matrix,
+from nnscratch.engine.metrics import (accuracy, classification_report, confusion_matrix,
                                precision_recall_f1)
 
 # Three classes. True:      0 0 0 1 1 2

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from nnscratch.errors import ConfigError
-from nnscratch.optimizers import (
+from nnscratch.engine.optimizers import (
     OPTIMIZERS,
     SGD,
     Adam,
@@ -23,7 +23,7 @@ from nnscratch.optimizers import (
     get_optimizer,
     optimizer_from_config,
 )
-from nnscratch.schedules import ExponentialDecay, StepDecay
+from nnscratch.engine.schedules import ExponentialDecay, StepDecay
 
 
 def run(optimizer, params, grads_per_step, decay=None):
@@ -527,7 +527,7 @@ def test_adam_converges():
 def test_adam_updates_large_parameters_block_by_block_exactly(cls, monkeypatch):
     # Parameters larger than a block (and not a multiple of it) are updated in slices; every
     # element must get the same update as in one pass, including the last partial block.
-    import nnscratch.optimizers as optimizers
+    import nnscratch.engine.optimizers as optimizers
     params, grads, decay = random_problem(np.float32, steps=5, seed=3)
     whole = [p.copy() for p in params]
     run(cls(lr=0.01, l2=0.01), whole, [[g.copy() for g in gs] for gs in grads], decay)

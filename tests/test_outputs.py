@@ -14,10 +14,10 @@ from mini_mnist import write_mnist_folder
 from test_cli import assert_user_error, nnscratch
 
 import nnscratch.fileio as fileio
-import nnscratch.runner as runner
+import nnscratch.usecases.train as runner
 from nnscratch import Sequential
-from nnscratch.checkpoint import list_checkpoints
-from nnscratch.cli import main
+from nnscratch.training.checkpoint import list_checkpoints
+from nnscratch.cli.app import main
 
 TINY = ("--hidden", "8", "--epochs", "1", "--dev-size", "100", "--quiet")
 

@@ -16,8 +16,8 @@ import pytest
 from nnscratch import Dense, Flatten, ReLU, Sequential
 from nnscratch import plots
 from nnscratch.datasets import load_mnist
-from nnscratch.inspection import hardest_indices, inspect_model, misclassified_indices
-from nnscratch.metrics import classification_report, confusion_matrix
+from nnscratch.usecases.inspect import hardest_indices, inspect_model, misclassified_indices
+from nnscratch.engine.metrics import classification_report, confusion_matrix
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -160,7 +160,7 @@ def test_first_layer_weights_draws_each_units_column(run):
 
 
 def test_conv_filters_draws_each_kernel():
-    from nnscratch.layers import Conv2D
+    from nnscratch.engine.layers import Conv2D
 
     conv = Conv2D(1, 12, 5)
     conv.initialize(np.random.default_rng(0), np.dtype(np.float32))

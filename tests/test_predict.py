@@ -13,7 +13,7 @@ from test_cli import assert_user_error, nnscratch
 
 from nnscratch import Dense, Flatten, ReLU, Sequential
 from nnscratch.datasets import load_mnist, write_digits_csv, write_idx
-from nnscratch.prediction import predict_files, write_submission
+from nnscratch.usecases.predict import predict_files, write_submission
 
 PICTURES = 30  # test images drawn as pictures in each variant
 

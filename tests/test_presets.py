@@ -10,7 +10,7 @@ import re
 import pytest
 
 from nnscratch.errors import ConfigError
-from nnscratch.presets import (PRESETS, Preset, check_recipe, describe_recipe, recipe_from_json,
+from nnscratch.model.presets import (PRESETS, Preset, check_recipe, describe_recipe, recipe_from_json,
                                recipe_json)
 
 

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 from rich.console import Console
 
-from nnscratch.progress import SPARE_CELLS, RichProgress, loss_text
+from nnscratch.cli.progress import SPARE_CELLS, RichProgress, loss_text
 
 # Every field the line may hold, each whole; a cut field ("2580/2...", "0:00:...") cannot match.
 WHOLE_FIELDS = re.compile(

@@ -19,10 +19,10 @@ from rich.console import Console
 from nnscratch import Sequential
 from nnscratch.datasets import load_mnist, write_digits_csv, write_idx
 from nnscratch.errors import ConfigError, DataError, ModelFileError
-from nnscratch.metrics import classification_report
-from nnscratch.presets import get_preset
-from nnscratch.report import SECTIONS, build_report, write_report
-from nnscratch.runner import TrainOptions, run_training
+from nnscratch.engine.metrics import classification_report
+from nnscratch.model.presets import get_preset
+from nnscratch.plots.report import SECTIONS, build_report, write_report
+from nnscratch.usecases.train import TrainOptions, run_training
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 VOID = {"meta", "img", "br", "hr", "link", "input"}

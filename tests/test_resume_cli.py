@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 from mini_mnist import write_mnist_folder
 
-from nnscratch.checkpoint import list_checkpoints, read_checkpoint
+from nnscratch.training.checkpoint import list_checkpoints, read_checkpoint
 
 EPOCHS = 10  # the signal lands about an epoch after checkpoint 2-4: ample room on a busy machine
 # Dropout, a shuffled order, Adam with warm-up and cosine decay, early stopping: every kind

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nnscratch.errors import ConfigError
-from nnscratch.schedules import (
+from nnscratch.engine.schedules import (
     SCHEDULES,
     Constant,
     ExponentialDecay,

@@ -13,9 +13,9 @@ from decimal import Decimal, localcontext
 import numpy as np
 import pytest
 
-from nnscratch.layers import Sigmoid
-from nnscratch.layers.activations import sigmoid_pair
-from nnscratch.losses import BinaryCrossEntropy
+from nnscratch.engine.layers import Sigmoid
+from nnscratch.engine.layers.activations import sigmoid_pair
+from nnscratch.engine.losses import BinaryCrossEntropy
 
 GRIDS = {
     np.float64: np.concatenate([np.linspace(-745, 745, 5961),

@@ -13,9 +13,9 @@ import pytest
 import tutorial_reference as tutorial
 from nnscratch import Dense, ReLU, Sequential
 from nnscratch.datasets import load_mnist
-from nnscratch.gradcheck import numerical_gradient, relative_error
-from nnscratch.losses import SoftmaxCrossEntropy
-from nnscratch.presets import PRESETS, train_preset
+from nnscratch.engine.gradcheck import numerical_gradient, relative_error
+from nnscratch.engine.losses import SoftmaxCrossEntropy
+from nnscratch.model.presets import PRESETS, train_preset
 
 TOL = 1e-6
 

@@ -13,21 +13,21 @@ import importlib
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "Sequential": "model",
-    "Dense": "layers", "ReLU": "layers", "LeakyReLU": "layers", "Sigmoid": "layers",
-    "Tanh": "layers", "Dropout": "layers", "Flatten": "layers", "Layer": "layers",
-    "Reshape": "layers", "Conv2D": "layers", "MaxPool2D": "layers",
-    "SoftmaxCrossEntropy": "losses", "BinaryCrossEntropy": "losses",
-    "MeanSquaredError": "losses",
-    "SGD": "optimizers", "Adam": "optimizers", "AdamW": "optimizers",
-    "Constant": "schedules", "StepDecay": "schedules", "ExponentialDecay": "schedules",
-    "WarmupCosine": "schedules",
-    "EarlyStopping": "training", "Callback": "training", "History": "training",
-    "GracefulStop": "training", "Checkpointer": "checkpoint", "load_latest": "checkpoint",
+    "Sequential": "model.sequential",
+    "Dense": "engine.layers", "ReLU": "engine.layers", "LeakyReLU": "engine.layers", "Sigmoid": "engine.layers",
+    "Tanh": "engine.layers", "Dropout": "engine.layers", "Flatten": "engine.layers", "Layer": "engine.layers",
+    "Reshape": "engine.layers", "Conv2D": "engine.layers", "MaxPool2D": "engine.layers",
+    "SoftmaxCrossEntropy": "engine.losses", "BinaryCrossEntropy": "engine.losses",
+    "MeanSquaredError": "engine.losses",
+    "SGD": "engine.optimizers", "Adam": "engine.optimizers", "AdamW": "engine.optimizers",
+    "Constant": "engine.schedules", "StepDecay": "engine.schedules", "ExponentialDecay": "engine.schedules",
+    "WarmupCosine": "engine.schedules",
+    "EarlyStopping": "training.loop", "Callback": "training.loop", "History": "training.loop",
+    "GracefulStop": "training.loop", "Checkpointer": "training.checkpoint", "load_latest": "training.checkpoint",
     "NNScratchError": "errors", "DataError": "errors", "ModelFileError": "errors",
     "ConfigError": "errors", "TrainingDiverged": "errors", "CheckpointError": "errors",
     "load_mnist": "datasets", "load_source": "datasets",
-    "build_model": "presets", "PRESETS": "presets",
+    "build_model": "model.presets", "PRESETS": "model.presets",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

@@ -1,0 +1,182 @@
+"""Rich tables for ``nnscratch evaluate``, ``predict`` and ``info``: a face, drawing what the
+library returns (:mod:`nnscratch.evaluation`, :mod:`nnscratch.prediction`,
+:mod:`nnscratch.modelinfo`) and computing nothing of its own."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from ..usecases.describe import scale_text
+
+PREDICTION_ROWS = 20  # rows shown before "... N more": a Kaggle test file has 28,000
+
+
+def evaluation_view(report: dict[str, Any]) -> Group:
+    """Which data, loss and accuracy; the per-class table with its averages; the confusion
+    matrix (rows true label, columns predicted)."""
+    data = report["data"]
+    parts: list[Any] = [Text.from_markup(
+        f"[bold]model[/] {report['model']}\n[bold]data[/] {data['source']}, "
+        f"{data['split']} split, {data['count']:,} images")]
+    if report["seen_in_training"]:
+        parts.append(Text.from_markup("[yellow]note: the model was trained on this data "
+                                      "(less its dev set); these figures flatter it[/]"))
+    parts.append(Text.from_markup(f"[bold]loss[/] {report['loss']:.4f}   "
+                                  f"[bold]accuracy[/] {report['accuracy']:.4f}"))
+    per_class = Table(title="per class", title_justify="left")
+    for name in ("label", "precision", "recall", "f1", "support"):
+        per_class.add_column(name, justify="right")
+    for row in report["per_class"]:
+        per_class.add_row(str(row["label"]), *_figures(row))
+    per_class.add_section()
+    for name in ("macro_avg", "weighted_avg"):
+        per_class.add_row(name.replace("_avg", " avg"), *_figures(report[name]))
+    parts.append(per_class)
+
+    confusion = Table(title="confusion matrix (rows: true label, columns: predicted)",
+                      title_justify="left")
+    classes = len(report["confusion_matrix"])
+    confusion.add_column("true", justify="right", style="bold")
+    for c in range(classes):
+        confusion.add_column(str(c), justify="right")
+    for c, row in enumerate(report["confusion_matrix"]):
+        confusion.add_row(str(c), *(f"[green]{n}[/]" if k == c else (str(n) if n else "[dim]0[/]")
+                                    for k, n in enumerate(row)))
+    parts.append(confusion)
+    return Group(*parts)
+
+
+def _figures(row: dict[str, Any]) -> list[str]:
+    return [f"{row['precision']:.4f}", f"{row['recall']:.4f}", f"{row['f1']:.4f}",
+            f"{row['support']:,}"]
+
+
+def source_text(source: dict[str, Any]) -> str:
+    """``test.csv row 3``, ``t10k-images-idx3-ubyte index 0`` or ``seven.png``."""
+    for key in ("row", "index"):
+        if key in source:
+            return f"{source['file']} {key} {source[key]}"
+    return str(source["file"])
+
+
+def prediction_view(predictions, top: int | None = None, rows: int = PREDICTION_ROWS) -> Group:
+    """A table of the first ``rows`` predictions: image number (Kaggle's ImageId), source,
+    label and confidence, or the ``top`` most likely labels with their probabilities."""
+    table = Table()
+    table.add_column("#", justify="right")
+    table.add_column("source", overflow="fold")
+    table.add_column("label", justify="right", style="bold")
+    table.add_column("confidence", justify="right")
+    if top:
+        table.add_column(f"top {top}", no_wrap=True)
+        labels, probabilities = predictions.top(top)
+    count = len(predictions.labels)
+    for i in range(min(count, rows)):
+        cells = [str(i + 1), source_text(predictions.sources[i]), str(predictions.labels[i]),
+                 f"{predictions.probabilities[i, predictions.labels[i]]:.4f}"]
+        if top:
+            cells.append("  ".join(f"{k}: {p:.4f}" for k, p in zip(labels[i], probabilities[i])))
+        table.add_row(*cells)
+    parts: list[Any] = [table]
+    if count > rows:
+        parts.append(Text(f"... and {count - rows:,} more ({count:,} images); --output writes "
+                          f"them all as CSV, --json prints them all"))
+    return Group(*parts)
+
+
+def info_view(info: dict[str, Any]) -> Group:
+    """The architecture table, then the file, recipe, data and metrics as key-value tables."""
+    arch = Table(title=f"architecture ({info['parameter_count']:,} parameters, "
+                       f"{info['dtype']}, loss {info['loss']})", title_justify="left")
+    for name, justify in (("#", "right"), ("layer", "left"), ("input", "right"),
+                          ("output", "right"), ("parameters", "left"), ("count", "right")):
+        arch.add_column(name, justify=justify)
+    for layer in info["architecture"]:
+        # Sizes and channels are in the shape columns already.
+        config = ", ".join(f"{k}={v}" for k, v in layer["config"].items()
+                           if k not in ("in_features", "out_features", "in_channels",
+                                        "out_channels", "shape"))
+        arch.add_row(str(layer["index"]), f"{layer['type']}({config})",
+                     _shape(layer["input_shape"]), _shape(layer["output_shape"]),
+                     "  ".join(f"{k} {_shape(v)}" for k, v in layer["parameters"].items()),
+                     f"{layer['parameter_count']:,}" if layer["parameter_count"] else "")
+    pre = info["preprocessing"]
+    image = _shape(pre["image_shape"]) if pre.get("image_shape") else "-"
+    data = info["data"] or {}
+    parts: list[Any] = [arch, _pairs("file", [
+        ("path", info["file"]),
+        ("format", f"{info['format']} version {info['format_version']}"),
+        ("written by", f"nnscratch {info['library_version']}" if info["library_version"]
+         else "-"),
+        ("arrays SHA-256", f"{info['arrays_sha256']} (verified)"),
+        ("file SHA-256", info["file_sha256"]),
+        ("input", f"images {image}, pixels x {scale_text(pre.get('scale'))}"),
+    ]), _pairs("training", [
+        ("preset", info["preset"]),
+        ("data", data.get("source")),
+        ("data SHA-256", data.get("sha256")),
+        ("train / dev images", f"{data['train_size']:,} / {data['dev_size']:,}"
+         if "train_size" in data else None),
+        ("seed", info["seed"]),
+        ("epochs", f"{info['epochs']} ({info['stopped']})" if info["epochs"] else None),
+        ("optimizer", _mapping(info["optimizer"])),
+    ])]
+    if info["hyperparameters"]:
+        parts.append(_pairs("hyperparameters", [
+            (k, v) for k, v in info["hyperparameters"].items() if k not in ("name", "summary")]))
+    if info["metrics"]:
+        parts.append(_pairs("metrics at save time", [
+            (k, f"{v:.1f} s" if k.endswith("seconds") else f"{v:.4f}"
+             if isinstance(v, float) else v) for k, v in info["metrics"].items()]))
+    return Group(*parts)
+
+
+def _pairs(title: str, rows: list[tuple[str, Any]]) -> KeyValues:
+    return KeyValues(title, [(key, "-" if value is None else str(value)) for key, value in rows])
+
+
+class KeyValues:
+    """A two-column table of keys and values, laid out for the console it is printed on: when
+    room is short the keys wrap, so that a value's longest word (a SHA-256: 64 hex digits) keeps
+    its whole width; only a console too narrow for that word folds it."""
+
+    BORDERS = 7  # "│ key │ value │": three rules and four spaces of padding
+
+    def __init__(self, title: str, rows: list[tuple[str, str]]) -> None:
+        self.title, self.rows = title, rows
+
+    def __rich_console__(self, console, options):
+        def longest_word(texts):
+            return max((len(word) for text in texts for word in text.split()), default=1)
+
+        keys, values = [key for key, _ in self.rows], [value for _, value in self.rows]
+        room = options.max_width - self.BORDERS - longest_word(values)
+        widest_key = max(len(key) for key in keys)
+        table = Table(title=self.title, title_justify="left", show_header=False)
+        table.add_column(style="bold", max_width=None if room >= widest_key
+                         else max(room, longest_word(keys)))
+        table.add_column(overflow="fold")
+        for key, value in self.rows:
+            table.add_row(key, value)
+        yield table
+
+
+def _shape(shape) -> str:
+    return "x".join(str(n) for n in shape)
+
+
+def _mapping(values: dict | None) -> str | None:
+    """``name=adam, lr=0.002, schedule=warmup_cosine(total_steps=2580, ...)``."""
+    if not values:
+        return None
+    parts = []
+    for key, value in values.items():
+        if isinstance(value, dict):
+            inner = {k: v for k, v in value.items() if k != "name"}
+            value = f"{value.get('name', '')}({_mapping(inner) or ''})"
+        parts.append(f"{key}={value}")
+    return ", ".join(parts)

@@ -1,0 +1,368 @@
+"""Sequential: a network that is a list of layers applied in order, with a loss at the end."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..datasets.splits import train_dev_split
+from ..errors import ConfigError, DataError, ModelFileError
+from ..engine.layers import LAYER_TYPES, Conv2D, Layer, MaxPool2D
+from ..engine.losses import LOSSES, Loss, get_loss
+from ..modelfile import read_model_file, write_model_file
+from ..engine.optimizers import Optimizer, get_optimizer
+from ..training.loop import Callback, EarlyStopping, History, TrainingState, fit
+
+PREDICT_BATCH = 2048  # big enough for the BLAS to run at full speed, small enough for cache
+
+
+class Sequential:
+    """A feed-forward network: ``outputs = layers[-1](...layers[0](prepare(x)))``.
+
+    Args:
+        layers: the layers, in order (see :mod:`nnscratch.layers`).
+        loss: a :class:`~nnscratch.losses.Loss` or its name; it takes the last layer's raw
+            outputs (logits for ``softmax_cross_entropy``, the default).
+        input_scale: inputs are multiplied by this when converted to floats (``1/255`` turns
+            MNIST's 0-255 pixels into 0-1); ``None`` leaves them as they are.
+        seed: seeds the model's generator, which draws the initial weights, the dropout masks
+            and the order of the training examples.
+        dtype: ``float32`` (default, fast) or ``float64`` (for gradient checks).
+
+    Shapes: inputs (N, ...) as the first layer expects, e.g. (N, 28, 28) behind a Flatten or
+    (N, 784) into a Dense; labels (N,) integers.
+    """
+
+    def __init__(self, layers: Sequence[Layer], *, loss: str | Loss = "softmax_cross_entropy",
+                 input_scale: float | None = None, seed: int = 0,
+                 dtype: str | np.dtype = "float32", _initialize: bool = True) -> None:
+        self.layers = list(layers)
+        if not self.layers:
+            raise ConfigError("a Sequential model needs at least one layer")
+        for layer in self.layers:
+            if not isinstance(layer, Layer):
+                raise ConfigError(f"{layer!r} is not a layer")
+        self.loss = get_loss(loss) if isinstance(loss, str) else loss
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in (np.float32, np.float64):
+            raise ConfigError(f"dtype must be float32 or float64, got {self.dtype}")
+        self.input_scale = None if input_scale is None else float(input_scale)
+        self.seed = int(seed)
+        self.rng = np.random.default_rng(self.seed)
+        self.metadata: dict[str, Any] = {}
+        for layer in self.layers:
+            if _initialize:
+                layer.initialize(self.rng, self.dtype)
+            elif hasattr(layer, "rng"):
+                layer.rng = self.rng
+        # Backward stops at the first layer with parameters: nothing below it needs a gradient.
+        with_params = [i for i, layer in enumerate(self.layers) if layer.params]
+        self._first_trainable = with_params[0] if with_params else len(self.layers)
+
+    # --- computing -------------------------------------------------------------------------
+
+    def prepare(self, x: np.ndarray) -> np.ndarray:
+        """Convert raw inputs to the model's dtype and scale. Shapes: unchanged."""
+        x = np.asarray(x)
+        if x.dtype == self.dtype and self.input_scale is None:
+            return x
+        if self.input_scale is None:
+            return x.astype(self.dtype)
+        return np.multiply(x, self.dtype.type(self.input_scale), dtype=self.dtype)
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        """Outputs (N, C) of the last layer for prepared inputs ``x``."""
+        for layer in self.layers:
+            x = layer.forward(x, training=training)
+        return x
+
+    def backward(self, grad: np.ndarray) -> None:
+        """Propagate ``dL/doutputs`` (N, C) down, filling every layer's ``grads``."""
+        first = self._first_trainable
+        for i in range(len(self.layers) - 1, first - 1, -1):
+            grad = self.layers[i].backward(grad, input_grad=i > first)
+
+    def outputs(self, x: np.ndarray, batch_size: int = PREDICT_BATCH) -> np.ndarray:
+        """Raw outputs (logits) for raw inputs, in batches. Shapes: (N, ...) -> (N, C)."""
+        x = np.asarray(x)
+        self._check_input(x)
+        if 0 < len(x) <= batch_size:  # one batch (one image, say): no list, no concatenation
+            return self.forward(self.prepare(x))
+        parts = [self.forward(self.prepare(x[i:i + batch_size]))
+                 for i in range(0, len(x), batch_size)]
+        if not parts:
+            return np.zeros((0, self.output_size), dtype=self.dtype)
+        return np.concatenate(parts)
+
+    def predict_proba(self, x: np.ndarray, batch_size: int = PREDICT_BATCH) -> np.ndarray:
+        """Class probabilities (N, C), each row summing to 1 for softmax cross-entropy."""
+        return self.loss.probabilities(self.outputs(x, batch_size))
+
+    def predict(self, x: np.ndarray, batch_size: int = PREDICT_BATCH) -> np.ndarray:
+        """Predicted labels (N,) int64: the largest output of each row."""
+        return self.outputs(x, batch_size).argmax(axis=1)
+
+    def evaluate(self, x: np.ndarray, y: np.ndarray,
+                 batch_size: int = PREDICT_BATCH) -> dict[str, float]:
+        """Mean loss and accuracy on (x, y): ``{"loss": ..., "accuracy": ...}``."""
+        x, y = self._check_training_data(x, y)  # input size and labels, as fit checks them
+        total_loss, correct = 0.0, 0
+        for i in range(0, len(x), batch_size):
+            out = self.forward(self.prepare(x[i:i + batch_size]))
+            yb = y[i:i + batch_size]
+            total_loss += self.loss.forward(out, yb) * len(yb)
+            correct += int(np.count_nonzero(out.argmax(axis=1) == yb))
+        n = max(len(x), 1)
+        return {"loss": total_loss / n, "accuracy": correct / n}
+
+    # --- training --------------------------------------------------------------------------
+
+    def fit(self, x: np.ndarray, y: np.ndarray, *, epochs: int = 10,
+            batch_size: int | None = 128, optimizer: str | Optimizer = "adam",
+            lr: float | None = None, validation_data: tuple[np.ndarray, np.ndarray] | None = None,
+            validation_split: float | int = 0.0, stratify: bool = False, shuffle: bool = True,
+            seed: int | None = None, early_stopping: int | None = None,
+            callbacks: Sequence[Callback] = (),
+            resume: TrainingState | None = None) -> History:
+        """Train the model in place; returns the :class:`~nnscratch.training.History`.
+
+        Args:
+            x: inputs (N, ...), raw (converted and scaled once, here, not every epoch).
+            y: labels (N,), integers in [0, C).
+            epochs: passes over the training set (full-batch: gradient-descent steps).
+            batch_size: examples per step; ``None`` for full-batch gradient descent.
+            optimizer: an :class:`~nnscratch.optimizers.Optimizer` or a name
+                (``sgd``, ``momentum``, ``nesterov``, ``adam``, ``adamw``); ``lr`` sets the
+                learning rate of a named one.
+            validation_data: a dev set ``(x_dev, y_dev)``, evaluated after every epoch.
+            validation_split: or hold out this fraction (or count) of ``x`` as the dev set,
+                chosen at random with the model's generator; ``stratify`` keeps class shares.
+            seed: re-seed the model's generator first (shuffling order, dropout masks).
+            early_stopping: stop after this many epochs without a better dev loss and keep
+                the best epoch's weights.
+            callbacks: :class:`~nnscratch.training.Callback` objects.
+            resume: carry on from a saved :class:`~nnscratch.training.TrainingState` (see
+                :mod:`nnscratch.checkpoint`); everything else must be as in the saved run for
+                the result to be bit-identical to a run that was never stopped.
+        """
+        if seed is not None:
+            self.reseed(seed)
+        x, y = self._check_training_data(x, y)
+        x_dev = y_dev = None
+        if validation_data is not None:
+            x_dev, y_dev = self._check_training_data(*validation_data)
+        elif validation_split:
+            train_idx, dev_idx = train_dev_split(y, validation_split, rng=self.rng,
+                                                 stratify=stratify)
+            x, y, x_dev, y_dev = x[train_idx], y[train_idx], x[dev_idx], y[dev_idx]
+        if isinstance(optimizer, str):
+            optimizer = get_optimizer(optimizer, **({} if lr is None else {"lr": lr}))
+        self.optimizer = optimizer
+        callbacks = list(callbacks)
+        if early_stopping:
+            callbacks.append(EarlyStopping(patience=early_stopping))
+        return fit(self, self.prepare(x), y, optimizer, epochs=epochs, batch_size=batch_size,
+                   x_dev=x_dev, y_dev=y_dev, shuffle=shuffle, rng=self.rng,
+                   callbacks=callbacks, resume=resume)
+
+    def reseed(self, seed: int) -> None:
+        """Restart the model's generator (and the dropout layers') from ``seed``."""
+        self.seed = int(seed)
+        self.rng = np.random.default_rng(self.seed)
+        for layer in self.layers:
+            if hasattr(layer, "rng"):
+                layer.rng = self.rng
+
+    def trainable(self) -> tuple[list[np.ndarray], list[np.ndarray], list[bool]]:
+        """Parameters, their gradients, and whether weight decay applies (weights yes,
+        biases no), in a fixed order: what an optimizer's ``step`` takes."""
+        params, grads, decay = [], [], []
+        for layer in self.layers:
+            for key in layer.params:
+                params.append(layer.params[key])
+                grads.append(layer.grads[key])
+                decay.append(layer.params[key].ndim > 1)
+        return params, grads, decay
+
+    def get_weights(self) -> dict[str, np.ndarray]:
+        """Copies of all parameters, named ``layers.<index>.<name>``."""
+        return {f"layers.{i}.{key}": value.copy()
+                for i, layer in enumerate(self.layers) for key, value in layer.params.items()}
+
+    def set_weights(self, weights: dict[str, np.ndarray]) -> None:
+        """Copy ``weights`` (as from :meth:`get_weights`) into the parameters, in place."""
+        expected = {f"layers.{i}.{key}": value
+                    for i, layer in enumerate(self.layers) for key, value in layer.params.items()}
+        if set(weights) != set(expected):
+            missing = sorted(set(expected) - set(weights))
+            extra = sorted(set(weights) - set(expected))
+            raise ModelFileError(f"weights do not fit the layers (missing {missing}, "
+                                 f"unexpected {extra})")
+        for name, target in expected.items():
+            if weights[name].shape != target.shape:
+                raise ModelFileError(f"weights {name} have shape {weights[name].shape}, "
+                                     f"the layer needs {target.shape}")
+            np.copyto(target, weights[name], casting="same_kind")
+
+    # --- describing and saving -------------------------------------------------------------
+
+    @property
+    def output_size(self) -> int:
+        dense = [layer for layer in self.layers if hasattr(layer, "out_features")]
+        return dense[-1].out_features if dense else 0
+
+    @property
+    def input_size(self) -> int | None:
+        """Values per example the network takes (784 for MNIST), from its first layer that fixes
+        it (a Dense or a Reshape); None when an image layer comes first (it takes any size)."""
+        for layer in self.layers:
+            if hasattr(layer, "in_features"):
+                return layer.in_features
+            if isinstance(layer, (Conv2D, MaxPool2D)):
+                return None
+        return None
+
+    def parameter_count(self) -> int:
+        return sum(p.size for layer in self.layers for p in layer.params.values())
+
+    def config(self) -> dict[str, Any]:
+        """JSON-able description from which :meth:`from_config` rebuilds the model."""
+        return {"layers": [{"type": layer.name, "config": layer.config()}
+                           for layer in self.layers],
+                "loss": self.loss.name, "dtype": self.dtype.name,
+                "input_scale": self.input_scale, "seed": self.seed}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], *, initialize: bool = True) -> Sequential:
+        try:
+            layers = [LAYER_TYPES[spec["type"]](**spec["config"]) for spec in config["layers"]]
+            loss = config["loss"]
+            if loss not in LOSSES:
+                raise KeyError(loss)
+            return cls(layers, loss=loss, input_scale=config.get("input_scale"),
+                       seed=config.get("seed", 0), dtype=config.get("dtype", "float32"),
+                       _initialize=initialize)
+        except (KeyError, TypeError, ValueError) as error:
+            raise ModelFileError(f"model description is not one nnscratch can build: "
+                                 f"{type(error).__name__}: {error}") from None
+
+    def architecture(self, input_shape: Sequence[int] | None = None) -> list[dict[str, Any]]:
+        """Each layer's type, per-example input and output shapes, and parameter shapes.
+
+        ``input_shape``: one example's shape, e.g. ``(28, 28)``; default ``(input_size,)``.
+        Shapes are found by passing one zero example through the layers (inference mode),
+        so they hold for any layer type. Returns JSON-able dicts: ``{"index", "type",
+        "config", "input_shape", "output_shape", "parameters": {name: shape},
+        "parameter_count"}``; empty when neither ``input_shape`` nor ``input_size`` is known (an
+        image layer first takes images of any size).
+        """
+        if not input_shape and self.input_size is None:
+            return []
+        shape = tuple(input_shape) if input_shape else (self.input_size,)
+        x = np.zeros((1, *shape), dtype=self.dtype)
+        rows = []
+        for i, layer in enumerate(self.layers):
+            y = layer.forward(x, training=False)
+            rows.append({"index": i, "type": layer.name, "config": layer.config(),
+                         "input_shape": list(x.shape[1:]), "output_shape": list(y.shape[1:]),
+                         "parameters": {k: list(v.shape) for k, v in layer.params.items()},
+                         "parameter_count": int(sum(v.size for v in layer.params.values()))})
+            x = y
+        return rows
+
+    def save(self, path: str | os.PathLike, **metadata: Any) -> None:
+        """Write the model to one ``.npz`` file (atomically), with ``metadata`` (JSON-able:
+        preset, metrics, history...) in its document. Never pickled.
+
+        The document always holds ``preprocessing`` (``scale``, and ``image_shape`` when
+        known: pass it, or it is kept from a loaded model's metadata) and ``architecture``
+        (see :meth:`architecture`), so a reader needs no NumPy to see what the file holds.
+        """
+        document = {**self.metadata, **metadata}
+        preprocessing = {"scale": self.input_scale, "image_shape": None,
+                         **document.get("preprocessing", {})}
+        image_shape = preprocessing["image_shape"]
+        if image_shape and self.input_size is not None \
+                and int(np.prod(image_shape)) != self.input_size:
+            raise ConfigError(f"preprocessing image_shape {image_shape} has "
+                              f"{int(np.prod(image_shape))} pixels, the model takes "
+                              f"{self.input_size} inputs")
+        document.update(preprocessing=preprocessing,
+                        architecture=self.architecture(image_shape),
+                        model=self.config())
+        write_model_file(path, document, self.get_weights())
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> Sequential:
+        """Read a model written by :meth:`save`; its document is in ``model.metadata``."""
+        document, arrays = read_model_file(path)
+        if "model" not in document:
+            raise ModelFileError(f"{path}: the document has no model description")
+        model = cls.from_config(document["model"], initialize=False)
+        for i, layer in enumerate(model.layers):
+            prefix = f"layers.{i}."
+            layer.params = {name[len(prefix):]: array for name, array in arrays.items()
+                            if name.startswith(prefix)}
+            layer.grads = {k: np.zeros_like(v) for k, v in layer.params.items()}
+        model._first_trainable = next(
+            (i for i, layer in enumerate(model.layers) if layer.params), len(model.layers))
+        model._check_loaded(path, arrays)
+        model.metadata = {k: v for k, v in document.items() if k != "model"}
+        return model
+
+    def summary(self) -> str:
+        """One line per layer with its parameter count."""
+        lines = [f"{i:>2}  {layer!r}  ({sum(p.size for p in layer.params.values()):,} params)"
+                 for i, layer in enumerate(self.layers)]
+        return "\n".join(lines + [f"total: {self.parameter_count():,} parameters"])
+
+    # --- checks ----------------------------------------------------------------------------
+
+    def _check_loaded(self, path, arrays) -> None:
+        for i, layer in enumerate(self.layers):
+            # The shapes the layer's own initializer makes are the shapes it can compute with.
+            fresh = type(layer)(**layer.config())
+            fresh.initialize(np.random.default_rng(0), self.dtype)
+            for key, expected in fresh.params.items():
+                array = layer.params.get(key)
+                if array is None or array.shape != expected.shape:
+                    raise ModelFileError(f"{path}: layer {i} ({layer!r}) has arrays that do "
+                                         f"not fit it")
+                if array.dtype != self.dtype:
+                    raise ModelFileError(f"{path}: layer {i} arrays are {array.dtype}, "
+                                         f"the model says {self.dtype}")
+        known = {f"layers.{i}.{k}" for i, layer in enumerate(self.layers) for k in layer.params}
+        if set(arrays) != known:
+            raise ModelFileError(f"{path}: unexpected arrays {sorted(set(arrays) - known)}")
+
+    def _check_input(self, x: np.ndarray) -> None:
+        # math.prod, not np.prod: this runs for every prediction, even of one image, and
+        # np.prod first builds an array from the shape tuple.
+        features = math.prod(x.shape[1:]) if x.ndim > 1 else None
+        if self.input_size is not None and features != self.input_size:
+            raise DataError(f"the model takes {self.input_size} inputs per example "
+                            f"(e.g. 28x28 pixels), the data has shape {x.shape}")
+
+    def _check_training_data(self, x, y) -> tuple[np.ndarray, np.ndarray]:
+        x, y = np.asarray(x), np.asarray(y)
+        if len(x) != len(y):
+            raise DataError(f"{len(x)} inputs but {len(y)} labels")
+        self._check_input(x)
+        if y.ndim == 1 and self.loss.name == "softmax_cross_entropy":
+            if not np.issubdtype(y.dtype, np.integer):
+                bad = 0
+                if np.issubdtype(y.dtype, np.floating):
+                    fractional = np.flatnonzero(y != np.round(y))
+                    bad = int(fractional[0]) if len(fractional) else 0
+                where = f" (label {y[bad]} at index {bad})" if len(y) else ""
+                raise DataError(f"labels must be integers, got {y.dtype}{where}")
+            classes = self.output_size
+            if len(y) and (y.min() < 0 or y.max() >= classes):
+                bad = int(np.flatnonzero((y < 0) | (y >= classes))[0])
+                raise DataError(f"label {y[bad]} at index {bad} is outside 0-{classes - 1}")
+            y = y.astype(np.intp, copy=False)
+        return x, y
