@@ -18,8 +18,8 @@ import pytest
 import nnscratch.fileio as fileio
 import nnscratch.modelfile as modelfile
 from nnscratch import Dense, Sequential
-from nnscratch.training.checkpoint import Checkpointer
 from nnscratch.errors import ModelFileError
+from nnscratch.training.checkpoint import Checkpointer
 
 
 def small_model(seed: int) -> Sequential:

@@ -15,6 +15,9 @@ import numpy as np
 import pytest
 
 from nnscratch import SGD, Adam, Dense, Dropout, Flatten, ReLU, Sequential, WarmupCosine
+from nnscratch.datasets import load_mnist
+from nnscratch.errors import CheckpointError, ConfigError, ModelFileError, TrainingDiverged
+from nnscratch.training import Callback, GracefulStop, History, TrainingState
 from nnscratch.training.checkpoint import (
     Checkpointer,
     checkpoint_name,
@@ -23,9 +26,6 @@ from nnscratch.training.checkpoint import (
     read_checkpoint,
     write_checkpoint,
 )
-from nnscratch.datasets import load_mnist
-from nnscratch.errors import CheckpointError, ConfigError, ModelFileError, TrainingDiverged
-from nnscratch.training.loop import Callback, GracefulStop, TrainingState
 
 N, DEV, EPOCHS, BATCH = 1200, 200, 4, 128
 STEPS = math.ceil((N - DEV) / BATCH)  # 8 per epoch
@@ -148,13 +148,14 @@ def test_pruning_keeps_the_last_few_and_the_best(digits, tmp_path):
 
 
 def test_checkpoint_holds_the_full_state(digits, tmp_path):
-    model, history = train(digits, epochs=2, callbacks=[Checkpointer(tmp_path, config={
-        "recipe": "anything JSON-able"})])
+    optimizer = adam()
+    model, history = train(digits, epochs=2, optimizer=optimizer, callbacks=[Checkpointer(
+        tmp_path, config={"recipe": "anything JSON-able"})])
     checkpoint = read_checkpoint(tmp_path / checkpoint_name(2, 0))
     doc, arrays = checkpoint.state.document, checkpoint.state.arrays
     assert checkpoint.config == {"recipe": "anything JSON-able"}
     assert checkpoint.model_config == model.config()
-    assert doc["optimizer_t"] == 2 * STEPS == model.optimizer.t
+    assert doc["optimizer_t"] == 2 * STEPS == optimizer.t
     assert doc["rng"] == model.rng.bit_generator.state
     assert doc["history"]["train_loss"] == history.train_loss
     assert {f"optimizer.{k}.{i}" for k in "mv" for i in range(4)} <= arrays.keys()
@@ -165,7 +166,11 @@ def test_checkpoint_holds_the_full_state(digits, tmp_path):
 
 def test_a_checkpoint_with_non_finite_values_is_never_written(digits, tmp_path):
     model = network()
-    state = TrainingState({}, {**model.get_weights(), "optimizer.m.0": np.full(3, np.nan)})
+    state = TrainingState(
+        epoch=0, step=0, in_epoch=False, epochs=1, steps_per_epoch=1, train_size=1,
+        stop_training=False, loss_sum=0.0, correct=0, train_seconds=0.0, optimizer_t=0,
+        reference_loss=None, rng={}, history=History(), callbacks={},
+        weights=model.get_weights(), optimizer={"m.0": np.full(3, np.nan)})
     with pytest.raises(CheckpointError, match="non-finite"):
         write_checkpoint(tmp_path / "c.npz", model, state)
     assert list(tmp_path.iterdir()) == []

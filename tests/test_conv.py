@@ -8,11 +8,11 @@ import pytest
 
 from nnscratch import Sequential
 from nnscratch.datasets import load_mnist
-from nnscratch.errors import ConfigError, DataError, ModelFileError
 from nnscratch.engine.gradcheck import check_layer
 from nnscratch.engine.layers import Conv2D, Dense, Flatten, MaxPool2D, ReLU, Reshape
-from nnscratch.modelfile import read_model_file, write_model_file
+from nnscratch.errors import ConfigError, DataError, ModelFileError
 from nnscratch.model.presets import PRESETS, build_model
+from nnscratch.modelfile import read_model_file, write_model_file
 
 TOL = 1e-6  # as in test_layers.py: a correct float64 gradient gives ~1e-9
 
@@ -118,7 +118,7 @@ def test_reshape_round_trip_and_errors():
     y = layer.forward(x)
     assert y.shape == (2, 1, 4, 3) and np.shares_memory(x, y)
     assert layer.backward(y).shape == (2, 12)
-    assert layer.in_features == 12
+    assert layer.input_features == 12
     with pytest.raises(ConfigError, match="takes 12 values"):
         layer.forward(np.zeros((2, 13)))
     with pytest.raises(ConfigError):

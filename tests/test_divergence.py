@@ -22,12 +22,14 @@ import pytest
 from mini_mnist import write_mnist_folder
 
 from nnscratch import SGD, Adam, Dense, Flatten, ReLU, Sequential
-from nnscratch.training.checkpoint import Checkpointer, load_latest, read_checkpoint, write_checkpoint
 from nnscratch.datasets import load_mnist
-from nnscratch.errors import CheckpointError, ConfigError, TrainingDiverged
 from nnscratch.engine.losses import MeanSquaredError, SoftmaxCrossEntropy
-from nnscratch.model.presets import PRESETS, train_preset
-from nnscratch.training.loop import DIVERGENCE_FACTOR, Callback, TrainingState
+from nnscratch.errors import CheckpointError, ConfigError, TrainingDiverged
+from nnscratch.model import PRESETS
+from nnscratch.training import Callback, TrainingState
+from nnscratch.training.checkpoint import Checkpointer, load_latest, read_checkpoint, write_checkpoint
+from nnscratch.training.loop import DIVERGENCE_FACTOR
+from nnscratch.usecases.train import train_recipe
 
 EXPLODED = (r"training diverged: the loss rose to \S+, over 10,000 times the first batch's "
             r"loss \((?P<start>[\d.]+)\), at epoch (?P<epoch>\d+), batch (?P<batch>\d+) "
@@ -93,7 +95,7 @@ def test_a_blow_up_after_good_epochs_keeps_the_weights_of_the_last_good_one(digi
 def test_the_classic_preset_at_lr_1e6_raises(digits):
     recipe = PRESETS["classic"].with_overrides(lr=1e6, epochs=30, dev_size=300)
     with np.errstate(all="ignore"), pytest.raises(TrainingDiverged) as caught:
-        train_preset(recipe, *digits)
+        train_recipe(recipe, *digits)
     # Full batch: the one step of iteration 1 lands the dev loss far past the limit.
     assert "diverged: the dev loss rose to" in str(caught.value)
     assert "over 10,000 times the first batch's loss" in str(caught.value)
@@ -173,7 +175,7 @@ def test_an_exploded_dev_loss_stops_the_run_and_keeps_the_epoch_before():
 def test_the_presets_never_trip_the_guard(digits, preset, overrides):
     losses = Losses()
     recipe = PRESETS[preset].with_overrides(dev_size=300, **overrides)
-    run = train_preset(recipe, *digits, callbacks=[losses])
+    run = train_recipe(recipe, *digits, callbacks=[losses])
     assert run.history.stopped in ("completed", "early_stopping")
     # Far from the limit: a tenth of it would still leave these runs running.
     assert losses.worst_rise() < DIVERGENCE_FACTOR / 10, losses.worst_rise()
@@ -244,7 +246,7 @@ def test_a_resumed_run_diverges_exactly_as_the_run_never_stopped(digits, tmp_pat
               callbacks=[StopAt(12), Checkpointer(tmp_path)])  # stops in epoch 2
     checkpoint = load_latest(tmp_path)
     assert (checkpoint.epoch, checkpoint.step) == (1, 2)  # 10 batches per epoch
-    reference = checkpoint.state.document["reference_loss"]
+    reference = checkpoint.state.reference_loss
     assert math.isfinite(reference) and f"({reference:.3g})" in uninterrupted[0]
     assert diverge(digits, resume=checkpoint.state) == uninterrupted
 
@@ -254,11 +256,11 @@ def test_a_checkpoint_without_a_reference_loss_still_resumes(digits, tmp_path):
     model = small_mlp()
     model.fit(*digits, epochs=2, optimizer=Adam(lr=1e-3), validation_split=300,
               callbacks=[StopAt(12), Checkpointer(tmp_path)])
-    state = load_latest(tmp_path).state
-    del state.document["reference_loss"]
+    document, arrays = load_latest(tmp_path).state.to_file()
+    del document["reference_loss"]
     resumed = small_mlp()
     history = resumed.fit(*digits, epochs=2, optimizer=Adam(lr=1e-3), validation_split=300,
-                          resume=TrainingState(state.document, state.arrays))
+                          resume=TrainingState.from_file(document, arrays))
     assert history.stopped == "completed" and history.epoch == [1, 2]
 
 
@@ -269,15 +271,15 @@ def test_a_malformed_reference_loss_is_refused(digits, tmp_path, bad):
     model.fit(*digits, epochs=1, optimizer=Adam(lr=1e-3), validation_split=300,
               callbacks=[Checkpointer(tmp_path)])
     state = load_latest(tmp_path).state
-    state.document["reference_loss"] = bad
+    document, arrays = state.to_file()
     with pytest.raises(ConfigError, match="reference loss"):
-        small_mlp().fit(*digits, epochs=2, optimizer=Adam(lr=1e-3), validation_split=300,
-                        resume=state)
+        TrainingState.from_file({**document, "reference_loss": bad}, arrays)
     path = load_latest(tmp_path).path
+    state.reference_loss = bad
     write_checkpoint(tmp_path / "bad.npz", model, state)
     with pytest.raises(CheckpointError, match="training.reference_loss"):
         read_checkpoint(tmp_path / "bad.npz")
-    assert read_checkpoint(path).state.document["reference_loss"] > 0
+    assert read_checkpoint(path).state.reference_loss > 0
 
 
 # --- the command line -------------------------------------------------------------------------
@@ -316,10 +318,10 @@ def test_an_integer_too_large_for_a_float_is_refused_with_our_error(digits, tmp_
     model.fit(*digits, epochs=1, optimizer=Adam(lr=1e-3), validation_split=300,
               callbacks=[Checkpointer(tmp_path)])
     state = load_latest(tmp_path).state
-    state.document[key] = 10 ** 400
+    document, arrays = state.to_file()
+    with pytest.raises(ConfigError, match="not valid"):
+        TrainingState.from_file({**document, key: 10 ** 400}, arrays)
+    setattr(state, key, 10 ** 400)
     write_checkpoint(tmp_path / "huge.npz", model, state)
     with pytest.raises(CheckpointError, match=f"training.{key}"):
         read_checkpoint(tmp_path / "huge.npz")
-    with pytest.raises(ConfigError, match="not valid"):
-        small_mlp().fit(*digits, epochs=2, optimizer=Adam(lr=1e-3), validation_split=300,
-                        resume=state)

@@ -12,8 +12,8 @@ from test_cli import assert_user_error, nnscratch
 
 from nnscratch import Sequential
 from nnscratch.datasets import load_mnist, write_digits_csv, write_idx
-from nnscratch.usecases.evaluate import evaluate_file
 from nnscratch.engine.metrics import classification_report
+from nnscratch.usecases.evaluate import evaluate_file
 
 
 @pytest.fixture(scope="module")

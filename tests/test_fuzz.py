@@ -34,13 +34,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nnscratch import Dense, Dropout, Flatten, ReLU, Sequential
-from nnscratch.training.checkpoint import Checkpointer, list_checkpoints, read_checkpoint
 from nnscratch.datasets import read_digits_csv, read_idx, write_digits_csv
 from nnscratch.errors import NNScratchError
+from nnscratch.model import Recipe, build_model, build_optimizer
 from nnscratch.modelfile import read_model_file, write_model_file
-from nnscratch.model.presets import Preset, build_model, build_optimizer, train_preset
+from nnscratch.training import Trainer
+from nnscratch.training.checkpoint import Checkpointer, list_checkpoints, read_checkpoint
 from nnscratch.usecases.resume import run_config, saved_recipe
-from nnscratch.training.loop import Trainer
+from nnscratch.usecases.train import train_recipe
 
 EXAMPLES = int(os.environ.get("NNSCRATCH_FUZZ_EXAMPLES", "100"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None,
@@ -337,7 +338,7 @@ def test_a_member_claiming_more_bytes_than_the_file_holds_is_refused(tmp_path, m
 
 # --- checkpoints ------------------------------------------------------------------------------
 
-TINY = Preset(name="tiny", summary="fuzzing", hidden=(4,), dropout=0.25, epochs=3,
+TINY = Recipe(name="tiny", hidden=(4,), dropout=0.25, epochs=3,
               batch_size=8, dev_size=6, schedule="warmup_cosine", early_stopping=2)
 IMAGES = np.random.default_rng(1).integers(0, 256, size=(30, 2, 3), dtype=np.uint8)
 LABELS = (np.arange(30) % 10).astype(np.uint8)
@@ -349,7 +350,7 @@ def checkpoint_seeds(tmp_path_factory) -> list[bytes]:
     folder = tmp_path_factory.mktemp("checkpoints")
     config = run_config(TINY, data="tiny", data_sha256="0" * 64, out="tiny.npz",
                         checkpoint_every=1)
-    train_preset(TINY, IMAGES, LABELS, callbacks=[Checkpointer(folder, config=config)])
+    train_recipe(TINY, IMAGES, LABELS, callbacks=[Checkpointer(folder, config=config)])
     return [path.read_bytes() for _, path in list_checkpoints(folder)]
 
 
@@ -361,7 +362,7 @@ def resume_tiny(path) -> None:
     model = build_model(recipe, image_shape=(2, 3))
     x, y = model.prepare(IMAGES[:24]), LABELS[:24].astype(np.intp)
     trainer = Trainer(model, build_optimizer(recipe, 24), epochs=recipe.epochs,
-                      batch_size=recipe.batch_size, x=x, y=y, x_dev=IMAGES[24:],
+                      batch_size=recipe.fit_batch_size, x=x, y=y, x_dev=IMAGES[24:],
                       y_dev=LABELS[24:], shuffle=True, rng=model.rng, callbacks=[])
     trainer.restore(checkpoint.state)
 

@@ -13,7 +13,6 @@ import math
 import numpy as np
 import pytest
 
-from nnscratch.errors import ConfigError
 from nnscratch.engine.gradcheck import check_layer, numerical_gradient, relative_error
 from nnscratch.engine.initializers import INITIALIZERS, get_initializer
 from nnscratch.engine.layers import (
@@ -26,6 +25,7 @@ from nnscratch.engine.layers import (
     Tanh,
     get_activation,
 )
+from nnscratch.errors import ConfigError
 from nnscratch.model.sequential import Sequential
 
 TOL = 1e-6  # float64 central differences give ~1e-9 on these sizes; a wrong rule gives > 1e-2
@@ -113,13 +113,12 @@ class FixedMaskGenerator:
 
 def test_dropout_gradients_in_training_mode():
     rng = np.random.default_rng(4)
-    layer = Dropout(rate=0.4)
-    layer.initialize(FixedMaskGenerator(seed=11), np.float64)
+    layer, masks = Dropout(rate=0.4), FixedMaskGenerator(seed=11)
     x = away_from_zero(rng, (6, 9))
-    out = layer.forward(x, training=True)
+    out = layer.forward(x, training=True, rng=masks)
     dropped = out == 0
     assert 0 < dropped.sum() < dropped.size  # some units dropped, some kept: a real check
-    errors = check_layer(layer, x, rng, training=True)
+    errors = check_layer(layer, x, rng, training=True, layer_rng=masks)
     assert errors["x"] < TOL
 
 
@@ -127,9 +126,8 @@ def test_dropout_backward_rule():
     # dx = dy * mask / (1 - rate), with the mask read off the forward output
     rate = 0.25
     layer = Dropout(rate)
-    layer.initialize(np.random.default_rng(5), np.float64)
     x = away_from_zero(np.random.default_rng(6), (50, 40))
-    out = layer.forward(x, training=True)
+    out = layer.forward(x, training=True, rng=np.random.default_rng(5))
     kept = out != 0
     np.testing.assert_allclose(out[kept], x[kept] / (1 - rate), rtol=1e-15)
     dy = np.random.default_rng(7).standard_normal(x.shape)
@@ -203,8 +201,8 @@ def test_dropout_keeps_the_expected_share_and_the_mean(rate):
     n = 200_000
     keep = 1 - rate
     layer = Dropout(rate)
-    layer.initialize(np.random.default_rng(12), np.float32)
-    out = layer.forward(np.ones((400, 500), dtype=np.float32), training=True)
+    out = layer.forward(np.ones((400, 500), dtype=np.float32), training=True,
+                        rng=np.random.default_rng(12))
     kept_share = np.count_nonzero(out) / n
     # binomial: the share kept has standard deviation sqrt(keep (1 - keep) / n)
     share_std = math.sqrt(keep * (1 - keep) / n)
@@ -220,9 +218,9 @@ def test_dropout_same_seed_same_mask_and_new_mask_each_call():
     x = np.ones((30, 30))
     masks = []
     for _ in range(2):
-        layer = Dropout(0.5)
-        layer.initialize(np.random.default_rng(42), np.float64)
-        masks.append((layer.forward(x, training=True), layer.forward(x, training=True)))
+        layer, rng = Dropout(0.5), np.random.default_rng(42)
+        masks.append((layer.forward(x, training=True, rng=rng),
+                      layer.forward(x, training=True, rng=rng)))
     assert np.array_equal(masks[0][0], masks[1][0])
     assert np.array_equal(masks[0][1], masks[1][1])
     assert not np.array_equal(masks[0][0], masks[0][1])  # a new mask on every batch
@@ -280,7 +278,7 @@ def test_float32_in_float32_out(make):
     layer = make()
     layer.initialize(np.random.default_rng(0), np.float32)
     x = away_from_zero(np.random.default_rng(1), (3, 6)).astype(np.float32)
-    y = layer.forward(x, training=True)
+    y = layer.forward(x, training=True, rng=np.random.default_rng(2))
     assert y.dtype == np.float32
     grad = layer.backward(np.ones_like(y))
     assert grad.dtype == np.float32

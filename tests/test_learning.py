@@ -10,11 +10,12 @@ import math
 import pytest
 
 from nnscratch.datasets import load_mnist
-from nnscratch.model.presets import PRESETS, train_preset
+from nnscratch.model import PRESETS
+from nnscratch.usecases.train import train_recipe
 
 
 def _train(name: str):
-    return train_preset(name, *load_mnist("train"), *load_mnist("test"))
+    return train_recipe(name, *load_mnist("train"), *load_mnist("test"))
 
 
 @pytest.mark.slow

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nnscratch.errors import DataError
 from nnscratch.engine.losses import LOSSES, SoftmaxCrossEntropy, softmax
+from nnscratch.errors import DataError
 
 
 def logits(n=5, classes=4, dtype=np.float32):

@@ -16,8 +16,8 @@ from test_cli import assert_user_error, nnscratch
 import nnscratch.fileio as fileio
 import nnscratch.usecases.train as runner
 from nnscratch import Sequential
-from nnscratch.training.checkpoint import list_checkpoints
 from nnscratch.cli.app import main
+from nnscratch.training.checkpoint import list_checkpoints
 
 TINY = ("--hidden", "8", "--epochs", "1", "--dev-size", "100", "--quiet")
 

@@ -16,8 +16,8 @@ import pytest
 from nnscratch import Dense, Flatten, ReLU, Sequential
 from nnscratch import plots
 from nnscratch.datasets import load_mnist
-from nnscratch.usecases.inspect import hardest_indices, inspect_model, misclassified_indices
 from nnscratch.engine.metrics import classification_report, confusion_matrix
+from nnscratch.usecases.inspect import hardest_indices, inspect_model, misclassified_indices
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -10,18 +10,18 @@ import re
 import pytest
 
 from nnscratch.errors import ConfigError
-from nnscratch.model.presets import (PRESETS, Preset, check_recipe, describe_recipe, recipe_from_json,
-                               recipe_json)
+from nnscratch.model import FULL_BATCH, PRESETS, Recipe
+from nnscratch.model.recipe import FIELDS
 
 
 def test_the_presets_descriptions_read_as_their_readme_rows():
-    assert describe_recipe(PRESETS["mlp"]) == (
+    assert PRESETS["mlp"].description() == (
         "784-512-256-10 ReLU network; Adam (lr 2e-3, warm-up then cosine decay), batch 128, "
         "6 epochs, 5,000 dev images.")
-    assert describe_recipe(PRESETS["classic"]) == (
+    assert PRESETS["classic"].description() == (
         "784-10-10 ReLU network, weights and biases U(-0.5, 0.5); full-batch gradient descent "
         "(lr 0.1), 500 iterations, 1,000 dev images.")
-    assert describe_recipe(PRESETS["cnn"]) == (
+    assert PRESETS["cnn"].description() == (
         "convolutional network: 16 then 32 5x5 filters, each followed by ReLU and 2x2 max "
         "pooling, a 128-unit ReLU layer, then 10 logits; Adam (lr 2e-3, warm-up then cosine "
         "decay), batch 128, 4 epochs, 5,000 dev images.")
@@ -41,38 +41,38 @@ def test_the_presets_descriptions_read_as_their_readme_rows():
      "dev loss."),
 ], ids=["cli-overrides", "no-hidden-layer", "early-stopping"])
 def test_a_description_follows_every_override(overrides, image_shape, expected):
-    assert describe_recipe(PRESETS["mlp"].with_overrides(**overrides), image_shape) == expected
+    assert PRESETS["mlp"].with_overrides(**overrides).description(image_shape) == expected
 
 
 def test_a_full_batch_adam_run_says_full_batch_and_iterations():
-    recipe = dataclasses.replace(PRESETS["mlp"], batch_size=None, epochs=1)
-    assert describe_recipe(recipe).endswith("Adam (lr 2e-3, warm-up then cosine decay), full "
+    recipe = dataclasses.replace(PRESETS["mlp"], batch_size=FULL_BATCH, epochs=1)
+    assert recipe.description().endswith("Adam (lr 2e-3, warm-up then cosine decay), full "
                                             "batch, 1 iteration, 5,000 dev images.")
 
 
 def test_a_convolutional_description_counts_its_blocks_and_layers():
     recipe = PRESETS["cnn"].with_overrides(conv=(8,), hidden=(64, 32))
-    assert describe_recipe(recipe).startswith(
+    assert recipe.description().startswith(
         "convolutional network: 8 5x5 filters followed by ReLU and 2x2 max pooling, 64- and "
         "32-unit ReLU layers, then 10 logits; ")
 
 
 def test_the_json_form_records_the_description_and_reads_back():
     recipe = PRESETS["mlp"].with_overrides(hidden=(32,), epochs=2)
-    fields = recipe_json(recipe, (28, 28))
-    assert fields["summary"] == describe_recipe(recipe)
-    assert set(fields) == {f.name for f in dataclasses.fields(Preset)}  # the keys files have
-    assert recipe_from_json(fields) == dataclasses.replace(recipe, summary=fields["summary"])
+    fields = recipe.to_json((28, 28))
+    assert fields["summary"] == recipe.description()
+    assert set(fields) == {*FIELDS, "summary"}  # the keys files have
+    assert Recipe.from_json(fields) == recipe
 
 
 @pytest.mark.parametrize("field, value", [
     ("lr", -1.0), ("hidden", ["8"]), ("batch_size", 0), ("stratify", 1), ("dropout", 1.0)])
 def test_a_recorded_recipe_is_checked_field_by_field(field, value):
-    fields = {**recipe_json(PRESETS["mlp"]), field: value}
+    fields = {**PRESETS["mlp"].to_json(), field: value}
     with pytest.raises(ConfigError, match=f"the recipe's {field} .* is not valid"):
-        recipe_from_json(fields)
+        Recipe.from_json(fields)
     with pytest.raises(ConfigError, match="no complete nnscratch train recipe"):
-        recipe_from_json({k: v for k, v in fields.items() if k != "conv"})
+        Recipe.from_json({k: v for k, v in fields.items() if k != "conv"})
 
 
 @pytest.mark.parametrize("overrides, message", [
@@ -89,18 +89,31 @@ def test_a_recorded_recipe_is_checked_field_by_field(field, value):
     (dict(dev_size=0, early_stopping=2),
      "early_stopping watches the dev set, but dev_size is 0"),
 ])
-def test_check_recipe_names_the_field_as_the_caller_does(overrides, message):
-    recipe = PRESETS["mlp"].with_overrides(**overrides)
+def test_a_recipe_checks_its_fields_naming_them_as_the_caller_does(overrides, message):
     with pytest.raises(ConfigError, match=message):
-        check_recipe(recipe)
-    as_options = re.sub(FIELDS, lambda m: f"--{m[0].replace('_', '-')}", message)
+        PRESETS["mlp"].with_overrides(**overrides)
+    with pytest.raises(ConfigError, match=message):
+        Recipe(**{**PRESETS["mlp"].__dict__, **overrides})
+    as_options = re.sub(NAMED, lambda m: f"--{m[0].replace('_', '-')}", message)
     with pytest.raises(ConfigError, match=as_options):
-        check_recipe(recipe, name=lambda field: f"--{field.replace('_', '-')}")
+        PRESETS["mlp"].with_overrides(overrides, name=lambda field: f"--{field.replace('_', '-')}")
 
 
-FIELDS = r"\b(lr|epochs|early_stopping|dev_size|seed|dropout|activation|optimizer|hidden)\b"
+NAMED = r"\b(lr|epochs|early_stopping|dev_size|seed|dropout|activation|optimizer|hidden)\b"
 
 
 def test_every_preset_passes_its_own_check():
     for preset in PRESETS.values():
-        check_recipe(preset)
+        assert Recipe(**preset.__dict__) == preset
+
+
+def test_full_batch_is_a_value_of_its_own_and_files_keep_null():
+    classic = PRESETS["classic"]
+    assert classic.batch_size == FULL_BATCH and classic.full_batch and classic.unit == "iteration"
+    assert classic.fit_batch_size is None and classic.steps_per_epoch(59_000) == 1
+    assert classic.to_json()["batch_size"] is None
+    assert Recipe.from_json(classic.to_json()) == classic
+    mlp = PRESETS["mlp"]
+    assert mlp.unit == "epoch" and mlp.steps_per_epoch(55_000) == 430
+    with pytest.raises(ConfigError, match="batch_size must be a positive whole number or 'full'"):
+        mlp.with_overrides(batch_size=None)  # None is not a batch size, nor "not given"

@@ -11,6 +11,7 @@ import pytest
 from rich.console import Console
 
 from nnscratch.cli.progress import SPARE_CELLS, RichProgress, loss_text
+from nnscratch.training.loop import unit_word
 
 # Every field the line may hold, each whole; a cut field ("2580/2...", "0:00:...") cannot match.
 WHOLE_FIELDS = re.compile(
@@ -25,7 +26,8 @@ def shown_line(width: int, steps_per_epoch: int, epochs: int, loss: float = 0.12
     """The bar's last line on a console of ``width`` cells, near the end of a run."""
     out = io.StringIO()
     progress = RichProgress(Console(file=out, width=width, force_terminal=False))
-    run = SimpleNamespace(steps_per_epoch=steps_per_epoch, epochs=epochs, epoch=0, step=0)
+    run = SimpleNamespace(steps_per_epoch=steps_per_epoch, epochs=epochs, epoch=0, step=0,
+                          unit=unit_word(steps_per_epoch == 1))
     progress.on_train_begin(run)
     progress.on_epoch_begin(run, epochs)
     progress.on_batch_end(run, 1, loss)

@@ -14,15 +14,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 from mini_mnist import write_mnist_folder
-from rich.console import Console
 
 from nnscratch import Sequential
 from nnscratch.datasets import load_mnist, write_digits_csv, write_idx
-from nnscratch.errors import ConfigError, DataError, ModelFileError
 from nnscratch.engine.metrics import classification_report
+from nnscratch.errors import ConfigError, DataError, ModelFileError
 from nnscratch.model.presets import get_preset
 from nnscratch.plots.report import SECTIONS, build_report, write_report
-from nnscratch.usecases.train import TrainOptions, run_training
+from nnscratch.usecases.train import TrainOptions, plan_training, run_training
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 VOID = {"meta", "img", "br", "hr", "link", "input"}
@@ -80,9 +79,7 @@ def trained(tmp_path_factory):
     x_test, y_test = load_mnist("test")
     folder = write_mnist_folder(root / "mini", 2000, 600)
     recipe = get_preset("mlp").with_overrides(hidden=(24,), epochs=3, dev_size=300)
-    quiet = Console(quiet=True)
-    run_training(TrainOptions(recipe=recipe, data=str(folder), out=root / "m.npz"),
-                 console=quiet, progress_console=quiet)
+    run_training(plan_training(TrainOptions(recipe=recipe, data=str(folder), out=root / "m.npz")))
     return {"root": root, "model": root / "m.npz", "folder": folder,
             "x_test": x_test[:600], "y_test": y_test[:600], "x": x[:2000], "y": y[:2000]}
 
@@ -148,9 +145,8 @@ def test_report_figures_are_the_models(trained, page):
 
 def test_report_on_a_convolutional_model_draws_its_kernels(trained, tmp_path):
     recipe = get_preset("cnn").with_overrides(conv=(6,), hidden=(16,), epochs=1, dev_size=300)
-    quiet = Console(quiet=True)
-    run_training(TrainOptions(recipe=recipe, data=str(trained["folder"]), out=tmp_path / "c.npz"),
-                 console=quiet, progress_console=quiet)
+    run_training(plan_training(TrainOptions(recipe=recipe, data=str(trained["folder"]),
+                                            out=tmp_path / "c.npz")))
     parsed = parse(build_report(tmp_path / "c.npz"))
     assert parsed.sections == [key for key, _ in SECTIONS]
     assert len(parsed.images) == CHARTS
@@ -217,9 +213,8 @@ def test_training_records_matplotlibs_version_without_importing_it():
 
 def test_a_full_batch_report_speaks_of_iterations(trained, tmp_path):
     recipe = get_preset("classic").with_overrides(epochs=3, dev_size=300)
-    quiet = Console(quiet=True)
-    run_training(TrainOptions(recipe=recipe, data=str(trained["folder"]), out=tmp_path / "c.npz"),
-                 console=quiet, progress_console=quiet)
+    run_training(plan_training(TrainOptions(recipe=recipe, data=str(trained["folder"]),
+                                            out=tmp_path / "c.npz")))
     text = " ".join(" ".join(parse(build_report(tmp_path / "c.npz")).text).split())
     assert "the dev evaluation after each iteration" in text
     # Only the recipe's field is named "epochs"; the page itself speaks of iterations.

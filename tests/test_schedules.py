@@ -7,7 +7,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nnscratch.errors import ConfigError
 from nnscratch.engine.schedules import (
     SCHEDULES,
     Constant,
@@ -17,6 +16,7 @@ from nnscratch.engine.schedules import (
     WarmupCosine,
     get_schedule,
 )
+from nnscratch.errors import ConfigError
 
 
 def test_constant_is_one_at_every_step():
@@ -151,16 +151,16 @@ def test_unknown_option_is_named():
 
 
 @pytest.mark.parametrize("build, argument, allowed", [
-    (lambda: StepDecay(0), "step_size", ">= 1"),
-    (lambda: StepDecay(2.5), "step_size", ">= 1"),
-    (lambda: StepDecay(True), "step_size", ">= 1"),
+    (lambda: StepDecay(0), "step_size", "a positive whole number"),
+    (lambda: StepDecay(2.5), "step_size", "a positive whole number"),
+    (lambda: StepDecay(True), "step_size", "a positive whole number"),
     (lambda: StepDecay(3, gamma=0), "gamma", "(0, 1]"),
     (lambda: StepDecay(3, gamma=1.5), "gamma", "(0, 1]"),
     (lambda: ExponentialDecay(-0.5), "gamma", "(0, 1]"),
     (lambda: ExponentialDecay(float("nan")), "gamma", "(0, 1]"),
     (lambda: ExponentialDecay("0.9"), "gamma", "(0, 1]"),
-    (lambda: WarmupCosine(0), "total_steps", ">= 1"),
-    (lambda: WarmupCosine(10, warmup_steps=-1), "warmup_steps", ">= 0"),
+    (lambda: WarmupCosine(0), "total_steps", "a positive whole number"),
+    (lambda: WarmupCosine(10, warmup_steps=-1), "warmup_steps", "zero or more"),
     (lambda: WarmupCosine(10, warmup_steps=10), "warmup_steps", "[0, 9]"),
     (lambda: WarmupCosine(10, min_factor=1.5), "min_factor", "[0, 1]"),
     (lambda: WarmupCosine(10, min_factor=-0.1), "min_factor", "[0, 1]"),

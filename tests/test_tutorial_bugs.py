@@ -15,7 +15,8 @@ from nnscratch import Dense, ReLU, Sequential
 from nnscratch.datasets import load_mnist
 from nnscratch.engine.gradcheck import numerical_gradient, relative_error
 from nnscratch.engine.losses import SoftmaxCrossEntropy
-from nnscratch.model.presets import PRESETS, train_preset
+from nnscratch.model import PRESETS
+from nnscratch.usecases.train import train_recipe
 
 TOL = 1e-6
 
@@ -172,7 +173,7 @@ def test_bug6_a_seed_repeats_a_run_bit_for_bit(digits):
     preset = PRESETS["classic"].with_overrides(epochs=5, dev_size=500)
 
     def weights(seed):
-        run = train_preset(preset.with_overrides(seed=seed), x, y)
+        run = train_recipe(preset.with_overrides(seed=seed), x, y)
         return run.model.get_weights()
 
     a, b, c = weights(7), weights(7), weights(8)

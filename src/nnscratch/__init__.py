@@ -14,20 +14,19 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "Sequential": "model.sequential",
-    "Dense": "engine.layers", "ReLU": "engine.layers", "LeakyReLU": "engine.layers", "Sigmoid": "engine.layers",
-    "Tanh": "engine.layers", "Dropout": "engine.layers", "Flatten": "engine.layers", "Layer": "engine.layers",
-    "Reshape": "engine.layers", "Conv2D": "engine.layers", "MaxPool2D": "engine.layers",
-    "SoftmaxCrossEntropy": "engine.losses", "BinaryCrossEntropy": "engine.losses",
-    "MeanSquaredError": "engine.losses",
-    "SGD": "engine.optimizers", "Adam": "engine.optimizers", "AdamW": "engine.optimizers",
-    "Constant": "engine.schedules", "StepDecay": "engine.schedules", "ExponentialDecay": "engine.schedules",
-    "WarmupCosine": "engine.schedules",
-    "EarlyStopping": "training.loop", "Callback": "training.loop", "History": "training.loop",
-    "GracefulStop": "training.loop", "Checkpointer": "training.checkpoint", "load_latest": "training.checkpoint",
-    "NNScratchError": "errors", "DataError": "errors", "ModelFileError": "errors",
-    "ConfigError": "errors", "TrainingDiverged": "errors", "CheckpointError": "errors",
-    "load_mnist": "datasets", "load_source": "datasets",
-    "build_model": "model.presets", "PRESETS": "model.presets",
+    **dict.fromkeys(["Dense", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Dropout", "Flatten",
+                     "Layer", "Reshape", "Conv2D", "MaxPool2D"], "engine.layers"),
+    **dict.fromkeys(["SoftmaxCrossEntropy", "BinaryCrossEntropy", "MeanSquaredError"],
+                    "engine.losses"),
+    **dict.fromkeys(["SGD", "Adam", "AdamW"], "engine.optimizers"),
+    **dict.fromkeys(["Constant", "StepDecay", "ExponentialDecay", "WarmupCosine"],
+                    "engine.schedules"),
+    **dict.fromkeys(["EarlyStopping", "Callback", "History", "GracefulStop", "Checkpointer",
+                     "load_latest", "TrainingState"], "training"),
+    **dict.fromkeys(["NNScratchError", "DataError", "ModelFileError", "ConfigError",
+                     "TrainingDiverged", "CheckpointError"], "errors"),
+    **dict.fromkeys(["load_mnist", "load_source"], "datasets"),
+    **dict.fromkeys(["Recipe", "build_model", "PRESETS"], "model.presets"),
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

@@ -1,5 +1,7 @@
 """``python -m nnscratch`` runs the command-line tool."""
 
-from nnscratch.cli import run
+import sys
 
-run()
+from nnscratch.cli import main
+
+sys.exit(main())

@@ -1,10 +1,14 @@
 """Checks of numbers and options: the one family of validators for every value a user gives.
 
 Each checker returns the value in its plain form (a float, an int, a string) or raises
-:class:`~nnscratch.errors.ConfigError` saying what it names and what it accepts, in one
-wording: ``lr must be a number > 0, got -1``; ``epochs must be a whole number >= 1, got 0``.
-The error carries ``subject`` (``"lr"``) and ``detail`` (``"must be a number > 0, got -1"``)
-so that a face can put its own name for the value in front (the CLI says ``--lr``).
+:class:`~nnscratch.errors.ConfigError` in one wording per kind of mistake, naming the value as
+the caller calls it (a recipe's field, or the command line's ``--lr``):
+
+* ``lr must be a positive number, got nan``; ``weight_decay must be zero or more, got -1``;
+  ``momentum must be in [0, 1), got 1.0``;
+* ``epochs must be a positive whole number, got 0``; ``dev_size must be zero or more, got -1``;
+* ``unknown activation 'relux'; choose one of: relu, leaky_relu, sigmoid, tanh``;
+* ``hidden takes positive sizes, got 8,0``; ``stratify must be true or false, got 1``.
 
 The predicates :func:`is_count` and :func:`is_real` serve readers of files, which word their
 own errors (a checkpoint names the file and the key).
@@ -29,20 +33,25 @@ def real(name: str, value, *, low: float | None = None, high: float | None = Non
     """
     if low is not None and high is not None:
         allowed = f"in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+    elif low == 0:
+        allowed = "a positive number" if low_open else "zero or more"
     elif low is not None:
-        allowed = f"{'>' if low_open else '>='} {low:g}"
+        allowed = f"a number {'>' if low_open else '>='} {low:g}"
     elif high is not None:
-        allowed = f"{'<' if high_open else '<='} {high:g}"
+        allowed = f"a number {'<' if high_open else '<='} {high:g}"
     else:
-        allowed = "finite"
+        allowed = "a finite number"
     # bool is an Integral in Python, but `momentum=True` is a mistake, not 1.0.
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise invalid(name, f"must be a number {allowed}", value)
-    x = float(value)
+        raise ConfigError(f"{name} must be {allowed}, got {value!r}")
+    try:
+        x = float(value)
+    except OverflowError:  # an integer too large for a float
+        raise ConfigError(f"{name} must be {allowed}, got {value!r}") from None
     if (not math.isfinite(x)
             or (low is not None and (x <= low if low_open else x < low))
             or (high is not None and (x >= high if high_open else x > high))):
-        raise invalid(name, f"must be a number {allowed}", value)
+        raise ConfigError(f"{name} must be {allowed}, got {value!r}")
     return x
 
 
@@ -54,47 +63,40 @@ def whole(name: str, value, *, low: int = 0, high: int | None = None) -> int:
     is_whole = (isinstance(value, numbers.Integral)
                 or (isinstance(value, numbers.Real) and math.isfinite(value)
                     and float(value).is_integer()))
-    allowed = f">= {low}" if high is None else f"from {low} to {high}"
+    if high is not None:
+        allowed = f"a whole number from {low} to {high}"
+    else:
+        allowed = {0: "zero or more", 1: "a positive whole number"}.get(
+            low, f"a whole number >= {low}")
     if isinstance(value, bool) or not is_whole or int(value) < low \
             or (high is not None and int(value) > high):
-        raise invalid(name, f"must be a whole number {allowed}", value)
+        raise ConfigError(f"{name} must be {allowed}, got {value!r}")
     return int(value)
 
 
-def optional_whole(name: str, value, *, low: int = 0) -> int | None:
-    """None, or a whole number >= ``low`` (see :func:`whole`)."""
-    return None if value is None else whole(name, value, low=low)
-
-
-def choice(name: str, value, options: Iterable[str]) -> str:
-    """``value`` if it is one of ``options`` (strings), else ConfigError listing them."""
+def choice(name: str, value, options: Iterable[str], *, any_case: bool = False) -> str:
+    """``value`` if it is one of ``options`` (strings; ``any_case``: in any letter case,
+    returned as given), else ConfigError listing them."""
     options = list(options)
-    if not isinstance(value, str) or value not in options:
-        raise invalid(name, f"must be one of {', '.join(options)}", value)
+    key = value.lower() if any_case and isinstance(value, str) else value
+    if not isinstance(value, str) or key not in options:
+        raise ConfigError(f"unknown {name} {value!r}; choose one of: {', '.join(options)}")
     return value
 
 
 def flag(name: str, value) -> bool:
     """``value`` if it is True or False (not 0 or 1), else ConfigError."""
     if not isinstance(value, bool):
-        raise invalid(name, "must be true or false", value)
+        raise ConfigError(f"{name} must be true or false, got {value!r}")
     return value
 
 
-def sizes(name: str, value, *, low: int = 1) -> tuple[int, ...]:
-    """A sequence of whole numbers >= ``low`` as a tuple (layer sizes, channels)."""
-    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
-        raise invalid(name, f"must be a list of whole numbers >= {low}", value)
-    found = tuple(value)
-    for item in found:
-        if isinstance(item, bool) or not isinstance(item, numbers.Integral) or item < low:
-            raise invalid(name, f"must be a list of whole numbers >= {low}", list(found))
-    return tuple(int(item) for item in found)
-
-
-def invalid(name: str, detail: str, value) -> ConfigError:
-    """The error for ``name`` with a value that ``detail`` (``must be ...``) rules out."""
-    return ConfigError.about(name, f"{detail}, got {value!r}")
+def sizes(name: str, value) -> tuple[int, ...]:
+    """A sequence of positive whole numbers (layer sizes, channels) as a tuple."""
+    items = tuple(value) if isinstance(value, (tuple, list)) else (value,)
+    if any(isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1 for n in items):
+        raise ConfigError(f"{name} takes positive sizes, got {','.join(map(str, items))}")
+    return tuple(int(n) for n in items)
 
 
 def is_count(value) -> bool:
@@ -104,8 +106,12 @@ def is_count(value) -> bool:
 
 def is_real(value) -> bool:
     """True for a finite int or float (not a bool): figures read from a file."""
-    return (isinstance(value, (int, float)) and not isinstance(value, bool)
-            and math.isfinite(value))
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer too large for a float, as a JSON file may hold
+        return False
 
 
 def keyword_options(what: str, cls: type, options: dict) -> None:

@@ -2,6 +2,6 @@
 report``. Each command is a few lines over a use case (:mod:`nnscratch.usecases`); this
 package is the only code that imports Typer or Rich."""
 
-from .app.app import app, main, run
+from .app import app, main
 
-__all__ = ["app", "main", "run"]
+__all__ = ["app", "main"]

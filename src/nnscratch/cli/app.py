@@ -43,7 +43,6 @@ app = typer.Typer(help="Neural networks from scratch in NumPy, with MNIST bundle
                   pretty_exceptions_enable=False)
 
 EXIT_USER_ERROR = 2
-EXIT_INTERRUPTED = 130
 
 
 @app.callback()
@@ -90,96 +89,18 @@ def train(
         help="Also write the HTML report, to PATH or beside the model (mlp.npz: mlp.html)."),
 ) -> None:
     """Train a network on MNIST (or your data) and save it to a model file."""
-    from rich.console import Console
+    from .train import parse_batch_size, parse_hidden, train_command
 
-    from ..errors import ConfigError, NNScratchError
-    from ..model.presets import DEFAULT_PRESET, check_recipe, get_preset
-    from ..usecases.train import TrainOptions, run_training
-
-    # Every option is checked before any data is loaded or anything is drawn.
-    checkpoint = None
-    if resume is not None:
-        from ..usecases.resume import resumed_run
-        # Options not given again come from the checkpoint; a change is refused unless --force.
-        checkpoint, base, saved = resumed_run(resume, preset)
-        data, out = data or saved["data"], out or saved["out"]
-        checkpoint_every = checkpoint_every or saved["checkpoint_every"]
-    else:
-        base = get_preset(preset or DEFAULT_PRESET, option="--preset")
-    data = data or "mnist"
-    overrides = dict(epochs=epochs, lr=lr, hidden=_parse_hidden(hidden), activation=activation,
-                     optimizer=optimizer, dropout=dropout, dev_size=dev_size,
-                     early_stopping=early_stopping, seed=seed)
-    if stratify:
-        overrides["stratify"] = True
-    if batch_size is not None:
-        overrides["batch_size"] = _parse_batch_size(batch_size)
-    recipe = base.with_overrides(**overrides)
-    if batch_size is not None and overrides["batch_size"] is None:
-        recipe = recipe.__class__(**{**recipe.__dict__, "batch_size": None})
-    check_recipe(recipe, name=_option_name)
-    if checkpoint_every is not None and checkpoint_every < 1:
-        raise ConfigError(f"--checkpoint-every must be a positive whole number, got "
-                          f"{checkpoint_every}")
-    out = out or Path(f"{recipe.name}.npz")
-    report_path = None if report is None else Path(report) if report else out.with_suffix(".html")
-    _check_train_outputs(out, report_path, checkpoint_dir or (
-        checkpoint.path.parent if checkpoint is not None else None), data, checkpoint)
-    # Human output goes to stderr under --json, so stdout stays machine-readable.
-    console = Console(stderr=json_output, quiet=quiet)
-    summary = run_training(TrainOptions(recipe=recipe, data=data, out=out,
-                                        checkpoint_dir=checkpoint_dir,
-                                        checkpoint_every=checkpoint_every, resume=checkpoint,
-                                        force=force),
-                           console=console, progress_console=Console(stderr=True, quiet=quiet))
-    if report_path is not None:
-        from ..plots.report import write_report
-        try:
-            write_report(out, report_path)
-        except NNScratchError as error:
-            raise ConfigError(f"the model was saved to {out}, but the report could not be "
-                              f"written: {error}; write it later with: nnscratch report {out} "
-                              f"--output {report_path}") from None
-        summary["report_path"] = str(report_path)
-        console.print(f"report: {report_path}")
-    if json_output:
-        print(json.dumps(summary))
-    if summary["stopped"] == "interrupted":
-        raise typer.Exit(summary.get("exit_status", EXIT_INTERRUPTED))
-
-
-def _option_name(field: str) -> str:
-    """The train option that sets recipe field ``field`` (``dev_size``: ``--dev-size``); a field
-    no option sets is named as the recipe's."""
-    if field in _TRAIN_OPTION_FIELDS:
-        return f"--{field.replace('_', '-')}"
-    return f"the recipe's {field}"
-
-
-_TRAIN_OPTION_FIELDS = frozenset({"epochs", "lr", "batch_size", "hidden", "activation",
-                                  "optimizer", "dropout", "dev_size", "stratify",
-                                  "early_stopping", "seed"})
-
-
-def _check_train_outputs(out: Path, report_path: Path | None, checkpoint_dir: Path | None,
-                         data: str, checkpoint) -> None:
-    """Refuse, before any data is loaded, an output of train that cannot be written or that
-    would overwrite one of its inputs (the data's files, the checkpoint resumed from) or
-    another of its outputs, and a model file not named .npz."""
-    from ..datasets.sources import source_files
-    from ..fileio import check_model_file_name, check_outputs, check_writable_folder
-
-    outputs = [("--out", out, "model.npz")]
-    if report_path is not None:
-        outputs.append(("--report", report_path, "report.html"))
-    inputs = [(f"a file of the training data (--data {data})", path)
-              for path in source_files(data)]
-    if checkpoint is not None:
-        inputs.append(("the checkpoint resumed from (--resume)", checkpoint.path))
-    check_outputs(outputs, inputs)
-    check_model_file_name(out, "--out")
-    if checkpoint_dir is not None:
-        check_writable_folder(checkpoint_dir, "--checkpoint-dir")
+    given = dict(epochs=epochs, lr=lr, hidden=parse_hidden(hidden), activation=activation,
+                 optimizer=optimizer, dropout=dropout, dev_size=dev_size,
+                 early_stopping=early_stopping, seed=seed,
+                 batch_size=parse_batch_size(batch_size), stratify=stratify or None)
+    status = train_command(
+        preset=preset, data=data, overrides={k: v for k, v in given.items() if v is not None},
+        out=out, quiet=quiet, json_output=json_output, checkpoint_dir=checkpoint_dir,
+        checkpoint_every=checkpoint_every, resume=resume, force=force, report=report)
+    if status:
+        raise typer.Exit(status)
 
 
 @app.command(cls=_Command)
@@ -302,33 +223,9 @@ def report(
     print(f"wrote {write_report(model, output, data=data)}")
 
 
-def _parse_hidden(text: str | None) -> tuple[int, ...] | None:
-    from ..errors import ConfigError
-    if text is None:
-        return None
-    try:
-        sizes = tuple(int(part) for part in text.split(",") if part.strip())
-    except ValueError:
-        sizes = ()
-    if not sizes:
-        raise ConfigError(f"--hidden takes sizes separated by commas, like 512,256; "
-                          f"got {text!r}")
-    return sizes  # their values are checked with the rest of the recipe
-
-
-def _parse_batch_size(text: str) -> int | None:
-    from ..errors import ConfigError
-    if text.strip().lower() == "full":
-        return None
-    try:
-        return int(text)  # its value is checked with the rest of the recipe
-    except ValueError:
-        raise ConfigError(f"--batch-size takes a positive whole number or 'full', got "
-                          f"{text!r}") from None
-
-
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the console script; returns the exit status."""
+    """The ``nnscratch`` command with ``argv`` (default: the process's arguments); returns the
+    exit status, which the console script exits with."""
     from ..errors import NNScratchError
 
     command = typer.main.get_command(app)
@@ -339,6 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     except NNScratchError as error:
         return _fail(str(error))
     except KeyboardInterrupt:
+        from ..training.signals import EXIT_INTERRUPTED
         print("nnscratch: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as error:
@@ -371,7 +269,3 @@ def _bare_report_flag(argv: list[str]) -> list[str]:
 def _fail(message: str, status: int = EXIT_USER_ERROR) -> int:
     print(f"nnscratch: error: {' '.join(message.split())}", file=sys.stderr)
     return status
-
-
-def run() -> None:
-    sys.exit(main())

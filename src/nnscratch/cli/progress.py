@@ -11,7 +11,7 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColu
                            TextColumn, TimeElapsedColumn, TimeRemainingColumn)
 from rich.text import Text
 
-from ..training.loop import Callback
+from ..training.callbacks import Callback
 
 # Cells left free at the end of the line: a terminal echoes Ctrl-C there as "^C", and on a full
 # line that echo would wrap, so the bar's next redraw would land a line lower and leave its
@@ -34,45 +34,45 @@ class RichProgress(Callback):
     def __init__(self, console: Console, *, log_every: int | None = None) -> None:
         self.console, self.log_every = console, log_every
 
-    def on_train_begin(self, run):
-        self.full_batch = run.steps_per_epoch == 1
-        self.unit = "iteration" if self.full_batch else "epoch"
-        total = run.epochs * run.steps_per_epoch
+    def on_train_begin(self, trainer):
+        self.unit = trainer.unit
+        self.full_batch = self.unit == "iteration"
+        total = trainer.epochs * trainer.steps_per_epoch
         self.progress = FittingProgress(
             where=TextColumn("[bold]{task.fields[where]}"),
             # Full-batch: one step per iteration, so the count would repeat "where".
             count=None if self.full_batch else MofNCompleteColumn(),
-            figures=TextColumn("loss {task.fields[loss]}  acc {task.fields[acc]}  "
+            scores=TextColumn("loss {task.fields[loss]}  acc {task.fields[acc]}  "
                                "dev {task.fields[dev]}"),
-            # How wide each field gets, so the layout holds still as the figures arrive (a
+            # How wide each field gets, so the layout holds still as the scores arrive (a
             # loss of 100 or more is wider: the layout is then made again, cutting nothing).
-            widest={"where": f"{self.unit} {run.epochs}/{run.epochs}",
-                    "figures": "loss 0.0000  acc 0.0000  dev 0.0000"},
+            widest={"where": f"{self.unit} {trainer.epochs}/{trainer.epochs}",
+                    "scores": "loss 0.0000  acc 0.0000  dev 0.0000"},
             console=self.console)
-        # A resumed run starts where it stopped: run.epoch epochs and run.step steps done.
+        # A resumed trainer starts where it stopped: trainer.epoch epochs and trainer.step steps done.
         self.task = self.progress.add_task(
-            "train", total=total, completed=run.epoch * run.steps_per_epoch + run.step,
-            where=f"{self.unit} {min(run.epoch + 1, run.epochs)}/{run.epochs}",
+            "train", total=total, completed=trainer.epoch * trainer.steps_per_epoch + trainer.step,
+            where=f"{self.unit} {min(trainer.epoch + 1, trainer.epochs)}/{trainer.epochs}",
             loss="-", acc="-", dev="-")
         self.progress.start()
 
-    def on_epoch_begin(self, run, epoch):
-        self.progress.update(self.task, where=f"{self.unit} {epoch}/{run.epochs}")
+    def on_epoch_begin(self, trainer, epoch):
+        self.progress.update(self.task, where=f"{self.unit} {epoch}/{trainer.epochs}")
 
-    def on_batch_end(self, run, step, loss):
+    def on_batch_end(self, trainer, step, loss):
         self.progress.update(self.task, advance=1, loss=loss_text(loss))
 
-    def on_epoch_end(self, run, epoch, figures):
-        dev = figures["dev_accuracy"]
-        self.progress.update(self.task, acc=f"{figures['train_accuracy']:.4f}",
+    def on_epoch_end(self, trainer, epoch, logs):
+        dev = logs["dev_accuracy"]
+        self.progress.update(self.task, acc=f"{logs['train_accuracy']:.4f}",
                              dev="-" if math.isnan(dev) else f"{dev:.4f}")
         if self.log_every and epoch % self.log_every == 0:
             label = "Iteration" if self.full_batch else "Epoch"
             self.progress.console.print(
-                f"{label} {epoch:>4}: accuracy {figures['train_accuracy']:.4f}"
+                f"{label} {epoch:>4}: accuracy {logs['train_accuracy']:.4f}"
                 + ("" if math.isnan(dev) else f"  (dev {dev:.4f})"))
 
-    def on_train_end(self, run):
+    def on_train_end(self, trainer):
         self.stop()
 
     def stop(self) -> None:
@@ -97,16 +97,16 @@ class FittingProgress(Progress):
     """A one-line Progress that never outgrows its console, nor fills it to the last cell
     (see SPARE_CELLS): fields that do not fit are left out, whole, rather than cut.
 
-    The line is ``where``, a bar, then ``count``, ``figures``, the time taken and the time
+    The line is ``where``, a bar, then ``count``, ``scores``, the time taken and the time
     left; on a narrow console ``count`` goes first, then the time taken, the time left and
-    ``figures``, and the bar shrinks down to MIN_BAR cells. ``widest`` gives, per field name,
+    ``scores``, and the bar shrinks down to MIN_BAR cells. ``widest`` gives, per field name,
     a text as wide as that field will get.
     """
 
     def __init__(self, *, where: ProgressColumn, count: ProgressColumn | None,
-                 figures: ProgressColumn, widest: dict[str, str], console: Console) -> None:
+                 scores: ProgressColumn, widest: dict[str, str], console: Console) -> None:
         self.bar = BarColumn(bar_width=MAX_BAR)
-        self.fields = {"where": where, "count": count, "figures": figures,
+        self.fields = {"where": where, "count": count, "scores": scores,
                        "elapsed": TimeElapsedColumn(), "left": TimeLeftColumn()}
         self.widest = {"elapsed": "0:00:00", "left": "left 0:00:00", **widest}
         shown = [where, self.bar, *(c for c in list(self.fields.values())[1:] if c is not None)]
@@ -119,9 +119,9 @@ class FittingProgress(Progress):
 
     def _fitting_columns(self, room: int) -> list[ProgressColumn]:
         """The richest line that fits in ``room`` cells, its bar as long as the room allows."""
-        order = ["where", "count", "figures", "elapsed", "left"]
+        order = ["where", "count", "scores", "elapsed", "left"]
         for dropped in ((), ("count",), ("count", "elapsed"), ("count", "elapsed", "left"),
-                        ("count", "elapsed", "left", "figures")):
+                        ("count", "elapsed", "left", "scores")):
             names = [n for n in order if n not in dropped and self.fields[n] is not None]
             # One space between columns, the bar being one of them.
             text = sum(self._width(name) for name in names) + len(names)

@@ -7,10 +7,11 @@ from nnscratch.datasets.csv import read_digits_csv, write_digits_csv
 from nnscratch.datasets.idx import read_idx, write_idx
 from nnscratch.datasets.mnist import load_mnist
 from nnscratch.datasets.sources import DigitDataset, load_source
-from nnscratch.datasets.splits import train_dev_split
+from nnscratch.datasets.splits import hold_out, train_dev_split
 
 __all__ = [
     "DigitDataset",
+    "hold_out",
     "load_mnist",
     "load_source",
     "read_digits_csv",

@@ -46,6 +46,19 @@ def train_dev_split(
     return np.flatnonzero(~in_dev).astype(np.int64), np.flatnonzero(in_dev).astype(np.int64)
 
 
+def hold_out(x: np.ndarray, y: np.ndarray, dev_size: int | float, *,
+             rng: np.random.Generator, stratify: bool = False
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Split examples into training and dev sets: ``(x_train, y_train, x_dev, y_dev)``.
+
+    The one way a dev set is held out (``Sequential.fit(validation_split=...)`` and the presets'
+    runs both take it): :func:`train_dev_split` of the labels, then the rows gathered in index
+    order. Shapes: ``x`` (N, ...), ``y`` (N,) -> (N - D, ...), (N - D,), (D, ...), (D,).
+    """
+    train_idx, dev_idx = train_dev_split(y, dev_size, rng=rng, stratify=stratify)
+    return x[train_idx], y[train_idx], x[dev_idx], y[dev_idx]
+
+
 def _dev_count(dev_size: int | float, n: int) -> int:
     """The number of dev examples `dev_size` asks for out of n (ConfigError if impossible)."""
     if isinstance(dev_size, bool) or not isinstance(dev_size, numbers.Real):

@@ -43,20 +43,22 @@ def relative_error(analytic: np.ndarray, numeric: np.ndarray) -> float:
 
 
 def check_layer(layer: Layer, x: np.ndarray, rng: np.random.Generator,
-                eps: float = 1e-6, training: bool = False) -> dict[str, float]:
+                eps: float = 1e-6, training: bool = False,
+                layer_rng=None) -> dict[str, float]:
     """Relative errors of a layer's input and parameter gradients. ``x`` and the layer's
-    parameters must be float64. Returns {"x": err, "W": err, ...}.
+    parameters must be float64. Returns {"x": err, "W": err, ...}. ``rng`` draws the check's
+    random direction; ``layer_rng`` is what the layer's forward draws from in training.
 
     With ``training=True`` a stochastic layer (dropout) must draw the same mask on every call:
-    the caller passes a layer whose generator is reset by ``layer.rng`` re-seeding, see tests.
+    pass a ``layer_rng`` that gives the same numbers each time (see the tests).
     """
-    y = layer.forward(x, training=training)
+    y = layer.forward(x, training=training, rng=layer_rng)
     r = rng.standard_normal(y.shape)
 
     def loss() -> float:
-        return float(np.sum(layer.forward(x, training=training) * r))
+        return float(np.sum(layer.forward(x, training=training, rng=layer_rng) * r))
 
-    layer.forward(x, training=training)
+    layer.forward(x, training=training, rng=layer_rng)
     analytic_x = layer.backward(r.copy())
     errors = {"x": relative_error(analytic_x, numerical_gradient(loss, x, eps))}
     for key, param in layer.params.items():

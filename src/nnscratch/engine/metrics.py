@@ -82,17 +82,17 @@ def classification_report(predicted: np.ndarray, labels: np.ndarray, classes: in
     """
     predicted, labels = _as_labels(predicted, labels)
     confusion = confusion_matrix(predicted, labels, classes)
-    figures = precision_recall_f1(confusion)
-    support = figures["support"]
+    scores = precision_recall_f1(confusion)
+    support = scores["support"]
     total = int(support.sum())
 
     def average(weights: np.ndarray) -> dict[str, float]:
         weight_sum = weights.sum()
-        return {key: float(np.dot(figures[key], weights) / weight_sum) if weight_sum else 0.0
+        return {key: float(np.dot(scores[key], weights) / weight_sum) if weight_sum else 0.0
                 for key in ("precision", "recall", "f1")} | {"support": total}
 
-    per_class = [{"label": c, "precision": float(figures["precision"][c]),
-                  "recall": float(figures["recall"][c]), "f1": float(figures["f1"][c]),
+    per_class = [{"label": c, "precision": float(scores["precision"][c]),
+                  "recall": float(scores["recall"][c]), "f1": float(scores["f1"][c]),
                   "support": int(support[c])} for c in range(classes)]
     return {"count": total, "accuracy": accuracy(predicted, labels), "loss": loss,
             "per_class": per_class,

@@ -31,13 +31,14 @@ weight_decay=x)`` and ``torch.optim.Adam(..., weight_decay=x)`` are our ``SGD(..
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
 
+from .. import checks
 from ..errors import ConfigError
-from .schedules import Schedule, _check_options, _number, get_schedule
+from .elementwise import blocks, flush_period, flush_small
+from .schedules import Schedule, get_schedule
 
 
 class Optimizer:
@@ -60,10 +61,10 @@ class Optimizer:
 
     def __init__(self, lr: float, *, schedule: Schedule | dict | str | None = None,
                  weight_decay: float = 0.0, l2: float = 0.0) -> None:
-        self.lr = _number("lr", lr, low=0.0, low_open=True)
+        self.lr = checks.real("lr", lr, low=0.0, low_open=True)
         self.schedule = get_schedule(schedule)
-        self.weight_decay = _number("weight_decay", weight_decay, low=0.0)
-        self.l2 = _number("l2", l2, low=0.0)
+        self.weight_decay = checks.real("weight_decay", weight_decay, low=0.0)
+        self.l2 = checks.real("l2", l2, low=0.0)
         self.t = 0
         # One dict of state arrays per parameter position, created at the first step (or loaded).
         self._state: list[dict[str, np.ndarray]] | None = None
@@ -276,7 +277,7 @@ class SGD(Optimizer):
                  schedule: Schedule | dict | str | None = None, weight_decay: float = 0.0,
                  l2: float = 0.0) -> None:
         super().__init__(lr, schedule=schedule, weight_decay=weight_decay, l2=l2)
-        self.momentum = _number("momentum", momentum, low=0.0, high=1.0, high_open=True)
+        self.momentum = checks.real("momentum", momentum, low=0.0, high=1.0, high_open=True)
         if not isinstance(nesterov, (bool, np.bool_)):
             raise ConfigError(f"nesterov must be true or false, got {nesterov!r}")
         if nesterov and self.momentum == 0.0:
@@ -324,7 +325,7 @@ class Adam(Optimizer):
     per step instead of two more passes over m and v.
 
     State: ``m``, ``v``, shape and dtype of p. A float32 m below 2^-100 is set to exactly 0
-    every ``flush_period(beta1)`` steps (see ``FLUSH_BELOW``), so no m decays into float32's
+    every ``flush_period(beta1)`` steps (see :mod:`.elementwise`), so no m decays into float32's
     slow subnormal range and a parameter whose gradient stopped stops moving.
 
     Penalties (see the module docstring): ``weight_decay=x`` is decoupled, p <- (1 - lr · x) · p
@@ -349,9 +350,9 @@ class Adam(Optimizer):
                  eps: float = 1e-8, *, schedule: Schedule | dict | str | None = None,
                  weight_decay: float = 0.0, l2: float = 0.0) -> None:
         super().__init__(lr, schedule=schedule, weight_decay=weight_decay, l2=l2)
-        self.beta1 = _number("beta1", beta1, low=0.0, high=1.0, high_open=True)
-        self.beta2 = _number("beta2", beta2, low=0.0, high=1.0, high_open=True)
-        self.eps = _number("eps", eps, low=0.0, low_open=True)
+        self.beta1 = checks.real("beta1", beta1, low=0.0, high=1.0, high_open=True)
+        self.beta2 = checks.real("beta2", beta2, low=0.0, high=1.0, high_open=True)
+        self.eps = checks.real("eps", eps, low=0.0, low_open=True)
 
     def _factors(self, lr):
         t = self.t + 1  # the step being taken, from 1
@@ -367,13 +368,13 @@ class Adam(Optimizer):
         flush = flush and state["m"].dtype == np.float32
         # Twelve passes over five arrays as large as the parameter would stream them from
         # memory twelve times; block by block, each block stays in cache through all twelve.
-        for p, g, m, v, s in _blocks(p, g, state["m"], state["v"], s):
+        for p, g, m, v, s in blocks(p, g, state["m"], state["v"], s):
             # m <- beta1·m + (1 - beta1)·g
             m *= beta1
             np.multiply(g, 1.0 - beta1, out=s)
             m += s
             if flush:
-                _flush(m, s)
+                flush_small(m, s)
             # v <- beta2·v + (1 - beta2)·g²; g is consumed: it becomes (1 - beta2)·g²
             v *= beta2
             np.multiply(g, g, out=g)
@@ -407,70 +408,6 @@ class AdamW(Adam):
                          l2=l2)
 
 
-# Where a weight's gradient is almost always zero (the pixels at MNIST's borders), Adam's m
-# decays by beta1 per step, below float32's smallest normal number (2^-126, 1.2e-38) within a
-# couple of epochs. Arithmetic on such subnormal numbers is ~100x slower on x86: a few thousand
-# of them made epochs 15 % slower and growing. So every flush_period(beta1) steps a float32 m
-# below FLUSH_BELOW becomes exactly 0 (and its parameter stops moving), and the period is short
-# enough that an m at FLUSH_BELOW cannot decay below 2^-125 before the next flush: no m ever
-# becomes subnormal by decaying, at the cost of four passes every ~160 steps instead of two
-# per step. An m at 2^-100 moves its parameter by less than lr·1e-21 per step (eps 1e-8);
-# every m above it is left exactly as Adam computes it. (A gradient that is itself below
-# ~1e-37 can still give a subnormal m; gradients that small do not come from real data.)
-FLUSH_BELOW = np.float32(2.0 ** -100)
-_FLUSH_BITS = FLUSH_BELOW.view(np.int32)
-
-
-def _flush(m: np.ndarray, scratch: np.ndarray) -> None:
-    """m <- 0 where |m| < FLUSH_BELOW, in place; m and ``scratch`` float32 of the same shape.
-
-    Done on the bit patterns, which for float32 numbers >= 0 are ordered as the numbers: with
-    a = bits(|m|) as int32, (bits(FLUSH_BELOW) - 1 - a) >> 31 is 0 where |m| < FLUSH_BELOW and
-    all ones elsewhere, so m &= that mask clears exactly those m and leaves every other bit as
-    it was. Four integer passes and no array: a boolean mask would cost one, and np.where or
-    a 0.0/1.0 float mask is several times slower.
-    """
-    bits, mask = m.view(np.int32), scratch.view(np.int32)
-    np.bitwise_and(bits, np.int32(0x7FFFFFFF), out=mask)  # a = bits of |m|
-    np.subtract(_FLUSH_BITS - np.int32(1), mask, out=mask)  # >= 0 exactly where |m| < 2^-100
-    mask >>= 31  # the sign bit across the word: 0 there, all ones elsewhere
-    bits &= mask
-
-
-def flush_period(beta1: float) -> int | None:
-    """Steps between two flushes of float32 first moments: the largest K for which
-    FLUSH_BELOW · beta1^K stays at or above 2^-125 (twice float32's smallest normal number, for
-    the rounding of float32's beta1 and of each product); None when beta1 = 0 (m is then the
-    gradient itself and never decays)."""
-    if beta1 == 0.0:
-        return None
-    return max(1, math.floor(math.log(2.0 ** -125 / float(FLUSH_BELOW)) / math.log(beta1)))
-
-
-# Elements per block of an elementwise update: five float32 blocks of 128 KiB (parameter,
-# gradient, two moments, scratch) fit a core's L2 cache with room to spare, and a block is long
-# enough that NumPy's per-call overhead stays small next to the arithmetic.
-BLOCK = 1 << 15
-
-
-def _blocks(*arrays: np.ndarray):
-    """Yield matching flat slices of equally shaped arrays, ``BLOCK`` elements at a time.
-
-    The slices are views, so updating them in place updates the arrays. Arrays that are not
-    all contiguous (a flat view would be a copy) come back whole, in one block.
-    """
-    if not all(a.flags.c_contiguous for a in arrays):
-        yield arrays
-        return
-    flat = [a.reshape(-1) for a in arrays]
-    size = flat[0].size
-    if size <= BLOCK:
-        yield flat
-        return
-    for start in range(0, size, BLOCK):
-        yield [a[start:start + BLOCK] for a in flat]
-
-
 # name -> (class, defaults that differ from the class's own)
 OPTIMIZERS: dict[str, tuple[type[Optimizer], dict]] = {
     "sgd": (SGD, {}),
@@ -493,7 +430,7 @@ def get_optimizer(name: str, **kwargs) -> Optimizer:
         raise ConfigError(f"unknown optimizer {name!r}; valid optimizers: "
                           f"{', '.join(OPTIMIZERS)}")
     cls, defaults = OPTIMIZERS[key]
-    _check_options(f"optimizer {key!r}", cls, kwargs)
+    checks.keyword_options(f"optimizer {key!r}", cls, kwargs)
     return cls(**{**defaults, **kwargs})
 
 

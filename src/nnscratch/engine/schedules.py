@@ -9,67 +9,11 @@ Every schedule round-trips through JSON: ``get_schedule(s.config())`` rebuilds `
 
 from __future__ import annotations
 
-import inspect
 import math
 import numbers
 
+from .. import checks
 from ..errors import ConfigError
-
-
-# --- argument checks, shared with optimizers.py -------------------------------------------------
-
-def _number(name: str, value, *, low: float | None = None, high: float | None = None,
-            low_open: bool = False, high_open: bool = False) -> float:
-    """``value`` as a float if it is a finite real number in the given range, else ConfigError.
-
-    The message names the argument and the allowed range, e.g. "momentum must be in [0, 1)".
-    """
-    if low is not None and high is not None:
-        allowed = f"in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
-    elif low is not None:
-        allowed = f"{'>' if low_open else '>='} {low:g}"
-    elif high is not None:
-        allowed = f"{'<' if high_open else '<='} {high:g}"
-    else:
-        allowed = "finite"
-    # bool is an Integral in Python, but `momentum=True` is a mistake, not 1.0.
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ConfigError(f"{name} must be a number {allowed}, got {value!r}")
-    x = float(value)
-    if (not math.isfinite(x)
-            or (low is not None and (x <= low if low_open else x < low))
-            or (high is not None and (x >= high if high_open else x > high))):
-        raise ConfigError(f"{name} must be a number {allowed}, got {value!r}")
-    return x
-
-
-def _count(name: str, value, *, low: int) -> int:
-    """``value`` as an int if it is a whole number >= ``low``, else ConfigError naming ``name``.
-
-    Whole floats (``1e3`` from a JSON file or a command line) are accepted.
-    """
-    whole = (isinstance(value, numbers.Integral)
-             or (isinstance(value, numbers.Real) and math.isfinite(value)
-                 and float(value).is_integer()))
-    if isinstance(value, bool) or not whole or int(value) < low:
-        raise ConfigError(f"{name} must be a whole number >= {low}, got {value!r}")
-    return int(value)
-
-
-def _check_options(what: str, cls: type, options: dict) -> None:
-    """Raise ConfigError if ``options`` are not keyword arguments ``cls`` accepts.
-
-    Turns the TypeError a bad config would cause into a message listing what is accepted.
-    """
-    named = [p for p in inspect.signature(cls).parameters.values()
-             if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
-    unknown = sorted(set(options) - {p.name for p in named})
-    if unknown:
-        raise ConfigError(f"{what} does not take option(s) {', '.join(unknown)}; "
-                          f"its options are: {', '.join(p.name for p in named) or '(none)'}")
-    missing = [p.name for p in named if p.default is p.empty and p.name not in options]
-    if missing:
-        raise ConfigError(f"{what} needs option(s) {', '.join(missing)}")
 
 
 def _step_count(t) -> int:
@@ -119,8 +63,8 @@ class StepDecay(Schedule):
     name = "step_decay"
 
     def __init__(self, step_size: int, gamma: float = 0.1) -> None:
-        self.step_size = _count("step_size", step_size, low=1)
-        self.gamma = _number("gamma", gamma, low=0.0, high=1.0, low_open=True)
+        self.step_size = checks.whole("step_size", step_size, low=1)
+        self.gamma = checks.real("gamma", gamma, low=0.0, high=1.0, low_open=True)
 
     def __call__(self, t: int) -> float:
         return self.gamma ** (_step_count(t) // self.step_size)
@@ -139,7 +83,7 @@ class ExponentialDecay(Schedule):
     name = "exponential_decay"
 
     def __init__(self, gamma: float) -> None:
-        self.gamma = _number("gamma", gamma, low=0.0, high=1.0, low_open=True)
+        self.gamma = checks.real("gamma", gamma, low=0.0, high=1.0, low_open=True)
 
     def __call__(self, t: int) -> float:
         return self.gamma ** _step_count(t)
@@ -171,13 +115,13 @@ class WarmupCosine(Schedule):
     name = "warmup_cosine"
 
     def __init__(self, total_steps: int, warmup_steps: int = 0, min_factor: float = 0.0) -> None:
-        self.total_steps = _count("total_steps", total_steps, low=1)
-        self.warmup_steps = _count("warmup_steps", warmup_steps, low=0)
+        self.total_steps = checks.whole("total_steps", total_steps, low=1)
+        self.warmup_steps = checks.whole("warmup_steps", warmup_steps, low=0)
         if self.warmup_steps >= self.total_steps:
             raise ConfigError(
                 f"warmup_steps must be in [0, total_steps - 1] = [0, {self.total_steps - 1}] "
                 f"so that the run reaches the full rate, got {warmup_steps!r}")
-        self.min_factor = _number("min_factor", min_factor, low=0.0, high=1.0)
+        self.min_factor = checks.real("min_factor", min_factor, low=0.0, high=1.0)
 
     def __call__(self, t: int) -> float:
         t = _step_count(t)
@@ -226,5 +170,5 @@ def get_schedule(config_or_name: dict | str | Schedule | None) -> Schedule:
     cls = SCHEDULES.get(name) if isinstance(name, str) else None
     if cls is None:
         raise ConfigError(f"unknown schedule {name!r}; valid schedules: {', '.join(SCHEDULES)}")
-    _check_options(f"schedule {name!r}", cls, options)
+    checks.keyword_options(f"schedule {name!r}", cls, options)
     return cls(**options)

@@ -9,13 +9,13 @@ from typing import Any
 
 import numpy as np
 
-from ..datasets.splits import train_dev_split
-from ..errors import ConfigError, DataError, ModelFileError
-from ..engine.layers import LAYER_TYPES, Conv2D, Layer, MaxPool2D
+from ..datasets.splits import hold_out
+from ..engine.layers import LAYER_TYPES, Layer
 from ..engine.losses import LOSSES, Loss, get_loss
-from ..modelfile import read_model_file, write_model_file
 from ..engine.optimizers import Optimizer, get_optimizer
-from ..training.loop import Callback, EarlyStopping, History, TrainingState, fit
+from ..errors import ConfigError, DataError, ModelFileError
+from ..modelfile import read_model_file, write_model_file
+from ..training import Callback, EarlyStopping, History, TrainingState, fit
 
 PREDICT_BATCH = 2048  # big enough for the BLAS to run at full speed, small enough for cache
 
@@ -29,8 +29,9 @@ class Sequential:
             outputs (logits for ``softmax_cross_entropy``, the default).
         input_scale: inputs are multiplied by this when converted to floats (``1/255`` turns
             MNIST's 0-255 pixels into 0-1); ``None`` leaves them as they are.
-        seed: seeds the model's generator, which draws the initial weights, the dropout masks
-            and the order of the training examples.
+        seed: seeds the model's generator ``rng``, which draws the initial weights; ``fit``
+            passes the same generator to the training loop, which draws the order of the
+            examples and, through ``forward(..., rng=)``, the dropout masks.
         dtype: ``float32`` (default, fast) or ``float64`` (for gradient checks).
 
     Shapes: inputs (N, ...) as the first layer expects, e.g. (N, 28, 28) behind a Flatten or
@@ -54,14 +55,12 @@ class Sequential:
         self.seed = int(seed)
         self.rng = np.random.default_rng(self.seed)
         self.metadata: dict[str, Any] = {}
-        for layer in self.layers:
-            if _initialize:
+        if _initialize:
+            for layer in self.layers:
                 layer.initialize(self.rng, self.dtype)
-            elif hasattr(layer, "rng"):
-                layer.rng = self.rng
         # Backward stops at the first layer with parameters: nothing below it needs a gradient.
-        with_params = [i for i, layer in enumerate(self.layers) if layer.params]
-        self._first_trainable = with_params[0] if with_params else len(self.layers)
+        self._first_trainable = next((i for i, layer in enumerate(self.layers)
+                                      if layer.array_shapes()), len(self.layers))
 
     # --- computing -------------------------------------------------------------------------
 
@@ -74,10 +73,14 @@ class Sequential:
             return x.astype(self.dtype)
         return np.multiply(x, self.dtype.type(self.input_scale), dtype=self.dtype)
 
-    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        """Outputs (N, C) of the last layer for prepared inputs ``x``."""
+    def forward(self, x: np.ndarray, training: bool = False,
+                rng: np.random.Generator | None = None) -> np.ndarray:
+        """Outputs (N, C) of the last layer for prepared inputs ``x``. In training, random
+        layers (dropout) draw from ``rng``, by default the model's own generator."""
+        if training and rng is None:
+            rng = self.rng
         for layer in self.layers:
-            x = layer.forward(x, training=training)
+            x = layer.forward(x, training=training, rng=rng)
         return x
 
     def backward(self, grad: np.ndarray) -> None:
@@ -140,7 +143,8 @@ class Sequential:
                 learning rate of a named one.
             validation_data: a dev set ``(x_dev, y_dev)``, evaluated after every epoch.
             validation_split: or hold out this fraction (or count) of ``x`` as the dev set,
-                chosen at random with the model's generator; ``stratify`` keeps class shares.
+                chosen at random with the model's generator; ``stratify`` keeps class shares
+                (see :func:`nnscratch.datasets.splits.hold_out`, which the presets use too).
             seed: re-seed the model's generator first (shuffling order, dropout masks).
             early_stopping: stop after this many epochs without a better dev loss and keep
                 the best epoch's weights.
@@ -156,12 +160,10 @@ class Sequential:
         if validation_data is not None:
             x_dev, y_dev = self._check_training_data(*validation_data)
         elif validation_split:
-            train_idx, dev_idx = train_dev_split(y, validation_split, rng=self.rng,
-                                                 stratify=stratify)
-            x, y, x_dev, y_dev = x[train_idx], y[train_idx], x[dev_idx], y[dev_idx]
+            x, y, x_dev, y_dev = hold_out(x, y, validation_split, rng=self.rng,
+                                          stratify=stratify)
         if isinstance(optimizer, str):
             optimizer = get_optimizer(optimizer, **({} if lr is None else {"lr": lr}))
-        self.optimizer = optimizer
         callbacks = list(callbacks)
         if early_stopping:
             callbacks.append(EarlyStopping(patience=early_stopping))
@@ -170,16 +172,14 @@ class Sequential:
                    callbacks=callbacks, resume=resume)
 
     def reseed(self, seed: int) -> None:
-        """Restart the model's generator (and the dropout layers') from ``seed``."""
+        """Restart the model's generator from ``seed``."""
         self.seed = int(seed)
         self.rng = np.random.default_rng(self.seed)
-        for layer in self.layers:
-            if hasattr(layer, "rng"):
-                layer.rng = self.rng
 
     def trainable(self) -> tuple[list[np.ndarray], list[np.ndarray], list[bool]]:
         """Parameters, their gradients, and whether weight decay applies (weights yes,
-        biases no), in a fixed order: what an optimizer's ``step`` takes."""
+        biases no), in a fixed order: what an optimizer's ``step`` takes. Buffers (running
+        averages) are not among them: no gradient moves them."""
         params, grads, decay = [], [], []
         for layer in self.layers:
             for key in layer.params:
@@ -188,15 +188,20 @@ class Sequential:
                 decay.append(layer.params[key].ndim > 1)
         return params, grads, decay
 
+    def _arrays(self) -> dict[str, np.ndarray]:
+        """Every parameter and buffer of the layers, named ``layers.<index>.<name>``."""
+        return {f"layers.{i}.{key}": value for i, layer in enumerate(self.layers)
+                for key, value in {**layer.params, **layer.buffers}.items()}
+
     def get_weights(self) -> dict[str, np.ndarray]:
-        """Copies of all parameters, named ``layers.<index>.<name>``."""
-        return {f"layers.{i}.{key}": value.copy()
-                for i, layer in enumerate(self.layers) for key, value in layer.params.items()}
+        """Copies of all parameters and buffers, named ``layers.<index>.<name>``: what a model
+        file, a checkpoint and early stopping's best epoch keep."""
+        return {name: value.copy() for name, value in self._arrays().items()}
 
     def set_weights(self, weights: dict[str, np.ndarray]) -> None:
-        """Copy ``weights`` (as from :meth:`get_weights`) into the parameters, in place."""
-        expected = {f"layers.{i}.{key}": value
-                    for i, layer in enumerate(self.layers) for key, value in layer.params.items()}
+        """Copy ``weights`` (as from :meth:`get_weights`) into the parameters and buffers, in
+        place. Raises ModelFileError naming a missing, unexpected or wrongly shaped array."""
+        expected = self._arrays()
         if set(weights) != set(expected):
             missing = sorted(set(expected) - set(weights))
             extra = sorted(set(weights) - set(expected))
@@ -212,18 +217,43 @@ class Sequential:
 
     @property
     def output_size(self) -> int:
-        dense = [layer for layer in self.layers if hasattr(layer, "out_features")]
-        return dense[-1].out_features if dense else 0
+        """Outputs per example (10 classes for MNIST): those of the last layer that fixes them
+        (a Dense layer); 0 when none does."""
+        fixed = [layer.output_features for layer in self.layers
+                 if layer.output_features is not None]
+        return fixed[-1] if fixed else 0
 
     @property
     def input_size(self) -> int | None:
         """Values per example the network takes (784 for MNIST), from its first layer that fixes
-        it (a Dense or a Reshape); None when an image layer comes first (it takes any size)."""
+        it (a Dense or a Reshape) behind layers that keep the size; None when a layer that
+        takes any size comes first (a convolution takes images of any size)."""
         for layer in self.layers:
-            if hasattr(layer, "in_features"):
-                return layer.in_features
-            if isinstance(layer, (Conv2D, MaxPool2D)):
+            if layer.input_features is not None:
+                return layer.input_features
+            if not layer.keeps_size:
                 return None
+        return None
+
+    @property
+    def recipe(self):
+        """The :class:`~nnscratch.model.Recipe` the model file records, or None: none recorded
+        (a model saved from Python), or an incomplete one."""
+        from .recipe import Recipe  # the recipe builds Sequentials: imported when asked for
+
+        try:
+            return Recipe.from_json(self.metadata.get("recipe"))
+        except ConfigError:
+            return None
+
+    @property
+    def image_shape(self) -> tuple[int, ...] | None:
+        """The shape of one image the model was trained on, ``(28, 28)`` for MNIST, as its file
+        records it (``preprocessing.image_shape``); None when the file does not say."""
+        shape = (self.metadata.get("preprocessing") or {}).get("image_shape")
+        if isinstance(shape, list) and shape and all(
+                isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in shape):
+            return tuple(shape)
         return None
 
     def parameter_count(self) -> int:
@@ -303,16 +333,22 @@ class Sequential:
         if "model" not in document:
             raise ModelFileError(f"{path}: the document has no model description")
         model = cls.from_config(document["model"], initialize=False)
-        for i, layer in enumerate(model.layers):
-            prefix = f"layers.{i}."
-            layer.params = {name[len(prefix):]: array for name, array in arrays.items()
-                            if name.startswith(prefix)}
-            layer.grads = {k: np.zeros_like(v) for k, v in layer.params.items()}
-        model._first_trainable = next(
-            (i for i, layer in enumerate(model.layers) if layer.params), len(model.layers))
         model._check_loaded(path, arrays)
+        model._allocate()
+        model.set_weights(arrays)
         model.metadata = {k: v for k, v in document.items() if k != "model"}
         return model
+
+    def _allocate(self) -> None:
+        """Zeroed parameters, gradients and buffers of every layer's own shapes, to load into."""
+        for layer in self.layers:
+            shapes = layer.array_shapes()
+            buffers = set(layer.buffer_names)
+            layer.params = {k: np.zeros(shape, self.dtype) for k, shape in shapes.items()
+                            if k not in buffers}
+            layer.buffers = {k: np.zeros(shape, self.dtype) for k, shape in shapes.items()
+                             if k in buffers}
+            layer.grads = {k: np.zeros_like(v) for k, v in layer.params.items()}
 
     def summary(self) -> str:
         """One line per layer with its parameter count."""
@@ -323,19 +359,19 @@ class Sequential:
     # --- checks ----------------------------------------------------------------------------
 
     def _check_loaded(self, path, arrays) -> None:
+        """Refuse arrays that are not exactly those the layers hold: each layer says its own
+        (:meth:`Layer.array_shapes`), so the check knows every layer type."""
         for i, layer in enumerate(self.layers):
-            # The shapes the layer's own initializer makes are the shapes it can compute with.
-            fresh = type(layer)(**layer.config())
-            fresh.initialize(np.random.default_rng(0), self.dtype)
-            for key, expected in fresh.params.items():
-                array = layer.params.get(key)
-                if array is None or array.shape != expected.shape:
+            for key, shape in layer.array_shapes().items():
+                array = arrays.get(f"layers.{i}.{key}")
+                if array is None or array.shape != tuple(shape):
                     raise ModelFileError(f"{path}: layer {i} ({layer!r}) has arrays that do "
                                          f"not fit it")
                 if array.dtype != self.dtype:
                     raise ModelFileError(f"{path}: layer {i} arrays are {array.dtype}, "
                                          f"the model says {self.dtype}")
-        known = {f"layers.{i}.{k}" for i, layer in enumerate(self.layers) for k in layer.params}
+        known = {f"layers.{i}.{k}" for i, layer in enumerate(self.layers)
+                 for k in layer.array_shapes()}
         if set(arrays) != known:
             raise ModelFileError(f"{path}: unexpected arrays {sorted(set(arrays) - known)}")
 

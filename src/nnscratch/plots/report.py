@@ -17,15 +17,14 @@ from typing import Any
 
 import numpy as np
 
-from . import charts
 from ..environment import environment
 from ..errors import ConfigError
-from ..usecases.evaluate import check_fit
 from ..fileio import atomic_write, check_outputs
-from ..usecases.inspect import (Inspection, data_inputs, hardest_indices, inspect_model,
-                         load_model_data, misclassified_indices)
+from ..model import Sequential
+from ..usecases.data import check_fit, data_inputs, load_model_data
 from ..usecases.describe import scale_text
-from ..model.presets import describe_recipe, recipe_from_json
+from ..usecases.inspect import Inspection, hardest_indices, inspect_model, misclassified_indices
+from . import charts
 
 GALLERY_SIZE = 32  # images per gallery: four rows of eight
 WEIGHT_UNITS = 64  # first-layer units drawn
@@ -71,8 +70,6 @@ def _build_report(model_path: str | os.PathLike, *, data: str | None = None,
                   output: Path | None = None) -> str:
     """:func:`build_report`, refusing an ``output`` that is one of the data's files as soon as
     the data the model file records is known, before any measuring."""
-    from ..model.sequential import Sequential  # a face may import the model layer
-
     model = Sequential.load(model_path)
     meta = model.metadata
     loaded = load_model_data(meta, data)
@@ -90,8 +87,11 @@ def _build_report(model_path: str | os.PathLike, *, data: str | None = None,
         evaluated_on = (f"the training set of {dataset.source} ({len(dataset.train_labels):,} "
                         f"images; the data has no test set, so these figures include the "
                         f"images the model learnt from)")
+    recipe = model.recipe
     context = dict(model=model, meta=meta, path=Path(model_path), loaded=loaded,
-                   evaluated=evaluated, evaluated_on=evaluated_on, training=training)
+                   evaluated=evaluated, evaluated_on=evaluated_on, training=training,
+                   recipe=recipe, unit=recipe.unit if recipe is not None else "epoch",
+                   image_shape=model.image_shape)
     body = "\n".join(render(context) for render in (
         _summary, _configuration, _data, _environment, _timings, _metrics, _learning_curves,
         _confusion, _per_class, _misclassified, _hardest, _first_layer, _examples))
@@ -161,10 +161,6 @@ def _figure(figure, alt: str, caption: str) -> str:
             f"<figcaption>{_e(caption)}</figcaption></figure>")
 
 
-def _unit(meta) -> str:
-    return "iteration" if (meta.get("recipe") or {}).get("batch_size", 1) is None else "epoch"
-
-
 def _count(n: int, unit: str) -> str:
     return f"{n:,} {unit}" + ("" if n == 1 else "s")
 
@@ -185,7 +181,7 @@ def _summary(c) -> str:
                             f" of {report['count']:,}")]
     big = " &nbsp; ".join(f'<span class="big">{_e(v)}</span> {_e(k)}' for k, v in figures)
     lines = [f"<p>{big}</p>", f"<p>Measured on {_e(c['evaluated_on'])}.</p>",
-             f"<p>Preset <b>{_e(meta.get('preset', '-'))}</b>, {_count(epochs, _unit(meta))} "
+             f"<p>Preset <b>{_e(meta.get('preset', '-'))}</b>, {_count(epochs, c['unit'])} "
              f"({_e(history.get('stopped', '-'))}), seed {_e(meta.get('seed', '-'))}, "
              f"{c['model'].parameter_count():,} parameters.</p>"]
     return _section("summary", *lines)
@@ -194,11 +190,15 @@ def _summary(c) -> str:
 def _configuration(c) -> str:
     model, meta = c["model"], c["meta"]
     recipe = meta.get("recipe") or {}
-    shape = (meta.get("preprocessing") or {}).get("image_shape")
+    shape = c["image_shape"]
     layers = [(row["index"], row["type"], _plain(row["config"]) if row["config"] else "",
                "x".join(map(str, row["input_shape"])), "x".join(map(str, row["output_shape"])),
                f"{row['parameter_count']:,}") for row in model.architecture(shape)]
-    description = _description(recipe, shape, model.output_size)
+    description = (c["recipe"].description(shape or (28, 28), model.output_size)
+                   if c["recipe"] is not None else recipe.get("summary"))
+    # A run in words made from the recipe's fields, so a file whose recorded summary predates
+    # a fix still reads true; else the summary an incomplete recipe recorded, if any.
+    description = description if isinstance(description, str) else None
     parts = [f"<p>{_e(description)}</p>" if description else "",
              "<h3>Layers</h3>",
              _table(layers, ("#", "layer", "settings", "input", "output", "parameters"),
@@ -216,16 +216,6 @@ def _configuration(c) -> str:
                        + "</div>")
     parts.append(f'<div class="columns">{"".join(columns)}</div>')
     return _section("configuration", *parts)
-
-
-def _description(recipe: dict, image_shape, classes: int) -> str | None:
-    """The run in words, made from the recipe's recorded fields (so a file whose recorded
-    summary predates a fix still reads true), else the summary it recorded, if any."""
-    try:
-        return describe_recipe(recipe_from_json(recipe), tuple(image_shape or (28, 28)),
-                               classes)
-    except ConfigError:  # an incomplete recipe: a file from Python, or an older nnscratch
-        return recipe.get("summary") if isinstance(recipe.get("summary"), str) else None
 
 
 def _data(c) -> str:
@@ -260,7 +250,7 @@ def _timings(c) -> str:
     meta, evaluated = c["meta"], c["evaluated"]
     history, recorded = meta.get("history") or {}, meta.get("data") or {}
     seconds = history.get("seconds") or []
-    unit = _unit(meta)
+    unit = c['unit']
     rows = []
     if seconds:
         total = seconds[-1]
@@ -311,10 +301,10 @@ def _learning_curves(c) -> str:
     history = meta.get("history")
     if not history or not history.get("epoch"):
         return _section("learning-curves", "<p>The model file holds no training history.</p>")
-    figure = charts.learning_curves(charts.new_figure(9, 3.4), history, unit=_unit(meta))
+    figure = charts.learning_curves(charts.new_figure(9, 3.4), history, unit=c['unit'])
     return _section("learning-curves", _figure(
-        figure, "loss and accuracy curves", f"Loss and accuracy per {_unit(meta)} on the "
-        f"training and dev sets; the dotted line marks the best dev {_unit(meta)}."))
+        figure, "loss and accuracy curves", f"Loss and accuracy per {c['unit']} on the "
+        f"training and dev sets; the dotted line marks the best dev {c['unit']}."))
 
 
 def _confusion(c) -> str:
@@ -365,7 +355,7 @@ def _first_layer(c) -> str:
     model = c["model"]
     first = next((layer for layer in model.layers if "W" in layer.params), None)
     weights = None if first is None else first.params["W"]
-    shape = (c["meta"].get("preprocessing") or {}).get("image_shape") or [28, 28]
+    shape = c["image_shape"] or (28, 28)
     caption = ("Each tile is one unit's weights, scaled to its own range: mid-grey is zero, "
                "white excites the unit, black inhibits it.")
     if weights is not None and weights.ndim == 2 and weights.shape[0] == shape[0] * shape[1]:

@@ -11,11 +11,12 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import charts
 from ..errors import ConfigError, DataError
-from ..usecases.evaluate import check_fit
 from ..fileio import check_outputs
-from ..usecases.inspect import data_inputs, inspect_model, load_model_data
+from ..model import Sequential
+from ..usecases.data import check_fit, data_inputs, load_model_data
+from ..usecases.inspect import inspect_model
+from . import charts
 
 SPLITS = ("test", "train")
 
@@ -52,8 +53,6 @@ def show_digit(model_path: str | os.PathLike, index: int, *, split: str = "test"
     for where there is no display is refused before any work (ConfigError); when it cannot
     open on the display there is, ``window_problem`` says why.
     """
-    from ..model.sequential import Sequential
-
     if split not in SPLITS:
         raise ConfigError(f"unknown --split {split!r}; choose one of: {', '.join(SPLITS)}")
     if index < 0:

@@ -4,3 +4,14 @@ The loop knows a model only by the few methods it calls (forward, backward, trai
 evaluate, get_weights, set_weights), so it sits below :mod:`nnscratch.model`, whose
 ``Sequential.fit`` calls down into it.
 """
+
+from .callbacks import Callback, EarlyStopping
+from .checkpoint import Checkpoint, Checkpointer, load_latest, read_checkpoint, write_checkpoint
+from .history import History
+from .loop import Trainer, fit
+from .signals import GracefulStop
+from .state import TrainingState
+
+__all__ = ["Callback", "Checkpoint", "Checkpointer", "EarlyStopping", "GracefulStop", "History",
+           "Trainer", "TrainingState", "fit", "load_latest", "read_checkpoint",
+           "write_checkpoint"]

@@ -4,15 +4,14 @@ A checkpoint file is a model file (see :mod:`nnscratch.modelfile`: one ``.npz``,
 document, a SHA-256 of the arrays, opened without pickle) whose document says
 ``"kind": "checkpoint"`` and holds, besides the model description:
 
-* ``training``: the :class:`~nnscratch.training.TrainingState` document: position (epochs
-  done, steps into the next), the random generator's state, the optimizer's step count (the
-  learning-rate schedule is a function of it), the epoch's running totals, the history, the
-  callbacks' state (early stopping's best score) and the divergence guard's reference loss
-  (``reference_loss``; checkpoints written before it existed lack it, and still load);
+* ``training``: the document of a :class:`~nnscratch.training.state.TrainingState` (its one
+  schema says what each key holds and checks it when the file is read): position, the random
+  generator's state, the optimizer's step count, the epoch's running totals, the history, the
+  callbacks' state and the divergence guard's reference loss;
 * ``config``: the caller's full configuration (for ``nnscratch train``: the recipe, the data
   and its SHA-256), so a resumed run can refuse a change that would break exactness;
 
-and, besides the weights ``layers.*``, the arrays of the optimizer (``optimizer.m.0`` ...), the
+and the state's arrays: the weights ``layers.*``, the optimizer's (``optimizer.m.0`` ...), the
 current epoch's example order, and early stopping's best weights.
 
 Files are named ``ckpt-EEEEE-SSSSSS.npz`` (epochs done, steps into the next epoch), so their
@@ -27,23 +26,21 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import CheckpointError, ModelFileError
+from ..errors import CheckpointError, ConfigError, ModelFileError
 from ..modelfile import read_model_file, write_model_file
-from .loop import Callback, Trainer, TrainingState
+from .callbacks import Callback
+from .state import TrainingState
+
+if TYPE_CHECKING:
+    from .loop import Trainer
 
 KIND = "checkpoint"
 CHECKPOINT_VERSION = 1
 NAME = re.compile(r"ckpt-(\d{5,})-(\d{6,})\.npz")
-# Arrays a checkpoint may hold, by name prefix, and the dtype kinds allowed for each.
-_ARRAY_KINDS = {"layers.": "f", "good.": "f", "optimizer.": "f", "callbacks.": "f"}
-_TRAINING_KEYS = {"epoch": int, "step": int, "in_epoch": bool, "epochs": int,
-                  "steps_per_epoch": int, "train_size": int, "stop_training": bool,
-                  "loss_sum": (int, float), "correct": int, "train_seconds": (int, float),
-                  "optimizer_t": int, "rng": dict, "history": dict, "callbacks": dict}
 
 
 @dataclass
@@ -59,12 +56,12 @@ class Checkpoint:
     @property
     def epoch(self) -> int:
         """Epochs complete (iterations, for full-batch runs)."""
-        return self.state.document["epoch"]
+        return self.state.epoch
 
     @property
     def step(self) -> int:
         """Steps taken into the next epoch (0 at an epoch's end)."""
-        return self.state.document["step"]
+        return self.state.step
 
 
 def checkpoint_name(epoch: int, step: int) -> str:
@@ -79,12 +76,13 @@ def write_checkpoint(path: str | os.PathLike, model, state: TrainingState,
     Refuses (CheckpointError) non-finite arrays: a checkpoint is a point to go back to, and
     NaNs are never one. ``config`` must be JSON-able.
     """
-    for name, array in state.arrays.items():
+    training, arrays = state.to_file()
+    for name, array in arrays.items():
         if array.dtype.kind == "f" and not np.isfinite(array).all():
             raise CheckpointError(f"{path}: not written, array {name} holds non-finite values")
     document = {"kind": KIND, "checkpoint_version": CHECKPOINT_VERSION,
-                "model": model.config(), "config": config or {}, "training": state.document}
-    write_model_file(path, document, state.arrays)
+                "model": model.config(), "config": config or {}, "training": training}
+    write_model_file(path, document, arrays)
 
 
 def read_checkpoint(path: str | os.PathLike) -> Checkpoint:
@@ -113,36 +111,11 @@ def read_checkpoint(path: str | os.PathLike) -> Checkpoint:
     for key, value in (("model", model), ("config", config), ("training", training)):
         if not isinstance(value, dict):
             raise CheckpointError(f"{path}: the checkpoint's {key} is not a JSON object")
-    for key, kind in _TRAINING_KEYS.items():
-        value = training.get(key)
-        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)) \
-                or (isinstance(value, (int, float)) and not isinstance(value, bool)
-                    and not (_finite(value) and value >= 0)):
-            raise CheckpointError(f"{path}: training.{key} is missing or not a valid "
-                                  f"{getattr(kind, '__name__', 'number')} ({value!r})")
-    reference = training.get("reference_loss")  # optional: older checkpoints lack it
-    if reference is not None and (not isinstance(reference, (int, float))
-                                  or isinstance(reference, bool) or not _finite(reference)):
-        raise CheckpointError(f"{path}: training.reference_loss is not a finite number "
-                              f"({reference!r})")
-    for name, array in arrays.items():
-        if name == "order":
-            allowed = "iu"
-        else:
-            allowed = next((k for p, k in _ARRAY_KINDS.items() if name.startswith(p)), None)
-            if allowed is None:
-                raise CheckpointError(f"{path}: unexpected array {name!r}")
-        if array.dtype.kind not in allowed:
-            raise CheckpointError(f"{path}: array {name} has dtype {array.dtype}")
-    return Checkpoint(Path(path), model, config, TrainingState(training, arrays))
-
-
-def _finite(number: int | float) -> bool:
-    """Whether ``number`` is finite as a float: a JSON integer too large for one is not."""
     try:
-        return math.isfinite(number)
-    except OverflowError:
-        return False
+        state = TrainingState.from_file(training, arrays)
+    except ConfigError as error:
+        raise CheckpointError(f"{path}: {error}") from None
+    return Checkpoint(Path(path), model, config, state)
 
 
 def list_checkpoints(directory: str | os.PathLike) -> list[tuple[tuple[int, int], Path]]:
@@ -207,7 +180,7 @@ class Checkpointer(Callback):
         self.last_path: Path | None = None
         self.failed: Path | None = None
 
-    def on_train_begin(self, run: Trainer) -> None:
+    def on_train_begin(self, trainer: Trainer) -> None:
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
         except OSError as error:
@@ -218,33 +191,33 @@ class Checkpointer(Callback):
                 os.remove(entry.path)  # a write that a SIGKILL cut short
         # Resumed from an older file: what was saved after it belongs to another future.
         for position, path in list_checkpoints(self.directory):
-            if position > (run.epoch, run.step):
+            if position > (trainer.epoch, trainer.step):
                 os.remove(path)
 
-    def on_epoch_end(self, run: Trainer, epoch: int, figures: dict[str, float]) -> None:
-        if self.every and (epoch % self.every == 0 or epoch == run.epochs or run.stop_training):
-            self.save(run)
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, float]) -> None:
+        if self.every and (epoch % self.every == 0 or epoch == trainer.epochs or trainer.stop_training):
+            self.save(trainer)
 
-    def on_train_end(self, run: Trainer) -> None:
-        if run.history.stopped == "interrupted" and run.resumable:
-            self.save(run)
+    def on_train_end(self, trainer: Trainer) -> None:
+        if trainer.history.stopped == "interrupted" and trainer.resumable:
+            self.save(trainer)
 
-    def save(self, run: Trainer) -> Path:
+    def save(self, trainer: Trainer) -> Path:
         """Write the run's state now; returns the file's path."""
-        path = self.directory / checkpoint_name(run.epoch, run.step)
+        path = self.directory / checkpoint_name(trainer.epoch, trainer.step)
         try:
-            write_checkpoint(path, run.model, run.snapshot(), self.config)
+            write_checkpoint(path, trainer.model, trainer.snapshot(), self.config)
         except ModelFileError:
             self.failed = path
             raise
         self.last_path = path
-        self._prune(run)
+        self._prune(trainer)
         return path
 
-    def _prune(self, run: Trainer) -> None:
+    def _prune(self, trainer: Trainer) -> None:
         found = list_checkpoints(self.directory)
         keep = {path for _, path in found[-self.keep:]}
-        scores = run.history.dev_accuracy
+        scores = trainer.history.dev_accuracy
         ends = [(scores[epoch - 1], -epoch, path) for (epoch, step), path in found
                 if step == 0 and 1 <= epoch <= len(scores) and not math.isnan(scores[epoch - 1])]
         if ends:

@@ -2,9 +2,9 @@
 
 One epoch: shuffle the indices (not the images), and for each batch
 ``forward -> loss -> backward -> optimizer.step``. After each epoch the dev set is evaluated and
-the callbacks see the epoch's figures. The loop knows the model only through a few methods
-(``forward``, ``backward``, ``trainable``, ``evaluate``, ``get_weights``, ``set_weights``), so
-it serves any network that has them.
+the callbacks see the epoch's figures (``logs``). The loop knows the model only through a few
+methods (``forward``, ``backward``, ``trainable``, ``evaluate``, ``get_weights``,
+``set_weights``), so it serves any network that has them.
 
 Stopping: early stopping (a callback), Ctrl-C (returns cleanly with what was learnt), and
 divergence, which restores the last good weights and raises :class:`TrainingDiverged`: a
@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .. import checks
 from ..errors import ConfigError, TrainingDiverged
+from .callbacks import Callback
+from .history import History
+from .state import TrainingState
 
 if TYPE_CHECKING:
     from ..engine.optimizers import Optimizer
@@ -44,192 +47,23 @@ CHUNK = 16384
 DIVERGENCE_FACTOR = 10_000
 
 
-@dataclass
-class History:
-    """Per-epoch figures of a run (per iteration for full-batch runs, where an epoch is one
-    step). ``dev_*`` entries are ``nan`` when there is no dev set. ``seconds`` is the training
-    time since the start, dev evaluation excluded."""
-
-    epoch: list[int] = field(default_factory=list)
-    train_loss: list[float] = field(default_factory=list)
-    train_accuracy: list[float] = field(default_factory=list)
-    dev_loss: list[float] = field(default_factory=list)
-    dev_accuracy: list[float] = field(default_factory=list)
-    lr: list[float] = field(default_factory=list)
-    seconds: list[float] = field(default_factory=list)
-    stopped: str = "completed"  # completed | early_stopping | interrupted | diverged
-    best_epoch: int | None = None
-
-    def append(self, **figures: float) -> None:
-        for key, value in figures.items():
-            getattr(self, key).append(value)
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-able: nan becomes None."""
-        def clean(values):
-            return [None if isinstance(v, float) and math.isnan(v) else v for v in values]
-        return {"epoch": self.epoch, "train_loss": clean(self.train_loss),
-                "train_accuracy": clean(self.train_accuracy), "dev_loss": clean(self.dev_loss),
-                "dev_accuracy": clean(self.dev_accuracy), "lr": self.lr,
-                "seconds": self.seconds, "stopped": self.stopped, "best_epoch": self.best_epoch}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> History:
-        def unclean(values):
-            return [math.nan if v is None else v for v in values]
-        history = cls(**{k: unclean(data[k]) if k.endswith(("loss", "accuracy")) else data[k]
-                         for k in ("epoch", "train_loss", "train_accuracy", "dev_loss",
-                                   "dev_accuracy", "lr", "seconds")})
-        history.stopped = data.get("stopped", "completed")
-        history.best_epoch = data.get("best_epoch")
-        return history
 
 
-class Callback:
-    """Hooks into the loop. ``run`` is the :class:`Trainer`: read ``run.model``,
-    ``run.history``, ``run.epochs``, ``run.steps_per_epoch``; set ``run.stop_training``.
-
-    A callback with state that a resumed run needs (early stopping's best score) returns it
-    from :meth:`state` and takes it back in :meth:`load_state`, called after
-    ``on_train_begin``. Callbacks run in ascending ``order`` (then as given), ``on_train_end``
-    in reverse: a checkpoint (order 100) sees what the others did at the end of an epoch, and
-    the run as it was before they wind it up (early stopping putting back its best weights).
-    """
-
-    order = 0
-
-    def on_train_begin(self, run: Trainer) -> None: ...
-    def on_epoch_begin(self, run: Trainer, epoch: int) -> None: ...
-    def on_batch_end(self, run: Trainer, step: int, loss: float) -> None: ...
-    def on_epoch_end(self, run: Trainer, epoch: int, figures: dict[str, float]) -> None: ...
-    def on_train_end(self, run: Trainer) -> None: ...
-    def on_train_error(self, run: Trainer) -> None:
-        """Training ends with an exception (divergence, a bug): on_train_end is not called."""
-
-    def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]] | None:
-        """JSON-able figures and named arrays to save, or None if there is nothing to save."""
-        return None
-
-    def load_state(self, run: Trainer, document: dict[str, Any],
-                   arrays: dict[str, np.ndarray]) -> None:
-        """Take back what :meth:`state` returned; check it (it may come from a file) and
-        raise ConfigError if it does not fit ``run``."""
+def steps_per_epoch(train_size: int, batch_size: int | None) -> int:
+    """Steps in one epoch of ``train_size`` examples: one for full-batch descent
+    (``batch_size`` None, or at least ``train_size``), else ceil(train_size / batch_size)."""
+    if batch_size is None or batch_size >= train_size:
+        return 1
+    return math.ceil(train_size / batch_size)
 
 
-class EarlyStopping(Callback):
-    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs, and
-    (by default) put back the weights of the best epoch.
-
-    ``monitor`` is ``dev_loss`` (lower is better) or ``dev_accuracy`` (higher is better).
-    """
-
-    def __init__(self, patience: int = 5, monitor: str = "dev_loss", min_delta: float = 0.0,
-                 restore_best: bool = True) -> None:
-        if monitor not in ("dev_loss", "dev_accuracy"):
-            raise ConfigError(f"EarlyStopping monitor must be dev_loss or dev_accuracy, "
-                              f"got {monitor!r}")
-        if patience < 1:
-            raise ConfigError(f"EarlyStopping patience must be at least 1, got {patience}")
-        self.patience, self.monitor, self.min_delta = patience, monitor, min_delta
-        self.restore_best = restore_best
-        self._sign = -1.0 if monitor == "dev_loss" else 1.0
-
-    def on_train_begin(self, run):
-        if run.x_dev is None:
-            raise ConfigError("early stopping needs a dev set: pass validation data or a split")
-        self.best, self.best_epoch, self.best_weights, self.waited = -math.inf, None, None, 0
-
-    def on_epoch_end(self, run, epoch, figures):
-        score = self._sign * figures[self.monitor]
-        if score > self.best + self.min_delta:
-            self.best, self.best_epoch, self.waited = score, epoch, 0
-            if self.restore_best:
-                self.best_weights = run.model.get_weights()
-        else:
-            self.waited += 1
-            if self.waited >= self.patience:
-                run.stop_training = True
-                run.history.stopped = "early_stopping"
-
-    def on_train_end(self, run):
-        run.history.best_epoch = self.best_epoch
-        if self.restore_best and self.best_weights is not None:
-            run.model.set_weights(self.best_weights)
-
-    def state(self):
-        document = {"best": None if self.best == -math.inf else self.best,
-                    "best_epoch": self.best_epoch, "waited": self.waited}
-        return document, dict(self.best_weights or {})
-
-    def load_state(self, run, document, arrays):
-        best, best_epoch, waited = (document.get(k) for k in ("best", "best_epoch", "waited"))
-        if not (best is None or _is_real(best)) or not _is_count(waited) \
-                or not (best_epoch is None or _is_count(best_epoch)):
-            raise ConfigError(f"early stopping state is not valid: {document!r}")
-        weights = run.model.get_weights()
-        if arrays and (set(arrays) != set(weights) or any(
-                arrays[k].shape != weights[k].shape for k in weights)):
-            raise ConfigError("the saved best weights of early stopping do not fit the model")
-        self.best = -math.inf if best is None else float(best)
-        self.best_epoch, self.waited = best_epoch, waited
-        self.best_weights = dict(arrays) if arrays else None
-
-
-class GracefulStop(Callback):
-    """Turn SIGINT and SIGTERM (by default) into a stop at the next batch boundary.
-
-    The handler only raises a flag; the loop checks it between two steps, so parameters,
-    optimizer state and generator are never caught half-updated, and a checkpoint taken then
-    resumes exactly. A second signal of the same kind raises KeyboardInterrupt at once (for a
-    user who really wants out). ``signal_name`` tells which signal stopped the run, if any.
-    Handlers can only be installed from the main thread; elsewhere this does nothing.
-    """
-
-    def __init__(self, signals: tuple[str, ...] = ("SIGINT", "SIGTERM")) -> None:
-        self.signals = signals
-        self.signal_name: str | None = None
-        self.signal_number: int | None = None
-        self._previous: dict[int, Any] = {}
-
-    def on_train_begin(self, run):
-        import signal
-        import threading
-
-        if threading.current_thread() is not threading.main_thread():
-            return
-
-        def handler(number, frame):
-            if run.stop_requested is not None:
-                raise KeyboardInterrupt
-            self.signal_number, self.signal_name = number, signal.Signals(number).name
-            run.stop_requested = self.signal_name
-
-        for name in self.signals:
-            number = getattr(signal, name)
-            self._previous[number] = signal.signal(number, handler)
-
-    def on_train_end(self, run):
-        import signal
-        for number, previous in self._previous.items():
-            signal.signal(number, previous)
-        self._previous = {}
-
-    on_train_error = on_train_end  # a diverged run must not leave Ctrl-C swallowed
-
-
-@dataclass
-class TrainingState:
-    """Everything a :class:`Trainer` needs to carry on exactly where it was: a JSON-able
-    ``document`` and named ``arrays`` (weights ``layers.*``, optimizer state ``optimizer.*``,
-    the current epoch's example order ``order``, the last good weights ``good.*``, and each
-    callback's arrays ``callbacks.<Class>.*``). See :meth:`Trainer.snapshot`."""
-
-    document: dict[str, Any]
-    arrays: dict[str, np.ndarray]
+def unit_word(full_batch: bool) -> str:
+    """What one pass is called: an "iteration" of full-batch descent, else an "epoch"."""
+    return "iteration" if full_batch else "epoch"
 
 
 class Trainer:
-    """Runs :func:`fit`; callbacks receive it as ``run``.
+    """Runs :func:`fit`; callbacks receive it as ``trainer``.
 
     Position: ``epoch`` epochs are complete, and ``step`` steps of the next one are taken
     (``in_epoch`` once its example order is drawn). ``stop_requested`` (set by
@@ -243,15 +77,15 @@ class Trainer:
         n = len(x)
         if n == 0:
             raise ConfigError("no training examples")
-        if epochs < 1:
-            raise ConfigError(f"epochs must be at least 1, got {epochs}")
-        if batch_size is not None and batch_size < 1:
-            raise ConfigError(f"batch size must be at least 1, got {batch_size}")
+        epochs = checks.whole("epochs", epochs, low=1)
+        if batch_size is not None:
+            batch_size = checks.whole("batch_size", batch_size, low=1)
         self.model, self.optimizer = model, optimizer
         self.x, self.y, self.x_dev, self.y_dev = x, y, x_dev, y_dev
         self.epochs, self.shuffle, self.rng = epochs, shuffle, rng
         self.batch_size = n if batch_size is None else min(batch_size, n)
-        self.steps_per_epoch = math.ceil(n / self.batch_size)
+        self.steps_per_epoch = steps_per_epoch(n, batch_size)
+        self.unit = unit_word(self.steps_per_epoch == 1)
         # Stable sort: a checkpoint (order 100) runs after early stopping whatever the list.
         self.callbacks = sorted(callbacks, key=lambda c: getattr(c, "order", 0))
         self.history = History()
@@ -266,7 +100,8 @@ class Trainer:
         self._resume = resume
         self._totals: list[np.ndarray] | None = None  # gradient sums over chunks (see below)
 
-    def run(self) -> History:
+    def train(self) -> History:
+        """Train to the end (or to a stop) and return the history."""
         params, grads, decay = self.model.trainable()
         if self._resume is not None:
             self.restore(self._resume)
@@ -298,13 +133,13 @@ class Trainer:
                     self._check_loss(dev_loss, epoch, None, "the dev loss")
                 self._good_weights = self.model.get_weights()
                 n = len(self.x)
-                figures = dict(train_loss=self._loss_sum / n, train_accuracy=self._correct / n,
-                               dev_loss=dev_loss, dev_accuracy=dev_acc,
-                               lr=self.optimizer.current_lr, seconds=self.train_seconds)
-                self.history.append(epoch=epoch, **figures)
+                logs = dict(train_loss=self._loss_sum / n, train_accuracy=self._correct / n,
+                            dev_loss=dev_loss, dev_accuracy=dev_acc,
+                            lr=self.optimizer.current_lr, seconds=self.train_seconds)
+                self.history.append(epoch=epoch, **logs)
                 self.epoch, self.step, self.in_epoch, self.order = epoch, 0, False, None
                 for callback in self.callbacks:
-                    callback.on_epoch_end(self, epoch, figures)
+                    callback.on_epoch_end(self, epoch, logs)
             if self.stop_requested is not None and self.epoch < self.epochs \
                     and not self.stop_training:
                 self.history.stopped = "interrupted"
@@ -388,7 +223,7 @@ class Trainer:
     def _batch_gradients(self, xb, yb, grads) -> tuple[float, int, list[np.ndarray]]:
         """Mean loss, correct predictions and gradients (in ``grads``) of one batch."""
         model, loss_fn = self.model, self.model.loss
-        out = model.forward(xb, training=True)
+        out = model.forward(xb, training=True, rng=self.rng)
         loss = loss_fn.forward(out, yb)
         hits = int(np.count_nonzero(out.argmax(axis=1) == yb)) if yb.ndim == 1 else 0
         model.backward(loss_fn.backward())
@@ -411,11 +246,9 @@ class Trainer:
     def _diverged(self, epoch, step, what) -> None:
         good = self.history.epoch[-1] if self.history.epoch else None
         self.model.set_weights(self._good_weights)
-        if self.steps_per_epoch == 1:  # full-batch descent: an epoch is one iteration
-            unit, where = "iteration", f"iteration {epoch}"
-        else:
-            unit, where = "epoch", f"epoch {epoch}" + (f", batch {step}" if step else "")
-        kept = (f"the weights after {unit} {good} were kept" if good
+        where = f"{self.unit} {epoch}" + (f", batch {step}" if step and self.unit == "epoch"
+                                          else "")
+        kept = (f"the weights after {self.unit} {good} were kept" if good
                 else "the initial weights were kept")
         self.history.stopped = "diverged"
         error = TrainingDiverged(
@@ -432,135 +265,73 @@ class Trainer:
         (moments, step count; the schedule is a function of it), generator state, position,
         the current epoch's order and totals, history, the callbacks' state, and the
         divergence guard's reference loss."""
-        arrays = dict(self.model.get_weights())
         optimizer = self.optimizer.state_dict()
-        for key, value in optimizer.items():
-            if key != "t":
-                arrays[f"optimizer.{key}"] = value
-        if self.order is not None:
-            arrays["order"] = self.order.copy()
-        if self.in_epoch:  # mid-epoch: the end of the last epoch is not the current weights
-            arrays.update({f"good.{k}": v.copy() for k, v in self._good_weights.items()})
-        callbacks = {}
+        step_count = int(optimizer.pop("t"))
+        history = self.history.copy()
+        if history.stopped == "interrupted":
+            history.stopped = "completed"  # a resumed run carries on
+        callbacks, callback_arrays = {}, {}
         for callback in self.callbacks:
             state = callback.state()
             if state is not None:
                 name = type(callback).__name__
-                callbacks[name] = state[0]
-                arrays.update({f"callbacks.{name}.{k}": v for k, v in state[1].items()})
-        history = self.history.as_dict()
-        if history["stopped"] == "interrupted":
-            history["stopped"] = "completed"  # a resumed run carries on
-        document = {
-            "epoch": self.epoch, "step": self.step, "in_epoch": self.in_epoch,
-            "epochs": self.epochs, "steps_per_epoch": self.steps_per_epoch,
-            "train_size": len(self.x), "stop_training": self.stop_training,
-            "loss_sum": self._loss_sum, "correct": self._correct,
-            "train_seconds": self.train_seconds, "optimizer_t": int(optimizer["t"]),
-            "reference_loss": self.reference_loss,
-            "rng": self.rng.bit_generator.state, "history": history, "callbacks": callbacks}
-        return TrainingState(document, arrays)
+                callbacks[name], callback_arrays[name] = state[0], dict(state[1])
+        return TrainingState(
+            epoch=self.epoch, step=self.step, in_epoch=self.in_epoch, epochs=self.epochs,
+            steps_per_epoch=self.steps_per_epoch, train_size=len(self.x),
+            stop_training=self.stop_training, loss_sum=self._loss_sum, correct=self._correct,
+            train_seconds=self.train_seconds, optimizer_t=step_count,
+            reference_loss=self.reference_loss, rng=self.rng.bit_generator.state,
+            history=history, callbacks=callbacks, weights=self.model.get_weights(),
+            optimizer=optimizer, order=None if self.order is None else self.order.copy(),
+            # mid-epoch: the end of the last epoch is not the current weights
+            good_weights={k: v.copy() for k, v in self._good_weights.items()}
+            if self.in_epoch else {},
+            callback_arrays=callback_arrays)
 
     def restore(self, state: TrainingState) -> None:
-        """Carry on from :meth:`snapshot` output (e.g. read from a checkpoint file).
-
-        Raises ConfigError or ModelFileError if it does not fit this run (another model, a
-        different training set size or batch size) or is malformed.
-        """
-        doc, arrays = state.document, state.arrays
-        if doc.get("train_size") != len(self.x) or doc.get("steps_per_epoch") != \
-                self.steps_per_epoch:
-            raise ConfigError(
-                f"the saved run trained on {doc.get('train_size')} examples in "
-                f"{doc.get('steps_per_epoch')} steps per epoch; this one has {len(self.x)} in "
-                f"{self.steps_per_epoch}")
-        epoch, step, in_epoch = doc.get("epoch"), doc.get("step"), doc.get("in_epoch")
-        if not (_is_count(epoch) and _is_count(step) and isinstance(in_epoch, bool)
-                and step <= self.steps_per_epoch and (in_epoch or step == 0)):
-            raise ConfigError(f"the saved position (epoch {epoch!r}, step {step!r}) is not valid")
-        loss_sum, correct, seconds = doc.get("loss_sum"), doc.get("correct"), \
-            doc.get("train_seconds")
-        if not (_is_real(loss_sum) and _is_count(correct) and _is_real(seconds)
-                and isinstance(doc.get("stop_training"), bool)):
-            raise ConfigError("the saved epoch totals are not valid")
-        # Absent from checkpoints written before the divergence guard had it: the first batch
-        # after the resume becomes the reference then.
-        reference_loss = doc.get("reference_loss")
-        if not (reference_loss is None or _is_real(reference_loss)):
-            raise ConfigError(f"the saved reference loss is not valid: {reference_loss!r}")
-        try:
-            history = History.from_dict(doc["history"])
-        except (KeyError, TypeError, ValueError, AttributeError):
-            raise ConfigError("the saved history is not valid") from None
-        figures = [getattr(history, k) for k in
-                   ("train_loss", "train_accuracy", "dev_loss", "dev_accuracy", "lr", "seconds")]
-        if history.epoch != list(range(1, epoch + 1)) or any(
-                not isinstance(values, list) or len(values) != epoch
-                or not all(_is_real(v) or (isinstance(v, float) and math.isnan(v))
-                           for v in values) for values in figures):
-            raise ConfigError(f"the saved history does not cover epochs 1-{epoch}")
-        order = arrays.get("order")
+        """Carry on from a :meth:`snapshot` (or :meth:`TrainingState.from_file`, which has
+        checked the file's values). Raises ConfigError or ModelFileError if the state does not
+        fit this run: another model, training set size, batch size or shuffling."""
         n = len(self.x)
-        if order is not None and not (order.dtype.kind in "iu" and order.shape == (n,)
-                                      and np.array_equal(np.sort(order), np.arange(n))):
+        if state.train_size != n or state.steps_per_epoch != self.steps_per_epoch:
+            raise ConfigError(
+                f"the saved run trained on {state.train_size} examples in "
+                f"{state.steps_per_epoch} steps per epoch; this one has {n} in "
+                f"{self.steps_per_epoch}")
+        if state.order is not None and state.order.shape != (n,):
             raise ConfigError(f"the saved example order is not a permutation of {n} examples")
         full_batch = self.batch_size == n
-        if in_epoch and (order is None) != (full_batch or not self.shuffle):
+        if state.in_epoch and (state.order is None) != (full_batch or not self.shuffle):
             raise ConfigError("the saved example order does not fit the run's shuffling")
-        weights = {k: v for k, v in arrays.items() if k.startswith("layers.")}
-        good = {k[len("good."):]: v for k, v in arrays.items() if k.startswith("good.")}
-        self.model.set_weights(weights)
-        self._good_weights = self.model.get_weights()
-        if good:
-            self.model.set_weights(good)
+        self.model.set_weights(state.weights)
+        if state.good_weights:
+            self.model.set_weights(state.good_weights)
             self._good_weights = self.model.get_weights()
-            self.model.set_weights(weights)
-        optimizer = {k[len("optimizer."):]: v for k, v in arrays.items()
-                     if k.startswith("optimizer.")}
-        self.optimizer.load_state_dict({"t": doc.get("optimizer_t"), **optimizer})
+            self.model.set_weights(state.weights)
+        else:
+            self._good_weights = self.model.get_weights()
+        self.optimizer.load_state_dict({"t": state.optimizer_t, **state.optimizer})
         params = self.model.trainable()[0]
-        for key, value in optimizer.items():
+        for key, value in state.optimizer.items():
             index = int(key.partition(".")[2])  # load_state_dict checked the names
             if index >= len(params) or value.shape != params[index].shape:
                 raise ConfigError(f"the saved optimizer state {key} does not fit the model")
-        try:
-            self.rng.bit_generator.state = doc.get("rng")
-        except (TypeError, ValueError, KeyError, OverflowError) as error:
-            raise ConfigError(f"the saved random generator state is not valid "
-                              f"({type(error).__name__}: {error})") from None
-        self.epoch, self.step, self.in_epoch = epoch, step, in_epoch
-        self.order = None if order is None else order.astype(np.intp)
-        self._loss_sum, self._correct = float(loss_sum), correct
-        self.reference_loss = None if reference_loss is None else float(reference_loss)
-        self.train_seconds = float(seconds)
-        self.stop_training = doc["stop_training"]
-        self.history = history
+        self.rng.bit_generator.state = state.rng
+        self.epoch, self.step, self.in_epoch = state.epoch, state.step, state.in_epoch
+        self.order = state.order
+        self._loss_sum, self._correct = state.loss_sum, state.correct
+        self.reference_loss = state.reference_loss
+        self.train_seconds = state.train_seconds
+        self.stop_training = state.stop_training
+        self.history = state.history.copy()
 
     def _restore_callbacks(self, state: TrainingState) -> None:
-        saved = state.document.get("callbacks")
-        if not isinstance(saved, dict):
-            raise ConfigError("the saved callback state is not valid")
         for callback in self.callbacks:
             name = type(callback).__name__
-            if name in saved:
-                prefix = f"callbacks.{name}."
-                if not isinstance(saved[name], dict):
-                    raise ConfigError(f"the saved state of {name} is not valid")
-                callback.load_state(self, saved[name], {k[len(prefix):]: v for k, v in
-                                                  state.arrays.items() if k.startswith(prefix)})
-
-
-def _is_count(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
-
-
-def _is_real(value) -> bool:
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
-        return False
-    try:
-        return math.isfinite(value)
-    except OverflowError:  # an integer too large for a float, as a JSON file may hold
-        return False
+            if name in state.callbacks:
+                callback.load_state(self, state.callbacks[name],
+                                    dict(state.callback_arrays.get(name, {})))
 
 
 def fit(model, x: np.ndarray, y: np.ndarray, optimizer: Optimizer, *, epochs: int,
@@ -583,4 +354,4 @@ def fit(model, x: np.ndarray, y: np.ndarray, optimizer: Optimizer, *, epochs: in
     trainer = Trainer(model, optimizer, epochs=epochs, batch_size=batch_size, x=x, y=y,
                       x_dev=x_dev, y_dev=y_dev, shuffle=shuffle, rng=rng,
                       callbacks=list(callbacks or []), resume=resume)
-    return trainer.run()
+    return trainer.train()

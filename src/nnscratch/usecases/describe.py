@@ -10,7 +10,7 @@ import hashlib
 import os
 from typing import Any
 
-from ..model.sequential import Sequential
+from ..model import Sequential
 
 
 def describe_model_file(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -27,8 +27,8 @@ def describe_model_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     """
     model = Sequential.load(path)  # verifies the checksum and that the arrays fit the layers
     meta = model.metadata
-    preprocessing = meta.get("preprocessing") or {"scale": model.input_scale,
-                                                  "image_shape": None}
+    preprocessing = {"scale": model.input_scale, **(meta.get("preprocessing") or {}),
+                     "image_shape": None if model.image_shape is None else list(model.image_shape)}
     history = meta.get("history") or {}
     return {
         "file": os.fspath(path),
@@ -38,7 +38,7 @@ def describe_model_file(path: str | os.PathLike[str]) -> dict[str, Any]:
         "library_version": meta.get("library_version"),
         "arrays_sha256": meta.get("arrays_sha256"),
         # Recomputed from the loaded layers, so files without a stored copy are described too.
-        "architecture": model.architecture(preprocessing.get("image_shape")),
+        "architecture": model.architecture(model.image_shape),
         "parameter_count": model.parameter_count(),
         "loss": model.loss.name,
         "dtype": model.dtype.name,

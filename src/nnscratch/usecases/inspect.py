@@ -1,8 +1,6 @@
 """A trained classifier looked at closely on one data set: what it predicts for every image,
 how sure it is, what each image costs it, and which images are its mistakes and hardest cases.
-
-Also finds the data a model file was trained on, from what the file recorded, so a report or a
-``show`` can be made from the model file alone.
+The report and ``show`` draw these.
 """
 
 from __future__ import annotations
@@ -13,11 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from ..datasets import DigitDataset, load_source
-from ..datasets.sources import source_files
-from ..errors import DataError, ModelFileError
 from ..engine.losses import log_softmax
 from ..engine.metrics import classification_report
+from ..errors import ModelFileError
 
 
 @dataclass
@@ -76,52 +72,3 @@ def hardest_indices(losses: np.ndarray, count: int | None = None) -> np.ndarray:
     """Indices (int64) of the examples with the highest loss, highest first (ties by index),
     at most ``count``. Shape: losses (N,)."""
     return np.argsort(-np.asarray(losses), kind="stable")[:count].astype(np.int64)
-
-
-@dataclass
-class ModelData:
-    """The data a model is looked at on: the dataset, the spec it was loaded from, and whether
-    its SHA-256 is the one recorded at training (``None`` when nothing was recorded)."""
-
-    dataset: DigitDataset
-    spec: str
-    same_as_training: bool | None
-
-
-def recorded_data_spec(metadata: dict[str, Any]) -> str | None:
-    """The ``--data`` spec of the data a model file says it was trained on, or None."""
-    data = metadata.get("data") or {}
-    if data.get("name") == "mnist" and data.get("source") == "bundled MNIST":
-        return "mnist"
-    return data.get("source")
-
-
-def data_inputs(spec: str | None, *, recorded: bool = False) -> list[tuple[str, Any]]:
-    """The files of the ``--data`` spec ``spec`` (none for None), as the inputs
-    :func:`~nnscratch.fileio.check_outputs` keeps a command from writing over; ``recorded``:
-    the spec is the one the model file records, not an option given."""
-    if spec is None:
-        return []
-    what = (f"a file of the data the model was trained on ({spec})" if recorded
-            else f"a file of the data (--data {spec})")
-    return [(what, path) for path in source_files(spec)]
-
-
-def load_model_data(metadata: dict[str, Any], data: str | None = None) -> ModelData:
-    """Load ``data`` (a ``--data`` spec), or else the data the model file recorded.
-
-    Raises DataError if neither is known or the recorded data is no longer where it was.
-    """
-    spec = data if data is not None else recorded_data_spec(metadata)
-    if spec is None:
-        raise DataError("the model file does not say which data it was trained on; "
-                        "pass --data")
-    try:
-        dataset = load_source(spec)
-    except DataError as error:
-        if data is None:
-            raise DataError(f"the model was trained on {spec}, which cannot be loaded now "
-                            f"({error}); pass --data") from None
-        raise
-    recorded = (metadata.get("data") or {}).get("sha256")
-    return ModelData(dataset, spec, None if recorded is None else recorded == dataset.sha256)

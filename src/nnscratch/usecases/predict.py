@@ -3,7 +3,7 @@ Kaggle's submission file.
 
 ``nnscratch predict`` is :func:`predict_files` plus a table; in Python::
 
-    from nnscratch.prediction import predict_files, write_submission
+    from nnscratch.usecases.predict import predict_files, write_submission
     result = predict_files("mlp.npz", ["test.csv", "my-seven.png"])
     result.labels, result.probabilities[0], result.sources[-1]   # (N,), (N, 10), {"file": ...}
     write_submission("submission.csv", result.labels)
@@ -19,9 +19,9 @@ import numpy as np
 
 from ..datasets.inputs import read_inputs
 from ..errors import ConfigError
-from .evaluate import check_fit
 from ..fileio import atomic_write, check_outputs
-from ..model.sequential import Sequential
+from ..model import Sequential
+from .data import check_fit
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -77,7 +77,7 @@ def predict_files(model_path: str | os.PathLike[str],
     images) or DataError (a bad input, naming its file).
     """
     model = Sequential.load(model_path)
-    shape = (model.metadata.get("preprocessing") or {}).get("image_shape") or [28, 28]
+    shape = model.image_shape or (28, 28)
     size = shape[0] if len(shape) == 2 and shape[0] == shape[1] else 28
     images, sources = read_inputs(inputs, size=size)
     # read_inputs made sure all inputs share one image size: the first file speaks for all.

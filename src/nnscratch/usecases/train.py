@@ -1,130 +1,263 @@
-"""``nnscratch train`` behind the CLI: load the data, train a preset, report, save."""
+"""Training as a use case: a recipe trained on a data set, measured, and saved to a model file.
+
+:func:`train_recipe` is the library's: split off the dev set, build and train the network,
+measure it. ``nnscratch train`` (and the web app) go through :func:`plan_training`, which checks
+every option and output and loads the data before anything is drawn, then
+:func:`run_training`, which trains with checkpoints and signal handling, saves the model file
+and returns a :class:`TrainingResult`, its exit status included. Nothing here prints: the faces
+draw the plan and the result.
+"""
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
-from ..training.checkpoint import Checkpoint, Checkpointer, list_checkpoints
-from ..datasets import load_source
+from ..datasets import DigitDataset, load_source
+from ..datasets.sources import source_files
+from ..datasets.splits import hold_out
+from ..engine.optimizers import Optimizer
 from ..environment import environment
-from ..errors import ConfigError, NNScratchError, TrainingDiverged
-from ..model.presets import PRESETS, Preset, describe_recipe, recipe_json, train_preset
-from ..cli.progress import RichProgress
+from ..errors import ConfigError, NNScratchError
+from ..fileio import check_model_file_name, check_outputs, check_writable_folder
+from ..model import PRESETS, Recipe, Sequential, build_model, build_optimizer, get_preset
+from ..training import Callback, Checkpoint, Checkpointer, GracefulStop, History, TrainingState
+from ..training.checkpoint import list_checkpoints
 from .resume import changes, refuse_changes, run_config
-from ..training.loop import GracefulStop
-
-EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 
 
 @dataclass
+class TrainingResult:
+    """A trained model and what its run did.
+
+    ``metrics``: train, dev and test accuracy and loss (None where there is no such set) and
+    ``train_seconds``, the time spent in training steps. ``optimizer`` is the one that trained
+    the model (its settings go in the model file). The rest is filled by :func:`run_training`:
+    where the model and the last checkpoint were written, the signal that stopped the run, the
+    command that resumes it, and the ``exit_status`` the command ends with (0, or 130 and 143
+    after SIGINT and SIGTERM).
+    """
+
+    recipe: Recipe
+    model: Sequential
+    history: History
+    metrics: dict[str, float | None]
+    optimizer: Optimizer
+    train_size: int
+    dev_size: int
+    model_path: Path | None = None
+    data_source: str | None = None
+    checkpoint: Path | None = None
+    signal: str | None = None
+    resume_command: str | None = None
+    exit_status: int = 0
+
+    @property
+    def stopped(self) -> str:
+        """completed, early_stopping or interrupted (a diverged run raises instead)."""
+        return self.history.stopped
+
+    def summary(self, *, with_checkpoint: bool = False) -> dict[str, Any]:
+        """The JSON summary ``nnscratch train --json`` prints."""
+        summary = {"preset": self.recipe.name, **self.metrics, "epochs": len(self.history.epoch),
+                   "stopped": self.stopped, "seed": self.recipe.seed, "data": self.data_source,
+                   "model_path": None if self.model_path is None else str(self.model_path)}
+        if with_checkpoint:
+            summary["checkpoint"] = None if self.checkpoint is None else str(self.checkpoint)
+        if self.stopped == "interrupted":
+            summary["signal"] = self.signal
+            if self.resume_command:
+                summary["resume_command"] = self.resume_command
+        return summary
+
+
+def train_recipe(recipe: Recipe | str, train_images, train_labels, test_images=None,
+                 test_labels=None, *, callbacks: list[Callback] | tuple = (),
+                 resume: TrainingState | None = None) -> TrainingResult:
+    """Split off the dev set (seeded), build and train the recipe's network, and measure it.
+
+    Shapes: images (N, H, W) uint8 (or any raw pixels), labels (N,) ints 0-9. ``recipe`` is a
+    :class:`~nnscratch.model.Recipe` or a preset's name. ``resume`` carries on a saved run.
+    """
+    recipe = get_preset(recipe) if isinstance(recipe, str) else recipe
+    if np.ndim(train_images) != 3:
+        raise ConfigError(f"images must have shape (N, height, width), got "
+                          f"{np.shape(train_images)}")
+    x, y, x_dev, y_dev = hold_out(train_images, train_labels, recipe.dev_size,
+                                  rng=np.random.default_rng(recipe.seed),
+                                  stratify=recipe.stratify)
+    model = build_model(recipe, image_shape=train_images.shape[1:])
+    optimizer = build_optimizer(recipe, len(x))
+    history = model.fit(x, y, epochs=recipe.epochs, batch_size=recipe.fit_batch_size,
+                        optimizer=optimizer, validation_data=(x_dev, y_dev) if len(y_dev) else None,
+                        early_stopping=recipe.early_stopping, callbacks=callbacks,
+                        shuffle=not recipe.full_batch, resume=resume)
+    metrics: dict[str, float | None] = {"train_seconds": history.seconds[-1]
+                                        if history.seconds else 0.0}
+    for split, (xs, ys) in {"train": (x, y), "dev": (x_dev, y_dev),
+                            "test": (test_images, test_labels)}.items():
+        result = model.evaluate(xs, ys) if xs is not None and len(xs) else None
+        metrics[f"{split}_accuracy"] = result["accuracy"] if result else None
+        metrics[f"{split}_loss"] = result["loss"] if result else None
+    return TrainingResult(recipe, model, history, metrics, optimizer, len(x), len(y_dev))
+
+
+# --- nnscratch train ------------------------------------------------------------------------------
+
+@dataclass
 class TrainOptions:
-    recipe: Preset
-    data: str
-    out: Path
+    """What ``nnscratch train`` was asked for. ``out`` defaults to ``RECIPE.npz``;
+    ``report`` is where a report will be written after training (checked here, like every
+    output, before any work)."""
+
+    recipe: Recipe
+    data: str = "mnist"
+    out: Path | None = None
     checkpoint_dir: Path | None = None  # where checkpoints go (None: none are written)
     checkpoint_every: int | None = None  # epochs (iterations) between two; None: 1 (10)
     resume: Checkpoint | None = None  # carry on this run
     force: bool = False  # resume despite changes; start afresh in a folder of checkpoints
+    report: Path | None = None
+
+    def __post_init__(self) -> None:
+        self.out = Path(self.out) if self.out is not None else Path(f"{self.recipe.name}.npz")
 
 
-def run_training(options: TrainOptions, *, console: Console,
-                 progress_console: Console) -> dict:
-    """Train, print the closing table, save the model; returns the JSON summary."""
-    recipe = options.recipe
-    checkpoint_dir = _checkpoint_dir(options)
+@dataclass
+class TrainingPlan:
+    """A run checked and ready: its options, its data, where its checkpoints go and how often."""
+
+    options: TrainOptions
+    dataset: DigitDataset
+    checkpoint_dir: Path | None
+    checkpoint_every: int
+
+    @property
+    def recipe(self) -> Recipe:
+        return self.options.recipe
+
+    @property
+    def image_shape(self) -> tuple[int, ...]:
+        return tuple(self.dataset.train_images.shape[1:])
+
+    @property
+    def description(self) -> str:
+        """The run in words (:meth:`Recipe.description`) for the data's images."""
+        return self.recipe.description(self.image_shape)
+
+
+def plan_training(options: TrainOptions) -> TrainingPlan:
+    """Check every output and the checkpoint folder, load the data, and check that the
+    recipe fits it and that a resumed run is not changed; raises ConfigError (or DataError)
+    before any training or drawing."""
+    if options.checkpoint_every is not None and (
+            isinstance(options.checkpoint_every, bool) or options.checkpoint_every < 1):
+        raise ConfigError(f"--checkpoint-every must be a positive whole number, got "
+                          f"{options.checkpoint_every}")
+    checkpoint_dir = options.checkpoint_dir or (options.resume.path.parent
+                                                if options.resume is not None else None)
+    _check_outputs(options, checkpoint_dir)
+    if options.resume is None and checkpoint_dir is not None and \
+            list_checkpoints(checkpoint_dir) and not options.force:
+        raise ConfigError(f"--checkpoint-dir {checkpoint_dir} holds checkpoints of another run; "
+                          f"resume it with --resume {checkpoint_dir}, or pass --force to start "
+                          f"afresh (its checkpoints are then removed)")
     dataset = load_source(options.data)
-    every = options.checkpoint_every or (10 if recipe.batch_size is None else 1)
     if options.resume is not None:
-        refuse_changes(options.resume, changes(options.resume, recipe, options.data,
+        refuse_changes(options.resume, changes(options.resume, options.recipe, options.data,
                                                dataset.sha256), options.force)
-    _check_dev_size(recipe, dataset)
-    image_shape = tuple(dataset.train_images.shape[1:])
-    description = describe_recipe(recipe, image_shape)
-    console.print(f"[bold]{escape(recipe.name)}[/]: {escape(description)}")
-    console.print(f"data: {dataset.source} ({len(dataset.train_labels):,} training images"
-                  + (f", {len(dataset.test_labels):,} test images)"
-                     if dataset.test_labels is not None else ", no test set)"))
-    if options.resume is not None:
-        console.print(f"resuming from {options.resume.path}: {_position(options.resume, recipe)}")
-    progress = RichProgress(progress_console, log_every=recipe.log_every)
+    _check_dev_size(options.recipe, dataset)
+    every = options.checkpoint_every or (10 if options.recipe.full_batch else 1)
+    return TrainingPlan(options, dataset, checkpoint_dir, every)
+
+
+def run_training(plan: TrainingPlan, *, callbacks: list[Callback] | tuple = ()
+                 ) -> TrainingResult:
+    """Train as planned (with ``callbacks``, e.g. a progress bar), stopping cleanly on SIGINT
+    and SIGTERM, checkpointing if asked, and save the model file.
+
+    Raises TrainingDiverged with nothing written (the model file and the checkpoints of before
+    are untouched), and NNScratchError saying what was kept when a write fails.
+    """
+    options, dataset, directory = plan.options, plan.dataset, plan.checkpoint_dir
+    recipe = options.recipe
+    if options.resume is None and directory is not None:
+        for _, path in list_checkpoints(directory):  # --force: start afresh
+            path.unlink()
     stopper = GracefulStop()
-    callbacks = [progress, stopper]
+    callbacks = [*callbacks, stopper]
     checkpointer = None
-    if checkpoint_dir is not None:
-        checkpointer = Checkpointer(checkpoint_dir, every=every, config=run_config(
+    if directory is not None:
+        checkpointer = Checkpointer(directory, every=plan.checkpoint_every, config=run_config(
             recipe, data=options.data, data_sha256=dataset.sha256, out=str(options.out),
-            checkpoint_every=every))
+            checkpoint_every=plan.checkpoint_every))
         callbacks.append(checkpointer)
     try:
-        # A non-finite loss is reported as TrainingDiverged; NumPy's overflow warnings on the
-        # way there would only bury that message under source lines.
+        # A blow-up is reported as TrainingDiverged; NumPy's overflow warnings on the way there
+        # would only bury that message under source lines.
         with np.errstate(all="ignore"):
-            run = train_preset(recipe, dataset.train_images, dataset.train_labels,
-                               dataset.test_images, dataset.test_labels, callbacks=callbacks,
-                               resume=options.resume.state if options.resume else None)
-    except TrainingDiverged:
-        console.print(f"nothing was written to {options.out}"
-                      + (f"; the checkpoints in {checkpoint_dir} are those of before"
-                         if checkpoint_dir is not None else ""))
-        raise
+            result = train_recipe(recipe, dataset.train_images, dataset.train_labels,
+                                  dataset.test_images, dataset.test_labels, callbacks=callbacks,
+                                  resume=options.resume.state if options.resume else None)
     except NNScratchError as error:
         if checkpointer is None or checkpointer.failed is None:
             raise
         # A checkpoint that could not be written (a full disk) ends the run: say what is kept.
         raise type(error)(f"{error}; training stopped, nothing was written to {options.out}; "
-                          + _what_checkpoints_hold(checkpointer, checkpoint_dir)) from None
-    finally:
-        progress.stop()  # an exception skips on_train_end: the bar would stay live, cursor hidden
-    history, metrics = run.history, run.metrics
+                          + _what_checkpoints_hold(checkpointer, directory)) from None
+    _save(result, plan, checkpointer)
+    result.model_path, result.data_source = options.out, dataset.source
+    if checkpointer is not None:
+        result.checkpoint = checkpointer.last_path
+    if result.stopped == "interrupted":
+        result.signal, result.exit_status = stopper.signal_name, stopper.exit_status
+        if checkpointer is not None and checkpointer.last_path is not None:
+            result.resume_command = f"nnscratch train --resume {directory}"
+    return result
+
+
+def _save(result: TrainingResult, plan: TrainingPlan, checkpointer: Checkpointer | None) -> None:
+    options, dataset, model = plan.options, plan.dataset, result.model
     try:
-        run.model.save(options.out, preset=recipe.name,
-                       recipe=recipe_json(recipe, image_shape, run.model.output_size),
-                       preprocessing={"scale": run.model.input_scale,
-                                      "image_shape": list(image_shape)},
-                       data={"name": dataset.name, "source": dataset.source,
-                             "sha256": dataset.sha256, "train_size": run.train_size,
-                             "dev_size": run.dev_size},
-                       seed=recipe.seed, metrics=metrics, history=history.as_dict(),
-                       optimizer=run.model.optimizer.config(),
-                       environment=environment())
+        model.save(options.out, preset=result.recipe.name,
+                   recipe=result.recipe.to_json(plan.image_shape, model.output_size),
+                   preprocessing={"scale": model.input_scale,
+                                  "image_shape": list(plan.image_shape)},
+                   data={"name": dataset.name, "source": dataset.source,
+                         "sha256": dataset.sha256, "train_size": result.train_size,
+                         "dev_size": result.dev_size},
+                   seed=result.recipe.seed, metrics=result.metrics,
+                   history=result.history.as_dict(), optimizer=result.optimizer.config(),
+                   environment=environment())
     except NNScratchError as error:
         raise type(error)(f"training ended, but the model could not be saved: {error}; "
-                          + (_what_checkpoints_hold(checkpointer, checkpoint_dir, options.out)
+                          + (_what_checkpoints_hold(checkpointer, plan.checkpoint_dir,
+                                                    options.out)
                              if checkpointer is not None else "nothing was saved")) from None
-    summary = {"preset": recipe.name, **metrics, "epochs": len(history.epoch),
-               "stopped": history.stopped, "seed": recipe.seed, "data": dataset.source,
-               "model_path": str(options.out)}
-    if checkpointer is not None:
-        summary["checkpoint"] = str(checkpointer.last_path) if checkpointer.last_path else None
-    if history.stopped == "interrupted":
-        summary["signal"] = stopper.signal_name
-        summary["exit_status"] = (128 + stopper.signal_number if stopper.signal_number
-                                  else EXIT_INTERRUPTED)
-        console.print(f"[yellow]interrupted after {len(history.epoch)} "
-                      f"{'iterations' if recipe.batch_size is None else 'epochs'}; "
-                      f"the model so far is saved[/]")
-        # On stderr even under --quiet: how to get the run back is not progress chatter.
-        if checkpointer is not None and checkpointer.last_path is not None:
-            summary["resume_command"] = f"nnscratch train --resume {checkpoint_dir}"
-            print(f"nnscratch: checkpoint saved to {checkpointer.last_path}; resume with: "
-                  f"{summary['resume_command']}", file=sys.stderr)
-        else:
-            print("nnscratch: to be able to resume a run, train with --checkpoint-dir DIR",
-                  file=sys.stderr)
-    console.print(_closing_table(summary, recipe))
-    return summary
 
 
-def _check_dev_size(recipe: Preset, dataset) -> None:
-    """Refuse a dev set that leaves nothing to train on, in the command's terms, before
-    anything is drawn."""
+def _check_outputs(options: TrainOptions, checkpoint_dir: Path | None) -> None:
+    """Refuse an output that cannot be written, or that would overwrite one of the run's
+    inputs (the data's files, the checkpoint resumed from) or another of its outputs, and a
+    model file not named .npz."""
+    outputs = [("--out", options.out, "model.npz")]
+    if options.report is not None:
+        outputs.append(("--report", options.report, "report.html"))
+    inputs = [(f"a file of the training data (--data {options.data})", path)
+              for path in source_files(options.data)]
+    if options.resume is not None:
+        inputs.append(("the checkpoint resumed from (--resume)", options.resume.path))
+    check_outputs(outputs, inputs)
+    check_model_file_name(options.out, "--out")
+    if checkpoint_dir is not None:
+        check_writable_folder(checkpoint_dir, "--checkpoint-dir")
+
+
+def _check_dev_size(recipe: Recipe, dataset: DigitDataset) -> None:
+    """Refuse a dev set that leaves nothing to train on, in the command's terms."""
     count = len(dataset.train_labels)
     if recipe.dev_size < count:
         return
@@ -137,7 +270,7 @@ def _check_dev_size(recipe: Preset, dataset) -> None:
                       f"{count // 10}")
 
 
-def _what_checkpoints_hold(checkpointer: Checkpointer, directory: Path,
+def _what_checkpoints_hold(checkpointer: Checkpointer, directory: Path | None,
                            out: Path | None = None) -> str:
     """Where the run can be taken up again after a failed write, and how."""
     if checkpointer.last_path is None:
@@ -146,46 +279,3 @@ def _what_checkpoints_hold(checkpointer: Checkpointer, directory: Path,
     if out is not None:  # the run is complete in it: resuming only writes the model
         resume += " --out OTHER.npz"
     return f"the last checkpoint saved is {checkpointer.last_path} (resume with: {resume})"
-
-
-def _checkpoint_dir(options: TrainOptions) -> Path | None:
-    """The folder checkpoints go to; a fresh run refuses one holding another run's."""
-    if options.resume is not None:
-        return options.checkpoint_dir or options.resume.path.parent
-    directory = options.checkpoint_dir
-    if directory is None:
-        return None
-    if directory.exists() and not directory.is_dir():
-        raise ConfigError(f"--checkpoint-dir {directory} is a file; give a folder")
-    found = list_checkpoints(directory)
-    if found and not options.force:
-        raise ConfigError(f"--checkpoint-dir {directory} holds checkpoints of another run; "
-                          f"resume it with --resume {directory}, or pass --force to start "
-                          f"afresh (its checkpoints are then removed)")
-    for _, path in found:
-        path.unlink()
-    return directory
-
-
-def _position(checkpoint: Checkpoint, recipe: Preset) -> str:
-    unit = "iterations" if recipe.batch_size is None else "epochs"
-    text = f"{checkpoint.epoch} {unit} done"
-    if checkpoint.step:
-        text += f", {checkpoint.step} batches into epoch {checkpoint.epoch + 1}"
-    return text
-
-
-def _closing_table(summary: dict, recipe: Preset) -> Table:
-    table = Table(title="run summary", show_header=False)
-    table.add_column(style="bold")
-    table.add_column(justify="right")
-    unit = "iterations" if recipe.batch_size is None else "epochs"
-    table.add_row("preset", summary["preset"])
-    table.add_row(unit, f"{summary['epochs']} ({summary['stopped']})")
-    for split in ("train", "dev", "test"):
-        acc, loss = summary[f"{split}_accuracy"], summary[f"{split}_loss"]
-        table.add_row(f"{split} accuracy",
-                      "-" if acc is None else f"{acc:.4f}  (loss {loss:.4f})")
-    table.add_row("training time", f"{summary['train_seconds']:.1f} s")
-    table.add_row("model", summary["model_path"])
-    return table

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ... import checks
 from ...errors import ConfigError
 from .base import Layer
 
@@ -11,7 +12,7 @@ from .base import Layer
 class ReLU(Layer):
     """a = max(z, 0); da/dz = 1 where z > 0, else 0."""
 
-    def forward(self, x, training=False):
+    def forward(self, x, training=False, rng=None):
         # Keep the output, not a mask: the next layer holds it anyway, and prediction (which
         # never goes backward) then pays for no mask.
         self._a = np.maximum(x, 0)
@@ -27,11 +28,9 @@ class LeakyReLU(Layer):
 
     def __init__(self, alpha: float = 0.01) -> None:
         super().__init__()
-        if not 0.0 <= alpha < 1.0:
-            raise ConfigError(f"LeakyReLU alpha must be in [0, 1), got {alpha}")
-        self.alpha = float(alpha)
+        self.alpha = checks.real("LeakyReLU alpha", alpha, low=0, high=1, high_open=True)
 
-    def forward(self, x, training=False):
+    def forward(self, x, training=False, rng=None):
         self._slope = np.where(x > 0, 1.0, self.alpha).astype(x.dtype, copy=False)
         return x * self._slope
 
@@ -90,7 +89,7 @@ class Sigmoid(Layer):
     1 - a would be a difference of nearly equal numbers and lose its precision.
     """
 
-    def forward(self, x, training=False):
+    def forward(self, x, training=False, rng=None):
         e, large = _sigmoid_parts(x)
         a = _sigmoid_of(x, e, large)
         e *= large
@@ -106,7 +105,7 @@ class Sigmoid(Layer):
 class Tanh(Layer):
     """a = tanh(z); da/dz = 1 - a²."""
 
-    def forward(self, x, training=False):
+    def forward(self, x, training=False, rng=None):
         self._a = np.tanh(x)
         return self._a
 

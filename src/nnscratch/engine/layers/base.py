@@ -1,9 +1,16 @@
 """The layer protocol every layer follows.
 
-``forward(x, training=False) -> y`` caches what ``backward`` needs; ``backward(grad_y) -> grad_x``
-fills ``layer.grads`` (same keys and shapes as ``layer.params``) and returns the gradient of the
-loss with respect to the layer's input. ``config()`` returns the JSON-able constructor arguments,
-so ``type(layer)(**layer.config())`` rebuilds the layer.
+``forward(x, training=False, rng=None) -> y`` caches what ``backward`` needs; a layer that
+draws random numbers in training (dropout) draws them from ``rng``, the generator the model
+passes down, and never keeps one of its own. ``backward(grad_y) -> grad_x`` fills
+``layer.grads`` (same keys and shapes as ``layer.params``) and returns the gradient of the loss
+with respect to the layer's input. ``config()`` returns the JSON-able constructor arguments,
+so ``type(layer)(**layer.config())`` rebuilds the layer, and ``array_shapes()`` says which
+arrays it holds once initialized, so a loaded model's arrays can be checked against them.
+
+``params`` are learnt (an optimizer updates them); ``buffers`` are arrays a layer keeps that no
+gradient updates (running averages) but that belong to the model all the same: both are saved
+in model files and checkpoints.
 
 Two contracts keep the hot path free of copies:
 
@@ -23,14 +30,30 @@ import numpy as np
 class Layer:
     """Base class: a layer without parameters that passes shapes through."""
 
+    # Values per example the layer requires (a Dense layer's in_features), or None when it
+    # takes any number; and whether its output has as many values per example as its input
+    # (then what a later layer requires, the network requires: see Sequential.input_size).
+    input_features: int | None = None
+    keeps_size = True
+    # Values per example it outputs when fixed (a Dense layer's out_features), else None.
+    output_features: int | None = None
+    # Which of the arrays array_shapes() names are buffers rather than parameters.
+    buffer_names: tuple[str, ...] = ()
+
     def __init__(self) -> None:
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
+        self.buffers: dict[str, np.ndarray] = {}
 
     def initialize(self, rng: np.random.Generator, dtype: np.dtype) -> None:
         """Draw the parameters (layers with parameters override this)."""
 
-    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+    def array_shapes(self) -> dict[str, tuple[int, ...]]:
+        """The shape of every parameter and buffer :meth:`initialize` makes, by name."""
+        return {}
+
+    def forward(self, x: np.ndarray, training: bool = False,
+                rng: np.random.Generator | None = None) -> np.ndarray:
         raise NotImplementedError
 
     def backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray | None:

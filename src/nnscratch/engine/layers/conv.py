@@ -52,6 +52,12 @@ class Conv2D(Layer):
         self._weight_init = get_initializer(init)
         self._bias_init = get_initializer(bias_init)
 
+    keeps_size = False  # it takes images of any size
+
+    def array_shapes(self) -> dict[str, tuple[int, ...]]:
+        k = self.kernel_size
+        return {"W": (self.out_channels, self.in_channels, k, k), "b": (self.out_channels,)}
+
     def initialize(self, rng: np.random.Generator, dtype: np.dtype) -> None:
         k = self.kernel_size
         shape = (self.out_channels, self.in_channels, k, k)
@@ -67,7 +73,8 @@ class Conv2D(Layer):
         k, s, p = self.kernel_size, self.stride, self.padding
         return (height + 2 * p - k) // s + 1, (width + 2 * p - k) // s + 1
 
-    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+    def forward(self, x: np.ndarray, training: bool = False,
+                rng: np.random.Generator | None = None) -> np.ndarray:
         W, b = self.params["W"], self.params["b"]
         if x.ndim != 4 or x.shape[1] != self.in_channels:
             raise ConfigError(f"Conv2D({self.in_channels}, {self.out_channels}) expects images "

@@ -36,14 +36,17 @@ class Dense(Layer):
             raise ConfigError(
                 f"Dense needs positive sizes, got in_features={in_features}, "
                 f"out_features={out_features}")
-        self.in_features = int(in_features)
-        self.out_features = int(out_features)
+        self.in_features = self.input_features = int(in_features)
+        self.out_features = self.output_features = int(out_features)
         self.init = init
         self.bias_init = bias_init
         self._weight_init = get_initializer(init)
         self._bias_init = get_initializer(bias_init)
         self._x: np.ndarray | None = None
         self._ones_vector: np.ndarray | None = None
+
+    def array_shapes(self) -> dict[str, tuple[int, ...]]:
+        return {"W": (self.in_features, self.out_features), "b": (self.out_features,)}
 
     def initialize(self, rng: np.random.Generator, dtype: np.dtype) -> None:
         fan_in, fan_out = self.in_features, self.out_features
@@ -53,7 +56,8 @@ class Dense(Layer):
         }
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
 
-    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+    def forward(self, x: np.ndarray, training: bool = False,
+                rng: np.random.Generator | None = None) -> np.ndarray:
         W, b = self.params["W"], self.params["b"]
         if x.ndim != 2 or x.shape[1] != self.in_features:
             raise ConfigError(

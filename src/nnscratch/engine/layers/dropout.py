@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ... import checks
 from ...errors import ConfigError
 from .base import Layer
 
@@ -12,29 +13,25 @@ class Dropout(Layer):
     """During training, zero each input with probability ``rate`` and scale the survivors by
     ``1 / (1 - rate)``, so the expected activation is unchanged; at inference, pass through.
 
-    The mask comes from the generator given to :meth:`initialize` (the model's), so a seeded
-    run is repeatable. Shapes: any; the output has the input's shape.
+    The mask is drawn from ``rng``, the generator ``forward`` is given in training (the model
+    passes its own, which also shuffles the examples), so a seeded run is repeatable.
+    Shapes: any; the output has the input's shape.
     """
 
     def __init__(self, rate: float = 0.5) -> None:
         super().__init__()
-        if not 0.0 <= rate < 1.0:
-            raise ConfigError(f"Dropout rate must be in [0, 1), got {rate}")
-        self.rate = float(rate)
-        self.rng: np.random.Generator | None = None
+        self.rate = checks.real("Dropout rate", rate, low=0, high=1, high_open=True)
         self._mask: np.ndarray | None = None
 
-    def initialize(self, rng, dtype):
-        self.rng = rng
-
-    def forward(self, x, training=False):
+    def forward(self, x, training=False, rng=None):
         if not training or self.rate == 0.0:
             self._mask = None
             return x
-        if self.rng is None:
-            raise ConfigError("Dropout has no random generator: add it to a model first")
+        if rng is None:
+            raise ConfigError("Dropout draws its mask from a random generator: in training, "
+                              "pass forward(x, training=True, rng=...)")
         keep = 1.0 - self.rate
-        mask = self.rng.random(x.shape, dtype=np.float32) < keep
+        mask = rng.random(x.shape, dtype=np.float32) < keep
         self._mask = mask.astype(x.dtype) * x.dtype.type(1.0 / keep)
         return x * self._mask
 

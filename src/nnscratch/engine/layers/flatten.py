@@ -9,7 +9,7 @@ class Flatten(Layer):
     """Reshape (N, d1, d2, ...) -> (N, d1·d2·...); backward restores the input's shape.
     A view, never a copy, when the input is contiguous."""
 
-    def forward(self, x, training=False):
+    def forward(self, x, training=False, rng=None):
         self._shape = x.shape
         return x.reshape(x.shape[0], -1)
 

@@ -22,6 +22,8 @@ class MaxPool2D(Layer):
     whole batch: no copy of the windows, no loop over examples.
     """
 
+    keeps_size = False  # it takes images of any size
+
     def __init__(self, pool_size: int = 2) -> None:
         super().__init__()
         if int(pool_size) < 1:
@@ -36,7 +38,8 @@ class MaxPool2D(Layer):
             for v in range(k):
                 yield (u, v), x[:, :, u:u + k * h_out:k, v:v + k * w_out:k]
 
-    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+    def forward(self, x: np.ndarray, training: bool = False,
+                rng: np.random.Generator | None = None) -> np.ndarray:
         k = self.pool_size
         if x.ndim != 4 or x.shape[2] < k or x.shape[3] < k:
             raise ConfigError(f"MaxPool2D({k}) expects images (N, C, H, W) of at least "

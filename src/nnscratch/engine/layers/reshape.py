@@ -22,13 +22,13 @@ class Reshape(Layer):
             raise ConfigError(f"Reshape needs positive sizes, got {shape}")
 
     @property
-    def in_features(self) -> int:
+    def input_features(self) -> int:
         """Values per example this layer takes (784 for (1, 28, 28))."""
         return math.prod(self.shape)
 
-    def forward(self, x, training=False):
-        if math.prod(x.shape[1:]) != self.in_features:
-            raise ConfigError(f"Reshape{self.shape} takes {self.in_features} values per "
+    def forward(self, x, training=False, rng=None):
+        if math.prod(x.shape[1:]) != self.input_features:
+            raise ConfigError(f"Reshape{self.shape} takes {self.input_features} values per "
                               f"example, got shape {x.shape}")
         self._shape = x.shape
         return x.reshape(x.shape[0], *self.shape)

@@ -1,0 +1,160 @@
+"""``nnscratch train``: its options turned into a plan (:mod:`nnscratch.usecases.train`), and the
+plan and the result drawn on the terminal: the run in words, a progress bar, the closing table,
+and what to do after a stop."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from ..errors import ConfigError, NNScratchError, TrainingDiverged
+from ..model import DEFAULT_PRESET, FULL_BATCH, get_preset
+from ..usecases.resume import resumed_run
+from ..usecases.train import (TrainingPlan, TrainingResult, TrainOptions, plan_training,
+                              run_training)
+from .progress import RichProgress
+
+# Recipe fields the train command has an option for (--dev-size sets dev_size).
+OPTION_FIELDS = frozenset({"epochs", "lr", "batch_size", "hidden", "activation", "optimizer",
+                           "dropout", "dev_size", "stratify", "early_stopping", "seed"})
+
+
+def option_name(field: str) -> str:
+    """The train option that sets recipe field ``field`` (``dev_size``: ``--dev-size``); a field
+    no option sets is named as the recipe's."""
+    if field in OPTION_FIELDS:
+        return f"--{field.replace('_', '-')}"
+    return f"the recipe's {field}"
+
+
+def train_command(*, preset: str | None, data: str | None, overrides: dict, out: Path | None,
+                  quiet: bool, json_output: bool, checkpoint_dir: Path | None,
+                  checkpoint_every: int | None, resume: Path | None, force: bool,
+                  report: str | None) -> int:
+    """Run ``nnscratch train`` with its parsed options; returns the exit status.
+
+    ``overrides`` holds the recipe fields given on the command line, and only those. Every
+    option is checked, and every output tried, before any data is loaded or anything drawn.
+    """
+    checkpoint = None
+    if resume is not None:
+        # Options not given again come from the checkpoint; a change is refused unless --force.
+        checkpoint, base, saved = resumed_run(resume, preset)
+        data, out = data or saved["data"], out or saved["out"]
+        checkpoint_every = checkpoint_every or saved["checkpoint_every"]
+    else:
+        base = get_preset(preset or DEFAULT_PRESET, option="--preset")
+    recipe = base.with_overrides(overrides, name=option_name)
+    out = out or Path(f"{recipe.name}.npz")
+    report_path = None if report is None else Path(report) if report else out.with_suffix(".html")
+    plan = plan_training(TrainOptions(recipe=recipe, data=data or "mnist", out=out,
+                                      checkpoint_dir=checkpoint_dir,
+                                      checkpoint_every=checkpoint_every, resume=checkpoint,
+                                      force=force, report=report_path))
+    # Human output goes to stderr under --json, so stdout stays machine-readable.
+    console = Console(stderr=json_output, quiet=quiet)
+    show_plan(console, plan)
+    progress = RichProgress(Console(stderr=True, quiet=quiet), log_every=recipe.log_every)
+    try:
+        result = run_training(plan, callbacks=[progress])
+    except TrainingDiverged:
+        console.print(f"nothing was written to {out}"
+                      + (f"; the checkpoints in {plan.checkpoint_dir} are those of before"
+                         if plan.checkpoint_dir is not None else ""))
+        raise
+    finally:
+        progress.stop()  # an exception skips on_train_end: the bar would stay live, cursor hidden
+    show_result(console, result)
+    summary = result.summary(with_checkpoint=plan.checkpoint_dir is not None)
+    if report_path is not None:
+        from ..plots.report import write_report
+        try:
+            write_report(out, report_path)
+        except NNScratchError as error:
+            raise ConfigError(f"the model was saved to {out}, but the report could not be "
+                              f"written: {error}; write it later with: nnscratch report {out} "
+                              f"--output {report_path}") from None
+        summary["report_path"] = str(report_path)
+        console.print(f"report: {report_path}")
+    if json_output:
+        print(json.dumps(summary))
+    return result.exit_status
+
+
+def parse_hidden(text: str | None) -> tuple[int, ...] | None:
+    """``--hidden 512,256`` as sizes (their values are checked with the rest of the recipe)."""
+    if text is None:
+        return None
+    try:
+        sizes = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        sizes = ()
+    if not sizes:
+        raise ConfigError(f"--hidden takes sizes separated by commas, like 512,256; "
+                          f"got {text!r}")
+    return sizes
+
+
+def parse_batch_size(text: str | None) -> int | str | None:
+    """``--batch-size 128`` or ``--batch-size full``."""
+    if text is None:
+        return None
+    if text.strip().lower() == FULL_BATCH:
+        return FULL_BATCH
+    try:
+        return int(text)  # its value is checked with the rest of the recipe
+    except ValueError:
+        raise ConfigError(f"--batch-size takes a positive whole number or 'full', got "
+                          f"{text!r}") from None
+
+
+# --- the view ---------------------------------------------------------------------------------------
+
+def show_plan(console: Console, plan: TrainingPlan) -> None:
+    """The run in words, its data, and where a resumed run takes up."""
+    recipe, dataset, resume = plan.recipe, plan.dataset, plan.options.resume
+    console.print(f"[bold]{escape(recipe.name)}[/]: {escape(plan.description)}")
+    console.print(f"data: {dataset.source} ({len(dataset.train_labels):,} training images"
+                  + (f", {len(dataset.test_labels):,} test images)"
+                     if dataset.test_labels is not None else ", no test set)"))
+    if resume is not None:
+        text = f"{resume.epoch} {recipe.unit}s done"
+        if resume.step:
+            text += f", {resume.step} batches into epoch {resume.epoch + 1}"
+        console.print(f"resuming from {resume.path}: {text}")
+
+
+def show_result(console: Console, result: TrainingResult) -> None:
+    """After an interruption, what was kept and how to resume; then the closing table."""
+    if result.stopped == "interrupted":
+        console.print(f"[yellow]interrupted after {len(result.history.epoch)} "
+                      f"{result.recipe.unit}s; the model so far is saved[/]")
+        # On stderr even under --quiet: how to get the run back is not progress chatter.
+        if result.resume_command is not None:
+            print(f"nnscratch: checkpoint saved to {result.checkpoint}; resume with: "
+                  f"{result.resume_command}", file=sys.stderr)
+        else:
+            print("nnscratch: to be able to resume a run, train with --checkpoint-dir DIR",
+                  file=sys.stderr)
+    console.print(closing_table(result))
+
+
+def closing_table(result: TrainingResult) -> Table:
+    table = Table(title="run summary", show_header=False)
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    metrics = result.metrics
+    table.add_row("preset", result.recipe.name)
+    table.add_row(f"{result.recipe.unit}s", f"{len(result.history.epoch)} ({result.stopped})")
+    for split in ("train", "dev", "test"):
+        acc, loss = metrics[f"{split}_accuracy"], metrics[f"{split}_loss"]
+        table.add_row(f"{split} accuracy",
+                      "-" if acc is None else f"{acc:.4f}  (loss {loss:.4f})")
+    table.add_row("training time", f"{metrics['train_seconds']:.1f} s")
+    table.add_row("model", str(result.model_path))
+    return table

@@ -1,0 +1,287 @@
+"""Recipes: a whole training configuration as one checked value; a preset is a named recipe.
+
+This is the recipe's one home: its fields, their checks (a recipe cannot be made with a field
+that cannot work), its JSON form (what model files and checkpoints record, read back with every
+field checked), its full-batch value, its unit word and steps per epoch, and its description
+in words. Overrides from the command line and from a checkpoint go through
+:meth:`Recipe.with_overrides` and :meth:`Recipe.from_json`, and so through the same checks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .. import checks
+from ..engine.initializers import INITIALIZERS
+from ..engine.layers import ACTIVATIONS
+from ..engine.optimizers import OPTIMIZERS
+from ..errors import ConfigError
+from ..training.loop import steps_per_epoch, unit_word
+
+FULL_BATCH = "full"  # batch_size of full-batch gradient descent: one step on all examples
+SCHEDULES = ("constant", "warmup_cosine")
+# Fields that change what is printed, not what is computed: a resumed run may change them.
+COSMETIC = frozenset({"log_every"})
+
+
+@dataclass(frozen=True, kw_only=True)
+class Recipe:
+    """A full training recipe: the network, its optimizer and schedule, how long and on what.
+
+    ``batch_size`` is a number of examples per step or :data:`FULL_BATCH`. Made with a field
+    that cannot work, it raises ConfigError naming the field (see :meth:`with_overrides` for a
+    caller's own names, such as the command line's ``--dev-size``).
+    """
+
+    name: str
+    hidden: tuple[int, ...]
+    conv: tuple[int, ...] = ()  # channels of each Conv2D + activation + MaxPool2D(2) block
+    kernel_size: int = 5
+    activation: str = "relu"
+    init: str = "he"
+    bias_init: str = "zeros"
+    dropout: float = 0.0
+    optimizer: str = "adam"
+    lr: float = 1e-3
+    schedule: str = "constant"  # or "warmup_cosine": 2 % linear warm-up, cosine to zero
+    weight_decay: float = 0.0
+    epochs: int = 10
+    batch_size: int | str = 128
+    dev_size: int = 5000
+    stratify: bool = False
+    early_stopping: int | None = None
+    log_every: int | None = None  # print the tutorial's accuracy line every N iterations
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for field, value in _checked(self.__dict__).items():
+            object.__setattr__(self, field, value)
+
+    # --- changing ---------------------------------------------------------------------------
+
+    def with_overrides(self, changes: dict[str, Any] | None = None, *,
+                       name: Callable[[str], str] = str, **more: Any) -> Recipe:
+        """A copy with the fields in ``changes`` (and ``more``) changed: every value given is
+        used, so ``early_stopping=None`` turns early stopping off.
+
+        Raises ConfigError for an unknown field or a value that cannot work; ``name(field)``
+        is how the message calls a field (the field itself by default; the command line
+        passes its option: ``--dev-size must be zero or more, got -1``).
+        """
+        changes = {**(changes or {}), **more}
+        unknown = sorted(set(changes) - set(FIELDS))
+        if unknown:
+            raise ConfigError(f"unknown recipe fields: {unknown}")
+        fields = _checked({**self.__dict__, **changes}, name)
+        return Recipe(**fields)
+
+    # --- what it means ----------------------------------------------------------------------
+
+    @property
+    def full_batch(self) -> bool:
+        return self.batch_size == FULL_BATCH
+
+    @property
+    def unit(self) -> str:
+        """``iteration`` for full-batch descent (an epoch is one step), else ``epoch``."""
+        return unit_word(self.full_batch)
+
+    @property
+    def fit_batch_size(self) -> int | None:
+        """The batch size as ``Sequential.fit`` takes it: None for full-batch descent."""
+        return None if self.full_batch else self.batch_size
+
+    def steps_per_epoch(self, train_size: int) -> int:
+        """Optimizer steps in one epoch on ``train_size`` examples."""
+        return steps_per_epoch(train_size, self.fit_batch_size)
+
+    def changes_from(self, other: Recipe) -> list[str]:
+        """What differs from ``other`` in what the run computes, as ``field old -> new``."""
+        return [f"{f} {getattr(other, f)!r} -> {getattr(self, f)!r}" for f in FIELDS
+                if f not in COSMETIC and getattr(other, f) != getattr(self, f)]
+
+    # --- the JSON form ----------------------------------------------------------------------
+
+    def to_json(self, image_shape: tuple[int, ...] = (28, 28), classes: int = 10
+                ) -> dict[str, Any]:
+        """What a model file or checkpoint records: every field (lists for tuples, null for
+        full batch, as files always had it) and ``summary``, the :meth:`description`."""
+        fields = {f: getattr(self, f) for f in FIELDS}
+        fields["hidden"], fields["conv"] = list(self.hidden), list(self.conv)
+        fields["batch_size"] = self.fit_batch_size
+        fields["summary"] = self.description(image_shape, classes)
+        return fields
+
+    @classmethod
+    def from_json(cls, fields: Any) -> Recipe:
+        """The recipe a file records (:meth:`to_json`), every field checked: the file may come
+        from anyone. Raises ConfigError naming the field that is not valid."""
+        if not isinstance(fields, dict) or not set(FIELDS) <= set(fields) <= {*FIELDS, "summary"}:
+            raise ConfigError("holds no complete nnscratch train recipe")
+        values = {f: fields[f] for f in FIELDS}
+        for f in ("hidden", "conv"):  # JSON has lists, the recipe tuples
+            if isinstance(values[f], list):
+                values[f] = tuple(values[f])
+        if values["batch_size"] is None:
+            values["batch_size"] = FULL_BATCH
+        return cls(**_checked(values, strict=True))
+
+    # --- in words ---------------------------------------------------------------------------
+
+    def description(self, image_shape: tuple[int, ...] = (28, 28), classes: int = 10) -> str:
+        """What the recipe trains, in one sentence made from its fields (so it always tells
+        the run that ran, overrides included), for images of ``image_shape``::
+
+            784-512-256-10 ReLU network; Adam (lr 2e-3, warm-up then cosine decay), batch 128,
+            6 epochs, 5,000 dev images.
+        """
+        return f"{_network_words(self, image_shape, classes)}; {_training_words(self)}."
+
+
+FIELDS = tuple(f.name for f in dataclasses.fields(Recipe))
+
+
+# --- the checks -------------------------------------------------------------------------------
+
+def _checked(fields: dict[str, Any], name: Callable[[str], str] = str,
+             strict: bool = False) -> dict[str, Any]:
+    """The fields in their plain form, each checked; ConfigError names the first that cannot
+    work (as ``name(field)``; ``strict``, for files: ``the recipe's lr -1 is not valid``)."""
+    checked = {}
+    for field, check in _CHECKS.items():
+        try:
+            checked[field] = check(name(field), fields[field])
+        except ConfigError as error:
+            if strict:
+                raise ConfigError(f"the recipe's {field} {fields[field]!r} is not valid "
+                                  f"({error})") from None
+            raise
+    if checked["early_stopping"] is not None and checked["dev_size"] == 0:
+        raise ConfigError(f"{name('early_stopping')} watches the dev set, but "
+                          f"{name('dev_size')} is 0: hold out some dev images")
+    return checked
+
+
+def _strict_int(check):
+    """``check`` for an int field, refusing whole floats (``2.0``) that a recipe should not
+    hold: its JSON form and its comparisons want ints."""
+    def strict(name, value):
+        if isinstance(value, float):
+            raise ConfigError(f"{name} must be a whole number, got {value!r}")
+        return check(name, value)
+    return strict
+
+
+def _optional(check):
+    return lambda name, value: None if value is None else check(name, value)
+
+
+def _batch_size(name: str, value) -> int | str:
+    if value == FULL_BATCH:
+        return FULL_BATCH
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"{name} must be a positive whole number or {FULL_BATCH!r}, got "
+                          f"{value!r}")
+    return checks.whole(name, value, low=1)
+
+
+def _string(name: str, value) -> str:
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{name} must be a name, got {value!r}")
+    return value
+
+
+_CHECKS: dict[str, Callable[[str, Any], Any]] = {
+    "name": _string,
+    "hidden": checks.sizes,
+    "conv": checks.sizes,
+    "kernel_size": _strict_int(lambda n, v: checks.whole(n, v, low=1)),
+    "activation": lambda n, v: checks.choice(n, v, ACTIVATIONS),
+    "init": lambda n, v: checks.choice(n, v, INITIALIZERS),
+    "bias_init": lambda n, v: checks.choice(n, v, INITIALIZERS),
+    "dropout": lambda n, v: checks.real(n, v, low=0, high=1, high_open=True),
+    "optimizer": lambda n, v: checks.choice(n, v, OPTIMIZERS, any_case=True),
+    "lr": lambda n, v: checks.real(n, v, low=0, low_open=True),
+    "schedule": lambda n, v: checks.choice(n, v, SCHEDULES),
+    "weight_decay": lambda n, v: checks.real(n, v, low=0),
+    "epochs": _strict_int(lambda n, v: checks.whole(n, v, low=1)),
+    "batch_size": _batch_size,
+    "dev_size": _strict_int(lambda n, v: checks.whole(n, v, low=0)),
+    "stratify": checks.flag,
+    "early_stopping": _optional(_strict_int(lambda n, v: checks.whole(n, v, low=1))),
+    "log_every": _optional(_strict_int(lambda n, v: checks.whole(n, v, low=1))),
+    "seed": _strict_int(lambda n, v: checks.whole(n, v, low=0)),
+}
+
+
+# --- the recipe in words ------------------------------------------------------------------------
+
+_ACTIVATION_WORDS = {"relu": "ReLU", "leaky_relu": "leaky ReLU", "sigmoid": "sigmoid",
+                     "tanh": "tanh"}
+_OPTIMIZER_WORDS = {"sgd": "SGD", "momentum": "SGD with momentum 0.9",
+                    "nesterov": "SGD with Nesterov momentum 0.9", "adam": "Adam",
+                    "adamw": "AdamW"}
+
+
+def _network_words(recipe: Recipe, image_shape: tuple[int, ...], classes: int) -> str:
+    activation = _ACTIVATION_WORDS.get(recipe.activation, recipe.activation)
+    units = " and ".join(", ".join(f"{n}-" for n in recipe.hidden).rsplit(", ", 1))
+    if recipe.conv:
+        k = recipe.kernel_size
+        network = (f"convolutional network: {' then '.join(map(str, recipe.conv))} {k}x{k} "
+                   f"filters{', each' if len(recipe.conv) > 1 else ''} followed by "
+                   f"{activation} and 2x2 max pooling, ")
+        if recipe.hidden:
+            network += (f"a {units}unit {activation} layer, " if len(recipe.hidden) == 1
+                        else f"{units}unit {activation} layers, ")
+        network += f"then {classes} logits"
+    else:
+        pixels = math.prod(image_shape)
+        network = f"{'-'.join(map(str, (pixels, *recipe.hidden, classes)))} {activation} network"
+    if recipe.init == "tutorial" and recipe.bias_init == "tutorial":
+        network += ", weights and biases U(-0.5, 0.5)"
+    elif recipe.init not in ("he", "he_normal"):
+        network += f", {recipe.init} initialisation"
+    if recipe.dropout:
+        network += f", dropout {recipe.dropout:g} after each hidden layer"
+    return network
+
+
+def _training_words(recipe: Recipe) -> str:
+    settings = [f"lr {_number(recipe.lr)}"]
+    if recipe.schedule == "warmup_cosine":
+        settings.append("warm-up then cosine decay")
+    if recipe.weight_decay:
+        settings.append(f"weight decay {_number(recipe.weight_decay)}")
+    if recipe.full_batch and recipe.optimizer == "sgd":
+        training = [f"full-batch gradient descent ({', '.join(settings)})"]
+    else:
+        optimizer = _OPTIMIZER_WORDS.get(recipe.optimizer, recipe.optimizer)
+        training = [f"{optimizer} ({', '.join(settings)})",
+                    "full batch" if recipe.full_batch else f"batch {recipe.batch_size:,}"]
+    training.append(_count(recipe.epochs, recipe.unit))
+    if recipe.dev_size:
+        training.append(f"{recipe.dev_size:,} dev images"
+                        + (" (stratified)" if recipe.stratify else ""))
+    else:
+        training.append("no dev set")
+    if recipe.early_stopping:
+        training.append(f"early stopping after {_count(recipe.early_stopping, recipe.unit)} "
+                        f"without a better dev loss")
+    return ", ".join(training)
+
+
+def _count(n: int, unit: str) -> str:
+    return f"{n:,} {unit}{'' if n == 1 else 's'}"
+
+
+def _number(value: float) -> str:
+    """0.002 as 2e-3, 0.1 as 0.1: how a learning rate is usually written."""
+    if 0 < value < 0.01:
+        mantissa, exponent = f"{value:.6e}".split("e")
+        return f"{mantissa.rstrip('0').rstrip('.')}e{int(exponent)}"
+    return f"{value:g}"
