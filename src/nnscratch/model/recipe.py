@@ -120,9 +120,10 @@ class Recipe:
     def from_json(cls, fields: Any) -> Recipe:
         """The recipe a file records (:meth:`to_json`), every field checked: the file may come
         from anyone. Raises ConfigError naming the field that is not valid."""
-        if not isinstance(fields, dict) or not set(FIELDS) <= set(fields) <= {*FIELDS, "summary"}:
+        if not isinstance(fields, dict) or not FIRST_FIELDS <= set(fields) <= {*FIELDS, "summary"}:
             raise ConfigError("holds no complete nnscratch train recipe")
-        values = {f: fields[f] for f in FIELDS}
+        # A field added since the first files were written takes its default when absent.
+        values = {f: fields[f] if f in fields else _DEFAULTS[f] for f in FIELDS}
         for f in ("hidden", "conv"):  # JSON has lists, the recipe tuples
             if isinstance(values[f], list):
                 values[f] = tuple(values[f])
@@ -143,6 +144,14 @@ class Recipe:
 
 
 FIELDS = tuple(f.name for f in dataclasses.fields(Recipe))
+# The fields every recipe in a file has had from the start; fields added later are optional in
+# files (a file written before one existed reads as its default) and must have a default here.
+FIRST_FIELDS = frozenset({
+    "name", "hidden", "conv", "kernel_size", "activation", "init", "bias_init", "dropout",
+    "optimizer", "lr", "schedule", "weight_decay", "epochs", "batch_size", "dev_size",
+    "stratify", "early_stopping", "log_every", "seed"})
+_DEFAULTS = {f.name: f.default for f in dataclasses.fields(Recipe)
+             if f.default is not dataclasses.MISSING}
 
 
 # --- the checks -------------------------------------------------------------------------------
