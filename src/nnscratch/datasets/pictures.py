@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from typing import BinaryIO, NamedTuple
 
 import numpy as np
 
@@ -36,27 +37,31 @@ CROP_LEVEL = 0.1  # ink (0-1) that counts when cropping to the digit
 PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 
 
-def read_picture(path: str | os.PathLike[str], *, size: int = 28,
-                 box: int | None = None) -> np.ndarray:
+def read_picture(path: str | os.PathLike[str] | BinaryIO, *, size: int = 28,
+                 box: int | None = None, name: str | None = None,
+                 max_pixels: int = MAX_PIXELS) -> np.ndarray:
     """Read a picture file and return it in MNIST's form: uint8 (size, size), light on dark.
 
     Any format Pillow reads (PNG, JPEG, BMP, GIF, WebP, TIFF); colour is turned into grey, a
     transparent background counts as white paper, and the EXIF orientation of photos is applied.
-    Raises DataError naming the file if it is missing, not a picture, damaged, too large, or
-    holds no digit (a blank or uniform picture).
+    ``path`` may also be an open binary file (an upload), named ``name`` in messages.
+    Raises DataError naming the file if it is missing, not a picture, damaged, larger than
+    ``max_pixels`` (checked from the header, before decoding), or holds no digit (a blank or
+    uniform picture).
     """
     from PIL import Image, ImageOps  # Pillow is heavy to import; only pictures need it
 
-    where = os.fspath(path)
+    is_file = hasattr(path, "read")
+    where = name or ("the picture" if is_file else os.fspath(path))
     try:
         with warnings.catch_warnings():
             # Pillow warns of very large pictures on stderr; our own limit below says it.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            opened = Image.open(where)
+            opened = Image.open(path if is_file else where)
         with opened as picture:
-            if picture.width * picture.height > MAX_PIXELS:
+            if picture.width * picture.height > max_pixels:
                 raise DataError(f"{where}: picture of {picture.width}x{picture.height} pixels "
-                                f"is larger than {MAX_PIXELS:,} pixels")
+                                f"is larger than {max_pixels:,} pixels")
             picture = ImageOps.exif_transpose(picture)
             grey = _to_grey(picture, Image)
     except DataError:
@@ -69,7 +74,7 @@ def read_picture(path: str | os.PathLike[str], *, size: int = 28,
         raise DataError(f"{where}: not a picture Pillow can read (expected PNG, JPEG, "
                         f"BMP, GIF, WebP or TIFF)") from None
     except Image.DecompressionBombError:
-        raise DataError(f"{where}: picture is larger than {MAX_PIXELS:,} pixels") from None
+        raise DataError(f"{where}: picture is larger than {max_pixels:,} pixels") from None
     except (OSError, ValueError, SyntaxError) as error:
         # Pillow reports a truncated or corrupt picture as OSError, ValueError or SyntaxError.
         raise DataError(f"{where}: damaged picture ({error})") from None
@@ -91,6 +96,17 @@ def _to_grey(picture, Image) -> np.ndarray:
     return np.asarray(picture.convert("L"), dtype=np.float32)
 
 
+class MnistFormSteps(NamedTuple):
+    """What :func:`mnist_form_steps` went through, each as ink 0-1 float32 except ``field``:
+    ``ink`` (H, W) after polarity and contrast, ``cropped`` to the ink, ``scaled`` to fit the
+    box, and ``field`` uint8 (size, size), the result (centre of mass in the middle)."""
+
+    ink: np.ndarray
+    cropped: np.ndarray
+    scaled: np.ndarray
+    field: np.ndarray
+
+
 def to_mnist_form(grey: np.ndarray, *, size: int = 28, box: int | None = None) -> np.ndarray:
     """Turn a greyscale picture into MNIST's form (see the module's docstring for the steps).
 
@@ -100,6 +116,12 @@ def to_mnist_form(grey: np.ndarray, *, size: int = 28, box: int | None = None) -
     of mass at (size / 2, size / 2).
     Raises DataError if the picture is empty or holds no ink (no contrast).
     """
+    return mnist_form_steps(grey, size=size, box=box).field
+
+
+def mnist_form_steps(grey: np.ndarray, *, size: int = 28,
+                     box: int | None = None) -> MnistFormSteps:
+    """:func:`to_mnist_form`, keeping each step's picture (to show how a drawing was read)."""
     from PIL import Image
 
     if box is None:
@@ -131,21 +153,22 @@ def to_mnist_form(grey: np.ndarray, *, size: int = 28, box: int | None = None) -
     digit_size = max(np.ptp(np.flatnonzero(visible.any(axis=1))),
                      np.ptp(np.flatnonzero(visible.any(axis=0)))) + 1
     rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
-    ink = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
-    height, width = ink.shape
+    cropped = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    height, width = cropped.shape
     scale = box / digit_size
     new_size = (max(1, round(width * scale)), max(1, round(height * scale)))  # PIL: (w, h)
+    scaled = cropped
     if new_size != (width, height):
         # Shrinking averages each output pixel's area of the picture (MNIST's anti-aliasing:
         # a stroke keeps its ink, thin or faint); enlarging a small drawing interpolates.
         method = Image.Resampling.BOX if scale < 1 else Image.Resampling.BILINEAR
-        ink = np.asarray(Image.fromarray(ink, mode="F").resize(new_size, method),
-                         dtype=np.float32)
-    field = _centre_by_mass(ink, size)
+        scaled = np.asarray(Image.fromarray(cropped, mode="F").resize(new_size, method),
+                            dtype=np.float32)
+    field = _centre_by_mass(scaled, size)
     if not field.any():
         # Faint specks far from a tiny mark can pull the centre of mass off it, out of the field.
         raise DataError("holds no digit (no ink is left once it is centred in the field)")
-    return field
+    return MnistFormSteps(ink, cropped, scaled, field)
 
 
 def _centre_by_mass(ink: np.ndarray, size: int) -> np.ndarray:
