@@ -13,3 +13,13 @@ from hypothesis import settings
 settings.register_profile("ci", derandomize=True, deadline=None, database=None)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def small_models(tmp_path_factory):
+    """Paths of two small trained models (mlp.npz, cnn.npz), made once per test session."""
+    from web_models import train_small_models
+    return train_small_models(tmp_path_factory.mktemp("small-models"))

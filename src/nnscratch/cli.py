@@ -231,6 +231,33 @@ def report(
     print(f"wrote {write_report(model, output, data=data)}")
 
 
+@app.command()
+def serve(
+    models: Optional[list[Path]] = typer.Argument(
+        None, help="Model files (.npz) to serve.", show_default="the mlp and cnn presets, "
+        "trained into the cache folder on first start"),
+    host: str = typer.Option("127.0.0.1", help="Address to listen on (others can reach the "
+                             "server on any but a loopback address)."),
+    port: int = typer.Option(8000, help="Port to listen on; 0 for any free one.",
+                             min=0, max=65535),
+    open_browser: bool = typer.Option(True, "--open/--no-open",
+                                      help="Open the page in a browser."),
+    cache_dir: Optional[Path] = typer.Option(
+        None, envvar="NNSCRATCH_CACHE_DIR", help="Folder for the preset models.",
+        show_default="$XDG_CACHE_HOME/nnscratch or ~/.cache/nnscratch"),
+) -> None:
+    """Serve the draw-a-digit page and its JSON API: see what the networks see and think."""
+    from rich.console import Console
+
+    from .web import launch
+    from .web.served import ServedModels
+
+    console = Console(stderr=True)
+    served = (ServedModels.from_files(models) if models else
+              launch.preset_models(cache_dir or launch.cache_dir(), console=console))
+    launch.serve(served, host=host, port=port, open_browser=open_browser, console=console)
+
+
 def _report_path(report: str | None, out: Path) -> Path | None:
     """train --report: None (no report), '' (beside the model) or a path; checked early."""
     from .fileio import check_writable

@@ -80,7 +80,7 @@ def _run(model: Sequential, image: np.ndarray) -> list[np.ndarray]:
     return seen
 
 
-def _output_dense(model: Sequential) -> int:
+def output_layer(model: Sequential) -> int:
     """Index of the last Dense layer (the one that computes the logits)."""
     dense = [i for i, layer in enumerate(model.layers) if isinstance(layer, Dense)]
     if not dense:
@@ -102,7 +102,7 @@ def look_inside(model: Sequential, image: np.ndarray) -> Inside:
     """Run ``image`` (H, W) through ``model`` and keep each hidden Dense or Conv2D layer's
     output (after its activation), and the output layer's evidence (see :class:`Inside`)."""
     seen = _run(model, image)
-    last = _output_dense(model)
+    last = output_layer(model)
     layers = []
     for i, layer in enumerate(model.layers[:last]):
         if isinstance(layer, (Dense, Conv2D)):

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nnscratch.datasets.pictures import MnistFormSteps, mnist_form_steps
+from nnscratch.datasets.pictures import MnistFormSteps, NoDigitError, mnist_form_steps
 from nnscratch.errors import DataError
 
 MAX_CANVAS = 4096  # units on a side
@@ -148,5 +148,5 @@ def drawing_to_mnist(strokes: Sequence[Stroke], width: float, height: float, *,
     Raises DataError ("holds no digit") for a drawing without ink on the canvas."""
     picture = render_strokes(strokes, width, height)
     if picture.size == 0:
-        raise DataError("holds no digit (the drawing is empty)")
+        raise NoDigitError("holds no digit (the drawing is empty)")
     return mnist_form_steps(picture, size=size)

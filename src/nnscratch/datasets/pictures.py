@@ -37,6 +37,10 @@ CROP_LEVEL = 0.1  # ink (0-1) that counts when cropping to the digit
 PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 
 
+class NoDigitError(DataError):
+    """A picture or drawing holds no digit: it is blank, or nothing stands out of the paper."""
+
+
 def read_picture(path: str | os.PathLike[str] | BinaryIO, *, size: int = 28,
                  box: int | None = None, name: str | None = None,
                  max_pixels: int = MAX_PIXELS) -> np.ndarray:
@@ -49,6 +53,13 @@ def read_picture(path: str | os.PathLike[str] | BinaryIO, *, size: int = 28,
     ``max_pixels`` (checked from the header, before decoding), or holds no digit (a blank or
     uniform picture).
     """
+    return read_picture_steps(path, size=size, box=box, name=name, max_pixels=max_pixels).field
+
+
+def read_picture_steps(path: str | os.PathLike[str] | BinaryIO, *, size: int = 28,
+                       box: int | None = None, name: str | None = None,
+                       max_pixels: int = MAX_PIXELS) -> MnistFormSteps:
+    """:func:`read_picture`, keeping the steps of :func:`mnist_form_steps`."""
     from PIL import Image, ImageOps  # Pillow is heavy to import; only pictures need it
 
     is_file = hasattr(path, "read")
@@ -79,9 +90,9 @@ def read_picture(path: str | os.PathLike[str] | BinaryIO, *, size: int = 28,
         # Pillow reports a truncated or corrupt picture as OSError, ValueError or SyntaxError.
         raise DataError(f"{where}: damaged picture ({error})") from None
     try:
-        return to_mnist_form(grey, size=size, box=box)
+        return mnist_form_steps(grey, size=size, box=box)
     except DataError as error:
-        raise DataError(f"{where}: {error}") from None
+        raise type(error)(f"{where}: {error}") from None
 
 
 def _to_grey(picture, Image) -> np.ndarray:
@@ -136,7 +147,7 @@ def mnist_form_steps(grey: np.ndarray, *, size: int = 28,
         grey, frame = 255.0 - grey, 255.0 - frame
     background, peak = float(np.median(frame)), float(grey.max())
     if peak - background < 16:  # less than 1/16 of the grey range: nothing is written
-        raise DataError("holds no digit (the picture is blank or has no contrast)")
+        raise NoDigitError("holds no digit (the picture is blank or has no contrast)")
     ink = np.clip((grey - background) / (peak - background), 0.0, 1.0)
     # The paper's grain: within 5 robust standard deviations (1.4826 MAD) of the frame, which
     # a digit touching the edge does not move (a percentile would). 5, not 3: a 3-sigma floor
@@ -144,7 +155,7 @@ def mnist_form_steps(grey: np.ndarray, *, size: int = 28,
     spread = 1.4826 * float(np.median(np.abs(frame - background)))
     ink[ink <= 5 * spread / (peak - background)] = 0.0
     if not ink.any():
-        raise DataError("holds no digit (nothing stands out from the paper's grain)")
+        raise NoDigitError("holds no digit (nothing stands out from the paper's grain)")
 
     # The digit's size is that of the ink brighter than a tenth of the peak: faint halos (JPEG,
     # resampling) must not shrink the digit. MNIST's own digits measure 20 at that level too.
@@ -167,7 +178,7 @@ def mnist_form_steps(grey: np.ndarray, *, size: int = 28,
     field = _centre_by_mass(scaled, size)
     if not field.any():
         # Faint specks far from a tiny mark can pull the centre of mass off it, out of the field.
-        raise DataError("holds no digit (no ink is left once it is centred in the field)")
+        raise NoDigitError("holds no digit (no ink is left once it is centred in the field)")
     return MnistFormSteps(ink, cropped, scaled, field)
 
 

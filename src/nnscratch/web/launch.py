@@ -1,0 +1,137 @@
+"""``nnscratch serve`` behind the CLI: find the models (files given, or the mlp and cnn presets
+from a cache folder, trained on first start), bind the address, run uvicorn until Ctrl-C."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+import sys
+import threading
+import time
+from pathlib import Path
+
+from ..errors import ConfigError, ModelFileError
+from .served import ServedModel, ServedModels
+
+DEFAULT_PRESETS = ("mlp", "cnn")
+CACHE_ENV = "NNSCRATCH_CACHE_DIR"
+
+
+def cache_dir() -> Path:
+    """Where preset models are kept: $NNSCRATCH_CACHE_DIR, else $XDG_CACHE_HOME/nnscratch, else
+    ~/.cache/nnscratch."""
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "nnscratch"
+
+
+def preset_models(folder: Path, names=DEFAULT_PRESETS, *, console, data: str = "mnist",
+                  recipes: dict | None = None) -> ServedModels:
+    """The presets' models from ``folder/models/NAME.npz``, training each one that is missing
+    with ``nnscratch train``'s own code (progress on the console) and saving it there.
+    ``recipes`` (name: Preset) replaces a preset's recipe: tests train small ones."""
+    from rich.console import Console
+
+    from ..model import Sequential
+    from ..presets import get_preset
+    from ..runner import TrainOptions, run_training
+
+    models_dir = folder / "models"
+    try:
+        models_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigError(f"--cache-dir {folder}: cannot create {models_dir} "
+                          f"({error.strerror or error})") from None
+    served = []
+    for name in names:
+        path = models_dir / f"{name}.npz"
+        if not path.exists():
+            console.print(f"[bold]{name}[/]: not in the cache yet; training it once, "
+                          f"saved to {path}")
+            recipe = (recipes or {}).get(name) or get_preset(name)
+            run_training(TrainOptions(recipe=recipe, data=data, out=path), console=console,
+                         progress_console=Console(stderr=True, quiet=console.quiet))
+        try:
+            model = Sequential.load(path)
+        except ModelFileError as error:
+            raise ModelFileError(f"{error}; delete {path} to train it again") from None
+        served.append(ServedModel(name, model, file=path.name))
+    return ServedModels(served)
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket on (host, port), port 0 for any free one; ConfigError when the
+    address cannot be used, naming the option."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as error:
+        raise ConfigError(f"--host {host}: not an address of this machine "
+                          f"({error.strerror})") from None
+    family, _, _, _, address = infos[0]
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+        sock.listen(128)
+    except OSError as error:
+        sock.close()
+        raise ConfigError(f"cannot listen on {host} port {port} ({error.strerror or error}); "
+                          f"choose another with --port") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(models: ServedModels, *, host: str, port: int, open_browser: bool, console) -> None:
+    """Serve ``models`` on (host, port) until Ctrl-C (or SIGTERM); the URL is printed once
+    the server listens, and opened in a browser when asked and a display is there."""
+    import uvicorn
+
+    from .app import create_app
+
+    if not is_loopback(host):
+        print(f"nnscratch: warning: listening on {host}: anyone who can reach this machine "
+              f"can use this server (it has no login); the default, 127.0.0.1, serves this "
+              f"machine only", file=sys.stderr)
+    sock = bind(host, port)
+    bound_port = sock.getsockname()[1]
+    shown = f"[{host}]" if ":" in host else host
+    url = f"http://{shown}:{bound_port}/"
+    server = uvicorn.Server(uvicorn.Config(create_app(models), log_level="warning",
+                                           access_log=False, timeout_graceful_shutdown=5))
+    names = ", ".join(served.name for served in models)
+
+    def announce():
+        while not server.started and not server.should_exit:
+            time.sleep(0.05)
+        if server.started:
+            console.print(f"serving {names} on {url}  (Ctrl-C stops)")
+            if open_browser:
+                _open(url)
+
+    threading.Thread(target=announce, daemon=True).start()
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass  # uvicorn has shut down cleanly and passes the Ctrl-C on
+    finally:
+        sock.close()
+    console.print("stopped")
+
+
+def _open(url: str) -> None:
+    # Without a display, Python's webbrowser may start a text browser in this terminal.
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") \
+            or sys.platform in ("darwin", "win32"):
+        import webbrowser
+        webbrowser.open(url)
