@@ -28,7 +28,8 @@ SECURITY_HEADERS = {
 def create_app(models: ServedModels, *, max_body: int = MAX_BODY_BYTES) -> FastAPI:
     """The FastAPI application serving ``models``: the page at ``/``, the API under ``/api``,
     its description at ``/openapi.json``."""
-    app = FastAPI(title="nnscratch", version=_version(), docs_url="/docs", redoc_url=None,
+    # No /docs or /redoc: their pages load scripts from a CDN. /openapi.json says it all.
+    app = FastAPI(title="nnscratch", version=_version(), docs_url=None, redoc_url=None,
                   description="Draw a digit, see what the network sees, look inside it.")
     app.state.models = models
     app.include_router(routes.router)
