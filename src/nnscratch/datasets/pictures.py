@@ -43,25 +43,26 @@ class NoDigitError(DataError):
 
 def read_picture(path: str | os.PathLike[str] | BinaryIO, *, size: int = 28,
                  box: int | None = None, name: str | None = None,
-                 max_pixels: int = MAX_PIXELS) -> np.ndarray:
+                 max_pixels: int | None = None) -> np.ndarray:
     """Read a picture file and return it in MNIST's form: uint8 (size, size), light on dark.
 
     Any format Pillow reads (PNG, JPEG, BMP, GIF, WebP, TIFF); colour is turned into grey, a
     transparent background counts as white paper, and the EXIF orientation of photos is applied.
     ``path`` may also be an open binary file (an upload), named ``name`` in messages.
     Raises DataError naming the file if it is missing, not a picture, damaged, larger than
-    ``max_pixels`` (checked from the header, before decoding), or holds no digit (a blank or
-    uniform picture).
+    ``max_pixels`` (default ``MAX_PIXELS``; checked from the header, before decoding), or holds
+    no digit (a blank or uniform picture).
     """
     return read_picture_steps(path, size=size, box=box, name=name, max_pixels=max_pixels).field
 
 
 def read_picture_steps(path: str | os.PathLike[str] | BinaryIO, *, size: int = 28,
                        box: int | None = None, name: str | None = None,
-                       max_pixels: int = MAX_PIXELS) -> MnistFormSteps:
+                       max_pixels: int | None = None) -> MnistFormSteps:
     """:func:`read_picture`, keeping the steps of :func:`mnist_form_steps`."""
     from PIL import Image, ImageOps  # Pillow is heavy to import; only pictures need it
 
+    max_pixels = MAX_PIXELS if max_pixels is None else max_pixels
     is_file = hasattr(path, "read")
     where = name or ("the picture" if is_file else os.fspath(path))
     try:
