@@ -434,6 +434,7 @@ function selectView(view, refresh) {
 
 function scheduleView(delay = VIEW_DELAY_MS) {
   clearTimeout(viewTimer);
+  document.body.dataset.view = "busy";
   viewTimer = setTimeout(refreshView, delay);
 }
 
