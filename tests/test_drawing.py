@@ -25,7 +25,8 @@ def test_a_stroke_is_drawn_anti_aliased_with_the_brush_width():
     picture = render_strokes(strokes([[20, 50], [80, 50]], brush=10), 100, 100)
     # The canvas's inked part (60 + 10 wide, 10 high) is drawn at scale 1, with a margin of 2.
     assert picture.shape == (14, 74)
-    assert (picture[:, 37] == 255).sum() == 10 and (picture[:, 37] > 0).sum() == 10
+    column = picture[:, 37].astype(float) / 255
+    assert column.sum() == pytest.approx(10, abs=0.3) and (column == 1).sum() >= 9
     # Across a diagonal stroke the ink ramps up and down, and a column holds w·√2 of it.
     diagonal = render_strokes(strokes([[20, 20], [80, 80]], brush=10), 100, 100)
     column = diagonal[:, diagonal.shape[1] // 2].astype(float) / 255
