@@ -45,6 +45,17 @@ def rows(results: dict) -> list[tuple[str, str, str, str, str]]:
             lambda x: f"{x:,.0f}")
         add("inference: single-image latency (ms)",
             {n: v["latency_seconds"] for n, v in i.items()}, lambda x: f"{x * 1e3:.3f}")
+    if "server" in results:
+        ours = results["server"][OURS]
+        for clients in ("1 clients", "16 clients"):
+            if clients in ours:
+                run = ours[clients]
+                who = clients.replace("1 clients", "1 client")
+                add(f"server: answers per second ({who})", {OURS: run["answers_per_second"]},
+                    lambda x: f"{x:,.0f}")
+                for q in ("p50", "p99"):
+                    add(f"server: {q} latency, ms ({who})", {OURS: run[f"{q}_seconds"] * 1e3},
+                        lambda x: f"{x:.1f}")
     if "process" in results:
         p = results["process"]
         add("`nnscratch --help` seconds", {OURS: p["help_seconds"]}, _seconds)
@@ -81,6 +92,11 @@ def targets(results: dict) -> list[tuple[str, float, str, bool]]:
         out.append(("single-image latency / PyTorch's", r, "<= 0.6", r <= 0.6))
         r = i[OURS]["images_per_second"] / i["pytorch"]["images_per_second"]
         out.append(("batch throughput / PyTorch's", r, ">= 1.0", r >= 1.0))
+    busy = results.get("server", {}).get(OURS, {}).get("16 clients")
+    if busy:
+        rate, p99 = busy["answers_per_second"], busy["p99_seconds"] * 1e3
+        out.append(("server answers per second, 16 clients", rate, ">= 300", rate >= 300))
+        out.append(("server p99 latency (ms), 16 clients", p99, "< 50", p99 < 50))
     p = results.get("process", {})
     if "help_seconds" in p:
         s = median(p["help_seconds"])

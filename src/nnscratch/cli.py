@@ -247,6 +247,11 @@ def serve(
         show_default="$XDG_CACHE_HOME/nnscratch or ~/.cache/nnscratch"),
 ) -> None:
     """Serve the draw-a-digit page and its JSON API: see what the networks see and think."""
+    import os
+    # One image at a time: a BLAS thread pool only slows the small products down, and the
+    # server's requests keep the cores busy. Set before NumPy loads; the user's setting wins.
+    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(variable, "1")
     from rich.console import Console
 
     from .web import launch

@@ -69,8 +69,11 @@ def bind(host: str, port: int) -> socket.socket:
     except socket.gaierror as error:
         raise ConfigError(f"--host {host}: not an address of this machine "
                           f"({error.strerror})") from None
-    family, _, _, _, address = infos[0]
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    family, kind, protocol, _, address = infos[0]
+    # The protocol must be named: asyncio sets TCP_NODELAY only on sockets whose proto says
+    # TCP, and without it a response's headers and body, written apart, wait 40 ms for the
+    # client's delayed ACK (Nagle's algorithm).
+    sock = socket.socket(family, kind, protocol or socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind(address)
