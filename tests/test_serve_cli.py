@@ -173,3 +173,30 @@ def test_help_stays_quick_importing_neither_the_web_stack_nor_numpy():
                             cwd=Path(__file__).parent)
     assert "--no-open" in result.stdout and "--host" in result.stdout
     assert result.stderr.strip().splitlines()[-1] == "[]"
+
+
+def test_replies_are_not_held_back_by_nagles_algorithm():
+    # asyncio sets TCP_NODELAY only on connections of a socket whose protocol says TCP; without
+    # it every reply waited 40 ms for the client's delayed ACK (headers and body are two writes).
+    import asyncio
+
+    sock = launch.bind("127.0.0.1", 0)
+
+    async def connect_once():
+        seen = []
+
+        async def handle(reader, writer):
+            seen.append(writer.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP,
+                                                                   socket.TCP_NODELAY))
+            writer.close()
+
+        server = await asyncio.start_server(handle, sock=sock)
+        reader, writer = await asyncio.open_connection(*sock.getsockname())
+        await reader.read()
+        writer.close()
+        server.close()
+        await server.wait_closed()
+        return seen
+
+    seen = asyncio.run(connect_once())
+    assert len(seen) == 1 and seen[0] != 0
