@@ -286,6 +286,7 @@ function afterPredict() {
 
 function showAnswer(answer) {
   state.answer = answer;
+  $("quick-answer").textContent = answerText(answer);
   const cards = $("answer-cards");
   cards.replaceChildren(...state.selected.map((name) => answerCard(name, answer)));
   drawPixels($("input"), answer.input);
@@ -307,6 +308,7 @@ function announce(text) {
 
 function showProblem(error) {
   state.answer = null;
+  $("quick-answer").textContent = `Not read: ${error.message}`;
   $("answer-cards").replaceChildren();
   announce(`Not read: ${error.message}`);
 }
