@@ -112,6 +112,7 @@ def test_a_picture_over_the_pixel_limit_is_refused_before_decoding(tmp_path):
     ([{"brush": 10, "points": [[1, 2], [3, float("inf")]]}],
      r"strokes\[0\]\.points\[1\] is not a pair of finite numbers"),
     ([{"brush": 10, "points": "abc"}], r"strokes\[0\]\.points must be"),
+    ([{"brush": 10, "points": [[1, 2], [1e300, 2]]}], r"points\[1\] lies more than 100,000"),
     ([{"brush": 10, "points": [[1, 2]] * (MAX_POINTS + 1)}], "more than 20,000 points"),
 ])
 def test_a_malformed_drawing_is_refused_naming_the_stroke(drawing, message):

@@ -10,12 +10,13 @@ import numpy as np
 from nnscratch.datasets import load_mnist
 from nnscratch.presets import build_model, get_preset
 
-TRAIN_IMAGES = 5000
+TRAIN_IMAGES = 4000
 
 
 def train_small_models(folder: Path) -> dict[str, Path]:
     """Train and save ``mlp.npz`` (784-48-10) and ``cnn.npz`` (conv 4, 8; 32 units) in
-    ``folder``; returns their paths by name. About 90 % test accuracy each."""
+    ``folder``; returns their paths by name. About 90 % test accuracy each (on the first
+    2,000 test images)."""
     folder.mkdir(parents=True, exist_ok=True)
     images, labels = load_mnist("train")
     x, y = images[:TRAIN_IMAGES], labels[:TRAIN_IMAGES]
@@ -26,9 +27,11 @@ def train_small_models(folder: Path) -> dict[str, Path]:
         model = build_model(recipe)
         model.fit(x, y, epochs=3, batch_size=100, lr=3e-3, seed=0)
         paths[name] = folder / f"{name}.npz"
+        test_images, test_labels = load_mnist("test")
+        accuracy = model.evaluate(test_images[:2000], test_labels[:2000])["accuracy"]
         model.save(paths[name], preset=name,
                    preprocessing={"scale": model.input_scale, "image_shape": [28, 28]},
-                   metrics={"test_accuracy": model.evaluate(*load_mnist("test"))["accuracy"]})
+                   metrics={"test_accuracy": accuracy})
     return paths
 
 

@@ -26,6 +26,7 @@ from nnscratch.errors import DataError
 MAX_CANVAS = 4096  # units on a side
 MAX_STROKES = 1000
 MAX_POINTS = 20_000  # in all strokes: a digit drawn slowly takes a few hundred
+MAX_COORDINATE = 100_000  # a point this far off the canvas is a mistake, not a stroke
 RASTER_SIDE = 112  # the ink's box is drawn this many pixels on its longer side, at most
 MARGIN = 2  # black pixels around the ink, so the picture's frame is paper
 SUPERSAMPLE = 4  # strokes are drawn this many times finer, then averaged down
@@ -59,9 +60,9 @@ def make_strokes(strokes: Sequence[dict], width: float, height: float) -> list[S
     for i, stroke in enumerate(strokes):
         brush = stroke.get("brush")
         if not (isinstance(brush, (int, float)) and math.isfinite(brush)
-                and 0 < brush <= max(width, height)):
-            raise DataError(f"strokes[{i}].brush must be a positive number up to the canvas's "
-                            f"size, got {brush!r}")
+                and 0 < brush <= MAX_CANVAS):
+            raise DataError(f"strokes[{i}].brush must be a positive number up to "
+                            f"{MAX_CANVAS}, got {brush!r}")
         try:
             points = np.array(stroke.get("points"), dtype=np.float64)
         except (TypeError, ValueError):
@@ -75,6 +76,10 @@ def make_strokes(strokes: Sequence[dict], width: float, height: float) -> list[S
         bad = np.flatnonzero(~np.isfinite(points).all(axis=1))
         if len(bad):
             raise DataError(f"strokes[{i}].points[{bad[0]}] is not a pair of finite numbers")
+        far = np.flatnonzero((np.abs(points) > MAX_COORDINATE).any(axis=1))
+        if len(far):
+            raise DataError(f"strokes[{i}].points[{far[0]}] lies more than {MAX_COORDINATE:,} "
+                            f"units off the canvas")
         checked.append(Stroke(points, float(brush)))
     return checked
 

@@ -48,7 +48,9 @@ def pixels_image(models: ServedModels, pixels: list[list[int]]) -> np.ndarray:
     """A 28x28 (the models' shape) list of rows as uint8; DataError for another shape."""
     height, width = models.image_shape
     if len(pixels) != height or any(len(row) != width for row in pixels):
-        got = f"{len(pixels)} rows of " + "/".join(sorted({str(len(r)) for r in pixels}) or "0")
+        sizes = "/".join(sorted({str(len(row)) for row in pixels}, key=int))
+        got = f"{len(pixels)} row{'' if len(pixels) == 1 else 's'}" + (
+            f" of {sizes} values" if sizes else "")
         raise DataError(f"pixels must be {height} rows of {width} values, got {got}")
     return np.array(pixels, dtype=np.uint8)
 

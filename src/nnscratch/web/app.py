@@ -73,11 +73,34 @@ def create_app(models: ServedModels, *, max_body: int = MAX_BODY_BYTES) -> FastA
             components = schema.setdefault("components", {}).setdefault("schemas", {})
             components.update(request.pop("$defs", {}))
             components["PredictRequest"] = request
+            _describe_served(components, models)
             app.openapi_schema = schema
         return app.openapi_schema
 
     app.openapi = openapi
     return app
+
+
+def _describe_served(components: dict, models: ServedModels) -> None:
+    """Say in the schema what only the served models decide: the image's shape and the
+    models' names, so a client (or schemathesis) knows what will be accepted."""
+    height, width = models.image_shape
+    names = [served.name for served in models]
+    for component in components.values():
+        if component.get("additionalProperties") is not False:
+            continue  # answers, not requests
+        properties = component.get("properties", {})
+        if "pixels" in properties:
+            properties["pixels"] = {
+                "type": "array", "minItems": height, "maxItems": height,
+                "description": f"{height} rows of {width} pixels 0-255, light ink on 0",
+                "items": {"type": "array", "minItems": width, "maxItems": width,
+                          "items": {"type": "integer", "minimum": 0, "maximum": 255}}}
+        if "model" in properties:
+            properties["model"] = {"type": "string", "enum": names}
+        if "models" in properties:
+            properties["models"] = {"anyOf": [{"type": "array", "maxItems": 32, "items": {
+                "type": "string", "enum": names}}, {"type": "null"}]}
 
 
 def _describe(problem: dict) -> str:

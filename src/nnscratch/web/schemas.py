@@ -11,7 +11,7 @@ from typing import Annotated, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..datasets.drawing import MAX_CANVAS, MAX_POINTS, MAX_STROKES
+from ..datasets.drawing import MAX_CANVAS, MAX_COORDINATE, MAX_POINTS, MAX_STROKES
 from ..explain import PROBES
 
 Pixel = Annotated[int, Field(ge=0, le=255)]
@@ -24,10 +24,14 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
+Coordinate = Annotated[float, Field(ge=-MAX_COORDINATE, le=MAX_COORDINATE)]
+
+
 class Stroke(Strict):
     brush: float = Field(gt=0, le=MAX_CANVAS, description="the brush's width, canvas units")
-    points: list[tuple[float, float]] = Field(min_length=1, max_length=MAX_POINTS,
-                                              description="[x, y] in canvas units, in order")
+    points: list[tuple[Coordinate, Coordinate]] = Field(
+        min_length=1, max_length=MAX_POINTS,
+        description="[x, y] in canvas units, in order; off the canvas is clipped")
 
 
 class Drawing(Strict):
@@ -40,8 +44,11 @@ class PredictRequest(Strict):
     """One input: a ``drawing`` or the 28x28 ``pixels`` the network takes as they are.
     (A picture file goes as multipart/form-data instead, in the field ``file``.)"""
 
-    drawing: Optional[Drawing] = None
-    pixels: Optional[Image] = None
+    # Neither may be null: one is given, the other left out (the schema says so with oneOf).
+    model_config = ConfigDict(json_schema_extra={"oneOf": [{"required": ["drawing"]},
+                                                           {"required": ["pixels"]}]})
+    drawing: Drawing = Field(None, validate_default=False)
+    pixels: Image = Field(None, validate_default=False)
     models: Optional[list[str]] = Field(None, max_length=32,
                                         description="which served models answer (default: all)")
     steps: bool = Field(False, description="also send the preprocessing's steps")
