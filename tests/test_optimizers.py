@@ -19,6 +19,7 @@ from nnscratch.optimizers import (
     SGD,
     Adam,
     AdamW,
+    flush_period,
     get_optimizer,
     optimizer_from_config,
 )
@@ -215,6 +216,36 @@ def test_l2_and_decoupled_decay_differ_for_adam():
     p = p0.copy()
     run(Adam(lr=0.1, l2=0.01), [p], [[np.zeros(2)]])
     np.testing.assert_allclose(p, [2.0 - 0.1, -0.5 + 0.1], rtol=1e-6)
+
+
+def test_adam_weight_decay_is_decoupled_as_torch_adamw_and_shrinks_p_by_1_minus_lr_wd():
+    # The docstrings say Adam(weight_decay=x) == torch.optim.AdamW(weight_decay=x): with no
+    # gradient the moments stay 0 and each step multiplies p by exactly float32(1 - lr·wd).
+    p = np.array([2.0, -0.5, 3e-3], dtype=np.float32)
+    opt = Adam(lr=0.01, weight_decay=0.1)
+    shrink = np.float32(1 - 0.01 * 0.1)
+    for _ in range(5):
+        expected = p * shrink
+        opt.step([p], [np.zeros(3, dtype=np.float32)])
+        assert p.tobytes() == expected.tobytes()
+    assert not opt._state[0]["m"].any() and not opt._state[0]["v"].any()
+
+
+def test_sgd_with_momentum_decoupled_decay_is_not_l2():
+    # torch.optim.SGD(momentum=0.9, weight_decay=x) is ours SGD(momentum=0.9, l2=x): the
+    # penalty accumulates in the velocity. Ours weight_decay=x never reaches the velocity.
+    def three_steps(**penalty):
+        p = np.array([2.0])
+        opt = SGD(lr=0.1, momentum=0.9, **penalty)
+        run(opt, [p], [[np.zeros(1)]] * 3)
+        return p[0], opt._state[0]["v"][0]
+
+    p, v = three_steps(weight_decay=0.5)
+    assert (p, v) == (pytest.approx(2.0 * 0.95 ** 3, abs=1e-15), 0.0)
+    # v: 0.5·2 = 1, 0.9·1 + 0.5·1.9 = 1.85, 0.9·1.85 + 0.5·1.715 = 2.5225
+    # p: 2 - 0.1·1 = 1.9, 1.9 - 0.185 = 1.715, 1.715 - 0.25225 = 1.46275
+    p, v = three_steps(l2=0.5)
+    assert (p, v) == (pytest.approx(1.46275, abs=1e-14), pytest.approx(2.5225, abs=1e-14))
 
 
 @pytest.mark.parametrize("name", list(OPTIMIZERS))
@@ -530,5 +561,76 @@ def test_adam_flushes_float32_moments_that_decay_below_the_normal_range():
         m = opt.state_dict()["m.0"]
         assert not np.any((np.abs(m) < tiny) & (m != 0)), "a subnormal m survived"
     assert m[0] == 0 and m[2] == 0
-    # Moments above 2^-76 are untouched: m[1] = 0.5^41 exactly.
+    # Moments at or above 2^-100 are left exactly as Adam computes them: m[1] = 0.5^41.
     assert m[1] == np.float32(0.5 ** 41)
+
+
+def subnormal(a):
+    return (a != 0) & (np.abs(a) < np.finfo(a.dtype).tiny)
+
+
+@pytest.mark.parametrize("beta1", [0.5, 0.9, 0.99])
+def test_a_parameter_whose_gradient_stops_gets_m_exactly_0_and_stops_moving(beta1):
+    # Adding and removing a tiny constant (the flush before this one) rounded m to multiples
+    # of 2^-123: a decaying m stuck near 3.8e-37 and p kept drifting by ~1e-32 per step.
+    rng = np.random.default_rng(0)
+    p = rng.standard_normal(64).astype(np.float32)
+    opt = Adam(lr=1e-3, beta1=beta1)
+    for _ in range(30):
+        opt.step([p], [rng.standard_normal(64).astype(np.float32)])
+    # 2^-100 is reached from |m| ~ 1 within ln(2^100) / -ln(beta1) steps, and flushed at the
+    # next multiple of the period; then the parameter must not move any more.
+    steps = math.ceil(100 * math.log(2) / -math.log(beta1)) + 2 * flush_period(beta1)
+    frozen_at = None
+    for step in range(steps):
+        before = p.copy()
+        opt.step([p], [np.zeros(64, dtype=np.float32)])
+        m = opt._state[0]["m"]
+        assert not subnormal(m).any(), f"a subnormal m at step {step}"
+        if frozen_at is not None:
+            assert p.tobytes() == before.tobytes(), f"p moved at step {step}, after m was 0"
+        elif not m.any():
+            frozen_at = step
+    assert frozen_at is not None, f"m never became exactly 0: |m| up to {np.abs(m).max():g}"
+    assert frozen_at < steps - flush_period(beta1)
+
+
+def test_flushes_fall_on_the_same_steps_after_a_resume():
+    # The flush period counts the optimizer's steps, t, which state_dict saves.
+    params, grads, decay = random_problem(np.float32, steps=160, seed=5)
+    for gs in grads[10:]:
+        gs[0][:2] = 0  # two weights whose gradient stops: their m decays to the flush
+    assert flush_period(0.5) == 25  # 0.5^25 · 2^-100 = 2^-125: six flushes in 160 steps
+
+    def make():
+        return Adam(lr=0.01, beta1=0.5)
+
+    original = make()
+    run(original, params, grads[:13], decay)
+    saved = original.state_dict()
+    resumed_params = [p.copy() for p in params]
+    run(original, params, grads[13:], decay)
+    resumed = make()
+    resumed.load_state_dict(npz_round_trip(saved))
+    run(resumed, resumed_params, grads[13:], decay)
+    for a, b in zip(params, resumed_params):
+        assert a.tobytes() == b.tobytes()
+    assert (original.state_dict()["m.0"].reshape(-1)[:2] == 0).all()
+
+
+def test_a_flush_step_allocates_no_array():
+    rng = np.random.default_rng(3)
+    params = [rng.standard_normal((256, 128)).astype(np.float32)]
+    opt = Adam(beta1=0.5)
+    for _ in range(flush_period(0.5) - 1):
+        opt.step(params, [rng.standard_normal((256, 128)).astype(np.float32)])
+    g = [rng.standard_normal((256, 128)).astype(np.float32)]
+    tracemalloc.start()
+    try:
+        start = tracemalloc.get_traced_memory()[0]
+        opt.step(params, g)  # the flush step
+        peak = tracemalloc.get_traced_memory()[1] - start
+    finally:
+        tracemalloc.stop()
+    assert opt.t % flush_period(0.5) == 0
+    assert peak < 4096, f"the flush step allocated {peak} bytes"

@@ -32,6 +32,8 @@ def test_logits_match_the_hand_written_network_in_one_batch_and_in_many(model_an
     expected = reference_logits(model, images)
     one_batch = model.outputs(images)
     many = model.outputs(images, batch_size=7)  # 43 batches, the last one of 6 images
+    # float32 against float64: logits here are below 2 and off by under 1e-6 (any batching, any
+    # OpenBLAS kernel); without the scale or an activation they are off by 1 or more.
     np.testing.assert_allclose(one_batch, expected, rtol=1e-4, atol=1e-4)
     np.testing.assert_array_equal(one_batch.shape, many.shape)
     np.testing.assert_allclose(many, expected, rtol=1e-4, atol=1e-4)
@@ -41,6 +43,8 @@ def test_one_image_at_a_time_gives_the_batch_predictions(model_and_images):
     model, images = model_and_images
     batch = model.predict(images)
     singles = np.array([model.predict(images[i:i + 1])[0] for i in range(len(images))])
+    # Labels exactly, though the logits differ by ulps: the weights come from the seed alone,
+    # and no image here has its two largest logits within 7e-4 of each other.
     np.testing.assert_array_equal(singles, batch)
     assert len(set(batch.tolist())) > 1  # a network that always says one digit proves nothing
     np.testing.assert_array_equal(batch, reference_logits(model, images).argmax(axis=1))
@@ -50,5 +54,7 @@ def test_probabilities_of_one_image_sum_to_one_and_empty_input_gives_nothing(mod
     model, images = model_and_images
     p = model.predict_proba(images[:1])
     assert p.shape == (1, 10)
-    np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-6)
+    # Summed in float64: each float32 p is e / S with S rounded by at most 9 additions, so the
+    # exact sum is within 10 roundings (6e-7) of 1; a float32 sum could add 9 more.
+    np.testing.assert_allclose(p.sum(axis=1, dtype=np.float64), 1.0, rtol=1e-6)
     assert model.predict(images[:0]).shape == (0,)

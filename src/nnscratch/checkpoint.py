@@ -6,8 +6,9 @@ document, a SHA-256 of the arrays, opened without pickle) whose document says
 
 * ``training``: the :class:`~nnscratch.training.TrainingState` document: position (epochs
   done, steps into the next), the random generator's state, the optimizer's step count (the
-  learning-rate schedule is a function of it), the epoch's running totals, the history and the
-  callbacks' state (early stopping's best score);
+  learning-rate schedule is a function of it), the epoch's running totals, the history, the
+  callbacks' state (early stopping's best score) and the divergence guard's reference loss
+  (``reference_loss``; checkpoints written before it existed lack it, and still load);
 * ``config``: the caller's full configuration (for ``nnscratch train``: the recipe, the data
   and its SHA-256), so a resumed run can refuse a change that would break exactness;
 
@@ -116,9 +117,14 @@ def read_checkpoint(path: str | os.PathLike) -> Checkpoint:
         value = training.get(key)
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)) \
                 or (isinstance(value, (int, float)) and not isinstance(value, bool)
-                    and not (math.isfinite(value) and value >= 0)):
+                    and not (_finite(value) and value >= 0)):
             raise CheckpointError(f"{path}: training.{key} is missing or not a valid "
                                   f"{getattr(kind, '__name__', 'number')} ({value!r})")
+    reference = training.get("reference_loss")  # optional: older checkpoints lack it
+    if reference is not None and (not isinstance(reference, (int, float))
+                                  or isinstance(reference, bool) or not _finite(reference)):
+        raise CheckpointError(f"{path}: training.reference_loss is not a finite number "
+                              f"({reference!r})")
     for name, array in arrays.items():
         if name == "order":
             allowed = "iu"
@@ -129,6 +135,14 @@ def read_checkpoint(path: str | os.PathLike) -> Checkpoint:
         if array.dtype.kind not in allowed:
             raise CheckpointError(f"{path}: array {name} has dtype {array.dtype}")
     return Checkpoint(Path(path), model, config, TrainingState(training, arrays))
+
+
+def _finite(number: int | float) -> bool:
+    """Whether ``number`` is finite as a float: a JSON integer too large for one is not."""
+    try:
+        return math.isfinite(number)
+    except OverflowError:
+        return False
 
 
 def list_checkpoints(directory: str | os.PathLike) -> list[tuple[tuple[int, int], Path]]:

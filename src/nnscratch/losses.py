@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import ConfigError
+from .errors import ConfigError, DataError
+from .layers.activations import sigmoid, sigmoid_pair
 
 
 def log_softmax(z: np.ndarray) -> np.ndarray:
@@ -56,14 +57,18 @@ class SoftmaxCrossEntropy(Loss):
     * loss = mean_n [ log Σ_c exp(z[n, c]) - z[n, y[n]] ]   (log-sum-exp, max subtracted)
     * dL/dz = (p - onehot(y)) / N, with p = softmax(z); the one-hot width is C, the number of
       logits, never the largest label that happens to be in the batch.
+
+    Labels outside [0, C) raise DataError (NumPy's indexing would score -1 as class C - 1).
+    ``backward`` may be called more than once after a ``forward``: it returns a new array and
+    leaves the cached p as it was.
     """
 
     name = "softmax_cross_entropy"
 
     def forward(self, outputs, targets):
         z = outputs
-        n = z.shape[0]
-        y = np.asarray(targets)
+        n, classes = z.shape
+        y = _check_labels(np.asarray(targets), n, classes)
         z_max = z.max(axis=1, keepdims=True)
         p = z - z_max
         np.exp(p, out=p)
@@ -77,7 +82,8 @@ class SoftmaxCrossEntropy(Loss):
         return float(losses.mean())
 
     def backward(self):
-        dz, n = self._p, self._p.shape[0]
+        n = self._p.shape[0]
+        dz = self._p.copy()  # (N, C), what the gradient needs anyway; p stays for another call
         dz[self._rows, self._y] -= 1
         dz *= dz.dtype.type(1.0 / n)
         return dz
@@ -92,7 +98,9 @@ class BinaryCrossEntropy(Loss):
     Shapes: logits ``z`` and targets ``t`` alike, e.g. (N, K); the mean is over all N·K entries.
 
     * loss = mean [ max(z, 0) - z t + log(1 + exp(-|z|)) ]   (never overflows)
-    * dL/dz = (sigmoid(z) - t) / (N·K)
+    * dL/dz = (σ(z) - t) / (N·K), computed as ((1 - t)·σ(z) - t·σ(-z)) / (N·K): for t = 1 and
+      a large z, σ(z) - 1 would be a difference of nearly equal numbers, and σ(-z) is not
+      (see :func:`~nnscratch.layers.activations.sigmoid_pair`).
     """
 
     name = "binary_cross_entropy"
@@ -105,10 +113,16 @@ class BinaryCrossEntropy(Loss):
         return float(losses.mean(dtype=np.float64))
 
     def backward(self):
-        return (_sigmoid(self._z) - self._t) / self._z.size
+        t = self._t
+        a, one_minus_a = sigmoid_pair(self._z)
+        a *= 1 - t
+        one_minus_a *= t
+        a -= one_minus_a
+        a /= a.dtype.type(self._z.size)
+        return a
 
     def probabilities(self, outputs):
-        return _sigmoid(outputs)
+        return sigmoid(outputs)
 
 
 class MeanSquaredError(Loss):
@@ -128,8 +142,19 @@ class MeanSquaredError(Loss):
         return self._diff * self._diff.dtype.type(2.0 / self._diff.size)
 
 
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 0.5 * (1 + np.tanh(0.5 * z))
+def _check_labels(y: np.ndarray, n: int, classes: int) -> np.ndarray:
+    """``y`` if it holds ``n`` integer labels in [0, classes), else DataError saying why."""
+    if y.shape != (n,) or y.dtype.kind not in "iu":
+        raise DataError(f"softmax cross-entropy takes {n} integer labels, one per row of "
+                        f"logits (shape ({n},)); got shape {y.shape}, dtype {y.dtype}")
+    # Seen as unsigned, a negative label is huge: one reduction over N labels, no array,
+    # finds both kinds of mistake (about a microsecond per batch).
+    unsigned = y if y.dtype.kind == "u" else y.view(f"u{y.itemsize}")
+    if n and unsigned.max() >= classes:
+        index = int(np.flatnonzero((y < 0) | (y >= classes))[0])
+        raise DataError(f"label {y[index]} at index {index} is outside 0-{classes - 1} "
+                        f"({classes} classes, one per logit)")
+    return y
 
 
 LOSSES = {cls.name: cls for cls in (SoftmaxCrossEntropy, BinaryCrossEntropy, MeanSquaredError)}

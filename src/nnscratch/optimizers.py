@@ -14,17 +14,24 @@ pass over memory; copy the gradients first if you need them after the step.
 Common options, for every optimizer:
 
 * ``l2`` (coupled L2 penalty):     g <- g + l2 · p, before the update rule sees g;
-* ``weight_decay`` (decoupled, as AdamW / SGDW in PyTorch):
+* ``weight_decay`` (decoupled, as in AdamW):
                                    p <- p - lr_t · weight_decay · p, besides the update;
 * ``schedule``: lr_t = lr · schedule(t), with t the number of steps already taken.
 
 Both penalties apply only where ``decay[i]`` is true (weights), not to exempted parameters
-(biases). For plain SGD they coincide; for Adam they differ, since Adam rescales the L2 term
-along with the gradient while the decoupled decay shrinks p by the same fraction everywhere.
+(biases). For plain SGD they coincide; with momentum, and for Adam, they differ: the L2 term
+goes through the velocity or the moments (Adam rescales it along with the gradient), while the
+decoupled decay shrinks p by the same fraction everywhere.
+
+PyTorch's ``weight_decay=`` is ours ``l2=``, except in its AdamW: ``torch.optim.SGD(...,
+weight_decay=x)`` and ``torch.optim.Adam(..., weight_decay=x)`` are our ``SGD(..., l2=x)`` and
+``Adam(..., l2=x)``, and ``torch.optim.AdamW(..., weight_decay=x)`` is our
+``Adam(..., weight_decay=x)`` (or ``AdamW``). Each class's docstring says which is which.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -245,10 +252,22 @@ class SGD(Optimizer):
 
     State: ``v``, shape and dtype of p (only with momentum).
 
+    Penalties (see the module docstring): ``l2=x`` adds x · p to g, so with momentum it
+    accumulates in v; ``weight_decay=x`` is decoupled, p <- p - lr · x · p besides the update.
+    In PyTorch's terms:
+
+    * ``SGD(lr, momentum, nesterov, l2=x)`` == ``torch.optim.SGD(lr=lr, momentum=momentum,
+      nesterov=nesterov, weight_decay=x)`` (dampening 0);
+    * ``SGD(lr, weight_decay=x)`` without momentum == the same (the two penalties coincide);
+    * ``SGD(lr, momentum > 0, weight_decay=x)`` is decoupled ("SGDW"): it is **not**
+      ``torch.optim.SGD(..., weight_decay=x)``, which is coupled; torch.optim has no equivalent.
+
     Args:
         lr: base learning rate, > 0.
         momentum: in [0, 1).
         nesterov: Nesterov momentum; needs momentum > 0.
+        weight_decay: decoupled decay, >= 0 (only where the step's ``decay`` flag is true).
+        l2: coupled L2 penalty, >= 0 (likewise).
     """
 
     name = "sgd"
@@ -304,12 +323,22 @@ class Adam(Optimizer):
     step = lr · √(1 - beta2^t) / (1 - beta1^t) and eps_hat = eps · √(1 - beta2^t), two scalars
     per step instead of two more passes over m and v.
 
-    State: ``m``, ``v``, shape and dtype of p.
+    State: ``m``, ``v``, shape and dtype of p. A float32 m below 2^-100 is set to exactly 0
+    every ``flush_period(beta1)`` steps (see ``FLUSH_BELOW``), so no m decays into float32's
+    slow subnormal range and a parameter whose gradient stopped stops moving.
+
+    Penalties (see the module docstring): ``weight_decay=x`` is decoupled, p <- (1 - lr · x) · p
+    besides the update, so ``Adam(lr, ..., weight_decay=x)`` == ``torch.optim.AdamW(lr=lr, ...,
+    weight_decay=x)``; ``l2=x`` adds x · p to g before the moments, so ``Adam(lr, ..., l2=x)``
+    == ``torch.optim.Adam(lr=lr, ..., weight_decay=x)``. They differ: Adam divides the L2 term
+    by √v̂ along with the gradient.
 
     Args:
         lr: base learning rate, > 0.
         beta1, beta2: decay rates of the moment estimates, in [0, 1).
         eps: added to √v̂ for stability, > 0.
+        weight_decay: decoupled decay, >= 0 (only where the step's ``decay`` flag is true).
+        l2: coupled L2 penalty, >= 0 (likewise).
     """
 
     name = "adam"
@@ -329,10 +358,13 @@ class Adam(Optimizer):
         correction1 = 1.0 - self.beta1 ** t
         root_correction2 = (1.0 - self.beta2 ** t) ** 0.5
         # lr·(m/c1)/(√(v/c2) + eps) = (lr·√c2/c1) · m/(√v + eps·√c2)
-        return lr * root_correction2 / correction1, self.eps * root_correction2
+        period = flush_period(self.beta1)
+        flush = period is not None and t % period == 0
+        return lr * root_correction2 / correction1, self.eps * root_correction2, flush
 
-    def _update(self, p, g, state, s, step, eps_hat):
+    def _update(self, p, g, state, s, step, eps_hat, flush):
         beta1, beta2 = self.beta1, self.beta2
+        flush = flush and state["m"].dtype == np.float32
         # Twelve passes over five arrays as large as the parameter would stream them from
         # memory twelve times; block by block, each block stays in cache through all twelve.
         for p, g, m, v, s in _blocks(p, g, state["m"], state["v"], s):
@@ -340,10 +372,8 @@ class Adam(Optimizer):
             m *= beta1
             np.multiply(g, 1.0 - beta1, out=s)
             m += s
-            if m.dtype == np.float32:
-                # Flush m to zero below 4.7e-38: see _FLUSH_F32.
-                m += _FLUSH_F32
-                m -= _FLUSH_F32
+            if flush:
+                _flush(m, s)
             # v <- beta2·v + (1 - beta2)·g²; g is consumed: it becomes (1 - beta2)·g²
             v *= beta2
             np.multiply(g, g, out=g)
@@ -363,7 +393,9 @@ class Adam(Optimizer):
 class AdamW(Adam):
     """Adam with decoupled weight decay, on by default (weight_decay=0.01, as PyTorch).
 
-    p <- p - lr_t · weight_decay · p  besides the Adam update (see :class:`Adam`).
+    p <- p - lr_t · weight_decay · p  besides the Adam update (see :class:`Adam`):
+    ``AdamW(lr, ..., weight_decay=x)`` == ``Adam(lr, ..., weight_decay=x)`` ==
+    ``torch.optim.AdamW(lr=lr, ..., weight_decay=x)``.
     """
 
     name = "adamw"
@@ -376,12 +408,44 @@ class AdamW(Adam):
 
 
 # Where a weight's gradient is almost always zero (the pixels at MNIST's borders), Adam's m
-# decays by beta1 per step, below float32's smallest normal number (1.2e-38) within a couple of
-# epochs. Arithmetic on such subnormal numbers is ~100x slower on x86: a few thousand of them
-# made epochs 15 % slower and growing. Adding and removing 2^-100 rounds m to a multiple of
-# 2^-123: every |m| < 4.7e-38 becomes exactly 0 and every |m| > 2^-76 (1.3e-23) is unchanged,
-# what a CPU's flush-to-zero mode does; p then differs by less than 1e-29.
-_FLUSH_F32 = np.float32(2.0 ** -100)
+# decays by beta1 per step, below float32's smallest normal number (2^-126, 1.2e-38) within a
+# couple of epochs. Arithmetic on such subnormal numbers is ~100x slower on x86: a few thousand
+# of them made epochs 15 % slower and growing. So every flush_period(beta1) steps a float32 m
+# below FLUSH_BELOW becomes exactly 0 (and its parameter stops moving), and the period is short
+# enough that an m at FLUSH_BELOW cannot decay below 2^-125 before the next flush: no m ever
+# becomes subnormal by decaying, at the cost of four passes every ~160 steps instead of two
+# per step. An m at 2^-100 moves its parameter by less than lr·1e-21 per step (eps 1e-8);
+# every m above it is left exactly as Adam computes it. (A gradient that is itself below
+# ~1e-37 can still give a subnormal m; gradients that small do not come from real data.)
+FLUSH_BELOW = np.float32(2.0 ** -100)
+_FLUSH_BITS = FLUSH_BELOW.view(np.int32)
+
+
+def _flush(m: np.ndarray, scratch: np.ndarray) -> None:
+    """m <- 0 where |m| < FLUSH_BELOW, in place; m and ``scratch`` float32 of the same shape.
+
+    Done on the bit patterns, which for float32 numbers >= 0 are ordered as the numbers: with
+    a = bits(|m|) as int32, (bits(FLUSH_BELOW) - 1 - a) >> 31 is 0 where |m| < FLUSH_BELOW and
+    all ones elsewhere, so m &= that mask clears exactly those m and leaves every other bit as
+    it was. Four integer passes and no array: a boolean mask would cost one, and np.where or
+    a 0.0/1.0 float mask is several times slower.
+    """
+    bits, mask = m.view(np.int32), scratch.view(np.int32)
+    np.bitwise_and(bits, np.int32(0x7FFFFFFF), out=mask)  # a = bits of |m|
+    np.subtract(_FLUSH_BITS - np.int32(1), mask, out=mask)  # >= 0 exactly where |m| < 2^-100
+    mask >>= 31  # the sign bit across the word: 0 there, all ones elsewhere
+    bits &= mask
+
+
+def flush_period(beta1: float) -> int | None:
+    """Steps between two flushes of float32 first moments: the largest K for which
+    FLUSH_BELOW · beta1^K stays at or above 2^-125 (twice float32's smallest normal number, for
+    the rounding of float32's beta1 and of each product); None when beta1 = 0 (m is then the
+    gradient itself and never decays)."""
+    if beta1 == 0.0:
+        return None
+    return max(1, math.floor(math.log(2.0 ** -125 / float(FLUSH_BELOW)) / math.log(beta1)))
+
 
 # Elements per block of an elementwise update: five float32 blocks of 128 KiB (parameter,
 # gradient, two moments, scratch) fit a core's L2 cache with room to spare, and a block is long
