@@ -110,13 +110,13 @@ def render_strokes(strokes: Sequence[Stroke], width: float, height: float) -> np
     canvas = Image.new("L", (int(size[0]) * fine, int(size[1]) * fine), 0)
     pen = ImageDraw.Draw(canvas)
     for stroke in strokes:
-        points = ((stroke.points - low) * scale + MARGIN) * fine
-        radius = stroke.brush * scale / 2 * fine
+        points = (((stroke.points - low) * scale + MARGIN) * fine).tolist()  # Python floats:
+        radius = stroke.brush * scale / 2 * fine                            # Pillow's fast path
         if len(points) > 1:
-            pen.line([tuple(p) for p in points], fill=255, width=max(1, round(2 * radius)))
+            pen.line([(x, y) for x, y in points], fill=255, width=max(1, round(2 * radius)))
         for x, y in points:  # a disc at each point: round joins and caps (Pillow's own
-            pen.ellipse([x - radius, y - radius, x + radius, y + radius], fill=255)  # are slow)
-    ink = np.asarray(canvas.resize(tuple(int(v) for v in size), Image.Resampling.BOX)).copy()
+            pen.ellipse((x - radius, y - radius, x + radius, y + radius), fill=255)  # are slow)
+    ink = np.array(canvas.resize((int(size[0]), int(size[1])), Image.Resampling.BOX))
     # The canvas's own edges, in raster pixels: ink beyond them is clipped, as on the page.
     edge_low = np.floor(MARGIN - low * scale).astype(int)
     edge_high = np.ceil(MARGIN + (np.array((width, height)) - low) * scale).astype(int)
