@@ -20,10 +20,12 @@ import pytest
 from rich.console import Console
 
 from mini_mnist import write_mnist_folder
+from nnscratch.datasets import load_mnist
+from nnscratch.model import Sequential
 from nnscratch.presets import get_preset
 from nnscratch.web import launch
 
-SERVING = re.compile(r"serving (.+) on (http://127\.0\.0\.1:(\d+)/)")
+SERVING = re.compile(r"serving (.+?) on (http://127\.0\.0\.1:(\d+)/)")
 
 
 def start(*args, env=None):
@@ -73,6 +75,24 @@ def test_serve_serves_the_model_files_given_and_stops_cleanly_on_ctrl_c(small_mo
         status, err = stop(process)
     assert status == 0, err
     assert "stopped" in err and "Traceback" not in err
+
+
+def test_serve_with_two_workers_answers_as_one_and_stops_cleanly(small_models):
+    process, url, names, _ = start(small_models["mlp"], small_models["cnn"], "--workers", 2)
+    try:
+        images = load_mnist("test")[0][:6]
+        expected = [[int(Sequential.load(small_models[name]).predict(image[None])[0])
+                     for name in ("mlp", "cnn")] for image in images]
+        for image, labels in zip(images, expected):
+            request = urllib.request.Request(
+                url + "api/predict", data=json.dumps({"pixels": image.tolist()}).encode(),
+                headers={"content-type": "application/json"})
+            with urllib.request.urlopen(request, timeout=30) as response:
+                answer = json.loads(response.read())
+            assert [a["label"] for a in answer["answers"]] == labels
+    finally:
+        status, err = stop(process)
+    assert status == 0 and "stopped" in err and "Traceback" not in err, err
 
 
 def test_serve_without_models_serves_the_presets_from_the_cache_folder(small_models, tmp_path):

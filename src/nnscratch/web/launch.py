@@ -3,7 +3,10 @@ from a cache folder, trained on first start), bind the address, run uvicorn unti
 
 from __future__ import annotations
 
+import gc
+import inspect
 import ipaddress
+import json
 import os
 import socket
 import sys
@@ -16,6 +19,7 @@ from .served import ServedModel, ServedModels
 
 DEFAULT_PRESETS = ("mlp", "cnn")
 CACHE_ENV = "NNSCRATCH_CACHE_DIR"
+MODELS_ENV = "NNSCRATCH_SERVE_MODELS"  # how the worker processes learn which models to load
 
 
 def cache_dir() -> Path:
@@ -57,7 +61,7 @@ def preset_models(folder: Path, names=DEFAULT_PRESETS, *, console, data: str = "
             model = Sequential.load(path)
         except ModelFileError as error:
             raise ModelFileError(f"{error}; delete {path} to train it again") from None
-        served.append(ServedModel(name, model, file=path.name))
+        served.append(ServedModel(name, model, file=path.name, path=str(path)))
     return ServedModels(served)
 
 
@@ -95,13 +99,20 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def serve(models: ServedModels, *, host: str, port: int, open_browser: bool, console) -> None:
+def serve(models: ServedModels, *, host: str, port: int, open_browser: bool, console,
+          workers: int = 1) -> None:
     """Serve ``models`` on (host, port) until Ctrl-C (or SIGTERM); the URL is printed once
-    the server listens, and opened in a browser when asked and a display is there."""
+    the server listens, and opened in a browser when asked and a display is there.
+
+    ``workers`` > 1 runs that many server processes on the one socket, each loading the
+    models from their files: Python runs one request's Python code at a time per process, so
+    on several cores several processes answer more."""
     import uvicorn
 
     from .app import create_app
 
+    if workers < 1:
+        raise ConfigError(f"--workers must be 1 or more, got {workers}")
     if not is_loopback(host):
         print(f"nnscratch: warning: listening on {host}: anyone who can reach this machine "
               f"can use this server (it has no login); the default, 127.0.0.1, serves this "
@@ -110,26 +121,52 @@ def serve(models: ServedModels, *, host: str, port: int, open_browser: bool, con
     bound_port = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{bound_port}/"
-    server = uvicorn.Server(uvicorn.Config(create_app(models), log_level="warning",
-                                           access_log=False, timeout_graceful_shutdown=5))
     names = ", ".join(served.name for served in models)
+    options = dict(log_level="warning", access_log=False, timeout_graceful_shutdown=5)
+    gc.freeze()  # the models and libraries stay: the collector need not walk them again
+    try:
+        if workers == 1:
+            server = uvicorn.Server(uvicorn.Config(create_app(models), **options))
+            threading.Thread(target=_announce, args=(server, console, names, url, open_browser),
+                             daemon=True).start()
+            server.run(sockets=[sock])
+        else:
+            from uvicorn.supervisors import Multiprocess
 
-    def announce():
-        while not server.started and not server.should_exit:
-            time.sleep(0.05)
-        if server.started:
-            console.print(f"serving {names} on {url}  (Ctrl-C stops)")
+            os.environ[MODELS_ENV] = json.dumps(models.spec())
+            config = uvicorn.Config(f"{__name__}:app_from_environment", factory=True,
+                                    workers=workers, **options)
+            # The socket listens already: requests made before the workers are up wait.
+            console.print(f"serving {names} on {url}  ({workers} workers; Ctrl-C stops)")
             if open_browser:
                 _open(url)
-
-    threading.Thread(target=announce, daemon=True).start()
-    try:
-        server.run(sockets=[sock])
+            supervisor = {"sockets": [sock]}
+            if "target" in inspect.signature(Multiprocess).parameters:  # uvicorn before 0.50
+                supervisor["target"] = uvicorn.Server(config).run
+            Multiprocess(config, **supervisor).run()
     except KeyboardInterrupt:
         pass  # uvicorn has shut down cleanly and passes the Ctrl-C on
     finally:
         sock.close()
     console.print("stopped")
+
+
+def _announce(server, console, names: str, url: str, open_browser: bool) -> None:
+    while not server.started and not server.should_exit:
+        time.sleep(0.05)
+    if server.started:
+        console.print(f"serving {names} on {url}  (Ctrl-C stops)")
+        if open_browser:
+            _open(url)
+
+
+def app_from_environment():
+    """The application of one worker process: the models named in $NNSCRATCH_SERVE_MODELS."""
+    from .app import create_app
+
+    app = create_app(ServedModels.from_spec(json.loads(os.environ[MODELS_ENV])))
+    gc.freeze()
+    return app
 
 
 def _open(url: str) -> None:

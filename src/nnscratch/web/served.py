@@ -20,7 +20,8 @@ class ServedModel:
 
     name: str
     model: Sequential
-    file: str | None = None
+    file: str | None = None  # the file's name, shown to clients
+    path: str | None = None  # where it was loaded from (never shown): what workers load
     _local: threading.local = field(default_factory=threading.local, repr=False)
 
     @property
@@ -100,5 +101,15 @@ class ServedModels:
             name = stem if stems.count(stem) == 1 else f"{stem} ({Path(path).parent.name or '.'})"
             while name in {m.name for m in models}:
                 name += "'"
-            models.append(ServedModel(name, Sequential.load(path), file=Path(path).name))
+            models.append(ServedModel(name, Sequential.load(path), file=Path(path).name,
+                                      path=os.fspath(path)))
         return cls(models)
+
+    def spec(self) -> list[list[str]]:
+        """[[name, path], ...]: what :meth:`from_spec` needs to load the same models again."""
+        return [[served.name, served.path] for served in self]
+
+    @classmethod
+    def from_spec(cls, spec: list[list[str]]) -> ServedModels:
+        return cls([ServedModel(name, Sequential.load(path), file=Path(path).name, path=path)
+                    for name, path in spec])
