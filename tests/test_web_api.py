@@ -286,6 +286,8 @@ def test_a_blank_picture_is_no_digit(client):
     Image.new("L", (50, 50), 255).save(buffer, "PNG")
     answer = client.post("/api/predict", files={"file": ("white.png", buffer.getvalue())}).json()
     assert answer["digit"] is False and answer["answers"] == []
+    assert answer["message"] == ("the uploaded picture: holds no digit (the picture is blank or "
+                                 "has no contrast)")
 
 
 @pytest.mark.parametrize("pixels, words", [

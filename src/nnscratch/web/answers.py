@@ -80,8 +80,10 @@ def predict_answer(models: ServedModels, given: PredictInput) -> dict:
             if given.steps:
                 steps = {"cropped": _ink_bytes(_shrunk(seen.cropped, STEP_SIDE)),
                          "scaled": _ink_bytes(seen.scaled)}
-    except NoDigitError:
-        return {"digit": False, "message": "draw a digit", "input": None, "steps": None,
+    except NoDigitError as error:
+        # An empty canvas is the page's normal state, not a mistake: no guess, a hint.
+        message = str(error) if given.kind == "picture" else "draw a digit"
+        return {"digit": False, "message": message, "input": None, "steps": None,
                 "answers": []}
     answers = []
     for served in picked:
