@@ -197,6 +197,18 @@ def test_classic_prints_the_tutorial_accuracy_line_every_10_iterations(data, tmp
 
 # --- options reach the model ------------------------------------------------------------------
 
+def test_the_run_is_described_as_it_runs_with_its_overrides(data, tmp_path):
+    result = nnscratch("train", "--data", data["csv"], "--hidden", 256, "--epochs", 2,
+                       "--dropout", 0.2, "--dev-size", 200, "--out", "m.npz", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    said = " ".join(result.stdout.split("data:")[0].split())
+    expected = ("784-256-10 ReLU network, dropout 0.2 after each hidden layer; Adam (lr 2e-3, "
+                "warm-up then cosine decay), batch 128, 2 epochs, 200 dev images.")
+    assert said == f"mlp: {expected}"
+    assert Sequential.load(tmp_path / "m.npz").metadata["recipe"]["summary"] == expected
+
+
+
 def test_overrides_reach_the_model_file(data, tmp_path):
     result = nnscratch("train", "--data", data["csv"], "--epochs", 1, "--dev-size", 200,
                        "--hidden", "32,16", "--activation", "tanh", "--optimizer", "sgd",
@@ -282,7 +294,17 @@ MISTAKES = {
     "activation": (["--activation", "swish"], ["swish"]),
     "optimizer": (["--optimizer", "rmsprop"], ["rmsprop"]),
     "dropout": (["--dropout", "1.5"], ["--dropout"]),
-    "dev-size": (["--dev-size", "5000"], ["5000"]),
+    "dev-size": (["--dev-size", "5000"], ["--dev-size 5000", "5,000", "1,000 training images",
+                                          "pass a smaller --dev-size"]),
+    "dev-size-negative": (["--dev-size", "-5"], ["--dev-size", "-5"]),
+    "lr-nan": (["--lr", "nan"], ["--lr must be a positive number, got nan"]),
+    "lr-inf": (["--lr", "inf"], ["--lr must be a positive number, got inf"]),
+    "lr-zero": (["--lr", "0"], ["--lr must be a positive number, got 0"]),
+    "early-stopping-0": (["--early-stopping", "0"], ["--early-stopping", "got 0"]),
+    "early-stopping-negative": (["--early-stopping", "-2"], ["--early-stopping", "got -2"]),
+    "early-stopping-without-a-dev-set": (["--dev-size", "0", "--early-stopping", "2"],
+                                         ["--early-stopping", "--dev-size is 0"]),
+    "checkpoint-every-0": (["--checkpoint-every", "0"], ["--checkpoint-every"]),
 }
 
 
@@ -292,8 +314,40 @@ def test_user_mistakes_exit_2_with_one_line(data, tmp_path, mistake):
     # Sound defaults first; the mistake comes last, so it wins over them.
     result = nnscratch("train", "--data", data["csv"], "--epochs", 1, "--dev-size", 200,
                        "--hidden", 16, "--out", "m.npz", *args, cwd=tmp_path)
-    assert_user_error(result, *names)
+    message = assert_user_error(result, *names)
+    assert result.stdout == ""  # refused before anything is said or drawn
+    # The CLI's own terms: options with --, never the library's field names.
+    assert not re.search(r"(?<![-\w])(dev_size|early_stopping|batch_size|checkpoint_every|lr)\b",
+                         message), message
+    assert "validation data" not in message
     assert not list(tmp_path.rglob("*.npz")) and not list(tmp_path.rglob("*.tmp"))
+
+
+@pytest.mark.parametrize("option, values, wording", [
+    ("--lr", ["nan", "inf", "-1", "0"], "--lr must be a positive number, got "),
+    ("--epochs", ["0", "-3"], "--epochs must be a positive whole number, got "),
+    ("--early-stopping", ["0", "-2"], "--early-stopping must be a positive whole number, got "),
+    ("--batch-size", ["0", "-3"], "--batch-size must be a positive whole number, got "),
+    ("--checkpoint-every", ["0", "-1"],
+     "--checkpoint-every must be a positive whole number, got "),
+])
+def test_one_kind_of_mistake_has_one_wording(tmp_path, option, values, wording):
+    for value in values:
+        message = assert_user_error(nnscratch("train", option, value, cwd=tmp_path))
+        assert message.startswith(wording), message
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_presets_dev_set_larger_than_the_data_says_to_pass_dev_size(data, tmp_path):
+    # 3,000 training images, and the mlp preset holds out 5,000.
+    result = nnscratch("train", "--data", data["idx"], "--epochs", 1, cwd=tmp_path)
+    message = assert_user_error(result, "--dev-size 5000 (the mlp preset's)", "3,000 training",
+                                "pass a smaller --dev-size, like --dev-size 300")
+    assert "dev_size" not in message
+    assert result.stdout == ""
+    hinted = nnscratch("train", "--data", data["idx"], "--epochs", 1, "--hidden", 16,
+                       "--dev-size", 300, "--out", "m.npz", "--quiet", cwd=tmp_path)
+    assert hinted.returncode == 0, hinted.stderr  # the hint works
 
 
 def test_malformed_csv_names_line_and_column(tmp_path):
@@ -377,6 +431,27 @@ def test_help(tmp_path):
     for option in HELP_OPTIONS:
         assert re.search(rf"(?<![\w-]){re.escape(option)}(?![\w-])", sub.stdout), option
     assert "PRESET.npz" in sub.stdout  # --out's default is shown, not eaten as markup
+
+
+@pytest.mark.parametrize("command", [[], ["train"], ["evaluate"], ["predict"], ["info"],
+                                     ["show"], ["report"]], ids=lambda c: c[0] if c else "top")
+def test_help_names_a_value_only_where_one_is_taken(tmp_path, command):
+    """At 80 columns and through a pipe, as a user reads it: flags take no value, and
+    arguments are named, not typed."""
+    result = subprocess.run([sys.executable, "-m", "nnscratch", *command, "--help"], cwd=tmp_path,
+                            env={**os.environ, "COLUMNS": "80"}, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "Usage" in result.stdout
+    for bad in ("<bool>", "list[Path]", "<list"):
+        assert bad not in result.stdout, (bad, result.stdout)
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80
+    flags = [line for line in result.stdout.splitlines()
+             if re.search(r"--(help|quiet|json|stratify|force)\b", line)]
+    assert flags and all("<" not in line for line in flags)
+    if command == ["predict"]:
+        assert re.search(r"--output\s+-o\b", result.stdout)  # -o, as show and report have
+        assert "INPUTS" in result.stdout and "MODEL" in result.stdout
 
 
 def test_bare_command_shows_help_without_an_empty_error(tmp_path):

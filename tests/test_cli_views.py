@@ -92,6 +92,33 @@ def test_show_refuses_a_bad_index_or_split(trained, tmp_path, args, names):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_negative_index_gets_one_message_however_it_is_written(trained, tmp_path):
+    # Click reads a bare -1 as an option; show says the same as for `-- -1`.
+    bare = assert_user_error(nnscratch("show", trained["model"], "-1", cwd=tmp_path))
+    escaped = assert_user_error(nnscratch("show", trained["model"], "--", "-1", cwd=tmp_path))
+    assert bare == escaped == "INDEX -1 is negative; images are numbered from 0"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_window_asked_for_without_a_display_is_refused_before_any_work(trained, tmp_path):
+    message = assert_user_error(nnscratch("show", trained["model"], 3, "--window",
+                                          cwd=tmp_path), "--window", "no display")
+    assert "DISPLAY" in message
+    assert list(tmp_path.iterdir()) == []
+    result = nnscratch("show", trained["model"], 3, cwd=tmp_path)  # no display: no window
+    assert result.returncode == 0 and result.stderr == ""
+
+
+def test_a_window_that_cannot_open_says_why_and_the_png_is_written(trained, tmp_path,
+                                                                   monkeypatch):
+    monkeypatch.setenv("DISPLAY", ":987")  # a display no server answers
+    result = nnscratch("show", trained["model"], 3, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    [note] = result.stderr.splitlines()
+    assert note.startswith("nnscratch: no window opened: ")
+    read_png(tmp_path / "digit-test-3.png")
+
+
 def test_show_and_report_refuse_a_missing_model_or_folder(trained, tmp_path):
     assert_user_error(nnscratch("show", "nope.npz", 0, cwd=tmp_path), "nope.npz")
     assert_user_error(nnscratch("report", "nope.npz", cwd=tmp_path), "nope.npz")

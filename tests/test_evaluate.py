@@ -120,3 +120,24 @@ def test_a_model_that_does_not_take_the_images_is_refused(setup):
 ])
 def test_user_mistakes(setup, args, names):
     assert_user_error(nnscratch("evaluate", setup["model"], *args, cwd=setup["root"]), *names)
+
+
+def test_a_folder_given_as_the_model_is_called_a_folder(setup):
+    # `evaluate mini/` where `evaluate MODEL --data mini/` was meant: not "no such model file".
+    message = assert_user_error(nnscratch("evaluate", setup["idx"], cwd=setup["root"]))
+    assert message == f"{setup['idx']} is a folder, not a model file (a .npz written by " \
+                      f"nnscratch train)"
+
+
+def test_a_copy_of_mnist_in_a_folder_is_known_as_the_training_data(tmp_path):
+    """A model trained on the bundled MNIST, evaluated on MNIST copied into an IDX folder."""
+    from nnscratch import Dense, Flatten
+    from nnscratch.datasets import load_source
+    from nnscratch.evaluation import evaluate, load_labelled
+
+    model = Sequential([Flatten(), Dense(784, 10)], input_scale=1 / 255, seed=0)
+    model.metadata = {"data": {"name": "mnist", "source": "bundled MNIST",
+                               "sha256": load_source("mnist").sha256}}
+    folder = write_mnist_folder(tmp_path / "copy", 60000, 10000)
+    assert evaluate(model, load_labelled(folder, "train"))["seen_in_training"] is True
+    assert evaluate(model, load_labelled(folder, "test"))["seen_in_training"] is False

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -94,6 +97,21 @@ def test_info_tables_show_layers_checksums_recipe_and_metrics(trained):
     assert "1,200 / 300" in out  # train / dev images
     assert f"{info['metrics']['dev_accuracy']:.4f}" in out
     assert "1/255" in out
+
+
+@pytest.mark.parametrize("columns", [80, 100, 200])
+def test_each_sha256_is_shown_whole_on_one_line(trained, columns):
+    """At 80 columns through a pipe, as a user reads it: a hash broken in the middle cannot be
+    compared with another copy's at a glance."""
+    result = subprocess.run([sys.executable, "-m", "nnscratch", "info", "m.npz"],
+                            cwd=trained["root"], env={**os.environ, "COLUMNS": str(columns)},
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    info = info_json(trained["model"], trained["root"])
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= columns
+    for digest in (info["arrays_sha256"], info["file_sha256"], info["data"]["sha256"]):
+        assert any(digest in line for line in lines), (digest, result.stdout)
 
 
 def test_a_file_without_the_newer_keys_is_still_described(trained, tmp_path):

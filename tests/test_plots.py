@@ -193,6 +193,31 @@ def test_probability_view_shows_every_digits_probability(run):
     assert bars_ax.get_xticklabels()[label].get_text() == f"{label}\ntrue"
 
 
+def ink_tops(figure, ax) -> list[int]:
+    """The pixel row where each x tick label's ink begins (its digit's top), as drawn."""
+    figure.canvas.draw()
+    grey = np.asarray(figure.canvas.buffer_rgba())[..., :3].mean(axis=2)
+    height = grey.shape[0]
+    tops = []
+    for label in ax.get_xticklabels():
+        box = label.get_window_extent()
+        top = int(height - box.y1)
+        region = grey[top:math.ceil(height - box.y0), int(box.x0):math.ceil(box.x1)]
+        tops.append(top + int(np.flatnonzero((region < 128).any(axis=1))[0]))
+    return tops
+
+
+@pytest.mark.parametrize("dpi", [100, 200])
+@pytest.mark.parametrize("label", [0, 5, 9, None])
+def test_the_true_labels_digit_sits_level_with_its_neighbours(dpi, label):
+    probabilities = np.full(10, 0.01)
+    probabilities[3] = 0.91
+    figure = plots.probability_view(plots.new_figure(7, 3, dpi=dpi),
+                                    np.zeros((28, 28), np.uint8), probabilities, label)
+    tops = ink_tops(figure, figure.axes[1])
+    assert len(set(tops)) == 1, tops
+
+
 def test_percent_never_rounds_a_doubt_away():
     assert plots.percent(0.4049) == "40.5%"
     assert plots.percent(0.9994) == ">99.9%"  # not "99.9%" nor "100.0%"

@@ -148,6 +148,14 @@ def test_submission_file_is_kaggles_format(files, tmp_path):
     assert not list(tmp_path.glob(".*.tmp"))
 
 
+def test_one_prediction_is_one_and_o_is_output(files, tmp_path):
+    picture = files["pictures"]["dark-on-white"][0]
+    result = nnscratch("predict", files["model"], picture, "-o", "one.csv", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "wrote 1 prediction to one.csv"
+    assert (tmp_path / "one.csv").read_text().splitlines()[0] == "ImageId,Label"
+
+
 def test_write_submission_from_python(tmp_path):
     write_submission(tmp_path / "s.csv", np.array([3, 0, 9]))
     assert (tmp_path / "s.csv").read_text() == "ImageId,Label\n1,3\n2,0\n3,9\n"

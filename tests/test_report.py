@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import base64
 import io
+import re
+import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -161,13 +164,66 @@ def test_report_on_a_convolutional_model_draws_its_kernels(trained, tmp_path):
 def test_report_escapes_text_from_the_model_file(trained, tmp_path):
     model = Sequential.load(trained["model"])
     meta = dict(model.metadata)
-    meta["recipe"] = {**meta["recipe"], "summary": "<script>alert(1)</script> & co"}
+    # An incomplete recipe (a file from elsewhere): the report shows its recorded summary.
+    recipe = {k: v for k, v in meta["recipe"].items() if k != "conv"}
+    meta["recipe"] = {**recipe, "summary": "<script>alert(1)</script> & co"}
+    meta["preset"] = "<b>odd</b>"
     model.metadata = meta
     model.save(tmp_path / "odd.npz")
     text = build_report(tmp_path / "odd.npz")
-    assert "<script" not in text
+    assert "<script" not in text and "<b>odd" not in text
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in text
+    assert "&lt;b&gt;odd&lt;/b&gt;" in text
     parse(text)
+
+
+def configuration_paragraph(text: str) -> str:
+    section = text[text.index('<section id="configuration">'):]
+    return section[section.index("<p>") + 3:section.index("</p>")]
+
+
+def test_the_configuration_describes_the_run_that_ran(trained, tmp_path):
+    expected = ("784-24-10 ReLU network; Adam (lr 2e-3, warm-up then cosine decay), batch 128, "
+                "3 epochs, 300 dev images.")
+    assert configuration_paragraph(build_report(trained["model"])) == expected
+    # A file whose recorded summary is the preset's (written before the description was made
+    # from the recipe) is described from its recipe's fields all the same.
+    model = Sequential.load(trained["model"])
+    model.metadata = {**model.metadata, "recipe": {
+        **model.metadata["recipe"], "summary": "784-512-256-10 ReLU network, Adam (lr 2e-3, "
+        "warm-up then cosine decay), batch 128, 6 epochs, 5,000 dev images."}}
+    model.save(tmp_path / "older.npz")
+    assert configuration_paragraph(build_report(tmp_path / "older.npz")) == expected
+
+
+def test_the_environment_at_training_names_matplotlib(page):
+    import importlib.metadata
+
+    _, parsed = page
+    cells = parsed.cells
+    at = cells.index("matplotlib")
+    version = importlib.metadata.version("matplotlib")
+    assert cells[at + 1:at + 3] == [version, version]  # at training, and for this report
+
+
+def test_training_records_matplotlibs_version_without_importing_it():
+    code = ("import sys; from nnscratch.environment import environment; "
+            "print(environment()['matplotlib'], 'matplotlib' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120)
+    import importlib.metadata
+    assert result.stdout.split() == [importlib.metadata.version("matplotlib"), "False"]
+
+
+def test_a_full_batch_report_speaks_of_iterations(trained, tmp_path):
+    recipe = get_preset("classic").with_overrides(epochs=3, dev_size=300)
+    quiet = Console(quiet=True)
+    run_training(TrainOptions(recipe=recipe, data=str(trained["folder"]), out=tmp_path / "c.npz"),
+                 console=quiet, progress_console=quiet)
+    text = " ".join(" ".join(parse(build_report(tmp_path / "c.npz")).text).split())
+    assert "the dev evaluation after each iteration" in text
+    # Only the recipe's field is named "epochs"; the page itself speaks of iterations.
+    assert re.findall(r"\bepochs?\b", text) == ["epochs"], text
 
 
 def test_report_on_other_data_says_so(trained, tmp_path):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from mini_mnist import write_mnist_folder
 
 from nnscratch.datasets import (
     DigitDataset,
@@ -18,6 +19,7 @@ from nnscratch.datasets import (
     write_digits_csv,
     write_idx,
 )
+from nnscratch.datasets.mnist import _DATA_DIR
 from nnscratch.errors import DataError
 
 NAMES = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte",
@@ -73,6 +75,27 @@ def test_identity_changes_with_content(tmp_path):
     _make_folder(tmp_path / "c", gz=False, test=True, seed=2)
     a, b, c = (load_source(str(tmp_path / x)).sha256 for x in "abc")
     assert a == b != c
+
+
+def test_a_copy_of_mnist_in_a_folder_is_the_bundled_mnist(tmp_path):
+    """By content: plain or gzip files, MNIST's own identity; one label changed is other data."""
+    _, y = load_mnist("train")
+    bundled = load_source("mnist").sha256
+    plain = write_mnist_folder(tmp_path / "plain", 60000, 10000)
+    assert load_source(plain).sha256 == bundled
+    assert load_source(plain).source == str(plain.resolve())  # still named as it was given
+    changed = write_mnist_folder(tmp_path / "changed", 60000, 10000)
+    y_changed = y.copy()
+    y_changed[123] = (y_changed[123] + 1) % 10
+    write_idx(changed / "train-labels-idx1-ubyte", y_changed)
+    assert load_source(changed).sha256 != bundled
+    part = write_mnist_folder(tmp_path / "part", 59999, 10000)
+    assert load_source(part).sha256 != bundled
+    gz = tmp_path / "gz"  # the bundled files themselves, copied out of the package
+    gz.mkdir()
+    for name in NAMES:
+        (gz / f"{name}.gz").write_bytes((_DATA_DIR / f"{name}.gz").read_bytes())
+    assert load_source(gz).sha256 == bundled
 
 
 def test_idx_folder_missing_training_files(tmp_path):

@@ -190,7 +190,8 @@ class Checkpointer(Callback):
 
     ``every=None`` saves only when stopped. Keeps the newest ``keep`` checkpoints plus the one
     with the best dev accuracy; removes temporary files a killed process left behind.
-    ``last_path`` is the newest checkpoint written. ``config`` (JSON-able) is stored in each.
+    ``last_path`` is the newest checkpoint written, ``failed`` the one that could not be (its
+    error ends the run). ``config`` (JSON-able) is stored in each.
     """
 
     order = 100  # after early stopping, so its decision of this epoch is in the checkpoint
@@ -204,6 +205,7 @@ class Checkpointer(Callback):
         self.directory, self.every, self.keep = Path(directory), every, keep
         self.config = config or {}
         self.last_path: Path | None = None
+        self.failed: Path | None = None
 
     def on_train_begin(self, run: Trainer) -> None:
         try:
@@ -230,7 +232,11 @@ class Checkpointer(Callback):
     def save(self, run: Trainer) -> Path:
         """Write the run's state now; returns the file's path."""
         path = self.directory / checkpoint_name(run.epoch, run.step)
-        write_checkpoint(path, run.model, run.snapshot(), self.config)
+        try:
+            write_checkpoint(path, run.model, run.snapshot(), self.config)
+        except ModelFileError:
+            self.failed = path
+            raise
         self.last_path = path
         self._prune(run)
         return path

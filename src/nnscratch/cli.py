@@ -7,14 +7,39 @@ A user's mistake ends with one line on standard error and exit status 2, never a
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Optional
 
 import typer
 
+
+class _PlainHelp:
+    """Help that names a value only where one is taken: Typer writes a type after every
+    parameter, even after flags (``--quiet <bool>``, ``--help <bool>``) and after arguments its
+    help already names (``inputs <list[Path]>``)."""
+
+    def get_params(self, ctx):
+        params = super().get_params(ctx)
+        for param in params:
+            if getattr(param, "is_flag", False):
+                param.metavar = ""
+            elif isinstance(param, typer.core.TyperArgument):
+                param.display_type_rich = lambda ctx: None
+        return params
+
+
+class _Command(_PlainHelp, typer.core.TyperCommand):
+    pass
+
+
+class _Group(_PlainHelp, typer.core.TyperGroup):
+    pass
+
+
 app = typer.Typer(help="Neural networks from scratch in NumPy, with MNIST bundled.",
-                  add_completion=False, no_args_is_help=True,
+                  add_completion=False, no_args_is_help=True, cls=_Group,
                   pretty_exceptions_enable=False)
 
 EXIT_USER_ERROR = 2
@@ -26,7 +51,7 @@ def _root() -> None:
     """Neural networks from scratch in NumPy, with MNIST bundled."""
 
 
-@app.command()
+@app.command(cls=_Command)
 def train(
     preset: Optional[str] = typer.Option(
         None, help="Recipe to start from: mlp (98 %+, default), cnn (convolutional, 99 %+) or "
@@ -67,11 +92,11 @@ def train(
     """Train a network on MNIST (or your data) and save it to a model file."""
     from rich.console import Console
 
-    from .errors import ConfigError
-    from .fileio import check_writable
-    from .presets import DEFAULT_PRESET, get_preset
+    from .errors import ConfigError, NNScratchError
+    from .presets import DEFAULT_PRESET, check_recipe, get_preset
     from .runner import TrainOptions, run_training
 
+    # Every option is checked before any data is loaded or anything is drawn.
     checkpoint = None
     if resume is not None:
         from .resuming import resumed_run
@@ -80,10 +105,9 @@ def train(
         data, out = data or saved["data"], out or saved["out"]
         checkpoint_every = checkpoint_every or saved["checkpoint_every"]
     else:
-        base = get_preset(preset or DEFAULT_PRESET)
+        base = get_preset(preset or DEFAULT_PRESET, option="--preset")
     data = data or "mnist"
-    overrides = dict(epochs=_positive(epochs, "--epochs"), lr=_positive(lr, "--lr"),
-                     hidden=_parse_hidden(hidden), activation=activation,
+    overrides = dict(epochs=epochs, lr=lr, hidden=_parse_hidden(hidden), activation=activation,
                      optimizer=optimizer, dropout=dropout, dev_size=dev_size,
                      early_stopping=early_stopping, seed=seed)
     if stratify:
@@ -93,15 +117,14 @@ def train(
     recipe = base.with_overrides(**overrides)
     if batch_size is not None and overrides["batch_size"] is None:
         recipe = recipe.__class__(**{**recipe.__dict__, "batch_size": None})
-    if dropout is not None and not 0 <= dropout < 1:
-        raise ConfigError(f"--dropout must be in [0, 1), got {dropout}")
-    if seed is not None and seed < 0:
-        raise ConfigError(f"--seed must be zero or positive, got {seed}")
+    check_recipe(recipe, name=_option_name)
     if checkpoint_every is not None and checkpoint_every < 1:
-        raise ConfigError(f"--checkpoint-every must be positive, got {checkpoint_every}")
+        raise ConfigError(f"--checkpoint-every must be a positive whole number, got "
+                          f"{checkpoint_every}")
     out = out or Path(f"{recipe.name}.npz")
-    check_writable(out, "--out", "model.npz")
-    report_path = _report_path(report, out)
+    report_path = None if report is None else Path(report) if report else out.with_suffix(".html")
+    _check_train_outputs(out, report_path, checkpoint_dir or (
+        checkpoint.path.parent if checkpoint is not None else None), data, checkpoint)
     # Human output goes to stderr under --json, so stdout stays machine-readable.
     console = Console(stderr=json_output, quiet=quiet)
     summary = run_training(TrainOptions(recipe=recipe, data=data, out=out,
@@ -111,7 +134,12 @@ def train(
                            console=console, progress_console=Console(stderr=True, quiet=quiet))
     if report_path is not None:
         from .report import write_report
-        write_report(out, report_path)
+        try:
+            write_report(out, report_path)
+        except NNScratchError as error:
+            raise ConfigError(f"the model was saved to {out}, but the report could not be "
+                              f"written: {error}; write it later with: nnscratch report {out} "
+                              f"--output {report_path}") from None
         summary["report_path"] = str(report_path)
         console.print(f"report: {report_path}")
     if json_output:
@@ -120,9 +148,44 @@ def train(
         raise typer.Exit(summary.get("exit_status", EXIT_INTERRUPTED))
 
 
-@app.command()
+def _option_name(field: str) -> str:
+    """The train option that sets recipe field ``field`` (``dev_size``: ``--dev-size``); a field
+    no option sets is named as the recipe's."""
+    if field in _TRAIN_OPTION_FIELDS:
+        return f"--{field.replace('_', '-')}"
+    return f"the recipe's {field}"
+
+
+_TRAIN_OPTION_FIELDS = frozenset({"epochs", "lr", "batch_size", "hidden", "activation",
+                                  "optimizer", "dropout", "dev_size", "stratify",
+                                  "early_stopping", "seed"})
+
+
+def _check_train_outputs(out: Path, report_path: Path | None, checkpoint_dir: Path | None,
+                         data: str, checkpoint) -> None:
+    """Refuse, before any data is loaded, an output of train that cannot be written or that
+    would overwrite one of its inputs (the data's files, the checkpoint resumed from) or
+    another of its outputs, and a model file not named .npz."""
+    from .datasets.sources import source_files
+    from .fileio import check_model_file_name, check_outputs, check_writable_folder
+
+    outputs = [("--out", out, "model.npz")]
+    if report_path is not None:
+        outputs.append(("--report", report_path, "report.html"))
+    inputs = [(f"a file of the training data (--data {data})", path)
+              for path in source_files(data)]
+    if checkpoint is not None:
+        inputs.append(("the checkpoint resumed from (--resume)", checkpoint.path))
+    check_outputs(outputs, inputs)
+    check_model_file_name(out, "--out")
+    if checkpoint_dir is not None:
+        check_writable_folder(checkpoint_dir, "--checkpoint-dir")
+
+
+@app.command(cls=_Command)
 def evaluate(
-    model: Path = typer.Argument(..., help="Model file (.npz) written by nnscratch train."),
+    model: Path = typer.Argument(..., metavar="MODEL",
+                                 help="Model file (.npz) written by nnscratch train."),
     data: str = typer.Option("mnist", help="'mnist' (bundled), a folder of IDX files named "
                              "as MNIST's, or a CSV file with a label column."),
     split: str = typer.Option("auto", help="test, train, or auto: the test set if the data "
@@ -143,16 +206,19 @@ def evaluate(
     Console().print(evaluation_view(report))
 
 
-@app.command()
+@app.command(cls=_Command)
 def predict(
-    model: Path = typer.Argument(..., help="Model file (.npz) written by nnscratch train."),
-    inputs: list[Path] = typer.Argument(..., help="IDX image files, CSV files (Kaggle's "
-                                        "test.csv; a label column is ignored) or pictures "
-                                        "(PNG, JPEG, ...).", show_default=False),
-    output: Optional[Path] = typer.Option(None, help="Write Kaggle's submission CSV "
+    model: Path = typer.Argument(..., metavar="MODEL",
+                                 help="Model file (.npz) written by nnscratch train."),
+    inputs: list[Path] = typer.Argument(..., metavar="INPUTS",
+                                        help="IDX image files, CSV files (Kaggle's test.csv; "
+                                        "a label column is ignored) or pictures (PNG, JPEG, "
+                                        "...).", show_default=False),
+    output: Optional[Path] = typer.Option(None, "--output", "-o",
+                                          help="Write Kaggle's submission CSV "
                                           "(ImageId,Label; ImageId from 1) to this file."),
-    top: Optional[int] = typer.Option(None, help="Show the K most likely digits of each "
-                                      "image.", min=1, max=10),
+    top: Optional[int] = typer.Option(None, metavar="K", help="Show the K most likely digits "
+                                      "of each image.", min=1, max=10),
     json_output: bool = typer.Option(False, "--json", help="Print source, label and all "
                                      "probabilities of every image as one JSON object."),
 ) -> None:
@@ -160,7 +226,7 @@ def predict(
     from .prediction import check_output, predict_files, write_submission
 
     if output is not None:
-        check_output(output)
+        check_output(output, model, inputs)
     predictions = predict_files(model, inputs)
     if output is not None:
         write_submission(output, predictions.labels)
@@ -174,12 +240,13 @@ def predict(
     console = Console()
     console.print(prediction_view(predictions, top))
     if output is not None:
-        console.print(f"wrote {len(predictions.labels):,} predictions to {output}")
+        count = len(predictions.labels)
+        console.print(f"wrote {count:,} prediction{'' if count == 1 else 's'} to {output}")
 
 
-@app.command()
+@app.command(cls=_Command)
 def info(
-    model: Path = typer.Argument(..., help="Model file (.npz)."),
+    model: Path = typer.Argument(..., metavar="MODEL", help="Model file (.npz)."),
     json_output: bool = typer.Option(False, "--json", help="Print it all as one JSON object."),
 ) -> None:
     """What a model file holds: layers and shapes, recipe, data, metrics, format, checksums."""
@@ -195,10 +262,11 @@ def info(
     Console().print(info_view(description))
 
 
-@app.command()
+@app.command(cls=_Command)
 def show(
-    model: Path = typer.Argument(..., help="Model file (.npz) written by nnscratch train."),
-    index: int = typer.Argument(..., help="Which image of the split, from 0."),
+    model: Path = typer.Argument(..., metavar="MODEL",
+                                 help="Model file (.npz) written by nnscratch train."),
+    index: int = typer.Argument(..., metavar="INDEX", help="Which image of the split, from 0."),
     split: str = typer.Option("test", help="test (default) or train."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="PNG to write.",
                                           show_default="digit-SPLIT-INDEX.png"),
@@ -215,11 +283,14 @@ def show(
                        window=display_available() if window is None else window)
     print(shown.describe())
     print(f"wrote {shown.output}")
+    if shown.window_problem:
+        print(f"nnscratch: no window opened: {shown.window_problem}", file=sys.stderr)
 
 
-@app.command()
+@app.command(cls=_Command)
 def report(
-    model: Path = typer.Argument(..., help="Model file (.npz) written by nnscratch train."),
+    model: Path = typer.Argument(..., metavar="MODEL",
+                                 help="Model file (.npz) written by nnscratch train."),
     output: Path = typer.Option(Path("report.html"), "--output", "-o",
                                 help="HTML file to write."),
     data: Optional[str] = typer.Option(None, help="Data to measure the model on.",
@@ -231,10 +302,10 @@ def report(
     print(f"wrote {write_report(model, output, data=data)}")
 
 
-@app.command()
+@app.command(cls=_Command)
 def serve(
     models: Optional[list[Path]] = typer.Argument(
-        None, help="Model files (.npz) to serve.", show_default="the mlp and cnn presets, "
+        None, metavar="MODEL", help="Model files (.npz) to serve.", show_default="the mlp and cnn presets, "
         "trained into the cache folder on first start"),
     host: str = typer.Option("127.0.0.1", help="Address to listen on (others can reach the "
                              "server on any but a loopback address)."),
@@ -242,8 +313,8 @@ def serve(
                              min=0, max=65535),
     open_browser: bool = typer.Option(True, "--open/--no-open",
                                       help="Open the page in a browser."),
-    workers: int = typer.Option(1, help="Server processes; 2 answers about twice as many "
-                                "requests at once on 2 cores.", min=1, max=64),
+    workers: int = typer.Option(1, help="Server processes sharing the port, each with its "
+                                "own copy of the models.", min=1, max=64),
     cache_dir: Optional[Path] = typer.Option(
         None, envvar="NNSCRATCH_CACHE_DIR", help="Folder for the preset models.",
         show_default="$XDG_CACHE_HOME/nnscratch or ~/.cache/nnscratch"),
@@ -266,23 +337,6 @@ def serve(
                  workers=workers)
 
 
-def _report_path(report: str | None, out: Path) -> Path | None:
-    """train --report: None (no report), '' (beside the model) or a path; checked early."""
-    from .fileio import check_writable
-    if report is None:
-        return None
-    path = Path(report) if report else out.with_suffix(".html")
-    check_writable(path, "--report", "report.html")
-    return path
-
-
-def _positive(value, option):
-    from .errors import ConfigError
-    if value is not None and value <= 0:
-        raise ConfigError(f"{option} must be positive, got {value}")
-    return value
-
-
 def _parse_hidden(text: str | None) -> tuple[int, ...] | None:
     from .errors import ConfigError
     if text is None:
@@ -290,11 +344,11 @@ def _parse_hidden(text: str | None) -> tuple[int, ...] | None:
     try:
         sizes = tuple(int(part) for part in text.split(",") if part.strip())
     except ValueError:
+        sizes = ()
+    if not sizes:
         raise ConfigError(f"--hidden takes sizes separated by commas, like 512,256; "
-                          f"got {text!r}") from None
-    if not sizes or min(sizes) < 1:
-        raise ConfigError(f"--hidden needs at least one positive size, got {text!r}")
-    return sizes
+                          f"got {text!r}")
+    return sizes  # their values are checked with the rest of the recipe
 
 
 def _parse_batch_size(text: str) -> int | None:
@@ -302,13 +356,10 @@ def _parse_batch_size(text: str) -> int | None:
     if text.strip().lower() == "full":
         return None
     try:
-        size = int(text)
+        return int(text)  # its value is checked with the rest of the recipe
     except ValueError:
-        raise ConfigError(f"--batch-size takes a positive number or 'full', got {text!r}") \
-            from None
-    if size < 1:
-        raise ConfigError(f"--batch-size must be positive, got {size}")
-    return size
+        raise ConfigError(f"--batch-size takes a positive whole number or 'full', got "
+                          f"{text!r}") from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -331,6 +382,10 @@ def main(argv: list[str] | None = None) -> int:
             message = error.format_message()
             if not message.strip():  # bare `nnscratch`: the help was printed instead
                 return error.exit_code
+            negative = re.fullmatch(r"-\d+", str(getattr(error, "option_name", "")))
+            if argv[:1] == ["show"] and negative:
+                # `show m.npz -1`: Click reads -1 as an option; say what show itself says.
+                return _fail(f"INDEX {negative[0]} is negative; images are numbered from 0")
             return _fail(message, error.exit_code)
         raise
 

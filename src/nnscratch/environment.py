@@ -5,6 +5,7 @@ A bottom-level utility like :mod:`nnscratch.fileio`: standard library and NumPy 
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import platform
 
@@ -14,11 +15,22 @@ from . import __version__
 
 
 def environment() -> dict[str, str | int | None]:
-    """JSON-able facts about this process: nnscratch, Python and NumPy versions, NumPy's BLAS,
-    the operating system, the CPU model and the number of CPUs."""
+    """JSON-able facts about this process: nnscratch, Python, NumPy and matplotlib versions
+    (matplotlib's None when it is not installed), NumPy's BLAS, the operating system, the CPU
+    model and the number of CPUs."""
     return {"nnscratch": __version__, "python": platform.python_version(),
-            "numpy": np.__version__, "blas": _blas(), "os": platform.platform(),
-            "machine": platform.machine(), "cpu": _cpu_model(), "cpus": os.cpu_count()}
+            "numpy": np.__version__, "matplotlib": _installed_version("matplotlib"),
+            "blas": _blas(), "os": platform.platform(), "machine": platform.machine(),
+            "cpu": _cpu_model(), "cpus": os.cpu_count()}
+
+
+def _installed_version(package: str) -> str | None:
+    """The installed version of ``package``, read from its metadata: training draws nothing,
+    so it does not pay for importing matplotlib just to ask."""
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return None
 
 
 def _blas() -> str | None:

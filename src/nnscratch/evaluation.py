@@ -50,7 +50,7 @@ def load_labelled(spec: str | os.PathLike[str] = "mnist", split: str = "auto") -
     Raises DataError for bad data and ConfigError for a split the source does not have.
     """
     if split not in SPLITS:
-        raise ConfigError(f"--split must be one of {', '.join(SPLITS)}, got {split!r}")
+        raise ConfigError(f"unknown --split {split!r}; choose one of: {', '.join(SPLITS)}")
     dataset = load_source(spec)
     has_test = dataset.test_images is not None
     if split == "test" and not has_test:

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from .datasets import DigitDataset, load_source
+from .datasets.sources import source_files
 from .errors import DataError, ModelFileError
 from .losses import log_softmax
 from .metrics import classification_report
@@ -93,6 +94,17 @@ def recorded_data_spec(metadata: dict[str, Any]) -> str | None:
     if data.get("name") == "mnist" and data.get("source") == "bundled MNIST":
         return "mnist"
     return data.get("source")
+
+
+def data_inputs(spec: str | None, *, recorded: bool = False) -> list[tuple[str, Any]]:
+    """The files of the ``--data`` spec ``spec`` (none for None), as the inputs
+    :func:`~nnscratch.fileio.check_outputs` keeps a command from writing over; ``recorded``:
+    the spec is the one the model file records, not an option given."""
+    if spec is None:
+        return []
+    what = (f"a file of the data the model was trained on ({spec})" if recorded
+            else f"a file of the data (--data {spec})")
+    return [(what, path) for path in source_files(spec)]
 
 
 def load_model_data(metadata: dict[str, Any], data: str | None = None) -> ModelData:

@@ -75,6 +75,9 @@ def read_model_file(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, 
     Raises :class:`ModelFileError` naming the file and what is wrong.
     """
     where = str(path)
+    if os.path.isdir(path):
+        raise ModelFileError(f"{where} is a folder, not a model file (a .npz written by "
+                             f"nnscratch train)")
     if not os.path.isfile(path):
         raise ModelFileError(f"{where}: no such model file")
     if not zipfile.is_zipfile(path):

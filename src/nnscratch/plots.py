@@ -306,7 +306,10 @@ def probability_view(figure, image: np.ndarray, probabilities: np.ndarray,
         if p >= 0.005:
             shown = ">99%" if 0.995 <= p < 1 else f"{p:.0%}"  # no rounded-up certainty
             bars_ax.text(c, p + 0.02, shown, ha="center", va="bottom", fontsize=7)
-    bars_ax.set_xticks(classes, [f"{c}\ntrue" if c == label else str(c) for c in classes])
+    # Every tick label has two lines, the second empty but under the true label: a one-line
+    # label is laid out shorter than a two-line one, so "0\ntrue" beside "1" set its digit lower.
+    bars_ax.set_xticks(classes, [f"{c}\n{'true' if c == label else ' '}" if label is not None
+                                 else str(c) for c in classes])
     bars_ax.set_ylim(0, 1.12)
     bars_ax.set_xlabel("digit")
     bars_ax.set_ylabel("probability")

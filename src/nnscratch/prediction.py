@@ -20,7 +20,7 @@ import numpy as np
 from .datasets.inputs import read_inputs
 from .errors import ConfigError
 from .evaluation import check_fit
-from .fileio import atomic_write, check_writable
+from .fileio import atomic_write, check_outputs
 from .model import Sequential
 
 
@@ -85,9 +85,13 @@ def predict_files(model_path: str | os.PathLike[str],
     return predict(model, images, sources)
 
 
-def check_output(path: str | os.PathLike[str]) -> None:
-    """Refuse an ``--output`` that cannot be written, before any work is done."""
-    check_writable(path, "--output", "submission.csv")
+def check_output(path: str | os.PathLike[str], model_path: str | os.PathLike[str],
+                 inputs: list[str | os.PathLike[str]]) -> None:
+    """Refuse an ``--output`` that cannot be written, or that is the model file or one of the
+    ``inputs`` (which writing it would destroy), before any work is done."""
+    check_outputs([("--output", path, "submission.csv")],
+                  [("the model file MODEL", model_path),
+                   *(("one of the INPUTS", source) for source in inputs)])
 
 
 def write_submission(path: str | os.PathLike[str], labels: np.ndarray) -> None:

@@ -3,20 +3,32 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
-from rich.console import Console
-from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                           TimeElapsedColumn, TimeRemainingColumn)
+from rich.console import Console, RenderableType
+from rich.measure import Measurement
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task,
+                           TextColumn, TimeElapsedColumn, TimeRemainingColumn)
+from rich.text import Text
 
 from .training import Callback
+
+# Cells left free at the end of the line: a terminal echoes Ctrl-C there as "^C", and on a full
+# line that echo would wrap, so the bar's next redraw would land a line lower and leave its
+# last state printed twice.
+SPARE_CELLS = 2
+MIN_BAR, MAX_BAR = 10, 40
 
 
 class RichProgress(Callback):
     """One bar over the whole run, advanced every batch, showing the epoch (or iteration),
-    the running loss and accuracy, the last dev accuracy and the time left.
+    the steps done, the running loss and accuracy, the last dev accuracy, the time taken and
+    the time left.
 
-    ``log_every`` prints the classic tutorial's line every N epochs (iterations for
-    full-batch runs) above the bar: ``Iteration  10: accuracy 0.4512``.
+    The line always fits its console: on a narrow one whole fields make way (the step count,
+    then the time taken, then the time left), none is ever cut. ``log_every`` prints the
+    classic tutorial's line every N epochs (iterations for full-batch runs) above the bar:
+    ``Iteration  10: accuracy 0.4512``.
     """
 
     def __init__(self, console: Console, *, log_every: int | None = None) -> None:
@@ -25,15 +37,21 @@ class RichProgress(Callback):
     def on_train_begin(self, run):
         self.full_batch = run.steps_per_epoch == 1
         self.unit = "iteration" if self.full_batch else "epoch"
-        self.progress = Progress(
-            TextColumn("[bold]{task.fields[where]}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("loss {task.fields[loss]}  acc {task.fields[acc]}  dev {task.fields[dev]}"),
-            TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(),
-            console=self.console, transient=False)
+        total = run.epochs * run.steps_per_epoch
+        self.progress = FittingProgress(
+            where=TextColumn("[bold]{task.fields[where]}"),
+            # Full-batch: one step per iteration, so the count would repeat "where".
+            count=None if self.full_batch else MofNCompleteColumn(),
+            figures=TextColumn("loss {task.fields[loss]}  acc {task.fields[acc]}  "
+                               "dev {task.fields[dev]}"),
+            # How wide each field gets, so the layout holds still as the figures arrive (a
+            # loss of 100 or more is wider: the layout is then made again, cutting nothing).
+            widest={"where": f"{self.unit} {run.epochs}/{run.epochs}",
+                    "figures": "loss 0.0000  acc 0.0000  dev 0.0000"},
+            console=self.console)
         # A resumed run starts where it stopped: run.epoch epochs and run.step steps done.
         self.task = self.progress.add_task(
-            "train", total=run.epochs * run.steps_per_epoch,
-            completed=run.epoch * run.steps_per_epoch + run.step,
+            "train", total=total, completed=run.epoch * run.steps_per_epoch + run.step,
             where=f"{self.unit} {min(run.epoch + 1, run.epochs)}/{run.epochs}",
             loss="-", acc="-", dev="-")
         self.progress.start()
@@ -42,7 +60,7 @@ class RichProgress(Callback):
         self.progress.update(self.task, where=f"{self.unit} {epoch}/{run.epochs}")
 
     def on_batch_end(self, run, step, loss):
-        self.progress.update(self.task, advance=1, loss=f"{loss:.4f}")
+        self.progress.update(self.task, advance=1, loss=loss_text(loss))
 
     def on_epoch_end(self, run, epoch, figures):
         dev = figures["dev_accuracy"]
@@ -61,3 +79,60 @@ class RichProgress(Callback):
         """End the bar and show the cursor again; safe before it starts and when called twice."""
         if getattr(self, "progress", None) is not None:
             self.progress.stop()
+
+
+def loss_text(loss: float) -> str:
+    """A running loss in at most 8 characters: ``0.1234``, ``12.3456``, ``1.80e+17``."""
+    return f"{loss:.4f}" if abs(loss) < 100 else f"{loss:.2e}"
+
+
+class TimeLeftColumn(TimeRemainingColumn):
+    """``left 0:01:23``: the time remaining, said as such."""
+
+    def render(self, task: Task) -> Text:
+        return Text("left ") + super().render(task)
+
+
+class FittingProgress(Progress):
+    """A one-line Progress that never outgrows its console, nor fills it to the last cell
+    (see SPARE_CELLS): fields that do not fit are left out, whole, rather than cut.
+
+    The line is ``where``, a bar, then ``count``, ``figures``, the time taken and the time
+    left; on a narrow console ``count`` goes first, then the time taken, the time left and
+    ``figures``, and the bar shrinks down to MIN_BAR cells. ``widest`` gives, per field name,
+    a text as wide as that field will get.
+    """
+
+    def __init__(self, *, where: ProgressColumn, count: ProgressColumn | None,
+                 figures: ProgressColumn, widest: dict[str, str], console: Console) -> None:
+        self.bar = BarColumn(bar_width=MAX_BAR)
+        self.fields = {"where": where, "count": count, "figures": figures,
+                       "elapsed": TimeElapsedColumn(), "left": TimeLeftColumn()}
+        self.widest = {"elapsed": "0:00:00", "left": "left 0:00:00", **widest}
+        shown = [where, self.bar, *(c for c in list(self.fields.values())[1:] if c is not None)]
+        super().__init__(*shown, console=console, transient=False)
+
+    def get_renderables(self) -> Iterable[RenderableType]:
+        if hasattr(self, "live"):  # Progress.__init__ renders once before it has a console
+            self.columns = tuple(self._fitting_columns(self.console.width - SPARE_CELLS))
+        yield self.make_tasks_table(self.tasks)
+
+    def _fitting_columns(self, room: int) -> list[ProgressColumn]:
+        """The richest line that fits in ``room`` cells, its bar as long as the room allows."""
+        order = ["where", "count", "figures", "elapsed", "left"]
+        for dropped in ((), ("count",), ("count", "elapsed"), ("count", "elapsed", "left"),
+                        ("count", "elapsed", "left", "figures")):
+            names = [n for n in order if n not in dropped and self.fields[n] is not None]
+            # One space between columns, the bar being one of them.
+            text = sum(self._width(name) for name in names) + len(names)
+            if text + MIN_BAR <= room or len(names) == 1:
+                self.bar.bar_width = max(1, min(MAX_BAR, room - text))
+                columns = [self.fields[n] for n in names]
+                return [columns[0], self.bar, *columns[1:]]
+        raise AssertionError("unreachable: the last layout always fits")
+
+    def _width(self, name: str) -> int:
+        column = self.fields[name]
+        widths = [Measurement.get(self.console, self.console.options, column(task)).maximum
+                  for task in self.tasks]
+        return max([Text(self.widest.get(name, "")).cell_len, *widths])

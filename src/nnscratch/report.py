@@ -21,10 +21,11 @@ from . import plots
 from .environment import environment
 from .errors import ConfigError
 from .evaluation import check_fit
-from .fileio import atomic_write, check_writable
-from .inspection import (Inspection, hardest_indices, inspect_model, load_model_data,
-                         misclassified_indices)
+from .fileio import atomic_write, check_outputs
+from .inspection import (Inspection, data_inputs, hardest_indices, inspect_model,
+                         load_model_data, misclassified_indices)
 from .modelinfo import scale_text
+from .presets import describe_recipe, recipe_from_json
 
 GALLERY_SIZE = 32  # images per gallery: four rows of eight
 WEIGHT_UNITS = 64  # first-layer units drawn
@@ -63,11 +64,21 @@ def build_report(model_path: str | os.PathLike, *, data: str | None = None) -> s
     the model file records. The model is measured on that data's test set (on its training set
     when it has none); the hardest images are taken from its training set.
     """
+    return _build_report(model_path, data=data)
+
+
+def _build_report(model_path: str | os.PathLike, *, data: str | None = None,
+                  output: Path | None = None) -> str:
+    """:func:`build_report`, refusing an ``output`` that is one of the data's files as soon as
+    the data the model file records is known, before any measuring."""
     from .model import Sequential  # a face may import the model layer
 
     model = Sequential.load(model_path)
     meta = model.metadata
     loaded = load_model_data(meta, data)
+    if output is not None:
+        check_outputs([("--output", output, "report.html")],
+                      data_inputs(loaded.spec, recorded=data is None))
     dataset = loaded.dataset
     check_fit(model, dataset.train_images, os.fspath(model_path), dataset.source)
     training = inspect_model(model, dataset.train_images, dataset.train_labels)
@@ -99,8 +110,10 @@ def write_report(model_path: str | os.PathLike, output: str | os.PathLike, *,
                  data: str | None = None) -> Path:
     """Write :func:`build_report` to ``output`` (atomically, UTF-8); returns its path."""
     output = Path(output)
-    check_writable(output, "--output", "report.html")  # now, not after measuring the model
-    text = build_report(model_path, data=data)
+    # Now, not after measuring the model; the data it records is checked once it is read.
+    check_outputs([("--output", output, "report.html")],
+                  [("the model file MODEL", model_path), *data_inputs(data)])
+    text = _build_report(model_path, data=data, output=output)
     with atomic_write(output, ConfigError) as handle:
         handle.write(text.encode("utf-8"))
     return output
@@ -185,7 +198,8 @@ def _configuration(c) -> str:
     layers = [(row["index"], row["type"], _plain(row["config"]) if row["config"] else "",
                "x".join(map(str, row["input_shape"])), "x".join(map(str, row["output_shape"])),
                f"{row['parameter_count']:,}") for row in model.architecture(shape)]
-    parts = [f"<p>{_e(recipe.get('summary', ''))}</p>" if recipe.get("summary") else "",
+    description = _description(recipe, shape, model.output_size)
+    parts = [f"<p>{_e(description)}</p>" if description else "",
              "<h3>Layers</h3>",
              _table(layers, ("#", "layer", "settings", "input", "output", "parameters"),
                     numeric=(0, 3, 4, 5)),
@@ -202,6 +216,16 @@ def _configuration(c) -> str:
                        + "</div>")
     parts.append(f'<div class="columns">{"".join(columns)}</div>')
     return _section("configuration", *parts)
+
+
+def _description(recipe: dict, image_shape, classes: int) -> str | None:
+    """The run in words, made from the recipe's recorded fields (so a file whose recorded
+    summary predates a fix still reads true), else the summary it recorded, if any."""
+    try:
+        return describe_recipe(recipe_from_json(recipe), tuple(image_shape or (28, 28)),
+                               classes)
+    except ConfigError:  # an incomplete recipe: a file from Python, or an older nnscratch
+        return recipe.get("summary") if isinstance(recipe.get("summary"), str) else None
 
 
 def _data(c) -> str:
@@ -227,10 +251,8 @@ def _data(c) -> str:
 
 def _environment(c) -> str:
     recorded, now = c["meta"].get("environment") or {}, environment()
-    import matplotlib
-    now["matplotlib"] = matplotlib.__version__
     keys = list(dict.fromkeys([*recorded, *now]))
-    rows = [(k, recorded.get(k, "-"), now.get(k, "-")) for k in keys]
+    rows = [(k, _plain(recorded.get(k)), _plain(now.get(k))) for k in keys]
     return _section("environment", _table(rows, ("", "training", "this report")))
 
 
@@ -261,7 +283,7 @@ def _timings(c) -> str:
                             (unit, "seconds", "train loss", "train acc", "dev loss", "dev acc"),
                             numeric=range(6)))
     parts.append('<p class="muted">Training time counts the training steps only, not data '
-                 "loading or the dev evaluation after each epoch.</p>")
+                 f"loading or the dev evaluation after each {unit}.</p>")
     return _section("timings", *parts)
 
 

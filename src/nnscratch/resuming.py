@@ -16,7 +16,7 @@ from typing import Any
 
 from .checkpoint import Checkpoint, load_latest
 from .errors import CheckpointError, ConfigError
-from .presets import Preset, get_preset
+from .presets import Preset, get_preset, recipe_from_json
 
 # Recipe fields that change what is printed, not what is computed.
 HARMLESS = frozenset({"summary", "log_every"})
@@ -40,49 +40,25 @@ def saved_recipe(checkpoint: Checkpoint) -> Preset:
     Raises CheckpointError naming the file and the field.
     """
     fields = checkpoint.config.get("recipe")
-    names = {f.name for f in dataclasses.fields(Preset)}
-    if not isinstance(fields, dict) or set(fields) != names:
-        raise CheckpointError(f"{checkpoint.path}: holds no nnscratch train recipe (was it "
-                              f"written by nnscratch train --checkpoint-dir?)")
-    for name, check in _FIELD_CHECKS.items():
-        if not check(fields[name]):
-            raise CheckpointError(f"{checkpoint.path}: the recipe's {name} {fields[name]!r} is "
-                                  f"not valid")
+    try:
+        recipe = recipe_from_json(fields)
+    except ConfigError as error:
+        if not isinstance(fields, dict) or set(fields) != {f.name for f in
+                                                           dataclasses.fields(Preset)}:
+            raise CheckpointError(f"{checkpoint.path}: holds no nnscratch train recipe (was "
+                                  f"it written by nnscratch train --checkpoint-dir?)") from None
+        raise CheckpointError(f"{checkpoint.path}: {error}") from None
     weights = sorted((int(key.split(".")[1]), array)
                      for key, array in checkpoint.state.arrays.items()
                      if re.fullmatch(r"layers\.\d+\.W", key))
     dense = [w.shape[1] for _, w in weights if w.ndim == 2][:-1]
     conv = [w.shape for _, w in weights if w.ndim == 4]
-    if (fields["hidden"] != dense or fields["conv"] != [shape[0] for shape in conv]
-            or any(shape[2:] != (fields["kernel_size"],) * 2 for shape in conv)):
+    if (list(recipe.hidden) != dense or list(recipe.conv) != [shape[0] for shape in conv]
+            or any(shape[2:] != (recipe.kernel_size,) * 2 for shape in conv)):
         raise CheckpointError(f"{checkpoint.path}: the recipe's layer sizes (hidden "
                               f"{fields['hidden']!r}, conv {fields['conv']!r}) are not those of "
                               f"its weights")
-    return Preset(**{**fields, "hidden": tuple(fields["hidden"]), "conv": tuple(fields["conv"])})
-
-
-def _whole(low: int, none: bool = False):
-    return lambda v: (v is None and none) or (type(v) is int and v >= low)
-
-
-def _real(low: float, high: float = float("inf"), low_open: bool = False):
-    return lambda v: (type(v) in (int, float) and (low < v if low_open else low <= v)
-                      and v < high)
-
-
-_FIELD_CHECKS = {
-    "name": lambda v: isinstance(v, str), "summary": lambda v: isinstance(v, str),
-    "hidden": lambda v: isinstance(v, list) and all(type(h) is int and h > 0 for h in v),
-    "conv": lambda v: isinstance(v, list) and all(type(c) is int and c > 0 for c in v),
-    "kernel_size": _whole(1),
-    "activation": lambda v: isinstance(v, str), "init": lambda v: isinstance(v, str),
-    "bias_init": lambda v: isinstance(v, str), "dropout": _real(0.0, 1.0),
-    "optimizer": lambda v: isinstance(v, str), "lr": _real(0.0, low_open=True),
-    "schedule": lambda v: isinstance(v, str), "weight_decay": _real(0.0),
-    "epochs": _whole(1), "batch_size": _whole(1, none=True), "dev_size": _whole(0),
-    "stratify": lambda v: isinstance(v, bool), "early_stopping": _whole(1, none=True),
-    "log_every": _whole(1, none=True), "seed": _whole(0),
-}
+    return recipe
 
 
 def resumed_run(path: str | os.PathLike, preset: str | None = None

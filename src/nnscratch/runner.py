@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .checkpoint import Checkpoint, Checkpointer, list_checkpoints
 from .datasets import load_source
 from .environment import environment
-from .errors import ConfigError, TrainingDiverged
-from .presets import Preset, train_preset
+from .errors import ConfigError, NNScratchError, TrainingDiverged
+from .presets import PRESETS, Preset, describe_recipe, recipe_json, train_preset
 from .progress import RichProgress
 from .resuming import changes, refuse_changes, run_config
 from .training import GracefulStop
@@ -44,7 +44,10 @@ def run_training(options: TrainOptions, *, console: Console,
     if options.resume is not None:
         refuse_changes(options.resume, changes(options.resume, recipe, options.data,
                                                dataset.sha256), options.force)
-    console.print(f"[bold]{recipe.name}[/]: {recipe.summary}")
+    _check_dev_size(recipe, dataset)
+    image_shape = tuple(dataset.train_images.shape[1:])
+    description = describe_recipe(recipe, image_shape)
+    console.print(f"[bold]{escape(recipe.name)}[/]: {escape(description)}")
     console.print(f"data: {dataset.source} ({len(dataset.train_labels):,} training images"
                   + (f", {len(dataset.test_labels):,} test images)"
                      if dataset.test_labels is not None else ", no test set)"))
@@ -71,18 +74,30 @@ def run_training(options: TrainOptions, *, console: Console,
                       + (f"; the checkpoints in {checkpoint_dir} are those of before"
                          if checkpoint_dir is not None else ""))
         raise
+    except NNScratchError as error:
+        if checkpointer is None or checkpointer.failed is None:
+            raise
+        # A checkpoint that could not be written (a full disk) ends the run: say what is kept.
+        raise type(error)(f"{error}; training stopped, nothing was written to {options.out}; "
+                          + _what_checkpoints_hold(checkpointer, checkpoint_dir)) from None
     finally:
         progress.stop()  # an exception skips on_train_end: the bar would stay live, cursor hidden
     history, metrics = run.history, run.metrics
-    run.model.save(options.out, preset=recipe.name, recipe=_jsonable(recipe),
-                   preprocessing={"scale": run.model.input_scale,
-                                  "image_shape": list(dataset.train_images.shape[1:])},
-                   data={"name": dataset.name, "source": dataset.source,
-                         "sha256": dataset.sha256, "train_size": run.train_size,
-                         "dev_size": run.dev_size},
-                   seed=recipe.seed, metrics=metrics, history=history.as_dict(),
-                   optimizer=run.model.optimizer.config(),
-                   environment=environment())
+    try:
+        run.model.save(options.out, preset=recipe.name,
+                       recipe=recipe_json(recipe, image_shape, run.model.output_size),
+                       preprocessing={"scale": run.model.input_scale,
+                                      "image_shape": list(image_shape)},
+                       data={"name": dataset.name, "source": dataset.source,
+                             "sha256": dataset.sha256, "train_size": run.train_size,
+                             "dev_size": run.dev_size},
+                       seed=recipe.seed, metrics=metrics, history=history.as_dict(),
+                       optimizer=run.model.optimizer.config(),
+                       environment=environment())
+    except NNScratchError as error:
+        raise type(error)(f"training ended, but the model could not be saved: {error}; "
+                          + (_what_checkpoints_hold(checkpointer, checkpoint_dir, options.out)
+                             if checkpointer is not None else "nothing was saved")) from None
     summary = {"preset": recipe.name, **metrics, "epochs": len(history.epoch),
                "stopped": history.stopped, "seed": recipe.seed, "data": dataset.source,
                "model_path": str(options.out)}
@@ -105,6 +120,32 @@ def run_training(options: TrainOptions, *, console: Console,
                   file=sys.stderr)
     console.print(_closing_table(summary, recipe))
     return summary
+
+
+def _check_dev_size(recipe: Preset, dataset) -> None:
+    """Refuse a dev set that leaves nothing to train on, in the command's terms, before
+    anything is drawn."""
+    count = len(dataset.train_labels)
+    if recipe.dev_size < count:
+        return
+    preset = PRESETS.get(recipe.name)
+    whose = (f" (the {recipe.name} preset's)" if preset is not None
+             and preset.dev_size == recipe.dev_size else "")
+    raise ConfigError(f"--dev-size {recipe.dev_size}{whose} holds out {recipe.dev_size:,} dev "
+                      f"images, but {dataset.source} has {count:,} training images, leaving "
+                      f"none to train on; pass a smaller --dev-size, like --dev-size "
+                      f"{count // 10}")
+
+
+def _what_checkpoints_hold(checkpointer: Checkpointer, directory: Path,
+                           out: Path | None = None) -> str:
+    """Where the run can be taken up again after a failed write, and how."""
+    if checkpointer.last_path is None:
+        return "no checkpoint was saved"
+    resume = f"nnscratch train --resume {directory}"
+    if out is not None:  # the run is complete in it: resuming only writes the model
+        resume += " --out OTHER.npz"
+    return f"the last checkpoint saved is {checkpointer.last_path} (resume with: {resume})"
 
 
 def _checkpoint_dir(options: TrainOptions) -> Path | None:
@@ -148,9 +189,3 @@ def _closing_table(summary: dict, recipe: Preset) -> Table:
     table.add_row("training time", f"{summary['train_seconds']:.1f} s")
     table.add_row("model", summary["model_path"])
     return table
-
-
-def _jsonable(recipe: Preset) -> dict:
-    fields = dataclasses.asdict(recipe)
-    fields["hidden"] = list(fields["hidden"])
-    return fields

@@ -14,8 +14,8 @@ from pathlib import Path
 from . import plots
 from .errors import ConfigError, DataError
 from .evaluation import check_fit
-from .fileio import check_writable
-from .inspection import inspect_model, load_model_data
+from .fileio import check_outputs
+from .inspection import data_inputs, inspect_model, load_model_data
 
 SPLITS = ("test", "train")
 
@@ -23,7 +23,8 @@ SPLITS = ("test", "train")
 @dataclass
 class ShownDigit:
     """What :func:`show_digit` drew: the image's split and index, its label, the predicted
-    label and its probability, the data's source, and the PNG written."""
+    label and its probability, the data's source, the PNG written, and why no window opened
+    if one was asked for and did not."""
 
     split: str
     index: int
@@ -32,6 +33,7 @@ class ShownDigit:
     probability: float
     source: str
     output: Path
+    window_problem: str | None = None  # why a window asked for did not open
 
     def describe(self) -> str:
         verdict = "right" if self.predicted == self.label else "wrong"
@@ -46,16 +48,27 @@ def show_digit(model_path: str | os.PathLike, index: int, *, split: str = "test"
     probabilities for every digit, write it to ``output`` (default ``digit-SPLIT-INDEX.png``)
     and, if ``window``, show it in a window too.
 
-    ``data`` is a ``--data`` spec; by default the data the model file records.
+    ``data`` is a ``--data`` spec; by default the data the model file records. A window asked
+    for where there is no display is refused before any work (ConfigError); when it cannot
+    open on the display there is, ``window_problem`` says why.
     """
     from .model import Sequential
 
     if split not in SPLITS:
-        raise ConfigError(f"--split must be test or train, got {split!r}")
+        raise ConfigError(f"unknown --split {split!r}; choose one of: {', '.join(SPLITS)}")
+    if index < 0:
+        raise ConfigError(f"INDEX {index} is negative; images are numbered from 0")
+    if window and not display_available():
+        raise ConfigError("--window: there is no display to open a window on (DISPLAY and "
+                          "WAYLAND_DISPLAY are not set); without --window the picture is "
+                          "written to its PNG only")
     output = Path(output or f"digit-{split}-{index}.png")
-    check_writable(output, "--output", f"digit-{split}-{index}.png")
+    outputs = [("--output", output, f"digit-{split}-{index}.png")]
+    check_outputs(outputs, [("the model file MODEL", model_path), *data_inputs(data)])
     model = Sequential.load(model_path)
-    dataset = load_model_data(model.metadata, data).dataset
+    loaded = load_model_data(model.metadata, data)
+    check_outputs(outputs, data_inputs(loaded.spec, recorded=data is None))
+    dataset = loaded.dataset
     check_fit(model, dataset.train_images, os.fspath(model_path), dataset.source)
     images, labels = ((dataset.test_images, dataset.test_labels) if split == "test"
                       else (dataset.train_images, dataset.train_labels))
@@ -74,7 +87,8 @@ def show_digit(model_path: str | os.PathLike, index: int, *, split: str = "test"
                                     seen.probabilities[0], shown.label, title=title)
     plots.save_png(figure, output)
     if window:
-        _open_window(images[index], seen.probabilities[0], shown.label, title)
+        shown.window_problem = _open_window(images[index], seen.probabilities[0], shown.label,
+                                            title)
     return shown
 
 
@@ -83,19 +97,28 @@ def display_available() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-def _open_window(image, probabilities, label, title) -> None:
-    """The same view in a matplotlib window (the only place pyplot is used)."""
+def _open_window(image, probabilities, label, title) -> str | None:
+    """The same view in a matplotlib window (the only place pyplot is used); returns why it
+    could not open, or None once the window is closed."""
     import warnings
 
     import matplotlib.pyplot as plt
 
     with warnings.catch_warnings():
-        # Without a usable GUI toolkit pyplot falls back to Agg and warns; the PNG is written
-        # already, so a window that cannot open is no error.
+        # Without a usable GUI toolkit pyplot falls back to Agg and warns; that is told below.
         warnings.simplefilter("ignore", UserWarning)
+        backend = plt.get_backend().lower()
+        if backend in _FILE_BACKENDS:
+            return (f"matplotlib found no window toolkit (Tk, Qt, GTK or wx) to use; it draws "
+                    f"with {backend}, which writes files only")
         try:
             figure = plt.figure(figsize=(7, 3.2), layout="constrained")
             plots.probability_view(figure, image, probabilities, label, title=title)
             plt.show()
-        except Exception:  # e.g. Tk's TclError when the display refuses the connection
-            pass
+        except Exception as error:  # e.g. Tk's TclError when the display refuses the connection
+            return f"the display refused the window ({' '.join(str(error).split())})"
+    return None
+
+
+# matplotlib's backends that draw into files, never a window.
+_FILE_BACKENDS = frozenset({"agg", "cairo", "pdf", "pgf", "ps", "svg", "template"})

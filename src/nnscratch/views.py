@@ -135,13 +135,34 @@ def info_view(info: dict[str, Any]) -> Group:
     return Group(*parts)
 
 
-def _pairs(title: str, rows: list[tuple[str, Any]]) -> Table:
-    table = Table(title=title, title_justify="left", show_header=False)
-    table.add_column(style="bold")
-    table.add_column(overflow="fold")  # a SHA-256 wraps whole rather than losing its end
-    for key, value in rows:
-        table.add_row(key, "-" if value is None else str(value))
-    return table
+def _pairs(title: str, rows: list[tuple[str, Any]]) -> KeyValues:
+    return KeyValues(title, [(key, "-" if value is None else str(value)) for key, value in rows])
+
+
+class KeyValues:
+    """A two-column table of keys and values, laid out for the console it is printed on: when
+    room is short the keys wrap, so that a value's longest word (a SHA-256: 64 hex digits) keeps
+    its whole width; only a console too narrow for that word folds it."""
+
+    BORDERS = 7  # "│ key │ value │": three rules and four spaces of padding
+
+    def __init__(self, title: str, rows: list[tuple[str, str]]) -> None:
+        self.title, self.rows = title, rows
+
+    def __rich_console__(self, console, options):
+        def longest_word(texts):
+            return max((len(word) for text in texts for word in text.split()), default=1)
+
+        keys, values = [key for key, _ in self.rows], [value for _, value in self.rows]
+        room = options.max_width - self.BORDERS - longest_word(values)
+        widest_key = max(len(key) for key in keys)
+        table = Table(title=self.title, title_justify="left", show_header=False)
+        table.add_column(style="bold", max_width=None if room >= widest_key
+                         else max(room, longest_word(keys)))
+        table.add_column(overflow="fold")
+        for key, value in self.rows:
+            table.add_row(key, value)
+        yield table
 
 
 def _shape(shape) -> str:

@@ -11,7 +11,7 @@ import numpy as np
 
 from nnscratch.datasets.csv import _parse_digits_csv
 from nnscratch.datasets.idx import _read_idx_bytes
-from nnscratch.datasets.mnist import MNIST_SHA256, load_mnist
+from nnscratch.datasets.mnist import MNIST_SHA256, is_mnist, load_mnist
 from nnscratch.errors import DataError
 
 # MNIST's file names, shared by Fashion-MNIST and KMNIST; each may also end in ".gz".
@@ -28,7 +28,8 @@ class DigitDataset:
 
     ``train_images``/``test_images``: uint8 (N, H, W); ``train_labels``/``test_labels``:
     uint8 (N,), values 0-9. The test pair is None when the source has no test set. ``sha256``
-    is the hex SHA-256 identifying the source files' bytes.
+    is the hex SHA-256 identifying the source files' bytes; any copy of MNIST in an IDX folder
+    has the bundled MNIST's, so it is known as the same data.
     """
 
     name: str
@@ -64,11 +65,23 @@ def load_source(spec: str | os.PathLike[str] = "mnist") -> DigitDataset:
     raise DataError(f"no such file or folder: {os.fspath(spec)} ({_EXPECTED_SPECS})")
 
 
+def source_files(spec: str | os.PathLike[str] = "mnist") -> list[Path]:
+    """The files of the user's that :func:`load_source` would read for `spec`: the CSV file,
+    or the IDX files (plain and ".gz") in the folder; none for the bundled MNIST or a path
+    that does not exist. A command checks its outputs against these before it writes."""
+    if os.fspath(spec) == "mnist":
+        return []
+    path = Path(spec)
+    if path.is_dir():
+        names = [name for pair in _IDX_NAMES.values() for name in pair]
+        return [candidate for name in names for candidate in (path / name, path / f"{name}.gz")
+                if candidate.is_file()]
+    return [path] if path.is_file() else []
+
+
 def _bundled_mnist() -> DigitDataset:
     train_images, train_labels = load_mnist("train")
     test_images, test_labels = load_mnist("test")
-    # The files were verified against these constants, so hashing the constants identifies them.
-    identity = "".join(f"{name} {MNIST_SHA256[name]}\n" for name in sorted(MNIST_SHA256))
     return DigitDataset(
         name="mnist",
         source="bundled MNIST",
@@ -76,8 +89,14 @@ def _bundled_mnist() -> DigitDataset:
         train_labels=train_labels,
         test_images=test_images,
         test_labels=test_labels,
-        sha256=hashlib.sha256(identity.encode("ascii")).hexdigest(),
+        sha256=_MNIST_IDENTITY,
     )
+
+
+# The bundled files are verified against these constants, so hashing the constants identifies
+# them; a copy of MNIST in an IDX folder gets the same identity (see _idx_folder).
+_MNIST_IDENTITY = hashlib.sha256("".join(
+    f"{name} {MNIST_SHA256[name]}\n" for name in sorted(MNIST_SHA256)).encode("ascii")).hexdigest()
 
 
 def _idx_folder(folder: Path) -> DigitDataset:
@@ -109,6 +128,8 @@ def _idx_folder(folder: Path) -> DigitDataset:
             f"{found['test'][0]}: images are {test_images.shape[1]}x{test_images.shape[2]}, "
             f"expected {train_images.shape[1]}x{train_images.shape[2]} like the training images"
         )
+    # MNIST in a folder is the bundled MNIST: a model trained on one was trained on the other.
+    same_as_bundled = is_mnist(train_images, train_labels, test_images, test_labels)
     return DigitDataset(
         name=folder.resolve().name,
         source=str(folder.resolve()),
@@ -116,7 +137,7 @@ def _idx_folder(folder: Path) -> DigitDataset:
         train_labels=train_labels,
         test_images=test_images,
         test_labels=test_labels,
-        sha256=digest.hexdigest(),
+        sha256=_MNIST_IDENTITY if same_as_bundled else digest.hexdigest(),
     )
 
 

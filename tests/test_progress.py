@@ -1,0 +1,67 @@
+"""The training progress line as a terminal shows it: every field whole at any width, and never
+so long that the terminal's "^C" echo wraps it (the bar would then be printed twice)."""
+
+from __future__ import annotations
+
+import io
+import re
+from types import SimpleNamespace
+
+import pytest
+from rich.console import Console
+
+from nnscratch.progress import SPARE_CELLS, RichProgress, loss_text
+
+# Every field the line may hold, each whole; a cut field ("2580/2...", "0:00:...") cannot match.
+WHOLE_FIELDS = re.compile(
+    r"(?P<where>(epoch|iteration) \d+/\d+) [━╸╺]+"
+    r"(?P<count> \d+/\d+)?"
+    r"(?P<figures> loss (\d+\.\d{4}|\d\.\d\de\+\d\d|-)  acc (\d\.\d{4}|-)  dev (\d\.\d{4}|-))?"
+    r"(?P<elapsed> \d+:\d\d:\d\d)?"
+    r"(?P<left> left (\d+:\d\d:\d\d|-:--:--))?")
+
+
+def shown_line(width: int, steps_per_epoch: int, epochs: int, loss: float = 0.1234) -> str:
+    """The bar's last line on a console of ``width`` cells, near the end of a run."""
+    out = io.StringIO()
+    progress = RichProgress(Console(file=out, width=width, force_terminal=False))
+    run = SimpleNamespace(steps_per_epoch=steps_per_epoch, epochs=epochs, epoch=0, step=0)
+    progress.on_train_begin(run)
+    progress.on_epoch_begin(run, epochs)
+    progress.on_batch_end(run, 1, loss)
+    progress.on_epoch_end(run, epochs, {"train_accuracy": 0.9876, "dev_accuracy": 0.9765})
+    progress.progress.update(progress.task, completed=steps_per_epoch * epochs - 1)
+    progress.stop()
+    [line] = out.getvalue().splitlines()
+    return line.rstrip()
+
+
+@pytest.mark.parametrize("width", [200, 120, 100, 80, 72, 60, 40, 24])
+@pytest.mark.parametrize("steps, epochs", [(430, 6), (1, 500), (469, 10)],
+                         ids=["mlp", "full-batch", "ten-epochs"])
+def test_every_field_is_whole_and_the_line_leaves_room_for_the_ctrl_c_echo(width, steps,
+                                                                           epochs):
+    line = shown_line(width, steps, epochs)
+    assert len(line) <= width - SPARE_CELLS, line
+    match = WHOLE_FIELDS.fullmatch(line)
+    assert match, line
+    assert "…" not in line and "..." not in line
+    if steps > 1 and match["count"]:
+        assert match["count"].strip() == f"{steps * epochs - 1}/{steps * epochs}"
+    if width >= 80:  # a usual terminal shows the figures and the time left
+        assert match["figures"] == " loss 0.1234  acc 0.9876  dev 0.9765", line
+        assert match["left"], line
+    if width >= 120:  # a wide one shows everything
+        assert all(match[name] for name in ("elapsed", "left", "figures")), line
+        assert steps == 1 or match["count"], line
+
+
+def test_an_exploding_loss_makes_way_rather_than_being_cut():
+    line = shown_line(80, 430, 6, loss=1.8e17)
+    assert len(line) <= 80 - SPARE_CELLS
+    assert WHOLE_FIELDS.fullmatch(line) and "loss 1.80e+17" in line
+
+
+def test_loss_text_is_at_most_8_characters():
+    assert [loss_text(v) for v in (0.1234, 12.3456, 99.99, 123.0, 1.8e17)] == \
+        ["0.1234", "12.3456", "99.9900", "1.23e+02", "1.80e+17"]
