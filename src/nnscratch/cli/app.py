@@ -87,6 +87,12 @@ def train(
     report: Optional[str] = typer.Option(
         None, "--report", metavar="[PATH]",
         help="Also write the HTML report, to PATH or beside the model (mlp.npz: mlp.html)."),
+    init_from: Optional[Path] = typer.Option(
+        None, metavar="MODEL", help="Fine-tune this model file's network on --data (a tenth of "
+        "its learning rate, 10 epochs); accuracy before and after is reported."),
+    freeze: Optional[int] = typer.Option(
+        None, metavar="N", help="With --init-from: keep the first N layers with parameters "
+        "(from the input side) as they are.", show_default="0"),
 ) -> None:
     """Train a network on MNIST (or your data) and save it to a model file."""
     from .train import parse_batch_size, parse_hidden, train_command
@@ -94,11 +100,13 @@ def train(
     given = dict(epochs=epochs, lr=lr, hidden=parse_hidden(hidden), activation=activation,
                  optimizer=optimizer, dropout=dropout, dev_size=dev_size,
                  early_stopping=early_stopping, seed=seed,
-                 batch_size=parse_batch_size(batch_size), stratify=stratify or None)
+                 batch_size=parse_batch_size(batch_size), stratify=stratify or None,
+                 freeze=freeze)
     status = train_command(
         preset=preset, data=data, overrides={k: v for k, v in given.items() if v is not None},
         out=out, quiet=quiet, json_output=json_output, checkpoint_dir=checkpoint_dir,
-        checkpoint_every=checkpoint_every, resume=resume, force=force, report=report)
+        checkpoint_every=checkpoint_every, resume=resume, force=force, report=report,
+        init_from=init_from)
     if status:
         raise typer.Exit(status)
 

@@ -125,6 +125,8 @@ def info_view(info: dict[str, Any]) -> Group:
         ("epochs", f"{info['epochs']} ({info['stopped']})" if info["epochs"] else None),
         ("optimizer", _mapping(info["optimizer"])),
     ])]
+    if info.get("fine_tuned_from"):
+        parts.append(_pairs("fine-tuned from", _fine_tune_rows(info["fine_tuned_from"])))
     if info["hyperparameters"]:
         parts.append(_pairs("hyperparameters", [
             (k, v) for k, v in info["hyperparameters"].items() if k not in ("name", "summary")]))
@@ -133,6 +135,21 @@ def info_view(info: dict[str, Any]) -> Group:
             (k, f"{v:.1f} s" if k.endswith("seconds") else f"{v:.4f}"
              if isinstance(v, float) else v) for k, v in info["metrics"].items()]))
     return Group(*parts)
+
+
+def _fine_tune_rows(record: dict[str, Any]) -> list[tuple[str, Any]]:
+    """Where a fine-tuned model started and its accuracy before and after (a file may hold
+    anything: what is not as written is shown as -)."""
+    start = record.get("from") if isinstance(record.get("from"), dict) else {}
+    rows = [("model file", start.get("file")), ("its SHA-256", start.get("sha256")),
+            ("its data", start.get("data"))]
+    before, after = (record.get(k) if isinstance(record.get(k), dict) else {}
+                     for k in ("before", "after"))
+    for key, what in (("held_out", "held-out new digits"), ("mnist_test", "MNIST's test set")):
+        old, new = before.get(key), after.get(key)
+        if isinstance(old, (int, float)) and isinstance(new, (int, float)):
+            rows.append((f"accuracy on {what}", f"{old:.4f} before, {new:.4f} after"))
+    return rows
 
 
 def _pairs(title: str, rows: list[tuple[str, Any]]) -> KeyValues:

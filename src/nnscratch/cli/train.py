@@ -14,14 +14,16 @@ from rich.table import Table
 
 from ..errors import ConfigError, NNScratchError, TrainingDiverged
 from ..model import DEFAULT_PRESET, FULL_BATCH, Recipe, get_preset
+from ..usecases import finetune
 from ..usecases.resume import resumed_run
-from ..usecases.train import (TrainingPlan, TrainingResult, TrainOptions, plan_training,
-                              run_training)
+from ..usecases.train import (TrainingPlan, TrainingResult, TrainOptions, default_out,
+                              plan_training, run_training)
 from .progress import RichProgress
 
 # Recipe fields the train command has an option for (--dev-size sets dev_size).
 OPTION_FIELDS = frozenset({"epochs", "lr", "batch_size", "hidden", "activation", "optimizer",
-                           "dropout", "dev_size", "stratify", "early_stopping", "seed"})
+                           "dropout", "dev_size", "stratify", "early_stopping", "seed",
+                           "freeze"})
 
 
 def option_name(field: str) -> str:
@@ -35,7 +37,7 @@ def option_name(field: str) -> str:
 def train_command(*, preset: str | None, data: str | None, overrides: dict, out: Path | None,
                   quiet: bool, json_output: bool, checkpoint_dir: Path | None,
                   checkpoint_every: int | None, resume: Path | None, force: bool,
-                  report: str | None) -> int:
+                  report: str | None, init_from: Path | None = None) -> int:
     """Run ``nnscratch train`` with its parsed options; returns the exit status.
 
     ``overrides`` holds the recipe fields given on the command line, and only those. Every
@@ -47,15 +49,20 @@ def train_command(*, preset: str | None, data: str | None, overrides: dict, out:
         checkpoint, base, saved = resumed_run(resume, preset)
         data, out = data or saved["data"], out or saved["out"]
         checkpoint_every = checkpoint_every or saved["checkpoint_every"]
+    elif init_from is not None:
+        if preset is not None:
+            raise ConfigError(f"--preset {preset}: --init-from {init_from} trains the network "
+                              f"and recipe of its model file; leave --preset out")
+        base = finetune.fine_tune_recipe(finetune.load_origin(init_from).recipe)
     else:
         base = get_preset(preset or DEFAULT_PRESET, option="--preset")
     recipe = base.with_overrides(overrides, name=option_name)
-    out = out or Path(f"{recipe.name}.npz")
+    out = out or default_out(recipe, None if resume is not None else init_from)
     report_path = None if report is None else Path(report) if report else out.with_suffix(".html")
     plan = plan_training(TrainOptions(recipe=recipe, data=data or "mnist", out=out,
                                       checkpoint_dir=checkpoint_dir,
                                       checkpoint_every=checkpoint_every, resume=checkpoint,
-                                      force=force, report=report_path))
+                                      force=force, report=report_path, init_from=init_from))
     # Human output goes to stderr under --json, so stdout stays machine-readable.
     console = Console(stderr=json_output, quiet=quiet)
     show_plan(console, plan)
@@ -133,6 +140,8 @@ def show_plan(console: Console, plan: TrainingPlan) -> None:
     console.print(f"data: {dataset.source} ({len(dataset.train_labels):,} training images"
                   + (f", {len(dataset.test_labels):,} test images)"
                      if dataset.test_labels is not None else ", no test set)"))
+    if plan.fine_tune is not None:
+        console.print(fine_tune_start(plan.fine_tune))
     if resume is not None:
         text = f"{resume.epoch} {recipe.unit}s done"
         if resume.step:
@@ -153,6 +162,44 @@ def show_result(console: Console, result: TrainingResult) -> None:
             print("nnscratch: to be able to resume a run, train with --checkpoint-dir DIR",
                   file=sys.stderr)
     console.print(closing_table(result))
+    if result.fine_tune is not None:
+        console.print(before_after_table(result.fine_tune))
+
+
+def fine_tune_start(record: dict) -> str:
+    """Where a fine-tuning starts, and what it is measured on."""
+    start = record["from"]
+    held = record.get("held_out")
+    measured = (f"measured before and after on the {held_out_words(held)}" if held else
+                "no held-out digits of the new data to measure on (it has no test split and "
+                "--dev-size is 0); measured before and after")
+    return (f"fine-tuning {escape(start['file'])} (SHA-256 {start['sha256'][:12]}...): "
+            f"{measured} and on MNIST's test set")
+
+
+def held_out_words(held: dict) -> str:
+    """``40 digits of the test split of my-digits`` (the dev set: ``dev set held out of``)."""
+    split = "test split of" if held["split"] == "test" else "dev set held out of"
+    return escape(f"{held['count']:,} digits of the {split} {held['source']}")
+
+
+def before_after_table(record: dict) -> Table:
+    """Accuracy before and after a fine-tuning: on the new data's held-out digits (what was
+    gained) and on MNIST's test set (what, if anything, was forgotten)."""
+    table = Table(title="fine-tuning: accuracy before and after")
+    for name, justify in (("measured on", "left"), ("digits", "right"), ("before", "right"),
+                          ("after", "right"), ("change", "right")):
+        table.add_column(name, justify=justify)
+    held = record.get("held_out")
+    rows = [("mnist_test", "MNIST's test set", record["mnist_test"]["count"])]
+    if held:
+        split = "test split" if held["split"] == "test" else "dev set"
+        rows.insert(0, ("held_out", f"{held['source']} ({split})", held["count"]))
+    for key, what, count in rows:
+        before, after = record["before"][key], record["after"][key]
+        table.add_row(escape(what), f"{count:,}", f"{before:.4f}", f"{after:.4f}",
+                      f"{after - before:+.4f}")
+    return table
 
 
 def closing_table(result: TrainingResult) -> Table:

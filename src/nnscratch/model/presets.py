@@ -48,7 +48,8 @@ def build_model(recipe: Recipe | str, *, image_shape: tuple[int, int] = (28, 28)
 
     Without ``conv``: Flatten, then (Dense, activation[, Dropout]) per hidden layer, then Dense
     to ``classes`` logits. With ``conv``: first Reshape to (N, 1, H, W) and one
-    (Conv2D k×k, activation, MaxPool2D(2)) block per entry of ``conv``, then as above.
+    (Conv2D k×k, activation, MaxPool2D(2)) block per entry of ``conv``, then as above. The
+    first ``recipe.freeze`` layers with parameters are frozen (see :meth:`Sequential.freeze`).
     """
     recipe = get_preset(recipe) if isinstance(recipe, str) else recipe
     layers: list = []
@@ -76,7 +77,9 @@ def build_model(recipe: Recipe | str, *, image_shape: tuple[int, int] = (28, 28)
             layers.append(Dropout(recipe.dropout))
         width = units
     layers.append(Dense(width, classes, init=recipe.init, bias_init=recipe.bias_init))
-    return Sequential(layers, input_scale=1 / 255, seed=recipe.seed, dtype=dtype)
+    model = Sequential(layers, input_scale=1 / 255, seed=recipe.seed, dtype=dtype)
+    model.freeze(recipe.freeze)
+    return model
 
 
 def build_optimizer(recipe: Recipe, train_size: int) -> Optimizer:

@@ -45,6 +45,7 @@ class Recipe:
     init: str = "he"
     bias_init: str = "zeros"
     dropout: float = 0.0
+    freeze: int = 0  # the first N layers with parameters keep their weights (fine-tuning)
     optimizer: str = "adam"
     lr: float = 1e-3
     schedule: str = "constant"  # or "warmup_cosine": 2 % linear warm-up, cosine to zero
@@ -213,6 +214,7 @@ _CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "init": lambda n, v: checks.choice(n, v, INITIALIZERS),
     "bias_init": lambda n, v: checks.choice(n, v, INITIALIZERS),
     "dropout": lambda n, v: checks.real(n, v, low=0, high=1, high_open=True),
+    "freeze": _strict_int(lambda n, v: checks.whole(n, v, low=0)),
     "optimizer": lambda n, v: checks.choice(n, v, OPTIMIZERS, any_case=True),
     "lr": lambda n, v: checks.real(n, v, low=0, low_open=True),
     "schedule": lambda n, v: checks.choice(n, v, SCHEDULES),
@@ -257,6 +259,9 @@ def _network_words(recipe: Recipe, image_shape: tuple[int, ...], classes: int) -
         network += f", {recipe.init} initialisation"
     if recipe.dropout:
         network += f", dropout {recipe.dropout:g} after each hidden layer"
+    if recipe.freeze:
+        layers = "layer" if recipe.freeze == 1 else f"{recipe.freeze} layers"
+        network += f", its first {layers} with weights frozen"
     return network
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import checks
 from ..datasets.splits import hold_out
 from ..engine.layers import LAYER_TYPES, Layer
 from ..engine.losses import LOSSES, Loss, get_loss
@@ -58,9 +59,21 @@ class Sequential:
         if _initialize:
             for layer in self.layers:
                 layer.initialize(self.rng, self.dtype)
-        # Backward stops at the first layer with parameters: nothing below it needs a gradient.
-        self._first_trainable = next((i for i, layer in enumerate(self.layers)
-                                      if layer.array_shapes()), len(self.layers))
+        self.freeze(0)
+
+    def freeze(self, count: int) -> None:
+        """Keep the first ``count`` layers with parameters (counted from the input side) as
+        they are: training leaves their arrays byte-identical (the optimizer never sees them,
+        they run as in inference, and backward stops above them). ``freeze(0)`` thaws all."""
+        holders = [i for i, layer in enumerate(self.layers) if layer.array_shapes()]
+        try:
+            count = checks.whole("freeze", count, high=max(len(holders) - 1, 0))
+        except ConfigError as error:
+            raise ConfigError(f"{error} (the network has {len(holders)} layers with "
+                              f"parameters, and one at least must learn)") from None
+        self.frozen, self._frozen_layers = count, frozenset(holders[:count])
+        # Backward stops at the first layer that learns: nothing below it needs a gradient.
+        self._first_trainable = holders[count] if holders else len(self.layers)
 
     # --- computing -------------------------------------------------------------------------
 
@@ -79,8 +92,9 @@ class Sequential:
         layers (dropout) draw from ``rng``, by default the model's own generator."""
         if training and rng is None:
             rng = self.rng
-        for layer in self.layers:
-            x = layer.forward(x, training=training, rng=rng)
+        frozen = self._frozen_layers
+        for i, layer in enumerate(self.layers):
+            x = layer.forward(x, training=training and i not in frozen, rng=rng)
         return x
 
     def backward(self, grad: np.ndarray) -> None:
@@ -196,10 +210,10 @@ class Sequential:
     def trainable(self) -> tuple[list[np.ndarray], list[np.ndarray], list[bool]]:
         """Parameters, their gradients, and whether weight decay applies (weights yes,
         biases no), in a fixed order: what an optimizer's ``step`` takes. Buffers (running
-        averages) are not among them: no gradient moves them."""
+        averages) are not among them: no gradient moves them; nor are frozen layers'."""
         params, grads, decay = [], [], []
-        for layer in self.layers:
-            for key in layer.params:
+        for i, layer in enumerate(self.layers):
+            for key in layer.params if i not in self._frozen_layers else ():
                 params.append(layer.params[key])
                 grads.append(layer.grads[key])
                 decay.append(layer.params[key].ndim > 1)

@@ -22,7 +22,9 @@ def describe_model_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     ``config``, ``input_shape``, ``output_shape``, ``parameters``, ``parameter_count``),
     ``parameter_count``, ``loss``, ``dtype``, ``preprocessing``, and what training recorded,
     each None when absent: ``preset``, ``hyperparameters`` (the recipe), ``optimizer``,
-    ``data``, ``seed``, ``metrics``, ``epochs`` (trained), ``stopped``, ``environment``.
+    ``data``, ``seed``, ``metrics``, ``epochs`` (trained), ``stopped``, ``environment``, and
+    for a fine-tuned model ``fine_tuned_from`` (the model file it started from, with its
+    SHA-256, and the accuracies before and after: see :mod:`nnscratch.usecases.finetune`).
     Raises ModelFileError if the file is not a sound nnscratch model file.
     """
     model = Sequential.load(path)  # verifies the checksum and that the arrays fit the layers
@@ -52,6 +54,8 @@ def describe_model_file(path: str | os.PathLike[str]) -> dict[str, Any]:
         "epochs": len(history["epoch"]) if history.get("epoch") else None,
         "stopped": history.get("stopped"),
         "environment": meta.get("environment"),
+        "fine_tuned_from": meta.get("fine_tuned_from")
+        if isinstance(meta.get("fine_tuned_from"), dict) else None,
     }
 
 

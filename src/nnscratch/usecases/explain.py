@@ -242,3 +242,21 @@ def probe(model: Sequential, images: np.ndarray) -> np.ndarray:
     """Probabilities (V, C) of the model for the probe's images (V, H, W), from
     :func:`probe_images` (made once, shared by every model probed)."""
     return model.predict_proba(images).astype(np.float64)
+
+
+def first_layer_tiles(model: Sequential, image_shape: tuple[int, int] = (28, 28),
+                      count: int = 16) -> np.ndarray:
+    """What the first layer with weights looks for, as images: float32 (U, h, w), U at most
+    ``count``. A first Dense layer's weights (H*W, units): each of its first units' column as
+    an H x W image; a first Conv2D's kernels (C_out, C_in, k, k): each k x k kernel (the mean
+    over input channels when there are several). Raises ConfigError for a network with
+    neither."""
+    for layer in model.layers:
+        if isinstance(layer, Dense):
+            weights = layer.params["W"]
+            units = min(count, weights.shape[1])
+            return np.ascontiguousarray(weights[:, :units].T).reshape(units, *image_shape)
+        if isinstance(layer, Conv2D):
+            kernels = layer.params["W"][:count]
+            return kernels[:, 0].copy() if kernels.shape[1] == 1 else kernels.mean(axis=1)
+    raise ConfigError("the model has no Dense or Conv2D layer")

@@ -10,6 +10,7 @@ draw the plan and the result.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,10 +23,12 @@ from ..datasets.splits import hold_out
 from ..engine.optimizers import Optimizer
 from ..environment import environment
 from ..errors import ConfigError, NNScratchError
-from ..fileio import check_model_file_name, check_outputs, check_writable_folder
+from ..fileio import check_model_file_name, check_outputs, check_writable_folder, same_file
 from ..model import PRESETS, Recipe, Sequential, build_model, build_optimizer, get_preset
 from ..training import Callback, Checkpoint, Checkpointer, GracefulStop, History, TrainingState
 from ..training.checkpoint import list_checkpoints
+from . import finetune
+from .data import check_fit
 from .resume import changes, refuse_changes, run_config
 
 
@@ -38,7 +41,8 @@ class TrainingResult:
     the model (its settings go in the model file). The rest is filled by :func:`run_training`:
     where the model and the last checkpoint were written, the signal that stopped the run, the
     command that resumes it, and the ``exit_status`` the command ends with (0, or 130 and 143
-    after SIGINT and SIGTERM).
+    after SIGINT and SIGTERM); for a fine-tuning, ``fine_tune``: where it started and the
+    accuracies before and after (see :mod:`nnscratch.usecases.finetune`).
     """
 
     recipe: Recipe
@@ -54,6 +58,7 @@ class TrainingResult:
     signal: str | None = None
     resume_command: str | None = None
     exit_status: int = 0
+    fine_tune: dict[str, Any] | None = None
 
     @property
     def stopped(self) -> str:
@@ -67,6 +72,8 @@ class TrainingResult:
                    "model_path": None if self.model_path is None else str(self.model_path)}
         if with_checkpoint:
             summary["checkpoint"] = None if self.checkpoint is None else str(self.checkpoint)
+        if self.fine_tune is not None:
+            summary["fine_tune"] = self.fine_tune
         if self.stopped == "interrupted":
             summary["signal"] = self.signal
             if self.resume_command:
@@ -74,35 +81,58 @@ class TrainingResult:
         return summary
 
 
+def split_dev(recipe: Recipe, images, labels):
+    """``(x, y, x_dev, y_dev)``: the recipe's dev set held out of (images, labels), seeded by
+    its seed (the same split every time)."""
+    return hold_out(images, labels, recipe.dev_size, rng=np.random.default_rng(recipe.seed),
+                    stratify=recipe.stratify)
+
+
 def train_recipe(recipe: Recipe | str, train_images, train_labels, test_images=None,
                  test_labels=None, *, callbacks: list[Callback] | tuple = (),
-                 resume: TrainingState | None = None) -> TrainingResult:
+                 resume: TrainingState | None = None,
+                 init: Sequential | None = None) -> TrainingResult:
     """Split off the dev set (seeded), build and train the recipe's network, and measure it.
 
     Shapes: images (N, H, W) uint8 (or any raw pixels), labels (N,) ints 0-9. ``recipe`` is a
     :class:`~nnscratch.model.Recipe` or a preset's name. ``resume`` carries on a saved run.
+    ``init``: a trained model of the recipe's network to start from instead of random weights
+    (fine-tuning; ``init`` itself is not changed); the recipe's ``freeze`` keeps its first
+    layers as they are.
     """
     recipe = get_preset(recipe) if isinstance(recipe, str) else recipe
     if np.ndim(train_images) != 3:
         raise ConfigError(f"images must have shape (N, height, width), got "
                           f"{np.shape(train_images)}")
-    x, y, x_dev, y_dev = hold_out(train_images, train_labels, recipe.dev_size,
-                                  rng=np.random.default_rng(recipe.seed),
-                                  stratify=recipe.stratify)
+    x, y, x_dev, y_dev = split_dev(recipe, train_images, train_labels)
     model = build_model(recipe, image_shape=train_images.shape[1:])
+    if init is not None and resume is None:
+        try:
+            model.set_weights(init.get_weights())
+        except NNScratchError as error:
+            raise ConfigError(f"the model to start from is not the recipe's network: "
+                              f"{error}") from None
     optimizer = build_optimizer(recipe, len(x))
     history = model.fit(x, y, epochs=recipe.epochs, batch_size=recipe.fit_batch_size,
                         optimizer=optimizer, validation_data=(x_dev, y_dev) if len(y_dev) else None,
                         early_stopping=recipe.early_stopping, callbacks=callbacks,
                         shuffle=not recipe.full_batch, resume=resume)
+    metrics = measure(model, history, {"train": (x, y), "dev": (x_dev, y_dev),
+                                       "test": (test_images, test_labels)})
+    return TrainingResult(recipe, model, history, metrics, optimizer, len(x), len(y_dev))
+
+
+def measure(model: Sequential, history: History, splits: dict[str, tuple]
+            ) -> dict[str, float | None]:
+    """``train_seconds`` and, for each split name of ``splits`` (name: (images, labels)),
+    ``NAME_accuracy`` and ``NAME_loss`` (None where the split is None or empty)."""
     metrics: dict[str, float | None] = {"train_seconds": history.seconds[-1]
                                         if history.seconds else 0.0}
-    for split, (xs, ys) in {"train": (x, y), "dev": (x_dev, y_dev),
-                            "test": (test_images, test_labels)}.items():
+    for split, (xs, ys) in splits.items():
         result = model.evaluate(xs, ys) if xs is not None and len(xs) else None
         metrics[f"{split}_accuracy"] = result["accuracy"] if result else None
         metrics[f"{split}_loss"] = result["loss"] if result else None
-    return TrainingResult(recipe, model, history, metrics, optimizer, len(x), len(y_dev))
+    return metrics
 
 
 # --- nnscratch train ------------------------------------------------------------------------------
@@ -121,9 +151,19 @@ class TrainOptions:
     resume: Checkpoint | None = None  # carry on this run
     force: bool = False  # resume despite changes; start afresh in a folder of checkpoints
     report: Path | None = None
+    init_from: Path | None = None  # fine-tune this model file's network
 
     def __post_init__(self) -> None:
-        self.out = Path(self.out) if self.out is not None else Path(f"{self.recipe.name}.npz")
+        self.out = Path(self.out) if self.out is not None else default_out(self.recipe,
+                                                                             self.init_from)
+
+
+def default_out(recipe: Recipe, init_from: str | os.PathLike | None = None) -> Path:
+    """The model file a run writes unless told: ``RECIPE.npz``, or ``m-tuned.npz`` for a
+    fine-tuning of ``m.npz``."""
+    if init_from is not None:
+        return Path(f"{Path(init_from).stem}-tuned.npz")
+    return Path(f"{recipe.name}.npz")
 
 
 @dataclass
@@ -134,6 +174,8 @@ class TrainingPlan:
     dataset: DigitDataset
     checkpoint_dir: Path | None
     checkpoint_every: int
+    origin: finetune.Origin | None = None  # the model file a fine-tuning starts from
+    fine_tune: dict[str, Any] | None = None  # its start record (a resumed run's, from its file)
 
     @property
     def recipe(self) -> Recipe:
@@ -165,13 +207,39 @@ def plan_training(options: TrainOptions) -> TrainingPlan:
         raise ConfigError(f"--checkpoint-dir {checkpoint_dir} holds checkpoints of another run; "
                           f"resume it with --resume {checkpoint_dir}, or pass --force to start "
                           f"afresh (its checkpoints are then removed)")
+    origin = None
+    if options.resume is None and options.init_from is not None:
+        origin = finetune.load_origin(options.init_from)
+        finetune.check_fits(origin, options.recipe)
+    elif options.resume is None and options.recipe.freeze:
+        raise ConfigError(f"--freeze {options.recipe.freeze} keeps layers of a trained "
+                          f"network: name the model file to start from with --init-from MODEL")
     dataset = load_source(options.data)
     if options.resume is not None:
-        refuse_changes(options.resume, changes(options.resume, options.recipe, options.data,
-                                               dataset.sha256), options.force)
+        found = changes(options.resume, options.recipe, options.data, dataset.sha256)
+        started = (options.resume.config.get("fine_tune") or {}).get("from") or {}
+        if options.init_from is not None and not (
+                started.get("file") and same_file(options.init_from, started["file"])):
+            found.append(f"init_from {started.get('file')!r} -> {str(options.init_from)!r}")
+        refuse_changes(options.resume, found, options.force)
     _check_dev_size(options.recipe, dataset)
+    if origin is not None:
+        check_fit(origin.model, dataset.train_images, f"--init-from {origin.path}",
+                  dataset.source)
     every = options.checkpoint_every or (10 if options.recipe.full_batch else 1)
-    return TrainingPlan(options, dataset, checkpoint_dir, every)
+    plan = TrainingPlan(options, dataset, checkpoint_dir, every, origin)
+    if origin is not None:
+        plan.fine_tune = finetune.start_record(origin, dataset, held_out(plan))
+    elif options.resume is not None:
+        plan.fine_tune = finetune.resumed_record(options.resume)
+    return plan
+
+
+def held_out(plan: TrainingPlan):
+    """A fine-tuning's held-out digits of the new data (see :func:`finetune.held_out`)."""
+    _, _, x_dev, y_dev = split_dev(plan.recipe, plan.dataset.train_images,
+                                   plan.dataset.train_labels)
+    return finetune.held_out(plan.dataset, (x_dev, y_dev))
 
 
 def run_training(plan: TrainingPlan, *, callbacks: list[Callback] | tuple = ()
@@ -191,9 +259,11 @@ def run_training(plan: TrainingPlan, *, callbacks: list[Callback] | tuple = ()
     callbacks = [*callbacks, stopper]
     checkpointer = None
     if directory is not None:
-        checkpointer = Checkpointer(directory, every=plan.checkpoint_every, config=run_config(
-            recipe, data=options.data, data_sha256=dataset.sha256, out=str(options.out),
-            checkpoint_every=plan.checkpoint_every))
+        config = run_config(recipe, data=options.data, data_sha256=dataset.sha256,
+                            out=str(options.out), checkpoint_every=plan.checkpoint_every)
+        if plan.fine_tune is not None:
+            config["fine_tune"] = plan.fine_tune  # a resumed run records where it started
+        checkpointer = Checkpointer(directory, every=plan.checkpoint_every, config=config)
         callbacks.append(checkpointer)
     try:
         # A blow-up is reported as TrainingDiverged; NumPy's overflow warnings on the way there
@@ -201,14 +271,17 @@ def run_training(plan: TrainingPlan, *, callbacks: list[Callback] | tuple = ()
         with np.errstate(all="ignore"):
             result = train_recipe(recipe, dataset.train_images, dataset.train_labels,
                                   dataset.test_images, dataset.test_labels, callbacks=callbacks,
-                                  resume=options.resume.state if options.resume else None)
+                                  resume=options.resume.state if options.resume else None,
+                                  init=plan.origin.model if plan.origin else None)
     except NNScratchError as error:
         if checkpointer is None or checkpointer.failed is None:
             raise
         # A checkpoint that could not be written (a full disk) ends the run: say what is kept.
         raise type(error)(f"{error}; training stopped, nothing was written to {options.out}; "
                           + _what_checkpoints_hold(checkpointer, directory)) from None
-    _save(result, plan, checkpointer)
+    if plan.fine_tune is not None:
+        result.fine_tune = finetune.compare(plan.fine_tune, result.model, held_out(plan))
+    save_result(result, plan, checkpointer)
     result.model_path, result.data_source = options.out, dataset.source
     if checkpointer is not None:
         result.checkpoint = checkpointer.last_path
@@ -219,8 +292,12 @@ def run_training(plan: TrainingPlan, *, callbacks: list[Callback] | tuple = ()
     return result
 
 
-def _save(result: TrainingResult, plan: TrainingPlan, checkpointer: Checkpointer | None) -> None:
+def save_result(result: TrainingResult, plan: TrainingPlan,
+                checkpointer: Checkpointer | None = None) -> None:
+    """Write the run's model file (``--out``) with everything it records; NNScratchError
+    saying what is kept (the checkpoints) when it cannot be written."""
     options, dataset, model = plan.options, plan.dataset, result.model
+    extra = {} if result.fine_tune is None else {"fine_tuned_from": result.fine_tune}
     try:
         model.save(options.out, preset=result.recipe.name,
                    recipe=result.recipe.to_json(plan.image_shape, model.output_size),
@@ -231,7 +308,7 @@ def _save(result: TrainingResult, plan: TrainingPlan, checkpointer: Checkpointer
                          "dev_size": result.dev_size},
                    seed=result.recipe.seed, metrics=result.metrics,
                    history=result.history.as_dict(), optimizer=result.optimizer.config(),
-                   environment=environment())
+                   environment=environment(), **extra)
     except NNScratchError as error:
         raise type(error)(f"training ended, but the model could not be saved: {error}; "
                           + (_what_checkpoints_hold(checkpointer, plan.checkpoint_dir,
@@ -250,6 +327,8 @@ def _check_outputs(options: TrainOptions, checkpoint_dir: Path | None) -> None:
               for path in source_files(options.data)]
     if options.resume is not None:
         inputs.append(("the checkpoint resumed from (--resume)", options.resume.path))
+    if options.init_from is not None:
+        inputs.append(("the model fine-tuned from (--init-from)", options.init_from))
     check_outputs(outputs, inputs)
     check_model_file_name(options.out, "--out")
     if checkpoint_dir is not None:

@@ -36,8 +36,9 @@ class PredictInput:
     steps: bool = False
 
 
-def models_answer(models: ServedModels) -> dict:
+def models_answer(models: ServedModels, *, training: bool = False, digits: bool = False) -> dict:
     return {"models": [served.describe() for served in models],
+            "training": training, "digits": digits,
             "image_shape": list(models.image_shape), "classes": models.classes,
             "unsure_below": UNSURE_BELOW,
             "probes": {kind: [float(v) for v in explain.probe_values(kind)]

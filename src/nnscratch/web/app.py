@@ -3,6 +3,7 @@ a 4xx with a message a person can act on)."""
 
 from __future__ import annotations
 
+import contextlib
 from importlib import resources
 
 from fastapi import FastAPI, Request
@@ -12,8 +13,11 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
 from ..errors import NNScratchError
-from . import routes, schemas
+from ..datasets.digitset import DigitSet
+from . import digits as digit_routes
+from . import routes, schemas, training
 from .limits import MAX_BODY_BYTES, BodyLimit
+from .live import LiveTraining
 from .served import ServedModels
 
 PAGE_FILES = {"index.html": "text/html; charset=utf-8", "app.css": "text/css; charset=utf-8",
@@ -25,14 +29,29 @@ SECURITY_HEADERS = {
     "x-content-type-options": "nosniff", "referrer-policy": "no-referrer"}
 
 
-def create_app(models: ServedModels, *, max_body: int = MAX_BODY_BYTES) -> FastAPI:
+def create_app(models: ServedModels, *, max_body: int = MAX_BODY_BYTES,
+               live: LiveTraining | None = None, digits: DigitSet | None = None) -> FastAPI:
     """The FastAPI application serving ``models``: the page at ``/``, the API under ``/api``,
-    its description at ``/openapi.json``."""
+    its description at ``/openapi.json``. With ``live``, it trains runs the page starts
+    (``/api/training``); with ``digits``, it keeps the user's digits (``/api/digits``)."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        if live is not None:  # a run still training pauses with a checkpoint, then ends
+            live.close()
+            live.join()
+
     # No /docs or /redoc: their pages load scripts from a CDN. /openapi.json says it all.
     app = FastAPI(title="nnscratch", version=_version(), docs_url=None, redoc_url=None,
-                  description="Draw a digit, see what the network sees, look inside it.")
-    app.state.models = models
+                  description="Draw a digit, see what the network sees, look inside it.",
+                  lifespan=lifespan)
+    app.state.models, app.state.live, app.state.digits = models, live, digits
     app.include_router(routes.router)
+    if live is not None:
+        app.include_router(training.router)
+    if digits is not None:
+        app.include_router(digit_routes.router)
     app.add_middleware(BodyLimit, limit=max_body)
     page = {name: resources.files(__package__).joinpath("static", name).read_bytes()
             for name in PAGE_FILES}
@@ -73,7 +92,7 @@ def create_app(models: ServedModels, *, max_body: int = MAX_BODY_BYTES) -> FastA
             components = schema.setdefault("components", {}).setdefault("schemas", {})
             components.update(request.pop("$defs", {}))
             components["PredictRequest"] = request
-            _describe_served(components, models)
+            _describe_served(components, app.state.models)
             app.openapi_schema = schema
         return app.openapi_schema
 

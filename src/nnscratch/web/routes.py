@@ -27,7 +27,9 @@ def _answers(model) -> dict:
 
 @router.get("/models", responses=_answers(schemas.ModelsAnswer), summary="The served models")
 def models(request: Request) -> JSONResponse:
-    return JSONResponse(answers.models_answer(_models(request)))
+    state = request.app.state
+    return JSONResponse(answers.models_answer(_models(request), training=state.live is not None,
+                                              digits=state.digits is not None))
 
 
 PREDICT_BODY = {"requestBody": {"required": True, "content": {

@@ -175,6 +175,8 @@ class ModelInfo(BaseModel):
 
 class ModelsAnswer(BaseModel):
     models: list[ModelInfo]
+    training: bool = Field(description="the server trains runs started from the page")
+    digits: bool = Field(description="the server keeps your digits")
     image_shape: list[int]
     classes: int
     unsure_below: float
@@ -189,3 +191,112 @@ class MnistDigit(BaseModel):
 
 class Problem(BaseModel):
     detail: str
+
+
+# --- live training and your digits ---------------------------------------------------------------
+
+class TrainRequest(Strict):
+    """A run to start: a preset trained from scratch on the server's data (``mode`` "train"),
+    or a served model fine-tuned on your digits ("fine_tune"); the other fields override the
+    preset's (or, fine-tuning, the model's own recipe with a tenth of its learning rate)."""
+
+    mode: Literal["train", "fine_tune"] = "train"
+    preset: Optional[Literal["classic", "mlp", "cnn"]] = Field(
+        None, description="for mode train (default mlp)")
+    model: Optional[str] = Field(None, max_length=200,
+                                 description="for mode fine_tune: a served model's name")
+    epochs: Optional[int] = Field(None, ge=1, le=1000,
+                                  description="epochs (iterations of a full-batch preset)")
+    lr: Optional[float] = Field(None, gt=0, le=10, description="learning rate")
+    hidden: Optional[list[Annotated[int, Field(ge=1, le=2048)]]] = Field(
+        None, min_length=1, max_length=4, description="hidden layer sizes")
+    optimizer: Optional[Literal["sgd", "momentum", "nesterov", "adam", "adamw"]] = None
+    dropout: Optional[float] = Field(None, ge=0, lt=1)
+    dev_size: Optional[int] = Field(None, ge=0, le=100_000, description="dev images held out")
+    freeze: Optional[int] = Field(None, ge=0, le=100,
+                                  description="fine-tuning: layers with weights kept as they are")
+
+
+class SaveRequest(Strict):
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$",
+                      description="the new model's name (and file name, NAME.npz)")
+
+
+class WatchRequest(Strict):
+    pixels: Image
+
+
+class RunInfo(BaseModel):
+    id: str
+    mode: Literal["train", "fine_tune"]
+    preset: str
+    model: Optional[str]
+    title: str
+    epochs: int
+    unit: Literal["epoch", "iteration"]
+    every: int
+    description: str
+    freeze: int
+
+
+class TrainingStatus(BaseModel):
+    state: str = Field(description="idle, starting, running, pausing, paused, stopping, "
+                       "stopped, completed, early_stopping, diverged, failed or interrupted")
+    message: str
+    run: Optional[RunInfo]
+    last_event: int = Field(description="the id of the newest event sent so far")
+    can: dict[str, bool] = Field(description="start, pause, resume, stop, save: allowed now")
+
+
+class Watched(BaseModel):
+    watched: bool
+
+
+class SavedModel(BaseModel):
+    name: str
+    file: str
+
+
+class DigitInfo(BaseModel):
+    number: int
+    label: int
+    pixels: list[list[int]]
+
+
+class DigitsAnswer(BaseModel):
+    folder: str
+    count: int
+    counts: list[int] = Field(description="digits of each label, 0 first")
+    held_out: list[int] = Field(description="the numbers an IDX export holds out")
+    digits: list[DigitInfo]
+
+
+class AddDigitRequest(Strict):
+    """A digit to add: a ``drawing`` (brought into MNIST's form as /api/predict does) or the
+    28x28 ``pixels`` themselves, with its ``label``."""
+
+    model_config = ConfigDict(json_schema_extra={"oneOf": [{"required": ["drawing"]},
+                                                           {"required": ["pixels"]}]})
+    drawing: Drawing = Field(None, validate_default=False)
+    pixels: Image = Field(None, validate_default=False)
+    label: int = Field(ge=0, le=9)
+
+    @model_validator(mode="after")
+    def _one_input(self):
+        if (self.drawing is None) == (self.pixels is None):
+            raise ValueError("give exactly one of drawing or pixels")
+        return self
+
+
+class ExportAnswer(BaseModel):
+    folder: str = Field(description="where the IDX files were written, on the server")
+    csv: str = Field(description="the CSV file written, on the server")
+    train: int
+    test: int
+    files: list[str] = Field(description="names to download from /api/digits/export/NAME")
+    command: str = Field(description="a command that fine-tunes a model on the export")
+
+
+class ImportAnswer(BaseModel):
+    added: int
+    count: int

@@ -78,6 +78,21 @@ class ServedModels:
     def __iter__(self):
         return iter(self.by_name.values())
 
+    def add(self, served: ServedModel) -> None:
+        """Serve one more model (a run saved from the page): ConfigError if its name is taken
+        or it takes other images or classes. Requests being answered keep the models they
+        started with: the mapping is replaced, never changed in place."""
+        if served.name in self.by_name:
+            raise ConfigError(f"a model is named {served.name!r} already")
+        if image_shape_of(served.model) != self.image_shape:
+            height, width = image_shape_of(served.model)
+            raise ConfigError(f"{served.name} takes {height}x{width} images; the served models "
+                              f"take {self.image_shape[0]}x{self.image_shape[1]}")
+        if served.model.output_size != self.classes:
+            raise ConfigError(f"{served.name} has {served.model.output_size} classes; the "
+                              f"served models have {self.classes}")
+        self.by_name = {**self.by_name, served.name: served}
+
     def pick(self, names: list[str] | None) -> list[ServedModel]:
         """The models named (all, in order, for None); ConfigError for an unknown name."""
         if names is None:

@@ -1,0 +1,153 @@
+"""The endpoints of your own digits: the set, adding a drawing with its label, removing a digit,
+exporting the set as IDX files and as a Kaggle CSV (written on the server, and downloadable),
+and importing such files back."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from fastapi import APIRouter, HTTPException, Path as PathParam, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, JSONResponse
+
+from ..datasets.digitset import IDX_FILES, DigitSet, held_out
+from ..datasets.drawing import drawing_to_mnist, make_strokes
+from ..datasets.pictures import NoDigitError
+from ..errors import DataError
+from . import schemas
+from .answers import pixels_image
+from .routes import PROBLEMS
+
+router = APIRouter(prefix="/api/digits")
+CSV_NAME = "digits.csv"
+IDX_NAMES = [name for pair in IDX_FILES.values() for name in pair]
+EXPORTS = {*IDX_NAMES, CSV_NAME}
+IMPORT_BODY = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["files"],
+    "properties": {"files": {"type": "array", "items": {"type": "string", "format": "binary"},
+                             "description": "a CSV file (label first), or IDX files named as "
+                             "MNIST's (train-images-idx3-ubyte, ..., each optionally .gz)"}}}}}}}
+
+
+def _digits(request: Request) -> DigitSet:
+    return request.app.state.digits
+
+
+def _answers(model) -> dict:
+    return {200: {"model": model}, **PROBLEMS}
+
+
+def set_answer(digits: DigitSet) -> dict:
+    found = digits.digits()
+    images, labels = digits.arrays(found)
+    return {"folder": str(digits.folder), "count": len(found),
+            "counts": [int((labels == label).sum()) for label in range(10)],
+            "held_out": held_out(found),
+            "digits": [{"number": digit.number, "label": digit.label,
+                        "pixels": image.tolist()} for digit, image in zip(found, images)]}
+
+
+@router.get("", responses=_answers(schemas.DigitsAnswer), summary="Your digits")
+def listing(request: Request) -> JSONResponse:
+    return JSONResponse(set_answer(_digits(request)))
+
+
+@router.post("", responses=_answers(schemas.DigitInfo),
+             summary="Add a drawing (or 28x28 pixels) with its label to your digits")
+def add(body: schemas.AddDigitRequest, request: Request) -> JSONResponse:
+    models = request.app.state.models
+    if body.pixels is not None:
+        image = pixels_image(models, body.pixels)
+    else:
+        drawing = body.drawing.model_dump()
+        try:
+            image = drawing_to_mnist(make_strokes(drawing["strokes"], drawing["width"],
+                                                  drawing["height"]), drawing["width"],
+                                     drawing["height"], size=models.image_shape[0]).field
+        except NoDigitError:
+            raise DataError("the drawing holds no digit: draw one before adding it") from None
+    if not image.any():
+        raise DataError("the digit is blank: draw one before adding it")
+    digit = _digits(request).add(image, body.label)
+    return JSONResponse({"number": digit.number, "label": digit.label,
+                         "pixels": image.tolist()})
+
+
+@router.delete("/{number}", responses=_answers(schemas.DigitInfo),
+               summary="Remove one of your digits")
+def remove(request: Request, number: int = PathParam(ge=1, le=10**9)) -> JSONResponse:
+    digits = _digits(request)
+    digit = next((d for d in digits.digits() if d.number == number), None)
+    pixels = digits.pixels(digit).tolist() if digit is not None else None
+    removed = digits.remove(number)
+    return JSONResponse({"number": removed.number, "label": removed.label, "pixels": pixels})
+
+
+@router.post("/export", responses=_answers(schemas.ExportAnswer),
+             summary="Write your digits as IDX files and as a Kaggle CSV, on the server")
+def export(request: Request) -> JSONResponse:
+    digits = _digits(request)
+    folder, csv = export_paths(digits)
+    counts = digits.export_idx(folder)
+    digits.export_csv(csv)
+    files = [name for name in IDX_NAMES if (folder / name).exists()] + [CSV_NAME]
+    return JSONResponse({"folder": str(folder), "csv": str(csv), **counts, "files": files,
+                         "command": f"nnscratch train --init-from MODEL --data {folder}"})
+
+
+@router.get("/export/{name}", include_in_schema=False)
+def download(name: str, request: Request) -> FileResponse:
+    if name not in EXPORTS:  # a fixed set of names: no path from a client reaches the disk
+        raise HTTPException(404, f"no such export: {name}")
+    folder, csv = export_paths(_digits(request))
+    path = csv if name == CSV_NAME else folder / name
+    if not path.is_file():
+        raise HTTPException(404, f"{name} is not exported yet: export the set first")
+    return FileResponse(path, filename=name, media_type="text/csv" if name == CSV_NAME
+                        else "application/octet-stream")
+
+
+@router.post("/import", responses=_answers(schemas.ImportAnswer), openapi_extra=IMPORT_BODY,
+             summary="Add the digits of a CSV file or of IDX files (an export, say)")
+async def import_(request: Request) -> JSONResponse:
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != "multipart/form-data":
+        raise HTTPException(415, "send the files as multipart/form-data in the field 'files'")
+    form = await request.form(max_files=4, max_fields=0)
+    uploads = [value for key, value in form.multi_items() if key == "files"
+               and not isinstance(value, str)]
+    if not uploads or len(uploads) != len(form.multi_items()):
+        raise HTTPException(422, "send a CSV file, or IDX files named as MNIST's, in the form "
+                            "field 'files'")
+    files = {upload.filename or "": await upload.read() for upload in uploads}
+    digits = _digits(request)
+    added = await run_in_threadpool(import_files, digits, files)
+    return JSONResponse({"added": added, "count": len(digits.digits())})
+
+
+def import_files(digits: DigitSet, files: dict[str, bytes]) -> int:
+    """Add the digits of uploaded ``files`` (name: bytes): one CSV, or IDX files named as
+    MNIST's. Read by the usual readers; their errors name the uploaded file."""
+    names = [os.path.basename(name) for name in files]
+    is_csv = len(names) == 1 and names[0].lower().endswith(".csv")
+    if not is_csv and not all(name.removesuffix(".gz") in IDX_NAMES for name in names):
+        raise DataError(f"import a CSV file, or IDX files named as MNIST's "
+                        f"({', '.join(IDX_NAMES)}, each optionally .gz); got "
+                        f"{', '.join(names) or 'a file without a name'}")
+    with tempfile.TemporaryDirectory(prefix="nnscratch-import-") as folder:
+        for name, data in zip(names, files.values()):
+            (Path(folder) / name).write_bytes(data)
+        spec = Path(folder) / names[0] if is_csv else Path(folder)
+        try:
+            return len(digits.import_from(spec))
+        except DataError as error:  # the readers name the file: the one the user sent
+            raise DataError(str(error).replace(f"{Path(folder).resolve()}{os.sep}", "")
+                            .replace(f"{folder}{os.sep}", "").replace(folder, "the upload")
+                            ) from None
+
+
+def export_paths(digits: DigitSet) -> tuple[Path, Path]:
+    """Where an export goes: ``FOLDER/export/idx/`` and ``FOLDER/export/digits.csv``."""
+    return digits.folder / "export" / "idx", digits.folder / "export" / CSV_NAME

@@ -1,0 +1,453 @@
+"""Live training in the server: one run at a time, in a background thread, through the code of
+``nnscratch train`` (:func:`~nnscratch.usecases.train.plan_training`,
+:func:`~nnscratch.usecases.train.run_training`, its checkpoints), its progress published as
+events the page receives as Server-Sent Events.
+
+A run lives in a folder of its own under the runs folder: ``run.json`` (what was asked, and
+its state), ``checkpoints/`` (every epoch, every 10 iterations of a full-batch run, and when
+paused), ``model.npz`` (the run's model file, written when it ends or pauses) and, for a
+fine-tuning, ``digits/``: the user's digits exported when it started, so that the run trains
+on data that does not change under it and can resume. Pausing is a stop at the next batch
+boundary with a checkpoint, and continuing is resuming from it, exactly as ``--resume`` does;
+so is continuing a run that a stopped server left.
+
+Events (:class:`Event`; the page draws them): ``start`` (a new run), ``plan`` (the run in
+words), ``batch`` (a step, at most twice a second), ``progress`` (every epoch, every
+``log_every`` iterations of a full-batch run: the figures of its history, the first layer's
+weights and the watched drawing's probabilities), ``drawing`` (the drawing scored again),
+``state`` (paused, stopped, diverged, ...), ``done`` (the metrics) and ``saved``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..datasets.digitset import DigitSet
+from ..errors import ConfigError, NNScratchError, TrainingDiverged
+from ..model import Recipe, Sequential
+from ..training import Callback
+from ..training.checkpoint import list_checkpoints, load_latest
+from ..usecases import explain, finetune
+from ..usecases.resume import resumed_run
+from ..usecases.train import (TrainingResult, TrainOptions, measure, plan_training,
+                              run_training, save_result, split_dev)
+from .runs import RunFolder, find_runs, new_run
+from .served import ServedModel, ServedModels
+
+log = logging.getLogger(__name__)
+
+BATCH_EVERY = 0.5  # seconds between two batch events
+TILES = 16  # first-layer weight images sent
+MIN_DIGITS = 10  # a fine-tuning needs at least this many of the user's digits
+# What a run may be doing; the first four have a worker thread.
+ACTIVE = ("starting", "running", "pausing", "stopping")
+SAVABLE = ("completed", "early_stopping", "stopped", "diverged")
+
+
+class Conflict(ConfigError):
+    """The run is in no state for what was asked (the web face answers 409)."""
+
+
+class Busy(Conflict):
+    """A run is training already: one at a time per server."""
+
+
+@dataclass(frozen=True)
+class Event:
+    """One Server-Sent Event: its ``id`` (increasing through the server's life), ``kind``
+    and JSON ``data``."""
+
+    id: int
+    kind: str
+    data: str
+
+    def encode(self) -> bytes:
+        return f"id: {self.id}\nevent: {self.kind}\ndata: {self.data}\n\n".encode()
+
+
+class LiveTraining:
+    """The server's training runs: at most one trains at a time. Thread-safe."""
+
+    def __init__(self, runs: str | Path, models: ServedModels, *,
+                 digits: DigitSet | None = None, data: str = "mnist") -> None:
+        self.runs, self.models, self.digits, self.data = Path(runs), models, digits, data
+        self._lock = threading.Condition()
+        self._events: list[Event] = []
+        self._next_id = 1
+        self._run: RunFolder | None = None
+        self._state, self._message = "idle", ""
+        self._worker: threading.Thread | None = None
+        self._control: str | None = None  # "pause" or "stop", for the worker's next batch
+        self._drawing: np.ndarray | None = None
+        self._drawing_version = 0
+        self._finished_model: tuple[float, Sequential] | None = None
+        self.closing = False
+        self.streams = 0  # event streams open now (each ends when its page goes)
+        self._take_up_left_run()
+
+    # --- what the page asks ------------------------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        """The current run (None before any) and its state, and what can be done now."""
+        with self._lock:
+            run, state = self._run, self._state
+            return {"state": state, "message": self._message,
+                    "run": None if run is None else run.describe(),
+                    "last_event": self._next_id - 1,
+                    "can": {"start": state not in ACTIVE, "pause": state == "running",
+                            "resume": state in ("paused", "interrupted"),
+                            "stop": state in ("running", "paused", "interrupted"),
+                            "save": state in SAVABLE and run is not None
+                            and run.model_path.exists()}}
+
+    def start(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Start the run ``request`` asks for (see :meth:`recipe_of`); Busy while one runs."""
+        with self._lock:
+            if self._state in ACTIVE:
+                raise Busy(f"a run is training already ({self._run.describe()['title']}); "
+                           f"pause or stop it first, or wait for it to end")
+            recipe, init_from = self.recipe_of(request)
+            run = new_run(self.runs, request, recipe, init_from)
+            data = self.data
+            if init_from is not None:
+                data = str(run.folder / "digits")
+                self.digits.export_idx(data)
+            run.write(state="starting", data=data)
+            self._begin(run, "starting")
+            self._publish("start", {"run": run.describe()})
+            self._spawn(resume=False)
+        return self.status()
+
+    def recipe_of(self, request: dict[str, Any]) -> tuple[Recipe, Path | None]:
+        """The recipe of a start request (and the model file a fine-tuning starts from):
+        ``mode`` "train" (a ``preset``) or "fine_tune" (a served ``model``, on the user's
+        digits), with ``epochs``, ``lr``, ``hidden``, ``optimizer``, ``dropout``, ``dev_size``
+        and ``freeze`` overriding it. ConfigError says what cannot work."""
+        from ..model import get_preset
+
+        overrides = {key: request[key] for key in ("epochs", "lr", "hidden", "optimizer",
+                                                   "dropout", "dev_size", "freeze")
+                     if request.get(key) is not None}
+        if "hidden" in overrides:
+            overrides["hidden"] = tuple(overrides["hidden"])
+        if request.get("mode", "train") == "train":
+            if overrides.get("freeze"):
+                raise ConfigError("freeze keeps layers of a trained model: fine-tune one")
+            return get_preset(request.get("preset") or "mlp").with_overrides(overrides), None
+        if self.digits is None:
+            raise ConfigError("this server keeps no digits to fine-tune on")
+        served = self.models.get(request.get("model") or "")
+        if served.path is None:
+            raise ConfigError(f"model {served.name!r} has no file to start from")
+        count = len(self.digits.digits())
+        if count < MIN_DIGITS:
+            raise ConfigError(f"fine-tuning needs at least {MIN_DIGITS} of your digits; your "
+                              f"set has {count}: draw and add some first")
+        origin = finetune.load_origin(served.path, option=f"model {served.name!r}")
+        recipe = finetune.fine_tune_recipe(origin.recipe).with_overrides(overrides)
+        finetune.check_fits(origin, recipe)
+        return recipe, Path(served.path)
+
+    def pause(self) -> dict[str, Any]:
+        return self._ask("pause", "running")
+
+    def stop(self) -> dict[str, Any]:
+        with self._lock:
+            if self._state in ("paused", "interrupted"):  # nothing trains: it just ends
+                self._set_state("stopped", "stopped; its model is the one of the last "
+                                "checkpoint")
+                return self.status()
+        return self._ask("stop", "running")
+
+    def resume(self) -> dict[str, Any]:
+        """Carry on a paused run (or one a stopped server left) from its last checkpoint."""
+        with self._lock:
+            if self._state not in ("paused", "interrupted"):
+                raise Conflict(f"there is no paused run to continue (the run is "
+                               f"{self._state})")
+            self._set_state("starting", "continuing from the last checkpoint")
+            self._spawn(resume=True)
+        return self.status()
+
+    def watch(self, pixels: np.ndarray) -> None:
+        """The drawing (H, W) whose probabilities the run's events carry; scored at once by a
+        run that is not training (by its model file)."""
+        with self._lock:
+            self._drawing = np.array(pixels, dtype=np.uint8)
+            self._drawing_version += 1
+            idle = self._state not in ACTIVE and self._run is not None
+        if idle:
+            model = self._run_model()
+            if model is not None:
+                self._publish("drawing", {"probabilities": _probabilities(model,
+                                                                           self._drawing)})
+
+    def save(self, name: str) -> ServedModel:
+        """Write the finished run's model to ``runs/models/NAME.npz`` (atomically, by the
+        model file code) and serve it under ``name`` beside the others."""
+        with self._lock:
+            run, state = self._run, self._state
+            if run is None or state not in SAVABLE or not run.model_path.exists():
+                raise Conflict(f"there is no finished run to save (the run is {state})")
+            if name in self.models.by_name:
+                raise ConfigError(f"a model is named {name!r} already; choose another name")
+        model = Sequential.load(run.model_path)
+        path = self.runs / "models" / f"{name}.npz"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        model.save(path)
+        served = ServedModel(name, Sequential.load(path), file=path.name, path=str(path))
+        self.models.add(served)
+        self._publish("saved", {"name": name, "file": str(path)})
+        return served
+
+    # --- the event stream --------------------------------------------------------------------
+
+    def events_after(self, last: int) -> list[Event]:
+        """The current run's events after id ``last`` (all of them for an id before it)."""
+        with self._lock:
+            return [event for event in self._events if event.id > last]
+
+    def close(self) -> None:
+        """The server is stopping: a training run pauses at its next batch (a checkpoint to
+        continue from after a restart) and the event streams end."""
+        with self._lock:
+            self.closing = True
+            if self._state == "running" or self._state == "starting":
+                self._control = "pause"
+            self._lock.notify_all()
+
+    def join(self, timeout: float = 60) -> bool:
+        """Wait for the worker to end; True if none is left."""
+        worker = self._worker
+        if worker is not None:
+            worker.join(timeout)
+        return worker is None or not worker.is_alive()
+
+    # --- the worker --------------------------------------------------------------------------
+
+    def _spawn(self, *, resume: bool) -> None:
+        self._control = None
+        self._worker = threading.Thread(target=self._work, args=(self._run, resume),
+                                        name="nnscratch-training", daemon=True)
+        self._worker.start()
+
+    def _work(self, run: RunFolder, resume: bool) -> None:
+        publisher = Publisher(self, run)
+        try:
+            if resume:
+                checkpoint, recipe, saved = resumed_run(run.checkpoints)
+                options = TrainOptions(recipe=recipe, data=saved["data"], out=run.model_path,
+                                       resume=checkpoint)
+            else:
+                options = TrainOptions(recipe=run.recipe, data=run.data, out=run.model_path,
+                                       checkpoint_dir=run.checkpoints, init_from=run.init_from,
+                                       force=True)
+            plan = plan_training(options)
+            publisher.plan = plan
+            self._publish("plan", plan_event(plan, resumed=resume))
+            with self._lock:
+                if self._control is None:
+                    self._set_state("running", "training")
+            result = run_training(plan, callbacks=[publisher])
+            self._finish(run, result)
+        except TrainingDiverged as error:
+            self._keep_diverged(run, publisher, error)
+        except NNScratchError as error:
+            self._set_state("failed", str(error), lock=True)
+        except Exception as error:  # a bug: the page says so, the server goes on
+            log.exception("training run %s failed", run.id)
+            self._set_state("failed", f"internal error: {type(error).__name__}: {error}",
+                            lock=True)
+
+    def _finish(self, run: RunFolder, result: TrainingResult) -> None:
+        with self._lock:
+            control = self._control
+        if result.stopped == "interrupted" and control == "pause":
+            state, message = "paused", "paused; continue from its last checkpoint"
+        elif result.stopped == "interrupted":
+            state, message = "stopped", "stopped by you; its model is saved for the run"
+        else:
+            state = result.stopped
+            message = "finished" if state == "completed" else "early stopping ended the run"
+        self._publish("done", {"stopped": state, "metrics": _clean(result.metrics),
+                               "fine_tune": result.fine_tune,
+                               "epochs": len(result.history.epoch)})
+        self._set_state(state, message, lock=True)
+
+    def _keep_diverged(self, run: RunFolder, publisher: Publisher, error: TrainingDiverged
+                       ) -> None:
+        """A run that diverged keeps its last good weights (the loop put them back): they
+        become the run's model file, so it can still be looked at or saved."""
+        trainer, plan = publisher.trainer, publisher.plan
+        if trainer is not None and plan is not None:
+            dataset = plan.dataset
+            x, y, x_dev, y_dev = split_dev(plan.recipe, dataset.train_images,
+                                           dataset.train_labels)
+            history = error.history
+            metrics = measure(trainer.model, history, {"train": (x, y), "dev": (x_dev, y_dev),
+                                                       "test": (dataset.test_images,
+                                                                dataset.test_labels)})
+            result = TrainingResult(plan.recipe, trainer.model, history, metrics,
+                                    trainer.optimizer, len(x), len(y_dev))
+            try:
+                save_result(result, plan)
+            except NNScratchError as failure:
+                log.warning("the kept weights of run %s were not saved: %s", run.id, failure)
+        self._set_state("diverged", str(error), lock=True)
+
+    # --- state and events --------------------------------------------------------------------
+
+    def _begin(self, run: RunFolder, state: str) -> None:
+        self._run, self._events, self._finished_model = run, [], None
+        self._state, self._message = state, ""
+
+    def _set_state(self, state: str, message: str, *, lock: bool = False) -> None:
+        if lock:
+            with self._lock:
+                return self._set_state(state, message)
+        self._state, self._message = state, message
+        if self._run is not None:
+            self._run.write(state=state, message=message)
+        self._publish("state", {"state": state, "message": message})
+
+    def _publish(self, kind: str, data: dict[str, Any]) -> None:
+        with self._lock:
+            self._events.append(Event(self._next_id, kind, json.dumps(data, allow_nan=False)))
+            self._next_id += 1
+            self._lock.notify_all()
+
+    def _ask(self, control: str, needed: str) -> dict[str, Any]:
+        with self._lock:
+            if self._state not in (needed, "starting"):
+                raise Conflict(f"there is no run training to {control} (the run is "
+                               f"{self._state})")
+            self._control = control
+            self._set_state("pausing" if control == "pause" else "stopping",
+                            f"{control} at the next batch")
+        return self.status()
+
+    def control(self) -> str | None:
+        return self._control
+
+    def drawing(self) -> tuple[int, np.ndarray | None]:
+        with self._lock:
+            return self._drawing_version, self._drawing
+
+    def _run_model(self) -> Sequential | None:
+        path = self._run.model_path
+        try:
+            stamp = path.stat().st_mtime
+        except OSError:
+            return None
+        if self._finished_model is None or self._finished_model[0] != stamp:
+            self._finished_model = (stamp, Sequential.load(path))
+        return self._finished_model[1]
+
+    def _take_up_left_run(self) -> None:
+        """At start, the newest run, if a stopped server left it mid-way: shown as it was,
+        ready to continue from its last checkpoint."""
+        run = next(iter(find_runs(self.runs)), None)
+        if run is None or run.state not in ACTIVE + ("paused", "interrupted") \
+                or not list_checkpoints(run.checkpoints):
+            return
+        try:
+            checkpoint = load_latest(run.checkpoints)
+        except NNScratchError as error:
+            log.warning("run %s cannot be continued: %s", run.id, error)
+            return
+        self._begin(run, "interrupted")
+        self._publish("start", {"run": run.describe()})
+        history = checkpoint.state.history
+        for index in range(len(history.epoch)):
+            if history.epoch[index] % run.every == 0:
+                self._publish("progress", history_event(history, index, run.epochs))
+        self._set_state("interrupted", f"the server stopped during this run; continue it "
+                        f"from its checkpoint after {checkpoint.epoch} {run.unit}s")
+
+
+class Publisher(Callback):
+    """Publishes a run's progress as it trains, and stops it at a batch boundary when the page
+    asks (pause or stop): the loop's own stop, so a checkpoint is taken there."""
+
+    order = 50  # before the checkpointer: the figures go out before the file is written
+
+    def __init__(self, live: LiveTraining, run: RunFolder) -> None:
+        self.live, self.run = live, run
+        self.trainer = self.plan = None
+        self._last_batch = 0.0
+        self._drawing_seen = 0
+
+    def on_train_begin(self, trainer) -> None:
+        self.trainer = trainer
+
+    def on_batch_end(self, trainer, step: int, loss: float) -> None:
+        control = self.live.control()
+        if control is not None:
+            trainer.stop_requested = control
+        now = time.monotonic()
+        if now - self._last_batch >= BATCH_EVERY and trainer.steps_per_epoch > 1:
+            self._last_batch = now
+            self.live._publish("batch", {"epoch": trainer.epoch + 1, "step": step,
+                                         "steps": trainer.steps_per_epoch,
+                                         "loss": _finite(loss)})
+        version, pixels = self.live.drawing()
+        if version != self._drawing_seen and pixels is not None:
+            self._drawing_seen = version
+            self.live._publish("drawing", {"probabilities": _probabilities(trainer.model,
+                                                                           pixels)})
+
+    def on_epoch_end(self, trainer, epoch: int, logs: dict[str, float]) -> None:
+        every = self.run.every
+        if epoch % every and epoch != trainer.epochs and not trainer.stop_training:
+            return
+        event = history_event(trainer.history, len(trainer.history.epoch) - 1, trainer.epochs)
+        event["weights"] = weight_tiles(trainer.model, self.plan.image_shape)
+        version, pixels = self.live.drawing()
+        self._drawing_seen = version
+        event["drawing"] = None if pixels is None else _probabilities(trainer.model, pixels)
+        self.live._publish("progress", event)
+
+
+def plan_event(plan, *, resumed: bool) -> dict[str, Any]:
+    dataset = plan.dataset
+    return {"description": plan.description, "unit": plan.recipe.unit,
+            "epochs": plan.recipe.epochs, "resumed": resumed,
+            "train_images": int(len(dataset.train_labels) - plan.recipe.dev_size),
+            "dev_images": plan.recipe.dev_size, "data": dataset.source,
+            "fine_tune": plan.fine_tune}
+
+
+def history_event(history, index: int, epochs: int) -> dict[str, Any]:
+    """Entry ``index`` of a run's history as a progress event's figures."""
+    return {"epoch": history.epoch[index], "epochs": epochs,
+            **{key: _finite(getattr(history, key)[index]) for key in (
+                "train_loss", "train_accuracy", "dev_loss", "dev_accuracy", "lr", "seconds")}}
+
+
+def weight_tiles(model: Sequential, image_shape) -> dict[str, Any]:
+    """The first layer's weights as images, each scaled to -100..100 by its largest value."""
+    tiles = explain.first_layer_tiles(model, tuple(image_shape), TILES).astype(np.float64)
+    scale = np.abs(tiles).reshape(len(tiles), -1).max(axis=1)
+    scaled = tiles / np.where(scale > 0, scale, 1)[:, None, None]
+    return {"shape": list(tiles.shape), "values": np.round(scaled * 100).astype(int).tolist()}
+
+
+def _probabilities(model: Sequential, pixels: np.ndarray) -> list[float]:
+    return np.round(model.predict_proba(pixels[None])[0].astype(np.float64), 6).tolist()
+
+
+def _finite(value) -> float | None:
+    return None if value is None or not math.isfinite(value) else float(value)
+
+
+def _clean(metrics: dict[str, Any]) -> dict[str, Any]:
+    return {k: _finite(v) if isinstance(v, float) else v for k, v in metrics.items()}
