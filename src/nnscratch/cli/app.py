@@ -247,6 +247,16 @@ def serve(
     cache_dir: Optional[Path] = typer.Option(
         None, envvar="NNSCRATCH_CACHE_DIR", help="Folder for the preset models.",
         show_default="$XDG_CACHE_HOME/nnscratch or ~/.cache/nnscratch"),
+    digits: Optional[Path] = typer.Option(
+        None, help="Folder of your own digits, drawn and labelled in the page (one PNG each).",
+        show_default="$XDG_DATA_HOME/nnscratch/digits or ~/.local/share/nnscratch/digits"),
+    runs: Optional[Path] = typer.Option(
+        None, help="Folder of the training runs started from the page (their checkpoints) "
+        "and of the models saved from them.",
+        show_default="$XDG_DATA_HOME/nnscratch/runs or ~/.local/share/nnscratch/runs"),
+    train_data: str = typer.Option(
+        "mnist", help="What runs started from the page train on: 'mnist', a folder of IDX "
+        "files or a CSV file (as train --data)."),
 ) -> None:
     """Serve the draw-a-digit page and its JSON API: see what the networks see and think."""
     import os
@@ -265,8 +275,15 @@ def serve(
     served = (ServedModels.from_files(models) if models else launch.preset_models(
         cache_dir or launch.cache_dir(), say=console.print,
         train=lambda recipe, path: train_into(recipe, path, console=console)))
+    if train_data != "mnist":
+        from ..datasets.sources import source_files
+        from ..errors import ConfigError
+        if not source_files(train_data):  # a mistake is said now, not when a run starts
+            raise ConfigError(f"--train-data {train_data}: no IDX files or CSV file there "
+                              f"(expected 'mnist', a folder of IDX files, or a CSV file)")
     launch.serve(served, host=host, port=port, open_browser=open_browser, console=console,
-                 workers=workers)
+                 workers=workers, digits=digits or launch.data_dir() / "digits",
+                 runs=runs or launch.data_dir() / "runs", train_data=train_data)
 
 
 def main(argv: list[str] | None = None) -> int:

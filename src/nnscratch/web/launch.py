@@ -24,6 +24,14 @@ CACHE_ENV = "NNSCRATCH_CACHE_DIR"
 MODELS_ENV = "NNSCRATCH_SERVE_MODELS"  # how the worker processes learn which models to load
 
 
+def data_dir() -> Path:
+    """Where the user's own things are kept (their digits, the runs started from the page):
+    $XDG_DATA_HOME/nnscratch, else ~/.local/share/nnscratch."""
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local",
+                                                           "share")
+    return Path(base) / "nnscratch"
+
+
 def cache_dir() -> Path:
     """Where preset models are kept: $NNSCRATCH_CACHE_DIR, else $XDG_CACHE_HOME/nnscratch, else
     ~/.cache/nnscratch."""
@@ -94,16 +102,21 @@ def is_loopback(host: str) -> bool:
 
 
 def serve(models: ServedModels, *, host: str, port: int, open_browser: bool, console,
-          workers: int = 1) -> None:
+          workers: int = 1, digits: Path | None = None, runs: Path | None = None,
+          train_data: str = "mnist") -> None:
     """Serve ``models`` on (host, port) until Ctrl-C (or SIGTERM); the URL is printed once
     the server listens, and opened in a browser when asked and a display is there.
 
-    ``workers`` > 1 runs that many server processes on the one socket, each loading the
-    models from their files: Python runs one request's Python code at a time per process, so
-    on several cores several processes answer more."""
+    ``digits``: the folder of the user's digits; ``runs``: the folder of the runs the page
+    starts (trained on ``train_data``, fine-tuned on the digits) and of the models saved from
+    them. Both need one server process: ``workers`` > 1 runs that many on the one socket,
+    each loading the models from their files (Python runs one request's Python code at a time
+    per process, so on several cores several processes answer more), without either."""
     import uvicorn
 
+    from ..datasets.digitset import DigitSet
     from .app import create_app
+    from .live import LiveTraining
 
     if workers < 1:
         raise ConfigError(f"--workers must be 1 or more, got {workers}")
@@ -118,15 +131,23 @@ def serve(models: ServedModels, *, host: str, port: int, open_browser: bool, con
     names = ", ".join(served.name for served in models)
     options = dict(log_level="warning", access_log=False, timeout_graceful_shutdown=5)
     gc.freeze()  # the models and libraries stay: the collector need not walk them again
+    live = None
     try:
         if workers == 1:
-            server = uvicorn.Server(uvicorn.Config(create_app(models), **options))
+            kept = DigitSet(digits) if digits is not None else None
+            live = (LiveTraining(runs, models, digits=kept, data=train_data)
+                    if runs is not None else None)
+            server = _Server(uvicorn.Config(create_app(models, live=live, digits=kept),
+                                            **options), live)
             threading.Thread(target=_announce, args=(server, console, names, url, open_browser),
                              daemon=True).start()
             server.run(sockets=[sock])
         else:
             from uvicorn.supervisors import Multiprocess
 
+            if digits is not None or runs is not None:
+                print("nnscratch: warning: with --workers above 1, the page neither trains nor "
+                      "keeps your digits (they need one server process)", file=sys.stderr)
             os.environ[MODELS_ENV] = json.dumps(models.spec())
             config = uvicorn.Config(f"{__name__}:app_from_environment", factory=True,
                                     workers=workers, **options)
@@ -142,7 +163,33 @@ def serve(models: ServedModels, *, host: str, port: int, open_browser: bool, con
         pass  # uvicorn has shut down cleanly and passes the Ctrl-C on
     finally:
         sock.close()
+    if workers == 1 and live is not None and live.status()["state"] == "paused":
+        console.print(f"the training run paused at a checkpoint in {live.status()['run']['id']}"
+                      f" (under {runs}); the page continues it after the next start")
     console.print("stopped")
+
+
+def _server_class():
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """uvicorn's server, which on Ctrl-C (or SIGTERM) first pauses a training run at its
+        next batch (with a checkpoint) and ends the event streams, so it stops at once."""
+
+        def __init__(self, config, live) -> None:
+            super().__init__(config)
+            self.live = live
+
+        def handle_exit(self, sig, frame) -> None:
+            if self.live is not None:
+                self.live.close()
+            super().handle_exit(sig, frame)
+
+    return Server
+
+
+def _Server(config, live):  # noqa: N802 - builds the class above, importing uvicorn late
+    return _server_class()(config, live)
 
 
 def _announce(server, console, names: str, url: str, open_browser: bool) -> None:

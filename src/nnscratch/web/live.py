@@ -103,11 +103,29 @@ class LiveTraining:
             return {"state": state, "message": self._message,
                     "run": None if run is None else run.describe(),
                     "last_event": self._next_id - 1,
+                    "choices": self.choices(),
                     "can": {"start": state not in ACTIVE, "pause": state == "running",
                             "resume": state in ("paused", "interrupted"),
                             "stop": state in ("running", "paused", "interrupted"),
                             "save": state in SAVABLE and run is not None
                             and run.model_path.exists()}}
+
+    def choices(self) -> dict[str, Any]:
+        """What the page's form offers: each preset's settings, and for each served model that
+        can be fine-tuned (it has a file and a recipe) the settings a fine-tuning starts with
+        and its number of layers with parameters (what can be frozen)."""
+        from ..model import PRESETS
+
+        models = {}
+        for served in self.models:
+            recipe = served.model.recipe
+            if served.path is not None and recipe is not None:
+                models[served.name] = {
+                    **form_fields(finetune.fine_tune_recipe(recipe)),
+                    "layers": sum(1 for layer in served.model.layers if layer.params)}
+        return {"presets": {name: form_fields(recipe) for name, recipe in PRESETS.items()},
+                "models": models, "min_digits": MIN_DIGITS,
+                "digits": None if self.digits is None else len(self.digits.digits())}
 
     def start(self, request: dict[str, Any]) -> dict[str, Any]:
         """Start the run ``request`` asks for (see :meth:`recipe_of`); Busy while one runs."""
@@ -415,6 +433,13 @@ class Publisher(Callback):
         self._drawing_seen = version
         event["drawing"] = None if pixels is None else _probabilities(trainer.model, pixels)
         self.live._publish("progress", event)
+
+
+def form_fields(recipe: Recipe) -> dict[str, Any]:
+    """A recipe's settings as the page's form shows them."""
+    return {"epochs": recipe.epochs, "lr": recipe.lr, "hidden": list(recipe.hidden),
+            "optimizer": recipe.optimizer, "dropout": recipe.dropout,
+            "dev_size": recipe.dev_size, "unit": recipe.unit, "conv": list(recipe.conv)}
 
 
 def plan_event(plan, *, resumed: bool) -> dict[str, Any]:

@@ -207,7 +207,7 @@ class TrainRequest(Strict):
                                  description="for mode fine_tune: a served model's name")
     epochs: Optional[int] = Field(None, ge=1, le=1000,
                                   description="epochs (iterations of a full-batch preset)")
-    lr: Optional[float] = Field(None, gt=0, le=10, description="learning rate")
+    lr: Optional[float] = Field(None, gt=0, le=1e6, description="learning rate")
     hidden: Optional[list[Annotated[int, Field(ge=1, le=2048)]]] = Field(
         None, min_length=1, max_length=4, description="hidden layer sizes")
     optimizer: Optional[Literal["sgd", "momentum", "nesterov", "adam", "adamw"]] = None
@@ -245,6 +245,8 @@ class TrainingStatus(BaseModel):
     message: str
     run: Optional[RunInfo]
     last_event: int = Field(description="the id of the newest event sent so far")
+    choices: dict = Field(description="the form's settings: each preset's, and each served "
+                          "model's for a fine-tuning (with its layers that can be frozen)")
     can: dict[str, bool] = Field(description="start, pause, resume, stop, save: allowed now")
 
 

@@ -42,6 +42,7 @@ const state = {
 async function api(path, body) {
   const options = body === undefined ? {} : body instanceof FormData
     ? { method: "POST", body }
+    : body.method ? body
     : { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) };
   const response = await fetch(path, options);
   const data = await response.json().catch(() => ({ detail: response.statusText }));
@@ -292,6 +293,8 @@ function showAnswer(answer) {
   drawPixels($("input"), answer.input);
   showSteps();
   if (!state.drawing) announce(answerText(answer));
+  inputForTraining(answer);
+  updateAddButton();
 }
 
 function answerText(answer) {
@@ -728,6 +731,399 @@ function probeChart(result, curve) {
     el("details", {}, el("summary", { text: `${curve.model}: the numbers (%)` }), table));
 }
 
+// --- watch it learn: a run in the server, its progress as Server-Sent Events --------------------
+
+// Train and dev told apart by colour (Okabe-Ito black and vermilion), dash and marker.
+const SERIES = [{ key: "train", label: "train", colour: "#000000", dash: "", marker: "circle" },
+                { key: "dev", label: "dev", colour: "#D55E00", dash: "6 3", marker: "square" }];
+const ANNOUNCE_EVERY_MS = 5000;  // a screen reader hears the progress at most this often
+const training = { choices: null, run: null, history: [], announced: 0, can: {} };
+
+async function setupTraining() {
+  $("train").hidden = false;
+  const status = await api("/api/training");
+  training.choices = status.choices;
+  fillTuneModels();
+  document.querySelectorAll('input[name="train-mode"]')
+    .forEach((input) => input.addEventListener("change", modeChanged));
+  $("train-preset").addEventListener("change", fillDefaults);
+  $("tune-model").addEventListener("change", fillDefaults);
+  $("train-form").addEventListener("submit", (event) => { event.preventDefault(); startRun(); });
+  $("train-pause").addEventListener("click", () => runCommand("pause"));
+  $("train-resume").addEventListener("click", () => runCommand("resume"));
+  $("train-stop").addEventListener("click", () => runCommand("stop"));
+  $("save-form").addEventListener("submit", (event) => { event.preventDefault(); saveRun(); });
+  modeChanged();
+  showStatus(status);
+  drawLiveCharts();
+  openEvents();
+}
+
+function trainMode() { return $("mode-tune").checked ? "fine_tune" : "train"; }
+
+function modeChanged() {
+  const tune = trainMode() === "fine_tune";
+  document.querySelectorAll("#train-form .for-train").forEach((n) => { n.hidden = tune; });
+  document.querySelectorAll("#train-form .for-tune").forEach((n) => { n.hidden = !tune; });
+  // A fine-tuning trains the model's own network: its layers are not for changing.
+  $("train-hidden").readOnly = $("train-dropout").readOnly = tune;
+  fillDefaults();
+}
+
+function fillTuneModels() {
+  const select = $("tune-model"), keep = select.value;
+  const names = Object.keys(training.choices.models);
+  select.replaceChildren(...names.map((name) => el("option", { value: name, text: name })));
+  if (names.includes(keep)) select.value = keep;
+  $("mode-tune").disabled = names.length === 0;
+}
+
+function fillDefaults() {
+  const tune = trainMode() === "fine_tune";
+  const fields = tune ? training.choices.models[$("tune-model").value]
+    : training.choices.presets[$("train-preset").value];
+  if (!fields) return;
+  $("train-epochs").value = fields.epochs;
+  $("train-epochs-label").textContent = fields.unit === "iteration" ? "Iterations" : "Epochs";
+  $("train-lr").value = String(fields.lr);
+  $("train-hidden").value = fields.hidden.join(",");
+  $("train-optimizer").value = fields.optimizer.toLowerCase();
+  $("train-dropout").value = String(fields.dropout);
+  $("train-dev").value = fields.dev_size;
+  if (tune) {
+    $("tune-freeze").replaceChildren(...Array.from({ length: fields.layers }, (_, n) => el("option",
+      { value: String(n), text: n === 0 ? "none: every layer learns" : `the first ${n === 1 ? "layer" : `${n} layers`} with weights` })));
+  }
+}
+
+function runRequest() {
+  const number = (id) => Number($(id).value);
+  const body = { mode: trainMode(), epochs: number("train-epochs"), lr: Number($("train-lr").value),
+                 optimizer: $("train-optimizer").value, dev_size: number("train-dev") };
+  if (body.mode === "train") {
+    body.preset = $("train-preset").value;
+    body.hidden = $("train-hidden").value.split(",").map((v) => v.trim()).filter(Boolean).map(Number);
+    body.dropout = number("train-dropout");
+  } else {
+    body.model = $("tune-model").value;
+    body.freeze = number("tune-freeze");
+  }
+  return body;
+}
+
+async function startRun() {
+  try {
+    showStatus(await api("/api/training/start", runRequest()));
+  } catch (error) { say("train-status", `Not started: ${error.message}`); }
+}
+
+async function runCommand(command) {
+  try {
+    showStatus(await api(`/api/training/${command}`, {}));
+  } catch (error) { say("train-status", `Not done: ${error.message}`); }
+}
+
+function say(id, text) {
+  const region = $(id);
+  if (region.textContent !== text) region.textContent = text;
+}
+
+function showStatus(status) {
+  // Answers to requests and the event stream race: a status older than one shown is stale.
+  if (status.last_event < (training.statusEvent || 0)) return;
+  training.statusEvent = status.last_event;
+  training.can = status.can;
+  $("train-start").disabled = !status.can.start;
+  $("train-pause").disabled = !status.can.pause;
+  $("train-resume").disabled = !status.can.resume;
+  $("train-stop").disabled = !status.can.stop;
+  $("save-form").hidden = !status.can.save;
+  document.body.dataset.training = status.state;
+  if (status.run) {
+    training.run = status.run;
+    say("train-status", `${status.run.title}: ${status.message || status.state}.`);
+  }
+}
+
+function openEvents() {
+  const source = new EventSource("/api/training/events");
+  const on = (kind, handle) => source.addEventListener(kind, (event) => handle(JSON.parse(event.data)));
+  on("start", (data) => runStarted(data.run));
+  on("plan", (plan) => {
+    $("train-plan").textContent = `${plan.resumed ? "Continued" : "Training"}: ${plan.description} ` +
+      `On ${plan.train_images.toLocaleString("en")} images of ${plan.data === "bundled MNIST" ? "MNIST" : plan.data}.`;
+    if (plan.fine_tune) showBefore(plan.fine_tune);
+  });
+  on("batch", (batch) => {
+    $("train-step").textContent = `epoch ${batch.epoch}: batch ${batch.step} of ${batch.steps}, loss ${batch.loss.toFixed(4)}`;
+  });
+  on("progress", showProgress);
+  on("drawing", (data) => showLiveBars(data.probabilities));
+  on("state", async () => { showStatus(await api("/api/training")); });
+  on("done", showDone);
+  on("saved", (data) => {
+    say("train-status", `Saved as ${data.name} (${data.file}); it is among the models compared above.`);
+    modelAdded(data.name);
+  });
+}
+
+function runStarted(run) {
+  training.run = run;
+  training.history = [];
+  $("train-plan").textContent = run.description;
+  $("train-step").textContent = "";
+  $("train-result").replaceChildren();
+  $("tutorial-lines").replaceChildren();
+  $("tutorial-log").hidden = run.unit !== "iteration";
+  $("tutorial-log").open = run.unit === "iteration";
+  $("weights").replaceChildren();
+  $("save-name").value = uniqueName(run.mode === "fine_tune" ? `${run.model}-tuned` : run.preset);
+  drawLiveCharts();
+  if (state.answer && state.answer.digit) inputForTraining(state.answer);
+}
+
+function uniqueName(base) {
+  let name = base, n = 2;
+  while (state.models.some((m) => m.name === name)) name = `${base}-${n++}`;
+  return name;
+}
+
+function showProgress(p) {
+  training.history.push(p);
+  drawLiveCharts();
+  if (p.weights) showWeights(p.weights);
+  if (p.drawing) showLiveBars(p.drawing);
+  const unit = training.run ? training.run.unit : "epoch";
+  const dev = p.dev_accuracy == null ? "" : `  (dev ${p.dev_accuracy.toFixed(4)})`;
+  if (unit === "iteration") {
+    $("tutorial-lines").append(el("li", { text: `Iteration ${String(p.epoch).padStart(4)}: accuracy ${p.train_accuracy.toFixed(4)}${dev}` }));
+  }
+  $("train-step").textContent = "";
+  document.body.dataset.progress = String(training.history.length);
+  const now = performance.now();
+  if (now - training.announced >= ANNOUNCE_EVERY_MS || p.epoch === p.epochs) {
+    training.announced = now;
+    say("train-status", `${unit} ${p.epoch} of ${p.epochs}: accuracy ${pct(p.train_accuracy)}` +
+      (p.dev_accuracy == null ? "" : `, dev ${pct(p.dev_accuracy)}`) + `, loss ${p.train_loss.toFixed(3)}.`);
+  }
+}
+
+function drawLiveCharts() {
+  const rows = training.history;
+  const run = training.run;
+  const unit = run ? run.unit : "epoch";
+  lineChart($("loss-chart"), "loss", rows, (p, key) => p[`${key}_loss`], unit, null);
+  lineChart($("accuracy-chart"), "accuracy", rows, (p, key) => p[`${key}_accuracy`], unit, 1);
+}
+
+// A line chart of train and dev over the epochs so far, with its numbers in a table.
+function lineChart(figure, what, rows, value, unit, top) {
+  const NS = "http://www.w3.org/2000/svg";
+  const svgEl = (tag, attrs) => {
+    const node = document.createElementNS(NS, tag);
+    for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+    return node;
+  };
+  const W = 360, H = 190, left = 42, right = 12, topPad = 10, bottom = 28;
+  const epochs = training.run ? training.run.epochs : 1;
+  const values = rows.flatMap((p) => SERIES.map((s) => value(p, s.key))).filter((v) => v != null);
+  const high = top != null ? top : Math.max(...values, 1e-9) * 1.05;
+  const low = top != null ? Math.max(0, Math.min(...values, 1) - 0.05) : 0;
+  const x = (epoch) => left + (W - left - right) * (epochs <= 1 ? 0.5 : (epoch - 1) / (epochs - 1));
+  const y = (v) => topPad + (H - topPad - bottom) * (1 - (v - low) / (high - low || 1));
+  const svg = svgEl("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "data-points": String(rows.length),
+    "aria-label": `${what} of train and dev per ${unit}, ${rows.length} so far; the table below has the numbers` });
+  for (const t of [0, 0.5, 1]) {
+    const v = low + t * (high - low);
+    svg.append(svgEl("line", { x1: left, x2: W - right, y1: y(v), y2: y(v), stroke: "#d0d4d9" }));
+    const label = svgEl("text", { x: left - 4, y: y(v) + 4, "text-anchor": "end" });
+    label.textContent = top != null ? `${Math.round(100 * v)}%` : v.toFixed(2);
+    svg.append(label);
+  }
+  for (const epoch of [1, epochs]) {
+    const label = svgEl("text", { x: x(epoch), y: H - 8, "text-anchor": "middle" });
+    label.textContent = `${unit} ${epoch}`;
+    svg.append(label);
+  }
+  for (const series of SERIES) {
+    const points = rows.filter((p) => value(p, series.key) != null)
+      .map((p) => [x(p.epoch), y(value(p, series.key))]);
+    if (!points.length) continue;
+    svg.append(svgEl("polyline", { points: points.map(([a, b]) => `${a.toFixed(1)},${b.toFixed(1)}`).join(" "),
+      fill: "none", stroke: series.colour, "stroke-width": 2, "stroke-dasharray": series.dash,
+      "data-series": series.key }));
+    const [lx, ly] = points[points.length - 1];
+    svg.append(series.marker === "circle"
+      ? svgEl("circle", { cx: lx, cy: ly, r: 3.5, fill: series.colour })
+      : svgEl("rect", { x: lx - 3.5, y: ly - 3.5, width: 7, height: 7, fill: series.colour }));
+  }
+  const legend = el("p", { class: "legend" }, ...SERIES.map((s) => el("span", { class: `key ${s.key}`, text: s.label })));
+  const table = el("table", {},
+    el("thead", {}, el("tr", {}, el("th", { text: unit }), ...SERIES.map((s) => el("th", { text: s.label })))),
+    el("tbody", {}, ...rows.map((p) => el("tr", {}, el("th", { text: String(p.epoch) }),
+      ...SERIES.map((s) => el("td", { text: value(p, s.key) == null ? "–" : value(p, s.key).toFixed(4) }))))));
+  figure.replaceChildren(el("figcaption", { text: what === "loss" ? "Loss" : "Accuracy" }), svg, legend,
+    el("details", {}, el("summary", { text: `${what}: the numbers` }), table));
+}
+
+function showWeights(weights) {
+  const [count, height, width] = weights.shape;
+  const box = $("weights");
+  box.replaceChildren(...weights.values.map((tile, n) => {
+    const canvas = el("canvas", { class: "tile", width: String(width), height: String(height) });
+    drawPixels(canvas, tile, (v) => diverging(v / 100));
+    return canvas;
+  }));
+  const what = height === width && height < 10 ? `${count} convolution kernels of ${height} × ${width}`
+    : `the weights of ${count} hidden units, each as a ${height} × ${width} image`;
+  box.setAttribute("aria-label", `The first layer's weights: ${what}`);
+}
+
+function showLiveBars(probabilities) {
+  const top = probabilities.indexOf(Math.max(...probabilities));
+  $("live-bars").replaceChildren(...CLASSES.map((digit) => {
+    const fill = el("span", { class: "fill" });
+    fill.style.width = `${(100 * probabilities[digit]).toFixed(1)}%`;
+    return el("li", { class: digit === top ? "top" : "" },
+      el("span", { class: "digit", text: String(digit) }),
+      el("span", { class: "track", "aria-hidden": "true" }, fill),
+      el("span", { class: "pct", text: pct(probabilities[digit]) }));
+  }));
+  $("live-drawing-note").textContent = `The run's network says ${top} (${pct(probabilities[top])}).`;
+}
+
+let watched = null;
+function inputForTraining(answer) {
+  if (!training.run || !answer.digit || answer.input === watched) return;
+  watched = answer.input;
+  api("/api/training/drawing", { pixels: answer.input }).catch(() => {});
+}
+
+function showBefore(record) {
+  $("train-result").replaceChildren(fineTuneTable(record));
+}
+
+function fineTuneTable(record) {
+  const held = record.held_out;
+  const rows = [];
+  if (held) rows.push(["held_out", `your held-out digits (${held.split === "test" ? "one in five of each label" : "the dev set"})`, held.count]);
+  rows.push(["mnist_test", "MNIST's test set", record.mnist_test.count]);
+  const after = record.after || {};
+  const cell = (v) => (v == null ? "…" : pct(v));
+  return el("table", { class: "before-after" },
+    el("caption", { text: `Fine-tuning ${record.from.file.split("/").pop()}: accuracy before and after` }),
+    el("thead", {}, el("tr", {}, ...["measured on", "digits", "before", "after"].map((t) => el("th", { text: t })))),
+    el("tbody", {}, ...rows.map(([key, what, count]) => el("tr", {}, el("th", { text: what }),
+      el("td", { text: count.toLocaleString("en") }), el("td", { text: cell(record.before[key]) }),
+      el("td", { text: cell(after[key]) })))));
+}
+
+function showDone(done) {
+  const m = done.metrics;
+  const rows = [["train", m.train_accuracy], ["dev", m.dev_accuracy], ["test", m.test_accuracy]]
+    .filter(([, v]) => v != null);
+  const parts = [el("table", { class: "metrics" },
+    el("caption", { text: `After ${done.epochs} ${training.run ? training.run.unit : "epoch"}s (${done.stopped.replace("_", " ")})` }),
+    el("tbody", {}, ...rows.map(([split, v]) => el("tr", {}, el("th", { text: `${split} accuracy` }), el("td", { text: pct(v) })))))];
+  if (done.fine_tune) parts.push(fineTuneTable(done.fine_tune));
+  $("train-result").replaceChildren(...parts);
+}
+
+async function saveRun() {
+  try {
+    await api("/api/training/save", { name: $("save-name").value });
+    $("save-form").hidden = true;
+  } catch (error) { say("train-status", `Not saved: ${error.message}`); }
+}
+
+// --- your digits ---------------------------------------------------------------------------------
+
+async function setupDigits() {
+  $("digits").hidden = false;
+  $("label-pick").hidden = false;
+  $("label-buttons").replaceChildren(...CLASSES.map((digit) => el("button", {
+    type: "button", class: "label", "data-label": String(digit), disabled: "",
+    "aria-label": `Add the drawing to your digits as a ${digit}`, text: String(digit),
+    onclick: () => addDigit(digit) })));
+  $("digits-export").addEventListener("click", exportDigits);
+  $("digits-import").addEventListener("change", importDigits);
+  await refreshDigits();
+}
+
+function updateAddButton() {
+  const ready = Boolean(state.answer && state.answer.digit);
+  document.querySelectorAll("#label-buttons button").forEach((b) => { b.disabled = !ready; });
+}
+
+// Added as what the networks receive (the 28x28 input), then the pad is cleared for the next.
+async function addDigit(label) {
+  if (!(state.answer && state.answer.digit)) return;
+  try {
+    const digit = await api("/api/digits", { pixels: state.answer.input, label });
+    const set = await refreshDigits();
+    say("digits-status", `Added digit #${digit.number}, a ${digit.label}. Your set: ${set.count} digits.`);
+    announce(`Added to your digits as a ${digit.label}; ${set.count} in your set. Draw the next.`);
+    if (state.source.kind === "drawing") clearAll();
+  } catch (error) { say("digits-status", `Not added: ${error.message}`); announce(`Not added: ${error.message}`); }
+}
+
+async function refreshDigits() {
+  const set = await api("/api/digits");
+  const held = new Set(set.held_out);
+  $("digit-counts").textContent = set.count
+    ? `${set.count} digits: ${set.counts.map((n, d) => `${n} × ${d}`).join(", ")}. Kept in ${set.folder}.`
+    : `No digits yet. They are kept in ${set.folder}.`;
+  $("gallery").replaceChildren(...set.digits.map((digit) => {
+    const canvas = el("canvas", { class: "pixels", width: "28", height: "28", role: "img",
+      "aria-label": `digit #${digit.number}, labelled ${digit.label}` });
+    drawPixels(canvas, digit.pixels);
+    const out = held.has(digit.number);
+    return el("figure", { class: "digit-tile" + (out ? " held" : ""), "data-number": String(digit.number) }, canvas,
+      el("figcaption", { text: `${digit.label}${out ? " · held out" : ""}` }),
+      el("button", { type: "button", class: "remove", "aria-label": `Remove digit #${digit.number}, a ${digit.label}`,
+        text: "Remove", onclick: () => removeDigit(digit.number) }));
+  }));
+  $("digits-export").disabled = set.count === 0;
+  if (training.choices) training.choices.digits = set.count;
+  updateAddButton();
+  return set;
+}
+
+async function removeDigit(number) {
+  try {
+    const removed = await api(`/api/digits/${number}`, { method: "DELETE" });
+    const set = await refreshDigits();
+    say("digits-status", `Removed digit #${removed.number}, a ${removed.label}. Your set: ${set.count} digits.`);
+    const next = document.querySelector("#gallery .remove") || $("digits-export");
+    next.focus();
+  } catch (error) { say("digits-status", `Not removed: ${error.message}`); }
+}
+
+async function exportDigits() {
+  try {
+    const done = await api("/api/digits/export", {});
+    $("export-result").replaceChildren(
+      el("p", { text: `Written on this machine: IDX files in ${done.folder} (${done.train} digits to train on, ${done.test} held out as the test split) and ${done.csv}.` }),
+      el("p", {}, "Download: ", ...done.files.flatMap((name, i) => [i ? ", " : "",
+        el("a", { href: `/api/digits/export/${name}`, download: name, text: name })])),
+      el("p", {}, "Fine-tune a model on them from the command line: ", el("code", { text: done.command })));
+    say("digits-status", `Exported ${done.train + done.test} digits.`);
+  } catch (error) { say("digits-status", `Not exported: ${error.message}`); }
+}
+
+async function importDigits() {
+  const files = [...$("digits-import").files];
+  $("digits-import").value = "";
+  if (!files.length) return;
+  const form = new FormData();
+  for (const file of files) form.append("files", file, file.name);
+  try {
+    const done = await api("/api/digits/import", form);
+    await refreshDigits();
+    say("digits-status", `Imported ${done.added} digits. Your set: ${done.count} digits.`);
+  } catch (error) { say("digits-status", `Not imported: ${error.message}`); }
+}
+
 // --- models --------------------------------------------------------------------------------------
 
 function setupModels(info, wanted) {
@@ -736,24 +1132,39 @@ function setupModels(info, wanted) {
   const names = info.models.map((m) => m.name);
   state.selected = wanted.filter((n) => names.includes(n));
   if (!state.selected.length) state.selected = names.slice();
-  const box = $("model-choice");
   $("models-loading").remove();
-  for (const model of info.models) {
-    const input = el("input", { type: "checkbox", id: `model-${model.name}`, value: model.name });
-    input.checked = state.selected.includes(model.name);
-    input.addEventListener("change", () => {
-      const checked = [...box.querySelectorAll("input:checked")].map((i) => i.value);
-      if (!checked.length) { input.checked = true; return; }  // one model at least
-      state.selected = names.filter((n) => checked.includes(n));
-      writeUrl();
-      modelsChanged();
-    });
-    box.append(el("label", { for: input.id }, input,
-      `${model.name} (${model.kind === "conv" ? "convolutional" : "dense"})`));
-  }
+  for (const model of info.models) addModelChoice(model);
   const classes = $("saliency-class");
   for (const c of CLASSES) classes.append(el("option", { value: String(c), text: String(c) }));
   modelsChanged();
+}
+
+function addModelChoice(model) {
+  const box = $("model-choice");
+  const input = el("input", { type: "checkbox", id: `model-${model.name}`, value: model.name });
+  input.checked = state.selected.includes(model.name);
+  input.addEventListener("change", () => {
+    const checked = [...box.querySelectorAll("input:checked")].map((i) => i.value);
+    if (!checked.length) { input.checked = true; return; }  // one model at least
+    state.selected = state.models.map((m) => m.name).filter((n) => checked.includes(n));
+    writeUrl();
+    modelsChanged();
+  });
+  box.append(el("label", { for: input.id }, input,
+    `${model.name} (${model.kind === "conv" ? "convolutional" : "dense"})`));
+}
+
+// A model saved from a training run joins the others, chosen at once.
+async function modelAdded(name) {
+  const info = await api("/api/models");
+  const model = info.models.find((m) => m.name === name);
+  if (!model || state.models.some((m) => m.name === name)) return;
+  state.models.push(model);
+  state.selected.push(name);
+  addModelChoice(model);
+  writeUrl();
+  modelsChanged();
+  fillTuneModels();
 }
 
 function modelsChanged() {
@@ -777,7 +1188,10 @@ async function start() {
   window.addEventListener("resize", setupPad);
   clearViews();
   try {
-    setupModels(await api("/api/models"), wanted.names);
+    const info = await api("/api/models");
+    setupModels(info, wanted.names);
+    if (info.training) await setupTraining();
+    if (info.digits) await setupDigits();
   } catch (error) {
     announce(`The server did not answer: ${error.message}`);
   }

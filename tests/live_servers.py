@@ -1,0 +1,90 @@
+"""Servers with live training and a digit set, run in this process on a free port (so a test
+sees their training worker), and a reader of their Server-Sent Events."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import uvicorn
+
+from nnscratch.datasets.digitset import DigitSet
+from nnscratch.web.app import create_app
+from nnscratch.web.launch import bind
+from nnscratch.web.live import LiveTraining
+from nnscratch.web.served import ServedModels
+
+
+@dataclass
+class LiveServer:
+    url: str
+    live: LiveTraining
+    server: uvicorn.Server
+    thread: threading.Thread
+    sock: object
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=60)
+
+    def stop(self) -> None:
+        """Stop as Ctrl-C does: the run pauses at a checkpoint, the streams end."""
+        self.live.close()
+        self.server.should_exit = True
+        self.thread.join(timeout=60)
+        self.sock.close()
+        assert not self.thread.is_alive()
+
+
+def start_server(models: list[Path], runs: Path, digits: Path, data: str) -> LiveServer:
+    served = ServedModels.from_files(models)
+    live = LiveTraining(runs, served, digits=DigitSet(digits), data=data)
+    app = create_app(served, live=live, digits=live.digits)
+    sock = bind("127.0.0.1", 0)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    for _ in range(400):
+        if server.started:
+            break
+        time.sleep(0.05)
+    return LiveServer(f"http://127.0.0.1:{sock.getsockname()[1]}", live, server, thread, sock)
+
+
+def read_events(url: str, *, until, after: int = 0, timeout: float = 300) -> list[dict]:
+    """The events of ``url``/api/training/events after id ``after`` as dicts (``id``, ``kind``,
+    ``data``), read until ``until(events)`` is true (then the stream is closed)."""
+    events: list[dict] = []
+    current: dict = {}
+    deadline = time.monotonic() + timeout
+    with httpx.stream("GET", f"{url}/api/training/events", params={"after": after},
+                      timeout=timeout) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        for line in response.iter_lines():
+            if line.startswith("id: "):
+                current = {"id": int(line[4:])}
+            elif line.startswith("event: "):
+                current["kind"] = line[7:]
+            elif line.startswith("data: "):
+                current["data"] = json.loads(line[6:])
+                events.append(current)
+                if until(events):
+                    return events
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no end after {timeout} s: {events[-3:]}")
+    raise AssertionError(f"the stream ended first: {events[-3:]}")
+
+
+def ended(events: list[dict]) -> bool:
+    """True once the run is over: finished, stopped, diverged, failed or paused."""
+    return any(e["kind"] == "state" and e["data"]["state"] in (
+        "completed", "early_stopping", "stopped", "diverged", "failed", "paused")
+        for e in events)
+
+
+def kinds(events: list[dict], kind: str) -> list[dict]:
+    return [e["data"] for e in events if e["kind"] == kind]
