@@ -11,7 +11,8 @@ on data that does not change under it and can resume. Pausing is a stop at the n
 boundary with a checkpoint, and continuing is resuming from it, exactly as ``--resume`` does;
 so is continuing a run that a stopped server left.
 
-Events (:class:`Event`; the page draws them): ``start`` (a new run), ``plan`` (the run in
+Events (:class:`~nnscratch.web.events.Event`, most published by the run's callback,
+:class:`~nnscratch.web.events.Publisher`; the page draws them): ``start`` (a new run), ``plan`` (the run in
 words), ``batch`` (a step, at most twice a second), ``progress`` (every epoch, every
 ``log_every`` iterations of a full-batch run: the figures of its history, the first layer's
 weights and the watched drawing's probabilities), ``drawing`` (the drawing scored again),
@@ -22,10 +23,7 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import threading
-import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,19 +32,17 @@ import numpy as np
 from ..datasets.digitset import DigitSet
 from ..errors import ConfigError, NNScratchError, TrainingDiverged
 from ..model import Recipe, Sequential
-from ..training import Callback
 from ..training.checkpoint import list_checkpoints, load_latest
-from ..usecases import explain, finetune
+from ..usecases import finetune
 from ..usecases.resume import resumed_run
 from ..usecases.train import (TrainingResult, TrainOptions, measure, plan_training,
                               run_training, save_result, split_dev)
+from .events import Event, Publisher, clean, form_fields, history_event, plan_event, probabilities
 from .runs import RunFolder, find_runs, new_run
 from .served import ServedModel, ServedModels
 
 log = logging.getLogger(__name__)
 
-BATCH_EVERY = 0.5  # seconds between two batch events
-TILES = 16  # first-layer weight images sent
 MIN_DIGITS = 10  # a fine-tuning needs at least this many of the user's digits
 # What a run may be doing; the first four have a worker thread.
 ACTIVE = ("starting", "running", "pausing", "stopping")
@@ -59,19 +55,6 @@ class Conflict(ConfigError):
 
 class Busy(Conflict):
     """A run is training already: one at a time per server."""
-
-
-@dataclass(frozen=True)
-class Event:
-    """One Server-Sent Event: its ``id`` (increasing through the server's life), ``kind``
-    and JSON ``data``."""
-
-    id: int
-    kind: str
-    data: str
-
-    def encode(self) -> bytes:
-        return f"id: {self.id}\nevent: {self.kind}\ndata: {self.data}\n\n".encode()
 
 
 class LiveTraining:
@@ -141,7 +124,7 @@ class LiveTraining:
                 self.digits.export_idx(data)
             run.write(state="starting", data=data)
             self._begin(run, "starting")
-            self._publish("start", {"run": run.describe()})
+            self.publish("start", {"run": run.describe()})
             self._spawn(resume=False)
         return self.status()
 
@@ -206,7 +189,7 @@ class LiveTraining:
         if idle:
             model = self._run_model()
             if model is not None:
-                self._publish("drawing", {"probabilities": _probabilities(model,
+                self.publish("drawing", {"probabilities": probabilities(model,
                                                                            self._drawing)})
 
     def save(self, name: str) -> ServedModel:
@@ -224,7 +207,7 @@ class LiveTraining:
         model.save(path)
         served = ServedModel(name, Sequential.load(path), file=path.name, path=str(path))
         self.models.add(served)
-        self._publish("saved", {"name": name, "file": str(path)})
+        self.publish("saved", {"name": name, "file": str(path)})
         return served
 
     # --- the event stream --------------------------------------------------------------------
@@ -271,7 +254,7 @@ class LiveTraining:
                                        force=True)
             plan = plan_training(options)
             publisher.plan = plan
-            self._publish("plan", plan_event(plan, resumed=resume))
+            self.publish("plan", plan_event(plan, resumed=resume))
             with self._lock:
                 if self._control is None:
                     self._set_state("running", "training")
@@ -296,7 +279,7 @@ class LiveTraining:
         else:
             state = result.stopped
             message = "finished" if state == "completed" else "early stopping ended the run"
-        self._publish("done", {"stopped": state, "metrics": _clean(result.metrics),
+        self.publish("done", {"stopped": state, "metrics": clean(result.metrics),
                                "fine_tune": result.fine_tune,
                                "epochs": len(result.history.epoch)})
         self._set_state(state, message, lock=True)
@@ -335,9 +318,9 @@ class LiveTraining:
         self._state, self._message = state, message
         if self._run is not None:
             self._run.write(state=state, message=message)
-        self._publish("state", {"state": state, "message": message})
+        self.publish("state", {"state": state, "message": message})
 
-    def _publish(self, kind: str, data: dict[str, Any]) -> None:
+    def publish(self, kind: str, data: dict[str, Any]) -> None:
         with self._lock:
             self._events.append(Event(self._next_id, kind, json.dumps(data, allow_nan=False)))
             self._next_id += 1
@@ -383,96 +366,10 @@ class LiveTraining:
             log.warning("run %s cannot be continued: %s", run.id, error)
             return
         self._begin(run, "interrupted")
-        self._publish("start", {"run": run.describe()})
+        self.publish("start", {"run": run.describe()})
         history = checkpoint.state.history
         for index in range(len(history.epoch)):
             if history.epoch[index] % run.every == 0:
-                self._publish("progress", history_event(history, index, run.epochs))
+                self.publish("progress", history_event(history, index, run.epochs))
         self._set_state("interrupted", f"the server stopped during this run; continue it "
                         f"from its checkpoint after {checkpoint.epoch} {run.unit}s")
-
-
-class Publisher(Callback):
-    """Publishes a run's progress as it trains, and stops it at a batch boundary when the page
-    asks (pause or stop): the loop's own stop, so a checkpoint is taken there."""
-
-    order = 50  # before the checkpointer: the figures go out before the file is written
-
-    def __init__(self, live: LiveTraining, run: RunFolder) -> None:
-        self.live, self.run = live, run
-        self.trainer = self.plan = None
-        self._last_batch = 0.0
-        self._drawing_seen = 0
-
-    def on_train_begin(self, trainer) -> None:
-        self.trainer = trainer
-
-    def on_batch_end(self, trainer, step: int, loss: float) -> None:
-        control = self.live.control()
-        if control is not None:
-            trainer.stop_requested = control
-        now = time.monotonic()
-        if now - self._last_batch >= BATCH_EVERY and trainer.steps_per_epoch > 1:
-            self._last_batch = now
-            self.live._publish("batch", {"epoch": trainer.epoch + 1, "step": step,
-                                         "steps": trainer.steps_per_epoch,
-                                         "loss": _finite(loss)})
-        version, pixels = self.live.drawing()
-        if version != self._drawing_seen and pixels is not None:
-            self._drawing_seen = version
-            self.live._publish("drawing", {"probabilities": _probabilities(trainer.model,
-                                                                           pixels)})
-
-    def on_epoch_end(self, trainer, epoch: int, logs: dict[str, float]) -> None:
-        every = self.run.every
-        if epoch % every and epoch != trainer.epochs and not trainer.stop_training:
-            return
-        event = history_event(trainer.history, len(trainer.history.epoch) - 1, trainer.epochs)
-        event["weights"] = weight_tiles(trainer.model, self.plan.image_shape)
-        version, pixels = self.live.drawing()
-        self._drawing_seen = version
-        event["drawing"] = None if pixels is None else _probabilities(trainer.model, pixels)
-        self.live._publish("progress", event)
-
-
-def form_fields(recipe: Recipe) -> dict[str, Any]:
-    """A recipe's settings as the page's form shows them."""
-    return {"epochs": recipe.epochs, "lr": recipe.lr, "hidden": list(recipe.hidden),
-            "optimizer": recipe.optimizer, "dropout": recipe.dropout,
-            "dev_size": recipe.dev_size, "unit": recipe.unit, "conv": list(recipe.conv)}
-
-
-def plan_event(plan, *, resumed: bool) -> dict[str, Any]:
-    dataset = plan.dataset
-    return {"description": plan.description, "unit": plan.recipe.unit,
-            "epochs": plan.recipe.epochs, "resumed": resumed,
-            "train_images": int(len(dataset.train_labels) - plan.recipe.dev_size),
-            "dev_images": plan.recipe.dev_size, "data": dataset.source,
-            "fine_tune": plan.fine_tune}
-
-
-def history_event(history, index: int, epochs: int) -> dict[str, Any]:
-    """Entry ``index`` of a run's history as a progress event's figures."""
-    return {"epoch": history.epoch[index], "epochs": epochs,
-            **{key: _finite(getattr(history, key)[index]) for key in (
-                "train_loss", "train_accuracy", "dev_loss", "dev_accuracy", "lr", "seconds")}}
-
-
-def weight_tiles(model: Sequential, image_shape) -> dict[str, Any]:
-    """The first layer's weights as images, each scaled to -100..100 by its largest value."""
-    tiles = explain.first_layer_tiles(model, tuple(image_shape), TILES).astype(np.float64)
-    scale = np.abs(tiles).reshape(len(tiles), -1).max(axis=1)
-    scaled = tiles / np.where(scale > 0, scale, 1)[:, None, None]
-    return {"shape": list(tiles.shape), "values": np.round(scaled * 100).astype(int).tolist()}
-
-
-def _probabilities(model: Sequential, pixels: np.ndarray) -> list[float]:
-    return np.round(model.predict_proba(pixels[None])[0].astype(np.float64), 6).tolist()
-
-
-def _finite(value) -> float | None:
-    return None if value is None or not math.isfinite(value) else float(value)
-
-
-def _clean(metrics: dict[str, Any]) -> dict[str, Any]:
-    return {k: _finite(v) if isinstance(v, float) else v for k, v in metrics.items()}

@@ -292,7 +292,9 @@ function showAnswer(answer) {
   cards.replaceChildren(...state.selected.map((name) => answerCard(name, answer)));
   drawPixels($("input"), answer.input);
   showSteps();
-  if (!state.drawing) announce(answerText(answer));
+  // A note kept for the cleared pad (a digit just added) is said instead of "draw a digit".
+  if (!state.drawing) announce(!answer.digit && state.afterClear ? state.afterClear : answerText(answer));
+  state.afterClear = null;
   inputForTraining(answer);
   updateAddButton();
 }
@@ -1062,8 +1064,11 @@ async function addDigit(label) {
     const digit = await api("/api/digits", { pixels: state.answer.input, label });
     const set = await refreshDigits();
     say("digits-status", `Added digit #${digit.number}, a ${digit.label}. Your set: ${set.count} digits.`);
-    announce(`Added to your digits as a ${digit.label}; ${set.count} in your set. Draw the next.`);
-    if (state.source.kind === "drawing") clearAll();
+    const note = `Added to your digits as a ${digit.label}; ${set.count} in your set.`;
+    if (state.source.kind === "drawing") {
+      state.afterClear = `${note} Draw the next.`;
+      clearAll();
+    } else announce(note);
   } catch (error) { say("digits-status", `Not added: ${error.message}`); announce(`Not added: ${error.message}`); }
 }
 

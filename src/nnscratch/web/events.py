@@ -1,0 +1,119 @@
+"""What a training run in the server tells the page: :class:`Publisher`, the callback that
+publishes its progress as it trains (and stops it when the page asks), and the events' shapes:
+figures from the run's history, the first layer's weights as images, the watched drawing's
+probabilities."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..model import Recipe, Sequential
+from ..training import Callback
+from ..usecases import explain
+
+BATCH_EVERY = 0.5  # seconds between two batch events
+TILES = 16  # first-layer weight images sent
+
+
+@dataclass(frozen=True)
+class Event:
+    """One Server-Sent Event: its ``id`` (increasing through the server's life), ``kind``
+    and JSON ``data``."""
+
+    id: int
+    kind: str
+    data: str
+
+    def encode(self) -> bytes:
+        return f"id: {self.id}\nevent: {self.kind}\ndata: {self.data}\n\n".encode()
+
+
+class Publisher(Callback):
+    """Publishes a run's progress as it trains, and stops it at a batch boundary when the page
+    asks (pause or stop): the loop's own stop, so a checkpoint is taken there."""
+
+    order = 50  # before the checkpointer: the figures go out before the file is written
+
+    def __init__(self, live, run) -> None:
+        self.live, self.run = live, run
+        self.trainer = self.plan = None
+        self._last_batch = 0.0
+        self._drawing_seen = 0
+
+    def on_train_begin(self, trainer) -> None:
+        self.trainer = trainer
+
+    def on_batch_end(self, trainer, step: int, loss: float) -> None:
+        control = self.live.control()
+        if control is not None:
+            trainer.stop_requested = control
+        now = time.monotonic()
+        if now - self._last_batch >= BATCH_EVERY and trainer.steps_per_epoch > 1:
+            self._last_batch = now
+            self.live.publish("batch", {"epoch": trainer.epoch + 1, "step": step,
+                                         "steps": trainer.steps_per_epoch,
+                                         "loss": _finite(loss)})
+        version, pixels = self.live.drawing()
+        if version != self._drawing_seen and pixels is not None:
+            self._drawing_seen = version
+            self.live.publish("drawing", {"probabilities": probabilities(trainer.model,
+                                                                           pixels)})
+
+    def on_epoch_end(self, trainer, epoch: int, logs: dict[str, float]) -> None:
+        every = self.run.every
+        if epoch % every and epoch != trainer.epochs and not trainer.stop_training:
+            return
+        event = history_event(trainer.history, len(trainer.history.epoch) - 1, trainer.epochs)
+        event["weights"] = weight_tiles(trainer.model, self.plan.image_shape)
+        version, pixels = self.live.drawing()
+        self._drawing_seen = version
+        event["drawing"] = None if pixels is None else probabilities(trainer.model, pixels)
+        self.live.publish("progress", event)
+
+
+def form_fields(recipe: Recipe) -> dict[str, Any]:
+    """A recipe's settings as the page's form shows them."""
+    return {"epochs": recipe.epochs, "lr": recipe.lr, "hidden": list(recipe.hidden),
+            "optimizer": recipe.optimizer, "dropout": recipe.dropout,
+            "dev_size": recipe.dev_size, "unit": recipe.unit, "conv": list(recipe.conv)}
+
+
+def plan_event(plan, *, resumed: bool) -> dict[str, Any]:
+    dataset = plan.dataset
+    return {"description": plan.description, "unit": plan.recipe.unit,
+            "epochs": plan.recipe.epochs, "resumed": resumed,
+            "train_images": int(len(dataset.train_labels) - plan.recipe.dev_size),
+            "dev_images": plan.recipe.dev_size, "data": dataset.source,
+            "fine_tune": plan.fine_tune}
+
+
+def history_event(history, index: int, epochs: int) -> dict[str, Any]:
+    """Entry ``index`` of a run's history as a progress event's figures."""
+    return {"epoch": history.epoch[index], "epochs": epochs,
+            **{key: _finite(getattr(history, key)[index]) for key in (
+                "train_loss", "train_accuracy", "dev_loss", "dev_accuracy", "lr", "seconds")}}
+
+
+def weight_tiles(model: Sequential, image_shape) -> dict[str, Any]:
+    """The first layer's weights as images, each scaled to -100..100 by its largest value."""
+    tiles = explain.first_layer_tiles(model, tuple(image_shape), TILES).astype(np.float64)
+    scale = np.abs(tiles).reshape(len(tiles), -1).max(axis=1)
+    scaled = tiles / np.where(scale > 0, scale, 1)[:, None, None]
+    return {"shape": list(tiles.shape), "values": np.round(scaled * 100).astype(int).tolist()}
+
+
+def probabilities(model: Sequential, pixels: np.ndarray) -> list[float]:
+    return np.round(model.predict_proba(pixels[None])[0].astype(np.float64), 6).tolist()
+
+
+def _finite(value) -> float | None:
+    return None if value is None or not math.isfinite(value) else float(value)
+
+
+def clean(metrics: dict[str, Any]) -> dict[str, Any]:
+    return {k: _finite(v) if isinstance(v, float) else v for k, v in metrics.items()}

@@ -1,0 +1,145 @@
+"""Watching it learn and teaching it your digits, in headless Chromium: a short run started from
+the page sends progress that redraws the charts, the weights and the drawing's probabilities;
+stopped, it is saved and joins the compared models; digits drawn are added under their label,
+removed, and a model fine-tuned on them shows its accuracy before and after."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from browser_pages import Page, chromium, wait_until
+from live_servers import start_server
+from mini_mnist import write_mnist_folder
+from nnscratch.datasets import load_mnist
+from nnscratch.datasets.transforms import rotate
+from nnscratch.model import Sequential
+from web_models import digit_strokes
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with chromium() as browser:
+        yield browser
+
+
+@pytest.fixture
+def live_page(browser, small_models, tmp_path_factory):
+    root = tmp_path_factory.mktemp("live")
+    data = write_mnist_folder(root / "data", train=1500, test=300)
+    server = start_server([small_models["mlp"], small_models["cnn"]], root / "runs",
+                          root / "digits", str(data))
+    pages = []
+
+    def open_(**context):
+        pages.append(Page(browser, server.url + "/", **context))
+        return pages[-1]
+
+    yield open_, server, root
+    for page in pages:
+        page.close()
+    server.stop()
+
+
+def progress(page) -> int:
+    return int(page.page.get_attribute("body", "data-progress") or 0)
+
+
+def polyline(page, chart: str) -> str:
+    return page.page.locator(f"#{chart} polyline[data-series='train']").get_attribute("points")
+
+
+def test_a_run_started_from_the_page_is_watched_stopped_saved_and_compared(live_page):
+    open_page, server, root = live_page
+    page = open_page()
+    assert page.page.is_visible("#train") and page.page.is_visible("#digits")
+    page.draw_with_mouse(digit_strokes(load_mnist("test")[0][0]))
+    page.page.fill("#train-epochs", "300")  # longer than the test: it is stopped
+    page.page.fill("#train-hidden", "16")
+    page.page.fill("#train-dev", "300")
+    page.page.click("#train-start")
+    wait_until(lambda: progress(page) >= 1)
+    first = polyline(page, "accuracy-chart")
+    wait_until(lambda: progress(page) >= 2)
+    second = polyline(page, "accuracy-chart")
+    assert first != second and len(second.split()) > len(first.split())
+    assert int(page.page.get_attribute("#loss-chart svg", "data-points")) >= 2
+    assert page.page.locator("#weights canvas").count() == 16
+    bars = page.page.locator("#live-bars li")
+    assert bars.count() == 10  # the drawing, scored by the network as it learns
+    page.page.click("#train-stop")
+    page.page.wait_for_selector("body[data-training='stopped']", state="attached")
+    assert page.page.inner_text("#train-status").startswith("mlp, trained from scratch: stopped")
+    page.page.wait_for_selector("#save-form:not([hidden])")
+    page.page.fill("#save-name", "mine")
+    page.page.click("#save-button")
+    page.page.wait_for_selector("#model-mine", state="attached")
+    assert page.page.is_checked("#model-mine")
+    page.idle()
+    answer = page.last_answer()
+    assert [a["model"] for a in answer["answers"]] == ["mlp", "cnn", "mine"]
+    assert "mine: " in page.announced()
+    saved = Sequential.load(root / "runs" / "models" / "mine.npz")
+    shown = next(a for a in answer["answers"] if a["model"] == "mine")
+    image = np.array(answer["input"], dtype=np.uint8)
+    assert shown["probabilities"] == saved.predict_proba(image[None])[0].astype(
+        np.float64).tolist()
+    epochs = len(saved.metadata["history"]["epoch"])
+    assert 2 <= epochs < 300 and saved.metadata["history"]["stopped"] == "interrupted"
+
+
+def test_the_training_controls_work_from_the_keyboard(live_page):
+    open_page, _, _ = live_page
+    page = open_page()
+    page.page.focus("#train-epochs")
+    page.page.keyboard.press("Tab")
+    assert page.page.evaluate("document.activeElement.id") == "train-lr"
+    page.page.focus("#train-start")
+    outline = page.page.evaluate("(() => { const s = getComputedStyle(document.activeElement);"
+                                 " return [s.outlineStyle, s.outlineWidth]; })()")
+    assert outline[0] != "none" and outline[1] != "0px"
+    page.page.select_option("#train-preset", "classic")
+    assert page.page.input_value("#train-epochs") == "500"
+    assert page.page.inner_text("#train-epochs-label") == "Iterations"
+    assert page.page.input_value("#train-hidden") == "10"
+
+
+def test_digits_are_added_under_their_label_removed_and_fine_tuned_on(live_page):
+    open_page, server, root = live_page
+    page = open_page()
+    image = load_mnist("test")[0][0]  # a 7
+    assert page.page.locator("#label-buttons button[disabled]").count() == 10  # no drawing
+    page.draw_with_mouse(digit_strokes(image))
+    drawn = page.last_answer()["input"]
+    page.page.click("#label-buttons button[data-label='7']")
+    page.page.wait_for_selector("#gallery .digit-tile")
+    assert page.page.inner_text("#digits-status") == "Added digit #1, a 7. Your set: 1 digits."
+    assert server.live.digits.arrays()[0][0].tolist() == drawn  # the input the networks saw
+    assert page.announced().startswith("Added to your digits as a 7")
+    page.page.click("#gallery .remove")
+    page.page.wait_for_selector("#gallery .digit-tile", state="detached")
+    assert page.page.inner_text("#digits-status").startswith("Removed digit #1, a 7")
+    # A set to fine-tune on (added through the API, as quicker), turned by 30 degrees.
+    images, labels = load_mnist("train")
+    turned = [np.clip(np.round(rotate(x, 30)), 0, 255).astype(np.uint8) for x in images[:30]]
+    server.live.digits.add_many(np.stack(turned), labels[:30])
+    page.page.reload()
+    page.page.wait_for_selector("body[data-ready='true']")
+    assert page.page.locator("#gallery .digit-tile").count() == 30
+    assert page.page.locator("#gallery .digit-tile.held").count() == \
+        (np.bincount(labels[:30], minlength=10) // 5).sum()
+    page.page.check("#mode-tune")
+    assert page.page.get_attribute("#train-hidden", "readonly") is not None
+    page.page.fill("#train-epochs", "2")
+    page.page.click("#train-start")
+    page.page.wait_for_selector("body[data-training='completed']", state="attached",
+                                timeout=120_000)
+    table = page.page.locator("#train-result .before-after")
+    table.wait_for()
+    rows = table.locator("tbody tr").all_inner_texts()
+    assert rows[0].startswith("your held-out digits") and rows[1].startswith("MNIST's test set")
+    assert "…" not in table.inner_text()  # both before and after are filled in
+    page.page.click("#digits-export")
+    page.page.wait_for_selector("#export-result code")
+    command = page.page.inner_text("#export-result code")
+    assert command == f"nnscratch train --init-from MODEL --data {root / 'digits' / 'export' / 'idx'}"
