@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -31,11 +32,11 @@ SERVING = re.compile(r"serving (.+?) on (http://127\.0\.0\.1:(\d+)/)")
 
 def start(*args, env=None):
     """Start `nnscratch serve ARGS --port 0 --no-open`; returns (process, url, names) once it
-    listens."""
+    listens. Its data folder (digits, runs) is a new temporary one unless ``env`` names one."""
+    env = {"XDG_DATA_HOME": tempfile.mkdtemp(prefix="nnscratch-data-"), **(env or {})}
     process = subprocess.Popen([sys.executable, "-m", "nnscratch", "serve", *map(str, args),
                                 "--port", "0", "--no-open"], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True,
-                               env={**os.environ, **(env or {})})
+                               stderr=subprocess.PIPE, text=True, env={**os.environ, **env})
     lines = []
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -78,9 +79,15 @@ def test_serve_serves_the_model_files_given_and_stops_cleanly_on_ctrl_c(small_mo
     assert "stopped" in err and "Traceback" not in err
 
 
-def test_serve_with_two_workers_answers_as_one_and_stops_cleanly(small_models):
-    process, url, names, _ = start(small_models["mlp"], small_models["cnn"], "--workers", 2)
+def test_serve_with_two_workers_answers_as_one_and_stops_cleanly(small_models, tmp_path):
+    process, url, names, lines = start(small_models["mlp"], small_models["cnn"], "--workers", 2,
+                                       env={"XDG_DATA_HOME": str(tmp_path)})
     try:
+        # Live training and the digit set need one process: the page offers neither.
+        assert any("with --workers above 1, the page neither trains nor keeps your digits"
+                   in line for line in lines)
+        info = get_json(url + "api/models")
+        assert info["training"] is False and info["digits"] is False
         images = load_mnist("test")[0][:6]
         expected = [[int(Sequential.load(small_models[name]).predict(image[None])[0])
                      for name in ("mlp", "cnn")] for image in images]
@@ -139,6 +146,60 @@ def test_the_missing_presets_are_trained_once_into_the_cache(tmp_path):
         load(again)
 
 
+def read_events_until(url, kind, *, timeout=120):
+    """Lines of the training's event stream, read until an event of ``kind`` (its data)."""
+    request = urllib.request.Request(url + "api/training/events")
+    seen = None
+    deadline = time.monotonic() + timeout
+    with urllib.request.urlopen(request, timeout=timeout) as stream:
+        for raw in stream:
+            line = raw.decode().strip()
+            if line.startswith("event: "):
+                seen = line[7:]
+            elif line.startswith("data: ") and seen == kind:
+                return json.loads(line[6:])
+            if time.monotonic() > deadline:
+                break
+    raise AssertionError(f"no {kind} event")
+
+
+def test_serve_keeps_your_digits_and_a_run_stopped_by_ctrl_c_continues_after_a_restart(
+        small_models, tmp_path):
+    data = write_mnist_folder(tmp_path / "data", train=1500, test=100)
+    folders = ["--digits", tmp_path / "mine", "--runs", tmp_path / "runs", "--train-data", data]
+    process, url, _, _ = start(small_models["mlp"], *folders)
+    try:
+        assert get_json(url + "api/models")["training"] is True
+        image = load_mnist("test")[0][0]
+        post = lambda path, body: urllib.request.urlopen(urllib.request.Request(  # noqa: E731
+            url + path, data=json.dumps(body).encode(),
+            headers={"content-type": "application/json"}), timeout=30)
+        post("api/digits", {"pixels": image.tolist(), "label": 7})
+        assert [p.name for p in (tmp_path / "mine").glob("*.png")] == ["digit-000001-label-7.png"]
+        post("api/training/start", {"preset": "mlp", "hidden": [16], "epochs": 500,
+                                    "dev_size": 300})
+        read_events_until(url, "progress")
+    finally:
+        status, err = stop(process)  # Ctrl-C during the run
+    assert status == 0 and "Traceback" not in err, err
+    assert re.search(r"the training run paused at a checkpoint in run-\S+\s+\(under", err), err
+    process, url, _, _ = start(small_models["mlp"], *folders)
+    try:
+        state = get_json(url + "api/training")
+        assert state["state"] == "interrupted" and state["can"]["resume"]
+        assert get_json(url + "api/digits")["count"] == 1
+    finally:
+        stop(process)
+
+
+def test_train_data_that_is_not_there_is_one_line(small_models, tmp_path):
+    result = run_serve(small_models["mlp"], "--train-data", tmp_path / "nothing")
+    assert result.returncode == 2
+    assert result.stderr == (f"nnscratch: error: --train-data {tmp_path / 'nothing'}: no IDX "
+                             f"files or CSV file there (expected 'mnist', a folder of IDX files, "
+                             f"or a CSV file)\n")
+
+
 def test_the_cache_folder_follows_the_environment(monkeypatch, tmp_path):
     monkeypatch.delenv("NNSCRATCH_CACHE_DIR", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
@@ -148,6 +209,11 @@ def test_the_cache_folder_follows_the_environment(monkeypatch, tmp_path):
     assert launch.cache_dir() == tmp_path / "home" / ".cache" / "nnscratch"
     monkeypatch.setenv("NNSCRATCH_CACHE_DIR", str(tmp_path / "mine"))
     assert launch.cache_dir() == tmp_path / "mine"
+    # Your digits and runs are your data, not a cache: the data folder holds them.
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    assert launch.data_dir() == tmp_path / "data" / "nnscratch"
+    monkeypatch.delenv("XDG_DATA_HOME")
+    assert launch.data_dir() == tmp_path / "home" / ".local" / "share" / "nnscratch"
 
 
 def run_serve(*args, cwd=None):

@@ -51,3 +51,48 @@ def test_no_request_the_schema_allows_or_breaks_gets_a_server_error(api_schema, 
         case.call_and_validate(checks=CHECKS)
 
     check()
+
+
+# --- the digits and the live training's controls ---------------------------------------------------
+
+# Not fuzzed: starting runs (each would train) and the endless event stream; both are tested
+# in tests/test_web_training.py.
+LIVE_OPERATIONS = [("GET", "/api/digits"), ("POST", "/api/digits"),
+                   ("DELETE", "/api/digits/{number}"), ("POST", "/api/digits/export"),
+                   ("POST", "/api/digits/import"), ("GET", "/api/training"),
+                   ("POST", "/api/training/pause"), ("POST", "/api/training/resume"),
+                   ("POST", "/api/training/stop"), ("POST", "/api/training/drawing"),
+                   ("POST", "/api/training/save")]
+NOT_FUZZED = [("POST", "/api/training/start"), ("GET", "/api/training/events")]
+
+
+@pytest.fixture(scope="module")
+def live_schema(small_models, tmp_path_factory):
+    from nnscratch.datasets.digitset import DigitSet
+    from nnscratch.web.live import LiveTraining
+
+    root = tmp_path_factory.mktemp("live-schema")
+    models = ServedModels.from_files([small_models["mlp"], small_models["cnn"]])
+    digits = DigitSet(root / "digits")
+    app = create_app(models, live=LiveTraining(root / "runs", models, digits=digits),
+                     digits=digits)
+    return schemathesis.openapi.from_asgi("/openapi.json", app)
+
+
+def test_the_schema_of_a_server_that_trains_lists_its_operations_too(live_schema):
+    listed = {(op.ok().method.upper(), op.ok().path) for op in live_schema.get_all_operations()}
+    assert listed == set(OPERATIONS) | set(LIVE_OPERATIONS) | set(NOT_FUZZED)
+
+
+@pytest.mark.parametrize("method, path", LIVE_OPERATIONS)
+def test_no_request_to_the_digits_or_the_training_gets_a_server_error(live_schema, method,
+                                                                      path):
+    operation = live_schema[path][method]
+
+    @settings(max_examples=EXAMPLES // 2, deadline=None, derandomize=bool(os.environ.get("CI")),
+              suppress_health_check=list(HealthCheck), database=None)
+    @given(case=operation.as_strategy())
+    def check(case):
+        case.call_and_validate(checks=CHECKS)
+
+    check()
