@@ -143,3 +143,21 @@ def test_digits_are_added_under_their_label_removed_and_fine_tuned_on(live_page)
     page.page.wait_for_selector("#export-result code")
     command = page.page.inner_text("#export-result code")
     assert command == f"nnscratch train --init-from MODEL --data {root / 'digits' / 'export' / 'idx'}"
+
+
+def test_the_classic_preset_shows_the_tutorials_view_every_10_iterations(live_page):
+    open_page, server, root = live_page
+    page = open_page()
+    page.page.select_option("#train-preset", "classic")
+    page.page.fill("#train-epochs", "30")
+    page.page.fill("#train-dev", "300")
+    page.page.click("#train-start")
+    page.page.wait_for_selector("body[data-training='completed']", state="attached",
+                                timeout=120_000)
+    assert page.page.is_visible("#tutorial-log[open]")
+    lines = page.page.locator("#tutorial-lines li").all_inner_texts()
+    run = root / "runs" / server.live.status()["run"]["id"]
+    history = Sequential.load(run / "model.npz").metadata["history"]
+    assert lines == [f"Iteration {n:>4}: accuracy {history['train_accuracy'][n - 1]:.4f}  "
+                     f"(dev {history['dev_accuracy'][n - 1]:.4f})" for n in (10, 20, 30)]
+    assert int(page.page.get_attribute("#accuracy-chart svg", "data-points")) == 3
