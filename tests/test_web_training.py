@@ -85,6 +85,8 @@ def test_the_event_stream_says_what_the_saved_model_file_says(serve, tmp_path):
                                atol=1e-6)
     done = kinds(events, "done")[0]
     assert done["metrics"]["test_accuracy"] == model.metadata["metrics"]["test_accuracy"]
+    again = http.post("/api/training/save", json={"name": "tiny"})
+    assert again.status_code == 422 and "a model is named 'tiny' already" in again.text
     # Saved, it is served beside the others, and answers as its file does.
     assert [m["name"] for m in http.get("/api/models").json()["models"]] == ["mlp", "cnn", "tiny"]
     answer = http.post("/api/predict", json={"pixels": image.tolist(), "models": ["tiny"]})
@@ -168,6 +170,13 @@ def test_a_server_stopped_mid_run_continues_it_after_a_restart(serve, tmp_path, 
     model = Sequential.load(tmp_path / "runs" / status["run"]["id"] / "model.npz")
     assert model.metadata["history"]["epoch"] == list(range(1, 41))
     assert same_weights(model.get_weights(), uninterrupted(data_folder, tmp_path, 40))
+    # A model saved from a run of an earlier server is not served now, but is not overwritten.
+    earlier = tmp_path / "runs" / "models" / "earlier.npz"
+    earlier.parent.mkdir(parents=True, exist_ok=True)
+    earlier.write_bytes(b"saved before the restart")
+    refused = http.post("/api/training/save", json={"name": "earlier"})
+    assert refused.status_code == 422 and "exists already" in refused.text
+    assert earlier.read_bytes() == b"saved before the restart"
 
 
 def test_a_run_that_diverges_says_so_and_keeps_its_last_good_weights(serve, tmp_path):

@@ -203,6 +203,9 @@ class LiveTraining:
                 raise ConfigError(f"a model is named {name!r} already; choose another name")
         model = Sequential.load(run.model_path)
         path = self.runs / "models" / f"{name}.npz"
+        if path.exists():
+            raise ConfigError(f"{path} exists already (saved from an earlier run); choose "
+                              f"another name")
         path.parent.mkdir(parents=True, exist_ok=True)
         model.save(path)
         served = ServedModel(name, Sequential.load(path), file=path.name, path=str(path))

@@ -225,6 +225,7 @@ let inFlight = false, pending = false, timer = null, lastSent = -Infinity, viewT
 
 function inputChanged(now = false) {
   state.version += 1;
+  state.note = null;
   pending = true;
   document.body.dataset.predict = "busy";
   if (now && timer) { clearTimeout(timer); timer = null; }
@@ -292,9 +293,8 @@ function showAnswer(answer) {
   cards.replaceChildren(...state.selected.map((name) => answerCard(name, answer)));
   drawPixels($("input"), answer.input);
   showSteps();
-  // A note kept for the cleared pad (a digit just added) is said instead of "draw a digit".
-  if (!state.drawing) announce(!answer.digit && state.afterClear ? state.afterClear : answerText(answer));
-  state.afterClear = null;
+  // The cleared pad after a digit was added says so, not "draw a digit".
+  if (!state.drawing) announce(!answer.digit && state.note ? state.note : answerText(answer));
   inputForTraining(answer);
   updateAddButton();
 }
@@ -1057,19 +1057,25 @@ function updateAddButton() {
   document.querySelectorAll("#label-buttons button").forEach((b) => { b.disabled = !ready; });
 }
 
-// Added as what the networks receive (the 28x28 input), then the pad is cleared for the next.
+// Added as what the networks receive (the 28x28 input). A drawing is cleared at once, so the
+// next one can start while the server writes this one; it comes back if the add fails.
 async function addDigit(label) {
   if (!(state.answer && state.answer.digit)) return;
+  const pixels = state.answer.input;
+  const drawn = state.source.kind === "drawing" ? state.strokes.slice() : null;
+  if (drawn) clearAll();
   try {
-    const digit = await api("/api/digits", { pixels: state.answer.input, label });
+    const digit = await api("/api/digits", { pixels, label });
     const set = await refreshDigits();
     say("digits-status", `Added digit #${digit.number}, a ${digit.label}. Your set: ${set.count} digits.`);
-    const note = `Added to your digits as a ${digit.label}; ${set.count} in your set.`;
-    if (state.source.kind === "drawing") {
-      state.afterClear = `${note} Draw the next.`;
-      clearAll();
-    } else announce(note);
-  } catch (error) { say("digits-status", `Not added: ${error.message}`); announce(`Not added: ${error.message}`); }
+    state.note = `Added to your digits as a ${digit.label}; ${set.count} in your set.` +
+      (drawn ? " Draw the next." : "");
+    announce(state.note);
+  } catch (error) {
+    if (drawn && !state.strokes.length) { state.strokes = drawn; redrawPad(); inputChanged(true); }
+    say("digits-status", `Not added: ${error.message}`);
+    announce(`Not added: ${error.message}`);
+  }
 }
 
 async function refreshDigits() {
