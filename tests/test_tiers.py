@@ -24,6 +24,7 @@ TIERS = [
     {"training"},             # the loop knows a model only by the methods it calls
     {"model"},                # Sequential, the model file, recipes (Sequential.fit calls down)
     {"usecases"},             # train, resume, evaluate, predict, describe, inspect: no printing
+    {"sklearn"},              # the scikit-learn estimator (never imported by `import nnscratch`)
     {"plots"},                # faces: charts, the report, show (matplotlib)
     {"cli", "web"},           # faces: the command line (Typer + Rich), the web app (FastAPI)
 ]
@@ -34,6 +35,7 @@ ONLY_IN = {
     "matplotlib": {"plots"},
     "fastapi": {"web"}, "uvicorn": {"web"}, "starlette": {"web"}, "pydantic": {"web"},
     "PIL": {"datasets"},
+    "sklearn": {"sklearn"},
 }
 
 # Modules that stand above every tier: the package's lazy front door and `python -m`.
