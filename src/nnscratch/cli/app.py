@@ -223,6 +223,27 @@ def report(
     print(f"wrote {write_report(model, output, data=data)}")
 
 
+@app.command(cls=_Command)
+def export(
+    model: Path = typer.Argument(..., metavar="MODEL",
+                                 help="Model file (.npz) written by nnscratch train."),
+    output: Path = typer.Argument(..., metavar="OUTPUT", help="ONNX file to write (.onnx)."),
+) -> None:
+    """Write the network as ONNX, for onnxruntime and other runtimes: raw pixels in."""
+    from ..usecases.export import export_model_file
+
+    done = export_model_file(model, output)
+    scaled = ""
+    if done.input_scale is not None:
+        inverse = 1 / done.input_scale
+        words = (f"1/{round(inverse)}" if abs(inverse - round(inverse)) < 1e-6 * inverse
+                 else f"{done.input_scale:.6g}")
+        scaled = f", scaled by {words} inside the graph"
+    print(f"wrote {done.output} (ONNX opset {done.opset}, {done.size:,} bytes): input "
+          f"(N, {', '.join(map(str, done.input_shape))}) float32 raw values{scaled}; outputs "
+          f"logits and probabilities (N, {done.classes})")
+
+
 def main(argv: list[str] | None = None) -> int:
     """The ``nnscratch`` command with ``argv`` (default: the process's arguments); returns the
     exit status, which the console script exits with."""

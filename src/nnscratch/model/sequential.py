@@ -350,6 +350,16 @@ class Sequential:
                              if k in buffers}
             layer.grads = {k: np.zeros_like(v) for k, v in layer.params.items()}
 
+    def to_onnx(self, path: str | os.PathLike | None = None, *,
+                input_shape: Sequence[int] | None = None):
+        """The network as an ONNX model (``onnx.ModelProto``), written to ``path`` if given:
+        raw inputs (N, *input_shape) float32 in, ``logits`` and ``probabilities`` (N, C) out,
+        the input scaling inside the graph. See :func:`nnscratch.onnx.to_onnx`; needs the
+        onnx package (``pip install "nnscratch[onnx]"``)."""
+        from ..onnx import to_onnx  # the exporter is a tier below: it knows models by reading
+
+        return to_onnx(self, path, input_shape=input_shape)
+
     def summary(self) -> str:
         """One line per layer with its parameter count."""
         lines = [f"{i:>2}  {layer!r}  ({sum(p.size for p in layer.params.values()):,} params)"
