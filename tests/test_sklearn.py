@@ -83,6 +83,27 @@ def test_a_grid_search_picks_the_learning_rate_that_learns(digits):
     assert search.score(x_test, y_test) > 0.95
 
 
+def test_a_grid_search_on_a_dask_cluster_scores_as_one_at_home(digits, dask_cluster):
+    import joblib
+    from distributed import Client, get_task_stream
+
+    x_train, _, y_train, _ = digits
+    grid = {"nnclassifier__lr": [1e-3, 3e-3], "nnclassifier__hidden": [(32,), (64,)]}
+
+    def search() -> GridSearchCV:
+        return GridSearchCV(make_pipeline(StandardScaler(), small(epochs=5)), grid, cv=2,
+                            n_jobs=-1)
+
+    at_home = search().fit(x_train, y_train)
+    with Client(dask_cluster) as client, joblib.parallel_backend("dask"), \
+            get_task_stream(client) as stream:
+        on_dask = search().fit(x_train, y_train)
+    assert len(stream.data) >= 8  # the 8 fits ran on the cluster's workers
+    assert on_dask.best_params_ == at_home.best_params_
+    assert list(on_dask.cv_results_["mean_test_score"]) == list(
+        at_home.cv_results_["mean_test_score"])
+
+
 def test_cross_val_score(digits):
     x_train, _, y_train, _ = digits
     scores = cross_val_score(make_pipeline(StandardScaler(), small()), x_train, y_train, cv=3)

@@ -38,6 +38,7 @@ ONLY_IN = {
     "PIL": {"datasets"},
     "sklearn": {"sklearn"},
     "onnx": {"onnx"}, "onnxruntime": {"onnx"},
+    "dask": {"usecases"}, "distributed": {"usecases"},
 }
 
 # Modules that stand above every tier: the package's lazy front door and `python -m`.

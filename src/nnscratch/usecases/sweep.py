@@ -159,19 +159,22 @@ def plan_sweep(options: SweepOptions) -> SweepPlan:
             recipe = options.recipe.with_overrides({**swept, "seed": seed}, name=name)
             recipes[grids.run_name(setting, seed)] = (setting, seed, recipe)
     dataset = load_source(options.data)
-    for _, _, recipe in recipes.values():
-        check_dev_size(recipe, dataset)
+    for setting, _, recipe in recipes.values():
+        check_dev_size(recipe, dataset, "--grid dev-size" if "dev_size" in dict(setting)
+                       else "--dev-size")
     tasks = [RunTask(name, setting, seed, recipe, str(options.data), dataset.sha256)
              for name, (setting, seed, recipe) in recipes.items()]
     return SweepPlan(options, points, tasks, _finished(options.output, tasks, dataset))
 
 
 def run_sweep(plan: SweepPlan, *, workers: int | None = None, scheduler: str | None = None,
+              on_start: Callable[[], None] | None = None,
               on_run: Callable[[RunRecord, int, int], None] | None = None) -> SweepResult:
     """Train the runs not done yet, writing each as it finishes, and return the table.
 
-    ``on_run(record, done, total)`` is called after each run is written. ``workers`` and
-    ``scheduler`` choose where the runs run (see :func:`.workers.run_all`).
+    ``on_start()`` is called once the workers are reached, before the first run ends;
+    ``on_run(record, done, total)`` after each run is written. ``workers`` and ``scheduler``
+    choose where the runs run (see :func:`.workers.run_all`).
     """
     from .workers import run_all
 
@@ -181,7 +184,10 @@ def run_sweep(plan: SweepPlan, *, workers: int | None = None, scheduler: str | N
         leftover.unlink(missing_ok=True)
     done = dict(plan.done)
     trained = 0
-    for outcome in run_all(run_one, plan.pending, workers=workers, scheduler=scheduler):
+    outcomes = run_all(run_one, plan.pending, workers=workers, scheduler=scheduler)
+    if on_start is not None:
+        on_start()
+    for outcome in outcomes:
         record = _write_run(folder, outcome)
         done[record.name] = record
         trained += 1

@@ -262,17 +262,18 @@ def _check_outputs(options: TrainOptions, checkpoint_dir: Path | None) -> None:
         check_writable_folder(checkpoint_dir, "--checkpoint-dir")
 
 
-def check_dev_size(recipe: Recipe, dataset: DigitDataset) -> None:
-    """Refuse a dev set that leaves nothing to train on, in the command line's terms."""
+def check_dev_size(recipe: Recipe, dataset: DigitDataset, option: str = "--dev-size") -> None:
+    """Refuse a dev set that leaves nothing to train on, in the command line's terms
+    (``option`` is what set the dev size: ``--dev-size``, or a sweep's ``--grid dev-size``)."""
     count = len(dataset.train_labels)
     if recipe.dev_size < count:
         return
     preset = PRESETS.get(recipe.name)
-    whose = (f" (the {recipe.name} preset's)" if preset is not None
+    whose = (f" (the {recipe.name} preset's)" if preset is not None and option == "--dev-size"
              and preset.dev_size == recipe.dev_size else "")
-    raise ConfigError(f"--dev-size {recipe.dev_size}{whose} holds out {recipe.dev_size:,} dev "
+    raise ConfigError(f"{option} {recipe.dev_size}{whose} holds out {recipe.dev_size:,} dev "
                       f"images, but {dataset.source} has {count:,} training images, leaving "
-                      f"none to train on; pass a smaller --dev-size, like --dev-size "
+                      f"none to train on; pass a smaller {option}, like {option} "
                       f"{count // 10}")
 
 

@@ -44,7 +44,8 @@ def run_all(function: Callable[[Any], Any], tasks: Sequence[Any], *, workers: in
             scheduler: str | None = None) -> Iterator[Any]:
     """Yield ``function(task)`` for each task as each finishes: on ``workers`` local processes
     (default: one per core, at most one per task), or on the Dask cluster whose scheduler is
-    at ``scheduler`` (``tcp://host:port``). An exception in a task is raised here."""
+    at ``scheduler`` (``tcp://host:port``), connected to before this returns. An exception in
+    a task is raised here."""
     if not tasks:
         return iter(())
     if scheduler is not None:
@@ -73,15 +74,22 @@ def _on_processes(function, tasks, workers) -> Iterator[Any]:
 
 
 def _on_dask(function, tasks, scheduler: str) -> Iterator[Any]:
+    """Connect now (so a wrong address is told before any run starts), then yield."""
     try:
-        from distributed import Client, as_completed
+        from distributed import Client
     except ImportError:
         raise ConfigError('--scheduler needs Dask: pip install "nnscratch[dask]"') from None
     try:
-        client = Client(scheduler, timeout="20s", set_as_default=False)
+        client = Client(scheduler, timeout="10s", set_as_default=False)
     except (OSError, TimeoutError, ValueError) as error:
         raise ConfigError(f"--scheduler {scheduler}: cannot reach a Dask scheduler there "
                           f"({error})") from None
+    return _results(client, function, tasks)
+
+
+def _results(client, function, tasks) -> Iterator[Any]:
+    from distributed import as_completed
+
     try:
         futures = [client.submit(function, task, pure=False) for task in tasks]
         try:
