@@ -5,6 +5,9 @@ Under CI (``CI`` set in the environment) hypothesis draws the same examples on e
 on a busy machine's slow example. New inputs are explored by local
 runs, which draw fresh examples each time, and by the long fuzzing run (tests/test_fuzz.py).
 
+``small_models``: the web tests' two small trained networks, trained once per session.
+``dask_cluster``: a Dask cluster on the loopback address, started once per session.
+
 ``SCIPY_ARRAY_API`` is set before anything imports SciPy: scikit-learn's check_estimator then
 runs its array-API check on NumPy inputs (tests/test_sklearn.py) instead of skipping it.
 """
@@ -30,3 +33,10 @@ def dask_cluster():
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                       dashboard_address=None) as cluster:
         yield cluster
+
+
+@pytest.fixture(scope="session")
+def small_models(tmp_path_factory):
+    """Paths of two small trained models (mlp.npz, cnn.npz), made once per test session."""
+    from web_models import train_small_models
+    return train_small_models(tmp_path_factory.mktemp("small-models"))
