@@ -115,6 +115,20 @@ def test_a_float64_model_is_exported_in_float32_and_still_agrees(mnist_test):
     assert_same_probabilities(model, model.to_onnx(input_shape=(28, 28)), x_test[:500])
 
 
+def test_the_scikit_learn_estimators_network_exports_with_its_features():
+    from sklearn.datasets import load_digits
+
+    from nnscratch.sklearn import NNClassifier
+
+    x, y = load_digits(return_X_y=True)  # 64 features of 0-16, no scaling in the model
+    estimator = NNClassifier(hidden=(32,), epochs=5, random_state=0).fit(x, y)
+    proto = estimator.model_.to_onnx()
+    assert [d.dim_param or d.dim_value for d in
+            proto.graph.input[0].type.tensor_type.shape.dim] == ["N", 64]
+    theirs = onnx_probabilities(proto, x)
+    assert np.abs(theirs - estimator.predict_proba(x)).max() <= TOLERANCE
+
+
 # --- refusals ---------------------------------------------------------------------------------
 
 class Square(Layer):

@@ -162,7 +162,11 @@ def plan_sweep(options: SweepOptions) -> SweepPlan:
     for setting, _, recipe in recipes.values():
         check_dev_size(recipe, dataset, "--grid dev-size" if "dev_size" in dict(setting)
                        else "--dev-size")
-    tasks = [RunTask(name, setting, seed, recipe, str(options.data), dataset.sha256)
+    # A worker may run elsewhere (another folder, another machine): give it the data's full
+    # path, which it checks by the SHA-256.
+    data = str(options.data) if str(options.data) == "mnist" else str(
+        Path(options.data).resolve())
+    tasks = [RunTask(name, setting, seed, recipe, data, dataset.sha256)
              for name, (setting, seed, recipe) in recipes.items()]
     return SweepPlan(options, points, tasks, _finished(options.output, tasks, dataset))
 
