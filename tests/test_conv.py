@@ -9,7 +9,7 @@ import pytest
 from nnscratch import Sequential
 from nnscratch.datasets import load_mnist
 from nnscratch.engine.gradcheck import check_layer
-from nnscratch.engine.layers import Conv2D, Dense, Flatten, MaxPool2D, ReLU, Reshape
+from nnscratch.engine.layers import Conv2D, Dense, Flatten, MaxPool2D, ReLU, Reshape, scratch
 from nnscratch.errors import ConfigError, DataError, ModelFileError
 from nnscratch.model.presets import PRESETS, build_model
 from nnscratch.modelfile import read_model_file, write_model_file
@@ -88,6 +88,36 @@ def test_conv_takes_any_memory_layout():
     np.testing.assert_array_equal(layer.forward(x), layer.forward(strided))
 
 
+def test_conv_predicts_large_batches_in_chunks(monkeypatch):
+    # Without training a batch is computed a few images at a time, so its columns stay small;
+    # the values are the definition's, and backward (a gradient check) still works after it.
+    monkeypatch.setattr(scratch, "CHUNK_BYTES", 2 * 2 * 9 * 4 * 4 * 8)  # two images' columns
+    layer = conv64(2, 3, 3, stride=1, padding=0)
+    x = np.random.default_rng(6).standard_normal((5, 2, 6, 6))
+    assert scratch.images_per_chunk(layer._column_bytes(4, 4, np.float64)) == 2
+    expected = conv_by_loops(x, layer.params["W"], layer.params["b"], 1, 0)
+    np.testing.assert_allclose(layer.forward(x), expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(layer.forward(x, training=True), expected, rtol=1e-12,
+                               atol=1e-12)
+    errors = check_layer(layer, x, np.random.default_rng(7))
+    assert max(errors.values()) < TOL, errors
+
+
+def test_conv_results_are_not_overwritten_by_the_next_batch():
+    # The layer keeps its columns and padded images between batches; what it returns must
+    # still be the caller's own.
+    rng = np.random.default_rng(8)
+    layer = conv64(2, 3, 3, padding=1)
+    first, second = rng.standard_normal((2, 4, 2, 5, 5))
+    y = layer.forward(first, training=True)
+    dx = layer.backward(np.ones_like(y))
+    y_kept, dx_kept, dW_kept = y.copy(), dx.copy(), layer.grads["W"].copy()
+    layer.backward(2 * np.ones_like(layer.forward(second, training=True)))
+    np.testing.assert_array_equal(y, y_kept)
+    np.testing.assert_array_equal(dx, dx_kept)
+    assert not np.array_equal(layer.grads["W"], dW_kept)
+
+
 @pytest.mark.parametrize(("k", "shape"), [(2, (2, 3, 4, 6)), (2, (2, 2, 5, 7)),
                                           (3, (1, 2, 7, 6)), (1, (2, 2, 3, 3))])
 def test_max_pool_values_and_gradients(k, shape):
@@ -98,18 +128,47 @@ def test_max_pool_values_and_gradients(k, shape):
     assert check_layer(layer, x, rng)["x"] < TOL
 
 
-def test_max_pool_sends_each_gradient_to_one_input():
-    x = np.zeros((1, 1, 5, 4))  # every window a tie; the last row is left over
+@pytest.mark.parametrize("training", [False, True])
+def test_max_pool_sends_each_gradient_to_one_input(training):
+    # Training records each window's winner in forward; a prediction leaves backward to find it.
+    x = np.zeros((1, 1, 5, 5))  # every window a tie; the last row and column are left over
     x[0, 0, 1, 1] = 1.0
     layer = MaxPool2D(2)
-    layer.forward(x)
+    layer.forward(x, training=training)
     grad = np.array([[[[10.0, 20.0], [30.0, 40.0]]]])
     dx = layer.backward(grad)
     assert dx.shape == x.shape
     assert dx[0, 0, 1, 1] == 10.0  # the maximum of the first window
     assert dx[0, 0, 0, 2] == 20.0 and dx[0, 0, 2, 0] == 30.0 and dx[0, 0, 2, 2] == 40.0  # ties
     assert np.count_nonzero(dx) == 4 and dx.sum() == grad.sum()
-    assert not dx[0, 0, 4].any()  # the row no window covers
+    assert not dx[0, 0, 4].any() and not dx[0, 0, :, 4].any()  # what no window covers
+
+
+def test_max_pool_finds_winners_past_offset_255():
+    # A window of 17x17 has 289 offsets: more than one byte can number.
+    x = np.zeros((1, 1, 17, 17))
+    x[0, 0, 16, 15] = 1.0  # offset 16·17 + 15 = 287
+    layer = MaxPool2D(17)
+    layer.forward(x, training=True)
+    dx = layer.backward(np.array([[[[5.0]]]]))
+    assert dx[0, 0, 16, 15] == 5.0 and np.count_nonzero(dx) == 1
+
+
+def test_max_pool_takes_any_memory_layout():
+    # A convolution hands on images laid out batch-last; a Flatten hands back C-ordered
+    # gradients. Any mix must give the numbers of plain C-ordered arrays.
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((3, 2, 6, 4))
+    grad = rng.standard_normal((3, 2, 3, 2))
+    batch_last = np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+    grad_batch_last = np.ascontiguousarray(grad.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+    plain = MaxPool2D(2)
+    y = plain.forward(x, training=True)
+    dx = plain.backward(grad.copy())
+    for x_in, grad_in in [(batch_last, grad), (batch_last, grad_batch_last), (x, grad_batch_last)]:
+        layer = MaxPool2D(2)
+        np.testing.assert_array_equal(layer.forward(x_in, training=True), y)
+        np.testing.assert_array_equal(layer.backward(grad_in.copy()), dx)
 
 
 def test_reshape_round_trip_and_errors():
