@@ -38,6 +38,13 @@ def rows(results: dict) -> list[tuple[str, str, str, str, str]]:
         add(f"mlp: test accuracy after {epochs} epochs",
             {n: v.get("test_accuracy") for n, v in m.items() if "test_accuracy" in v},
             _accuracy)
+    if "cnn" in results:
+        c = results["cnn"]
+        add("cnn: seconds per epoch", {n: v["epoch_seconds"] for n, v in c.items()}, _seconds)
+        epochs = len(c[OURS]["epoch_seconds_all"])
+        add(f"cnn: test accuracy after {epochs} epoch{'s' if epochs > 1 else ''}",
+            {n: v.get("test_accuracy") for n, v in c.items() if "test_accuracy" in v},
+            _accuracy)
     if "inference" in results:
         i = results["inference"]
         add("inference: images per second (batches of 1,000)",
@@ -69,6 +76,10 @@ def targets(results: dict) -> list[tuple[str, float, str, bool]]:
         if "floor (GEMMs only)" in m:
             r = ours / median(m["floor (GEMMs only)"]["epoch_seconds"])
             out.append(("mlp epoch / floor", r, "<= 1.5", r <= 1.5))
+    c = results.get("cnn", {})
+    if OURS in c and "pytorch" in c:
+        r = median(c[OURS]["epoch_seconds"]) / median(c["pytorch"]["epoch_seconds"])
+        out.append(("cnn epoch / PyTorch's", r, "<= 1.0 (aim 0.8)", r <= 1.0))
     c = results.get("classic", {})
     if OURS in c and "tutorial float64" in c:
         r = median(c[OURS]["train_seconds"]) / median(c["tutorial float64"]["train_seconds"])

@@ -10,12 +10,13 @@ import sys
 import tempfile
 from pathlib import Path
 
-WORKLOADS = ("classic", "mlp", "inference", "process")
+WORKLOADS = ("classic", "mlp", "cnn", "inference", "process")
 RESULTS = Path(__file__).parent / "results"
 
 # (full, --quick) sizes of each workload
 MLP_EPOCHS = (10, 1)
 MLP_QUICK_IMAGES = 10_000
+CNN = ({"epochs": 3, "images": None}, {"epochs": 1, "images": 5_000})
 CLASSIC = ({"iterations": 500, "block": 50, "repeats": 1},
            {"iterations": 20, "block": 10, "repeats": 1})
 INFERENCE = ({"rounds": 6, "singles": 300}, {"rounds": 2, "singles": 50})
@@ -137,6 +138,16 @@ def _mlp(q: int) -> dict:
     return mlp.run(x, y, *mnist_rows("test"), epochs=MLP_EPOCHS[q], extra=extra)
 
 
+def _cnn(q: int) -> dict:
+    from . import cnn
+    from .data import mnist_rows
+    x, y = mnist_rows("train")
+    images = CNN[q]["images"]
+    if images:
+        x, y = x[:images], y[:images]
+    return cnn.run(x, y, *mnist_rows("test"), epochs=CNN[q]["epochs"])
+
+
 def _inference(q: int) -> dict:
     from . import inference
     from nnscratch.datasets import load_mnist
@@ -149,4 +160,5 @@ def _process(q: int) -> dict:
             "train_peak": process.train_peak_memory(["--epochs", "1"] if q else [])}
 
 
-RUNNERS = {"classic": _classic, "mlp": _mlp, "inference": _inference, "process": _process}
+RUNNERS = {"classic": _classic, "mlp": _mlp, "cnn": _cnn, "inference": _inference,
+           "process": _process}

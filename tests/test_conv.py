@@ -10,6 +10,7 @@ from nnscratch import Sequential
 from nnscratch.datasets import load_mnist
 from nnscratch.engine.gradcheck import check_layer
 from nnscratch.engine.layers import Conv2D, Dense, Flatten, MaxPool2D, ReLU, Reshape, scratch
+from nnscratch.engine.layers.pooling import pool_before_relu
 from nnscratch.errors import ConfigError, DataError, ModelFileError
 from nnscratch.model.presets import PRESETS, build_model
 from nnscratch.modelfile import read_model_file, write_model_file
@@ -91,12 +92,13 @@ def test_conv_takes_any_memory_layout():
 def test_conv_predicts_large_batches_in_chunks(monkeypatch):
     # Without training a batch is computed a few images at a time, so its columns stay small;
     # the values are the definition's, and backward (a gradient check) still works after it.
-    monkeypatch.setattr(scratch, "CHUNK_BYTES", 2 * 2 * 9 * 4 * 4 * 8)  # two images' columns
     layer = conv64(2, 3, 3, stride=1, padding=0)
+    one_image = layer._column_bytes(4, 4, np.float64)
+    monkeypatch.setattr(scratch, "CHUNK_BYTES", 2 * one_image)
     x = np.random.default_rng(6).standard_normal((5, 2, 6, 6))
-    assert scratch.images_per_chunk(layer._column_bytes(4, 4, np.float64)) == 2
     expected = conv_by_loops(x, layer.params["W"], layer.params["b"], 1, 0)
     np.testing.assert_allclose(layer.forward(x), expected, rtol=1e-12, atol=1e-12)
+    assert layer._scratch.get("cols", (0,), np.float64).base.nbytes == 2 * one_image
     np.testing.assert_allclose(layer.forward(x, training=True), expected, rtol=1e-12,
                                atol=1e-12)
     errors = check_layer(layer, x, np.random.default_rng(7))
@@ -169,6 +171,37 @@ def test_max_pool_takes_any_memory_layout():
         layer = MaxPool2D(2)
         np.testing.assert_array_equal(layer.forward(x_in, training=True), y)
         np.testing.assert_array_equal(layer.backward(grad_in.copy()), dx)
+
+
+def test_pooling_runs_before_the_relu_it_follows():
+    relu, pool, other = ReLU(), MaxPool2D(2), ReLU()
+    assert pool_before_relu([Flatten(), relu, pool, other, pool, pool]) == [0, 2, 1, 4, 3, 5]
+    assert pool_before_relu([pool, relu, Dense(2, 2), relu]) == [0, 1, 2, 3]
+
+
+def test_a_cnn_computes_as_its_layers_in_their_written_order():
+    # Sequential runs each ReLU -> MaxPool2D pair as MaxPool2D -> ReLU: the same outputs and
+    # the same gradients, to the bit, as the layers run one by one as written (float64, with
+    # ties: flat windows of zeros, whose ReLUs are all 0).
+    layers = [Reshape((1, 12, 12)), Conv2D(1, 3, 3, padding=1), ReLU(), MaxPool2D(2),
+              Conv2D(3, 4, 3), ReLU(), MaxPool2D(2), Flatten(), Dense(16, 5)]
+    model = Sequential(layers, dtype="float64", seed=3)
+    x = np.random.default_rng(9).standard_normal((6, 144))
+    x[:, :40] = 0.0
+    grad = np.random.default_rng(10).standard_normal((6, 5))
+    out = model.forward(x, training=True)
+    model.backward(grad.copy())
+    got = {f"{i}.{k}": g.copy() for i, layer in enumerate(layers) for k, g in layer.grads.items()}
+    a = x
+    for layer in layers:
+        a = layer.forward(a, training=True)
+    np.testing.assert_array_equal(out, a)
+    g = grad.copy()
+    for i in range(len(layers) - 1, 0, -1):
+        g = layers[i].backward(g)
+    for i, layer in enumerate(layers):
+        for key, value in layer.grads.items():
+            np.testing.assert_array_equal(got[f"{i}.{key}"], value)
 
 
 def test_reshape_round_trip_and_errors():

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..datasets.splits import hold_out
 from ..engine.layers import LAYER_TYPES, Layer
+from ..engine.layers.pooling import pool_before_relu
 from ..engine.losses import LOSSES, Loss, get_loss
 from ..engine.optimizers import Optimizer, get_optimizer
 from ..errors import ConfigError, DataError, ModelFileError
@@ -61,6 +62,12 @@ class Sequential:
         # Backward stops at the first layer with parameters: nothing below it needs a gradient.
         self._first_trainable = next((i for i, layer in enumerate(self.layers)
                                       if layer.array_shapes()), len(self.layers))
+        self._plan()
+
+    def _plan(self) -> None:
+        """The order the layers run in (see :func:`pool_before_relu`), for these layers."""
+        self._planned = list(self.layers)
+        self._order = pool_before_relu(self.layers)
 
     # --- computing -------------------------------------------------------------------------
 
@@ -79,14 +86,20 @@ class Sequential:
         layers (dropout) draw from ``rng``, by default the model's own generator."""
         if training and rng is None:
             rng = self.rng
-        for layer in self.layers:
-            x = layer.forward(x, training=training, rng=rng)
+        if self._planned != self.layers:
+            self._plan()
+        layers = self.layers
+        for i in self._order:
+            x = layers[i].forward(x, training=training, rng=rng)
         return x
 
     def backward(self, grad: np.ndarray) -> None:
-        """Propagate ``dL/doutputs`` (N, C) down, filling every layer's ``grads``."""
+        """Propagate ``dL/doutputs`` (N, C) down, filling every layer's ``grads``: the
+        layers of the last forward pass, in its order reversed."""
         first = self._first_trainable
-        for i in range(len(self.layers) - 1, first - 1, -1):
+        for i in reversed(self._order):  # a swapped pair never straddles the first trainable
+            if i < first:
+                break
             grad = self.layers[i].backward(grad, input_grad=i > first)
 
     def outputs(self, x: np.ndarray, batch_size: int = PREDICT_BATCH) -> np.ndarray:

@@ -29,7 +29,8 @@ class Conv2D(Layer):
     ``dzᵀ`` (C_out, H_out·W_out·N) the output gradient in that layout:
 
     * ``dWmat = dzᵀ colsᵀ``               (C_out, C_in·k·k)
-    * ``db = dzᵀ 1``                       (C_out,)
+    * ``db = dzᵀ 1``                       (C_out,), in the same product (a row of ones under
+      the columns adds the bias in forward, and gives db here)
     * ``dcols = Wmatᵀ dzᵀ``, then col2im: each kernel offset adds its block of rows back into
       the slice of ``dx`` it was read from (k·k strided additions, no ``np.add.at``).
 
@@ -86,7 +87,7 @@ class Conv2D(Layer):
 
     def forward(self, x: np.ndarray, training: bool = False,
                 rng: np.random.Generator | None = None) -> np.ndarray:
-        W, b = self.params["W"], self.params["b"]
+        W = self.params["W"]
         if x.ndim != 4 or x.shape[1] != self.in_channels:
             raise ConfigError(f"Conv2D({self.in_channels}, {self.out_channels}) expects images "
                               f"of shape (N, {self.in_channels}, H, W), got {x.shape}")
@@ -95,41 +96,53 @@ class Conv2D(Layer):
         if h_out < 1 or w_out < 1:
             raise ConfigError(f"Conv2D kernel {self.kernel_size} does not fit images of "
                               f"{height}x{width} (padding {self.padding})")
-        w_mat = W.reshape(self.out_channels, -1)
-        self._input_size = (height, width)
+        self._x, self._input_size = x, (height, width)
+        weights_and_bias = self._weights_and_bias()
         chunk = n if training else images_per_chunk(self._column_bytes(h_out, w_out, W.dtype))
         if n <= chunk:
             cols = self._im2col(x, h_out, w_out, W.dtype)
-            z = w_mat @ cols
+            z = weights_and_bias @ cols
             self._cols = cols
         else:  # a prediction batch too large for columns of a few megabytes: chunk by chunk
             z = np.empty((self.out_channels, h_out, w_out, n), dtype=W.dtype)
             for start in range(0, n, chunk):
                 part = x[start:start + chunk]
-                z[..., start:start + len(part)] = (w_mat @ self._im2col(part, h_out, w_out,
-                                                                        W.dtype)).reshape(
+                cols = self._im2col(part, h_out, w_out, W.dtype)
+                z[..., start:start + len(part)] = (weights_and_bias @ cols).reshape(
                     self.out_channels, h_out, w_out, len(part))
             self._cols = None  # backward (rare after a prediction) makes them again from x
-        self._x = x
-        z = z.reshape(self.out_channels, -1)
-        z += b[:, None]
         return z.reshape(self.out_channels, h_out, w_out, n).transpose(3, 0, 1, 2)
+
+    def _weights_and_bias(self) -> np.ndarray:
+        """[Wmat | b] (C_out, C_in·k·k + 1): with a row of ones under the columns, one product
+        adds the bias, and the weight gradient's product gives the bias gradient with it
+        (cheaper than a pass over the output for each, with the first layer's k·k = 25 rows)."""
+        W, b = self.params["W"], self.params["b"]
+        depth = W[0].size
+        matrix = self._scratch.get("weights_and_bias", (self.out_channels, depth + 1), W.dtype)
+        matrix[:, :depth] = W.reshape(self.out_channels, depth)
+        matrix[:, depth] = b
+        return matrix
 
     def _column_bytes(self, h_out: int, w_out: int, dtype: np.dtype) -> int:
         """Bytes of one image's columns."""
-        return self.in_channels * self.kernel_size ** 2 * h_out * w_out * np.dtype(dtype).itemsize
+        depth = self.in_channels * self.kernel_size ** 2 + 1
+        return depth * h_out * w_out * np.dtype(dtype).itemsize
 
     def _im2col(self, x: np.ndarray, h_out: int, w_out: int, dtype: np.dtype) -> np.ndarray:
-        """cols (C_in·k·k, H_out·W_out·N) of images x (N, C_in, H, W), in the layer's scratch."""
+        """cols (C_in·k·k + 1, H_out·W_out·N) of images x (N, C_in, H, W), the last row ones
+        (for the bias), in the layer's scratch."""
         n = len(x)
-        k, s, p = self.kernel_size, self.stride, self.padding
+        k, s, p, depth = self.kernel_size, self.stride, self.padding, self.in_channels * \
+            self.kernel_size ** 2
         padded = chwn(x, p, dtype, self._scratch)  # (C_in, H + 2p, W + 2p, N)
         sc, sh, sw, sn = padded.strides
         windows = as_strided(padded, (self.in_channels, k, k, h_out, w_out, n),
                              (sc, sh, sw, s * sh, s * sw, sn), writeable=False)
-        cols = self._scratch.get("cols", windows.shape, dtype)
-        np.copyto(cols, windows)
-        return cols.reshape(self.in_channels * k * k, -1)
+        cols = self._scratch.get("cols", (depth + 1, h_out * w_out * n), dtype)
+        np.copyto(cols[:depth].reshape(windows.shape), windows)
+        cols[depth] = 1
+        return cols
 
     def backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
         W, cols = self.params["W"], self._cols
@@ -138,13 +151,16 @@ class Conv2D(Layer):
             cols = self._im2col(self._x, h_out, w_out, W.dtype)
         # dzᵀ (C_out, H_out·W_out·N): a view when grad_y has the layout forward returned
         dz = np.ascontiguousarray(grad_y.transpose(1, 2, 3, 0)).reshape(c_out, -1)
-        np.matmul(dz, cols.T, out=self.grads["W"].reshape(c_out, -1))
-        np.matmul(dz, self._scratch.ones(dz.shape[1], dz.dtype), out=self.grads["b"])
+        depth = W[0].size
+        gradients = self._scratch.get("gradients", (c_out, depth + 1), dz.dtype)
+        np.matmul(dz, cols.T, out=gradients)  # [dWmat | db]
+        self.grads["W"].reshape(c_out, depth)[...] = gradients[:, :depth]
+        self.grads["b"][...] = gradients[:, depth]
         if not input_grad:
             return None
         k, s, p, c_in = self.kernel_size, self.stride, self.padding, self.in_channels
-        dcols = self._scratch.get("dcols", cols.shape, dz.dtype)
-        np.matmul(W.reshape(c_out, -1).T, dz, out=dcols)
+        dcols = self._scratch.get("dcols", (depth, dz.shape[1]), dz.dtype)
+        np.matmul(W.reshape(c_out, depth).T, dz, out=dcols)
         dcols = dcols.reshape(c_in, k, k, h_out, w_out, n)
         height, width = self._input_size
         dx = np.zeros((c_in, height + 2 * p, width + 2 * p, n), dtype=dz.dtype)
