@@ -32,7 +32,8 @@ class Conv2D(Layer):
     * ``db = dzᵀ 1``                       (C_out,), in the same product (a row of ones under
       the columns adds the bias in forward, and gives db here)
     * ``dcols = Wmatᵀ dzᵀ``, then col2im: each kernel offset adds its block of rows back into
-      the slice of ``dx`` it was read from (k·k strided additions, no ``np.add.at``).
+      the slice of ``dx`` it was read from (k·k strided additions, no ``np.add.at``); one
+      product per kernel row, so that its block is added while still in cache.
 
     The columns, their gradient and the padded image are kept between batches (a layer's own
     scratch, never shared between models), and without ``training`` a large batch is computed
@@ -159,14 +160,18 @@ class Conv2D(Layer):
         if not input_grad:
             return None
         k, s, p, c_in = self.kernel_size, self.stride, self.padding, self.in_channels
-        dcols = self._scratch.get("dcols", (depth, dz.shape[1]), dz.dtype)
-        np.matmul(W.reshape(c_out, depth).T, dz, out=dcols)
-        dcols = dcols.reshape(c_in, k, k, h_out, w_out, n)
+        # dcols = Wmatᵀ dzᵀ one kernel row u at a time, (k·C_in, H_out·W_out·N) each: a block
+        # that stays in cache while its k offsets are added into dx, where the whole dcols
+        # (13 MB for the cnn preset) would go out to memory and back.
+        by_offset = W.transpose(2, 3, 1, 0).reshape(k, k * c_in, c_out)  # [u][(v, c), o]
+        row = self._scratch.get("dcols_row", (k * c_in, dz.shape[1]), dz.dtype)
+        row_blocks = row.reshape(k, c_in, h_out, w_out, n)
         height, width = self._input_size
         dx = np.zeros((c_in, height + 2 * p, width + 2 * p, n), dtype=dz.dtype)
         for u in range(k):
+            np.matmul(by_offset[u], dz, out=row)
             for v in range(k):
-                dx[:, u:u + s * (h_out - 1) + 1:s, v:v + s * (w_out - 1) + 1:s] += dcols[:, u, v]
+                dx[:, u:u + s * (h_out - 1) + 1:s, v:v + s * (w_out - 1) + 1:s] += row_blocks[v]
         if p:
             dx = dx[:, p:dx.shape[1] - p, p:dx.shape[2] - p]
         return dx.transpose(3, 0, 1, 2)
