@@ -102,13 +102,24 @@ class Sequential:
                 break
             grad = self.layers[i].backward(grad, input_grad=i > first)
 
+    def infer(self, x: np.ndarray) -> np.ndarray:
+        """Outputs (N, C) for prepared inputs ``x`` already checked, as :meth:`forward`
+        without training: the layers' prediction path (``Layer.infer``), which checks nothing
+        twice and keeps nothing for a backward pass."""
+        if self._planned != self.layers:
+            self._plan()
+        layers = self.layers
+        for i in self._order:
+            x = layers[i].infer(x)
+        return x
+
     def outputs(self, x: np.ndarray, batch_size: int = PREDICT_BATCH) -> np.ndarray:
         """Raw outputs (logits) for raw inputs, in batches. Shapes: (N, ...) -> (N, C)."""
         x = np.asarray(x)
-        self._check_input(x)
+        self._check_input(x)  # once per call; the layers' prediction path checks no more
         if 0 < len(x) <= batch_size:  # one batch (one image, say): no list, no concatenation
-            return self.forward(self.prepare(x))
-        parts = [self.forward(self.prepare(x[i:i + batch_size]))
+            return self.infer(self.prepare(x))
+        parts = [self.infer(self.prepare(x[i:i + batch_size]))
                  for i in range(0, len(x), batch_size)]
         if not parts:
             return np.zeros((0, self.output_size), dtype=self.dtype)
@@ -128,7 +139,7 @@ class Sequential:
         x, y = self._check_training_data(x, y)  # input size and labels, as fit checks them
         total_loss, correct = 0.0, 0
         for i in range(0, len(x), batch_size):
-            out = self.forward(self.prepare(x[i:i + batch_size]))
+            out = self.infer(self.prepare(x[i:i + batch_size]))
             yb = y[i:i + batch_size]
             total_loss += self.loss.forward(out, yb) * len(yb)
             correct += int(np.count_nonzero(out.argmax(axis=1) == yb))
