@@ -10,7 +10,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-WORKLOADS = ("classic", "mlp", "cnn", "inference", "process")
+WORKLOADS = ("classic", "mlp", "cnn", "inference", "process", "scaling")
 RESULTS = Path(__file__).parent / "results"
 
 # (full, --quick) sizes of each workload
@@ -148,6 +148,12 @@ def _cnn(q: int) -> dict:
     return cnn.run(x, y, *mnist_rows("test"), epochs=CNN[q]["epochs"])
 
 
+def _scaling(q: int) -> dict:
+    from . import scaling
+    from .data import mnist_rows
+    return scaling.run(*mnist_rows("train"), quick=bool(q))
+
+
 def _inference(q: int) -> dict:
     from . import inference
     from nnscratch.datasets import load_mnist
@@ -161,4 +167,4 @@ def _process(q: int) -> dict:
 
 
 RUNNERS = {"classic": _classic, "mlp": _mlp, "cnn": _cnn, "inference": _inference,
-           "process": _process}
+           "process": _process, "scaling": _scaling}
