@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -60,15 +61,19 @@ def main(argv: list[str] | None = None) -> int:
         else:
             results[workload] = _isolated(workload, args)
 
+    info["load_average_end"] = os.getloadavg()
     if not args.no_table:
         _print_tables(results, args.quick)
     out = args.out or RESULTS / f"{datetime.datetime.now():%Y%m%d-%H%M%S}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
+    finished = datetime.datetime.now(datetime.timezone.utc)
     document = {"machine": info, "quick": args.quick, "threads": args.threads,
+                "finished": f"{finished:%d %B %Y at %H:%M} UTC",
                 "results": results, "markdown": report.markdown(results)}
     out.write_text(json.dumps(document, indent=1) + "\n")
     if not args.no_table:
-        print(f"results written to {out}", file=sys.stderr)
+        print(f"results written to {out}; put them in the README with: python -m "
+              f"benchmarks.readme {out}", file=sys.stderr)
     return 0
 
 

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -177,3 +178,26 @@ def test_cnn_rows_and_target():
     assert ratio == {"nnscratch": "", "pytorch": "0.80x", "floor (GEMMs only)": "1.60x"}
     (name, value, limit, met), = report.targets(results)
     assert (name, value, met) == ("cnn epoch / PyTorch's", 0.8, True)
+
+
+def test_one_run_rewrites_the_readme_block_and_says_where_it_ran():
+    from benchmarks import readme
+    document = {"machine": {"cpu": "AMD EPYC", "cores": 2, "numpy": "2.4.6",
+                            "blas": [{"internal_api": "openblas", "version": "0.3.31",
+                                      "architecture": "Haswell", "num_threads": 2}],
+                            "torch": {"version": "2.13.0+cpu", "blas": "MKL", "threads": 2},
+                            "load_average": [0.2, 0.1, 0.1], "load_average_end": [1.9, 1, 1]},
+                "quick": False, "finished": "1 December 2026 at 12:00 UTC",
+                "results": fake_results(2.0, 4.0, 1.0, 3e-5, 1e-4)}
+    sentence = readme.machine_sentence(document)
+    assert sentence.startswith("One run of `python -m benchmarks` on 1 December 2026")
+    assert "openblas 0.3.31 (Haswell kernels, 2 threads)" in sentence
+    assert "PyTorch 2.13.0+cpu with MKL, 2 threads" in sentence
+    assert "load average 0.2 when the run started, 1.9 at its end" in sentence
+    old = f"intro\n{readme.BEGIN}\nold table\n{readme.END}\nafter\n"
+    new = readme.rewrite(old, readme.block(document))
+    assert new.startswith("intro\n" + readme.BEGIN) and new.endswith(readme.END + "\nafter\n")
+    assert "old table" not in new and "| mlp epoch / floor | 2 | <= 1.5 | no |" in new
+    assert "--quick" in readme.machine_sentence({**document, "quick": True})
+    with pytest.raises(ValueError, match="no <!-- benchmarks: begin -->"):
+        readme.rewrite("no block here", "x")
