@@ -64,10 +64,11 @@ class Dense(Layer):
         return self.infer(x)
 
     def infer(self, x: np.ndarray) -> np.ndarray:
+        W, b = self.params["W"], self.params["b"]
         if x.shape[-1] != self.in_features:  # a matmul would say so less clearly
             self._check(x)
-        z = x @ self.params["W"]
-        z += self.params["b"]
+        z = x @ W
+        z += b
         return z
 
     def _check(self, x: np.ndarray) -> None:
