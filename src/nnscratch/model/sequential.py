@@ -11,6 +11,7 @@ import numpy as np
 
 from ..datasets.splits import hold_out
 from ..engine.layers import LAYER_TYPES, Layer
+from ..engine.layers.pooling import pool_before_relu
 from ..engine.losses import LOSSES, Loss, get_loss
 from ..engine.optimizers import Optimizer, get_optimizer
 from ..errors import ConfigError, DataError, ModelFileError
@@ -61,6 +62,12 @@ class Sequential:
         # Backward stops at the first layer with parameters: nothing below it needs a gradient.
         self._first_trainable = next((i for i, layer in enumerate(self.layers)
                                       if layer.array_shapes()), len(self.layers))
+        self._plan()
+
+    def _plan(self) -> None:
+        """The order the layers run in (see :func:`pool_before_relu`), for these layers."""
+        self._planned = list(self.layers)
+        self._order = pool_before_relu(self.layers)
 
     # --- computing -------------------------------------------------------------------------
 
@@ -79,23 +86,40 @@ class Sequential:
         layers (dropout) draw from ``rng``, by default the model's own generator."""
         if training and rng is None:
             rng = self.rng
-        for layer in self.layers:
-            x = layer.forward(x, training=training, rng=rng)
+        if self._planned != self.layers:
+            self._plan()
+        layers = self.layers
+        for i in self._order:
+            x = layers[i].forward(x, training=training, rng=rng)
         return x
 
     def backward(self, grad: np.ndarray) -> None:
-        """Propagate ``dL/doutputs`` (N, C) down, filling every layer's ``grads``."""
+        """Propagate ``dL/doutputs`` (N, C) down, filling every layer's ``grads``: the
+        layers of the last forward pass, in its order reversed."""
         first = self._first_trainable
-        for i in range(len(self.layers) - 1, first - 1, -1):
+        for i in reversed(self._order):  # a swapped pair never straddles the first trainable
+            if i < first:
+                break
             grad = self.layers[i].backward(grad, input_grad=i > first)
+
+    def infer(self, x: np.ndarray) -> np.ndarray:
+        """Outputs (N, C) for prepared inputs ``x`` already checked, as :meth:`forward`
+        without training: the layers' prediction path (``Layer.infer``), which checks nothing
+        twice and keeps nothing for a backward pass."""
+        if self._planned != self.layers:
+            self._plan()
+        layers = self.layers
+        for i in self._order:
+            x = layers[i].infer(x)
+        return x
 
     def outputs(self, x: np.ndarray, batch_size: int = PREDICT_BATCH) -> np.ndarray:
         """Raw outputs (logits) for raw inputs, in batches. Shapes: (N, ...) -> (N, C)."""
         x = np.asarray(x)
-        self._check_input(x)
+        self._check_input(x)  # once per call; the layers' prediction path checks no more
         if 0 < len(x) <= batch_size:  # one batch (one image, say): no list, no concatenation
-            return self.forward(self.prepare(x))
-        parts = [self.forward(self.prepare(x[i:i + batch_size]))
+            return self.infer(self.prepare(x))
+        parts = [self.infer(self.prepare(x[i:i + batch_size]))
                  for i in range(0, len(x), batch_size)]
         if not parts:
             return np.zeros((0, self.output_size), dtype=self.dtype)
@@ -115,7 +139,7 @@ class Sequential:
         x, y = self._check_training_data(x, y)  # input size and labels, as fit checks them
         total_loss, correct = 0.0, 0
         for i in range(0, len(x), batch_size):
-            out = self.forward(self.prepare(x[i:i + batch_size]))
+            out = self.infer(self.prepare(x[i:i + batch_size]))
             yb = y[i:i + batch_size]
             total_loss += self.loss.forward(out, yb) * len(yb)
             correct += int(np.count_nonzero(out.argmax(axis=1) == yb))
