@@ -17,8 +17,8 @@ from ..errors import ConfigError
 from ..model import DEFAULT_PRESET, get_preset
 from ..training.signals import EXIT_INTERRUPTED
 from ..usecases import grid as grids
-from ..usecases.sweep import (RunRecord, SweepOptions, SweepPlan, SweepResult, plan_sweep,
-                              run_sweep)
+from ..usecases.sweep import (RunRecord, SweepOptions, SweepPlan, SweepResult, kept_runs,
+                              plan_sweep, run_sweep)
 from .train import option_name
 
 CHART = "results.png"
@@ -48,12 +48,10 @@ def sweep_command(*, preset: str | None, data: str | None, overrides: dict, grid
     progress = Progress(TextColumn("[bold]runs"), BarColumn(), MofNCompleteColumn(),
                         TimeElapsedColumn(), console=Console(stderr=True, quiet=quiet))
     task = progress.add_task("sweep", total=len(plan.tasks), completed=len(plan.done))
-    finished = [len(plan.done)]
 
     def on_run(record: RunRecord, done: int, total: int) -> None:
         progress.console.print(run_line(record))
         progress.update(task, completed=done)
-        finished[0] = done
 
     try:
         result = run_sweep(plan, workers=workers, scheduler=scheduler,
@@ -62,7 +60,7 @@ def sweep_command(*, preset: str | None, data: str | None, overrides: dict, grid
         if progress.live.is_started:
             progress.stop()
         # On stderr even under --quiet: how to get the sweep back is not progress chatter.
-        print(f"nnscratch: sweep stopped with {finished[0]} of {len(plan.tasks)} runs done, "
+        print(f"nnscratch: sweep stopped with {kept_runs(plan)} of {len(plan.tasks)} runs done, "
               f"kept in {output}; run the same command to carry on", file=sys.stderr)
         return EXIT_INTERRUPTED
     finally:

@@ -208,6 +208,13 @@ def run_sweep(plan: SweepPlan, *, workers: int | None = None, scheduler: str | N
 _DATASETS: dict[str, DigitDataset] = {}  # a worker loads each data set once
 
 
+def kept_runs(plan: SweepPlan) -> int:
+    """How many of the plan's runs have their record on disk: those the same command skips.
+    Counted from the files, since a stop can fall between a record's writing and its report."""
+    folder = plan.options.output / RUNS
+    return sum((folder / f"{task.name}.json").is_file() for task in plan.tasks)
+
+
 def run_one(task: RunTask) -> dict[str, Any]:
     """Train one run (in a worker process): its record's fields and its model file's bytes
     (``model_bytes``, None when it diverged). Raises DataError if the worker's data is not
