@@ -58,3 +58,28 @@ def test_probabilities_of_one_image_sum_to_one_and_empty_input_gives_nothing(mod
     # exact sum is within 10 roundings (6e-7) of 1; a float32 sum could add 9 more.
     np.testing.assert_allclose(p.sum(axis=1, dtype=np.float64), 1.0, rtol=1e-6)
     assert model.predict(images[:0]).shape == (0,)
+
+
+def test_the_prediction_path_computes_forward_and_keeps_nothing():
+    # outputs() runs each layer's infer(): forward's numbers, without a cache a backward pass
+    # would read (so a prediction leaves a model's training state as it was).
+    from nnscratch.engine.layers import Conv2D, Dropout, MaxPool2D, Reshape, Tanh
+    model = Sequential([Reshape((1, 8, 8)), Conv2D(1, 3, 3), ReLU(), MaxPool2D(2), Flatten(),
+                        Dense(27, 16), Tanh(), Dropout(0.5), Dense(16, 4)], seed=1)
+    x = np.random.default_rng(2).random((5, 64), dtype=np.float32)
+    expected = model.forward(x)
+    dense = model.layers[5]
+    dense.forward(np.ones((2, 27), np.float32))
+    kept = dense._x
+    np.testing.assert_array_equal(model.outputs(x), expected)
+    # in batches of 2 the BLAS may take other kernels: the same numbers to float32 rounding
+    np.testing.assert_allclose(model.outputs(x, batch_size=2), expected, rtol=1e-5, atol=1e-6)
+    assert model.evaluate(x, np.arange(5) % 4)["loss"] > 0
+    assert dense._x is kept
+
+
+def test_the_prediction_path_names_a_layer_that_does_not_fit():
+    from nnscratch.errors import ConfigError
+    model = Sequential([Dense(4, 3), ReLU(), Dense(5, 2)])  # 3 outputs into 5 inputs
+    with pytest.raises(ConfigError, match=r"Dense\(5, 2\) expects input of shape \(N, 5\)"):
+        model.outputs(np.ones((2, 4), np.float32))

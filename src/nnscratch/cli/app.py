@@ -50,29 +50,59 @@ def _root() -> None:
     """Neural networks from scratch in NumPy, with MNIST bundled."""
 
 
+# The options of a recipe, shared by train and sweep (sweep takes them for what it does not
+# sweep).
+PRESET = typer.Option(
+    None, help="Recipe to start from: mlp (98 %+, default), cnn (convolutional, 99 %+) or "
+    "classic (the tutorial's 784-10-10, full-batch).", show_default="mlp")
+DATA = typer.Option(
+    None, help="'mnist' (bundled), a folder of IDX files named as MNIST's, or a CSV file "
+    "(label first).", show_default="mnist")
+EPOCHS = typer.Option(None, help="Epochs (full-batch: iterations).")
+LR = typer.Option(None, help="Learning rate.")
+BATCH_SIZE = typer.Option(None, help="Examples per step, or 'full'.")
+HIDDEN = typer.Option(None, help="Hidden layer sizes, e.g. 512,256.")
+ACTIVATION = typer.Option(None, help="relu, leaky_relu, sigmoid or tanh.")
+OPTIMIZER = typer.Option(None, help="sgd, momentum, nesterov, adam, adamw.")
+DROPOUT = typer.Option(None, help="Dropout rate after each hidden layer.")
+DEV_SIZE = typer.Option(None, help="Training images held out as dev set.")
+STRATIFY = typer.Option(False, help="Keep class shares in the dev split.")
+EARLY_STOPPING = typer.Option(
+    None, help="Stop after N epochs without a better dev loss; keep the best weights.")
+SEED = typer.Option(None, help="Seed for the split, weights and order.")
+QUIET = typer.Option(False, "--quiet", "-q", help="No progress or tables.")
+
+
+def _recipe_options(*, epochs, lr, hidden, activation, optimizer, dropout, dev_size,
+                    early_stopping, seed, batch_size, stratify) -> dict:
+    """The recipe fields given on the command line, and only those."""
+    from .train import parse_batch_size, parse_hidden
+
+    given = dict(epochs=epochs, lr=lr, hidden=parse_hidden(hidden), activation=activation,
+                 optimizer=optimizer, dropout=dropout, dev_size=dev_size,
+                 early_stopping=early_stopping, seed=seed,
+                 batch_size=parse_batch_size(batch_size), stratify=stratify or None)
+    return {k: v for k, v in given.items() if v is not None}
+
+
 @app.command(cls=_Command)
 def train(
-    preset: Optional[str] = typer.Option(
-        None, help="Recipe to start from: mlp (98 %+, default), cnn (convolutional, 99 %+) or "
-        "classic (the tutorial's 784-10-10, full-batch).", show_default="mlp"),
-    data: Optional[str] = typer.Option(
-        None, help="'mnist' (bundled), a folder of IDX files named as MNIST's, or a CSV file "
-        "(label first).", show_default="mnist"),
-    epochs: Optional[int] = typer.Option(None, help="Epochs (full-batch: iterations)."),
-    lr: Optional[float] = typer.Option(None, help="Learning rate."),
-    batch_size: Optional[str] = typer.Option(None, help="Examples per step, or 'full'."),
-    hidden: Optional[str] = typer.Option(None, help="Hidden layer sizes, e.g. 512,256."),
-    activation: Optional[str] = typer.Option(None, help="relu, leaky_relu, sigmoid or tanh."),
-    optimizer: Optional[str] = typer.Option(None, help="sgd, momentum, nesterov, adam, adamw."),
-    dropout: Optional[float] = typer.Option(None, help="Dropout rate after each hidden layer."),
-    dev_size: Optional[int] = typer.Option(None, help="Training images held out as dev set."),
-    stratify: bool = typer.Option(False, help="Keep class shares in the dev split."),
-    early_stopping: Optional[int] = typer.Option(
-        None, help="Stop after N epochs without a better dev loss; keep the best weights."),
-    seed: Optional[int] = typer.Option(None, help="Seed for the split, weights and order."),
+    preset: Optional[str] = PRESET,
+    data: Optional[str] = DATA,
+    epochs: Optional[int] = EPOCHS,
+    lr: Optional[float] = LR,
+    batch_size: Optional[str] = BATCH_SIZE,
+    hidden: Optional[str] = HIDDEN,
+    activation: Optional[str] = ACTIVATION,
+    optimizer: Optional[str] = OPTIMIZER,
+    dropout: Optional[float] = DROPOUT,
+    dev_size: Optional[int] = DEV_SIZE,
+    stratify: bool = STRATIFY,
+    early_stopping: Optional[int] = EARLY_STOPPING,
+    seed: Optional[int] = SEED,
     out: Optional[Path] = typer.Option(None, help="Model file to write.",
                                        show_default="PRESET.npz"),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress or tables."),
+    quiet: bool = QUIET,
     json_output: bool = typer.Option(False, "--json",
                                      help="Print a JSON summary as the last line of stdout."),
     checkpoint_dir: Optional[Path] = typer.Option(
@@ -95,16 +125,16 @@ def train(
         "(from the input side) as they are.", show_default="0"),
 ) -> None:
     """Train a network on MNIST (or your data) and save it to a model file."""
-    from .train import parse_batch_size, parse_hidden, train_command
+    from .train import train_command
 
-    given = dict(epochs=epochs, lr=lr, hidden=parse_hidden(hidden), activation=activation,
-                 optimizer=optimizer, dropout=dropout, dev_size=dev_size,
-                 early_stopping=early_stopping, seed=seed,
-                 batch_size=parse_batch_size(batch_size), stratify=stratify or None,
-                 freeze=freeze)
+    overrides = _recipe_options(
+        epochs=epochs, lr=lr, hidden=hidden, activation=activation, optimizer=optimizer,
+        dropout=dropout, dev_size=dev_size, early_stopping=early_stopping, seed=seed,
+        batch_size=batch_size, stratify=stratify)
+    if freeze is not None:
+        overrides["freeze"] = freeze
     status = train_command(
-        preset=preset, data=data, overrides={k: v for k, v in given.items() if v is not None},
-        out=out, quiet=quiet, json_output=json_output, checkpoint_dir=checkpoint_dir,
+        preset=preset, data=data, overrides=overrides, out=out, quiet=quiet, json_output=json_output, checkpoint_dir=checkpoint_dir,
         checkpoint_every=checkpoint_every, resume=resume, force=force, report=report,
         init_from=init_from)
     if status:
@@ -229,6 +259,73 @@ def report(
     from ..plots.report import write_report
 
     print(f"wrote {write_report(model, output, data=data)}")
+
+
+@app.command(cls=_Command)
+def sweep(
+    grid: list[str] = typer.Option(
+        [], "--grid", metavar="FIELD=VALUES",
+        help="A recipe field and its values, e.g. lr=1e-3,2e-3 or hidden=256,512x256; "
+        "repeat for more fields (every combination runs).", show_default=False),
+    seeds: int = typer.Option(1, help="Seeds per setting: --seed, --seed + 1, ..."),
+    output: Path = typer.Option(Path("sweep"), "--output", "-o", help="Folder for the table "
+                                "(results.csv), the chart (results.png) and every run's model "
+                                "file and record (runs/); a sweep run again in it carries on."),
+    workers: Optional[int] = typer.Option(None, help="Local worker processes.",
+                                          show_default="one per core"),
+    scheduler: Optional[str] = typer.Option(
+        None, metavar="ADDRESS", help="Run on the Dask cluster of this scheduler, e.g. "
+        "tcp://10.0.0.5:8786, instead of local workers."),
+    preset: Optional[str] = PRESET,
+    data: Optional[str] = DATA,
+    epochs: Optional[int] = EPOCHS,
+    lr: Optional[float] = LR,
+    batch_size: Optional[str] = BATCH_SIZE,
+    hidden: Optional[str] = HIDDEN,
+    activation: Optional[str] = ACTIVATION,
+    optimizer: Optional[str] = OPTIMIZER,
+    dropout: Optional[float] = DROPOUT,
+    dev_size: Optional[int] = DEV_SIZE,
+    stratify: bool = STRATIFY,
+    early_stopping: Optional[int] = EARLY_STOPPING,
+    seed: Optional[int] = SEED,
+    quiet: bool = QUIET,
+    json_output: bool = typer.Option(False, "--json",
+                                     help="Print the table as JSON, the last line of stdout."),
+) -> None:
+    """Train a grid of settings over several seeds; a table of mean and spread per setting."""
+    from .sweep import sweep_command
+
+    overrides = _recipe_options(
+        epochs=epochs, lr=lr, hidden=hidden, activation=activation, optimizer=optimizer,
+        dropout=dropout, dev_size=dev_size, early_stopping=early_stopping, seed=seed,
+        batch_size=batch_size, stratify=stratify)
+    status = sweep_command(preset=preset, data=data, overrides=overrides, grid=grid,
+                           seeds=seeds, output=output, workers=workers, scheduler=scheduler,
+                           quiet=quiet, json_output=json_output)
+    if status:
+        raise typer.Exit(status)
+
+
+@app.command(cls=_Command)
+def export(
+    model: Path = typer.Argument(..., metavar="MODEL",
+                                 help="Model file (.npz) written by nnscratch train."),
+    output: Path = typer.Argument(..., metavar="OUTPUT", help="ONNX file to write (.onnx)."),
+) -> None:
+    """Write the network as ONNX, for onnxruntime and other runtimes: raw pixels in."""
+    from ..usecases.export import export_model_file
+
+    done = export_model_file(model, output)
+    scaled = ""
+    if done.input_scale is not None:
+        inverse = 1 / done.input_scale
+        words = (f"1/{round(inverse)}" if abs(inverse - round(inverse)) < 1e-6 * inverse
+                 else f"{done.input_scale:.6g}")
+        scaled = f", scaled by {words} inside the graph"
+    print(f"wrote {done.output} (ONNX opset {done.opset}, {done.size:,} bytes): input "
+          f"(N, {', '.join(map(str, done.input_shape))}) float32 raw values{scaled}; outputs "
+          f"logits and probabilities (N, {done.classes})")
 
 
 @app.command(cls=_Command)

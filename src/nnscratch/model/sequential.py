@@ -12,11 +12,13 @@ import numpy as np
 from .. import checks
 from ..datasets.splits import hold_out
 from ..engine.layers import LAYER_TYPES, Layer
+from ..engine.layers.pooling import pool_before_relu
 from ..engine.losses import LOSSES, Loss, get_loss
 from ..engine.optimizers import Optimizer, get_optimizer
 from ..errors import ConfigError, DataError, ModelFileError
 from ..modelfile import read_model_file, write_model_file
 from ..training import Callback, EarlyStopping, History, TrainingState, fit
+from .checking import check_loaded, check_training_data
 
 PREDICT_BATCH = 2048  # big enough for the BLAS to run at full speed, small enough for cache
 
@@ -60,6 +62,7 @@ class Sequential:
             for layer in self.layers:
                 layer.initialize(self.rng, self.dtype)
         self.freeze(0)
+        self._plan()
 
     def freeze(self, count: int) -> None:
         """Keep the first ``count`` layers with parameters (counted from the input side) as
@@ -74,6 +77,11 @@ class Sequential:
         self.frozen, self._frozen_layers = count, frozenset(holders[:count])
         # Backward stops at the first layer that learns: nothing below it needs a gradient.
         self._first_trainable = holders[count] if holders else len(self.layers)
+
+    def _plan(self) -> None:
+        """The order the layers run in (see :func:`pool_before_relu`), for these layers."""
+        self._planned = list(self.layers)
+        self._order = pool_before_relu(self.layers)
 
     # --- computing -------------------------------------------------------------------------
 
@@ -92,24 +100,40 @@ class Sequential:
         layers (dropout) draw from ``rng``, by default the model's own generator."""
         if training and rng is None:
             rng = self.rng
-        frozen = self._frozen_layers
-        for i, layer in enumerate(self.layers):
-            x = layer.forward(x, training=training and i not in frozen, rng=rng)
+        if self._planned != self.layers:
+            self._plan()
+        layers, frozen = self.layers, self._frozen_layers
+        for i in self._order:
+            x = layers[i].forward(x, training=training and i not in frozen, rng=rng)
         return x
 
     def backward(self, grad: np.ndarray) -> None:
-        """Propagate ``dL/doutputs`` (N, C) down, filling every layer's ``grads``."""
+        """Propagate ``dL/doutputs`` (N, C) down, filling every layer's ``grads``: the
+        layers of the last forward pass, in its order reversed."""
         first = self._first_trainable
-        for i in range(len(self.layers) - 1, first - 1, -1):
+        for i in reversed(self._order):  # a swapped pair never straddles the first trainable
+            if i < first:
+                break
             grad = self.layers[i].backward(grad, input_grad=i > first)
+
+    def infer(self, x: np.ndarray) -> np.ndarray:
+        """Outputs (N, C) for prepared inputs ``x`` already checked, as :meth:`forward`
+        without training: the layers' prediction path (``Layer.infer``), which checks nothing
+        twice and keeps nothing for a backward pass."""
+        if self._planned != self.layers:
+            self._plan()
+        layers = self.layers
+        for i in self._order:
+            x = layers[i].infer(x)
+        return x
 
     def outputs(self, x: np.ndarray, batch_size: int = PREDICT_BATCH) -> np.ndarray:
         """Raw outputs (logits) for raw inputs, in batches. Shapes: (N, ...) -> (N, C)."""
         x = np.asarray(x)
-        self._check_input(x)
+        self._check_input(x)  # once per call; the layers' prediction path checks no more
         if 0 < len(x) <= batch_size:  # one batch (one image, say): no list, no concatenation
-            return self.forward(self.prepare(x))
-        parts = [self.forward(self.prepare(x[i:i + batch_size]))
+            return self.infer(self.prepare(x))
+        parts = [self.infer(self.prepare(x[i:i + batch_size]))
                  for i in range(0, len(x), batch_size)]
         if not parts:
             return np.zeros((0, self.output_size), dtype=self.dtype)
@@ -126,10 +150,10 @@ class Sequential:
     def evaluate(self, x: np.ndarray, y: np.ndarray,
                  batch_size: int = PREDICT_BATCH) -> dict[str, float]:
         """Mean loss and accuracy on (x, y): ``{"loss": ..., "accuracy": ...}``."""
-        x, y = self._check_training_data(x, y)  # input size and labels, as fit checks them
+        x, y = check_training_data(self, x, y)  # input size and labels, as fit checks them
         total_loss, correct = 0.0, 0
         for i in range(0, len(x), batch_size):
-            out = self.forward(self.prepare(x[i:i + batch_size]))
+            out = self.infer(self.prepare(x[i:i + batch_size]))
             yb = y[i:i + batch_size]
             total_loss += self.loss.forward(out, yb) * len(yb)
             correct += int(np.count_nonzero(out.argmax(axis=1) == yb))
@@ -169,10 +193,10 @@ class Sequential:
         """
         if seed is not None:
             self.reseed(seed)
-        x, y = self._check_training_data(x, y)
+        x, y = check_training_data(self, x, y)
         x_dev = y_dev = None
         if validation_data is not None:
-            x_dev, y_dev = self._check_training_data(*validation_data)
+            x_dev, y_dev = check_training_data(self, *validation_data)
         elif validation_split:
             x, y, x_dev, y_dev = hold_out(x, y, validation_split, rng=self.rng,
                                           stratify=stratify)
@@ -364,7 +388,7 @@ class Sequential:
         if "model" not in document:
             raise ModelFileError(f"{path}: the document has no model description")
         model = cls.from_config(document["model"], initialize=False)
-        model._check_loaded(path, arrays)
+        check_loaded(model, path, arrays)
         model._allocate()
         model.set_weights(arrays)
         model.metadata = {k: v for k, v in document.items() if k != "model"}
@@ -381,6 +405,16 @@ class Sequential:
                              if k in buffers}
             layer.grads = {k: np.zeros_like(v) for k, v in layer.params.items()}
 
+    def to_onnx(self, path: str | os.PathLike | None = None, *,
+                input_shape: Sequence[int] | None = None):
+        """The network as an ONNX model (``onnx.ModelProto``), written to ``path`` if given:
+        raw inputs (N, *input_shape) float32 in, ``logits`` and ``probabilities`` (N, C) out,
+        the input scaling inside the graph. See :func:`nnscratch.onnx.to_onnx`; needs the
+        onnx package (``pip install "nnscratch[onnx]"``)."""
+        from ..onnx import to_onnx  # the exporter is a tier below: it knows models by reading
+
+        return to_onnx(self, path, input_shape=input_shape)
+
     def summary(self) -> str:
         """One line per layer with its parameter count."""
         lines = [f"{i:>2}  {layer!r}  ({sum(p.size for p in layer.params.values()):,} params)"
@@ -389,23 +423,6 @@ class Sequential:
 
     # --- checks ----------------------------------------------------------------------------
 
-    def _check_loaded(self, path, arrays) -> None:
-        """Refuse arrays that are not exactly those the layers hold: each layer says its own
-        (:meth:`Layer.array_shapes`), so the check knows every layer type."""
-        for i, layer in enumerate(self.layers):
-            for key, shape in layer.array_shapes().items():
-                array = arrays.get(f"layers.{i}.{key}")
-                if array is None or array.shape != tuple(shape):
-                    raise ModelFileError(f"{path}: layer {i} ({layer!r}) has arrays that do "
-                                         f"not fit it")
-                if array.dtype != self.dtype:
-                    raise ModelFileError(f"{path}: layer {i} arrays are {array.dtype}, "
-                                         f"the model says {self.dtype}")
-        known = {f"layers.{i}.{k}" for i, layer in enumerate(self.layers)
-                 for k in layer.array_shapes()}
-        if set(arrays) != known:
-            raise ModelFileError(f"{path}: unexpected arrays {sorted(set(arrays) - known)}")
-
     def _check_input(self, x: np.ndarray) -> None:
         # math.prod, not np.prod: this runs for every prediction, even of one image, and
         # np.prod first builds an array from the shape tuple.
@@ -413,23 +430,3 @@ class Sequential:
         if self.input_size is not None and features != self.input_size:
             raise DataError(f"the model takes {self.input_size} inputs per example "
                             f"(e.g. 28x28 pixels), the data has shape {x.shape}")
-
-    def _check_training_data(self, x, y) -> tuple[np.ndarray, np.ndarray]:
-        x, y = np.asarray(x), np.asarray(y)
-        if len(x) != len(y):
-            raise DataError(f"{len(x)} inputs but {len(y)} labels")
-        self._check_input(x)
-        if y.ndim == 1 and self.loss.name == "softmax_cross_entropy":
-            if not np.issubdtype(y.dtype, np.integer):
-                bad = 0
-                if np.issubdtype(y.dtype, np.floating):
-                    fractional = np.flatnonzero(y != np.round(y))
-                    bad = int(fractional[0]) if len(fractional) else 0
-                where = f" (label {y[bad]} at index {bad})" if len(y) else ""
-                raise DataError(f"labels must be integers, got {y.dtype}{where}")
-            classes = self.output_size
-            if len(y) and (y.min() < 0 or y.max() >= classes):
-                bad = int(np.flatnonzero((y < 0) | (y >= classes))[0])
-                raise DataError(f"label {y[bad]} at index {bad} is outside 0-{classes - 1}")
-            y = y.astype(np.intp, copy=False)
-        return x, y
