@@ -161,3 +161,26 @@ def test_the_classic_preset_shows_the_tutorials_view_every_10_iterations(live_pa
     assert lines == [f"Iteration {n:>4}: accuracy {history['train_accuracy'][n - 1]:.4f}  "
                      f"(dev {history['dev_accuracy'][n - 1]:.4f})" for n in (10, 20, 30)]
     assert int(page.page.get_attribute("#accuracy-chart svg", "data-points")) == 3
+
+
+def test_the_status_line_catches_up_with_progress_faster_than_it_is_announced(live_page):
+    """A screen reader hears the progress at most every 5 s; epochs that come sooner are said
+    when that wait is up, so the line shown does not stay on an early epoch. The page's clock
+    is held still: only the page's own wait moves it on."""
+    open_page, _, _ = live_page
+    page = open_page()
+    page.page.clock.install(time=1_000_000)
+    page.page.clock.pause_at(1_001_000)
+    page.page.fill("#train-epochs", "300")
+    page.page.fill("#train-hidden", "16")
+    page.page.fill("#train-dev", "300")
+    page.page.click("#train-start")
+    wait_until(lambda: progress(page) >= 3)
+    page.page.clock.run_for(5000)
+    shown, said = page.page.evaluate(
+        "[Number(document.body.dataset.progress), document.getElementById('train-status')"
+        ".textContent]")
+    epoch = int(said.split(" of 300")[0].split()[-1])  # "epoch 3 of 300: accuracy ..."
+    assert epoch >= max(shown - 1, 2), said  # an epoch may arrive as it is read
+    page.page.click("#train-stop")
+    page.page.wait_for_selector("body[data-training='stopped']", state="attached")

@@ -739,7 +739,7 @@ function probeChart(result, curve) {
 const SERIES = [{ key: "train", label: "train", colour: "#000000", dash: "", marker: "circle" },
                 { key: "dev", label: "dev", colour: "#D55E00", dash: "6 3", marker: "square" }];
 const ANNOUNCE_EVERY_MS = 5000;  // a screen reader hears the progress at most this often
-const training = { choices: null, run: null, history: [], announced: 0, can: {} };
+const training = { choices: null, run: null, history: [], announced: 0, progressTimer: null, can: {} };
 
 async function setupTraining() {
   $("train").hidden = false;
@@ -816,13 +816,13 @@ function runRequest() {
 async function startRun() {
   try {
     showStatus(await api("/api/training/start", runRequest()));
-  } catch (error) { say("train-status", `Not started: ${error.message}`); }
+  } catch (error) { sayTraining(`Not started: ${error.message}`); }
 }
 
 async function runCommand(command) {
   try {
     showStatus(await api(`/api/training/${command}`, {}));
-  } catch (error) { say("train-status", `Not done: ${error.message}`); }
+  } catch (error) { sayTraining(`Not done: ${error.message}`); }
 }
 
 function say(id, text) {
@@ -843,7 +843,7 @@ function showStatus(status) {
   document.body.dataset.training = status.state;
   if (status.run) {
     training.run = status.run;
-    say("train-status", `${status.run.title}: ${status.message || status.state}.`);
+    sayTraining(`${status.run.title}: ${status.message || status.state}.`);
   }
 }
 
@@ -864,7 +864,7 @@ function openEvents() {
   on("state", async () => { showStatus(await api("/api/training")); });
   on("done", showDone);
   on("saved", (data) => {
-    say("train-status", `Saved as ${data.name} (${data.file}); it is among the models compared above.`);
+    sayTraining(`Saved as ${data.name} (${data.file}); it is among the models compared above.`);
     modelAdded(data.name);
   });
 }
@@ -902,12 +902,25 @@ function showProgress(p) {
   }
   $("train-step").textContent = "";
   document.body.dataset.progress = String(training.history.length);
-  const now = performance.now();
-  if (now - training.announced >= ANNOUNCE_EVERY_MS || p.epoch === p.epochs) {
-    training.announced = now;
-    say("train-status", `${unit} ${p.epoch} of ${p.epochs}: accuracy ${pct(p.train_accuracy)}` +
-      (p.dev_accuracy == null ? "" : `, dev ${pct(p.dev_accuracy)}`) + `, loss ${p.train_loss.toFixed(3)}.`);
-  }
+  sayProgress(`${unit} ${p.epoch} of ${p.epochs}: accuracy ${pct(p.train_accuracy)}` +
+    (p.dev_accuracy == null ? "" : `, dev ${pct(p.dev_accuracy)}`) + `, loss ${p.train_loss.toFixed(3)}.`,
+    p.epoch === p.epochs);
+}
+
+// A screen reader hears the progress at most every ANNOUNCE_EVERY_MS; progress that comes
+// sooner is said when that time is up, so the line shown never stays behind the charts.
+function sayProgress(text, last) {
+  clearTimeout(training.progressTimer);
+  const speak = () => { training.announced = performance.now(); say("train-status", text); };
+  const wait = training.announced + ANNOUNCE_EVERY_MS - performance.now();
+  if (wait <= 0 || last) speak();
+  else training.progressTimer = setTimeout(speak, wait);
+}
+
+// What the run says otherwise (its state, a refusal) replaces a progress line still waiting.
+function sayTraining(text) {
+  clearTimeout(training.progressTimer);
+  say("train-status", text);
 }
 
 function drawLiveCharts() {
@@ -1035,7 +1048,7 @@ async function saveRun() {
   try {
     await api("/api/training/save", { name: $("save-name").value });
     $("save-form").hidden = true;
-  } catch (error) { say("train-status", `Not saved: ${error.message}`); }
+  } catch (error) { sayTraining(`Not saved: ${error.message}`); }
 }
 
 // --- your digits ---------------------------------------------------------------------------------
