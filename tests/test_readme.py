@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,7 +43,7 @@ def python_blocks():
 
 @pytest.mark.slow
 def test_python_example_runs_as_written_and_prints_what_the_readme_says(tmp_path):
-    example = python_blocks()[0]
+    example = re.findall(r"```python\n(.*?)```", section("In Python"), flags=re.S)[0]
     result = subprocess.run([sys.executable, "-c", example], cwd=tmp_path,
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr
@@ -100,3 +101,32 @@ def test_the_onnx_example_runs_as_written(tmp_path):
     found = re.fullmatch(r"accuracy (0\.\d{4}), largest difference from ours (\S+)\n",
                          result.stdout)
     assert float(found.group(1)) > 0.95 and float(found.group(2)) <= 1e-5
+
+
+def test_the_fine_tuning_example_makes_the_turned_digits_it_describes(tmp_path):
+    text = section("Fine-tuning on new data")
+    (example,) = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    result = run_python(example, tmp_path)
+    assert result.returncode == 0, result.stderr
+    from nnscratch.datasets import load_mnist, read_idx
+
+    x, y = load_mnist("train")
+    folder = tmp_path / "turned"
+    images = np.concatenate([read_idx(folder / "train-images-idx3-ubyte"),
+                             read_idx(folder / "t10k-images-idx3-ubyte")])
+    labels = np.concatenate([read_idx(folder / "train-labels-idx1-ubyte"),
+                             read_idx(folder / "t10k-labels-idx1-ubyte")])
+    assert images.shape == (1000, 28, 28) and len(read_idx(folder / "t10k-labels-idx1-ubyte")) == 200
+    np.testing.assert_array_equal(labels, y[50000:51000])
+    assert "1,000 MNIST training digits (numbers 50,000 to 50,999) turned" in text
+    # Turned, not copied: most of each digit's ink has moved.
+    upright = x[50000:51000] > 127
+    assert ((images > 127) & upright).sum() < 0.6 * upright.sum()
+    # The commands the section gives are those whose figures it shows.
+    (commands,) = [c for c in re.findall(r"```bash\n(.*?)```", text, flags=re.S)
+                   if "turned/" in c]
+    assert [line.split("#")[0].split() for line in commands.strip().splitlines()] == [
+        ["nnscratch", "train", "--epochs", "2", "--out", "mlp.npz"],
+        ["nnscratch", "train", "--init-from", "mlp.npz", "--data", "turned/"],
+        ["nnscratch", "train", "--init-from", "mlp.npz", "--freeze", "1", "--data", "turned/",
+         "--out", "frozen.npz"]]
