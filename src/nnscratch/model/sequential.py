@@ -15,8 +15,8 @@ from ..engine.layers.pooling import pool_before_relu
 from ..engine.losses import LOSSES, Loss, get_loss
 from ..engine.optimizers import Optimizer, get_optimizer
 from ..errors import ConfigError, DataError, ModelFileError
-from ..modelfile import read_model_file, write_model_file
 from ..training import Callback, EarlyStopping, History, TrainingState, fit
+from .storage import load_model, save_model
 
 PREDICT_BATCH = 2048  # big enough for the BLAS to run at full speed, small enough for cache
 
@@ -347,49 +347,14 @@ class Sequential:
 
     def save(self, path: str | os.PathLike, **metadata: Any) -> None:
         """Write the model to one ``.npz`` file (atomically), with ``metadata`` (JSON-able:
-        preset, metrics, history...) in its document. Never pickled.
-
-        The document always holds ``preprocessing`` (``scale``, and ``image_shape`` when
-        known: pass it, or it is kept from a loaded model's metadata) and ``architecture``
-        (see :meth:`architecture`), so a reader needs no NumPy to see what the file holds.
-        """
-        document = {**self.metadata, **metadata}
-        preprocessing = {"scale": self.input_scale, "image_shape": None,
-                         **document.get("preprocessing", {})}
-        image_shape = preprocessing["image_shape"]
-        if image_shape and self.input_size is not None \
-                and int(np.prod(image_shape)) != self.input_size:
-            raise ConfigError(f"preprocessing image_shape {image_shape} has "
-                              f"{int(np.prod(image_shape))} pixels, the model takes "
-                              f"{self.input_size} inputs")
-        document.update(preprocessing=preprocessing,
-                        architecture=self.architecture(image_shape),
-                        model=self.config())
-        write_model_file(path, document, self.get_weights())
+        preset, metrics, history...) in its document. Never pickled. See
+        :func:`.storage.save_model` for what the document always holds."""
+        save_model(self, path, **metadata)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Sequential:
         """Read a model written by :meth:`save`; its document is in ``model.metadata``."""
-        document, arrays = read_model_file(path)
-        if "model" not in document:
-            raise ModelFileError(f"{path}: the document has no model description")
-        model = cls.from_config(document["model"], initialize=False)
-        model._check_loaded(path, arrays)
-        model._allocate()
-        model.set_weights(arrays)
-        model.metadata = {k: v for k, v in document.items() if k != "model"}
-        return model
-
-    def _allocate(self) -> None:
-        """Zeroed parameters, gradients and buffers of every layer's own shapes, to load into."""
-        for layer in self.layers:
-            shapes = layer.array_shapes()
-            buffers = set(layer.buffer_names)
-            layer.params = {k: np.zeros(shape, self.dtype) for k, shape in shapes.items()
-                            if k not in buffers}
-            layer.buffers = {k: np.zeros(shape, self.dtype) for k, shape in shapes.items()
-                             if k in buffers}
-            layer.grads = {k: np.zeros_like(v) for k, v in layer.params.items()}
+        return load_model(cls, path)
 
     def to_onnx(self, path: str | os.PathLike | None = None, *,
                 input_shape: Sequence[int] | None = None):
@@ -408,23 +373,6 @@ class Sequential:
         return "\n".join(lines + [f"total: {self.parameter_count():,} parameters"])
 
     # --- checks ----------------------------------------------------------------------------
-
-    def _check_loaded(self, path, arrays) -> None:
-        """Refuse arrays that are not exactly those the layers hold: each layer says its own
-        (:meth:`Layer.array_shapes`), so the check knows every layer type."""
-        for i, layer in enumerate(self.layers):
-            for key, shape in layer.array_shapes().items():
-                array = arrays.get(f"layers.{i}.{key}")
-                if array is None or array.shape != tuple(shape):
-                    raise ModelFileError(f"{path}: layer {i} ({layer!r}) has arrays that do "
-                                         f"not fit it")
-                if array.dtype != self.dtype:
-                    raise ModelFileError(f"{path}: layer {i} arrays are {array.dtype}, "
-                                         f"the model says {self.dtype}")
-        known = {f"layers.{i}.{k}" for i, layer in enumerate(self.layers)
-                 for k in layer.array_shapes()}
-        if set(arrays) != known:
-            raise ModelFileError(f"{path}: unexpected arrays {sorted(set(arrays) - known)}")
 
     def _check_input(self, x: np.ndarray) -> None:
         # math.prod, not np.prod: this runs for every prediction, even of one image, and
