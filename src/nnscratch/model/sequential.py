@@ -16,9 +16,8 @@ from ..engine.layers.pooling import pool_before_relu
 from ..engine.losses import LOSSES, Loss, get_loss
 from ..engine.optimizers import Optimizer, get_optimizer
 from ..errors import ConfigError, DataError, ModelFileError
-from ..modelfile import read_model_file, write_model_file
 from ..training import Callback, EarlyStopping, History, TrainingState, fit
-from .checking import check_loaded, check_training_data
+from .storage import load_model, save_model
 
 PREDICT_BATCH = 2048  # big enough for the BLAS to run at full speed, small enough for cache
 
@@ -150,7 +149,7 @@ class Sequential:
     def evaluate(self, x: np.ndarray, y: np.ndarray,
                  batch_size: int = PREDICT_BATCH) -> dict[str, float]:
         """Mean loss and accuracy on (x, y): ``{"loss": ..., "accuracy": ...}``."""
-        x, y = check_training_data(self, x, y)  # input size and labels, as fit checks them
+        x, y = self._check_training_data(x, y)  # input size and labels, as fit checks them
         total_loss, correct = 0.0, 0
         for i in range(0, len(x), batch_size):
             out = self.infer(self.prepare(x[i:i + batch_size]))
@@ -193,10 +192,10 @@ class Sequential:
         """
         if seed is not None:
             self.reseed(seed)
-        x, y = check_training_data(self, x, y)
+        x, y = self._check_training_data(x, y)
         x_dev = y_dev = None
         if validation_data is not None:
-            x_dev, y_dev = check_training_data(self, *validation_data)
+            x_dev, y_dev = self._check_training_data(*validation_data)
         elif validation_split:
             x, y, x_dev, y_dev = hold_out(x, y, validation_split, rng=self.rng,
                                           stratify=stratify)
@@ -361,49 +360,14 @@ class Sequential:
 
     def save(self, path: str | os.PathLike, **metadata: Any) -> None:
         """Write the model to one ``.npz`` file (atomically), with ``metadata`` (JSON-able:
-        preset, metrics, history...) in its document. Never pickled.
-
-        The document always holds ``preprocessing`` (``scale``, and ``image_shape`` when
-        known: pass it, or it is kept from a loaded model's metadata) and ``architecture``
-        (see :meth:`architecture`), so a reader needs no NumPy to see what the file holds.
-        """
-        document = {**self.metadata, **metadata}
-        preprocessing = {"scale": self.input_scale, "image_shape": None,
-                         **document.get("preprocessing", {})}
-        image_shape = preprocessing["image_shape"]
-        if image_shape and self.input_size is not None \
-                and int(np.prod(image_shape)) != self.input_size:
-            raise ConfigError(f"preprocessing image_shape {image_shape} has "
-                              f"{int(np.prod(image_shape))} pixels, the model takes "
-                              f"{self.input_size} inputs")
-        document.update(preprocessing=preprocessing,
-                        architecture=self.architecture(image_shape),
-                        model=self.config())
-        write_model_file(path, document, self.get_weights())
+        preset, metrics, history...) in its document. Never pickled. See
+        :func:`.storage.save_model` for what the document always holds."""
+        save_model(self, path, **metadata)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Sequential:
         """Read a model written by :meth:`save`; its document is in ``model.metadata``."""
-        document, arrays = read_model_file(path)
-        if "model" not in document:
-            raise ModelFileError(f"{path}: the document has no model description")
-        model = cls.from_config(document["model"], initialize=False)
-        check_loaded(model, path, arrays)
-        model._allocate()
-        model.set_weights(arrays)
-        model.metadata = {k: v for k, v in document.items() if k != "model"}
-        return model
-
-    def _allocate(self) -> None:
-        """Zeroed parameters, gradients and buffers of every layer's own shapes, to load into."""
-        for layer in self.layers:
-            shapes = layer.array_shapes()
-            buffers = set(layer.buffer_names)
-            layer.params = {k: np.zeros(shape, self.dtype) for k, shape in shapes.items()
-                            if k not in buffers}
-            layer.buffers = {k: np.zeros(shape, self.dtype) for k, shape in shapes.items()
-                             if k in buffers}
-            layer.grads = {k: np.zeros_like(v) for k, v in layer.params.items()}
+        return load_model(cls, path)
 
     def to_onnx(self, path: str | os.PathLike | None = None, *,
                 input_shape: Sequence[int] | None = None):
@@ -430,3 +394,23 @@ class Sequential:
         if self.input_size is not None and features != self.input_size:
             raise DataError(f"the model takes {self.input_size} inputs per example "
                             f"(e.g. 28x28 pixels), the data has shape {x.shape}")
+
+    def _check_training_data(self, x, y) -> tuple[np.ndarray, np.ndarray]:
+        x, y = np.asarray(x), np.asarray(y)
+        if len(x) != len(y):
+            raise DataError(f"{len(x)} inputs but {len(y)} labels")
+        self._check_input(x)
+        if y.ndim == 1 and self.loss.name == "softmax_cross_entropy":
+            if not np.issubdtype(y.dtype, np.integer):
+                bad = 0
+                if np.issubdtype(y.dtype, np.floating):
+                    fractional = np.flatnonzero(y != np.round(y))
+                    bad = int(fractional[0]) if len(fractional) else 0
+                where = f" (label {y[bad]} at index {bad})" if len(y) else ""
+                raise DataError(f"labels must be integers, got {y.dtype}{where}")
+            classes = self.output_size
+            if len(y) and (y.min() < 0 or y.max() >= classes):
+                bad = int(np.flatnonzero((y < 0) | (y >= classes))[0])
+                raise DataError(f"label {y[bad]} at index {bad} is outside 0-{classes - 1}")
+            y = y.astype(np.intp, copy=False)
+        return x, y
