@@ -19,15 +19,14 @@ def numerical_gradient(f: Callable[[], float], x: np.ndarray, eps: float = 1e-6)
     """Central differences of the scalar ``f()`` with respect to every entry of ``x`` (perturbed
     in place and restored). Shapes: ``x`` any; result like ``x``, float64."""
     grad = np.zeros(x.shape, dtype=np.float64)
-    flat = x.reshape(-1)  # a view: perturbing it perturbs x
-    for i in range(flat.size):
-        saved = flat[i]
-        flat[i] = saved + eps
+    for i in np.ndindex(x.shape):  # by index, so x may have any memory layout
+        saved = x[i]
+        x[i] = saved + eps
         f_plus = f()
-        flat[i] = saved - eps
+        x[i] = saved - eps
         f_minus = f()
-        flat[i] = saved
-        grad.reshape(-1)[i] = (f_plus - f_minus) / (2 * eps)
+        x[i] = saved
+        grad[i] = (f_plus - f_minus) / (2 * eps)
     return grad
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import checks
+from ..datasets.augment import KINDS as AUGMENTATIONS
 from ..engine.initializers import INITIALIZERS
 from ..engine.layers import ACTIVATIONS
 from ..engine.optimizers import OPTIMIZERS
@@ -24,6 +25,8 @@ from ..training.loop import steps_per_epoch, unit_word
 
 FULL_BATCH = "full"  # batch_size of full-batch gradient descent: one step on all examples
 SCHEDULES = ("constant", "warmup_cosine")
+PADDINGS = ("valid", "same")
+CELLS = ("lstm", "gru")
 # Fields that change what is printed, not what is computed: a resumed run may change them.
 COSMETIC = frozenset({"log_every"})
 
@@ -56,6 +59,12 @@ class Recipe:
     early_stopping: int | None = None
     log_every: int | None = None  # print the tutorial's accuracy line every N iterations
     seed: int = 0
+    # Fields added after the first files (optional in a file, read as these defaults):
+    padding: str = "valid"  # of each convolution: "valid" (none) or "same" (keeps the size)
+    batch_norm: bool = False  # BatchNorm after each convolution and hidden layer
+    augment: str = "none"  # moves of the training images: none, shift, affine, elastic
+    recurrent: tuple[int, ...] = ()  # units of each recurrent layer, reading rows as steps
+    cell: str = "lstm"  # the recurrent layers' kind: lstm or gru
 
     def __post_init__(self) -> None:
         for field, value in _checked(self.__dict__).items():
@@ -111,7 +120,8 @@ class Recipe:
         """What a model file or checkpoint records: every field (lists for tuples, null for
         full batch, as files always had it) and ``summary``, the :meth:`description`."""
         fields = {f: getattr(self, f) for f in FIELDS}
-        fields["hidden"], fields["conv"] = list(self.hidden), list(self.conv)
+        for f in _TUPLES:
+            fields[f] = list(getattr(self, f))
         fields["batch_size"] = self.fit_batch_size
         fields["summary"] = self.description(image_shape, classes)
         return fields
@@ -124,7 +134,7 @@ class Recipe:
             raise ConfigError("holds no complete nnscratch train recipe")
         # A field added since the first files were written takes its default when absent.
         values = {f: fields[f] if f in fields else _DEFAULTS[f] for f in FIELDS}
-        for f in ("hidden", "conv"):  # JSON has lists, the recipe tuples
+        for f in _TUPLES:  # JSON has lists, the recipe tuples
             if isinstance(values[f], list):
                 values[f] = tuple(values[f])
         if values["batch_size"] is None:
@@ -150,6 +160,7 @@ FIRST_FIELDS = frozenset({
     "name", "hidden", "conv", "kernel_size", "activation", "init", "bias_init", "dropout",
     "optimizer", "lr", "schedule", "weight_decay", "epochs", "batch_size", "dev_size",
     "stratify", "early_stopping", "log_every", "seed"})
+_TUPLES = ("hidden", "conv", "recurrent")
 _DEFAULTS = {f.name: f.default for f in dataclasses.fields(Recipe)
              if f.default is not dataclasses.MISSING}
 
@@ -169,6 +180,12 @@ def _checked(fields: dict[str, Any], name: Callable[[str], str] = str,
                 raise ConfigError(f"the recipe's {field} {fields[field]!r} is not valid "
                                   f"({error})") from None
             raise
+    if checked["conv"] and checked["recurrent"]:
+        raise ConfigError(f"{name('conv')} and {name('recurrent')} cannot be combined: a "
+                          f"network is convolutional or recurrent")
+    if checked["padding"] == "same" and checked["conv"] and checked["kernel_size"] % 2 == 0:
+        raise ConfigError(f"{name('padding')} 'same' needs an odd {name('kernel_size')}, got "
+                          f"{checked['kernel_size']}")
     if checked["early_stopping"] is not None and checked["dev_size"] == 0:
         raise ConfigError(f"{name('early_stopping')} watches the dev set, but "
                           f"{name('dev_size')} is 0: hold out some dev images")
@@ -224,6 +241,11 @@ _CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "early_stopping": _optional(_strict_int(lambda n, v: checks.whole(n, v, low=1))),
     "log_every": _optional(_strict_int(lambda n, v: checks.whole(n, v, low=1))),
     "seed": _strict_int(lambda n, v: checks.whole(n, v, low=0)),
+    "padding": lambda n, v: checks.choice(n, v, PADDINGS),
+    "batch_norm": checks.flag,
+    "augment": lambda n, v: checks.choice(n, v, AUGMENTATIONS),
+    "recurrent": checks.sizes,
+    "cell": lambda n, v: checks.choice(n, v, CELLS),
 }
 
 

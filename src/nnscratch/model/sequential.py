@@ -16,6 +16,7 @@ from ..engine.optimizers import Optimizer, get_optimizer
 from ..errors import ConfigError, DataError, ModelFileError
 from ..modelfile import read_model_file, write_model_file
 from ..training import Callback, EarlyStopping, History, TrainingState, fit
+from ..training.loop import Augment
 
 PREDICT_BATCH = 2048  # big enough for the BLAS to run at full speed, small enough for cache
 
@@ -130,7 +131,7 @@ class Sequential:
             validation_split: float | int = 0.0, stratify: bool = False, shuffle: bool = True,
             seed: int | None = None, early_stopping: int | None = None,
             callbacks: Sequence[Callback] = (),
-            resume: TrainingState | None = None) -> History:
+            resume: TrainingState | None = None, augment: Augment | None = None) -> History:
         """Train the model in place; returns the :class:`~nnscratch.training.History`.
 
         Args:
@@ -152,6 +153,9 @@ class Sequential:
             resume: carry on from a saved :class:`~nnscratch.training.TrainingState` (see
                 :mod:`nnscratch.checkpoint`); everything else must be as in the saved run for
                 the result to be bit-identical to a run that was never stopped.
+            augment: moves each training batch before its step, ``augment(xb, rng)`` with
+                the model's generator (e.g. :func:`nnscratch.datasets.augment.get_augmentation`
+                ``("elastic")``); ``xb`` is the prepared batch, (B, H, W) for images.
         """
         if seed is not None:
             self.reseed(seed)
@@ -169,7 +173,7 @@ class Sequential:
             callbacks.append(EarlyStopping(patience=early_stopping))
         return fit(self, self.prepare(x), y, optimizer, epochs=epochs, batch_size=batch_size,
                    x_dev=x_dev, y_dev=y_dev, shuffle=shuffle, rng=self.rng,
-                   callbacks=callbacks, resume=resume)
+                   callbacks=callbacks, resume=resume, augment=augment)
 
     def reseed(self, seed: int) -> None:
         """Restart the model's generator from ``seed``."""

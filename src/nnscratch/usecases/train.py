@@ -24,6 +24,7 @@ from ..environment import environment
 from ..errors import ConfigError, NNScratchError
 from ..fileio import check_model_file_name, check_outputs, check_writable_folder
 from ..model import PRESETS, Recipe, Sequential, build_model, build_optimizer, get_preset
+from ..model.presets import build_augmentation
 from ..training import Callback, Checkpoint, Checkpointer, GracefulStop, History, TrainingState
 from ..training.checkpoint import list_checkpoints
 from .resume import changes, refuse_changes, run_config
@@ -94,7 +95,8 @@ def train_recipe(recipe: Recipe | str, train_images, train_labels, test_images=N
     history = model.fit(x, y, epochs=recipe.epochs, batch_size=recipe.fit_batch_size,
                         optimizer=optimizer, validation_data=(x_dev, y_dev) if len(y_dev) else None,
                         early_stopping=recipe.early_stopping, callbacks=callbacks,
-                        shuffle=not recipe.full_batch, resume=resume)
+                        shuffle=not recipe.full_batch, resume=resume,
+                        augment=build_augmentation(recipe))
     metrics: dict[str, float | None] = {"train_seconds": history.seconds[-1]
                                         if history.seconds else 0.0}
     for split, (xs, ys) in {"train": (x, y), "dev": (x_dev, y_dev),

@@ -1,0 +1,88 @@
+"""Layer normalisation (Ba, Kiros & Hinton, 2016): each example normalised by its own values."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ... import checks
+from ...errors import ConfigError
+from .base import Layer
+
+
+class LayerNorm(Layer):
+    """Normalise each example over its last axes, then scale and shift, as PyTorch's
+    ``nn.LayerNorm(shape)``.
+
+    ``shape`` is the trailing shape normalised over: ``LayerNorm(128)`` normalises (N, 128)
+    rows, or each step of (N, T, 128) sequences; ``LayerNorm((16, 7, 7))`` whole (N, 16, 7, 7)
+    feature maps. Over the D = prod(shape) values of one example (or one step)::
+
+        μ = (1/D) Σ x        σ² = (1/D) Σ (x - μ)²
+        x̂ = (x - μ) / sqrt(σ² + eps)
+        y = γ ⊙ x̂ + β
+
+    the same in training and in evaluation (no running averages: the statistics are the
+    example's own). Backward, with dx̂ = dy ⊙ γ and sums over the D values::
+
+        dx = (1 / (D sqrt(σ² + eps))) (D dx̂ - Σ dx̂ - x̂ Σ dx̂ x̂)
+
+    and dγ = Σ dy ⊙ x̂, dβ = Σ dy, summed over the examples (and steps).
+
+    Parameters ``gamma`` (γ, initially 1) and ``beta`` (β, initially 0), each of ``shape``
+    (PyTorch's ``weight`` and ``bias``). Shapes: (..., *shape) -> the same.
+    """
+
+    def __init__(self, shape, *, eps: float = 1e-5) -> None:
+        super().__init__()
+        self.shape = checks.sizes("LayerNorm shape", list(shape) if isinstance(
+            shape, (list, tuple)) else shape)
+        self.eps = checks.real("LayerNorm eps", eps, low=0, low_open=True)
+        self.size = math.prod(self.shape)
+
+    def array_shapes(self) -> dict[str, tuple[int, ...]]:
+        return {"gamma": self.shape, "beta": self.shape}
+
+    def initialize(self, rng: np.random.Generator, dtype: np.dtype) -> None:
+        self.params = {"gamma": np.ones(self.shape, dtype), "beta": np.zeros(self.shape, dtype)}
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+
+    def forward(self, x: np.ndarray, training: bool = False,
+                rng: np.random.Generator | None = None) -> np.ndarray:
+        gamma, beta = self.params["gamma"], self.params["beta"]
+        d = len(self.shape)
+        if x.ndim <= d or x.shape[-d:] != self.shape:
+            raise ConfigError(f"LayerNorm{self.shape} expects inputs (N, ..., "
+                              f"{', '.join(map(str, self.shape))}), got {x.shape}")
+        x = np.asarray(x, dtype=gamma.dtype)
+        rows = x.reshape(-1, self.size)  # one row per example (and step)
+        centred = rows - rows.mean(axis=1, keepdims=True)
+        var = np.einsum("ij,ij->i", centred, centred) / self.size
+        inv_std = 1 / np.sqrt(var + self.eps)
+        xhat = centred
+        xhat *= inv_std[:, None]
+        self._xhat, self._inv_std, self._shape = xhat, inv_std, x.shape
+        y = xhat * gamma.reshape(-1)
+        y += beta.reshape(-1)
+        return y.reshape(x.shape)
+
+    def backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        gamma = self.params["gamma"].reshape(-1)
+        dy = grad_y.reshape(-1, self.size)
+        xhat = self._xhat
+        np.einsum("ij,ij->j", dy, xhat, out=self.grads["gamma"].reshape(-1))
+        np.sum(dy, axis=0, out=self.grads["beta"].reshape(-1))
+        if not input_grad:
+            return None
+        dxhat = dy * gamma
+        sum_dxhat = dxhat.sum(axis=1, keepdims=True)
+        sum_dxhat_xhat = np.einsum("ij,ij->i", dxhat, xhat)[:, None]
+        dx = dxhat * self.size
+        dx -= sum_dxhat
+        dx -= xhat * sum_dxhat_xhat
+        dx *= (self._inv_std / self.size)[:, None]
+        return dx.reshape(self._shape)
+
+    def config(self) -> dict:
+        return {"shape": list(self.shape), "eps": self.eps}
