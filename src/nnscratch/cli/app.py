@@ -87,6 +87,23 @@ def train(
     report: Optional[str] = typer.Option(
         None, "--report", metavar="[PATH]",
         help="Also write the HTML report, to PATH or beside the model (mlp.npz: mlp.html)."),
+    recipe: Optional[Path] = typer.Option(
+        None, help="A recipe file (TOML): the preset to start from, fields to change, or the "
+        "whole network as [[layers]]."),
+    weight_decay: Optional[float] = typer.Option(
+        None, help="Decoupled weight decay (AdamW's), per step lr x this."),
+    schedule: Optional[str] = typer.Option(
+        None, help="Learning-rate schedule: constant or warmup_cosine."),
+    conv: Optional[str] = typer.Option(
+        None, help="Convolution blocks' channels, e.g. 32,64 (conv, ReLU, 2x2 max pool each)."),
+    batch_norm: Optional[bool] = typer.Option(
+        None, "--batch-norm/--no-batch-norm",
+        help="BatchNorm after each convolution and hidden layer."),
+    augment: Optional[str] = typer.Option(
+        None, "--augment", metavar="[KIND]", help="Move the training images: shift, affine "
+        "(shifts, rotations, scalings), elastic (affine + elastic distortion; a bare --augment) "
+        "or none."),
+    cell: Optional[str] = typer.Option(None, help="Recurrent layers: lstm or gru."),
 ) -> None:
     """Train a network on MNIST (or your data) and save it to a model file."""
     from .train import parse_batch_size, parse_hidden, train_command
@@ -94,11 +111,15 @@ def train(
     given = dict(epochs=epochs, lr=lr, hidden=parse_hidden(hidden), activation=activation,
                  optimizer=optimizer, dropout=dropout, dev_size=dev_size,
                  early_stopping=early_stopping, seed=seed,
-                 batch_size=parse_batch_size(batch_size), stratify=stratify or None)
+                 batch_size=parse_batch_size(batch_size), stratify=stratify or None,
+                 weight_decay=weight_decay, schedule=schedule,
+                 conv=parse_hidden(conv, option="--conv"), batch_norm=batch_norm,
+                 augment=augment, cell=cell)
     status = train_command(
         preset=preset, data=data, overrides={k: v for k, v in given.items() if v is not None},
         out=out, quiet=quiet, json_output=json_output, checkpoint_dir=checkpoint_dir,
-        checkpoint_every=checkpoint_every, resume=resume, force=force, report=report)
+        checkpoint_every=checkpoint_every, resume=resume, force=force, report=report,
+        recipe_file=recipe)
     if status:
         raise typer.Exit(status)
 
@@ -223,6 +244,64 @@ def report(
     print(f"wrote {write_report(model, output, data=data)}")
 
 
+@app.command(cls=_Command)
+def gradcheck(
+    target: str = typer.Argument(..., metavar="MODEL_OR_PRESET",
+                                 help="A model file (.npz), a preset (mlp, cnn, ...) or a "
+                                 "recipe file (.toml)."),
+    samples: int = typer.Option(12, help="Entries compared per array (all of a smaller one).",
+                                min=1),
+    seed: int = typer.Option(0, help="Seeds the random images, directions and entries.",
+                             min=0),
+    json_output: bool = typer.Option(False, "--json", help="Print every check as JSON."),
+) -> None:
+    """Check every layer's gradients against central finite differences (float64)."""
+    from ..usecases.gradcheck import gradient_check
+
+    report = gradient_check(target, samples=samples, seed=seed)
+    if json_output:
+        print(json.dumps(report.as_json()))
+    else:
+        from rich.console import Console
+
+        from .tables import gradcheck_view
+        Console().print(gradcheck_view(report))
+    if not report.passed:
+        worst = max(report.failures, key=lambda row: row.error)
+        where = "the loss" if worst.index is None else f"layer {worst.index}"
+        print(f"nnscratch: gradcheck failed: {len(report.failures)} of {len(report.rows)} "
+              f"gradients are off by more than {report.tolerance:g} (worst: {where}, "
+              f"{worst.array}, {worst.error:.2e})", file=sys.stderr)
+        raise typer.Exit(1)
+
+
+@app.command("lr-find", cls=_Command)
+def lr_find(
+    preset: Optional[str] = typer.Option(None, help="Recipe to sweep.", show_default="mlp"),
+    recipe: Optional[Path] = typer.Option(None, help="Or a recipe file (TOML)."),
+    data: str = typer.Option("mnist", help="'mnist' (bundled), a folder of IDX files, or a "
+                             "CSV file (label first)."),
+    batch_size: Optional[int] = typer.Option(None, help="Examples per step.",
+                                             show_default="the recipe's"),
+    optimizer: Optional[str] = typer.Option(None, help="sgd, momentum, nesterov, adam, adamw.",
+                                            show_default="the recipe's"),
+    start: float = typer.Option(1e-6, help="Learning rate of the first batch."),
+    stop: float = typer.Option(1.0, help="Learning rate of the last batch."),
+    steps: int = typer.Option(100, help="Batches, one learning rate each."),
+    output: Path = typer.Option(Path("lr-find.png"), "--output", "-o",
+                                help="The chart to write (PNG)."),
+    json_output: bool = typer.Option(False, "--json", help="Print rates and losses as JSON."),
+) -> None:
+    """Sweep the learning rate over a short run (Smith's range test) and chart the loss."""
+    from .train import lr_find_command
+
+    lr_find_command(preset=preset, recipe_file=recipe, data=data, start=start, stop=stop,
+                    steps=steps, output=output, json_output=json_output,
+                    overrides={k: v for k, v in dict(batch_size=batch_size,
+                                                     optimizer=optimizer).items()
+                               if v is not None})
+
+
 def main(argv: list[str] | None = None) -> int:
     """The ``nnscratch`` command with ``argv`` (default: the process's arguments); returns the
     exit status, which the console script exits with."""
@@ -253,17 +332,22 @@ def main(argv: list[str] | None = None) -> int:
         raise
 
 
+# Options of train whose value may be left out, and the value a bare one means.
+_BARE_VALUES = {"--report": "", "--augment": "elastic"}
+
+
 def _bare_report_flag(argv: list[str]) -> list[str]:
-    """``train --report`` without a path means "beside the model": give it the empty value.
+    """``train --report`` without a path means "beside the model": give it the empty value;
+    a bare ``--augment`` means ``--augment elastic``.
 
     Typer's bundled Click has no options with an optional value, so a bare ``--report``
     (last, or followed by another option) becomes ``--report=`` here.
     """
     if not argv or argv[0] != "train":
         return argv
-    return [f"{arg}=" if arg == "--report" and (i + 1 == len(argv)
-                                                or argv[i + 1].startswith("-")) else arg
-            for i, arg in enumerate(argv)]
+    return [f"{arg}={_BARE_VALUES[arg]}" if arg in _BARE_VALUES and (
+        i + 1 == len(argv) or argv[i + 1].startswith("-")) else arg
+        for i, arg in enumerate(argv)]
 
 
 def _fail(message: str, status: int = EXIT_USER_ERROR) -> int:

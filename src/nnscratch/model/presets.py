@@ -14,6 +14,7 @@ from ..engine.optimizers import Optimizer, get_optimizer
 from ..engine.schedules import WarmupCosine
 from ..errors import ConfigError
 from .recipe import FULL_BATCH, Recipe
+from .specs import build_layers
 from .sequential import Sequential
 
 PRESETS: dict[str, Recipe] = {
@@ -25,6 +26,14 @@ PRESETS: dict[str, Recipe] = {
     "cnn": Recipe(
         name="cnn", hidden=(128,), conv=(16, 32), lr=2e-3, schedule="warmup_cosine", epochs=4,
         batch_size=128, dev_size=5000),
+    # Batch normalisation after each convolution and the hidden layer, and augmented images.
+    "cnn-bn": Recipe(
+        name="cnn-bn", hidden=(128,), conv=(32, 64), batch_norm=True, augment="affine",
+        lr=3e-3, schedule="warmup_cosine", epochs=12, batch_size=128, dev_size=5000),
+    # MNIST as sequences: 28 rows of 28 pixels, read one row per step.
+    "lstm": Recipe(
+        name="lstm", hidden=(), recurrent=(128,), lr=2e-3, schedule="warmup_cosine",
+        epochs=8, batch_size=128, dev_size=5000),
     "mlp": Recipe(
         name="mlp", hidden=(512, 256), lr=2e-3, schedule="warmup_cosine", epochs=6,
         batch_size=128, dev_size=5000),
@@ -54,9 +63,13 @@ def build_model(recipe: Recipe | str, *, image_shape: tuple[int, int] = (28, 28)
     With ``recurrent``: Reshape to (N, H, W), the image read as H steps of W pixels, through
     one LSTM (or GRU, as ``cell`` says) per entry, the last returning its final hidden state,
     then as above. ``batch_norm`` puts a BatchNorm between each convolution or hidden Dense
-    layer and its activation.
+    layer and its activation. With ``layers``: the layers they describe (see
+    :func:`nnscratch.model.specs.build_layers`).
     """
     recipe = get_preset(recipe) if isinstance(recipe, str) else recipe
+    if recipe.layers:
+        return Sequential(build_layers(recipe.layers, image_shape, classes), input_scale=1 / 255,
+                          seed=recipe.seed, dtype=dtype)
     layers: list = []
     height, width = image_shape
     if recipe.conv:

@@ -22,6 +22,7 @@ from ..engine.layers import ACTIVATIONS
 from ..engine.optimizers import OPTIMIZERS
 from ..errors import ConfigError
 from ..training.loop import steps_per_epoch, unit_word
+from .specs import check_specs, describe_specs
 
 FULL_BATCH = "full"  # batch_size of full-batch gradient descent: one step on all examples
 SCHEDULES = ("constant", "warmup_cosine")
@@ -65,6 +66,8 @@ class Recipe:
     augment: str = "none"  # moves of the training images: none, shift, affine, elastic
     recurrent: tuple[int, ...] = ()  # units of each recurrent layer, reading rows as steps
     cell: str = "lstm"  # the recurrent layers' kind: lstm or gru
+    # Or the network as layer specs (see nnscratch.model.specs), in place of the fields above.
+    layers: tuple[dict[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
         for field, value in _checked(self.__dict__).items():
@@ -122,6 +125,7 @@ class Recipe:
         fields = {f: getattr(self, f) for f in FIELDS}
         for f in _TUPLES:
             fields[f] = list(getattr(self, f))
+        fields["layers"] = [dict(spec) for spec in self.layers]
         fields["batch_size"] = self.fit_batch_size
         fields["summary"] = self.description(image_shape, classes)
         return fields
@@ -160,7 +164,10 @@ FIRST_FIELDS = frozenset({
     "name", "hidden", "conv", "kernel_size", "activation", "init", "bias_init", "dropout",
     "optimizer", "lr", "schedule", "weight_decay", "epochs", "batch_size", "dev_size",
     "stratify", "early_stopping", "log_every", "seed"})
-_TUPLES = ("hidden", "conv", "recurrent")
+_TUPLES = ("hidden", "conv", "recurrent", "layers")
+# The fields that make a network from sizes; a recipe with ``layers`` leaves them as they are.
+NETWORK_FIELDS = ("hidden", "conv", "kernel_size", "padding", "activation", "batch_norm",
+                  "dropout", "recurrent", "cell")
 _DEFAULTS = {f.name: f.default for f in dataclasses.fields(Recipe)
              if f.default is not dataclasses.MISSING}
 
@@ -180,6 +187,11 @@ def _checked(fields: dict[str, Any], name: Callable[[str], str] = str,
                 raise ConfigError(f"the recipe's {field} {fields[field]!r} is not valid "
                                   f"({error})") from None
             raise
+    if checked["layers"]:
+        given = [f for f in NETWORK_FIELDS if checked[f] != _DEFAULTS.get(f, ())]
+        if given:
+            raise ConfigError(f"{name('layers')} describes the whole network; "
+                              f"{', '.join(name(f) for f in given)} cannot be given with it")
     if checked["conv"] and checked["recurrent"]:
         raise ConfigError(f"{name('conv')} and {name('recurrent')} cannot be combined: a "
                           f"network is convolutional or recurrent")
@@ -246,6 +258,7 @@ _CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "augment": lambda n, v: checks.choice(n, v, AUGMENTATIONS),
     "recurrent": checks.sizes,
     "cell": lambda n, v: checks.choice(n, v, CELLS),
+    "layers": check_specs,
 }
 
 
@@ -261,18 +274,32 @@ _OPTIMIZER_WORDS = {"sgd": "SGD", "momentum": "SGD with momentum 0.9",
 def _network_words(recipe: Recipe, image_shape: tuple[int, ...], classes: int) -> str:
     activation = _ACTIVATION_WORDS.get(recipe.activation, recipe.activation)
     units = " and ".join(", ".join(f"{n}-" for n in recipe.hidden).rsplit(", ", 1))
-    if recipe.conv:
+    norm = "batch normalisation, " if recipe.batch_norm else ""
+    dense = ""
+    if recipe.hidden:
+        dense = (f"a {units}unit {activation} layer" if len(recipe.hidden) == 1
+                 else f"{units}unit {activation} layers")
+        dense += " (batch-normalised), " if recipe.batch_norm else ", "
+    if recipe.layers:
+        network = f"network of layers {describe_specs(recipe.layers)}, then {classes} logits"
+    elif recipe.conv:
         k = recipe.kernel_size
+        padded = " padded to keep the size" if recipe.padding == "same" else ""
         network = (f"convolutional network: {' then '.join(map(str, recipe.conv))} {k}x{k} "
-                   f"filters{', each' if len(recipe.conv) > 1 else ''} followed by "
-                   f"{activation} and 2x2 max pooling, ")
-        if recipe.hidden:
-            network += (f"a {units}unit {activation} layer, " if len(recipe.hidden) == 1
-                        else f"{units}unit {activation} layers, ")
-        network += f"then {classes} logits"
+                   f"filters{padded}{', each' if len(recipe.conv) > 1 else ''} followed by "
+                   f"{norm}{activation} and 2x2 max pooling, {dense}then {classes} logits")
+    elif recipe.recurrent:
+        rows, columns = (tuple(image_shape) + (1, 1))[:2]
+        cell, sizes = recipe.cell.upper(), " then ".join(map(str, recipe.recurrent))
+        cells = (f"{'an' if cell == 'LSTM' else 'a'} {cell}" if len(recipe.recurrent) == 1
+                 else f"{len(recipe.recurrent)} stacked {cell}s")
+        network = (f"recurrent network: each image read as {rows} rows of {columns} pixels by "
+                   f"{cells} of {sizes} units, {dense}then {classes} logits")
     else:
         pixels = math.prod(image_shape)
         network = f"{'-'.join(map(str, (pixels, *recipe.hidden, classes)))} {activation} network"
+        if recipe.batch_norm and recipe.hidden:
+            network += ", batch normalisation before each activation"
     if recipe.init == "tutorial" and recipe.bias_init == "tutorial":
         network += ", weights and biases U(-0.5, 0.5)"
     elif recipe.init not in ("he", "he_normal"):
@@ -280,6 +307,11 @@ def _network_words(recipe: Recipe, image_shape: tuple[int, ...], classes: int) -
     if recipe.dropout:
         network += f", dropout {recipe.dropout:g} after each hidden layer"
     return network
+
+
+_AUGMENT_WORDS = {"shift": "shifts of up to 2 pixels",
+                  "affine": "shifts, rotations and scalings",
+                  "elastic": "shifts, rotations, scalings and elastic distortion"}
 
 
 def _training_words(recipe: Recipe) -> str:
@@ -295,6 +327,8 @@ def _training_words(recipe: Recipe) -> str:
         training = [f"{optimizer} ({', '.join(settings)})",
                     "full batch" if recipe.full_batch else f"batch {recipe.batch_size:,}"]
     training.append(_count(recipe.epochs, recipe.unit))
+    if recipe.augment != "none":
+        training.append(f"training images augmented by {_AUGMENT_WORDS[recipe.augment]}")
     if recipe.dev_size:
         training.append(f"{recipe.dev_size:,} dev images"
                         + (" (stratified)" if recipe.stratify else ""))

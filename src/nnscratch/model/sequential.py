@@ -175,6 +175,16 @@ class Sequential:
                    x_dev=x_dev, y_dev=y_dev, shuffle=shuffle, rng=self.rng,
                    callbacks=callbacks, resume=resume, augment=augment)
 
+    def converted(self, dtype: str | np.dtype) -> Sequential:
+        """A copy of the model (layers, weights and buffers) in ``dtype``: float64 for a
+        gradient check of a float32 model."""
+        copy = Sequential.from_config({**self.config(), "dtype": np.dtype(dtype).name},
+                                      initialize=False)
+        copy._allocate()
+        copy.set_weights(self.get_weights())
+        copy.metadata = dict(self.metadata)
+        return copy
+
     def reseed(self, seed: int) -> None:
         """Restart the model's generator from ``seed``."""
         self.seed = int(seed)
@@ -290,8 +300,8 @@ class Sequential:
         ``input_shape``: one example's shape, e.g. ``(28, 28)``; default ``(input_size,)``.
         Shapes are found by passing one zero example through the layers (inference mode),
         so they hold for any layer type. Returns JSON-able dicts: ``{"index", "type",
-        "config", "input_shape", "output_shape", "parameters": {name: shape},
-        "parameter_count"}``; empty when neither ``input_shape`` nor ``input_size`` is known (an
+        "config", "input_shape", "output_shape", "parameters": {name: shape}, "buffers":
+        {name: shape} (running averages: saved, not learnt), "parameter_count"}``; empty when neither ``input_shape`` nor ``input_size`` is known (an
         image layer first takes images of any size).
         """
         if not input_shape and self.input_size is None:
@@ -304,6 +314,7 @@ class Sequential:
             rows.append({"index": i, "type": layer.name, "config": layer.config(),
                          "input_shape": list(x.shape[1:]), "output_shape": list(y.shape[1:]),
                          "parameters": {k: list(v.shape) for k, v in layer.params.items()},
+                         "buffers": {k: list(v.shape) for k, v in layer.buffers.items()},
                          "parameter_count": int(sum(v.size for v in layer.params.values()))})
             x = y
         return rows

@@ -22,7 +22,7 @@ import numpy as np
 __all__ = ["new_figure", "png_bytes", "save_png", "percent", "loss_curves", "accuracy_curves",
            "learning_curves", "confusion_heatmap", "per_class_scores", "digit_gallery",
            "misclassified_gallery", "hardest_gallery", "weight_tiles", "first_layer_weights",
-           "conv_filters", "probability_view"]
+           "conv_filters", "probability_view", "lr_find_curve"]
 
 # Series styles: colour *and* marker/line style, so a greyscale print still tells them apart.
 TRAIN_STYLE = dict(color="#1f4e79", linestyle="-", marker="o")
@@ -124,6 +124,30 @@ def learning_curves(figure, history, *, unit: str = "epoch"):
     loss_curves(loss_ax, history, unit=unit)
     accuracy_curves(accuracy_ax, history, unit=unit)
     return figure
+
+
+def lr_find_curve(ax, lrs, losses, smoothed, *, minimum: float, suggestion: float):
+    """The learning-rate range test: each batch's loss (light) and its moving average (dark)
+    against the learning rate on a log scale, the smoothed minimum and the suggested rate
+    (a tenth of it) marked by vertical lines. ``lrs``, ``losses``, ``smoothed``: one value per
+    batch, as :class:`~nnscratch.usecases.lrfind.RangeTest` holds them."""
+    ax.plot(lrs, losses, color="0.75", linewidth=0.8, label="batch loss")
+    ax.plot(lrs, smoothed, color=TRAIN_STYLE["color"], linewidth=1.8, label="smoothed loss")
+    ax.axvline(minimum, **BEST_STYLE, label=f"lowest smoothed loss at {minimum:.2g}")
+    ax.axvline(suggestion, color=DEV_STYLE["color"], linestyle="--", linewidth=1.5,
+               label=f"suggested rate {suggestion:.2g}")
+    ax.plot([suggestion], [np.interp(np.log(suggestion), np.log(lrs), smoothed)],
+            marker="o", color=DEV_STYLE["color"])
+    ax.set_xscale("log")
+    # The loss may shoot up at the end: keep the interesting part in view.
+    low, high = min(min(losses), min(smoothed)), max(smoothed[0], min(smoothed) * 2)
+    ax.set_ylim(low - 0.05 * (high - low), high + 0.25 * (high - low))
+    ax.set_xlabel("learning rate")
+    ax.set_ylabel("training loss")
+    ax.set_title("learning-rate range test")
+    ax.grid(True, color="0.9", which="both")
+    ax.legend(frameon=False)
+    return ax
 
 
 # --- metrics -------------------------------------------------------------------------------------
