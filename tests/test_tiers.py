@@ -34,6 +34,7 @@ ONLY_IN = {
     "matplotlib": {"plots"},
     "fastapi": {"web"}, "uvicorn": {"web"}, "starlette": {"web"}, "pydantic": {"web"},
     "PIL": {"datasets"},
+    "tomli": {"model"}, "tomllib": {"model"},  # recipe files (tomli backports it to 3.10)
 }
 
 # Modules that stand above every tier: the package's lazy front door and `python -m`.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Sequence
+from copy import deepcopy
 from typing import Any
 
 import numpy as np
@@ -178,11 +179,12 @@ class Sequential:
     def converted(self, dtype: str | np.dtype) -> Sequential:
         """A copy of the model (layers, weights and buffers) in ``dtype``: float64 for a
         gradient check of a float32 model."""
-        copy = Sequential.from_config({**self.config(), "dtype": np.dtype(dtype).name},
-                                      initialize=False)
-        copy._allocate()
-        copy.set_weights(self.get_weights())
-        copy.metadata = dict(self.metadata)
+        copy = deepcopy(self)  # not through config(): a layer of one's own has no entry there
+        copy.dtype = np.dtype(dtype)
+        for layer in copy.layers:
+            for arrays in (layer.params, layer.grads, layer.buffers):
+                for key, value in arrays.items():
+                    arrays[key] = value.astype(copy.dtype)
         return copy
 
     def reseed(self, seed: int) -> None:

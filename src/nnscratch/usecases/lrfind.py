@@ -17,7 +17,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import checks
-from ..datasets.splits import hold_out
 from ..errors import ConfigError, TrainingDiverged
 from ..model import Recipe, build_model, get_preset
 from ..model.presets import build_augmentation
@@ -74,7 +73,7 @@ def find_learning_rate(recipe: Recipe | str, images: np.ndarray, labels: np.ndar
                        ) -> RangeTest:
     """Run the range test of ``recipe`` (or a preset's name) on (images, labels): ``steps``
     batches at rates from ``start`` to ``stop``, geometrically spaced. Shapes: images
-    (N, H, W) raw pixels, labels (N,). The dev split of the recipe is left out, as in training.
+    (N, H, W) raw pixels, labels (N,), all of them trained on (the sweep needs no dev set).
     """
     recipe = get_preset(recipe) if isinstance(recipe, str) else recipe
     start = checks.real("--start", start, low=0, low_open=True)
@@ -83,8 +82,7 @@ def find_learning_rate(recipe: Recipe | str, images: np.ndarray, labels: np.ndar
     if stop <= start:
         raise ConfigError(f"--stop must be larger than --start, got --start {start:g} and "
                           f"--stop {stop:g}")
-    x, y, _, _ = hold_out(images, labels, recipe.dev_size, rng=np.random.default_rng(recipe.seed),
-                          stratify=recipe.stratify)
+    x, y = images, labels  # no dev set: the sweep measures the training loss only
     model = build_model(recipe, image_shape=images.shape[1:])
     # The recipe's optimizer without its schedule: the sweep sets every step's rate itself.
     optimizer = get_optimizer(recipe.optimizer, lr=start, weight_decay=recipe.weight_decay)
