@@ -55,12 +55,22 @@ def test_batch_norm_gradients(shape, training):
     assert max(errors.values()) < TOL, errors
 
 
-def test_batch_norm_gradients_through_a_convolution_layout():
-    # Conv2D hands on an (N, C, H, W) view of (C, N, H, W) memory; BatchNorm takes it as is.
+@pytest.mark.parametrize(("memory", "order"), [((4, 2, 3, 5), (1, 0, 2, 3)),
+                                               ((4, 3, 5, 2), (3, 0, 1, 2))],
+                         ids=["channels-batch", "batch-last"])
+def test_batch_norm_keeps_a_convolutions_memory_layout(memory, order):
+    # A convolution hands on an (N, C, H, W) view of channels-first memory; BatchNorm works on
+    # it without a copy, and hands on its output in the same layout.
     rng = np.random.default_rng(4)
-    x = rng.standard_normal((4, 2, 3, 5)).transpose(1, 0, 2, 3)  # (C, N, H, W) memory
-    assert not x.flags.c_contiguous
-    errors = check_layer(batch_norm64(4), x, rng, training=True)
+    x = rng.standard_normal(memory).transpose(order)  # shape (2, 4, 3, 5)
+    assert x.shape == (2, 4, 3, 5) and not x.flags.c_contiguous
+    layer = batch_norm64(4)
+    y = layer.forward(x, training=True)
+    assert y.strides == np.empty(memory).transpose(order).strides
+    expected = by_definition(np.ascontiguousarray(x), layer.params["gamma"],
+                             layer.params["beta"], layer.eps, (0, 2, 3))
+    np.testing.assert_allclose(y, expected, rtol=1e-12, atol=1e-12)
+    errors = check_layer(layer, x, rng, training=True)
     assert max(errors.values()) < TOL, errors
 
 

@@ -5,6 +5,7 @@ TOML recipe files; and the train options that set the new fields."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -264,3 +265,17 @@ def test_train_options_set_the_new_fields(mini, tmp_path):
         assert refused.returncode == 2
         assert refused.stderr.strip().startswith(f"nnscratch: error: {message}"), \
             refused.stderr
+
+
+def test_the_readmes_recipe_file_reads_as_it_says(tmp_path):
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    text = re.search(r"```toml\n(# my-net.toml.*?)```", readme, flags=re.S).group(1)
+    (tmp_path / "my-net.toml").write_text(text, encoding="utf-8")
+    recipe = read_recipe_file(tmp_path / "my-net.toml")
+    assert (recipe.name, recipe.epochs, recipe.augment) == ("my-net", 6, "affine")
+    assert recipe.lr == PRESETS["cnn"].lr and recipe.schedule == PRESETS["cnn"].schedule
+    model = build_model(recipe)
+    assert [type(layer).__name__ for layer in model.layers] == [
+        "Reshape", "Conv2D", "BatchNorm", "ReLU", "MaxPool2D", "Flatten", "Dense", "ReLU",
+        "Dense"]
+    assert model.layers[6].in_features == 32 * 14 * 14

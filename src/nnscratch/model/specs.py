@@ -130,7 +130,7 @@ def _make(where: str, layer_type: str, options: dict[str, Any], trial: bool = Fa
         if not message.startswith(where):
             message = f"{where} ({layer_type}): {message}"
         raise ConfigError(message) from None
-    except (TypeError, ValueError) as error:
+    except (TypeError, ValueError, OverflowError) as error:  # int("x"), int(inf)
         raise ConfigError(f"{where} ({layer_type}): {error}") from None
 
 

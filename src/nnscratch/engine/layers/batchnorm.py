@@ -9,6 +9,11 @@ from ...errors import ConfigError
 from .base import Layer
 
 
+# Memory layouts of (N, C, H, W) images with the channels outermost, as axis orders: batch
+# next (this package's Conv2D), or batch innermost.
+_CHANNELS_FIRST = ((1, 0, 2, 3), (1, 2, 3, 0))
+
+
 class BatchNorm(Layer):
     """Normalise each feature (or channel) by the batch's statistics, then scale and shift it.
 
@@ -64,19 +69,25 @@ class BatchNorm(Layer):
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
         self.buffers = {"running_mean": np.zeros(f, dtype), "running_var": np.ones(f, dtype)}
 
-    def _rows(self, x: np.ndarray) -> np.ndarray:
-        """x as (F, m): one row per feature, a view where the memory allows it (a Conv2D's
-        output is laid out (C, N, H, W) in memory, so its channel rows need no copy)."""
+    def _rows(self, x: np.ndarray, find_layout: bool = False) -> np.ndarray:
+        """x as (F, m): one row per feature, a view where the memory allows it. Images whose
+        channels are the outer axis in memory (a convolution's output is laid out channels
+        first, then its other axes in some order) need no copy. ``find_layout`` (forward):
+        find that order and keep it in ``self._order``, so that :meth:`_shaped` lays the
+        output out the same way and backward reads its gradient's rows in the same order."""
         if x.ndim == 2:
             return x.T
-        return x.transpose(1, 0, 2, 3).reshape(self.features, -1)
+        if find_layout:
+            self._order = next((order for order in _CHANNELS_FIRST
+                                if x.transpose(order).flags.c_contiguous), _CHANNELS_FIRST[0])
+        return x.transpose(self._order).reshape(self.features, -1)
 
     def _shaped(self, rows: np.ndarray, like: tuple[int, ...]) -> np.ndarray:
-        """(F, m) rows back to the input's shape (a view)."""
+        """(F, m) rows back to the input's shape (a view), in the layout :meth:`_rows` found."""
         if len(like) == 2:
             return rows.T
-        n, c, h, w = like
-        return rows.reshape(c, n, h, w).transpose(1, 0, 2, 3)
+        order = self._order
+        return rows.reshape([like[a] for a in order]).transpose(np.argsort(order))
 
     def forward(self, x: np.ndarray, training: bool = False,
                 rng: np.random.Generator | None = None) -> np.ndarray:
@@ -85,7 +96,7 @@ class BatchNorm(Layer):
             raise ConfigError(f"BatchNorm({self.features}) expects (N, {self.features}) or "
                               f"(N, {self.features}, H, W), got {x.shape}")
         x = np.asarray(x, dtype=gamma.dtype)
-        rows = self._rows(x)
+        rows = self._rows(x, find_layout=True)
         m = rows.shape[1]
         if training:
             mean = rows.mean(axis=1)
