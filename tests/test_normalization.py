@@ -238,3 +238,27 @@ def test_a_network_with_batch_norm_resumes_bit_identical(digits, tmp_path, at):
         assert resumed.get_weights()[name].tobytes() == value.tobytes(), name
     assert history.dev_loss == expected.dev_loss
     assert not any(math.isnan(v) for v in history.dev_loss)
+
+
+def test_a_resumed_cnn_bn_run_is_bit_identical(tmp_path):
+    # The preset itself (batch normalisation everywhere, augmented images), on fewer images
+    # and epochs: stopped mid-epoch, resumed from its checkpoint, it ends as a run never
+    # stopped, running averages included.
+    from nnscratch.model import PRESETS
+    from nnscratch.usecases.train import train_recipe
+
+    recipe = PRESETS["cnn-bn"].with_overrides(epochs=2, dev_size=100)
+    x, y = load_mnist("train")
+    x_test, y_test = load_mnist("test")
+    data = (x[:740], y[:740], x_test[:100], y_test[:100])  # 5 steps per epoch
+    reference = train_recipe(recipe, *data)
+    train_recipe(recipe, *data, callbacks=[StopAt(7), Checkpointer(tmp_path, every=None)])
+    checkpoint = load_latest(tmp_path)
+    assert (checkpoint.epoch, checkpoint.step) == (1, 2)  # mid-epoch: a real resume
+    resumed = train_recipe(recipe, *data, resume=checkpoint.state)
+    weights = reference.model.get_weights()
+    assert any(name.endswith("running_var") for name in weights)
+    for name, value in weights.items():
+        assert resumed.model.get_weights()[name].tobytes() == value.tobytes(), name
+    assert resumed.metrics == {**reference.metrics,
+                               "train_seconds": resumed.metrics["train_seconds"]}

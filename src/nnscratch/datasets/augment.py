@@ -20,6 +20,7 @@ and no Pillow call (a per-image PIL transform of a batch of 128 takes several ti
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -44,50 +45,74 @@ def warp(images: np.ndarray, *, shift: np.ndarray | None = None,
     shape = images.shape
     images = images.reshape(-1, shape[-2], shape[-1])
     n, h, w = images.shape
-    centre = np.array([(h - 1) / 2, (w - 1) / 2], dtype=np.float32)
-    rows, cols = np.meshgrid(np.arange(h, dtype=np.float32), np.arange(w, dtype=np.float32),
-                             indexing="ij")
-    # q - c, per image: (N, 2, H, W)
-    q = np.broadcast_to(np.stack([rows, cols]) - centre[:, None, None], (n, 2, h, w))
+    row_centre, col_centre = (h - 1) / 2, (w - 1) / 2
+    grid_rows, grid_cols = _centred_grid(h, w)
+    # q - c, the output pixel's offset from the centre, per image: two (N, H, W) arrays
+    dr = np.broadcast_to(grid_rows, (n, h, w))
+    dc = np.broadcast_to(grid_cols, (n, h, w))
     if displacement is not None:
-        q = q + displacement.astype(np.float32, copy=False)
+        displacement = displacement.astype(np.float32, copy=False)
+        dr, dc = dr + displacement[:, 0], dc + displacement[:, 1]
     if shift is not None:
-        q = q - shift.astype(np.float32, copy=False)[:, :, None, None]
+        shift = shift.astype(np.float32)
+        dr, dc = dr - shift[:, 0, None, None], dc - shift[:, 1, None, None]
     if rotation is not None or scale is not None:
         theta = np.zeros(n, np.float32) if rotation is None else rotation.astype(np.float32)
         factor = np.ones(n, np.float32) if scale is None else scale.astype(np.float32)
         # In (row, column) coordinates rows point down, so a counter-clockwise rotation as
         # seen is (dr, dc) -> (cos θ dr - sin θ dc, sin θ dr + cos θ dc); undoing it and the
         # scaling is the transpose, divided by s.
-        cos, sin = np.cos(theta) / factor, np.sin(theta) / factor
-        cos, sin = cos[:, None, None], sin[:, None, None]
-        dr, dc = q[:, 0], q[:, 1]
-        q = np.stack([cos * dr + sin * dc, cos * dc - sin * dr], axis=1)
-    source = q + centre[None, :, None, None]
-    return _bilinear(images, source[:, 0], source[:, 1]).reshape(shape)
+        cos = (np.cos(theta) / factor)[:, None, None]
+        sin = (np.sin(theta) / factor)[:, None, None]
+        dr, dc = cos * dr + sin * dc, cos * dc - sin * dr
+    return _bilinear(images, dr + np.float32(row_centre),
+                     dc + np.float32(col_centre)).reshape(shape)
+
+
+@lru_cache(maxsize=8)
+def _centred_grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each pixel's row and column offset from the centre, (H, W) float32 each (read-only)."""
+    rows, cols = np.meshgrid(np.arange(h, dtype=np.float32) - np.float32((h - 1) / 2),
+                             np.arange(w, dtype=np.float32) - np.float32((w - 1) / 2),
+                             indexing="ij")
+    rows.flags.writeable = cols.flags.writeable = False
+    return rows, cols
 
 
 def _bilinear(images: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """images (N, H, W) read at fractional positions rows, cols (N, H, W), zeros outside.
 
-    The images are padded with a border of zeros one pixel wide, positions clipped into it,
-    and the four neighbours of each position gathered by flat index: four gathers and a few
-    multiplications for the whole batch."""
+    The images are padded with zeros (one row and column before, two after), positions
+    clipped into the padding, and the four neighbours of each position gathered by flat index
+    from the corner's: four gathers and a few operations for the whole batch. A position
+    beyond the image reads only padding, so it is 0."""
     n, h, w = images.shape
-    padded = np.zeros((n, h + 2, w + 2), dtype=images.dtype)
-    padded[:, 1:-1, 1:-1] = images
-    # Into padded coordinates; a position beyond the border reads the zero border.
-    r = np.clip(rows + 1, 0, h + 1)
+    width = w + 3
+    padded = np.zeros((n, h + 3, width), dtype=images.dtype)
+    padded[:, 1:h + 1, 1:w + 1] = images
+    r = np.clip(rows + 1, 0, h + 1)  # into padded coordinates; new arrays, free to change
     c = np.clip(cols + 1, 0, w + 1)
     r0, c0 = np.floor(r), np.floor(c)
-    fr, fc = (r - r0).astype(images.dtype), (c - c0).astype(images.dtype)
-    r0, c0 = r0.astype(np.intp), c0.astype(np.intp)
-    r1, c1 = np.minimum(r0 + 1, h + 1), np.minimum(c0 + 1, w + 1)
-    base = (np.arange(n) * (h + 2) * (w + 2))[:, None, None]
+    r -= r0  # the fractional parts
+    c -= c0
+    corner = r0.astype(np.intp)
+    corner *= width
+    corner += c0.astype(np.intp)
+    corner += (np.arange(n, dtype=np.intp) * ((h + 3) * width))[:, None, None]
     flat = padded.reshape(-1)
-    top = flat[base + r0 * (w + 2) + c0] * (1 - fc) + flat[base + r0 * (w + 2) + c1] * fc
-    bottom = flat[base + r1 * (w + 2) + c0] * (1 - fc) + flat[base + r1 * (w + 2) + c1] * fc
-    return top * (1 - fr) + bottom * fr
+    top_left, top_right = flat[corner], flat[corner + 1]
+    corner += width
+    bottom_left, bottom_right = flat[corner], flat[corner + 1]
+    top_right -= top_left
+    top_right *= c
+    top_left += top_right  # the top row read at column c
+    bottom_right -= bottom_left
+    bottom_right *= c
+    bottom_left += bottom_right
+    bottom_left -= top_left
+    bottom_left *= r
+    top_left += bottom_left
+    return top_left
 
 
 def gaussian_matrix(size: int, sigma: float) -> np.ndarray:
