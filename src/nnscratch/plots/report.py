@@ -365,8 +365,22 @@ def _hardest(c) -> str:
         f"digits hide here."))
 
 
+# The gates of each recurrent layer, in the order of its weights' row blocks (PyTorch's).
+_GATES = {"LSTM": ("input", "forget", "cell", "output"), "GRU": ("reset", "update", "new")}
+
+
 def _first_layer(c) -> str:
     model = c["model"]
+    recurrent = next((layer for layer in model.layers if layer.name in _GATES), None)
+    if recurrent is not None and model.layers.index(recurrent) <= 1:
+        figure = charts.new_figure(9, 3.6)
+        charts.recurrent_input_weights(figure, recurrent.params["W_ih"],
+                                       _GATES[recurrent.name])
+        return _section("first-layer", _figure(
+            figure, f"the {recurrent.name}'s input weights", f"What each unit of the "
+            f"{recurrent.name} reads from a row of the image, gate by gate: one row per unit, "
+            f"one column per pixel of the image's row (W_ih, its {len(_GATES[recurrent.name])} "
+            f"blocks). Mid-grey is zero, white a positive weight, black a negative one."))
     first = next((layer for layer in model.layers if "W" in layer.params), None)
     weights = None if first is None else first.params["W"]
     shape = c["image_shape"] or (28, 28)
