@@ -45,6 +45,15 @@ def rows(results: dict) -> list[tuple[str, str, str, str, str]]:
             lambda x: f"{x:,.0f}")
         add("inference: single-image latency (ms)",
             {n: v["latency_seconds"] for n, v in i.items()}, lambda x: f"{x * 1e3:.3f}")
+    if "server" in results:
+        for workers, runs in _server_runs(results):
+            for clients, run in runs.items():
+                who = clients.replace("1 clients", "1 client")
+                add(f"server, {workers}: answers per second ({who})",
+                    {OURS: run["answers_per_second"]}, lambda x: f"{x:,.0f}")
+                for q in ("p50", "p99"):
+                    add(f"server, {workers}: {q} latency, ms ({who})",
+                        {OURS: run[f"{q}_seconds"] * 1e3}, lambda x: f"{x:.1f}")
     if "process" in results:
         p = results["process"]
         add("`nnscratch --help` seconds", {OURS: p["help_seconds"]}, _seconds)
@@ -81,6 +90,14 @@ def targets(results: dict) -> list[tuple[str, float, str, bool]]:
         out.append(("single-image latency / PyTorch's", r, "<= 0.6", r <= 0.6))
         r = i[OURS]["images_per_second"] / i["pytorch"]["images_per_second"]
         out.append(("batch throughput / PyTorch's", r, ">= 1.0", r >= 1.0))
+    for workers, runs in _server_runs(results):
+        busy = runs.get("16 clients")
+        if busy:
+            rate, p99 = busy["answers_per_second"], busy["p99_seconds"] * 1e3
+            out.append((f"server answers per second, 16 clients, {workers}", rate, ">= 300",
+                        rate >= 300))
+            out.append((f"server p99 latency (ms), 16 clients, {workers}", p99, "< 50",
+                        p99 < 50))
     p = results.get("process", {})
     if "help_seconds" in p:
         s = median(p["help_seconds"])
@@ -99,6 +116,12 @@ def markdown(results: dict) -> str:
     lines += [f"| {name} | {value:.3g} | {limit} | {'yes' if met else 'no'} |"
               for name, value, limit, met in targets(results)]
     return "\n".join(lines)
+
+
+def _server_runs(results: dict) -> list[tuple[str, dict]]:
+    """(workers, {clients: run}) of the server workload, in the order run."""
+    ours = results.get("server", {}).get(OURS, {})
+    return [(key, value) for key, value in ours.items() if key.endswith(("worker", "workers"))]
 
 
 def _per_second(v: dict) -> dict:

@@ -10,7 +10,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-WORKLOADS = ("classic", "mlp", "inference", "process")
+WORKLOADS = ("classic", "mlp", "inference", "process", "server")
 RESULTS = Path(__file__).parent / "results"
 
 # (full, --quick) sizes of each workload
@@ -20,6 +20,9 @@ CLASSIC = ({"iterations": 500, "block": 50, "repeats": 1},
            {"iterations": 20, "block": 10, "repeats": 1})
 INFERENCE = ({"rounds": 6, "singles": 300}, {"rounds": 2, "singles": 50})
 HELP_REPEATS = (10, 3)
+# clients: requests per client, and the time limit of each run in seconds
+SERVER = ({"requests": {1: 500, 16: 150}, "seconds": 30.0},
+          {"requests": {1: 50, 16: 10}, "seconds": 10.0})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -149,4 +152,10 @@ def _process(q: int) -> dict:
             "train_peak": process.train_peak_memory(["--epochs", "1"] if q else [])}
 
 
-RUNNERS = {"classic": _classic, "mlp": _mlp, "inference": _inference, "process": _process}
+def _server(q: int) -> dict:
+    from . import server
+    return server.run(**SERVER[q])
+
+
+RUNNERS = {"classic": _classic, "mlp": _mlp, "inference": _inference, "process": _process,
+           "server": _server}

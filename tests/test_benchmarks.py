@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -93,3 +94,26 @@ def test_the_tutorial_baseline_takes_the_same_steps_as_nnscratch():
     assert not np.allclose(W2, params[2])  # three steps did move the weights
     np.testing.assert_array_equal(tutorial_classic.predict((W1, b1, W2, b2), X),
                                   model.predict(images))
+
+
+def test_the_server_rows_and_targets_come_from_its_runs():
+    def run(rate, p50, p99):
+        return {"answers_per_second": rate, "p50_seconds": p50, "p99_seconds": p99}
+    results = {"server": {"nnscratch": {
+        "1 worker": {"1 clients": run(250.0, 0.0035, 0.006), "16 clients": run(180.0, 0.09, 0.1)},
+        "2 workers": {"16 clients": run(320.0, 0.045, 0.0612)}, "drawing_points": 81}}}
+    rows = {(measure, median) for measure, _, median, _, _ in report.rows(results)}
+    assert ("server, 1 worker: answers per second (1 client)", "250") in rows
+    assert ("server, 2 workers: p99 latency, ms (16 clients)", "61.2") in rows
+    got = {name: (round(value, 6), met) for name, value, _, met in report.targets(results)}
+    assert got["server answers per second, 16 clients, 2 workers"] == (320.0, True)
+    assert got["server p99 latency (ms), 16 clients, 2 workers"] == (61.2, False)
+    assert got["server answers per second, 16 clients, 1 worker"] == (180.0, False)
+
+
+def test_the_server_benchmark_takes_percentiles_between_ranks():
+    from benchmarks.server import percentile
+    values = [float(v) for v in range(1, 101)]
+    assert percentile(values, 50) == 50.5
+    assert percentile(values, 99) == pytest.approx(99.01)
+    assert percentile([3.0], 99) == 3.0

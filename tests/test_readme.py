@@ -28,6 +28,14 @@ def test_code_link_points_at_its_line(snippet, path, line):
     assert snippet in lines[int(line) - 1], f"{path}:{line} no longer holds {snippet!r}"
 
 
+def test_every_relative_link_names_a_file_that_exists():
+    targets = {link.split("#")[0] for link in re.findall(r"\]\(([^)#][^)]*)\)", README)
+               if "://" not in link}
+    assert targets  # the README links to its code, tests and pictures
+    missing = sorted(t for t in targets if not (ROOT / t).exists())
+    assert missing == []
+
+
 def python_blocks():
     return re.findall(r"```python\n(.*?)```", README, flags=re.S)
 

@@ -3,8 +3,8 @@
 Each module's imports are read with ``ast`` (module level and inside functions alike, since a
 lazy import is still a dependency) and checked against ``TIERS``, bottom first. A module may
 import its own package and any package of a lower tier; packages on the same tier (the data
-and the engine; the CLI and the web app) stand apart. Third-party libraries of the faces may be
-imported by the faces only. The checker is tested too: a tree with an upward import, a circle,
+and the engine) stand apart; the CLI sits above the web app, which it starts. Third-party
+libraries of the faces may be imported by the faces only. The checker is tested too: a tree with an upward import, a circle,
 or a missing rule fails it.
 """
 
@@ -25,7 +25,8 @@ TIERS = [
     {"model"},                # Sequential, the model file, recipes (Sequential.fit calls down)
     {"usecases"},             # train, resume, evaluate, predict, describe, inspect: no printing
     {"plots"},                # faces: charts, the report, show (matplotlib)
-    {"cli", "web"},           # faces: the command line (Typer + Rich), the web app (FastAPI)
+    {"web"},                  # face: the web app of `nnscratch serve` (FastAPI)
+    {"cli"},                  # face: the command line (Typer + Rich), which starts the web app
 ]
 
 # Third-party packages only some tiers may use: everything else stays plain NumPy.

@@ -303,6 +303,44 @@ def lr_find(
                                if v is not None})
 
 
+@app.command(cls=_Command)
+def serve(
+    models: Optional[list[Path]] = typer.Argument(
+        None, metavar="MODEL", help="Model files (.npz) to serve.",
+        show_default="the mlp and cnn presets, trained into the cache folder on first start"),
+    host: str = typer.Option("127.0.0.1", help="Address to listen on (others can reach the "
+                             "server on any but a loopback address)."),
+    port: int = typer.Option(8000, help="Port to listen on; 0 for any free one.",
+                             min=0, max=65535),
+    open_browser: bool = typer.Option(True, "--open/--no-open",
+                                      help="Open the page in a browser."),
+    workers: int = typer.Option(1, help="Server processes sharing the port, each with its "
+                                "own copy of the models.", min=1, max=64),
+    cache_dir: Optional[Path] = typer.Option(
+        None, envvar="NNSCRATCH_CACHE_DIR", help="Folder for the preset models.",
+        show_default="$XDG_CACHE_HOME/nnscratch or ~/.cache/nnscratch"),
+) -> None:
+    """Serve the draw-a-digit page and its JSON API: see what the networks see and think."""
+    import os
+    # One image at a time: a BLAS thread pool only slows the small products down, and the
+    # server's requests keep the cores busy. Set before NumPy loads; the user's setting wins.
+    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(variable, "1")
+    from rich.console import Console
+
+    from ..web import launch
+    from ..web.served import ServedModels
+
+    from .train import train_into
+
+    console = Console(stderr=True)
+    served = (ServedModels.from_files(models) if models else launch.preset_models(
+        cache_dir or launch.cache_dir(), say=console.print,
+        train=lambda recipe, path: train_into(recipe, path, console=console)))
+    launch.serve(served, host=host, port=port, open_browser=open_browser, console=console,
+                 workers=workers)
+
+
 def main(argv: list[str] | None = None) -> int:
     """The ``nnscratch`` command with ``argv`` (default: the process's arguments); returns the
     exit status, which the console script exits with."""

@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..errors import ConfigError, NNScratchError, TrainingDiverged
-from ..model import DEFAULT_PRESET, FULL_BATCH, get_preset
+from ..model import DEFAULT_PRESET, FULL_BATCH, Recipe, get_preset
 from ..usecases.resume import resumed_run
 from ..usecases.train import (TrainingPlan, TrainingResult, TrainOptions, plan_training,
                               run_training)
@@ -93,6 +93,17 @@ def train_command(*, preset: str | None, data: str | None, overrides: dict, out:
     if json_output:
         print(json.dumps(summary))
     return result.exit_status
+
+
+def train_into(recipe: Recipe, out: Path, *, console: Console, data: str = "mnist") -> None:
+    """Train ``recipe`` on ``data`` and save it to ``out``, with the progress bar on
+    ``console``: what ``serve`` does for a preset that is not in its cache yet."""
+    plan = plan_training(TrainOptions(recipe=recipe, data=data, out=out))
+    progress = RichProgress(Console(stderr=True, quiet=console.quiet), log_every=None)
+    try:
+        run_training(plan, callbacks=[progress])
+    finally:
+        progress.stop()
 
 
 def parse_hidden(text: str | None, option: str = "--hidden") -> tuple[int, ...] | None:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from typing import BinaryIO, NamedTuple
 
 import numpy as np
 
@@ -36,27 +37,43 @@ CROP_LEVEL = 0.1  # ink (0-1) that counts when cropping to the digit
 PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 
 
-def read_picture(path: str | os.PathLike[str], *, size: int = 28,
-                 box: int | None = None) -> np.ndarray:
+class NoDigitError(DataError):
+    """A picture or drawing holds no digit: it is blank, or nothing stands out of the paper."""
+
+
+def read_picture(path: str | os.PathLike[str] | BinaryIO, *, size: int = 28,
+                 box: int | None = None, name: str | None = None,
+                 max_pixels: int | None = None) -> np.ndarray:
     """Read a picture file and return it in MNIST's form: uint8 (size, size), light on dark.
 
     Any format Pillow reads (PNG, JPEG, BMP, GIF, WebP, TIFF); colour is turned into grey, a
     transparent background counts as white paper, and the EXIF orientation of photos is applied.
-    Raises DataError naming the file if it is missing, not a picture, damaged, too large, or
-    holds no digit (a blank or uniform picture).
+    ``path`` may also be an open binary file (an upload), named ``name`` in messages.
+    Raises DataError naming the file if it is missing, not a picture, damaged, larger than
+    ``max_pixels`` (default ``MAX_PIXELS``; checked from the header, before decoding), or holds
+    no digit (a blank or uniform picture).
     """
+    return read_picture_steps(path, size=size, box=box, name=name, max_pixels=max_pixels).field
+
+
+def read_picture_steps(path: str | os.PathLike[str] | BinaryIO, *, size: int = 28,
+                       box: int | None = None, name: str | None = None,
+                       max_pixels: int | None = None) -> MnistFormSteps:
+    """:func:`read_picture`, keeping the steps of :func:`mnist_form_steps`."""
     from PIL import Image, ImageOps  # Pillow is heavy to import; only pictures need it
 
-    where = os.fspath(path)
+    max_pixels = MAX_PIXELS if max_pixels is None else max_pixels
+    is_file = hasattr(path, "read")
+    where = name or ("the picture" if is_file else os.fspath(path))
     try:
         with warnings.catch_warnings():
             # Pillow warns of very large pictures on stderr; our own limit below says it.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            opened = Image.open(where)
+            opened = Image.open(path if is_file else where)
         with opened as picture:
-            if picture.width * picture.height > MAX_PIXELS:
+            if picture.width * picture.height > max_pixels:
                 raise DataError(f"{where}: picture of {picture.width}x{picture.height} pixels "
-                                f"is larger than {MAX_PIXELS:,} pixels")
+                                f"is larger than {max_pixels:,} pixels")
             picture = ImageOps.exif_transpose(picture)
             grey = _to_grey(picture, Image)
     except DataError:
@@ -69,14 +86,14 @@ def read_picture(path: str | os.PathLike[str], *, size: int = 28,
         raise DataError(f"{where}: not a picture Pillow can read (expected PNG, JPEG, "
                         f"BMP, GIF, WebP or TIFF)") from None
     except Image.DecompressionBombError:
-        raise DataError(f"{where}: picture is larger than {MAX_PIXELS:,} pixels") from None
+        raise DataError(f"{where}: picture is larger than {max_pixels:,} pixels") from None
     except (OSError, ValueError, SyntaxError) as error:
         # Pillow reports a truncated or corrupt picture as OSError, ValueError or SyntaxError.
         raise DataError(f"{where}: damaged picture ({error})") from None
     try:
-        return to_mnist_form(grey, size=size, box=box)
+        return mnist_form_steps(grey, size=size, box=box)
     except DataError as error:
-        raise DataError(f"{where}: {error}") from None
+        raise type(error)(f"{where}: {error}") from None
 
 
 def _to_grey(picture, Image) -> np.ndarray:
@@ -91,6 +108,17 @@ def _to_grey(picture, Image) -> np.ndarray:
     return np.asarray(picture.convert("L"), dtype=np.float32)
 
 
+class MnistFormSteps(NamedTuple):
+    """What :func:`mnist_form_steps` went through, each as ink 0-1 float32 except ``field``:
+    ``ink`` (H, W) after polarity and contrast, ``cropped`` to the ink, ``scaled`` to fit the
+    box, and ``field`` uint8 (size, size), the result (centre of mass in the middle)."""
+
+    ink: np.ndarray
+    cropped: np.ndarray
+    scaled: np.ndarray
+    field: np.ndarray
+
+
 def to_mnist_form(grey: np.ndarray, *, size: int = 28, box: int | None = None) -> np.ndarray:
     """Turn a greyscale picture into MNIST's form (see the module's docstring for the steps).
 
@@ -100,6 +128,12 @@ def to_mnist_form(grey: np.ndarray, *, size: int = 28, box: int | None = None) -
     of mass at (size / 2, size / 2).
     Raises DataError if the picture is empty or holds no ink (no contrast).
     """
+    return mnist_form_steps(grey, size=size, box=box).field
+
+
+def mnist_form_steps(grey: np.ndarray, *, size: int = 28,
+                     box: int | None = None) -> MnistFormSteps:
+    """:func:`to_mnist_form`, keeping each step's picture (to show how a drawing was read)."""
     from PIL import Image
 
     if box is None:
@@ -114,7 +148,7 @@ def to_mnist_form(grey: np.ndarray, *, size: int = 28, box: int | None = None) -
         grey, frame = 255.0 - grey, 255.0 - frame
     background, peak = float(np.median(frame)), float(grey.max())
     if peak - background < 16:  # less than 1/16 of the grey range: nothing is written
-        raise DataError("holds no digit (the picture is blank or has no contrast)")
+        raise NoDigitError("holds no digit (the picture is blank or has no contrast)")
     ink = np.clip((grey - background) / (peak - background), 0.0, 1.0)
     # The paper's grain: within 5 robust standard deviations (1.4826 MAD) of the frame, which
     # a digit touching the edge does not move (a percentile would). 5, not 3: a 3-sigma floor
@@ -122,7 +156,7 @@ def to_mnist_form(grey: np.ndarray, *, size: int = 28, box: int | None = None) -
     spread = 1.4826 * float(np.median(np.abs(frame - background)))
     ink[ink <= 5 * spread / (peak - background)] = 0.0
     if not ink.any():
-        raise DataError("holds no digit (nothing stands out from the paper's grain)")
+        raise NoDigitError("holds no digit (nothing stands out from the paper's grain)")
 
     # The digit's size is that of the ink brighter than a tenth of the peak: faint halos (JPEG,
     # resampling) must not shrink the digit. MNIST's own digits measure 20 at that level too.
@@ -131,21 +165,22 @@ def to_mnist_form(grey: np.ndarray, *, size: int = 28, box: int | None = None) -
     digit_size = max(np.ptp(np.flatnonzero(visible.any(axis=1))),
                      np.ptp(np.flatnonzero(visible.any(axis=0)))) + 1
     rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
-    ink = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
-    height, width = ink.shape
+    cropped = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    height, width = cropped.shape
     scale = box / digit_size
     new_size = (max(1, round(width * scale)), max(1, round(height * scale)))  # PIL: (w, h)
+    scaled = cropped
     if new_size != (width, height):
         # Shrinking averages each output pixel's area of the picture (MNIST's anti-aliasing:
         # a stroke keeps its ink, thin or faint); enlarging a small drawing interpolates.
         method = Image.Resampling.BOX if scale < 1 else Image.Resampling.BILINEAR
-        ink = np.asarray(Image.fromarray(ink, mode="F").resize(new_size, method),
-                         dtype=np.float32)
-    field = _centre_by_mass(ink, size)
+        scaled = np.asarray(Image.fromarray(cropped, mode="F").resize(new_size, method),
+                            dtype=np.float32)
+    field = _centre_by_mass(scaled, size)
     if not field.any():
         # Faint specks far from a tiny mark can pull the centre of mass off it, out of the field.
-        raise DataError("holds no digit (no ink is left once it is centred in the field)")
-    return field
+        raise NoDigitError("holds no digit (no ink is left once it is centred in the field)")
+    return MnistFormSteps(ink, cropped, scaled, field)
 
 
 def _centre_by_mass(ink: np.ndarray, size: int) -> np.ndarray:
@@ -166,3 +201,16 @@ def _centre_by_mass(ink: np.ndarray, size: int) -> np.ndarray:
     cols = slice(max(left, 0), min(left + width, size))
     field[rows, cols] = ink[rows.start - top:rows.stop - top, cols.start - left:cols.stop - left]
     return np.round(np.clip(field, 0, 1) * 255).astype(np.uint8)
+
+
+def shrink_ink(ink: np.ndarray, side: int) -> np.ndarray:
+    """``ink`` (0-1 floats, (H, W)) scaled down by area averaging to at most ``side`` pixels a
+    side, keeping its aspect ratio; unchanged when it is that small already."""
+    height, width = ink.shape
+    if max(height, width) <= side:
+        return ink
+    from PIL import Image
+    scale = side / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return np.asarray(Image.fromarray(ink.astype(np.float32), mode="F")
+                      .resize(size, Image.Resampling.BOX))

@@ -192,6 +192,23 @@ class Sequential:
         self.seed = int(seed)
         self.rng = np.random.default_rng(self.seed)
 
+    def replica(self) -> Sequential:
+        """A model computing with this one's parameter and buffer arrays (shared, not copied)
+        through layers of its own, whose caches and gradients are its own too.
+
+        Layers keep what ``forward`` saw for ``backward``, so two threads must not run one
+        model at once; each may run a replica of it (a web server keeps one per thread).
+        Training either one changes both: treat a replica as read-only.
+        """
+        layers = [type(layer)(**layer.config()) for layer in self.layers]
+        for mine, theirs in zip(layers, self.layers):
+            mine.params, mine.buffers = dict(theirs.params), dict(theirs.buffers)
+            mine.grads = {key: np.zeros_like(value) for key, value in theirs.params.items()}
+        twin = Sequential(layers, loss=self.loss.name, input_scale=self.input_scale,
+                          seed=self.seed, dtype=self.dtype, _initialize=False)
+        twin.metadata = self.metadata
+        return twin
+
     def trainable(self) -> tuple[list[np.ndarray], list[np.ndarray], list[bool]]:
         """Parameters, their gradients, and whether weight decay applies (weights yes,
         biases no), in a fixed order: what an optimizer's ``step`` takes. Buffers (running

@@ -1,0 +1,6 @@
+"""The web face: ``nnscratch serve``'s page and JSON API (FastAPI), thin over the library.
+
+:func:`nnscratch.web.app.create_app` builds the application for a set of models;
+:mod:`nnscratch.web.launch` finds the models and runs the server. FastAPI and uvicorn are
+imported only here, so the rest of nnscratch (and ``nnscratch --help``) never loads them.
+"""

@@ -1,0 +1,117 @@
+"""The application: the page, the API, and one shape for every error (``{"detail": "..."}``,
+a 4xx with a message a person can act on)."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException
+
+from ..errors import NNScratchError
+from . import routes, schemas
+from .limits import MAX_BODY_BYTES, BodyLimit
+from .served import ServedModels
+
+PAGE_FILES = {"index.html": "text/html; charset=utf-8", "app.css": "text/css; charset=utf-8",
+              "app.js": "text/javascript; charset=utf-8"}
+SECURITY_HEADERS = {
+    # Everything comes from this server: no CDN, no inline script, nothing framed.
+    "content-security-policy": "default-src 'self'; img-src 'self' data: blob:; "
+                               "object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+    "x-content-type-options": "nosniff", "referrer-policy": "no-referrer"}
+
+
+def create_app(models: ServedModels, *, max_body: int = MAX_BODY_BYTES) -> FastAPI:
+    """The FastAPI application serving ``models``: the page at ``/``, the API under ``/api``,
+    its description at ``/openapi.json``."""
+    # No /docs or /redoc: their pages load scripts from a CDN. /openapi.json says it all.
+    app = FastAPI(title="nnscratch", version=_version(), docs_url=None, redoc_url=None,
+                  description="Draw a digit, see what the network sees, look inside it.")
+    app.state.models = models
+    app.include_router(routes.router)
+    app.add_middleware(BodyLimit, limit=max_body)
+    page = {name: resources.files(__package__).joinpath("static", name).read_bytes()
+            for name in PAGE_FILES}
+
+    @app.get("/", include_in_schema=False)
+    def index() -> Response:
+        return Response(page["index.html"], media_type=PAGE_FILES["index.html"],
+                        headers=SECURITY_HEADERS)
+
+    @app.get("/static/{name}", include_in_schema=False)
+    def static(name: str) -> Response:
+        if name not in page:  # a fixed set of files: no path from a client reaches the disk
+            raise HTTPException(404, f"no such file: {name}")
+        return Response(page[name], media_type=PAGE_FILES[name], headers=SECURITY_HEADERS)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        problems = error.errors()
+        if any(p.get("type") == "json_invalid" for p in problems):
+            return _problem(400, "malformed JSON: " + str(problems[0].get("msg", "")))
+        return _problem(422, "; ".join(_describe(p) for p in problems[:3])
+                        + (f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""))
+
+    @app.exception_handler(NNScratchError)
+    async def unusable(request: Request, error: NNScratchError) -> JSONResponse:
+        return _problem(422, " ".join(str(error).split()))
+
+    @app.exception_handler(HTTPException)
+    async def http_problem(request: Request, error: HTTPException) -> JSONResponse:
+        return _problem(error.status_code, str(error.detail), error.headers)
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version,
+                                 description=app.description, routes=app.routes)
+            request = schemas.PredictRequest.model_json_schema(
+                ref_template="#/components/schemas/{model}")
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            components.update(request.pop("$defs", {}))
+            components["PredictRequest"] = request
+            _describe_served(components, models)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi
+    return app
+
+
+def _describe_served(components: dict, models: ServedModels) -> None:
+    """Say in the schema what only the served models decide: the image's shape and the
+    models' names, so a client (or schemathesis) knows what will be accepted."""
+    height, width = models.image_shape
+    names = [served.name for served in models]
+    for component in components.values():
+        if component.get("additionalProperties") is not False:
+            continue  # answers, not requests
+        properties = component.get("properties", {})
+        if "pixels" in properties:
+            properties["pixels"] = {
+                "type": "array", "minItems": height, "maxItems": height,
+                "description": f"{height} rows of {width} pixels 0-255, light ink on 0",
+                "items": {"type": "array", "minItems": width, "maxItems": width,
+                          "items": {"type": "integer", "minimum": 0, "maximum": 255}}}
+        if "model" in properties:
+            properties["model"] = {"type": "string", "enum": names}
+        if "models" in properties:
+            properties["models"] = {"anyOf": [{"type": "array", "maxItems": 32, "items": {
+                "type": "string", "enum": names}}, {"type": "null"}]}
+
+
+def _describe(problem: dict) -> str:
+    where = ".".join(str(part) for part in problem.get("loc", ()) if part != "body")
+    return f"{where or 'body'}: {problem.get('msg', 'invalid')}"
+
+
+def _problem(status: int, detail: str, headers=None) -> JSONResponse:
+    return JSONResponse({"detail": detail}, status_code=status, headers=headers)
+
+
+def _version() -> str:
+    from .. import __version__
+    return __version__

@@ -1,0 +1,171 @@
+"""``nnscratch serve`` behind the CLI: find the models (files given, or the mlp and cnn presets
+from a cache folder, trained on first start), bind the address, run uvicorn until Ctrl-C."""
+
+from __future__ import annotations
+
+import gc
+import inspect
+import ipaddress
+import json
+import os
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from ..errors import ConfigError, ModelFileError
+from ..model import Recipe, Sequential, get_preset
+from .served import ServedModel, ServedModels
+
+DEFAULT_PRESETS = ("mlp", "cnn")
+CACHE_ENV = "NNSCRATCH_CACHE_DIR"
+MODELS_ENV = "NNSCRATCH_SERVE_MODELS"  # how the worker processes learn which models to load
+
+
+def cache_dir() -> Path:
+    """Where preset models are kept: $NNSCRATCH_CACHE_DIR, else $XDG_CACHE_HOME/nnscratch, else
+    ~/.cache/nnscratch."""
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "nnscratch"
+
+
+def preset_models(folder: Path, names=DEFAULT_PRESETS, *, train: Callable[[Recipe, Path], None],
+                  say: Callable[[str], None], recipes: dict | None = None) -> ServedModels:
+    """The presets' models from ``folder/models/NAME.npz``; each one missing is trained first
+    by ``train(recipe, path)`` (the CLI passes ``nnscratch train``'s own code, with its
+    progress bar) and saved there; ``say`` tells the user. ``recipes`` (name: Recipe) replaces
+    a preset's recipe: tests train small ones."""
+    models_dir = folder / "models"
+    try:
+        models_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigError(f"--cache-dir {folder}: cannot create {models_dir} "
+                          f"({error.strerror or error})") from None
+    served = []
+    for name in names:
+        path = models_dir / f"{name}.npz"
+        if not path.exists():
+            say(f"{name}: not in the cache yet; training it once, saved to {path}")
+            train((recipes or {}).get(name) or get_preset(name), path)
+        try:
+            model = Sequential.load(path)
+        except ModelFileError as error:
+            raise ModelFileError(f"{error}; delete {path} to train it again") from None
+        served.append(ServedModel(name, model, file=path.name, path=str(path)))
+    return ServedModels(served)
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket on (host, port), port 0 for any free one; ConfigError when the
+    address cannot be used, naming the option."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as error:
+        raise ConfigError(f"--host {host}: not an address of this machine "
+                          f"({error.strerror})") from None
+    family, kind, protocol, _, address = infos[0]
+    # The protocol must be named: asyncio sets TCP_NODELAY only on sockets whose proto says
+    # TCP, and without it a response's headers and body, written apart, wait 40 ms for the
+    # client's delayed ACK (Nagle's algorithm).
+    sock = socket.socket(family, kind, protocol or socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+        sock.listen(128)
+    except OSError as error:
+        sock.close()
+        raise ConfigError(f"cannot listen on {host} port {port} ({error.strerror or error}); "
+                          f"choose another with --port") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(models: ServedModels, *, host: str, port: int, open_browser: bool, console,
+          workers: int = 1) -> None:
+    """Serve ``models`` on (host, port) until Ctrl-C (or SIGTERM); the URL is printed once
+    the server listens, and opened in a browser when asked and a display is there.
+
+    ``workers`` > 1 runs that many server processes on the one socket, each loading the
+    models from their files: Python runs one request's Python code at a time per process, so
+    on several cores several processes answer more."""
+    import uvicorn
+
+    from .app import create_app
+
+    if workers < 1:
+        raise ConfigError(f"--workers must be 1 or more, got {workers}")
+    if not is_loopback(host):
+        print(f"nnscratch: warning: listening on {host}: anyone who can reach this machine "
+              f"can use this server (it has no login); the default, 127.0.0.1, serves this "
+              f"machine only", file=sys.stderr)
+    sock = bind(host, port)
+    bound_port = sock.getsockname()[1]
+    shown = f"[{host}]" if ":" in host else host
+    url = f"http://{shown}:{bound_port}/"
+    names = ", ".join(served.name for served in models)
+    options = dict(log_level="warning", access_log=False, timeout_graceful_shutdown=5)
+    gc.freeze()  # the models and libraries stay: the collector need not walk them again
+    try:
+        if workers == 1:
+            server = uvicorn.Server(uvicorn.Config(create_app(models), **options))
+            threading.Thread(target=_announce, args=(server, console, names, url, open_browser),
+                             daemon=True).start()
+            server.run(sockets=[sock])
+        else:
+            from uvicorn.supervisors import Multiprocess
+
+            os.environ[MODELS_ENV] = json.dumps(models.spec())
+            config = uvicorn.Config(f"{__name__}:app_from_environment", factory=True,
+                                    workers=workers, **options)
+            # The socket listens already: requests made before the workers are up wait.
+            console.print(f"serving {names} on {url}  ({workers} workers; Ctrl-C stops)")
+            if open_browser:
+                _open(url)
+            supervisor = {"sockets": [sock]}
+            if "target" in inspect.signature(Multiprocess).parameters:  # uvicorn before 0.50
+                supervisor["target"] = uvicorn.Server(config).run
+            Multiprocess(config, **supervisor).run()
+    except KeyboardInterrupt:
+        pass  # uvicorn has shut down cleanly and passes the Ctrl-C on
+    finally:
+        sock.close()
+    console.print("stopped")
+
+
+def _announce(server, console, names: str, url: str, open_browser: bool) -> None:
+    while not server.started and not server.should_exit:
+        time.sleep(0.05)
+    if server.started:
+        console.print(f"serving {names} on {url}  (Ctrl-C stops)")
+        if open_browser:
+            _open(url)
+
+
+def app_from_environment():
+    """The application of one worker process: the models named in $NNSCRATCH_SERVE_MODELS."""
+    from .app import create_app
+
+    app = create_app(ServedModels.from_spec(json.loads(os.environ[MODELS_ENV])))
+    gc.freeze()
+    return app
+
+
+def _open(url: str) -> None:
+    # Without a display, Python's webbrowser may start a text browser in this terminal.
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") \
+            or sys.platform in ("darwin", "win32"):
+        import webbrowser
+        webbrowser.open(url)

@@ -1,0 +1,55 @@
+"""A ceiling on request bodies, enforced before they are read whole (pure ASGI middleware)."""
+
+from __future__ import annotations
+
+import json
+
+from starlette.exceptions import HTTPException
+
+MAX_BODY_BYTES = 4 * 1024 * 1024  # a phone photo fits; a drawing takes a few kB
+
+
+class BodyLimit:
+    """Refuse bodies over ``limit`` bytes with 413: at once when Content-Length says so, else
+    as soon as the bytes received pass it (chunked uploads), without reading the rest.
+
+    Added inside FastAPI's exception handling, so the 413 raised while an endpoint reads the
+    body is answered like any other HTTPException.
+    """
+
+    def __init__(self, app, limit: int = MAX_BODY_BYTES) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope.get("headers") or ()).get(b"content-length")
+        if declared is not None:
+            if not declared.isdigit():
+                return await _answer(send, 400, "Content-Length is not a number")
+            if int(declared) > self.limit:
+                return await _answer(send, 413, self._message())
+        received = 0
+
+        async def counted_receive():
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise HTTPException(413, self._message())
+            return message
+
+        await self.app(scope, counted_receive, send)
+
+    def _message(self) -> str:
+        return f"the request body is larger than {self.limit // (1024 * 1024)} MB"
+
+
+async def _answer(send, status: int, detail: str) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode()),
+                            (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": body})

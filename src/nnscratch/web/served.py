@@ -1,0 +1,115 @@
+"""The models a server answers with, chosen when it starts (never by a client), each run by
+one replica per thread: layers cache what ``forward`` saw, so two requests at once must not
+share a model's layers."""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import ConfigError
+from ..model import Sequential
+from ..usecases.explain import network_kind
+
+
+@dataclass
+class ServedModel:
+    """A model by its name; :meth:`runner` gives the calling thread's own replica of it."""
+
+    name: str
+    model: Sequential
+    file: str | None = None  # the file's name, shown to clients
+    path: str | None = None  # where it was loaded from (never shown): what workers load
+    _local: threading.local = field(default_factory=threading.local, repr=False)
+
+    @property
+    def kind(self) -> str:
+        return network_kind(self.model)
+
+    def runner(self) -> Sequential:
+        """This thread's replica: the shared parameters, layers (caches) of its own."""
+        replica = getattr(self._local, "model", None)
+        if replica is None:
+            replica = self._local.model = self.model.replica()
+        return replica
+
+    def describe(self) -> dict:
+        meta = self.model.metadata
+        shape = (meta.get("preprocessing") or {}).get("image_shape") or [28, 28]
+        layers = meta.get("architecture") or self.model.architecture(shape)
+        return {"name": self.name, "kind": self.kind,
+                "parameters": self.model.parameter_count(),
+                "preset": meta.get("preset"),
+                "test_accuracy": (meta.get("metrics") or {}).get("test_accuracy"),
+                "file": self.file,
+                "layers": [{"index": row["index"], "type": row["type"],
+                            "output_shape": row["output_shape"]} for row in layers]}
+
+
+def image_shape_of(model: Sequential) -> tuple[int, int]:
+    """The (height, width) a model takes: recorded in its file, else MNIST's 28x28."""
+    shape = (model.metadata.get("preprocessing") or {}).get("image_shape") or [28, 28]
+    return int(shape[0]), int(shape[1])
+
+
+class ServedModels:
+    """The server's models, in order, by unique name; all take one image shape."""
+
+    def __init__(self, models: list[ServedModel]) -> None:
+        if not models:
+            raise ConfigError("serve needs at least one model")
+        self.by_name: dict[str, ServedModel] = {}
+        for served in models:
+            if served.name in self.by_name:
+                raise ConfigError(f"two models are named {served.name!r}")
+            self.by_name[served.name] = served
+        shapes = {served.name: image_shape_of(served.model) for served in models}
+        if len(set(shapes.values())) > 1:
+            raise ConfigError("the models take images of different sizes: " + ", ".join(
+                f"{name} {h}x{w}" for name, (h, w) in shapes.items()))
+        self.image_shape = next(iter(shapes.values()))
+        classes = {served.model.output_size for served in models}
+        if len(classes) > 1:
+            raise ConfigError(f"the models have different numbers of classes: {sorted(classes)}")
+        self.classes = classes.pop()
+
+    def __iter__(self):
+        return iter(self.by_name.values())
+
+    def pick(self, names: list[str] | None) -> list[ServedModel]:
+        """The models named (all, in order, for None); ConfigError for an unknown name."""
+        if names is None:
+            return list(self.by_name.values())
+        unknown = [name for name in names if name not in self.by_name]
+        if unknown:
+            raise ConfigError(f"unknown model {unknown[0]!r}; this server has: "
+                              f"{', '.join(self.by_name)}")
+        return [self.by_name[name] for name in dict.fromkeys(names)]
+
+    def get(self, name: str) -> ServedModel:
+        return self.pick([name])[0]
+
+    @classmethod
+    def from_files(cls, paths: list[str | os.PathLike[str]]) -> ServedModels:
+        """Load model files, each named by its file name without ``.npz`` (``mlp``), and by
+        more of its path when two names would clash."""
+        stems = [Path(p).stem for p in paths]
+        models = []
+        for path, stem in zip(paths, stems):
+            name = stem if stems.count(stem) == 1 else f"{stem} ({Path(path).parent.name or '.'})"
+            while name in {m.name for m in models}:
+                name += "'"
+            models.append(ServedModel(name, Sequential.load(path), file=Path(path).name,
+                                      path=os.fspath(path)))
+        return cls(models)
+
+    def spec(self) -> list[list[str]]:
+        """[[name, path], ...]: what :meth:`from_spec` needs to load the same models again."""
+        return [[served.name, served.path] for served in self]
+
+    @classmethod
+    def from_spec(cls, spec: list[list[str]]) -> ServedModels:
+        return cls([ServedModel(name, Sequential.load(path), file=Path(path).name, path=path)
+                    for name, path in spec])

@@ -1,0 +1,456 @@
+"""The page in headless Chromium, driven as people use it: drawing with a mouse and with a finger
+(on a high-density screen, on a canvas CSS has scaled), undo and clear, the keyboard alone, a
+picture dropped in, and the inside, saliency and probe views, whose numbers must be the API's.
+
+Chromium is Debian's (/usr/bin/chromium, which .ci/run installs); Playwright drives it. Without
+it these tests fail: they are the only check that the page works.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+import re
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from nnscratch.datasets import load_mnist
+from nnscratch.datasets.drawing import make_strokes, render_strokes
+from nnscratch.model import Sequential
+from nnscratch.usecases.predict import predict_files
+from web_models import digit_strokes
+
+CHROMIUM = "/usr/bin/chromium"
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync", "--no-first-run"]
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+ANSWER = re.compile(r"(\w+): (unsure, perhaps )?(\d), (\d+) %")
+UNITS = 280
+
+
+@pytest.fixture(scope="module")
+def server(small_models):
+    import uvicorn
+
+    from nnscratch.web.app import create_app
+    from nnscratch.web.launch import bind
+    from nnscratch.web.served import ServedModels
+
+    app = create_app(ServedModels.from_files([small_models["mlp"], small_models["cnn"]]))
+    sock = bind("127.0.0.1", 0)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    for _ in range(400):
+        if server.started:
+            break
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}/"
+    server.should_exit = True
+    thread.join(timeout=10)
+    sock.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install "
+                    f"chromium), as .ci/run does; the browser tests cannot run without it")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        yield browser
+        browser.close()
+
+
+class Page:
+    """A page of the demo, with what it sent to and got from /api/predict recorded."""
+
+    def __init__(self, browser, url, **context):
+        self.context = browser.new_context(**{"viewport": {"width": 1280, "height": 800},
+                                              **context})
+        self.page = self.context.new_page()
+        self.sent, self.got, self.errors = [], [], []
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.page.on("request", self._request)
+        self.page.on("response", self._response)
+        self.page.goto(url)
+        self.page.wait_for_selector("body[data-ready='true']")
+        self.idle()
+
+    def _request(self, request):
+        if request.url.endswith("/api/predict"):
+            self.sent.append(request)
+
+    def _response(self, response):
+        if response.url.endswith("/api/predict"):
+            self.got.append(response)
+
+    def idle(self, views=False):
+        self.page.wait_for_selector("body[data-predict='idle']", state="attached")
+        if views:
+            self.page.wait_for_selector("body[data-view='idle']", state="attached")
+
+    def last_answer(self) -> dict:
+        self.idle()
+        return self.got[-1].json()
+
+    def last_drawing(self) -> dict:
+        return self.sent[-1].post_data_json["drawing"]
+
+    def announced(self) -> str:
+        return self.page.inner_text("#announce")
+
+    def to_screen(self, x, y):
+        box = self.page.locator("#pad").bounding_box()
+        return box["x"] + x * box["width"] / UNITS, box["y"] + y * box["height"] / UNITS
+
+    def draw_with_mouse(self, strokes):
+        mouse = self.page.mouse
+        for stroke in strokes:
+            points = stroke["points"]
+            mouse.move(*self.to_screen(*points[0]))
+            mouse.down()
+            for x, y in points[1:]:
+                mouse.move(*self.to_screen(x, y), steps=3)
+            mouse.up()
+        self.idle()
+
+    def draw_with_finger(self, strokes):
+        cdp = self.context.new_cdp_session(self.page)
+        for stroke in strokes:
+            points = stroke["points"]
+            x, y = self.to_screen(*points[0])
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchStart",
+                                                  "touchPoints": [{"x": x, "y": y}]})
+            for (x0, y0), (x1, y1) in zip(points, points[1:]):
+                for t in (0.5, 1.0):
+                    x, y = self.to_screen(x0 + t * (x1 - x0), y0 + t * (y1 - y0))
+                    cdp.send("Input.dispatchTouchEvent", {"type": "touchMove",
+                                                          "touchPoints": [{"x": x, "y": y}]})
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+        self.idle()
+
+    def close(self):
+        assert not self.errors, self.errors
+        self.context.close()
+
+
+@pytest.fixture
+def open_page(browser, server):
+    pages = []
+
+    def open_(query="", **context):
+        pages.append(Page(browser, server + query, **context))
+        return pages[-1]
+
+    yield open_
+    for page in pages:
+        page.close()
+
+
+@pytest.fixture(scope="module")
+def confident_digits(small_models):
+    """Test digits both small models read right and surely: (indices, images, labels)."""
+    images, labels = load_mnist("test")
+    sure = np.ones(200, bool)
+    for path in small_models.values():
+        p = Sequential.load(path).predict_proba(images[:200])
+        sure &= (p.argmax(1) == labels[:200]) & (p.max(1) > 0.95)
+    chosen = np.flatnonzero(sure)
+    return chosen, images[chosen], labels[chosen]
+
+
+def parse(announcement: str) -> dict[str, int]:
+    return {name: int(label) for name, _, label, _ in ANSWER.findall(announcement)}
+
+
+def predict_as_cli(small_models, drawing, tmp_path) -> dict:
+    """What `nnscratch predict` reads from the drawing the page sent, saved as a picture."""
+    strokes = make_strokes(drawing["strokes"], drawing["width"], drawing["height"])
+    path = tmp_path / f"drawing-{time.monotonic_ns()}.png"
+    Image.fromarray(render_strokes(strokes, drawing["width"], drawing["height"])).save(path)
+    return {name: predict_files(model, [path]) for name, model in small_models.items()}
+
+
+def assert_page_agrees_with_predict(page, small_models, tmp_path):
+    answer = page.last_answer()
+    expected = predict_as_cli(small_models, page.last_drawing(), tmp_path)
+    announced = parse(page.announced())
+    assert announced == {name: int(p.labels[0]) for name, p in expected.items()}
+    for given in answer["answers"]:
+        assert given["probabilities"] == expected[given["model"]].probabilities[0].tolist()
+        np.testing.assert_array_equal(answer["input"], expected[given["model"]].images[0])
+    return announced, answer
+
+
+# --- drawing ---------------------------------------------------------------------------------
+
+def test_digits_drawn_with_the_mouse_are_announced_as_predict_reads_them(
+        open_page, small_models, confident_digits, tmp_path):
+    page = open_page()
+    right = 0
+    for image, label in zip(*confident_digits[1:]):
+        page.page.click("#clear")
+        page.draw_with_mouse(digit_strokes(image[:, :]))
+        announced, _ = assert_page_agrees_with_predict(page, small_models, tmp_path)
+        right += list(announced.values()) == [label, label]
+        if right == 3:
+            break
+    assert right == 3  # and what they read is the digit drawn
+
+
+def test_a_finger_draws_on_a_phone_and_never_scrolls_the_page(open_page, small_models,
+                                                             confident_digits, tmp_path):
+    page = open_page(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+    page.page.locator("#pad").scroll_into_view_if_needed()
+    scrolled = page.page.evaluate("window.scrollY")
+    page.page.evaluate("window.__pointerTypes = []; document.getElementById('pad')"
+                       ".addEventListener('pointerdown', e => __pointerTypes.push(e.pointerType))")
+    page.draw_with_finger(digit_strokes(confident_digits[1][0]))
+    assert page.page.evaluate("window.scrollY") == scrolled
+    assert page.page.locator("#pad").evaluate("el => getComputedStyle(el).touchAction") == "none"
+    announced, _ = assert_page_agrees_with_predict(page, small_models, tmp_path)
+    assert set(announced.values()) == {confident_digits[2][0]}
+    assert set(page.page.evaluate("window.__pointerTypes")) == {"touch"}
+
+
+def test_a_high_density_screen_and_a_css_scaled_canvas_draw_the_same_digit(
+        open_page, small_models, confident_digits, tmp_path):
+    strokes = digit_strokes(confident_digits[1][1])
+    plain = open_page()
+    plain.draw_with_mouse(strokes)
+    reference = plain.last_answer()
+    dense = open_page(device_scale_factor=2)
+    dense.page.locator("#pad").evaluate("el => { el.style.width = '190px'; }")
+    dense.page.evaluate("window.dispatchEvent(new Event('resize'))")
+    assert dense.page.locator("#pad").bounding_box()["width"] == pytest.approx(190, abs=1)
+    assert dense.page.locator("#pad").evaluate("el => el.width") == 380  # 2 pixels per CSS px
+    dense.draw_with_mouse(strokes)
+    answer = dense.last_answer()
+    # The pointer lands on whole device pixels, so the strokes differ by fractions of a unit;
+    # the 28x28 input must be the same digit, in the same place.
+    difference = np.abs(np.array(answer["input"], float) - np.array(reference["input"], float))
+    assert difference.mean() < 6
+    assert [a["label"] for a in answer["answers"]] == [a["label"] for a in reference["answers"]]
+    assert_page_agrees_with_predict(dense, small_models, tmp_path)
+
+
+def test_a_blank_canvas_says_draw_a_digit_and_asks_nothing(open_page):
+    page = open_page()
+    assert page.announced() == "draw a digit"
+    assert page.page.locator(".card .verdict").all_inner_texts() == ["–", "–"]
+    page.page.click("#clear")
+    page.idle()
+    assert page.announced() == "draw a digit" and page.sent == []
+
+
+def test_undo_takes_back_the_last_stroke_and_clear_takes_all(open_page):
+    page = open_page()
+    one = [{"brush": 22, "points": [[150, 40], [146, 120], [140, 240]]}]
+    bar = [{"brush": 22, "points": [[80, 45], [210, 40]]}]
+    page.draw_with_mouse(one)
+    alone = page.last_answer()
+    page.draw_with_mouse(bar)
+    both = page.last_answer()
+    assert both["input"] != alone["input"]
+    page.page.click("#undo")
+    assert page.last_answer() == alone
+    page.page.click("#clear")
+    page.idle()
+    assert page.announced() == "draw a digit"
+    assert page.page.locator("#pad-hint").is_visible()
+
+
+# --- keyboard, pictures, URL, motion -----------------------------------------------------------
+
+def focused_id(page):
+    return page.page.evaluate("document.activeElement && document.activeElement.id")
+
+
+def tab_to(page, element_id, limit=40):
+    for _ in range(limit):
+        page.page.keyboard.press("Tab")
+        if focused_id(page) == element_id:
+            return
+    raise AssertionError(f"Tab never reached #{element_id}")
+
+
+def test_everything_works_from_the_keyboard_with_a_visible_focus(open_page, small_models):
+    page = open_page()
+    tab_to(page, "random")
+    outline = page.page.evaluate(
+        "(() => { const s = getComputedStyle(document.activeElement);"
+        " return [s.outlineStyle, s.outlineWidth]; })()")
+    assert outline[0] != "none" and outline[1] != "0px"
+    page.page.keyboard.press("Enter")
+    page.idle(views=True)
+    source = page.page.inner_text("#source")
+    index, label = map(int, re.fullmatch(r"MNIST test digit #(\d+), labelled (\d)\.",
+                                         source).groups())
+    images, labels = load_mnist("test")
+    assert labels[index] == label
+    expected = {name: int(Sequential.load(path).predict(images[index][None])[0])
+                for name, path in small_models.items()}
+    assert parse(page.announced()) == expected
+    # The brush width, the views' tabs and their controls answer to keys.
+    tab_to(page, "tab-inside")
+    page.page.keyboard.press("ArrowRight")
+    assert focused_id(page) == "tab-saliency"
+    assert page.page.is_visible("#panel-saliency") and not page.page.is_visible("#panel-inside")
+    assert "view=saliency" in page.page.url
+    tab_to(page, "saliency-class")
+    page.page.keyboard.press("ArrowDown")  # the first class, 0
+    page.page.keyboard.press("ArrowDown")  # 1
+    page.idle(views=True)
+    assert page.page.inner_text("#saliency-summary").startswith("mlp, class 1 ")
+    page.page.focus("#brush")
+    page.page.keyboard.press("ArrowRight")
+    assert page.page.inner_text("#brush-value") == "24"
+
+
+def drop_file(page, path: Path, kind: str):
+    data = base64.b64encode(path.read_bytes()).decode()
+    handle = page.page.evaluate_handle(
+        """([data, name, kind]) => {
+            const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([bytes], name, { type: kind }));
+            return transfer;
+        }""", [data, path.name, kind])
+    page.page.dispatch_event("#drop-zone", "drop", {"dataTransfer": handle})
+
+
+def test_a_dropped_or_chosen_picture_is_read_as_predict_reads_it(open_page, small_models):
+    page = open_page()
+    for path, put in ((EXAMPLES / "seven.png", lambda p: drop_file(page, p, "image/png")),
+                      (EXAMPLES / "four.jpg", lambda p: page.page.set_input_files("#file", p))):
+        put(path)
+        page.idle()
+        expected = {name: predict_files(model, [path]) for name, model in small_models.items()}
+        assert parse(page.announced()) == {n: int(p.labels[0]) for n, p in expected.items()}
+        answer = page.last_answer()
+        np.testing.assert_array_equal(answer["input"], expected["mlp"].images[0])
+        assert page.page.inner_text("#source") == f"Picture: {path.name}."
+
+
+def test_a_file_that_is_not_a_picture_is_said_so(open_page, tmp_path):
+    page = open_page()
+    junk = tmp_path / "notes.png"
+    junk.write_bytes(b"these are notes, not a picture")
+    page.page.set_input_files("#file", junk)
+    page.idle()
+    assert page.announced().startswith("Not read: the uploaded picture: not a picture")
+
+
+def test_the_url_keeps_the_models_and_the_view(open_page):
+    page = open_page("?models=cnn&view=probes")
+    assert page.page.is_checked("#model-cnn") and not page.page.is_checked("#model-mlp")
+    assert page.page.get_attribute("#tab-probes", "aria-selected") == "true"
+    assert page.page.is_visible("#panel-probes")
+    page.page.click("#random")
+    page.idle(views=True)
+    assert list(parse(page.announced())) == ["cnn"]
+    page.page.check("#model-mlp")
+    page.idle()
+    assert "models=mlp%2Ccnn" in page.page.url and "view=probes" in page.page.url
+    assert list(parse(page.announced())) == ["mlp", "cnn"]
+
+
+def test_reduced_motion_is_respected(open_page):
+    moving = open_page()
+    still = open_page(reduced_motion="reduce")
+    duration = "el => getComputedStyle(el).transitionDuration"
+    assert moving.page.locator(".bars .fill").first.evaluate(duration) != "0s"
+    assert still.page.locator(".bars .fill").first.evaluate(duration) == "0s"
+
+
+# --- the views show the API's numbers ----------------------------------------------------------
+
+def recorder(page, path):
+    answers = []
+    page.page.on("response", lambda r: answers.append(r) if r.url.endswith(path) else None)
+    return answers
+
+
+def test_the_inside_view_shows_the_api_s_activations_and_weights(open_page, confident_digits):
+    page = open_page("?view=inside")
+    inside, units = recorder(page, "/api/inside"), recorder(page, "/api/unit")
+    page.draw_with_mouse(digit_strokes(confident_digits[1][2]))
+    page.idle(views=True)
+    shown = inside[-1].json()
+    values = np.array(shown["layers"][0]["values"])
+    buttons = page.page.locator(".unit-pick >> nth=0").locator("button[data-unit]")
+    for i in range(buttons.count()):
+        unit, text = int(buttons.nth(i).get_attribute("data-unit")), buttons.nth(i).inner_text()
+        assert text == f"#{unit} {values[unit]:.2f}"
+    assert int(buttons.nth(0).get_attribute("data-unit")) == int(values.argmax())
+    buttons.nth(0).click()
+    page.page.wait_for_selector("#unit-detail .formula")
+    unit = units[-1].json()
+    formula = page.page.inner_text("#unit-detail .formula")
+    assert formula.endswith(f"= {unit['preactivation']:.3f}")
+    assert f"unit {unit['unit']}" in formula and unit["shape"] == [28, 28]
+    logits = shown["evidence"]["logits"]
+    rows = page.page.locator("#evidence .ev-text").all_inner_texts()
+    assert [float(row.rsplit("= ", 1)[1]) for row in rows] == [round(v, 2) for v in logits]
+    # The convolutional model shows feature maps, and a map's kernels.
+    page.page.select_option("#inside-model", "cnn")
+    page.idle(views=True)
+    maps = page.page.locator(".fmap")
+    assert maps.count() == sum(layer["shape"][0] for layer in inside[-1].json()["layers"]
+                               if layer["kind"] == "conv")
+    maps.nth(1).click()
+    page.page.wait_for_selector("#unit-detail .formula:has-text('feature map 1')")
+
+
+def test_the_saliency_view_shows_the_api_s_gradient_and_occlusion(open_page, confident_digits):
+    page = open_page("?view=saliency")
+    saliency = recorder(page, "/api/saliency")
+    page.draw_with_mouse(digit_strokes(confident_digits[1][3]))
+    page.idle(views=True)
+    result = saliency[-1].json()
+    gradient, drop = np.array(result["gradient"]), np.array(result["occlusion"])
+    summary = page.page.inner_text("#saliency-summary")
+    push = np.unravel_index(gradient.argmax(), gradient.shape)
+    pull = np.unravel_index(gradient.argmin(), gradient.shape)
+    worst = np.unravel_index(drop.argmax(), drop.shape)
+    assert f"class {result['target']} " in summary
+    assert f"push +{gradient.max():.3g}" .replace("e-0", "e-") in summary.replace("e-0", "e-")
+    assert f"at row {push[0]}, column {push[1]}; strongest pull" in summary
+    assert f"at row {pull[0]}, column {pull[1]};" in summary
+    assert f"around row {worst[0]}, column {worst[1]} lowers p" in summary
+    pixels = page.page.locator("#saliency-gradient").evaluate("el => [el.width, el.height]")
+    assert pixels == [28, 28]
+
+
+def test_the_probe_view_plots_and_tabulates_the_api_s_probabilities(open_page, confident_digits):
+    page = open_page("?view=probes")
+    probes = recorder(page, "/api/probe")
+    page.draw_with_mouse(digit_strokes(confident_digits[1][4]))
+    page.idle(views=True)
+    page.page.select_option("#probe-kind", "rotate")
+    page.idle(views=True)
+    result = probes[-1].json()
+    assert result["kind"] == "rotate"
+    for curve in result["curves"]:
+        chart = page.page.locator(f".chart[data-model='{curve['model']}']")
+        assert chart.locator("polyline").count() == 10
+        rows = chart.locator("tbody tr")  # in a closed <details>: read, not seen
+        assert rows.count() == len(result["values"])
+        for n, (value, probabilities) in enumerate(zip(result["values"], curve["probabilities"])):
+            cells = rows.nth(n).locator("th, td").all_text_contents()
+            assert cells == [str(int(value))] + [f"{100 * p:.1f}" for p in probabilities]
+    page.page.focus("#probe-value")
+    page.page.keyboard.press("ArrowRight")
+    i = result["values"].index(10)
+    assert page.page.inner_text("#probe-value-text") == "+10°"
+    p = result["curves"][0]["probabilities"][i]
+    label = int(np.argmax(p))
+    assert f"mlp says {label} " in page.page.inner_text("#probe-summary")
