@@ -90,9 +90,9 @@ def train(
         help="Also write the HTML report, to PATH or beside the model (mlp.npz: mlp.html)."),
     recipe: Optional[Path] = typer.Option(
         None, help="A recipe file (TOML): the preset to start from, fields to change, or the "
-        "whole network as [[layers]]."),
+        "whole network layer by layer."),
     weight_decay: Optional[float] = typer.Option(
-        None, help="Decoupled weight decay (AdamW's), per step lr x this."),
+        None, help="Decoupled weight decay: each step multiplies the weights by 1 - lr x this."),
     schedule: Optional[str] = typer.Option(
         None, help="Learning-rate schedule: constant or warmup_cosine."),
     conv: Optional[str] = typer.Option(
