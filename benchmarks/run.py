@@ -5,17 +5,19 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import os
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-WORKLOADS = ("classic", "mlp", "inference", "process", "server")
+WORKLOADS = ("classic", "mlp", "cnn", "inference", "process", "server", "scaling")
 RESULTS = Path(__file__).parent / "results"
 
 # (full, --quick) sizes of each workload
 MLP_EPOCHS = (10, 1)
 MLP_QUICK_IMAGES = 10_000
+CNN = ({"epochs": 3, "images": None}, {"epochs": 1, "images": 5_000})
 CLASSIC = ({"iterations": 500, "block": 50, "repeats": 1},
            {"iterations": 20, "block": 10, "repeats": 1})
 INFERENCE = ({"rounds": 6, "singles": 300}, {"rounds": 2, "singles": 50})
@@ -62,15 +64,19 @@ def main(argv: list[str] | None = None) -> int:
         else:
             results[workload] = _isolated(workload, args)
 
+    info["load_average_end"] = os.getloadavg()
     if not args.no_table:
         _print_tables(results, args.quick)
     out = args.out or RESULTS / f"{datetime.datetime.now():%Y%m%d-%H%M%S}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
+    finished = datetime.datetime.now(datetime.timezone.utc)
     document = {"machine": info, "quick": args.quick, "threads": args.threads,
+                "finished": f"{finished:%d %B %Y at %H:%M} UTC",
                 "results": results, "markdown": report.markdown(results)}
     out.write_text(json.dumps(document, indent=1) + "\n")
     if not args.no_table:
-        print(f"results written to {out}", file=sys.stderr)
+        print(f"results written to {out}; put them in the README with: python -m "
+              f"benchmarks.readme {out}", file=sys.stderr)
     return 0
 
 
@@ -140,6 +146,22 @@ def _mlp(q: int) -> dict:
     return mlp.run(x, y, *mnist_rows("test"), epochs=MLP_EPOCHS[q], extra=extra)
 
 
+def _cnn(q: int) -> dict:
+    from . import cnn
+    from .data import mnist_rows
+    x, y = mnist_rows("train")
+    images = CNN[q]["images"]
+    if images:
+        x, y = x[:images], y[:images]
+    return cnn.run(x, y, *mnist_rows("test"), epochs=CNN[q]["epochs"])
+
+
+def _scaling(q: int) -> dict:
+    from . import scaling
+    from .data import mnist_rows
+    return scaling.run(*mnist_rows("train"), quick=bool(q))
+
+
 def _inference(q: int) -> dict:
     from . import inference
     from nnscratch.datasets import load_mnist
@@ -157,5 +179,5 @@ def _server(q: int) -> dict:
     return server.run(**SERVER[q])
 
 
-RUNNERS = {"classic": _classic, "mlp": _mlp, "inference": _inference, "process": _process,
-           "server": _server}
+RUNNERS = {"classic": _classic, "mlp": _mlp, "cnn": _cnn, "inference": _inference,
+           "process": _process, "server": _server, "scaling": _scaling}

@@ -26,7 +26,8 @@ def test_contenders_take_turns_in_a_rotating_order():
     assert stats([3.0, 1.0, 2.0, 10.0]) == {"median": 2.5, "min": 1.0, "max": 10.0, "n": 4}
 
 
-def fake_results(ours_epoch, torch_epoch, floor_epoch, ours_latency, torch_latency):
+def fake_results(ours_epoch, torch_epoch, floor_epoch, ours_latency, torch_latency,
+                 floor_latency=2.8e-5):
     def s(x):
         return {"median": x, "min": x, "max": x, "n": 1}
     return {
@@ -43,7 +44,8 @@ def fake_results(ours_epoch, torch_epoch, floor_epoch, ours_latency, torch_laten
                                     "batch_seconds": s(1 / 3)},
                       "pytorch": {"latency_seconds": s(torch_latency),
                                   "images_per_second": 20000.0,
-                                    "batch_seconds": s(0.5)}},
+                                  "batch_seconds": s(0.5)},
+                      "floor (products only)": {"latency_seconds": s(floor_latency)}},
         "process": {"help_seconds": s(0.2), "train_peak": {"peak_rss_bytes": 700e6}},
     }
 
@@ -56,13 +58,15 @@ def test_targets_are_the_issue_ratios_with_the_right_direction():
     assert got["classic training time / tutorial float64"] == (0.4, True)
     assert got["classic dev accuracy - tutorial's"] == (-0.01, False)
     assert got["single-image latency / PyTorch's"] == (0.3, True)
+    assert got["single-image latency / floor"] == (round(3e-5 / 2.8e-5, 6), True)
     assert got["batch throughput / PyTorch's"] == (1.5, True)
     assert got["`nnscratch --help` seconds"] == (0.2, True)
     assert got["`nnscratch train` peak memory (MB)"] == (700.0, False)
-    slower = dict((n, m) for n, _, _, m in report.targets(fake_results(4.0, 4.0, 3.0, 1e-4,
-                                                                        1e-4)))
+    slower = dict((n, m) for n, _, _, m in report.targets(fake_results(4.0, 4.0, 3.0, 1.2e-4,
+                                                                        1e-4, 1e-4)))
     assert not slower["mlp epoch / PyTorch's"] and slower["mlp epoch / floor"]
     assert not slower["single-image latency / PyTorch's"]
+    assert not slower["single-image latency / floor"]
 
 
 def test_table_rows_give_nnscratch_over_each_contender():
@@ -94,6 +98,109 @@ def test_the_tutorial_baseline_takes_the_same_steps_as_nnscratch():
     assert not np.allclose(W2, params[2])  # three steps did move the weights
     np.testing.assert_array_equal(tutorial_classic.predict((W1, b1, W2, b2), X),
                                   model.predict(images))
+
+
+def test_the_cnn_workload_times_the_cnn_preset_and_its_products():
+    from benchmarks import cnn
+    from nnscratch.model.presets import build_model
+    ours, preset = cnn.nnscratch_network(), build_model("cnn")
+    assert [layer.config() for layer in ours.layers] == [layer.config() for layer in preset.layers]
+    for mine, theirs in zip(ours.layers, preset.layers):  # the same initial weights
+        for key in theirs.params:
+            np.testing.assert_array_equal(mine.params[key], theirs.params[key])
+    assert ours.input_scale is None  # it is fed floats in [0, 1], as PyTorch is
+    # conv 1 -> 16 (5x5, 24x24 out), conv 16 -> 32 (8x8 out), dense 512 -> 128 -> 10, batch 128:
+    # the first layer of each kind but the very first computes its input's gradient too
+    assert cnn.gemm_shapes(ours) == [
+        (16, 25, 24 * 24 * 128, False, False), (16, 24 * 24 * 128, 25, False, True),
+        (32, 400, 8 * 8 * 128, False, False), (32, 8 * 8 * 128, 400, False, True),
+        (400, 32, 8 * 8 * 128, True, False),
+        (128, 512, 128, False, False), (512, 128, 128, True, False), (128, 128, 512, False, True),
+        (128, 128, 10, False, False), (128, 128, 10, True, False), (128, 10, 128, False, True)]
+
+
+def test_scaling_points_are_whole_batches_of_a_bounded_size():
+    from benchmarks import scaling
+    n = scaling.examples_for(512, 128, 4e10)
+    assert n % 128 == 0 and 8 * 128 <= n <= 60_000
+    assert scaling.examples_for(4096, 128, 4e10) == 8 * 128  # at least 8 steps
+    assert scaling.examples_for(128, 1024, 1e15) == 58 * 1024  # at most an epoch
+    x, y = np.arange(10).reshape(5, 2), np.arange(5)
+    xt, yt = scaling.tiled(x, y, 12)
+    assert xt.shape == (12, 2) and list(yt) == [0, 1, 2, 3, 4] * 2 + [0, 1]
+
+
+def scaling_results():
+    def s(x):
+        return {"median": x, "min": x, "max": x, "n": 1}
+    return {"chunk": 16384,
+            "batch": [{"hidden": 512, "batch": b, "examples": 1024, "nnscratch": s(t),
+                       "pytorch": s(2 * t)} for b, t in ((16, 40.0), (1024, 4.0))],
+            "width": [{"hidden": h, "batch": 128, "examples": 1024, "nnscratch": s(t),
+                       "pytorch": s(t / 2)} for h, t in ((128, 1.0), (4096, 100.0))],
+            "classic": [{"size": n, "nnscratch": s(n / 1e5), "pytorch": s(n / 2e5),
+                         "working_memory": {"nnscratch": m, "nnscratch, one chunk": n * 400,
+                                            "pytorch": n * 300}}
+                        for n, m in ((10_000, 1.5e6), (60_000, 2.8e6), (240_000, 3.0e6))]}
+
+
+def test_scaling_rows_and_the_flat_memory_target():
+    results = {"scaling": scaling_results()}
+    rows = report.rows(results)
+    ratio = {(measure, contender): r for measure, contender, _, _, r in rows}
+    assert ratio[("scaling: mlp epoch seconds, batch 16", "pytorch")] == "0.50x"
+    assert ratio[("scaling: mlp epoch seconds, width 4,096", "pytorch")] == "2.00x"
+    assert ("scaling: classic working memory (MB), 240,000 images", "pytorch") in ratio
+    (name, value, _, met), = report.targets(results)
+    # compared from the first size above one chunk: 60,000, not 10,000 (below it, memory grows)
+    assert name == "classic working memory, 240,000 / 60,000 images"
+    assert round(value, 3) == round(3.0 / 2.8, 3) and met
+    results["scaling"]["classic"][-1]["working_memory"]["nnscratch"] = 6e6
+    assert not report.targets(results)[0][3]
+
+
+def test_the_scaling_charts_are_drawn(tmp_path):
+    from benchmarks import charts
+    paths = charts.draw(scaling_results(), tmp_path, "a CPU")
+    assert [p.name for p in paths] == ["scaling-batch.png", "scaling-width.png",
+                                       "scaling-classic.png"]
+    assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in paths)
+
+
+def test_cnn_rows_and_target():
+    def s(x):
+        return {"median": x, "min": x, "max": x, "n": 1}
+    results = {"cnn": {"nnscratch": {"epoch_seconds": s(8.0), "epoch_seconds_all": [8.0] * 3,
+                                     "test_accuracy": 0.97},
+                       "pytorch": {"epoch_seconds": s(10.0), "test_accuracy": 0.97},
+                       "floor (GEMMs only)": {"epoch_seconds": s(5.0)}}}
+    ratio = {c: r for m, c, _, _, r in report.rows(results) if m == "cnn: seconds per epoch"}
+    assert ratio == {"nnscratch": "", "pytorch": "0.80x", "floor (GEMMs only)": "1.60x"}
+    (name, value, limit, met), = report.targets(results)
+    assert (name, value, met) == ("cnn epoch / PyTorch's", 0.8, True)
+
+
+def test_one_run_rewrites_the_readme_block_and_says_where_it_ran():
+    from benchmarks import readme
+    document = {"machine": {"cpu": "AMD EPYC", "cores": 2, "numpy": "2.4.6",
+                            "blas": [{"internal_api": "openblas", "version": "0.3.31",
+                                      "architecture": "Haswell", "num_threads": 2}],
+                            "torch": {"version": "2.13.0+cpu", "blas": "MKL", "threads": 2},
+                            "load_average": [0.2, 0.1, 0.1], "load_average_end": [1.9, 1, 1]},
+                "quick": False, "finished": "1 December 2026 at 12:00 UTC",
+                "results": fake_results(2.0, 4.0, 1.0, 3e-5, 1e-4)}
+    sentence = readme.machine_sentence(document)
+    assert sentence.startswith("One run of `python -m benchmarks` on 1 December 2026")
+    assert "openblas 0.3.31 (Haswell kernels, 2 threads)" in sentence
+    assert "PyTorch 2.13.0+cpu with MKL, 2 threads" in sentence
+    assert "load average 0.2 when the run started, 1.9 at its end" in sentence
+    old = f"intro\n{readme.BEGIN}\nold table\n{readme.END}\nafter\n"
+    new = readme.rewrite(old, readme.block(document))
+    assert new.startswith("intro\n" + readme.BEGIN) and new.endswith(readme.END + "\nafter\n")
+    assert "old table" not in new and "| mlp epoch / floor | 2 | <= 1.5 | no |" in new
+    assert "--quick" in readme.machine_sentence({**document, "quick": True})
+    with pytest.raises(ValueError, match="no <!-- benchmarks: begin -->"):
+        readme.rewrite("no block here", "x")
 
 
 def test_the_server_rows_and_targets_come_from_its_runs():

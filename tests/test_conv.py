@@ -9,7 +9,8 @@ import pytest
 from nnscratch import Sequential
 from nnscratch.datasets import load_mnist
 from nnscratch.engine.gradcheck import check_layer
-from nnscratch.engine.layers import Conv2D, Dense, Flatten, MaxPool2D, ReLU, Reshape
+from nnscratch.engine.layers import Conv2D, Dense, Flatten, MaxPool2D, ReLU, Reshape, scratch
+from nnscratch.engine.layers.pooling import pool_before_relu
 from nnscratch.errors import ConfigError, DataError, ModelFileError
 from nnscratch.model.presets import PRESETS, build_model
 from nnscratch.modelfile import read_model_file, write_model_file
@@ -88,6 +89,37 @@ def test_conv_takes_any_memory_layout():
     np.testing.assert_array_equal(layer.forward(x), layer.forward(strided))
 
 
+def test_conv_predicts_large_batches_in_chunks(monkeypatch):
+    # Without training a batch is computed a few images at a time, so its columns stay small;
+    # the values are the definition's, and backward (a gradient check) still works after it.
+    layer = conv64(2, 3, 3, stride=1, padding=0)
+    one_image = layer._column_bytes(4, 4, np.float64)
+    monkeypatch.setattr(scratch, "CHUNK_BYTES", 2 * one_image)
+    x = np.random.default_rng(6).standard_normal((5, 2, 6, 6))
+    expected = conv_by_loops(x, layer.params["W"], layer.params["b"], 1, 0)
+    np.testing.assert_allclose(layer.forward(x), expected, rtol=1e-12, atol=1e-12)
+    assert layer._scratch.get("cols", (0,), np.float64).base.nbytes == 2 * one_image
+    np.testing.assert_allclose(layer.forward(x, training=True), expected, rtol=1e-12,
+                               atol=1e-12)
+    errors = check_layer(layer, x, np.random.default_rng(7))
+    assert max(errors.values()) < TOL, errors
+
+
+def test_conv_results_are_not_overwritten_by_the_next_batch():
+    # The layer keeps its columns and padded images between batches; what it returns must
+    # still be the caller's own.
+    rng = np.random.default_rng(8)
+    layer = conv64(2, 3, 3, padding=1)
+    first, second = rng.standard_normal((2, 4, 2, 5, 5))
+    y = layer.forward(first, training=True)
+    dx = layer.backward(np.ones_like(y))
+    y_kept, dx_kept, dW_kept = y.copy(), dx.copy(), layer.grads["W"].copy()
+    layer.backward(2 * np.ones_like(layer.forward(second, training=True)))
+    np.testing.assert_array_equal(y, y_kept)
+    np.testing.assert_array_equal(dx, dx_kept)
+    assert not np.array_equal(layer.grads["W"], dW_kept)
+
+
 @pytest.mark.parametrize(("k", "shape"), [(2, (2, 3, 4, 6)), (2, (2, 2, 5, 7)),
                                           (3, (1, 2, 7, 6)), (1, (2, 2, 3, 3))])
 def test_max_pool_values_and_gradients(k, shape):
@@ -98,18 +130,78 @@ def test_max_pool_values_and_gradients(k, shape):
     assert check_layer(layer, x, rng)["x"] < TOL
 
 
-def test_max_pool_sends_each_gradient_to_one_input():
-    x = np.zeros((1, 1, 5, 4))  # every window a tie; the last row is left over
+@pytest.mark.parametrize("training", [False, True])
+def test_max_pool_sends_each_gradient_to_one_input(training):
+    # Training records each window's winner in forward; a prediction leaves backward to find it.
+    x = np.zeros((1, 1, 5, 5))  # every window a tie; the last row and column are left over
     x[0, 0, 1, 1] = 1.0
     layer = MaxPool2D(2)
-    layer.forward(x)
+    layer.forward(x, training=training)
     grad = np.array([[[[10.0, 20.0], [30.0, 40.0]]]])
     dx = layer.backward(grad)
     assert dx.shape == x.shape
     assert dx[0, 0, 1, 1] == 10.0  # the maximum of the first window
     assert dx[0, 0, 0, 2] == 20.0 and dx[0, 0, 2, 0] == 30.0 and dx[0, 0, 2, 2] == 40.0  # ties
     assert np.count_nonzero(dx) == 4 and dx.sum() == grad.sum()
-    assert not dx[0, 0, 4].any()  # the row no window covers
+    assert not dx[0, 0, 4].any() and not dx[0, 0, :, 4].any()  # what no window covers
+
+
+def test_max_pool_finds_winners_past_offset_255():
+    # A window of 17x17 has 289 offsets: more than one byte can number.
+    x = np.zeros((1, 1, 17, 17))
+    x[0, 0, 16, 15] = 1.0  # offset 16·17 + 15 = 287
+    layer = MaxPool2D(17)
+    layer.forward(x, training=True)
+    dx = layer.backward(np.array([[[[5.0]]]]))
+    assert dx[0, 0, 16, 15] == 5.0 and np.count_nonzero(dx) == 1
+
+
+def test_max_pool_takes_any_memory_layout():
+    # A convolution hands on images laid out batch-last; a Flatten hands back C-ordered
+    # gradients. Any mix must give the numbers of plain C-ordered arrays.
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((3, 2, 6, 4))
+    grad = rng.standard_normal((3, 2, 3, 2))
+    batch_last = np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+    grad_batch_last = np.ascontiguousarray(grad.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+    plain = MaxPool2D(2)
+    y = plain.forward(x, training=True)
+    dx = plain.backward(grad.copy())
+    for x_in, grad_in in [(batch_last, grad), (batch_last, grad_batch_last), (x, grad_batch_last)]:
+        layer = MaxPool2D(2)
+        np.testing.assert_array_equal(layer.forward(x_in, training=True), y)
+        np.testing.assert_array_equal(layer.backward(grad_in.copy()), dx)
+
+
+def test_pooling_runs_before_the_relu_it_follows():
+    relu, pool, other = ReLU(), MaxPool2D(2), ReLU()
+    assert pool_before_relu([Flatten(), relu, pool, other, pool, pool]) == [0, 2, 1, 4, 3, 5]
+    assert pool_before_relu([pool, relu, Dense(2, 2), relu]) == [0, 1, 2, 3]
+
+
+def test_a_cnn_computes_as_its_layers_in_their_written_order():
+    # Sequential runs each ReLU -> MaxPool2D pair as MaxPool2D -> ReLU: the same outputs and
+    # the same gradients, to the bit, as the layers run one by one as written (float64, with
+    # ties: flat windows of zeros, whose ReLUs are all 0).
+    layers = [Reshape((1, 12, 12)), Conv2D(1, 3, 3, padding=1), ReLU(), MaxPool2D(2),
+              Conv2D(3, 4, 3), ReLU(), MaxPool2D(2), Flatten(), Dense(16, 5)]
+    model = Sequential(layers, dtype="float64", seed=3)
+    x = np.random.default_rng(9).standard_normal((6, 144))
+    x[:, :40] = 0.0
+    grad = np.random.default_rng(10).standard_normal((6, 5))
+    out = model.forward(x, training=True)
+    model.backward(grad.copy())
+    got = {f"{i}.{k}": g.copy() for i, layer in enumerate(layers) for k, g in layer.grads.items()}
+    a = x
+    for layer in layers:
+        a = layer.forward(a, training=True)
+    np.testing.assert_array_equal(out, a)
+    g = grad.copy()
+    for i in range(len(layers) - 1, 0, -1):
+        g = layers[i].backward(g)
+    for i, layer in enumerate(layers):
+        for key, value in layer.grads.items():
+            np.testing.assert_array_equal(got[f"{i}.{key}"], value)
 
 
 def test_reshape_round_trip_and_errors():

@@ -154,9 +154,10 @@ def test_a_replica_shares_the_parameters_but_not_the_caches(digit):
             assert mine.params[key] is theirs.params[key]  # shared, not copied
             assert mine.grads[key] is not theirs.grads[key]
     other = load_mnist("test")[0][1]
-    model.predict_proba(digit[None])
+    # forward keeps what backward needs (a prediction keeps nothing): the twin has its own
+    model.forward(model.prepare(digit[None]))
     cached = model.layers[2]._a.copy()
-    twin.predict_proba(other[None])
+    twin.forward(twin.prepare(other[None]))
     np.testing.assert_array_equal(model.layers[2]._a, cached)  # the twin's run left it alone
     np.testing.assert_array_equal(twin.predict_proba(digit[None]), model.predict_proba(digit[None]))
     assert explain.network_kind(twin) == "conv" and explain.network_kind(dense_model()) == "dense"

@@ -1,5 +1,6 @@
 """Average pooling, global average pooling and convolutions padded "same": values against plain
-loops, gradients against finite differences (float64), configs that round-trip."""
+loops, gradients against finite differences (float64), configs that round-trip; and every layer
+that takes images on the batch-last arrays a convolution hands on."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ import numpy as np
 import pytest
 
 from nnscratch import Sequential
-from nnscratch.engine.gradcheck import check_layer
-from nnscratch.engine.layers import (LAYER_TYPES, AvgPool2D, Conv2D, Dense, Flatten,
-                                     GlobalAvgPool2D, Reshape)
+from nnscratch.engine.gradcheck import check_layer, numerical_gradient, relative_error
+from nnscratch.engine.layers import (LAYER_TYPES, AvgPool2D, BatchNorm, Conv2D, Dense, Flatten,
+                                     GlobalAvgPool2D, LayerNorm, Reshape)
 from nnscratch.errors import ConfigError
 
 TOL = 1e-6
@@ -104,3 +105,81 @@ def test_new_layers_are_registered_for_model_files():
     pooled = Sequential([Reshape((2, 4, 4)), AvgPool2D(2), GlobalAvgPool2D(), Dense(2, 3)])
     assert [type(layer) for layer in Sequential.from_config(pooled.config()).layers] == \
         [type(layer) for layer in pooled.layers]
+
+
+# --- the batch-last layout -------------------------------------------------------------------
+
+def batch_last(a):
+    """a (N, C, H, W) as the view a convolution hands on: memory in (C, H, W, N) order."""
+    return np.ascontiguousarray(a.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+
+
+def is_batch_last(a):
+    return a.transpose(1, 2, 3, 0).flags.c_contiguous and not a.flags.c_contiguous
+
+
+def image_layer64(name, channels=3):
+    """A float64 layer of each kind that takes (N, C, 6, 4) images, with scales and shifts
+    away from 1 and 0 and running averages away from their starting values."""
+    layer = {"BatchNorm": lambda: BatchNorm(channels), "LayerNorm": lambda: LayerNorm(
+        (channels, 6, 4)), "AvgPool2D": lambda: AvgPool2D(2),
+        "GlobalAvgPool2D": GlobalAvgPool2D}[name]()
+    rng = np.random.default_rng(7)
+    layer.initialize(rng, np.float64)
+    for arrays in (layer.params, layer.buffers):
+        for key, value in arrays.items():
+            value[...] = rng.uniform(0.5, 2.0, value.shape) * rng.choice([-1, 1], value.shape) \
+                if key != "running_var" else rng.uniform(0.5, 2.0, value.shape)
+    return layer
+
+
+@pytest.mark.parametrize("training", [True, False], ids=["training", "evaluation"])
+@pytest.mark.parametrize("name", ["BatchNorm", "LayerNorm", "AvgPool2D", "GlobalAvgPool2D"])
+def test_image_layers_take_the_batch_last_layout_and_hand_it_on(name, training):
+    # What a convolution hands on, and what comes back down to it: the same numbers as for
+    # C-ordered arrays, outputs and input gradients in the batch-last layout (no transposing
+    # copy for the layer below), and float64 gradients that pass the finite-difference check
+    # with the direction R laid out batch-last too.
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((5, 3, 6, 4)) * 2 + 1
+    plain, layer = image_layer64(name), image_layer64(name)
+    y_plain = plain.forward(x, training=training)
+    r = rng.standard_normal(y_plain.shape)
+    dx_plain = plain.backward(r.copy())
+    xb = batch_last(x)
+    y = layer.forward(xb, training=training)
+    rb = batch_last(r) if r.ndim == 4 else r
+    dx = layer.backward(rb.copy(order="K"))
+    np.testing.assert_allclose(y, y_plain, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(dx, dx_plain, rtol=1e-12, atol=1e-12)
+    if y.ndim == 4:
+        assert is_batch_last(y), y.strides
+    assert is_batch_last(dx), dx.strides
+    for key in layer.grads:
+        np.testing.assert_allclose(layer.grads[key], plain.grads[key], rtol=1e-12, atol=1e-12)
+
+    def loss():
+        return float(np.sum(layer.forward(xb, training=training) * rb))
+
+    layer.forward(xb, training=training)
+    analytic = {"x": layer.backward(rb.copy(order="K")),
+                **{k: g.copy() for k, g in layer.grads.items()}}
+    arrays = {"x": xb, **layer.params}
+    errors = {k: relative_error(analytic[k], numerical_gradient(loss, a)) for k, a in
+              arrays.items()}
+    assert max(errors.values()) < TOL, errors
+
+
+@pytest.mark.parametrize("name", ["BatchNorm", "LayerNorm", "AvgPool2D", "GlobalAvgPool2D"])
+def test_image_layers_predict_in_the_batch_last_layout_as_in_evaluation(name):
+    # infer(), the prediction path, on a convolution's output: forward's evaluation numbers
+    # (BatchNorm's running averages, not the batch's), the layout kept, the buffers untouched.
+    layer = image_layer64(name)
+    xb = batch_last(np.random.default_rng(9).standard_normal((5, 3, 6, 4)))
+    buffers = {k: v.copy() for k, v in layer.buffers.items()}
+    y = layer.infer(xb)
+    np.testing.assert_array_equal(y, layer.forward(xb, training=False))
+    if y.ndim == 4:
+        assert is_batch_last(y)
+    for key, value in buffers.items():
+        np.testing.assert_array_equal(layer.buffers[key], value)

@@ -5,6 +5,7 @@ momentum convention), and their round trip through model files, checkpoints and 
 from __future__ import annotations
 
 import math
+from copy import deepcopy
 
 import numpy as np
 import pytest
@@ -72,6 +73,43 @@ def test_batch_norm_keeps_a_convolutions_memory_layout(memory, order):
     np.testing.assert_allclose(y, expected, rtol=1e-12, atol=1e-12)
     errors = check_layer(layer, x, rng, training=True)
     assert max(errors.values()) < TOL, errors
+
+
+def test_pooling_moves_before_a_relu_but_never_across_a_batch_norm():
+    # Sequential runs ReLU -> MaxPool2D as MaxPool2D -> ReLU (they commute). BatchNorm does not
+    # commute with a max-pool: its batch statistics change with the pooling, and a negative
+    # scale turns a maximum into a minimum. Conv -> BN -> ReLU -> pool and Conv -> ReLU -> BN
+    # -> pool must both compute, forward, backward and predicting, as written (float64, to the
+    # bit), with negative scales in the second BatchNorm.
+    layers = [Reshape((1, 8, 8)), Conv2D(1, 3, 3, padding="same"), BatchNorm(3), ReLU(),
+              MaxPool2D(2), Conv2D(3, 4, 3, padding="same"), ReLU(), BatchNorm(4), MaxPool2D(2),
+              Flatten(), Dense(16, 5)]
+    model = Sequential(layers, dtype="float64", seed=4)
+    assert model._order == [0, 1, 2, 4, 3, 5, 6, 7, 8, 9, 10]
+    second = layers[7]
+    second.params["gamma"][:] = [-1.5, 0.7, -0.4, 2.0]
+    second.buffers["running_mean"][:] = [0.3, -0.2, 0.1, 0.5]
+    x = np.random.default_rng(11).standard_normal((6, 64))
+    grad = np.random.default_rng(12).standard_normal((6, 5))
+    written = deepcopy(model)
+    out = model.forward(x, training=True)
+    model.backward(grad.copy())
+    a = x
+    for layer in written.layers:
+        a = layer.forward(a, training=True)
+    np.testing.assert_array_equal(out, a)
+    g = grad.copy()
+    for layer in reversed(written.layers[1:]):
+        g = layer.backward(g)
+    for mine, theirs in zip(model.layers, written.layers):
+        for key in mine.grads:
+            np.testing.assert_array_equal(mine.grads[key], theirs.grads[key])
+        for key in mine.buffers:
+            np.testing.assert_array_equal(mine.buffers[key], theirs.buffers[key])
+    a = x
+    for layer in written.layers:
+        a = layer.forward(a)
+    np.testing.assert_array_equal(model.outputs(x), a)
 
 
 @pytest.mark.parametrize("shape", [(7, 3), (2, 3, 4, 5)])

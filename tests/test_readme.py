@@ -61,3 +61,42 @@ def test_ci_runs_the_readme_test_command():
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").replace("--quiet ", "")
     for part in test_command.split(" && "):
         assert part in ci, f"CI does not run {part!r}"
+
+
+def section(heading: str) -> str:
+    """The README's text under ``## heading``, to the next section."""
+    return README.split(f"\n## {heading}\n", 1)[1].split("\n## ", 1)[0]
+
+
+def run_python(code: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True,
+                          text=True, timeout=900)
+
+
+def test_the_scikit_learn_example_runs_as_written(tmp_path):
+    (example,) = re.findall(r"```python\n(.*?)```", section("In scikit-learn"), flags=re.S)
+    result = run_python(example, tmp_path)
+    assert result.returncode == 0, result.stderr
+    best, scores = result.stdout.strip().splitlines()
+    assert best.startswith("{'nnclassifier__lr': ") and float(best.split()[-1]) > 0.9
+    assert min(float(v) for v in scores.strip("[]").split()) > 0.85
+
+
+@pytest.mark.slow
+def test_the_onnx_example_runs_as_written(tmp_path):
+    text = section("ONNX export")
+    (commands,) = re.findall(r"```bash\n(.*?)```", text, flags=re.S)
+    (example,) = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    train, export = [line.split("#")[0].split() for line in commands.strip().splitlines()]
+    assert train == ["nnscratch", "train", "--out", "mlp.npz"]
+    # A shorter training than the README's (one epoch, not six): the example is the point.
+    cli = [sys.executable, "-m", "nnscratch"]
+    subprocess.run([*cli, *train[1:], "--epochs", "1", "--quiet"], cwd=tmp_path, check=True,
+                   capture_output=True, timeout=900)
+    subprocess.run([*cli, *export[1:]], cwd=tmp_path, check=True, capture_output=True,
+                   timeout=300)
+    result = run_python(example, tmp_path)
+    assert result.returncode == 0, result.stderr
+    found = re.fullmatch(r"accuracy (0\.\d{4}), largest difference from ours (\S+)\n",
+                         result.stdout)
+    assert float(found.group(1)) > 0.95 and float(found.group(2)) <= 1e-5

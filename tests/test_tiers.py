@@ -21,9 +21,11 @@ SOURCE = Path(__file__).resolve().parents[1] / "src"
 TIERS = [
     {"base"},
     {"datasets", "engine"},   # data knows no networks; the engine knows no files or data sets
-    {"training"},             # the loop knows a model only by the methods it calls
+    {"training", "onnx"},     # the loop and the ONNX exporter know a model only by what they
+                              # call and read
     {"model"},                # Sequential, the model file, recipes (Sequential.fit calls down)
     {"usecases"},             # train, resume, evaluate, predict, describe, inspect: no printing
+    {"sklearn"},              # the scikit-learn estimator (never imported by `import nnscratch`)
     {"plots"},                # faces: charts, the report, show (matplotlib)
     {"web"},                  # face: the web app of `nnscratch serve` (FastAPI)
     {"cli"},                  # face: the command line (Typer + Rich), which starts the web app
@@ -36,6 +38,9 @@ ONLY_IN = {
     "fastapi": {"web"}, "uvicorn": {"web"}, "starlette": {"web"}, "pydantic": {"web"},
     "PIL": {"datasets"},
     "tomli": {"model"}, "tomllib": {"model"},  # recipe files (tomli backports it to 3.10)
+    "sklearn": {"sklearn"},
+    "onnx": {"onnx"}, "onnxruntime": {"onnx"},
+    "dask": {"usecases"}, "distributed": {"usecases"},
 }
 
 # Modules that stand above every tier: the package's lazy front door and `python -m`.

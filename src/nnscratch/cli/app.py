@@ -14,32 +14,13 @@ from typing import Optional
 
 import typer
 
-
-class _PlainHelp:
-    """Help that names a value only where one is taken: Typer writes a type after every
-    parameter, even after flags (``--quiet <bool>``, ``--help <bool>``) and after arguments its
-    help already names (``inputs <list[Path]>``)."""
-
-    def get_params(self, ctx):
-        params = super().get_params(ctx)
-        for param in params:
-            if getattr(param, "is_flag", False):
-                param.metavar = ""
-            elif isinstance(param, typer.core.TyperArgument):
-                param.display_type_rich = lambda ctx: None
-        return params
-
-
-class _Command(_PlainHelp, typer.core.TyperCommand):
-    pass
-
-
-class _Group(_PlainHelp, typer.core.TyperGroup):
-    pass
-
+from .options import (
+    ACTIVATION, BATCH_SIZE, DATA, DEV_SIZE, DROPOUT, EARLY_STOPPING, EPOCHS, HIDDEN, LR,
+    OPTIMIZER, PRESET, QUIET, SEED, STRATIFY, Command, Group, recipe_options,
+)
 
 app = typer.Typer(help="Neural networks from scratch in NumPy, with MNIST bundled.",
-                  add_completion=False, no_args_is_help=True, cls=_Group,
+                  add_completion=False, no_args_is_help=True, cls=Group,
                   pretty_exceptions_enable=False)
 
 EXIT_USER_ERROR = 2
@@ -50,30 +31,24 @@ def _root() -> None:
     """Neural networks from scratch in NumPy, with MNIST bundled."""
 
 
-@app.command(cls=_Command)
+@app.command(cls=Command)
 def train(
-    preset: Optional[str] = typer.Option(
-        None, help="Recipe to start from: mlp (98 %+, default), cnn (convolutional, 99 %+), "
-        "cnn-bn (batch norm and augmentation, 99.5 %+), lstm (rows as a sequence, 98.5 %+) or "
-        "classic (the tutorial's 784-10-10, full-batch).", show_default="mlp"),
-    data: Optional[str] = typer.Option(
-        None, help="'mnist' (bundled), a folder of IDX files named as MNIST's, or a CSV file "
-        "(label first).", show_default="mnist"),
-    epochs: Optional[int] = typer.Option(None, help="Epochs (full-batch: iterations)."),
-    lr: Optional[float] = typer.Option(None, help="Learning rate."),
-    batch_size: Optional[str] = typer.Option(None, help="Examples per step, or 'full'."),
-    hidden: Optional[str] = typer.Option(None, help="Hidden layer sizes, e.g. 512,256."),
-    activation: Optional[str] = typer.Option(None, help="relu, leaky_relu, sigmoid or tanh."),
-    optimizer: Optional[str] = typer.Option(None, help="sgd, momentum, nesterov, adam, adamw."),
-    dropout: Optional[float] = typer.Option(None, help="Dropout rate after each hidden layer."),
-    dev_size: Optional[int] = typer.Option(None, help="Training images held out as dev set."),
-    stratify: bool = typer.Option(False, help="Keep class shares in the dev split."),
-    early_stopping: Optional[int] = typer.Option(
-        None, help="Stop after N epochs without a better dev loss; keep the best weights."),
-    seed: Optional[int] = typer.Option(None, help="Seed for the split, weights and order."),
+    preset: Optional[str] = PRESET,
+    data: Optional[str] = DATA,
+    epochs: Optional[int] = EPOCHS,
+    lr: Optional[float] = LR,
+    batch_size: Optional[str] = BATCH_SIZE,
+    hidden: Optional[str] = HIDDEN,
+    activation: Optional[str] = ACTIVATION,
+    optimizer: Optional[str] = OPTIMIZER,
+    dropout: Optional[float] = DROPOUT,
+    dev_size: Optional[int] = DEV_SIZE,
+    stratify: bool = STRATIFY,
+    early_stopping: Optional[int] = EARLY_STOPPING,
+    seed: Optional[int] = SEED,
     out: Optional[Path] = typer.Option(None, help="Model file to write.",
                                        show_default="PRESET.npz"),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress or tables."),
+    quiet: bool = QUIET,
     json_output: bool = typer.Option(False, "--json",
                                      help="Print a JSON summary as the last line of stdout."),
     checkpoint_dir: Optional[Path] = typer.Option(
@@ -107,25 +82,26 @@ def train(
     cell: Optional[str] = typer.Option(None, help="Recurrent layers: lstm or gru."),
 ) -> None:
     """Train a network on MNIST (or your data) and save it to a model file."""
-    from .train import parse_batch_size, parse_hidden, train_command
+    from .train import parse_hidden, train_command
 
-    given = dict(epochs=epochs, lr=lr, hidden=parse_hidden(hidden), activation=activation,
-                 optimizer=optimizer, dropout=dropout, dev_size=dev_size,
-                 early_stopping=early_stopping, seed=seed,
-                 batch_size=parse_batch_size(batch_size), stratify=stratify or None,
-                 weight_decay=weight_decay, schedule=schedule,
-                 conv=parse_hidden(conv, option="--conv"), batch_norm=batch_norm,
-                 augment=augment, cell=cell)
+    overrides = recipe_options(
+        epochs=epochs, lr=lr, hidden=hidden, activation=activation, optimizer=optimizer,
+        dropout=dropout, dev_size=dev_size, early_stopping=early_stopping, seed=seed,
+        batch_size=batch_size, stratify=stratify)
+    engine_options = dict(weight_decay=weight_decay, schedule=schedule,
+                          conv=parse_hidden(conv, option="--conv"), batch_norm=batch_norm,
+                          augment=augment, cell=cell)
+    overrides.update({k: v for k, v in engine_options.items() if v is not None})
     status = train_command(
-        preset=preset, data=data, overrides={k: v for k, v in given.items() if v is not None},
-        out=out, quiet=quiet, json_output=json_output, checkpoint_dir=checkpoint_dir,
+        preset=preset, data=data, overrides=overrides, out=out, quiet=quiet,
+        json_output=json_output, checkpoint_dir=checkpoint_dir,
         checkpoint_every=checkpoint_every, resume=resume, force=force, report=report,
         recipe_file=recipe)
     if status:
         raise typer.Exit(status)
 
 
-@app.command(cls=_Command)
+@app.command(cls=Command)
 def evaluate(
     model: Path = typer.Argument(..., metavar="MODEL",
                                  help="Model file (.npz) written by nnscratch train."),
@@ -149,7 +125,7 @@ def evaluate(
     Console().print(evaluation_view(report))
 
 
-@app.command(cls=_Command)
+@app.command(cls=Command)
 def predict(
     model: Path = typer.Argument(..., metavar="MODEL",
                                  help="Model file (.npz) written by nnscratch train."),
@@ -187,7 +163,7 @@ def predict(
         console.print(f"wrote {count:,} prediction{'' if count == 1 else 's'} to {output}")
 
 
-@app.command(cls=_Command)
+@app.command(cls=Command)
 def info(
     model: Path = typer.Argument(..., metavar="MODEL", help="Model file (.npz)."),
     json_output: bool = typer.Option(False, "--json", help="Print it all as one JSON object."),
@@ -205,7 +181,7 @@ def info(
     Console().print(info_view(description))
 
 
-@app.command(cls=_Command)
+@app.command(cls=Command)
 def show(
     model: Path = typer.Argument(..., metavar="MODEL",
                                  help="Model file (.npz) written by nnscratch train."),
@@ -230,7 +206,7 @@ def show(
         print(f"nnscratch: no window opened: {shown.window_problem}", file=sys.stderr)
 
 
-@app.command(cls=_Command)
+@app.command(cls=Command)
 def report(
     model: Path = typer.Argument(..., metavar="MODEL",
                                  help="Model file (.npz) written by nnscratch train."),
@@ -245,7 +221,7 @@ def report(
     print(f"wrote {write_report(model, output, data=data)}")
 
 
-@app.command(cls=_Command)
+@app.command(cls=Command)
 def gradcheck(
     target: str = typer.Argument(..., metavar="MODEL_OR_PRESET",
                                  help="A model file (.npz), a preset (mlp, cnn, ...) or a "
@@ -276,7 +252,7 @@ def gradcheck(
         raise typer.Exit(1)
 
 
-@app.command("lr-find", cls=_Command)
+@app.command("lr-find", cls=Command)
 def lr_find(
     preset: Optional[str] = typer.Option(None, help="Recipe to sweep.", show_default="mlp"),
     recipe: Optional[Path] = typer.Option(None, help="Or a recipe file (TOML)."),
@@ -303,7 +279,74 @@ def lr_find(
                                if v is not None})
 
 
-@app.command(cls=_Command)
+@app.command(cls=Command)
+def sweep(
+    grid: list[str] = typer.Option(
+        [], "--grid", metavar="FIELD=VALUES",
+        help="A recipe field and its values, e.g. lr=1e-3,2e-3 or hidden=256,512x256; "
+        "repeat for more fields (every combination runs).", show_default=False),
+    seeds: int = typer.Option(1, help="Seeds per setting: --seed, --seed + 1, ..."),
+    output: Path = typer.Option(Path("sweep"), "--output", "-o", help="Folder for the table "
+                                "(results.csv), the chart (results.png) and every run's model "
+                                "file and record (runs/); a sweep run again in it carries on."),
+    workers: Optional[int] = typer.Option(None, help="Local worker processes.",
+                                          show_default="one per core"),
+    scheduler: Optional[str] = typer.Option(
+        None, metavar="ADDRESS", help="Run on the Dask cluster of this scheduler, e.g. "
+        "tcp://10.0.0.5:8786, instead of local workers."),
+    preset: Optional[str] = PRESET,
+    data: Optional[str] = DATA,
+    epochs: Optional[int] = EPOCHS,
+    lr: Optional[float] = LR,
+    batch_size: Optional[str] = BATCH_SIZE,
+    hidden: Optional[str] = HIDDEN,
+    activation: Optional[str] = ACTIVATION,
+    optimizer: Optional[str] = OPTIMIZER,
+    dropout: Optional[float] = DROPOUT,
+    dev_size: Optional[int] = DEV_SIZE,
+    stratify: bool = STRATIFY,
+    early_stopping: Optional[int] = EARLY_STOPPING,
+    seed: Optional[int] = SEED,
+    quiet: bool = QUIET,
+    json_output: bool = typer.Option(False, "--json",
+                                     help="Print the table as JSON, the last line of stdout."),
+) -> None:
+    """Train a grid of settings over several seeds; a table of mean and spread per setting."""
+    from .sweep import sweep_command
+
+    overrides = recipe_options(
+        epochs=epochs, lr=lr, hidden=hidden, activation=activation, optimizer=optimizer,
+        dropout=dropout, dev_size=dev_size, early_stopping=early_stopping, seed=seed,
+        batch_size=batch_size, stratify=stratify)
+    status = sweep_command(preset=preset, data=data, overrides=overrides, grid=grid,
+                           seeds=seeds, output=output, workers=workers, scheduler=scheduler,
+                           quiet=quiet, json_output=json_output)
+    if status:
+        raise typer.Exit(status)
+
+
+@app.command(cls=Command)
+def export(
+    model: Path = typer.Argument(..., metavar="MODEL",
+                                 help="Model file (.npz) written by nnscratch train."),
+    output: Path = typer.Argument(..., metavar="OUTPUT", help="ONNX file to write (.onnx)."),
+) -> None:
+    """Write the network as ONNX, for onnxruntime and other runtimes: raw pixels in."""
+    from ..usecases.export import export_model_file
+
+    done = export_model_file(model, output)
+    scaled = ""
+    if done.input_scale is not None:
+        inverse = 1 / done.input_scale
+        words = (f"1/{round(inverse)}" if abs(inverse - round(inverse)) < 1e-6 * inverse
+                 else f"{done.input_scale:.6g}")
+        scaled = f", scaled by {words} inside the graph"
+    print(f"wrote {done.output} (ONNX opset {done.opset}, {done.size:,} bytes): input "
+          f"(N, {', '.join(map(str, done.input_shape))}) float32 raw values{scaled}; outputs "
+          f"logits and probabilities (N, {done.classes})")
+
+
+@app.command(cls=Command)
 def serve(
     models: Optional[list[Path]] = typer.Argument(
         None, metavar="MODEL", help="Model files (.npz) to serve.",

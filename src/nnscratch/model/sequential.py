@@ -12,10 +12,10 @@ import numpy as np
 
 from ..datasets.splits import hold_out
 from ..engine.layers import LAYER_TYPES, Layer
+from ..engine.layers.pooling import pool_before_relu
 from ..engine.losses import LOSSES, Loss, get_loss
 from ..engine.optimizers import Optimizer, get_optimizer
 from ..errors import ConfigError, DataError, ModelFileError
-from ..modelfile import read_model_file, write_model_file
 from ..training import Callback, EarlyStopping, History, TrainingState, fit
 from ..training.loop import Augment
 
@@ -63,6 +63,12 @@ class Sequential:
         # Backward stops at the first layer with parameters: nothing below it needs a gradient.
         self._first_trainable = next((i for i, layer in enumerate(self.layers)
                                       if layer.array_shapes()), len(self.layers))
+        self._plan()
+
+    def _plan(self) -> None:
+        """The order the layers run in (see :func:`pool_before_relu`), for these layers."""
+        self._planned = list(self.layers)
+        self._order = pool_before_relu(self.layers)
 
     # --- computing -------------------------------------------------------------------------
 
@@ -81,23 +87,40 @@ class Sequential:
         layers (dropout) draw from ``rng``, by default the model's own generator."""
         if training and rng is None:
             rng = self.rng
-        for layer in self.layers:
-            x = layer.forward(x, training=training, rng=rng)
+        if self._planned != self.layers:
+            self._plan()
+        layers = self.layers
+        for i in self._order:
+            x = layers[i].forward(x, training=training, rng=rng)
         return x
 
     def backward(self, grad: np.ndarray) -> None:
-        """Propagate ``dL/doutputs`` (N, C) down, filling every layer's ``grads``."""
+        """Propagate ``dL/doutputs`` (N, C) down, filling every layer's ``grads``: the
+        layers of the last forward pass, in its order reversed."""
         first = self._first_trainable
-        for i in range(len(self.layers) - 1, first - 1, -1):
+        for i in reversed(self._order):  # a swapped pair never straddles the first trainable
+            if i < first:
+                break
             grad = self.layers[i].backward(grad, input_grad=i > first)
+
+    def infer(self, x: np.ndarray) -> np.ndarray:
+        """Outputs (N, C) for prepared inputs ``x`` already checked, as :meth:`forward`
+        without training: the layers' prediction path (``Layer.infer``), which checks nothing
+        twice and keeps nothing for a backward pass."""
+        if self._planned != self.layers:
+            self._plan()
+        layers = self.layers
+        for i in self._order:
+            x = layers[i].infer(x)
+        return x
 
     def outputs(self, x: np.ndarray, batch_size: int = PREDICT_BATCH) -> np.ndarray:
         """Raw outputs (logits) for raw inputs, in batches. Shapes: (N, ...) -> (N, C)."""
         x = np.asarray(x)
-        self._check_input(x)
+        self._check_input(x)  # once per call; the layers' prediction path checks no more
         if 0 < len(x) <= batch_size:  # one batch (one image, say): no list, no concatenation
-            return self.forward(self.prepare(x))
-        parts = [self.forward(self.prepare(x[i:i + batch_size]))
+            return self.infer(self.prepare(x))
+        parts = [self.infer(self.prepare(x[i:i + batch_size]))
                  for i in range(0, len(x), batch_size)]
         if not parts:
             return np.zeros((0, self.output_size), dtype=self.dtype)
@@ -117,7 +140,7 @@ class Sequential:
         x, y = self._check_training_data(x, y)  # input size and labels, as fit checks them
         total_loss, correct = 0.0, 0
         for i in range(0, len(x), batch_size):
-            out = self.forward(self.prepare(x[i:i + batch_size]))
+            out = self.infer(self.prepare(x[i:i + batch_size]))
             yb = y[i:i + batch_size]
             total_loss += self.loss.forward(out, yb) * len(yb)
             correct += int(np.count_nonzero(out.argmax(axis=1) == yb))
@@ -320,8 +343,9 @@ class Sequential:
         Shapes are found by passing one zero example through the layers (inference mode),
         so they hold for any layer type. Returns JSON-able dicts: ``{"index", "type",
         "config", "input_shape", "output_shape", "parameters": {name: shape}, "buffers":
-        {name: shape} (running averages: saved, not learnt), "parameter_count"}``; empty when neither ``input_shape`` nor ``input_size`` is known (an
-        image layer first takes images of any size).
+        {name: shape} (running averages: saved, not learnt), "parameter_count"}``; empty when
+        neither ``input_shape`` nor ``input_size`` is known (an image layer first takes images
+        of any size).
         """
         if not input_shape and self.input_size is None:
             return []
@@ -346,43 +370,26 @@ class Sequential:
         known: pass it, or it is kept from a loaded model's metadata) and ``architecture``
         (see :meth:`architecture`), so a reader needs no NumPy to see what the file holds.
         """
-        document = {**self.metadata, **metadata}
-        preprocessing = {"scale": self.input_scale, "image_shape": None,
-                         **document.get("preprocessing", {})}
-        image_shape = preprocessing["image_shape"]
-        if image_shape and self.input_size is not None \
-                and int(np.prod(image_shape)) != self.input_size:
-            raise ConfigError(f"preprocessing image_shape {image_shape} has "
-                              f"{int(np.prod(image_shape))} pixels, the model takes "
-                              f"{self.input_size} inputs")
-        document.update(preprocessing=preprocessing,
-                        architecture=self.architecture(image_shape),
-                        model=self.config())
-        write_model_file(path, document, self.get_weights())
+        from .storage import save_model
+
+        save_model(self, path, **metadata)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Sequential:
         """Read a model written by :meth:`save`; its document is in ``model.metadata``."""
-        document, arrays = read_model_file(path)
-        if "model" not in document:
-            raise ModelFileError(f"{path}: the document has no model description")
-        model = cls.from_config(document["model"], initialize=False)
-        model._check_loaded(path, arrays)
-        model._allocate()
-        model.set_weights(arrays)
-        model.metadata = {k: v for k, v in document.items() if k != "model"}
-        return model
+        from .storage import load_model
 
-    def _allocate(self) -> None:
-        """Zeroed parameters, gradients and buffers of every layer's own shapes, to load into."""
-        for layer in self.layers:
-            shapes = layer.array_shapes()
-            buffers = set(layer.buffer_names)
-            layer.params = {k: np.zeros(shape, self.dtype) for k, shape in shapes.items()
-                            if k not in buffers}
-            layer.buffers = {k: np.zeros(shape, self.dtype) for k, shape in shapes.items()
-                             if k in buffers}
-            layer.grads = {k: np.zeros_like(v) for k, v in layer.params.items()}
+        return load_model(cls, path)
+
+    def to_onnx(self, path: str | os.PathLike | None = None, *,
+                input_shape: Sequence[int] | None = None):
+        """The network as an ONNX model (``onnx.ModelProto``), written to ``path`` if given:
+        raw inputs (N, *input_shape) float32 in, ``logits`` and ``probabilities`` (N, C) out,
+        the input scaling inside the graph. See :func:`nnscratch.onnx.to_onnx`; needs the
+        onnx package (``pip install "nnscratch[onnx]"``)."""
+        from ..onnx import to_onnx  # the exporter is a tier below: it knows models by reading
+
+        return to_onnx(self, path, input_shape=input_shape)
 
     def summary(self) -> str:
         """One line per layer with its parameter count."""
@@ -391,23 +398,6 @@ class Sequential:
         return "\n".join(lines + [f"total: {self.parameter_count():,} parameters"])
 
     # --- checks ----------------------------------------------------------------------------
-
-    def _check_loaded(self, path, arrays) -> None:
-        """Refuse arrays that are not exactly those the layers hold: each layer says its own
-        (:meth:`Layer.array_shapes`), so the check knows every layer type."""
-        for i, layer in enumerate(self.layers):
-            for key, shape in layer.array_shapes().items():
-                array = arrays.get(f"layers.{i}.{key}")
-                if array is None or array.shape != tuple(shape):
-                    raise ModelFileError(f"{path}: layer {i} ({layer!r}) has arrays that do "
-                                         f"not fit it")
-                if array.dtype != self.dtype:
-                    raise ModelFileError(f"{path}: layer {i} arrays are {array.dtype}, "
-                                         f"the model says {self.dtype}")
-        known = {f"layers.{i}.{k}" for i, layer in enumerate(self.layers)
-                 for k in layer.array_shapes()}
-        if set(arrays) != known:
-            raise ModelFileError(f"{path}: unexpected arrays {sorted(set(arrays) - known)}")
 
     def _check_input(self, x: np.ndarray) -> None:
         # math.prod, not np.prod: this runs for every prediction, even of one image, and

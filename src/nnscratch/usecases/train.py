@@ -171,7 +171,7 @@ def plan_training(options: TrainOptions) -> TrainingPlan:
     if options.resume is not None:
         refuse_changes(options.resume, changes(options.resume, options.recipe, options.data,
                                                dataset.sha256), options.force)
-    _check_dev_size(options.recipe, dataset)
+    check_dev_size(options.recipe, dataset)
     every = options.checkpoint_every or (10 if options.recipe.full_batch else 1)
     return TrainingPlan(options, dataset, checkpoint_dir, every)
 
@@ -221,19 +221,25 @@ def run_training(plan: TrainingPlan, *, callbacks: list[Callback] | tuple = ()
     return result
 
 
+def model_file_document(result: TrainingResult, dataset: DigitDataset) -> dict[str, Any]:
+    """What a model file trained on ``dataset`` records besides its network: the preset and
+    recipe, the preprocessing, the data, the seed, the metrics, the history, the optimizer's
+    settings and the machine (``Sequential.save(path, **document)``)."""
+    model, image_shape = result.model, tuple(dataset.train_images.shape[1:])
+    return dict(preset=result.recipe.name,
+                recipe=result.recipe.to_json(image_shape, model.output_size),
+                preprocessing={"scale": model.input_scale, "image_shape": list(image_shape)},
+                data={"name": dataset.name, "source": dataset.source, "sha256": dataset.sha256,
+                      "train_size": result.train_size, "dev_size": result.dev_size},
+                seed=result.recipe.seed, metrics=result.metrics,
+                history=result.history.as_dict(), optimizer=result.optimizer.config(),
+                environment=environment())
+
+
 def _save(result: TrainingResult, plan: TrainingPlan, checkpointer: Checkpointer | None) -> None:
-    options, dataset, model = plan.options, plan.dataset, result.model
+    options = plan.options
     try:
-        model.save(options.out, preset=result.recipe.name,
-                   recipe=result.recipe.to_json(plan.image_shape, model.output_size),
-                   preprocessing={"scale": model.input_scale,
-                                  "image_shape": list(plan.image_shape)},
-                   data={"name": dataset.name, "source": dataset.source,
-                         "sha256": dataset.sha256, "train_size": result.train_size,
-                         "dev_size": result.dev_size},
-                   seed=result.recipe.seed, metrics=result.metrics,
-                   history=result.history.as_dict(), optimizer=result.optimizer.config(),
-                   environment=environment())
+        result.model.save(options.out, **model_file_document(result, plan.dataset))
     except NNScratchError as error:
         raise type(error)(f"training ended, but the model could not be saved: {error}; "
                           + (_what_checkpoints_hold(checkpointer, plan.checkpoint_dir,
@@ -258,17 +264,18 @@ def _check_outputs(options: TrainOptions, checkpoint_dir: Path | None) -> None:
         check_writable_folder(checkpoint_dir, "--checkpoint-dir")
 
 
-def _check_dev_size(recipe: Recipe, dataset: DigitDataset) -> None:
-    """Refuse a dev set that leaves nothing to train on, in the command's terms."""
+def check_dev_size(recipe: Recipe, dataset: DigitDataset, option: str = "--dev-size") -> None:
+    """Refuse a dev set that leaves nothing to train on, in the command line's terms
+    (``option`` is what set the dev size: ``--dev-size``, or a sweep's ``--grid dev-size``)."""
     count = len(dataset.train_labels)
     if recipe.dev_size < count:
         return
     preset = PRESETS.get(recipe.name)
-    whose = (f" (the {recipe.name} preset's)" if preset is not None
+    whose = (f" (the {recipe.name} preset's)" if preset is not None and option == "--dev-size"
              and preset.dev_size == recipe.dev_size else "")
-    raise ConfigError(f"--dev-size {recipe.dev_size}{whose} holds out {recipe.dev_size:,} dev "
+    raise ConfigError(f"{option} {recipe.dev_size}{whose} holds out {recipe.dev_size:,} dev "
                       f"images, but {dataset.source} has {count:,} training images, leaving "
-                      f"none to train on; pass a smaller --dev-size, like --dev-size "
+                      f"none to train on; pass a smaller {option}, like {option} "
                       f"{count // 10}")
 
 

@@ -22,6 +22,9 @@ class ReLU(Layer):
         # grad_y is consumed: zero it where the unit was off (a = 0 exactly where z <= 0).
         return np.multiply(grad_y, self._a > 0, out=grad_y)
 
+    def infer(self, x):
+        return np.maximum(x, 0)
+
 
 class LeakyReLU(Layer):
     """a = z where z > 0, else alpha·z; da/dz = 1 or alpha."""

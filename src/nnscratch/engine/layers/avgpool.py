@@ -18,8 +18,9 @@ class AvgPool2D(Layer):
     Shapes: (N, C, H, W) -> (N, C, H // k, W // k); rows or columns left over when H or W is
     not a multiple of k are dropped (they get a zero gradient). Backward: each input of a
     window gets 1/k² of the window's output gradient, ``dx[n, c, k·i + u, k·j + v] =
-    dy[n, c, i, j] / k²``. Both passes are k·k strided operations over the whole batch. No
-    parameters.
+    dy[n, c, i, j] / k²``. Both passes are k·k strided operations over the whole batch, each
+    array in the input's memory layout (a convolution's: the batch last, see :mod:`.scratch`),
+    so neither transposes. No parameters.
     """
 
     keeps_size = False  # it takes images of any size
@@ -42,17 +43,21 @@ class AvgPool2D(Layer):
         if x.ndim != 4 or x.shape[2] < k or x.shape[3] < k:
             raise ConfigError(f"AvgPool2D({k}) expects images (N, C, H, W) of at least "
                               f"{k}x{k}, got {x.shape}")
+        self._x = x  # for its shape and memory layout, which dx takes
+        return self.infer(x)
+
+    def infer(self, x: np.ndarray) -> np.ndarray:
+        k = self.pool_size
         windows = self._windows(x)
         y = next(windows).copy(order="K")  # keep the input's memory layout (see Conv2D)
         for view in windows:
             y += view
         y *= y.dtype.type(1 / (k * k))
-        self._shape, self._dtype = x.shape, x.dtype
         return y
 
     def backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
         k = self.pool_size
-        dx = np.zeros(self._shape, dtype=grad_y.dtype)
+        dx = np.zeros_like(self._x, dtype=grad_y.dtype)  # the input's memory layout
         share = grad_y * grad_y.dtype.type(1 / (k * k))
         for view in self._windows(dx):
             view[...] = share
@@ -68,8 +73,8 @@ class GlobalAvgPool2D(Layer):
 
     ``y[n, c] = (1/(H·W)) Σ_{i, j} x[n, c, i, j]``
 
-    Shapes: (N, C, H, W) -> (N, C). Backward: ``dx[n, c, i, j] = dy[n, c] / (H·W)``. No
-    parameters.
+    Shapes: (N, C, H, W) -> (N, C). Backward: ``dx[n, c, i, j] = dy[n, c] / (H·W)``, laid out
+    in memory as the input was. No parameters.
     """
 
     keeps_size = False  # it takes images of any size
@@ -78,10 +83,14 @@ class GlobalAvgPool2D(Layer):
                 rng: np.random.Generator | None = None) -> np.ndarray:
         if x.ndim != 4:
             raise ConfigError(f"GlobalAvgPool2D expects images (N, C, H, W), got {x.shape}")
-        self._shape = x.shape
+        self._x = x  # for its shape and memory layout, which dx takes
+        return self.infer(x)
+
+    def infer(self, x: np.ndarray) -> np.ndarray:
         return x.mean(axis=(2, 3))
 
     def backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
-        n, c, h, w = self._shape
-        share = grad_y * grad_y.dtype.type(1 / (h * w))
-        return np.broadcast_to(share[:, :, None, None], self._shape).copy()
+        h, w = self._x.shape[2:]
+        dx = np.empty_like(self._x, dtype=grad_y.dtype)  # the input's memory layout
+        dx[...] = (grad_y * grad_y.dtype.type(1 / (h * w)))[:, :, None, None]
+        return dx

@@ -18,6 +18,10 @@ Two contracts keep the hot path free of copies:
   layer that receives it. Pass a copy if you still need yours.
 * ``backward(grad_y, input_grad=False)`` skips ``grad_x`` (and returns ``None``): the first layer
   of a network never needs it, and for a Dense layer it is a whole matrix product saved.
+
+``infer(x)`` is the prediction path: ``forward(x)`` without training, without checks and without
+keeping anything for backward, on an ``x`` the model has already checked and converted to its
+dtype. A layer that has nothing to skip need not define it.
 """
 
 from __future__ import annotations
@@ -58,6 +62,10 @@ class Layer:
 
     def backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
         raise NotImplementedError
+
+    def infer(self, x: np.ndarray) -> np.ndarray:
+        """The output for a prediction, from an ``x`` the model has checked (see above)."""
+        return self.forward(x)
 
     def config(self) -> dict[str, Any]:
         """The constructor's arguments, JSON-able."""

@@ -69,54 +69,53 @@ class BatchNorm(Layer):
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
         self.buffers = {"running_mean": np.zeros(f, dtype), "running_var": np.ones(f, dtype)}
 
-    def _rows(self, x: np.ndarray, find_layout: bool = False) -> np.ndarray:
-        """x as (F, m): one row per feature, a view where the memory allows it. Images whose
-        channels are the outer axis in memory (a convolution's output is laid out channels
-        first, then its other axes in some order) need no copy. ``find_layout`` (forward):
-        find that order and keep it in ``self._order``, so that :meth:`_shaped` lays the
-        output out the same way and backward reads its gradient's rows in the same order."""
+    def _layout(self, x: np.ndarray) -> tuple[int, ...] | None:
+        """The axis order in which x's memory is laid out, when its channels are the outer
+        axis (a convolution's output is laid out channels first, batch next or last), so that
+        :func:`_rows` needs no copy; None for (N, F) features."""
         if x.ndim == 2:
-            return x.T
-        if find_layout:
-            self._order = next((order for order in _CHANNELS_FIRST
-                                if x.transpose(order).flags.c_contiguous), _CHANNELS_FIRST[0])
-        return x.transpose(self._order).reshape(self.features, -1)
+            return None
+        return next((order for order in _CHANNELS_FIRST if x.transpose(order).flags.c_contiguous),
+                    _CHANNELS_FIRST[0])
 
-    def _shaped(self, rows: np.ndarray, like: tuple[int, ...]) -> np.ndarray:
-        """(F, m) rows back to the input's shape (a view), in the layout :meth:`_rows` found."""
-        if len(like) == 2:
-            return rows.T
-        order = self._order
-        return rows.reshape([like[a] for a in order]).transpose(np.argsort(order))
-
-    def forward(self, x: np.ndarray, training: bool = False,
-                rng: np.random.Generator | None = None) -> np.ndarray:
-        gamma, beta = self.params["gamma"], self.params["beta"]
+    def _check(self, x: np.ndarray) -> None:
         if x.ndim not in (2, 4) or x.shape[1] != self.features:
             raise ConfigError(f"BatchNorm({self.features}) expects (N, {self.features}) or "
                               f"(N, {self.features}, H, W), got {x.shape}")
-        x = np.asarray(x, dtype=gamma.dtype)
-        rows = self._rows(x, find_layout=True)
+
+    def forward(self, x: np.ndarray, training: bool = False,
+                rng: np.random.Generator | None = None) -> np.ndarray:
+        self._check(x)
+        x = np.asarray(x, dtype=self.params["gamma"].dtype)
+        self._order, self._shape = self._layout(x), x.shape
+        if not training:
+            self._x_rows, self._training = _rows(x, self._order), False
+            self._inv_std = 1 / np.sqrt(self.buffers["running_var"] + self.eps)
+            return self.infer(x)
+        gamma, beta = self.params["gamma"], self.params["beta"]
+        rows = _rows(x, self._order)
         m = rows.shape[1]
-        if training:
-            mean = rows.mean(axis=1)
-            centred = rows - mean[:, None]
-            var = np.einsum("ij,ij->i", centred, centred) / m
-            inv_std = 1 / np.sqrt(var + self.eps)
-            xhat = centred
-            xhat *= inv_std[:, None]
-            self._xhat, self._inv_std, self._training = xhat, inv_std, True
-            self._update_running(mean, var, m)
-            y = xhat * gamma[:, None]
-        else:
-            inv_std = 1 / np.sqrt(self.buffers["running_var"] + self.eps)
-            scale = gamma * inv_std
-            y = rows * scale[:, None]
-            y -= (self.buffers["running_mean"] * scale)[:, None]
-            self._x_rows, self._inv_std, self._training = rows, inv_std, False
+        mean = rows.mean(axis=1)
+        centred = rows - mean[:, None]
+        var = np.einsum("ij,ij->i", centred, centred) / m
+        inv_std = 1 / np.sqrt(var + self.eps)
+        xhat = centred
+        xhat *= inv_std[:, None]
+        self._xhat, self._inv_std, self._training = xhat, inv_std, True
+        self._update_running(mean, var, m)
+        y = xhat * gamma[:, None]
         y += beta[:, None]
-        self._shape = x.shape
-        return self._shaped(y, x.shape)
+        return _shaped(y, x.shape, self._order)
+
+    def infer(self, x: np.ndarray) -> np.ndarray:
+        """Evaluation mode, y = x · γ/sqrt(running_var + eps) + (β - running_mean · that), in
+        x's memory layout; nothing kept."""
+        order = self._layout(x)
+        scale = self.params["gamma"] / np.sqrt(self.buffers["running_var"] + self.eps)
+        shift = self.params["beta"] - self.buffers["running_mean"] * scale
+        y = _rows(x, order) * scale[:, None]
+        y += shift[:, None]
+        return _shaped(y, x.shape, order)
 
     def _update_running(self, mean: np.ndarray, var: np.ndarray, m: int) -> None:
         momentum = self.momentum
@@ -128,7 +127,7 @@ class BatchNorm(Layer):
 
     def backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
         gamma = self.params["gamma"]
-        dy = self._rows(grad_y)
+        dy = _rows(grad_y, self._order)
         if not self._training:
             xhat = (self._x_rows - self.buffers["running_mean"][:, None]) \
                 * self._inv_std[:, None]
@@ -136,7 +135,7 @@ class BatchNorm(Layer):
             self.grads["gamma"][...] = np.einsum("ij,ij->i", dy, xhat)
             if not input_grad:
                 return None
-            return self._shaped(dy * (gamma * self._inv_std)[:, None], self._shape)
+            return _shaped(dy * (gamma * self._inv_std)[:, None], self._shape, self._order)
         xhat, m = self._xhat, self._xhat.shape[1]
         dbeta = dy.sum(axis=1)
         dgamma = np.einsum("ij,ij->i", dy, xhat)
@@ -148,7 +147,21 @@ class BatchNorm(Layer):
         np.subtract(dy * m, dx, out=dx)
         dx -= dbeta[:, None]
         dx *= (gamma * self._inv_std / m)[:, None]
-        return self._shaped(dx, self._shape)
+        return _shaped(dx, self._shape, self._order)
 
     def config(self) -> dict:
         return {"features": self.features, "momentum": self.momentum, "eps": self.eps}
+
+
+def _rows(x: np.ndarray, order: tuple[int, ...] | None) -> np.ndarray:
+    """x as (F, m): one row per feature; a view when x's memory is laid out in ``order``."""
+    if order is None:
+        return x.T
+    return x.transpose(order).reshape(x.shape[1], -1)
+
+
+def _shaped(rows: np.ndarray, shape: tuple[int, ...], order: tuple[int, ...] | None):
+    """(F, m) rows back to ``shape`` (a view), laid out in ``order`` as :func:`_rows` read."""
+    if order is None:
+        return rows.T
+    return rows.reshape([shape[a] for a in order]).transpose(np.argsort(order))

@@ -1,12 +1,14 @@
-"""2-D convolution as im2col and one matrix product."""
+"""2-D convolution as im2col and one matrix product, in the memory layout that makes both cheap."""
 
 from __future__ import annotations
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
 from ...errors import ConfigError
 from ..initializers import get_initializer
 from .base import Layer
+from .scratch import Scratch, chwn, images_per_chunk
 
 
 class Conv2D(Layer):
@@ -17,17 +19,25 @@ class Conv2D(Layer):
     Shapes: ``x`` (N, C_in, H, W) -> ``y`` (N, C_out, H_out, W_out) with
     ``H_out = (H + 2p - k) // s + 1`` (likewise W_out); ``W`` (C_out, C_in, k, k), ``b`` (C_out,).
 
-    How (im2col): for each kernel offset (u, v), the strided slice of ``x`` that the offset reads
-    is copied into one block of rows of ``cols`` (C_in·k·k, N·H_out·W_out): k·k contiguous copies
-    of whole feature maps, no loop over examples. The convolution is then one GEMM,
-    ``zᵀ = Wmat cols`` with ``Wmat = W.reshape(C_out, C_in·k·k)``, giving (C_out, N, H_out,
-    W_out) in memory, handed on as an (N, C_out, H_out, W_out) view. Backward, with ``dzᵀ``
-    (C_out, N·H_out·W_out) the output gradient in that layout:
+    How (im2col): with the batch as the last axis in memory, x_pad laid out (C_in, H, W, N), the
+    columns ``cols[(c, u, v), (i, j, n)] = x_pad[c, s·i + u, s·j + v, n]`` (C_in·k·k,
+    H_out·W_out·N) are one strided copy whose inner runs are whole rows of windows (W_out·N
+    values in a row, for stride 1), and the convolution is one GEMM,
+    ``zᵀ = Wmat cols`` with ``Wmat = W.reshape(C_out, C_in·k·k)``: (C_out, H_out, W_out, N) in
+    memory, handed on as an (N, C_out, H_out, W_out) view. The layers after it (activations,
+    pooling) keep that layout, so the next convolution finds its input ready. Backward, with
+    ``dzᵀ`` (C_out, H_out·W_out·N) the output gradient in that layout:
 
     * ``dWmat = dzᵀ colsᵀ``               (C_out, C_in·k·k)
-    * ``db = Σ_columns dzᵀ``              (C_out,)
+    * ``db = dzᵀ 1``                       (C_out,), in the same product (a row of ones under
+      the columns adds the bias in forward, and gives db here)
     * ``dcols = Wmatᵀ dzᵀ``, then col2im: each kernel offset adds its block of rows back into
-      the slice of ``dx`` it was read from (k·k strided additions, no ``np.add.at``).
+      the slice of ``dx`` it was read from (k·k strided additions, no ``np.add.at``); one
+      product per kernel row, so that its block is added while still in cache.
+
+    The columns, their gradient and the padded image are kept between batches (a layer's own
+    scratch, never shared between models), and without ``training`` a large batch is computed
+    in chunks of images, so the columns stay a few megabytes whatever the batch.
 
     Args:
         in_channels, out_channels: C_in and C_out.
@@ -62,6 +72,9 @@ class Conv2D(Layer):
         self.init, self.bias_init = init, bias_init
         self._weight_init = get_initializer(init)
         self._bias_init = get_initializer(bias_init)
+        self._scratch = Scratch()
+        self._x: np.ndarray | None = None
+        self._cols: np.ndarray | None = None
 
     keeps_size = False  # it takes images of any size
 
@@ -86,7 +99,7 @@ class Conv2D(Layer):
 
     def forward(self, x: np.ndarray, training: bool = False,
                 rng: np.random.Generator | None = None) -> np.ndarray:
-        W, b = self.params["W"], self.params["b"]
+        W = self.params["W"]
         if x.ndim != 4 or x.shape[1] != self.in_channels:
             raise ConfigError(f"Conv2D({self.in_channels}, {self.out_channels}) expects images "
                               f"of shape (N, {self.in_channels}, H, W), got {x.shape}")
@@ -95,41 +108,84 @@ class Conv2D(Layer):
         if h_out < 1 or w_out < 1:
             raise ConfigError(f"Conv2D kernel {self.kernel_size} does not fit images of "
                               f"{height}x{width} (padding {self.padding})")
-        x = np.asarray(x, dtype=W.dtype)
-        p, k = self.padding, self.kernel_size
-        if p:
-            x = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
-        cols = np.empty((self.in_channels, k, k, n, h_out, w_out), dtype=x.dtype)
-        for (u, v), window in self._offsets(x, h_out, w_out):
-            cols[:, u, v] = window.transpose(1, 0, 2, 3)
-        cols = cols.reshape(-1, n * h_out * w_out)
-        z = W.reshape(self.out_channels, -1) @ cols
-        z += b[:, None]
-        self._cols, self._padded_shape = cols, x.shape
-        return z.reshape(self.out_channels, n, h_out, w_out).transpose(1, 0, 2, 3)
+        self._x, self._input_size = x, (height, width)
+        weights_and_bias = self._weights_and_bias()
+        chunk = n if training else images_per_chunk(self._column_bytes(h_out, w_out, W.dtype))
+        if n <= chunk:
+            cols = self._im2col(x, h_out, w_out, W.dtype)
+            z = weights_and_bias @ cols
+            self._cols = cols
+        else:  # a prediction batch too large for columns of a few megabytes: chunk by chunk
+            z = np.empty((self.out_channels, h_out, w_out, n), dtype=W.dtype)
+            for start in range(0, n, chunk):
+                part = x[start:start + chunk]
+                cols = self._im2col(part, h_out, w_out, W.dtype)
+                z[..., start:start + len(part)] = (weights_and_bias @ cols).reshape(
+                    self.out_channels, h_out, w_out, len(part))
+            self._cols = None  # backward (rare after a prediction) makes them again from x
+        return z.reshape(self.out_channels, h_out, w_out, n).transpose(3, 0, 1, 2)
 
-    def _offsets(self, x: np.ndarray, h_out: int, w_out: int):
-        """For each kernel offset (u, v): the slice x_pad[:, :, s·i + u, s·j + v] over all
-        outputs (i, j), a strided view of shape (N, C_in, H_out, W_out)."""
-        k, s = self.kernel_size, self.stride
-        for u in range(k):
-            for v in range(k):
-                yield (u, v), x[:, :, u:u + s * (h_out - 1) + 1:s, v:v + s * (w_out - 1) + 1:s]
+    def _weights_and_bias(self) -> np.ndarray:
+        """[Wmat | b] (C_out, C_in·k·k + 1): with a row of ones under the columns, one product
+        adds the bias, and the weight gradient's product gives the bias gradient with it
+        (cheaper than a pass over the output for each, with the first layer's k·k = 25 rows)."""
+        W, b = self.params["W"], self.params["b"]
+        depth = W[0].size
+        matrix = self._scratch.get("weights_and_bias", (self.out_channels, depth + 1), W.dtype)
+        matrix[:, :depth] = W.reshape(self.out_channels, depth)
+        matrix[:, depth] = b
+        return matrix
+
+    def _column_bytes(self, h_out: int, w_out: int, dtype: np.dtype) -> int:
+        """Bytes of one image's columns."""
+        depth = self.in_channels * self.kernel_size ** 2 + 1
+        return depth * h_out * w_out * np.dtype(dtype).itemsize
+
+    def _im2col(self, x: np.ndarray, h_out: int, w_out: int, dtype: np.dtype) -> np.ndarray:
+        """cols (C_in·k·k + 1, H_out·W_out·N) of images x (N, C_in, H, W), the last row ones
+        (for the bias), in the layer's scratch."""
+        n = len(x)
+        k, s, p, depth = self.kernel_size, self.stride, self.padding, self.in_channels * \
+            self.kernel_size ** 2
+        padded = chwn(x, p, dtype, self._scratch)  # (C_in, H + 2p, W + 2p, N)
+        sc, sh, sw, sn = padded.strides
+        windows = as_strided(padded, (self.in_channels, k, k, h_out, w_out, n),
+                             (sc, sh, sw, s * sh, s * sw, sn), writeable=False)
+        cols = self._scratch.get("cols", (depth + 1, h_out * w_out * n), dtype)
+        np.copyto(cols[:depth].reshape(windows.shape), windows)
+        cols[depth] = 1
+        return cols
 
     def backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
-        W = self.params["W"]
+        W, cols = self.params["W"], self._cols
         n, c_out, h_out, w_out = grad_y.shape
-        dz = grad_y.transpose(1, 0, 2, 3).reshape(c_out, -1)  # a view when grad_y is ours
-        np.matmul(dz, self._cols.T, out=self.grads["W"].reshape(c_out, -1))
-        np.sum(dz, axis=1, out=self.grads["b"])
+        if cols is None:
+            cols = self._im2col(self._x, h_out, w_out, W.dtype)
+        # dzᵀ (C_out, H_out·W_out·N): a view when grad_y has the layout forward returned
+        dz = np.ascontiguousarray(grad_y.transpose(1, 2, 3, 0)).reshape(c_out, -1)
+        depth = W[0].size
+        gradients = self._scratch.get("gradients", (c_out, depth + 1), dz.dtype)
+        np.matmul(dz, cols.T, out=gradients)  # [dWmat | db]
+        self.grads["W"].reshape(c_out, depth)[...] = gradients[:, :depth]
+        self.grads["b"][...] = gradients[:, depth]
         if not input_grad:
             return None
-        k, p = self.kernel_size, self.padding
-        dcols = (W.reshape(c_out, -1).T @ dz).reshape(self.in_channels, k, k, n, h_out, w_out)
-        dx = np.zeros(self._padded_shape, dtype=dz.dtype)
-        for (u, v), window in self._offsets(dx, h_out, w_out):
-            window += dcols[:, u, v].transpose(1, 0, 2, 3)
-        return dx[:, :, p:dx.shape[2] - p, p:dx.shape[3] - p] if p else dx
+        k, s, p, c_in = self.kernel_size, self.stride, self.padding, self.in_channels
+        # dcols = Wmatᵀ dzᵀ one kernel row u at a time, (k·C_in, H_out·W_out·N) each: a block
+        # that stays in cache while its k offsets are added into dx, where the whole dcols
+        # (13 MB for the cnn preset) would go out to memory and back.
+        by_offset = W.transpose(2, 3, 1, 0).reshape(k, k * c_in, c_out)  # [u][(v, c), o]
+        row = self._scratch.get("dcols_row", (k * c_in, dz.shape[1]), dz.dtype)
+        row_blocks = row.reshape(k, c_in, h_out, w_out, n)
+        height, width = self._input_size
+        dx = np.zeros((c_in, height + 2 * p, width + 2 * p, n), dtype=dz.dtype)
+        for u in range(k):
+            np.matmul(by_offset[u], dz, out=row)
+            for v in range(k):
+                dx[:, u:u + s * (h_out - 1) + 1:s, v:v + s * (w_out - 1) + 1:s] += row_blocks[v]
+        if p:
+            dx = dx[:, p:dx.shape[1] - p, p:dx.shape[2] - p]
+        return dx.transpose(3, 0, 1, 2)
 
     def config(self) -> dict:
         return {"in_channels": self.in_channels, "out_channels": self.out_channels,

@@ -58,16 +58,24 @@ class Dense(Layer):
 
     def forward(self, x: np.ndarray, training: bool = False,
                 rng: np.random.Generator | None = None) -> np.ndarray:
+        self._check(x)
+        x = np.asarray(x, dtype=self.params["W"].dtype)
+        self._x = x
+        return self.infer(x)
+
+    def infer(self, x: np.ndarray) -> np.ndarray:
         W, b = self.params["W"], self.params["b"]
+        if x.shape[-1] != self.in_features:  # a matmul would say so less clearly
+            self._check(x)
+        z = x @ W
+        z += b
+        return z
+
+    def _check(self, x: np.ndarray) -> None:
         if x.ndim != 2 or x.shape[1] != self.in_features:
             raise ConfigError(
                 f"Dense({self.in_features}, {self.out_features}) expects input of shape "
                 f"(N, {self.in_features}), got {x.shape}")
-        x = np.asarray(x, dtype=W.dtype)
-        z = x @ W
-        z += b
-        self._x = x
-        return z
 
     def backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
         dz, x = grad_y, self._x

@@ -35,6 +35,9 @@ class Dropout(Layer):
         self._mask = mask.astype(x.dtype) * x.dtype.type(1.0 / keep)
         return x * self._mask
 
+    def infer(self, x):
+        return x
+
     def backward(self, grad_y, input_grad=True):
         if self._mask is None:
             return grad_y

@@ -15,3 +15,6 @@ class Flatten(Layer):
 
     def backward(self, grad_y, input_grad=True):
         return grad_y.reshape(self._shape)
+
+    def infer(self, x):
+        return x.reshape(x.shape[0], -1)

@@ -39,6 +39,14 @@ class GRU(Recurrent):
 
     def forward(self, x: np.ndarray, training: bool = False,
                 rng: np.random.Generator | None = None) -> np.ndarray:
+        y, (self._xs, self._hs, self._gates, self._v_n) = self._steps(x)
+        return y
+
+    def infer(self, x: np.ndarray) -> np.ndarray:
+        return self._steps(x)[0]
+
+    def _steps(self, x: np.ndarray):
+        """The output, and what backward needs of every step: (xs, hs, gates, v_n)."""
         p = self.params
         xs = self._steps_first(x)
         t_steps, n, _ = xs.shape
@@ -64,8 +72,7 @@ class GRU(Recurrent):
             np.subtract(hs[t], cand, out=hs[t + 1])
             hs[t + 1] *= z
             hs[t + 1] += cand
-        self._xs, self._hs, self._gates, self._v_n = xs, hs, gates, v_n
-        return self._output(hs)
+        return self._output(hs), (xs, hs, gates, v_n)
 
     def backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
         hs, gates, v_n = self._hs, self._gates, self._v_n

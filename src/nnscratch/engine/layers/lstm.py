@@ -58,6 +58,14 @@ class LSTM(Recurrent):
 
     def forward(self, x: np.ndarray, training: bool = False,
                 rng: np.random.Generator | None = None) -> np.ndarray:
+        y, (self._xs, self._acts, self._hs, self._cs, self._tanh_c) = self._steps(x)
+        return y
+
+    def infer(self, x: np.ndarray) -> np.ndarray:
+        return self._steps(x)[0]
+
+    def _steps(self, x: np.ndarray):
+        """The output, and what backward needs of every step: (xs, acts, hs, cs, tanh_c)."""
         p = self.params
         xs = self._steps_first(x)
         t_steps, n, _ = xs.shape
@@ -81,8 +89,7 @@ class LSTM(Recurrent):
             c += i * g
             np.tanh(c, out=tanh_c[t])
             np.multiply(o, tanh_c[t], out=hs[t + 1])
-        self._xs, self._acts, self._hs, self._cs, self._tanh_c = xs, acts, hs, cs, tanh_c
-        return self._output(hs)
+        return self._output(hs), (xs, acts, hs, cs, tanh_c)
 
     def backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
         acts, hs, cs, tanh_c = self._acts, self._hs, self._cs, self._tanh_c

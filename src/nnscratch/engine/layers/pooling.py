@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...errors import ConfigError
+from .activations import ReLU
 from .base import Layer
 
 
@@ -18,8 +19,12 @@ class MaxPool2D(Layer):
     to the one input that was the maximum (the first, in window order, when several tie), so the
     gradient is that of the function actually computed.
 
-    Both passes loop over the k·k offsets of a window, each a strided array operation over the
-    whole batch: no copy of the windows, no loop over examples.
+    Both passes loop over the k·k offsets (u, v) of a window, each a strided array operation over
+    the whole batch: no copy of the windows, no loop over examples. Training also records which
+    offset won each window (``winner``, one byte per output, not a mask the size of the input),
+    so backward is two passes per offset: pick the outputs that offset won, and write their
+    gradient into its slice of ``dx``. Every array takes the input's memory layout (the batch
+    last, from a convolution: see :mod:`.scratch`), so no pass transposes.
     """
 
     keeps_size = False  # it takes images of any size
@@ -29,14 +34,17 @@ class MaxPool2D(Layer):
         if int(pool_size) < 1:
             raise ConfigError(f"MaxPool2D pool_size must be positive, got {pool_size}")
         self.pool_size = int(pool_size)
+        self._x: np.ndarray | None = None
+        self._winner: np.ndarray | None = None
 
     def _offsets(self, x: np.ndarray):
-        """The k·k strided views x[:, :, u::k, v::k], each cropped to (H // k, W // k)."""
+        """The k·k strided views x[:, :, u::k, v::k], each cropped to (H // k, W // k), in
+        window order."""
         k = self.pool_size
         h_out, w_out = x.shape[2] // k, x.shape[3] // k
         for u in range(k):
             for v in range(k):
-                yield (u, v), x[:, :, u:u + k * h_out:k, v:v + k * w_out:k]
+                yield x[:, :, u:u + k * h_out:k, v:v + k * w_out:k]
 
     def forward(self, x: np.ndarray, training: bool = False,
                 rng: np.random.Generator | None = None) -> np.ndarray:
@@ -44,26 +52,83 @@ class MaxPool2D(Layer):
         if x.ndim != 4 or x.shape[2] < k or x.shape[3] < k:
             raise ConfigError(f"MaxPool2D({k}) expects images (N, C, H, W) of at least "
                               f"{k}x{k}, got {x.shape}")
+        self._x = x
+        if training:
+            y, self._winner = self._max_and_winner(x)
+            return y
+        self._winner = None  # backward after a prediction (a gradient check) finds it then
         views = self._offsets(x)
-        _, first = next(views)
-        y = first.copy(order="K")  # keep the input's memory layout (see Conv2D)
-        for _, view in views:
+        y = next(views).copy(order="K")  # keep the input's memory layout
+        for view in views:
             np.maximum(y, view, out=y)
-        self._x, self._y = x, y
         return y
 
+    def _max_and_winner(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The maxima y and, for each, the offset (in window order) of the first input equal to
+        it: a running maximum where a later offset wins only when strictly larger."""
+        views = self._offsets(x)
+        y = next(views).copy(order="K")
+        winner = np.zeros_like(y, dtype=np.uint8 if self.pool_size ** 2 <= 256 else np.uint16)
+        larger = np.empty_like(y, dtype=bool)
+        offset = np.empty_like(winner)
+        for index, view in enumerate(views, start=1):
+            np.greater(view, y, out=larger)
+            np.maximum(y, view, out=y)
+            # winner <- index where larger: the indices only grow, so a maximum does it, and
+            # without np.copyto(where=), which is several times slower
+            np.multiply(larger, winner.dtype.type(index), out=offset)
+            np.maximum(winner, offset, out=winner)
+        return y, winner
+
     def backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
-        x, y = self._x, self._y
-        dx = np.zeros_like(x, dtype=grad_y.dtype)
-        routed = np.zeros(y.shape, dtype=bool)  # outputs whose gradient has found its input
-        unrouted = np.empty_like(routed)
-        k, h_out, w_out = self.pool_size, y.shape[2], y.shape[3]
-        for (u, v), view in self._offsets(x):
-            winner = np.equal(view, y)
-            winner &= np.logical_not(routed, out=unrouted)
-            routed |= winner
-            np.multiply(grad_y, winner, out=dx[:, :, u:u + k * h_out:k, v:v + k * w_out:k])
+        x, winner, k = self._x, self._winner, self.pool_size
+        if winner is None:
+            winner = self._winner = self._max_and_winner(x)[1]
+        dx = np.empty_like(x, dtype=grad_y.dtype)
+        h_used, w_used = k * winner.shape[2], k * winner.shape[3]
+        dx[:, :, h_used:] = 0  # the rows and columns no window covers
+        dx[:, :, :h_used, w_used:] = 0
+        won = np.empty_like(winner, dtype=bool)
+        if _axis_order(grad_y) != _axis_order(winner):
+            # (from a Flatten) one transposing copy, rather than k·k transposing passes
+            grad_y = _copy_like(grad_y, winner)
+        for index, view in enumerate(self._offsets(dx)):
+            np.equal(winner, index, out=won)
+            np.multiply(grad_y, won, out=view)
         return dx
 
     def config(self) -> dict:
         return {"pool_size": self.pool_size}
+
+
+def _axis_order(a: np.ndarray) -> tuple[int, ...]:
+    """The axes from the slowest to the fastest in memory."""
+    return tuple(sorted(range(a.ndim), key=lambda axis: -abs(a.strides[axis])))
+
+
+def _copy_like(a: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """A copy of ``a`` laid out in memory as ``like``."""
+    out = np.empty_like(like, dtype=a.dtype)
+    np.copyto(out, a)
+    return out
+
+
+def pool_before_relu(layers) -> list[int]:
+    """The order in which to run ``layers``: in order, except that a ReLU directly followed by
+    a MaxPool2D runs after it.
+
+    Max and ReLU commute: max_w relu(z) = relu(max_w z) exactly (ReLU is z itself or 0), and
+    so do their gradients: a window whose maximum is positive sends its gradient to the same
+    first maximal input either way, and one whose maximum is not positive sends none (up to
+    the sign of a zero). Pooling first, the ReLU sees k² times fewer values, forward and
+    backward.
+    """
+    order = list(range(len(layers)))
+    i = 0
+    while i + 1 < len(layers):
+        if type(layers[i]) is ReLU and type(layers[i + 1]) is MaxPool2D:
+            order[i], order[i + 1] = i + 1, i
+            i += 2
+        else:
+            i += 1
+    return order

@@ -36,5 +36,8 @@ class Reshape(Layer):
     def backward(self, grad_y, input_grad=True):
         return grad_y.reshape(self._shape)
 
+    def infer(self, x):
+        return x.reshape(x.shape[0], *self.shape)
+
     def config(self):
         return {"shape": list(self.shape)}

@@ -1,0 +1,205 @@
+"""cnn: the cnn preset's convolutional network (conv 5x5 16, ReLU, max-pool 2, conv 5x5 32, ReLU,
+max-pool 2, dense 128, ReLU, dense 10), softmax cross-entropy, Adam lr 1e-3, batch 128, float32,
+all 60,000 training images; nnscratch against the same network in PyTorch (CPU), both from the
+same initial weights.
+
+One unit of work is one epoch; the contenders take turns epoch by epoch, and the floor (the
+network's matrix products alone) takes its turns too. Test accuracy is measured after every
+epoch, outside the timed part.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from .interleave import interleave, stats
+from .peers import optional
+
+NETWORK, LR, BATCH = "cnn", 1e-3, 128
+FLOOR = "floor (GEMMs only)"
+
+
+def nnscratch_network(preset: str = NETWORK):
+    """The preset's network taking rows of 784 floats in [0, 1] (the data every contender
+    gets), with the initial weights ``build_model`` gives it."""
+    from nnscratch import Sequential
+    from nnscratch.model.presets import build_model, get_preset
+    recipe = get_preset(preset)
+    return Sequential(build_model(recipe).layers, seed=recipe.seed)
+
+
+def torch_twin(model):
+    """The same network in PyTorch, layer by layer, holding a copy of ``model``'s weights."""
+    import torch
+    nn, layers = torch.nn, []
+    for layer in model.layers:
+        kind, config = layer.name, layer.config()
+        if kind == "Reshape":
+            layers.append(nn.Unflatten(1, tuple(config["shape"])))
+        elif kind == "Conv2D":
+            conv = nn.Conv2d(config["in_channels"], config["out_channels"],
+                             config["kernel_size"], stride=config["stride"],
+                             padding=config["padding"])
+            _copy(conv, layer.params["W"], layer.params["b"])
+            layers.append(conv)
+        elif kind == "Dense":
+            linear = nn.Linear(config["in_features"], config["out_features"])
+            _copy(linear, layer.params["W"].T, layer.params["b"])
+            layers.append(linear)
+        elif kind == "ReLU":
+            layers.append(nn.ReLU())
+        elif kind == "MaxPool2D":
+            layers.append(nn.MaxPool2d(config["pool_size"]))
+        elif kind == "Flatten":
+            layers.append(nn.Flatten())
+        else:
+            raise ValueError(f"no PyTorch twin for {kind}")
+    return nn.Sequential(*layers)
+
+
+def _copy(module, weight: np.ndarray, bias: np.ndarray) -> None:
+    import torch
+    with torch.no_grad():
+        module.weight.copy_(torch.from_numpy(np.ascontiguousarray(weight)))
+        module.bias.copy_(torch.from_numpy(bias))
+
+
+class NNScratchCNN:
+    name = "nnscratch"
+
+    def __init__(self, x, y):
+        from nnscratch import Adam
+        self.model = nnscratch_network()
+        self.optimizer = Adam(lr=LR)
+        self.x, self.y = x, y
+
+    def epoch(self) -> float:
+        start = time.perf_counter()
+        self.model.fit(self.x, self.y, epochs=1, batch_size=BATCH, optimizer=self.optimizer)
+        return time.perf_counter() - start
+
+    def accuracy(self, x, y) -> float:
+        return float(np.mean(self.model.predict(x) == y))
+
+
+class TorchCNN:
+    name = "pytorch"
+
+    def __init__(self, x, y, start_from: NNScratchCNN, seed: int = 0):
+        import torch
+        self.torch = torch
+        self.net = torch_twin(start_from.model)
+        self.optimizer = torch.optim.Adam(self.net.parameters(), lr=LR)
+        self.x, self.y = torch.from_numpy(x), torch.from_numpy(y)
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def epoch(self) -> float:
+        torch, net, optimizer = self.torch, self.net, self.optimizer
+        start = time.perf_counter()
+        order = torch.randperm(len(self.x), generator=self.generator)
+        for i in range(0, len(order), BATCH):
+            idx = order[i:i + BATCH]
+            loss = torch.nn.functional.cross_entropy(net(self.x[idx]), self.y[idx])
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+        return time.perf_counter() - start
+
+    def accuracy(self, x, y) -> float:
+        with self.torch.inference_mode():
+            predicted = self.net(self.torch.from_numpy(x)).argmax(dim=1).numpy()
+        return float(np.mean(predicted == y))
+
+
+def gemm_shapes(model, image_shape=(28, 28), batch: int = BATCH
+                ) -> list[tuple[int, int, int, bool, bool]]:
+    """(m, k, n, a transposed, b transposed) of every matrix product of one training step of
+    ``model`` as nnscratch computes it (a transposed operand is a transposed view, which the
+    BLAS reads as such): per Conv2D (im2col) the forward ``Wmat cols``, the weight gradient
+    ``dzᵀ colsᵀ`` and, but for the first layer, the columns' gradient ``Wmatᵀ dzᵀ``; per
+    Dense the forward ``x W``, ``xᵀ dz`` and, but for the first layer, ``dz Wᵀ``."""
+    shapes, first = [], True
+    for row in model.architecture(image_shape):
+        config = row["config"]
+        if row["type"] == "Conv2D":
+            c_out, h_out, w_out = row["output_shape"]
+            depth = config["in_channels"] * config["kernel_size"] ** 2
+            columns = h_out * w_out * batch
+            shapes += [(c_out, depth, columns, False, False),
+                       (c_out, columns, depth, False, True)]
+            if not first:
+                shapes.append((depth, c_out, columns, True, False))
+        elif row["type"] == "Dense":
+            fan_in, fan_out = config["in_features"], config["out_features"]
+            shapes += [(batch, fan_in, fan_out, False, False),
+                       (fan_in, batch, fan_out, True, False)]
+            if not first:
+                shapes.append((batch, fan_out, fan_in, False, True))
+        else:
+            continue
+        first = False
+    return shapes
+
+
+class CnnGemmFloor:
+    """The matrix products of one training step (see :func:`gemm_shapes`) back to back, into
+    preallocated outputs, once per step of an epoch: an epoch's lower bound with this BLAS."""
+
+    name = FLOOR
+
+    def __init__(self, model, steps: int, seed: int = 0):
+        rng = np.random.default_rng(seed)
+
+        def operand(rows, columns, transposed):
+            if transposed:
+                return rng.random((columns, rows), dtype=np.float32).T
+            return rng.random((rows, columns), dtype=np.float32)
+
+        self.steps = steps
+        self.products = [(operand(m, k, ta), operand(k, n, tb),
+                          np.empty((m, n), dtype=np.float32))
+                         for m, k, n, ta, tb in gemm_shapes(model)]
+
+    def epoch(self) -> float:
+        products = self.products
+        start = time.perf_counter()
+        for _ in range(self.steps):
+            for a, b, out in products:
+                np.matmul(a, b, out=out)
+        return time.perf_counter() - start
+
+
+def run(x, y, x_test, y_test, *, epochs: int) -> dict:
+    """Train every contender ``epochs`` epochs, interleaved; per contender the seconds per
+    epoch and the test accuracy after each epoch; the floor's seconds per epoch."""
+    ours = NNScratchCNN(x, y)
+    players = [ours]
+    if optional("torch"):
+        players.append(TorchCNN(x, y, start_from=ours))
+        # Same network, same weights, same outputs: else the race would mean nothing.
+        with players[1].torch.inference_mode():
+            theirs = players[1].net(players[1].torch.from_numpy(x_test[:500])).numpy()
+        np.testing.assert_allclose(ours.model.outputs(x_test[:500]), theirs, rtol=1e-3,
+                                   atol=1e-4)
+    accuracies: dict[str, list[float]] = {p.name: [] for p in players}
+
+    def unit(player):
+        def one_epoch():
+            seconds = player.epoch()
+            accuracies[player.name].append(player.accuracy(x_test, y_test))
+            return seconds
+        return one_epoch
+
+    units = {p.name: unit(p) for p in players}
+    floor = CnnGemmFloor(ours.model, steps=-(-len(x) // BATCH))
+    units[floor.name] = floor.epoch
+    seconds = interleave(units, rounds=epochs)
+    results = {}
+    for name, times in seconds.items():
+        results[name] = {"epoch_seconds": stats(times), "epoch_seconds_all": times}
+        if name in accuracies:
+            results[name].update(test_accuracy=accuracies[name][-1],
+                                 test_accuracy_all=accuracies[name])
+    return results

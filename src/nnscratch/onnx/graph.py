@@ -1,0 +1,67 @@
+"""A graph being built: nodes and constants as plain Python and NumPy, turned into an ONNX
+``ModelProto`` at the end (the only place that needs the onnx package)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..errors import ConfigError
+
+
+def onnx_library():
+    """The onnx package, or ConfigError saying how to install it."""
+    try:
+        import onnx
+    except ImportError:
+        raise ConfigError('ONNX export needs the onnx package: pip install "nnscratch[onnx]"'
+                          ) from None
+    return onnx
+
+
+class Graph:
+    """Nodes in the order they run, and the constants (weights) they read, all float32.
+
+    Every name is unique: :meth:`node` names its output after the node, :meth:`constant`
+    uses the name it is given (a model file's array name, ``layers.1.W``) once.
+    """
+
+    def __init__(self) -> None:
+        self.nodes: list[tuple[str, list[str], str, dict[str, Any]]] = []
+        self.constants: dict[str, np.ndarray] = {}
+
+    def constant(self, name: str, value, dtype=np.float32) -> str:
+        """Add a constant tensor called ``name``; returns the name."""
+        if name in self.constants:
+            raise ValueError(f"two constants are called {name!r}")
+        self.constants[name] = np.ascontiguousarray(value, dtype=dtype)
+        return name
+
+    def node(self, op: str, inputs: list[str], name: str, **attributes: Any) -> str:
+        """Add an ``op`` node reading ``inputs``; its output is called ``name``, returned."""
+        self.nodes.append((op, list(inputs), name, attributes))
+        return name
+
+    def model(self, *, input_name: str, input_shape: list, outputs: dict[str, list],
+              opset: int, ir_version: int, metadata: dict[str, str], doc: str):
+        """The ONNX model: float32 input ``input_name`` of ``input_shape`` (a string for a
+        free dimension, such as the batch), float32 ``outputs`` (name: shape)."""
+        onnx = onnx_library()
+        helper, numpy_helper = onnx.helper, onnx.numpy_helper
+        nodes = [helper.make_node(op, inputs, [output], name=output, **attributes)
+                 for op, inputs, output, attributes in self.nodes]
+        graph = helper.make_graph(
+            nodes, "nnscratch",
+            inputs=[helper.make_tensor_value_info(input_name, onnx.TensorProto.FLOAT,
+                                                  input_shape)],
+            outputs=[helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, shape)
+                     for name, shape in outputs.items()],
+            initializer=[numpy_helper.from_array(value, name)
+                         for name, value in self.constants.items()])
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)],
+                                  producer_name="nnscratch", doc_string=doc)
+        model.ir_version = ir_version
+        helper.set_model_props(model, metadata)
+        onnx.checker.check_model(model, full_check=True)  # shapes inferred and checked too
+        return model

@@ -1,0 +1,119 @@
+"""A sweep's grid: ``--grid lr=1e-3,2e-3 --grid hidden=256,512x256`` read into fields and
+values, and the settings it spans (every combination), each named in words and in files.
+
+A field is named as ``nnscratch train`` names its option (``batch-size`` or ``batch_size``);
+its values are separated by commas, so a value of several sizes joins them with ``x``
+(``512x256``). Values are read here and checked with the recipe (one wording per mistake).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+from ..errors import ConfigError
+from ..model import FULL_BATCH
+
+
+def _number(text: str) -> float:
+    return float(text)
+
+
+def _whole(text: str) -> int:
+    return int(text)
+
+
+def _word(text: str) -> str:
+    if not text.replace("_", "").isalnum():
+        raise ValueError(text)
+    return text
+
+
+def _sizes(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split("x"))
+
+
+def _batch(text: str) -> int | str:
+    return FULL_BATCH if text.lower() == FULL_BATCH else int(text)
+
+
+# The recipe fields a grid sweeps (those ``nnscratch train`` has options for, but the seed,
+# which --seeds sweeps), how a value is read, and what a value looks like, for messages.
+SWEEPABLE: dict[str, tuple[Callable[[str], Any], str]] = {
+    "lr": (_number, "numbers, like 1e-3,2e-3"),
+    "epochs": (_whole, "whole numbers, like 2,4"),
+    "batch_size": (_batch, "whole numbers or full, like 64,128"),
+    "hidden": (_sizes, "layer sizes joined by x, like 256,512x256"),
+    "activation": (_word, "names, like relu,tanh"),
+    "optimizer": (_word, "names, like sgd,adam"),
+    "dropout": (_number, "numbers, like 0,0.2"),
+    "dev_size": (_whole, "whole numbers, like 1000,5000"),
+    "early_stopping": (_whole, "whole numbers, like 2,3"),
+}
+
+Grid = list[tuple[str, tuple[Any, ...]]]  # [(field, values)], in the order given
+Setting = tuple[tuple[str, Any], ...]  # ((field, value), ...): one point of the grid
+
+
+def option(field: str) -> str:
+    """How the command line names a field: ``batch_size`` -> ``batch-size``."""
+    return field.replace("_", "-")
+
+
+def parse_grid(specs: list[str]) -> Grid:
+    """``["lr=1e-3,2e-3", "hidden=256,512x256"]`` -> ``[("lr", (0.001, 0.002)), ("hidden",
+    ((256,), (512, 256)))]``. Raises ConfigError naming the ``--grid`` that cannot be read."""
+    grid: Grid = []
+    for spec in specs:
+        name, equals, text = spec.partition("=")
+        field = name.strip().replace("-", "_")
+        if not equals or not field:
+            raise ConfigError(f"--grid {spec!r} is not FIELD=VALUES; give one like "
+                              f"--grid lr=1e-3,2e-3")
+        if field not in SWEEPABLE:
+            raise ConfigError(f"unknown --grid field {name.strip()!r}; choose one of: "
+                              f"{', '.join(option(f) for f in SWEEPABLE)}")
+        if any(field == seen for seen, _ in grid):
+            raise ConfigError(f"--grid {option(field)} is given twice; give all its values in "
+                              f"one --grid, separated by commas")
+        read, looks = SWEEPABLE[field]
+        parts = [part.strip() for part in text.split(",")]
+        try:
+            values = tuple(read(part) for part in parts)
+        except ValueError:
+            values = ()
+        if not parts or not all(parts) or not values:
+            raise ConfigError(f"--grid {option(field)} takes {looks}; got {text!r}")
+        repeated = sorted({words(v) for v in values if values.count(v) > 1})
+        if repeated:
+            raise ConfigError(f"--grid {option(field)} gives {', '.join(repeated)} more than once")
+        grid.append((field, values))
+    return grid
+
+
+def settings(grid: Grid) -> list[Setting]:
+    """Every combination of the grid's values, the last field changing fastest; one empty
+    setting for an empty grid (a sweep over seeds only)."""
+    fields = [field for field, _ in grid]
+    return [tuple(zip(fields, values))
+            for values in itertools.product(*(values for _, values in grid))]
+
+
+def words(value: Any) -> str:
+    """A value as the grid writes it: ``0.001``, ``512x256``, ``full``."""
+    if isinstance(value, tuple):
+        return "x".join(map(str, value))
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def label(setting: Setting) -> str:
+    """``lr=0.001 hidden=512x256``; ``(seeds only)`` for the empty setting."""
+    return " ".join(f"{option(f)}={words(v)}" for f, v in setting) or "(seeds only)"
+
+
+def run_name(setting: Setting, seed: int) -> str:
+    """A run's file name without extension: ``lr=0.001_hidden=512x256_seed=0``."""
+    return "_".join([*(f"{option(f)}={words(v)}" for f, v in setting), f"seed={seed}"])

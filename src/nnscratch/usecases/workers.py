@@ -1,0 +1,102 @@
+"""Where a sweep's runs run: local worker processes, or the workers of a Dask cluster.
+
+Both are used the same way: :func:`run_all` submits ``function(task)`` for every task and
+yields each result as soon as it is ready, in the order they finish.
+
+Local workers are new processes, each running NumPy's BLAS on its share of the cores, so that
+N workers do not fight over the cores with N times as many threads. They are spawned, not
+forked: a forked worker would inherit the parent's NumPy, its BLAS already started on every
+core. As with any
+spawned process, a Python script that runs a sweep must do so under
+``if __name__ == "__main__":`` (the command line does).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from ..errors import ConfigError
+
+BLAS_THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+@contextlib.contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """Set environment variables for processes started inside the block, then put back the
+    old values. The BLAS reads its thread count once, when NumPy is imported: a worker must
+    be started with it in its environment."""
+    old = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in old.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def run_all(function: Callable[[Any], Any], tasks: Sequence[Any], *, workers: int | None = None,
+            scheduler: str | None = None) -> Iterator[Any]:
+    """Yield ``function(task)`` for each task as each finishes: on ``workers`` local processes
+    (default: one per core, at most one per task), or on the Dask cluster whose scheduler is
+    at ``scheduler`` (``tcp://host:port``), connected to before this returns. An exception in
+    a task is raised here."""
+    if not tasks:
+        return iter(())
+    if scheduler is not None:
+        return _on_dask(function, tasks, scheduler)
+    return _on_processes(function, tasks, workers)
+
+
+def _on_processes(function, tasks, workers) -> Iterator[Any]:
+    import concurrent.futures
+    import multiprocessing
+
+    cores = os.cpu_count() or 1
+    count = min(workers or cores, len(tasks))
+    share = str(max(1, cores // count))
+    with concurrent.futures.ProcessPoolExecutor(
+            count, mp_context=multiprocessing.get_context("spawn")) as pool:
+        # The pool starts a worker at each submit until it has `count`: all start here.
+        with environment(dict.fromkeys(BLAS_THREADS, share)):
+            futures = [pool.submit(function, task) for task in tasks]
+        try:
+            for future in concurrent.futures.as_completed(futures):
+                yield future.result()
+        except BaseException:  # Ctrl-C, or a task's error: runs not started never start
+            pool.shutdown(cancel_futures=True)
+            raise
+
+
+def _on_dask(function, tasks, scheduler: str) -> Iterator[Any]:
+    """Connect now (so a wrong address is told before any run starts), then yield."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise ConfigError('--scheduler needs Dask: pip install "nnscratch[dask]"') from None
+    try:
+        client = Client(scheduler, timeout="10s", set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as error:
+        raise ConfigError(f"--scheduler {scheduler}: cannot reach a Dask scheduler there "
+                          f"({error})") from None
+    return _results(client, function, tasks)
+
+
+def _results(client, function, tasks) -> Iterator[Any]:
+    from distributed import as_completed
+
+    try:
+        futures = [client.submit(function, task, pure=False) for task in tasks]
+        try:
+            for future in as_completed(futures, loop=client.loop):
+                yield future.result()
+        except BaseException:
+            client.cancel(futures)
+            raise
+    finally:
+        client.close()

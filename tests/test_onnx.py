@@ -1,0 +1,194 @@
+"""ONNX export: onnxruntime, given the raw pixels our model takes, gives our probabilities to
+1e-5 on the MNIST test set, for the presets (trained a little, so the probabilities are far
+from uniform) and for a network of every layer type; a layer without an ONNX form is refused
+by name; ``nnscratch export`` writes the file from a model file."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import onnx
+import onnxruntime
+import pytest
+
+from nnscratch.datasets import load_mnist
+from nnscratch.engine.layers import (LAYER_TYPES, Conv2D, Dense, Dropout, Flatten, Layer,
+                                     LeakyReLU, MaxPool2D, ReLU, Reshape, Sigmoid, Tanh)
+from nnscratch.errors import ConfigError
+from nnscratch.model import Sequential, get_preset
+from nnscratch.onnx import CONVERTERS, OPSET
+from nnscratch.usecases.train import train_recipe
+
+from mini_mnist import write_mnist_folder
+
+TOLERANCE = 1e-5
+
+
+@pytest.fixture(scope="module")
+def mnist_test():
+    return load_mnist("test")
+
+
+def onnx_probabilities(proto: onnx.ModelProto, x: np.ndarray) -> np.ndarray:
+    """What onnxruntime computes for raw inputs ``x`` (N, ...), as float32."""
+    session = onnxruntime.InferenceSession(proto.SerializeToString(),
+                                           providers=["CPUExecutionProvider"])
+    (probabilities,) = session.run(["probabilities"], {"input": x.astype(np.float32)})
+    return probabilities
+
+
+def assert_same_probabilities(model: Sequential, proto: onnx.ModelProto, x: np.ndarray):
+    ours = model.predict_proba(x)
+    theirs = onnx_probabilities(proto, x)
+    assert theirs.shape == ours.shape
+    assert np.abs(theirs - ours).max() <= TOLERANCE
+
+
+# --- the presets, trained a little, on the whole test set ------------------------------------
+
+@pytest.mark.parametrize("preset, epochs", [("mlp", 1), ("cnn", 1), ("classic", 200)])
+def test_a_trained_preset_gives_our_probabilities_in_onnxruntime(preset, epochs, mnist_test):
+    x, y = load_mnist("train")
+    recipe = get_preset(preset).with_overrides(epochs=epochs, dev_size=0)
+    model = train_recipe(recipe, x[:2000], y[:2000]).model
+    x_test, y_test = mnist_test
+    assert model.evaluate(x_test, y_test)["accuracy"] > 0.5  # it learnt something
+    proto = model.to_onnx(input_shape=(28, 28))
+    assert [d.dim_param or d.dim_value for d in
+            proto.graph.input[0].type.tensor_type.shape.dim] == ["N", 28, 28]
+    assert_same_probabilities(model, proto, x_test)
+
+
+# --- every layer type -------------------------------------------------------------------------
+
+def conv_net(features: int, *middle: Layer) -> list[Layer]:
+    return [Reshape((1, 28, 28)), *middle, Flatten(), Dense(features, 10)]
+
+
+# One network per layer type, each holding it (the key) where it does something: a stride and
+# padding that change the output, a pooling window that leaves rows over, a slope not 0.01.
+NETWORKS = {
+    "Dense": lambda: [Flatten(), Dense(784, 32), Dense(32, 10)],
+    "ReLU": lambda: [Flatten(), Dense(784, 32), ReLU(), Dense(32, 10)],
+    "LeakyReLU": lambda: [Flatten(), Dense(784, 32), LeakyReLU(0.2), Dense(32, 10)],
+    "Sigmoid": lambda: [Flatten(), Dense(784, 32), Sigmoid(), Dense(32, 10)],
+    "Tanh": lambda: [Flatten(), Dense(784, 32), Tanh(), Dense(32, 10)],
+    "Dropout": lambda: [Flatten(), Dense(784, 32), ReLU(), Dropout(0.5), Dense(32, 10)],
+    "Flatten": lambda: [Flatten(), Dense(784, 10)],
+    "Reshape": lambda: [Reshape((4, 196)), Flatten(), Dense(784, 10)],
+    # 28 + 2 - 5 -> 9x9 (stride 3), pooled to 4x4; 26x26 pooled by 5 to 5x5, a row left over
+    "Conv2D": lambda: conv_net(4 * 4 * 4, Conv2D(1, 4, 5, stride=3, padding=1), Tanh(),
+                               MaxPool2D(2)),
+    "MaxPool2D": lambda: conv_net(4 * 5 * 5, Conv2D(1, 4, 3), ReLU(), MaxPool2D(5)),
+}
+
+
+def test_every_layer_type_has_a_converter_and_a_network_here():
+    assert set(NETWORKS) == set(LAYER_TYPES)
+    assert set(CONVERTERS) == set(LAYER_TYPES.values())
+
+
+@pytest.mark.parametrize("layer_type", sorted(NETWORKS))
+def test_every_layer_type_gives_our_probabilities(layer_type, mnist_test):
+    model = Sequential(NETWORKS[layer_type](), input_scale=1 / 255, seed=1)
+    assert any(type(layer).__name__ == layer_type for layer in model.layers)
+    rng = np.random.default_rng(2)
+    for layer in model.layers:  # biases start at zero: give them values that show
+        if "b" in layer.params:
+            layer.params["b"][...] = rng.normal(0, 0.5, layer.params["b"].shape)
+    x_test, _ = mnist_test
+    assert_same_probabilities(model, model.to_onnx(input_shape=(28, 28)), x_test[:2000])
+
+
+@pytest.mark.parametrize("loss", ["binary_cross_entropy", "mean_squared_error"])
+def test_other_losses_give_their_probabilities(loss, mnist_test):
+    model = Sequential([Flatten(), Dense(784, 10)], loss=loss, input_scale=1 / 255)
+    x_test, _ = mnist_test
+    assert_same_probabilities(model, model.to_onnx(input_shape=(28, 28)), x_test[:500])
+
+
+def test_a_float64_model_is_exported_in_float32_and_still_agrees(mnist_test):
+    model = Sequential(NETWORKS["ReLU"](), input_scale=1 / 255, dtype="float64")
+    x_test, _ = mnist_test
+    assert_same_probabilities(model, model.to_onnx(input_shape=(28, 28)), x_test[:500])
+
+
+def test_the_scikit_learn_estimators_network_exports_with_its_features():
+    from sklearn.datasets import load_digits
+
+    from nnscratch.sklearn import NNClassifier
+
+    x, y = load_digits(return_X_y=True)  # 64 features of 0-16, no scaling in the model
+    estimator = NNClassifier(hidden=(32,), epochs=5, random_state=0).fit(x, y)
+    proto = estimator.model_.to_onnx()
+    assert [d.dim_param or d.dim_value for d in
+            proto.graph.input[0].type.tensor_type.shape.dim] == ["N", 64]
+    theirs = onnx_probabilities(proto, x)
+    assert np.abs(theirs - estimator.predict_proba(x)).max() <= TOLERANCE
+
+
+# --- refusals ---------------------------------------------------------------------------------
+
+class Square(Layer):
+    def forward(self, x, training=False, rng=None):
+        return x * x
+
+
+def test_a_layer_without_an_onnx_form_is_refused_by_name():
+    model = Sequential([Flatten(), Dense(784, 10), Square()])
+    with pytest.raises(ConfigError, match=r"layer 2 \(Square\(\)\) has no ONNX form.*"
+                                          r"the exporter knows: Conv2D, Dense"):
+        model.to_onnx()
+
+
+def test_an_input_shape_that_does_not_fit_is_refused():
+    model = Sequential([Flatten(), Dense(784, 10)])
+    with pytest.raises(ConfigError, match=r"input_shape \(27, 27\) has 729 values, the model "
+                                          r"takes 784"):
+        model.to_onnx(input_shape=(27, 27))
+    convolutional = Sequential([Conv2D(1, 2, 3), Flatten()])
+    with pytest.raises(ConfigError, match="pass input_shape"):
+        convolutional.to_onnx()
+
+
+def test_without_the_onnx_package_the_message_says_how_to_install_it(monkeypatch):
+    monkeypatch.setitem(sys.modules, "onnx", None)  # import onnx now raises ImportError
+    with pytest.raises(ConfigError, match=r'pip install "nnscratch\[onnx\]"'):
+        Sequential([Flatten(), Dense(784, 10)]).to_onnx()
+
+
+# --- the command ------------------------------------------------------------------------------
+
+def nnscratch(*args, cwd) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "nnscratch", *map(str, args)], cwd=cwd,
+                          capture_output=True, text=True, timeout=600)
+
+
+def test_nnscratch_export_writes_a_file_that_takes_raw_pixels(tmp_path, mnist_test):
+    data = write_mnist_folder(tmp_path / "mini", train=1500, test=10)
+    trained = nnscratch("train", "--preset", "classic", "--epochs", "30", "--dev-size", "100",
+                        "--data", data, "--out", "m.npz", "--quiet", cwd=tmp_path)
+    assert trained.returncode == 0, trained.stderr
+    done = nnscratch("export", "m.npz", "m.onnx", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"wrote m.onnx (ONNX opset {OPSET}, ")
+    assert ("input (N, 28, 28) float32 raw values, scaled by 1/255 inside the graph; outputs "
+            "logits and probabilities (N, 10)") in done.stdout
+    proto = onnx.load(tmp_path / "m.onnx")
+    assert {p.key: p.value for p in proto.metadata_props}["preset"] == "classic"
+    x_test, _ = mnist_test
+    assert_same_probabilities(Sequential.load(tmp_path / "m.npz"), proto, x_test)
+
+
+@pytest.mark.parametrize("output, message", [
+    ("m.npz", "OUTPUT m.npz would overwrite the model file MODEL; give another file name"),
+    ("m.bin", "OUTPUT m.bin: an ONNX file's name ends in .onnx, like m.onnx"),
+    ("missing/m.onnx", "OUTPUT missing/m.onnx: the folder missing does not exist"),
+])
+def test_nnscratch_export_refuses_an_output_in_one_line(tmp_path, output, message):
+    Sequential([Flatten(), Dense(784, 10)]).save(tmp_path / "m.npz")
+    done = nnscratch("export", "m.npz", output, cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr == f"nnscratch: error: {message}\n"
