@@ -18,6 +18,7 @@ from ..engine.optimizers import Optimizer, get_optimizer
 from ..errors import ConfigError, DataError, ModelFileError
 from ..training import Callback, EarlyStopping, History, TrainingState, fit
 from ..training.loop import Augment
+from .storage import load_model, save_model
 
 PREDICT_BATCH = 2048  # big enough for the BLAS to run at full speed, small enough for cache
 
@@ -364,21 +365,13 @@ class Sequential:
 
     def save(self, path: str | os.PathLike, **metadata: Any) -> None:
         """Write the model to one ``.npz`` file (atomically), with ``metadata`` (JSON-able:
-        preset, metrics, history...) in its document. Never pickled.
-
-        The document always holds ``preprocessing`` (``scale``, and ``image_shape`` when
-        known: pass it, or it is kept from a loaded model's metadata) and ``architecture``
-        (see :meth:`architecture`), so a reader needs no NumPy to see what the file holds.
-        """
-        from .storage import save_model
-
+        preset, metrics, history...) in its document. Never pickled. See
+        :func:`.storage.save_model` for what the document always holds."""
         save_model(self, path, **metadata)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Sequential:
         """Read a model written by :meth:`save`; its document is in ``model.metadata``."""
-        from .storage import load_model
-
         return load_model(cls, path)
 
     def to_onnx(self, path: str | os.PathLike | None = None, *,

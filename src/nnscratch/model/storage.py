@@ -1,19 +1,29 @@
-"""A Sequential's model file: one ``.npz`` of its arrays and a JSON document (see
-:mod:`nnscratch.modelfile`), checked against the layers on reading."""
+"""A Sequential model in a model file: its document and arrays written and read back,
+checked against the layers' own shapes (:mod:`nnscratch.modelfile` does the file itself)."""
 
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import ConfigError, ModelFileError
 from ..modelfile import read_model_file, write_model_file
 
+if TYPE_CHECKING:
+    from .sequential import Sequential
 
-def save_model(model, path: str | os.PathLike, **metadata: Any) -> None:
-    """Write the Sequential ``model`` to ``path``: see :meth:`Sequential.save`."""
+
+def save_model(model: Sequential, path: str | os.PathLike, **metadata: Any) -> None:
+    """Write the model to one ``.npz`` file (atomically), with ``metadata`` (JSON-able:
+    preset, metrics, history...) in its document. Never pickled.
+
+    The document always holds ``preprocessing`` (``scale``, and ``image_shape`` when
+    known: pass it, or it is kept from a loaded model's metadata) and ``architecture``
+    (see :meth:`Sequential.architecture`), so a reader needs no NumPy to see what the file
+    holds.
+    """
     document = {**model.metadata, **metadata}
     preprocessing = {"scale": model.input_scale, "image_shape": None,
                      **document.get("preprocessing", {})}
@@ -29,8 +39,9 @@ def save_model(model, path: str | os.PathLike, **metadata: Any) -> None:
     write_model_file(path, document, model.get_weights())
 
 
-def load_model(cls, path: str | os.PathLike):
-    """The Sequential (of class ``cls``) written to ``path``: see :meth:`Sequential.load`."""
+def load_model(cls: type[Sequential], path: str | os.PathLike) -> Sequential:
+    """Read a model written by :func:`save_model` as a ``cls``; its document is in
+    ``model.metadata``."""
     document, arrays = read_model_file(path)
     if "model" not in document:
         raise ModelFileError(f"{path}: the document has no model description")
@@ -42,7 +53,7 @@ def load_model(cls, path: str | os.PathLike):
     return model
 
 
-def _allocate(model) -> None:
+def _allocate(model: Sequential) -> None:
     """Zeroed parameters, gradients and buffers of every layer's own shapes, to load into."""
     for layer in model.layers:
         shapes = layer.array_shapes()
@@ -54,7 +65,7 @@ def _allocate(model) -> None:
         layer.grads = {k: np.zeros_like(v) for k, v in layer.params.items()}
 
 
-def _check_loaded(model, path, arrays) -> None:
+def _check_loaded(model: Sequential, path, arrays) -> None:
     """Refuse arrays that are not exactly those the layers hold: each layer says its own
     (:meth:`Layer.array_shapes`), so the check knows every layer type."""
     for i, layer in enumerate(model.layers):
