@@ -1,7 +1,8 @@
 """cnn: the cnn preset's convolutional network (conv 5x5 16, ReLU, max-pool 2, conv 5x5 32, ReLU,
 max-pool 2, dense 128, ReLU, dense 10), softmax cross-entropy, Adam lr 1e-3, batch 128, float32,
 all 60,000 training images; nnscratch against the same network in PyTorch (CPU), both from the
-same initial weights.
+same initial weights. The cnn-bn and lstm workloads do the same with those presets' networks
+(the network alone: cnn-bn's augmentation and both presets' schedules are not timed here).
 
 One unit of work is one epoch; the contenders take turns epoch by epoch, and the floor (the
 network's matrix products alone) takes its turns too. Test accuracy is measured after every
@@ -18,6 +19,7 @@ from .interleave import interleave, stats
 from .peers import optional
 
 NETWORK, LR, BATCH = "cnn", 1e-3, 128
+NETWORKS = ("cnn", "cnn-bn", "lstm")  # the presets each a workload of this module trains
 FLOOR = "floor (GEMMs only)"
 
 
@@ -31,10 +33,11 @@ def nnscratch_network(preset: str = NETWORK):
 
 
 def torch_twin(model):
-    """The same network in PyTorch, layer by layer, holding a copy of ``model``'s weights."""
+    """The same network in PyTorch, layer by layer, holding a copy of ``model``'s weights and
+    buffers (a BatchNorm's running averages; its momentum is PyTorch's convention already)."""
     import torch
     nn, layers = torch.nn, []
-    for layer in model.layers:
+    for layer, row in zip(model.layers, model.architecture((784,))):
         kind, config = layer.name, layer.config()
         if kind == "Reshape":
             layers.append(nn.Unflatten(1, tuple(config["shape"])))
@@ -48,6 +51,23 @@ def torch_twin(model):
             linear = nn.Linear(config["in_features"], config["out_features"])
             _copy(linear, layer.params["W"].T, layer.params["b"])
             layers.append(linear)
+        elif kind == "BatchNorm":
+            images = len(row["input_shape"]) == 3
+            norm = (nn.BatchNorm2d if images else nn.BatchNorm1d)(
+                config["features"], eps=config["eps"], momentum=config["momentum"])
+            _copy(norm, layer.params["gamma"], layer.params["beta"])
+            with torch.no_grad():
+                norm.running_mean.copy_(torch.from_numpy(layer.buffers["running_mean"]))
+                norm.running_var.copy_(torch.from_numpy(layer.buffers["running_var"]))
+            layers.append(norm)
+        elif kind in ("LSTM", "GRU"):
+            cell = getattr(nn, kind)(config["input_size"], config["hidden_size"],
+                                     batch_first=True)
+            with torch.no_grad():  # the same names and layout: PyTorch's is ours
+                for ours, theirs in (("W_ih", "weight_ih_l0"), ("W_hh", "weight_hh_l0"),
+                                     ("b_ih", "bias_ih_l0"), ("b_hh", "bias_hh_l0")):
+                    getattr(cell, theirs).copy_(torch.from_numpy(layer.params[ours]))
+            layers.append(_recurrent(cell, last_only=not config["return_sequences"]))
         elif kind == "ReLU":
             layers.append(nn.ReLU())
         elif kind == "MaxPool2D":
@@ -57,6 +77,23 @@ def torch_twin(model):
         else:
             raise ValueError(f"no PyTorch twin for {kind}")
     return nn.Sequential(*layers)
+
+
+def _recurrent(cell, last_only: bool):
+    """A module that runs ``cell`` (nn.LSTM or nn.GRU) and returns every step's hidden state,
+    or the last one only, as our layers do."""
+    import torch
+
+    class Recurrent(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.cell = cell
+
+        def forward(self, x):
+            states, _ = self.cell(x)
+            return states[:, -1] if last_only else states
+
+    return Recurrent()
 
 
 def _copy(module, weight: np.ndarray, bias: np.ndarray) -> None:
@@ -69,9 +106,9 @@ def _copy(module, weight: np.ndarray, bias: np.ndarray) -> None:
 class NNScratchCNN:
     name = "nnscratch"
 
-    def __init__(self, x, y):
+    def __init__(self, x, y, network: str = NETWORK):
         from nnscratch import Adam
-        self.model = nnscratch_network()
+        self.model = nnscratch_network(network)
         self.optimizer = Adam(lr=LR)
         self.x, self.y = x, y
 
@@ -90,7 +127,7 @@ class TorchCNN:
     def __init__(self, x, y, start_from: NNScratchCNN, seed: int = 0):
         import torch
         self.torch = torch
-        self.net = torch_twin(start_from.model)
+        self.net = torch_twin(start_from.model).train()
         self.optimizer = torch.optim.Adam(self.net.parameters(), lr=LR)
         self.x, self.y = torch.from_numpy(x), torch.from_numpy(y)
         self.generator = torch.Generator().manual_seed(seed)
@@ -107,10 +144,16 @@ class TorchCNN:
             optimizer.step()
         return time.perf_counter() - start
 
-    def accuracy(self, x, y) -> float:
+    def outputs(self, x) -> np.ndarray:
+        """The logits in evaluation mode (a BatchNorm's running averages), as ours predict."""
+        self.net.eval()
         with self.torch.inference_mode():
-            predicted = self.net(self.torch.from_numpy(x)).argmax(dim=1).numpy()
-        return float(np.mean(predicted == y))
+            logits = self.net(self.torch.from_numpy(x)).numpy()
+        self.net.train()
+        return logits
+
+    def accuracy(self, x, y) -> float:
+        return float(np.mean(self.outputs(x).argmax(axis=1) == y))
 
 
 def gemm_shapes(model, image_shape=(28, 28), batch: int = BATCH
@@ -119,7 +162,11 @@ def gemm_shapes(model, image_shape=(28, 28), batch: int = BATCH
     ``model`` as nnscratch computes it (a transposed operand is a transposed view, which the
     BLAS reads as such): per Conv2D (im2col) the forward ``Wmat cols``, the weight gradient
     ``dzᵀ colsᵀ`` and, but for the first layer, the columns' gradient ``Wmatᵀ dzᵀ``; per
-    Dense the forward ``x W``, ``xᵀ dz`` and, but for the first layer, ``dz Wᵀ``."""
+    Dense the forward ``x W``, ``xᵀ dz`` and, but for the first layer, ``dz Wᵀ``; per LSTM or
+    GRU (G gates, T steps) the input's share of every step ``xs W_ihᵀ`` (T·N rows), each
+    step's ``h W_hhᵀ`` and its gradient ``da W_hh``, the weight gradients ``daᵀ xs`` and
+    ``daᵀ hs`` over all steps and, but for the first layer, ``da W_ih``. (BatchNorm has no
+    matrix product.)"""
     shapes, first = [], True
     for row in model.architecture(image_shape):
         config = row["config"]
@@ -137,6 +184,17 @@ def gemm_shapes(model, image_shape=(28, 28), batch: int = BATCH
                        (fan_in, batch, fan_out, True, False)]
             if not first:
                 shapes.append((batch, fan_out, fan_in, False, True))
+        elif row["type"] in ("LSTM", "GRU"):
+            steps, features = row["input_shape"]
+            h = config["hidden_size"]
+            rows = {"LSTM": 4, "GRU": 3}[row["type"]] * h
+            shapes.append((steps * batch, features, rows, False, True))
+            shapes += [(batch, h, rows, False, True)] * steps
+            shapes += [(batch, rows, h, False, False)] * steps
+            shapes += [(rows, steps * batch, features, True, False),
+                       (rows, steps * batch, h, True, False)]
+            if not first:
+                shapes.append((steps * batch, rows, features, False, False))
         else:
             continue
         first = False
@@ -171,18 +229,17 @@ class CnnGemmFloor:
         return time.perf_counter() - start
 
 
-def run(x, y, x_test, y_test, *, epochs: int) -> dict:
-    """Train every contender ``epochs`` epochs, interleaved; per contender the seconds per
-    epoch and the test accuracy after each epoch; the floor's seconds per epoch."""
-    ours = NNScratchCNN(x, y)
+def run(x, y, x_test, y_test, *, epochs: int, network: str = NETWORK) -> dict:
+    """Train every contender ``epochs`` epochs on ``network`` (a preset of NETWORKS),
+    interleaved; per contender the seconds per epoch and the test accuracy after each epoch;
+    the floor's seconds per epoch."""
+    ours = NNScratchCNN(x, y, network)
     players = [ours]
     if optional("torch"):
         players.append(TorchCNN(x, y, start_from=ours))
         # Same network, same weights, same outputs: else the race would mean nothing.
-        with players[1].torch.inference_mode():
-            theirs = players[1].net(players[1].torch.from_numpy(x_test[:500])).numpy()
-        np.testing.assert_allclose(ours.model.outputs(x_test[:500]), theirs, rtol=1e-3,
-                                   atol=1e-4)
+        np.testing.assert_allclose(ours.model.outputs(x_test[:500]),
+                                   players[1].outputs(x_test[:500]), rtol=1e-3, atol=1e-4)
     accuracies: dict[str, list[float]] = {p.name: [] for p in players}
 
     def unit(player):

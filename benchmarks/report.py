@@ -39,11 +39,14 @@ def rows(results: dict) -> list[tuple[str, str, str, str, str]]:
         add(f"mlp: test accuracy after {epochs} epochs",
             {n: v.get("test_accuracy") for n, v in m.items() if "test_accuracy" in v},
             _accuracy)
-    if "cnn" in results:
-        c = results["cnn"]
-        add("cnn: seconds per epoch", {n: v["epoch_seconds"] for n, v in c.items()}, _seconds)
+    for network in ("cnn", "cnn-bn", "lstm"):  # the cnn module's workloads
+        if network not in results:
+            continue
+        c = results[network]
+        add(f"{network}: seconds per epoch", {n: v["epoch_seconds"] for n, v in c.items()},
+            _seconds)
         epochs = len(c[OURS]["epoch_seconds_all"])
-        add(f"cnn: test accuracy after {epochs} epoch{'s' if epochs > 1 else ''}",
+        add(f"{network}: test accuracy after {epochs} epoch{'s' if epochs > 1 else ''}",
             {n: v.get("test_accuracy") for n, v in c.items() if "test_accuracy" in v},
             _accuracy)
     if "inference" in results:

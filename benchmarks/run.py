@@ -11,7 +11,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-WORKLOADS = ("classic", "mlp", "cnn", "inference", "process", "server", "scaling")
+WORKLOADS = ("classic", "mlp", "cnn", "cnn-bn", "lstm", "inference", "process", "server",
+             "scaling")
 RESULTS = Path(__file__).parent / "results"
 
 # (full, --quick) sizes of each workload
@@ -146,14 +147,14 @@ def _mlp(q: int) -> dict:
     return mlp.run(x, y, *mnist_rows("test"), epochs=MLP_EPOCHS[q], extra=extra)
 
 
-def _cnn(q: int) -> dict:
+def _cnn(q: int, network: str = "cnn") -> dict:
     from . import cnn
     from .data import mnist_rows
     x, y = mnist_rows("train")
     images = CNN[q]["images"]
     if images:
         x, y = x[:images], y[:images]
-    return cnn.run(x, y, *mnist_rows("test"), epochs=CNN[q]["epochs"])
+    return cnn.run(x, y, *mnist_rows("test"), epochs=CNN[q]["epochs"], network=network)
 
 
 def _scaling(q: int) -> dict:
@@ -179,5 +180,7 @@ def _server(q: int) -> dict:
     return server.run(**SERVER[q])
 
 
-RUNNERS = {"classic": _classic, "mlp": _mlp, "cnn": _cnn, "inference": _inference,
+RUNNERS = {"classic": _classic, "mlp": _mlp, "cnn": _cnn,
+           "cnn-bn": lambda q: _cnn(q, "cnn-bn"), "lstm": lambda q: _cnn(q, "lstm"),
+           "inference": _inference,
            "process": _process, "server": _server, "scaling": _scaling}

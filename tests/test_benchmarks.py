@@ -119,6 +119,56 @@ def test_the_cnn_workload_times_the_cnn_preset_and_its_products():
         (128, 128, 10, False, False), (128, 128, 10, True, False), (128, 10, 128, False, True)]
 
 
+@pytest.mark.parametrize("network", ["cnn-bn", "lstm"])
+def test_the_cnn_bn_and_lstm_workloads_train_their_presets_networks(network):
+    from benchmarks import cnn, run
+    from nnscratch.model.presets import build_model
+    assert network in cnn.NETWORKS and network in run.WORKLOADS
+    assert set(run.RUNNERS) == set(run.WORKLOADS)
+    ours, preset = cnn.nnscratch_network(network), build_model(network)
+    assert [layer.config() for layer in ours.layers] == [layer.config() for layer in preset.layers]
+    for mine, theirs in zip(ours.layers, preset.layers):  # the same initial weights, buffers
+        for key, value in {**theirs.params, **theirs.buffers}.items():
+            np.testing.assert_array_equal({**mine.params, **mine.buffers}[key], value)
+
+
+def test_the_cnn_bn_and_lstm_floors_count_their_products():
+    from benchmarks import cnn
+    # cnn-bn: conv 1 -> 32 (5x5, 24x24 out), conv 32 -> 64 (8x8 out), dense 1,024 -> 128 -> 10,
+    # batch 128; its BatchNorms have no product
+    assert cnn.gemm_shapes(cnn.nnscratch_network("cnn-bn")) == [
+        (32, 25, 24 * 24 * 128, False, False), (32, 24 * 24 * 128, 25, False, True),
+        (64, 800, 8 * 8 * 128, False, False), (64, 8 * 8 * 128, 800, False, True),
+        (800, 64, 8 * 8 * 128, True, False),
+        (128, 1024, 128, False, False), (1024, 128, 128, True, False),
+        (128, 128, 1024, False, True),
+        (128, 128, 10, False, False), (128, 128, 10, True, False), (128, 10, 128, False, True)]
+    # lstm: 28 steps of 28 pixels, 128 units (4 gates: 512 rows), then dense 128 -> 10; the
+    # LSTM is the first layer with weights, so no gradient of its input
+    steps, n, h, rows = 28, 128, 128, 512
+    assert cnn.gemm_shapes(cnn.nnscratch_network("lstm")) == (
+        [(steps * n, 28, rows, False, True)] + [(n, h, rows, False, True)] * steps
+        + [(n, rows, h, False, False)] * steps
+        + [(rows, steps * n, 28, True, False), (rows, steps * n, h, True, False)]
+        + [(n, h, 10, False, False), (h, n, 10, True, False), (n, 10, h, False, True)])
+
+
+def test_cnn_bn_and_lstm_rows_and_no_target_of_their_own():
+    def s(x):
+        return {"median": x, "min": x, "max": x, "n": 1}
+    results = {network: {"nnscratch": {"epoch_seconds": s(12.0), "epoch_seconds_all": [12.0],
+                                       "test_accuracy": 0.98},
+                         "pytorch": {"epoch_seconds": s(8.0), "test_accuracy": 0.97},
+                         "floor (GEMMs only)": {"epoch_seconds": s(4.0)}}
+               for network in ("cnn-bn", "lstm")}
+    rows = {(m, c): r for m, c, _, _, r in report.rows(results)}
+    for network in ("cnn-bn", "lstm"):
+        assert rows[(f"{network}: seconds per epoch", "pytorch")] == "1.50x"
+        assert rows[(f"{network}: seconds per epoch", "floor (GEMMs only)")] == "3.00x"
+        assert (f"{network}: test accuracy after 1 epoch", "nnscratch") in rows
+    assert report.targets(results) == []  # the targets are the cnn's
+
+
 def test_scaling_points_are_whole_batches_of_a_bounded_size():
     from benchmarks import scaling
     n = scaling.examples_for(512, 128, 4e10)

@@ -146,3 +146,28 @@ def test_info_on_a_file_that_is_not_a_model(tmp_path):
     (tmp_path / "notes.npz").write_text("hello")
     assert_user_error(nnscratch("info", "notes.npz", cwd=tmp_path), "notes.npz",
                       "not an nnscratch model file")
+
+
+def test_info_shows_batch_norm_buffers_and_recurrent_layers(tmp_path):
+    from nnscratch import BatchNorm, Dense, Flatten, ReLU
+    from nnscratch.engine.layers import LSTM, Reshape
+
+    model = Sequential([Flatten(), Dense(784, 20), BatchNorm(20), ReLU(), Dense(20, 10)])
+    model.save(tmp_path / "bn.npz", preprocessing={"image_shape": [28, 28]})
+    info = info_json(tmp_path / "bn.npz", tmp_path)
+    norm = info["architecture"][2]
+    assert norm["parameters"] == {"gamma": [20], "beta": [20]}
+    assert norm["buffers"] == {"running_mean": [20], "running_var": [20]}
+    assert norm["parameter_count"] == 40  # buffers are saved, not learnt: not counted
+    shown = subprocess.run([sys.executable, "-m", "nnscratch", "info", "bn.npz"], cwd=tmp_path,
+                           capture_output=True, text=True, env={**os.environ, "COLUMNS": "150"})
+    text = " ".join(shown.stdout.split())
+    assert "gamma 20 beta 20 (running_mean 20 running_var 20)" in text
+    assert "in parentheses: buffers (running averages), saved but not learnt" in text
+    recurrent = Sequential([Reshape((28, 28)), LSTM(28, 12), Dense(12, 10)])
+    recurrent.save(tmp_path / "lstm.npz", preprocessing={"image_shape": [28, 28]})
+    rows = info_json(tmp_path / "lstm.npz", tmp_path)["architecture"]
+    assert rows[1]["type"] == "LSTM" and rows[1]["output_shape"] == [12]
+    assert rows[1]["parameters"] == {"W_ih": [48, 28], "W_hh": [48, 12], "b_ih": [48],
+                                     "b_hh": [48]}
+    assert "W_ih 48x28" in nnscratch("info", "lstm.npz", cwd=tmp_path).stdout

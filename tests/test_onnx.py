@@ -14,7 +14,8 @@ import onnxruntime
 import pytest
 
 from nnscratch.datasets import load_mnist
-from nnscratch.engine.layers import (LAYER_TYPES, Conv2D, Dense, Dropout, Flatten, Layer,
+from nnscratch.engine.layers import (GRU, LAYER_TYPES, LSTM, AvgPool2D, BatchNorm, Conv2D,
+                                     Dense, Dropout, Flatten, GlobalAvgPool2D, Layer, LayerNorm,
                                      LeakyReLU, MaxPool2D, ReLU, Reshape, Sigmoid, Tanh)
 from nnscratch.errors import ConfigError
 from nnscratch.model import Sequential, get_preset
@@ -48,7 +49,8 @@ def assert_same_probabilities(model: Sequential, proto: onnx.ModelProto, x: np.n
 
 # --- the presets, trained a little, on the whole test set ------------------------------------
 
-@pytest.mark.parametrize("preset, epochs", [("mlp", 1), ("cnn", 1), ("classic", 200)])
+@pytest.mark.parametrize("preset, epochs", [("mlp", 1), ("cnn", 1), ("classic", 200),
+                                            ("cnn-bn", 1), ("lstm", 2)])
 def test_a_trained_preset_gives_our_probabilities_in_onnxruntime(preset, epochs, mnist_test):
     x, y = load_mnist("train")
     recipe = get_preset(preset).with_overrides(epochs=epochs, dev_size=0)
@@ -82,6 +84,23 @@ NETWORKS = {
     "Conv2D": lambda: conv_net(4 * 4 * 4, Conv2D(1, 4, 5, stride=3, padding=1), Tanh(),
                                MaxPool2D(2)),
     "MaxPool2D": lambda: conv_net(4 * 5 * 5, Conv2D(1, 4, 3), ReLU(), MaxPool2D(5)),
+    # 28 padded "same" stays 28, pooled by 3 to 9x9, a row left over
+    "AvgPool2D": lambda: conv_net(4 * 9 * 9, Conv2D(1, 4, 3, padding="same"), AvgPool2D(3)),
+    "GlobalAvgPool2D": lambda: [Reshape((1, 28, 28)), Conv2D(1, 6, 5), Tanh(),
+                                GlobalAvgPool2D(), Dense(6, 10)],
+    # over channels of images and over features
+    "BatchNorm": lambda: conv_net(4 * 13 * 13, Conv2D(1, 4, 3), BatchNorm(4), ReLU(),
+                                  MaxPool2D(2))[:-1] + [Dense(4 * 13 * 13, 16), BatchNorm(16),
+                                                        Dense(16, 10)],
+    # over whole feature maps and over the features of each row of a sequence
+    "LayerNorm": lambda: [Reshape((1, 28, 28)), Conv2D(1, 2, 3, stride=2), LayerNorm((2, 13, 13)),
+                          Flatten(), Reshape((13, 26)), LayerNorm(26), Flatten(),
+                          Dense(13 * 26, 10)],
+    # the rows as steps: the whole sequence into a second LSTM, its last state out
+    "LSTM": lambda: [Reshape((28, 28)), LSTM(28, 12, return_sequences=True), LSTM(12, 8),
+                     Dense(8, 10)],
+    "GRU": lambda: [Reshape((28, 28)), GRU(28, 12, return_sequences=True), GRU(12, 8),
+                    Dense(8, 10)],
 }
 
 
@@ -96,8 +115,14 @@ def test_every_layer_type_gives_our_probabilities(layer_type, mnist_test):
     assert any(type(layer).__name__ == layer_type for layer in model.layers)
     rng = np.random.default_rng(2)
     for layer in model.layers:  # biases start at zero: give them values that show
-        if "b" in layer.params:
-            layer.params["b"][...] = rng.normal(0, 0.5, layer.params["b"].shape)
+        for key in ("b", "b_ih", "b_hh", "beta", "running_mean"):  # and shifts, and means
+            if key in {**layer.params, **layer.buffers}:
+                array = {**layer.params, **layer.buffers}[key]
+                array[...] = rng.normal(0, 0.5, array.shape)
+        for key in ("gamma", "running_var"):  # scales, and variances, away from 1
+            if key in {**layer.params, **layer.buffers}:
+                array = {**layer.params, **layer.buffers}[key]
+                array[...] = rng.uniform(0.5, 2.0, array.shape)
     x_test, _ = mnist_test
     assert_same_probabilities(model, model.to_onnx(input_shape=(28, 28)), x_test[:2000])
 
@@ -139,7 +164,7 @@ class Square(Layer):
 def test_a_layer_without_an_onnx_form_is_refused_by_name():
     model = Sequential([Flatten(), Dense(784, 10), Square()])
     with pytest.raises(ConfigError, match=r"layer 2 \(Square\(\)\) has no ONNX form.*"
-                                          r"the exporter knows: Conv2D, Dense"):
+                                          r"the exporter knows: AvgPool2D, BatchNorm, Conv2D"):
         model.to_onnx()
 
 

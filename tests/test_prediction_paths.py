@@ -83,3 +83,45 @@ def test_the_prediction_path_names_a_layer_that_does_not_fit():
     model = Sequential([Dense(4, 3), ReLU(), Dense(5, 2)])  # 3 outputs into 5 inputs
     with pytest.raises(ConfigError, match=r"Dense\(5, 2\) expects input of shape \(N, 5\)"):
         model.outputs(np.ones((2, 4), np.float32))
+
+
+def _engine_networks():
+    """An image network and a recurrent one holding every layer of the engine issue, as a
+    convolution hands them its batch-last arrays."""
+    from nnscratch.engine.layers import (GRU, LSTM, AvgPool2D, BatchNorm, Conv2D,
+                                         GlobalAvgPool2D, LayerNorm, MaxPool2D, Reshape)
+    image = [Reshape((1, 8, 8)), Conv2D(1, 4, 3, padding="same"), BatchNorm(4), ReLU(),
+             MaxPool2D(2), LayerNorm((4, 4, 4)), Conv2D(4, 6, 3, padding="same"), AvgPool2D(2),
+             BatchNorm(6), GlobalAvgPool2D(), Dense(6, 8), BatchNorm(8), LayerNorm(8),
+             Dense(8, 3)]
+    recurrent = [Reshape((4, 16)), LSTM(16, 5, return_sequences=True), LayerNorm(5),
+                 GRU(5, 4), Dense(4, 3)]
+    return {"image": image, "recurrent": recurrent}
+
+
+@pytest.mark.parametrize("kind", ["image", "recurrent"])
+def test_the_new_layers_predict_in_evaluation_mode_and_keep_nothing(kind):
+    # outputs() runs infer(): evaluation mode (BatchNorm's running averages, which it leaves
+    # as they are), forward's numbers to the bit, and not one attribute of a layer replaced
+    # (a prediction must not disturb a backward pass to come, nor keep a batch alive).
+    from copy import deepcopy
+    model = Sequential(_engine_networks()[kind], seed=5)
+    rng = np.random.default_rng(6)
+    x = rng.random((7, 64), dtype=np.float32)
+    for batch in (x, rng.random((3, 64), dtype=np.float32)):
+        model.forward(batch, training=True)  # batch statistics into the running averages
+    if kind == "image":  # with the batch's statistics the numbers would differ
+        batch_statistics = deepcopy(model).forward(x, training=True)
+        assert np.abs(batch_statistics - model.forward(x)).max() > 1e-2
+    expected = model.forward(x)
+    new = [layer for layer in model.layers if type(layer).__name__ in (
+        "BatchNorm", "LayerNorm", "AvgPool2D", "GlobalAvgPool2D", "LSTM", "GRU")]
+    kept = [dict(vars(layer)) for layer in new]
+    buffers = [{k: v.copy() for k, v in layer.buffers.items()} for layer in new]
+    np.testing.assert_array_equal(model.outputs(x), expected)
+    for layer, attributes, saved in zip(new, kept, buffers):
+        assert vars(layer).keys() == attributes.keys(), layer
+        for key, value in attributes.items():
+            assert vars(layer)[key] is value, (layer, key)
+        for key, value in saved.items():
+            np.testing.assert_array_equal(layer.buffers[key], value)

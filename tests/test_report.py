@@ -136,9 +136,9 @@ def test_report_figures_are_the_models(trained, page):
     assert f"{meta['metrics']['dev_accuracy']:.4f}" in cells
     assert str(trained["folder"].resolve()) in cells  # where the data came from
     assert "yes (same SHA-256)" in cells
-    # The layers table: index, type, settings, input and output shapes, parameters.
+    # The layers table: index, type, settings, input and output shapes, arrays, parameters.
     at = cells.index("Dense")
-    assert cells[at + 2:at + 5] == ["784", "24", f"{784 * 24 + 24:,}"]
+    assert cells[at + 2:at + 6] == ["784", "24", "W 784x24, b 24", f"{784 * 24 + 24:,}"]
     assert cells[cells.index("Flatten") + 1:cells.index("Flatten") + 3] == ["28x28", "784"]
     assert meta["environment"]["numpy"] == np.__version__ and np.__version__ in cells
 
@@ -155,6 +155,28 @@ def test_report_on_a_convolutional_model_draws_its_kernels(trained, tmp_path):
     accuracy = classification_report(model.predict(trained["x_test"]),
                                      trained["y_test"])["accuracy"]
     assert f"{accuracy:.4f} accuracy" in " ".join(" ".join(parsed.text).split())
+
+
+def test_report_shows_batch_norm_buffers_and_an_lstms_input_weights(trained, tmp_path):
+    recipe = get_preset("cnn-bn").with_overrides(conv=(4,), hidden=(8,), epochs=1,
+                                                 dev_size=300, augment="none")
+    run_training(plan_training(TrainOptions(recipe=recipe, data=str(trained["folder"]),
+                                            out=tmp_path / "bn.npz")))
+    parsed = parse(build_report(tmp_path / "bn.npz"))
+    at = parsed.cells.index("BatchNorm")
+    assert parsed.cells[at + 2:at + 6] == ["4x24x24", "4x24x24",
+                                           "gamma 4, beta 4 (running_mean 4, running_var 4)", "8"]
+    assert "Arrays in parentheses are buffers" in " ".join(parsed.text)
+    recipe = get_preset("lstm").with_overrides(recurrent=(6,), epochs=1, dev_size=300)
+    run_training(plan_training(TrainOptions(recipe=recipe, data=str(trained["folder"]),
+                                            out=tmp_path / "lstm.npz")))
+    parsed = parse(build_report(tmp_path / "lstm.npz"))
+    assert parsed.sections == [key for key, _ in SECTIONS]
+    assert len(parsed.images) == CHARTS
+    assert "the LSTM's input weights" in [image["alt"] for image in parsed.images]
+    at = parsed.cells.index("LSTM")
+    assert parsed.cells[at + 2:at + 6] == ["28x28", "6", "W_ih 24x28, W_hh 24x6, b_ih 24, b_hh 24",
+                                           f"{24 * 28 + 24 * 6 + 48:,}"]
 
 
 def test_report_escapes_text_from_the_model_file(trained, tmp_path):

@@ -37,6 +37,7 @@ ONLY_IN = {
     "matplotlib": {"plots"},
     "fastapi": {"web"}, "uvicorn": {"web"}, "starlette": {"web"}, "pydantic": {"web"},
     "PIL": {"datasets"},
+    "tomli": {"model"}, "tomllib": {"model"},  # recipe files (tomli backports it to 3.10)
     "sklearn": {"sklearn"},
     "onnx": {"onnx"}, "onnxruntime": {"onnx"},
     "dask": {"usecases"}, "distributed": {"usecases"},

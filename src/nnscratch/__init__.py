@@ -15,7 +15,8 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "Sequential": "model.sequential",
     **dict.fromkeys(["Dense", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Dropout", "Flatten",
-                     "Layer", "Reshape", "Conv2D", "MaxPool2D"], "engine.layers"),
+                     "Layer", "Reshape", "Conv2D", "MaxPool2D", "AvgPool2D", "GlobalAvgPool2D",
+                     "BatchNorm", "LayerNorm", "LSTM", "GRU"], "engine.layers"),
     **dict.fromkeys(["SoftmaxCrossEntropy", "BinaryCrossEntropy", "MeanSquaredError"],
                     "engine.losses"),
     **dict.fromkeys(["SGD", "Adam", "AdamW"], "engine.optimizers"),

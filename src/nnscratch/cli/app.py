@@ -14,32 +14,14 @@ from typing import Optional
 
 import typer
 
-
-class _PlainHelp:
-    """Help that names a value only where one is taken: Typer writes a type after every
-    parameter, even after flags (``--quiet <bool>``, ``--help <bool>``) and after arguments its
-    help already names (``inputs <list[Path]>``)."""
-
-    def get_params(self, ctx):
-        params = super().get_params(ctx)
-        for param in params:
-            if getattr(param, "is_flag", False):
-                param.metavar = ""
-            elif isinstance(param, typer.core.TyperArgument):
-                param.display_type_rich = lambda ctx: None
-        return params
-
-
-class _Command(_PlainHelp, typer.core.TyperCommand):
-    pass
-
-
-class _Group(_PlainHelp, typer.core.TyperGroup):
-    pass
-
+from .options import (
+    ACTIVATION, BATCH_SIZE, DATA, DEV_SIZE, DROPOUT, EARLY_STOPPING, EPOCHS, HIDDEN, LR,
+    OPTIMIZER, PRESET, QUIET, SEED, STRATIFY, Command, Group, recipe_options,
+)
+from .serve import serve
 
 app = typer.Typer(help="Neural networks from scratch in NumPy, with MNIST bundled.",
-                  add_completion=False, no_args_is_help=True, cls=_Group,
+                  add_completion=False, no_args_is_help=True, cls=Group,
                   pretty_exceptions_enable=False)
 
 EXIT_USER_ERROR = 2
@@ -50,42 +32,7 @@ def _root() -> None:
     """Neural networks from scratch in NumPy, with MNIST bundled."""
 
 
-# The options of a recipe, shared by train and sweep (sweep takes them for what it does not
-# sweep).
-PRESET = typer.Option(
-    None, help="Recipe to start from: mlp (98 %+, default), cnn (convolutional, 99 %+) or "
-    "classic (the tutorial's 784-10-10, full-batch).", show_default="mlp")
-DATA = typer.Option(
-    None, help="'mnist' (bundled), a folder of IDX files named as MNIST's, or a CSV file "
-    "(label first).", show_default="mnist")
-EPOCHS = typer.Option(None, help="Epochs (full-batch: iterations).")
-LR = typer.Option(None, help="Learning rate.")
-BATCH_SIZE = typer.Option(None, help="Examples per step, or 'full'.")
-HIDDEN = typer.Option(None, help="Hidden layer sizes, e.g. 512,256.")
-ACTIVATION = typer.Option(None, help="relu, leaky_relu, sigmoid or tanh.")
-OPTIMIZER = typer.Option(None, help="sgd, momentum, nesterov, adam, adamw.")
-DROPOUT = typer.Option(None, help="Dropout rate after each hidden layer.")
-DEV_SIZE = typer.Option(None, help="Training images held out as dev set.")
-STRATIFY = typer.Option(False, help="Keep class shares in the dev split.")
-EARLY_STOPPING = typer.Option(
-    None, help="Stop after N epochs without a better dev loss; keep the best weights.")
-SEED = typer.Option(None, help="Seed for the split, weights and order.")
-QUIET = typer.Option(False, "--quiet", "-q", help="No progress or tables.")
-
-
-def _recipe_options(*, epochs, lr, hidden, activation, optimizer, dropout, dev_size,
-                    early_stopping, seed, batch_size, stratify) -> dict:
-    """The recipe fields given on the command line, and only those."""
-    from .train import parse_batch_size, parse_hidden
-
-    given = dict(epochs=epochs, lr=lr, hidden=parse_hidden(hidden), activation=activation,
-                 optimizer=optimizer, dropout=dropout, dev_size=dev_size,
-                 early_stopping=early_stopping, seed=seed,
-                 batch_size=parse_batch_size(batch_size), stratify=stratify or None)
-    return {k: v for k, v in given.items() if v is not None}
-
-
-@app.command(cls=_Command)
+@app.command(cls=Command)
 def train(
     preset: Optional[str] = PRESET,
     data: Optional[str] = DATA,
@@ -123,25 +70,47 @@ def train(
     freeze: Optional[int] = typer.Option(
         None, metavar="N", help="With --init-from: keep the first N layers with parameters "
         "(from the input side) as they are.", show_default="0"),
+    recipe: Optional[Path] = typer.Option(
+        None, help="A recipe file (TOML): the preset to start from, fields to change, or the "
+        "whole network layer by layer."),
+    weight_decay: Optional[float] = typer.Option(
+        None, help="Decoupled weight decay: each step multiplies the weights by 1 - lr x this."),
+    schedule: Optional[str] = typer.Option(
+        None, help="Learning-rate schedule: constant or warmup_cosine."),
+    conv: Optional[str] = typer.Option(
+        None, help="Convolution blocks' channels, e.g. 32,64 (conv, ReLU, 2x2 max pool each)."),
+    batch_norm: Optional[bool] = typer.Option(
+        None, "--batch-norm/--no-batch-norm",
+        help="BatchNorm after each convolution and hidden layer."),
+    augment: Optional[str] = typer.Option(
+        None, "--augment", metavar="[KIND]", help="Move the training images: shift, affine "
+        "(shifts, rotations, scalings), elastic (affine + elastic distortion; a bare --augment) "
+        "or none."),
+    cell: Optional[str] = typer.Option(None, help="Recurrent layers: lstm or gru."),
 ) -> None:
     """Train a network on MNIST (or your data) and save it to a model file."""
-    from .train import train_command
+    from .train import parse_hidden, train_command
 
-    overrides = _recipe_options(
+    overrides = recipe_options(
         epochs=epochs, lr=lr, hidden=hidden, activation=activation, optimizer=optimizer,
         dropout=dropout, dev_size=dev_size, early_stopping=early_stopping, seed=seed,
         batch_size=batch_size, stratify=stratify)
+    engine_options = dict(weight_decay=weight_decay, schedule=schedule,
+                          conv=parse_hidden(conv, option="--conv"), batch_norm=batch_norm,
+                          augment=augment, cell=cell)
+    overrides.update({k: v for k, v in engine_options.items() if v is not None})
     if freeze is not None:
         overrides["freeze"] = freeze
     status = train_command(
-        preset=preset, data=data, overrides=overrides, out=out, quiet=quiet, json_output=json_output, checkpoint_dir=checkpoint_dir,
+        preset=preset, data=data, overrides=overrides, out=out, quiet=quiet,
+        json_output=json_output, checkpoint_dir=checkpoint_dir,
         checkpoint_every=checkpoint_every, resume=resume, force=force, report=report,
-        init_from=init_from)
+        recipe_file=recipe, init_from=init_from)
     if status:
         raise typer.Exit(status)
 
 
-@app.command(cls=_Command)
+@app.command(cls=Command)
 def evaluate(
     model: Path = typer.Argument(..., metavar="MODEL",
                                  help="Model file (.npz) written by nnscratch train."),
@@ -165,7 +134,7 @@ def evaluate(
     Console().print(evaluation_view(report))
 
 
-@app.command(cls=_Command)
+@app.command(cls=Command)
 def predict(
     model: Path = typer.Argument(..., metavar="MODEL",
                                  help="Model file (.npz) written by nnscratch train."),
@@ -203,7 +172,7 @@ def predict(
         console.print(f"wrote {count:,} prediction{'' if count == 1 else 's'} to {output}")
 
 
-@app.command(cls=_Command)
+@app.command(cls=Command)
 def info(
     model: Path = typer.Argument(..., metavar="MODEL", help="Model file (.npz)."),
     json_output: bool = typer.Option(False, "--json", help="Print it all as one JSON object."),
@@ -221,7 +190,7 @@ def info(
     Console().print(info_view(description))
 
 
-@app.command(cls=_Command)
+@app.command(cls=Command)
 def show(
     model: Path = typer.Argument(..., metavar="MODEL",
                                  help="Model file (.npz) written by nnscratch train."),
@@ -246,7 +215,7 @@ def show(
         print(f"nnscratch: no window opened: {shown.window_problem}", file=sys.stderr)
 
 
-@app.command(cls=_Command)
+@app.command(cls=Command)
 def report(
     model: Path = typer.Argument(..., metavar="MODEL",
                                  help="Model file (.npz) written by nnscratch train."),
@@ -261,7 +230,65 @@ def report(
     print(f"wrote {write_report(model, output, data=data)}")
 
 
-@app.command(cls=_Command)
+@app.command(cls=Command)
+def gradcheck(
+    target: str = typer.Argument(..., metavar="MODEL_OR_PRESET",
+                                 help="A model file (.npz), a preset (mlp, cnn, ...) or a "
+                                 "recipe file (.toml)."),
+    samples: int = typer.Option(12, help="Entries compared per array (all of a smaller one).",
+                                min=1),
+    seed: int = typer.Option(0, help="Seeds the random images, directions and entries.",
+                             min=0),
+    json_output: bool = typer.Option(False, "--json", help="Print every check as JSON."),
+) -> None:
+    """Check every layer's gradients against central finite differences (float64)."""
+    from ..usecases.gradcheck import gradient_check
+
+    report = gradient_check(target, samples=samples, seed=seed)
+    if json_output:
+        print(json.dumps(report.as_json()))
+    else:
+        from rich.console import Console
+
+        from .tables import gradcheck_view
+        Console().print(gradcheck_view(report))
+    if not report.passed:
+        worst = max(report.failures, key=lambda row: row.error)
+        where = "the loss" if worst.index is None else f"layer {worst.index}"
+        print(f"nnscratch: gradcheck failed: {len(report.failures)} of {len(report.rows)} "
+              f"gradients are off by more than {report.tolerance:g} (worst: {where}, "
+              f"{worst.array}, {worst.error:.2e})", file=sys.stderr)
+        raise typer.Exit(1)
+
+
+@app.command("lr-find", cls=Command)
+def lr_find(
+    preset: Optional[str] = typer.Option(None, help="Recipe to sweep.", show_default="mlp"),
+    recipe: Optional[Path] = typer.Option(None, help="Or a recipe file (TOML)."),
+    data: str = typer.Option("mnist", help="'mnist' (bundled), a folder of IDX files, or a "
+                             "CSV file (label first)."),
+    batch_size: Optional[int] = typer.Option(None, help="Examples per step.",
+                                             show_default="the recipe's"),
+    optimizer: Optional[str] = typer.Option(None, help="sgd, momentum, nesterov, adam, adamw.",
+                                            show_default="the recipe's"),
+    start: float = typer.Option(1e-6, help="Learning rate of the first batch."),
+    stop: float = typer.Option(1.0, help="Learning rate of the last batch."),
+    steps: int = typer.Option(100, help="Batches, one learning rate each."),
+    output: Path = typer.Option(Path("lr-find.png"), "--output", "-o",
+                                help="The chart to write (PNG)."),
+    json_output: bool = typer.Option(False, "--json", help="Print rates and losses as JSON."),
+) -> None:
+    """Sweep the learning rate over a short run (Smith's range test) and chart the loss."""
+    from .train import lr_find_command
+
+    lr_find_command(preset=preset, recipe_file=recipe, data=data, start=start, stop=stop,
+                    steps=steps, output=output, json_output=json_output,
+                    overrides={k: v for k, v in dict(batch_size=batch_size,
+                                                     optimizer=optimizer).items()
+                               if v is not None})
+
+
+@app.command(cls=Command)
 def sweep(
     grid: list[str] = typer.Option(
         [], "--grid", metavar="FIELD=VALUES",
@@ -296,7 +323,7 @@ def sweep(
     """Train a grid of settings over several seeds; a table of mean and spread per setting."""
     from .sweep import sweep_command
 
-    overrides = _recipe_options(
+    overrides = recipe_options(
         epochs=epochs, lr=lr, hidden=hidden, activation=activation, optimizer=optimizer,
         dropout=dropout, dev_size=dev_size, early_stopping=early_stopping, seed=seed,
         batch_size=batch_size, stratify=stratify)
@@ -307,7 +334,7 @@ def sweep(
         raise typer.Exit(status)
 
 
-@app.command(cls=_Command)
+@app.command(cls=Command)
 def export(
     model: Path = typer.Argument(..., metavar="MODEL",
                                  help="Model file (.npz) written by nnscratch train."),
@@ -328,59 +355,7 @@ def export(
           f"logits and probabilities (N, {done.classes})")
 
 
-@app.command(cls=_Command)
-def serve(
-    models: Optional[list[Path]] = typer.Argument(
-        None, metavar="MODEL", help="Model files (.npz) to serve.",
-        show_default="the mlp and cnn presets, trained into the cache folder on first start"),
-    host: str = typer.Option("127.0.0.1", help="Address to listen on (others can reach the "
-                             "server on any but a loopback address)."),
-    port: int = typer.Option(8000, help="Port to listen on; 0 for any free one.",
-                             min=0, max=65535),
-    open_browser: bool = typer.Option(True, "--open/--no-open",
-                                      help="Open the page in a browser."),
-    workers: int = typer.Option(1, help="Server processes sharing the port, each with its "
-                                "own copy of the models.", min=1, max=64),
-    cache_dir: Optional[Path] = typer.Option(
-        None, envvar="NNSCRATCH_CACHE_DIR", help="Folder for the preset models.",
-        show_default="$XDG_CACHE_HOME/nnscratch or ~/.cache/nnscratch"),
-    digits: Optional[Path] = typer.Option(
-        None, help="Folder of your own digits, drawn and labelled in the page (one PNG each).",
-        show_default="$XDG_DATA_HOME/nnscratch/digits or ~/.local/share/nnscratch/digits"),
-    runs: Optional[Path] = typer.Option(
-        None, help="Folder of the training runs started from the page (their checkpoints) "
-        "and of the models saved from them.",
-        show_default="$XDG_DATA_HOME/nnscratch/runs or ~/.local/share/nnscratch/runs"),
-    train_data: str = typer.Option(
-        "mnist", help="What runs started from the page train on: 'mnist', a folder of IDX "
-        "files or a CSV file (as train --data)."),
-) -> None:
-    """Serve the draw-a-digit page and its JSON API: see what the networks see and think."""
-    import os
-    # One image at a time: a BLAS thread pool only slows the small products down, and the
-    # server's requests keep the cores busy. Set before NumPy loads; the user's setting wins.
-    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(variable, "1")
-    from rich.console import Console
-
-    from ..web import launch
-    from ..web.served import ServedModels
-
-    from .train import train_into
-
-    console = Console(stderr=True)
-    served = (ServedModels.from_files(models) if models else launch.preset_models(
-        cache_dir or launch.cache_dir(), say=console.print,
-        train=lambda recipe, path: train_into(recipe, path, console=console)))
-    if train_data != "mnist":
-        from ..datasets.sources import source_files
-        from ..errors import ConfigError
-        if not source_files(train_data):  # a mistake is said now, not when a run starts
-            raise ConfigError(f"--train-data {train_data}: no IDX files or CSV file there "
-                              f"(expected 'mnist', a folder of IDX files, or a CSV file)")
-    launch.serve(served, host=host, port=port, open_browser=open_browser, console=console,
-                 workers=workers, digits=digits or launch.data_dir() / "digits",
-                 runs=runs or launch.data_dir() / "runs", train_data=train_data)
+app.command(cls=Command)(serve)  # its options and body: cli/serve.py
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -413,17 +388,22 @@ def main(argv: list[str] | None = None) -> int:
         raise
 
 
+# Options of train whose value may be left out, and the value a bare one means.
+_BARE_VALUES = {"--report": "", "--augment": "elastic"}
+
+
 def _bare_report_flag(argv: list[str]) -> list[str]:
-    """``train --report`` without a path means "beside the model": give it the empty value.
+    """``train --report`` without a path means "beside the model": give it the empty value;
+    a bare ``--augment`` means ``--augment elastic``.
 
     Typer's bundled Click has no options with an optional value, so a bare ``--report``
     (last, or followed by another option) becomes ``--report=`` here.
     """
     if not argv or argv[0] != "train":
         return argv
-    return [f"{arg}=" if arg == "--report" and (i + 1 == len(argv)
-                                                or argv[i + 1].startswith("-")) else arg
-            for i, arg in enumerate(argv)]
+    return [f"{arg}={_BARE_VALUES[arg]}" if arg in _BARE_VALUES and (
+        i + 1 == len(argv) or argv[i + 1].startswith("-")) else arg
+        for i, arg in enumerate(argv)]
 
 
 def _fail(message: str, status: int = EXIT_USER_ERROR) -> int:

@@ -90,8 +90,11 @@ def prediction_view(predictions, top: int | None = None, rows: int = PREDICTION_
 
 def info_view(info: dict[str, Any]) -> Group:
     """The architecture table, then the file, recipe, data and metrics as key-value tables."""
+    has_buffers = any(layer.get("buffers") for layer in info["architecture"])
     arch = Table(title=f"architecture ({info['parameter_count']:,} parameters, "
-                       f"{info['dtype']}, loss {info['loss']})", title_justify="left")
+                       f"{info['dtype']}, loss {info['loss']})", title_justify="left",
+                 caption="in parentheses: buffers (running averages), saved but not learnt"
+                 if has_buffers else None, caption_justify="left")
     for name, justify in (("#", "right"), ("layer", "left"), ("input", "right"),
                           ("output", "right"), ("parameters", "left"), ("count", "right")):
         arch.add_column(name, justify=justify)
@@ -99,10 +102,14 @@ def info_view(info: dict[str, Any]) -> Group:
         # Sizes and channels are in the shape columns already.
         config = ", ".join(f"{k}={v}" for k, v in layer["config"].items()
                            if k not in ("in_features", "out_features", "in_channels",
-                                        "out_channels", "shape"))
+                                        "out_channels", "shape", "features", "input_size",
+                                        "hidden_size"))
+        arrays = "  ".join(f"{k} {_shape(v)}" for k, v in layer["parameters"].items())
+        buffers = layer.get("buffers") or {}  # files written before buffers existed lack it
+        if buffers:
+            arrays += "  (" + "  ".join(f"{k} {_shape(v)}" for k, v in buffers.items()) + ")"
         arch.add_row(str(layer["index"]), f"{layer['type']}({config})",
-                     _shape(layer["input_shape"]), _shape(layer["output_shape"]),
-                     "  ".join(f"{k} {_shape(v)}" for k, v in layer["parameters"].items()),
+                     _shape(layer["input_shape"]), _shape(layer["output_shape"]), arrays,
                      f"{layer['parameter_count']:,}" if layer["parameter_count"] else "")
     pre = info["preprocessing"]
     image = _shape(pre["image_shape"]) if pre.get("image_shape") else "-"
@@ -197,3 +204,18 @@ def _mapping(values: dict | None) -> str | None:
             value = f"{value.get('name', '')}({_mapping(inner) or ''})"
         parts.append(f"{key}={value}")
     return ", ".join(parts)
+
+
+def gradcheck_view(report) -> Table:
+    """One row per array checked: layer, array, shape, entries compared, relative error."""
+    table = Table(title=f"gradient check of {report.target} (float64, central differences; "
+                        f"pass below {report.tolerance:g})", title_justify="left")
+    for name, justify in (("#", "right"), ("layer", "left"), ("array", "left"),
+                          ("shape", "right"), ("checked", "right"), ("relative error", "right"),
+                          ("", "left")):
+        table.add_column(name, justify=justify)
+    for row in report.rows:
+        table.add_row("" if row.index is None else str(row.index), row.layer, row.array,
+                      _shape(row.shape), f"{row.checked:,}", f"{row.error:.1e}",
+                      "ok" if row.passed else "[bold red]FAIL[/]")
+    return table

@@ -23,6 +23,7 @@ from .progress import RichProgress
 # Recipe fields the train command has an option for (--dev-size sets dev_size).
 OPTION_FIELDS = frozenset({"epochs", "lr", "batch_size", "hidden", "activation", "optimizer",
                            "dropout", "dev_size", "stratify", "early_stopping", "seed",
+                           "weight_decay", "schedule", "conv", "batch_norm", "augment", "cell",
                            "freeze"})
 
 
@@ -37,14 +38,23 @@ def option_name(field: str) -> str:
 def train_command(*, preset: str | None, data: str | None, overrides: dict, out: Path | None,
                   quiet: bool, json_output: bool, checkpoint_dir: Path | None,
                   checkpoint_every: int | None, resume: Path | None, force: bool,
-                  report: str | None, init_from: Path | None = None) -> int:
+                  report: str | None, recipe_file: Path | None = None,
+                  init_from: Path | None = None) -> int:
     """Run ``nnscratch train`` with its parsed options; returns the exit status.
 
     ``overrides`` holds the recipe fields given on the command line, and only those. Every
     option is checked, and every output tried, before any data is loaded or anything drawn.
     """
     checkpoint = None
-    if resume is not None:
+    if recipe_file is not None and (preset is not None or resume is not None):
+        other = "--preset" if preset is not None else "--resume"
+        raise ConfigError(f"--recipe and {other} cannot be combined: "
+                          + ("name the preset in the recipe file (preset = \"cnn\")"
+                             if preset is not None else "a resumed run keeps its recipe"))
+    if recipe_file is not None:
+        from ..model.recipefile import read_recipe_file
+        base = read_recipe_file(recipe_file)
+    elif resume is not None:
         # Options not given again come from the checkpoint; a change is refused unless --force.
         checkpoint, base, saved = resumed_run(resume, preset)
         data, out = data or saved["data"], out or saved["out"]
@@ -104,16 +114,20 @@ def train_into(recipe: Recipe, out: Path, *, console: Console, data: str = "mnis
         progress.stop()
 
 
-def parse_hidden(text: str | None) -> tuple[int, ...] | None:
-    """``--hidden 512,256`` as sizes (their values are checked with the rest of the recipe)."""
+def parse_hidden(text: str | None, option: str = "--hidden") -> tuple[int, ...] | None:
+    """``--hidden 512,256`` (or ``--conv 32,64``) as sizes (their values are checked with the
+    rest of the recipe); ``none`` for no layers."""
     if text is None:
         return None
+    if text.strip().lower() == "none":
+        return ()
     try:
         sizes = tuple(int(part) for part in text.split(",") if part.strip())
     except ValueError:
         sizes = ()
     if not sizes:
-        raise ConfigError(f"--hidden takes sizes separated by commas, like 512,256; "
+        example = "32,64" if option == "--conv" else "512,256"
+        raise ConfigError(f"{option} takes sizes separated by commas, like {example}, or none; "
                           f"got {text!r}")
     return sizes
 
@@ -216,3 +230,44 @@ def closing_table(result: TrainingResult) -> Table:
     table.add_row("training time", f"{metrics['train_seconds']:.1f} s")
     table.add_row("model", str(result.model_path))
     return table
+
+
+def lr_find_command(*, preset: str | None, recipe_file: Path | None, data: str, start: float,
+                    stop: float, steps: int, output: Path, json_output: bool,
+                    overrides: dict) -> None:
+    """Run ``nnscratch lr-find``: check the options and the output, sweep, draw the chart."""
+    from ..datasets import load_source
+    from ..datasets.sources import source_files
+    from ..fileio import check_outputs
+    from ..usecases.lrfind import find_learning_rate
+
+    if recipe_file is not None and preset is not None:
+        raise ConfigError("--recipe and --preset cannot be combined: name the preset in the "
+                          "recipe file (preset = \"cnn\")")
+    if recipe_file is not None:
+        from ..model.recipefile import read_recipe_file
+        base = read_recipe_file(recipe_file)
+    else:
+        base = get_preset(preset or DEFAULT_PRESET, option="--preset")
+    recipe = base.with_overrides(overrides, name=option_name)
+    check_outputs([("--output", output, "lr-find.png")],
+                  [(f"a file of the data (--data {data})", path) for path in source_files(data)])
+    dataset = load_source(data)
+    console = Console(stderr=json_output)
+    console.print(f"[bold]{escape(recipe.name)}[/]: {escape(recipe.description())}")
+    console.print(f"sweeping the learning rate from {start:g} to {stop:g} over {steps} batches "
+                  f"of {dataset.source}")
+    sweep = find_learning_rate(recipe, dataset.train_images, dataset.train_labels,
+                               start=start, stop=stop, steps=steps)
+    from ..plots import lr_find_curve, new_figure, save_png
+    figure = new_figure(7, 4.5)
+    lr_find_curve(figure.add_subplot(), sweep.lrs, sweep.losses, sweep.smoothed,
+                  minimum=sweep.minimum, suggestion=sweep.suggestion)
+    save_png(figure, output)
+    stopped = "" if len(sweep.lrs) == steps else f" (stopped after {len(sweep.lrs)} batches: " \
+        "the loss took off)"
+    console.print(f"lowest smoothed loss at lr {sweep.minimum:.2g}{stopped}; suggested "
+                  f"learning rate: [bold]{sweep.suggestion:.2g}[/] (--lr {sweep.suggestion:.2g})")
+    console.print(f"wrote {output}")
+    if json_output:
+        print(json.dumps({**sweep.as_json(), "output": str(output)}))

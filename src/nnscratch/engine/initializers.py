@@ -42,6 +42,26 @@ def tutorial_uniform(shape, fan_in, fan_out, rng, dtype):
     return rng.uniform(-0.5, 0.5, shape).astype(dtype)
 
 
+def orthogonal(shape, fan_in, fan_out, rng, dtype):
+    """A random orthogonal matrix (Saxe et al., 2014): orthonormal rows when there are no
+    more rows than columns; a stack of square orthogonal blocks otherwise (an LSTM's (4H, H)
+    recurrent weights: one per gate). Each is the Q of a Gaussian matrix's QR decomposition,
+    its signs fixed so that the law is uniform. Repeated products with an orthogonal matrix
+    neither grow nor shrink a vector, which suits recurrences."""
+    rows, cols = shape[0], int(np.prod(shape[1:]))
+
+    def square_q(size: int, width: int) -> np.ndarray:
+        q, r = np.linalg.qr(rng.standard_normal((size, width)))
+        return q * np.sign(np.diag(r))  # (size, width), orthonormal columns
+
+    if rows <= cols:
+        matrix = square_q(cols, rows).T
+    else:
+        blocks = [square_q(cols, cols) for _ in range(-(-rows // cols))]
+        matrix = np.concatenate(blocks)[:rows]
+    return np.ascontiguousarray(matrix.reshape(shape), dtype=dtype)
+
+
 def zeros(shape, fan_in, fan_out, rng, dtype):
     """All zeros: the usual start for biases."""
     return np.zeros(shape, dtype=dtype)
@@ -54,6 +74,7 @@ INITIALIZERS: dict[str, Initializer] = {
     "glorot": glorot_uniform,
     "glorot_uniform": glorot_uniform,
     "glorot_normal": glorot_normal,
+    "orthogonal": orthogonal,
     "tutorial": tutorial_uniform,
     "zeros": zeros,
 }

@@ -7,11 +7,14 @@ project's reference machine (2 cores; see the README's preset table for the comm
 
 from __future__ import annotations
 
-from ..engine.layers import Conv2D, Dense, Dropout, Flatten, MaxPool2D, Reshape, get_activation
+from ..datasets.augment import Augmentation, get_augmentation
+from ..engine.layers import (GRU, LSTM, BatchNorm, Conv2D, Dense, Dropout, Flatten, MaxPool2D,
+                             Reshape, get_activation)
 from ..engine.optimizers import Optimizer, get_optimizer
 from ..engine.schedules import WarmupCosine
 from ..errors import ConfigError
 from .recipe import FULL_BATCH, Recipe
+from .specs import build_layers
 from .sequential import Sequential
 
 PRESETS: dict[str, Recipe] = {
@@ -23,6 +26,14 @@ PRESETS: dict[str, Recipe] = {
     "cnn": Recipe(
         name="cnn", hidden=(128,), conv=(16, 32), lr=2e-3, schedule="warmup_cosine", epochs=4,
         batch_size=128, dev_size=5000),
+    # Batch normalisation after each convolution and the hidden layer, and augmented images.
+    "cnn-bn": Recipe(
+        name="cnn-bn", hidden=(128,), conv=(32, 64), batch_norm=True, augment="affine",
+        lr=3e-3, schedule="warmup_cosine", epochs=12, batch_size=128, dev_size=5000),
+    # MNIST as sequences: 28 rows of 28 pixels, read one row per step.
+    "lstm": Recipe(
+        name="lstm", hidden=(), recurrent=(128,), lr=2e-3, schedule="warmup_cosine",
+        epochs=8, batch_size=128, dev_size=5000),
     "mlp": Recipe(
         name="mlp", hidden=(512, 256), lr=2e-3, schedule="warmup_cosine", epochs=6,
         batch_size=128, dev_size=5000),
@@ -46,33 +57,40 @@ def build_model(recipe: Recipe | str, *, image_shape: tuple[int, int] = (28, 28)
     """The untrained network of a recipe (or a preset's name), for raw 0-255 pixels (scaled by
     1/255 inside the model) of shape (N, *image_shape).
 
-    Without ``conv``: Flatten, then (Dense, activation[, Dropout]) per hidden layer, then Dense
-    to ``classes`` logits. With ``conv``: first Reshape to (N, 1, H, W) and one
-    (Conv2D k×k, activation, MaxPool2D(2)) block per entry of ``conv``, then as above. The
-    first ``recipe.freeze`` layers with parameters are frozen (see :meth:`Sequential.freeze`).
+    Without ``conv`` or ``recurrent``: Flatten, then (Dense, activation[, Dropout]) per hidden
+    layer, then Dense to ``classes`` logits. With ``conv``: first Reshape to (N, 1, H, W) and
+    one (Conv2D k×k, activation, MaxPool2D(2)) block per entry of ``conv``, then as above.
+    With ``recurrent``: Reshape to (N, H, W), the image read as H steps of W pixels, through
+    one LSTM (or GRU, as ``cell`` says) per entry, the last returning its final hidden state,
+    then as above. ``batch_norm`` puts a BatchNorm between each convolution or hidden Dense
+    layer and its activation. With ``layers``: the layers they describe (see
+    :func:`nnscratch.model.specs.build_layers`). The first ``recipe.freeze`` layers with
+    parameters are frozen (see :meth:`Sequential.freeze`).
     """
     recipe = get_preset(recipe) if isinstance(recipe, str) else recipe
+    if recipe.layers:
+        model = Sequential(build_layers(recipe.layers, image_shape, classes), input_scale=1 / 255,
+                           seed=recipe.seed, dtype=dtype)
+        model.freeze(recipe.freeze)
+        return model
     layers: list = []
+    height, width = image_shape
     if recipe.conv:
-        height, width = image_shape
-        channels, k = 1, recipe.kernel_size
-        layers.append(Reshape((1, height, width)))
-        for out_channels in recipe.conv:
-            conv = Conv2D(channels, out_channels, k, init=recipe.init)
-            height, width = conv.output_shape(height, width)
-            if min(height, width) < 2:
-                raise ConfigError(f"images of {image_shape[0]}x{image_shape[1]} are too small "
-                                  f"for the {len(recipe.conv)} convolution blocks of "
-                                  f"{recipe.name!r}")
-            layers += [conv, get_activation(recipe.activation), MaxPool2D(2)]
-            channels, height, width = out_channels, height // 2, width // 2
-        width = channels * height * width
+        width = _conv_blocks(recipe, image_shape, layers)
+    elif recipe.recurrent:
+        cell = {"lstm": LSTM, "gru": GRU}[recipe.cell]
+        layers.append(Reshape((height, width)))
+        for i, units in enumerate(recipe.recurrent):
+            layers.append(cell(width, units, return_sequences=i + 1 < len(recipe.recurrent)))
+            width = units
     else:
-        width = image_shape[0] * image_shape[1]
+        width = height * width
     layers.append(Flatten())
     for units in recipe.hidden:
-        layers += [Dense(width, units, init=recipe.init, bias_init=recipe.bias_init),
-                   get_activation(recipe.activation)]
+        layers.append(Dense(width, units, init=recipe.init, bias_init=recipe.bias_init))
+        if recipe.batch_norm:
+            layers.append(BatchNorm(units))
+        layers.append(get_activation(recipe.activation))
         if recipe.dropout:
             layers.append(Dropout(recipe.dropout))
         width = units
@@ -80,6 +98,32 @@ def build_model(recipe: Recipe | str, *, image_shape: tuple[int, int] = (28, 28)
     model = Sequential(layers, input_scale=1 / 255, seed=recipe.seed, dtype=dtype)
     model.freeze(recipe.freeze)
     return model
+
+
+def _conv_blocks(recipe: Recipe, image_shape: tuple[int, int], layers: list) -> int:
+    """Append the Reshape and the convolution blocks; returns the values per example after."""
+    height, width = image_shape
+    channels, k = 1, recipe.kernel_size
+    padding = "same" if recipe.padding == "same" else 0
+    layers.append(Reshape((1, height, width)))
+    for out_channels in recipe.conv:
+        conv = Conv2D(channels, out_channels, k, padding=padding, init=recipe.init)
+        height, width = conv.output_shape(height, width)
+        if min(height, width) < 2:
+            raise ConfigError(f"images of {image_shape[0]}x{image_shape[1]} are too small "
+                              f"for the {len(recipe.conv)} convolution blocks of "
+                              f"{recipe.name!r}")
+        layers.append(conv)
+        if recipe.batch_norm:
+            layers.append(BatchNorm(out_channels))
+        layers += [get_activation(recipe.activation), MaxPool2D(2)]
+        channels, height, width = out_channels, height // 2, width // 2
+    return channels * height * width
+
+
+def build_augmentation(recipe: Recipe) -> Augmentation | None:
+    """The recipe's augmentation of the training images (None for ``augment = "none"``)."""
+    return get_augmentation(recipe.augment)
 
 
 def build_optimizer(recipe: Recipe, train_size: int) -> Optimizer:

@@ -16,14 +16,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import checks
+from ..datasets.augment import KINDS as AUGMENTATIONS
 from ..engine.initializers import INITIALIZERS
 from ..engine.layers import ACTIVATIONS
 from ..engine.optimizers import OPTIMIZERS
 from ..errors import ConfigError
 from ..training.loop import steps_per_epoch, unit_word
+from .specs import check_specs, describe_specs
 
 FULL_BATCH = "full"  # batch_size of full-batch gradient descent: one step on all examples
 SCHEDULES = ("constant", "warmup_cosine")
+PADDINGS = ("valid", "same")
+CELLS = ("lstm", "gru")
 # Fields that change what is printed, not what is computed: a resumed run may change them.
 COSMETIC = frozenset({"log_every"})
 
@@ -57,6 +61,14 @@ class Recipe:
     early_stopping: int | None = None
     log_every: int | None = None  # print the tutorial's accuracy line every N iterations
     seed: int = 0
+    # Fields added after the first files (optional in a file, read as these defaults):
+    padding: str = "valid"  # of each convolution: "valid" (none) or "same" (keeps the size)
+    batch_norm: bool = False  # BatchNorm after each convolution and hidden layer
+    augment: str = "none"  # moves of the training images: none, shift, affine, elastic
+    recurrent: tuple[int, ...] = ()  # units of each recurrent layer, reading rows as steps
+    cell: str = "lstm"  # the recurrent layers' kind: lstm or gru
+    # Or the network as layer specs (see nnscratch.model.specs), in place of the fields above.
+    layers: tuple[dict[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
         for field, value in _checked(self.__dict__).items():
@@ -112,7 +124,9 @@ class Recipe:
         """What a model file or checkpoint records: every field (lists for tuples, null for
         full batch, as files always had it) and ``summary``, the :meth:`description`."""
         fields = {f: getattr(self, f) for f in FIELDS}
-        fields["hidden"], fields["conv"] = list(self.hidden), list(self.conv)
+        for f in _TUPLES:
+            fields[f] = list(getattr(self, f))
+        fields["layers"] = [dict(spec) for spec in self.layers]
         fields["batch_size"] = self.fit_batch_size
         fields["summary"] = self.description(image_shape, classes)
         return fields
@@ -125,7 +139,7 @@ class Recipe:
             raise ConfigError("holds no complete nnscratch train recipe")
         # A field added since the first files were written takes its default when absent.
         values = {f: fields[f] if f in fields else _DEFAULTS[f] for f in FIELDS}
-        for f in ("hidden", "conv"):  # JSON has lists, the recipe tuples
+        for f in _TUPLES:  # JSON has lists, the recipe tuples
             if isinstance(values[f], list):
                 values[f] = tuple(values[f])
         if values["batch_size"] is None:
@@ -151,6 +165,10 @@ FIRST_FIELDS = frozenset({
     "name", "hidden", "conv", "kernel_size", "activation", "init", "bias_init", "dropout",
     "optimizer", "lr", "schedule", "weight_decay", "epochs", "batch_size", "dev_size",
     "stratify", "early_stopping", "log_every", "seed"})
+_TUPLES = ("hidden", "conv", "recurrent", "layers")
+# The fields that make a network from sizes; a recipe with ``layers`` leaves them as they are.
+NETWORK_FIELDS = ("hidden", "conv", "kernel_size", "padding", "activation", "batch_norm",
+                  "dropout", "recurrent", "cell")
 _DEFAULTS = {f.name: f.default for f in dataclasses.fields(Recipe)
              if f.default is not dataclasses.MISSING}
 
@@ -170,6 +188,17 @@ def _checked(fields: dict[str, Any], name: Callable[[str], str] = str,
                 raise ConfigError(f"the recipe's {field} {fields[field]!r} is not valid "
                                   f"({error})") from None
             raise
+    if checked["layers"]:
+        given = [f for f in NETWORK_FIELDS if checked[f] != _DEFAULTS.get(f, ())]
+        if given:
+            raise ConfigError(f"{name('layers')} describes the whole network; "
+                              f"{', '.join(name(f) for f in given)} cannot be given with it")
+    if checked["conv"] and checked["recurrent"]:
+        raise ConfigError(f"{name('conv')} and {name('recurrent')} cannot be combined: a "
+                          f"network is convolutional or recurrent")
+    if checked["padding"] == "same" and checked["conv"] and checked["kernel_size"] % 2 == 0:
+        raise ConfigError(f"{name('padding')} 'same' needs an odd {name('kernel_size')}, got "
+                          f"{checked['kernel_size']}")
     if checked["early_stopping"] is not None and checked["dev_size"] == 0:
         raise ConfigError(f"{name('early_stopping')} watches the dev set, but "
                           f"{name('dev_size')} is 0: hold out some dev images")
@@ -226,6 +255,12 @@ _CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "early_stopping": _optional(_strict_int(lambda n, v: checks.whole(n, v, low=1))),
     "log_every": _optional(_strict_int(lambda n, v: checks.whole(n, v, low=1))),
     "seed": _strict_int(lambda n, v: checks.whole(n, v, low=0)),
+    "padding": lambda n, v: checks.choice(n, v, PADDINGS),
+    "batch_norm": checks.flag,
+    "augment": lambda n, v: checks.choice(n, v, AUGMENTATIONS),
+    "recurrent": checks.sizes,
+    "cell": lambda n, v: checks.choice(n, v, CELLS),
+    "layers": check_specs,
 }
 
 
@@ -241,18 +276,32 @@ _OPTIMIZER_WORDS = {"sgd": "SGD", "momentum": "SGD with momentum 0.9",
 def _network_words(recipe: Recipe, image_shape: tuple[int, ...], classes: int) -> str:
     activation = _ACTIVATION_WORDS.get(recipe.activation, recipe.activation)
     units = " and ".join(", ".join(f"{n}-" for n in recipe.hidden).rsplit(", ", 1))
-    if recipe.conv:
+    norm = "batch normalisation, " if recipe.batch_norm else ""
+    dense = ""
+    if recipe.hidden:
+        dense = (f"a {units}unit {activation} layer" if len(recipe.hidden) == 1
+                 else f"{units}unit {activation} layers")
+        dense += " (batch-normalised), " if recipe.batch_norm else ", "
+    if recipe.layers:
+        network = f"network of layers {describe_specs(recipe.layers)}, then {classes} logits"
+    elif recipe.conv:
         k = recipe.kernel_size
+        padded = " padded to keep the size" if recipe.padding == "same" else ""
         network = (f"convolutional network: {' then '.join(map(str, recipe.conv))} {k}x{k} "
-                   f"filters{', each' if len(recipe.conv) > 1 else ''} followed by "
-                   f"{activation} and 2x2 max pooling, ")
-        if recipe.hidden:
-            network += (f"a {units}unit {activation} layer, " if len(recipe.hidden) == 1
-                        else f"{units}unit {activation} layers, ")
-        network += f"then {classes} logits"
+                   f"filters{padded}{', each' if len(recipe.conv) > 1 else ''} followed by "
+                   f"{norm}{activation} and 2x2 max pooling, {dense}then {classes} logits")
+    elif recipe.recurrent:
+        rows, columns = (tuple(image_shape) + (1, 1))[:2]
+        cell, sizes = recipe.cell.upper(), " then ".join(map(str, recipe.recurrent))
+        cells = (f"{'an' if cell == 'LSTM' else 'a'} {cell}" if len(recipe.recurrent) == 1
+                 else f"{len(recipe.recurrent)} stacked {cell}s")
+        network = (f"recurrent network: each image read as {rows} rows of {columns} pixels by "
+                   f"{cells} of {sizes} units, {dense}then {classes} logits")
     else:
         pixels = math.prod(image_shape)
         network = f"{'-'.join(map(str, (pixels, *recipe.hidden, classes)))} {activation} network"
+        if recipe.batch_norm and recipe.hidden:
+            network += ", batch normalisation before each activation"
     if recipe.init == "tutorial" and recipe.bias_init == "tutorial":
         network += ", weights and biases U(-0.5, 0.5)"
     elif recipe.init not in ("he", "he_normal"):
@@ -263,6 +312,11 @@ def _network_words(recipe: Recipe, image_shape: tuple[int, ...], classes: int) -
         layers = "layer" if recipe.freeze == 1 else f"{recipe.freeze} layers"
         network += f", its first {layers} with weights frozen"
     return network
+
+
+_AUGMENT_WORDS = {"shift": "shifts of up to 2 pixels",
+                  "affine": "shifts, rotations and scalings",
+                  "elastic": "shifts, rotations, scalings and elastic distortion"}
 
 
 def _training_words(recipe: Recipe) -> str:
@@ -278,6 +332,8 @@ def _training_words(recipe: Recipe) -> str:
         training = [f"{optimizer} ({', '.join(settings)})",
                     "full batch" if recipe.full_batch else f"batch {recipe.batch_size:,}"]
     training.append(_count(recipe.epochs, recipe.unit))
+    if recipe.augment != "none":
+        training.append(f"training images augmented by {_AUGMENT_WORDS[recipe.augment]}")
     if recipe.dev_size:
         training.append(f"{recipe.dev_size:,} dev images"
                         + (" (stratified)" if recipe.stratify else ""))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Sequence
+from copy import deepcopy
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,7 @@ from ..engine.losses import LOSSES, Loss, get_loss
 from ..engine.optimizers import Optimizer, get_optimizer
 from ..errors import ConfigError, DataError, ModelFileError
 from ..training import Callback, EarlyStopping, History, TrainingState, fit
+from ..training.loop import Augment
 from .storage import load_model, save_model
 
 PREDICT_BATCH = 2048  # big enough for the BLAS to run at full speed, small enough for cache
@@ -167,7 +169,7 @@ class Sequential:
             validation_split: float | int = 0.0, stratify: bool = False, shuffle: bool = True,
             seed: int | None = None, early_stopping: int | None = None,
             callbacks: Sequence[Callback] = (),
-            resume: TrainingState | None = None) -> History:
+            resume: TrainingState | None = None, augment: Augment | None = None) -> History:
         """Train the model in place; returns the :class:`~nnscratch.training.History`.
 
         Args:
@@ -189,6 +191,9 @@ class Sequential:
             resume: carry on from a saved :class:`~nnscratch.training.TrainingState` (see
                 :mod:`nnscratch.checkpoint`); everything else must be as in the saved run for
                 the result to be bit-identical to a run that was never stopped.
+            augment: moves each training batch before its step, ``augment(xb, rng)`` with
+                the model's generator (e.g. :func:`nnscratch.datasets.augment.get_augmentation`
+                ``("elastic")``); ``xb`` is the prepared batch, (B, H, W) for images.
         """
         if seed is not None:
             self.reseed(seed)
@@ -206,7 +211,18 @@ class Sequential:
             callbacks.append(EarlyStopping(patience=early_stopping))
         return fit(self, self.prepare(x), y, optimizer, epochs=epochs, batch_size=batch_size,
                    x_dev=x_dev, y_dev=y_dev, shuffle=shuffle, rng=self.rng,
-                   callbacks=callbacks, resume=resume)
+                   callbacks=callbacks, resume=resume, augment=augment)
+
+    def converted(self, dtype: str | np.dtype) -> Sequential:
+        """A copy of the model (layers, weights and buffers) in ``dtype``: float64 for a
+        gradient check of a float32 model."""
+        copy = deepcopy(self)  # not through config(): a layer of one's own has no entry there
+        copy.dtype = np.dtype(dtype)
+        for layer in copy.layers:
+            for arrays in (layer.params, layer.grads, layer.buffers):
+                for key, value in arrays.items():
+                    arrays[key] = value.astype(copy.dtype)
+        return copy
 
     def reseed(self, seed: int) -> None:
         """Restart the model's generator from ``seed``."""
@@ -340,9 +356,10 @@ class Sequential:
         ``input_shape``: one example's shape, e.g. ``(28, 28)``; default ``(input_size,)``.
         Shapes are found by passing one zero example through the layers (inference mode),
         so they hold for any layer type. Returns JSON-able dicts: ``{"index", "type",
-        "config", "input_shape", "output_shape", "parameters": {name: shape},
-        "parameter_count"}``; empty when neither ``input_shape`` nor ``input_size`` is known (an
-        image layer first takes images of any size).
+        "config", "input_shape", "output_shape", "parameters": {name: shape}, "buffers":
+        {name: shape} (running averages: saved, not learnt), "parameter_count"}``; empty when
+        neither ``input_shape`` nor ``input_size`` is known (an image layer first takes images
+        of any size).
         """
         if not input_shape and self.input_size is None:
             return []
@@ -354,6 +371,7 @@ class Sequential:
             rows.append({"index": i, "type": layer.name, "config": layer.config(),
                          "input_shape": list(x.shape[1:]), "output_shape": list(y.shape[1:]),
                          "parameters": {k: list(v.shape) for k, v in layer.params.items()},
+                         "buffers": {k: list(v.shape) for k, v in layer.buffers.items()},
                          "parameter_count": int(sum(v.size for v in layer.params.values()))})
             x = y
         return rows

@@ -22,7 +22,7 @@ import numpy as np
 __all__ = ["new_figure", "png_bytes", "save_png", "percent", "loss_curves", "accuracy_curves",
            "learning_curves", "confusion_heatmap", "per_class_scores", "digit_gallery",
            "misclassified_gallery", "hardest_gallery", "weight_tiles", "first_layer_weights",
-           "conv_filters", "probability_view"]
+           "conv_filters", "probability_view", "lr_find_curve", "recurrent_input_weights"]
 
 # Series styles: colour *and* marker/line style, so a greyscale print still tells them apart.
 TRAIN_STYLE = dict(color="#1f4e79", linestyle="-", marker="o")
@@ -124,6 +124,30 @@ def learning_curves(figure, history, *, unit: str = "epoch"):
     loss_curves(loss_ax, history, unit=unit)
     accuracy_curves(accuracy_ax, history, unit=unit)
     return figure
+
+
+def lr_find_curve(ax, lrs, losses, smoothed, *, minimum: float, suggestion: float):
+    """The learning-rate range test: each batch's loss (light) and its moving average (dark)
+    against the learning rate on a log scale, the smoothed minimum and the suggested rate
+    (a tenth of it) marked by vertical lines. ``lrs``, ``losses``, ``smoothed``: one value per
+    batch, as :class:`~nnscratch.usecases.lrfind.RangeTest` holds them."""
+    ax.plot(lrs, losses, color="0.75", linewidth=0.8, label="batch loss")
+    ax.plot(lrs, smoothed, color=TRAIN_STYLE["color"], linewidth=1.8, label="smoothed loss")
+    ax.axvline(minimum, **BEST_STYLE, label=f"lowest smoothed loss at {minimum:.2g}")
+    ax.axvline(suggestion, color=DEV_STYLE["color"], linestyle="--", linewidth=1.5,
+               label=f"suggested rate {suggestion:.2g}")
+    ax.plot([suggestion], [np.interp(np.log(suggestion), np.log(lrs), smoothed)],
+            marker="o", color=DEV_STYLE["color"])
+    ax.set_xscale("log")
+    # The loss may shoot up at the end: keep the interesting part in view.
+    low, high = min(min(losses), min(smoothed)), max(smoothed[0], min(smoothed) * 2)
+    ax.set_ylim(low - 0.05 * (high - low), high + 0.25 * (high - low))
+    ax.set_xlabel("learning rate")
+    ax.set_ylabel("training loss")
+    ax.set_title("learning-rate range test")
+    ax.grid(True, color="0.9", which="both")
+    ax.legend(frameon=False)
+    return ax
 
 
 # --- metrics -------------------------------------------------------------------------------------
@@ -271,6 +295,26 @@ def first_layer_weights(figure, weights: np.ndarray, image_shape: tuple[int, int
     return weight_tiles(figure, tiles, columns=columns,
                         title=f"first layer: weights of hidden units 0-{units - 1} of "
                               f"{weights.shape[1]} (white excites, black inhibits)")
+
+
+def recurrent_input_weights(figure, w_ih: np.ndarray, gates: Sequence[str]):
+    """What a recurrent layer reads from each step's input: ``w_ih`` (G·H, F), one (H, F)
+    block per gate named in ``gates`` (PyTorch's order), drawn side by side with a unit per
+    row and an input value (a pixel of the image's row) per column, all on one scale with zero
+    at mid-grey. Returns ``figure``."""
+    w_ih = np.asarray(w_ih)
+    blocks = np.split(w_ih, len(gates))
+    scale = float(np.abs(w_ih).max()) or 1.0
+    axes = np.atleast_1d(figure.subplots(1, len(gates)))
+    for ax, block, gate in zip(axes, blocks, gates):
+        image = ax.imshow(block, cmap="gray", vmin=-scale, vmax=scale, aspect="auto",
+                          interpolation="nearest")
+        ax.set_title(f"{gate} gate", fontsize=9)
+        ax.set_xlabel("pixel of the row", fontsize=8)
+        ax.tick_params(labelsize=7)
+    axes[0].set_ylabel("unit", fontsize=8)
+    figure.colorbar(image, ax=list(axes), shrink=0.8, label="weight")
+    return figure
 
 
 def conv_filters(figure, kernels: np.ndarray, *, count: int = 64, columns: int = 8):

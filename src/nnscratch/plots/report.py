@@ -187,13 +187,24 @@ def _summary(c) -> str:
     return _section("summary", *lines)
 
 
+def _arrays(row: dict) -> str:
+    """A layer's parameters and, in parentheses, its buffers, with their shapes."""
+    def shapes(arrays):
+        return ", ".join(f"{k} {'x'.join(map(str, v))}" for k, v in arrays.items())
+    text = shapes(row["parameters"])
+    if row["buffers"]:
+        text += f" ({shapes(row['buffers'])})"
+    return text
+
+
 def _configuration(c) -> str:
     model, meta = c["model"], c["meta"]
     recipe = meta.get("recipe") or {}
     shape = c["image_shape"]
     layers = [(row["index"], row["type"], _plain(row["config"]) if row["config"] else "",
                "x".join(map(str, row["input_shape"])), "x".join(map(str, row["output_shape"])),
-               f"{row['parameter_count']:,}") for row in model.architecture(shape)]
+               _arrays(row), f"{row['parameter_count']:,}")
+              for row in model.architecture(shape)]
     description = (c["recipe"].description(shape or (28, 28), model.output_size)
                    if c["recipe"] is not None else recipe.get("summary"))
     # A run in words made from the recipe's fields, so a file whose recorded summary predates
@@ -201,8 +212,11 @@ def _configuration(c) -> str:
     description = description if isinstance(description, str) else None
     parts = [f"<p>{_e(description)}</p>" if description else "",
              "<h3>Layers</h3>",
-             _table(layers, ("#", "layer", "settings", "input", "output", "parameters"),
-                    numeric=(0, 3, 4, 5)),
+             _table(layers, ("#", "layer", "settings", "input", "output", "arrays",
+                             "parameters"), numeric=(0, 3, 4, 6)),
+             "<p>Arrays in parentheses are buffers (BatchNorm's running averages): saved with "
+             "the model, but not learnt by gradient descent.</p>"
+             if any(row["buffers"] for row in model.architecture(shape)) else "",
              f"<p>Loss {_e(model.loss.name)}, {_e(model.dtype.name)}, inputs × "
              f"{_e(scale_text(model.input_scale))}.</p>"]
     columns = []
@@ -351,8 +365,22 @@ def _hardest(c) -> str:
         f"digits hide here."))
 
 
+# The gates of each recurrent layer, in the order of its weights' row blocks (PyTorch's).
+_GATES = {"LSTM": ("input", "forget", "cell", "output"), "GRU": ("reset", "update", "new")}
+
+
 def _first_layer(c) -> str:
     model = c["model"]
+    recurrent = next((layer for layer in model.layers if layer.name in _GATES), None)
+    if recurrent is not None and model.layers.index(recurrent) <= 1:
+        figure = charts.new_figure(9, 3.6)
+        charts.recurrent_input_weights(figure, recurrent.params["W_ih"],
+                                       _GATES[recurrent.name])
+        return _section("first-layer", _figure(
+            figure, f"the {recurrent.name}'s input weights", f"What each unit of the "
+            f"{recurrent.name} reads from a row of the image, gate by gate: one row per unit, "
+            f"one column per pixel of the image's row (W_ih, its {len(_GATES[recurrent.name])} "
+            f"blocks). Mid-grey is zero, white a positive weight, black a negative one."))
     first = next((layer for layer in model.layers if "W" in layer.params), None)
     weights = None if first is None else first.params["W"]
     shape = c["image_shape"] or (28, 28)

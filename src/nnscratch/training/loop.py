@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -27,6 +28,10 @@ from .state import TrainingState
 
 if TYPE_CHECKING:
     from ..engine.optimizers import Optimizer
+
+# An augmentation: a batch of training inputs and the run's generator -> moved copies of them
+# (see nnscratch.datasets.augment).
+Augment = Callable[[np.ndarray, np.random.Generator], np.ndarray]
 
 # Batches larger than this many examples are differentiated in chunks of it (see
 # Trainer._gradients). Chunks bound the memory of the activations (a full batch of 59,000
@@ -73,7 +78,8 @@ class Trainer:
     def __init__(self, model, optimizer: Optimizer, *, epochs: int, batch_size: int | None,
                  x: np.ndarray, y: np.ndarray, x_dev: np.ndarray | None,
                  y_dev: np.ndarray | None, shuffle: bool, rng: np.random.Generator,
-                 callbacks: list[Callback], resume: TrainingState | None = None) -> None:
+                 callbacks: list[Callback], resume: TrainingState | None = None,
+                 augment: Augment | None = None) -> None:
         n = len(x)
         if n == 0:
             raise ConfigError("no training examples")
@@ -83,6 +89,7 @@ class Trainer:
         self.model, self.optimizer = model, optimizer
         self.x, self.y, self.x_dev, self.y_dev = x, y, x_dev, y_dev
         self.epochs, self.shuffle, self.rng = epochs, shuffle, rng
+        self.augment = augment
         self.batch_size = n if batch_size is None else min(batch_size, n)
         self.steps_per_epoch = steps_per_epoch(n, batch_size)
         self.unit = unit_word(self.steps_per_epoch == 1)
@@ -182,6 +189,9 @@ class Trainer:
                 rows = slice(step * size, (step + 1) * size)
                 idx = self.order[rows] if self.order is not None else np.arange(n)[rows]
                 xb, yb = self.x[idx], self.y[idx]
+            if self.augment is not None:
+                # Drawn from the run's generator, after the order: part of the resume state.
+                xb = self.augment(xb, self.rng)
             loss, hits, step_grads = self._gradients(xb, yb, grads)
             self._check_loss(loss, epoch, step + 1, "the loss")
             self._correct += hits
@@ -338,7 +348,7 @@ def fit(model, x: np.ndarray, y: np.ndarray, optimizer: Optimizer, *, epochs: in
         batch_size: int | None, x_dev: np.ndarray | None = None,
         y_dev: np.ndarray | None = None, shuffle: bool = True,
         rng: np.random.Generator, callbacks: list[Callback] | None = None,
-        resume: TrainingState | None = None) -> History:
+        resume: TrainingState | None = None, augment: Augment | None = None) -> History:
     """Train ``model`` in place and return its :class:`History`.
 
     Shapes: ``x`` (N, ...) prepared floats, ``y`` (N,) int labels (or (N, K) targets); the dev
@@ -350,8 +360,10 @@ def fit(model, x: np.ndarray, y: np.ndarray, optimizer: Optimizer, *, epochs: in
     ``resume`` carries on from a :class:`TrainingState` (from
     :meth:`Trainer.snapshot` or a checkpoint file): with the same data and settings the run
     ends bit-identical to one that was never stopped.
+    ``augment(xb, rng)`` moves each training batch before the step (the dev set never), with
+    draws from ``rng``, which the training state saves: a resumed run draws the same moves.
     """
     trainer = Trainer(model, optimizer, epochs=epochs, batch_size=batch_size, x=x, y=y,
                       x_dev=x_dev, y_dev=y_dev, shuffle=shuffle, rng=rng,
-                      callbacks=list(callbacks or []), resume=resume)
+                      callbacks=list(callbacks or []), resume=resume, augment=augment)
     return trainer.train()

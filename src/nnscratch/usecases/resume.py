@@ -41,17 +41,39 @@ def saved_recipe(checkpoint: Checkpoint) -> Recipe:
             raise CheckpointError(f"{checkpoint.path}: holds no nnscratch train recipe (was "
                                   f"it written by nnscratch train --checkpoint-dir?)") from None
         raise CheckpointError(f"{checkpoint.path}: {error}") from None
-    weights = sorted((int(key.split(".")[1]), array)
-                     for key, array in checkpoint.state.weights.items()
-                     if re.fullmatch(r"layers\.\d+\.W", key))
-    dense = [w.shape[1] for _, w in weights if w.ndim == 2][:-1]
-    conv = [w.shape for _, w in weights if w.ndim == 4]
+    def arrays(name):
+        return [array for _, array in sorted(
+            (int(key.split(".")[1]), array) for key, array in checkpoint.state.weights.items()
+            if re.fullmatch(rf"layers\.\d+\.{name}", key))]
+
+    weights = arrays("W")
+    if recipe.layers:
+        # Every size a spec states is a dimension of one of the arrays the file holds.
+        dimensions = {d for array in checkpoint.state.weights.values() for d in array.shape}
+        sizes = [n for spec in recipe.layers for k, v in spec.items()
+                 if k in _SIZE_OPTIONS and (k != "shape" or spec["type"] == "LayerNorm")
+                 for n in (v if isinstance(v, list) else [v]) if isinstance(n, int)]
+        if any(size not in dimensions for size in sizes):
+            raise CheckpointError(f"{checkpoint.path}: the recipe's layer sizes {sizes} are "
+                                  f"not those of its weights")
+        return recipe
+    dense = [w.shape[1] for w in weights if w.ndim == 2][:-1]
+    conv = [w.shape for w in weights if w.ndim == 4]
+    recurrent = [w.shape[1] for w in arrays("W_hh")]
     if (list(recipe.hidden) != dense or list(recipe.conv) != [shape[0] for shape in conv]
-            or any(shape[2:] != (recipe.kernel_size,) * 2 for shape in conv)):
+            or any(shape[2:] != (recipe.kernel_size,) * 2 for shape in conv)
+            or list(recipe.recurrent) != recurrent):
         raise CheckpointError(f"{checkpoint.path}: the recipe's layer sizes (hidden "
-                              f"{fields['hidden']!r}, conv {fields['conv']!r}) are not those of "
-                              f"its weights")
+                              f"{fields['hidden']!r}, conv {fields['conv']!r}"
+                              + (f", recurrent {fields['recurrent']!r}"
+                                 if recipe.recurrent else "")
+                              + ") are not those of its weights")
     return recipe
+
+
+# The options of a layer spec that size an array (see saved_recipe).
+_SIZE_OPTIONS = {"out_features", "in_features", "out_channels", "in_channels", "kernel_size",
+                 "hidden_size", "input_size", "features", "shape"}
 
 
 def resumed_run(path: str | os.PathLike, preset: str | None = None

@@ -25,6 +25,7 @@ from ..environment import environment
 from ..errors import ConfigError, NNScratchError
 from ..fileio import check_model_file_name, check_outputs, check_writable_folder, same_file
 from ..model import PRESETS, Recipe, Sequential, build_model, build_optimizer, get_preset
+from ..model.presets import build_augmentation
 from ..training import Callback, Checkpoint, Checkpointer, GracefulStop, History, TrainingState
 from ..training.checkpoint import list_checkpoints
 from . import finetune
@@ -116,7 +117,8 @@ def train_recipe(recipe: Recipe | str, train_images, train_labels, test_images=N
     history = model.fit(x, y, epochs=recipe.epochs, batch_size=recipe.fit_batch_size,
                         optimizer=optimizer, validation_data=(x_dev, y_dev) if len(y_dev) else None,
                         early_stopping=recipe.early_stopping, callbacks=callbacks,
-                        shuffle=not recipe.full_batch, resume=resume)
+                        shuffle=not recipe.full_batch, resume=resume,
+                        augment=build_augmentation(recipe))
     metrics = measure(model, history, {"train": (x, y), "dev": (x_dev, y_dev),
                                        "test": (test_images, test_labels)})
     return TrainingResult(recipe, model, history, metrics, optimizer, len(x), len(y_dev))

@@ -43,14 +43,25 @@ class Conv2D(Layer):
         in_channels, out_channels: C_in and C_out.
         kernel_size: k, the side of the square kernel.
         stride: s, the step between windows.
-        padding: p, zeros added on each side of H and W.
+        padding: p, zeros added on each side of H and W; or ``"same"``, the p that keeps the
+            size, (k - 1) / 2, for stride 1 and an odd k (as PyTorch's ``padding="same"``
+            for odd kernels); ``config()`` keeps the word.
         init: initializer for ``W`` (fan_in = C_in·k·k, fan_out = C_out·k·k).
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, *,
-                 stride: int = 1, padding: int = 0, init: str = "he",
+                 stride: int = 1, padding: int | str = 0, init: str = "he",
                  bias_init: str = "zeros") -> None:
         super().__init__()
+        self.padding_given = padding
+        if padding == "same":
+            if int(stride) != 1 or int(kernel_size) % 2 == 0:
+                raise ConfigError(f"Conv2D padding 'same' needs stride 1 and an odd "
+                                  f"kernel_size, got stride {stride}, kernel_size {kernel_size}")
+            padding = (int(kernel_size) - 1) // 2
+        elif isinstance(padding, str):
+            raise ConfigError(f"Conv2D padding must be a whole number >= 0 or 'same', got "
+                              f"{padding!r}")
         sizes = dict(in_channels=in_channels, out_channels=out_channels,
                      kernel_size=kernel_size, stride=stride)
         if any(int(v) < 1 for v in sizes.values()) or int(padding) < 0:
@@ -179,4 +190,5 @@ class Conv2D(Layer):
     def config(self) -> dict:
         return {"in_channels": self.in_channels, "out_channels": self.out_channels,
                 "kernel_size": self.kernel_size, "stride": self.stride,
-                "padding": self.padding, "init": self.init, "bias_init": self.bias_init}
+                "padding": "same" if self.padding_given == "same" else self.padding,
+                "init": self.init, "bias_init": self.bias_init}

@@ -1,0 +1,96 @@
+"""Average pooling: over non-overlapping windows, and over the whole image."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ... import checks
+from ...errors import ConfigError
+from .base import Layer
+
+
+class AvgPool2D(Layer):
+    """The mean of each ``k×k`` window, windows side by side (stride ``k``), as PyTorch's
+    ``nn.AvgPool2d(k)``.
+
+    ``y[n, c, i, j] = (1/k²) Σ_{u, v < k} x[n, c, k·i + u, k·j + v]``
+
+    Shapes: (N, C, H, W) -> (N, C, H // k, W // k); rows or columns left over when H or W is
+    not a multiple of k are dropped (they get a zero gradient). Backward: each input of a
+    window gets 1/k² of the window's output gradient, ``dx[n, c, k·i + u, k·j + v] =
+    dy[n, c, i, j] / k²``. Both passes are k·k strided operations over the whole batch, each
+    array in the input's memory layout (a convolution's: the batch last, see :mod:`.scratch`),
+    so neither transposes. No parameters.
+    """
+
+    keeps_size = False  # it takes images of any size
+
+    def __init__(self, pool_size: int = 2) -> None:
+        super().__init__()
+        self.pool_size = checks.whole("AvgPool2D pool_size", pool_size, low=1)
+
+    def _windows(self, x: np.ndarray):
+        """The k·k strided views x[:, :, u::k, v::k], each cropped to (H // k, W // k)."""
+        k = self.pool_size
+        h_out, w_out = x.shape[2] // k, x.shape[3] // k
+        for u in range(k):
+            for v in range(k):
+                yield x[:, :, u:u + k * h_out:k, v:v + k * w_out:k]
+
+    def forward(self, x: np.ndarray, training: bool = False,
+                rng: np.random.Generator | None = None) -> np.ndarray:
+        k = self.pool_size
+        if x.ndim != 4 or x.shape[2] < k or x.shape[3] < k:
+            raise ConfigError(f"AvgPool2D({k}) expects images (N, C, H, W) of at least "
+                              f"{k}x{k}, got {x.shape}")
+        self._x = x  # for its shape and memory layout, which dx takes
+        return self.infer(x)
+
+    def infer(self, x: np.ndarray) -> np.ndarray:
+        k = self.pool_size
+        windows = self._windows(x)
+        y = next(windows).copy(order="K")  # keep the input's memory layout (see Conv2D)
+        for view in windows:
+            y += view
+        y *= y.dtype.type(1 / (k * k))
+        return y
+
+    def backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        k = self.pool_size
+        dx = np.zeros_like(self._x, dtype=grad_y.dtype)  # the input's memory layout
+        share = grad_y * grad_y.dtype.type(1 / (k * k))
+        for view in self._windows(dx):
+            view[...] = share
+        return dx
+
+    def config(self) -> dict:
+        return {"pool_size": self.pool_size}
+
+
+class GlobalAvgPool2D(Layer):
+    """The mean of each channel over the whole image, as PyTorch's
+    ``nn.AdaptiveAvgPool2d(1)`` followed by a flatten.
+
+    ``y[n, c] = (1/(H·W)) Σ_{i, j} x[n, c, i, j]``
+
+    Shapes: (N, C, H, W) -> (N, C). Backward: ``dx[n, c, i, j] = dy[n, c] / (H·W)``, laid out
+    in memory as the input was. No parameters.
+    """
+
+    keeps_size = False  # it takes images of any size
+
+    def forward(self, x: np.ndarray, training: bool = False,
+                rng: np.random.Generator | None = None) -> np.ndarray:
+        if x.ndim != 4:
+            raise ConfigError(f"GlobalAvgPool2D expects images (N, C, H, W), got {x.shape}")
+        self._x = x  # for its shape and memory layout, which dx takes
+        return self.infer(x)
+
+    def infer(self, x: np.ndarray) -> np.ndarray:
+        return x.mean(axis=(2, 3))
+
+    def backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        h, w = self._x.shape[2:]
+        dx = np.empty_like(self._x, dtype=grad_y.dtype)  # the input's memory layout
+        dx[...] = (grad_y * grad_y.dtype.type(1 / (h * w)))[:, :, None, None]
+        return dx

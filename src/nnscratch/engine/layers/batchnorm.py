@@ -1,0 +1,167 @@
+"""Batch normalisation (Ioffe & Szegedy, 2015) of features (N, F) or channels (N, C, H, W)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ... import checks
+from ...errors import ConfigError
+from .base import Layer
+
+
+# Memory layouts of (N, C, H, W) images with the channels outermost, as axis orders: batch
+# next (this package's Conv2D), or batch innermost.
+_CHANNELS_FIRST = ((1, 0, 2, 3), (1, 2, 3, 0))
+
+
+class BatchNorm(Layer):
+    """Normalise each feature (or channel) by the batch's statistics, then scale and shift it.
+
+    For one feature, over the m values the batch holds of it (m = N for (N, F) inputs,
+    m = N·H·W for (N, C, H, W) inputs, one channel being one feature)::
+
+        μ = (1/m) Σ x          σ² = (1/m) Σ (x - μ)²          (the biased batch variance)
+        x̂ = (x - μ) / sqrt(σ² + eps)
+        y = γ x̂ + β
+
+    In training the batch's μ and σ² are used and the running averages are updated, with
+    PyTorch's convention for ``momentum`` (the weight of the new batch, 0.1 by default) and
+    its unbiased variance for the running one::
+
+        running_mean ← (1 - momentum) running_mean + momentum μ
+        running_var  ← (1 - momentum) running_var  + momentum σ² m / (m - 1)
+
+    In evaluation (``training=False``) the running averages take the place of μ and σ², so a
+    prediction does not depend on the other examples of its batch: y = γ (x - running_mean) /
+    sqrt(running_var + eps) + β.
+
+    Backward in training, with dx̂ = dy γ (every sum over the feature's m values)::
+
+        dγ = Σ dy x̂        dβ = Σ dy
+        dx = (1 / (m sqrt(σ² + eps))) (m dx̂ - Σ dx̂ - x̂ Σ dx̂ x̂)
+
+    and in evaluation dx = dy γ / sqrt(running_var + eps).
+
+    Arrays (all of shape (F,), F = ``features``): parameters ``gamma`` (γ, initially 1) and
+    ``beta`` (β, initially 0); buffers ``running_mean`` (initially 0) and ``running_var``
+    (initially 1), which no gradient moves but which model files and checkpoints save (they are
+    PyTorch's ``weight``, ``bias``, ``running_mean`` and ``running_var`` of ``BatchNorm1d`` /
+    ``BatchNorm2d``). Shapes: (N, F) -> (N, F) or (N, C, H, W) -> (N, C, H, W), C = F.
+
+    A full-batch run differentiated in chunks (see ``nnscratch.training.loop.CHUNK``) takes its
+    statistics per chunk of 16,384 examples.
+    """
+
+    buffer_names = ("running_mean", "running_var")
+
+    def __init__(self, features: int, *, momentum: float = 0.1, eps: float = 1e-5) -> None:
+        super().__init__()
+        self.features = checks.whole("BatchNorm features", features, low=1)
+        self.momentum = checks.real("BatchNorm momentum", momentum, low=0, high=1)
+        self.eps = checks.real("BatchNorm eps", eps, low=0, low_open=True)
+
+    def array_shapes(self) -> dict[str, tuple[int, ...]]:
+        return dict.fromkeys(("gamma", "beta", "running_mean", "running_var"), (self.features,))
+
+    def initialize(self, rng: np.random.Generator, dtype: np.dtype) -> None:
+        f = self.features
+        self.params = {"gamma": np.ones(f, dtype), "beta": np.zeros(f, dtype)}
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self.buffers = {"running_mean": np.zeros(f, dtype), "running_var": np.ones(f, dtype)}
+
+    def _layout(self, x: np.ndarray) -> tuple[int, ...] | None:
+        """The axis order in which x's memory is laid out, when its channels are the outer
+        axis (a convolution's output is laid out channels first, batch next or last), so that
+        :func:`_rows` needs no copy; None for (N, F) features."""
+        if x.ndim == 2:
+            return None
+        return next((order for order in _CHANNELS_FIRST if x.transpose(order).flags.c_contiguous),
+                    _CHANNELS_FIRST[0])
+
+    def _check(self, x: np.ndarray) -> None:
+        if x.ndim not in (2, 4) or x.shape[1] != self.features:
+            raise ConfigError(f"BatchNorm({self.features}) expects (N, {self.features}) or "
+                              f"(N, {self.features}, H, W), got {x.shape}")
+
+    def forward(self, x: np.ndarray, training: bool = False,
+                rng: np.random.Generator | None = None) -> np.ndarray:
+        self._check(x)
+        x = np.asarray(x, dtype=self.params["gamma"].dtype)
+        self._order, self._shape = self._layout(x), x.shape
+        if not training:
+            self._x_rows, self._training = _rows(x, self._order), False
+            self._inv_std = 1 / np.sqrt(self.buffers["running_var"] + self.eps)
+            return self.infer(x)
+        gamma, beta = self.params["gamma"], self.params["beta"]
+        rows = _rows(x, self._order)
+        m = rows.shape[1]
+        mean = rows.mean(axis=1)
+        centred = rows - mean[:, None]
+        var = np.einsum("ij,ij->i", centred, centred) / m
+        inv_std = 1 / np.sqrt(var + self.eps)
+        xhat = centred
+        xhat *= inv_std[:, None]
+        self._xhat, self._inv_std, self._training = xhat, inv_std, True
+        self._update_running(mean, var, m)
+        y = xhat * gamma[:, None]
+        y += beta[:, None]
+        return _shaped(y, x.shape, self._order)
+
+    def infer(self, x: np.ndarray) -> np.ndarray:
+        """Evaluation mode, y = x · γ/sqrt(running_var + eps) + (β - running_mean · that), in
+        x's memory layout; nothing kept."""
+        order = self._layout(x)
+        scale = self.params["gamma"] / np.sqrt(self.buffers["running_var"] + self.eps)
+        shift = self.params["beta"] - self.buffers["running_mean"] * scale
+        y = _rows(x, order) * scale[:, None]
+        y += shift[:, None]
+        return _shaped(y, x.shape, order)
+
+    def _update_running(self, mean: np.ndarray, var: np.ndarray, m: int) -> None:
+        momentum = self.momentum
+        unbiased = var * (m / (m - 1)) if m > 1 else var
+        for name, batch in (("running_mean", mean), ("running_var", unbiased)):
+            running = self.buffers[name]
+            running *= 1 - momentum
+            running += (momentum * batch).astype(running.dtype, copy=False)
+
+    def backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        gamma = self.params["gamma"]
+        dy = _rows(grad_y, self._order)
+        if not self._training:
+            xhat = (self._x_rows - self.buffers["running_mean"][:, None]) \
+                * self._inv_std[:, None]
+            self.grads["beta"][...] = dy.sum(axis=1)
+            self.grads["gamma"][...] = np.einsum("ij,ij->i", dy, xhat)
+            if not input_grad:
+                return None
+            return _shaped(dy * (gamma * self._inv_std)[:, None], self._shape, self._order)
+        xhat, m = self._xhat, self._xhat.shape[1]
+        dbeta = dy.sum(axis=1)
+        dgamma = np.einsum("ij,ij->i", dy, xhat)
+        self.grads["beta"][...], self.grads["gamma"][...] = dbeta, dgamma
+        if not input_grad:
+            return None
+        # dx = γ/(m σ) (m dy - Σ dy - x̂ Σ dy x̂): dx̂ = γ dy, and γ comes out of the sums.
+        dx = xhat * dgamma[:, None]
+        np.subtract(dy * m, dx, out=dx)
+        dx -= dbeta[:, None]
+        dx *= (gamma * self._inv_std / m)[:, None]
+        return _shaped(dx, self._shape, self._order)
+
+    def config(self) -> dict:
+        return {"features": self.features, "momentum": self.momentum, "eps": self.eps}
+
+
+def _rows(x: np.ndarray, order: tuple[int, ...] | None) -> np.ndarray:
+    """x as (F, m): one row per feature; a view when x's memory is laid out in ``order``."""
+    if order is None:
+        return x.T
+    return x.transpose(order).reshape(x.shape[1], -1)
+
+
+def _shaped(rows: np.ndarray, shape: tuple[int, ...], order: tuple[int, ...] | None):
+    """(F, m) rows back to ``shape`` (a view), laid out in ``order`` as :func:`_rows` read."""
+    if order is None:
+        return rows.T
+    return rows.reshape([shape[a] for a in order]).transpose(np.argsort(order))

@@ -1,0 +1,116 @@
+"""What the recurrent layers (LSTM, GRU) share: parameters laid out as PyTorch's, sequences
+batch-first, and the products that need no loop over time."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ... import checks
+from ...errors import ConfigError
+from ..initializers import get_initializer
+from .base import Layer
+
+
+def gate_sigmoid(z: np.ndarray) -> np.ndarray:
+    """σ(z) = (1 + tanh(z/2)) / 2, in place (z is overwritten and returned).
+
+    One pass of tanh instead of the several of :func:`~nnscratch.engine.layers.activations.
+    sigmoid`: a gate's value only ever multiplies others, so its absolute precision (1 ulp of
+    1) is what counts, not the relative precision of tails like σ(-40)."""
+    z *= 0.5
+    np.tanh(z, out=z)
+    z += 1
+    z *= 0.5
+    return z
+
+
+class Recurrent(Layer):
+    """Base of LSTM and GRU: ``gates`` blocks of H rows in each weight matrix.
+
+    Shapes: ``x`` (N, T, F) -> (N, H), the last hidden state, or with ``return_sequences``
+    (N, T, H), every step's. Parameters, as PyTorch's ``nn.LSTM`` / ``nn.GRU`` (one layer,
+    ``batch_first=True``) name and lay them out, so weights can be copied one to one:
+    ``W_ih`` (gates·H, F) is ``weight_ih_l0``, ``W_hh`` (gates·H, H) is ``weight_hh_l0``,
+    ``b_ih`` and ``b_hh`` (gates·H,) are ``bias_ih_l0`` and ``bias_hh_l0``. The initial hidden
+    (and cell) state is zero.
+
+    Initialisation (not PyTorch's uniform ±1/sqrt(H), which trains more slowly here): ``init``
+    for ``W_ih`` (glorot by default), ``recurrent_init`` for ``W_hh`` (orthogonal, one block
+    per gate), zero biases.
+
+    The input's share of every step, ``x_t W_ihᵀ``, is one product over all T steps before the
+    loop; after the backward loop, the weight gradients are one product each over all steps
+    too. Only ``h_{t-1} W_hhᵀ`` and its gradient are computed step by step.
+    """
+
+    gates = 1
+
+    def __init__(self, input_size: int, hidden_size: int, *, return_sequences: bool = False,
+                 init: str = "glorot", recurrent_init: str = "orthogonal") -> None:
+        super().__init__()
+        self.input_size = checks.whole(f"{self.name} input_size", input_size, low=1)
+        self.hidden_size = checks.whole(f"{self.name} hidden_size", hidden_size, low=1)
+        self.return_sequences = checks.flag(f"{self.name} return_sequences", return_sequences)
+        self.init, self.recurrent_init = init, recurrent_init
+        self._weight_init = get_initializer(init)
+        self._recurrent_init = get_initializer(recurrent_init)
+        self.output_features = None if self.return_sequences else self.hidden_size
+
+    keeps_size = False  # it takes sequences of any length
+
+    def array_shapes(self) -> dict[str, tuple[int, ...]]:
+        rows = self.gates * self.hidden_size
+        return {"W_ih": (rows, self.input_size), "W_hh": (rows, self.hidden_size),
+                "b_ih": (rows,), "b_hh": (rows,)}
+
+    def initialize(self, rng: np.random.Generator, dtype: np.dtype) -> None:
+        h, f, rows = self.hidden_size, self.input_size, self.gates * self.hidden_size
+        self.params = {
+            "W_ih": self._weight_init((rows, f), f, rows, rng, dtype),
+            "W_hh": np.concatenate([self._recurrent_init((h, h), h, h, rng, dtype)
+                                    for _ in range(self.gates)]),
+            "b_ih": np.zeros(rows, dtype), "b_hh": np.zeros(rows, dtype),
+        }
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+
+    def _steps_first(self, x: np.ndarray) -> np.ndarray:
+        """(N, T, F) -> (T, N, F), contiguous, so each step's rows are one block."""
+        W = self.params["W_ih"]
+        if x.ndim != 3 or x.shape[2] != self.input_size:
+            raise ConfigError(f"{self.name}({self.input_size}, {self.hidden_size}) expects "
+                              f"sequences of shape (N, T, {self.input_size}), got {x.shape}")
+        if x.shape[1] < 1:
+            raise ConfigError(f"{self.name} needs sequences of at least one step, got {x.shape}")
+        return np.ascontiguousarray(np.asarray(x, dtype=W.dtype).transpose(1, 0, 2))
+
+    def _output(self, hs: np.ndarray) -> np.ndarray:
+        """Hidden states hs (T + 1, N, H), hs[0] the initial one, as the layer's output."""
+        return hs[1:].transpose(1, 0, 2) if self.return_sequences else hs[-1]
+
+    def _output_grads(self, grad_y: np.ndarray, t_steps: int):
+        """The output's gradient for each step t (an (N, H) array or None), last step first."""
+        if self.return_sequences:
+            by_step = grad_y.transpose(1, 0, 2)
+            return [by_step[t] for t in range(t_steps)]
+        return [None] * (t_steps - 1) + [grad_y]
+
+    def _weight_grads(self, xs: np.ndarray, hs: np.ndarray, d_input: np.ndarray,
+                      d_hidden: np.ndarray, input_grad: bool) -> np.ndarray | None:
+        """Fill the gradients from every step's gate gradients at once: d_input (T, N, G·H)
+        those of the input's share ``x_t W_ihᵀ + b_ih``, d_hidden those of the recurrent share
+        ``h_{t-1} W_hhᵀ + b_hh``. Returns dx (N, T, F) or None."""
+        t_steps, n, f = xs.shape
+        rows = self.gates * self.hidden_size
+        di, dh = d_input.reshape(-1, rows), d_hidden.reshape(-1, rows)
+        np.matmul(di.T, xs.reshape(-1, f), out=self.grads["W_ih"])
+        np.matmul(dh.T, hs[:-1].reshape(-1, self.hidden_size), out=self.grads["W_hh"])
+        np.sum(di, axis=0, out=self.grads["b_ih"])
+        np.sum(dh, axis=0, out=self.grads["b_hh"])
+        if not input_grad:
+            return None
+        return (di @ self.params["W_ih"]).reshape(t_steps, n, f).transpose(1, 0, 2)
+
+    def config(self) -> dict:
+        return {"input_size": self.input_size, "hidden_size": self.hidden_size,
+                "return_sequences": self.return_sequences, "init": self.init,
+                "recurrent_init": self.recurrent_init}
