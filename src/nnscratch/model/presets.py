@@ -26,10 +26,13 @@ PRESETS: dict[str, Recipe] = {
     "cnn": Recipe(
         name="cnn", hidden=(128,), conv=(16, 32), lr=2e-3, schedule="warmup_cosine", epochs=4,
         batch_size=128, dev_size=5000),
-    # Batch normalisation after each convolution and the hidden layer, and augmented images.
+    # Batch normalisation after each convolution and the hidden layer, dropout after it, and
+    # augmented images. 12 epochs without dropout on 55,000 images gave 99.46-99.48 %; these
+    # settings 99.51-99.57 % (seeds 0-2, README's preset table).
     "cnn-bn": Recipe(
         name="cnn-bn", hidden=(128,), conv=(32, 64), batch_norm=True, augment="affine",
-        lr=3e-3, schedule="warmup_cosine", epochs=12, batch_size=128, dev_size=5000),
+        dropout=0.3, lr=3e-3, schedule="warmup_cosine", epochs=14, batch_size=128,
+        dev_size=1000),
     # MNIST as sequences: 28 rows of 28 pixels, read one row per step.
     "lstm": Recipe(
         name="lstm", hidden=(), recurrent=(128,), lr=2e-3, schedule="warmup_cosine",
