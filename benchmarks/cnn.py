@@ -74,6 +74,8 @@ def torch_twin(model):
             layers.append(nn.MaxPool2d(config["pool_size"]))
         elif kind == "Flatten":
             layers.append(nn.Flatten())
+        elif kind == "Dropout":
+            layers.append(nn.Dropout(config["rate"]))
         else:
             raise ValueError(f"no PyTorch twin for {kind}")
     return nn.Sequential(*layers)
