@@ -17,6 +17,7 @@ import numpy as np
 
 from .interleave import interleave, stats
 from .peers import optional
+from .torch_training import TorchTrainer
 
 NETWORK, LR, BATCH = "cnn", 1e-3, 128
 NETWORKS = ("cnn", "cnn-bn", "lstm")  # the presets each a workload of this module trains
@@ -123,39 +124,11 @@ class NNScratchCNN:
         return float(np.mean(self.model.predict(x) == y))
 
 
-class TorchCNN:
-    name = "pytorch"
+class TorchCNN(TorchTrainer):
+    """The same network in PyTorch (:func:`torch_twin`), from ``start_from``'s weights."""
 
     def __init__(self, x, y, start_from: NNScratchCNN, seed: int = 0):
-        import torch
-        self.torch = torch
-        self.net = torch_twin(start_from.model).train()
-        self.optimizer = torch.optim.Adam(self.net.parameters(), lr=LR)
-        self.x, self.y = torch.from_numpy(x), torch.from_numpy(y)
-        self.generator = torch.Generator().manual_seed(seed)
-
-    def epoch(self) -> float:
-        torch, net, optimizer = self.torch, self.net, self.optimizer
-        start = time.perf_counter()
-        order = torch.randperm(len(self.x), generator=self.generator)
-        for i in range(0, len(order), BATCH):
-            idx = order[i:i + BATCH]
-            loss = torch.nn.functional.cross_entropy(net(self.x[idx]), self.y[idx])
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-        return time.perf_counter() - start
-
-    def outputs(self, x) -> np.ndarray:
-        """The logits in evaluation mode (a BatchNorm's running averages), as ours predict."""
-        self.net.eval()
-        with self.torch.inference_mode():
-            logits = self.net(self.torch.from_numpy(x)).numpy()
-        self.net.train()
-        return logits
-
-    def accuracy(self, x, y) -> float:
-        return float(np.mean(self.outputs(x).argmax(axis=1) == y))
+        super().__init__(torch_twin(start_from.model), x, y, lr=LR, batch=BATCH, seed=seed)
 
 
 def gemm_shapes(model, image_shape=(28, 28), batch: int = BATCH

@@ -13,6 +13,7 @@ import numpy as np
 
 from .interleave import interleave, stats
 from .peers import optional
+from .torch_training import TorchTrainer
 
 HIDDEN, LR, BATCH, TARGET = (512, 512), 1e-3, 128, 0.98
 
@@ -39,38 +40,16 @@ class NNScratchMLP:
         return float(np.mean(self.model.predict(x) == y))
 
 
-class TorchMLP:
-    name = "pytorch"
-
+class TorchMLP(TorchTrainer):
     def __init__(self, x, y, seed=0):
         import torch
-        self.torch = torch
-        torch.manual_seed(seed)
+        torch.manual_seed(seed)  # the initial weights
         layers, width = [], x.shape[1]
         for units in HIDDEN:
             layers += [torch.nn.Linear(width, units), torch.nn.ReLU()]
             width = units
-        self.net = torch.nn.Sequential(*layers, torch.nn.Linear(width, 10))
-        self.optimizer = torch.optim.Adam(self.net.parameters(), lr=LR)
-        self.x, self.y = torch.from_numpy(x), torch.from_numpy(y)
-        self.generator = torch.Generator().manual_seed(seed)
-
-    def epoch(self) -> float:
-        torch, net, optimizer = self.torch, self.net, self.optimizer
-        start = time.perf_counter()
-        order = torch.randperm(len(self.x), generator=self.generator)
-        for i in range(0, len(order), BATCH):
-            idx = order[i:i + BATCH]
-            loss = torch.nn.functional.cross_entropy(net(self.x[idx]), self.y[idx])
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-        return time.perf_counter() - start
-
-    def accuracy(self, x, y) -> float:
-        with self.torch.inference_mode():
-            predicted = self.net(self.torch.from_numpy(x)).argmax(dim=1).numpy()
-        return float(np.mean(predicted == y))
+        net = torch.nn.Sequential(*layers, torch.nn.Linear(width, 10))
+        super().__init__(net, x, y, lr=LR, batch=BATCH, seed=seed)
 
 
 class SklearnMLP:

@@ -29,6 +29,7 @@ import numpy as np
 
 from .interleave import interleave, stats
 from .peers import optional
+from .torch_training import TorchTrainer
 
 BATCHES = (16, 32, 64, 128, 256, 512, 1024)
 WIDTHS = (128, 256, 512, 1024, 2048, 4096)
@@ -62,31 +63,17 @@ class NNScratchMLP:
         return time.perf_counter() - start
 
 
-class TorchMLP:
-    name = "pytorch"
-
+class TorchMLP(TorchTrainer):
     def __init__(self, x, y, hidden: int, batch: int):
         import torch
-        self.torch = torch
         torch.manual_seed(0)
         nn = torch.nn
-        self.net = nn.Sequential(nn.Linear(784, hidden), nn.ReLU(), nn.Linear(hidden, hidden),
-                                 nn.ReLU(), nn.Linear(hidden, 10))
-        self.optimizer = torch.optim.Adam(self.net.parameters(), lr=LR)
-        self.x, self.y, self.batch = torch.from_numpy(x), torch.from_numpy(y), batch
-        self.generator = torch.Generator().manual_seed(0)
+        net = nn.Sequential(nn.Linear(784, hidden), nn.ReLU(), nn.Linear(hidden, hidden),
+                            nn.ReLU(), nn.Linear(hidden, 10))
+        super().__init__(net, x, y, lr=LR, batch=batch)
 
     def seconds(self) -> float:
-        torch, net, optimizer = self.torch, self.net, self.optimizer
-        start = time.perf_counter()
-        order = torch.randperm(len(self.x), generator=self.generator)
-        for i in range(0, len(order), self.batch):
-            idx = order[i:i + self.batch]
-            loss = torch.nn.functional.cross_entropy(net(self.x[idx]), self.y[idx])
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-        return time.perf_counter() - start
+        return self.epoch()
 
 
 def mlp_point(x, y, hidden: int, batch: int, *, rounds: int, flops: float) -> dict:

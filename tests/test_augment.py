@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from stop_at import StopAt
 
 from nnscratch import Adam, Sequential
 from nnscratch.datasets import load_mnist
@@ -13,7 +14,6 @@ from nnscratch.datasets.augment import (AUGMENTATIONS, Augmentation, elastic_fie
                                         gaussian_matrix, get_augmentation, warp)
 from nnscratch.engine.layers import Dense, Flatten, ReLU
 from nnscratch.errors import ConfigError
-from nnscratch.training import Callback
 from nnscratch.training.checkpoint import Checkpointer, load_latest
 
 
@@ -176,16 +176,6 @@ class Recorder(Augmentation):
     def __call__(self, images, rng):
         self.sizes.append(len(images))
         return super().__call__(images, rng)
-
-
-class StopAt(Callback):
-    def __init__(self, at):
-        self.at, self.seen = at, 0
-
-    def on_batch_end(self, run, step, loss):
-        self.seen += 1
-        if self.seen == self.at:
-            run.stop_requested = "test"
 
 
 def run(digits, augment, **options):

@@ -13,6 +13,7 @@ import signal
 
 import numpy as np
 import pytest
+from stop_at import StopAt
 
 from nnscratch import SGD, Adam, Dense, Dropout, Flatten, ReLU, Sequential, WarmupCosine
 from nnscratch.datasets import load_mnist
@@ -56,18 +57,6 @@ def train(digits, *, epochs=EPOCHS, callbacks=(), resume=None, early_stopping=2,
                         early_stopping=early_stopping, callbacks=list(callbacks),
                         resume=resume)
     return model, history
-
-
-class StopAt(Callback):
-    """Request a stop (as GracefulStop's handler does) after the ``at``-th batch of the run."""
-
-    def __init__(self, at: int) -> None:
-        self.at, self.seen = at, 0
-
-    def on_batch_end(self, run, step, loss):
-        self.seen += 1
-        if self.seen == self.at:
-            run.stop_requested = "test"
 
 
 def assert_same_run(a, b):

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from mini_mnist import write_mnist_folder
+from stop_at import StopAt
 
 from nnscratch import SGD, Adam, Dense, Flatten, ReLU, Sequential
 from nnscratch.datasets import load_mnist
@@ -209,15 +210,6 @@ def test_binary_cross_entropy_from_a_large_start_never_trips_it():
 
 
 # --- resuming ---------------------------------------------------------------------------------
-
-class StopAt(Callback):
-    def __init__(self, at):
-        self.at, self.seen = at, 0
-
-    def on_batch_end(self, run, step, loss):
-        self.seen += 1
-        if self.seen == self.at:
-            run.stop_requested = "test"
 
 
 class RaiseLrAt(Callback):

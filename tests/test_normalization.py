@@ -9,6 +9,7 @@ from copy import deepcopy
 
 import numpy as np
 import pytest
+from stop_at import StopAt
 
 from nnscratch import Adam, Sequential
 from nnscratch.datasets import load_mnist
@@ -16,7 +17,6 @@ from nnscratch.engine.gradcheck import check_layer
 from nnscratch.engine.layers import (BatchNorm, Conv2D, Dense, Flatten, LayerNorm, MaxPool2D,
                                      ReLU, Reshape)
 from nnscratch.errors import ConfigError
-from nnscratch.training import Callback
 from nnscratch.training.checkpoint import Checkpointer, load_latest, read_checkpoint
 
 TOL = 1e-6  # a correct float64 gradient gives ~1e-9 here; a wrong rule gives > 1e-2
@@ -253,16 +253,6 @@ def test_the_running_averages_round_trip_through_a_checkpoint(digits, tmp_path):
         for buffer in ("running_mean", "running_var"):
             name = f"layers.{layer}.{buffer}"
             assert state.weights[name].tobytes() == model.get_weights()[name].tobytes()
-
-
-class StopAt(Callback):
-    def __init__(self, at):
-        self.at, self.seen = at, 0
-
-    def on_batch_end(self, run, step, loss):
-        self.seen += 1
-        if self.seen == self.at:
-            run.stop_requested = "test"
 
 
 @pytest.mark.parametrize("at", [3, 8, 13])  # 8 steps per epoch: mid-epoch, at its end, later

@@ -7,6 +7,7 @@ import numpy as np
 from ... import checks
 from ...errors import ConfigError
 from .base import Layer
+from .pooling import window_offsets
 
 
 class AvgPool2D(Layer):
@@ -29,14 +30,6 @@ class AvgPool2D(Layer):
         super().__init__()
         self.pool_size = checks.whole("AvgPool2D pool_size", pool_size, low=1)
 
-    def _windows(self, x: np.ndarray):
-        """The k·k strided views x[:, :, u::k, v::k], each cropped to (H // k, W // k)."""
-        k = self.pool_size
-        h_out, w_out = x.shape[2] // k, x.shape[3] // k
-        for u in range(k):
-            for v in range(k):
-                yield x[:, :, u:u + k * h_out:k, v:v + k * w_out:k]
-
     def forward(self, x: np.ndarray, training: bool = False,
                 rng: np.random.Generator | None = None) -> np.ndarray:
         k = self.pool_size
@@ -48,7 +41,7 @@ class AvgPool2D(Layer):
 
     def infer(self, x: np.ndarray) -> np.ndarray:
         k = self.pool_size
-        windows = self._windows(x)
+        windows = window_offsets(x, self.pool_size)
         y = next(windows).copy(order="K")  # keep the input's memory layout (see Conv2D)
         for view in windows:
             y += view
@@ -59,7 +52,7 @@ class AvgPool2D(Layer):
         k = self.pool_size
         dx = np.zeros_like(self._x, dtype=grad_y.dtype)  # the input's memory layout
         share = grad_y * grad_y.dtype.type(1 / (k * k))
-        for view in self._windows(dx):
+        for view in window_offsets(dx, self.pool_size):
             view[...] = share
         return dx
 

@@ -9,6 +9,15 @@ from .activations import ReLU
 from .base import Layer
 
 
+def window_offsets(x: np.ndarray, k: int):
+    """The k·k strided views x[:, :, u::k, v::k] of images (N, C, H, W), each cropped to
+    (H // k, W // k), in window order: the value at offset (u, v) of every k x k window."""
+    h_out, w_out = x.shape[2] // k, x.shape[3] // k
+    for u in range(k):
+        for v in range(k):
+            yield x[:, :, u:u + k * h_out:k, v:v + k * w_out:k]
+
+
 class MaxPool2D(Layer):
     """The largest value of each ``k×k`` window, windows side by side (stride ``k``).
 
@@ -37,15 +46,6 @@ class MaxPool2D(Layer):
         self._x: np.ndarray | None = None
         self._winner: np.ndarray | None = None
 
-    def _offsets(self, x: np.ndarray):
-        """The k·k strided views x[:, :, u::k, v::k], each cropped to (H // k, W // k), in
-        window order."""
-        k = self.pool_size
-        h_out, w_out = x.shape[2] // k, x.shape[3] // k
-        for u in range(k):
-            for v in range(k):
-                yield x[:, :, u:u + k * h_out:k, v:v + k * w_out:k]
-
     def forward(self, x: np.ndarray, training: bool = False,
                 rng: np.random.Generator | None = None) -> np.ndarray:
         k = self.pool_size
@@ -57,7 +57,7 @@ class MaxPool2D(Layer):
             y, self._winner = self._max_and_winner(x)
             return y
         self._winner = None  # backward after a prediction (a gradient check) finds it then
-        views = self._offsets(x)
+        views = window_offsets(x, self.pool_size)
         y = next(views).copy(order="K")  # keep the input's memory layout
         for view in views:
             np.maximum(y, view, out=y)
@@ -66,7 +66,7 @@ class MaxPool2D(Layer):
     def _max_and_winner(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The maxima y and, for each, the offset (in window order) of the first input equal to
         it: a running maximum where a later offset wins only when strictly larger."""
-        views = self._offsets(x)
+        views = window_offsets(x, self.pool_size)
         y = next(views).copy(order="K")
         winner = np.zeros_like(y, dtype=np.uint8 if self.pool_size ** 2 <= 256 else np.uint16)
         larger = np.empty_like(y, dtype=bool)
@@ -92,7 +92,7 @@ class MaxPool2D(Layer):
         if _axis_order(grad_y) != _axis_order(winner):
             # (from a Flatten) one transposing copy, rather than k·k transposing passes
             grad_y = _copy_like(grad_y, winner)
-        for index, view in enumerate(self._offsets(dx)):
+        for index, view in enumerate(window_offsets(dx, self.pool_size)):
             np.equal(winner, index, out=won)
             np.multiply(grad_y, won, out=view)
         return dx
