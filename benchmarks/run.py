@@ -57,13 +57,20 @@ def main(argv: list[str] | None = None) -> int:
                           f"({b.get('num_threads')} threads)" for b in info["blas"]),
               file=sys.stderr)
     results: dict = {}
+    failed = []
     for workload in chosen:
         if not args.no_table:
             print(f"running {workload} ...", file=sys.stderr, flush=True)
         if len(chosen) == 1:
             results[workload] = RUNNERS[workload](q)
-        else:
+            continue
+        try:
             results[workload] = _isolated(workload, args)
+        except subprocess.CalledProcessError:
+            # A broken workload must not cost the others' minutes of measuring.
+            failed.append(workload)
+            print(f"benchmarks: the {workload} workload failed (its error is above); "
+                  f"the others go on", file=sys.stderr, flush=True)
 
     info["load_average_end"] = os.getloadavg()
     if not args.no_table:
@@ -78,7 +85,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_table:
         print(f"results written to {out}; put them in the README with: python -m "
               f"benchmarks.readme {out}", file=sys.stderr)
-    return 0
+    if failed:
+        print(f"benchmarks: failed: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def _print_tables(results: dict, quick: bool) -> None:

@@ -30,9 +30,12 @@ def model_files() -> list[Path]:
     """The mlp and cnn preset models from `nnscratch serve`'s cache, trained when missing."""
     from rich.console import Console
 
+    from nnscratch.cli.train import train_into
     from nnscratch.web import launch
+    console = Console(stderr=True)
     folder = launch.cache_dir()
-    launch.preset_models(folder, console=Console(stderr=True))
+    launch.preset_models(folder, say=console.print,
+                         train=lambda recipe, path: train_into(recipe, path, console=console))
     return [folder / "models" / f"{name}.npz" for name in launch.DEFAULT_PRESETS]
 
 

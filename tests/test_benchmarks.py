@@ -274,3 +274,36 @@ def test_the_server_benchmark_takes_percentiles_between_ranks():
     assert percentile(values, 50) == 50.5
     assert percentile(values, 99) == pytest.approx(99.01)
     assert percentile([3.0], 99) == 3.0
+
+
+def test_the_server_workload_asks_for_the_preset_models_as_serve_does(monkeypatch, tmp_path):
+    import inspect
+
+    from benchmarks import server
+    from nnscratch.web import launch
+    calls, signature = [], inspect.signature(launch.preset_models)
+
+    def preset_models(*args, **kwargs):  # what the real one would take, or TypeError
+        calls.append(signature.bind(*args, **kwargs))
+    monkeypatch.setattr(launch, "preset_models", preset_models)
+    monkeypatch.setattr(launch, "cache_dir", lambda: tmp_path)
+    assert server.model_files() == [tmp_path / "models" / f"{name}.npz"
+                                    for name in launch.DEFAULT_PRESETS]
+    assert len(calls) == 1 and callable(calls[0].arguments["train"])
+
+
+def test_a_failing_workload_costs_the_others_nothing(monkeypatch, tmp_path):
+    import subprocess
+
+    from benchmarks import run
+
+    def isolated(workload, args):
+        if workload == "process":
+            raise subprocess.CalledProcessError(1, ["python", "-m", "benchmarks"])
+        return {"help_seconds": [0.1]} if workload == "process" else {}
+    monkeypatch.setattr(run, "_isolated", isolated)
+    monkeypatch.setattr(run, "_print_tables", lambda results, quick: None)
+    out = tmp_path / "run.json"
+    assert run.main(["--only", "process,server", "--out", str(out), "--no-table"]) == 1
+    import json
+    assert set(json.loads(out.read_text())["results"]) == {"server"}
