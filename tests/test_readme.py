@@ -37,6 +37,20 @@ def test_every_relative_link_names_a_file_that_exists():
     assert missing == []
 
 
+def heading_anchor(heading: str) -> str:
+    """The anchor GitHub gives a heading: lower case, punctuation dropped, spaces as hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_every_link_within_the_readme_names_one_of_its_headings():
+    prose = re.sub(r"```.*?```", "", README, flags=re.S)
+    anchors = {heading_anchor(h) for h in re.findall(r"^#+ (.+)$", prose, flags=re.M)}
+    assert heading_anchor("Augmentation's cost") == "augmentations-cost"
+    links = set(re.findall(r"\]\(#([^)]+)\)", README))
+    assert links  # the README points within itself
+    assert sorted(links - anchors) == []
+
+
 def python_blocks():
     return re.findall(r"```python\n(.*?)```", README, flags=re.S)
 
