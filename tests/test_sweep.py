@@ -169,11 +169,39 @@ def test_the_grid_reads_every_field_train_has_an_option_for():
     assert grids.settings([]) == [()]
 
 
+def test_the_grid_reads_the_engines_fields_so_an_ablation_is_a_sweep():
+    grid = grids.parse_grid(["conv=none,16x32", "batch-norm=true,False", "augment=none,affine",
+                             "weight-decay=0,1e-4", "schedule=constant", "cell=gru"])
+    assert grid == [("conv", ((), (16, 32))), ("batch_norm", (True, False)),
+                    ("augment", ("none", "affine")), ("weight_decay", (0.0, 1e-4)),
+                    ("schedule", ("constant",)), ("cell", ("gru",))]
+    assert grids.run_name(grids.settings(grid)[0], 0) == (
+        "conv=none_batch-norm=true_augment=none_weight-decay=0_schedule=constant_cell=gru_seed=0")
+
+
+def test_a_sweep_over_batch_norm_and_convolutions_trains_each_network(tmp_path, data):
+    done = nnscratch("sweep", "--grid", "conv=none,4", "--grid", "batch-norm=false,true",
+                     *SMALL, "--data", data, "--output", "out", "--workers", "1", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    rows = read_table(tmp_path / "out")
+    assert [(r["conv"], r["batch-norm"]) for r in rows] == [
+        ("none", "false"), ("none", "true"), ("4", "false"), ("4", "true")]
+    model = Sequential.load(tmp_path / "out" / "runs" / "conv=4_batch-norm=true_seed=0.npz")
+    names = [type(layer).__name__ for layer in model.layers]
+    assert "Conv2D" in names and "BatchNorm" in names
+    plain = Sequential.load(tmp_path / "out" / "runs" / "conv=none_batch-norm=false_seed=0.npz")
+    assert {type(layer).__name__ for layer in plain.layers}.isdisjoint({"Conv2D", "BatchNorm"})
+
+
 @pytest.mark.parametrize("args, message", [
     (("--grid", "lr"), "--grid 'lr' is not FIELD=VALUES; give one like --grid lr=1e-3,2e-3"),
     (("--grid", "momentum=0.9"), "unknown --grid field 'momentum'; choose one of: lr, epochs, "
                                  "batch-size, hidden, activation, optimizer, dropout, dev-size, "
-                                 "early-stopping"),
+                                 "early-stopping, weight-decay, schedule, conv, batch-norm, "
+                                 "augment, cell"),
+    (("--grid", "batch-norm=true,maybe"), "--grid batch-norm takes true or false, like "
+                                          "true,false; got 'true,maybe'"),
+    (("--grid", "augment=none,wobble"), "unknown --grid augment 'wobble'; choose one of: "),
     (("--grid", "lr=1e-3,x"), "--grid lr takes numbers, like 1e-3,2e-3; got '1e-3,x'"),
     (("--grid", "hidden=256,"), "--grid hidden takes layer sizes joined by x, like "
                                 "256,512x256; got '256,'"),

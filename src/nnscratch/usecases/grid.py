@@ -34,6 +34,16 @@ def _sizes(text: str) -> tuple[int, ...]:
     return tuple(int(part) for part in text.split("x"))
 
 
+def _sizes_or_none(text: str) -> tuple[int, ...]:
+    return () if text.lower() == "none" else _sizes(text)
+
+
+def _flag(text: str) -> bool:
+    if text.lower() not in ("true", "false"):
+        raise ValueError(text)
+    return text.lower() == "true"
+
+
 def _batch(text: str) -> int | str:
     return FULL_BATCH if text.lower() == FULL_BATCH else int(text)
 
@@ -50,6 +60,12 @@ SWEEPABLE: dict[str, tuple[Callable[[str], Any], str]] = {
     "dropout": (_number, "numbers, like 0,0.2"),
     "dev_size": (_whole, "whole numbers, like 1000,5000"),
     "early_stopping": (_whole, "whole numbers, like 2,3"),
+    "weight_decay": (_number, "numbers, like 0,1e-4"),
+    "schedule": (_word, "names, like constant,warmup_cosine"),
+    "conv": (_sizes_or_none, "channels joined by x, or none, like none,16x32,32x64"),
+    "batch_norm": (_flag, "true or false, like true,false"),
+    "augment": (_word, "names, like none,affine"),
+    "cell": (_word, "names, like lstm,gru"),
 }
 
 Grid = list[tuple[str, tuple[Any, ...]]]  # [(field, values)], in the order given
@@ -101,9 +117,12 @@ def settings(grid: Grid) -> list[Setting]:
 
 
 def words(value: Any) -> str:
-    """A value as the grid writes it: ``0.001``, ``512x256``, ``full``."""
+    """A value as the grid writes it: ``0.001``, ``512x256``, ``none`` (no layers), ``true``,
+    ``full``."""
+    if isinstance(value, bool):
+        return str(value).lower()
     if isinstance(value, tuple):
-        return "x".join(map(str, value))
+        return "x".join(map(str, value)) or "none"
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
