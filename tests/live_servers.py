@@ -1,8 +1,10 @@
-"""Servers with live training and a digit set, run in this process on a free port (so a test
-sees their training worker), and a reader of their Server-Sent Events."""
+"""The page's application served by uvicorn in this process on a free loopback port (so a
+test sees its training worker); servers with live training and a digit set; and a reader of
+their Server-Sent Events."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -20,12 +22,57 @@ from nnscratch.web.served import ServedModels
 
 
 @dataclass
-class LiveServer:
-    url: str
-    live: LiveTraining
+class RunningApp:
+    """An application uvicorn serves in a thread of this process."""
+    url: str  # without the trailing slash
+    port: int
     server: uvicorn.Server
     thread: threading.Thread
     sock: object
+
+    def stop(self, timeout: float = 10) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=timeout)
+        self.sock.close()
+        assert not self.thread.is_alive()
+
+
+def start_app(app) -> RunningApp:
+    """Serve ``app`` on a free port of 127.0.0.1 and return once it answers."""
+    sock = bind("127.0.0.1", 0)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.05)
+    port = sock.getsockname()[1]
+    return RunningApp(f"http://127.0.0.1:{port}", port, server, thread, sock)
+
+
+@contextlib.contextmanager
+def running(app):
+    """``app`` served (see :func:`start_app`) for the ``with`` block; yields its port."""
+    served = start_app(app)
+    try:
+        yield served.port
+    finally:
+        served.stop()
+
+
+@dataclass
+class LiveServer:
+    running: RunningApp
+    live: LiveTraining
+
+    @property
+    def url(self) -> str:
+        return self.running.url
+
+    @property
+    def thread(self) -> threading.Thread:
+        return self.running.thread
 
     def client(self) -> httpx.Client:
         return httpx.Client(base_url=self.url, timeout=60)
@@ -33,25 +80,13 @@ class LiveServer:
     def stop(self) -> None:
         """Stop as Ctrl-C does: the run pauses at a checkpoint, the streams end."""
         self.live.close()
-        self.server.should_exit = True
-        self.thread.join(timeout=60)
-        self.sock.close()
-        assert not self.thread.is_alive()
+        self.running.stop(timeout=60)
 
 
 def start_server(models: list[Path], runs: Path, digits: Path, data: str) -> LiveServer:
     served = ServedModels.from_files(models)
     live = LiveTraining(runs, served, digits=DigitSet(digits), data=data)
-    app = create_app(served, live=live, digits=live.digits)
-    sock = bind("127.0.0.1", 0)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    for _ in range(400):
-        if server.started:
-            break
-        time.sleep(0.05)
-    return LiveServer(f"http://127.0.0.1:{sock.getsockname()[1]}", live, server, thread, sock)
+    return LiveServer(start_app(create_app(served, live=live, digits=live.digits)), live)
 
 
 def read_events(url: str, *, until, after: int = 0, timeout: float = 300) -> list[dict]:

@@ -4,13 +4,11 @@ the answers one request alone gets."""
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import struct
 import subprocess
 import sys
-import threading
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -21,9 +19,9 @@ from PIL import Image
 
 from nnscratch.datasets import load_mnist
 from nnscratch.datasets.drawing import make_strokes, render_strokes
-from nnscratch.model import Sequential
 from nnscratch.usecases import explain
 from nnscratch.usecases.predict import predict_files
+from live_servers import running
 from web_models import digit_strokes
 
 from fastapi import testclient as fastapi_testclient
@@ -60,29 +58,6 @@ def assert_problem(response, status, *words):
     assert isinstance(detail, str) and detail
     for word in words:
         assert word in detail, detail
-
-
-@contextlib.contextmanager
-def running(app):
-    """Serve ``app`` with uvicorn on a free port of 127.0.0.1, in a thread; yields the port."""
-    import uvicorn
-
-    from nnscratch.web.launch import bind
-
-    sock = bind("127.0.0.1", 0)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        for _ in range(400):
-            if server.started:
-                break
-            threading.Event().wait(0.05)
-        yield sock.getsockname()[1]
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
 
 
 # --- answers ---------------------------------------------------------------------------------

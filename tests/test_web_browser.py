@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import re
-import threading
 import time
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from nnscratch.datasets.drawing import make_strokes, render_strokes
 from nnscratch.model import Sequential
 from nnscratch.usecases.predict import predict_files
 from browser_pages import ANSWER, Page, chromium
+from live_servers import start_app
 from web_models import digit_strokes
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -30,25 +30,13 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 @pytest.fixture(scope="module")
 def server(small_models):
-    import uvicorn
-
     from nnscratch.web.app import create_app
-    from nnscratch.web.launch import bind
     from nnscratch.web.served import ServedModels
 
-    app = create_app(ServedModels.from_files([small_models["mlp"], small_models["cnn"]]))
-    sock = bind("127.0.0.1", 0)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    for _ in range(400):
-        if server.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}/"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    served = start_app(create_app(ServedModels.from_files([small_models["mlp"],
+                                                             small_models["cnn"]])))
+    yield served.url + "/"
+    served.stop()
 
 
 @pytest.fixture(scope="module")
