@@ -22,7 +22,6 @@ import numpy as np
 
 from ..datasets import transforms
 from ..engine.layers import Conv2D, Dense, Flatten, Layer
-from ..engine.losses import softmax
 from ..errors import ConfigError
 from ..model import Sequential
 
