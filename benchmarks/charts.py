@@ -13,11 +13,34 @@ COLOURS = {"nnscratch": "#0072b2", "pytorch": "#d55e00",  # colour-blind safe (O
 STYLES = {"nnscratch": "o-", "pytorch": "s--", "nnscratch, one chunk": "^:"}
 
 
+def plain_log_y(ax) -> None:
+    """A log y axis labelled 0.05, 0.1, 0.2, 0.5, 1, 2, ... rather than in powers of ten."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+
+
+def size_labels(sizes: list[int]) -> list[str]:
+    """``10k``, ``20k``, ... for a log axis of training-set sizes; a size too close to the
+    last labelled one (under 1.4 times it) keeps its tick but no label, so none overlap."""
+    labels, last = [], None
+    for size in sizes:
+        if last is None or size >= 1.4 * last or size == sizes[-1]:
+            labels.append(f"{size // 1000}k")
+            last = size
+        else:
+            labels.append("")
+    return labels
+
+
 def draw(scaling: dict, folder: Path, machine: str = "") -> list[Path]:
     """One PNG per sweep of the scaling results; returns their paths."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullLocator
 
     folder.mkdir(parents=True, exist_ok=True)
     written = []
@@ -35,6 +58,7 @@ def draw(scaling: dict, folder: Path, machine: str = "") -> list[Path]:
                          color=COLOURS[name], label=name)
         top.set_xscale("log", base=2)
         top.set_yscale("log")
+        plain_log_y(top)
         top.set_ylabel("seconds per 60,000-image epoch")
         top.legend()
         top.grid(True, which="both", alpha=0.3)
@@ -69,18 +93,15 @@ def draw(scaling: dict, folder: Path, machine: str = "") -> list[Path]:
                            color=COLOURS[name], label=name)
         left.set_ylabel("seconds per iteration")
         right.set_ylabel("working memory of an iteration (MB)")
+        left.set_yscale("log")
+        plain_log_y(left)
         for ax in (left, right):
+            ax.set_xscale("log")
             ax.set_xlabel("training images")
-            ax.set_xticks(sizes, [f"{s // 1000}k" for s in sizes])
+            ax.set_xticks(sizes, size_labels(sizes))
+            ax.xaxis.set_minor_locator(NullLocator())
             ax.grid(True, alpha=0.3)
             ax.legend()
-        left.set_xscale("log")
-        left.set_yscale("log")
-        right.set_xscale("log")
-        left.set_xticks(sizes, [f"{s // 1000}k" for s in sizes])
-        right.set_xticks(sizes, [f"{s // 1000}k" for s in sizes])
-        left.minorticks_off()
-        right.minorticks_off()
         figure.suptitle("classic preset, full-batch gradient descent"
                         + (f" ({machine})" if machine else ""), fontsize=10)
         figure.tight_layout()

@@ -217,6 +217,13 @@ def test_the_scaling_charts_are_drawn(tmp_path):
     assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in paths)
 
 
+def test_training_set_sizes_close_on_the_log_axis_keep_their_tick_but_not_a_label():
+    from benchmarks.charts import size_labels
+    sizes = [10_000, 20_000, 30_000, 40_000, 50_000, 60_000, 240_000]
+    assert size_labels(sizes) == ["10k", "20k", "30k", "", "50k", "", "240k"]
+    assert size_labels([10_000, 12_000]) == ["10k", "12k"]  # the last always says its size
+
+
 def test_cnn_rows_and_target():
     def s(x):
         return {"median": x, "min": x, "max": x, "n": 1}
