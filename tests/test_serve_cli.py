@@ -51,8 +51,8 @@ def start(*args, env=None):
     raise AssertionError("the server did not say where it listens:\n" + "".join(lines))
 
 
-def stop(process) -> tuple[int, str]:
-    process.send_signal(signal.SIGINT)  # what Ctrl-C sends
+def stop(process, sig=signal.SIGINT) -> tuple[int, str]:
+    process.send_signal(sig)  # SIGINT is what Ctrl-C sends
     try:
         _, err = process.communicate(timeout=20)
     except subprocess.TimeoutExpired:
@@ -66,7 +66,9 @@ def get_json(url):
         return json.loads(response.read())
 
 
-def test_serve_serves_the_model_files_given_and_stops_cleanly_on_ctrl_c(small_models):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_serve_serves_the_model_files_given_and_stops_cleanly_on_ctrl_c_or_sigterm(
+        small_models, sig):
     process, url, names, _ = start(small_models["mlp"], small_models["cnn"])
     try:
         assert names == "mlp, cnn"
@@ -74,9 +76,9 @@ def test_serve_serves_the_model_files_given_and_stops_cleanly_on_ctrl_c(small_mo
         with urllib.request.urlopen(url, timeout=10) as page:
             assert b'<canvas id="pad"' in page.read()
     finally:
-        status, err = stop(process)
+        status, err = stop(process, sig)
     assert status == 0, err
-    assert "stopped" in err and "Traceback" not in err
+    assert err.endswith("stopped\n") and "Traceback" not in err, err
 
 
 def test_serve_with_two_workers_answers_as_one_and_stops_cleanly(small_models, tmp_path):

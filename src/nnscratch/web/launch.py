@@ -8,6 +8,7 @@ import inspect
 import ipaddress
 import json
 import os
+import signal
 import socket
 import sys
 import threading
@@ -101,6 +102,16 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+class _Terminated(Exception):
+    """SIGTERM, once uvicorn has shut down: it passes the signal on to the handler it found,
+    whose default action would end the process before the training run's message and the
+    goodbye are printed."""
+
+
+def _raise_terminated(signum, frame) -> None:
+    raise _Terminated
+
+
 def serve(models: ServedModels, *, host: str, port: int, open_browser: bool, console,
           workers: int = 1, digits: Path | None = None, runs: Path | None = None,
           train_data: str = "mnist") -> None:
@@ -132,6 +143,8 @@ def serve(models: ServedModels, *, host: str, port: int, open_browser: bool, con
     options = dict(log_level="warning", access_log=False, timeout_graceful_shutdown=5)
     gc.freeze()  # the models and libraries stay: the collector need not walk them again
     live = None
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous_handler = signal.signal(signal.SIGTERM, _raise_terminated) if in_main_thread else None
     try:
         if workers == 1:
             kept = DigitSet(digits) if digits is not None else None
@@ -159,10 +172,12 @@ def serve(models: ServedModels, *, host: str, port: int, open_browser: bool, con
             if "target" in inspect.signature(Multiprocess).parameters:  # uvicorn before 0.50
                 supervisor["target"] = uvicorn.Server(config).run
             Multiprocess(config, **supervisor).run()
-    except KeyboardInterrupt:
-        pass  # uvicorn has shut down cleanly and passes the Ctrl-C on
+    except (KeyboardInterrupt, _Terminated):
+        pass  # uvicorn has shut down cleanly and passes the Ctrl-C (or SIGTERM) on
     finally:
         sock.close()
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous_handler)
     if workers == 1 and live is not None and live.status()["state"] == "paused":
         console.print(f"the training run paused at a checkpoint in {live.status()['run']['id']}"
                       f" (under {runs}); the page continues it after the next start")
