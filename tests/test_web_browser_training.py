@@ -90,6 +90,34 @@ def test_a_run_started_from_the_page_is_watched_stopped_saved_and_compared(live_
     assert 2 <= epochs < 300 and saved.metadata["history"]["stopped"] == "interrupted"
 
 
+def live_note(page) -> str:
+    return page.page.inner_text("#live-drawing-note")
+
+
+def test_each_page_shows_the_runs_scores_of_its_own_drawing_never_another_pages(live_page):
+    open_page, _, _ = live_page
+    first = open_page()
+    first.draw_with_mouse(digit_strokes(load_mnist("test")[0][0]))
+    first.page.fill("#train-epochs", "300")  # longer than the test: it is stopped
+    first.page.fill("#train-hidden", "16")
+    first.page.fill("#train-dev", "300")
+    first.page.click("#train-start")
+    wait_until(lambda: first.page.locator("#live-bars li").count() == 10)
+    second = open_page()  # opened during the run, nothing drawn on it
+    wait_until(lambda: progress(second) >= 1)
+    seen = progress(second)
+    wait_until(lambda: progress(second) > seen)
+    assert second.page.locator("#live-bars li").count() == 0
+    assert live_note(second) == "Draw a digit above: each update scores it again."
+    second.draw_with_mouse(digit_strokes(load_mnist("test")[0][1]))
+    wait_until(lambda: second.page.locator("#live-bars li").count() == 10)
+    wait_until(lambda: first.page.locator("#live-bars li").count() == 0)
+    assert "another page" in live_note(first)
+    assert live_note(second).startswith("The run's network says ")
+    first.page.click("#train-stop")
+    first.page.wait_for_selector("body[data-training='stopped']", state="attached")
+
+
 def test_the_training_controls_work_from_the_keyboard(live_page):
     open_page, _, _ = live_page
     page = open_page()

@@ -60,7 +60,8 @@ def test_the_event_stream_says_what_the_saved_model_file_says(serve, tmp_path):
     server = serve()
     http = server.client()
     image = load_mnist("test")[0][0]
-    assert http.post("/api/training/drawing", json={"pixels": image.tolist()}).status_code == 200
+    watched = http.post("/api/training/drawing", json={"pixels": image.tolist()})
+    assert watched.status_code == 200 and watched.json() == {"watched": True, "version": 1}
     started = http.post("/api/training/start", json={**TINY, "epochs": 3})
     assert started.status_code == 200, started.text
     events = read_events(server.url, until=ended)
@@ -83,6 +84,7 @@ def test_the_event_stream_says_what_the_saved_model_file_says(serve, tmp_path):
                                   np.round(W / np.abs(W).max() * 100).astype(int))
     np.testing.assert_allclose(progress[-1]["drawing"], model.predict_proba(image[None])[0],
                                atol=1e-6)
+    assert {p["drawing_version"] for p in progress} == {1}  # the drawing sent, by its name
     done = kinds(events, "done")[0]
     assert done["metrics"]["test_accuracy"] == model.metadata["metrics"]["test_accuracy"]
     again = http.post("/api/training/save", json={"name": "tiny"})

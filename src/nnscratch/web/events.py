@@ -62,7 +62,8 @@ class Publisher(Callback):
         if version != self._drawing_seen and pixels is not None:
             self._drawing_seen = version
             self.live.publish("drawing", {"probabilities": probabilities(trainer.model,
-                                                                           pixels)})
+                                                                           pixels),
+                                          "version": version})
 
     def on_epoch_end(self, trainer, epoch: int, logs: dict[str, float]) -> None:
         every = self.run.every
@@ -73,6 +74,7 @@ class Publisher(Callback):
         version, pixels = self.live.drawing()
         self._drawing_seen = version
         event["drawing"] = None if pixels is None else probabilities(trainer.model, pixels)
+        event["drawing_version"] = version
         self.live.publish("progress", event)
 
 

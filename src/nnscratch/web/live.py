@@ -179,18 +179,21 @@ class LiveTraining:
             self._spawn(resume=True)
         return self.status()
 
-    def watch(self, pixels: np.ndarray) -> None:
-        """The drawing (H, W) whose probabilities the run's events carry; scored at once by a
-        run that is not training (by its model file)."""
+    def watch(self, pixels: np.ndarray) -> int:
+        """The drawing (H, W) whose probabilities the run's events carry, with the version they
+        name it by (returned: a page shows only the bars of the version it set, not another
+        page's drawing); scored at once by a run that is not training (by its model file)."""
         with self._lock:
             self._drawing = np.array(pixels, dtype=np.uint8)
             self._drawing_version += 1
+            version, drawing = self._drawing_version, self._drawing
             idle = self._state not in ACTIVE and self._run is not None
         if idle:
             model = self._run_model()
             if model is not None:
-                self.publish("drawing", {"probabilities": probabilities(model,
-                                                                           self._drawing)})
+                self.publish("drawing", {"probabilities": probabilities(model, drawing),
+                                         "version": version})
+        return version
 
     def save(self, name: str) -> ServedModel:
         """Write the finished run's model to ``runs/models/NAME.npz`` (atomically, by the

@@ -252,6 +252,7 @@ class TrainingStatus(BaseModel):
 
 class Watched(BaseModel):
     watched: bool
+    version: int = Field(description="names this drawing in the events' drawing scores")
 
 
 class SavedModel(BaseModel):

@@ -60,8 +60,8 @@ def stop(request: Request) -> JSONResponse:
 @router.post("/drawing", responses=_answers(schemas.Watched),
              summary="The drawing (28x28 pixels) the run scores as it learns")
 def drawing(body: schemas.WatchRequest, request: Request) -> JSONResponse:
-    _live(request).watch(pixels_image(request.app.state.models, body.pixels))
-    return JSONResponse({"watched": True})
+    version = _live(request).watch(pixels_image(request.app.state.models, body.pixels))
+    return JSONResponse({"watched": True, "version": version})
 
 
 @router.post("/save", responses=_answers(schemas.SavedModel),

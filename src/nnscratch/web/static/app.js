@@ -860,7 +860,7 @@ function openEvents() {
     $("train-step").textContent = `epoch ${batch.epoch}: batch ${batch.step} of ${batch.steps}, loss ${batch.loss.toFixed(4)}`;
   });
   on("progress", showProgress);
-  on("drawing", (data) => showLiveBars(data.probabilities));
+  on("drawing", (data) => showLiveBars(data.probabilities, data.version));
   on("state", async () => { showStatus(await api("/api/training")); });
   on("done", showDone);
   on("saved", (data) => {
@@ -894,7 +894,7 @@ function showProgress(p) {
   training.history.push(p);
   drawLiveCharts();
   if (p.weights) showWeights(p.weights);
-  if (p.drawing) showLiveBars(p.drawing);
+  if (p.drawing) showLiveBars(p.drawing, p.drawing_version);
   const unit = training.run ? training.run.unit : "epoch";
   const dev = p.dev_accuracy == null ? "" : `  (dev ${p.dev_accuracy.toFixed(4)})`;
   if (unit === "iteration") {
@@ -994,7 +994,19 @@ function showWeights(weights) {
   box.setAttribute("aria-label", `The first layer's weights: ${what}`);
 }
 
-function showLiveBars(probabilities) {
+// The run scores one drawing, the one a page sent last: a page shows the scores of its own
+// (the version its request got back) and says so when another page's has taken its place.
+const live = { version: null, latest: null };
+function showLiveBars(probabilities, version) {
+  live.latest = { probabilities, version };
+  if (version !== live.version) {
+    $("live-bars").replaceChildren();
+    $("live-drawing-note").textContent = live.version === null
+      ? "Draw a digit above: each update scores it again."
+      : "The run now scores a drawing sent from another page; draw here to watch yours again.";
+    if (live.version !== null) watched = null;
+    return;
+  }
   const top = probabilities.indexOf(Math.max(...probabilities));
   $("live-bars").replaceChildren(...CLASSES.map((digit) => {
     const fill = el("span", { class: "fill" });
@@ -1011,7 +1023,13 @@ let watched = null;
 function inputForTraining(answer) {
   if (!training.run || !answer.digit || answer.input === watched) return;
   watched = answer.input;
-  api("/api/training/drawing", { pixels: answer.input }).catch(() => {});
+  api("/api/training/drawing", { pixels: answer.input }).then((reply) => {
+    live.version = reply.version;
+    // Its first scores may have come on the event stream before this reply.
+    if (live.latest && live.latest.version === reply.version) {
+      showLiveBars(live.latest.probabilities, live.latest.version);
+    }
+  }).catch(() => {});
 }
 
 function showBefore(record) {
