@@ -17,7 +17,7 @@ import numpy as np
 
 from .interleave import interleave, stats
 from .peers import optional
-from .torch_training import TorchTrainer
+from .trainers import NNScratchTrainer, TorchTrainer, epoch_units
 
 NETWORK, LR, BATCH = "cnn", 1e-3, 128
 NETWORKS = ("cnn", "cnn-bn", "lstm")  # the presets each a workload of this module trains
@@ -106,22 +106,9 @@ def _copy(module, weight: np.ndarray, bias: np.ndarray) -> None:
         module.bias.copy_(torch.from_numpy(bias))
 
 
-class NNScratchCNN:
-    name = "nnscratch"
-
+class NNScratchCNN(NNScratchTrainer):
     def __init__(self, x, y, network: str = NETWORK):
-        from nnscratch import Adam
-        self.model = nnscratch_network(network)
-        self.optimizer = Adam(lr=LR)
-        self.x, self.y = x, y
-
-    def epoch(self) -> float:
-        start = time.perf_counter()
-        self.model.fit(self.x, self.y, epochs=1, batch_size=BATCH, optimizer=self.optimizer)
-        return time.perf_counter() - start
-
-    def accuracy(self, x, y) -> float:
-        return float(np.mean(self.model.predict(x) == y))
+        super().__init__(nnscratch_network(network), x, y, lr=LR, batch=BATCH)
 
 
 class TorchCNN(TorchTrainer):
@@ -215,16 +202,7 @@ def run(x, y, x_test, y_test, *, epochs: int, network: str = NETWORK) -> dict:
         # Same network, same weights, same outputs: else the race would mean nothing.
         np.testing.assert_allclose(ours.model.outputs(x_test[:500]),
                                    players[1].outputs(x_test[:500]), rtol=1e-3, atol=1e-4)
-    accuracies: dict[str, list[float]] = {p.name: [] for p in players}
-
-    def unit(player):
-        def one_epoch():
-            seconds = player.epoch()
-            accuracies[player.name].append(player.accuracy(x_test, y_test))
-            return seconds
-        return one_epoch
-
-    units = {p.name: unit(p) for p in players}
+    units, accuracies = epoch_units(players, x_test, y_test)
     floor = CnnGemmFloor(ours.model, steps=-(-len(x) // BATCH))
     units[floor.name] = floor.epoch
     seconds = interleave(units, rounds=epochs)

@@ -13,31 +13,20 @@ import numpy as np
 
 from .interleave import interleave, stats
 from .peers import optional
-from .torch_training import TorchTrainer
+from .trainers import NNScratchTrainer, TorchTrainer, epoch_units
 
 HIDDEN, LR, BATCH, TARGET = (512, 512), 1e-3, 128, 0.98
 
 
-class NNScratchMLP:
-    name = "nnscratch"
-
+class NNScratchMLP(NNScratchTrainer):
     def __init__(self, x, y, seed=0):
-        from nnscratch import Adam, Dense, ReLU, Sequential
+        from nnscratch import Dense, ReLU, Sequential
         layers, width = [], x.shape[1]
         for units in HIDDEN:
             layers += [Dense(width, units), ReLU()]
             width = units
-        self.model = Sequential(layers + [Dense(width, 10)], seed=seed)
-        self.optimizer = Adam(lr=LR)
-        self.x, self.y = x, y
-
-    def epoch(self) -> float:
-        start = time.perf_counter()
-        self.model.fit(self.x, self.y, epochs=1, batch_size=BATCH, optimizer=self.optimizer)
-        return time.perf_counter() - start
-
-    def accuracy(self, x, y) -> float:
-        return float(np.mean(self.model.predict(x) == y))
+        super().__init__(Sequential(layers + [Dense(width, 10)], seed=seed), x, y, lr=LR,
+                         batch=BATCH)
 
 
 class TorchMLP(TorchTrainer):
@@ -85,17 +74,7 @@ def run(x, y, x_test, y_test, *, epochs: int, extra=()) -> dict:
     """Train every contender ``epochs`` epochs, interleaved; per contender: seconds per epoch,
     seconds of training until the test accuracy first reaches 98.0 %, and the final accuracy.
     ``extra`` players (the GEMM floor) take their turns too; only their seconds are kept."""
-    players = contenders(x, y)
-    accuracies: dict[str, list[float]] = {p.name: [] for p in players}
-
-    def unit(player):
-        def one_epoch():
-            seconds = player.epoch()
-            accuracies[player.name].append(player.accuracy(x_test, y_test))
-            return seconds
-        return one_epoch
-
-    units = {p.name: unit(p) for p in players}
+    units, accuracies = epoch_units(contenders(x, y), x_test, y_test)
     units.update({p.name: p.epoch for p in extra})
     seconds = interleave(units, rounds=epochs)
     results = {}

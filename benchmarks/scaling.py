@@ -29,7 +29,7 @@ import numpy as np
 
 from .interleave import interleave, stats
 from .peers import optional
-from .torch_training import TorchTrainer
+from .trainers import NNScratchTrainer, TorchTrainer
 
 BATCHES = (16, 32, 64, 128, 256, 512, 1024)
 WIDTHS = (128, 256, 512, 1024, 2048, 4096)
@@ -47,20 +47,15 @@ def examples_for(hidden: int, batch: int, flops: float) -> int:
     return steps * batch
 
 
-class NNScratchMLP:
-    name = "nnscratch"
-
+class NNScratchMLP(NNScratchTrainer):
     def __init__(self, x, y, hidden: int, batch: int):
-        from nnscratch import Adam, Dense, ReLU, Sequential
-        self.model = Sequential([Dense(784, hidden), ReLU(), Dense(hidden, hidden), ReLU(),
-                                 Dense(hidden, 10)], seed=0)
-        self.optimizer, self.x, self.y, self.batch = Adam(lr=LR), x, y, batch
+        from nnscratch import Dense, ReLU, Sequential
+        model = Sequential([Dense(784, hidden), ReLU(), Dense(hidden, hidden), ReLU(),
+                            Dense(hidden, 10)], seed=0)
+        super().__init__(model, x, y, lr=LR, batch=batch)
 
     def seconds(self) -> float:
-        start = time.perf_counter()
-        self.model.fit(self.x, self.y, epochs=1, batch_size=self.batch,
-                       optimizer=self.optimizer)
-        return time.perf_counter() - start
+        return self.epoch()
 
 
 class TorchMLP(TorchTrainer):
