@@ -680,13 +680,14 @@ function showProbeValue() {
   });
 }
 
+// An SVG element with its attributes, for the probe and training charts.
+function svgEl(tag, attrs) {
+  const node = document.createElementNS("http://www.w3.org/2000/svg", tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  return node;
+}
+
 function probeChart(result, curve) {
-  const NS = "http://www.w3.org/2000/svg";
-  const svgEl = (tag, attrs) => {
-    const node = document.createElementNS(NS, tag);
-    for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-    return node;
-  };
   const W = 360, H = 200, left = 34, right = 22, top = 8, bottom = 26;
   const n = result.values.length;
   const x = (i) => left + (W - left - right) * (n === 1 ? 0.5 : i / (n - 1));
@@ -933,12 +934,6 @@ function drawLiveCharts() {
 
 // A line chart of train and dev over the epochs so far, with its numbers in a table.
 function lineChart(figure, what, rows, value, unit, top) {
-  const NS = "http://www.w3.org/2000/svg";
-  const svgEl = (tag, attrs) => {
-    const node = document.createElementNS(NS, tag);
-    for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-    return node;
-  };
   const W = 360, H = 190, left = 42, right = 12, topPad = 10, bottom = 28;
   const epochs = training.run ? training.run.epochs : 1;
   const values = rows.flatMap((p) => SERIES.map((s) => value(p, s.key))).filter((v) => v != null);
