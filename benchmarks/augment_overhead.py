@@ -88,42 +88,56 @@ def batch_moves(kind: str, batch: int, rounds: int) -> dict[str, dict]:
             cos, sin = np.cos(angle) / scale, np.sin(angle) / scale
             c = 13.5
             # Output (x, y) reads input (a x + b y + e, c x + d y + f): the inverse move.
-            coefficients = (cos, -sin, c - cos * (c + dc) + sin * (c + dr),
-                            sin, cos, c - sin * (c + dc) - cos * (c + dr))
-            picture = Image.fromarray(image).transform((28, 28), Image.Transform.AFFINE,
-                                                       coefficients, Image.Resampling.BILINEAR)
+            coefficients = (
+                cos,
+                -sin,
+                c - cos * (c + dc) + sin * (c + dr),
+                sin,
+                cos,
+                c - sin * (c + dc) - cos * (c + dr),
+            )
+            picture = Image.fromarray(image).transform(
+                (28, 28), Image.Transform.AFFINE, coefficients, Image.Resampling.BILINEAR
+            )
             np.asarray(picture, dtype=np.float32)
         return time.perf_counter() - start
 
-    seconds = interleave({"ours (NumPy, whole batch)": ours,
-                          "Pillow (image by image, affine only)": pillow}, rounds)
+    seconds = interleave(
+        {"ours (NumPy, whole batch)": ours, "Pillow (image by image, affine only)": pillow}, rounds
+    )
     return {name: stats(values) for name, values in seconds.items()}
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.augment_overhead",
-                                     description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.augment_overhead", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--preset", default="cnn-bn")
-    parser.add_argument("--augment", default=None, help="kind to measure (default: the "
-                        "preset's own)")
+    parser.add_argument(
+        "--augment", default=None, help="kind to measure (default: the preset's own)"
+    )
     parser.add_argument("--steps", type=int, default=40, help="training steps per block")
     parser.add_argument("--rounds", type=int, default=7, help="blocks for each contender")
     args = parser.parse_args(argv)
 
     from nnscratch.model import get_preset
+
     kind = args.augment or get_preset(args.preset).augment
-    units = {f"augment={kind}": training_block(args.preset, kind, args.steps, 0),
-             "augment=none": training_block(args.preset, "none", args.steps, 0)}
+    units = {
+        f"augment={kind}": training_block(args.preset, kind, args.steps, 0),
+        "augment=none": training_block(args.preset, "none", args.steps, 0),
+    }
     for unit in units.values():  # warm up: first calls allocate
         unit()
     seconds = interleave(units, args.rounds)
     with_moves, without = (statistics.median(seconds[name]) for name in units)
-    print(f"{args.preset}: blocks of {args.steps} training steps, {args.rounds} rounds each, "
-          f"taking turns")
+    print(
+        f"{args.preset}: blocks of {args.steps} training steps, {args.rounds} rounds each, "
+        f"taking turns"
+    )
     for name, values in seconds.items():
         s = stats(values)
-        print(f"  {name:16s} median {s['median']:.3f} s  (min {s['min']:.3f}, max "
-              f"{s['max']:.3f})")
+        print(f"  {name:16s} median {s['median']:.3f} s  (min {s['min']:.3f}, max {s['max']:.3f})")
     print(f"  ratio (augmented / plain): {with_moves / without:.3f}")
     print(f"moving one batch of {get_preset(args.preset).batch_size} images ({kind}):")
     for name, s in batch_moves(kind, get_preset(args.preset).batch_size, 15).items():

@@ -8,8 +8,11 @@ import json
 from pathlib import Path
 
 DOCS = Path(__file__).parent.parent / "docs"
-COLOURS = {"nnscratch": "#0072b2", "pytorch": "#d55e00",  # colour-blind safe (Okabe-Ito)
-           "nnscratch, one chunk": "#009e73"}
+COLOURS = {
+    "nnscratch": "#0072b2",
+    "pytorch": "#d55e00",  # colour-blind safe (Okabe-Ito)
+    "nnscratch, one chunk": "#009e73",
+}
 STYLES = {"nnscratch": "o-", "pytorch": "s--", "nnscratch, one chunk": "^:"}
 
 
@@ -38,32 +41,44 @@ def size_labels(sizes: list[int]) -> list[str]:
 def draw(scaling: dict, folder: Path, machine: str = "") -> list[Path]:
     """One PNG per sweep of the scaling results; returns their paths."""
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.ticker import NullLocator
 
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for sweep, axis, label in (("batch", "batch", "batch size (examples per step)"),
-                               ("width", "hidden", "hidden units per layer (two layers)")):
+    for sweep, axis, label in (
+        ("batch", "batch", "batch size (examples per step)"),
+        ("width", "hidden", "hidden units per layer (two layers)"),
+    ):
         points = scaling.get(sweep) or []
         if not points:
             continue
-        figure, (top, bottom) = plt.subplots(2, 1, figsize=(6.4, 5.6), sharex=True,
-                                             gridspec_kw={"height_ratios": [3, 1.4]})
+        figure, (top, bottom) = plt.subplots(
+            2, 1, figsize=(6.4, 5.6), sharex=True, gridspec_kw={"height_ratios": [3, 1.4]}
+        )
         xs = [p[axis] for p in points]
         for name in ("nnscratch", "pytorch"):
             if all(name in p for p in points):
-                top.plot(xs, [p[name]["median"] for p in points], STYLES[name],
-                         color=COLOURS[name], label=name)
+                top.plot(
+                    xs,
+                    [p[name]["median"] for p in points],
+                    STYLES[name],
+                    color=COLOURS[name],
+                    label=name,
+                )
         top.set_xscale("log", base=2)
         top.set_yscale("log")
         plain_log_y(top)
         top.set_ylabel("seconds per 60,000-image epoch")
         top.legend()
         top.grid(True, which="both", alpha=0.3)
-        top.set_title(f"mlp epoch against {'batch size' if sweep == 'batch' else 'width'}"
-                      + (f" ({machine})" if machine else ""), fontsize=10)
+        top.set_title(
+            f"mlp epoch against {'batch size' if sweep == 'batch' else 'width'}"
+            + (f" ({machine})" if machine else ""),
+            fontsize=10,
+        )
         if all("pytorch" in p for p in points):
             ratios = [p["nnscratch"]["median"] / p["pytorch"]["median"] for p in points]
             bottom.plot(xs, ratios, "o-", color="#555555")
@@ -84,13 +99,19 @@ def draw(scaling: dict, folder: Path, machine: str = "") -> list[Path]:
         sizes = [p["size"] for p in points]
         for name in ("nnscratch", "pytorch"):
             if all(name in p for p in points):
-                left.plot(sizes, [p[name]["median"] for p in points], STYLES[name],
-                          color=COLOURS[name], label=name)
+                left.plot(
+                    sizes,
+                    [p[name]["median"] for p in points],
+                    STYLES[name],
+                    color=COLOURS[name],
+                    label=name,
+                )
         for name in COLOURS:
             values = [(p["working_memory"] or {}).get(name) for p in points]
             if values and all(v is not None for v in values):
-                right.plot(sizes, [v / 1e6 for v in values], STYLES[name],
-                           color=COLOURS[name], label=name)
+                right.plot(
+                    sizes, [v / 1e6 for v in values], STYLES[name], color=COLOURS[name], label=name
+                )
         left.set_ylabel("seconds per iteration")
         right.set_ylabel("working memory of an iteration (MB)")
         left.set_yscale("log")
@@ -102,8 +123,10 @@ def draw(scaling: dict, folder: Path, machine: str = "") -> list[Path]:
             ax.xaxis.set_minor_locator(NullLocator())
             ax.grid(True, alpha=0.3)
             ax.legend()
-        figure.suptitle("classic preset, full-batch gradient descent"
-                        + (f" ({machine})" if machine else ""), fontsize=10)
+        figure.suptitle(
+            "classic preset, full-batch gradient descent" + (f" ({machine})" if machine else ""),
+            fontsize=10,
+        )
         figure.tight_layout()
         path = folder / "scaling-classic.png"
         figure.savefig(path, dpi=110)
@@ -120,8 +143,9 @@ def main(argv: list[str] | None = None) -> int:
     document = json.loads(args.results.read_text())
     scaling = document["results"].get("scaling")
     if not scaling:
-        parser.error(f"{args.results} has no scaling results; run: python -m benchmarks "
-                     f"--only scaling")
+        parser.error(
+            f"{args.results} has no scaling results; run: python -m benchmarks --only scaling"
+        )
     machine = document.get("machine", {}).get("cpu", "")
     for path in draw(scaling, args.out, machine):
         print(path)

@@ -22,6 +22,7 @@ DEV_SIZE, ALPHA = 1000, 0.1
 def split(images, labels):
     """The classic preset's seeded split: (x, y) train and (x, y) dev, raw images."""
     from nnscratch.datasets import train_dev_split
+
     train_idx, dev_idx = train_dev_split(labels, DEV_SIZE, rng=np.random.default_rng(0))
     return (images[train_idx], labels[train_idx]), (images[dev_idx], labels[dev_idx])
 
@@ -32,6 +33,7 @@ class NNScratchClassic:
     def __init__(self, images, labels):
         from nnscratch.model.presets import build_model, build_optimizer, get_preset
         from nnscratch.training.loop import fit
+
         preset = get_preset("classic")
         self.model = build_model(preset)
         self.optimizer = build_optimizer(preset, len(labels))
@@ -41,8 +43,15 @@ class NNScratchClassic:
 
     def iterations(self, k: int) -> float:
         start = time.perf_counter()
-        self._fit(self.model, self.x, self.y, self.optimizer, epochs=k, batch_size=None,
-                  rng=self.model.rng)
+        self._fit(
+            self.model,
+            self.x,
+            self.y,
+            self.optimizer,
+            epochs=k,
+            batch_size=None,
+            rng=self.model.rng,
+        )
         return time.perf_counter() - start
 
     def predict(self, images):
@@ -59,8 +68,10 @@ class TutorialClassic:
         layers = [layer for layer in start_from.model.layers if layer.params]
         self.params = []
         for layer in layers:  # the same initial weights, transposed to the column form
-            self.params += [layer.params["W"].T.astype(np.float64),
-                            layer.params["b"].astype(np.float64).reshape(-1, 1)]
+            self.params += [
+                layer.params["W"].T.astype(np.float64),
+                layer.params["b"].astype(np.float64).reshape(-1, 1),
+            ]
 
     def iterations(self, k: int) -> float:
         start = time.perf_counter()
@@ -83,8 +94,9 @@ def run(images, labels, *, iterations: int, block: int, repeats: int) -> dict:
     for _ in range(repeats):
         ours = NNScratchClassic(x, y)
         players = [ours, TutorialClassic(x, y, start_from=ours)]
-        seconds = interleave({p.name: (lambda p=p: p.iterations(block)) for p in players},
-                             rounds=rounds)
+        seconds = interleave(
+            {p.name: (lambda p=p: p.iterations(block)) for p in players}, rounds=rounds
+        )
         for p in players:
             totals.setdefault(p.name, []).append(sum(seconds[p.name]))
             blocks.setdefault(p.name, []).extend(seconds[p.name])
@@ -92,8 +104,11 @@ def run(images, labels, *, iterations: int, block: int, repeats: int) -> dict:
     results = {}
     for name, values in totals.items():
         pace = stats([b * rounds for b in blocks[name]])
-        results[name] = {"train_seconds": {**stats(values), "min": pace["min"],
-                                           "max": pace["max"]},
-                         "train_seconds_all": values, "block_seconds": blocks[name],
-                         "dev_accuracy": accuracy[name], "iterations": iterations}
+        results[name] = {
+            "train_seconds": {**stats(values), "min": pace["min"], "max": pace["max"]},
+            "train_seconds_all": values,
+            "block_seconds": blocks[name],
+            "dev_accuracy": accuracy[name],
+            "iterations": iterations,
+        }
     return results

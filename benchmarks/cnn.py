@@ -29,6 +29,7 @@ def nnscratch_network(preset: str = NETWORK):
     gets), with the initial weights ``build_model`` gives it."""
     from nnscratch import Sequential
     from nnscratch.model.presets import build_model, get_preset
+
     recipe = get_preset(preset)
     return Sequential(build_model(recipe).layers, seed=recipe.seed)
 
@@ -37,15 +38,20 @@ def torch_twin(model):
     """The same network in PyTorch, layer by layer, holding a copy of ``model``'s weights and
     buffers (a BatchNorm's running averages; its momentum is PyTorch's convention already)."""
     import torch
+
     nn, layers = torch.nn, []
     for layer, row in zip(model.layers, model.architecture((784,))):
         kind, config = layer.name, layer.config()
         if kind == "Reshape":
             layers.append(nn.Unflatten(1, tuple(config["shape"])))
         elif kind == "Conv2D":
-            conv = nn.Conv2d(config["in_channels"], config["out_channels"],
-                             config["kernel_size"], stride=config["stride"],
-                             padding=config["padding"])
+            conv = nn.Conv2d(
+                config["in_channels"],
+                config["out_channels"],
+                config["kernel_size"],
+                stride=config["stride"],
+                padding=config["padding"],
+            )
             _copy(conv, layer.params["W"], layer.params["b"])
             layers.append(conv)
         elif kind == "Dense":
@@ -55,18 +61,22 @@ def torch_twin(model):
         elif kind == "BatchNorm":
             images = len(row["input_shape"]) == 3
             norm = (nn.BatchNorm2d if images else nn.BatchNorm1d)(
-                config["features"], eps=config["eps"], momentum=config["momentum"])
+                config["features"], eps=config["eps"], momentum=config["momentum"]
+            )
             _copy(norm, layer.params["gamma"], layer.params["beta"])
             with torch.no_grad():
                 norm.running_mean.copy_(torch.from_numpy(layer.buffers["running_mean"]))
                 norm.running_var.copy_(torch.from_numpy(layer.buffers["running_var"]))
             layers.append(norm)
         elif kind in ("LSTM", "GRU"):
-            cell = getattr(nn, kind)(config["input_size"], config["hidden_size"],
-                                     batch_first=True)
+            cell = getattr(nn, kind)(config["input_size"], config["hidden_size"], batch_first=True)
             with torch.no_grad():  # the same names and layout: PyTorch's is ours
-                for ours, theirs in (("W_ih", "weight_ih_l0"), ("W_hh", "weight_hh_l0"),
-                                     ("b_ih", "bias_ih_l0"), ("b_hh", "bias_hh_l0")):
+                for ours, theirs in (
+                    ("W_ih", "weight_ih_l0"),
+                    ("W_hh", "weight_hh_l0"),
+                    ("b_ih", "bias_ih_l0"),
+                    ("b_hh", "bias_hh_l0"),
+                ):
                     getattr(cell, theirs).copy_(torch.from_numpy(layer.params[ours]))
             layers.append(_recurrent(cell, last_only=not config["return_sequences"]))
         elif kind == "ReLU":
@@ -101,6 +111,7 @@ def _recurrent(cell, last_only: bool):
 
 def _copy(module, weight: np.ndarray, bias: np.ndarray) -> None:
     import torch
+
     with torch.no_grad():
         module.weight.copy_(torch.from_numpy(np.ascontiguousarray(weight)))
         module.bias.copy_(torch.from_numpy(bias))
@@ -118,8 +129,9 @@ class TorchCNN(TorchTrainer):
         super().__init__(torch_twin(start_from.model), x, y, lr=LR, batch=BATCH, seed=seed)
 
 
-def gemm_shapes(model, image_shape=(28, 28), batch: int = BATCH
-                ) -> list[tuple[int, int, int, bool, bool]]:
+def gemm_shapes(
+    model, image_shape=(28, 28), batch: int = BATCH
+) -> list[tuple[int, int, int, bool, bool]]:
     """(m, k, n, a transposed, b transposed) of every matrix product of one training step of
     ``model`` as nnscratch computes it (a transposed operand is a transposed view, which the
     BLAS reads as such): per Conv2D (im2col) the forward ``Wmat cols``, the weight gradient
@@ -136,14 +148,15 @@ def gemm_shapes(model, image_shape=(28, 28), batch: int = BATCH
             c_out, h_out, w_out = row["output_shape"]
             depth = config["in_channels"] * config["kernel_size"] ** 2
             columns = h_out * w_out * batch
-            shapes += [(c_out, depth, columns, False, False),
-                       (c_out, columns, depth, False, True)]
+            shapes += [(c_out, depth, columns, False, False), (c_out, columns, depth, False, True)]
             if not first:
                 shapes.append((depth, c_out, columns, True, False))
         elif row["type"] == "Dense":
             fan_in, fan_out = config["in_features"], config["out_features"]
-            shapes += [(batch, fan_in, fan_out, False, False),
-                       (fan_in, batch, fan_out, True, False)]
+            shapes += [
+                (batch, fan_in, fan_out, False, False),
+                (fan_in, batch, fan_out, True, False),
+            ]
             if not first:
                 shapes.append((batch, fan_out, fan_in, False, True))
         elif row["type"] in ("LSTM", "GRU"):
@@ -153,8 +166,10 @@ def gemm_shapes(model, image_shape=(28, 28), batch: int = BATCH
             shapes.append((steps * batch, features, rows, False, True))
             shapes += [(batch, h, rows, False, True)] * steps
             shapes += [(batch, rows, h, False, False)] * steps
-            shapes += [(rows, steps * batch, features, True, False),
-                       (rows, steps * batch, h, True, False)]
+            shapes += [
+                (rows, steps * batch, features, True, False),
+                (rows, steps * batch, h, True, False),
+            ]
             if not first:
                 shapes.append((steps * batch, rows, features, False, False))
         else:
@@ -178,9 +193,10 @@ class CnnGemmFloor:
             return rng.random((rows, columns), dtype=np.float32)
 
         self.steps = steps
-        self.products = [(operand(m, k, ta), operand(k, n, tb),
-                          np.empty((m, n), dtype=np.float32))
-                         for m, k, n, ta, tb in gemm_shapes(model)]
+        self.products = [
+            (operand(m, k, ta), operand(k, n, tb), np.empty((m, n), dtype=np.float32))
+            for m, k, n, ta, tb in gemm_shapes(model)
+        ]
 
     def epoch(self) -> float:
         products = self.products
@@ -200,8 +216,9 @@ def run(x, y, x_test, y_test, *, epochs: int, network: str = NETWORK) -> dict:
     if optional("torch"):
         players.append(TorchCNN(x, y, start_from=ours))
         # Same network, same weights, same outputs: else the race would mean nothing.
-        np.testing.assert_allclose(ours.model.outputs(x_test[:500]),
-                                   players[1].outputs(x_test[:500]), rtol=1e-3, atol=1e-4)
+        np.testing.assert_allclose(
+            ours.model.outputs(x_test[:500]), players[1].outputs(x_test[:500]), rtol=1e-3, atol=1e-4
+        )
     units, accuracies = epoch_units(players, x_test, y_test)
     floor = CnnGemmFloor(ours.model, steps=-(-len(x) // BATCH))
     units[floor.name] = floor.epoch
@@ -210,6 +227,7 @@ def run(x, y, x_test, y_test, *, epochs: int, network: str = NETWORK) -> dict:
     for name, times in seconds.items():
         results[name] = {"epoch_seconds": stats(times), "epoch_seconds_all": times}
         if name in accuracies:
-            results[name].update(test_accuracy=accuracies[name][-1],
-                                 test_accuracy_all=accuracies[name])
+            results[name].update(
+                test_accuracy=accuracies[name][-1], test_accuracy_all=accuracies[name]
+            )
     return results

@@ -22,7 +22,7 @@ class GemmFloor:
         rng = np.random.default_rng(seed)
         f32 = np.float32
         self.steps = steps
-        self.a = [rng.random((BATCH, n), dtype=f32) for n in SIZES]   # layer inputs/outputs
+        self.a = [rng.random((BATCH, n), dtype=f32) for n in SIZES]  # layer inputs/outputs
         self.W = [rng.random((i, o), dtype=f32) for i, o in zip(SIZES, SIZES[1:])]
         self.dW = [np.empty_like(w) for w in self.W]
         self.dx = [np.empty((BATCH, n), dtype=f32) for n in SIZES]
@@ -32,9 +32,9 @@ class GemmFloor:
         layers = range(len(W))
         start = time.perf_counter()
         for _ in range(self.steps):
-            for i in layers:                       # forward: z = x W
+            for i in layers:  # forward: z = x W
                 np.matmul(a[i], W[i], out=a[i + 1])
-            for i in reversed(layers):             # backward: dW = xᵀ dz, dx = dz Wᵀ
+            for i in reversed(layers):  # backward: dW = xᵀ dz, dx = dz Wᵀ
                 np.matmul(a[i].T, a[i + 1], out=dW[i])
                 if i:
                     np.matmul(a[i + 1], W[i].T, out=dx[i])
@@ -49,6 +49,7 @@ class TorchGemmFloor(GemmFloor):
 
     def __init__(self, steps: int, seed: int = 0):
         import torch
+
         super().__init__(steps, seed)
         self.torch = torch
         for group in (self.a, self.W, self.dW, self.dx):

@@ -21,6 +21,7 @@ FLOOR = "floor (products only)"
 
 def nnscratch_model():
     from nnscratch import Dense, Flatten, ReLU, Sequential
+
     layers, width = [Flatten()], 784
     for units in HIDDEN:
         layers += [Dense(width, units), ReLU()]
@@ -31,6 +32,7 @@ def nnscratch_model():
 def torch_twin(model):
     """The same network in PyTorch, holding a copy of ``model``'s weights."""
     import torch
+
     layers = []
     for layer in model.layers:
         if "W" in layer.params:
@@ -45,8 +47,12 @@ def torch_twin(model):
 def run(images: np.ndarray, *, rounds: int, singles: int) -> dict:
     """Images per second in batches of 1,000 and the median single-image latency."""
     model = nnscratch_model()
-    predictors = {"nnscratch": (lambda x: model.predict(x, batch_size=BATCH),
-                                lambda x: int(model.predict(x)[0]))}
+    predictors = {
+        "nnscratch": (
+            lambda x: model.predict(x, batch_size=BATCH),
+            lambda x: int(model.predict(x)[0]),
+        )
+    }
     torch = optional("torch")
     if torch:
         net = torch_twin(model)
@@ -55,14 +61,15 @@ def run(images: np.ndarray, *, rounds: int, singles: int) -> dict:
             out = []
             with torch.inference_mode():
                 for i in range(0, len(x), BATCH):
-                    rows = torch.from_numpy(x[i:i + BATCH]).reshape(-1, 784).float().div_(255)
+                    rows = torch.from_numpy(x[i : i + BATCH]).reshape(-1, 784).float().div_(255)
                     out.append(net(rows).argmax(dim=1))
             return torch.cat(out).numpy()
 
         def torch_single(x):
             with torch.inference_mode():
-                return int(net(torch.from_numpy(x).reshape(1, 784).float().div_(255))
-                           .argmax(dim=1).item())
+                return int(
+                    net(torch.from_numpy(x).reshape(1, 784).float().div_(255)).argmax(dim=1).item()
+                )
 
         predictors["pytorch"] = (torch_batches, torch_single)
         # Same weights, same answers: a benchmark of wrong predictions would be worthless.
@@ -90,25 +97,31 @@ def run(images: np.ndarray, *, rounds: int, singles: int) -> dict:
             start = time.perf_counter()
             predict_batches(images)
             return time.perf_counter() - start
+
         return unit
 
     def single_unit(name, predict_one):
         def unit():
             for i in range(singles):
-                batch = slice(i, i + 1) if name == FLOOR else images[i:i + 1]
+                batch = slice(i, i + 1) if name == FLOOR else images[i : i + 1]
                 start = time.perf_counter()
                 predict_one(batch)
                 latencies[name].append(time.perf_counter() - start)
             return statistics.median(latencies[name][-singles:])
+
         return unit
 
-    throughput = interleave({name: batch_unit(p[0]) for name, p in predictors.items()},
-                            rounds=rounds)
-    interleave({name: single_unit(name, one) for name, one in singles_of.items()},
-               rounds=rounds)
-    results = {name: {"batch_seconds": stats(throughput[name]),
-                      "images_per_second": len(images) / statistics.median(throughput[name]),
-                      "latency_seconds": stats(latencies[name])}
-               for name in predictors}
+    throughput = interleave(
+        {name: batch_unit(p[0]) for name, p in predictors.items()}, rounds=rounds
+    )
+    interleave({name: single_unit(name, one) for name, one in singles_of.items()}, rounds=rounds)
+    results = {
+        name: {
+            "batch_seconds": stats(throughput[name]),
+            "images_per_second": len(images) / statistics.median(throughput[name]),
+            "latency_seconds": stats(latencies[name]),
+        }
+        for name in predictors
+    }
     results[FLOOR] = {"latency_seconds": stats(latencies[FLOOR])}
     return results

@@ -15,12 +15,16 @@ def interleave(units: dict[str, Callable[[], float]], rounds: int) -> dict[str, 
     names = list(units)
     seconds: dict[str, list[float]] = {name: [] for name in names}
     for r in range(rounds):
-        for name in names[r % len(names):] + names[:r % len(names)]:
+        for name in names[r % len(names) :] + names[: r % len(names)]:
             seconds[name].append(units[name]())
     return seconds
 
 
 def stats(values: list[float]) -> dict[str, float]:
     """Median, minimum and maximum of a list of measurements."""
-    return {"median": statistics.median(values), "min": min(values), "max": max(values),
-            "n": len(values)}
+    return {
+        "median": statistics.median(values),
+        "min": min(values),
+        "max": max(values),
+        "n": len(values),
+    }

@@ -8,16 +8,27 @@ import platform
 
 def describe() -> dict:
     import numpy as np
-    info = {"cpu": _cpu_model(), "cores": os.cpu_count(), "python": platform.python_version(),
-            "numpy": np.__version__, "blas": _blas()}
+
+    info = {
+        "cpu": _cpu_model(),
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "blas": _blas(),
+    }
     try:
         import torch
-        info["torch"] = {"version": torch.__version__, "threads": torch.get_num_threads(),
-                         "blas": "MKL" if torch.backends.mkl.is_available() else "other"}
+
+        info["torch"] = {
+            "version": torch.__version__,
+            "threads": torch.get_num_threads(),
+            "blas": "MKL" if torch.backends.mkl.is_available() else "other",
+        }
     except ImportError:
         pass
     try:
         import sklearn
+
         info["sklearn"] = sklearn.__version__
     except ImportError:
         pass
@@ -42,5 +53,10 @@ def _blas() -> list[dict]:
         from threadpoolctl import threadpool_info
     except ImportError:
         return [{"note": "install threadpoolctl (it comes with scikit-learn) to see the BLAS"}]
-    return [{k: pool.get(k) for k in ("internal_api", "version", "architecture", "num_threads",
-                                      "filepath")} for pool in threadpool_info()]
+    return [
+        {
+            k: pool.get(k)
+            for k in ("internal_api", "version", "architecture", "num_threads", "filepath")
+        }
+        for pool in threadpool_info()
+    ]

@@ -21,17 +21,20 @@ HIDDEN, LR, BATCH, TARGET = (512, 512), 1e-3, 128, 0.98
 class NNScratchMLP(NNScratchTrainer):
     def __init__(self, x, y, seed=0):
         from nnscratch import Dense, ReLU, Sequential
+
         layers, width = [], x.shape[1]
         for units in HIDDEN:
             layers += [Dense(width, units), ReLU()]
             width = units
-        super().__init__(Sequential(layers + [Dense(width, 10)], seed=seed), x, y, lr=LR,
-                         batch=BATCH)
+        super().__init__(
+            Sequential(layers + [Dense(width, 10)], seed=seed), x, y, lr=LR, batch=BATCH
+        )
 
 
 class TorchMLP(TorchTrainer):
     def __init__(self, x, y, seed=0):
         import torch
+
         torch.manual_seed(seed)  # the initial weights
         layers, width = [], x.shape[1]
         for units in HIDDEN:
@@ -46,9 +49,17 @@ class SklearnMLP:
 
     def __init__(self, x, y, seed=0):
         from sklearn.neural_network import MLPClassifier
-        self.model = MLPClassifier(hidden_layer_sizes=HIDDEN, activation="relu", solver="adam",
-                                   alpha=0.0, batch_size=BATCH, learning_rate_init=LR,
-                                   shuffle=True, random_state=seed)
+
+        self.model = MLPClassifier(
+            hidden_layer_sizes=HIDDEN,
+            activation="relu",
+            solver="adam",
+            alpha=0.0,
+            batch_size=BATCH,
+            learning_rate_init=LR,
+            shuffle=True,
+            random_state=seed,
+        )
         self.x, self.y = x, y
 
     def epoch(self) -> float:
@@ -86,9 +97,12 @@ def run(x, y, x_test, y_test, *, epochs: int, extra=()) -> dict:
         reached = [i for i, acc in enumerate(accuracies[name]) if acc >= TARGET]
         if reached:
             to_target = float(elapsed[reached[0]])
-        results[name] = {"epoch_seconds": stats(times), "epoch_seconds_all": times,
-                         "seconds_to_98": to_target,
-                         "epoch_reaching_98": reached[0] + 1 if reached else None,
-                         "test_accuracy": accuracies[name][-1],
-                         "test_accuracy_all": accuracies[name]}
+        results[name] = {
+            "epoch_seconds": stats(times),
+            "epoch_seconds_all": times,
+            "seconds_to_98": to_target,
+            "epoch_reaching_98": reached[0] + 1 if reached else None,
+            "test_accuracy": accuracies[name][-1],
+            "test_accuracy_all": accuracies[name],
+        }
     return results

@@ -16,6 +16,9 @@ def optional(module: str):
     try:
         return importlib.import_module(module)
     except ImportError:
-        print(f"benchmarks: {module} is not installed, its columns are skipped; "
-              f"install it with: {INSTALL[module]}", file=sys.stderr)
+        print(
+            f"benchmarks: {module} is not installed, its columns are skipped; "
+            f"install it with: {INSTALL[module]}",
+            file=sys.stderr,
+        )
         return None

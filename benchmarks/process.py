@@ -57,8 +57,19 @@ def train_peak_memory(extra: list[str]) -> dict:
     """Peak memory of ``nnscratch train --quiet`` (plus ``extra`` options), Linux only."""
     with tempfile.TemporaryDirectory() as folder:
         peak_file, out = Path(folder) / "peak", Path(folder) / "mlp.npz"
-        seconds, _, status = run_measured([sys.executable, "-c", PEAK_LAUNCHER, str(peak_file),
-                                           "train", "--quiet", "--out", str(out)] + extra)
+        seconds, _, status = run_measured(
+            [
+                sys.executable,
+                "-c",
+                PEAK_LAUNCHER,
+                str(peak_file),
+                "train",
+                "--quiet",
+                "--out",
+                str(out),
+            ]
+            + extra
+        )
         if status != 0:
             raise RuntimeError(f"nnscratch train exited with status {status}")
         peak = int(peak_file.read_text()) * 1024

@@ -23,12 +23,21 @@ def machine_sentence(document: dict) -> str:
     """Where and when the run was made: CPU, cores, BLAS kernels and threads, load."""
     machine = document.get("machine", {})
     blas = [pool for pool in machine.get("blas", []) if pool.get("internal_api")]
-    pools = "; ".join(f"{pool['internal_api']} {pool.get('version')} "
-                      f"({pool.get('architecture') or 'unknown'} kernels, "
-                      f"{pool.get('num_threads')} threads)" for pool in blas) or "unknown BLAS"
+    pools = (
+        "; ".join(
+            f"{pool['internal_api']} {pool.get('version')} "
+            f"({pool.get('architecture') or 'unknown'} kernels, "
+            f"{pool.get('num_threads')} threads)"
+            for pool in blas
+        )
+        or "unknown BLAS"
+    )
     torch = machine.get("torch")
-    torch_text = (f"; PyTorch {torch['version']} with {torch['blas']}, {torch['threads']} "
-                  f"threads" if torch else "")
+    torch_text = (
+        f"; PyTorch {torch['version']} with {torch['blas']}, {torch['threads']} threads"
+        if torch
+        else ""
+    )
     start, end = machine.get("load_average"), machine.get("load_average_end")
     load = ""
     if start:
@@ -37,19 +46,24 @@ def machine_sentence(document: dict) -> str:
             load += f", {end[0]:.1f} at its end"
     when = document.get("finished", "")
     quick = " (`--quick`: a smoke run, not figures to quote)" if document.get("quick") else ""
-    return (f"One run of `python -m benchmarks`{quick}{' on ' + when if when else ''}: "
-            f"{machine.get('cpu', 'unknown CPU')}, {machine.get('cores')} cores; NumPy "
-            f"{machine.get('numpy')} with {pools}{torch_text}{load}.")
+    return (
+        f"One run of `python -m benchmarks`{quick}{' on ' + when if when else ''}: "
+        f"{machine.get('cpu', 'unknown CPU')}, {machine.get('cores')} cores; NumPy "
+        f"{machine.get('numpy')} with {pools}{torch_text}{load}."
+    )
 
 
 def block(document: dict) -> str:
     """The README block for one results document."""
     lines = [BEGIN, "", machine_sentence(document), "", report.markdown(document["results"])]
     if "scaling" in document["results"]:
-        lines += ["", "![seconds per mlp epoch against batch size](docs/scaling-batch.png)",
-                  "![seconds per mlp epoch against width](docs/scaling-width.png)",
-                  "![the classic preset against training-set size: seconds and working "
-                  "memory](docs/scaling-classic.png)"]
+        lines += [
+            "",
+            "![seconds per mlp epoch against batch size](docs/scaling-batch.png)",
+            "![seconds per mlp epoch against width](docs/scaling-width.png)",
+            "![the classic preset against training-set size: seconds and working "
+            "memory](docs/scaling-classic.png)",
+        ]
     return "\n".join(lines + ["", END])
 
 
@@ -58,7 +72,7 @@ def rewrite(readme: str, new_block: str) -> str:
     start, stop = readme.find(BEGIN), readme.find(END)
     if start < 0 or stop < start:
         raise ValueError(f"the README has no {BEGIN} ... {END} block")
-    return readme[:start] + new_block + readme[stop + len(END):]
+    return readme[:start] + new_block + readme[stop + len(END) :]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,8 +81,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--readme", type=Path, default=ROOT / "README.md")
     args = parser.parse_args(argv)
     document = json.loads(args.results.read_text())
-    document.setdefault("finished", datetime.datetime.fromtimestamp(
-        args.results.stat().st_mtime, datetime.timezone.utc).strftime("%d %B %Y at %H:%M UTC"))
+    document.setdefault(
+        "finished",
+        datetime.datetime.fromtimestamp(
+            args.results.stat().st_mtime, datetime.timezone.utc
+        ).strftime("%d %B %Y at %H:%M UTC"),
+    )
     scaling = document["results"].get("scaling")
     if scaling:
         charts.draw(scaling, ROOT / "docs", document.get("machine", {}).get("cpu", ""))

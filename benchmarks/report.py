@@ -16,8 +16,11 @@ def rows(results: dict) -> list[tuple[str, str, str, str, str]]:
         for name, value in per_contender.items():
             if value is None:
                 continue
-            median, low, high = (value["median"], value["min"], value["max"]) \
-                if isinstance(value, dict) else (value, None, None)
+            median, low, high = (
+                (value["median"], value["min"], value["max"])
+                if isinstance(value, dict)
+                else (value, None, None)
+            )
             spread = "" if low is None else f"{fmt(low)}-{fmt(high)}"
             ratio = ""
             if name != OURS and ours is not None and median:
@@ -27,60 +30,93 @@ def rows(results: dict) -> list[tuple[str, str, str, str, str]]:
 
     if "classic" in results:
         c = results["classic"]
-        add(f"classic: training seconds ({_first(c)['iterations']} iterations)",
-            {n: v["train_seconds"] for n, v in c.items()}, _seconds)
+        add(
+            f"classic: training seconds ({_first(c)['iterations']} iterations)",
+            {n: v["train_seconds"] for n, v in c.items()},
+            _seconds,
+        )
         add("classic: dev accuracy", {n: v["dev_accuracy"] for n, v in c.items()}, _accuracy)
     if "mlp" in results:
         m = results["mlp"]
         add("mlp: seconds per epoch", {n: v["epoch_seconds"] for n, v in m.items()}, _seconds)
-        add("mlp: seconds to 98.0 % test accuracy",
-            {n: v.get("seconds_to_98") for n, v in m.items() if "test_accuracy" in v}, _seconds)
+        add(
+            "mlp: seconds to 98.0 % test accuracy",
+            {n: v.get("seconds_to_98") for n, v in m.items() if "test_accuracy" in v},
+            _seconds,
+        )
         epochs = len(m[OURS]["epoch_seconds_all"])
-        add(f"mlp: test accuracy after {epochs} epochs",
+        add(
+            f"mlp: test accuracy after {epochs} epochs",
             {n: v.get("test_accuracy") for n, v in m.items() if "test_accuracy" in v},
-            _accuracy)
+            _accuracy,
+        )
     for network in ("cnn", "cnn-bn", "lstm"):  # the cnn module's workloads
         if network not in results:
             continue
         c = results[network]
-        add(f"{network}: seconds per epoch", {n: v["epoch_seconds"] for n, v in c.items()},
-            _seconds)
+        add(
+            f"{network}: seconds per epoch", {n: v["epoch_seconds"] for n, v in c.items()}, _seconds
+        )
         epochs = len(c[OURS]["epoch_seconds_all"])
-        add(f"{network}: test accuracy after {epochs} epoch{'s' if epochs > 1 else ''}",
+        add(
+            f"{network}: test accuracy after {epochs} epoch{'s' if epochs > 1 else ''}",
             {n: v.get("test_accuracy") for n, v in c.items() if "test_accuracy" in v},
-            _accuracy)
+            _accuracy,
+        )
     if "inference" in results:
         i = results["inference"]
-        add("inference: images per second (batches of 1,000)",
+        add(
+            "inference: images per second (batches of 1,000)",
             {n: _per_second(v) for n, v in i.items() if "batch_seconds" in v},
-            lambda x: f"{x:,.0f}")
-        add("inference: single-image latency (ms)",
-            {n: v["latency_seconds"] for n, v in i.items()}, lambda x: f"{x * 1e3:.3f}")
+            lambda x: f"{x:,.0f}",
+        )
+        add(
+            "inference: single-image latency (ms)",
+            {n: v["latency_seconds"] for n, v in i.items()},
+            lambda x: f"{x * 1e3:.3f}",
+        )
     if "scaling" in results:
         s = results["scaling"]
         for sweep, key, what in (("batch", "batch", "batch"), ("width", "hidden", "width")):
-            for point in s.get(sweep, [])[::max(1, len(s.get(sweep, [])) - 1)]:
-                add(f"scaling: mlp epoch seconds, {what} {point[key]:,}",
+            for point in s.get(sweep, [])[:: max(1, len(s.get(sweep, [])) - 1)]:
+                add(
+                    f"scaling: mlp epoch seconds, {what} {point[key]:,}",
                     {n: v for n, v in point.items() if isinstance(v, dict) and "median" in v},
-                    _seconds)
-        for point in s.get("classic", [])[::max(1, len(s.get("classic", [])) - 1)]:
-            add(f"scaling: classic working memory (MB), {point['size']:,} images",
-                {n: v / 1e6 for n, v in (point.get("working_memory") or {}).items()
-                 if v is not None}, lambda x: f"{x:,.1f}")
+                    _seconds,
+                )
+        for point in s.get("classic", [])[:: max(1, len(s.get("classic", [])) - 1)]:
+            add(
+                f"scaling: classic working memory (MB), {point['size']:,} images",
+                {
+                    n: v / 1e6
+                    for n, v in (point.get("working_memory") or {}).items()
+                    if v is not None
+                },
+                lambda x: f"{x:,.1f}",
+            )
     if "server" in results:
         for workers, runs in _server_runs(results):
             for clients, run in runs.items():
                 who = clients.replace("1 clients", "1 client")
-                add(f"server, {workers}: answers per second ({who})",
-                    {OURS: run["answers_per_second"]}, lambda x: f"{x:,.0f}")
+                add(
+                    f"server, {workers}: answers per second ({who})",
+                    {OURS: run["answers_per_second"]},
+                    lambda x: f"{x:,.0f}",
+                )
                 for q in ("p50", "p99"):
-                    add(f"server, {workers}: {q} latency, ms ({who})",
-                        {OURS: run[f"{q}_seconds"] * 1e3}, lambda x: f"{x:.1f}")
+                    add(
+                        f"server, {workers}: {q} latency, ms ({who})",
+                        {OURS: run[f"{q}_seconds"] * 1e3},
+                        lambda x: f"{x:.1f}",
+                    )
     if "process" in results:
         p = results["process"]
         add("`nnscratch --help` seconds", {OURS: p["help_seconds"]}, _seconds)
-        add("`nnscratch train` peak memory (MB)",
-            {OURS: p["train_peak"]["peak_rss_bytes"] / 1e6}, lambda x: f"{x:,.0f}")
+        add(
+            "`nnscratch train` peak memory (MB)",
+            {OURS: p["train_peak"]["peak_rss_bytes"] / 1e6},
+            lambda x: f"{x:,.0f}",
+        )
     return out
 
 
@@ -121,21 +157,30 @@ def targets(results: dict) -> list[tuple[str, float, str, bool]]:
         out.append(("single-image latency / floor", r, "<= 1.15", r <= 1.15))
     scaling = results.get("scaling", {})
     # Beyond one chunk, the working memory of a full-batch iteration should not grow.
-    chunked = [(point["size"], (point.get("working_memory") or {}).get(OURS))
-               for point in scaling.get("classic", []) if point["size"] > scaling.get("chunk", 0)]
+    chunked = [
+        (point["size"], (point.get("working_memory") or {}).get(OURS))
+        for point in scaling.get("classic", [])
+        if point["size"] > scaling.get("chunk", 0)
+    ]
     if len(chunked) > 1 and all(memory for _, memory in chunked):
         (small, first), (large, last) = chunked[0], chunked[-1]
         growth = last / first
-        out.append((f"classic working memory, {large:,} / {small:,} images", growth,
-                    "<= 1.2 (flat)", growth <= 1.2))
+        out.append(
+            (
+                f"classic working memory, {large:,} / {small:,} images",
+                growth,
+                "<= 1.2 (flat)",
+                growth <= 1.2,
+            )
+        )
     for workers, runs in _server_runs(results):
         busy = runs.get("16 clients")
         if busy:
             rate, p99 = busy["answers_per_second"], busy["p99_seconds"] * 1e3
-            out.append((f"server answers per second, 16 clients, {workers}", rate, ">= 300",
-                        rate >= 300))
-            out.append((f"server p99 latency (ms), 16 clients, {workers}", p99, "< 50",
-                        p99 < 50))
+            out.append(
+                (f"server answers per second, 16 clients, {workers}", rate, ">= 300", rate >= 300)
+            )
+            out.append((f"server p99 latency (ms), 16 clients, {workers}", p99, "< 50", p99 < 50))
     p = results.get("process", {})
     if "help_seconds" in p:
         s = median(p["help_seconds"])
@@ -147,12 +192,16 @@ def targets(results: dict) -> list[tuple[str, float, str, bool]]:
 
 
 def markdown(results: dict) -> str:
-    lines = ["| measure | contender | median | min-max | nnscratch / this |",
-             "|---|---|---|---|---|"]
+    lines = [
+        "| measure | contender | median | min-max | nnscratch / this |",
+        "|---|---|---|---|---|",
+    ]
     lines += [f"| {' | '.join(row)} |" for row in rows(results)]
     lines += ["", "| target | measured | limit | met |", "|---|---|---|---|"]
-    lines += [f"| {name} | {value:.3g} | {limit} | {'yes' if met else 'no'} |"
-              for name, value, limit, met in targets(results)]
+    lines += [
+        f"| {name} | {value:.3g} | {limit} | {'yes' if met else 'no'} |"
+        for name, value, limit, met in targets(results)
+    ]
     return "\n".join(lines)
 
 
@@ -165,8 +214,11 @@ def _server_runs(results: dict) -> list[tuple[str, dict]]:
 def _per_second(v: dict) -> dict:
     """Images per second: the median as measured, the range from the slowest/fastest pass."""
     images = v["images_per_second"] * v["batch_seconds"]["median"]
-    return {"median": v["images_per_second"], "min": images / v["batch_seconds"]["max"],
-            "max": images / v["batch_seconds"]["min"]}
+    return {
+        "median": v["images_per_second"],
+        "min": images / v["batch_seconds"]["max"],
+        "max": images / v["batch_seconds"]["min"],
+    }
 
 
 def _first(d: dict) -> dict:

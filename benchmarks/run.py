@@ -11,35 +11,52 @@ import sys
 import tempfile
 from pathlib import Path
 
-WORKLOADS = ("classic", "mlp", "cnn", "cnn-bn", "lstm", "inference", "process", "server",
-             "scaling")
+WORKLOADS = ("classic", "mlp", "cnn", "cnn-bn", "lstm", "inference", "process", "server", "scaling")
 RESULTS = Path(__file__).parent / "results"
 
 # (full, --quick) sizes of each workload
 MLP_EPOCHS = (10, 1)
 MLP_QUICK_IMAGES = 10_000
 CNN = ({"epochs": 3, "images": None}, {"epochs": 1, "images": 5_000})
-CLASSIC = ({"iterations": 500, "block": 50, "repeats": 1},
-           {"iterations": 20, "block": 10, "repeats": 1})
+CLASSIC = (
+    {"iterations": 500, "block": 50, "repeats": 1},
+    {"iterations": 20, "block": 10, "repeats": 1},
+)
 INFERENCE = ({"rounds": 6, "singles": 300}, {"rounds": 2, "singles": 50})
 HELP_REPEATS = (10, 3)
 # clients: requests per client, and the time limit of each run in seconds
-SERVER = ({"requests": {1: 500, 16: 150}, "seconds": 30.0},
-          {"requests": {1: 50, 16: 10}, "seconds": 10.0})
+SERVER = (
+    {"requests": {1: 500, 16: 150}, "seconds": 30.0},
+    {"requests": {1: 50, 16: 10}, "seconds": 10.0},
+)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    parser.add_argument("--quick", action="store_true",
-                        help="a smoke run: every workload, much smaller (about a minute)")
-    parser.add_argument("--only", default=",".join(WORKLOADS),
-                        help=f"comma-separated workloads among {', '.join(WORKLOADS)}")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="BLAS / PyTorch threads for every contender (default: the "
-                             "libraries' own default, one per core)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a smoke run: every workload, much smaller (about a minute)",
+    )
+    parser.add_argument(
+        "--only",
+        default=",".join(WORKLOADS),
+        help=f"comma-separated workloads among {', '.join(WORKLOADS)}",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="BLAS / PyTorch threads for every contender (default: the "
+        "libraries' own default, one per core)",
+    )
     parser.add_argument("--no-table", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--out", type=Path, default=None, help="JSON file to write "
-                        "(default: benchmarks/results/<date>-<time>.json)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="JSON file to write (default: benchmarks/results/<date>-<time>.json)",
+    )
     args = parser.parse_args(argv)
     chosen = [w.strip() for w in args.only.split(",") if w.strip()]
     unknown = set(chosen) - set(WORKLOADS)
@@ -49,13 +66,18 @@ def main(argv: list[str] | None = None) -> int:
         _limit_threads(args.threads)
 
     from . import machine, report
+
     q = 1 if args.quick else 0
     info = machine.describe()
     if not args.no_table:
-        print(f"machine: {info['cpu']}, {info['cores']} cores; BLAS "
-              + ", ".join(f"{b.get('internal_api')} {b.get('version')} "
-                          f"({b.get('num_threads')} threads)" for b in info["blas"]),
-              file=sys.stderr)
+        print(
+            f"machine: {info['cpu']}, {info['cores']} cores; BLAS "
+            + ", ".join(
+                f"{b.get('internal_api')} {b.get('version')} ({b.get('num_threads')} threads)"
+                for b in info["blas"]
+            ),
+            file=sys.stderr,
+        )
     results: dict = {}
     failed = []
     for workload in chosen:
@@ -69,8 +91,12 @@ def main(argv: list[str] | None = None) -> int:
         except subprocess.CalledProcessError:
             # A broken workload must not cost the others' minutes of measuring.
             failed.append(workload)
-            print(f"benchmarks: the {workload} workload failed (its error is above); "
-                  f"the others go on", file=sys.stderr, flush=True)
+            print(
+                f"benchmarks: the {workload} workload failed (its error is above); "
+                f"the others go on",
+                file=sys.stderr,
+                flush=True,
+            )
 
     info["load_average_end"] = os.getloadavg()
     if not args.no_table:
@@ -78,13 +104,21 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or RESULTS / f"{datetime.datetime.now():%Y%m%d-%H%M%S}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     finished = datetime.datetime.now(datetime.timezone.utc)
-    document = {"machine": info, "quick": args.quick, "threads": args.threads,
-                "finished": f"{finished:%d %B %Y at %H:%M} UTC",
-                "results": results, "markdown": report.markdown(results)}
+    document = {
+        "machine": info,
+        "quick": args.quick,
+        "threads": args.threads,
+        "finished": f"{finished:%d %B %Y at %H:%M} UTC",
+        "results": results,
+        "markdown": report.markdown(results),
+    }
     out.write_text(json.dumps(document, indent=1) + "\n")
     if not args.no_table:
-        print(f"results written to {out}; put them in the README with: python -m "
-              f"benchmarks.readme {out}", file=sys.stderr)
+        print(
+            f"results written to {out}; put them in the README with: python -m "
+            f"benchmarks.readme {out}",
+            file=sys.stderr,
+        )
     if failed:
         print(f"benchmarks: failed: {', '.join(failed)}", file=sys.stderr)
     return 1 if failed else 0
@@ -95,10 +129,10 @@ def _print_tables(results: dict, quick: bool) -> None:
     from rich.table import Table
 
     from . import report
+
     table = Table(title="nnscratch benchmarks" + (" (--quick)" if quick else ""))
     for column in ("measure", "contender", "median", "min-max", "nnscratch / this"):
-        table.add_column(column, justify="left" if column in ("measure", "contender")
-                         else "right")
+        table.add_column(column, justify="left" if column in ("measure", "contender") else "right")
     for row in report.rows(results):
         table.add_row(*row)
     goals = Table(title="targets")
@@ -119,18 +153,31 @@ def _isolated(workload: str, args) -> dict:
     """
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / f"{workload}.json"
-        command = [sys.executable, "-m", "benchmarks", "--only", workload, "--out", str(out),
-                   "--no-table"] + (["--quick"] if args.quick else []) \
+        command = (
+            [
+                sys.executable,
+                "-m",
+                "benchmarks",
+                "--only",
+                workload,
+                "--out",
+                str(out),
+                "--no-table",
+            ]
+            + (["--quick"] if args.quick else [])
             + ([] if args.threads is None else ["--threads", str(args.threads)])
+        )
         subprocess.run(command, check=True, cwd=Path(__file__).parent.parent)
         return json.loads(out.read_text())["results"][workload]
 
 
 def _limit_threads(threads: int) -> None:
     from threadpoolctl import threadpool_limits
+
     threadpool_limits(threads)
     try:
         import torch
+
         torch.set_num_threads(threads)
     except ImportError:
         pass
@@ -139,6 +186,7 @@ def _limit_threads(threads: int) -> None:
 def _classic(q: int) -> dict:
     from . import classic
     from nnscratch.datasets import load_mnist
+
     return classic.run(*load_mnist("train"), **CLASSIC[q])
 
 
@@ -146,6 +194,7 @@ def _mlp(q: int) -> dict:
     from . import floor, mlp
     from .data import mnist_rows
     from .peers import optional
+
     x, y = mnist_rows("train")
     if q:
         x, y = x[:MLP_QUICK_IMAGES], y[:MLP_QUICK_IMAGES]
@@ -159,6 +208,7 @@ def _mlp(q: int) -> dict:
 def _cnn(q: int, network: str = "cnn") -> dict:
     from . import cnn
     from .data import mnist_rows
+
     x, y = mnist_rows("train")
     images = CNN[q]["images"]
     if images:
@@ -169,27 +219,40 @@ def _cnn(q: int, network: str = "cnn") -> dict:
 def _scaling(q: int) -> dict:
     from . import scaling
     from .data import mnist_rows
+
     return scaling.run(*mnist_rows("train"), quick=bool(q))
 
 
 def _inference(q: int) -> dict:
     from . import inference
     from nnscratch.datasets import load_mnist
+
     return inference.run(load_mnist("test")[0], **INFERENCE[q])
 
 
 def _process(q: int) -> dict:
     from . import process
-    return {"help_seconds": process.help_seconds(HELP_REPEATS[q]),
-            "train_peak": process.train_peak_memory(["--epochs", "1"] if q else [])}
+
+    return {
+        "help_seconds": process.help_seconds(HELP_REPEATS[q]),
+        "train_peak": process.train_peak_memory(["--epochs", "1"] if q else []),
+    }
 
 
 def _server(q: int) -> dict:
     from . import server
+
     return server.run(**SERVER[q])
 
 
-RUNNERS = {"classic": _classic, "mlp": _mlp, "cnn": _cnn,
-           "cnn-bn": lambda q: _cnn(q, "cnn-bn"), "lstm": lambda q: _cnn(q, "lstm"),
-           "inference": _inference,
-           "process": _process, "server": _server, "scaling": _scaling}
+RUNNERS = {
+    "classic": _classic,
+    "mlp": _mlp,
+    "cnn": _cnn,
+    "cnn-bn": lambda q: _cnn(q, "cnn-bn"),
+    "lstm": lambda q: _cnn(q, "lstm"),
+    "inference": _inference,
+    "process": _process,
+    "server": _server,
+    "scaling": _scaling,
+}

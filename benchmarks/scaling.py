@@ -50,8 +50,10 @@ def examples_for(hidden: int, batch: int, flops: float) -> int:
 class NNScratchMLP(NNScratchTrainer):
     def __init__(self, x, y, hidden: int, batch: int):
         from nnscratch import Dense, ReLU, Sequential
-        model = Sequential([Dense(784, hidden), ReLU(), Dense(hidden, hidden), ReLU(),
-                            Dense(hidden, 10)], seed=0)
+
+        model = Sequential(
+            [Dense(784, hidden), ReLU(), Dense(hidden, hidden), ReLU(), Dense(hidden, 10)], seed=0
+        )
         super().__init__(model, x, y, lr=LR, batch=batch)
 
     def seconds(self) -> float:
@@ -61,10 +63,16 @@ class NNScratchMLP(NNScratchTrainer):
 class TorchMLP(TorchTrainer):
     def __init__(self, x, y, hidden: int, batch: int):
         import torch
+
         torch.manual_seed(0)
         nn = torch.nn
-        net = nn.Sequential(nn.Linear(784, hidden), nn.ReLU(), nn.Linear(hidden, hidden),
-                            nn.ReLU(), nn.Linear(hidden, 10))
+        net = nn.Sequential(
+            nn.Linear(784, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, 10),
+        )
         super().__init__(net, x, y, lr=LR, batch=batch)
 
     def seconds(self) -> float:
@@ -81,11 +89,16 @@ def mlp_point(x, y, hidden: int, batch: int, *, rounds: int, flops: float) -> di
     for player in players:  # a first pass warms up each library and sizes its buffers
         player.seconds()
     seconds = interleave({p.name: p.seconds for p in players}, rounds=rounds)
-    return {"hidden": hidden, "batch": batch, "examples": n,
-            **{name: stats([s * EPOCH / n for s in times]) for name, times in seconds.items()}}
+    return {
+        "hidden": hidden,
+        "batch": batch,
+        "examples": n,
+        **{name: stats([s * EPOCH / n for s in times]) for name, times in seconds.items()},
+    }
 
 
 # --- the classic preset, full batch -------------------------------------------------------------
+
 
 def tiled(x: np.ndarray, y: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     """The first ``size`` examples of (x, y) repeated as often as needed."""
@@ -99,6 +112,7 @@ class NNScratchClassic:
     def __init__(self, x, y):
         from nnscratch.model.presets import build_model, build_optimizer, get_preset
         from nnscratch.training.loop import fit
+
         preset = get_preset("classic")
         self.model = build_model(preset)
         self.model.input_scale = None  # x is already floats in [0, 1]
@@ -107,8 +121,15 @@ class NNScratchClassic:
 
     def seconds(self, iterations: int = 1) -> float:
         start = time.perf_counter()
-        self._fit(self.model, self.x, self.y, self.optimizer, epochs=iterations,
-                  batch_size=None, rng=self.model.rng)
+        self._fit(
+            self.model,
+            self.x,
+            self.y,
+            self.optimizer,
+            epochs=iterations,
+            batch_size=None,
+            rng=self.model.rng,
+        )
         return (time.perf_counter() - start) / iterations
 
 
@@ -117,6 +138,7 @@ class TorchClassic:
 
     def __init__(self, x, y):
         import torch
+
         self.torch = torch
         torch.manual_seed(0)
         nn = torch.nn
@@ -134,8 +156,11 @@ class TorchClassic:
         return (time.perf_counter() - start) / iterations
 
 
-CLASSIC_PLAYERS = {"nnscratch": NNScratchClassic, "pytorch": TorchClassic,
-                   ONE_CHUNK: NNScratchClassic}
+CLASSIC_PLAYERS = {
+    "nnscratch": NNScratchClassic,
+    "pytorch": TorchClassic,
+    ONE_CHUNK: NNScratchClassic,
+}
 
 
 def classic_point(x, y, size: int, *, rounds: int) -> dict:
@@ -155,10 +180,14 @@ def working_memory(contender: str, size: int) -> int | None:
     process held before it (with the data loaded), in a fresh process; None off Linux."""
     if not Path("/proc/self/clear_refs").exists():
         return None
-    code = (f"from benchmarks.scaling import _measure_memory; "
-            f"_measure_memory({contender!r}, {size})")
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
-                         text=True, cwd=Path(__file__).parent.parent).stdout
+    code = f"from benchmarks.scaling import _measure_memory; _measure_memory({contender!r}, {size})"
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parent.parent,
+    ).stdout
     return json.loads(out.strip().splitlines()[-1])["bytes"]
 
 
@@ -169,9 +198,11 @@ def _measure_memory(contender: str, size: int) -> None:
     OpenBLAS, is not counted), reset the peak resident memory, take one iteration, print the
     peak's rise as JSON."""
     from .data import mnist_rows
+
     x, y = tiled(*mnist_rows("train"), size)
     if contender == ONE_CHUNK:
         from nnscratch.training import loop
+
         loop.CHUNK = size  # one chunk: the whole batch differentiated at once
     player = CLASSIC_PLAYERS[contender](x, y)
     CLASSIC_PLAYERS[contender](x[:256], y[:256]).seconds()
@@ -179,6 +210,7 @@ def _measure_memory(contender: str, size: int) -> None:
     rows @ thin
     if contender == "pytorch":
         import torch
+
         torch.from_numpy(rows) @ torch.from_numpy(thin)
     before = _resident("VmRSS")
     with open("/proc/self/clear_refs", "w") as f:
@@ -199,10 +231,8 @@ def run(x, y, *, quick: bool) -> dict:
     def pick(values):
         return (values[0], values[len(values) // 2], values[-1]) if quick else values
 
-    batch = [mlp_point(x, y, DEFAULT_HIDDEN, b, rounds=rounds, flops=flops)
-             for b in pick(BATCHES)]
-    width = [mlp_point(x, y, h, DEFAULT_BATCH, rounds=rounds, flops=flops)
-             for h in pick(WIDTHS)]
+    batch = [mlp_point(x, y, DEFAULT_HIDDEN, b, rounds=rounds, flops=flops) for b in pick(BATCHES)]
+    width = [mlp_point(x, y, h, DEFAULT_BATCH, rounds=rounds, flops=flops) for h in pick(WIDTHS)]
     classic = []
     for size in pick(SIZES):
         point = classic_point(x, y, size, rounds=rounds)
@@ -210,4 +240,5 @@ def run(x, y, *, quick: bool) -> dict:
         point["working_memory"] = {name: working_memory(name, size) for name in contenders}
         classic.append(point)
     from nnscratch.training.loop import CHUNK
+
     return {"batch": batch, "width": width, "classic": classic, "chunk": CHUNK}

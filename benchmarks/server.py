@@ -32,17 +32,34 @@ def model_files() -> list[Path]:
 
     from nnscratch.cli.train import train_into
     from nnscratch.web import launch
+
     console = Console(stderr=True)
     folder = launch.cache_dir()
-    launch.preset_models(folder, say=console.print,
-                         train=lambda recipe, path: train_into(recipe, path, console=console))
+    launch.preset_models(
+        folder,
+        say=console.print,
+        train=lambda recipe, path: train_into(recipe, path, console=console),
+    )
     return [folder / "models" / f"{name}.npz" for name in launch.DEFAULT_PRESETS]
 
 
 def start_server(models: list[Path], workers: int = 1) -> tuple[subprocess.Popen, int]:
-    process = subprocess.Popen([sys.executable, "-m", "nnscratch", "serve", *map(str, models),
-                                "--port", "0", "--no-open", "--workers", str(workers)],
-                               stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "nnscratch",
+            "serve",
+            *map(str, models),
+            "--port",
+            "0",
+            "--no-open",
+            "--workers",
+            str(workers),
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         line = process.stderr.readline()
@@ -68,9 +85,10 @@ def run_clients(port: int, clients: int, requests: int, seconds: float, body: by
 
 
 async def _clients(port: int, clients: int, requests: int, seconds: float, body: bytes) -> dict:
-    request = (b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-               b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
-               % (len(body), body))
+    request = (
+        b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+    )
     latencies: list[float] = []
     labels: set = set()
     began = time.perf_counter()
@@ -99,10 +117,15 @@ async def _clients(port: int, clients: int, requests: int, seconds: float, body:
     if labels != {(7, 7)}:
         raise RuntimeError(f"the server's answers were {sorted(labels)}, expected 7 from both")
     every = sorted(latencies)
-    return {"clients": clients, "answers": len(every), "wall_seconds": wall,
-            "answers_per_second": len(every) / wall,
-            "p50_seconds": percentile(every, 50), "p99_seconds": percentile(every, 99),
-            "max_seconds": every[-1]}
+    return {
+        "clients": clients,
+        "answers": len(every),
+        "wall_seconds": wall,
+        "answers_per_second": len(every) / wall,
+        "p50_seconds": percentile(every, 50),
+        "p99_seconds": percentile(every, 99),
+        "max_seconds": every[-1],
+    }
 
 
 def percentile(sorted_values: list[float], q: float) -> float:
@@ -127,7 +150,8 @@ def run(*, requests: dict[int, int], seconds: float, workers=(1, 2), warmup: int
             run_clients(port, 4 * count, warmup, seconds, body)  # every worker warms up
             results[f"{count} worker{'s' if count > 1 else ''}"] = {
                 f"{clients} clients": run_clients(port, clients, n, seconds, body)
-                for clients, n in requests.items()}
+                for clients, n in requests.items()
+            }
         finally:
             process.send_signal(signal.SIGINT)
             try:

@@ -18,14 +18,14 @@ class NNScratchTrainer:
 
     def __init__(self, model, x, y, *, lr: float, batch: int) -> None:
         from nnscratch import Adam
+
         self.model, self.optimizer = model, Adam(lr=lr)
         self.x, self.y, self.batch = x, y, batch
 
     def epoch(self) -> float:
         """Seconds for one epoch of ``fit``."""
         start = time.perf_counter()
-        self.model.fit(self.x, self.y, epochs=1, batch_size=self.batch,
-                       optimizer=self.optimizer)
+        self.model.fit(self.x, self.y, epochs=1, batch_size=self.batch, optimizer=self.optimizer)
         return time.perf_counter() - start
 
     def accuracy(self, x, y) -> float:
@@ -42,6 +42,7 @@ def epoch_units(players, x_test, y_test) -> tuple[dict, dict[str, list[float]]]:
             seconds = player.epoch()
             accuracies[player.name].append(player.accuracy(x_test, y_test))
             return seconds
+
         return one_epoch
 
     return {p.name: unit(p) for p in players}, accuracies
@@ -55,6 +56,7 @@ class TorchTrainer:
 
     def __init__(self, net, x, y, *, lr: float, batch: int, seed: int = 0):
         import torch
+
         self.torch, self.net, self.batch = torch, net.train(), batch
         self.optimizer = torch.optim.Adam(net.parameters(), lr=lr)
         self.x, self.y = torch.from_numpy(x), torch.from_numpy(y)
@@ -66,7 +68,7 @@ class TorchTrainer:
         start = time.perf_counter()
         order = torch.randperm(len(self.x), generator=self.generator)
         for i in range(0, len(order), self.batch):
-            idx = order[i:i + self.batch]
+            idx = order[i : i + self.batch]
             loss = torch.nn.functional.cross_entropy(net(self.x[idx]), self.y[idx])
             optimizer.zero_grad(set_to_none=True)
             loss.backward()

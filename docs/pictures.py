@@ -26,8 +26,9 @@ def main(model_path: str, folder: Path) -> None:
     plots.save_png(figure, folder / "confusion-matrix.png")
 
     wrong = misclassified_indices(seen.probabilities, seen.labels, 16)
-    figure = plots.misclassified_gallery(plots.new_figure(9, 3.2), seen.images, seen.labels,
-                                         seen.probabilities, wrong)
+    figure = plots.misclassified_gallery(
+        plots.new_figure(9, 3.2), seen.images, seen.labels, seen.probabilities, wrong
+    )
     plots.save_png(figure, folder / "misclassified.png")
 
 

@@ -13,8 +13,14 @@ import time
 import pytest
 
 CHROMIUM = "/usr/bin/chromium"
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run"]
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 ANSWER = re.compile(r"(\w+): (unsure, perhaps )?(\d), (\d+) %")
 UNITS = 280
 
@@ -23,9 +29,12 @@ UNITS = 280
 def chromium():
     """A headless Chromium, closed at the end; the test fails (never skips) without it."""
     if not os.path.exists(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install "
-                    f"chromium), as .ci/run does; the browser tests cannot run without it")
+        pytest.fail(
+            f"{CHROMIUM} is missing: install Debian's chromium (apt-get install "
+            f"chromium), as .ci/run does; the browser tests cannot run without it"
+        )
     from playwright.sync_api import sync_playwright
+
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
         yield browser
@@ -48,8 +57,9 @@ class Page:
     """A page of the demo, with what it sent to and got from /api/predict recorded."""
 
     def __init__(self, browser, url, **context):
-        self.context = browser.new_context(**{"viewport": {"width": 1280, "height": 800},
-                                              **context})
+        self.context = browser.new_context(
+            **{"viewport": {"width": 1280, "height": 800}, **context}
+        )
         self.page = self.context.new_page()
         self.sent, self.got, self.errors = [], [], []
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
@@ -102,13 +112,17 @@ class Page:
         for stroke in strokes:
             points = stroke["points"]
             x, y = self.to_screen(*points[0])
-            cdp.send("Input.dispatchTouchEvent", {"type": "touchStart",
-                                                  "touchPoints": [{"x": x, "y": y}]})
+            cdp.send(
+                "Input.dispatchTouchEvent",
+                {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]},
+            )
             for (x0, y0), (x1, y1) in zip(points, points[1:]):
                 for t in (0.5, 1.0):
                     x, y = self.to_screen(x0 + t * (x1 - x0), y0 + t * (y1 - y0))
-                    cdp.send("Input.dispatchTouchEvent", {"type": "touchMove",
-                                                          "touchPoints": [{"x": x, "y": y}]})
+                    cdp.send(
+                        "Input.dispatchTouchEvent",
+                        {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]},
+                    )
             cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
         self.idle()
 

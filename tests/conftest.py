@@ -30,8 +30,9 @@ def dask_cluster():
     their nannies), without its web dashboard: 2 worker processes of 1 thread each."""
     from distributed import LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None) as cluster:
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    ) as cluster:
         yield cluster
 
 
@@ -39,4 +40,5 @@ def dask_cluster():
 def small_models(tmp_path_factory):
     """Paths of two small trained models (mlp.npz, cnn.npz), made once per test session."""
     from web_models import train_small_models
+
     return train_small_models(tmp_path_factory.mktemp("small-models"))

@@ -24,6 +24,7 @@ from nnscratch.web.served import ServedModels
 @dataclass
 class RunningApp:
     """An application uvicorn serves in a thread of this process."""
+
     url: str  # without the trailing slash
     port: int
     server: uvicorn.Server
@@ -95,8 +96,9 @@ def read_events(url: str, *, until, after: int = 0, timeout: float = 300) -> lis
     events: list[dict] = []
     current: dict = {}
     deadline = time.monotonic() + timeout
-    with httpx.stream("GET", f"{url}/api/training/events", params={"after": after},
-                      timeout=timeout) as response:
+    with httpx.stream(
+        "GET", f"{url}/api/training/events", params={"after": after}, timeout=timeout
+    ) as response:
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
         for line in response.iter_lines():
@@ -116,9 +118,12 @@ def read_events(url: str, *, until, after: int = 0, timeout: float = 300) -> lis
 
 def ended(events: list[dict]) -> bool:
     """True once the run is over: finished, stopped, diverged, failed or paused."""
-    return any(e["kind"] == "state" and e["data"]["state"] in (
-        "completed", "early_stopping", "stopped", "diverged", "failed", "paused")
-        for e in events)
+    return any(
+        e["kind"] == "state"
+        and e["data"]["state"]
+        in ("completed", "early_stopping", "stopped", "diverged", "failed", "paused")
+        for e in events
+    )
 
 
 def kinds(events: list[dict], kind: str) -> list[dict]:

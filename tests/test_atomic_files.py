@@ -46,7 +46,7 @@ def test_a_write_interrupted_midway_leaves_the_old_file_intact(old, monkeypatch)
         buffer = io.BytesIO()
         real_savez(buffer, **arrays)
         data = buffer.getvalue()
-        handle.write(data[:len(data) // 2])  # half the new file is on disk ...
+        handle.write(data[: len(data) // 2])  # half the new file is on disk ...
         raise KeyboardInterrupt  # ... when the process is stopped
 
     monkeypatch.setattr(modelfile.np, "savez", half_then_killed)
@@ -55,8 +55,10 @@ def test_a_write_interrupted_midway_leaves_the_old_file_intact(old, monkeypatch)
     assert path.read_bytes() == before
     assert files(path.parent) == ["model.npz"]  # the half-written temporary file is gone
     monkeypatch.undo()
-    assert Sequential.load(path).get_weights()["layers.0.W"].tobytes() == \
-        small_model(0).get_weights()["layers.0.W"].tobytes()
+    assert (
+        Sequential.load(path).get_weights()["layers.0.W"].tobytes()
+        == small_model(0).get_weights()["layers.0.W"].tobytes()
+    )
 
 
 def test_a_full_disk_gives_a_clear_error_and_no_partial_file(old, monkeypatch):
@@ -113,11 +115,13 @@ def test_sigkill_during_writes_never_leaves_a_partial_model_file(tmp_path):
     """A process saves two models in turn, over and over, and is killed at a random moment:
     the file then holds one model or the other, whole."""
     path = tmp_path / "model.npz"
-    expected = [Sequential([Dense(300, 300), Dense(300, 300)], seed=s).get_weights()
-                for s in range(2)]
+    expected = [
+        Sequential([Dense(300, 300), Dense(300, 300)], seed=s).get_weights() for s in range(2)
+    ]
     for attempt in range(3):
-        proc = subprocess.Popen([sys.executable, "-c", WRITER, str(path)],
-                                stdout=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(path)], stdout=subprocess.PIPE, text=True
+        )
         assert proc.stdout.readline().strip() == "ready"
         while not path.exists():
             time.sleep(0.001)
@@ -144,6 +148,7 @@ class Trap:
 @pytest.mark.parametrize("kind", ["model", "checkpoint"])
 def test_opening_a_model_or_checkpoint_file_never_runs_code(tmp_path, kind):
     from nnscratch.training.checkpoint import read_checkpoint
+
     trap = tmp_path / "code-ran"
     path = tmp_path / f"{kind}.npz"
     small_model(0).save(path)

@@ -10,8 +10,14 @@ from stop_at import StopAt
 
 from nnscratch import Adam, Sequential
 from nnscratch.datasets import load_mnist
-from nnscratch.datasets.augment import (AUGMENTATIONS, Augmentation, elastic_field,
-                                        gaussian_matrix, get_augmentation, warp)
+from nnscratch.datasets.augment import (
+    AUGMENTATIONS,
+    Augmentation,
+    elastic_field,
+    gaussian_matrix,
+    get_augmentation,
+    warp,
+)
 from nnscratch.engine.layers import Dense, Flatten, ReLU
 from nnscratch.errors import ConfigError
 from nnscratch.training.checkpoint import Checkpointer, load_latest
@@ -46,12 +52,15 @@ def test_a_shift_beyond_the_edge_leaves_paper():
     np.testing.assert_array_equal(shifted[0, :, 2:], 1)
 
 
-@pytest.mark.parametrize(("degrees", "expected"), [
-    (90, (7, 10)),     # p - c = (-3.5, 6.5): right of centre, up a little -> above, left
-    (180, (17, 7)),    # through the centre: 2c - p
-    (-90, (20, 17)),   # clockwise
-    (360, (10, 20)),
-])
+@pytest.mark.parametrize(
+    ("degrees", "expected"),
+    [
+        (90, (7, 10)),  # p - c = (-3.5, 6.5): right of centre, up a little -> above, left
+        (180, (17, 7)),  # through the centre: 2c - p
+        (-90, (20, 17)),  # clockwise
+        (360, (10, 20)),
+    ],
+)
 def test_a_rotation_turns_a_dot_counter_clockwise_about_the_centre(degrees, expected):
     moved = warp(dot(10, 20), rotation=np.array([np.deg2rad(degrees)]))
     assert where(moved) == expected
@@ -111,20 +120,22 @@ def test_augmentations_are_repeatable_from_the_generator_and_differ_per_image():
 def centres_of_mass(images):
     rows, cols = np.indices(images.shape[1:])
     ink = images.sum(axis=(1, 2))
-    return np.stack([(images * rows).sum(axis=(1, 2)) / ink,
-                     (images * cols).sum(axis=(1, 2)) / ink], axis=1)
+    return np.stack(
+        [(images * rows).sum(axis=(1, 2)) / ink, (images * cols).sum(axis=(1, 2)) / ink], axis=1
+    )
 
 
-@pytest.mark.parametrize(("kind", "ink_range"), [("shift", (0.9, 1.0)),
-                                                 ("affine", (0.78, 1.24))])
+@pytest.mark.parametrize(("kind", "ink_range"), [("shift", (0.9, 1.0)), ("affine", (0.78, 1.24))])
 def test_shifts_and_affine_moves_stay_small(kind, ink_range):
     images = load_mnist("train")[0][:300].astype(np.float32) / 255
     moved = get_augmentation(kind)(images, np.random.default_rng(7))
     # Ink: kept by a shift (but for strokes pushed off the edge); a scaling by s in
     # [0.9, 1.1] multiplies it by s² in [0.81, 1.21], give or take the resampling.
     ratio = moved.sum(axis=(1, 2)) / images.sum(axis=(1, 2))
-    assert ink_range[0] <= ratio.min() and ratio.max() <= ink_range[1] + 1e-5, (ratio.min(),
-                                                                                ratio.max())
+    assert ink_range[0] <= ratio.min() and ratio.max() <= ink_range[1] + 1e-5, (
+        ratio.min(),
+        ratio.max(),
+    )
     # The centre of mass moves by the shift (2 pixels at most on each axis), plus the little
     # that rotating and scaling about the image's centre adds.
     moved_by = np.abs(centres_of_mass(moved) - centres_of_mass(images))
@@ -136,8 +147,11 @@ def test_the_shift_kind_moves_whole_pixels_within_two():
     moved = get_augmentation("shift")(images, np.random.default_rng(1))
     offsets = [(r, c) for r in range(-2, 3) for c in range(-2, 3)]
     for original, result in zip(images, moved):
-        matches = [o for o in offsets
-                   if np.array_equal(warp(original[None], shift=np.array([o]))[0], result)]
+        matches = [
+            o
+            for o in offsets
+            if np.array_equal(warp(original[None], shift=np.array([o]))[0], result)
+        ]
         assert matches, "not a whole-pixel shift within 2"
 
 
@@ -150,8 +164,10 @@ def test_channels_of_one_image_move_alike():
 
 def test_unknown_kinds_are_refused_with_the_list():
     assert get_augmentation("none") is None
-    with pytest.raises(ConfigError, match="unknown augmentation 'rotate'; choose one of: none, "
-                                          "shift, affine, elastic"):
+    with pytest.raises(
+        ConfigError,
+        match="unknown augmentation 'rotate'; choose one of: none, shift, affine, elastic",
+    ):
         get_augmentation("rotate")
 
 
@@ -179,16 +195,25 @@ class Recorder(Augmentation):
 
 
 def run(digits, augment, **options):
-    model = Sequential([Flatten(), Dense(784, 32), ReLU(), Dense(32, 10)], input_scale=1 / 255,
-                       seed=1)
-    history = model.fit(*digits, epochs=3, batch_size=BATCH, optimizer=Adam(lr=3e-3),
-                        validation_split=DEV, augment=augment, **options)
+    model = Sequential(
+        [Flatten(), Dense(784, 32), ReLU(), Dense(32, 10)], input_scale=1 / 255, seed=1
+    )
+    history = model.fit(
+        *digits,
+        epochs=3,
+        batch_size=BATCH,
+        optimizer=Adam(lr=3e-3),
+        validation_split=DEV,
+        augment=augment,
+        **options,
+    )
     return model, history
 
 
 def same_weights(a, b):
-    return all(a.get_weights()[k].tobytes() == b.get_weights()[k].tobytes()
-               for k in a.get_weights())
+    return all(
+        a.get_weights()[k].tobytes() == b.get_weights()[k].tobytes() for k in a.get_weights()
+    )
 
 
 def test_training_batches_are_augmented_and_the_dev_set_is_not(digits):

@@ -18,41 +18,55 @@ from benchmarks.interleave import interleave, stats  # noqa: E402
 
 def test_contenders_take_turns_in_a_rotating_order():
     calls = []
-    units = {name: (lambda name=name: calls.append(name) or float(len(calls)))
-             for name in "ABC"}
+    units = {name: (lambda name=name: calls.append(name) or float(len(calls))) for name in "ABC"}
     seconds = interleave(units, rounds=4)
-    assert calls == list("ABC" "BCA" "CAB" "ABC")
+    assert calls == list("ABCBCACABABC")
     assert seconds["A"] == [1.0, 6.0, 8.0, 10.0]  # what each call returned, in its order
     assert stats([3.0, 1.0, 2.0, 10.0]) == {"median": 2.5, "min": 1.0, "max": 10.0, "n": 4}
 
 
-def fake_results(ours_epoch, torch_epoch, floor_epoch, ours_latency, torch_latency,
-                 floor_latency=2.8e-5):
+def fake_results(
+    ours_epoch, torch_epoch, floor_epoch, ours_latency, torch_latency, floor_latency=2.8e-5
+):
     def s(x):
         return {"median": x, "min": x, "max": x, "n": 1}
+
     return {
-        "mlp": {"nnscratch": {"epoch_seconds": s(ours_epoch), "epoch_seconds_all": [ours_epoch],
-                              "test_accuracy": 0.98},
-                "pytorch": {"epoch_seconds": s(torch_epoch), "test_accuracy": 0.98},
-                "floor (GEMMs only)": {"epoch_seconds": s(floor_epoch)}},
-        "classic": {"nnscratch": {"train_seconds": s(10.0), "dev_accuracy": 0.85,
-                                  "iterations": 500},
-                    "tutorial float64": {"train_seconds": s(25.0), "dev_accuracy": 0.86,
-                                         "iterations": 500}},
-        "inference": {"nnscratch": {"latency_seconds": s(ours_latency),
-                                    "images_per_second": 30000.0,
-                                    "batch_seconds": s(1 / 3)},
-                      "pytorch": {"latency_seconds": s(torch_latency),
-                                  "images_per_second": 20000.0,
-                                  "batch_seconds": s(0.5)},
-                      "floor (products only)": {"latency_seconds": s(floor_latency)}},
+        "mlp": {
+            "nnscratch": {
+                "epoch_seconds": s(ours_epoch),
+                "epoch_seconds_all": [ours_epoch],
+                "test_accuracy": 0.98,
+            },
+            "pytorch": {"epoch_seconds": s(torch_epoch), "test_accuracy": 0.98},
+            "floor (GEMMs only)": {"epoch_seconds": s(floor_epoch)},
+        },
+        "classic": {
+            "nnscratch": {"train_seconds": s(10.0), "dev_accuracy": 0.85, "iterations": 500},
+            "tutorial float64": {"train_seconds": s(25.0), "dev_accuracy": 0.86, "iterations": 500},
+        },
+        "inference": {
+            "nnscratch": {
+                "latency_seconds": s(ours_latency),
+                "images_per_second": 30000.0,
+                "batch_seconds": s(1 / 3),
+            },
+            "pytorch": {
+                "latency_seconds": s(torch_latency),
+                "images_per_second": 20000.0,
+                "batch_seconds": s(0.5),
+            },
+            "floor (products only)": {"latency_seconds": s(floor_latency)},
+        },
         "process": {"help_seconds": s(0.2), "train_peak": {"peak_rss_bytes": 700e6}},
     }
 
 
 def test_targets_are_the_issue_ratios_with_the_right_direction():
-    got = {name: (round(value, 6), met) for name, value, _, met in
-           report.targets(fake_results(2.0, 4.0, 1.0, 3e-5, 1e-4))}
+    got = {
+        name: (round(value, 6), met)
+        for name, value, _, met in report.targets(fake_results(2.0, 4.0, 1.0, 3e-5, 1e-4))
+    }
     assert got["mlp epoch / PyTorch's"] == (0.5, True)
     assert got["mlp epoch / floor"] == (2.0, False)
     assert got["classic training time / tutorial float64"] == (0.4, True)
@@ -62,8 +76,9 @@ def test_targets_are_the_issue_ratios_with_the_right_direction():
     assert got["batch throughput / PyTorch's"] == (1.5, True)
     assert got["`nnscratch --help` seconds"] == (0.2, True)
     assert got["`nnscratch train` peak memory (MB)"] == (700.0, False)
-    slower = dict((n, m) for n, _, _, m in report.targets(fake_results(4.0, 4.0, 3.0, 1.2e-4,
-                                                                        1e-4, 1e-4)))
+    slower = dict(
+        (n, m) for n, _, _, m in report.targets(fake_results(4.0, 4.0, 3.0, 1.2e-4, 1e-4, 1e-4))
+    )
     assert not slower["mlp epoch / PyTorch's"] and slower["mlp epoch / floor"]
     assert not slower["single-image latency / PyTorch's"]
     assert not slower["single-image latency / floor"]
@@ -71,8 +86,11 @@ def test_targets_are_the_issue_ratios_with_the_right_direction():
 
 def test_table_rows_give_nnscratch_over_each_contender():
     rows = report.rows(fake_results(2.0, 4.0, 1.0, 3e-5, 1e-4))
-    epoch = {contender: ratio for measure, contender, _, _, ratio in rows
-             if measure == "mlp: seconds per epoch"}
+    epoch = {
+        contender: ratio
+        for measure, contender, _, _, ratio in rows
+        if measure == "mlp: seconds per epoch"
+    }
     assert epoch == {"nnscratch": "", "pytorch": "0.50x", "floor (GEMMs only)": "2.00x"}
     markdown = report.markdown(fake_results(2.0, 4.0, 1.0, 3e-5, 1e-4))
     assert "| mlp epoch / floor | 2 | <= 1.5 | no |" in markdown
@@ -83,6 +101,7 @@ def test_the_tutorial_baseline_takes_the_same_steps_as_nnscratch():
     from nnscratch import SGD
     from nnscratch.datasets import load_mnist
     from nnscratch.model.presets import build_model
+
     images, labels = load_mnist("train")
     images, labels = images[:200], labels[:200].astype(np.intp)
     model = build_model("classic", dtype="float64")
@@ -96,13 +115,15 @@ def test_the_tutorial_baseline_takes_the_same_steps_as_nnscratch():
     np.testing.assert_allclose(W1, dense[0].params["W"].T, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(b2[:, 0], dense[1].params["b"], rtol=1e-10, atol=1e-12)
     assert not np.allclose(W2, params[2])  # three steps did move the weights
-    np.testing.assert_array_equal(tutorial_classic.predict((W1, b1, W2, b2), X),
-                                  model.predict(images))
+    np.testing.assert_array_equal(
+        tutorial_classic.predict((W1, b1, W2, b2), X), model.predict(images)
+    )
 
 
 def test_the_cnn_workload_times_the_cnn_preset_and_its_products():
     from benchmarks import cnn
     from nnscratch.model.presets import build_model
+
     ours, preset = cnn.nnscratch_network(), build_model("cnn")
     assert [layer.config() for layer in ours.layers] == [layer.config() for layer in preset.layers]
     for mine, theirs in zip(ours.layers, preset.layers):  # the same initial weights
@@ -112,17 +133,25 @@ def test_the_cnn_workload_times_the_cnn_preset_and_its_products():
     # conv 1 -> 16 (5x5, 24x24 out), conv 16 -> 32 (8x8 out), dense 512 -> 128 -> 10, batch 128:
     # the first layer of each kind but the very first computes its input's gradient too
     assert cnn.gemm_shapes(ours) == [
-        (16, 25, 24 * 24 * 128, False, False), (16, 24 * 24 * 128, 25, False, True),
-        (32, 400, 8 * 8 * 128, False, False), (32, 8 * 8 * 128, 400, False, True),
+        (16, 25, 24 * 24 * 128, False, False),
+        (16, 24 * 24 * 128, 25, False, True),
+        (32, 400, 8 * 8 * 128, False, False),
+        (32, 8 * 8 * 128, 400, False, True),
         (400, 32, 8 * 8 * 128, True, False),
-        (128, 512, 128, False, False), (512, 128, 128, True, False), (128, 128, 512, False, True),
-        (128, 128, 10, False, False), (128, 128, 10, True, False), (128, 10, 128, False, True)]
+        (128, 512, 128, False, False),
+        (512, 128, 128, True, False),
+        (128, 128, 512, False, True),
+        (128, 128, 10, False, False),
+        (128, 128, 10, True, False),
+        (128, 10, 128, False, True),
+    ]
 
 
 @pytest.mark.parametrize("network", ["cnn-bn", "lstm"])
 def test_the_cnn_bn_and_lstm_workloads_train_their_presets_networks(network):
     from benchmarks import cnn, run
     from nnscratch.model.presets import build_model
+
     assert network in cnn.NETWORKS and network in run.WORKLOADS
     assert set(run.RUNNERS) == set(run.WORKLOADS)
     ours, preset = cnn.nnscratch_network(network), build_model(network)
@@ -134,33 +163,50 @@ def test_the_cnn_bn_and_lstm_workloads_train_their_presets_networks(network):
 
 def test_the_cnn_bn_and_lstm_floors_count_their_products():
     from benchmarks import cnn
+
     # cnn-bn: conv 1 -> 32 (5x5, 24x24 out), conv 32 -> 64 (8x8 out), dense 1,024 -> 128 -> 10,
     # batch 128; its BatchNorms have no product
     assert cnn.gemm_shapes(cnn.nnscratch_network("cnn-bn")) == [
-        (32, 25, 24 * 24 * 128, False, False), (32, 24 * 24 * 128, 25, False, True),
-        (64, 800, 8 * 8 * 128, False, False), (64, 8 * 8 * 128, 800, False, True),
+        (32, 25, 24 * 24 * 128, False, False),
+        (32, 24 * 24 * 128, 25, False, True),
+        (64, 800, 8 * 8 * 128, False, False),
+        (64, 8 * 8 * 128, 800, False, True),
         (800, 64, 8 * 8 * 128, True, False),
-        (128, 1024, 128, False, False), (1024, 128, 128, True, False),
+        (128, 1024, 128, False, False),
+        (1024, 128, 128, True, False),
         (128, 128, 1024, False, True),
-        (128, 128, 10, False, False), (128, 128, 10, True, False), (128, 10, 128, False, True)]
+        (128, 128, 10, False, False),
+        (128, 128, 10, True, False),
+        (128, 10, 128, False, True),
+    ]
     # lstm: 28 steps of 28 pixels, 128 units (4 gates: 512 rows), then dense 128 -> 10; the
     # LSTM is the first layer with weights, so no gradient of its input
     steps, n, h, rows = 28, 128, 128, 512
     assert cnn.gemm_shapes(cnn.nnscratch_network("lstm")) == (
-        [(steps * n, 28, rows, False, True)] + [(n, h, rows, False, True)] * steps
+        [(steps * n, 28, rows, False, True)]
+        + [(n, h, rows, False, True)] * steps
         + [(n, rows, h, False, False)] * steps
         + [(rows, steps * n, 28, True, False), (rows, steps * n, h, True, False)]
-        + [(n, h, 10, False, False), (h, n, 10, True, False), (n, 10, h, False, True)])
+        + [(n, h, 10, False, False), (h, n, 10, True, False), (n, 10, h, False, True)]
+    )
 
 
 def test_cnn_bn_and_lstm_rows_and_no_target_of_their_own():
     def s(x):
         return {"median": x, "min": x, "max": x, "n": 1}
-    results = {network: {"nnscratch": {"epoch_seconds": s(12.0), "epoch_seconds_all": [12.0],
-                                       "test_accuracy": 0.98},
-                         "pytorch": {"epoch_seconds": s(8.0), "test_accuracy": 0.97},
-                         "floor (GEMMs only)": {"epoch_seconds": s(4.0)}}
-               for network in ("cnn-bn", "lstm")}
+
+    results = {
+        network: {
+            "nnscratch": {
+                "epoch_seconds": s(12.0),
+                "epoch_seconds_all": [12.0],
+                "test_accuracy": 0.98,
+            },
+            "pytorch": {"epoch_seconds": s(8.0), "test_accuracy": 0.97},
+            "floor (GEMMs only)": {"epoch_seconds": s(4.0)},
+        }
+        for network in ("cnn-bn", "lstm")
+    }
     rows = {(m, c): r for m, c, _, _, r in report.rows(results)}
     for network in ("cnn-bn", "lstm"):
         assert rows[(f"{network}: seconds per epoch", "pytorch")] == "1.50x"
@@ -171,6 +217,7 @@ def test_cnn_bn_and_lstm_rows_and_no_target_of_their_own():
 
 def test_scaling_points_are_whole_batches_of_a_bounded_size():
     from benchmarks import scaling
+
     n = scaling.examples_for(512, 128, 4e10)
     assert n % 128 == 0 and 8 * 128 <= n <= 60_000
     assert scaling.examples_for(4096, 128, 4e10) == 8 * 128  # at least 8 steps
@@ -183,15 +230,31 @@ def test_scaling_points_are_whole_batches_of_a_bounded_size():
 def scaling_results():
     def s(x):
         return {"median": x, "min": x, "max": x, "n": 1}
-    return {"chunk": 16384,
-            "batch": [{"hidden": 512, "batch": b, "examples": 1024, "nnscratch": s(t),
-                       "pytorch": s(2 * t)} for b, t in ((16, 40.0), (1024, 4.0))],
-            "width": [{"hidden": h, "batch": 128, "examples": 1024, "nnscratch": s(t),
-                       "pytorch": s(t / 2)} for h, t in ((128, 1.0), (4096, 100.0))],
-            "classic": [{"size": n, "nnscratch": s(n / 1e5), "pytorch": s(n / 2e5),
-                         "working_memory": {"nnscratch": m, "nnscratch, one chunk": n * 400,
-                                            "pytorch": n * 300}}
-                        for n, m in ((10_000, 1.5e6), (60_000, 2.8e6), (240_000, 3.0e6))]}
+
+    return {
+        "chunk": 16384,
+        "batch": [
+            {"hidden": 512, "batch": b, "examples": 1024, "nnscratch": s(t), "pytorch": s(2 * t)}
+            for b, t in ((16, 40.0), (1024, 4.0))
+        ],
+        "width": [
+            {"hidden": h, "batch": 128, "examples": 1024, "nnscratch": s(t), "pytorch": s(t / 2)}
+            for h, t in ((128, 1.0), (4096, 100.0))
+        ],
+        "classic": [
+            {
+                "size": n,
+                "nnscratch": s(n / 1e5),
+                "pytorch": s(n / 2e5),
+                "working_memory": {
+                    "nnscratch": m,
+                    "nnscratch, one chunk": n * 400,
+                    "pytorch": n * 300,
+                },
+            }
+            for n, m in ((10_000, 1.5e6), (60_000, 2.8e6), (240_000, 3.0e6))
+        ],
+    }
 
 
 def test_scaling_rows_and_the_flat_memory_target():
@@ -201,7 +264,7 @@ def test_scaling_rows_and_the_flat_memory_target():
     assert ratio[("scaling: mlp epoch seconds, batch 16", "pytorch")] == "0.50x"
     assert ratio[("scaling: mlp epoch seconds, width 4,096", "pytorch")] == "2.00x"
     assert ("scaling: classic working memory (MB), 240,000 images", "pytorch") in ratio
-    (name, value, _, met), = report.targets(results)
+    ((name, value, _, met),) = report.targets(results)
     # compared from the first size above one chunk: 60,000, not 10,000 (below it, memory grows)
     assert name == "classic working memory, 240,000 / 60,000 images"
     assert round(value, 3) == round(3.0 / 2.8, 3) and met
@@ -211,14 +274,19 @@ def test_scaling_rows_and_the_flat_memory_target():
 
 def test_the_scaling_charts_are_drawn(tmp_path):
     from benchmarks import charts
+
     paths = charts.draw(scaling_results(), tmp_path, "a CPU")
-    assert [p.name for p in paths] == ["scaling-batch.png", "scaling-width.png",
-                                       "scaling-classic.png"]
+    assert [p.name for p in paths] == [
+        "scaling-batch.png",
+        "scaling-width.png",
+        "scaling-classic.png",
+    ]
     assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in paths)
 
 
 def test_training_set_sizes_close_on_the_log_axis_keep_their_tick_but_not_a_label():
     from benchmarks.charts import size_labels
+
     sizes = [10_000, 20_000, 30_000, 40_000, 50_000, 60_000, 240_000]
     assert size_labels(sizes) == ["10k", "20k", "30k", "", "50k", "", "240k"]
     assert size_labels([10_000, 12_000]) == ["10k", "12k"]  # the last always says its size
@@ -227,25 +295,48 @@ def test_training_set_sizes_close_on_the_log_axis_keep_their_tick_but_not_a_labe
 def test_cnn_rows_and_target():
     def s(x):
         return {"median": x, "min": x, "max": x, "n": 1}
-    results = {"cnn": {"nnscratch": {"epoch_seconds": s(8.0), "epoch_seconds_all": [8.0] * 3,
-                                     "test_accuracy": 0.97},
-                       "pytorch": {"epoch_seconds": s(10.0), "test_accuracy": 0.97},
-                       "floor (GEMMs only)": {"epoch_seconds": s(5.0)}}}
+
+    results = {
+        "cnn": {
+            "nnscratch": {
+                "epoch_seconds": s(8.0),
+                "epoch_seconds_all": [8.0] * 3,
+                "test_accuracy": 0.97,
+            },
+            "pytorch": {"epoch_seconds": s(10.0), "test_accuracy": 0.97},
+            "floor (GEMMs only)": {"epoch_seconds": s(5.0)},
+        }
+    }
     ratio = {c: r for m, c, _, _, r in report.rows(results) if m == "cnn: seconds per epoch"}
     assert ratio == {"nnscratch": "", "pytorch": "0.80x", "floor (GEMMs only)": "1.60x"}
-    (name, value, limit, met), = report.targets(results)
+    ((name, value, limit, met),) = report.targets(results)
     assert (name, value, met) == ("cnn epoch / PyTorch's", 0.8, True)
 
 
 def test_one_run_rewrites_the_readme_block_and_says_where_it_ran():
     from benchmarks import readme
-    document = {"machine": {"cpu": "AMD EPYC", "cores": 2, "numpy": "2.4.6",
-                            "blas": [{"internal_api": "openblas", "version": "0.3.31",
-                                      "architecture": "Haswell", "num_threads": 2}],
-                            "torch": {"version": "2.13.0+cpu", "blas": "MKL", "threads": 2},
-                            "load_average": [0.2, 0.1, 0.1], "load_average_end": [1.9, 1, 1]},
-                "quick": False, "finished": "1 December 2026 at 12:00 UTC",
-                "results": fake_results(2.0, 4.0, 1.0, 3e-5, 1e-4)}
+
+    document = {
+        "machine": {
+            "cpu": "AMD EPYC",
+            "cores": 2,
+            "numpy": "2.4.6",
+            "blas": [
+                {
+                    "internal_api": "openblas",
+                    "version": "0.3.31",
+                    "architecture": "Haswell",
+                    "num_threads": 2,
+                }
+            ],
+            "torch": {"version": "2.13.0+cpu", "blas": "MKL", "threads": 2},
+            "load_average": [0.2, 0.1, 0.1],
+            "load_average_end": [1.9, 1, 1],
+        },
+        "quick": False,
+        "finished": "1 December 2026 at 12:00 UTC",
+        "results": fake_results(2.0, 4.0, 1.0, 3e-5, 1e-4),
+    }
     sentence = readme.machine_sentence(document)
     assert sentence.startswith("One run of `python -m benchmarks` on 1 December 2026")
     assert "openblas 0.3.31 (Haswell kernels, 2 threads)" in sentence
@@ -263,9 +354,19 @@ def test_one_run_rewrites_the_readme_block_and_says_where_it_ran():
 def test_the_server_rows_and_targets_come_from_its_runs():
     def run(rate, p50, p99):
         return {"answers_per_second": rate, "p50_seconds": p50, "p99_seconds": p99}
-    results = {"server": {"nnscratch": {
-        "1 worker": {"1 clients": run(250.0, 0.0035, 0.006), "16 clients": run(180.0, 0.09, 0.1)},
-        "2 workers": {"16 clients": run(320.0, 0.045, 0.0612)}, "drawing_points": 81}}}
+
+    results = {
+        "server": {
+            "nnscratch": {
+                "1 worker": {
+                    "1 clients": run(250.0, 0.0035, 0.006),
+                    "16 clients": run(180.0, 0.09, 0.1),
+                },
+                "2 workers": {"16 clients": run(320.0, 0.045, 0.0612)},
+                "drawing_points": 81,
+            }
+        }
+    }
     rows = {(measure, median) for measure, _, median, _, _ in report.rows(results)}
     assert ("server, 1 worker: answers per second (1 client)", "250") in rows
     assert ("server, 2 workers: p99 latency, ms (16 clients)", "61.2") in rows
@@ -277,6 +378,7 @@ def test_the_server_rows_and_targets_come_from_its_runs():
 
 def test_the_server_benchmark_takes_percentiles_between_ranks():
     from benchmarks.server import percentile
+
     values = [float(v) for v in range(1, 101)]
     assert percentile(values, 50) == 50.5
     assert percentile(values, 99) == pytest.approx(99.01)
@@ -288,14 +390,17 @@ def test_the_server_workload_asks_for_the_preset_models_as_serve_does(monkeypatc
 
     from benchmarks import server
     from nnscratch.web import launch
+
     calls, signature = [], inspect.signature(launch.preset_models)
 
     def preset_models(*args, **kwargs):  # what the real one would take, or TypeError
         calls.append(signature.bind(*args, **kwargs))
+
     monkeypatch.setattr(launch, "preset_models", preset_models)
     monkeypatch.setattr(launch, "cache_dir", lambda: tmp_path)
-    assert server.model_files() == [tmp_path / "models" / f"{name}.npz"
-                                    for name in launch.DEFAULT_PRESETS]
+    assert server.model_files() == [
+        tmp_path / "models" / f"{name}.npz" for name in launch.DEFAULT_PRESETS
+    ]
     assert len(calls) == 1 and callable(calls[0].arguments["train"])
 
 
@@ -308,9 +413,11 @@ def test_a_failing_workload_costs_the_others_nothing(monkeypatch, tmp_path):
         if workload == "process":
             raise subprocess.CalledProcessError(1, ["python", "-m", "benchmarks"])
         return {"help_seconds": [0.1]} if workload == "process" else {}
+
     monkeypatch.setattr(run, "_isolated", isolated)
     monkeypatch.setattr(run, "_print_tables", lambda results, quick: None)
     out = tmp_path / "run.json"
     assert run.main(["--only", "process,server", "--out", str(out), "--no-table"]) == 1
     import json
+
     assert set(json.loads(out.read_text())["results"]) == {"server"}

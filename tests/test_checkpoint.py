@@ -41,21 +41,39 @@ def digits():
 def network(seed=3, dropout=0.25):
     """Everything that consumes randomness or state: dropout masks and the shuffle draw from
     the model's generator, Adam keeps moments and a step count, the schedule follows it."""
-    return Sequential([Flatten(), Dense(784, 24), ReLU(), Dropout(dropout), Dense(24, 10)],
-                      input_scale=1 / 255, seed=seed)
+    return Sequential(
+        [Flatten(), Dense(784, 24), ReLU(), Dropout(dropout), Dense(24, 10)],
+        input_scale=1 / 255,
+        seed=seed,
+    )
 
 
 def adam():
     return Adam(lr=3e-3, schedule=WarmupCosine(total_steps=EPOCHS * STEPS, warmup_steps=5))
 
 
-def train(digits, *, epochs=EPOCHS, callbacks=(), resume=None, early_stopping=2,
-          optimizer=None, batch_size=BATCH, model=None):
+def train(
+    digits,
+    *,
+    epochs=EPOCHS,
+    callbacks=(),
+    resume=None,
+    early_stopping=2,
+    optimizer=None,
+    batch_size=BATCH,
+    model=None,
+):
     model = model or network()
-    history = model.fit(*digits, epochs=epochs, batch_size=batch_size,
-                        optimizer=optimizer or adam(), validation_split=DEV,
-                        early_stopping=early_stopping, callbacks=list(callbacks),
-                        resume=resume)
+    history = model.fit(
+        *digits,
+        epochs=epochs,
+        batch_size=batch_size,
+        optimizer=optimizer or adam(),
+        validation_split=DEV,
+        early_stopping=early_stopping,
+        callbacks=list(callbacks),
+        resume=resume,
+    )
     return model, history
 
 
@@ -86,8 +104,11 @@ def test_a_run_stopped_at_any_batch_resumes_bit_identical(digits, reference, tmp
 
 def test_resuming_twice_from_epoch_checkpoints_is_still_exact(digits, reference, tmp_path):
     train(digits, callbacks=[StopAt(STEPS + 2), Checkpointer(tmp_path)])
-    train(digits, resume=load_latest(tmp_path).state,
-          callbacks=[StopAt(STEPS + 1), Checkpointer(tmp_path)])
+    train(
+        digits,
+        resume=load_latest(tmp_path).state,
+        callbacks=[StopAt(STEPS + 1), Checkpointer(tmp_path)],
+    )
     assert load_latest(tmp_path).epoch == 2
     assert_same_run(reference, train(digits, resume=load_latest(tmp_path).state))
 
@@ -95,10 +116,10 @@ def test_resuming_twice_from_epoch_checkpoints_is_still_exact(digits, reference,
 def test_full_batch_runs_resume_from_every_kth_iteration(digits, tmp_path):
     def sgd():
         return SGD(lr=0.2, momentum=0.9, nesterov=True)
+
     full = dict(epochs=12, batch_size=None, early_stopping=None)
     reference = train(digits, optimizer=sgd(), **full)
-    train(digits, optimizer=sgd(), callbacks=[StopAt(8), Checkpointer(tmp_path, every=3)],
-          **full)
+    train(digits, optimizer=sgd(), callbacks=[StopAt(8), Checkpointer(tmp_path, every=3)], **full)
     # Checkpoints at iterations 3 and 6 (every 3rd), and at 8 where the stop was requested.
     assert [position for position, _ in list_checkpoints(tmp_path)] == [(3, 0), (6, 0), (8, 0)]
     os.remove(tmp_path / checkpoint_name(8, 0))  # as if killed: the last complete one is 6
@@ -111,25 +132,43 @@ def test_early_stopping_state_survives_a_resume(digits, tmp_path):
     # A large fixed rate: the dev loss soon stops improving, so patience decides the end.
     def slow():
         return Adam(lr=0.03)
+
     reference = train(digits, epochs=12, optimizer=slow(), early_stopping=2)
     assert reference[1].stopped == "early_stopping"  # else this test proves nothing
     stopped_at = len(reference[1].epoch)
-    train(digits, epochs=12, optimizer=slow(), early_stopping=2,
-          callbacks=[StopAt((stopped_at - 1) * STEPS), Checkpointer(tmp_path)])
-    resumed = train(digits, epochs=12, optimizer=slow(), early_stopping=2,
-                    resume=load_latest(tmp_path).state)
+    train(
+        digits,
+        epochs=12,
+        optimizer=slow(),
+        early_stopping=2,
+        callbacks=[StopAt((stopped_at - 1) * STEPS), Checkpointer(tmp_path)],
+    )
+    resumed = train(
+        digits, epochs=12, optimizer=slow(), early_stopping=2, resume=load_latest(tmp_path).state
+    )
     assert_same_run(reference, resumed)
     # The final checkpoint records the decision: resuming from it trains no further.
-    train(digits, epochs=12, optimizer=slow(), early_stopping=2,
-          callbacks=[Checkpointer(tmp_path / "all")])
-    again = train(digits, epochs=12, optimizer=slow(), early_stopping=2,
-                  resume=load_latest(tmp_path / "all").state)
+    train(
+        digits,
+        epochs=12,
+        optimizer=slow(),
+        early_stopping=2,
+        callbacks=[Checkpointer(tmp_path / "all")],
+    )
+    again = train(
+        digits,
+        epochs=12,
+        optimizer=slow(),
+        early_stopping=2,
+        resume=load_latest(tmp_path / "all").state,
+    )
     assert_same_run(reference, again)
 
 
 def test_pruning_keeps_the_last_few_and_the_best(digits, tmp_path):
-    model, history = train(digits, epochs=6, early_stopping=None,
-                           callbacks=[Checkpointer(tmp_path, keep=2)])
+    model, history = train(
+        digits, epochs=6, early_stopping=None, callbacks=[Checkpointer(tmp_path, keep=2)]
+    )
     best = int(np.argmax(history.dev_accuracy)) + 1
     expected = {5, 6, best}
     assert {epoch for (epoch, _), _ in list_checkpoints(tmp_path)} == expected
@@ -138,8 +177,12 @@ def test_pruning_keeps_the_last_few_and_the_best(digits, tmp_path):
 
 def test_checkpoint_holds_the_full_state(digits, tmp_path):
     optimizer = adam()
-    model, history = train(digits, epochs=2, optimizer=optimizer, callbacks=[Checkpointer(
-        tmp_path, config={"recipe": "anything JSON-able"})])
+    model, history = train(
+        digits,
+        epochs=2,
+        optimizer=optimizer,
+        callbacks=[Checkpointer(tmp_path, config={"recipe": "anything JSON-able"})],
+    )
     checkpoint = read_checkpoint(tmp_path / checkpoint_name(2, 0))
     doc, arrays = checkpoint.state.document, checkpoint.state.arrays
     assert checkpoint.config == {"recipe": "anything JSON-able"}
@@ -156,10 +199,24 @@ def test_checkpoint_holds_the_full_state(digits, tmp_path):
 def test_a_checkpoint_with_non_finite_values_is_never_written(digits, tmp_path):
     model = network()
     state = TrainingState(
-        epoch=0, step=0, in_epoch=False, epochs=1, steps_per_epoch=1, train_size=1,
-        stop_training=False, loss_sum=0.0, correct=0, train_seconds=0.0, optimizer_t=0,
-        reference_loss=None, rng={}, history=History(), callbacks={},
-        weights=model.get_weights(), optimizer={"m.0": np.full(3, np.nan)})
+        epoch=0,
+        step=0,
+        in_epoch=False,
+        epochs=1,
+        steps_per_epoch=1,
+        train_size=1,
+        stop_training=False,
+        loss_sum=0.0,
+        correct=0,
+        train_seconds=0.0,
+        optimizer_t=0,
+        reference_loss=None,
+        rng={},
+        history=History(),
+        callbacks={},
+        weights=model.get_weights(),
+        optimizer={"m.0": np.full(3, np.nan)},
+    )
     with pytest.raises(CheckpointError, match="non-finite"):
         write_checkpoint(tmp_path / "c.npz", model, state)
     assert list(tmp_path.iterdir()) == []
@@ -179,10 +236,16 @@ class BlowUp(Callback):
 def test_divergence_leaves_the_last_good_checkpoints_untouched(digits, tmp_path):
     checkpoints = Checkpointer(tmp_path)
     before = signal.getsignal(signal.SIGINT)
-    with pytest.raises(TrainingDiverged, match=r"epoch 3, batch \d+.*lower learning rate"), \
-            np.errstate(all="ignore"):
-        train(digits, optimizer=SGD(lr=0.1), early_stopping=None,
-              callbacks=[BlowUp(3), GracefulStop(), checkpoints])
+    with (
+        pytest.raises(TrainingDiverged, match=r"epoch 3, batch \d+.*lower learning rate"),
+        np.errstate(all="ignore"),
+    ):
+        train(
+            digits,
+            optimizer=SGD(lr=0.1),
+            early_stopping=None,
+            callbacks=[BlowUp(3), GracefulStop(), checkpoints],
+        )
     assert signal.getsignal(signal.SIGINT) is before  # Ctrl-C works again after the error
     assert [position for position, _ in list_checkpoints(tmp_path)] == [(1, 0), (2, 0)]
     for _, path in list_checkpoints(tmp_path):
@@ -193,8 +256,11 @@ def test_divergence_leaves_the_last_good_checkpoints_untouched(digits, tmp_path)
 def test_resume_refuses_a_different_network_or_data(digits, tmp_path):
     train(digits, epochs=1, callbacks=[Checkpointer(tmp_path)])
     state = load_latest(tmp_path).state
-    wider = Sequential([Flatten(), Dense(784, 30), ReLU(), Dropout(0.25), Dense(30, 10)],
-                       input_scale=1 / 255, seed=3)
+    wider = Sequential(
+        [Flatten(), Dense(784, 30), ReLU(), Dropout(0.25), Dense(30, 10)],
+        input_scale=1 / 255,
+        seed=3,
+    )
     with pytest.raises(ModelFileError, match="shape"):
         train(digits, model=wider, resume=state)
     with pytest.raises(ConfigError, match="1000 examples"):
@@ -226,8 +292,13 @@ def test_resuming_removes_stale_temporary_files_and_later_checkpoints(digits, tm
     stale = tmp_path / ".ckpt-00004-000000.npz.0123456789ab.tmp"  # a write cut by SIGKILL
     stale.write_bytes(b"half a checkpoint")
     older = read_checkpoint(tmp_path / checkpoint_name(1, 0))
-    train(digits, epochs=3, early_stopping=None, resume=older.state,
-          callbacks=[StopAt(1), Checkpointer(tmp_path)])
+    train(
+        digits,
+        epochs=3,
+        early_stopping=None,
+        resume=older.state,
+        callbacks=[StopAt(1), Checkpointer(tmp_path)],
+    )
     assert not stale.exists()
     assert [position for position, _ in list_checkpoints(tmp_path)] == [(1, 0), (1, 1)]
 
@@ -264,9 +335,19 @@ def test_a_convolutional_network_resumes_bit_identical(digits, tmp_path):
     from nnscratch.engine.layers import Conv2D, MaxPool2D, Reshape
 
     def cnn():
-        return Sequential([Reshape((1, 28, 28)), Conv2D(1, 4, 5), ReLU(), MaxPool2D(2),
-                           Flatten(), Dropout(0.25), Dense(4 * 12 * 12, 10)],
-                          input_scale=1 / 255, seed=5)
+        return Sequential(
+            [
+                Reshape((1, 28, 28)),
+                Conv2D(1, 4, 5),
+                ReLU(),
+                MaxPool2D(2),
+                Flatten(),
+                Dropout(0.25),
+                Dense(4 * 12 * 12, 10),
+            ],
+            input_scale=1 / 255,
+            seed=5,
+        )
 
     reference = train(digits, model=cnn(), epochs=2)
     train(digits, model=cnn(), epochs=2, callbacks=[StopAt(STEPS + 3), Checkpointer(tmp_path)])

@@ -24,12 +24,30 @@ from nnscratch import Sequential
 from nnscratch.datasets import load_mnist, write_digits_csv, write_idx
 
 TRAIN_SIZE, TEST_SIZE = 3000, 500
-SUMMARY_KEYS = ("preset", "train_accuracy", "dev_accuracy", "test_accuracy",
-                "train_seconds", "model_path")
+SUMMARY_KEYS = (
+    "preset",
+    "train_accuracy",
+    "dev_accuracy",
+    "test_accuracy",
+    "train_seconds",
+    "model_path",
+)
 # progress.py prints f"{label} {epoch:>4}: accuracy {acc:.4f}" plus "  (dev {dev:.4f})".
 ACCURACY_LINE = re.compile(r"Iteration +(\d+): accuracy (\d\.\d{4})(?:  \(dev (\d\.\d{4})\))?")
-HELP_OPTIONS = ("--preset", "--data", "--epochs", "--lr", "--batch-size", "--hidden",
-                "--activation", "--optimizer", "--seed", "--out", "--quiet", "--json")
+HELP_OPTIONS = (
+    "--preset",
+    "--data",
+    "--epochs",
+    "--lr",
+    "--batch-size",
+    "--hidden",
+    "--activation",
+    "--optimizer",
+    "--seed",
+    "--out",
+    "--quiet",
+    "--json",
+)
 
 
 @pytest.fixture(scope="module")
@@ -50,17 +68,25 @@ def data(tmp_path_factory) -> dict:
     write_digits_csv(csv, x[:1000], y[:1000])
     unlabelled = root / "kaggle-test.csv"
     write_digits_csv(unlabelled, x_test[:50])
-    return {"idx": idx, "csv": csv, "unlabelled": unlabelled, "x_test": x_test,
-            "y_test": y_test}
+    return {"idx": idx, "csv": csv, "unlabelled": unlabelled, "x_test": x_test, "y_test": y_test}
 
 
 def nnscratch(*args, cwd: Path, script: bool = False) -> subprocess.CompletedProcess:
     """Run the command as a user would: ``python -m nnscratch`` or the console script."""
-    program = ([str(Path(sys.executable).parent / "nnscratch")] if script
-               else [sys.executable, "-m", "nnscratch"])
+    program = (
+        [str(Path(sys.executable).parent / "nnscratch")]
+        if script
+        else [sys.executable, "-m", "nnscratch"]
+    )
     env = {**os.environ, "COLUMNS": "120"}
-    return subprocess.run(program + [str(arg) for arg in args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        program + [str(arg) for arg in args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def last_json(stdout: str) -> dict:
@@ -84,7 +110,7 @@ def assert_user_error(result: subprocess.CompletedProcess, *names: str) -> str:
     lines = result.stderr.splitlines()
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("nnscratch: error: ")
-    message = lines[0][len("nnscratch: error: "):]
+    message = lines[0][len("nnscratch: error: ") :]
     for name in names:
         assert name in message, (name, message)
     return message
@@ -92,9 +118,21 @@ def assert_user_error(result: subprocess.CompletedProcess, *names: str) -> str:
 
 # --- a successful run -------------------------------------------------------------------------
 
+
 def test_train_json_summary_matches_the_model_file(data, tmp_path):
-    result = nnscratch("train", "--data", data["idx"], "--epochs", 2, "--dev-size", 300,
-                       "--out", "m.npz", "--json", cwd=tmp_path)
+    result = nnscratch(
+        "train",
+        "--data",
+        data["idx"],
+        "--epochs",
+        2,
+        "--dev-size",
+        300,
+        "--out",
+        "m.npz",
+        "--json",
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     summary = last_json(result.stdout)
     assert set(SUMMARY_KEYS) <= set(summary)
@@ -127,8 +165,21 @@ def test_train_json_summary_matches_the_model_file(data, tmp_path):
 
 
 def test_json_without_quiet_keeps_stdout_for_the_json_line(data, tmp_path):
-    result = nnscratch("train", "--data", data["csv"], "--epochs", 1, "--dev-size", 200,
-                       "--hidden", 32, "--out", "m.npz", "--json", cwd=tmp_path)
+    result = nnscratch(
+        "train",
+        "--data",
+        data["csv"],
+        "--epochs",
+        1,
+        "--dev-size",
+        200,
+        "--hidden",
+        32,
+        "--out",
+        "m.npz",
+        "--json",
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     assert len(result.stdout.splitlines()) == 1
     last_json(result.stdout)
@@ -137,8 +188,22 @@ def test_json_without_quiet_keeps_stdout_for_the_json_line(data, tmp_path):
 
 
 def test_quiet_json_prints_only_the_json_line(data, tmp_path):
-    result = nnscratch("train", "--data", data["idx"], "--epochs", 1, "--dev-size", 300,
-                       "--hidden", 32, "--out", "m.npz", "--quiet", "--json", cwd=tmp_path)
+    result = nnscratch(
+        "train",
+        "--data",
+        data["idx"],
+        "--epochs",
+        1,
+        "--dev-size",
+        300,
+        "--hidden",
+        32,
+        "--out",
+        "m.npz",
+        "--quiet",
+        "--json",
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     assert len(result.stdout.splitlines()) == 1
     assert last_json(result.stdout)["epochs"] == 1
@@ -146,8 +211,20 @@ def test_quiet_json_prints_only_the_json_line(data, tmp_path):
 
 
 def test_human_output_shows_the_closing_table(data, tmp_path):
-    result = nnscratch("train", "--data", data["csv"], "--epochs", 1, "--dev-size", 200,
-                       "--hidden", 32, "--out", "m.npz", cwd=tmp_path)
+    result = nnscratch(
+        "train",
+        "--data",
+        data["csv"],
+        "--epochs",
+        1,
+        "--dev-size",
+        200,
+        "--hidden",
+        32,
+        "--out",
+        "m.npz",
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     model = Sequential.load(tmp_path / "m.npz")
     table = result.stdout
@@ -160,8 +237,20 @@ def test_human_output_shows_the_closing_table(data, tmp_path):
 
 
 def test_csv_without_a_test_set_gives_null_test_accuracy(data, tmp_path):
-    result = nnscratch("train", "--data", data["csv"], "--epochs", 2, "--dev-size", 200,
-                       "--out", "m.npz", "--quiet", "--json", cwd=tmp_path)
+    result = nnscratch(
+        "train",
+        "--data",
+        data["csv"],
+        "--epochs",
+        2,
+        "--dev-size",
+        200,
+        "--out",
+        "m.npz",
+        "--quiet",
+        "--json",
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     summary = last_json(result.stdout)
     assert summary["test_accuracy"] is None and summary["test_loss"] is None
@@ -170,11 +259,22 @@ def test_csv_without_a_test_set_gives_null_test_accuracy(data, tmp_path):
 
 
 @pytest.mark.parametrize("json_flag", [True, False], ids=["json", "human"])
-def test_classic_prints_the_tutorial_accuracy_line_every_10_iterations(data, tmp_path,
-                                                                       json_flag):
-    result = nnscratch("train", "--preset", "classic", "--data", data["idx"], "--epochs", 30,
-                       "--dev-size", 300, "--out", "c.npz", *(["--json"] if json_flag else []),
-                       cwd=tmp_path)
+def test_classic_prints_the_tutorial_accuracy_line_every_10_iterations(data, tmp_path, json_flag):
+    result = nnscratch(
+        "train",
+        "--preset",
+        "classic",
+        "--data",
+        data["idx"],
+        "--epochs",
+        30,
+        "--dev-size",
+        300,
+        "--out",
+        "c.npz",
+        *(["--json"] if json_flag else []),
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     # The accuracy lines are progress: they go to stderr, never into stdout.
     assert not ACCURACY_LINE.search(result.stdout)
@@ -197,31 +297,71 @@ def test_classic_prints_the_tutorial_accuracy_line_every_10_iterations(data, tmp
 
 # --- options reach the model ------------------------------------------------------------------
 
+
 def test_the_run_is_described_as_it_runs_with_its_overrides(data, tmp_path):
-    result = nnscratch("train", "--data", data["csv"], "--hidden", 256, "--epochs", 2,
-                       "--dropout", 0.2, "--dev-size", 200, "--out", "m.npz", cwd=tmp_path)
+    result = nnscratch(
+        "train",
+        "--data",
+        data["csv"],
+        "--hidden",
+        256,
+        "--epochs",
+        2,
+        "--dropout",
+        0.2,
+        "--dev-size",
+        200,
+        "--out",
+        "m.npz",
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     said = " ".join(result.stdout.split("data:")[0].split())
-    expected = ("784-256-10 ReLU network, dropout 0.2 after each hidden layer; Adam (lr 2e-3, "
-                "warm-up then cosine decay), batch 128, 2 epochs, 200 dev images.")
+    expected = (
+        "784-256-10 ReLU network, dropout 0.2 after each hidden layer; Adam (lr 2e-3, "
+        "warm-up then cosine decay), batch 128, 2 epochs, 200 dev images."
+    )
     assert said == f"mlp: {expected}"
     assert Sequential.load(tmp_path / "m.npz").metadata["recipe"]["summary"] == expected
 
 
-
 def test_overrides_reach_the_model_file(data, tmp_path):
-    result = nnscratch("train", "--data", data["csv"], "--epochs", 1, "--dev-size", 200,
-                       "--hidden", "32,16", "--activation", "tanh", "--optimizer", "sgd",
-                       "--lr", 0.05, "--batch-size", 64, "--out", "m.npz", "--quiet",
-                       cwd=tmp_path)
+    result = nnscratch(
+        "train",
+        "--data",
+        data["csv"],
+        "--epochs",
+        1,
+        "--dev-size",
+        200,
+        "--hidden",
+        "32,16",
+        "--activation",
+        "tanh",
+        "--optimizer",
+        "sgd",
+        "--lr",
+        0.05,
+        "--batch-size",
+        64,
+        "--out",
+        "m.npz",
+        "--quiet",
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     model = Sequential.load(tmp_path / "m.npz")
     layers = model.config()["layers"]
-    assert [layer["type"] for layer in layers] == ["Flatten", "Dense", "Tanh", "Dense", "Tanh",
-                                                   "Dense"]
+    assert [layer["type"] for layer in layers] == [
+        "Flatten",
+        "Dense",
+        "Tanh",
+        "Dense",
+        "Tanh",
+        "Dense",
+    ]
     dense = [layer["config"] for layer in layers if layer["type"] == "Dense"]
-    assert [(d["in_features"], d["out_features"]) for d in dense] == [(784, 32), (32, 16),
-                                                                      (16, 10)]
+    assert [(d["in_features"], d["out_features"]) for d in dense] == [(784, 32), (32, 16), (16, 10)]
     recipe = model.metadata["recipe"]
     assert recipe["hidden"] == [32, 16]
     assert recipe["activation"] == "tanh"
@@ -233,8 +373,22 @@ def test_overrides_reach_the_model_file(data, tmp_path):
 
 
 def test_batch_size_full_trains_full_batch(data, tmp_path):
-    result = nnscratch("train", "--data", data["csv"], "--epochs", 3, "--dev-size", 200,
-                       "--hidden", 16, "--batch-size", "full", "--out", "m.npz", cwd=tmp_path)
+    result = nnscratch(
+        "train",
+        "--data",
+        data["csv"],
+        "--epochs",
+        3,
+        "--dev-size",
+        200,
+        "--hidden",
+        16,
+        "--batch-size",
+        "full",
+        "--out",
+        "m.npz",
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     model = Sequential.load(tmp_path / "m.npz")
     assert model.metadata["recipe"]["batch_size"] is None
@@ -247,9 +401,25 @@ def test_batch_size_full_trains_full_batch(data, tmp_path):
 def test_same_seed_same_model_other_seed_other_model(data, tmp_path):
     paths = {}
     for name, seed in (("a", 7), ("b", 7), ("c", 8)):
-        result = nnscratch("train", "--data", data["csv"], "--epochs", 1, "--dev-size", 200,
-                           "--hidden", 32, "--dropout", 0.2, "--seed", seed,
-                           "--out", f"{name}.npz", "--quiet", cwd=tmp_path)
+        result = nnscratch(
+            "train",
+            "--data",
+            data["csv"],
+            "--epochs",
+            1,
+            "--dev-size",
+            200,
+            "--hidden",
+            32,
+            "--dropout",
+            0.2,
+            "--seed",
+            seed,
+            "--out",
+            f"{name}.npz",
+            "--quiet",
+            cwd=tmp_path,
+        )
         assert result.returncode == 0, result.stderr
         paths[name] = tmp_path / f"{name}.npz"
     a, b, c = (model_arrays(paths[name]) for name in "abc")
@@ -262,6 +432,7 @@ def test_same_seed_same_model_other_seed_other_model(data, tmp_path):
 
 
 # --- user mistakes ----------------------------------------------------------------------------
+
 
 def _bad_csv(folder: Path) -> tuple[Path, int, int]:
     """A labelled CSV with pixel value 300 at a known place; returns (path, line, column)."""
@@ -294,16 +465,20 @@ MISTAKES = {
     "activation": (["--activation", "swish"], ["swish"]),
     "optimizer": (["--optimizer", "rmsprop"], ["rmsprop"]),
     "dropout": (["--dropout", "1.5"], ["--dropout"]),
-    "dev-size": (["--dev-size", "5000"], ["--dev-size 5000", "5,000", "1,000 training images",
-                                          "pass a smaller --dev-size"]),
+    "dev-size": (
+        ["--dev-size", "5000"],
+        ["--dev-size 5000", "5,000", "1,000 training images", "pass a smaller --dev-size"],
+    ),
     "dev-size-negative": (["--dev-size", "-5"], ["--dev-size", "-5"]),
     "lr-nan": (["--lr", "nan"], ["--lr must be a positive number, got nan"]),
     "lr-inf": (["--lr", "inf"], ["--lr must be a positive number, got inf"]),
     "lr-zero": (["--lr", "0"], ["--lr must be a positive number, got 0"]),
     "early-stopping-0": (["--early-stopping", "0"], ["--early-stopping", "got 0"]),
     "early-stopping-negative": (["--early-stopping", "-2"], ["--early-stopping", "got -2"]),
-    "early-stopping-without-a-dev-set": (["--dev-size", "0", "--early-stopping", "2"],
-                                         ["--early-stopping", "--dev-size is 0"]),
+    "early-stopping-without-a-dev-set": (
+        ["--dev-size", "0", "--early-stopping", "2"],
+        ["--early-stopping", "--dev-size is 0"],
+    ),
     "checkpoint-every-0": (["--checkpoint-every", "0"], ["--checkpoint-every"]),
 }
 
@@ -312,25 +487,45 @@ MISTAKES = {
 def test_user_mistakes_exit_2_with_one_line(data, tmp_path, mistake):
     args, names = MISTAKES[mistake]
     # Sound defaults first; the mistake comes last, so it wins over them.
-    result = nnscratch("train", "--data", data["csv"], "--epochs", 1, "--dev-size", 200,
-                       "--hidden", 16, "--out", "m.npz", *args, cwd=tmp_path)
+    result = nnscratch(
+        "train",
+        "--data",
+        data["csv"],
+        "--epochs",
+        1,
+        "--dev-size",
+        200,
+        "--hidden",
+        16,
+        "--out",
+        "m.npz",
+        *args,
+        cwd=tmp_path,
+    )
     message = assert_user_error(result, *names)
     assert result.stdout == ""  # refused before anything is said or drawn
     # The CLI's own terms: options with --, never the library's field names.
-    assert not re.search(r"(?<![-\w])(dev_size|early_stopping|batch_size|checkpoint_every|lr)\b",
-                         message), message
+    assert not re.search(
+        r"(?<![-\w])(dev_size|early_stopping|batch_size|checkpoint_every|lr)\b", message
+    ), message
     assert "validation data" not in message
     assert not list(tmp_path.rglob("*.npz")) and not list(tmp_path.rglob("*.tmp"))
 
 
-@pytest.mark.parametrize("option, values, wording", [
-    ("--lr", ["nan", "inf", "-1", "0"], "--lr must be a positive number, got "),
-    ("--epochs", ["0", "-3"], "--epochs must be a positive whole number, got "),
-    ("--early-stopping", ["0", "-2"], "--early-stopping must be a positive whole number, got "),
-    ("--batch-size", ["0", "-3"], "--batch-size must be a positive whole number, got "),
-    ("--checkpoint-every", ["0", "-1"],
-     "--checkpoint-every must be a positive whole number, got "),
-])
+@pytest.mark.parametrize(
+    "option, values, wording",
+    [
+        ("--lr", ["nan", "inf", "-1", "0"], "--lr must be a positive number, got "),
+        ("--epochs", ["0", "-3"], "--epochs must be a positive whole number, got "),
+        ("--early-stopping", ["0", "-2"], "--early-stopping must be a positive whole number, got "),
+        ("--batch-size", ["0", "-3"], "--batch-size must be a positive whole number, got "),
+        (
+            "--checkpoint-every",
+            ["0", "-1"],
+            "--checkpoint-every must be a positive whole number, got ",
+        ),
+    ],
+)
 def test_one_kind_of_mistake_has_one_wording(tmp_path, option, values, wording):
     for value in values:
         message = assert_user_error(nnscratch("train", option, value, cwd=tmp_path))
@@ -341,12 +536,29 @@ def test_one_kind_of_mistake_has_one_wording(tmp_path, option, values, wording):
 def test_a_presets_dev_set_larger_than_the_data_says_to_pass_dev_size(data, tmp_path):
     # 3,000 training images, and the mlp preset holds out 5,000.
     result = nnscratch("train", "--data", data["idx"], "--epochs", 1, cwd=tmp_path)
-    message = assert_user_error(result, "--dev-size 5000 (the mlp preset's)", "3,000 training",
-                                "pass a smaller --dev-size, like --dev-size 300")
+    message = assert_user_error(
+        result,
+        "--dev-size 5000 (the mlp preset's)",
+        "3,000 training",
+        "pass a smaller --dev-size, like --dev-size 300",
+    )
     assert "dev_size" not in message
     assert result.stdout == ""
-    hinted = nnscratch("train", "--data", data["idx"], "--epochs", 1, "--hidden", 16,
-                       "--dev-size", 300, "--out", "m.npz", "--quiet", cwd=tmp_path)
+    hinted = nnscratch(
+        "train",
+        "--data",
+        data["idx"],
+        "--epochs",
+        1,
+        "--hidden",
+        16,
+        "--dev-size",
+        300,
+        "--out",
+        "m.npz",
+        "--quiet",
+        cwd=tmp_path,
+    )
     assert hinted.returncode == 0, hinted.stderr  # the hint works
 
 
@@ -360,22 +572,28 @@ def test_malformed_csv_names_line_and_column(tmp_path):
 
 
 def test_csv_without_labels_is_refused(data, tmp_path):
-    result = nnscratch("train", "--data", data["unlabelled"], "--epochs", 1, "--out", "m.npz",
-                       cwd=tmp_path)
+    result = nnscratch(
+        "train", "--data", data["unlabelled"], "--epochs", 1, "--out", "m.npz", cwd=tmp_path
+    )
     assert_user_error(result, "kaggle-test.csv", "label")
     assert not (tmp_path / "m.npz").exists()
 
 
-@pytest.mark.parametrize("args", [
-    ["--preset", "mlp", "--optimizer", "sgd", "--lr", "1e6", "--epochs", "2"],
-    ["--preset", "classic", "--optimizer", "sgd", "--lr", "1e30", "--epochs", "5", "--quiet"],
-], ids=["mlp", "classic-quiet"])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--preset", "mlp", "--optimizer", "sgd", "--lr", "1e6", "--epochs", "2"],
+        ["--preset", "classic", "--optimizer", "sgd", "--lr", "1e30", "--epochs", "5", "--quiet"],
+    ],
+    ids=["mlp", "classic-quiet"],
+)
 def test_divergence_exits_2_and_keeps_the_old_model_file(data, tmp_path, args):
     old = tmp_path / "m.npz"
     old.write_bytes(b"the model of yesterday\n")
     before = old.read_bytes()
-    result = nnscratch("train", "--data", data["idx"], "--dev-size", 300, "--out", "m.npz",
-                       *args, cwd=tmp_path)
+    result = nnscratch(
+        "train", "--data", data["idx"], "--dev-size", 300, "--out", "m.npz", *args, cwd=tmp_path
+    )
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stdout + result.stderr
     assert "Warning" not in result.stderr  # no NumPy overflow noise around the message
@@ -396,10 +614,32 @@ def test_divergence_on_a_terminal_ends_the_progress_bar(data, tmp_path):
     env = {**os.environ, "COLUMNS": "100", "TERM": "xterm-256color"}
     env.pop("NO_COLOR", None)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "nnscratch", "train", "--preset", "classic", "--data",
-         str(data["idx"]), "--dev-size", "300", "--optimizer", "sgd", "--lr", "1e30",
-         "--epochs", "50", "--out", "m.npz"],
-        stdin=slave, stdout=slave, stderr=slave, cwd=tmp_path, env=env)
+        [
+            sys.executable,
+            "-m",
+            "nnscratch",
+            "train",
+            "--preset",
+            "classic",
+            "--data",
+            str(data["idx"]),
+            "--dev-size",
+            "300",
+            "--optimizer",
+            "sgd",
+            "--lr",
+            "1e30",
+            "--epochs",
+            "50",
+            "--out",
+            "m.npz",
+        ],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        cwd=tmp_path,
+        env=env,
+    )
     os.close(slave)
     chunks = []
     while True:
@@ -422,6 +662,7 @@ def test_divergence_on_a_terminal_ends_the_progress_bar(data, tmp_path):
 
 # --- help and entry points --------------------------------------------------------------------
 
+
 def test_help(tmp_path):
     top = nnscratch("--help", cwd=tmp_path)
     assert top.returncode == 0, top.stderr
@@ -433,21 +674,32 @@ def test_help(tmp_path):
     assert "PRESET.npz" in sub.stdout  # --out's default is shown, not eaten as markup
 
 
-@pytest.mark.parametrize("command", [[], ["train"], ["evaluate"], ["predict"], ["info"],
-                                     ["show"], ["report"]], ids=lambda c: c[0] if c else "top")
+@pytest.mark.parametrize(
+    "command",
+    [[], ["train"], ["evaluate"], ["predict"], ["info"], ["show"], ["report"]],
+    ids=lambda c: c[0] if c else "top",
+)
 def test_help_names_a_value_only_where_one_is_taken(tmp_path, command):
     """At 80 columns and through a pipe, as a user reads it: flags take no value, and
     arguments are named, not typed."""
-    result = subprocess.run([sys.executable, "-m", "nnscratch", *command, "--help"], cwd=tmp_path,
-                            env={**os.environ, "COLUMNS": "80"}, capture_output=True,
-                            text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "nnscratch", *command, "--help"],
+        cwd=tmp_path,
+        env={**os.environ, "COLUMNS": "80"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     assert "Usage" in result.stdout
     for bad in ("<bool>", "list[Path]", "<list"):
         assert bad not in result.stdout, (bad, result.stdout)
     assert max(len(line) for line in result.stdout.splitlines()) <= 80
-    flags = [line for line in result.stdout.splitlines()
-             if re.search(r"--(help|quiet|json|stratify|force)\b", line)]
+    flags = [
+        line
+        for line in result.stdout.splitlines()
+        if re.search(r"--(help|quiet|json|stratify|force)\b", line)
+    ]
     assert flags and all("<" not in line for line in flags)
     if command == ["predict"]:
         assert re.search(r"--output\s+-o\b", result.stdout)  # -o, as show and report have
@@ -464,9 +716,23 @@ def test_bare_command_shows_help_without_an_empty_error(tmp_path):
 def test_console_script(data, tmp_path):
     script = Path(sys.executable).parent / "nnscratch"
     assert script.is_file()
-    result = nnscratch("train", "--data", data["csv"], "--epochs", 1, "--dev-size", 200,
-                       "--hidden", 16, "--out", "m.npz", "--quiet", "--json",
-                       cwd=tmp_path, script=True)
+    result = nnscratch(
+        "train",
+        "--data",
+        data["csv"],
+        "--epochs",
+        1,
+        "--dev-size",
+        200,
+        "--hidden",
+        16,
+        "--out",
+        "m.npz",
+        "--quiet",
+        "--json",
+        cwd=tmp_path,
+        script=True,
+    )
     assert result.returncode == 0, result.stderr
     summary = last_json(result.stdout)
     assert summary["model_path"] == "m.npz" and (tmp_path / "m.npz").is_file()

@@ -15,8 +15,10 @@ from nnscratch.datasets import load_mnist
 from nnscratch.plots.report import SECTIONS
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-SHOWN = re.compile(r"(test|train) image (\d+) of (.+): predicted (\d) \((>?\d+\.\d)%\), "
-                   r"label (\d) \((right|wrong)\)")
+SHOWN = re.compile(
+    r"(test|train) image (\d+) of (.+): predicted (\d) \((>?\d+\.\d)%\), "
+    r"label (\d) \((right|wrong)\)"
+)
 
 
 @pytest.fixture(autouse=True)
@@ -33,11 +35,31 @@ def trained(tmp_path_factory):
     x, y = load_mnist("train")
     x_test, y_test = load_mnist("test")
     folder = write_mnist_folder(root / "mini", 2000, 500)
-    result = nnscratch("train", "--data", folder, "--hidden", 24, "--epochs", 2,
-                       "--dev-size", 300, "--out", "m.npz", "--quiet", cwd=root)
+    result = nnscratch(
+        "train",
+        "--data",
+        folder,
+        "--hidden",
+        24,
+        "--epochs",
+        2,
+        "--dev-size",
+        300,
+        "--out",
+        "m.npz",
+        "--quiet",
+        cwd=root,
+    )
     assert result.returncode == 0, result.stderr
-    return {"root": root, "model": root / "m.npz", "folder": folder, "x": x[:2000],
-            "y": y[:2000], "x_test": x_test[:500], "y_test": y_test[:500]}
+    return {
+        "root": root,
+        "model": root / "m.npz",
+        "folder": folder,
+        "x": x[:2000],
+        "y": y[:2000],
+        "x_test": x_test[:500],
+        "y_test": y_test[:500],
+    }
 
 
 def read_png(path):
@@ -70,22 +92,28 @@ def test_show_draws_a_test_image_by_default(trained, tmp_path):
 
 
 def test_show_takes_a_training_image_and_an_output_path(trained, tmp_path):
-    result = nnscratch("show", trained["model"], 1234, "--split", "train", "--output",
-                       "one.png", cwd=tmp_path)
+    result = nnscratch(
+        "show", trained["model"], 1234, "--split", "train", "--output", "one.png", cwd=tmp_path
+    )
     assert result.returncode == 0, result.stderr
     match = SHOWN.search(result.stdout)
     assert match.group(1) == "train" and int(match.group(6)) == trained["y"][1234]
-    assert int(match.group(4)) == Sequential.load(trained["model"]).predict(
-        trained["x"][1234:1235])[0]
+    assert (
+        int(match.group(4)) == Sequential.load(trained["model"]).predict(trained["x"][1234:1235])[0]
+    )
     read_png(tmp_path / "one.png")
     assert not (tmp_path / "digit-train-1234.png").exists()
 
 
-@pytest.mark.parametrize("args, names", [
-    (("500",), ("INDEX 500", "0-499")),
-    (("--", "-1"), ("INDEX -1",)),
-    (("3", "--split", "dev"), ("--split", "dev")),
-], ids=["past-the-end", "negative", "bad-split"])
+@pytest.mark.parametrize(
+    "args, names",
+    [
+        (("500",), ("INDEX 500", "0-499")),
+        (("--", "-1"), ("INDEX -1",)),
+        (("3", "--split", "dev"), ("--split", "dev")),
+    ],
+    ids=["past-the-end", "negative", "bad-split"],
+)
 def test_show_refuses_a_bad_index_or_split(trained, tmp_path, args, names):
     result = nnscratch("show", trained["model"], *args, cwd=tmp_path)
     assert_user_error(result, *names)
@@ -101,16 +129,16 @@ def test_a_negative_index_gets_one_message_however_it_is_written(trained, tmp_pa
 
 
 def test_a_window_asked_for_without_a_display_is_refused_before_any_work(trained, tmp_path):
-    message = assert_user_error(nnscratch("show", trained["model"], 3, "--window",
-                                          cwd=tmp_path), "--window", "no display")
+    message = assert_user_error(
+        nnscratch("show", trained["model"], 3, "--window", cwd=tmp_path), "--window", "no display"
+    )
     assert "DISPLAY" in message
     assert list(tmp_path.iterdir()) == []
     result = nnscratch("show", trained["model"], 3, cwd=tmp_path)  # no display: no window
     assert result.returncode == 0 and result.stderr == ""
 
 
-def test_a_window_that_cannot_open_says_why_and_the_png_is_written(trained, tmp_path,
-                                                                   monkeypatch):
+def test_a_window_that_cannot_open_says_why_and_the_png_is_written(trained, tmp_path, monkeypatch):
     monkeypatch.setenv("DISPLAY", ":987")  # a display no server answers
     result = nnscratch("show", trained["model"], 3, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -122,10 +150,18 @@ def test_a_window_that_cannot_open_says_why_and_the_png_is_written(trained, tmp_
 def test_show_and_report_refuse_a_missing_model_or_folder(trained, tmp_path):
     assert_user_error(nnscratch("show", "nope.npz", 0, cwd=tmp_path), "nope.npz")
     assert_user_error(nnscratch("report", "nope.npz", cwd=tmp_path), "nope.npz")
-    assert_user_error(nnscratch("report", trained["model"], "-o", "no/r.html", cwd=tmp_path),
-                      "--output", "no/r.html", "does not exist")
-    assert_user_error(nnscratch("show", trained["model"], 0, "-o", "no/d.png", cwd=tmp_path),
-                      "--output", "no/d.png", "does not exist")
+    assert_user_error(
+        nnscratch("report", trained["model"], "-o", "no/r.html", cwd=tmp_path),
+        "--output",
+        "no/r.html",
+        "does not exist",
+    )
+    assert_user_error(
+        nnscratch("show", trained["model"], 0, "-o", "no/d.png", cwd=tmp_path),
+        "--output",
+        "no/d.png",
+        "does not exist",
+    )
     assert list(tmp_path.iterdir()) == []
 
 
@@ -142,8 +178,9 @@ def test_report_writes_one_self_contained_page(trained, tmp_path):
 
 
 def test_report_output_and_data_options(trained, tmp_path):
-    result = nnscratch("report", trained["model"], "--output", "r.html", "--data", "mnist",
-                       cwd=tmp_path)
+    result = nnscratch(
+        "report", trained["model"], "--output", "r.html", "--data", "mnist", cwd=tmp_path
+    )
     assert result.returncode == 0, result.stderr
     text = (tmp_path / "r.html").read_text(encoding="utf-8")
     assert "the test set of bundled MNIST (10,000 images)" in text
@@ -151,9 +188,23 @@ def test_report_output_and_data_options(trained, tmp_path):
 
 
 def test_train_report_writes_the_page_beside_the_model(trained, tmp_path):
-    result = nnscratch("train", "--data", trained["folder"], "--hidden", 16, "--epochs", 1,
-                       "--dev-size", 300, "--out", "t.npz", "--report", "--json", "--quiet",
-                       cwd=tmp_path)
+    result = nnscratch(
+        "train",
+        "--data",
+        trained["folder"],
+        "--hidden",
+        16,
+        "--epochs",
+        1,
+        "--dev-size",
+        300,
+        "--out",
+        "t.npz",
+        "--report",
+        "--json",
+        "--quiet",
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     summary = last_json(result.stdout)
     assert summary["report_path"] == "t.html"
@@ -163,13 +214,35 @@ def test_train_report_writes_the_page_beside_the_model(trained, tmp_path):
 
 
 def test_train_report_to_a_path_and_to_a_missing_folder(trained, tmp_path):
-    result = nnscratch("train", "--data", trained["folder"], "--hidden", 16, "--epochs", 1,
-                       "--dev-size", 300, "--out", "t.npz", "--report", "run.html",
-                       "--quiet", cwd=tmp_path)
+    result = nnscratch(
+        "train",
+        "--data",
+        trained["folder"],
+        "--hidden",
+        16,
+        "--epochs",
+        1,
+        "--dev-size",
+        300,
+        "--out",
+        "t.npz",
+        "--report",
+        "run.html",
+        "--quiet",
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     assert "<!DOCTYPE html>" in (tmp_path / "run.html").read_text(encoding="utf-8")
-    result = nnscratch("train", "--data", trained["folder"], "--out", "u.npz",
-                       "--report", "no/such/r.html", cwd=tmp_path)
+    result = nnscratch(
+        "train",
+        "--data",
+        trained["folder"],
+        "--out",
+        "u.npz",
+        "--report",
+        "no/such/r.html",
+        cwd=tmp_path,
+    )
     assert_user_error(result, "--report", "no/such")
     assert not (tmp_path / "u.npz").exists()  # refused before training, not after
 
@@ -183,13 +256,17 @@ def test_help_lists_the_new_commands(tmp_path):
     assert "--report" in result.stdout
 
 
-@pytest.mark.parametrize("argv, expected", [
-    (["train", "--report"], ["train", "--report="]),
-    (["train", "--report", "-q"], ["train", "--report=", "-q"]),
-    (["train", "--report", "r.html", "-q"], ["train", "--report", "r.html", "-q"]),
-    (["train", "--report=r.html"], ["train", "--report=r.html"]),
-    (["report", "m.npz", "--output", "--report"], ["report", "m.npz", "--output", "--report"]),
-], ids=["last", "before-an-option", "with-a-path", "with-equals", "not-train"])
+@pytest.mark.parametrize(
+    "argv, expected",
+    [
+        (["train", "--report"], ["train", "--report="]),
+        (["train", "--report", "-q"], ["train", "--report=", "-q"]),
+        (["train", "--report", "r.html", "-q"], ["train", "--report", "r.html", "-q"]),
+        (["train", "--report=r.html"], ["train", "--report=r.html"]),
+        (["report", "m.npz", "--output", "--report"], ["report", "m.npz", "--output", "--report"]),
+    ],
+    ids=["last", "before-an-option", "with-a-path", "with-equals", "not-train"],
+)
 def test_a_bare_report_flag_gets_the_empty_value(argv, expected):
     from nnscratch.cli.app import _bare_report_flag
 

@@ -29,7 +29,7 @@ def conv_by_loops(x, W, b, stride, padding):
         for o in range(c_out):
             for i in range(h_out):
                 for j in range(w_out):
-                    window = x[e, :, i * stride:i * stride + k, j * stride:j * stride + k]
+                    window = x[e, :, i * stride : i * stride + k, j * stride : j * stride + k]
                     y[e, o, i, j] = b[o] + np.sum(W[o] * window)
     return y
 
@@ -39,7 +39,7 @@ def max_pool_by_loops(x, k):
     y = np.zeros((n, c, height // k, width // k))
     for i in range(height // k):
         for j in range(width // k):
-            y[:, :, i, j] = x[:, :, i * k:(i + 1) * k, j * k:(j + 1) * k].max(axis=(2, 3))
+            y[:, :, i, j] = x[:, :, i * k : (i + 1) * k, j * k : (j + 1) * k].max(axis=(2, 3))
     return y
 
 
@@ -99,8 +99,7 @@ def test_conv_predicts_large_batches_in_chunks(monkeypatch):
     expected = conv_by_loops(x, layer.params["W"], layer.params["b"], 1, 0)
     np.testing.assert_allclose(layer.forward(x), expected, rtol=1e-12, atol=1e-12)
     assert layer._scratch.get("cols", (0,), np.float64).base.nbytes == 2 * one_image
-    np.testing.assert_allclose(layer.forward(x, training=True), expected, rtol=1e-12,
-                               atol=1e-12)
+    np.testing.assert_allclose(layer.forward(x, training=True), expected, rtol=1e-12, atol=1e-12)
     errors = check_layer(layer, x, np.random.default_rng(7))
     assert max(errors.values()) < TOL, errors
 
@@ -120,8 +119,9 @@ def test_conv_results_are_not_overwritten_by_the_next_batch():
     assert not np.array_equal(layer.grads["W"], dW_kept)
 
 
-@pytest.mark.parametrize(("k", "shape"), [(2, (2, 3, 4, 6)), (2, (2, 2, 5, 7)),
-                                          (3, (1, 2, 7, 6)), (1, (2, 2, 3, 3))])
+@pytest.mark.parametrize(
+    ("k", "shape"), [(2, (2, 3, 4, 6)), (2, (2, 2, 5, 7)), (3, (1, 2, 7, 6)), (1, (2, 2, 3, 3))]
+)
 def test_max_pool_values_and_gradients(k, shape):
     rng = np.random.default_rng(4)
     layer = MaxPool2D(k)
@@ -183,8 +183,17 @@ def test_a_cnn_computes_as_its_layers_in_their_written_order():
     # Sequential runs each ReLU -> MaxPool2D pair as MaxPool2D -> ReLU: the same outputs and
     # the same gradients, to the bit, as the layers run one by one as written (float64, with
     # ties: flat windows of zeros, whose ReLUs are all 0).
-    layers = [Reshape((1, 12, 12)), Conv2D(1, 3, 3, padding=1), ReLU(), MaxPool2D(2),
-              Conv2D(3, 4, 3), ReLU(), MaxPool2D(2), Flatten(), Dense(16, 5)]
+    layers = [
+        Reshape((1, 12, 12)),
+        Conv2D(1, 3, 3, padding=1),
+        ReLU(),
+        MaxPool2D(2),
+        Conv2D(3, 4, 3),
+        ReLU(),
+        MaxPool2D(2),
+        Flatten(),
+        Dense(16, 5),
+    ]
     model = Sequential(layers, dtype="float64", seed=3)
     x = np.random.default_rng(9).standard_normal((6, 144))
     x[:, :40] = 0.0
@@ -217,8 +226,9 @@ def test_reshape_round_trip_and_errors():
         Reshape((0, 3))
 
 
-@pytest.mark.parametrize("bad", [dict(kernel_size=0), dict(stride=0), dict(padding=-1),
-                                 dict(in_channels=0)])
+@pytest.mark.parametrize(
+    "bad", [dict(kernel_size=0), dict(stride=0), dict(padding=-1), dict(in_channels=0)]
+)
 def test_conv_refuses_bad_sizes(bad):
     args = dict(in_channels=1, out_channels=2, kernel_size=3) | bad
     with pytest.raises(ConfigError):
@@ -234,9 +244,21 @@ def test_conv_refuses_inputs_that_do_not_fit():
 
 
 def small_cnn(seed=0) -> Sequential:
-    return Sequential([Reshape((1, 28, 28)), Conv2D(1, 4, 5), ReLU(), MaxPool2D(2),
-                       Conv2D(4, 8, 3, padding=1), ReLU(), MaxPool2D(2), Flatten(),
-                       Dense(8 * 6 * 6, 10)], input_scale=1 / 255, seed=seed)
+    return Sequential(
+        [
+            Reshape((1, 28, 28)),
+            Conv2D(1, 4, 5),
+            ReLU(),
+            MaxPool2D(2),
+            Conv2D(4, 8, 3, padding=1),
+            ReLU(),
+            MaxPool2D(2),
+            Flatten(),
+            Dense(8 * 6 * 6, 10),
+        ],
+        input_scale=1 / 255,
+        seed=seed,
+    )
 
 
 def test_a_small_cnn_learns_digits_and_round_trips(tmp_path):
@@ -251,8 +273,9 @@ def test_a_small_cnn_learns_digits_and_round_trips(tmp_path):
 
     model.save(tmp_path / "cnn.npz")
     loaded = Sequential.load(tmp_path / "cnn.npz")
-    np.testing.assert_array_equal(loaded.predict_proba(x_test[:200]),
-                                  model.predict_proba(x_test[:200]))
+    np.testing.assert_array_equal(
+        loaded.predict_proba(x_test[:200]), model.predict_proba(x_test[:200])
+    )
     with pytest.raises(DataError, match="784 inputs"):
         loaded.predict(np.zeros((2, 27, 27), dtype=np.uint8))
 
@@ -261,9 +284,15 @@ def test_loading_refuses_kernels_of_the_wrong_shape(tmp_path):
     small_cnn().save(tmp_path / "cnn.npz")
     document, arrays = read_model_file(tmp_path / "cnn.npz")
     arrays["layers.4.W"] = np.zeros((8, 4, 5, 5), dtype=np.float32)  # the layer is 3x3
-    write_model_file(tmp_path / "bad.npz", {k: v for k, v in document.items()
-                                            if k not in ("format", "format_version",
-                                                         "arrays_sha256")}, arrays)
+    write_model_file(
+        tmp_path / "bad.npz",
+        {
+            k: v
+            for k, v in document.items()
+            if k not in ("format", "format_version", "arrays_sha256")
+        },
+        arrays,
+    )
     with pytest.raises(ModelFileError, match="layer 4"):
         Sequential.load(tmp_path / "bad.npz")
 
@@ -274,8 +303,9 @@ def test_a_model_that_starts_with_a_convolution_saves_with_or_without_an_image_s
     model.save(tmp_path / "a.npz")
     model.save(tmp_path / "b.npz", preprocessing={"image_shape": [1, 6, 6]})
     assert Sequential.load(tmp_path / "a.npz").metadata["architecture"] == []
-    shapes = [row["output_shape"] for row in
-              Sequential.load(tmp_path / "b.npz").metadata["architecture"]]
+    shapes = [
+        row["output_shape"] for row in Sequential.load(tmp_path / "b.npz").metadata["architecture"]
+    ]
     assert shapes == [[2, 4, 4], [2, 4, 4], [32], [10]]
 
 

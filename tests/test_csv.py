@@ -161,8 +161,23 @@ def test_out_of_range_pixel_message_is_exact(tmp_path):
         (_row_with(3, "\x0c5\x0bx"), r"line 4, column 3 \(pixel1\): '5\\x0bx' is not a num"),
         (_row_with(3, "\u0663"), r"line 4, column 3 \(pixel1\): '\u0663' is not a number"),
     ],
-    ids=["short", "long", "blank", "label-12", "label-neg", "float", "exp", "word", "empty",
-         "space", "negative", "huge", "5000-digits", "junk", "arabic-digit"],
+    ids=[
+        "short",
+        "long",
+        "blank",
+        "label-12",
+        "label-neg",
+        "float",
+        "exp",
+        "word",
+        "empty",
+        "space",
+        "negative",
+        "huge",
+        "5000-digits",
+        "junk",
+        "arabic-digit",
+    ],
 )
 def test_cell_and_row_errors(tmp_path, bad_line, needle):
     path = _file(tmp_path, [HEADER_785, _row(1), _row(2), bad_line, _row(3)])
@@ -203,8 +218,10 @@ def test_line_numbers_are_right_past_the_first_block(tmp_path, kind):
         (b"\n \r\n\n", r"the file is empty"),
         ((HEADER_785 + "\n").encode(), r"has a header but no data rows"),
         (b"1,2,3\n", r"line 1: has 3 columns, expected 785 .* or 784"),
-        (("\n".join([_row(1), _row(1)[:-1] + "\xff"])).encode("latin-1"),
-         r"line 2: byte 0xff is not UTF-8 text"),
+        (
+            ("\n".join([_row(1), _row(1)[:-1] + "\xff"])).encode("latin-1"),
+            r"line 2: byte 0xff is not UTF-8 text",
+        ),
     ],
     ids=["empty", "blank", "header-only", "three-columns", "latin-1"],
 )
@@ -252,8 +269,28 @@ def test_random_mutations_raise_only_data_error(data):
 @settings(max_examples=300, deadline=None)
 @given(
     rows=st.lists(
-        st.lists(st.sampled_from(["0", "9", "255", "256", "-1", " 7 ", "+3", "", "1.5", "x",
-                                 "\x0c4", "\u0663", "99999", "007"]), min_size=3, max_size=3),
+        st.lists(
+            st.sampled_from(
+                [
+                    "0",
+                    "9",
+                    "255",
+                    "256",
+                    "-1",
+                    " 7 ",
+                    "+3",
+                    "",
+                    "1.5",
+                    "x",
+                    "\x0c4",
+                    "\u0663",
+                    "99999",
+                    "007",
+                ]
+            ),
+            min_size=3,
+            max_size=3,
+        ),
         min_size=1,
         max_size=4,
     )

@@ -23,7 +23,7 @@ COUNT = 60  # six of each label: one of each held out by an IDX export
 def mnist_digits():
     images, labels = load_mnist("test")
     order = np.argsort(labels[:400], kind="stable")
-    chosen = np.concatenate([order[labels[order] == label][:COUNT // 10] for label in range(10)])
+    chosen = np.concatenate([order[labels[order] == label][: COUNT // 10] for label in range(10)])
     chosen.sort()
     return images[chosen], labels[chosen]
 
@@ -61,12 +61,15 @@ def test_a_digit_is_removed_and_numbers_are_never_given_twice(filled):
         filled.remove(3)
 
 
-@pytest.mark.parametrize("image, label, message", [
-    (np.zeros((27, 28), np.uint8), 1, r"a digit is a 28x28 image, got shape \(27, 28\)"),
-    (np.full((28, 28), 256), 1, "a digit's pixels are whole numbers 0-255"),
-    (np.zeros((28, 28), np.float32), 1, "a digit's pixels are whole numbers 0-255"),
-    (np.zeros((28, 28), np.uint8), 10, "a digit's labels are whole numbers 0-9"),
-])
+@pytest.mark.parametrize(
+    "image, label, message",
+    [
+        (np.zeros((27, 28), np.uint8), 1, r"a digit is a 28x28 image, got shape \(27, 28\)"),
+        (np.full((28, 28), 256), 1, "a digit's pixels are whole numbers 0-255"),
+        (np.zeros((28, 28), np.float32), 1, "a digit's pixels are whole numbers 0-255"),
+        (np.zeros((28, 28), np.uint8), 10, "a digit's labels are whole numbers 0-9"),
+    ],
+)
 def test_a_wrong_digit_is_refused(tmp_path, image, label, message):
     digits = DigitSet(tmp_path / "set")
     with pytest.raises(DataError, match=message):
@@ -89,11 +92,11 @@ def test_a_write_cut_short_loses_only_the_digit_being_written(filled, monkeypatc
     with pytest.raises(DataError, match="No space left on device"):
         filled.add_many(np.full((4, 28, 28), 200, np.uint8), np.arange(4))
     after = DigitSet(filled.folder)
-    assert [d.number for d in after.digits()] == [d.number for d in before] + [COUNT + 1,
-                                                                              COUNT + 2]
+    assert [d.number for d in after.digits()] == [d.number for d in before] + [COUNT + 1, COUNT + 2]
     after.arrays()  # every file left is whole
-    assert sorted(p.name for p in filled.folder.iterdir() if not digitset.NAME.fullmatch(
-        p.name)) == []  # no temporary file either
+    assert (
+        sorted(p.name for p in filled.folder.iterdir() if not digitset.NAME.fullmatch(p.name)) == []
+    )  # no temporary file either
 
 
 def test_the_set_is_exported_as_idx_files_with_one_in_five_held_out(filled, tmp_path):
@@ -134,8 +137,9 @@ def test_an_export_imports_back_digit_for_digit(filled, tmp_path, kind):
     filled.export_idx(path) if kind == "idx" else filled.export_csv(path)
     again = DigitSet(tmp_path / "again")
     assert len(again.import_from(path)) == COUNT
-    pairs = lambda digits: sorted((int(label), image.tobytes()) for image, label in
-                                  zip(*digits.arrays()))  # noqa: E731
+    pairs = lambda digits: sorted(
+        (int(label), image.tobytes()) for image, label in zip(*digits.arrays())
+    )  # noqa: E731
     assert pairs(again) == pairs(filled)
 
 
@@ -144,8 +148,25 @@ def test_the_cli_trains_on_an_export(filled, tmp_path, kind, monkeypatch):
     monkeypatch.chdir(tmp_path)
     path = tmp_path / ("export" if kind == "idx" else "digits.csv")
     filled.export_idx(path) if kind == "idx" else filled.export_csv(path)
-    assert main(["train", "--data", str(path), "--hidden", "16", "--epochs", "2",
-                 "--dev-size", "10", "--quiet", "--out", "mine.npz"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                str(path),
+                "--hidden",
+                "16",
+                "--epochs",
+                "2",
+                "--dev-size",
+                "10",
+                "--quiet",
+                "--out",
+                "mine.npz",
+            ]
+        )
+        == 0
+    )
     model = Sequential.load(tmp_path / "mine.npz")
     assert model.metadata["data"]["source"] == str(path.resolve() if kind == "csv" else path)
     assert model.metadata["data"]["train_size"] == (COUNT - 10 if kind == "idx" else COUNT) - 10
@@ -167,8 +188,9 @@ def damage_csv(path):
 
 
 @pytest.mark.parametrize("kind", ["idx", "csv"])
-def test_a_damaged_export_is_refused_with_the_readers_errors(filled, tmp_path, kind, capsys,
-                                                            monkeypatch):
+def test_a_damaged_export_is_refused_with_the_readers_errors(
+    filled, tmp_path, kind, capsys, monkeypatch
+):
     monkeypatch.chdir(tmp_path)
     path = tmp_path / ("export" if kind == "idx" else "digits.csv")
     if kind == "idx":
@@ -190,8 +212,9 @@ def test_a_damaged_export_is_refused_with_the_readers_errors(filled, tmp_path, k
 def test_an_import_over_the_limit_adds_nothing(filled, tmp_path, monkeypatch):
     filled.export_csv(tmp_path / "digits.csv")
     monkeypatch.setattr(digitset, "MAX_DIGITS", COUNT + 10)
-    with pytest.raises(DataError, match=f"the set would hold {2 * COUNT} digits; a set takes at "
-                                        f"most {COUNT + 10}"):
+    with pytest.raises(
+        DataError, match=f"the set would hold {2 * COUNT} digits; a set takes at most {COUNT + 10}"
+    ):
         filled.import_from(tmp_path / "digits.csv")
     assert len(filled.digits()) == COUNT
 

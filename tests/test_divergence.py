@@ -28,13 +28,20 @@ from nnscratch.engine.losses import MeanSquaredError, SoftmaxCrossEntropy
 from nnscratch.errors import CheckpointError, ConfigError, TrainingDiverged
 from nnscratch.model import PRESETS
 from nnscratch.training import Callback, TrainingState
-from nnscratch.training.checkpoint import Checkpointer, load_latest, read_checkpoint, write_checkpoint
+from nnscratch.training.checkpoint import (
+    Checkpointer,
+    load_latest,
+    read_checkpoint,
+    write_checkpoint,
+)
 from nnscratch.training.loop import DIVERGENCE_FACTOR
 from nnscratch.usecases.train import train_recipe
 
-EXPLODED = (r"training diverged: the loss rose to \S+, over 10,000 times the first batch's "
-            r"loss \((?P<start>[\d.]+)\), at epoch (?P<epoch>\d+), batch (?P<batch>\d+) "
-            r"\(learning rate \S+\); the (?P<kept>.+) were kept\. Try a lower learning rate")
+EXPLODED = (
+    r"training diverged: the loss rose to \S+, over 10,000 times the first batch's "
+    r"loss \((?P<start>[\d.]+)\), at epoch (?P<epoch>\d+), batch (?P<batch>\d+) "
+    r"\(learning rate \S+\); the (?P<kept>.+) were kept\. Try a lower learning rate"
+)
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +51,9 @@ def digits():
 
 
 def small_mlp(seed=0):
-    return Sequential([Flatten(), Dense(784, 64), ReLU(), Dense(64, 10)], input_scale=1 / 255,
-                      seed=seed)
+    return Sequential(
+        [Flatten(), Dense(784, 64), ReLU(), Dense(64, 10)], input_scale=1 / 255, seed=seed
+    )
 
 
 class Losses(Callback):
@@ -62,6 +70,7 @@ class Losses(Callback):
 
 
 # --- runs that explode ----------------------------------------------------------------------
+
 
 def test_adam_at_lr_1e6_raises_and_puts_back_the_initial_weights(digits):
     model = small_mlp()
@@ -85,10 +94,13 @@ def test_a_blow_up_after_good_epochs_keeps_the_weights_of_the_last_good_one(digi
 
     blow_up = AtEpoch3()
     model = small_mlp()
-    with np.errstate(all="ignore"), pytest.raises(TrainingDiverged, match="epoch 3, batch 2") \
-            as caught:
-        model.fit(*digits, epochs=5, optimizer=Adam(lr=1e-3), validation_split=300,
-                  callbacks=[blow_up])
+    with (
+        np.errstate(all="ignore"),
+        pytest.raises(TrainingDiverged, match="epoch 3, batch 2") as caught,
+    ):
+        model.fit(
+            *digits, epochs=5, optimizer=Adam(lr=1e-3), validation_split=300, callbacks=[blow_up]
+        )
     assert "the weights after epoch 2 were kept" in str(caught.value)
     assert {k: v.tobytes() for k, v in model.get_weights().items()} == blow_up.good
 
@@ -105,6 +117,7 @@ def test_the_classic_preset_at_lr_1e6_raises(digits):
 
 # --- the rule itself, on scripted losses ----------------------------------------------------
 
+
 class Scripted(SoftmaxCrossEntropy):
     """Softmax cross-entropy whose forward reports the given values in turn (the gradient is
     the real one): one value per training batch and per dev evaluation."""
@@ -120,59 +133,83 @@ class Scripted(SoftmaxCrossEntropy):
 def scripted_run(values, *, dev=False):
     """Full-batch runs on 40 digits: one training loss per epoch, then a dev loss if ``dev``."""
     x, y = load_mnist("train")
-    model = Sequential([Flatten(), Dense(784, 10)], input_scale=1 / 255,
-                       loss=Scripted(values))
+    model = Sequential([Flatten(), Dense(784, 10)], input_scale=1 / 255, loss=Scripted(values))
     epochs = len(values) // (2 if dev else 1)
-    return model, lambda: model.fit(x[:40], y[:40], epochs=epochs, batch_size=None,
-                                    optimizer=SGD(lr=1e-3),
-                                    validation_data=(x[40:60], y[40:60]) if dev else None)
+    return model, lambda: model.fit(
+        x[:40],
+        y[:40],
+        epochs=epochs,
+        batch_size=None,
+        optimizer=SGD(lr=1e-3),
+        validation_data=(x[40:60], y[40:60]) if dev else None,
+    )
 
 
-@pytest.mark.parametrize("values", [
-    [2.0, 19_999.0, 3.0],  # just below 10,000 times the start
-    [1e-3, 5.0, 9_999.0],  # a start below 1 counts as 1: a rise from 0.001 to 5 is no explosion
-    [0.0, 9_999.0],
-    [1e6, 9e9, 1e6],  # a large start (MSE on large targets) sets a large limit
-], ids=["below", "small-start", "zero-start", "large-start"])
+@pytest.mark.parametrize(
+    "values",
+    [
+        [2.0, 19_999.0, 3.0],  # just below 10,000 times the start
+        [1e-3, 5.0, 9_999.0],  # a start below 1 counts as 1: a rise from 0.001 to 5 is no explosion
+        [0.0, 9_999.0],
+        [1e6, 9e9, 1e6],  # a large start (MSE on large targets) sets a large limit
+    ],
+    ids=["below", "small-start", "zero-start", "large-start"],
+)
 def test_losses_below_the_limit_never_stop_a_run(values):
     _, run = scripted_run(values)
     assert run().stopped == "completed"
 
 
-@pytest.mark.parametrize("values", [[2.0, 3.0, 20_001.0], [1e-3, 10_001.0], [1e6, 1.1e10]],
-                         ids=["above", "small-start", "large-start"])
+@pytest.mark.parametrize(
+    "values",
+    [[2.0, 3.0, 20_001.0], [1e-3, 10_001.0], [1e6, 1.1e10]],
+    ids=["above", "small-start", "large-start"],
+)
 def test_a_loss_past_the_limit_stops_the_run(values):
     _, run = scripted_run(values)
-    with pytest.raises(TrainingDiverged, match=rf"the loss rose to \S+, over 10,000 times .*"
-                                               rf"at iteration {len(values)} "):
+    with pytest.raises(
+        TrainingDiverged,
+        match=rf"the loss rose to \S+, over 10,000 times .*"
+        rf"at iteration {len(values)} ",
+    ):
         run()
 
 
 def test_the_small_start_is_named_in_the_message():
     _, run = scripted_run([0.0123, 10_001.0])
-    with pytest.raises(TrainingDiverged, match=r"the loss rose to 1e\+04, over 10,000 times 1 "
-                                               r"\(the first batch's loss, 0\.0123, counts "
-                                               r"as 1\), at iteration 2 "):
+    with pytest.raises(
+        TrainingDiverged,
+        match=r"the loss rose to 1e\+04, over 10,000 times 1 "
+        r"\(the first batch's loss, 0\.0123, counts "
+        r"as 1\), at iteration 2 ",
+    ):
         run()
 
 
 def test_an_exploded_dev_loss_stops_the_run_and_keeps_the_epoch_before():
     # train, dev, train, dev: the second iteration's dev loss is past 10,000 times 2.
     _, run = scripted_run([2.0, 2.1, 1.9, 20_001.0], dev=True)
-    with pytest.raises(TrainingDiverged, match=r"the dev loss rose to 2e\+04, .* at iteration 2 "
-                                               r"\(learning rate .*the weights after "
-                                               r"iteration 1 were kept"):
+    with pytest.raises(
+        TrainingDiverged,
+        match=r"the dev loss rose to 2e\+04, .* at iteration 2 "
+        r"\(learning rate .*the weights after "
+        r"iteration 1 were kept",
+    ):
         run()
 
 
 # --- legitimate runs never trip it ----------------------------------------------------------
 
-@pytest.mark.parametrize(("preset", "overrides"), [
-    ("classic", {"epochs": 100}),
-    ("mlp", {"epochs": 3}),
-    ("cnn", {"epochs": 1}),
-    ("mlp", {"epochs": 8, "early_stopping": 1, "lr": 1e-2}),  # a high rate and early stopping
-])
+
+@pytest.mark.parametrize(
+    ("preset", "overrides"),
+    [
+        ("classic", {"epochs": 100}),
+        ("mlp", {"epochs": 3}),
+        ("cnn", {"epochs": 1}),
+        ("mlp", {"epochs": 8, "early_stopping": 1, "lr": 1e-2}),  # a high rate and early stopping
+    ],
+)
 def test_the_presets_never_trip_the_guard(digits, preset, overrides):
     losses = Losses()
     recipe = PRESETS[preset].with_overrides(dev_size=300, **overrides)
@@ -189,8 +226,7 @@ def test_mean_squared_error_from_a_large_start_never_trips_it():
     y = x @ rng.standard_normal((8, 3)) * 1000
     model = Sequential([Dense(8, 3)], loss=MeanSquaredError(), dtype="float64")
     losses = Losses()
-    history = model.fit(x, y, epochs=30, batch_size=20, optimizer=SGD(lr=0.02),
-                        callbacks=[losses])
+    history = model.fit(x, y, epochs=30, batch_size=20, optimizer=SGD(lr=0.02), callbacks=[losses])
     assert history.stopped == "completed"
     assert losses.values[0] > 1e5 and losses.values[-1] < losses.values[0] / 100
 
@@ -203,8 +239,7 @@ def test_binary_cross_entropy_from_a_large_start_never_trips_it():
     model = Sequential([Dense(6, 2)], loss="binary_cross_entropy", dtype="float64")
     model.layers[0].params["W"] *= 100
     losses = Losses()
-    history = model.fit(x, t, epochs=30, batch_size=30, optimizer=Adam(lr=0.5),
-                        callbacks=[losses])
+    history = model.fit(x, t, epochs=30, batch_size=30, optimizer=Adam(lr=0.5), callbacks=[losses])
     assert history.stopped == "completed"
     assert losses.values[0] > 30 and losses.values[-1] < losses.values[0] / 100
 
@@ -226,16 +261,27 @@ class RaiseLrAt(Callback):
 def diverge(digits, *, callbacks=(), resume=None):
     model = small_mlp()
     with np.errstate(all="ignore"), pytest.raises(TrainingDiverged) as caught:
-        model.fit(*digits, epochs=4, optimizer=Adam(lr=1e-3), validation_split=300,
-                  callbacks=[RaiseLrAt(3), *callbacks], resume=resume)
+        model.fit(
+            *digits,
+            epochs=4,
+            optimizer=Adam(lr=1e-3),
+            validation_split=300,
+            callbacks=[RaiseLrAt(3), *callbacks],
+            resume=resume,
+        )
     return str(caught.value), {k: v.tobytes() for k, v in model.get_weights().items()}
 
 
 def test_a_resumed_run_diverges_exactly_as_the_run_never_stopped(digits, tmp_path):
     uninterrupted = diverge(digits)
     model = small_mlp()
-    model.fit(*digits, epochs=4, optimizer=Adam(lr=1e-3), validation_split=300,
-              callbacks=[StopAt(12), Checkpointer(tmp_path)])  # stops in epoch 2
+    model.fit(
+        *digits,
+        epochs=4,
+        optimizer=Adam(lr=1e-3),
+        validation_split=300,
+        callbacks=[StopAt(12), Checkpointer(tmp_path)],
+    )  # stops in epoch 2
     checkpoint = load_latest(tmp_path)
     assert (checkpoint.epoch, checkpoint.step) == (1, 2)  # 10 batches per epoch
     reference = checkpoint.state.reference_loss
@@ -246,22 +292,38 @@ def test_a_resumed_run_diverges_exactly_as_the_run_never_stopped(digits, tmp_pat
 def test_a_checkpoint_without_a_reference_loss_still_resumes(digits, tmp_path):
     # Written before the guard had one: the first batch after the resume becomes it.
     model = small_mlp()
-    model.fit(*digits, epochs=2, optimizer=Adam(lr=1e-3), validation_split=300,
-              callbacks=[StopAt(12), Checkpointer(tmp_path)])
+    model.fit(
+        *digits,
+        epochs=2,
+        optimizer=Adam(lr=1e-3),
+        validation_split=300,
+        callbacks=[StopAt(12), Checkpointer(tmp_path)],
+    )
     document, arrays = load_latest(tmp_path).state.to_file()
     del document["reference_loss"]
     resumed = small_mlp()
-    history = resumed.fit(*digits, epochs=2, optimizer=Adam(lr=1e-3), validation_split=300,
-                          resume=TrainingState.from_file(document, arrays))
+    history = resumed.fit(
+        *digits,
+        epochs=2,
+        optimizer=Adam(lr=1e-3),
+        validation_split=300,
+        resume=TrainingState.from_file(document, arrays),
+    )
     assert history.stopped == "completed" and history.epoch == [1, 2]
 
 
-@pytest.mark.parametrize("bad", ["2.3", True, [2.3], {"v": 1}],
-                         ids=["text", "bool", "list", "dict"])
+@pytest.mark.parametrize(
+    "bad", ["2.3", True, [2.3], {"v": 1}], ids=["text", "bool", "list", "dict"]
+)
 def test_a_malformed_reference_loss_is_refused(digits, tmp_path, bad):
     model = small_mlp()
-    model.fit(*digits, epochs=1, optimizer=Adam(lr=1e-3), validation_split=300,
-              callbacks=[Checkpointer(tmp_path)])
+    model.fit(
+        *digits,
+        epochs=1,
+        optimizer=Adam(lr=1e-3),
+        validation_split=300,
+        callbacks=[Checkpointer(tmp_path)],
+    )
     state = load_latest(tmp_path).state
     document, arrays = state.to_file()
     with pytest.raises(ConfigError, match="reference loss"):
@@ -276,22 +338,43 @@ def test_a_malformed_reference_loss_is_refused(digits, tmp_path, bad):
 
 # --- the command line -------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def mini(tmp_path_factory) -> Path:
     return write_mnist_folder(tmp_path_factory.mktemp("data") / "mini", 2000, 200)
 
 
-@pytest.mark.parametrize("args", [
-    ["--lr", "1e6", "--epochs", "1"],
-    ["--preset", "classic", "--lr", "1e6", "--epochs", "20"],
-], ids=["adam", "classic"])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--lr", "1e6", "--epochs", "1"],
+        ["--preset", "classic", "--lr", "1e6", "--epochs", "20"],
+    ],
+    ids=["adam", "classic"],
+)
 def test_train_at_lr_1e6_exits_2_and_leaves_the_model_file_byte_identical(mini, tmp_path, args):
     old = tmp_path / "m.npz"
     old.write_bytes(b"a good model of yesterday\n")
     result = subprocess.run(
-        [sys.executable, "-m", "nnscratch", "train", "--data", str(mini), "--dev-size", "300",
-         "--out", "m.npz", *args], cwd=tmp_path, capture_output=True, text=True, timeout=600,
-        env={**os.environ, "COLUMNS": "200"})
+        [
+            sys.executable,
+            "-m",
+            "nnscratch",
+            "train",
+            "--data",
+            str(mini),
+            "--dev-size",
+            "300",
+            "--out",
+            "m.npz",
+            *args,
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "COLUMNS": "200"},
+    )
     assert result.returncode == 2, result.stdout + result.stderr
     errors = [line for line in result.stderr.splitlines() if line.startswith("nnscratch: error:")]
     assert len(errors) == 1 and "Traceback" not in result.stderr, result.stderr
@@ -307,13 +390,18 @@ def test_train_at_lr_1e6_exits_2_and_leaves_the_model_file_byte_identical(mini, 
 def test_an_integer_too_large_for_a_float_is_refused_with_our_error(digits, tmp_path, key):
     # JSON integers have no limit; math.isfinite raised OverflowError on 10**400.
     model = small_mlp()
-    model.fit(*digits, epochs=1, optimizer=Adam(lr=1e-3), validation_split=300,
-              callbacks=[Checkpointer(tmp_path)])
+    model.fit(
+        *digits,
+        epochs=1,
+        optimizer=Adam(lr=1e-3),
+        validation_split=300,
+        callbacks=[Checkpointer(tmp_path)],
+    )
     state = load_latest(tmp_path).state
     document, arrays = state.to_file()
     with pytest.raises(ConfigError, match="not valid"):
-        TrainingState.from_file({**document, key: 10 ** 400}, arrays)
-    setattr(state, key, 10 ** 400)
+        TrainingState.from_file({**document, key: 10**400}, arrays)
+    setattr(state, key, 10**400)
     write_checkpoint(tmp_path / "huge.npz", model, state)
     with pytest.raises(CheckpointError, match=f"training.{key}"):
         read_checkpoint(tmp_path / "huge.npz")

@@ -9,10 +9,14 @@ import pytest
 from PIL import Image
 
 from nnscratch.datasets import load_mnist, transforms
-from nnscratch.datasets.drawing import (MAX_POINTS, RASTER_SIDE, drawing_to_mnist, make_strokes,
-                                        render_strokes)
-from nnscratch.datasets.pictures import (NoDigitError, mnist_form_steps, read_picture,
-                                         to_mnist_form)
+from nnscratch.datasets.drawing import (
+    MAX_POINTS,
+    RASTER_SIDE,
+    drawing_to_mnist,
+    make_strokes,
+    render_strokes,
+)
+from nnscratch.datasets.pictures import NoDigitError, mnist_form_steps, read_picture, to_mnist_form
 from nnscratch.errors import DataError
 from web_models import digit_strokes
 
@@ -37,14 +41,14 @@ def test_a_stroke_is_drawn_anti_aliased_with_the_brush_width():
 
 def test_a_thicker_brush_gives_thicker_strokes_in_the_28x28_input():
     thin = drawing_to_mnist(strokes([[50, 10], [50, 90]], [[30, 30], [50, 10]], brush=6), 100, 100)
-    bold = drawing_to_mnist(strokes([[50, 10], [50, 90]], [[30, 30], [50, 10]], brush=16),
-                            100, 100)
+    bold = drawing_to_mnist(strokes([[50, 10], [50, 90]], [[30, 30], [50, 10]], brush=16), 100, 100)
     assert bold.field.astype(int).sum() > 1.5 * thin.field.astype(int).sum()
 
 
 def test_a_large_drawing_is_drawn_at_most_raster_side_pixels():
-    picture = render_strokes(make_strokes([{"brush": 40, "points": [[100, 100], [1900, 1900]]}],
-                                          2000, 2000), 2000, 2000)
+    picture = render_strokes(
+        make_strokes([{"brush": 40, "points": [[100, 100], [1900, 1900]]}], 2000, 2000), 2000, 2000
+    )
     assert max(picture.shape) <= RASTER_SIDE + 2 * 2 + 1
 
 
@@ -103,18 +107,25 @@ def test_a_picture_over_the_pixel_limit_is_refused_before_decoding(tmp_path):
         read_picture(path, max_pixels=50_000)
 
 
-@pytest.mark.parametrize("drawing, message", [
-    ([{"brush": 0, "points": [[1, 2]]}], r"strokes\[0\]\.brush must be a positive number"),
-    ([{"brush": 10, "points": [[1, 2]]}, {"brush": float("nan"), "points": [[1, 2]]}],
-     r"strokes\[1\]\.brush"),
-    ([{"brush": 10, "points": []}], r"strokes\[0\]\.points must be a non-empty list"),
-    ([{"brush": 10, "points": [[1, 2, 3]]}], r"strokes\[0\]\.points must be a non-empty"),
-    ([{"brush": 10, "points": [[1, 2], [3, float("inf")]]}],
-     r"strokes\[0\]\.points\[1\] is not a pair of finite numbers"),
-    ([{"brush": 10, "points": "abc"}], r"strokes\[0\]\.points must be"),
-    ([{"brush": 10, "points": [[1, 2], [1e300, 2]]}], r"points\[1\] lies more than 100,000"),
-    ([{"brush": 10, "points": [[1, 2]] * (MAX_POINTS + 1)}], "more than 20,000 points"),
-])
+@pytest.mark.parametrize(
+    "drawing, message",
+    [
+        ([{"brush": 0, "points": [[1, 2]]}], r"strokes\[0\]\.brush must be a positive number"),
+        (
+            [{"brush": 10, "points": [[1, 2]]}, {"brush": float("nan"), "points": [[1, 2]]}],
+            r"strokes\[1\]\.brush",
+        ),
+        ([{"brush": 10, "points": []}], r"strokes\[0\]\.points must be a non-empty list"),
+        ([{"brush": 10, "points": [[1, 2, 3]]}], r"strokes\[0\]\.points must be a non-empty"),
+        (
+            [{"brush": 10, "points": [[1, 2], [3, float("inf")]]}],
+            r"strokes\[0\]\.points\[1\] is not a pair of finite numbers",
+        ),
+        ([{"brush": 10, "points": "abc"}], r"strokes\[0\]\.points must be"),
+        ([{"brush": 10, "points": [[1, 2], [1e300, 2]]}], r"points\[1\] lies more than 100,000"),
+        ([{"brush": 10, "points": [[1, 2]] * (MAX_POINTS + 1)}], "more than 20,000 points"),
+    ],
+)
 def test_a_malformed_drawing_is_refused_naming_the_stroke(drawing, message):
     with pytest.raises(DataError, match=message):
         make_strokes(drawing, 100, 100)
@@ -128,6 +139,7 @@ def test_a_canvas_of_no_size_is_refused():
 
 
 # --- the probes' changes ---------------------------------------------------------------------------
+
 
 def bar(horizontal: bool) -> np.ndarray:
     image = np.zeros((28, 28), np.uint8)

@@ -15,15 +15,33 @@ from nnscratch.usecases import explain
 
 
 def dense_model(dtype="float32"):
-    return Sequential([Flatten(), Dense(784, 24), ReLU(), Dense(24, 16), Tanh(), Dense(16, 10)],
-                      input_scale=1 / 255, seed=1, dtype=dtype)
+    return Sequential(
+        [Flatten(), Dense(784, 24), ReLU(), Dense(24, 16), Tanh(), Dense(16, 10)],
+        input_scale=1 / 255,
+        seed=1,
+        dtype=dtype,
+    )
 
 
 def conv_model(dtype="float32"):
-    return Sequential([Reshape((1, 28, 28)), Conv2D(1, 3, 5), ReLU(), MaxPool2D(2),
-                       Conv2D(3, 4, 3, padding=1), ReLU(), MaxPool2D(2), Flatten(),
-                       Dense(4 * 6 * 6, 12), ReLU(), Dense(12, 10)],
-                      input_scale=1 / 255, seed=2, dtype=dtype)
+    return Sequential(
+        [
+            Reshape((1, 28, 28)),
+            Conv2D(1, 3, 5),
+            ReLU(),
+            MaxPool2D(2),
+            Conv2D(3, 4, 3, padding=1),
+            ReLU(),
+            MaxPool2D(2),
+            Flatten(),
+            Dense(4 * 6 * 6, 12),
+            ReLU(),
+            Dense(12, 10),
+        ],
+        input_scale=1 / 255,
+        seed=2,
+        dtype=dtype,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -76,8 +94,12 @@ def test_inside_shows_each_hidden_layer_after_its_activation_and_the_evidence_ad
     for layer in inside.layers:
         np.testing.assert_allclose(layer.values, outputs[layer.index + 1], rtol=1e-6)
     np.testing.assert_allclose(inside.logits, outputs[-1], rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(inside.evidence_for + inside.evidence_against + inside.bias,
-                               inside.logits, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        inside.evidence_for + inside.evidence_against + inside.bias,
+        inside.logits,
+        rtol=1e-5,
+        atol=1e-5,
+    )
     assert (inside.evidence_for >= 0).all() and (inside.evidence_against <= 0).all()
     assert inside.probabilities.sum() == pytest.approx(1.0, abs=1e-6)
 
@@ -87,8 +109,10 @@ def test_a_dense_unit_shows_its_weights_as_an_image_and_weights_times_input_sum_
     view = explain.unit_view(model, digit, 1, 5)
     assert view.weights.shape == view.inputs.shape == view.products.shape == (28, 28)
     np.testing.assert_array_equal(view.weights, model.layers[1].params["W"][:, 5].reshape(28, 28))
-    z = model.prepare(digit[None]).reshape(1, -1) @ model.layers[1].params["W"] \
+    z = (
+        model.prepare(digit[None]).reshape(1, -1) @ model.layers[1].params["W"]
         + model.layers[1].params["b"]
+    )
     assert float(view.preactivation) == pytest.approx(z[0, 5], rel=1e-5)
     deeper = explain.unit_view(model, digit, 3, 2)
     assert deeper.weights.shape == (24,)
@@ -123,9 +147,10 @@ def test_occlusion_is_the_fall_of_the_probability_when_a_square_is_blanked(digit
     base = model.predict_proba(digit[None])[0, target]
     r, c = np.argwhere(digit > 0)[0]
     blanked = digit.copy()
-    blanked[max(r - 2, 0):r + 3, max(c - 2, 0):c + 3] = 0
-    assert drop[r, c] == pytest.approx(base - model.predict_proba(blanked[None])[0, target],
-                                       abs=1e-6)
+    blanked[max(r - 2, 0) : r + 3, max(c - 2, 0) : c + 3] = 0
+    assert drop[r, c] == pytest.approx(
+        base - model.predict_proba(blanked[None])[0, target], abs=1e-6
+    )
     # Far from any ink a blank square changes nothing.
     far = np.pad(digit > 0, 2)
     quiet = ~np.lib.stride_tricks.sliding_window_view(far, (5, 5)).any(axis=(2, 3))

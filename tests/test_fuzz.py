@@ -44,13 +44,21 @@ from nnscratch.usecases.resume import run_config, saved_recipe
 from nnscratch.usecases.train import train_recipe
 
 EXAMPLES = int(os.environ.get("NNSCRATCH_FUZZ_EXAMPLES", "100"))
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                       HealthCheck.too_slow, HealthCheck.data_too_large])
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ],
+)
 EXTREMES = [0, 1, 0x7F, 0x80, 0xFF, 0x7FFF, 0xFFFF, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF]
 
 
 # --- damage -----------------------------------------------------------------------------------
+
 
 @st.composite
 def damaged(draw, original: bytes) -> bytes:
@@ -61,23 +69,24 @@ def damaged(draw, original: bytes) -> bytes:
             data += draw(st.binary(min_size=1, max_size=32))
             continue
         at = draw(st.integers(0, len(data) - 1))
-        kind = draw(st.sampled_from(["flip", "truncate", "overwrite", "insert", "delete",
-                                     "extreme"]))
+        kind = draw(
+            st.sampled_from(["flip", "truncate", "overwrite", "insert", "delete", "extreme"])
+        )
         if kind == "flip":
             data[at] ^= 1 << draw(st.integers(0, 7))
         elif kind == "truncate":
             del data[at:]
         elif kind == "overwrite":
             chunk = draw(st.binary(min_size=1, max_size=16))
-            data[at:at + len(chunk)] = chunk
+            data[at : at + len(chunk)] = chunk
         elif kind == "insert":
             data[at:at] = draw(st.binary(min_size=1, max_size=64))
         elif kind == "delete":
-            del data[at:at + draw(st.integers(1, 64))]
+            del data[at : at + draw(st.integers(1, 64))]
         else:  # a huge or edge-case number where a size or a count may be
             value = draw(st.sampled_from(EXTREMES))
             order = draw(st.sampled_from(["big", "little"]))
-            data[at:at + 4] = value.to_bytes(4, order)
+            data[at : at + 4] = value.to_bytes(4, order)
     return bytes(data)
 
 
@@ -97,11 +106,15 @@ def parse_within(parse, path, bound: int) -> None:
 
 # --- IDX --------------------------------------------------------------------------------------
 
+
 def idx_bytes(array: np.ndarray, compress: bool) -> bytes:
     buffer = io.BytesIO()
-    header = struct.pack(f">2xBB{array.ndim}I", {np.uint8: 8, np.int16: 0x0B,
-                                                 np.float64: 0x0E}[array.dtype.type],
-                         array.ndim, *array.shape)
+    header = struct.pack(
+        f">2xBB{array.ndim}I",
+        {np.uint8: 8, np.int16: 0x0B, np.float64: 0x0E}[array.dtype.type],
+        array.ndim,
+        *array.shape,
+    )
     raw = header + array.astype(array.dtype.newbyteorder(">")).tobytes()
     if not compress:
         return raw
@@ -110,10 +123,12 @@ def idx_bytes(array: np.ndarray, compress: bool) -> bytes:
     return buffer.getvalue()
 
 
-IDX_SEEDS = [idx_bytes(np.arange(60, dtype=np.uint8).reshape(5, 4, 3), False),
-             idx_bytes(np.arange(12, dtype=np.int16).reshape(3, 4), False),
-             idx_bytes(np.linspace(0, 1, 7), False),
-             idx_bytes(np.arange(60, dtype=np.uint8).reshape(5, 4, 3), True)]
+IDX_SEEDS = [
+    idx_bytes(np.arange(60, dtype=np.uint8).reshape(5, 4, 3), False),
+    idx_bytes(np.arange(12, dtype=np.int16).reshape(3, 4), False),
+    idx_bytes(np.linspace(0, 1, 7), False),
+    idx_bytes(np.arange(60, dtype=np.uint8).reshape(5, 4, 3), True),
+]
 
 
 @FUZZ
@@ -149,6 +164,7 @@ def test_an_idx_header_claiming_2_to_the_31_images_in_1_kb_allocates_nothing(tmp
 
 # --- CSV --------------------------------------------------------------------------------------
 
+
 def csv_bytes(tmp_path_factory) -> bytes:
     folder = tmp_path_factory.mktemp("csv")
     images = np.random.default_rng(0).integers(0, 256, size=(3, 28, 28), dtype=np.uint8)
@@ -174,9 +190,11 @@ def test_csv_reader_survives_damaged_files(tmp_path, csv_seed, data):
 
 # --- model files ------------------------------------------------------------------------------
 
+
 def tiny_model() -> Sequential:
-    return Sequential([Flatten(), Dense(6, 4), ReLU(), Dropout(0.5), Dense(4, 3)],
-                      input_scale=1 / 255, seed=0)
+    return Sequential(
+        [Flatten(), Dense(6, 4), ReLU(), Dropout(0.5), Dense(4, 3)], input_scale=1 / 255, seed=0
+    )
 
 
 @pytest.fixture(scope="module")
@@ -212,11 +230,16 @@ def damaged_zip(draw, original: bytes) -> bytes:
 
 
 JSON = st.recursive(
-    st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats(allow_nan=False)
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=False)
     | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner,
-                                                                max_size=3),
-    max_leaves=8)
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
 
 
 @st.composite
@@ -286,13 +309,18 @@ def npy_member(header: dict | str, payload: bytes) -> bytes:
     return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(text)) + text + payload
 
 
-@pytest.mark.parametrize("header, message", [
-    ({"descr": "<f4", "fortran_order": False, "shape": (2**31, 784)}, "declares shape"),
-    ({"descr": "|O", "fortran_order": False, "shape": (2,)}, "pickled object"),
-    ({"descr": "<U9", "fortran_order": False, "shape": (2,)}, "numbers only"),
-], ids=["huge-shape", "object-array", "strings"])
-def test_hostile_npy_headers_are_refused_before_any_allocation(tmp_path, model_seed, header,
-                                                               message):
+@pytest.mark.parametrize(
+    "header, message",
+    [
+        ({"descr": "<f4", "fortran_order": False, "shape": (2**31, 784)}, "declares shape"),
+        ({"descr": "|O", "fortran_order": False, "shape": (2,)}, "pickled object"),
+        ({"descr": "<U9", "fortran_order": False, "shape": (2,)}, "numbers only"),
+    ],
+    ids=["huge-shape", "object-array", "strings"],
+)
+def test_hostile_npy_headers_are_refused_before_any_allocation(
+    tmp_path, model_seed, header, message
+):
     members = zip_members(model_seed)
     members["layers.1.W.npy"] = npy_member(header, bytes(64))
     path = tmp_path / "m.npz"
@@ -327,7 +355,7 @@ def test_a_member_claiming_more_bytes_than_the_file_holds_is_refused(tmp_path, m
     # Its central directory entry (after every member): the sizes are at offsets 20 and 24,
     # the name at 46.
     central = content.rfind(b"layers.1.W.npy") - 46
-    assert content[central:central + 4] == b"PK\x01\x02"
+    assert content[central : central + 4] == b"PK\x01\x02"
     struct.pack_into("<II", content, central + 20, 2**31, 2**31)
     path = tmp_path / "m.npz"
     path.write_bytes(bytes(content))
@@ -338,8 +366,16 @@ def test_a_member_claiming_more_bytes_than_the_file_holds_is_refused(tmp_path, m
 
 # --- checkpoints ------------------------------------------------------------------------------
 
-TINY = Recipe(name="tiny", hidden=(4,), dropout=0.25, epochs=3,
-              batch_size=8, dev_size=6, schedule="warmup_cosine", early_stopping=2)
+TINY = Recipe(
+    name="tiny",
+    hidden=(4,),
+    dropout=0.25,
+    epochs=3,
+    batch_size=8,
+    dev_size=6,
+    schedule="warmup_cosine",
+    early_stopping=2,
+)
 IMAGES = np.random.default_rng(1).integers(0, 256, size=(30, 2, 3), dtype=np.uint8)
 LABELS = (np.arange(30) % 10).astype(np.uint8)
 
@@ -348,8 +384,7 @@ LABELS = (np.arange(30) % 10).astype(np.uint8)
 def checkpoint_seeds(tmp_path_factory) -> list[bytes]:
     """Checkpoints of a tiny run: after epoch 1 and 2, and the final one."""
     folder = tmp_path_factory.mktemp("checkpoints")
-    config = run_config(TINY, data="tiny", data_sha256="0" * 64, out="tiny.npz",
-                        checkpoint_every=1)
+    config = run_config(TINY, data="tiny", data_sha256="0" * 64, out="tiny.npz", checkpoint_every=1)
     train_recipe(TINY, IMAGES, LABELS, callbacks=[Checkpointer(folder, config=config)])
     return [path.read_bytes() for _, path in list_checkpoints(folder)]
 
@@ -361,9 +396,19 @@ def resume_tiny(path) -> None:
     recipe = saved_recipe(checkpoint)
     model = build_model(recipe, image_shape=(2, 3))
     x, y = model.prepare(IMAGES[:24]), LABELS[:24].astype(np.intp)
-    trainer = Trainer(model, build_optimizer(recipe, 24), epochs=recipe.epochs,
-                      batch_size=recipe.fit_batch_size, x=x, y=y, x_dev=IMAGES[24:],
-                      y_dev=LABELS[24:], shuffle=True, rng=model.rng, callbacks=[])
+    trainer = Trainer(
+        model,
+        build_optimizer(recipe, 24),
+        epochs=recipe.epochs,
+        batch_size=recipe.fit_batch_size,
+        x=x,
+        y=y,
+        x_dev=IMAGES[24:],
+        y_dev=LABELS[24:],
+        shuffle=True,
+        rng=model.rng,
+        callbacks=[],
+    )
     trainer.restore(checkpoint.state)
 
 
@@ -390,8 +435,7 @@ def test_checkpoint_reader_survives_damaged_files(tmp_path, checkpoint_seeds, da
 
 @FUZZ
 @given(data=st.data())
-def test_checkpoint_reader_survives_wrong_types_in_its_document(tmp_path, checkpoint_seeds,
-                                                               data):
+def test_checkpoint_reader_survives_wrong_types_in_its_document(tmp_path, checkpoint_seeds, data):
     seed = data.draw(st.sampled_from(checkpoint_seeds))
     document = data.draw(wrong_types(document_of(seed, tmp_path)))
     try:

@@ -38,8 +38,9 @@ class HalfDense(Dense):
 
 
 def test_a_broken_backward_fails_and_the_table_names_it():
-    model = Sequential([Flatten(), Dense(784, 16), BatchNorm(16), ReLU(), HalfDense(16, 10)],
-                       input_scale=1 / 255)
+    model = Sequential(
+        [Flatten(), Dense(784, 16), BatchNorm(16), ReLU(), HalfDense(16, 10)], input_scale=1 / 255
+    )
     report = check_network(model, (28, 28))
     assert not report.passed
     assert [(row.index, row.array) for row in report.failures] == [(4, "W")]
@@ -47,11 +48,15 @@ def test_a_broken_backward_fails_and_the_table_names_it():
 
 
 def test_the_command_prints_a_table_and_passes(tmp_path):
-    run = subprocess.run([sys.executable, "-m", "nnscratch", "gradcheck", "lstm"], cwd=tmp_path,
-                         capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        [sys.executable, "-m", "nnscratch", "gradcheck", "lstm"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert run.returncode == 0, run.stderr
-    assert "gradient check of lstm (float64, central differences; pass below 1e-06)" \
-        in run.stdout
+    assert "gradient check of lstm (float64, central differences; pass below 1e-06)" in run.stdout
     for array in ("W_ih", "W_hh", "b_ih", "b_hh", "outputs"):
         assert array in run.stdout
     assert "FAIL" not in run.stdout and run.stdout.count(" ok ") == 11
@@ -70,10 +75,13 @@ def test_the_command_fails_on_a_deliberately_broken_backward(monkeypatch, capsys
     captured = capsys.readouterr()
     assert status == 1
     report = json.loads(captured.out)
-    assert [(row["index"], row["array"]) for row in report["rows"] if not row["passed"]] == \
-        [(1, "W_hh")]
-    assert captured.err.strip() == ("nnscratch: gradcheck failed: 1 of 11 gradients are off by "
-                                    "more than 1e-06 (worst: layer 1, W_hh, 1.00e+00)")
+    assert [(row["index"], row["array"]) for row in report["rows"] if not row["passed"]] == [
+        (1, "W_hh")
+    ]
+    assert captured.err.strip() == (
+        "nnscratch: gradcheck failed: 1 of 11 gradients are off by "
+        "more than 1e-06 (worst: layer 1, W_hh, 1.00e+00)"
+    )
 
 
 def test_model_files_and_mistakes(tmp_path, capsys):
@@ -83,13 +91,15 @@ def test_model_files_and_mistakes(tmp_path, capsys):
     with pytest.raises(ConfigError, match="'nope' is neither a preset"):
         gradient_check("nope")
     assert main(["gradcheck", "nope"]) == 2
-    assert capsys.readouterr().err.startswith("nnscratch: error: MODEL_OR_PRESET 'nope' is "
-                                              "neither a preset (classic, cnn")
+    assert capsys.readouterr().err.startswith(
+        "nnscratch: error: MODEL_OR_PRESET 'nope' is neither a preset (classic, cnn"
+    )
 
 
 def test_the_check_leaves_the_model_as_it_was():
-    model = Sequential([Flatten(), Dense(784, 8), BatchNorm(8), ReLU(), Dense(8, 10)],
-                       input_scale=1 / 255, seed=2)
+    model = Sequential(
+        [Flatten(), Dense(784, 8), BatchNorm(8), ReLU(), Dense(8, 10)], input_scale=1 / 255, seed=2
+    )
     before = {k: v.copy() for k, v in model.get_weights().items()}
     check_network(model, (28, 28))
     for name, value in model.get_weights().items():

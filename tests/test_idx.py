@@ -119,8 +119,13 @@ def test_compress_flag_and_suffix(tmp_path):
 
 @pytest.mark.parametrize(
     "array",
-    [np.zeros(3, np.int64), np.zeros(3, bool), np.array([None, 1], dtype=object),
-     np.zeros(3, np.uint16), np.zeros(3, np.complex64)],
+    [
+        np.zeros(3, np.int64),
+        np.zeros(3, bool),
+        np.array([None, 1], dtype=object),
+        np.zeros(3, np.uint16),
+        np.zeros(3, np.complex64),
+    ],
     ids=lambda a: str(a.dtype),
 )
 def test_write_rejects_unsupported_dtypes(tmp_path, array):
@@ -189,8 +194,18 @@ VALID = _header(0x08, (2, 3)) + bytes(range(6))
         (_header(0x08, (1,) * 70) + b"\1", r"numpy cannot hold an array of shape"),
         (_header(0x08, (0, 2**32 - 1, 2**32 - 1, 2**32 - 1)), r"numpy cannot hold"),
     ],
-    ids=["empty", "short-magic", "short-sizes", "magic", "type-code", "ndim-0", "short-data",
-         "trailing", "ndim-70", "zero-size-overflow"],
+    ids=[
+        "empty",
+        "short-magic",
+        "short-sizes",
+        "magic",
+        "type-code",
+        "ndim-0",
+        "short-data",
+        "trailing",
+        "ndim-70",
+        "zero-size-overflow",
+    ],
 )
 @pytest.mark.parametrize("compress", [False, True])
 def test_malformed_files(tmp_path, content, message, compress):
@@ -330,9 +345,12 @@ def test_single_bit_flips(tmp_path, array, compress, data):
 
 def test_idx_dtypes_mapping():
     assert {code: str(dtype) for code, dtype in IDX_DTYPES.items()} == {
-        0x08: "uint8", 0x09: "int8", 0x0B: "int16", 0x0C: "int32", 0x0D: "float32",
+        0x08: "uint8",
+        0x09: "int8",
+        0x0B: "int16",
+        0x0C: "int32",
+        0x0D: "float32",
         0x0E: "float64",
     }
     with pytest.raises(TypeError):
         IDX_DTYPES[0x0F] = np.dtype(np.int64)  # read-only: callers cannot break the reader
-

@@ -9,8 +9,17 @@ import pytest
 
 from nnscratch import Sequential
 from nnscratch.engine.gradcheck import check_layer, numerical_gradient, relative_error
-from nnscratch.engine.layers import (LAYER_TYPES, AvgPool2D, BatchNorm, Conv2D, Dense, Flatten,
-                                     GlobalAvgPool2D, LayerNorm, Reshape)
+from nnscratch.engine.layers import (
+    LAYER_TYPES,
+    AvgPool2D,
+    BatchNorm,
+    Conv2D,
+    Dense,
+    Flatten,
+    GlobalAvgPool2D,
+    LayerNorm,
+    Reshape,
+)
 from nnscratch.errors import ConfigError
 
 TOL = 1e-6
@@ -21,12 +30,13 @@ def avg_pool_by_loops(x, k):
     y = np.zeros((n, c, height // k, width // k))
     for i in range(height // k):
         for j in range(width // k):
-            y[:, :, i, j] = x[:, :, i * k:(i + 1) * k, j * k:(j + 1) * k].mean(axis=(2, 3))
+            y[:, :, i, j] = x[:, :, i * k : (i + 1) * k, j * k : (j + 1) * k].mean(axis=(2, 3))
     return y
 
 
-@pytest.mark.parametrize(("k", "shape"), [(2, (2, 3, 6, 4)), (3, (1, 2, 7, 8)),
-                                          (1, (2, 1, 3, 3)), (2, (1, 1, 5, 5))])
+@pytest.mark.parametrize(
+    ("k", "shape"), [(2, (2, 3, 6, 4)), (3, (1, 2, 7, 8)), (1, (2, 1, 3, 3)), (2, (1, 1, 5, 5))]
+)
 def test_avg_pool_values_and_gradients(k, shape):
     rng = np.random.default_rng(0)
     x = rng.standard_normal(shape)
@@ -50,14 +60,16 @@ def test_global_avg_pool_values_and_gradients(shape):
     rng = np.random.default_rng(1)
     x = rng.standard_normal(shape)
     layer = GlobalAvgPool2D()
-    expected = np.array([[x[n, c].sum() / (shape[2] * shape[3]) for c in range(shape[1])]
-                         for n in range(shape[0])])
+    expected = np.array(
+        [[x[n, c].sum() / (shape[2] * shape[3]) for c in range(shape[1])] for n in range(shape[0])]
+    )
     np.testing.assert_allclose(layer.forward(x), expected, rtol=1e-12)
     assert check_layer(layer, x, rng)["x"] < TOL
 
 
-@pytest.mark.parametrize(("k", "shape"), [(3, (2, 2, 6, 5)), (5, (1, 3, 7, 7)),
-                                          (1, (2, 2, 3, 4)), (7, (1, 1, 4, 4))])
+@pytest.mark.parametrize(
+    ("k", "shape"), [(3, (2, 2, 6, 5)), (5, (1, 3, 7, 7)), (1, (2, 2, 3, 4)), (7, (1, 1, 4, 4))]
+)
 def test_same_padding_keeps_the_size_and_its_gradients(k, shape):
     rng = np.random.default_rng(2)
     layer = Conv2D(shape[1], 3, k, padding="same")
@@ -75,11 +87,13 @@ def test_same_padding_keeps_the_size_and_its_gradients(k, shape):
 
 
 def test_same_padding_is_kept_as_a_word_in_the_model_file(tmp_path):
-    model = Sequential([Reshape((1, 6, 6)), Conv2D(1, 2, 3, padding="same"), Flatten(),
-                        Dense(72, 3)])
+    model = Sequential(
+        [Reshape((1, 6, 6)), Conv2D(1, 2, 3, padding="same"), Flatten(), Dense(72, 3)]
+    )
     assert model.layers[1].config()["padding"] == "same"
-    assert repr(model.layers[1]).startswith("Conv2D(in_channels=1, out_channels=2, "
-                                            "kernel_size=3, stride=1, padding='same'")
+    assert repr(model.layers[1]).startswith(
+        "Conv2D(in_channels=1, out_channels=2, kernel_size=3, stride=1, padding='same'"
+    )
     model.save(tmp_path / "m.npz")
     loaded = Sequential.load(tmp_path / "m.npz")
     assert loaded.layers[1].config() == model.layers[1].config()
@@ -87,13 +101,20 @@ def test_same_padding_is_kept_as_a_word_in_the_model_file(tmp_path):
     assert loaded.outputs(x).tobytes() == model.outputs(x).tobytes()
 
 
-@pytest.mark.parametrize(("options", "message"), [
-    (dict(kernel_size=4, padding="same"), "padding 'same' needs stride 1 and an odd "
-                                          "kernel_size, got stride 1, kernel_size 4"),
-    (dict(kernel_size=3, stride=2, padding="same"), "needs stride 1"),
-    (dict(kernel_size=3, padding="full"), "padding must be a whole number >= 0 or 'same', "
-                                          "got 'full'"),
-])
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (
+            dict(kernel_size=4, padding="same"),
+            "padding 'same' needs stride 1 and an odd kernel_size, got stride 1, kernel_size 4",
+        ),
+        (dict(kernel_size=3, stride=2, padding="same"), "needs stride 1"),
+        (
+            dict(kernel_size=3, padding="full"),
+            "padding must be a whole number >= 0 or 'same', got 'full'",
+        ),
+    ],
+)
 def test_same_padding_refuses_what_it_cannot_keep(options, message):
     with pytest.raises(ConfigError, match=message):
         Conv2D(1, 2, **options)
@@ -103,11 +124,13 @@ def test_new_layers_are_registered_for_model_files():
     for name in ("BatchNorm", "LayerNorm", "AvgPool2D", "GlobalAvgPool2D", "LSTM", "GRU"):
         assert LAYER_TYPES[name].__name__ == name
     pooled = Sequential([Reshape((2, 4, 4)), AvgPool2D(2), GlobalAvgPool2D(), Dense(2, 3)])
-    assert [type(layer) for layer in Sequential.from_config(pooled.config()).layers] == \
-        [type(layer) for layer in pooled.layers]
+    assert [type(layer) for layer in Sequential.from_config(pooled.config()).layers] == [
+        type(layer) for layer in pooled.layers
+    ]
 
 
 # --- the batch-last layout -------------------------------------------------------------------
+
 
 def batch_last(a):
     """a (N, C, H, W) as the view a convolution hands on: memory in (C, H, W, N) order."""
@@ -121,15 +144,21 @@ def is_batch_last(a):
 def image_layer64(name, channels=3):
     """A float64 layer of each kind that takes (N, C, 6, 4) images, with scales and shifts
     away from 1 and 0 and running averages away from their starting values."""
-    layer = {"BatchNorm": lambda: BatchNorm(channels), "LayerNorm": lambda: LayerNorm(
-        (channels, 6, 4)), "AvgPool2D": lambda: AvgPool2D(2),
-        "GlobalAvgPool2D": GlobalAvgPool2D}[name]()
+    layer = {
+        "BatchNorm": lambda: BatchNorm(channels),
+        "LayerNorm": lambda: LayerNorm((channels, 6, 4)),
+        "AvgPool2D": lambda: AvgPool2D(2),
+        "GlobalAvgPool2D": GlobalAvgPool2D,
+    }[name]()
     rng = np.random.default_rng(7)
     layer.initialize(rng, np.float64)
     for arrays in (layer.params, layer.buffers):
         for key, value in arrays.items():
-            value[...] = rng.uniform(0.5, 2.0, value.shape) * rng.choice([-1, 1], value.shape) \
-                if key != "running_var" else rng.uniform(0.5, 2.0, value.shape)
+            value[...] = (
+                rng.uniform(0.5, 2.0, value.shape) * rng.choice([-1, 1], value.shape)
+                if key != "running_var"
+                else rng.uniform(0.5, 2.0, value.shape)
+            )
     return layer
 
 
@@ -162,11 +191,14 @@ def test_image_layers_take_the_batch_last_layout_and_hand_it_on(name, training):
         return float(np.sum(layer.forward(xb, training=training) * rb))
 
     layer.forward(xb, training=training)
-    analytic = {"x": layer.backward(rb.copy(order="K")),
-                **{k: g.copy() for k, g in layer.grads.items()}}
+    analytic = {
+        "x": layer.backward(rb.copy(order="K")),
+        **{k: g.copy() for k, g in layer.grads.items()},
+    }
     arrays = {"x": xb, **layer.params}
-    errors = {k: relative_error(analytic[k], numerical_gradient(loss, a)) for k, a in
-              arrays.items()}
+    errors = {
+        k: relative_error(analytic[k], numerical_gradient(loss, a)) for k, a in arrays.items()
+    }
     assert max(errors.values()) < TOL, errors
 
 

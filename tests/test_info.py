@@ -27,12 +27,33 @@ def trained(tmp_path_factory) -> dict:
     folder.mkdir()
     write_idx(folder / "train-images-idx3-ubyte", x[:1500])
     write_idx(folder / "train-labels-idx1-ubyte", y[:1500])
-    result = nnscratch("train", "--data", folder, "--epochs", 2, "--dev-size", 300,
-                       "--hidden", "32,16", "--seed", 3, "--lr", 0.003, "--out", "m.npz",
-                       "--quiet", "--json", cwd=root)
+    result = nnscratch(
+        "train",
+        "--data",
+        folder,
+        "--epochs",
+        2,
+        "--dev-size",
+        300,
+        "--hidden",
+        "32,16",
+        "--seed",
+        3,
+        "--lr",
+        0.003,
+        "--out",
+        "m.npz",
+        "--quiet",
+        "--json",
+        cwd=root,
+    )
     assert result.returncode == 0, result.stderr
-    return {"root": root, "model": root / "m.npz", "folder": folder,
-            "summary": json.loads(result.stdout)}
+    return {
+        "root": root,
+        "model": root / "m.npz",
+        "folder": folder,
+        "summary": json.loads(result.stdout),
+    }
 
 
 def info_json(path, cwd) -> dict:
@@ -51,17 +72,25 @@ def test_info_json_describes_the_file(trained):
     assert info["library_version"] == package.__version__
 
     layers = info["architecture"]
-    assert [layer["type"] for layer in layers] == ["Flatten", "Dense", "ReLU", "Dense", "ReLU",
-                                                   "Dense"]
-    assert [layer["input_shape"] for layer in layers] == [[28, 28], [784], [32], [32], [16],
-                                                          [16]]
+    assert [layer["type"] for layer in layers] == [
+        "Flatten",
+        "Dense",
+        "ReLU",
+        "Dense",
+        "ReLU",
+        "Dense",
+    ]
+    assert [layer["input_shape"] for layer in layers] == [[28, 28], [784], [32], [32], [16], [16]]
     assert [layer["output_shape"] for layer in layers] == [[784], [32], [32], [16], [16], [10]]
     assert layers[1]["parameters"] == {"W": [784, 32], "b": [32]}
     for layer in layers:
         own = [a for name, a in arrays.items() if name.startswith(f"layers.{layer['index']}.")]
         assert layer["parameter_count"] == sum(a.size for a in own)
-    assert info["parameter_count"] == sum(a.size for a in arrays.values()) == \
-        784 * 32 + 32 + 32 * 16 + 16 + 16 * 10 + 10
+    assert (
+        info["parameter_count"]
+        == sum(a.size for a in arrays.values())
+        == 784 * 32 + 32 + 32 * 16 + 16 + 16 * 10 + 10
+    )
 
     assert info["preset"] == "mlp" and info["seed"] == 3
     assert info["hyperparameters"]["hidden"] == [32, 16]
@@ -103,9 +132,14 @@ def test_info_tables_show_layers_checksums_recipe_and_metrics(trained):
 def test_each_sha256_is_shown_whole_on_one_line(trained, columns):
     """At 80 columns through a pipe, as a user reads it: a hash broken in the middle cannot be
     compared with another copy's at a glance."""
-    result = subprocess.run([sys.executable, "-m", "nnscratch", "info", "m.npz"],
-                            cwd=trained["root"], env={**os.environ, "COLUMNS": str(columns)},
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "nnscratch", "info", "m.npz"],
+        cwd=trained["root"],
+        env={**os.environ, "COLUMNS": str(columns)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     info = info_json(trained["model"], trained["root"])
     lines = result.stdout.splitlines()
@@ -144,8 +178,9 @@ def test_info_on_a_model_saved_from_python(tmp_path):
 
 def test_info_on_a_file_that_is_not_a_model(tmp_path):
     (tmp_path / "notes.npz").write_text("hello")
-    assert_user_error(nnscratch("info", "notes.npz", cwd=tmp_path), "notes.npz",
-                      "not an nnscratch model file")
+    assert_user_error(
+        nnscratch("info", "notes.npz", cwd=tmp_path), "notes.npz", "not an nnscratch model file"
+    )
 
 
 def test_info_shows_batch_norm_buffers_and_recurrent_layers(tmp_path):
@@ -159,8 +194,13 @@ def test_info_shows_batch_norm_buffers_and_recurrent_layers(tmp_path):
     assert norm["parameters"] == {"gamma": [20], "beta": [20]}
     assert norm["buffers"] == {"running_mean": [20], "running_var": [20]}
     assert norm["parameter_count"] == 40  # buffers are saved, not learnt: not counted
-    shown = subprocess.run([sys.executable, "-m", "nnscratch", "info", "bn.npz"], cwd=tmp_path,
-                           capture_output=True, text=True, env={**os.environ, "COLUMNS": "150"})
+    shown = subprocess.run(
+        [sys.executable, "-m", "nnscratch", "info", "bn.npz"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "150"},
+    )
     text = " ".join(shown.stdout.split())
     assert "gamma 20 beta 20 (running_mean 20 running_var 20)" in text
     assert "in parentheses: buffers (running averages), saved but not learnt" in text
@@ -168,6 +208,5 @@ def test_info_shows_batch_norm_buffers_and_recurrent_layers(tmp_path):
     recurrent.save(tmp_path / "lstm.npz", preprocessing={"image_shape": [28, 28]})
     rows = info_json(tmp_path / "lstm.npz", tmp_path)["architecture"]
     assert rows[1]["type"] == "LSTM" and rows[1]["output_shape"] == [12]
-    assert rows[1]["parameters"] == {"W_ih": [48, 28], "W_hh": [48, 12], "b_ih": [48],
-                                     "b_hh": [48]}
+    assert rows[1]["parameters"] == {"W_ih": [48, 28], "W_hh": [48, 12], "b_ih": [48], "b_hh": [48]}
     assert "W_ih 48x28" in nnscratch("info", "lstm.npz", cwd=tmp_path).stdout

@@ -44,6 +44,7 @@ def dense64(in_features, out_features, init="he", bias_init="zeros", seed=0):
 
 # --- gradient checks ----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("init", ["he", "he_uniform", "glorot", "glorot_normal", "tutorial"])
 @pytest.mark.parametrize(("n", "fan_in", "fan_out"), [(1, 1, 1), (4, 3, 5), (7, 12, 2)])
 def test_dense_gradients(init, n, fan_in, fan_out):
@@ -54,8 +55,11 @@ def test_dense_gradients(init, n, fan_in, fan_out):
     assert max(errors.values()) < TOL, errors
 
 
-@pytest.mark.parametrize("layer", [ReLU(), LeakyReLU(), LeakyReLU(alpha=0.3), Sigmoid(), Tanh()],
-                         ids=["relu", "leaky_relu", "leaky_relu_0.3", "sigmoid", "tanh"])
+@pytest.mark.parametrize(
+    "layer",
+    [ReLU(), LeakyReLU(), LeakyReLU(alpha=0.3), Sigmoid(), Tanh()],
+    ids=["relu", "leaky_relu", "leaky_relu_0.3", "sigmoid", "tanh"],
+)
 def test_activation_gradients(layer):
     rng = np.random.default_rng(2)
     errors = check_layer(layer, away_from_zero(rng, (5, 7)), rng)
@@ -76,12 +80,14 @@ def test_activation_derivatives_by_hand():
     a = sig.forward(x)
     expected = [1 / (1 + math.exp(-v)) for v in x[0]]
     np.testing.assert_allclose(a[0], expected, rtol=1e-14)
-    np.testing.assert_allclose(sig.backward(ones.copy())[0],
-                               [s * (1 - s) for s in expected], rtol=1e-13)
+    np.testing.assert_allclose(
+        sig.backward(ones.copy())[0], [s * (1 - s) for s in expected], rtol=1e-13
+    )
     tanh = Tanh()
     tanh.forward(x)
-    np.testing.assert_allclose(tanh.backward(ones.copy())[0],
-                               [1 - math.tanh(v) ** 2 for v in x[0]], rtol=1e-13)
+    np.testing.assert_allclose(
+        tanh.backward(ones.copy())[0], [1 - math.tanh(v) ** 2 for v in x[0]], rtol=1e-13
+    )
 
 
 def test_sigmoid_does_not_overflow():
@@ -152,8 +158,14 @@ def _model_gradients(model, x, y):
 
 @pytest.mark.parametrize("activation", [Tanh, Sigmoid, ReLU, LeakyReLU])
 def test_whole_sequential_gradients(activation):
-    layers = [Flatten(), Dense(6, 5, bias_init="tutorial"), activation(),
-              Dense(5, 4, init="glorot", bias_init="tutorial"), activation(), Dense(4, 3)]
+    layers = [
+        Flatten(),
+        Dense(6, 5, bias_init="tutorial"),
+        activation(),
+        Dense(5, 4, init="glorot", bias_init="tutorial"),
+        activation(),
+        Dense(4, 3),
+    ]
     model = Sequential(layers, dtype="float64", seed=8)
     rng = np.random.default_rng(9)
     x = rng.standard_normal((5, 2, 3))
@@ -186,6 +198,7 @@ def test_gradient_check_catches_a_wrong_layer():
 
 # --- dropout ------------------------------------------------------------------------------------
 
+
 def test_dropout_is_the_identity_at_inference():
     layer = Dropout(0.5)
     layer.initialize(np.random.default_rng(0), np.float32)
@@ -201,8 +214,9 @@ def test_dropout_keeps_the_expected_share_and_the_mean(rate):
     n = 200_000
     keep = 1 - rate
     layer = Dropout(rate)
-    out = layer.forward(np.ones((400, 500), dtype=np.float32), training=True,
-                        rng=np.random.default_rng(12))
+    out = layer.forward(
+        np.ones((400, 500), dtype=np.float32), training=True, rng=np.random.default_rng(12)
+    )
     kept_share = np.count_nonzero(out) / n
     # binomial: the share kept has standard deviation sqrt(keep (1 - keep) / n)
     share_std = math.sqrt(keep * (1 - keep) / n)
@@ -219,8 +233,9 @@ def test_dropout_same_seed_same_mask_and_new_mask_each_call():
     masks = []
     for _ in range(2):
         layer, rng = Dropout(0.5), np.random.default_rng(42)
-        masks.append((layer.forward(x, training=True, rng=rng),
-                      layer.forward(x, training=True, rng=rng)))
+        masks.append(
+            (layer.forward(x, training=True, rng=rng), layer.forward(x, training=True, rng=rng))
+        )
     assert np.array_equal(masks[0][0], masks[1][0])
     assert np.array_equal(masks[0][1], masks[1][1])
     assert not np.array_equal(masks[0][0], masks[0][1])  # a new mask on every batch
@@ -235,6 +250,7 @@ def test_dropout_without_a_generator_and_bad_rates():
 
 
 # --- Dense: shapes, errors, dtypes --------------------------------------------------------------
+
 
 def test_dense_forward_by_hand():
     layer = dense64(2, 3)
@@ -270,10 +286,11 @@ def test_unknown_initializer_and_activation():
         get_activation("nope")
 
 
-@pytest.mark.parametrize("make", [lambda: Dense(6, 4), ReLU, LeakyReLU, Sigmoid, Tanh, Flatten,
-                                  lambda: Dropout(0.3)],
-                         ids=["dense", "relu", "leaky_relu", "sigmoid", "tanh", "flatten",
-                              "dropout"])
+@pytest.mark.parametrize(
+    "make",
+    [lambda: Dense(6, 4), ReLU, LeakyReLU, Sigmoid, Tanh, Flatten, lambda: Dropout(0.3)],
+    ids=["dense", "relu", "leaky_relu", "sigmoid", "tanh", "flatten", "dropout"],
+)
 def test_float32_in_float32_out(make):
     layer = make()
     layer.initialize(np.random.default_rng(0), np.float32)
@@ -287,8 +304,13 @@ def test_float32_in_float32_out(make):
 
 
 def test_layer_configs_rebuild_the_layer():
-    for layer in [Dense(3, 2, init="glorot", bias_init="tutorial"), LeakyReLU(0.2), Dropout(0.3),
-                  ReLU(), Flatten()]:
+    for layer in [
+        Dense(3, 2, init="glorot", bias_init="tutorial"),
+        LeakyReLU(0.2),
+        Dropout(0.3),
+        ReLU(),
+        Flatten(),
+    ]:
         rebuilt = type(layer)(**layer.config())
         assert rebuilt.config() == layer.config()
         assert repr(rebuilt) == repr(layer)
@@ -300,8 +322,9 @@ FAN_IN, FAN_OUT = 300, 400  # 120,000 draws per test
 
 
 def draw(name):
-    return get_initializer(name)((FAN_IN, FAN_OUT), FAN_IN, FAN_OUT,
-                                 np.random.default_rng(3), np.float64)
+    return get_initializer(name)(
+        (FAN_IN, FAN_OUT), FAN_IN, FAN_OUT, np.random.default_rng(3), np.float64
+    )
 
 
 def test_he_normal_std():
@@ -318,9 +341,14 @@ def test_glorot_normal_std():
     assert abs(w.std() - sigma) < 6 * sigma / math.sqrt(2 * w.size)
 
 
-@pytest.mark.parametrize(("name", "limit"), [("glorot", math.sqrt(6 / (FAN_IN + FAN_OUT))),
-                                             ("he_uniform", math.sqrt(6 / FAN_IN)),
-                                             ("tutorial", 0.5)])
+@pytest.mark.parametrize(
+    ("name", "limit"),
+    [
+        ("glorot", math.sqrt(6 / (FAN_IN + FAN_OUT))),
+        ("he_uniform", math.sqrt(6 / FAN_IN)),
+        ("tutorial", 0.5),
+    ],
+)
 def test_uniform_initializers_bounds_and_moments(name, limit):
     w = draw(name)
     n = w.size
@@ -331,8 +359,8 @@ def test_uniform_initializers_bounds_and_moments(name, limit):
     assert abs(w.mean()) < 6 * std / math.sqrt(n)
     # var of U(-l, l) is l^2/3; the sample variance's std is sqrt((mu4 - s^4) / n),
     # with mu4 = l^4 / 5 for the uniform law
-    var_std = math.sqrt((limit ** 4 / 5 - std ** 4) / n)
-    assert abs(w.var() - std ** 2) < 6 * var_std
+    var_std = math.sqrt((limit**4 / 5 - std**4) / n)
+    assert abs(w.var() - std**2) < 6 * var_std
 
 
 def test_initializers_respect_dtype_and_seed():

@@ -14,30 +14,43 @@ def logits(n=5, classes=4, dtype=np.float32):
     return np.random.default_rng(0).standard_normal((n, classes)).astype(dtype)
 
 
-BAD_LABELS = [(dtype, label, index) for dtype in (np.int64, np.int8, np.uint8)
-              for label, index in ((-1, 2), (4, 0), (7, 4), (-128, 1))
-              if label >= 0 or np.dtype(dtype).kind == "i"]
+BAD_LABELS = [
+    (dtype, label, index)
+    for dtype in (np.int64, np.int8, np.uint8)
+    for label, index in ((-1, 2), (4, 0), (7, 4), (-128, 1))
+    if label >= 0 or np.dtype(dtype).kind == "i"
+]
 
 
 @pytest.mark.parametrize(("dtype", "label", "index"), BAD_LABELS)
 def test_a_label_outside_the_classes_is_refused_naming_it_its_index_and_the_range(
-        dtype, label, index):
+    dtype, label, index
+):
     y = np.array([1, 0, 3, 2, 1], dtype=dtype)
     y[index] = label
     with pytest.raises(DataError) as caught:
         SoftmaxCrossEntropy().forward(logits(), y)
-    assert str(caught.value) == (f"label {label} at index {index} is outside 0-3 "
-                                 f"(4 classes, one per logit)")
+    assert str(caught.value) == (
+        f"label {label} at index {index} is outside 0-3 (4 classes, one per logit)"
+    )
 
 
-@pytest.mark.parametrize("labels", [np.array([0.0, 1.0, 2.0, 3.0, 1.0]),  # floats
-                                    np.array([True, False, True, False, True]),
-                                    np.array([[0], [1], [2], [3], [1]]),  # (N, 1)
-                                    np.array([0, 1, 2])],  # too few
-                         ids=["float", "bool", "column", "too-few"])
+@pytest.mark.parametrize(
+    "labels",
+    [
+        np.array([0.0, 1.0, 2.0, 3.0, 1.0]),  # floats
+        np.array([True, False, True, False, True]),
+        np.array([[0], [1], [2], [3], [1]]),  # (N, 1)
+        np.array([0, 1, 2]),
+    ],  # too few
+    ids=["float", "bool", "column", "too-few"],
+)
 def test_labels_that_are_not_n_integers_are_refused(labels):
-    with pytest.raises(DataError, match=r"takes 5 integer labels, one per row of logits "
-                                        r"\(shape \(5,\)\); got shape"):
+    with pytest.raises(
+        DataError,
+        match=r"takes 5 integer labels, one per row of logits "
+        r"\(shape \(5,\)\); got shape",
+    ):
         SoftmaxCrossEntropy().forward(logits(), labels)
 
 
@@ -53,8 +66,11 @@ def test_every_label_in_range_is_accepted_at_both_ends():
 def test_backward_is_repeatable(name):
     loss = LOSSES[name]()
     z = logits(6, 3, np.float64)
-    targets = np.array([0, 2, 1, 1, 0, 2]) if name == "softmax_cross_entropy" else \
-        np.random.default_rng(1).random((6, 3))
+    targets = (
+        np.array([0, 2, 1, 1, 0, 2])
+        if name == "softmax_cross_entropy"
+        else np.random.default_rng(1).random((6, 3))
+    )
     loss.forward(z, targets)
     first = loss.backward().copy()
     second = loss.backward()

@@ -50,12 +50,17 @@ def test_the_sweep_stops_when_the_loss_takes_off(digits):
     assert PRESETS["mlp"].optimizer == "adam"  # the preset itself is untouched
 
 
-@pytest.mark.parametrize(("options", "message"), [
-    (dict(start=1.0, stop=0.1), "--stop must be larger than --start, got --start 1 and --stop "
-                                "0.1"),
-    (dict(start=0.0), "--start must be a positive number, got 0.0"),
-    (dict(steps=1), "--steps must be a whole number >= 2, got 1"),
-])
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (
+            dict(start=1.0, stop=0.1),
+            "--stop must be larger than --start, got --start 1 and --stop 0.1",
+        ),
+        (dict(start=0.0), "--start must be a positive number, got 0.0"),
+        (dict(steps=1), "--steps must be a whole number >= 2, got 1"),
+    ],
+)
 def test_mistakes_are_named_by_their_options(digits, options, message):
     with pytest.raises(ConfigError, match=message):
         find_learning_rate("mlp", *digits, **options)
@@ -63,10 +68,29 @@ def test_mistakes_are_named_by_their_options(digits, options, message):
 
 def test_the_command_draws_the_chart_and_prints_the_suggestion(tmp_path):
     data = write_mnist_folder(tmp_path / "mini", 1500, 10)
-    run = subprocess.run([sys.executable, "-m", "nnscratch", "lr-find", "--data", str(data),
-                          "--steps", "40", "--start", "1e-5", "--stop", "3", "--output",
-                          "sweep.png", "--json"], cwd=tmp_path, capture_output=True, text=True,
-                         timeout=600)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "nnscratch",
+            "lr-find",
+            "--data",
+            str(data),
+            "--steps",
+            "40",
+            "--start",
+            "1e-5",
+            "--stop",
+            "3",
+            "--output",
+            "sweep.png",
+            "--json",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert run.returncode == 0, run.stderr
     result = json.loads(run.stdout.splitlines()[-1])
     assert result["suggestion"] == pytest.approx(result["minimum"] / 10)
@@ -74,8 +98,21 @@ def test_the_command_draws_the_chart_and_prints_the_suggestion(tmp_path):
     assert "wrote sweep.png" in run.stderr
     with Image.open(tmp_path / "sweep.png") as chart:
         assert chart.format == "PNG" and chart.size[0] > 400
-    refused = subprocess.run([sys.executable, "-m", "nnscratch", "lr-find", "--data",
-                              str(data), "--output", str(data / "train-images-idx3-ubyte")],
-                             cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    refused = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "nnscratch",
+            "lr-find",
+            "--data",
+            str(data),
+            "--output",
+            str(data / "train-images-idx3-ubyte"),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert refused.returncode == 2
     assert "would overwrite a file of the data" in refused.stderr

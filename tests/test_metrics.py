@@ -7,8 +7,12 @@ import warnings
 import numpy as np
 import pytest
 
-from nnscratch.engine.metrics import (accuracy, classification_report, confusion_matrix,
-                               precision_recall_f1)
+from nnscratch.engine.metrics import (
+    accuracy,
+    classification_report,
+    confusion_matrix,
+    precision_recall_f1,
+)
 
 # Three classes. True:      0 0 0 1 1 2
 #                Predicted: 0 0 1 1 2 2
@@ -18,9 +22,7 @@ PRED = np.array([0, 0, 1, 1, 2, 2])
 
 def test_confusion_matrix_by_hand():
     # rows true, columns predicted
-    assert confusion_matrix(PRED, TRUE, classes=3).tolist() == [[2, 1, 0],
-                                                                 [0, 1, 1],
-                                                                 [0, 0, 1]]
+    assert confusion_matrix(PRED, TRUE, classes=3).tolist() == [[2, 1, 0], [0, 1, 1], [0, 0, 1]]
 
 
 def test_precision_recall_f1_by_hand():

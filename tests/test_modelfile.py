@@ -18,8 +18,9 @@ from nnscratch.modelfile import DOCUMENT_KEY, FORMAT_VERSION
 
 
 def small_model(inputs: int = 784) -> Sequential:
-    return Sequential([Flatten(), Dense(inputs, 16), ReLU(), Dense(16, 10)],
-                      input_scale=1 / 255, seed=0)
+    return Sequential(
+        [Flatten(), Dense(inputs, 16), ReLU(), Dense(16, 10)], input_scale=1 / 255, seed=0
+    )
 
 
 def payload_of(path: Path) -> dict[str, np.ndarray]:
@@ -29,8 +30,7 @@ def payload_of(path: Path) -> dict[str, np.ndarray]:
 
 def rewrite(path: Path, payload: dict, document: dict | None = None) -> None:
     if document is not None:
-        payload = {**payload, DOCUMENT_KEY: np.frombuffer(json.dumps(document).encode(),
-                                                          np.uint8)}
+        payload = {**payload, DOCUMENT_KEY: np.frombuffer(json.dumps(document).encode(), np.uint8)}
     np.savez(path, **payload)
 
 
@@ -47,10 +47,10 @@ def make_bad(kind: str, good: Path, folder: Path) -> Path:
     payload = payload_of(good)
     document = json.loads(payload[DOCUMENT_KEY].tobytes())
     if kind == "truncated":
-        path.write_bytes(data[:len(data) // 2])
+        path.write_bytes(data[: len(data) // 2])
     elif kind == "damaged":  # one byte of a weight flipped inside the zip archive
         offset = data.index(b"layers.1.W.npy") + 400
-        path.write_bytes(data[:offset] + bytes([data[offset] ^ 0xFF]) + data[offset + 1:])
+        path.write_bytes(data[:offset] + bytes([data[offset] ^ 0xFF]) + data[offset + 1 :])
     elif kind == "altered":  # a weight changed and the file rebuilt with the old document
         payload["layers.1.W"] = payload["layers.1.W"] + np.float32(0.5)
         rewrite(path, payload)
@@ -97,15 +97,19 @@ def inputs(tmp_path_factory) -> Path:
 
 @pytest.mark.parametrize("kind", [*BAD, "wrong-input-size"])
 @pytest.mark.parametrize("command", ["info", "evaluate", "predict"])
-def test_every_command_exits_2_on_a_bad_file_and_writes_nothing(good, inputs, tmp_path, kind,
-                                                                 command):
+def test_every_command_exits_2_on_a_bad_file_and_writes_nothing(
+    good, inputs, tmp_path, kind, command
+):
     path = make_bad(kind, good, tmp_path)
     if kind == "wrong-input-size" and command == "info":
         result = nnscratch("info", path, cwd=tmp_path)  # a sound file: info describes it
         assert result.returncode == 0 and "14x14" in result.stdout
         return
-    args = {"info": [], "evaluate": ["--data", inputs.parent / "idx"],
-            "predict": [inputs, "--output", "out.csv"]}[command]
+    args = {
+        "info": [],
+        "evaluate": ["--data", inputs.parent / "idx"],
+        "predict": [inputs, "--output", "out.csv"],
+    }[command]
     if command == "evaluate":
         _idx_folder(inputs.parent / "idx")
     result = nnscratch(command, path, *args, cwd=tmp_path)
@@ -117,6 +121,7 @@ def test_every_command_exits_2_on_a_bad_file_and_writes_nothing(good, inputs, tm
 
 def _idx_folder(folder: Path) -> None:
     from nnscratch.datasets import write_idx
+
     if folder.is_dir():
         return
     folder.mkdir()
@@ -131,10 +136,15 @@ def test_document_records_version_shapes_and_preprocessing(good):
     assert document["format_version"] == FORMAT_VERSION
     assert document["library_version"] == package.__version__
     assert document["preprocessing"] == {"scale": 1 / 255, "image_shape": [28, 28]}
-    assert [(layer["type"], layer["input_shape"], layer["output_shape"])
-            for layer in document["architecture"]] == [
-        ("Flatten", [28, 28], [784]), ("Dense", [784], [16]), ("ReLU", [16], [16]),
-        ("Dense", [16], [10])]
+    assert [
+        (layer["type"], layer["input_shape"], layer["output_shape"])
+        for layer in document["architecture"]
+    ] == [
+        ("Flatten", [28, 28], [784]),
+        ("Dense", [784], [16]),
+        ("ReLU", [16], [16]),
+        ("Dense", [16], [10]),
+    ]
     assert document["architecture"][3]["parameters"] == {"W": [16, 10], "b": [10]}
 
 
@@ -151,14 +161,19 @@ def test_saving_a_loaded_model_keeps_its_story_and_restamps_it(good, tmp_path):
     assert again["preprocessing"]["image_shape"] == [28, 28]
     assert again["arrays_sha256"] == document["arrays_sha256"]  # the same weights
     assert Sequential.load(tmp_path / "again.npz").predict(
-        np.zeros((1, 28, 28), np.uint8)).shape == (1,)
+        np.zeros((1, 28, 28), np.uint8)
+    ).shape == (1,)
 
 
 def test_an_image_shape_that_does_not_fit_the_model_is_refused_on_save(tmp_path):
     from nnscratch.errors import ConfigError
 
-    with pytest.raises(ConfigError, match=r"image_shape \[28, 28\] has 784 pixels, the model "
-                                          r"takes 196 inputs"):
-        small_model(196).save(tmp_path / "m.npz",
-                              preprocessing={"scale": 1 / 255, "image_shape": [28, 28]})
+    with pytest.raises(
+        ConfigError,
+        match=r"image_shape \[28, 28\] has 784 pixels, the model "
+        r"takes 196 inputs",
+    ):
+        small_model(196).save(
+            tmp_path / "m.npz", preprocessing={"scale": 1 / 255, "image_shape": [28, 28]}
+        )
     assert not list(tmp_path.iterdir())

@@ -14,8 +14,16 @@ from stop_at import StopAt
 from nnscratch import Adam, Sequential
 from nnscratch.datasets import load_mnist
 from nnscratch.engine.gradcheck import check_layer
-from nnscratch.engine.layers import (BatchNorm, Conv2D, Dense, Flatten, LayerNorm, MaxPool2D,
-                                     ReLU, Reshape)
+from nnscratch.engine.layers import (
+    BatchNorm,
+    Conv2D,
+    Dense,
+    Flatten,
+    LayerNorm,
+    MaxPool2D,
+    ReLU,
+    Reshape,
+)
 from nnscratch.errors import ConfigError
 from nnscratch.training.checkpoint import Checkpointer, load_latest, read_checkpoint
 
@@ -46,6 +54,7 @@ def by_definition(x, gamma, beta, eps, axes):
 
 # --- BatchNorm -------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("shape", [(6, 4), (1, 4, 3, 5), (3, 4, 2, 2), (5, 4, 1, 1)])
 @pytest.mark.parametrize("training", [True, False], ids=["training", "evaluation"])
 def test_batch_norm_gradients(shape, training):
@@ -56,9 +65,11 @@ def test_batch_norm_gradients(shape, training):
     assert max(errors.values()) < TOL, errors
 
 
-@pytest.mark.parametrize(("memory", "order"), [((4, 2, 3, 5), (1, 0, 2, 3)),
-                                               ((4, 3, 5, 2), (3, 0, 1, 2))],
-                         ids=["channels-batch", "batch-last"])
+@pytest.mark.parametrize(
+    ("memory", "order"),
+    [((4, 2, 3, 5), (1, 0, 2, 3)), ((4, 3, 5, 2), (3, 0, 1, 2))],
+    ids=["channels-batch", "batch-last"],
+)
 def test_batch_norm_keeps_a_convolutions_memory_layout(memory, order):
     # A convolution hands on an (N, C, H, W) view of channels-first memory; BatchNorm works on
     # it without a copy, and hands on its output in the same layout.
@@ -68,8 +79,9 @@ def test_batch_norm_keeps_a_convolutions_memory_layout(memory, order):
     layer = batch_norm64(4)
     y = layer.forward(x, training=True)
     assert y.strides == np.empty(memory).transpose(order).strides
-    expected = by_definition(np.ascontiguousarray(x), layer.params["gamma"],
-                             layer.params["beta"], layer.eps, (0, 2, 3))
+    expected = by_definition(
+        np.ascontiguousarray(x), layer.params["gamma"], layer.params["beta"], layer.eps, (0, 2, 3)
+    )
     np.testing.assert_allclose(y, expected, rtol=1e-12, atol=1e-12)
     errors = check_layer(layer, x, rng, training=True)
     assert max(errors.values()) < TOL, errors
@@ -81,9 +93,19 @@ def test_pooling_moves_before_a_relu_but_never_across_a_batch_norm():
     # scale turns a maximum into a minimum. Conv -> BN -> ReLU -> pool and Conv -> ReLU -> BN
     # -> pool must both compute, forward, backward and predicting, as written (float64, to the
     # bit), with negative scales in the second BatchNorm.
-    layers = [Reshape((1, 8, 8)), Conv2D(1, 3, 3, padding="same"), BatchNorm(3), ReLU(),
-              MaxPool2D(2), Conv2D(3, 4, 3, padding="same"), ReLU(), BatchNorm(4), MaxPool2D(2),
-              Flatten(), Dense(16, 5)]
+    layers = [
+        Reshape((1, 8, 8)),
+        Conv2D(1, 3, 3, padding="same"),
+        BatchNorm(3),
+        ReLU(),
+        MaxPool2D(2),
+        Conv2D(3, 4, 3, padding="same"),
+        ReLU(),
+        BatchNorm(4),
+        MaxPool2D(2),
+        Flatten(),
+        Dense(16, 5),
+    ]
     model = Sequential(layers, dtype="float64", seed=4)
     assert model._order == [0, 1, 2, 4, 3, 5, 6, 7, 8, 9, 10]
     second = layers[7]
@@ -145,8 +167,7 @@ def test_batch_norm_in_evaluation_uses_the_running_averages_only():
     mean, var = layer.buffers["running_mean"].copy(), layer.buffers["running_var"].copy()
     x = rng.standard_normal((5, 3)) * 4
     y = layer.forward(x)  # evaluation: no update, no batch statistics
-    expected = (layer.params["gamma"] * (x - mean) / np.sqrt(var + layer.eps)
-                + layer.params["beta"])
+    expected = layer.params["gamma"] * (x - mean) / np.sqrt(var + layer.eps) + layer.params["beta"]
     np.testing.assert_allclose(y, expected, rtol=1e-12)
     np.testing.assert_array_equal(layer.buffers["running_mean"], mean)
     np.testing.assert_array_equal(layer.buffers["running_var"], var)
@@ -179,8 +200,10 @@ def test_batch_norm_refuses_the_wrong_shape_and_settings():
 
 # --- LayerNorm -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("shape", "normalised"), [((4, 6), 6), ((2, 3, 5), 5),
-                                                    ((3, 2, 4), (2, 4)), ((1, 7), 7)])
+
+@pytest.mark.parametrize(
+    ("shape", "normalised"), [((4, 6), 6), ((2, 3, 5), 5), ((3, 2, 4), (2, 4)), ((1, 7), 7)]
+)
 def test_layer_norm_gradients(shape, normalised):
     rng = np.random.default_rng(8)
     layer = LayerNorm(normalised)
@@ -215,10 +238,25 @@ def test_layer_norm_refuses_inputs_of_another_shape():
 
 # --- in a model: files, checkpoints, resume ----------------------------------------------------
 
+
 def conv_bn_network(seed=0):
-    return Sequential([Reshape((1, 28, 28)), Conv2D(1, 4, 5), BatchNorm(4), ReLU(),
-                       MaxPool2D(4), Flatten(), Dense(144, 16), BatchNorm(16), ReLU(),
-                       LayerNorm(16), Dense(16, 10)], input_scale=1 / 255, seed=seed)
+    return Sequential(
+        [
+            Reshape((1, 28, 28)),
+            Conv2D(1, 4, 5),
+            BatchNorm(4),
+            ReLU(),
+            MaxPool2D(4),
+            Flatten(),
+            Dense(144, 16),
+            BatchNorm(16),
+            ReLU(),
+            LayerNorm(16),
+            Dense(16, 10),
+        ],
+        input_scale=1 / 255,
+        seed=seed,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -228,8 +266,14 @@ def digits():
 
 
 def fit(model, digits, **options):
-    return model.fit(*digits, epochs=options.pop("epochs", 3), batch_size=64,
-                     optimizer=Adam(lr=3e-3), validation_split=100, **options)
+    return model.fit(
+        *digits,
+        epochs=options.pop("epochs", 3),
+        batch_size=64,
+        optimizer=Adam(lr=3e-3),
+        validation_split=100,
+        **options,
+    )
 
 
 def test_the_running_averages_round_trip_through_a_model_file(digits, tmp_path):
@@ -288,5 +332,7 @@ def test_a_resumed_cnn_bn_run_is_bit_identical(tmp_path):
     assert any(name.endswith("running_var") for name in weights)
     for name, value in weights.items():
         assert resumed.model.get_weights()[name].tobytes() == value.tobytes(), name
-    assert resumed.metrics == {**reference.metrics,
-                               "train_seconds": resumed.metrics["train_seconds"]}
+    assert resumed.metrics == {
+        **reference.metrics,
+        "train_seconds": resumed.metrics["train_seconds"],
+    }

@@ -16,8 +16,7 @@ NOTEBOOK = Path(__file__).resolve().parents[1] / "docs" / "tutorial.ipynb"
 def test_the_notebook_is_committed_without_outputs():
     notebook = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
     code = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
-    assert code and all(cell["outputs"] == [] and cell["execution_count"] is None
-                        for cell in code)
+    assert code and all(cell["outputs"] == [] and cell["execution_count"] is None for cell in code)
     nbformat.validate(nbformat.reads(NOTEBOOK.read_text(encoding="utf-8"), as_version=4))
 
 
@@ -25,11 +24,16 @@ def test_the_notebook_is_committed_without_outputs():
 def test_the_notebook_runs_from_a_clean_kernel_and_its_assertions_hold(tmp_path):
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     # A fresh kernel of this Python, in an empty folder: nothing but the notebook's own cells.
-    client = NotebookClient(notebook, timeout=900, kernel_name="python3",
-                            resources={"metadata": {"path": str(tmp_path)}})
+    client = NotebookClient(
+        notebook,
+        timeout=900,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(tmp_path)}},
+    )
     client.execute()  # raises CellExecutionError, naming the cell, if any cell fails
-    outputs = [output for cell in notebook.cells if cell.cell_type == "code"
-               for output in cell.outputs]
+    outputs = [
+        output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs
+    ]
     assert not [o for o in outputs if o.output_type == "error"]
     images = [o for o in outputs if o.output_type == "display_data" and "image/png" in o.data]
     assert len(images) >= 5  # learning curves, three predictions, the confusion matrix

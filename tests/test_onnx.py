@@ -14,9 +14,26 @@ import onnxruntime
 import pytest
 
 from nnscratch.datasets import load_mnist
-from nnscratch.engine.layers import (GRU, LAYER_TYPES, LSTM, AvgPool2D, BatchNorm, Conv2D,
-                                     Dense, Dropout, Flatten, GlobalAvgPool2D, Layer, LayerNorm,
-                                     LeakyReLU, MaxPool2D, ReLU, Reshape, Sigmoid, Tanh)
+from nnscratch.engine.layers import (
+    GRU,
+    LAYER_TYPES,
+    LSTM,
+    AvgPool2D,
+    BatchNorm,
+    Conv2D,
+    Dense,
+    Dropout,
+    Flatten,
+    GlobalAvgPool2D,
+    Layer,
+    LayerNorm,
+    LeakyReLU,
+    MaxPool2D,
+    ReLU,
+    Reshape,
+    Sigmoid,
+    Tanh,
+)
 from nnscratch.errors import ConfigError
 from nnscratch.model import Sequential, get_preset
 from nnscratch.onnx import CONVERTERS, OPSET
@@ -34,8 +51,9 @@ def mnist_test():
 
 def onnx_probabilities(proto: onnx.ModelProto, x: np.ndarray) -> np.ndarray:
     """What onnxruntime computes for raw inputs ``x`` (N, ...), as float32."""
-    session = onnxruntime.InferenceSession(proto.SerializeToString(),
-                                           providers=["CPUExecutionProvider"])
+    session = onnxruntime.InferenceSession(
+        proto.SerializeToString(), providers=["CPUExecutionProvider"]
+    )
     (probabilities,) = session.run(["probabilities"], {"input": x.astype(np.float32)})
     return probabilities
 
@@ -49,8 +67,10 @@ def assert_same_probabilities(model: Sequential, proto: onnx.ModelProto, x: np.n
 
 # --- the presets, trained a little, on the whole test set ------------------------------------
 
-@pytest.mark.parametrize("preset, epochs", [("mlp", 1), ("cnn", 1), ("classic", 200),
-                                            ("cnn-bn", 1), ("lstm", 2)])
+
+@pytest.mark.parametrize(
+    "preset, epochs", [("mlp", 1), ("cnn", 1), ("classic", 200), ("cnn-bn", 1), ("lstm", 2)]
+)
 def test_a_trained_preset_gives_our_probabilities_in_onnxruntime(preset, epochs, mnist_test):
     x, y = load_mnist("train")
     recipe = get_preset(preset).with_overrides(epochs=epochs, dev_size=0)
@@ -58,12 +78,14 @@ def test_a_trained_preset_gives_our_probabilities_in_onnxruntime(preset, epochs,
     x_test, y_test = mnist_test
     assert model.evaluate(x_test, y_test)["accuracy"] > 0.5  # it learnt something
     proto = model.to_onnx(input_shape=(28, 28))
-    assert [d.dim_param or d.dim_value for d in
-            proto.graph.input[0].type.tensor_type.shape.dim] == ["N", 28, 28]
+    assert [
+        d.dim_param or d.dim_value for d in proto.graph.input[0].type.tensor_type.shape.dim
+    ] == ["N", 28, 28]
     assert_same_probabilities(model, proto, x_test)
 
 
 # --- every layer type -------------------------------------------------------------------------
+
 
 def conv_net(features: int, *middle: Layer) -> list[Layer]:
     return [Reshape((1, 28, 28)), *middle, Flatten(), Dense(features, 10)]
@@ -81,26 +103,48 @@ NETWORKS = {
     "Flatten": lambda: [Flatten(), Dense(784, 10)],
     "Reshape": lambda: [Reshape((4, 196)), Flatten(), Dense(784, 10)],
     # 28 + 2 - 5 -> 9x9 (stride 3), pooled to 4x4; 26x26 pooled by 5 to 5x5, a row left over
-    "Conv2D": lambda: conv_net(4 * 4 * 4, Conv2D(1, 4, 5, stride=3, padding=1), Tanh(),
-                               MaxPool2D(2)),
+    "Conv2D": lambda: conv_net(
+        4 * 4 * 4, Conv2D(1, 4, 5, stride=3, padding=1), Tanh(), MaxPool2D(2)
+    ),
     "MaxPool2D": lambda: conv_net(4 * 5 * 5, Conv2D(1, 4, 3), ReLU(), MaxPool2D(5)),
     # 28 padded "same" stays 28, pooled by 3 to 9x9, a row left over
     "AvgPool2D": lambda: conv_net(4 * 9 * 9, Conv2D(1, 4, 3, padding="same"), AvgPool2D(3)),
-    "GlobalAvgPool2D": lambda: [Reshape((1, 28, 28)), Conv2D(1, 6, 5), Tanh(),
-                                GlobalAvgPool2D(), Dense(6, 10)],
+    "GlobalAvgPool2D": lambda: [
+        Reshape((1, 28, 28)),
+        Conv2D(1, 6, 5),
+        Tanh(),
+        GlobalAvgPool2D(),
+        Dense(6, 10),
+    ],
     # over channels of images and over features
-    "BatchNorm": lambda: conv_net(4 * 13 * 13, Conv2D(1, 4, 3), BatchNorm(4), ReLU(),
-                                  MaxPool2D(2))[:-1] + [Dense(4 * 13 * 13, 16), BatchNorm(16),
-                                                        Dense(16, 10)],
+    "BatchNorm": lambda: (
+        conv_net(4 * 13 * 13, Conv2D(1, 4, 3), BatchNorm(4), ReLU(), MaxPool2D(2))[:-1]
+        + [Dense(4 * 13 * 13, 16), BatchNorm(16), Dense(16, 10)]
+    ),
     # over whole feature maps and over the features of each row of a sequence
-    "LayerNorm": lambda: [Reshape((1, 28, 28)), Conv2D(1, 2, 3, stride=2), LayerNorm((2, 13, 13)),
-                          Flatten(), Reshape((13, 26)), LayerNorm(26), Flatten(),
-                          Dense(13 * 26, 10)],
+    "LayerNorm": lambda: [
+        Reshape((1, 28, 28)),
+        Conv2D(1, 2, 3, stride=2),
+        LayerNorm((2, 13, 13)),
+        Flatten(),
+        Reshape((13, 26)),
+        LayerNorm(26),
+        Flatten(),
+        Dense(13 * 26, 10),
+    ],
     # the rows as steps: the whole sequence into a second LSTM, its last state out
-    "LSTM": lambda: [Reshape((28, 28)), LSTM(28, 12, return_sequences=True), LSTM(12, 8),
-                     Dense(8, 10)],
-    "GRU": lambda: [Reshape((28, 28)), GRU(28, 12, return_sequences=True), GRU(12, 8),
-                    Dense(8, 10)],
+    "LSTM": lambda: [
+        Reshape((28, 28)),
+        LSTM(28, 12, return_sequences=True),
+        LSTM(12, 8),
+        Dense(8, 10),
+    ],
+    "GRU": lambda: [
+        Reshape((28, 28)),
+        GRU(28, 12, return_sequences=True),
+        GRU(12, 8),
+        Dense(8, 10),
+    ],
 }
 
 
@@ -148,13 +192,15 @@ def test_the_scikit_learn_estimators_network_exports_with_its_features():
     x, y = load_digits(return_X_y=True)  # 64 features of 0-16, no scaling in the model
     estimator = NNClassifier(hidden=(32,), epochs=5, random_state=0).fit(x, y)
     proto = estimator.model_.to_onnx()
-    assert [d.dim_param or d.dim_value for d in
-            proto.graph.input[0].type.tensor_type.shape.dim] == ["N", 64]
+    assert [
+        d.dim_param or d.dim_value for d in proto.graph.input[0].type.tensor_type.shape.dim
+    ] == ["N", 64]
     theirs = onnx_probabilities(proto, x)
     assert np.abs(theirs - estimator.predict_proba(x)).max() <= TOLERANCE
 
 
 # --- refusals ---------------------------------------------------------------------------------
+
 
 class Square(Layer):
     def forward(self, x, training=False, rng=None):
@@ -163,15 +209,21 @@ class Square(Layer):
 
 def test_a_layer_without_an_onnx_form_is_refused_by_name():
     model = Sequential([Flatten(), Dense(784, 10), Square()])
-    with pytest.raises(ConfigError, match=r"layer 2 \(Square\(\)\) has no ONNX form.*"
-                                          r"the exporter knows: AvgPool2D, BatchNorm, Conv2D"):
+    with pytest.raises(
+        ConfigError,
+        match=r"layer 2 \(Square\(\)\) has no ONNX form.*"
+        r"the exporter knows: AvgPool2D, BatchNorm, Conv2D",
+    ):
         model.to_onnx()
 
 
 def test_an_input_shape_that_does_not_fit_is_refused():
     model = Sequential([Flatten(), Dense(784, 10)])
-    with pytest.raises(ConfigError, match=r"input_shape \(27, 27\) has 729 values, the model "
-                                          r"takes 784"):
+    with pytest.raises(
+        ConfigError,
+        match=r"input_shape \(27, 27\) has 729 values, the model "
+        r"takes 784",
+    ):
         model.to_onnx(input_shape=(27, 27))
     convolutional = Sequential([Conv2D(1, 2, 3), Flatten()])
     with pytest.raises(ConfigError, match="pass input_shape"):
@@ -186,32 +238,56 @@ def test_without_the_onnx_package_the_message_says_how_to_install_it(monkeypatch
 
 # --- the command ------------------------------------------------------------------------------
 
+
 def nnscratch(*args, cwd) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "nnscratch", *map(str, args)], cwd=cwd,
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "nnscratch", *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def test_nnscratch_export_writes_a_file_that_takes_raw_pixels(tmp_path, mnist_test):
     data = write_mnist_folder(tmp_path / "mini", train=1500, test=10)
-    trained = nnscratch("train", "--preset", "classic", "--epochs", "30", "--dev-size", "100",
-                        "--data", data, "--out", "m.npz", "--quiet", cwd=tmp_path)
+    trained = nnscratch(
+        "train",
+        "--preset",
+        "classic",
+        "--epochs",
+        "30",
+        "--dev-size",
+        "100",
+        "--data",
+        data,
+        "--out",
+        "m.npz",
+        "--quiet",
+        cwd=tmp_path,
+    )
     assert trained.returncode == 0, trained.stderr
     done = nnscratch("export", "m.npz", "m.onnx", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(f"wrote m.onnx (ONNX opset {OPSET}, ")
-    assert ("input (N, 28, 28) float32 raw values, scaled by 1/255 inside the graph; outputs "
-            "logits and probabilities (N, 10)") in done.stdout
+    assert (
+        "input (N, 28, 28) float32 raw values, scaled by 1/255 inside the graph; outputs "
+        "logits and probabilities (N, 10)"
+    ) in done.stdout
     proto = onnx.load(tmp_path / "m.onnx")
     assert {p.key: p.value for p in proto.metadata_props}["preset"] == "classic"
     x_test, _ = mnist_test
     assert_same_probabilities(Sequential.load(tmp_path / "m.npz"), proto, x_test)
 
 
-@pytest.mark.parametrize("output, message", [
-    ("m.npz", "OUTPUT m.npz would overwrite the model file MODEL; give another file name"),
-    ("m.bin", "OUTPUT m.bin: an ONNX file's name ends in .onnx, like m.onnx"),
-    ("missing/m.onnx", "OUTPUT missing/m.onnx: the folder missing does not exist"),
-])
+@pytest.mark.parametrize(
+    "output, message",
+    [
+        ("m.npz", "OUTPUT m.npz would overwrite the model file MODEL; give another file name"),
+        ("m.bin", "OUTPUT m.bin: an ONNX file's name ends in .onnx, like m.onnx"),
+        ("missing/m.onnx", "OUTPUT missing/m.onnx: the folder missing does not exist"),
+    ],
+)
 def test_nnscratch_export_refuses_an_output_in_one_line(tmp_path, output, message):
     Sequential([Flatten(), Dense(784, 10)]).save(tmp_path / "m.npz")
     done = nnscratch("export", "m.npz", output, cwd=tmp_path)

@@ -29,12 +29,12 @@ from nnscratch.errors import ConfigError
 def run(optimizer, params, grads_per_step, decay=None):
     """Step ``optimizer`` once per gradient list; copies the gradients (step consumes them)."""
     for grads in grads_per_step:
-        optimizer.step(params, [np.array(g, dtype=p.dtype) for p, g in zip(params, grads)],
-                       decay)
+        optimizer.step(params, [np.array(g, dtype=p.dtype) for p, g in zip(params, grads)], decay)
     return params
 
 
 # --- hand-worked steps ----------------------------------------------------------------------
+
 
 def test_sgd_steps_by_hand():
     p = np.array([1.0, -2.0])
@@ -96,6 +96,7 @@ def test_first_adam_step_moves_each_parameter_by_lr_against_the_gradient_sign():
 
 
 # --- against a plain float64 reference ------------------------------------------------------
+
 
 def reference_sgd(params, grads_per_step, decay, lr_at, momentum, nesterov, l2, weight_decay):
     params = [p.astype(np.float64) for p in params]
@@ -160,10 +161,17 @@ def lr_halving_every_7(lr):
 @pytest.mark.parametrize("l2, weight_decay", [(0.0, 0.0), (0.05, 0.0), (0.0, 0.1), (0.03, 0.2)])
 def test_sgd_matches_reference(momentum, nesterov, l2, weight_decay):
     params, grads, decay = random_problem(np.float32)
-    expected = reference_sgd(params, grads, decay, lr_halving_every_7(0.05), momentum,
-                             nesterov, l2, weight_decay)
-    opt = SGD(lr=0.05, momentum=momentum, nesterov=nesterov, l2=l2,
-              weight_decay=weight_decay, schedule=StepDecay(7, 0.5))
+    expected = reference_sgd(
+        params, grads, decay, lr_halving_every_7(0.05), momentum, nesterov, l2, weight_decay
+    )
+    opt = SGD(
+        lr=0.05,
+        momentum=momentum,
+        nesterov=nesterov,
+        l2=l2,
+        weight_decay=weight_decay,
+        schedule=StepDecay(7, 0.5),
+    )
     run(opt, params, grads, decay)
     for p, e in zip(params, expected):
         assert p.dtype == np.float32
@@ -174,10 +182,18 @@ def test_sgd_matches_reference(momentum, nesterov, l2, weight_decay):
 @pytest.mark.parametrize("l2, weight_decay", [(0.0, 0.0), (0.05, 0.0), (0.0, 0.1), (0.03, 0.2)])
 def test_adam_matches_reference(cls, l2, weight_decay):
     params, grads, decay = random_problem(np.float32)
-    expected = reference_adam(params, grads, decay, lr_halving_every_7(0.01), 0.8, 0.99, 1e-7,
-                              l2, weight_decay)
-    opt = cls(lr=0.01, beta1=0.8, beta2=0.99, eps=1e-7, l2=l2, weight_decay=weight_decay,
-              schedule=StepDecay(7, 0.5))
+    expected = reference_adam(
+        params, grads, decay, lr_halving_every_7(0.01), 0.8, 0.99, 1e-7, l2, weight_decay
+    )
+    opt = cls(
+        lr=0.01,
+        beta1=0.8,
+        beta2=0.99,
+        eps=1e-7,
+        l2=l2,
+        weight_decay=weight_decay,
+        schedule=StepDecay(7, 0.5),
+    )
     run(opt, params, grads, decay)
     for p, e in zip(params, expected):
         assert p.dtype == np.float32
@@ -193,6 +209,7 @@ def test_float64_parameters_match_the_reference_to_float64_precision():
 
 
 # --- penalties and the decay mask -----------------------------------------------------------
+
 
 def test_l2_and_decoupled_decay_coincide_for_plain_sgd():
     # p - lr(g + wd p) = (1 - lr wd) p - lr g
@@ -241,7 +258,7 @@ def test_sgd_with_momentum_decoupled_decay_is_not_l2():
         return p[0], opt._state[0]["v"][0]
 
     p, v = three_steps(weight_decay=0.5)
-    assert (p, v) == (pytest.approx(2.0 * 0.95 ** 3, abs=1e-15), 0.0)
+    assert (p, v) == (pytest.approx(2.0 * 0.95**3, abs=1e-15), 0.0)
     # v: 0.5·2 = 1, 0.9·1 + 0.5·1.9 = 1.85, 0.9·1.85 + 0.5·1.715 = 2.5225
     # p: 2 - 0.1·1 = 1.9, 1.9 - 0.185 = 1.715, 1.715 - 0.25225 = 1.46275
     p, v = three_steps(l2=0.5)
@@ -279,6 +296,7 @@ def test_schedule_scales_the_step_and_current_lr_follows_t():
 
 # --- memory: dtype, in place, no allocation per step ----------------------------------------
 
+
 @pytest.mark.parametrize("name", list(OPTIMIZERS))
 def test_float32_stays_float32_and_updates_happen_in_place(name):
     params, grads, decay = random_problem(np.float32, steps=3)
@@ -298,8 +316,7 @@ def test_state_arrays_are_made_once(name):
     arrays = [a for state in opt._state for a in state.values()]
     run(opt, params, grads[1:], decay)
     assert [a for state in opt._state for a in state.values()] == arrays  # same objects...
-    assert all(x is y for x, y in
-               zip(arrays, [a for state in opt._state for a in state.values()]))
+    assert all(x is y for x, y in zip(arrays, [a for state in opt._state for a in state.values()]))
 
 
 @pytest.mark.parametrize("name", list(OPTIMIZERS))
@@ -324,6 +341,7 @@ def test_steps_allocate_no_array(name):
 
 # --- saving and resuming --------------------------------------------------------------------
 
+
 def npz_round_trip(state):
     buffer = io.BytesIO()
     np.savez(buffer, **state)
@@ -337,8 +355,13 @@ def test_resuming_from_state_dict_is_bit_identical(name):
     params, grads, decay = random_problem(np.float32, steps=10)
 
     def make():
-        return get_optimizer(name, lr=0.01, l2=0.01, weight_decay=0.02,
-                             schedule={"name": "step_decay", "step_size": 3, "gamma": 0.7})
+        return get_optimizer(
+            name,
+            lr=0.01,
+            l2=0.01,
+            weight_decay=0.02,
+            schedule={"name": "step_decay", "step_size": 3, "gamma": 0.7},
+        )
 
     original = make()
     run(original, params, grads[:5], decay)
@@ -386,11 +409,14 @@ def test_loaded_state_must_fit_the_parameters():
     other = Adam()
     other.load_state_dict(adam.state_dict())
     with pytest.raises(ConfigError, match="shape"):
-        other.step([np.zeros((2, 2), np.float32)] + params[1:],
-                   [np.zeros((2, 2), np.float32)] + grads[0][1:])
+        other.step(
+            [np.zeros((2, 2), np.float32)] + params[1:],
+            [np.zeros((2, 2), np.float32)] + grads[0][1:],
+        )
 
 
 # --- misuse ---------------------------------------------------------------------------------
+
 
 def test_changing_shapes_or_count_between_steps_fails():
     opt = Adam()
@@ -412,21 +438,24 @@ def test_integer_parameters_are_refused():
         SGD().step([np.zeros(3, dtype=np.int64)], [np.ones(3)])
 
 
-@pytest.mark.parametrize("build, argument, allowed", [
-    (lambda: SGD(lr=-0.1), "lr", "a positive number"),
-    (lambda: SGD(lr=0), "lr", "a positive number"),
-    (lambda: SGD(lr=float("inf")), "lr", "a positive number"),
-    (lambda: SGD(momentum=1.0), "momentum", "[0, 1)"),
-    (lambda: SGD(momentum=-0.1), "momentum", "[0, 1)"),
-    (lambda: SGD(nesterov=True), "momentum", "(0, 1)"),
-    (lambda: SGD(nesterov="yes"), "nesterov", "true or false"),
-    (lambda: Adam(beta1=1.0), "beta1", "[0, 1)"),
-    (lambda: Adam(beta2=-0.5), "beta2", "[0, 1)"),
-    (lambda: Adam(eps=0), "eps", "a positive number"),
-    (lambda: Adam(weight_decay=-1), "weight_decay", "zero or more"),
-    (lambda: SGD(l2=-1e-4), "l2", "zero or more"),
-    (lambda: Adam(lr="fast"), "lr", "a positive number"),
-])
+@pytest.mark.parametrize(
+    "build, argument, allowed",
+    [
+        (lambda: SGD(lr=-0.1), "lr", "a positive number"),
+        (lambda: SGD(lr=0), "lr", "a positive number"),
+        (lambda: SGD(lr=float("inf")), "lr", "a positive number"),
+        (lambda: SGD(momentum=1.0), "momentum", "[0, 1)"),
+        (lambda: SGD(momentum=-0.1), "momentum", "[0, 1)"),
+        (lambda: SGD(nesterov=True), "momentum", "(0, 1)"),
+        (lambda: SGD(nesterov="yes"), "nesterov", "true or false"),
+        (lambda: Adam(beta1=1.0), "beta1", "[0, 1)"),
+        (lambda: Adam(beta2=-0.5), "beta2", "[0, 1)"),
+        (lambda: Adam(eps=0), "eps", "a positive number"),
+        (lambda: Adam(weight_decay=-1), "weight_decay", "zero or more"),
+        (lambda: SGD(l2=-1e-4), "l2", "zero or more"),
+        (lambda: Adam(lr="fast"), "lr", "a positive number"),
+    ],
+)
 def test_bad_hyperparameters_name_the_argument_and_its_range(build, argument, allowed):
     with pytest.raises(ConfigError) as info:
         build()
@@ -435,6 +464,7 @@ def test_bad_hyperparameters_name_the_argument_and_its_range(build, argument, al
 
 
 # --- names and configs ----------------------------------------------------------------------
+
 
 def test_named_presets():
     assert type(get_optimizer("sgd")) is SGD and get_optimizer("sgd").momentum == 0.0
@@ -461,9 +491,12 @@ def test_unknown_name_or_option_is_reported():
 
 @pytest.mark.parametrize("name", list(OPTIMIZERS))
 def test_config_round_trips_through_json(name):
-    opt = get_optimizer(name, lr=0.05, l2=1e-4,
-                        schedule={"name": "warmup_cosine", "total_steps": 100,
-                                  "warmup_steps": 5})
+    opt = get_optimizer(
+        name,
+        lr=0.05,
+        l2=1e-4,
+        schedule={"name": "warmup_cosine", "total_steps": 100, "warmup_steps": 5},
+    )
     config = opt.config()
     rebuilt = optimizer_from_config(json.loads(json.dumps(config)))
     assert type(rebuilt) is type(opt)
@@ -473,6 +506,7 @@ def test_config_round_trips_through_json(name):
 
 
 # --- convergence on a convex quadratic ------------------------------------------------------
+
 
 def quadratic(seed=1):
     """f(p) = ½‖A p - b‖² with A (8, 4) of singular values 2, 1.7, 1.3, 1, and its minimiser.
@@ -528,6 +562,7 @@ def test_adam_updates_large_parameters_block_by_block_exactly(cls, monkeypatch):
     # Parameters larger than a block (and not a multiple of it) are updated in slices; every
     # element must get the same update as in one pass, including the last partial block.
     import nnscratch.engine.elementwise as elementwise
+
     params, grads, decay = random_problem(np.float32, steps=5, seed=3)
     whole = [p.copy() for p in params]
     run(cls(lr=0.01, l2=0.01), whole, [[g.copy() for g in gs] for gs in grads], decay)
@@ -562,7 +597,7 @@ def test_adam_flushes_float32_moments_that_decay_below_the_normal_range():
         assert not np.any((np.abs(m) < tiny) & (m != 0)), "a subnormal m survived"
     assert m[0] == 0 and m[2] == 0
     # Moments at or above 2^-100 are left exactly as Adam computes them: m[1] = 0.5^41.
-    assert m[1] == np.float32(0.5 ** 41)
+    assert m[1] == np.float32(0.5**41)
 
 
 def subnormal(a):

@@ -35,33 +35,59 @@ def made(tmp_path_factory) -> dict:
 
 
 def contents(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
-            if p.is_file()}
+    return {
+        str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
 
 
 # --- an output is never one of the inputs, nor another output -------------------------------
 
 OVERWRITES = {
-    "predict-over-the-model": (["predict", "m.npz", "seven.png", "--output", "m.npz"],
-                               ["--output m.npz", "the model file MODEL"]),
-    "predict-over-an-input": (["predict", "m.npz", "seven.png", "-o", "./seven.png"],
-                              ["--output", "seven.png", "INPUTS"]),
-    "predict-over-a-link-to-the-model": (["predict", "link.npz", "seven.png", "-o", "m.npz"],
-                                         ["--output m.npz", "MODEL", "link.npz"]),
-    "report-over-the-model": (["report", "m.npz", "-o", "m.npz"],
-                              ["--output m.npz", "the model file MODEL"]),
-    "report-over-the-data": (["report", "m.npz", "-o", "mini/train-labels-idx1-ubyte"],
-                             ["--output", "the data the model was trained on"]),
-    "show-over-the-data": (["show", "m.npz", "0", "-o", "mini/../mini/t10k-images-idx3-ubyte",
-                            "--data", "mini"], ["--output", "a file of the data (--data mini)"]),
-    "train-model-and-report-in-one-file": (["train", "--data", "mini", *TINY, "--out", "n.npz",
-                                            "--report", "n.npz"],
-                                           ["--report n.npz", "--out n.npz", "same file"]),
-    "train-over-a-picture": (["train", "--data", "mini", *TINY, "--out", "seven.png"],
-                             ["--out seven.png", ".npz", "seven.npz"]),
-    "train-report-over-the-data": (["train", "--data", "mini", *TINY, "--out", "n.npz",
-                                    "--report", "mini/t10k-labels-idx1-ubyte"],
-                                   ["--report", "the training data (--data mini)"]),
+    "predict-over-the-model": (
+        ["predict", "m.npz", "seven.png", "--output", "m.npz"],
+        ["--output m.npz", "the model file MODEL"],
+    ),
+    "predict-over-an-input": (
+        ["predict", "m.npz", "seven.png", "-o", "./seven.png"],
+        ["--output", "seven.png", "INPUTS"],
+    ),
+    "predict-over-a-link-to-the-model": (
+        ["predict", "link.npz", "seven.png", "-o", "m.npz"],
+        ["--output m.npz", "MODEL", "link.npz"],
+    ),
+    "report-over-the-model": (
+        ["report", "m.npz", "-o", "m.npz"],
+        ["--output m.npz", "the model file MODEL"],
+    ),
+    "report-over-the-data": (
+        ["report", "m.npz", "-o", "mini/train-labels-idx1-ubyte"],
+        ["--output", "the data the model was trained on"],
+    ),
+    "show-over-the-data": (
+        ["show", "m.npz", "0", "-o", "mini/../mini/t10k-images-idx3-ubyte", "--data", "mini"],
+        ["--output", "a file of the data (--data mini)"],
+    ),
+    "train-model-and-report-in-one-file": (
+        ["train", "--data", "mini", *TINY, "--out", "n.npz", "--report", "n.npz"],
+        ["--report n.npz", "--out n.npz", "same file"],
+    ),
+    "train-over-a-picture": (
+        ["train", "--data", "mini", *TINY, "--out", "seven.png"],
+        ["--out seven.png", ".npz", "seven.npz"],
+    ),
+    "train-report-over-the-data": (
+        [
+            "train",
+            "--data",
+            "mini",
+            *TINY,
+            "--out",
+            "n.npz",
+            "--report",
+            "mini/t10k-labels-idx1-ubyte",
+        ],
+        ["--report", "the training data (--data mini)"],
+    ),
 }
 
 
@@ -78,6 +104,7 @@ def test_an_output_never_overwrites_an_input_or_another_output(made, case):
 
 
 # --- unwritable places are found before any work --------------------------------------------
+
 
 @pytest.fixture
 def read_only_folder(tmp_path, monkeypatch) -> Path:
@@ -101,27 +128,43 @@ def read_only_folder(tmp_path, monkeypatch) -> Path:
     return folder
 
 
-@pytest.mark.parametrize("option, place", [
-    ("--out", "m.npz"), ("--report", "r.html"), ("--checkpoint-dir", "ck"),
-    ("--checkpoint-dir", "runs/ck"),  # made on the way: its nearest existing folder is tried
-], ids=["out", "report", "checkpoint-dir", "checkpoint-dir-to-make"])
+@pytest.mark.parametrize(
+    "option, place",
+    [
+        ("--out", "m.npz"),
+        ("--report", "r.html"),
+        ("--checkpoint-dir", "ck"),
+        ("--checkpoint-dir", "runs/ck"),  # made on the way: its nearest existing folder is tried
+    ],
+    ids=["out", "report", "checkpoint-dir", "checkpoint-dir-to-make"],
+)
 def test_an_unwritable_output_is_refused_before_the_data_is_even_loaded(
-        made, read_only_folder, capsys, option, place, monkeypatch):
+    made, read_only_folder, capsys, option, place, monkeypatch
+):
     monkeypatch.chdir(read_only_folder.parent)
     args = {"--out": "ok.npz", option: str(read_only_folder / place)}
-    status = main(["train", "--data", str(made["folder"]), *TINY,
-                   *(part for pair in args.items() for part in pair)])
+    status = main(
+        [
+            "train",
+            "--data",
+            str(made["folder"]),
+            *TINY,
+            *(part for pair in args.items() for part in pair),
+        ]
+    )
     captured = capsys.readouterr()
     assert status == 2, captured.err
     lines = captured.err.splitlines()
     assert len(lines) == 1 and lines[0].startswith("nnscratch: error: ")
     assert option in lines[0] and "cannot write in the folder" in lines[0]
     assert "Read-only file system" in lines[0]
-    assert list(read_only_folder.iterdir()) == [] and not (read_only_folder.parent /
-                                                          "ok.npz").exists()
+    assert (
+        list(read_only_folder.iterdir()) == [] and not (read_only_folder.parent / "ok.npz").exists()
+    )
 
 
 # --- a write that fails late says what was kept -----------------------------------------------
+
 
 def disk_full_for(monkeypatch, match, after: int = 0) -> None:
     """Files whose name contains ``match`` cannot be created once ``after`` of them were."""
@@ -145,30 +188,39 @@ def run_main(args, capsys) -> tuple[int, str]:
 
 
 def test_a_report_that_cannot_be_written_after_training_says_the_model_is_saved(
-        made, tmp_path, monkeypatch, capsys):
+    made, tmp_path, monkeypatch, capsys
+):
     monkeypatch.chdir(tmp_path)
     disk_full_for(monkeypatch, ".r.html.")  # the report's temporary file: the probe passes
-    status, err = run_main(["train", "--data", made["folder"], *TINY, "--out", "m.npz",
-                            "--report", "r.html"], capsys)
+    status, err = run_main(
+        ["train", "--data", made["folder"], *TINY, "--out", "m.npz", "--report", "r.html"], capsys
+    )
     assert status == 2
     [line] = err.splitlines()
-    assert line.startswith("nnscratch: error: the model was saved to m.npz, but the report "
-                           "could not be written: cannot write r.html: No space left on device")
+    assert line.startswith(
+        "nnscratch: error: the model was saved to m.npz, but the report "
+        "could not be written: cannot write r.html: No space left on device"
+    )
     assert "nnscratch report m.npz --output r.html" in line
     Sequential.load(tmp_path / "m.npz")  # saved whole
     assert not (tmp_path / "r.html").exists()
 
 
 def test_a_model_that_cannot_be_saved_after_training_points_at_the_last_checkpoint(
-        made, tmp_path, monkeypatch, capsys):
+    made, tmp_path, monkeypatch, capsys
+):
     monkeypatch.chdir(tmp_path)
     disk_full_for(monkeypatch, ".m.npz.")
-    status, err = run_main(["train", "--data", made["folder"], *TINY, "--out", "m.npz",
-                            "--checkpoint-dir", "ck"], capsys)
+    status, err = run_main(
+        ["train", "--data", made["folder"], *TINY, "--out", "m.npz", "--checkpoint-dir", "ck"],
+        capsys,
+    )
     assert status == 2
     [line] = err.splitlines()
-    assert "training ended, but the model could not be saved: cannot write m.npz: No space " \
-           "left on device" in line
+    assert (
+        "training ended, but the model could not be saved: cannot write m.npz: No space "
+        "left on device" in line
+    )
     last = Path("ck") / "ckpt-00001-000000.npz"
     assert f"the last checkpoint saved is {last}" in line
     assert "nnscratch train --resume ck --out OTHER.npz" in line
@@ -186,7 +238,8 @@ def test_a_model_that_cannot_be_saved_after_training_points_at_the_last_checkpoi
 
 
 def test_no_model_is_saved_without_a_checkpoint_and_the_message_says_so(
-        made, tmp_path, monkeypatch, capsys):
+    made, tmp_path, monkeypatch, capsys
+):
     monkeypatch.chdir(tmp_path)
     disk_full_for(monkeypatch, ".m.npz.")
     status, err = run_main(["train", "--data", made["folder"], *TINY, "--out", "m.npz"], capsys)
@@ -196,17 +249,38 @@ def test_no_model_is_saved_without_a_checkpoint_and_the_message_says_so(
 
 
 def test_a_checkpoint_that_cannot_be_written_mid_run_says_what_is_kept(
-        made, tmp_path, monkeypatch, capsys):
+    made, tmp_path, monkeypatch, capsys
+):
     monkeypatch.chdir(tmp_path)
     disk_full_for(monkeypatch, ".ckpt-", after=1)  # the first checkpoint is written, not the next
-    status, err = run_main(["train", "--data", made["folder"], "--hidden", "8", "--epochs", "3",
-                            "--dev-size", "100", "--quiet", "--out", "m.npz",
-                            "--checkpoint-dir", "ck"], capsys)
+    status, err = run_main(
+        [
+            "train",
+            "--data",
+            made["folder"],
+            "--hidden",
+            "8",
+            "--epochs",
+            "3",
+            "--dev-size",
+            "100",
+            "--quiet",
+            "--out",
+            "m.npz",
+            "--checkpoint-dir",
+            "ck",
+        ],
+        capsys,
+    )
     assert status == 2
     [line] = err.splitlines()
-    assert "cannot write ck/ckpt-00002-000000.npz: No space left on device; training stopped, " \
-           "nothing was written to m.npz" in line
-    assert "the last checkpoint saved is ck/ckpt-00001-000000.npz (resume with: nnscratch " \
-           "train --resume ck)" in line
+    assert (
+        "cannot write ck/ckpt-00002-000000.npz: No space left on device; training stopped, "
+        "nothing was written to m.npz" in line
+    )
+    assert (
+        "the last checkpoint saved is ck/ckpt-00001-000000.npz (resume with: nnscratch "
+        "train --resume ck)" in line
+    )
     assert [position for position, _ in list_checkpoints(tmp_path / "ck")] == [(1, 0)]
     assert not (tmp_path / "m.npz").exists()

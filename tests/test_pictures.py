@@ -42,8 +42,15 @@ def test_an_mnist_digit_is_already_in_mnist_form(digits):
     assert (~exact).sum() < len(digits) / 4  # most are the first case
 
 
-@pytest.mark.parametrize("variant", ["dark on light", "off-centre on a larger sheet",
-                                     "enlarged 3x", "dark, enlarged 2x, off-centre"])
+@pytest.mark.parametrize(
+    "variant",
+    [
+        "dark on light",
+        "off-centre on a larger sheet",
+        "enlarged 3x",
+        "dark, enlarged 2x, off-centre",
+    ],
+)
 def test_variants_of_a_digit_give_the_same_mnist_form(digits, variant):
     for image in digits[:50]:
         expected = to_mnist_form(image)
@@ -55,7 +62,7 @@ def test_variants_of_a_digit_give_the_same_mnist_form(digits, variant):
             picture = np.kron(picture, np.ones((factor, factor), np.uint8))
         if "off-centre" in variant:
             sheet = np.full((140, 90), picture[0, 0], np.uint8)  # the picture's own paper
-            sheet[7:7 + picture.shape[0], 90 - picture.shape[1]:] = picture
+            sheet[7 : 7 + picture.shape[0], 90 - picture.shape[1] :] = picture
             picture = sheet
         np.testing.assert_array_equal(to_mnist_form(picture), expected)
 
@@ -109,7 +116,7 @@ def test_bad_pictures_name_the_file(tmp_path, digits):
         read_picture(tmp_path / "text.png")
     Image.fromarray(digits[0]).save(tmp_path / "cut.png")
     data = (tmp_path / "cut.png").read_bytes()
-    (tmp_path / "cut.png").write_bytes(data[:len(data) // 2])
+    (tmp_path / "cut.png").write_bytes(data[: len(data) // 2])
     with pytest.raises(DataError, match=r"cut\.png: damaged picture"):
         read_picture(tmp_path / "cut.png")
     Image.new("L", (50, 50), 255).save(tmp_path / "blank.png")
@@ -135,17 +142,30 @@ def test_inputs_are_read_in_order_with_their_sources(tmp_path, digits):
     write_digits_csv(tmp_path / "test.csv", digits[3:5])
     write_digits_csv(tmp_path / "train.csv", digits[5:6], np.array([9]))  # label ignored
     Image.fromarray(255 - digits[6]).save(tmp_path / "seven.png")
-    images, sources = read_inputs([tmp_path / "images-idx3-ubyte.gz", tmp_path / "test.csv",
-                                   tmp_path / "train.csv", tmp_path / "seven.png"])
+    images, sources = read_inputs(
+        [
+            tmp_path / "images-idx3-ubyte.gz",
+            tmp_path / "test.csv",
+            tmp_path / "train.csv",
+            tmp_path / "seven.png",
+        ]
+    )
     assert images.shape == (7, 28, 28) and images.dtype == np.uint8
     np.testing.assert_array_equal(images[:6], digits[:6])
     np.testing.assert_array_equal(images[6], to_mnist_form(digits[6]))
-    files = [str(tmp_path / name) for name in
-             ("images-idx3-ubyte.gz", "test.csv", "train.csv", "seven.png")]
-    assert sources == [{"file": files[0], "index": 0}, {"file": files[0], "index": 1},
-                       {"file": files[0], "index": 2}, {"file": files[1], "row": 1},
-                       {"file": files[1], "row": 2}, {"file": files[2], "row": 1},
-                       {"file": files[3]}]
+    files = [
+        str(tmp_path / name)
+        for name in ("images-idx3-ubyte.gz", "test.csv", "train.csv", "seven.png")
+    ]
+    assert sources == [
+        {"file": files[0], "index": 0},
+        {"file": files[0], "index": 1},
+        {"file": files[0], "index": 2},
+        {"file": files[1], "row": 1},
+        {"file": files[1], "row": 2},
+        {"file": files[2], "row": 1},
+        {"file": files[3]},
+    ]
 
 
 def test_bad_inputs_name_the_file(tmp_path):
@@ -158,10 +178,14 @@ def test_bad_inputs_name_the_file(tmp_path):
     (tmp_path / "short.csv").write_text(header + "\n" + ",".join(["0"] * 783) + "\n")
     with pytest.raises(DataError, match=r"short\.csv, line 1: has 783 columns"):
         read_input(tmp_path / "short.csv")
-    (tmp_path / "kaggle-short.csv").write_text("label," + header + "\n"
-                                               + ",".join(["1"] + ["0"] * 783) + "\n")
-    with pytest.raises(DataError, match=r"kaggle-short\.csv, line 1: has a label column "
-                                        r"and 783 pixel columns"):
+    (tmp_path / "kaggle-short.csv").write_text(
+        "label," + header + "\n" + ",".join(["1"] + ["0"] * 783) + "\n"
+    )
+    with pytest.raises(
+        DataError,
+        match=r"kaggle-short\.csv, line 1: has a label column "
+        r"and 783 pixel columns",
+    ):
         read_input(tmp_path / "kaggle-short.csv")
     write_idx(tmp_path / "labels-idx1-ubyte", np.arange(5, dtype=np.uint8))
     with pytest.raises(DataError, match=r"labels-idx1-ubyte: holds uint8 of shape \(5,\)"):

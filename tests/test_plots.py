@@ -28,22 +28,30 @@ def run():
     it gets partly wrong (so there are mistakes to draw)."""
     x, y = load_mnist("train")
     x_test, y_test = load_mnist("test")
-    model = Sequential([Flatten(), Dense(784, 32), ReLU(), Dense(32, 10)], input_scale=1 / 255,
-                       seed=0)
-    history = model.fit(x[:3000], y[:3000], epochs=3, batch_size=64, optimizer="adam",
-                        validation_split=500)
-    return {"model": model, "history": history, "x_test": x_test[:1000],
-            "y_test": y_test[:1000], "x": x[:3000], "y": y[:3000],
-            "seen": inspect_model(model, x_test[:1000], y_test[:1000])}
+    model = Sequential(
+        [Flatten(), Dense(784, 32), ReLU(), Dense(32, 10)], input_scale=1 / 255, seed=0
+    )
+    history = model.fit(
+        x[:3000], y[:3000], epochs=3, batch_size=64, optimizer="adam", validation_split=500
+    )
+    return {
+        "model": model,
+        "history": history,
+        "x_test": x_test[:1000],
+        "y_test": y_test[:1000],
+        "x": x[:3000],
+        "y": y[:3000],
+        "seen": inspect_model(model, x_test[:1000], y_test[:1000]),
+    }
 
 
 def test_inspection_agrees_with_the_model_and_the_metrics(run):
     model, seen = run["model"], run["seen"]
     np.testing.assert_array_equal(seen.predicted, model.predict(run["x_test"]))
-    np.testing.assert_allclose(seen.probabilities, model.predict_proba(run["x_test"]),
-                               atol=1e-5)
-    assert seen.report == classification_report(model.predict(run["x_test"]), run["y_test"],
-                                                loss=seen.report["loss"])
+    np.testing.assert_allclose(seen.probabilities, model.predict_proba(run["x_test"]), atol=1e-5)
+    assert seen.report == classification_report(
+        model.predict(run["x_test"]), run["y_test"], loss=seen.report["loss"]
+    )
     evaluated = model.evaluate(run["x_test"], run["y_test"])
     assert seen.report["accuracy"] == evaluated["accuracy"]
     assert seen.report["loss"] == pytest.approx(evaluated["loss"], rel=1e-4)
@@ -58,8 +66,10 @@ def test_confusion_heatmap_shows_the_metrics_counts(run):
     expected = confusion_matrix(seen.predicted, seen.labels)
     figure = plots.new_figure(6, 5)
     ax = plots.confusion_heatmap(figure.add_subplot(), seen.report["confusion_matrix"])
-    texts = {(round(t.get_position()[1]), round(t.get_position()[0])): int(t.get_text())
-             for t in ax.texts}
+    texts = {
+        (round(t.get_position()[1]), round(t.get_position()[0])): int(t.get_text())
+        for t in ax.texts
+    }
     assert len(ax.texts) == 100
     shown = np.array([[texts[(r, c)] for c in range(10)] for r in range(10)])
     np.testing.assert_array_equal(shown, expected)
@@ -78,8 +88,9 @@ def test_learning_curves_plot_the_history_and_mark_the_best_epoch(run):
         lines = {line.get_label(): line for line in ax.get_lines()}
         for split in ("train", "dev"):
             np.testing.assert_array_equal(lines[split].get_xdata(), history.epoch)
-            np.testing.assert_allclose(lines[split].get_ydata(),
-                                       getattr(history, f"{split}_{figure_name}"))
+            np.testing.assert_allclose(
+                lines[split].get_ydata(), getattr(history, f"{split}_{figure_name}")
+            )
         best = lines[f"best dev (epoch {history.best_epoch})"]
         assert list(best.get_xdata()) == [history.best_epoch] * 2
         assert ax.get_xlabel() == "epoch"
@@ -88,9 +99,14 @@ def test_learning_curves_plot_the_history_and_mark_the_best_epoch(run):
 
 
 def test_full_batch_curves_count_iterations_and_skip_a_missing_dev_set():
-    history = {"epoch": [1, 2, 3], "train_loss": [2.0, 1.5, 1.2],
-               "train_accuracy": [0.2, 0.4, 0.5], "dev_loss": [None] * 3,
-               "dev_accuracy": [None] * 3, "best_epoch": None}
+    history = {
+        "epoch": [1, 2, 3],
+        "train_loss": [2.0, 1.5, 1.2],
+        "train_accuracy": [0.2, 0.4, 0.5],
+        "dev_loss": [None] * 3,
+        "dev_accuracy": [None] * 3,
+        "best_epoch": None,
+    }
     ax = plots.loss_curves(plots.new_figure(4, 3).add_subplot(), history, unit="iteration")
     assert [line.get_label() for line in ax.get_lines()] == ["train"]
     assert ax.get_xlabel() == "iteration"
@@ -118,15 +134,15 @@ def test_misclassified_gallery_shows_the_most_confident_mistakes(run):
     assert np.all(np.diff(confidence) <= 0)
 
     shown = wrong[:16]
-    figure = plots.misclassified_gallery(plots.new_figure(9, 3), seen.images, seen.labels,
-                                         seen.probabilities, shown)
+    figure = plots.misclassified_gallery(
+        plots.new_figure(9, 3), seen.images, seen.labels, seen.probabilities, shown
+    )
     drawn = [ax for ax in figure.axes if ax.images]
     assert len(drawn) == 16
     for ax, i, p in zip(drawn, shown, confidence):
         np.testing.assert_array_equal(ax.images[0].get_array(), seen.images[i])
         caption = f"pred {seen.predicted[i]} ({plots.percent(p)})\ntrue {seen.labels[i]}  #{i}"
         assert ax.get_title() == caption
-
 
 
 def test_hardest_gallery_shows_the_highest_losses(run):
@@ -136,8 +152,9 @@ def test_hardest_gallery_shows_the_highest_losses(run):
     assert hardest[0] == np.argmax(seen.losses)
     assert np.all(np.diff(seen.losses[hardest]) <= 0)
     assert seen.losses[hardest[-1]] >= np.sort(seen.losses)[-8]
-    figure = plots.hardest_gallery(plots.new_figure(9, 2), seen.images, seen.labels,
-                                   seen.losses, seen.probabilities, hardest)
+    figure = plots.hardest_gallery(
+        plots.new_figure(9, 2), seen.images, seen.labels, seen.losses, seen.probabilities, hardest
+    )
     drawn = [ax for ax in figure.axes if ax.images]
     for ax, i in zip(drawn, hardest, strict=True):
         np.testing.assert_array_equal(ax.images[0].get_array(), run["x"][i])
@@ -152,8 +169,7 @@ def test_first_layer_weights_draws_each_units_column(run):
     drawn = [ax for ax in figure.axes if ax.images]
     assert len(drawn) == 20
     for unit, ax in enumerate(drawn):
-        np.testing.assert_array_equal(ax.images[0].get_array(),
-                                      weights[:, unit].reshape(28, 28))
+        np.testing.assert_array_equal(ax.images[0].get_array(), weights[:, unit].reshape(28, 28))
         low, high = ax.images[0].get_clim()
         assert low == -high == -np.abs(weights[:, unit]).max()  # zero is mid-grey
         assert ax.get_title() == str(unit)
@@ -170,16 +186,19 @@ def test_conv_filters_draws_each_kernel():
     assert len(drawn) == 10
     for channel, ax in enumerate(drawn):
         np.testing.assert_array_equal(ax.images[0].get_array(), kernels[channel, 0])
-        assert ax.images[0].get_clim() == (-np.abs(kernels[channel]).max(),
-                                           np.abs(kernels[channel]).max())
+        assert ax.images[0].get_clim() == (
+            -np.abs(kernels[channel]).max(),
+            np.abs(kernels[channel]).max(),
+        )
     assert "10 of 12 5x5" in figure.get_suptitle()
 
 
 def test_probability_view_shows_every_digits_probability(run):
     seen = run["seen"]
     i = int(misclassified_indices(seen.probabilities, seen.labels, 1)[0])
-    figure = plots.probability_view(plots.new_figure(7, 3), seen.images[i],
-                                    seen.probabilities[i], int(seen.labels[i]))
+    figure = plots.probability_view(
+        plots.new_figure(7, 3), seen.images[i], seen.probabilities[i], int(seen.labels[i])
+    )
     image_ax, bars_ax = figure.axes
     np.testing.assert_array_equal(image_ax.images[0].get_array(), seen.images[i])
     heights = [bar.get_height() for bar in bars_ax.patches]
@@ -202,7 +221,7 @@ def ink_tops(figure, ax) -> list[int]:
     for label in ax.get_xticklabels():
         box = label.get_window_extent()
         top = int(height - box.y1)
-        region = grey[top:math.ceil(height - box.y0), int(box.x0):math.ceil(box.x1)]
+        region = grey[top : math.ceil(height - box.y0), int(box.x0) : math.ceil(box.x1)]
         tops.append(top + int(np.flatnonzero((region < 128).any(axis=1))[0]))
     return tops
 
@@ -212,8 +231,9 @@ def ink_tops(figure, ax) -> list[int]:
 def test_the_true_labels_digit_sits_level_with_its_neighbours(dpi, label):
     probabilities = np.full(10, 0.01)
     probabilities[3] = 0.91
-    figure = plots.probability_view(plots.new_figure(7, 3, dpi=dpi),
-                                    np.zeros((28, 28), np.uint8), probabilities, label)
+    figure = plots.probability_view(
+        plots.new_figure(7, 3, dpi=dpi), np.zeros((28, 28), np.uint8), probabilities, label
+    )
     tops = ink_tops(figure, figure.axes[1])
     assert len(set(tops)) == 1, tops
 

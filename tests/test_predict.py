@@ -21,8 +21,9 @@ PICTURES = 30  # test images drawn as pictures in each variant
 def train_small_model(path: Path) -> Sequential:
     """A 784-64-10 network trained briefly on 10,000 real MNIST images (about 92 % on test)."""
     x, y = load_mnist("train")
-    model = Sequential([Flatten(), Dense(784, 64), ReLU(), Dense(64, 10)], input_scale=1 / 255,
-                       seed=0)
+    model = Sequential(
+        [Flatten(), Dense(784, 64), ReLU(), Dense(64, 10)], input_scale=1 / 255, seed=0
+    )
     model.fit(x[:10000], y[:10000], epochs=2, batch_size=128, optimizer="adam")
     model.save(path, preprocessing={"scale": 1 / 255, "image_shape": [28, 28]})
     return model
@@ -52,8 +53,13 @@ def files(tmp_path_factory) -> dict:
     # The command's labels are compared with these exactly, though its batches differ from
     # this one: no image here has its two largest logits within 5e-3 of each other, a
     # thousand times the few-ulp disagreement of float32 logits between batches.
-    return {"root": root, "model": root / "model.npz", "expected": model.predict(x[:120]),
-            "pictures": pictures, "x": x[:120]}
+    return {
+        "root": root,
+        "model": root / "model.npz",
+        "expected": model.predict(x[:120]),
+        "pictures": pictures,
+        "x": x[:120],
+    }
 
 
 def predict_json(files, *inputs, cwd) -> dict:
@@ -68,13 +74,19 @@ def test_pictures_of_mnist_digits_get_the_labels_of_the_arrays(files, tmp_path, 
     labels = [row["label"] for row in report["predictions"]]
     assert labels == files["expected"][:PICTURES].tolist()
     assert [row["source"] for row in report["predictions"]] == [
-        {"file": str(path)} for path in files["pictures"][variant]]
+        {"file": str(path)} for path in files["pictures"][variant]
+    ]
 
 
 def test_json_has_source_label_and_ten_probabilities_in_input_order(files, tmp_path):
     root = files["root"]
-    report = predict_json(files, root / "t10k-images-idx3-ubyte.gz", root / "test.csv",
-                          files["pictures"]["dark-on-white"][0], cwd=tmp_path)
+    report = predict_json(
+        files,
+        root / "t10k-images-idx3-ubyte.gz",
+        root / "test.csv",
+        files["pictures"]["dark-on-white"][0],
+        cwd=tmp_path,
+    )
     rows = report["predictions"]
     assert report["count"] == len(rows) == 40 + 120 + 1
     assert rows[0]["source"] == {"file": str(root / "t10k-images-idx3-ubyte.gz"), "index": 0}
@@ -99,8 +111,9 @@ def test_json_has_source_label_and_ten_probabilities_in_input_order(files, tmp_p
 
 
 def test_top_k_lists_the_most_likely_digits_first(files, tmp_path):
-    result = nnscratch("predict", files["model"], files["root"] / "test.csv", "--top", 3,
-                       "--json", cwd=tmp_path)
+    result = nnscratch(
+        "predict", files["model"], files["root"] / "test.csv", "--top", 3, "--json", cwd=tmp_path
+    )
     assert result.returncode == 0, result.stderr
     for row in json.loads(result.stdout)["predictions"]:
         p = np.array(row["probabilities"])
@@ -114,8 +127,11 @@ def test_table_shows_label_and_confidence_of_each_image(files, tmp_path):
     result = nnscratch("predict", "model.npz", *pictures, "--top", 2, cwd=files["root"])
     assert result.returncode == 0, result.stderr
     model_p = predict_files(files["model"], files["pictures"]["off-centre"][:3])
-    rows = [[cell.strip() for cell in line.split("│")[1:-1]]
-            for line in result.stdout.splitlines() if line.startswith("│")]
+    rows = [
+        [cell.strip() for cell in line.split("│")[1:-1]]
+        for line in result.stdout.splitlines()
+        if line.startswith("│")
+    ]
     assert [row[0] for row in rows] == ["1", "2", "3"]
     for row, path, label, p in zip(rows, pictures, model_p.labels, model_p.probabilities):
         number, source, shown_label, confidence, top = row
@@ -134,8 +150,9 @@ def test_a_long_table_is_cut_and_says_how_many_more(files, tmp_path):
 
 def test_submission_file_is_kaggles_format(files, tmp_path):
     inputs = [files["root"] / "test.csv", files["pictures"]["larger"][1]]
-    result = nnscratch("predict", files["model"], *inputs, "--output", "submission.csv",
-                       cwd=tmp_path)
+    result = nnscratch(
+        "predict", files["model"], *inputs, "--output", "submission.csv", cwd=tmp_path
+    )
     assert result.returncode == 0, result.stderr
     assert "wrote 121 predictions to submission.csv" in result.stdout
     text = (tmp_path / "submission.csv").read_text()
@@ -167,20 +184,24 @@ def _bad_inputs(folder: Path) -> dict[str, tuple[Path, list[str]]]:
     header = ",".join(f"pixel{i}" for i in range(783))
     (folder / "short.csv").write_text(header + "\n" + ",".join(["0"] * 783) + "\n")
     Image.new("L", (40, 40), 255).save(folder / "blank.png")
-    return {"empty-csv": (folder / "empty.csv", ["empty.csv", "empty"]),
-            "not-a-picture": (folder / "fake.png", ["fake.png", "not a picture"]),
-            "783-columns": (folder / "short.csv", ["short.csv", "783 columns"]),
-            "blank-picture": (folder / "blank.png", ["blank.png", "no digit"]),
-            "missing": (folder / "gone.csv", ["gone.csv", "no such file"])}
+    return {
+        "empty-csv": (folder / "empty.csv", ["empty.csv", "empty"]),
+        "not-a-picture": (folder / "fake.png", ["fake.png", "not a picture"]),
+        "783-columns": (folder / "short.csv", ["short.csv", "783 columns"]),
+        "blank-picture": (folder / "blank.png", ["blank.png", "no digit"]),
+        "missing": (folder / "gone.csv", ["gone.csv", "no such file"]),
+    }
 
 
-@pytest.mark.parametrize("case", ["empty-csv", "not-a-picture", "783-columns", "blank-picture",
-                                  "missing"])
+@pytest.mark.parametrize(
+    "case", ["empty-csv", "not-a-picture", "783-columns", "blank-picture", "missing"]
+)
 def test_bad_inputs_exit_2_and_write_nothing(files, tmp_path, case):
     bad, names = _bad_inputs(tmp_path)[case]
     good = files["root"] / "test.csv"
-    result = nnscratch("predict", files["model"], good, bad, "--output", "submission.csv",
-                       cwd=tmp_path)
+    result = nnscratch(
+        "predict", files["model"], good, bad, "--output", "submission.csv", cwd=tmp_path
+    )
     assert_user_error(result, *names)
     assert result.stdout == ""
     assert not (tmp_path / "submission.csv").exists()
@@ -188,11 +209,18 @@ def test_bad_inputs_exit_2_and_write_nothing(files, tmp_path, case):
 
 
 def test_bad_output_is_refused_before_any_work(files, tmp_path):
-    result = nnscratch("predict", files["model"], files["root"] / "test.csv", "--output",
-                       "no/such/folder/s.csv", cwd=tmp_path)
+    result = nnscratch(
+        "predict",
+        files["model"],
+        files["root"] / "test.csv",
+        "--output",
+        "no/such/folder/s.csv",
+        cwd=tmp_path,
+    )
     assert_user_error(result, "--output", "no/such/folder")
-    result = nnscratch("predict", files["model"], files["root"] / "test.csv", "--output", ".",
-                       cwd=tmp_path)
+    result = nnscratch(
+        "predict", files["model"], files["root"] / "test.csv", "--output", ".", cwd=tmp_path
+    )
     assert_user_error(result, "--output", "folder")
 
 
@@ -200,7 +228,8 @@ def test_an_existing_submission_survives_a_failed_run(files, tmp_path):
     old = tmp_path / "submission.csv"
     old.write_text("ImageId,Label\n1,7\n")
     (tmp_path / "empty.csv").write_bytes(b"")
-    result = nnscratch("predict", files["model"], tmp_path / "empty.csv", "--output", old,
-                       cwd=tmp_path)
+    result = nnscratch(
+        "predict", files["model"], tmp_path / "empty.csv", "--output", old, cwd=tmp_path
+    )
     assert_user_error(result, "empty.csv")
     assert old.read_text() == "ImageId,Label\n1,7\n"

@@ -11,8 +11,11 @@ from nnscratch.datasets import load_mnist
 
 @pytest.fixture(scope="module")
 def model_and_images():
-    model = Sequential([Flatten(), Dense(784, 64), ReLU(), Dense(64, 32), ReLU(), Dense(32, 10)],
-                       input_scale=1 / 255, seed=3)
+    model = Sequential(
+        [Flatten(), Dense(784, 64), ReLU(), Dense(64, 32), ReLU(), Dense(32, 10)],
+        input_scale=1 / 255,
+        seed=3,
+    )
     return model, load_mnist("test")[0][:300]
 
 
@@ -42,7 +45,7 @@ def test_logits_match_the_hand_written_network_in_one_batch_and_in_many(model_an
 def test_one_image_at_a_time_gives_the_batch_predictions(model_and_images):
     model, images = model_and_images
     batch = model.predict(images)
-    singles = np.array([model.predict(images[i:i + 1])[0] for i in range(len(images))])
+    singles = np.array([model.predict(images[i : i + 1])[0] for i in range(len(images))])
     # Labels exactly, though the logits differ by ulps: the weights come from the seed alone,
     # and no image here has its two largest logits within 7e-4 of each other.
     np.testing.assert_array_equal(singles, batch)
@@ -64,8 +67,21 @@ def test_the_prediction_path_computes_forward_and_keeps_nothing():
     # outputs() runs each layer's infer(): forward's numbers, without a cache a backward pass
     # would read (so a prediction leaves a model's training state as it was).
     from nnscratch.engine.layers import Conv2D, Dropout, MaxPool2D, Reshape, Tanh
-    model = Sequential([Reshape((1, 8, 8)), Conv2D(1, 3, 3), ReLU(), MaxPool2D(2), Flatten(),
-                        Dense(27, 16), Tanh(), Dropout(0.5), Dense(16, 4)], seed=1)
+
+    model = Sequential(
+        [
+            Reshape((1, 8, 8)),
+            Conv2D(1, 3, 3),
+            ReLU(),
+            MaxPool2D(2),
+            Flatten(),
+            Dense(27, 16),
+            Tanh(),
+            Dropout(0.5),
+            Dense(16, 4),
+        ],
+        seed=1,
+    )
     x = np.random.default_rng(2).random((5, 64), dtype=np.float32)
     expected = model.forward(x)
     dense = model.layers[5]
@@ -80,6 +96,7 @@ def test_the_prediction_path_computes_forward_and_keeps_nothing():
 
 def test_the_prediction_path_names_a_layer_that_does_not_fit():
     from nnscratch.errors import ConfigError
+
     model = Sequential([Dense(4, 3), ReLU(), Dense(5, 2)])  # 3 outputs into 5 inputs
     with pytest.raises(ConfigError, match=r"Dense\(5, 2\) expects input of shape \(N, 5\)"):
         model.outputs(np.ones((2, 4), np.float32))
@@ -88,14 +105,41 @@ def test_the_prediction_path_names_a_layer_that_does_not_fit():
 def _engine_networks():
     """An image network and a recurrent one holding every layer of the engine issue, as a
     convolution hands them its batch-last arrays."""
-    from nnscratch.engine.layers import (GRU, LSTM, AvgPool2D, BatchNorm, Conv2D,
-                                         GlobalAvgPool2D, LayerNorm, MaxPool2D, Reshape)
-    image = [Reshape((1, 8, 8)), Conv2D(1, 4, 3, padding="same"), BatchNorm(4), ReLU(),
-             MaxPool2D(2), LayerNorm((4, 4, 4)), Conv2D(4, 6, 3, padding="same"), AvgPool2D(2),
-             BatchNorm(6), GlobalAvgPool2D(), Dense(6, 8), BatchNorm(8), LayerNorm(8),
-             Dense(8, 3)]
-    recurrent = [Reshape((4, 16)), LSTM(16, 5, return_sequences=True), LayerNorm(5),
-                 GRU(5, 4), Dense(4, 3)]
+    from nnscratch.engine.layers import (
+        GRU,
+        LSTM,
+        AvgPool2D,
+        BatchNorm,
+        Conv2D,
+        GlobalAvgPool2D,
+        LayerNorm,
+        MaxPool2D,
+        Reshape,
+    )
+
+    image = [
+        Reshape((1, 8, 8)),
+        Conv2D(1, 4, 3, padding="same"),
+        BatchNorm(4),
+        ReLU(),
+        MaxPool2D(2),
+        LayerNorm((4, 4, 4)),
+        Conv2D(4, 6, 3, padding="same"),
+        AvgPool2D(2),
+        BatchNorm(6),
+        GlobalAvgPool2D(),
+        Dense(6, 8),
+        BatchNorm(8),
+        LayerNorm(8),
+        Dense(8, 3),
+    ]
+    recurrent = [
+        Reshape((4, 16)),
+        LSTM(16, 5, return_sequences=True),
+        LayerNorm(5),
+        GRU(5, 4),
+        Dense(4, 3),
+    ]
     return {"image": image, "recurrent": recurrent}
 
 
@@ -105,6 +149,7 @@ def test_the_new_layers_predict_in_evaluation_mode_and_keep_nothing(kind):
     # as they are), forward's numbers to the bit, and not one attribute of a layer replaced
     # (a prediction must not disturb a backward pass to come, nor keep a batch alive).
     from copy import deepcopy
+
     model = Sequential(_engine_networks()[kind], seed=5)
     rng = np.random.default_rng(6)
     x = rng.random((7, 64), dtype=np.float32)
@@ -114,8 +159,12 @@ def test_the_new_layers_predict_in_evaluation_mode_and_keep_nothing(kind):
         batch_statistics = deepcopy(model).forward(x, training=True)
         assert np.abs(batch_statistics - model.forward(x)).max() > 1e-2
     expected = model.forward(x)
-    new = [layer for layer in model.layers if type(layer).__name__ in (
-        "BatchNorm", "LayerNorm", "AvgPool2D", "GlobalAvgPool2D", "LSTM", "GRU")]
+    new = [
+        layer
+        for layer in model.layers
+        if type(layer).__name__
+        in ("BatchNorm", "LayerNorm", "AvgPool2D", "GlobalAvgPool2D", "LSTM", "GRU")
+    ]
     kept = [dict(vars(layer)) for layer in new]
     buffers = [{k: v.copy() for k, v in layer.buffers.items()} for layer in new]
     np.testing.assert_array_equal(model.outputs(x), expected)

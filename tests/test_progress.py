@@ -19,15 +19,21 @@ WHOLE_FIELDS = re.compile(
     r"(?P<count> \d+/\d+)?"
     r"(?P<figures> loss (\d+\.\d{4}|\d\.\d\de\+\d\d|-)  acc (\d\.\d{4}|-)  dev (\d\.\d{4}|-))?"
     r"(?P<elapsed> \d+:\d\d:\d\d)?"
-    r"(?P<left> left (\d+:\d\d:\d\d|-:--:--))?")
+    r"(?P<left> left (\d+:\d\d:\d\d|-:--:--))?"
+)
 
 
 def shown_line(width: int, steps_per_epoch: int, epochs: int, loss: float = 0.1234) -> str:
     """The bar's last line on a console of ``width`` cells, near the end of a run."""
     out = io.StringIO()
     progress = RichProgress(Console(file=out, width=width, force_terminal=False))
-    run = SimpleNamespace(steps_per_epoch=steps_per_epoch, epochs=epochs, epoch=0, step=0,
-                          unit=unit_word(steps_per_epoch == 1))
+    run = SimpleNamespace(
+        steps_per_epoch=steps_per_epoch,
+        epochs=epochs,
+        epoch=0,
+        step=0,
+        unit=unit_word(steps_per_epoch == 1),
+    )
     progress.on_train_begin(run)
     progress.on_epoch_begin(run, epochs)
     progress.on_batch_end(run, 1, loss)
@@ -39,10 +45,10 @@ def shown_line(width: int, steps_per_epoch: int, epochs: int, loss: float = 0.12
 
 
 @pytest.mark.parametrize("width", [200, 120, 100, 80, 72, 60, 40, 24])
-@pytest.mark.parametrize("steps, epochs", [(430, 6), (1, 500), (469, 10)],
-                         ids=["mlp", "full-batch", "ten-epochs"])
-def test_every_field_is_whole_and_the_line_leaves_room_for_the_ctrl_c_echo(width, steps,
-                                                                           epochs):
+@pytest.mark.parametrize(
+    "steps, epochs", [(430, 6), (1, 500), (469, 10)], ids=["mlp", "full-batch", "ten-epochs"]
+)
+def test_every_field_is_whole_and_the_line_leaves_room_for_the_ctrl_c_echo(width, steps, epochs):
     line = shown_line(width, steps, epochs)
     assert len(line) <= width - SPARE_CELLS, line
     match = WHOLE_FIELDS.fullmatch(line)
@@ -65,5 +71,10 @@ def test_an_exploding_loss_makes_way_rather_than_being_cut():
 
 
 def test_loss_text_is_at_most_8_characters():
-    assert [loss_text(v) for v in (0.1234, 12.3456, 99.99, 123.0, 1.8e17)] == \
-        ["0.1234", "12.3456", "99.9900", "1.23e+02", "1.80e+17"]
+    assert [loss_text(v) for v in (0.1234, 12.3456, 99.99, 123.0, 1.8e17)] == [
+        "0.1234",
+        "12.3456",
+        "99.9900",
+        "1.23e+02",
+        "1.80e+17",
+    ]

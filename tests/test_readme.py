@@ -30,8 +30,11 @@ def test_code_link_points_at_its_line(snippet, path, line):
 
 
 def test_every_relative_link_names_a_file_that_exists():
-    targets = {link.split("#")[0] for link in re.findall(r"\]\(([^)#][^)]*)\)", README)
-               if "://" not in link}
+    targets = {
+        link.split("#")[0]
+        for link in re.findall(r"\]\(([^)#][^)]*)\)", README)
+        if "://" not in link
+    }
     assert targets  # the README links to its code, tests and pictures
     missing = sorted(t for t in targets if not (ROOT / t).exists())
     assert missing == []
@@ -58,8 +61,9 @@ def python_blocks():
 @pytest.mark.slow
 def test_python_example_runs_as_written_and_prints_what_the_readme_says(tmp_path):
     example = re.findall(r"```python\n(.*?)```", section("In Python"), flags=re.S)[0]
-    result = subprocess.run([sys.executable, "-c", example], cwd=tmp_path,
-                            capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [sys.executable, "-c", example], cwd=tmp_path, capture_output=True, text=True, timeout=600
+    )
     assert result.returncode == 0, result.stderr
     printed = float(re.search(r"test accuracy: (\d\.\d+)", result.stdout).group(1))
     stated = float(re.search(r"prints a test accuracy of about (\d\.\d+)", README).group(1))
@@ -84,8 +88,9 @@ def section(heading: str) -> str:
 
 
 def run_python(code: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True,
-                          text=True, timeout=900)
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, timeout=900
+    )
 
 
 def test_the_scikit_learn_example_runs_as_written(tmp_path):
@@ -106,14 +111,19 @@ def test_the_onnx_example_runs_as_written(tmp_path):
     assert train == ["nnscratch", "train", "--out", "mlp.npz"]
     # A shorter training than the README's (one epoch, not six): the example is the point.
     cli = [sys.executable, "-m", "nnscratch"]
-    subprocess.run([*cli, *train[1:], "--epochs", "1", "--quiet"], cwd=tmp_path, check=True,
-                   capture_output=True, timeout=900)
-    subprocess.run([*cli, *export[1:]], cwd=tmp_path, check=True, capture_output=True,
-                   timeout=300)
+    subprocess.run(
+        [*cli, *train[1:], "--epochs", "1", "--quiet"],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+        timeout=900,
+    )
+    subprocess.run([*cli, *export[1:]], cwd=tmp_path, check=True, capture_output=True, timeout=300)
     result = run_python(example, tmp_path)
     assert result.returncode == 0, result.stderr
-    found = re.fullmatch(r"accuracy (0\.\d{4}), largest difference from ours (\S+)\n",
-                         result.stdout)
+    found = re.fullmatch(
+        r"accuracy (0\.\d{4}), largest difference from ours (\S+)\n", result.stdout
+    )
     assert float(found.group(1)) > 0.95 and float(found.group(2)) <= 1e-5
 
 
@@ -126,21 +136,35 @@ def test_the_fine_tuning_example_makes_the_turned_digits_it_describes(tmp_path):
 
     x, y = load_mnist("train")
     folder = tmp_path / "turned"
-    images = np.concatenate([read_idx(folder / "train-images-idx3-ubyte"),
-                             read_idx(folder / "t10k-images-idx3-ubyte")])
-    labels = np.concatenate([read_idx(folder / "train-labels-idx1-ubyte"),
-                             read_idx(folder / "t10k-labels-idx1-ubyte")])
-    assert images.shape == (1000, 28, 28) and len(read_idx(folder / "t10k-labels-idx1-ubyte")) == 200
+    images = np.concatenate(
+        [read_idx(folder / "train-images-idx3-ubyte"), read_idx(folder / "t10k-images-idx3-ubyte")]
+    )
+    labels = np.concatenate(
+        [read_idx(folder / "train-labels-idx1-ubyte"), read_idx(folder / "t10k-labels-idx1-ubyte")]
+    )
+    assert (
+        images.shape == (1000, 28, 28) and len(read_idx(folder / "t10k-labels-idx1-ubyte")) == 200
+    )
     np.testing.assert_array_equal(labels, y[50000:51000])
     assert "1,000 MNIST training digits (numbers 50,000 to 50,999) turned" in text
     # Turned, not copied: most of each digit's ink has moved.
     upright = x[50000:51000] > 127
     assert ((images > 127) & upright).sum() < 0.6 * upright.sum()
     # The commands the section gives are those whose figures it shows.
-    (commands,) = [c for c in re.findall(r"```bash\n(.*?)```", text, flags=re.S)
-                   if "turned/" in c]
+    (commands,) = [c for c in re.findall(r"```bash\n(.*?)```", text, flags=re.S) if "turned/" in c]
     assert [line.split("#")[0].split() for line in commands.strip().splitlines()] == [
         ["nnscratch", "train", "--epochs", "2", "--out", "mlp.npz"],
         ["nnscratch", "train", "--init-from", "mlp.npz", "--data", "turned/"],
-        ["nnscratch", "train", "--init-from", "mlp.npz", "--freeze", "1", "--data", "turned/",
-         "--out", "frozen.npz"]]
+        [
+            "nnscratch",
+            "train",
+            "--init-from",
+            "mlp.npz",
+            "--freeze",
+            "1",
+            "--data",
+            "turned/",
+            "--out",
+            "frozen.npz",
+        ],
+    ]

@@ -34,9 +34,15 @@ def lstm_by_loops(x, W_ih, W_hh, b_ih, b_hh):
     for e in range(n):
         h, c = np.zeros(hidden), np.zeros(hidden)
         for t in range(t_steps):
+
             def pre(k):
-                return (W_ih[blocks[k]] @ x[e, t] + b_ih[blocks[k]]
-                        + W_hh[blocks[k]] @ h + b_hh[blocks[k]])
+                return (
+                    W_ih[blocks[k]] @ x[e, t]
+                    + b_ih[blocks[k]]
+                    + W_hh[blocks[k]] @ h
+                    + b_hh[blocks[k]]
+                )
+
             i, f, g, o = sigmoid(pre(0)), sigmoid(pre(1)), np.tanh(pre(2)), sigmoid(pre(3))
             c = f * c + i * g
             h = o * np.tanh(c)
@@ -81,8 +87,9 @@ def test_values_equal_the_documented_equations(cls, sequences):
     x = np.random.default_rng(1).standard_normal((3, 6, 3))
     expected = REFERENCES[cls](x, *(layer.params[k] for k in ("W_ih", "W_hh", "b_ih", "b_hh")))
     y = layer.forward(x)
-    np.testing.assert_allclose(y, expected if sequences else expected[:, -1], rtol=1e-12,
-                               atol=1e-14)
+    np.testing.assert_allclose(
+        y, expected if sequences else expected[:, -1], rtol=1e-12, atol=1e-14
+    )
 
 
 @pytest.mark.parametrize("cls", [LSTM, GRU])
@@ -101,12 +108,15 @@ def test_parameters_are_laid_out_as_pytorchs(cls, gates):
     layer = cls(5, 7)
     layer.initialize(np.random.default_rng(0), np.float32)
     assert {k: v.shape for k, v in layer.params.items()} == {
-        "W_ih": (gates * 7, 5), "W_hh": (gates * 7, 7), "b_ih": (gates * 7,),
-        "b_hh": (gates * 7,)}
+        "W_ih": (gates * 7, 5),
+        "W_hh": (gates * 7, 7),
+        "b_ih": (gates * 7,),
+        "b_hh": (gates * 7,),
+    }
     assert layer.array_shapes() == {k: v.shape for k, v in layer.params.items()}
     # Each gate's block of W_hh is orthogonal; only the LSTM's forget bias starts at 1.
     for k in range(gates):
-        block = layer.params["W_hh"][k * 7:(k + 1) * 7].astype(np.float64)
+        block = layer.params["W_hh"][k * 7 : (k + 1) * 7].astype(np.float64)
         np.testing.assert_allclose(block @ block.T, np.eye(7), atol=1e-5)
     expected_bias = np.zeros(gates * 7)
     if cls is LSTM:
@@ -121,8 +131,9 @@ def test_orthogonal_initializer_gives_orthonormal_rows_or_blocks():
     np.testing.assert_allclose(wide @ wide.T, np.eye(3), atol=1e-12)
     tall = orthogonal((12, 4), 4, 12, rng, np.float64)
     for k in range(3):
-        np.testing.assert_allclose(tall[4 * k:4 * k + 4].T @ tall[4 * k:4 * k + 4], np.eye(4),
-                                   atol=1e-12)
+        np.testing.assert_allclose(
+            tall[4 * k : 4 * k + 4].T @ tall[4 * k : 4 * k + 4], np.eye(4), atol=1e-12
+        )
     assert wide.flags.c_contiguous and tall.flags.c_contiguous
 
 
@@ -130,8 +141,11 @@ def test_orthogonal_initializer_gives_orthonormal_rows_or_blocks():
 def test_refuses_sequences_of_another_width(cls):
     layer = cls(3, 4)
     layer.initialize(np.random.default_rng(0), np.float32)
-    with pytest.raises(ConfigError, match=rf"{cls.__name__}\(3, 4\) expects sequences of shape "
-                                          r"\(N, T, 3\), got \(2, 5\)"):
+    with pytest.raises(
+        ConfigError,
+        match=rf"{cls.__name__}\(3, 4\) expects sequences of shape "
+        r"\(N, T, 3\), got \(2, 5\)",
+    ):
         layer.forward(np.zeros((2, 5), np.float32))
 
 
@@ -141,8 +155,7 @@ def test_a_recurrent_model_round_trips_through_its_file(cls, tmp_path):
     x = np.random.default_rng(3).standard_normal((7, 9, 4)).astype(np.float32)
     model.save(tmp_path / "r.npz")
     loaded = Sequential.load(tmp_path / "r.npz")
-    assert [layer.config() for layer in loaded.layers] == [layer.config()
-                                                            for layer in model.layers]
+    assert [layer.config() for layer in loaded.layers] == [layer.config() for layer in model.layers]
     assert loaded.outputs(x).tobytes() == model.outputs(x).tobytes()
 
 

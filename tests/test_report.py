@@ -80,8 +80,15 @@ def trained(tmp_path_factory):
     folder = write_mnist_folder(root / "mini", 2000, 600)
     recipe = get_preset("mlp").with_overrides(hidden=(24,), epochs=3, dev_size=300)
     run_training(plan_training(TrainOptions(recipe=recipe, data=str(folder), out=root / "m.npz")))
-    return {"root": root, "model": root / "m.npz", "folder": folder,
-            "x_test": x_test[:600], "y_test": y_test[:600], "x": x[:2000], "y": y[:2000]}
+    return {
+        "root": root,
+        "model": root / "m.npz",
+        "folder": folder,
+        "x_test": x_test[:600],
+        "y_test": y_test[:600],
+        "x": x[:2000],
+        "y": y[:2000],
+    }
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +111,7 @@ def test_report_embeds_every_chart_as_a_png_that_decodes(page):
     for image in parsed.images:
         prefix = "data:image/png;base64,"
         assert image["src"].startswith(prefix)
-        data = base64.b64decode(image["src"][len(prefix):], validate=True)
+        data = base64.b64decode(image["src"][len(prefix) :], validate=True)
         assert data.startswith(PNG_SIGNATURE)
         pixels = matplotlib.image.imread(io.BytesIO(data), format="png")
         assert pixels.ndim == 3 and min(pixels.shape[:2]) >= 150
@@ -126,9 +133,12 @@ def test_report_figures_are_the_models(trained, page):
     cells = parsed.cells
     # The per-class table: label, precision, recall, F1, support for each digit.
     for row in expected["per_class"]:
-        at = next(i for i in range(len(cells) - 4) if cells[i] == str(row["label"])
-                  and cells[i + 4] == f"{row['support']:,}")
-        assert cells[at + 1:at + 4] == [f"{row[k]:.4f}" for k in ("precision", "recall", "f1")]
+        at = next(
+            i
+            for i in range(len(cells) - 4)
+            if cells[i] == str(row["label"]) and cells[i + 4] == f"{row['support']:,}"
+        )
+        assert cells[at + 1 : at + 4] == [f"{row[k]:.4f}" for k in ("precision", "recall", "f1")]
     text = " ".join(" ".join(parsed.text).split())
     assert f"{expected['accuracy']:.4f} accuracy" in text
     assert f"test set of {trained['folder'].resolve()} (600 images)" in text
@@ -138,45 +148,64 @@ def test_report_figures_are_the_models(trained, page):
     assert "yes (same SHA-256)" in cells
     # The layers table: index, type, settings, input and output shapes, arrays, parameters.
     at = cells.index("Dense")
-    assert cells[at + 2:at + 6] == ["784", "24", "W 784x24, b 24", f"{784 * 24 + 24:,}"]
-    assert cells[cells.index("Flatten") + 1:cells.index("Flatten") + 3] == ["28x28", "784"]
+    assert cells[at + 2 : at + 6] == ["784", "24", "W 784x24, b 24", f"{784 * 24 + 24:,}"]
+    assert cells[cells.index("Flatten") + 1 : cells.index("Flatten") + 3] == ["28x28", "784"]
     assert meta["environment"]["numpy"] == np.__version__ and np.__version__ in cells
 
 
 def test_report_on_a_convolutional_model_draws_its_kernels(trained, tmp_path):
     recipe = get_preset("cnn").with_overrides(conv=(6,), hidden=(16,), epochs=1, dev_size=300)
-    run_training(plan_training(TrainOptions(recipe=recipe, data=str(trained["folder"]),
-                                            out=tmp_path / "c.npz")))
+    run_training(
+        plan_training(
+            TrainOptions(recipe=recipe, data=str(trained["folder"]), out=tmp_path / "c.npz")
+        )
+    )
     parsed = parse(build_report(tmp_path / "c.npz"))
     assert parsed.sections == [key for key, _ in SECTIONS]
     assert len(parsed.images) == CHARTS
     assert "first-layer convolution kernels" in [image["alt"] for image in parsed.images]
     model = Sequential.load(tmp_path / "c.npz")
-    accuracy = classification_report(model.predict(trained["x_test"]),
-                                     trained["y_test"])["accuracy"]
+    accuracy = classification_report(model.predict(trained["x_test"]), trained["y_test"])[
+        "accuracy"
+    ]
     assert f"{accuracy:.4f} accuracy" in " ".join(" ".join(parsed.text).split())
 
 
 def test_report_shows_batch_norm_buffers_and_an_lstms_input_weights(trained, tmp_path):
-    recipe = get_preset("cnn-bn").with_overrides(conv=(4,), hidden=(8,), epochs=1,
-                                                 dev_size=300, augment="none")
-    run_training(plan_training(TrainOptions(recipe=recipe, data=str(trained["folder"]),
-                                            out=tmp_path / "bn.npz")))
+    recipe = get_preset("cnn-bn").with_overrides(
+        conv=(4,), hidden=(8,), epochs=1, dev_size=300, augment="none"
+    )
+    run_training(
+        plan_training(
+            TrainOptions(recipe=recipe, data=str(trained["folder"]), out=tmp_path / "bn.npz")
+        )
+    )
     parsed = parse(build_report(tmp_path / "bn.npz"))
     at = parsed.cells.index("BatchNorm")
-    assert parsed.cells[at + 2:at + 6] == ["4x24x24", "4x24x24",
-                                           "gamma 4, beta 4 (running_mean 4, running_var 4)", "8"]
+    assert parsed.cells[at + 2 : at + 6] == [
+        "4x24x24",
+        "4x24x24",
+        "gamma 4, beta 4 (running_mean 4, running_var 4)",
+        "8",
+    ]
     assert "Arrays in parentheses are buffers" in " ".join(parsed.text)
     recipe = get_preset("lstm").with_overrides(recurrent=(6,), epochs=1, dev_size=300)
-    run_training(plan_training(TrainOptions(recipe=recipe, data=str(trained["folder"]),
-                                            out=tmp_path / "lstm.npz")))
+    run_training(
+        plan_training(
+            TrainOptions(recipe=recipe, data=str(trained["folder"]), out=tmp_path / "lstm.npz")
+        )
+    )
     parsed = parse(build_report(tmp_path / "lstm.npz"))
     assert parsed.sections == [key for key, _ in SECTIONS]
     assert len(parsed.images) == CHARTS
     assert "the LSTM's input weights" in [image["alt"] for image in parsed.images]
     at = parsed.cells.index("LSTM")
-    assert parsed.cells[at + 2:at + 6] == ["28x28", "6", "W_ih 24x28, W_hh 24x6, b_ih 24, b_hh 24",
-                                           f"{24 * 28 + 24 * 6 + 48:,}"]
+    assert parsed.cells[at + 2 : at + 6] == [
+        "28x28",
+        "6",
+        "W_ih 24x28, W_hh 24x6, b_ih 24, b_hh 24",
+        f"{24 * 28 + 24 * 6 + 48:,}",
+    ]
 
 
 def test_report_escapes_text_from_the_model_file(trained, tmp_path):
@@ -196,20 +225,27 @@ def test_report_escapes_text_from_the_model_file(trained, tmp_path):
 
 
 def configuration_paragraph(text: str) -> str:
-    section = text[text.index('<section id="configuration">'):]
-    return section[section.index("<p>") + 3:section.index("</p>")]
+    section = text[text.index('<section id="configuration">') :]
+    return section[section.index("<p>") + 3 : section.index("</p>")]
 
 
 def test_the_configuration_describes_the_run_that_ran(trained, tmp_path):
-    expected = ("784-24-10 ReLU network; Adam (lr 2e-3, warm-up then cosine decay), batch 128, "
-                "3 epochs, 300 dev images.")
+    expected = (
+        "784-24-10 ReLU network; Adam (lr 2e-3, warm-up then cosine decay), batch 128, "
+        "3 epochs, 300 dev images."
+    )
     assert configuration_paragraph(build_report(trained["model"])) == expected
     # A file whose recorded summary is the preset's (written before the description was made
     # from the recipe) is described from its recipe's fields all the same.
     model = Sequential.load(trained["model"])
-    model.metadata = {**model.metadata, "recipe": {
-        **model.metadata["recipe"], "summary": "784-512-256-10 ReLU network, Adam (lr 2e-3, "
-        "warm-up then cosine decay), batch 128, 6 epochs, 5,000 dev images."}}
+    model.metadata = {
+        **model.metadata,
+        "recipe": {
+            **model.metadata["recipe"],
+            "summary": "784-512-256-10 ReLU network, Adam (lr 2e-3, "
+            "warm-up then cosine decay), batch 128, 6 epochs, 5,000 dev images.",
+        },
+    }
     model.save(tmp_path / "older.npz")
     assert configuration_paragraph(build_report(tmp_path / "older.npz")) == expected
 
@@ -221,22 +257,29 @@ def test_the_environment_at_training_names_matplotlib(page):
     cells = parsed.cells
     at = cells.index("matplotlib")
     version = importlib.metadata.version("matplotlib")
-    assert cells[at + 1:at + 3] == [version, version]  # at training, and for this report
+    assert cells[at + 1 : at + 3] == [version, version]  # at training, and for this report
 
 
 def test_training_records_matplotlibs_version_without_importing_it():
-    code = ("import sys; from nnscratch.environment import environment; "
-            "print(environment()['matplotlib'], 'matplotlib' in sys.modules)")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=120)
+    code = (
+        "import sys; from nnscratch.environment import environment; "
+        "print(environment()['matplotlib'], 'matplotlib' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
     import importlib.metadata
+
     assert result.stdout.split() == [importlib.metadata.version("matplotlib"), "False"]
 
 
 def test_a_full_batch_report_speaks_of_iterations(trained, tmp_path):
     recipe = get_preset("classic").with_overrides(epochs=3, dev_size=300)
-    run_training(plan_training(TrainOptions(recipe=recipe, data=str(trained["folder"]),
-                                            out=tmp_path / "c.npz")))
+    run_training(
+        plan_training(
+            TrainOptions(recipe=recipe, data=str(trained["folder"]), out=tmp_path / "c.npz")
+        )
+    )
     text = " ".join(" ".join(parse(build_report(tmp_path / "c.npz")).text).split())
     assert "the dev evaluation after each iteration" in text
     # Only the recipe's field is named "epochs"; the page itself speaks of iterations.
@@ -252,8 +295,9 @@ def test_report_on_other_data_says_so(trained, tmp_path):
     text = " ".join(" ".join(parsed.text).split())
     assert "the data has no test set" in text
     model = Sequential.load(trained["model"])
-    accuracy = classification_report(model.predict(trained["x"][:400]),
-                                     trained["y"][:400])["accuracy"]
+    accuracy = classification_report(model.predict(trained["x"][:400]), trained["y"][:400])[
+        "accuracy"
+    ]
     assert f"{accuracy:.4f} accuracy" in text
 
 
@@ -285,8 +329,10 @@ def test_write_report_refuses_a_folder_and_missing_data(trained, tmp_path):
     with pytest.raises(ConfigError, match="is a folder"):
         write_report(trained["model"], tmp_path)
     model = Sequential.load(trained["model"])
-    model.metadata = {**model.metadata,
-                      "data": {**model.metadata["data"], "source": str(tmp_path / "gone")}}
+    model.metadata = {
+        **model.metadata,
+        "data": {**model.metadata["data"], "source": str(tmp_path / "gone")},
+    }
     model.save(tmp_path / "moved.npz")
     with pytest.raises(DataError, match="gone.*pass --data"):
         build_report(tmp_path / "moved.npz")

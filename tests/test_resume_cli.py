@@ -27,8 +27,23 @@ from nnscratch.training.checkpoint import list_checkpoints, read_checkpoint
 EPOCHS = 10  # the signal lands about an epoch after checkpoint 2-4: ample room on a busy machine
 # Dropout, a shuffled order, Adam with warm-up and cosine decay, early stopping: every kind
 # of state a resume must carry over.
-RUN = ("--hidden", "96", "--epochs", str(EPOCHS), "--batch-size", "64", "--dev-size", "500",
-       "--dropout", "0.2", "--early-stopping", "4", "--seed", "7", "--quiet")
+RUN = (
+    "--hidden",
+    "96",
+    "--epochs",
+    str(EPOCHS),
+    "--batch-size",
+    "64",
+    "--dev-size",
+    "500",
+    "--dropout",
+    "0.2",
+    "--early-stopping",
+    "4",
+    "--seed",
+    "7",
+    "--quiet",
+)
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +57,14 @@ def command(*args) -> list[str]:
 
 
 def nnscratch(*args, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(command(*args), cwd=cwd, capture_output=True, text=True,
-                          timeout=600, env={**os.environ, "COLUMNS": "200"})
+    return subprocess.run(
+        command(*args),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "COLUMNS": "200"},
+    )
 
 
 def saved(path: Path) -> tuple[dict[str, bytes], dict]:
@@ -77,9 +98,12 @@ def kill_at_random_point(mini: Path, cwd: Path, how: signal.Signals):
     rng = random.Random(seed)
     k, fraction = rng.randint(2, 4), rng.random()
     out, err = open(cwd / "stdout", "w+"), open(cwd / "stderr", "w+")
-    proc = subprocess.Popen(command("--data", mini, *RUN, "--out", "m.npz",
-                                    "--checkpoint-dir", "ck"),
-                            cwd=cwd, stdout=out, stderr=err)
+    proc = subprocess.Popen(
+        command("--data", mini, *RUN, "--out", "m.npz", "--checkpoint-dir", "ck"),
+        cwd=cwd,
+        stdout=out,
+        stderr=err,
+    )
     deadline = time.monotonic() + 600
     seen: dict[int, float] = {}  # epoch -> when its checkpoint was first seen
     while k not in seen:
@@ -110,34 +134,61 @@ def test_sigkill_at_a_random_point_then_resume_ends_byte_identical(mini, referen
     assert not [p for p in (tmp_path / "ck").iterdir() if p.suffix == ".tmp"], why
 
 
-@pytest.mark.parametrize("how, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)],
-                         ids=["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize(
+    "how, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["SIGINT", "SIGTERM"]
+)
 def test_a_signal_saves_a_checkpoint_says_how_to_resume_and_resumes_exactly(
-        mini, reference, tmp_path, how, status):
+    mini, reference, tmp_path, how, status
+):
     proc, stdout, stderr, why = kill_at_random_point(mini, tmp_path, how)
     assert proc.returncode == status, f"{why}\n{stderr}"
     assert "Traceback" not in stdout + stderr, why
-    hint = re.search(r"checkpoint saved to (\S+); resume with: (nnscratch train .+)$", stderr,
-                     re.MULTILINE)
+    hint = re.search(
+        r"checkpoint saved to (\S+); resume with: (nnscratch train .+)$", stderr, re.MULTILINE
+    )
     assert hint, f"{why}\n{stderr}"
     assert hint[2] == "nnscratch train --resume ck", why
     checkpoint = read_checkpoint(tmp_path / hint[1])  # the stop's own, at a batch boundary
     assert (checkpoint.epoch, checkpoint.step) == max(
-        position for position, _ in list_checkpoints(tmp_path / "ck")), why
+        position for position, _ in list_checkpoints(tmp_path / "ck")
+    ), why
     # The command exactly as printed, without the options of the first run.
-    result = subprocess.run([sys.executable, "-m", "nnscratch", *hint[2].split()[1:]],
-                            cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [sys.executable, "-m", "nnscratch", *hint[2].split()[1:]],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, f"{why}\n{result.stderr}"
     assert "resuming from ck/ckpt-" in result.stdout, why
     assert saved(tmp_path / "m.npz") == reference, why
 
 
 def test_a_learning_rate_of_1e6_stops_with_the_divergence_message_and_keeps_what_was_good(
-        mini, tmp_path):
+    mini, tmp_path
+):
     # Two good epochs with checkpoints, then the same run resumed at lr 1e6 (forced).
-    first = nnscratch("--data", mini, "--hidden", "512,256", "--optimizer", "sgd", "--lr",
-                      "0.05", "--epochs", "2", "--dev-size", "500", "--quiet",
-                      "--checkpoint-dir", "ck", "--out", "m.npz", cwd=tmp_path)
+    first = nnscratch(
+        "--data",
+        mini,
+        "--hidden",
+        "512,256",
+        "--optimizer",
+        "sgd",
+        "--lr",
+        "0.05",
+        "--epochs",
+        "2",
+        "--dev-size",
+        "500",
+        "--quiet",
+        "--checkpoint-dir",
+        "ck",
+        "--out",
+        "m.npz",
+        cwd=tmp_path,
+    )
     assert first.returncode == 0, first.stderr
     files = {p.name: p.read_bytes() for p in [tmp_path / "m.npz", *(tmp_path / "ck").iterdir()]}
     result = nnscratch("--resume", "ck", "--epochs", "4", "--lr", "1e6", "--force", cwd=tmp_path)
@@ -145,9 +196,11 @@ def test_a_learning_rate_of_1e6_stops_with_the_divergence_message_and_keeps_what
     errors = error_lines(result)
     assert len(errors) == 1 and "Traceback" not in result.stderr
     # Non-finite, or exploded past 10,000 times the first batch's loss of the original run.
-    assert re.search(r"diverged: the (loss|parameters|dev loss) (became non-finite|rose to \S+, "
-                     r"over 10,000 times the first batch's loss \(2\.\d+\),) at epoch 3",
-                     errors[0]), errors[0]
+    assert re.search(
+        r"diverged: the (loss|parameters|dev loss) (became non-finite|rose to \S+, "
+        r"over 10,000 times the first batch's loss \(2\.\d+\),) at epoch 3",
+        errors[0],
+    ), errors[0]
     assert "lower learning rate" in errors[0]
     after = {p.name: p.read_bytes() for p in [tmp_path / "m.npz", *(tmp_path / "ck").iterdir()]}
     assert after == files  # the model and the checkpoints of before, byte for byte
@@ -159,18 +212,35 @@ def test_a_learning_rate_of_1e6_stops_with_the_divergence_message_and_keeps_what
 def finished(mini, tmp_path_factory) -> Path:
     """A folder where a short run left its checkpoints."""
     cwd = tmp_path_factory.mktemp("finished")
-    result = nnscratch("--data", mini, "--hidden", "16", "--epochs", "2", "--dev-size", "500",
-                       "--quiet", "--checkpoint-dir", "ck", "--out", "m.npz", cwd=cwd)
+    result = nnscratch(
+        "--data",
+        mini,
+        "--hidden",
+        "16",
+        "--epochs",
+        "2",
+        "--dev-size",
+        "500",
+        "--quiet",
+        "--checkpoint-dir",
+        "ck",
+        "--out",
+        "m.npz",
+        cwd=cwd,
+    )
     assert result.returncode == 0, result.stderr
     return cwd
 
 
-@pytest.mark.parametrize("args, change", [
-    (["--lr", "0.1"], "lr 0.002 -> 0.1"),
-    (["--hidden", "32"], "hidden (16,) -> (32,)"),
-    (["--preset", "classic"], "name 'mlp' -> 'classic'"),
-    (["--data", "mnist"], "data"),
-])
+@pytest.mark.parametrize(
+    "args, change",
+    [
+        (["--lr", "0.1"], "lr 0.002 -> 0.1"),
+        (["--hidden", "32"], "hidden (16,) -> (32,)"),
+        (["--preset", "classic"], "name 'mlp' -> 'classic'"),
+        (["--data", "mnist"], "data"),
+    ],
+)
 def test_resuming_with_a_changed_configuration_is_refused(finished, args, change):
     before = sorted(p.name for p in (finished / "ck").iterdir())
     result = nnscratch("--resume", "ck", *args, cwd=finished)
@@ -185,8 +255,20 @@ def test_resuming_on_changed_data_is_refused(mini, tmp_path):
     data.mkdir()
     for path in mini.iterdir():
         (data / path.name).write_bytes(path.read_bytes())
-    first = nnscratch("--data", data, "--hidden", "16", "--epochs", "2", "--dev-size", "500",
-                      "--quiet", "--checkpoint-dir", "ck", cwd=tmp_path)
+    first = nnscratch(
+        "--data",
+        data,
+        "--hidden",
+        "16",
+        "--epochs",
+        "2",
+        "--dev-size",
+        "500",
+        "--quiet",
+        "--checkpoint-dir",
+        "ck",
+        cwd=tmp_path,
+    )
     assert first.returncode == 0, first.stderr
     labels = data / "train-labels-idx1-ubyte"
     changed = bytearray(labels.read_bytes())
@@ -204,8 +286,19 @@ def test_a_fresh_run_refuses_a_folder_of_checkpoints_unless_forced(mini, finishe
     (tmp_path / "ck").mkdir()
     for path in (finished / "ck").iterdir():
         (tmp_path / "ck" / path.name).write_bytes(path.read_bytes())
-    args = ("--data", mini, "--hidden", "16", "--epochs", "1", "--dev-size", "500", "--quiet",
-            "--checkpoint-dir", "ck")
+    args = (
+        "--data",
+        mini,
+        "--hidden",
+        "16",
+        "--epochs",
+        "1",
+        "--dev-size",
+        "500",
+        "--quiet",
+        "--checkpoint-dir",
+        "ck",
+    )
     result = nnscratch(*args, cwd=tmp_path)
     [error] = error_lines(result)
     assert "holds checkpoints of another run" in error and "--resume ck" in error
@@ -214,11 +307,14 @@ def test_a_fresh_run_refuses_a_folder_of_checkpoints_unless_forced(mini, finishe
     assert [position for position, _ in list_checkpoints(tmp_path / "ck")] == [(1, 0)]
 
 
-@pytest.mark.parametrize("target, message", [
-    ("missing", "no such checkpoint"),
-    ("m.npz", "a model file, not a checkpoint"),
-    (".", "no checkpoints in this folder"),
-])
+@pytest.mark.parametrize(
+    "target, message",
+    [
+        ("missing", "no such checkpoint"),
+        ("m.npz", "a model file, not a checkpoint"),
+        (".", "no checkpoints in this folder"),
+    ],
+)
 def test_resume_from_what_is_not_a_checkpoint_says_so(finished, target, message):
     result = nnscratch("--resume", target, cwd=finished)
     assert result.returncode == 2

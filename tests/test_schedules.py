@@ -87,8 +87,7 @@ def test_single_step_runs_use_the_full_rate():
     assert [s(t) for t in range(5)] == [0.5, 1.0, 1.0, 0.1, 0.1]
 
 
-@given(total=st.integers(1, 300), warmup_fraction=st.floats(0, 0.99),
-       min_factor=st.floats(0, 1))
+@given(total=st.integers(1, 300), warmup_fraction=st.floats(0, 0.99), min_factor=st.floats(0, 1))
 def test_warmup_cosine_rises_then_falls_within_its_bounds(total, warmup_fraction, min_factor):
     warmup = int(warmup_fraction * total)
     s = WarmupCosine(total, warmup, min_factor)
@@ -103,8 +102,7 @@ def test_warmup_cosine_rises_then_falls_within_its_bounds(total, warmup_fraction
     assert values[-1] == pytest.approx(min_factor)
 
 
-SAMPLES = [Constant(), StepDecay(7, 0.3), ExponentialDecay(0.99),
-           WarmupCosine(100, 10, 0.01)]
+SAMPLES = [Constant(), StepDecay(7, 0.3), ExponentialDecay(0.99), WarmupCosine(100, 10, 0.01)]
 
 
 @pytest.mark.parametrize("schedule", SAMPLES, ids=lambda s: s.name)
@@ -127,7 +125,11 @@ def test_get_schedule_from_names_none_and_instances():
     s = StepDecay(5)
     assert get_schedule(s) is s
     assert get_schedule({"name": "warmup_cosine", "total_steps": 50}).config() == {
-        "name": "warmup_cosine", "total_steps": 50, "warmup_steps": 0, "min_factor": 0.0}
+        "name": "warmup_cosine",
+        "total_steps": 50,
+        "warmup_steps": 0,
+        "min_factor": 0.0,
+    }
 
 
 def test_get_schedule_needs_required_arguments():
@@ -150,21 +152,24 @@ def test_unknown_option_is_named():
         get_schedule({"name": "step_decay", "step_sise": 3})
 
 
-@pytest.mark.parametrize("build, argument, allowed", [
-    (lambda: StepDecay(0), "step_size", "a positive whole number"),
-    (lambda: StepDecay(2.5), "step_size", "a positive whole number"),
-    (lambda: StepDecay(True), "step_size", "a positive whole number"),
-    (lambda: StepDecay(3, gamma=0), "gamma", "(0, 1]"),
-    (lambda: StepDecay(3, gamma=1.5), "gamma", "(0, 1]"),
-    (lambda: ExponentialDecay(-0.5), "gamma", "(0, 1]"),
-    (lambda: ExponentialDecay(float("nan")), "gamma", "(0, 1]"),
-    (lambda: ExponentialDecay("0.9"), "gamma", "(0, 1]"),
-    (lambda: WarmupCosine(0), "total_steps", "a positive whole number"),
-    (lambda: WarmupCosine(10, warmup_steps=-1), "warmup_steps", "zero or more"),
-    (lambda: WarmupCosine(10, warmup_steps=10), "warmup_steps", "[0, 9]"),
-    (lambda: WarmupCosine(10, min_factor=1.5), "min_factor", "[0, 1]"),
-    (lambda: WarmupCosine(10, min_factor=-0.1), "min_factor", "[0, 1]"),
-])
+@pytest.mark.parametrize(
+    "build, argument, allowed",
+    [
+        (lambda: StepDecay(0), "step_size", "a positive whole number"),
+        (lambda: StepDecay(2.5), "step_size", "a positive whole number"),
+        (lambda: StepDecay(True), "step_size", "a positive whole number"),
+        (lambda: StepDecay(3, gamma=0), "gamma", "(0, 1]"),
+        (lambda: StepDecay(3, gamma=1.5), "gamma", "(0, 1]"),
+        (lambda: ExponentialDecay(-0.5), "gamma", "(0, 1]"),
+        (lambda: ExponentialDecay(float("nan")), "gamma", "(0, 1]"),
+        (lambda: ExponentialDecay("0.9"), "gamma", "(0, 1]"),
+        (lambda: WarmupCosine(0), "total_steps", "a positive whole number"),
+        (lambda: WarmupCosine(10, warmup_steps=-1), "warmup_steps", "zero or more"),
+        (lambda: WarmupCosine(10, warmup_steps=10), "warmup_steps", "[0, 9]"),
+        (lambda: WarmupCosine(10, min_factor=1.5), "min_factor", "[0, 1]"),
+        (lambda: WarmupCosine(10, min_factor=-0.1), "min_factor", "[0, 1]"),
+    ],
+)
 def test_bad_arguments_name_the_argument_and_its_range(build, argument, allowed):
     with pytest.raises(ConfigError) as info:
         build()

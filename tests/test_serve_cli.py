@@ -34,9 +34,13 @@ def start(*args, env=None):
     """Start `nnscratch serve ARGS --port 0 --no-open`; returns (process, url, names) once it
     listens. Its data folder (digits, runs) is a new temporary one unless ``env`` names one."""
     env = {"XDG_DATA_HOME": tempfile.mkdtemp(prefix="nnscratch-data-"), **(env or {})}
-    process = subprocess.Popen([sys.executable, "-m", "nnscratch", "serve", *map(str, args),
-                                "--port", "0", "--no-open"], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, env={**os.environ, **env})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "nnscratch", "serve", *map(str, args), "--port", "0", "--no-open"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **env},
+    )
     lines = []
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -68,7 +72,8 @@ def get_json(url):
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_serve_serves_the_model_files_given_and_stops_cleanly_on_ctrl_c_or_sigterm(
-        small_models, sig):
+    small_models, sig
+):
     process, url, names, _ = start(small_models["mlp"], small_models["cnn"])
     try:
         assert names == "mlp, cnn"
@@ -82,21 +87,35 @@ def test_serve_serves_the_model_files_given_and_stops_cleanly_on_ctrl_c_or_sigte
 
 
 def test_serve_with_two_workers_answers_as_one_and_stops_cleanly(small_models, tmp_path):
-    process, url, names, lines = start(small_models["mlp"], small_models["cnn"], "--workers", 2,
-                                       env={"XDG_DATA_HOME": str(tmp_path)})
+    process, url, names, lines = start(
+        small_models["mlp"],
+        small_models["cnn"],
+        "--workers",
+        2,
+        env={"XDG_DATA_HOME": str(tmp_path)},
+    )
     try:
         # Live training and the digit set need one process: the page offers neither.
-        assert any("with --workers above 1, the page neither trains nor keeps your digits"
-                   in line for line in lines)
+        assert any(
+            "with --workers above 1, the page neither trains nor keeps your digits" in line
+            for line in lines
+        )
         info = get_json(url + "api/models")
         assert info["training"] is False and info["digits"] is False
         images = load_mnist("test")[0][:6]
-        expected = [[int(Sequential.load(small_models[name]).predict(image[None])[0])
-                     for name in ("mlp", "cnn")] for image in images]
+        expected = [
+            [
+                int(Sequential.load(small_models[name]).predict(image[None])[0])
+                for name in ("mlp", "cnn")
+            ]
+            for image in images
+        ]
         for image, labels in zip(images, expected):
             request = urllib.request.Request(
-                url + "api/predict", data=json.dumps({"pixels": image.tolist()}).encode(),
-                headers={"content-type": "application/json"})
+                url + "api/predict",
+                data=json.dumps({"pixels": image.tolist()}).encode(),
+                headers={"content-type": "application/json"},
+            )
             with urllib.request.urlopen(request, timeout=30) as response:
                 answer = json.loads(response.read())
             assert [a["label"] for a in answer["answers"]] == labels
@@ -122,15 +141,19 @@ def test_serve_without_models_serves_the_presets_from_the_cache_folder(small_mod
 
 def test_the_missing_presets_are_trained_once_into_the_cache(tmp_path):
     data = write_mnist_folder(tmp_path / "data", train=600, test=100)
-    recipes = {"mlp": get_preset("mlp").with_overrides(hidden=(8,), epochs=1, dev_size=100),
-               "cnn": get_preset("cnn").with_overrides(conv=(2, 2), hidden=(4,), epochs=1,
-                                                      dev_size=100)}
+    recipes = {
+        "mlp": get_preset("mlp").with_overrides(hidden=(8,), epochs=1, dev_size=100),
+        "cnn": get_preset("cnn").with_overrides(conv=(2, 2), hidden=(4,), epochs=1, dev_size=100),
+    }
     console = Console(file=open(os.devnull, "w"), record=True)
 
     def load(console):
         return launch.preset_models(
-            tmp_path / "cache", say=console.print, recipes=recipes,
-            train=lambda recipe, path: train_into(recipe, path, console=console, data=str(data)))
+            tmp_path / "cache",
+            say=console.print,
+            recipes=recipes,
+            train=lambda recipe, path: train_into(recipe, path, console=console, data=str(data)),
+        )
 
     served = load(console)
     assert [m.name for m in served] == ["mlp", "cnn"]
@@ -166,20 +189,27 @@ def read_events_until(url, kind, *, timeout=120):
 
 
 def test_serve_keeps_your_digits_and_a_run_stopped_by_ctrl_c_continues_after_a_restart(
-        small_models, tmp_path):
+    small_models, tmp_path
+):
     data = write_mnist_folder(tmp_path / "data", train=1500, test=100)
     folders = ["--digits", tmp_path / "mine", "--runs", tmp_path / "runs", "--train-data", data]
     process, url, _, _ = start(small_models["mlp"], *folders)
     try:
         assert get_json(url + "api/models")["training"] is True
         image = load_mnist("test")[0][0]
-        post = lambda path, body: urllib.request.urlopen(urllib.request.Request(  # noqa: E731
-            url + path, data=json.dumps(body).encode(),
-            headers={"content-type": "application/json"}), timeout=30)
+        post = lambda path, body: urllib.request.urlopen(
+            urllib.request.Request(  # noqa: E731
+                url + path,
+                data=json.dumps(body).encode(),
+                headers={"content-type": "application/json"},
+            ),
+            timeout=30,
+        )
         post("api/digits", {"pixels": image.tolist(), "label": 7})
         assert [p.name for p in (tmp_path / "mine").glob("*.png")] == ["digit-000001-label-7.png"]
-        post("api/training/start", {"preset": "mlp", "hidden": [16], "epochs": 500,
-                                    "dev_size": 300})
+        post(
+            "api/training/start", {"preset": "mlp", "hidden": [16], "epochs": 500, "dev_size": 300}
+        )
         read_events_until(url, "progress")
     finally:
         status, err = stop(process)  # Ctrl-C during the run
@@ -197,9 +227,11 @@ def test_serve_keeps_your_digits_and_a_run_stopped_by_ctrl_c_continues_after_a_r
 def test_train_data_that_is_not_there_is_one_line(small_models, tmp_path):
     result = run_serve(small_models["mlp"], "--train-data", tmp_path / "nothing")
     assert result.returncode == 2
-    assert result.stderr == (f"nnscratch: error: --train-data {tmp_path / 'nothing'}: no IDX "
-                             f"files or CSV file there (expected 'mnist', a folder of IDX files, "
-                             f"or a CSV file)\n")
+    assert result.stderr == (
+        f"nnscratch: error: --train-data {tmp_path / 'nothing'}: no IDX "
+        f"files or CSV file there (expected 'mnist', a folder of IDX files, "
+        f"or a CSV file)\n"
+    )
 
 
 def test_the_cache_folder_follows_the_environment(monkeypatch, tmp_path):
@@ -219,8 +251,13 @@ def test_the_cache_folder_follows_the_environment(monkeypatch, tmp_path):
 
 
 def run_serve(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "nnscratch", "serve", *map(str, args),
-                           "--no-open"], capture_output=True, text=True, timeout=120, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "nnscratch", "serve", *map(str, args), "--no-open"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+    )
 
 
 def test_a_port_in_use_is_one_line_naming_the_option(small_models):
@@ -232,16 +269,21 @@ def test_a_port_in_use_is_one_line_naming_the_option(small_models):
     finally:
         taken.close()
     assert result.returncode == 2
-    assert re.fullmatch(r"nnscratch: error: cannot listen on 127\.0\.0\.1 port \d+ \(.+\); "
-                        r"choose another with --port\n", result.stderr), result.stderr
+    assert re.fullmatch(
+        r"nnscratch: error: cannot listen on 127\.0\.0\.1 port \d+ \(.+\); "
+        r"choose another with --port\n",
+        result.stderr,
+    ), result.stderr
 
 
 def test_listening_beyond_this_machine_is_warned_of(small_models):
     # 192.0.2.1 is a documentation address no machine has: the warning comes, then the bind
     # fails, so nothing listens beyond loopback during the test.
     result = run_serve(small_models["mlp"], "--host", "192.0.2.1", "--port", 0)
-    assert "nnscratch: warning: listening on 192.0.2.1: anyone who can reach this machine" \
+    assert (
+        "nnscratch: warning: listening on 192.0.2.1: anyone who can reach this machine"
         in result.stderr
+    )
     assert result.returncode == 2 and "cannot listen on 192.0.2.1" in result.stderr
     assert launch.is_loopback("127.0.0.1") and launch.is_loopback("::1")
     assert launch.is_loopback("localhost") and not launch.is_loopback("0.0.0.0")
@@ -259,12 +301,15 @@ def test_bad_model_files_and_options_are_one_line_each(tmp_path, small_models):
 
 
 def test_help_stays_quick_importing_neither_the_web_stack_nor_numpy():
-    code = ("import sys; from nnscratch.cli import main; main(['--help']); "
-            "main(['serve', '--help']); "
-            "print(sorted(m for m in ('fastapi', 'uvicorn', 'starlette', 'numpy', 'multipart') "
-            "if m in sys.modules), file=sys.stderr)")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            cwd=Path(__file__).parent)
+    code = (
+        "import sys; from nnscratch.cli import main; main(['--help']); "
+        "main(['serve', '--help']); "
+        "print(sorted(m for m in ('fastapi', 'uvicorn', 'starlette', 'numpy', 'multipart') "
+        "if m in sys.modules), file=sys.stderr)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parent
+    )
     assert "--no-open" in result.stdout and "--host" in result.stdout
     assert result.stderr.strip().splitlines()[-1] == "[]"
 
@@ -280,8 +325,9 @@ def test_replies_are_not_held_back_by_nagles_algorithm():
         seen = []
 
         async def handle(reader, writer):
-            seen.append(writer.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP,
-                                                                   socket.TCP_NODELAY))
+            seen.append(
+                writer.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+            )
             writer.close()
 
         server = await asyncio.start_server(handle, sock=sock)

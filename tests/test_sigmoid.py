@@ -18,8 +18,12 @@ from nnscratch.engine.layers.activations import sigmoid_pair
 from nnscratch.engine.losses import BinaryCrossEntropy
 
 GRIDS = {
-    np.float64: np.concatenate([np.linspace(-745, 745, 5961),
-                                [-744.9, -709.8, -38.5, -30, -1e-300, 1e-300, 30, 38.5, 709.8]]),
+    np.float64: np.concatenate(
+        [
+            np.linspace(-745, 745, 5961),
+            [-744.9, -709.8, -38.5, -30, -1e-300, 1e-300, 30, 38.5, 709.8],
+        ]
+    ),
     np.float32: np.concatenate([np.linspace(-103, 103, 4121), [-88.7, -1e-30, 1e-30, 88.7]]),
 }
 
@@ -40,8 +44,9 @@ def reference(dtype, fn) -> np.ndarray:
 def ulps(got: np.ndarray, expected: np.ndarray) -> np.ndarray:
     """|got - expected| in units of the last place of ``expected`` (its dtype's spacing)."""
     assert got.dtype == expected.dtype
-    return (np.abs(got.astype(np.float64) - expected)
-            / np.abs(np.spacing(expected)).astype(np.float64))  # spacing(-x) = -spacing(x)
+    return np.abs(got.astype(np.float64) - expected) / np.abs(np.spacing(expected)).astype(
+        np.float64
+    )  # spacing(-x) = -spacing(x)
 
 
 def worst(got, expected, dtype):
@@ -80,8 +85,9 @@ def test_binary_cross_entropy_gradient_keeps_relative_precision_on_both_tails(dt
     loss.forward(z.copy(), np.full(z.shape, target))
     gradient = loss.backward()
     n = Decimal(z.size)
-    expected = reference(dtype, lambda s, x: (s(x) - Decimal(target)) / n if target == 0
-                         else -s(-x) / n)  # σ(z) - 1 = -σ(-z), exactly
+    expected = reference(
+        dtype, lambda s, x: (s(x) - Decimal(target)) / n if target == 0 else -s(-x) / n
+    )  # σ(z) - 1 = -σ(-z), exactly
     assert gradient.dtype == dtype
     assert ulps(gradient, expected).max() <= 5, worst(gradient, expected, dtype)
 

@@ -12,9 +12,11 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.estimator_checks import (check_methods_sample_order_invariance,
-                                            check_methods_subset_invariance,
-                                            parametrize_with_checks)
+from sklearn.utils.estimator_checks import (
+    check_methods_sample_order_invariance,
+    check_methods_subset_invariance,
+    parametrize_with_checks,
+)
 
 from nnscratch.datasets import load_mnist
 from nnscratch.model import get_preset
@@ -23,33 +25,42 @@ from nnscratch.sklearn import EXPECTED_FAILED_CHECKS, NNClassifier, expected_fai
 
 # --- scikit-learn's checks --------------------------------------------------------------------
 
+
 # The default estimator, as a user makes it: every check of check_estimator, the two that
 # float32 rounding fails marked as expected failures (strict: one that starts passing fails).
-@parametrize_with_checks([NNClassifier()], expected_failed_checks=expected_failed_checks,
-                         xfail_strict=True)
+@parametrize_with_checks(
+    [NNClassifier()], expected_failed_checks=expected_failed_checks, xfail_strict=True
+)
 def test_scikit_learn_check(estimator, check):
     check(estimator)
 
 
-@pytest.mark.parametrize("check", [check_methods_subset_invariance,
-                                   check_methods_sample_order_invariance])
+@pytest.mark.parametrize(
+    "check", [check_methods_subset_invariance, check_methods_sample_order_invariance]
+)
 def test_the_checks_float32_fails_pass_in_float64(check):
-    assert set(EXPECTED_FAILED_CHECKS) == {"check_methods_subset_invariance",
-                                           "check_methods_sample_order_invariance"}
+    assert set(EXPECTED_FAILED_CHECKS) == {
+        "check_methods_subset_invariance",
+        "check_methods_sample_order_invariance",
+    }
     estimator = NNClassifier(dtype="float64", random_state=0)
     assert expected_failed_checks(estimator) == {}
     check("NNClassifier", estimator)
 
 
 def test_importing_nnscratch_never_imports_scikit_learn():
-    code = ("import sys, nnscratch, nnscratch.model, nnscratch.usecases.train, nnscratch.cli; "
-            "nnscratch.Sequential; print('sklearn' in sys.modules)")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True)
+    code = (
+        "import sys, nnscratch, nnscratch.model, nnscratch.usecases.train, nnscratch.cli; "
+        "nnscratch.Sequential; print('sklearn' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "False"
 
 
 # --- in scikit-learn's tools, on real data ----------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def digits():
@@ -60,8 +71,9 @@ def digits():
 
 def small(**params) -> NNClassifier:
     """A quick network for the 64 features of the digits."""
-    return NNClassifier(**{"hidden": (64,), "epochs": 30, "batch_size": 64, "lr": 3e-3,
-                           "random_state": 0, **params})
+    return NNClassifier(
+        **{"hidden": (64,), "epochs": 30, "batch_size": 64, "lr": 3e-3, "random_state": 0, **params}
+    )
 
 
 def test_in_a_pipeline_behind_a_scaler(digits):
@@ -74,8 +86,9 @@ def test_in_a_pipeline_behind_a_scaler(digits):
 
 def test_a_grid_search_picks_the_learning_rate_that_learns(digits):
     x_train, x_test, y_train, y_test = digits
-    search = GridSearchCV(make_pipeline(StandardScaler(), small()),
-                          {"nnclassifier__lr": [1e-6, 3e-3]}, cv=3).fit(x_train, y_train)
+    search = GridSearchCV(
+        make_pipeline(StandardScaler(), small()), {"nnclassifier__lr": [1e-6, 3e-3]}, cv=3
+    ).fit(x_train, y_train)
     # lr 1e-6 moves the weights by about 1e-4 in 30 epochs: the search must see it.
     assert search.best_params_ == {"nnclassifier__lr": 3e-3}
     scores = search.cv_results_["mean_test_score"]
@@ -91,17 +104,20 @@ def test_a_grid_search_on_a_dask_cluster_scores_as_one_at_home(digits, dask_clus
     grid = {"nnclassifier__lr": [1e-3, 3e-3], "nnclassifier__hidden": [(32,), (64,)]}
 
     def search() -> GridSearchCV:
-        return GridSearchCV(make_pipeline(StandardScaler(), small(epochs=5)), grid, cv=2,
-                            n_jobs=-1)
+        return GridSearchCV(make_pipeline(StandardScaler(), small(epochs=5)), grid, cv=2, n_jobs=-1)
 
     at_home = search().fit(x_train, y_train)
-    with Client(dask_cluster) as client, joblib.parallel_backend("dask"), \
-            get_task_stream(client) as stream:
+    with (
+        Client(dask_cluster) as client,
+        joblib.parallel_backend("dask"),
+        get_task_stream(client) as stream,
+    ):
         on_dask = search().fit(x_train, y_train)
     assert len(stream.data) >= 8  # the 8 fits ran on the cluster's workers
     assert on_dask.best_params_ == at_home.best_params_
     assert list(on_dask.cv_results_["mean_test_score"]) == list(
-        at_home.cv_results_["mean_test_score"])
+        at_home.cv_results_["mean_test_score"]
+    )
 
 
 def test_cross_val_score(digits):
@@ -112,8 +128,9 @@ def test_cross_val_score(digits):
 
 def test_string_labels_come_back_as_they_went_in(digits):
     x_train, x_test, y_train, y_test = digits
-    names = np.array(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight",
-                      "nine"])
+    names = np.array(
+        ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+    )
     model = make_pipeline(StandardScaler(), small()).fit(x_train, names[y_train])
     assert list(model[-1].classes_) == sorted(names)
     predicted = model.predict(x_test)
@@ -170,8 +187,7 @@ def test_warm_start_carries_on_where_the_last_fit_ended(digits):
 def test_a_convolutional_preset_on_mnist_rows():
     x, y = load_mnist("train")
     x_test, y_test = load_mnist("test")
-    model = NNClassifier("cnn", epochs=2, batch_size=50, input_scale=1 / 255,
-                         random_state=0)
+    model = NNClassifier("cnn", epochs=2, batch_size=50, input_scale=1 / 255, random_state=0)
     model.fit(x[:2000].reshape(2000, -1), y[:2000])
     assert model.recipe_.conv == get_preset("cnn").conv
     assert model.score(x_test[:1000].reshape(1000, -1), y_test[:1000]) > 0.85
@@ -181,8 +197,9 @@ def test_mistakes_are_named_as_the_estimator_calls_them():
     x, y = np.random.default_rng(0).normal(size=(20, 6)), np.arange(20) % 2
     with pytest.raises(ValueError, match="lr must be a positive number, got -1"):
         NNClassifier(lr=-1).fit(x, y)
-    with pytest.raises(ValueError, match="early_stopping watches the dev set, but "
-                                         "validation_fraction is 0"):
+    with pytest.raises(
+        ValueError, match="early_stopping watches the dev set, but validation_fraction is 0"
+    ):
         NNClassifier(early_stopping=2).fit(x, y)
     with pytest.raises(ValueError, match="unknown preset 'big'"):
         NNClassifier("big").fit(x, y)

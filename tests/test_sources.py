@@ -22,18 +22,24 @@ from nnscratch.datasets import (
 from nnscratch.datasets.mnist import _DATA_DIR
 from nnscratch.errors import DataError
 
-NAMES = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-         "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
+NAMES = [
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+]
 
 
 def _make_folder(folder: Path, *, gz: bool, test: bool, seed: int = 0) -> list[Path]:
     """Write a small IDX dataset (12 train, 5 test images of 8x8); return its files."""
     rng = np.random.default_rng(seed)
     folder.mkdir(exist_ok=True)
-    arrays = [rng.integers(0, 256, (12, 8, 8), dtype=np.uint8),
-              rng.integers(0, 10, 12, dtype=np.uint8),
-              rng.integers(0, 256, (5, 8, 8), dtype=np.uint8),
-              rng.integers(0, 10, 5, dtype=np.uint8)]
+    arrays = [
+        rng.integers(0, 256, (12, 8, 8), dtype=np.uint8),
+        rng.integers(0, 10, 12, dtype=np.uint8),
+        rng.integers(0, 256, (5, 8, 8), dtype=np.uint8),
+        rng.integers(0, 10, 5, dtype=np.uint8),
+    ]
     paths = []
     for name, array in list(zip(NAMES, arrays))[: 4 if test else 2]:
         paths.append(folder / (name + (".gz" if gz else "")))
@@ -108,8 +114,11 @@ def test_idx_folder_missing_training_files(tmp_path):
 
 
 def test_empty_folder_lists_both_training_files(tmp_path):
-    with pytest.raises(DataError, match=r"looked for train-images-idx3-ubyte\[\.gz\], "
-                                        r"train-labels-idx1-ubyte\[\.gz\]"):
+    with pytest.raises(
+        DataError,
+        match=r"looked for train-images-idx3-ubyte\[\.gz\], "
+        r"train-labels-idx1-ubyte\[\.gz\]",
+    ):
         load_source(str(tmp_path))
 
 
@@ -134,14 +143,23 @@ def test_label_out_of_range_in_idx_folder(tmp_path):
 @pytest.mark.parametrize(
     ("name", "array", "needle"),
     [
-        ("train-labels-idx1-ubyte", np.zeros(11, np.uint8),
-         r"holds 12 images but .*train-labels-idx1-ubyte holds 11 labels"),
-        ("train-images-idx3-ubyte", np.zeros((12, 64), np.uint8),
-         r"holds uint8 of shape \(12, 64\), expected uint8 images of shape \(N, height, width\)"),
+        (
+            "train-labels-idx1-ubyte",
+            np.zeros(11, np.uint8),
+            r"holds 12 images but .*train-labels-idx1-ubyte holds 11 labels",
+        ),
+        (
+            "train-images-idx3-ubyte",
+            np.zeros((12, 64), np.uint8),
+            r"holds uint8 of shape \(12, 64\), expected uint8 images of shape \(N, height, width\)",
+        ),
         ("train-images-idx3-ubyte", np.zeros((12, 8, 8), np.float32), r"holds float32"),
         ("train-labels-idx1-ubyte", np.zeros(12, np.int32), r"holds int32 of shape \(12,\)"),
-        ("t10k-images-idx3-ubyte", np.zeros((5, 9, 8), np.uint8),
-         r"images are 9x8, expected 8x8 like the training images"),
+        (
+            "t10k-images-idx3-ubyte",
+            np.zeros((5, 9, 8), np.uint8),
+            r"images are 9x8, expected 8x8 like the training images",
+        ),
     ],
     ids=["count", "flat", "float", "int-labels", "size"],
 )
@@ -186,7 +204,9 @@ def test_csv_file(tmp_path):
 def test_csv_without_labels_cannot_be_trained_on(tmp_path):
     path = tmp_path / "test.csv"
     write_digits_csv(path, np.zeros((2, 784), np.uint8))
-    with pytest.raises(DataError, match=r"test\.csv has no label column .* cannot be trained or evaluated on"):
+    with pytest.raises(
+        DataError, match=r"test\.csv has no label column .* cannot be trained or evaluated on"
+    ):
         load_source(str(path))
 
 
@@ -220,13 +240,21 @@ def test_datasets_package_imports_nothing_of_networks():
     )
     src = Path(__file__).resolve().parents[1] / "src"
     result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True,
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
         env={"PYTHONPATH": str(src)},
     )
     loaded = set(json.loads(result.stdout))
     assert loaded == {
-        "nnscratch", "nnscratch.errors", "nnscratch.fileio", "nnscratch.datasets",
+        "nnscratch",
+        "nnscratch.errors",
+        "nnscratch.fileio",
+        "nnscratch.datasets",
         "nnscratch.datasets.idx",
-        "nnscratch.datasets.csv", "nnscratch.datasets.mnist", "nnscratch.datasets.splits",
+        "nnscratch.datasets.csv",
+        "nnscratch.datasets.mnist",
+        "nnscratch.datasets.splits",
         "nnscratch.datasets.sources",
     }

@@ -21,8 +21,17 @@ def _check_partition(train: np.ndarray, dev: np.ndarray, n: int) -> None:
 
 @pytest.mark.parametrize(
     ("n", "dev_size", "expected"),
-    [(1000, 100, 100), (1000, 0.1, 100), (10, 0.25, 3), (10, 0.24, 2), (10, 0.04, 0),
-     (10, 0, 0), (10, 9, 9), (7, np.int32(2), 2), (7, np.float32(0.5), 4)],
+    [
+        (1000, 100, 100),
+        (1000, 0.1, 100),
+        (10, 0.25, 3),
+        (10, 0.24, 2),
+        (10, 0.04, 0),
+        (10, 0, 0),
+        (10, 9, 9),
+        (7, np.int32(2), 2),
+        (7, np.float32(0.5), 4),
+    ],
 )
 @pytest.mark.parametrize("stratify", [False, True])
 def test_sizes_and_partition(n, dev_size, expected, stratify):
@@ -72,8 +81,9 @@ def test_stratified_keeps_mnist_like_proportions_exactly():
 def test_plain_split_is_not_stratified_by_accident():
     labels = np.repeat([0, 1], [900, 100])
     counts = [
-        np.bincount(labels[train_dev_split(labels, 100, rng=np.random.default_rng(s))[1]],
-                    minlength=2)[1]
+        np.bincount(
+            labels[train_dev_split(labels, 100, rng=np.random.default_rng(s))[1]], minlength=2
+        )[1]
         for s in range(20)
     ]
     assert len(set(counts)) > 1  # a random split's class counts vary with the seed

@@ -31,8 +31,14 @@ def data(tmp_path_factory) -> Path:
 
 
 def nnscratch(*args, cwd, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "nnscratch", *map(str, args)], cwd=cwd,
-                          capture_output=True, text=True, timeout=600, **kwargs)
+    return subprocess.run(
+        [sys.executable, "-m", "nnscratch", *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        **kwargs,
+    )
 
 
 def read_table(folder: Path) -> list[dict[str, str]]:
@@ -47,22 +53,49 @@ def without_times(rows: list[dict[str, str]]) -> list[dict[str, str]]:
 
 # --- local processes and Dask -----------------------------------------------------------------
 
+
 def test_local_processes_and_a_dask_cluster_give_the_same_table(tmp_path, data, dask_cluster):
     grid = ("--grid", "lr=1e-3,3e-3", "--grid", "hidden=32,16x16", "--seeds", "2")
-    local = nnscratch("sweep", *grid, *BRIEF, "--data", data, "--output", "local",
-                      "--workers", "2", "--json", cwd=tmp_path)
+    local = nnscratch(
+        "sweep",
+        *grid,
+        *BRIEF,
+        "--data",
+        data,
+        "--output",
+        "local",
+        "--workers",
+        "2",
+        "--json",
+        cwd=tmp_path,
+    )
     assert local.returncode == 0, local.stderr
-    assert "sweep: 4 settings of lr 0.001,0.003 and hidden 32,16x16, seeds 0-1: 8 runs" \
-        in " ".join(local.stderr.split())
-    on_dask = nnscratch("sweep", *grid, *BRIEF, "--data", data, "--output", "dask",
-                        "--scheduler", dask_cluster.scheduler_address, cwd=tmp_path)
+    assert "sweep: 4 settings of lr 0.001,0.003 and hidden 32,16x16, seeds 0-1: 8 runs" in " ".join(
+        local.stderr.split()
+    )
+    on_dask = nnscratch(
+        "sweep",
+        *grid,
+        *BRIEF,
+        "--data",
+        data,
+        "--output",
+        "dask",
+        "--scheduler",
+        dask_cluster.scheduler_address,
+        cwd=tmp_path,
+    )
     assert on_dask.returncode == 0, on_dask.stderr
     rows = read_table(tmp_path / "local")
     assert [(r["lr"], r["hidden"], r["runs"]) for r in rows] == [
-        ("0.001", "32", "2"), ("0.001", "16x16", "2"), ("0.003", "32", "2"),
-        ("0.003", "16x16", "2")]
-    assert all(float(r["dev_accuracy_mean"]) > 0.1 and float(r["train_seconds_mean"]) > 0
-               for r in rows)
+        ("0.001", "32", "2"),
+        ("0.001", "16x16", "2"),
+        ("0.003", "32", "2"),
+        ("0.003", "16x16", "2"),
+    ]
+    assert all(
+        float(r["dev_accuracy_mean"]) > 0.1 and float(r["train_seconds_mean"]) > 0 for r in rows
+    )
     assert without_times(read_table(tmp_path / "dask")) == without_times(rows)
     for folder in ("local", "dask"):
         models = sorted((tmp_path / folder / "runs").glob("*.npz"))
@@ -76,25 +109,48 @@ def test_local_processes_and_a_dask_cluster_give_the_same_table(tmp_path, data, 
 
 # --- stopped and resumed ----------------------------------------------------------------------
 
+
 def test_a_sweep_killed_midway_carries_on_without_redoing_a_finished_run(tmp_path, data):
-    command = [sys.executable, "-m", "nnscratch", "sweep", "--grid", "lr=1e-3,2e-3,3e-3",
-               "--seeds", "2", *SMALL, "--data", str(data), "--output", "out", "--workers", "1"]
+    command = [
+        sys.executable,
+        "-m",
+        "nnscratch",
+        "sweep",
+        "--grid",
+        "lr=1e-3,2e-3,3e-3",
+        "--seeds",
+        "2",
+        *SMALL,
+        "--data",
+        str(data),
+        "--output",
+        "out",
+        "--workers",
+        "1",
+    ]
     records = tmp_path / "out" / "runs"
     # Its own session: the kill takes the command and its worker, as a closed terminal would.
-    process = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, start_new_session=True)
+    process = subprocess.Popen(
+        command,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 300
     while not list(records.glob("*.json")) and time.monotonic() < deadline:
         time.sleep(0.02)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
-    finished = {p.name: (p.read_bytes(), p.stat().st_mtime_ns)
-                for p in records.iterdir() if not p.name.startswith(".")}
+    finished = {
+        p.name: (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in records.iterdir()
+        if not p.name.startswith(".")
+    }
     done = [name for name in finished if name.endswith(".json")]
     assert 1 <= len(done) < 6, "the sweep was not stopped midway"
 
-    resumed = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True,
-                             timeout=600)
+    resumed = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert resumed.returncode == 0, resumed.stderr
     assert f"; {len(done)} already done in out" in " ".join(resumed.stdout.split())
     trained = [line for line in resumed.stderr.splitlines() if ": dev " in line]
@@ -104,16 +160,38 @@ def test_a_sweep_killed_midway_carries_on_without_redoing_a_finished_run(tmp_pat
             path = records / name
             assert (path.read_bytes(), path.stat().st_mtime_ns) == (content, mtime), name
     assert sorted(p.name for p in records.glob("*.json")) == sorted(
-        f"lr={lr}_seed={seed}.json" for lr in ("0.001", "0.002", "0.003") for seed in (0, 1))
+        f"lr={lr}_seed={seed}.json" for lr in ("0.001", "0.002", "0.003") for seed in (0, 1)
+    )
     assert not list(records.glob(".*.tmp"))
     assert [row["runs"] for row in read_table(tmp_path / "out")] == ["2", "2", "2"]
 
 
 def test_ctrl_c_stops_the_sweep_with_status_130_and_says_how_to_carry_on(tmp_path, data):
-    command = [sys.executable, "-m", "nnscratch", "sweep", "--grid", "lr=1e-3,2e-3,3e-3",
-               "--seeds", "2", *SMALL, "--data", str(data), "--output", "out", "--workers", "1"]
-    process = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+    command = [
+        sys.executable,
+        "-m",
+        "nnscratch",
+        "sweep",
+        "--grid",
+        "lr=1e-3,2e-3,3e-3",
+        "--seeds",
+        "2",
+        *SMALL,
+        "--data",
+        str(data),
+        "--output",
+        "out",
+        "--workers",
+        "1",
+    ]
+    process = subprocess.Popen(
+        command,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 300
     while not list((tmp_path / "out" / "runs").glob("*.json")) and time.monotonic() < deadline:
         time.sleep(0.02)
@@ -121,27 +199,55 @@ def test_ctrl_c_stops_the_sweep_with_status_130_and_says_how_to_carry_on(tmp_pat
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 130
     done = len(list((tmp_path / "out" / "runs").glob("*.json")))
-    assert stderr.endswith(f"nnscratch: sweep stopped with {done} of 6 runs done, kept in out; "
-                           f"run the same command to carry on\n")
+    assert stderr.endswith(
+        f"nnscratch: sweep stopped with {done} of 6 runs done, kept in out; "
+        f"run the same command to carry on\n"
+    )
 
 
 def test_a_folder_of_another_sweep_is_refused_not_overwritten(tmp_path, data):
-    first = nnscratch("sweep", "--grid", "lr=1e-3", *SMALL, "--data", data, "--output", "out",
-                      "--workers", "1", cwd=tmp_path)
+    first = nnscratch(
+        "sweep",
+        "--grid",
+        "lr=1e-3",
+        *SMALL,
+        "--data",
+        data,
+        "--output",
+        "out",
+        "--workers",
+        "1",
+        cwd=tmp_path,
+    )
     assert first.returncode == 0, first.stderr
-    again = nnscratch("sweep", "--grid", "lr=1e-3", *SMALL[:-2], "--dev-size", "100",
-                      "--data", data, "--output", "out", cwd=tmp_path)
+    again = nnscratch(
+        "sweep",
+        "--grid",
+        "lr=1e-3",
+        *SMALL[:-2],
+        "--dev-size",
+        "100",
+        "--data",
+        data,
+        "--output",
+        "out",
+        cwd=tmp_path,
+    )
     assert again.returncode == 2
-    assert again.stderr == ("nnscratch: error: --output out holds run lr=0.001_seed=0 of "
-                            "another sweep (dev_size 200 -> 100); give another --output "
-                            "folder\n")
+    assert again.stderr == (
+        "nnscratch: error: --output out holds run lr=0.001_seed=0 of "
+        "another sweep (dev_size 200 -> 100); give another --output "
+        "folder\n"
+    )
 
 
 def test_a_diverged_run_is_recorded_and_counted_apart(tmp_path, data):
-    options = SweepOptions(get_preset("mlp").with_overrides(hidden=(32,), epochs=1,
-                                                            dev_size=200),
-                           grids.parse_grid(["lr=1e-3,1e6"]), data=str(data),
-                           output=tmp_path / "out")
+    options = SweepOptions(
+        get_preset("mlp").with_overrides(hidden=(32,), epochs=1, dev_size=200),
+        grids.parse_grid(["lr=1e-3,1e6"]),
+        data=str(data),
+        output=tmp_path / "out",
+    )
     result = run_sweep(plan_sweep(options), workers=1)
     calm, wild = result.records
     assert (calm.status, wild.status, wild.model) == ("completed", "diverged", None)
@@ -154,38 +260,86 @@ def test_a_diverged_run_is_recorded_and_counted_apart(tmp_path, data):
 
 # --- the grid and the mistakes ----------------------------------------------------------------
 
+
 def test_the_grid_reads_every_field_train_has_an_option_for():
-    grid = grids.parse_grid(["lr=1e-3,2e-3", "hidden=256,512x256", "batch-size=64,full",
-                             "activation=relu,tanh", "early_stopping=2"])
-    assert grid == [("lr", (0.001, 0.002)), ("hidden", ((256,), (512, 256))),
-                    ("batch_size", (64, "full")), ("activation", ("relu", "tanh")),
-                    ("early_stopping", (2,))]
+    grid = grids.parse_grid(
+        [
+            "lr=1e-3,2e-3",
+            "hidden=256,512x256",
+            "batch-size=64,full",
+            "activation=relu,tanh",
+            "early_stopping=2",
+        ]
+    )
+    assert grid == [
+        ("lr", (0.001, 0.002)),
+        ("hidden", ((256,), (512, 256))),
+        ("batch_size", (64, "full")),
+        ("activation", ("relu", "tanh")),
+        ("early_stopping", (2,)),
+    ]
     points = grids.settings(grid)
     assert len(points) == 16 and points[1] == (
-        ("lr", 0.001), ("hidden", (256,)), ("batch_size", 64), ("activation", "tanh"),
-        ("early_stopping", 2))
-    assert grids.run_name(points[1], 3) == ("lr=0.001_hidden=256_batch-size=64_"
-                                            "activation=tanh_early-stopping=2_seed=3")
+        ("lr", 0.001),
+        ("hidden", (256,)),
+        ("batch_size", 64),
+        ("activation", "tanh"),
+        ("early_stopping", 2),
+    )
+    assert grids.run_name(points[1], 3) == (
+        "lr=0.001_hidden=256_batch-size=64_activation=tanh_early-stopping=2_seed=3"
+    )
     assert grids.settings([]) == [()]
 
 
 def test_the_grid_reads_the_engines_fields_so_an_ablation_is_a_sweep():
-    grid = grids.parse_grid(["conv=none,16x32", "batch-norm=true,False", "augment=none,affine",
-                             "weight-decay=0,1e-4", "schedule=constant", "cell=gru"])
-    assert grid == [("conv", ((), (16, 32))), ("batch_norm", (True, False)),
-                    ("augment", ("none", "affine")), ("weight_decay", (0.0, 1e-4)),
-                    ("schedule", ("constant",)), ("cell", ("gru",))]
+    grid = grids.parse_grid(
+        [
+            "conv=none,16x32",
+            "batch-norm=true,False",
+            "augment=none,affine",
+            "weight-decay=0,1e-4",
+            "schedule=constant",
+            "cell=gru",
+        ]
+    )
+    assert grid == [
+        ("conv", ((), (16, 32))),
+        ("batch_norm", (True, False)),
+        ("augment", ("none", "affine")),
+        ("weight_decay", (0.0, 1e-4)),
+        ("schedule", ("constant",)),
+        ("cell", ("gru",)),
+    ]
     assert grids.run_name(grids.settings(grid)[0], 0) == (
-        "conv=none_batch-norm=true_augment=none_weight-decay=0_schedule=constant_cell=gru_seed=0")
+        "conv=none_batch-norm=true_augment=none_weight-decay=0_schedule=constant_cell=gru_seed=0"
+    )
 
 
 def test_a_sweep_over_batch_norm_and_convolutions_trains_each_network(tmp_path, data):
-    done = nnscratch("sweep", "--grid", "conv=none,4", "--grid", "batch-norm=false,true",
-                     *SMALL, "--data", data, "--output", "out", "--workers", "1", cwd=tmp_path)
+    done = nnscratch(
+        "sweep",
+        "--grid",
+        "conv=none,4",
+        "--grid",
+        "batch-norm=false,true",
+        *SMALL,
+        "--data",
+        data,
+        "--output",
+        "out",
+        "--workers",
+        "1",
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     rows = read_table(tmp_path / "out")
     assert [(r["conv"], r["batch-norm"]) for r in rows] == [
-        ("none", "false"), ("none", "true"), ("4", "false"), ("4", "true")]
+        ("none", "false"),
+        ("none", "true"),
+        ("4", "false"),
+        ("4", "true"),
+    ]
     model = Sequential.load(tmp_path / "out" / "runs" / "conv=4_batch-norm=true_seed=0.npz")
     names = [type(layer).__name__ for layer in model.layers]
     assert "Conv2D" in names and "BatchNorm" in names
@@ -193,30 +347,46 @@ def test_a_sweep_over_batch_norm_and_convolutions_trains_each_network(tmp_path, 
     assert {type(layer).__name__ for layer in plain.layers}.isdisjoint({"Conv2D", "BatchNorm"})
 
 
-@pytest.mark.parametrize("args, message", [
-    (("--grid", "lr"), "--grid 'lr' is not FIELD=VALUES; give one like --grid lr=1e-3,2e-3"),
-    (("--grid", "momentum=0.9"), "unknown --grid field 'momentum'; choose one of: lr, epochs, "
-                                 "batch-size, hidden, activation, optimizer, dropout, dev-size, "
-                                 "early-stopping, weight-decay, schedule, conv, batch-norm, "
-                                 "augment, cell"),
-    (("--grid", "batch-norm=true,maybe"), "--grid batch-norm takes true or false, like "
-                                          "true,false; got 'true,maybe'"),
-    (("--grid", "augment=none,wobble"), "unknown --grid augment 'wobble'; choose one of: "),
-    (("--grid", "lr=1e-3,x"), "--grid lr takes numbers, like 1e-3,2e-3; got '1e-3,x'"),
-    (("--grid", "hidden=256,"), "--grid hidden takes layer sizes joined by x, like "
-                                "256,512x256; got '256,'"),
-    (("--grid", "lr=1e-3,0.001"), "--grid lr gives 0.001 more than once"),
-    (("--grid", "lr=1e-3", "--grid", "lr=2e-3"), "--grid lr is given twice; give all its "
-                                                  "values in one --grid, separated by commas"),
-    (("--grid", "lr=-1"), "--grid lr must be a positive number, got -1.0"),
-    (("--grid", "lr=1e-3", "--lr", "1e-3"), "--lr and --grid lr both set lr; give it in one "
-                                            "of them"),
-    (("--seeds", "0"), "--seeds must be a positive whole number, got 0"),
-    (("--workers", "0"), "--workers must be a positive whole number, got 0"),
-    (("--workers", "2", "--scheduler", "tcp://127.0.0.1:1"),
-     "--workers is for local workers, --scheduler for a Dask cluster's; give one of them"),
-    (("--grid", "dev-size=100,5000"), "--grid dev-size 5000 holds out 5,000 dev images, but"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("--grid", "lr"), "--grid 'lr' is not FIELD=VALUES; give one like --grid lr=1e-3,2e-3"),
+        (
+            ("--grid", "momentum=0.9"),
+            "unknown --grid field 'momentum'; choose one of: lr, epochs, "
+            "batch-size, hidden, activation, optimizer, dropout, dev-size, "
+            "early-stopping, weight-decay, schedule, conv, batch-norm, "
+            "augment, cell",
+        ),
+        (
+            ("--grid", "batch-norm=true,maybe"),
+            "--grid batch-norm takes true or false, like true,false; got 'true,maybe'",
+        ),
+        (("--grid", "augment=none,wobble"), "unknown --grid augment 'wobble'; choose one of: "),
+        (("--grid", "lr=1e-3,x"), "--grid lr takes numbers, like 1e-3,2e-3; got '1e-3,x'"),
+        (
+            ("--grid", "hidden=256,"),
+            "--grid hidden takes layer sizes joined by x, like 256,512x256; got '256,'",
+        ),
+        (("--grid", "lr=1e-3,0.001"), "--grid lr gives 0.001 more than once"),
+        (
+            ("--grid", "lr=1e-3", "--grid", "lr=2e-3"),
+            "--grid lr is given twice; give all its values in one --grid, separated by commas",
+        ),
+        (("--grid", "lr=-1"), "--grid lr must be a positive number, got -1.0"),
+        (
+            ("--grid", "lr=1e-3", "--lr", "1e-3"),
+            "--lr and --grid lr both set lr; give it in one of them",
+        ),
+        (("--seeds", "0"), "--seeds must be a positive whole number, got 0"),
+        (("--workers", "0"), "--workers must be a positive whole number, got 0"),
+        (
+            ("--workers", "2", "--scheduler", "tcp://127.0.0.1:1"),
+            "--workers is for local workers, --scheduler for a Dask cluster's; give one of them",
+        ),
+        (("--grid", "dev-size=100,5000"), "--grid dev-size 5000 holds out 5,000 dev images, but"),
+    ],
+)
 def test_a_mistake_is_one_line_before_any_run(tmp_path, data, args, message):
     done = nnscratch("sweep", *args, "--data", data, "--output", "out", cwd=tmp_path)
     assert done.returncode == 2, done.stderr
@@ -226,8 +396,20 @@ def test_a_mistake_is_one_line_before_any_run(tmp_path, data, args, message):
 
 
 def test_an_unreachable_scheduler_is_named(tmp_path, data):
-    done = nnscratch("sweep", "--grid", "lr=1e-3", *SMALL, "--data", data,
-                     "--scheduler", "tcp://127.0.0.1:9", "--output", "out", cwd=tmp_path)
+    done = nnscratch(
+        "sweep",
+        "--grid",
+        "lr=1e-3",
+        *SMALL,
+        "--data",
+        data,
+        "--scheduler",
+        "tcp://127.0.0.1:9",
+        "--output",
+        "out",
+        cwd=tmp_path,
+    )
     assert done.returncode == 2
-    assert done.stderr.startswith("nnscratch: error: --scheduler tcp://127.0.0.1:9: cannot "
-                                  "reach a Dask scheduler there")
+    assert done.stderr.startswith(
+        "nnscratch: error: --scheduler tcp://127.0.0.1:9: cannot reach a Dask scheduler there"
+    )

@@ -20,27 +20,35 @@ SOURCE = Path(__file__).resolve().parents[1] / "src"
 # Bottom first. "base" is the package's own top-level modules (errors, fileio, checks, ...).
 TIERS = [
     {"base"},
-    {"datasets", "engine"},   # data knows no networks; the engine knows no files or data sets
-    {"training", "onnx"},     # the loop and the ONNX exporter know a model only by what they
-                              # call and read
-    {"model"},                # Sequential, the model file, recipes (Sequential.fit calls down)
-    {"usecases"},             # train, resume, evaluate, predict, describe, inspect: no printing
-    {"sklearn"},              # the scikit-learn estimator (never imported by `import nnscratch`)
-    {"plots"},                # faces: charts, the report, show (matplotlib)
-    {"web"},                  # face: the web app of `nnscratch serve` (FastAPI)
-    {"cli"},                  # face: the command line (Typer + Rich), which starts the web app
+    {"datasets", "engine"},  # data knows no networks; the engine knows no files or data sets
+    {"training", "onnx"},  # the loop and the ONNX exporter know a model only by what they
+    # call and read
+    {"model"},  # Sequential, the model file, recipes (Sequential.fit calls down)
+    {"usecases"},  # train, resume, evaluate, predict, describe, inspect: no printing
+    {"sklearn"},  # the scikit-learn estimator (never imported by `import nnscratch`)
+    {"plots"},  # faces: charts, the report, show (matplotlib)
+    {"web"},  # face: the web app of `nnscratch serve` (FastAPI)
+    {"cli"},  # face: the command line (Typer + Rich), which starts the web app
 ]
 
 # Third-party packages only some tiers may use: everything else stays plain NumPy.
 ONLY_IN = {
-    "typer": {"cli"}, "rich": {"cli"}, "click": {"cli"},
+    "typer": {"cli"},
+    "rich": {"cli"},
+    "click": {"cli"},
     "matplotlib": {"plots"},
-    "fastapi": {"web"}, "uvicorn": {"web"}, "starlette": {"web"}, "pydantic": {"web"},
+    "fastapi": {"web"},
+    "uvicorn": {"web"},
+    "starlette": {"web"},
+    "pydantic": {"web"},
     "PIL": {"datasets"},
-    "tomli": {"model"}, "tomllib": {"model"},  # recipe files (tomli backports it to 3.10)
+    "tomli": {"model"},
+    "tomllib": {"model"},  # recipe files (tomli backports it to 3.10)
     "sklearn": {"sklearn"},
-    "onnx": {"onnx"}, "onnxruntime": {"onnx"},
-    "dask": {"usecases"}, "distributed": {"usecases"},
+    "onnx": {"onnx"},
+    "onnxruntime": {"onnx"},
+    "dask": {"usecases"},
+    "distributed": {"usecases"},
 }
 
 # Modules that stand above every tier: the package's lazy front door and `python -m`.
@@ -80,7 +88,7 @@ def imports_of(path: Path, module: str) -> list[tuple[str, str | None, int]]:
         elif isinstance(node, ast.ImportFrom):
             target = node.module or ""
             if node.level:
-                base = here[:len(here) - (node.level - 1)]
+                base = here[: len(here) - (node.level - 1)]
                 target = ".".join(base + ([node.module] if node.module else []))
             found += [(target, alias.name, node.lineno) for alias in node.names]
     return found
@@ -113,8 +121,9 @@ def check_tree(root: Path, tiers=TIERS, only_in=ONLY_IN) -> list[str]:
             if top != "nnscratch":
                 allowed = only_in.get(top)
                 if allowed is not None and package not in allowed:
-                    problems.append(f"{where} imports {top}, which only "
-                                    f"{', '.join(sorted(allowed))} may use")
+                    problems.append(
+                        f"{where} imports {top}, which only {', '.join(sorted(allowed))} may use"
+                    )
                 continue
             reached = resolve(target, name, files)
             if reached is None:
@@ -123,8 +132,10 @@ def check_tree(root: Path, tiers=TIERS, only_in=ONLY_IN) -> list[str]:
             if reached == "nnscratch":
                 # The front door maps names to every tier lazily: only its version is safe.
                 if name != "__version__":
-                    problems.append(f"{where} imports {name} from the package's front door; "
-                                    f"import it from its own module")
+                    problems.append(
+                        f"{where} imports {name} from the package's front door; "
+                        f"import it from its own module"
+                    )
                 continue
             graph.setdefault(module, set()).add(reached)
             other = package_of(reached, files)
@@ -134,16 +145,20 @@ def check_tree(root: Path, tiers=TIERS, only_in=ONLY_IN) -> list[str]:
                 problems.append(f"{where} imports {reached}, whose package has no tier")
             elif tier_of[other] >= tier_of[package]:
                 how = "same tier" if tier_of[other] == tier_of[package] else "a higher tier"
-                problems.append(f"{where} imports {reached}: {package} may not import {other} "
-                                f"({how})")
-    problems += [f"import circle between packages: {' -> '.join(cycle)}"
-                 for cycle in package_cycles(graph, files)]
+                problems.append(
+                    f"{where} imports {reached}: {package} may not import {other} ({how})"
+                )
+    problems += [
+        f"import circle between packages: {' -> '.join(cycle)}"
+        for cycle in package_cycles(graph, files)
+    ]
     return list(dict.fromkeys(problems))  # one line per problem, however many names it imports
 
 
 def package_cycles(graph: dict[str, set[str]], files: dict[str, Path]) -> list[list[str]]:
     """Circles among folders (packages and subpackages), each module folded into its folder;
     an import between a folder and one inside it does not count."""
+
     def folder(module: str) -> str:
         return module if files[module].name == "__init__.py" else module.rpartition(".")[0]
 
@@ -161,7 +176,7 @@ def package_cycles(graph: dict[str, set[str]], files: dict[str, Path]) -> list[l
         stack.append(node)
         for nxt in sorted(edges.get(node, ())):
             if state.get(nxt) == "open":
-                cycles.append(stack[stack.index(nxt):] + [nxt])
+                cycles.append(stack[stack.index(nxt) :] + [nxt])
             elif nxt not in state:
                 visit(nxt, stack)
         stack.pop()
@@ -175,26 +190,37 @@ def package_cycles(graph: dict[str, set[str]], files: dict[str, Path]) -> list[l
 
 # --- the package ----------------------------------------------------------------------------
 
+
 def test_every_import_points_down_a_tier():
     assert check_tree(SOURCE) == []
 
 
 def test_the_top_level_holds_at_most_six_modules_and_every_other_lives_in_a_tier_package():
-    top = sorted(p.name for p in (SOURCE / "nnscratch").glob("*.py")
-                 if p.name not in ("__init__.py", "__main__.py"))
+    top = sorted(
+        p.name
+        for p in (SOURCE / "nnscratch").glob("*.py")
+        if p.name not in ("__init__.py", "__main__.py")
+    )
     assert len(top) <= 6, top
-    packages = {p.name for p in (SOURCE / "nnscratch").iterdir()
-                if p.is_dir() and (p / "__init__.py").exists()}
+    packages = {
+        p.name
+        for p in (SOURCE / "nnscratch").iterdir()
+        if p.is_dir() and (p / "__init__.py").exists()
+    }
     assert packages <= set().union(*TIERS), packages - set().union(*TIERS)
 
 
 def test_no_module_is_over_450_lines():
-    long = {str(p.relative_to(SOURCE)): n for p in (SOURCE / "nnscratch").rglob("*.py")
-            if (n := len(p.read_text(encoding="utf-8").splitlines())) > 450}
+    long = {
+        str(p.relative_to(SOURCE)): n
+        for p in (SOURCE / "nnscratch").rglob("*.py")
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > 450
+    }
     assert long == {}
 
 
 # --- the checker itself ------------------------------------------------------------------------
+
 
 def write_tree(root: Path, files: dict[str, str]) -> Path:
     for name, text in {"nnscratch/__init__.py": "", **files}.items():
@@ -219,17 +245,19 @@ def test_the_checker_passes_a_sound_tree(tmp_path, sound):
     assert check_tree(write_tree(tmp_path, sound)) == []
 
 
-@pytest.mark.parametrize("where, text, expected", [
-    ("nnscratch/engine/losses.py", "def f():\n    from ..model import x\n", "higher tier"),
-    ("nnscratch/engine/losses.py", "from nnscratch.datasets import y\n", "same tier"),
-    ("nnscratch/model/__init__.py", "import matplotlib.pyplot\n", "only plots may use"),
-    ("nnscratch/errors.py", "from .cli import main\n", "higher tier"),
-    ("nnscratch/gadgets/__init__.py", "", "has no tier"),
-    ("nnscratch/model/__init__.py", "from ..engine.nothing import x\n", "does not exist"),
-    ("nnscratch/engine/losses.py", "from nnscratch import Sequential\n", "front door"),
-])
-def test_the_checker_finds_an_upward_or_forbidden_import(tmp_path, sound, where, text,
-                                                         expected):
+@pytest.mark.parametrize(
+    "where, text, expected",
+    [
+        ("nnscratch/engine/losses.py", "def f():\n    from ..model import x\n", "higher tier"),
+        ("nnscratch/engine/losses.py", "from nnscratch.datasets import y\n", "same tier"),
+        ("nnscratch/model/__init__.py", "import matplotlib.pyplot\n", "only plots may use"),
+        ("nnscratch/errors.py", "from .cli import main\n", "higher tier"),
+        ("nnscratch/gadgets/__init__.py", "", "has no tier"),
+        ("nnscratch/model/__init__.py", "from ..engine.nothing import x\n", "does not exist"),
+        ("nnscratch/engine/losses.py", "from nnscratch import Sequential\n", "front door"),
+    ],
+)
+def test_the_checker_finds_an_upward_or_forbidden_import(tmp_path, sound, where, text, expected):
     sound["nnscratch/datasets/__init__.py"] = "y = 1\n"
     problems = check_tree(write_tree(tmp_path, {**sound, where: text}))
     assert any(expected in p for p in problems), problems

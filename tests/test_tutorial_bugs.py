@@ -23,8 +23,11 @@ TOL = 1e-6
 
 def tutorial_network(seed: int) -> Sequential:
     """The tutorial's 784-10-10 network in float64, weights and biases U(-0.5, 0.5)."""
-    layers = [Dense(784, 10, init="tutorial", bias_init="tutorial"), ReLU(),
-              Dense(10, 10, init="tutorial", bias_init="tutorial")]
+    layers = [
+        Dense(784, 10, init="tutorial", bias_init="tutorial"),
+        ReLU(),
+        Dense(10, 10, init="tutorial", bias_init="tutorial"),
+    ]
     return Sequential(layers, dtype="float64", seed=seed)
 
 
@@ -34,8 +37,12 @@ def our_gradients(model: Sequential, x_rows: np.ndarray, y: np.ndarray) -> dict:
     loss.forward(model.forward(x_rows, training=True), y)
     model.backward(loss.backward())
     first, second = model.layers[0].grads, model.layers[2].grads
-    return {"dW1": first["W"].T.copy(), "db1": first["b"][:, None].copy(),
-            "dW2": second["W"].T.copy(), "db2": second["b"][:, None].copy()}
+    return {
+        "dW1": first["W"].T.copy(),
+        "db1": first["b"][:, None].copy(),
+        "dW2": second["W"].T.copy(),
+        "db2": second["b"][:, None].copy(),
+    }
 
 
 def tutorial_gradients(model: Sequential, x_rows: np.ndarray, y: np.ndarray) -> dict:
@@ -55,8 +62,10 @@ def true_bias_gradients(model: Sequential, x_rows: np.ndarray, y: np.ndarray) ->
     def mean_loss():
         return loss.forward(model.forward(x_rows), y)
 
-    return {"db1": numerical_gradient(mean_loss, model.layers[0].params["b"])[:, None],
-            "db2": numerical_gradient(mean_loss, model.layers[2].params["b"])[:, None]}
+    return {
+        "db1": numerical_gradient(mean_loss, model.layers[0].params["b"])[:, None],
+        "db2": numerical_gradient(mean_loss, model.layers[2].params["b"])[:, None],
+    }
 
 
 @pytest.fixture(scope="module")
@@ -155,8 +164,7 @@ def test_bug5_test_images_come_from_the_test_set(digits):
     assert np.array_equal(image[:, 0], x_train[3].reshape(-1) / 255.0)  # the bug, shown
     # Ours: the test split is MNIST's 10,000 test images, none of them a training image.
     assert x_test.shape == (10_000, 28, 28)
-    assert np.bincount(y_test).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974,
-                                            1009]
+    assert np.bincount(y_test).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
     train_rows = {row.tobytes() for row in x_train[:, 8:20, 8:20]}
     assert not any(row.tobytes() in train_rows for row in x_test[:200, 8:20, 8:20])
 

@@ -33,8 +33,9 @@ def server(small_models):
     from nnscratch.web.app import create_app
     from nnscratch.web.served import ServedModels
 
-    served = start_app(create_app(ServedModels.from_files([small_models["mlp"],
-                                                             small_models["cnn"]])))
+    served = start_app(
+        create_app(ServedModels.from_files([small_models["mlp"], small_models["cnn"]]))
+    )
     yield served.url + "/"
     served.stop()
 
@@ -95,8 +96,10 @@ def assert_page_agrees_with_predict(page, small_models, tmp_path):
 
 # --- drawing ---------------------------------------------------------------------------------
 
+
 def test_digits_drawn_with_the_mouse_are_announced_as_predict_reads_them(
-        open_page, small_models, confident_digits, tmp_path):
+    open_page, small_models, confident_digits, tmp_path
+):
     page = open_page()
     right = 0
     for image, label in zip(*confident_digits[1:]):
@@ -109,13 +112,16 @@ def test_digits_drawn_with_the_mouse_are_announced_as_predict_reads_them(
     assert right == 3  # and what they read is the digit drawn
 
 
-def test_a_finger_draws_on_a_phone_and_never_scrolls_the_page(open_page, small_models,
-                                                             confident_digits, tmp_path):
+def test_a_finger_draws_on_a_phone_and_never_scrolls_the_page(
+    open_page, small_models, confident_digits, tmp_path
+):
     page = open_page(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
     page.page.locator("#pad").scroll_into_view_if_needed()
     scrolled = page.page.evaluate("window.scrollY")
-    page.page.evaluate("window.__pointerTypes = []; document.getElementById('pad')"
-                       ".addEventListener('pointerdown', e => __pointerTypes.push(e.pointerType))")
+    page.page.evaluate(
+        "window.__pointerTypes = []; document.getElementById('pad')"
+        ".addEventListener('pointerdown', e => __pointerTypes.push(e.pointerType))"
+    )
     page.draw_with_finger(digit_strokes(confident_digits[1][0]))
     assert page.page.evaluate("window.scrollY") == scrolled
     assert page.page.locator("#pad").evaluate("el => getComputedStyle(el).touchAction") == "none"
@@ -125,7 +131,8 @@ def test_a_finger_draws_on_a_phone_and_never_scrolls_the_page(open_page, small_m
 
 
 def test_a_high_density_screen_and_a_css_scaled_canvas_draw_the_same_digit(
-        open_page, small_models, confident_digits, tmp_path):
+    open_page, small_models, confident_digits, tmp_path
+):
     strokes = digit_strokes(confident_digits[1][1])
     plain = open_page()
     plain.draw_with_mouse(strokes)
@@ -173,6 +180,7 @@ def test_undo_takes_back_the_last_stroke_and_clear_takes_all(open_page):
 
 # --- keyboard, pictures, URL, motion -----------------------------------------------------------
 
+
 def focused_id(page):
     return page.page.evaluate("document.activeElement && document.activeElement.id")
 
@@ -190,17 +198,21 @@ def test_everything_works_from_the_keyboard_with_a_visible_focus(open_page, smal
     tab_to(page, "random")
     outline = page.page.evaluate(
         "(() => { const s = getComputedStyle(document.activeElement);"
-        " return [s.outlineStyle, s.outlineWidth]; })()")
+        " return [s.outlineStyle, s.outlineWidth]; })()"
+    )
     assert outline[0] != "none" and outline[1] != "0px"
     page.page.keyboard.press("Enter")
     page.idle(views=True)
     source = page.page.inner_text("#source")
-    index, label = map(int, re.fullmatch(r"MNIST test digit #(\d+), labelled (\d)\.",
-                                         source).groups())
+    index, label = map(
+        int, re.fullmatch(r"MNIST test digit #(\d+), labelled (\d)\.", source).groups()
+    )
     images, labels = load_mnist("test")
     assert labels[index] == label
-    expected = {name: int(Sequential.load(path).predict(images[index][None])[0])
-                for name, path in small_models.items()}
+    expected = {
+        name: int(Sequential.load(path).predict(images[index][None])[0])
+        for name, path in small_models.items()
+    }
     assert parse(page.announced()) == expected
     # The brush width, the views' tabs and their controls answer to keys.
     tab_to(page, "tab-inside")
@@ -226,14 +238,18 @@ def drop_file(page, path: Path, kind: str):
             const transfer = new DataTransfer();
             transfer.items.add(new File([bytes], name, { type: kind }));
             return transfer;
-        }""", [data, path.name, kind])
+        }""",
+        [data, path.name, kind],
+    )
     page.page.dispatch_event("#drop-zone", "drop", {"dataTransfer": handle})
 
 
 def test_a_dropped_or_chosen_picture_is_read_as_predict_reads_it(open_page, small_models):
     page = open_page()
-    for path, put in ((EXAMPLES / "seven.png", lambda p: drop_file(page, p, "image/png")),
-                      (EXAMPLES / "four.jpg", lambda p: page.page.set_input_files("#file", p))):
+    for path, put in (
+        (EXAMPLES / "seven.png", lambda p: drop_file(page, p, "image/png")),
+        (EXAMPLES / "four.jpg", lambda p: page.page.set_input_files("#file", p)),
+    ):
         put(path)
         page.idle()
         expected = {name: predict_files(model, [path]) for name, model in small_models.items()}
@@ -276,6 +292,7 @@ def test_reduced_motion_is_respected(open_page):
 
 # --- the views show the API's numbers ----------------------------------------------------------
 
+
 def recorder(page, path):
     answers = []
     page.page.on("response", lambda r: answers.append(r) if r.url.endswith(path) else None)
@@ -307,8 +324,9 @@ def test_the_inside_view_shows_the_api_s_activations_and_weights(open_page, conf
     page.page.select_option("#inside-model", "cnn")
     page.idle(views=True)
     maps = page.page.locator(".fmap")
-    assert maps.count() == sum(layer["shape"][0] for layer in inside[-1].json()["layers"]
-                               if layer["kind"] == "conv")
+    assert maps.count() == sum(
+        layer["shape"][0] for layer in inside[-1].json()["layers"] if layer["kind"] == "conv"
+    )
     maps.nth(1).click()
     page.page.wait_for_selector("#unit-detail .formula:has-text('feature map 1')")
 
@@ -325,7 +343,7 @@ def test_the_saliency_view_shows_the_api_s_gradient_and_occlusion(open_page, con
     pull = np.unravel_index(gradient.argmin(), gradient.shape)
     worst = np.unravel_index(drop.argmax(), drop.shape)
     assert f"class {result['target']} " in summary
-    assert f"push +{gradient.max():.3g}" .replace("e-0", "e-") in summary.replace("e-0", "e-")
+    assert f"push +{gradient.max():.3g}".replace("e-0", "e-") in summary.replace("e-0", "e-")
     assert f"at row {push[0]}, column {push[1]}; strongest pull" in summary
     assert f"at row {pull[0]}, column {pull[1]};" in summary
     assert f"around row {worst[0]}, column {worst[1]} lowers p" in summary

@@ -27,8 +27,9 @@ def browser():
 def live_page(browser, small_models, tmp_path_factory):
     root = tmp_path_factory.mktemp("live")
     data = write_mnist_folder(root / "data", train=1500, test=300)
-    server = start_server([small_models["mlp"], small_models["cnn"]], root / "runs",
-                          root / "digits", str(data))
+    server = start_server(
+        [small_models["mlp"], small_models["cnn"]], root / "runs", root / "digits", str(data)
+    )
     pages = []
 
     def open_(**context):
@@ -84,8 +85,7 @@ def test_a_run_started_from_the_page_is_watched_stopped_saved_and_compared(live_
     saved = Sequential.load(root / "runs" / "models" / "mine.npz")
     shown = next(a for a in answer["answers"] if a["model"] == "mine")
     image = np.array(answer["input"], dtype=np.uint8)
-    assert shown["probabilities"] == saved.predict_proba(image[None])[0].astype(
-        np.float64).tolist()
+    assert shown["probabilities"] == saved.predict_proba(image[None])[0].astype(np.float64).tolist()
     epochs = len(saved.metadata["history"]["epoch"])
     assert 2 <= epochs < 300 and saved.metadata["history"]["stopped"] == "interrupted"
 
@@ -125,8 +125,10 @@ def test_the_training_controls_work_from_the_keyboard(live_page):
     page.page.keyboard.press("Tab")
     assert page.page.evaluate("document.activeElement.id") == "train-lr"
     page.page.focus("#train-start")
-    outline = page.page.evaluate("(() => { const s = getComputedStyle(document.activeElement);"
-                                 " return [s.outlineStyle, s.outlineWidth]; })()")
+    outline = page.page.evaluate(
+        "(() => { const s = getComputedStyle(document.activeElement);"
+        " return [s.outlineStyle, s.outlineWidth]; })()"
+    )
     assert outline[0] != "none" and outline[1] != "0px"
     page.page.select_option("#train-preset", "classic")
     assert page.page.input_value("#train-epochs") == "500"
@@ -156,14 +158,17 @@ def test_digits_are_added_under_their_label_removed_and_fine_tuned_on(live_page)
     page.page.reload()
     page.page.wait_for_selector("body[data-ready='true']")
     assert page.page.locator("#gallery .digit-tile").count() == 30
-    assert page.page.locator("#gallery .digit-tile.held").count() == \
-        (np.bincount(labels[:30], minlength=10) // 5).sum()
+    assert (
+        page.page.locator("#gallery .digit-tile.held").count()
+        == (np.bincount(labels[:30], minlength=10) // 5).sum()
+    )
     page.page.check("#mode-tune")
     assert page.page.get_attribute("#train-hidden", "readonly") is not None
     page.page.fill("#train-epochs", "2")
     page.page.click("#train-start")
-    page.page.wait_for_selector("body[data-training='completed']", state="attached",
-                                timeout=120_000)
+    page.page.wait_for_selector(
+        "body[data-training='completed']", state="attached", timeout=120_000
+    )
     table = page.page.locator("#train-result .before-after")
     table.wait_for()
     rows = table.locator("tbody tr").all_inner_texts()
@@ -172,7 +177,9 @@ def test_digits_are_added_under_their_label_removed_and_fine_tuned_on(live_page)
     page.page.click("#digits-export")
     page.page.wait_for_selector("#export-result code")
     command = page.page.inner_text("#export-result code")
-    assert command == f"nnscratch train --init-from MODEL --data {root / 'digits' / 'export' / 'idx'}"
+    assert (
+        command == f"nnscratch train --init-from MODEL --data {root / 'digits' / 'export' / 'idx'}"
+    )
 
 
 def test_the_classic_preset_shows_the_tutorials_view_every_10_iterations(live_page):
@@ -182,14 +189,18 @@ def test_the_classic_preset_shows_the_tutorials_view_every_10_iterations(live_pa
     page.page.fill("#train-epochs", "30")
     page.page.fill("#train-dev", "300")
     page.page.click("#train-start")
-    page.page.wait_for_selector("body[data-training='completed']", state="attached",
-                                timeout=120_000)
+    page.page.wait_for_selector(
+        "body[data-training='completed']", state="attached", timeout=120_000
+    )
     assert page.page.is_visible("#tutorial-log[open]")
     lines = page.page.locator("#tutorial-lines li").all_inner_texts()
     run = root / "runs" / server.live.status()["run"]["id"]
     history = Sequential.load(run / "model.npz").metadata["history"]
-    assert lines == [f"Iteration {n:>4}: accuracy {history['train_accuracy'][n - 1]:.4f}  "
-                     f"(dev {history['dev_accuracy'][n - 1]:.4f})" for n in (10, 20, 30)]
+    assert lines == [
+        f"Iteration {n:>4}: accuracy {history['train_accuracy'][n - 1]:.4f}  "
+        f"(dev {history['dev_accuracy'][n - 1]:.4f})"
+        for n in (10, 20, 30)
+    ]
     assert int(page.page.get_attribute("#accuracy-chart svg", "data-points")) == 3
 
 
@@ -209,7 +220,8 @@ def test_the_status_line_catches_up_with_progress_faster_than_it_is_announced(li
     page.page.clock.run_for(5000)
     shown, said = page.page.evaluate(
         "[Number(document.body.dataset.progress), document.getElementById('train-status')"
-        ".textContent]")
+        ".textContent]"
+    )
     epoch = int(said.split(" of 300")[0].split()[-1])  # "epoch 3 of 300: accuracy ..."
     assert epoch >= max(shown - 1, 2), said  # an epoch may arrive as it is read
     page.page.click("#train-stop")

@@ -64,13 +64,18 @@ def test_a_drawing_is_kept_as_the_input_the_networks_receive(client_for):
     assert listed["digits"][0] == {"number": 1, "label": 0, "pixels": expected.tolist()}
 
 
-@pytest.mark.parametrize("body, message", [
-    ({"drawing": {"width": 280, "height": 280, "strokes": []}, "label": 3},
-     "the drawing holds no digit"),
-    ({"pixels": [[0] * 28] * 28, "label": 3}, "the digit is blank"),
-    ({"pixels": [[0] * 28] * 27, "label": 3}, "pixels must be 28 rows of 28 values"),
-    ({"pixels": [[9] * 28] * 28, "label": 10}, "label: "),
-])
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        (
+            {"drawing": {"width": 280, "height": 280, "strokes": []}, "label": 3},
+            "the drawing holds no digit",
+        ),
+        ({"pixels": [[0] * 28] * 28, "label": 3}, "the digit is blank"),
+        ({"pixels": [[0] * 28] * 27, "label": 3}, "pixels must be 28 rows of 28 values"),
+        ({"pixels": [[9] * 28] * 28, "label": 10}, "label: "),
+    ],
+)
 def test_what_is_not_a_digit_is_refused(client_for, body, message):
     client = client_for()
     answer = client.post("/api/digits", json=body)
@@ -89,8 +94,9 @@ def test_a_digit_is_removed(client_for, some_digits):
     assert missing.status_code == 422 and missing.json()["detail"] == "the set has no digit #2"
 
 
-def test_the_set_is_exported_on_the_server_and_downloaded_byte_for_byte(client_for, tmp_path,
-                                                                       some_digits):
+def test_the_set_is_exported_on_the_server_and_downloaded_byte_for_byte(
+    client_for, tmp_path, some_digits
+):
     client = client_for()
     assert client.post("/api/digits/export").status_code == 422  # an empty set
     fill(client, *some_digits)
@@ -102,8 +108,9 @@ def test_the_set_is_exported_on_the_server_and_downloaded_byte_for_byte(client_f
     assert done["command"] == f"nnscratch train --init-from MODEL --data {done['folder']}"
     for name in done["files"]:
         got = client.get(f"/api/digits/export/{name}")
-        on_disk = (tmp_path / "digits" / "export" / ("idx/" if name != "digits.csv" else "")
-                   / name).read_bytes()
+        on_disk = (
+            tmp_path / "digits" / "export" / ("idx/" if name != "digits.csv" else "") / name
+        ).read_bytes()
         assert got.status_code == 200 and got.content == on_disk
     assert client.get("/api/digits/export/..%2Fdigit-000001-label-7.png").status_code == 404
 
@@ -115,11 +122,14 @@ def test_an_export_imports_back_as_csv_and_as_idx_files(client_for, some_digits)
     files = {name: source.get(f"/api/digits/export/{name}").content for name in done["files"]}
     for sent in (["digits.csv"], [n for n in done["files"] if n != "digits.csv"]):
         target = client_for(f"target-{len(sent)}")
-        answer = target.post("/api/digits/import", files=[("files", (name, files[name]))
-                                                          for name in sent])
+        answer = target.post(
+            "/api/digits/import", files=[("files", (name, files[name])) for name in sent]
+        )
         assert answer.status_code == 200, answer.text
         assert answer.json() == {"added": 25, "count": 25}
-        pairs = sorted((d["label"], d["pixels"]) for d in target.get("/api/digits").json()["digits"])
+        pairs = sorted(
+            (d["label"], d["pixels"]) for d in target.get("/api/digits").json()["digits"]
+        )
         assert pairs == sorted((int(label), image.tolist()) for image, label in zip(*some_digits))
 
 
@@ -134,12 +144,14 @@ def test_a_damaged_or_foreign_upload_is_refused_naming_the_file_sent(client_for,
     idx = [n for n in done["files"] if n != "digits.csv"]
     bad_csv = files["digits.csv"].replace(b"\n7,", b"\n17,", 1)
     for sent, status, message in (
-            ([(n, cut[n]) for n in idx], 422, "train-images-idx3-ubyte: truncated IDX data"),
-            ([("digits.csv", bad_csv)], 422, "digits.csv, line "),
-            ([("notes.txt", b"hello")], 422, "import a CSV file, or IDX files named as MNIST's"),
-            ([("a.csv", b""), ("b.csv", b"")], 422, "import a CSV file, or IDX files")):
-        answer = target.post("/api/digits/import",
-                             files=[("files", (name, io.BytesIO(data))) for name, data in sent])
+        ([(n, cut[n]) for n in idx], 422, "train-images-idx3-ubyte: truncated IDX data"),
+        ([("digits.csv", bad_csv)], 422, "digits.csv, line "),
+        ([("notes.txt", b"hello")], 422, "import a CSV file, or IDX files named as MNIST's"),
+        ([("a.csv", b""), ("b.csv", b"")], 422, "import a CSV file, or IDX files"),
+    ):
+        answer = target.post(
+            "/api/digits/import", files=[("files", (name, io.BytesIO(data))) for name, data in sent]
+        )
         assert answer.status_code == status, answer.text
         detail = answer.json()["detail"]
         assert detail.startswith(message) and "nnscratch-import" not in detail, detail

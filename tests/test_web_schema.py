@@ -14,19 +14,31 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (content_type_conformance,
-                                               response_schema_conformance,
-                                               status_code_conformance)
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from nnscratch.web.app import create_app
 from nnscratch.web.served import ServedModels
 
 EXAMPLES = int(os.environ.get("NNSCRATCH_SCHEMA_EXAMPLES", "40"))  # per operation
-OPERATIONS = [("GET", "/api/models"), ("POST", "/api/predict"), ("POST", "/api/inside"),
-              ("POST", "/api/unit"), ("POST", "/api/saliency"), ("POST", "/api/probe"),
-              ("GET", "/api/test-digits/{index}")]
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
-          response_schema_conformance]
+OPERATIONS = [
+    ("GET", "/api/models"),
+    ("POST", "/api/predict"),
+    ("POST", "/api/inside"),
+    ("POST", "/api/unit"),
+    ("POST", "/api/saliency"),
+    ("POST", "/api/probe"),
+    ("GET", "/api/test-digits/{index}"),
+]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +56,13 @@ def test_the_schema_lists_every_operation(api_schema):
 def test_no_request_the_schema_allows_or_breaks_gets_a_server_error(api_schema, method, path):
     operation = api_schema[path][method]
 
-    @settings(max_examples=EXAMPLES, deadline=None, derandomize=bool(os.environ.get("CI")),
-              suppress_health_check=list(HealthCheck), database=None)
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        derandomize=bool(os.environ.get("CI")),
+        suppress_health_check=list(HealthCheck),
+        database=None,
+    )
     @given(case=operation.as_strategy())
     def check(case):
         case.call_and_validate(checks=CHECKS)
@@ -57,12 +74,19 @@ def test_no_request_the_schema_allows_or_breaks_gets_a_server_error(api_schema, 
 
 # Not fuzzed: starting runs (each would train) and the endless event stream; both are tested
 # in tests/test_web_training.py.
-LIVE_OPERATIONS = [("GET", "/api/digits"), ("POST", "/api/digits"),
-                   ("DELETE", "/api/digits/{number}"), ("POST", "/api/digits/export"),
-                   ("POST", "/api/digits/import"), ("GET", "/api/training"),
-                   ("POST", "/api/training/pause"), ("POST", "/api/training/resume"),
-                   ("POST", "/api/training/stop"), ("POST", "/api/training/drawing"),
-                   ("POST", "/api/training/save")]
+LIVE_OPERATIONS = [
+    ("GET", "/api/digits"),
+    ("POST", "/api/digits"),
+    ("DELETE", "/api/digits/{number}"),
+    ("POST", "/api/digits/export"),
+    ("POST", "/api/digits/import"),
+    ("GET", "/api/training"),
+    ("POST", "/api/training/pause"),
+    ("POST", "/api/training/resume"),
+    ("POST", "/api/training/stop"),
+    ("POST", "/api/training/drawing"),
+    ("POST", "/api/training/save"),
+]
 NOT_FUZZED = [("POST", "/api/training/start"), ("GET", "/api/training/events")]
 
 
@@ -74,8 +98,7 @@ def live_schema(small_models, tmp_path_factory):
     root = tmp_path_factory.mktemp("live-schema")
     models = ServedModels.from_files([small_models["mlp"], small_models["cnn"]])
     digits = DigitSet(root / "digits")
-    app = create_app(models, live=LiveTraining(root / "runs", models, digits=digits),
-                     digits=digits)
+    app = create_app(models, live=LiveTraining(root / "runs", models, digits=digits), digits=digits)
     return schemathesis.openapi.from_asgi("/openapi.json", app)
 
 
@@ -85,12 +108,16 @@ def test_the_schema_of_a_server_that_trains_lists_its_operations_too(live_schema
 
 
 @pytest.mark.parametrize("method, path", LIVE_OPERATIONS)
-def test_no_request_to_the_digits_or_the_training_gets_a_server_error(live_schema, method,
-                                                                      path):
+def test_no_request_to_the_digits_or_the_training_gets_a_server_error(live_schema, method, path):
     operation = live_schema[path][method]
 
-    @settings(max_examples=EXAMPLES // 2, deadline=None, derandomize=bool(os.environ.get("CI")),
-              suppress_health_check=list(HealthCheck), database=None)
+    @settings(
+        max_examples=EXAMPLES // 2,
+        deadline=None,
+        derandomize=bool(os.environ.get("CI")),
+        suppress_health_check=list(HealthCheck),
+        database=None,
+    )
     @given(case=operation.as_strategy())
     def check(case):
         case.call_and_validate(checks=CHECKS)

@@ -33,8 +33,14 @@ def serve(tmp_path, small_models, data_folder):
     servers = []
 
     def start():
-        servers.append(start_server([small_models["mlp"], small_models["cnn"]],
-                                    tmp_path / "runs", tmp_path / "digits", str(data_folder)))
+        servers.append(
+            start_server(
+                [small_models["mlp"], small_models["cnn"]],
+                tmp_path / "runs",
+                tmp_path / "digits",
+                str(data_folder),
+            )
+        )
         return servers[-1]
 
     yield start
@@ -47,8 +53,11 @@ def serve(tmp_path, small_models, data_folder):
 def uninterrupted(data_folder, tmp_path, epochs: int) -> dict[str, np.ndarray]:
     """The weights `nnscratch train`'s own code ends with, for the TINY run of ``epochs``."""
     recipe = get_preset("mlp").with_overrides(hidden=(16,), dev_size=300, epochs=epochs)
-    result = run_training(plan_training(TrainOptions(recipe=recipe, data=str(data_folder),
-                                                     out=tmp_path / "reference.npz")))
+    result = run_training(
+        plan_training(
+            TrainOptions(recipe=recipe, data=str(data_folder), out=tmp_path / "reference.npz")
+        )
+    )
     return result.model.get_weights()
 
 
@@ -80,10 +89,12 @@ def test_the_event_stream_says_what_the_saved_model_file_says(serve, tmp_path):
         assert max(abs(v) for row in p["weights"]["values"][0] for v in row) == 100
     # The last event's first-layer images and drawing are those of the saved model.
     W = model.layers[1].params["W"][:, 0].reshape(28, 28)
-    np.testing.assert_array_equal(progress[-1]["weights"]["values"][0],
-                                  np.round(W / np.abs(W).max() * 100).astype(int))
-    np.testing.assert_allclose(progress[-1]["drawing"], model.predict_proba(image[None])[0],
-                               atol=1e-6)
+    np.testing.assert_array_equal(
+        progress[-1]["weights"]["values"][0], np.round(W / np.abs(W).max() * 100).astype(int)
+    )
+    np.testing.assert_allclose(
+        progress[-1]["drawing"], model.predict_proba(image[None])[0], atol=1e-6
+    )
     assert {p["drawing_version"] for p in progress} == {1}  # the drawing sent, by its name
     done = kinds(events, "done")[0]
     assert done["metrics"]["test_accuracy"] == model.metadata["metrics"]["test_accuracy"]
@@ -92,12 +103,15 @@ def test_the_event_stream_says_what_the_saved_model_file_says(serve, tmp_path):
     # Saved, it is served beside the others, and answers as its file does.
     assert [m["name"] for m in http.get("/api/models").json()["models"]] == ["mlp", "cnn", "tiny"]
     answer = http.post("/api/predict", json={"pixels": image.tolist(), "models": ["tiny"]})
-    assert answer.json()["answers"][0]["probabilities"] == \
-        model.predict_proba(image[None])[0].astype(np.float64).tolist()
+    assert (
+        answer.json()["answers"][0]["probabilities"]
+        == model.predict_proba(image[None])[0].astype(np.float64).tolist()
+    )
 
 
-def test_a_page_that_goes_stops_nothing_and_leaves_no_stream_or_worker(serve, tmp_path,
-                                                                        data_folder):
+def test_a_page_that_goes_stops_nothing_and_leaves_no_stream_or_worker(
+    serve, tmp_path, data_folder
+):
     server = serve()
     http = server.client()
     assert http.post("/api/training/start", json={**TINY, "epochs": 8}).status_code == 200
@@ -111,8 +125,10 @@ def test_a_page_that_goes_stops_nothing_and_leaves_no_stream_or_worker(serve, tm
     assert kinds(events, "state")[-1]["state"] == "completed"
     assert [p["epoch"] for p in kinds(events, "progress")] == list(range(1, 9))
     assert events[0]["id"] == seen[0]["id"]  # the same run, from its start
-    model = Sequential.load(server.live.status()["run"] and
-                            (tmp_path / "runs" / server.live.status()["run"]["id"] / "model.npz"))
+    model = Sequential.load(
+        server.live.status()["run"]
+        and (tmp_path / "runs" / server.live.status()["run"]["id"] / "model.npz")
+    )
     assert same_weights(model.get_weights(), uninterrupted(data_folder, tmp_path, 8))
     assert server.live.join(timeout=30)
 
@@ -123,8 +139,9 @@ def test_a_second_start_is_refused_while_a_run_trains(serve):
     assert http.post("/api/training/start", json={**TINY, "epochs": 6}).status_code == 200
     second = http.post("/api/training/start", json={"preset": "cnn"})
     assert second.status_code == 409
-    assert second.json()["detail"].startswith("a run is training already (mlp, trained from "
-                                              "scratch); pause or stop it first")
+    assert second.json()["detail"].startswith(
+        "a run is training already (mlp, trained from scratch); pause or stop it first"
+    )
     events = read_events(server.url, until=ended)
     assert kinds(events, "state")[-1]["state"] == "completed"
     assert kinds(events, "start") == [kinds(events, "start")[0]]  # one run only
@@ -139,8 +156,13 @@ def test_pause_and_continue_end_as_a_run_never_paused(serve, tmp_path, data_fold
     events = read_events(server.url, until=ended)
     assert kinds(events, "state")[-1]["state"] == "paused"
     status = http.get("/api/training").json()
-    assert status["can"] == {"start": True, "pause": False, "resume": True, "stop": True,
-                             "save": False}
+    assert status["can"] == {
+        "start": True,
+        "pause": False,
+        "resume": True,
+        "stop": True,
+        "save": False,
+    }
     run = tmp_path / "runs" / status["run"]["id"]
     assert (run / "checkpoints").is_dir() and any((run / "checkpoints").iterdir())
     assert http.post("/api/training/resume").status_code == 200
@@ -154,16 +176,16 @@ def test_pause_and_continue_end_as_a_run_never_paused(serve, tmp_path, data_fold
 
 def test_a_server_stopped_mid_run_continues_it_after_a_restart(serve, tmp_path, data_folder):
     first = serve()
-    assert first.client().post("/api/training/start",
-                               json={**TINY, "epochs": 40}).status_code == 200
+    assert (
+        first.client().post("/api/training/start", json={**TINY, "epochs": 40}).status_code == 200
+    )
     read_events(first.url, until=lambda events: len(kinds(events, "progress")) >= 2)
     first.stop()  # Ctrl-C: the run pauses at its next batch, with a checkpoint
     again = serve()  # a new server on the same folders
     http = again.client()
     status = http.get("/api/training").json()
     assert status["state"] == "interrupted" and status["can"]["resume"]
-    shown = read_events(again.url, until=lambda events: any(e["kind"] == "state"
-                                                            for e in events))
+    shown = read_events(again.url, until=lambda events: any(e["kind"] == "state" for e in events))
     done_before = len(kinds(shown, "progress"))
     assert done_before >= 2  # the charts so far, from the checkpoint's history
     assert http.post("/api/training/resume").status_code == 200
@@ -201,16 +223,22 @@ def test_a_run_that_diverges_says_so_and_keeps_its_last_good_weights(serve, tmp_
 
 
 def test_a_model_fine_tuned_on_your_digits_from_the_page_says_before_and_after(
-        serve, tmp_path, small_models):
+    serve, tmp_path, small_models
+):
     server = serve()
     http = server.client()
     images, labels = load_mnist("train")
     for image, label in zip(images[20000:20060], labels[20000:20060]):
         turned = np.clip(np.round(rotate(image, 30)), 0, 255).astype(int)
-        assert http.post("/api/digits", json={"pixels": turned.tolist(),
-                                              "label": int(label)}).status_code == 200
-    started = http.post("/api/training/start", json={"mode": "fine_tune", "model": "mlp",
-                                                     "freeze": 1, "epochs": 3})
+        assert (
+            http.post(
+                "/api/digits", json={"pixels": turned.tolist(), "label": int(label)}
+            ).status_code
+            == 200
+        )
+    started = http.post(
+        "/api/training/start", json={"mode": "fine_tune", "model": "mlp", "freeze": 1, "epochs": 3}
+    )
     assert started.status_code == 200, started.text
     assert started.json()["run"]["title"] == "fine-tuning mlp on your digits"
     events = read_events(server.url, until=ended)
@@ -228,23 +256,39 @@ def test_a_model_fine_tuned_on_your_digits_from_the_page_says_before_and_after(
     assert started_from["sha256"] == hashlib.sha256(small_models["mlp"].read_bytes()).hexdigest()
     assert model.metadata["recipe"]["freeze"] == 1
     start = Sequential.load(small_models["mlp"]).get_weights()
-    assert all(model.get_weights()[k].tobytes() == start[k].tobytes()
-               for k in ("layers.1.W", "layers.1.b"))
+    assert all(
+        model.get_weights()[k].tobytes() == start[k].tobytes() for k in ("layers.1.W", "layers.1.b")
+    )
 
 
-@pytest.mark.parametrize("path, body, status, message", [
-    ("/api/training/start", {"mode": "fine_tune", "model": "mlp"}, 422,
-     "fine-tuning needs at least 10 of your digits; your set has 0"),
-    ("/api/training/start", {"mode": "fine_tune", "model": "nothing"}, 422,
-     "unknown model 'nothing'"),
-    ("/api/training/start", {"preset": "mlp", "freeze": 1}, 422,
-     "freeze keeps layers of a trained model"),
-    ("/api/training/start", {"preset": "mlp", "epochs": 0}, 422, "epochs: "),
-    ("/api/training/pause", None, 409, "there is no run training to pause (the run is idle)"),
-    ("/api/training/resume", None, 409, "there is no paused run to continue"),
-    ("/api/training/save", {"name": "x"}, 409, "there is no finished run to save"),
-    ("/api/training/save", {"name": "../up"}, 422, "name: "),
-])
+@pytest.mark.parametrize(
+    "path, body, status, message",
+    [
+        (
+            "/api/training/start",
+            {"mode": "fine_tune", "model": "mlp"},
+            422,
+            "fine-tuning needs at least 10 of your digits; your set has 0",
+        ),
+        (
+            "/api/training/start",
+            {"mode": "fine_tune", "model": "nothing"},
+            422,
+            "unknown model 'nothing'",
+        ),
+        (
+            "/api/training/start",
+            {"preset": "mlp", "freeze": 1},
+            422,
+            "freeze keeps layers of a trained model",
+        ),
+        ("/api/training/start", {"preset": "mlp", "epochs": 0}, 422, "epochs: "),
+        ("/api/training/pause", None, 409, "there is no run training to pause (the run is idle)"),
+        ("/api/training/resume", None, 409, "there is no paused run to continue"),
+        ("/api/training/save", {"name": "x"}, 409, "there is no finished run to save"),
+        ("/api/training/save", {"name": "../up"}, 422, "name: "),
+    ],
+)
 def test_what_cannot_be_done_is_refused_with_a_message(serve, path, body, status, message):
     answer = serve().client().post(path, json=body)
     assert answer.status_code == status

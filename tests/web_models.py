@@ -20,8 +20,10 @@ def train_small_models(folder: Path) -> dict[str, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     images, labels = load_mnist("train")
     x, y = images[:TRAIN_IMAGES], labels[:TRAIN_IMAGES]
-    recipes = {"mlp": get_preset("mlp").with_overrides(hidden=(48,)),
-               "cnn": get_preset("cnn").with_overrides(conv=(4, 8), hidden=(32,))}
+    recipes = {
+        "mlp": get_preset("mlp").with_overrides(hidden=(48,)),
+        "cnn": get_preset("cnn").with_overrides(conv=(4, 8), hidden=(32,)),
+    }
     paths = {}
     for name, recipe in recipes.items():
         model = build_model(recipe)
@@ -29,9 +31,13 @@ def train_small_models(folder: Path) -> dict[str, Path]:
         paths[name] = folder / f"{name}.npz"
         test_images, test_labels = load_mnist("test")
         accuracy = model.evaluate(test_images[:2000], test_labels[:2000])["accuracy"]
-        model.save(paths[name], preset=name, recipe=recipe.to_json(),
-                   preprocessing={"scale": model.input_scale, "image_shape": [28, 28]},
-                   metrics={"test_accuracy": accuracy})
+        model.save(
+            paths[name],
+            preset=name,
+            recipe=recipe.to_json(),
+            preprocessing={"scale": model.input_scale, "image_shape": [28, 28]},
+            metrics={"test_accuracy": accuracy},
+        )
     return paths
 
 
@@ -47,6 +53,10 @@ def digit_strokes(image: np.ndarray, cell: float = 10.0, brush: float = 14.0) ->
         runs = np.split(inked, np.flatnonzero(np.diff(inked) > 1) + 1)
         for run in runs:
             y = (row + 0.5) * cell
-            strokes.append({"brush": brush,
-                            "points": [[(run[0] + 0.5) * cell, y], [(run[-1] + 0.5) * cell, y]]})
+            strokes.append(
+                {
+                    "brush": brush,
+                    "points": [[(run[0] + 0.5) * cell, y], [(run[-1] + 0.5) * cell, y]],
+                }
+            )
     return strokes

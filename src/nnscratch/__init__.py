@@ -14,18 +14,58 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "Sequential": "model.sequential",
-    **dict.fromkeys(["Dense", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Dropout", "Flatten",
-                     "Layer", "Reshape", "Conv2D", "MaxPool2D", "AvgPool2D", "GlobalAvgPool2D",
-                     "BatchNorm", "LayerNorm", "LSTM", "GRU"], "engine.layers"),
-    **dict.fromkeys(["SoftmaxCrossEntropy", "BinaryCrossEntropy", "MeanSquaredError"],
-                    "engine.losses"),
+    **dict.fromkeys(
+        [
+            "Dense",
+            "ReLU",
+            "LeakyReLU",
+            "Sigmoid",
+            "Tanh",
+            "Dropout",
+            "Flatten",
+            "Layer",
+            "Reshape",
+            "Conv2D",
+            "MaxPool2D",
+            "AvgPool2D",
+            "GlobalAvgPool2D",
+            "BatchNorm",
+            "LayerNorm",
+            "LSTM",
+            "GRU",
+        ],
+        "engine.layers",
+    ),
+    **dict.fromkeys(
+        ["SoftmaxCrossEntropy", "BinaryCrossEntropy", "MeanSquaredError"], "engine.losses"
+    ),
     **dict.fromkeys(["SGD", "Adam", "AdamW"], "engine.optimizers"),
-    **dict.fromkeys(["Constant", "StepDecay", "ExponentialDecay", "WarmupCosine"],
-                    "engine.schedules"),
-    **dict.fromkeys(["EarlyStopping", "Callback", "History", "GracefulStop", "Checkpointer",
-                     "load_latest", "TrainingState"], "training"),
-    **dict.fromkeys(["NNScratchError", "DataError", "ModelFileError", "ConfigError",
-                     "TrainingDiverged", "CheckpointError"], "errors"),
+    **dict.fromkeys(
+        ["Constant", "StepDecay", "ExponentialDecay", "WarmupCosine"], "engine.schedules"
+    ),
+    **dict.fromkeys(
+        [
+            "EarlyStopping",
+            "Callback",
+            "History",
+            "GracefulStop",
+            "Checkpointer",
+            "load_latest",
+            "TrainingState",
+        ],
+        "training",
+    ),
+    **dict.fromkeys(
+        [
+            "NNScratchError",
+            "DataError",
+            "ModelFileError",
+            "ConfigError",
+            "TrainingDiverged",
+            "CheckpointError",
+        ],
+        "errors",
+    ),
     **dict.fromkeys(["load_mnist", "load_source"], "datasets"),
     **dict.fromkeys(["Recipe", "build_model", "PRESETS"], "model.presets"),
 }

@@ -24,8 +24,15 @@ from collections.abc import Iterable
 from .errors import ConfigError
 
 
-def real(name: str, value, *, low: float | None = None, high: float | None = None,
-         low_open: bool = False, high_open: bool = False) -> float:
+def real(
+    name: str,
+    value,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> float:
     """``value`` as a float if it is a finite real number in the range, else ConfigError.
 
     ``low_open``/``high_open`` exclude the bound itself: ``real("lr", x, low=0,
@@ -48,9 +55,11 @@ def real(name: str, value, *, low: float | None = None, high: float | None = Non
         x = float(value)
     except OverflowError:  # an integer too large for a float
         raise ConfigError(f"{name} must be {allowed}, got {value!r}") from None
-    if (not math.isfinite(x)
-            or (low is not None and (x <= low if low_open else x < low))
-            or (high is not None and (x >= high if high_open else x > high))):
+    if (
+        not math.isfinite(x)
+        or (low is not None and (x <= low if low_open else x < low))
+        or (high is not None and (x >= high if high_open else x > high))
+    ):
         raise ConfigError(f"{name} must be {allowed}, got {value!r}")
     return x
 
@@ -60,16 +69,21 @@ def whole(name: str, value, *, low: int = 0, high: int | None = None) -> int:
 
     Whole floats (``1e3`` from a JSON file) are accepted; booleans are not.
     """
-    is_whole = (isinstance(value, numbers.Integral)
-                or (isinstance(value, numbers.Real) and math.isfinite(value)
-                    and float(value).is_integer()))
+    is_whole = isinstance(value, numbers.Integral) or (
+        isinstance(value, numbers.Real) and math.isfinite(value) and float(value).is_integer()
+    )
     if high is not None:
         allowed = f"a whole number from {low} to {high}"
     else:
         allowed = {0: "zero or more", 1: "a positive whole number"}.get(
-            low, f"a whole number >= {low}")
-    if isinstance(value, bool) or not is_whole or int(value) < low \
-            or (high is not None and int(value) > high):
+            low, f"a whole number >= {low}"
+        )
+    if (
+        isinstance(value, bool)
+        or not is_whole
+        or int(value) < low
+        or (high is not None and int(value) > high)
+    ):
         raise ConfigError(f"{name} must be {allowed}, got {value!r}")
     return int(value)
 
@@ -120,12 +134,17 @@ def keyword_options(what: str, cls: type, options: dict) -> None:
     Turns the TypeError a bad configuration would cause into a message listing what is
     accepted, and names the required ones that are missing.
     """
-    named = [p for p in inspect.signature(cls).parameters.values()
-             if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    named = [
+        p
+        for p in inspect.signature(cls).parameters.values()
+        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    ]
     unknown = sorted(set(options) - {p.name for p in named})
     if unknown:
-        raise ConfigError(f"{what} does not take option(s) {', '.join(unknown)}; "
-                          f"its options are: {', '.join(p.name for p in named) or '(none)'}")
+        raise ConfigError(
+            f"{what} does not take option(s) {', '.join(unknown)}; "
+            f"its options are: {', '.join(p.name for p in named) or '(none)'}"
+        )
     missing = [p.name for p in named if p.default is p.empty and p.name not in options]
     if missing:
         raise ConfigError(f"{what} needs option(s) {', '.join(missing)}")

@@ -18,10 +18,17 @@ def environment() -> dict[str, str | int | None]:
     """JSON-able facts about this process: nnscratch, Python, NumPy and matplotlib versions
     (matplotlib's None when it is not installed), NumPy's BLAS, the operating system, the CPU
     model and the number of CPUs."""
-    return {"nnscratch": __version__, "python": platform.python_version(),
-            "numpy": np.__version__, "matplotlib": _installed_version("matplotlib"),
-            "blas": _blas(), "os": platform.platform(), "machine": platform.machine(),
-            "cpu": _cpu_model(), "cpus": os.cpu_count()}
+    return {
+        "nnscratch": __version__,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "matplotlib": _installed_version("matplotlib"),
+        "blas": _blas(),
+        "os": platform.platform(),
+        "machine": platform.machine(),
+        "cpu": _cpu_model(),
+        "cpus": os.cpu_count(),
+    }
 
 
 def _installed_version(package: str) -> str | None:

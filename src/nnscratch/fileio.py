@@ -15,8 +15,9 @@ from .errors import ConfigError, NNScratchError
 
 
 @contextlib.contextmanager
-def atomic_write(path: str | os.PathLike,
-                 error_type: type[NNScratchError] = NNScratchError) -> Iterator[BinaryIO]:
+def atomic_write(
+    path: str | os.PathLike, error_type: type[NNScratchError] = NNScratchError
+) -> Iterator[BinaryIO]:
     """Yield a binary file that replaces ``path`` only once fully written and fsync'ed.
 
     The temporary file sits in the same folder (so ``os.replace`` is atomic) and is removed on
@@ -54,8 +55,10 @@ def check_writable(path: str | os.PathLike, option: str, example_name: str) -> N
     (root ignores them; a read-only file system does not).
     """
     if os.path.isdir(path):
-        raise ConfigError(f"{option} {os.fspath(path)} is a folder; give a file name, like "
-                          f"{os.path.join(path, example_name)}")
+        raise ConfigError(
+            f"{option} {os.fspath(path)} is a folder; give a file name, like "
+            f"{os.path.join(path, example_name)}"
+        )
     folder = os.path.dirname(os.fspath(path)) or "."
     if not os.path.isdir(folder):
         raise ConfigError(f"{option} {os.fspath(path)}: the folder {folder} does not exist")
@@ -73,8 +76,9 @@ def check_writable_folder(folder: str | os.PathLike, option: str) -> None:
     while not os.path.isdir(existing):
         parent = os.path.dirname(existing)
         if os.path.exists(existing) or parent == existing:  # a file on the way up
-            raise ConfigError(f"{option} {where}: {existing} is a file, so the folder cannot "
-                              f"be made")
+            raise ConfigError(
+                f"{option} {where}: {existing} is a file, so the folder cannot be made"
+            )
         existing = parent
     _try_writing_in(existing, f"{option} {where}")
 
@@ -84,8 +88,9 @@ def _try_writing_in(folder: str, what: str) -> None:
     try:
         os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     except OSError as error:
-        raise ConfigError(f"{what}: cannot write in the folder {folder}: "
-                          f"{error.strerror or error}") from None
+        raise ConfigError(
+            f"{what}: cannot write in the folder {folder}: {error.strerror or error}"
+        ) from None
     with contextlib.suppress(OSError):
         os.remove(probe)
 
@@ -96,12 +101,13 @@ def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
     try:
         return os.path.samefile(a, b)
     except OSError:  # one of them does not exist (yet)
-        return (os.path.normcase(os.path.realpath(a))
-                == os.path.normcase(os.path.realpath(b)))
+        return os.path.normcase(os.path.realpath(a)) == os.path.normcase(os.path.realpath(b))
 
 
-def check_outputs(outputs: Sequence[tuple[str, str | os.PathLike, str]],
-                  inputs: Sequence[tuple[str, str | os.PathLike]] = ()) -> None:
+def check_outputs(
+    outputs: Sequence[tuple[str, str | os.PathLike, str]],
+    inputs: Sequence[tuple[str, str | os.PathLike]] = (),
+) -> None:
     """Refuse, before any work, the outputs of a command that cannot be written or must not be:
     each output is :func:`check_writable`, and none may be one of the command's ``inputs`` or
     another of its outputs (compared as files, see :func:`same_file`), which it would overwrite.
@@ -115,13 +121,17 @@ def check_outputs(outputs: Sequence[tuple[str, str | os.PathLike, str]],
         for what, source in inputs:
             if same_file(path, source):
                 given = "" if os.fspath(source) == os.fspath(path) else f": {os.fspath(source)}"
-                raise ConfigError(f"{option} {os.fspath(path)} would overwrite {what}{given}; "
-                                  f"give another file name")
+                raise ConfigError(
+                    f"{option} {os.fspath(path)} would overwrite {what}{given}; "
+                    f"give another file name"
+                )
         for other, other_path, _ in outputs[:i]:
             if same_file(path, other_path):
-                raise ConfigError(f"{option} {os.fspath(path)} and {other} "
-                                  f"{os.fspath(other_path)} are the same file: one would "
-                                  f"overwrite the other; give them different names")
+                raise ConfigError(
+                    f"{option} {os.fspath(path)} and {other} "
+                    f"{os.fspath(other_path)} are the same file: one would "
+                    f"overwrite the other; give them different names"
+                )
 
 
 def check_model_file_name(path: str | os.PathLike, option: str) -> None:
@@ -130,5 +140,6 @@ def check_model_file_name(path: str | os.PathLike, option: str) -> None:
     name = os.path.basename(os.fspath(path))
     if not name.lower().endswith(".npz"):
         stem = os.path.splitext(name)[0] or name
-        raise ConfigError(f"{option} {os.fspath(path)}: a model file's name ends in .npz, "
-                          f"like {stem}.npz")
+        raise ConfigError(
+            f"{option} {os.fspath(path)}: a model file's name ends in .npz, like {stem}.npz"
+        )

@@ -54,8 +54,9 @@ def arrays_sha256(arrays: dict[str, np.ndarray]) -> str:
     return digest.hexdigest()
 
 
-def write_model_file(path: str | os.PathLike, document: dict[str, Any],
-                     arrays: dict[str, np.ndarray]) -> None:
+def write_model_file(
+    path: str | os.PathLike, document: dict[str, Any], arrays: dict[str, np.ndarray]
+) -> None:
     """Write ``document`` (JSON-able) and ``arrays`` atomically to ``path``."""
     from . import __version__  # the package's root: no import cycle, nothing heavy
 
@@ -76,8 +77,9 @@ def read_model_file(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, 
     """
     where = str(path)
     if os.path.isdir(path):
-        raise ModelFileError(f"{where} is a folder, not a model file (a .npz written by "
-                             f"nnscratch train)")
+        raise ModelFileError(
+            f"{where} is a folder, not a model file (a .npz written by nnscratch train)"
+        )
     if not os.path.isfile(path):
         raise ModelFileError(f"{where}: no such model file")
     if not zipfile.is_zipfile(path):
@@ -89,8 +91,10 @@ def read_model_file(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, 
             raise ModelFileError(f"{where}: cannot be read ({error.strerror or error})") from None
         if start.startswith(b"PK\x03\x04"):
             # A zip archive's directory is at its end: a copy cut short has the start only.
-            raise ModelFileError(f"{where}: truncated or damaged model file (a zip archive "
-                                 f"without its closing directory)")
+            raise ModelFileError(
+                f"{where}: truncated or damaged model file (a zip archive "
+                f"without its closing directory)"
+            )
         what = "a bare .npy array" if start == b"\x93NUMPY" else "not a zip archive"
         raise ModelFileError(f"{where}: not an nnscratch model file ({what})")
     try:
@@ -98,24 +102,35 @@ def read_model_file(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, 
     except ModelFileError:
         raise
     except zipfile.BadZipFile as error:
-        raise ModelFileError(f"{where}: damaged model file (the zip archive fails its own "
-                             f"check: {error})") from None
-    except (ValueError, SyntaxError, tokenize.TokenError, struct.error, zlib.error,
-            OverflowError) as error:
+        raise ModelFileError(
+            f"{where}: damaged model file (the zip archive fails its own check: {error})"
+        ) from None
+    except (
+        ValueError,
+        SyntaxError,
+        tokenize.TokenError,
+        struct.error,
+        zlib.error,
+        OverflowError,
+    ) as error:
         # What a damaged .npy header or member makes NumPy's header parser and zipfile raise;
         # TokenError for a header cut short (found by tests/test_fuzz.py).
-        raise ModelFileError(f"{where}: damaged model file ({type(error).__name__}: "
-                             f"{error})") from None
+        raise ModelFileError(
+            f"{where}: damaged model file ({type(error).__name__}: {error})"
+        ) from None
     except (OSError, EOFError, KeyError, NotImplementedError, RuntimeError) as error:
         # NotImplementedError: an unknown compression; RuntimeError: an encrypted member.
-        raise ModelFileError(f"{where}: not an nnscratch model file or damaged "
-                             f"({type(error).__name__}: {error})") from None
+        raise ModelFileError(
+            f"{where}: not an nnscratch model file or damaged ({type(error).__name__}: {error})"
+        ) from None
     if DOCUMENT_KEY not in arrays:
         raise ModelFileError(f"{where}: not an nnscratch model file (no {DOCUMENT_KEY} inside)")
     document = _parse_document(where, arrays.pop(DOCUMENT_KEY))
     if arrays_sha256(arrays) != document.get("arrays_sha256"):
-        raise ModelFileError(f"{where}: damaged or altered model file (its arrays do not "
-                             f"match the SHA-256 recorded when it was saved)")
+        raise ModelFileError(
+            f"{where}: damaged or altered model file (its arrays do not "
+            f"match the SHA-256 recorded when it was saved)"
+        )
     return document, arrays
 
 
@@ -131,19 +146,28 @@ def _read_arrays(path: str | os.PathLike, where: str) -> dict[str, np.ndarray]:
     with zipfile.ZipFile(path) as archive:
         members = archive.infolist()
         if sum(m.compress_size for m in members) > os.path.getsize(path):
-            raise ModelFileError(f"{where}: damaged model file (its members claim more bytes "
-                                 f"than the file holds)")
+            raise ModelFileError(
+                f"{where}: damaged model file (its members claim more bytes than the file holds)"
+            )
         for member in members:
             name = member.filename.removesuffix(".npy")
             if name == member.filename or name in arrays:
-                raise ModelFileError(f"{where}: not an nnscratch model file (member "
-                                     f"{member.filename!r} is not one .npy array)")
-            if member.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) or (
+                raise ModelFileError(
+                    f"{where}: not an nnscratch model file (member "
+                    f"{member.filename!r} is not one .npy array)"
+                )
+            if (
+                member.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+                or (
                     member.compress_type == zipfile.ZIP_STORED
-                    and member.file_size != member.compress_size) or (
-                    member.file_size > _MAX_DEFLATE_RATIO * member.compress_size + 1024):
-                raise ModelFileError(f"{where}: damaged model file (member {member.filename!r} "
-                                     f"has inconsistent sizes or an unknown compression)")
+                    and member.file_size != member.compress_size
+                )
+                or (member.file_size > _MAX_DEFLATE_RATIO * member.compress_size + 1024)
+            ):
+                raise ModelFileError(
+                    f"{where}: damaged model file (member {member.filename!r} "
+                    f"has inconsistent sizes or an unknown compression)"
+                )
             with archive.open(member) as stream:
                 arrays[name] = _read_npy(stream, member.file_size, f"{where}: array {name}")
     return arrays
@@ -154,23 +178,30 @@ def _read_npy(stream, size: int, where: str) -> np.ndarray:
     version = np.lib.format.read_magic(stream)
     if version not in ((1, 0), (2, 0)):
         raise ModelFileError(f"{where}: unsupported .npy format version {version}")
-    read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
-                   else np.lib.format.read_array_header_2_0)
+    read_header = (
+        np.lib.format.read_array_header_1_0
+        if version == (1, 0)
+        else np.lib.format.read_array_header_2_0
+    )
     with warnings.catch_warnings():
         # A damaged header can hold a bad escape ("\ "): Python's literal parser warns about it
         # on stderr (SyntaxWarning from 3.12) before the header is refused anyway.
         warnings.simplefilter("ignore", (SyntaxWarning, DeprecationWarning))
         shape, fortran, dtype = read_header(stream)
     if dtype.hasobject:
-        raise ModelFileError(f"{where}: holds a pickled object array; refusing to load it "
-                             f"(opening a model file must never run code)")
+        raise ModelFileError(
+            f"{where}: holds a pickled object array; refusing to load it "
+            f"(opening a model file must never run code)"
+        )
     if dtype.kind not in "biufc" or dtype.itemsize == 0:
         raise ModelFileError(f"{where}: has dtype {dtype}; model files hold numbers only")
     nbytes = math.prod(shape) * dtype.itemsize
     held = size - stream.tell()
     if nbytes != held:
-        raise ModelFileError(f"{where}: damaged model file (the header declares shape {shape} "
-                             f"of {dtype}, {nbytes} bytes, but {held} bytes follow)")
+        raise ModelFileError(
+            f"{where}: damaged model file (the header declares shape {shape} "
+            f"of {dtype}, {nbytes} bytes, but {held} bytes follow)"
+        )
     data = bytearray(nbytes)
     if stream.readinto(data) != nbytes:
         raise ModelFileError(f"{where}: damaged model file (truncated data)")
@@ -191,6 +222,8 @@ def _parse_document(where: str, raw: np.ndarray) -> dict[str, Any]:
     if not isinstance(version, int) or version < 1:
         raise ModelFileError(f"{where}: bad format_version {version!r}")
     if version > FORMAT_VERSION:
-        raise ModelFileError(f"{where}: written by a newer nnscratch (format version {version}; "
-                             f"this one reads up to {FORMAT_VERSION}); upgrade nnscratch")
+        raise ModelFileError(
+            f"{where}: written by a newer nnscratch (format version {version}; "
+            f"this one reads up to {FORMAT_VERSION}); upgrade nnscratch"
+        )
     return document

@@ -15,14 +15,33 @@ from typing import Optional
 import typer
 
 from .options import (
-    ACTIVATION, BATCH_SIZE, DATA, DEV_SIZE, DROPOUT, EARLY_STOPPING, EPOCHS, HIDDEN, LR,
-    OPTIMIZER, PRESET, QUIET, SEED, STRATIFY, Command, Group, recipe_options,
+    ACTIVATION,
+    BATCH_SIZE,
+    DATA,
+    DEV_SIZE,
+    DROPOUT,
+    EARLY_STOPPING,
+    EPOCHS,
+    HIDDEN,
+    LR,
+    OPTIMIZER,
+    PRESET,
+    QUIET,
+    SEED,
+    STRATIFY,
+    Command,
+    Group,
+    recipe_options,
 )
 from .serve import serve
 
-app = typer.Typer(help="Neural networks from scratch in NumPy, with MNIST bundled.",
-                  add_completion=False, no_args_is_help=True, cls=Group,
-                  pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="Neural networks from scratch in NumPy, with MNIST bundled.",
+    add_completion=False,
+    no_args_is_help=True,
+    cls=Group,
+    pretty_exceptions_enable=False,
+)
 
 EXIT_USER_ERROR = 2
 
@@ -47,79 +66,137 @@ def train(
     stratify: bool = STRATIFY,
     early_stopping: Optional[int] = EARLY_STOPPING,
     seed: Optional[int] = SEED,
-    out: Optional[Path] = typer.Option(None, help="Model file to write.",
-                                       show_default="PRESET.npz"),
+    out: Optional[Path] = typer.Option(
+        None, help="Model file to write.", show_default="PRESET.npz"
+    ),
     quiet: bool = QUIET,
-    json_output: bool = typer.Option(False, "--json",
-                                     help="Print a JSON summary as the last line of stdout."),
+    json_output: bool = typer.Option(
+        False, "--json", help="Print a JSON summary as the last line of stdout."
+    ),
     checkpoint_dir: Optional[Path] = typer.Option(
-        None, help="Save a checkpoint here every epoch (and on Ctrl-C), to resume from."),
+        None, help="Save a checkpoint here every epoch (and on Ctrl-C), to resume from."
+    ),
     checkpoint_every: Optional[int] = typer.Option(
-        None, help="Epochs (full-batch: iterations) between checkpoints.",
-        show_default="1; full-batch 10"),
+        None,
+        help="Epochs (full-batch: iterations) between checkpoints.",
+        show_default="1; full-batch 10",
+    ),
     resume: Optional[Path] = typer.Option(
-        None, help="Carry on the run in this checkpoint folder (its newest checkpoint) or file."),
-    force: bool = typer.Option(False, help="Resume despite changed options; start afresh in a "
-                               "folder holding checkpoints."),
+        None, help="Carry on the run in this checkpoint folder (its newest checkpoint) or file."
+    ),
+    force: bool = typer.Option(
+        False, help="Resume despite changed options; start afresh in a folder holding checkpoints."
+    ),
     report: Optional[str] = typer.Option(
-        None, "--report", metavar="[PATH]",
-        help="Also write the HTML report, to PATH or beside the model (mlp.npz: mlp.html)."),
+        None,
+        "--report",
+        metavar="[PATH]",
+        help="Also write the HTML report, to PATH or beside the model (mlp.npz: mlp.html).",
+    ),
     init_from: Optional[Path] = typer.Option(
-        None, metavar="MODEL", help="Fine-tune this model file's network on --data (a tenth of "
-        "its learning rate, 10 epochs); accuracy before and after is reported."),
+        None,
+        metavar="MODEL",
+        help="Fine-tune this model file's network on --data (a tenth of "
+        "its learning rate, 10 epochs); accuracy before and after is reported.",
+    ),
     freeze: Optional[int] = typer.Option(
-        None, metavar="N", help="With --init-from: keep the first N layers with parameters "
-        "(from the input side) as they are.", show_default="0"),
+        None,
+        metavar="N",
+        help="With --init-from: keep the first N layers with parameters "
+        "(from the input side) as they are.",
+        show_default="0",
+    ),
     recipe: Optional[Path] = typer.Option(
-        None, help="A recipe file (TOML): the preset to start from, fields to change, or the "
-        "whole network layer by layer."),
+        None,
+        help="A recipe file (TOML): the preset to start from, fields to change, or the "
+        "whole network layer by layer.",
+    ),
     weight_decay: Optional[float] = typer.Option(
-        None, help="Decoupled weight decay: each step multiplies the weights by 1 - lr x this."),
+        None, help="Decoupled weight decay: each step multiplies the weights by 1 - lr x this."
+    ),
     schedule: Optional[str] = typer.Option(
-        None, help="Learning-rate schedule: constant or warmup_cosine."),
+        None, help="Learning-rate schedule: constant or warmup_cosine."
+    ),
     conv: Optional[str] = typer.Option(
-        None, help="Convolution blocks' channels, e.g. 32,64 (conv, ReLU, 2x2 max pool each)."),
+        None, help="Convolution blocks' channels, e.g. 32,64 (conv, ReLU, 2x2 max pool each)."
+    ),
     batch_norm: Optional[bool] = typer.Option(
-        None, "--batch-norm/--no-batch-norm",
-        help="BatchNorm after each convolution and hidden layer."),
+        None,
+        "--batch-norm/--no-batch-norm",
+        help="BatchNorm after each convolution and hidden layer.",
+    ),
     augment: Optional[str] = typer.Option(
-        None, "--augment", metavar="[KIND]", help="Move the training images: shift, affine "
+        None,
+        "--augment",
+        metavar="[KIND]",
+        help="Move the training images: shift, affine "
         "(shifts, rotations, scalings), elastic (affine + elastic distortion; a bare --augment) "
-        "or none."),
+        "or none.",
+    ),
     cell: Optional[str] = typer.Option(None, help="Recurrent layers: lstm or gru."),
 ) -> None:
     """Train a network on MNIST (or your data) and save it to a model file."""
     from .train import parse_hidden, train_command
 
     overrides = recipe_options(
-        epochs=epochs, lr=lr, hidden=hidden, activation=activation, optimizer=optimizer,
-        dropout=dropout, dev_size=dev_size, early_stopping=early_stopping, seed=seed,
-        batch_size=batch_size, stratify=stratify)
-    engine_options = dict(weight_decay=weight_decay, schedule=schedule,
-                          conv=parse_hidden(conv, option="--conv"), batch_norm=batch_norm,
-                          augment=augment, cell=cell)
+        epochs=epochs,
+        lr=lr,
+        hidden=hidden,
+        activation=activation,
+        optimizer=optimizer,
+        dropout=dropout,
+        dev_size=dev_size,
+        early_stopping=early_stopping,
+        seed=seed,
+        batch_size=batch_size,
+        stratify=stratify,
+    )
+    engine_options = dict(
+        weight_decay=weight_decay,
+        schedule=schedule,
+        conv=parse_hidden(conv, option="--conv"),
+        batch_norm=batch_norm,
+        augment=augment,
+        cell=cell,
+    )
     overrides.update({k: v for k, v in engine_options.items() if v is not None})
     if freeze is not None:
         overrides["freeze"] = freeze
     status = train_command(
-        preset=preset, data=data, overrides=overrides, out=out, quiet=quiet,
-        json_output=json_output, checkpoint_dir=checkpoint_dir,
-        checkpoint_every=checkpoint_every, resume=resume, force=force, report=report,
-        recipe_file=recipe, init_from=init_from)
+        preset=preset,
+        data=data,
+        overrides=overrides,
+        out=out,
+        quiet=quiet,
+        json_output=json_output,
+        checkpoint_dir=checkpoint_dir,
+        checkpoint_every=checkpoint_every,
+        resume=resume,
+        force=force,
+        report=report,
+        recipe_file=recipe,
+        init_from=init_from,
+    )
     if status:
         raise typer.Exit(status)
 
 
 @app.command(cls=Command)
 def evaluate(
-    model: Path = typer.Argument(..., metavar="MODEL",
-                                 help="Model file (.npz) written by nnscratch train."),
-    data: str = typer.Option("mnist", help="'mnist' (bundled), a folder of IDX files named "
-                             "as MNIST's, or a CSV file with a label column."),
-    split: str = typer.Option("auto", help="test, train, or auto: the test set if the data "
-                              "has one, else all of it."),
-    json_output: bool = typer.Option(False, "--json", help="Print every figure as one JSON "
-                                     "object instead of tables."),
+    model: Path = typer.Argument(
+        ..., metavar="MODEL", help="Model file (.npz) written by nnscratch train."
+    ),
+    data: str = typer.Option(
+        "mnist",
+        help="'mnist' (bundled), a folder of IDX files named "
+        "as MNIST's, or a CSV file with a label column.",
+    ),
+    split: str = typer.Option(
+        "auto", help="test, train, or auto: the test set if the data has one, else all of it."
+    ),
+    json_output: bool = typer.Option(
+        False, "--json", help="Print every figure as one JSON object instead of tables."
+    ),
 ) -> None:
     """Loss, accuracy, per-class precision/recall/F1, averages and the confusion matrix."""
     from ..usecases.evaluate import evaluate_file
@@ -131,24 +208,37 @@ def evaluate(
     from rich.console import Console
 
     from .tables import evaluation_view
+
     Console().print(evaluation_view(report))
 
 
 @app.command(cls=Command)
 def predict(
-    model: Path = typer.Argument(..., metavar="MODEL",
-                                 help="Model file (.npz) written by nnscratch train."),
-    inputs: list[Path] = typer.Argument(..., metavar="INPUTS",
-                                        help="IDX image files, CSV files (Kaggle's test.csv; "
-                                        "a label column is ignored) or pictures (PNG, JPEG, "
-                                        "...).", show_default=False),
-    output: Optional[Path] = typer.Option(None, "--output", "-o",
-                                          help="Write Kaggle's submission CSV "
-                                          "(ImageId,Label; ImageId from 1) to this file."),
-    top: Optional[int] = typer.Option(None, metavar="K", help="Show the K most likely digits "
-                                      "of each image.", min=1, max=10),
-    json_output: bool = typer.Option(False, "--json", help="Print source, label and all "
-                                     "probabilities of every image as one JSON object."),
+    model: Path = typer.Argument(
+        ..., metavar="MODEL", help="Model file (.npz) written by nnscratch train."
+    ),
+    inputs: list[Path] = typer.Argument(
+        ...,
+        metavar="INPUTS",
+        help="IDX image files, CSV files (Kaggle's test.csv; "
+        "a label column is ignored) or pictures (PNG, JPEG, "
+        "...).",
+        show_default=False,
+    ),
+    output: Optional[Path] = typer.Option(
+        None,
+        "--output",
+        "-o",
+        help="Write Kaggle's submission CSV (ImageId,Label; ImageId from 1) to this file.",
+    ),
+    top: Optional[int] = typer.Option(
+        None, metavar="K", help="Show the K most likely digits of each image.", min=1, max=10
+    ),
+    json_output: bool = typer.Option(
+        False,
+        "--json",
+        help="Print source, label and all probabilities of every image as one JSON object.",
+    ),
 ) -> None:
     """Predict the digits in files and pictures; optionally write a Kaggle submission."""
     from ..usecases.predict import check_output, predict_files, write_submission
@@ -159,12 +249,20 @@ def predict(
     if output is not None:
         write_submission(output, predictions.labels)
     if json_output:
-        print(json.dumps({"model": str(model), "count": len(predictions.labels),
-                          "predictions": predictions.as_json(top)}))
+        print(
+            json.dumps(
+                {
+                    "model": str(model),
+                    "count": len(predictions.labels),
+                    "predictions": predictions.as_json(top),
+                }
+            )
+        )
         return
     from rich.console import Console
 
     from .tables import prediction_view
+
     console = Console()
     console.print(prediction_view(predictions, top))
     if output is not None:
@@ -187,28 +285,41 @@ def info(
     from rich.console import Console
 
     from .tables import info_view
+
     Console().print(info_view(description))
 
 
 @app.command(cls=Command)
 def show(
-    model: Path = typer.Argument(..., metavar="MODEL",
-                                 help="Model file (.npz) written by nnscratch train."),
+    model: Path = typer.Argument(
+        ..., metavar="MODEL", help="Model file (.npz) written by nnscratch train."
+    ),
     index: int = typer.Argument(..., metavar="INDEX", help="Which image of the split, from 0."),
     split: str = typer.Option("test", help="test (default) or train."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="PNG to write.",
-                                          show_default="digit-SPLIT-INDEX.png"),
-    data: Optional[str] = typer.Option(None, help="Data to take the image from.",
-                                       show_default="the data the model was trained on"),
-    window: Optional[bool] = typer.Option(None, "--window/--no-window",
-                                          help="Also open a window.",
-                                          show_default="when a display is available"),
+    output: Optional[Path] = typer.Option(
+        None, "--output", "-o", help="PNG to write.", show_default="digit-SPLIT-INDEX.png"
+    ),
+    data: Optional[str] = typer.Option(
+        None, help="Data to take the image from.", show_default="the data the model was trained on"
+    ),
+    window: Optional[bool] = typer.Option(
+        None,
+        "--window/--no-window",
+        help="Also open a window.",
+        show_default="when a display is available",
+    ),
 ) -> None:
     """Show one image beside the network's probabilities for every digit, and its label."""
     from ..plots.show import display_available, show_digit
 
-    shown = show_digit(model, index, split=split, output=output, data=data,
-                       window=display_available() if window is None else window)
+    shown = show_digit(
+        model,
+        index,
+        split=split,
+        output=output,
+        data=data,
+        window=display_available() if window is None else window,
+    )
     print(shown.describe())
     print(f"wrote {shown.output}")
     if shown.window_problem:
@@ -217,12 +328,13 @@ def show(
 
 @app.command(cls=Command)
 def report(
-    model: Path = typer.Argument(..., metavar="MODEL",
-                                 help="Model file (.npz) written by nnscratch train."),
-    output: Path = typer.Option(Path("report.html"), "--output", "-o",
-                                help="HTML file to write."),
-    data: Optional[str] = typer.Option(None, help="Data to measure the model on.",
-                                       show_default="the data the model was trained on"),
+    model: Path = typer.Argument(
+        ..., metavar="MODEL", help="Model file (.npz) written by nnscratch train."
+    ),
+    output: Path = typer.Option(Path("report.html"), "--output", "-o", help="HTML file to write."),
+    data: Optional[str] = typer.Option(
+        None, help="Data to measure the model on.", show_default="the data the model was trained on"
+    ),
 ) -> None:
     """Write one self-contained HTML report: configuration, metrics and every chart."""
     from ..plots.report import write_report
@@ -232,13 +344,15 @@ def report(
 
 @app.command(cls=Command)
 def gradcheck(
-    target: str = typer.Argument(..., metavar="MODEL_OR_PRESET",
-                                 help="A model file (.npz), a preset (mlp, cnn, ...) or a "
-                                 "recipe file (.toml)."),
-    samples: int = typer.Option(12, help="Entries compared per array (all of a smaller one).",
-                                min=1),
-    seed: int = typer.Option(0, help="Seeds the random images, directions and entries.",
-                             min=0),
+    target: str = typer.Argument(
+        ...,
+        metavar="MODEL_OR_PRESET",
+        help="A model file (.npz), a preset (mlp, cnn, ...) or a recipe file (.toml).",
+    ),
+    samples: int = typer.Option(
+        12, help="Entries compared per array (all of a smaller one).", min=1
+    ),
+    seed: int = typer.Option(0, help="Seeds the random images, directions and entries.", min=0),
     json_output: bool = typer.Option(False, "--json", help="Print every check as JSON."),
 ) -> None:
     """Check every layer's gradients against central finite differences (float64)."""
@@ -251,13 +365,17 @@ def gradcheck(
         from rich.console import Console
 
         from .tables import gradcheck_view
+
         Console().print(gradcheck_view(report))
     if not report.passed:
         worst = max(report.failures, key=lambda row: row.error)
         where = "the loss" if worst.index is None else f"layer {worst.index}"
-        print(f"nnscratch: gradcheck failed: {len(report.failures)} of {len(report.rows)} "
-              f"gradients are off by more than {report.tolerance:g} (worst: {where}, "
-              f"{worst.array}, {worst.error:.2e})", file=sys.stderr)
+        print(
+            f"nnscratch: gradcheck failed: {len(report.failures)} of {len(report.rows)} "
+            f"gradients are off by more than {report.tolerance:g} (worst: {where}, "
+            f"{worst.array}, {worst.error:.2e})",
+            file=sys.stderr,
+        )
         raise typer.Exit(1)
 
 
@@ -265,44 +383,71 @@ def gradcheck(
 def lr_find(
     preset: Optional[str] = typer.Option(None, help="Recipe to sweep.", show_default="mlp"),
     recipe: Optional[Path] = typer.Option(None, help="Or a recipe file (TOML)."),
-    data: str = typer.Option("mnist", help="'mnist' (bundled), a folder of IDX files, or a "
-                             "CSV file (label first)."),
-    batch_size: Optional[int] = typer.Option(None, help="Examples per step.",
-                                             show_default="the recipe's"),
-    optimizer: Optional[str] = typer.Option(None, help="sgd, momentum, nesterov, adam, adamw.",
-                                            show_default="the recipe's"),
+    data: str = typer.Option(
+        "mnist", help="'mnist' (bundled), a folder of IDX files, or a CSV file (label first)."
+    ),
+    batch_size: Optional[int] = typer.Option(
+        None, help="Examples per step.", show_default="the recipe's"
+    ),
+    optimizer: Optional[str] = typer.Option(
+        None, help="sgd, momentum, nesterov, adam, adamw.", show_default="the recipe's"
+    ),
     start: float = typer.Option(1e-6, help="Learning rate of the first batch."),
     stop: float = typer.Option(1.0, help="Learning rate of the last batch."),
     steps: int = typer.Option(100, help="Batches, one learning rate each."),
-    output: Path = typer.Option(Path("lr-find.png"), "--output", "-o",
-                                help="The chart to write (PNG)."),
+    output: Path = typer.Option(
+        Path("lr-find.png"), "--output", "-o", help="The chart to write (PNG)."
+    ),
     json_output: bool = typer.Option(False, "--json", help="Print rates and losses as JSON."),
 ) -> None:
     """Sweep the learning rate over a short run (Smith's range test) and chart the loss."""
     from .train import lr_find_command
 
-    lr_find_command(preset=preset, recipe_file=recipe, data=data, start=start, stop=stop,
-                    steps=steps, output=output, json_output=json_output,
-                    overrides={k: v for k, v in dict(batch_size=batch_size,
-                                                     optimizer=optimizer).items()
-                               if v is not None})
+    lr_find_command(
+        preset=preset,
+        recipe_file=recipe,
+        data=data,
+        start=start,
+        stop=stop,
+        steps=steps,
+        output=output,
+        json_output=json_output,
+        overrides={
+            k: v
+            for k, v in dict(batch_size=batch_size, optimizer=optimizer).items()
+            if v is not None
+        },
+    )
 
 
 @app.command(cls=Command)
 def sweep(
     grid: list[str] = typer.Option(
-        [], "--grid", metavar="FIELD=VALUES",
+        [],
+        "--grid",
+        metavar="FIELD=VALUES",
         help="A recipe field and its values, e.g. lr=1e-3,2e-3 or hidden=256,512x256; "
-        "repeat for more fields (every combination runs).", show_default=False),
+        "repeat for more fields (every combination runs).",
+        show_default=False,
+    ),
     seeds: int = typer.Option(1, help="Seeds per setting: --seed, --seed + 1, ..."),
-    output: Path = typer.Option(Path("sweep"), "--output", "-o", help="Folder for the table "
-                                "(results.csv), the chart (results.png) and every run's model "
-                                "file and record (runs/); a sweep run again in it carries on."),
-    workers: Optional[int] = typer.Option(None, help="Local worker processes.",
-                                          show_default="one per core"),
+    output: Path = typer.Option(
+        Path("sweep"),
+        "--output",
+        "-o",
+        help="Folder for the table "
+        "(results.csv), the chart (results.png) and every run's model "
+        "file and record (runs/); a sweep run again in it carries on.",
+    ),
+    workers: Optional[int] = typer.Option(
+        None, help="Local worker processes.", show_default="one per core"
+    ),
     scheduler: Optional[str] = typer.Option(
-        None, metavar="ADDRESS", help="Run on the Dask cluster of this scheduler, e.g. "
-        "tcp://10.0.0.5:8786, instead of local workers."),
+        None,
+        metavar="ADDRESS",
+        help="Run on the Dask cluster of this scheduler, e.g. "
+        "tcp://10.0.0.5:8786, instead of local workers.",
+    ),
     preset: Optional[str] = PRESET,
     data: Optional[str] = DATA,
     epochs: Optional[int] = EPOCHS,
@@ -317,27 +462,47 @@ def sweep(
     early_stopping: Optional[int] = EARLY_STOPPING,
     seed: Optional[int] = SEED,
     quiet: bool = QUIET,
-    json_output: bool = typer.Option(False, "--json",
-                                     help="Print the table as JSON, the last line of stdout."),
+    json_output: bool = typer.Option(
+        False, "--json", help="Print the table as JSON, the last line of stdout."
+    ),
 ) -> None:
     """Train a grid of settings over several seeds; a table of mean and spread per setting."""
     from .sweep import sweep_command
 
     overrides = recipe_options(
-        epochs=epochs, lr=lr, hidden=hidden, activation=activation, optimizer=optimizer,
-        dropout=dropout, dev_size=dev_size, early_stopping=early_stopping, seed=seed,
-        batch_size=batch_size, stratify=stratify)
-    status = sweep_command(preset=preset, data=data, overrides=overrides, grid=grid,
-                           seeds=seeds, output=output, workers=workers, scheduler=scheduler,
-                           quiet=quiet, json_output=json_output)
+        epochs=epochs,
+        lr=lr,
+        hidden=hidden,
+        activation=activation,
+        optimizer=optimizer,
+        dropout=dropout,
+        dev_size=dev_size,
+        early_stopping=early_stopping,
+        seed=seed,
+        batch_size=batch_size,
+        stratify=stratify,
+    )
+    status = sweep_command(
+        preset=preset,
+        data=data,
+        overrides=overrides,
+        grid=grid,
+        seeds=seeds,
+        output=output,
+        workers=workers,
+        scheduler=scheduler,
+        quiet=quiet,
+        json_output=json_output,
+    )
     if status:
         raise typer.Exit(status)
 
 
 @app.command(cls=Command)
 def export(
-    model: Path = typer.Argument(..., metavar="MODEL",
-                                 help="Model file (.npz) written by nnscratch train."),
+    model: Path = typer.Argument(
+        ..., metavar="MODEL", help="Model file (.npz) written by nnscratch train."
+    ),
     output: Path = typer.Argument(..., metavar="OUTPUT", help="ONNX file to write (.onnx)."),
 ) -> None:
     """Write the network as ONNX, for onnxruntime and other runtimes: raw pixels in."""
@@ -347,12 +512,17 @@ def export(
     scaled = ""
     if done.input_scale is not None:
         inverse = 1 / done.input_scale
-        words = (f"1/{round(inverse)}" if abs(inverse - round(inverse)) < 1e-6 * inverse
-                 else f"{done.input_scale:.6g}")
+        words = (
+            f"1/{round(inverse)}"
+            if abs(inverse - round(inverse)) < 1e-6 * inverse
+            else f"{done.input_scale:.6g}"
+        )
         scaled = f", scaled by {words} inside the graph"
-    print(f"wrote {done.output} (ONNX opset {done.opset}, {done.size:,} bytes): input "
-          f"(N, {', '.join(map(str, done.input_shape))}) float32 raw values{scaled}; outputs "
-          f"logits and probabilities (N, {done.classes})")
+    print(
+        f"wrote {done.output} (ONNX opset {done.opset}, {done.size:,} bytes): input "
+        f"(N, {', '.join(map(str, done.input_shape))}) float32 raw values{scaled}; outputs "
+        f"logits and probabilities (N, {done.classes})"
+    )
 
 
 app.command(cls=Command)(serve)  # its options and body: cli/serve.py
@@ -372,6 +542,7 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(str(error))
     except KeyboardInterrupt:
         from ..training.signals import EXIT_INTERRUPTED
+
         print("nnscratch: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as error:
@@ -401,9 +572,12 @@ def _bare_report_flag(argv: list[str]) -> list[str]:
     """
     if not argv or argv[0] != "train":
         return argv
-    return [f"{arg}={_BARE_VALUES[arg]}" if arg in _BARE_VALUES and (
-        i + 1 == len(argv) or argv[i + 1].startswith("-")) else arg
-        for i, arg in enumerate(argv)]
+    return [
+        f"{arg}={_BARE_VALUES[arg]}"
+        if arg in _BARE_VALUES and (i + 1 == len(argv) or argv[i + 1].startswith("-"))
+        else arg
+        for i, arg in enumerate(argv)
+    ]
 
 
 def _fail(message: str, status: int = EXIT_USER_ERROR) -> int:

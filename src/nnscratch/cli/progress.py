@@ -7,8 +7,16 @@ from collections.abc import Iterable
 
 from rich.console import Console, RenderableType
 from rich.measure import Measurement
-from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task,
-                           TextColumn, TimeElapsedColumn, TimeRemainingColumn)
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.text import Text
 
 from ..training.callbacks import Callback
@@ -42,18 +50,27 @@ class RichProgress(Callback):
             where=TextColumn("[bold]{task.fields[where]}"),
             # Full-batch: one step per iteration, so the count would repeat "where".
             count=None if self.full_batch else MofNCompleteColumn(),
-            scores=TextColumn("loss {task.fields[loss]}  acc {task.fields[acc]}  "
-                               "dev {task.fields[dev]}"),
+            scores=TextColumn(
+                "loss {task.fields[loss]}  acc {task.fields[acc]}  dev {task.fields[dev]}"
+            ),
             # How wide each field gets, so the layout holds still as the scores arrive (a
             # loss of 100 or more is wider: the layout is then made again, cutting nothing).
-            widest={"where": f"{self.unit} {trainer.epochs}/{trainer.epochs}",
-                    "scores": "loss 0.0000  acc 0.0000  dev 0.0000"},
-            console=self.console)
+            widest={
+                "where": f"{self.unit} {trainer.epochs}/{trainer.epochs}",
+                "scores": "loss 0.0000  acc 0.0000  dev 0.0000",
+            },
+            console=self.console,
+        )
         # A resumed trainer starts where it stopped: trainer.epoch epochs and trainer.step steps done.
         self.task = self.progress.add_task(
-            "train", total=total, completed=trainer.epoch * trainer.steps_per_epoch + trainer.step,
+            "train",
+            total=total,
+            completed=trainer.epoch * trainer.steps_per_epoch + trainer.step,
             where=f"{self.unit} {min(trainer.epoch + 1, trainer.epochs)}/{trainer.epochs}",
-            loss="-", acc="-", dev="-")
+            loss="-",
+            acc="-",
+            dev="-",
+        )
         self.progress.start()
 
     def on_epoch_begin(self, trainer, epoch):
@@ -64,13 +81,17 @@ class RichProgress(Callback):
 
     def on_epoch_end(self, trainer, epoch, logs):
         dev = logs["dev_accuracy"]
-        self.progress.update(self.task, acc=f"{logs['train_accuracy']:.4f}",
-                             dev="-" if math.isnan(dev) else f"{dev:.4f}")
+        self.progress.update(
+            self.task,
+            acc=f"{logs['train_accuracy']:.4f}",
+            dev="-" if math.isnan(dev) else f"{dev:.4f}",
+        )
         if self.log_every and epoch % self.log_every == 0:
             label = "Iteration" if self.full_batch else "Epoch"
             self.progress.console.print(
                 f"{label} {epoch:>4}: accuracy {logs['train_accuracy']:.4f}"
-                + ("" if math.isnan(dev) else f"  (dev {dev:.4f})"))
+                + ("" if math.isnan(dev) else f"  (dev {dev:.4f})")
+            )
 
     def on_train_end(self, trainer):
         self.stop()
@@ -103,11 +124,23 @@ class FittingProgress(Progress):
     a text as wide as that field will get.
     """
 
-    def __init__(self, *, where: ProgressColumn, count: ProgressColumn | None,
-                 scores: ProgressColumn, widest: dict[str, str], console: Console) -> None:
+    def __init__(
+        self,
+        *,
+        where: ProgressColumn,
+        count: ProgressColumn | None,
+        scores: ProgressColumn,
+        widest: dict[str, str],
+        console: Console,
+    ) -> None:
         self.bar = BarColumn(bar_width=MAX_BAR)
-        self.fields = {"where": where, "count": count, "scores": scores,
-                       "elapsed": TimeElapsedColumn(), "left": TimeLeftColumn()}
+        self.fields = {
+            "where": where,
+            "count": count,
+            "scores": scores,
+            "elapsed": TimeElapsedColumn(),
+            "left": TimeLeftColumn(),
+        }
         self.widest = {"elapsed": "0:00:00", "left": "left 0:00:00", **widest}
         shown = [where, self.bar, *(c for c in list(self.fields.values())[1:] if c is not None)]
         super().__init__(*shown, console=console, transient=False)
@@ -120,8 +153,13 @@ class FittingProgress(Progress):
     def _fitting_columns(self, room: int) -> list[ProgressColumn]:
         """The richest line that fits in ``room`` cells, its bar as long as the room allows."""
         order = ["where", "count", "scores", "elapsed", "left"]
-        for dropped in ((), ("count",), ("count", "elapsed"), ("count", "elapsed", "left"),
-                        ("count", "elapsed", "left", "scores")):
+        for dropped in (
+            (),
+            ("count",),
+            ("count", "elapsed"),
+            ("count", "elapsed", "left"),
+            ("count", "elapsed", "left", "scores"),
+        ):
             names = [n for n in order if n not in dropped and self.fields[n] is not None]
             # One space between columns, the bar being one of them.
             text = sum(self._width(name) for name in names) + len(names)
@@ -133,6 +171,8 @@ class FittingProgress(Progress):
 
     def _width(self, name: str) -> int:
         column = self.fields[name]
-        widths = [Measurement.get(self.console, self.console.options, column(task)).maximum
-                  for task in self.tasks]
+        widths = [
+            Measurement.get(self.console, self.console.options, column(task)).maximum
+            for task in self.tasks
+        ]
         return max([Text(self.widest.get(name, "")).cell_len, *widths])

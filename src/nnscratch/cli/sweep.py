@@ -17,16 +17,33 @@ from ..errors import ConfigError
 from ..model import DEFAULT_PRESET, get_preset
 from ..training.signals import EXIT_INTERRUPTED
 from ..usecases import grid as grids
-from ..usecases.sweep import (RunRecord, SweepOptions, SweepPlan, SweepResult, kept_runs,
-                              plan_sweep, run_sweep)
+from ..usecases.sweep import (
+    RunRecord,
+    SweepOptions,
+    SweepPlan,
+    SweepResult,
+    kept_runs,
+    plan_sweep,
+    run_sweep,
+)
 from .train import option_name
 
 CHART = "results.png"
 
 
-def sweep_command(*, preset: str | None, data: str | None, overrides: dict, grid: list[str],
-                  seeds: int, output: Path, workers: int | None, scheduler: str | None,
-                  quiet: bool, json_output: bool) -> int:
+def sweep_command(
+    *,
+    preset: str | None,
+    data: str | None,
+    overrides: dict,
+    grid: list[str],
+    seeds: int,
+    output: Path,
+    workers: int | None,
+    scheduler: str | None,
+    quiet: bool,
+    json_output: bool,
+) -> int:
     """Run ``nnscratch sweep`` with its parsed options; returns the exit status. Every option
     is checked, and the data loaded, before the first run starts."""
     base = get_preset(preset or DEFAULT_PRESET, option="--preset")
@@ -34,19 +51,28 @@ def sweep_command(*, preset: str | None, data: str | None, overrides: dict, grid
     parsed = grids.parse_grid(grid)
     for field, _ in parsed:
         if field in overrides:
-            raise ConfigError(f"--{grids.option(field)} and --grid {grids.option(field)} both "
-                              f"set {field}; give it in one of them")
+            raise ConfigError(
+                f"--{grids.option(field)} and --grid {grids.option(field)} both "
+                f"set {field}; give it in one of them"
+            )
     if workers is not None:
         checks.whole("--workers", workers, low=1)
         if scheduler is not None:
-            raise ConfigError("--workers is for local workers, --scheduler for a Dask "
-                              "cluster's; give one of them")
-    plan = plan_sweep(SweepOptions(recipe, parsed, seeds=seeds, data=data or "mnist",
-                                   output=output))
+            raise ConfigError(
+                "--workers is for local workers, --scheduler for a Dask cluster's; give one of them"
+            )
+    plan = plan_sweep(
+        SweepOptions(recipe, parsed, seeds=seeds, data=data or "mnist", output=output)
+    )
     console = Console(stderr=json_output, quiet=quiet)
     show_plan(console, plan)
-    progress = Progress(TextColumn("[bold]runs"), BarColumn(), MofNCompleteColumn(),
-                        TimeElapsedColumn(), console=Console(stderr=True, quiet=quiet))
+    progress = Progress(
+        TextColumn("[bold]runs"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True, quiet=quiet),
+    )
     task = progress.add_task("sweep", total=len(plan.tasks), completed=len(plan.done))
 
     def on_run(record: RunRecord, done: int, total: int) -> None:
@@ -54,14 +80,18 @@ def sweep_command(*, preset: str | None, data: str | None, overrides: dict, grid
         progress.update(task, completed=done)
 
     try:
-        result = run_sweep(plan, workers=workers, scheduler=scheduler,
-                           on_start=progress.start, on_run=on_run)
+        result = run_sweep(
+            plan, workers=workers, scheduler=scheduler, on_start=progress.start, on_run=on_run
+        )
     except KeyboardInterrupt:
         if progress.live.is_started:
             progress.stop()
         # On stderr even under --quiet: how to get the sweep back is not progress chatter.
-        print(f"nnscratch: sweep stopped with {kept_runs(plan)} of {len(plan.tasks)} runs done, "
-              f"kept in {output}; run the same command to carry on", file=sys.stderr)
+        print(
+            f"nnscratch: sweep stopped with {kept_runs(plan)} of {len(plan.tasks)} runs done, "
+            f"kept in {output}; run the same command to carry on",
+            file=sys.stderr,
+        )
         return EXIT_INTERRUPTED
     finally:
         if progress.live.is_started:  # a stop before the start would print an empty line
@@ -70,8 +100,10 @@ def sweep_command(*, preset: str | None, data: str | None, overrides: dict, grid
 
     chart = write_sweep_chart(result, output / CHART)
     console.print(sweep_table(result))
-    console.print(f"wrote {result.table_path}, {chart} and each run's model file and record "
-                  f"in {output / 'runs'}")
+    console.print(
+        f"wrote {result.table_path}, {chart} and each run's model file and record "
+        f"in {output / 'runs'}"
+    )
     if json_output:
         print(json.dumps(table_json(result)))
     return 0
@@ -80,16 +112,20 @@ def sweep_command(*, preset: str | None, data: str | None, overrides: dict, grid
 def show_plan(console: Console, plan: SweepPlan) -> None:
     options = plan.options
     first = options.recipe.seed
-    seeds = (f"seed {first}" if options.seeds == 1
-             else f"seeds {first}-{first + options.seeds - 1}")
-    swept = " and ".join(f"{grids.option(f)} {','.join(map(grids.words, v))}"
-                         for f, v in options.grid)
-    console.print(f"every run is [bold]{escape(options.recipe.name)}[/] but what the grid "
-                  f"sets: {escape(options.recipe.description())}")
-    console.print(f"sweep: {len(plan.settings)} setting{'s' * (len(plan.settings) != 1)}"
-                  + (f" of {swept}" if swept else "") + f", {seeds}: {len(plan.tasks)} runs"
-                  + (f"; {len(plan.done)} already done in {options.output}" if plan.done
-                     else ""))
+    seeds = f"seed {first}" if options.seeds == 1 else f"seeds {first}-{first + options.seeds - 1}"
+    swept = " and ".join(
+        f"{grids.option(f)} {','.join(map(grids.words, v))}" for f, v in options.grid
+    )
+    console.print(
+        f"every run is [bold]{escape(options.recipe.name)}[/] but what the grid "
+        f"sets: {escape(options.recipe.description())}"
+    )
+    console.print(
+        f"sweep: {len(plan.settings)} setting{'s' * (len(plan.settings) != 1)}"
+        + (f" of {swept}" if swept else "")
+        + f", {seeds}: {len(plan.tasks)} runs"
+        + (f"; {len(plan.done)} already done in {options.output}" if plan.done else "")
+    )
 
 
 def run_line(record: RunRecord) -> str:
@@ -97,9 +133,11 @@ def run_line(record: RunRecord) -> str:
     where = " ".join([*(f"{k}={v}" for k, v in record.setting.items()), f"seed {record.seed}"])
     if record.status == "diverged":
         return f"{escape(where)}: [red]diverged[/] ({escape(record.message or '')})"
-    scores = [f"{name} {value:.4f}" for name, value in (("dev", record.dev_accuracy),
-                                                        ("test", record.test_accuracy))
-              if value is not None]
+    scores = [
+        f"{name} {value:.4f}"
+        for name, value in (("dev", record.dev_accuracy), ("test", record.test_accuracy))
+        if value is not None
+    ]
     return f"{escape(where)}: {', '.join(scores + [f'{record.train_seconds:.1f} s'])}"
 
 
@@ -117,18 +155,31 @@ def sweep_table(result: SweepResult) -> Table:
         table.add_column(name, justify="right")
     for row in result.table:
         runs = f"{row.runs}" + (f" ({row.diverged} diverged)" if row.diverged else "")
-        table.add_row(*(grids.words(v) for _, v in row.setting), runs,
-                      _spread(row.mean["dev_accuracy"], row.std["dev_accuracy"], 4),
-                      _spread(row.mean["test_accuracy"], row.std["test_accuracy"], 4),
-                      _spread(row.mean["train_seconds"], row.std["train_seconds"], 1))
+        table.add_row(
+            *(grids.words(v) for _, v in row.setting),
+            runs,
+            _spread(row.mean["dev_accuracy"], row.std["dev_accuracy"], 4),
+            _spread(row.mean["test_accuracy"], row.std["test_accuracy"], 4),
+            _spread(row.mean["train_seconds"], row.std["train_seconds"], 1),
+        )
     return table
 
 
 def table_json(result: SweepResult) -> dict:
     """What ``--json`` prints: the folder, the runs trained now, and the table's rows."""
-    return {"output": str(result.plan.options.output), "table": str(result.table_path),
-            "runs": len(result.records), "trained": result.trained,
-            "settings": [{"setting": {grids.option(f): grids.words(v) for f, v in row.setting},
-                          "runs": row.runs, "diverged": row.diverged, "mean": row.mean,
-                          "std": row.std} for row in result.table]}
-
+    return {
+        "output": str(result.plan.options.output),
+        "table": str(result.table_path),
+        "runs": len(result.records),
+        "trained": result.trained,
+        "settings": [
+            {
+                "setting": {grids.option(f): grids.words(v) for f, v in row.setting},
+                "runs": row.runs,
+                "diverged": row.diverged,
+                "mean": row.mean,
+                "std": row.std,
+            }
+            for row in result.table
+        ],
+    }

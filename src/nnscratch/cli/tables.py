@@ -19,14 +19,24 @@ def evaluation_view(report: dict[str, Any]) -> Group:
     """Which data, loss and accuracy; the per-class table with its averages; the confusion
     matrix (rows true label, columns predicted)."""
     data = report["data"]
-    parts: list[Any] = [Text.from_markup(
-        f"[bold]model[/] {report['model']}\n[bold]data[/] {data['source']}, "
-        f"{data['split']} split, {data['count']:,} images")]
+    parts: list[Any] = [
+        Text.from_markup(
+            f"[bold]model[/] {report['model']}\n[bold]data[/] {data['source']}, "
+            f"{data['split']} split, {data['count']:,} images"
+        )
+    ]
     if report["seen_in_training"]:
-        parts.append(Text.from_markup("[yellow]note: the model was trained on this data "
-                                      "(less its dev set); these figures flatter it[/]"))
-    parts.append(Text.from_markup(f"[bold]loss[/] {report['loss']:.4f}   "
-                                  f"[bold]accuracy[/] {report['accuracy']:.4f}"))
+        parts.append(
+            Text.from_markup(
+                "[yellow]note: the model was trained on this data "
+                "(less its dev set); these figures flatter it[/]"
+            )
+        )
+    parts.append(
+        Text.from_markup(
+            f"[bold]loss[/] {report['loss']:.4f}   [bold]accuracy[/] {report['accuracy']:.4f}"
+        )
+    )
     per_class = Table(title="per class", title_justify="left")
     for name in ("label", "precision", "recall", "f1", "support"):
         per_class.add_column(name, justify="right")
@@ -37,22 +47,32 @@ def evaluation_view(report: dict[str, Any]) -> Group:
         per_class.add_row(name.replace("_avg", " avg"), *_figures(report[name]))
     parts.append(per_class)
 
-    confusion = Table(title="confusion matrix (rows: true label, columns: predicted)",
-                      title_justify="left")
+    confusion = Table(
+        title="confusion matrix (rows: true label, columns: predicted)", title_justify="left"
+    )
     classes = len(report["confusion_matrix"])
     confusion.add_column("true", justify="right", style="bold")
     for c in range(classes):
         confusion.add_column(str(c), justify="right")
     for c, row in enumerate(report["confusion_matrix"]):
-        confusion.add_row(str(c), *(f"[green]{n}[/]" if k == c else (str(n) if n else "[dim]0[/]")
-                                    for k, n in enumerate(row)))
+        confusion.add_row(
+            str(c),
+            *(
+                f"[green]{n}[/]" if k == c else (str(n) if n else "[dim]0[/]")
+                for k, n in enumerate(row)
+            ),
+        )
     parts.append(confusion)
     return Group(*parts)
 
 
 def _figures(row: dict[str, Any]) -> list[str]:
-    return [f"{row['precision']:.4f}", f"{row['recall']:.4f}", f"{row['f1']:.4f}",
-            f"{row['support']:,}"]
+    return [
+        f"{row['precision']:.4f}",
+        f"{row['recall']:.4f}",
+        f"{row['f1']:.4f}",
+        f"{row['support']:,}",
+    ]
 
 
 def source_text(source: dict[str, Any]) -> str:
@@ -76,71 +96,143 @@ def prediction_view(predictions, top: int | None = None, rows: int = PREDICTION_
         labels, probabilities = predictions.top(top)
     count = len(predictions.labels)
     for i in range(min(count, rows)):
-        cells = [str(i + 1), source_text(predictions.sources[i]), str(predictions.labels[i]),
-                 f"{predictions.probabilities[i, predictions.labels[i]]:.4f}"]
+        cells = [
+            str(i + 1),
+            source_text(predictions.sources[i]),
+            str(predictions.labels[i]),
+            f"{predictions.probabilities[i, predictions.labels[i]]:.4f}",
+        ]
         if top:
             cells.append("  ".join(f"{k}: {p:.4f}" for k, p in zip(labels[i], probabilities[i])))
         table.add_row(*cells)
     parts: list[Any] = [table]
     if count > rows:
-        parts.append(Text(f"... and {count - rows:,} more ({count:,} images); --output writes "
-                          f"them all as CSV, --json prints them all"))
+        parts.append(
+            Text(
+                f"... and {count - rows:,} more ({count:,} images); --output writes "
+                f"them all as CSV, --json prints them all"
+            )
+        )
     return Group(*parts)
 
 
 def info_view(info: dict[str, Any]) -> Group:
     """The architecture table, then the file, recipe, data and metrics as key-value tables."""
     has_buffers = any(layer.get("buffers") for layer in info["architecture"])
-    arch = Table(title=f"architecture ({info['parameter_count']:,} parameters, "
-                       f"{info['dtype']}, loss {info['loss']})", title_justify="left",
-                 caption="in parentheses: buffers (running averages), saved but not learnt"
-                 if has_buffers else None, caption_justify="left")
-    for name, justify in (("#", "right"), ("layer", "left"), ("input", "right"),
-                          ("output", "right"), ("parameters", "left"), ("count", "right")):
+    arch = Table(
+        title=f"architecture ({info['parameter_count']:,} parameters, "
+        f"{info['dtype']}, loss {info['loss']})",
+        title_justify="left",
+        caption="in parentheses: buffers (running averages), saved but not learnt"
+        if has_buffers
+        else None,
+        caption_justify="left",
+    )
+    for name, justify in (
+        ("#", "right"),
+        ("layer", "left"),
+        ("input", "right"),
+        ("output", "right"),
+        ("parameters", "left"),
+        ("count", "right"),
+    ):
         arch.add_column(name, justify=justify)
     for layer in info["architecture"]:
         # Sizes and channels are in the shape columns already.
-        config = ", ".join(f"{k}={v}" for k, v in layer["config"].items()
-                           if k not in ("in_features", "out_features", "in_channels",
-                                        "out_channels", "shape", "features", "input_size",
-                                        "hidden_size"))
+        config = ", ".join(
+            f"{k}={v}"
+            for k, v in layer["config"].items()
+            if k
+            not in (
+                "in_features",
+                "out_features",
+                "in_channels",
+                "out_channels",
+                "shape",
+                "features",
+                "input_size",
+                "hidden_size",
+            )
+        )
         arrays = "  ".join(f"{k} {_shape(v)}" for k, v in layer["parameters"].items())
         buffers = layer.get("buffers") or {}  # files written before buffers existed lack it
         if buffers:
             arrays += "  (" + "  ".join(f"{k} {_shape(v)}" for k, v in buffers.items()) + ")"
-        arch.add_row(str(layer["index"]), f"{layer['type']}({config})",
-                     _shape(layer["input_shape"]), _shape(layer["output_shape"]), arrays,
-                     f"{layer['parameter_count']:,}" if layer["parameter_count"] else "")
+        arch.add_row(
+            str(layer["index"]),
+            f"{layer['type']}({config})",
+            _shape(layer["input_shape"]),
+            _shape(layer["output_shape"]),
+            arrays,
+            f"{layer['parameter_count']:,}" if layer["parameter_count"] else "",
+        )
     pre = info["preprocessing"]
     image = _shape(pre["image_shape"]) if pre.get("image_shape") else "-"
     data = info["data"] or {}
-    parts: list[Any] = [arch, _pairs("file", [
-        ("path", info["file"]),
-        ("format", f"{info['format']} version {info['format_version']}"),
-        ("written by", f"nnscratch {info['library_version']}" if info["library_version"]
-         else "-"),
-        ("arrays SHA-256", f"{info['arrays_sha256']} (verified)"),
-        ("file SHA-256", info["file_sha256"]),
-        ("input", f"images {image}, pixels x {scale_text(pre.get('scale'))}"),
-    ]), _pairs("training", [
-        ("preset", info["preset"]),
-        ("data", data.get("source")),
-        ("data SHA-256", data.get("sha256")),
-        ("train / dev images", f"{data['train_size']:,} / {data['dev_size']:,}"
-         if "train_size" in data else None),
-        ("seed", info["seed"]),
-        ("epochs", f"{info['epochs']} ({info['stopped']})" if info["epochs"] else None),
-        ("optimizer", _mapping(info["optimizer"])),
-    ])]
+    parts: list[Any] = [
+        arch,
+        _pairs(
+            "file",
+            [
+                ("path", info["file"]),
+                ("format", f"{info['format']} version {info['format_version']}"),
+                (
+                    "written by",
+                    f"nnscratch {info['library_version']}" if info["library_version"] else "-",
+                ),
+                ("arrays SHA-256", f"{info['arrays_sha256']} (verified)"),
+                ("file SHA-256", info["file_sha256"]),
+                ("input", f"images {image}, pixels x {scale_text(pre.get('scale'))}"),
+            ],
+        ),
+        _pairs(
+            "training",
+            [
+                ("preset", info["preset"]),
+                ("data", data.get("source")),
+                ("data SHA-256", data.get("sha256")),
+                (
+                    "train / dev images",
+                    f"{data['train_size']:,} / {data['dev_size']:,}"
+                    if "train_size" in data
+                    else None,
+                ),
+                ("seed", info["seed"]),
+                ("epochs", f"{info['epochs']} ({info['stopped']})" if info["epochs"] else None),
+                ("optimizer", _mapping(info["optimizer"])),
+            ],
+        ),
+    ]
     if info.get("fine_tuned_from"):
         parts.append(_pairs("fine-tuned from", _fine_tune_rows(info["fine_tuned_from"])))
     if info["hyperparameters"]:
-        parts.append(_pairs("hyperparameters", [
-            (k, v) for k, v in info["hyperparameters"].items() if k not in ("name", "summary")]))
+        parts.append(
+            _pairs(
+                "hyperparameters",
+                [
+                    (k, v)
+                    for k, v in info["hyperparameters"].items()
+                    if k not in ("name", "summary")
+                ],
+            )
+        )
     if info["metrics"]:
-        parts.append(_pairs("metrics at save time", [
-            (k, f"{v:.1f} s" if k.endswith("seconds") else f"{v:.4f}"
-             if isinstance(v, float) else v) for k, v in info["metrics"].items()]))
+        parts.append(
+            _pairs(
+                "metrics at save time",
+                [
+                    (
+                        k,
+                        f"{v:.1f} s"
+                        if k.endswith("seconds")
+                        else f"{v:.4f}"
+                        if isinstance(v, float)
+                        else v,
+                    )
+                    for k, v in info["metrics"].items()
+                ],
+            )
+        )
     return Group(*parts)
 
 
@@ -148,10 +240,14 @@ def _fine_tune_rows(record: dict[str, Any]) -> list[tuple[str, Any]]:
     """Where a fine-tuned model started and its accuracy before and after (a file may hold
     anything: what is not as written is shown as -)."""
     start = record.get("from") if isinstance(record.get("from"), dict) else {}
-    rows = [("model file", start.get("file")), ("its SHA-256", start.get("sha256")),
-            ("its data", start.get("data"))]
-    before, after = (record.get(k) if isinstance(record.get(k), dict) else {}
-                     for k in ("before", "after"))
+    rows = [
+        ("model file", start.get("file")),
+        ("its SHA-256", start.get("sha256")),
+        ("its data", start.get("data")),
+    ]
+    before, after = (
+        record.get(k) if isinstance(record.get(k), dict) else {} for k in ("before", "after")
+    )
     for key, what in (("held_out", "held-out new digits"), ("mnist_test", "MNIST's test set")):
         old, new = before.get(key), after.get(key)
         if isinstance(old, (int, float)) and isinstance(new, (int, float)):
@@ -181,8 +277,9 @@ class KeyValues:
         room = options.max_width - self.BORDERS - longest_word(values)
         widest_key = max(len(key) for key in keys)
         table = Table(title=self.title, title_justify="left", show_header=False)
-        table.add_column(style="bold", max_width=None if room >= widest_key
-                         else max(room, longest_word(keys)))
+        table.add_column(
+            style="bold", max_width=None if room >= widest_key else max(room, longest_word(keys))
+        )
         table.add_column(overflow="fold")
         for key, value in self.rows:
             table.add_row(key, value)
@@ -208,14 +305,29 @@ def _mapping(values: dict | None) -> str | None:
 
 def gradcheck_view(report) -> Table:
     """One row per array checked: layer, array, shape, entries compared, relative error."""
-    table = Table(title=f"gradient check of {report.target} (float64, central differences; "
-                        f"pass below {report.tolerance:g})", title_justify="left")
-    for name, justify in (("#", "right"), ("layer", "left"), ("array", "left"),
-                          ("shape", "right"), ("checked", "right"), ("relative error", "right"),
-                          ("", "left")):
+    table = Table(
+        title=f"gradient check of {report.target} (float64, central differences; "
+        f"pass below {report.tolerance:g})",
+        title_justify="left",
+    )
+    for name, justify in (
+        ("#", "right"),
+        ("layer", "left"),
+        ("array", "left"),
+        ("shape", "right"),
+        ("checked", "right"),
+        ("relative error", "right"),
+        ("", "left"),
+    ):
         table.add_column(name, justify=justify)
     for row in report.rows:
-        table.add_row("" if row.index is None else str(row.index), row.layer, row.array,
-                      _shape(row.shape), f"{row.checked:,}", f"{row.error:.1e}",
-                      "ok" if row.passed else "[bold red]FAIL[/]")
+        table.add_row(
+            "" if row.index is None else str(row.index),
+            row.layer,
+            row.array,
+            _shape(row.shape),
+            f"{row.checked:,}",
+            f"{row.error:.1e}",
+            "ok" if row.passed else "[bold red]FAIL[/]",
+        )
     return table

@@ -16,15 +16,39 @@ from ..errors import ConfigError, NNScratchError, TrainingDiverged
 from ..model import DEFAULT_PRESET, FULL_BATCH, Recipe, get_preset
 from ..usecases import finetune
 from ..usecases.resume import resumed_run
-from ..usecases.train import (TrainingPlan, TrainingResult, TrainOptions, default_out,
-                              plan_training, run_training)
+from ..usecases.train import (
+    TrainingPlan,
+    TrainingResult,
+    TrainOptions,
+    default_out,
+    plan_training,
+    run_training,
+)
 from .progress import RichProgress
 
 # Recipe fields the train command has an option for (--dev-size sets dev_size).
-OPTION_FIELDS = frozenset({"epochs", "lr", "batch_size", "hidden", "activation", "optimizer",
-                           "dropout", "dev_size", "stratify", "early_stopping", "seed",
-                           "weight_decay", "schedule", "conv", "batch_norm", "augment", "cell",
-                           "freeze"})
+OPTION_FIELDS = frozenset(
+    {
+        "epochs",
+        "lr",
+        "batch_size",
+        "hidden",
+        "activation",
+        "optimizer",
+        "dropout",
+        "dev_size",
+        "stratify",
+        "early_stopping",
+        "seed",
+        "weight_decay",
+        "schedule",
+        "conv",
+        "batch_norm",
+        "augment",
+        "cell",
+        "freeze",
+    }
+)
 
 
 def option_name(field: str) -> str:
@@ -35,11 +59,22 @@ def option_name(field: str) -> str:
     return f"the recipe's {field}"
 
 
-def train_command(*, preset: str | None, data: str | None, overrides: dict, out: Path | None,
-                  quiet: bool, json_output: bool, checkpoint_dir: Path | None,
-                  checkpoint_every: int | None, resume: Path | None, force: bool,
-                  report: str | None, recipe_file: Path | None = None,
-                  init_from: Path | None = None) -> int:
+def train_command(
+    *,
+    preset: str | None,
+    data: str | None,
+    overrides: dict,
+    out: Path | None,
+    quiet: bool,
+    json_output: bool,
+    checkpoint_dir: Path | None,
+    checkpoint_every: int | None,
+    resume: Path | None,
+    force: bool,
+    report: str | None,
+    recipe_file: Path | None = None,
+    init_from: Path | None = None,
+) -> int:
     """Run ``nnscratch train`` with its parsed options; returns the exit status.
 
     ``overrides`` holds the recipe fields given on the command line, and only those. Every
@@ -48,11 +83,17 @@ def train_command(*, preset: str | None, data: str | None, overrides: dict, out:
     checkpoint = None
     if recipe_file is not None and (preset is not None or resume is not None):
         other = "--preset" if preset is not None else "--resume"
-        raise ConfigError(f"--recipe and {other} cannot be combined: "
-                          + ("name the preset in the recipe file (preset = \"cnn\")"
-                             if preset is not None else "a resumed run keeps its recipe"))
+        raise ConfigError(
+            f"--recipe and {other} cannot be combined: "
+            + (
+                'name the preset in the recipe file (preset = "cnn")'
+                if preset is not None
+                else "a resumed run keeps its recipe"
+            )
+        )
     if recipe_file is not None:
         from ..model.recipefile import read_recipe_file
+
         base = read_recipe_file(recipe_file)
     elif resume is not None:
         # Options not given again come from the checkpoint; a change is refused unless --force.
@@ -61,18 +102,29 @@ def train_command(*, preset: str | None, data: str | None, overrides: dict, out:
         checkpoint_every = checkpoint_every or saved["checkpoint_every"]
     elif init_from is not None:
         if preset is not None:
-            raise ConfigError(f"--preset {preset}: --init-from {init_from} trains the network "
-                              f"and recipe of its model file; leave --preset out")
+            raise ConfigError(
+                f"--preset {preset}: --init-from {init_from} trains the network "
+                f"and recipe of its model file; leave --preset out"
+            )
         base = finetune.fine_tune_recipe(finetune.load_origin(init_from).recipe)
     else:
         base = get_preset(preset or DEFAULT_PRESET, option="--preset")
     recipe = base.with_overrides(overrides, name=option_name)
     out = out or default_out(recipe, None if resume is not None else init_from)
     report_path = None if report is None else Path(report) if report else out.with_suffix(".html")
-    plan = plan_training(TrainOptions(recipe=recipe, data=data or "mnist", out=out,
-                                      checkpoint_dir=checkpoint_dir,
-                                      checkpoint_every=checkpoint_every, resume=checkpoint,
-                                      force=force, report=report_path, init_from=init_from))
+    plan = plan_training(
+        TrainOptions(
+            recipe=recipe,
+            data=data or "mnist",
+            out=out,
+            checkpoint_dir=checkpoint_dir,
+            checkpoint_every=checkpoint_every,
+            resume=checkpoint,
+            force=force,
+            report=report_path,
+            init_from=init_from,
+        )
+    )
     # Human output goes to stderr under --json, so stdout stays machine-readable.
     console = Console(stderr=json_output, quiet=quiet)
     show_plan(console, plan)
@@ -80,9 +132,14 @@ def train_command(*, preset: str | None, data: str | None, overrides: dict, out:
     try:
         result = run_training(plan, callbacks=[progress])
     except TrainingDiverged:
-        console.print(f"nothing was written to {out}"
-                      + (f"; the checkpoints in {plan.checkpoint_dir} are those of before"
-                         if plan.checkpoint_dir is not None else ""))
+        console.print(
+            f"nothing was written to {out}"
+            + (
+                f"; the checkpoints in {plan.checkpoint_dir} are those of before"
+                if plan.checkpoint_dir is not None
+                else ""
+            )
+        )
         raise
     finally:
         progress.stop()  # an exception skips on_train_end: the bar would stay live, cursor hidden
@@ -90,12 +147,15 @@ def train_command(*, preset: str | None, data: str | None, overrides: dict, out:
     summary = result.summary(with_checkpoint=plan.checkpoint_dir is not None)
     if report_path is not None:
         from ..plots.report import write_report
+
         try:
             write_report(out, report_path)
         except NNScratchError as error:
-            raise ConfigError(f"the model was saved to {out}, but the report could not be "
-                              f"written: {error}; write it later with: nnscratch report {out} "
-                              f"--output {report_path}") from None
+            raise ConfigError(
+                f"the model was saved to {out}, but the report could not be "
+                f"written: {error}; write it later with: nnscratch report {out} "
+                f"--output {report_path}"
+            ) from None
         summary["report_path"] = str(report_path)
         console.print(f"report: {report_path}")
     if json_output:
@@ -127,8 +187,9 @@ def parse_hidden(text: str | None, option: str = "--hidden") -> tuple[int, ...] 
         sizes = ()
     if not sizes:
         example = "32,64" if option == "--conv" else "512,256"
-        raise ConfigError(f"{option} takes sizes separated by commas, like {example}, or none; "
-                          f"got {text!r}")
+        raise ConfigError(
+            f"{option} takes sizes separated by commas, like {example}, or none; got {text!r}"
+        )
     return sizes
 
 
@@ -141,19 +202,26 @@ def parse_batch_size(text: str | None) -> int | str | None:
     try:
         return int(text)  # its value is checked with the rest of the recipe
     except ValueError:
-        raise ConfigError(f"--batch-size takes a positive whole number or 'full', got "
-                          f"{text!r}") from None
+        raise ConfigError(
+            f"--batch-size takes a positive whole number or 'full', got {text!r}"
+        ) from None
 
 
 # --- the view ---------------------------------------------------------------------------------------
+
 
 def show_plan(console: Console, plan: TrainingPlan) -> None:
     """The run in words, its data, and where a resumed run takes up."""
     recipe, dataset, resume = plan.recipe, plan.dataset, plan.options.resume
     console.print(f"[bold]{escape(recipe.name)}[/]: {escape(plan.description)}")
-    console.print(f"data: {dataset.source} ({len(dataset.train_labels):,} training images"
-                  + (f", {len(dataset.test_labels):,} test images)"
-                     if dataset.test_labels is not None else ", no test set)"))
+    console.print(
+        f"data: {dataset.source} ({len(dataset.train_labels):,} training images"
+        + (
+            f", {len(dataset.test_labels):,} test images)"
+            if dataset.test_labels is not None
+            else ", no test set)"
+        )
+    )
     if plan.fine_tune is not None:
         console.print(fine_tune_start(plan.fine_tune))
     if resume is not None:
@@ -166,15 +234,22 @@ def show_plan(console: Console, plan: TrainingPlan) -> None:
 def show_result(console: Console, result: TrainingResult) -> None:
     """After an interruption, what was kept and how to resume; then the closing table."""
     if result.stopped == "interrupted":
-        console.print(f"[yellow]interrupted after {len(result.history.epoch)} "
-                      f"{result.recipe.unit}s; the model so far is saved[/]")
+        console.print(
+            f"[yellow]interrupted after {len(result.history.epoch)} "
+            f"{result.recipe.unit}s; the model so far is saved[/]"
+        )
         # On stderr even under --quiet: how to get the run back is not progress chatter.
         if result.resume_command is not None:
-            print(f"nnscratch: checkpoint saved to {result.checkpoint}; resume with: "
-                  f"{result.resume_command}", file=sys.stderr)
+            print(
+                f"nnscratch: checkpoint saved to {result.checkpoint}; resume with: "
+                f"{result.resume_command}",
+                file=sys.stderr,
+            )
         else:
-            print("nnscratch: to be able to resume a run, train with --checkpoint-dir DIR",
-                  file=sys.stderr)
+            print(
+                "nnscratch: to be able to resume a run, train with --checkpoint-dir DIR",
+                file=sys.stderr,
+            )
     console.print(closing_table(result))
     if result.fine_tune is not None:
         console.print(before_after_table(result.fine_tune))
@@ -184,11 +259,16 @@ def fine_tune_start(record: dict) -> str:
     """Where a fine-tuning starts, and what it is measured on."""
     start = record["from"]
     held = record.get("held_out")
-    measured = (f"measured before and after on the {held_out_words(held)}" if held else
-                "no held-out digits of the new data to measure on (it has no test split and "
-                "--dev-size is 0); measured before and after")
-    return (f"fine-tuning {escape(start['file'])} (SHA-256 {start['sha256'][:12]}...): "
-            f"{measured} and on MNIST's test set")
+    measured = (
+        f"measured before and after on the {held_out_words(held)}"
+        if held
+        else "no held-out digits of the new data to measure on (it has no test split and "
+        "--dev-size is 0); measured before and after"
+    )
+    return (
+        f"fine-tuning {escape(start['file'])} (SHA-256 {start['sha256'][:12]}...): "
+        f"{measured} and on MNIST's test set"
+    )
 
 
 def held_out_words(held: dict) -> str:
@@ -201,8 +281,13 @@ def before_after_table(record: dict) -> Table:
     """Accuracy before and after a fine-tuning: on the new data's held-out digits (what was
     gained) and on MNIST's test set (what, if anything, was forgotten)."""
     table = Table(title="fine-tuning: accuracy before and after")
-    for name, justify in (("measured on", "left"), ("digits", "right"), ("before", "right"),
-                          ("after", "right"), ("change", "right")):
+    for name, justify in (
+        ("measured on", "left"),
+        ("digits", "right"),
+        ("before", "right"),
+        ("after", "right"),
+        ("change", "right"),
+    ):
         table.add_column(name, justify=justify)
     held = record.get("held_out")
     rows = [("mnist_test", "MNIST's test set", record["mnist_test"]["count"])]
@@ -211,8 +296,9 @@ def before_after_table(record: dict) -> Table:
         rows.insert(0, ("held_out", f"{held['source']} ({split})", held["count"]))
     for key, what, count in rows:
         before, after = record["before"][key], record["after"][key]
-        table.add_row(escape(what), f"{count:,}", f"{before:.4f}", f"{after:.4f}",
-                      f"{after - before:+.4f}")
+        table.add_row(
+            escape(what), f"{count:,}", f"{before:.4f}", f"{after:.4f}", f"{after - before:+.4f}"
+        )
     return table
 
 
@@ -225,16 +311,24 @@ def closing_table(result: TrainingResult) -> Table:
     table.add_row(f"{result.recipe.unit}s", f"{len(result.history.epoch)} ({result.stopped})")
     for split in ("train", "dev", "test"):
         acc, loss = metrics[f"{split}_accuracy"], metrics[f"{split}_loss"]
-        table.add_row(f"{split} accuracy",
-                      "-" if acc is None else f"{acc:.4f}  (loss {loss:.4f})")
+        table.add_row(f"{split} accuracy", "-" if acc is None else f"{acc:.4f}  (loss {loss:.4f})")
     table.add_row("training time", f"{metrics['train_seconds']:.1f} s")
     table.add_row("model", str(result.model_path))
     return table
 
 
-def lr_find_command(*, preset: str | None, recipe_file: Path | None, data: str, start: float,
-                    stop: float, steps: int, output: Path, json_output: bool,
-                    overrides: dict) -> None:
+def lr_find_command(
+    *,
+    preset: str | None,
+    recipe_file: Path | None,
+    data: str,
+    start: float,
+    stop: float,
+    steps: int,
+    output: Path,
+    json_output: bool,
+    overrides: dict,
+) -> None:
     """Run ``nnscratch lr-find``: check the options and the output, sweep, draw the chart."""
     from ..datasets import load_source
     from ..datasets.sources import source_files
@@ -242,32 +336,52 @@ def lr_find_command(*, preset: str | None, recipe_file: Path | None, data: str, 
     from ..usecases.lrfind import find_learning_rate
 
     if recipe_file is not None and preset is not None:
-        raise ConfigError("--recipe and --preset cannot be combined: name the preset in the "
-                          "recipe file (preset = \"cnn\")")
+        raise ConfigError(
+            "--recipe and --preset cannot be combined: name the preset in the "
+            'recipe file (preset = "cnn")'
+        )
     if recipe_file is not None:
         from ..model.recipefile import read_recipe_file
+
         base = read_recipe_file(recipe_file)
     else:
         base = get_preset(preset or DEFAULT_PRESET, option="--preset")
     recipe = base.with_overrides(overrides, name=option_name)
-    check_outputs([("--output", output, "lr-find.png")],
-                  [(f"a file of the data (--data {data})", path) for path in source_files(data)])
+    check_outputs(
+        [("--output", output, "lr-find.png")],
+        [(f"a file of the data (--data {data})", path) for path in source_files(data)],
+    )
     dataset = load_source(data)
     console = Console(stderr=json_output)
     console.print(f"[bold]{escape(recipe.name)}[/]: {escape(recipe.description())}")
-    console.print(f"sweeping the learning rate from {start:g} to {stop:g} over {steps} batches "
-                  f"of {dataset.source}")
-    sweep = find_learning_rate(recipe, dataset.train_images, dataset.train_labels,
-                               start=start, stop=stop, steps=steps)
+    console.print(
+        f"sweeping the learning rate from {start:g} to {stop:g} over {steps} batches "
+        f"of {dataset.source}"
+    )
+    sweep = find_learning_rate(
+        recipe, dataset.train_images, dataset.train_labels, start=start, stop=stop, steps=steps
+    )
     from ..plots import lr_find_curve, new_figure, save_png
+
     figure = new_figure(7, 4.5)
-    lr_find_curve(figure.add_subplot(), sweep.lrs, sweep.losses, sweep.smoothed,
-                  minimum=sweep.minimum, suggestion=sweep.suggestion)
+    lr_find_curve(
+        figure.add_subplot(),
+        sweep.lrs,
+        sweep.losses,
+        sweep.smoothed,
+        minimum=sweep.minimum,
+        suggestion=sweep.suggestion,
+    )
     save_png(figure, output)
-    stopped = "" if len(sweep.lrs) == steps else f" (stopped after {len(sweep.lrs)} batches: " \
-        "the loss took off)"
-    console.print(f"lowest smoothed loss at lr {sweep.minimum:.2g}{stopped}; suggested "
-                  f"learning rate: [bold]{sweep.suggestion:.2g}[/] (--lr {sweep.suggestion:.2g})")
+    stopped = (
+        ""
+        if len(sweep.lrs) == steps
+        else f" (stopped after {len(sweep.lrs)} batches: the loss took off)"
+    )
+    console.print(
+        f"lowest smoothed loss at lr {sweep.minimum:.2g}{stopped}; suggested "
+        f"learning rate: [bold]{sweep.suggestion:.2g}[/] (--lr {sweep.suggestion:.2g})"
+    )
     console.print(f"wrote {output}")
     if json_output:
         print(json.dumps({**sweep.as_json(), "output": str(output)}))

@@ -29,9 +29,14 @@ from .. import checks
 KINDS = ("none", "shift", "affine", "elastic")
 
 
-def warp(images: np.ndarray, *, shift: np.ndarray | None = None,
-         rotation: np.ndarray | None = None, scale: np.ndarray | None = None,
-         displacement: np.ndarray | None = None) -> np.ndarray:
+def warp(
+    images: np.ndarray,
+    *,
+    shift: np.ndarray | None = None,
+    rotation: np.ndarray | None = None,
+    scale: np.ndarray | None = None,
+    displacement: np.ndarray | None = None,
+) -> np.ndarray:
     """The images moved: each point p of an image goes to ``c + s R(θ) (p - c) + t``, then
     the elastic ``displacement`` moves where each output pixel reads from.
 
@@ -65,16 +70,19 @@ def warp(images: np.ndarray, *, shift: np.ndarray | None = None,
         cos = (np.cos(theta) / factor)[:, None, None]
         sin = (np.sin(theta) / factor)[:, None, None]
         dr, dc = cos * dr + sin * dc, cos * dc - sin * dr
-    return _bilinear(images, dr + np.float32(row_centre),
-                     dc + np.float32(col_centre)).reshape(shape)
+    return _bilinear(images, dr + np.float32(row_centre), dc + np.float32(col_centre)).reshape(
+        shape
+    )
 
 
 @lru_cache(maxsize=8)
 def _centred_grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
     """Each pixel's row and column offset from the centre, (H, W) float32 each (read-only)."""
-    rows, cols = np.meshgrid(np.arange(h, dtype=np.float32) - np.float32((h - 1) / 2),
-                             np.arange(w, dtype=np.float32) - np.float32((w - 1) / 2),
-                             indexing="ij")
+    rows, cols = np.meshgrid(
+        np.arange(h, dtype=np.float32) - np.float32((h - 1) / 2),
+        np.arange(w, dtype=np.float32) - np.float32((w - 1) / 2),
+        indexing="ij",
+    )
     rows.flags.writeable = cols.flags.writeable = False
     return rows, cols
 
@@ -89,7 +97,7 @@ def _bilinear(images: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndar
     n, h, w = images.shape
     width = w + 3
     padded = np.zeros((n, h + 3, width), dtype=images.dtype)
-    padded[:, 1:h + 1, 1:w + 1] = images
+    padded[:, 1 : h + 1, 1 : w + 1] = images
     r = np.clip(rows + 1, 0, h + 1)  # into padded coordinates; new arrays, free to change
     c = np.clip(cols + 1, 0, w + 1)
     r0, c0 = np.floor(r), np.floor(c)
@@ -123,8 +131,9 @@ def gaussian_matrix(size: int, sigma: float) -> np.ndarray:
     return (g / (sigma * np.sqrt(2 * np.pi))).astype(np.float32)
 
 
-def elastic_field(rng: np.random.Generator, n: int, h: int, w: int, *, alpha: float,
-                  sigma: float) -> np.ndarray:
+def elastic_field(
+    rng: np.random.Generator, n: int, h: int, w: int, *, alpha: float, sigma: float
+) -> np.ndarray:
     """Simard's elastic displacement: uniform noise in [-1, 1] per pixel and direction,
     blurred by a Gaussian of ``sigma`` pixels (as a product with :func:`gaussian_matrix` on
     each side), times ``alpha``. Shapes: -> (n, 2, h, w) float32, in pixels."""
@@ -161,8 +170,9 @@ class Augmentation:
         h, w = images.shape[-2:]
         per_image = images.reshape(n, -1, h, w)
         # Always the same draws in the same order for a kind, so a run repeats exactly.
-        shift = rng.integers(-self.max_shift, self.max_shift + 1, (n, 2)) \
-            if self.max_shift else None
+        shift = (
+            rng.integers(-self.max_shift, self.max_shift + 1, (n, 2)) if self.max_shift else None
+        )
         rotation = scale = displacement = None
         if self.max_rotation:
             limit = np.deg2rad(self.max_rotation)
@@ -173,20 +183,29 @@ class Augmentation:
             displacement = elastic_field(rng, n, h, w, alpha=self.alpha, sigma=self.sigma)
         channels = per_image.shape[1]
         if channels > 1:  # every channel of an image moves alike
+
             def repeat(a):
                 return None if a is None else np.repeat(a, channels, axis=0)
-            shift, rotation, scale, displacement = map(repeat, (shift, rotation, scale,
-                                                                displacement))
-        moved = warp(per_image.reshape(-1, h, w), shift=shift, rotation=rotation,
-                     scale=scale, displacement=displacement)
+
+            shift, rotation, scale, displacement = map(
+                repeat, (shift, rotation, scale, displacement)
+            )
+        moved = warp(
+            per_image.reshape(-1, h, w),
+            shift=shift,
+            rotation=rotation,
+            scale=scale,
+            displacement=displacement,
+        )
         return moved.reshape(images.shape)
 
 
 AUGMENTATIONS = {
     "shift": Augmentation("shift", max_shift=2),
     "affine": Augmentation("affine", max_shift=2, max_rotation=10.0, max_scale=0.1),
-    "elastic": Augmentation("elastic", max_shift=2, max_rotation=10.0, max_scale=0.1,
-                            alpha=34.0, sigma=4.0),
+    "elastic": Augmentation(
+        "elastic", max_shift=2, max_rotation=10.0, max_scale=0.1, alpha=34.0, sigma=4.0
+    ),
 }
 
 

@@ -60,9 +60,7 @@ def read_digits_csv(
     return _parse_digits_csv(raw, where, labels)
 
 
-def _parse_digits_csv(
-    raw: bytes, where: str, labels: str
-) -> tuple[np.ndarray, np.ndarray | None]:
+def _parse_digits_csv(raw: bytes, where: str, labels: str) -> tuple[np.ndarray, np.ndarray | None]:
     """:func:`read_digits_csv` on file contents already in memory; errors name `where`."""
     lines = _split_lines(raw, where)
     header = _header_names(lines[0])
@@ -73,8 +71,10 @@ def _parse_digits_csv(
     has_label = _has_label_column(ncols, labels, where)
     if header and not has_label and header[0].lower() == "label":
         # Kaggle's train header with a pixel column missing would otherwise pass as 784 pixels.
-        raise DataError(f"{where}, line 1: has a label column and {ncols - 1} pixel columns, "
-                        f"expected {_PIXELS} pixel columns")
+        raise DataError(
+            f"{where}, line 1: has a label column and {ncols - 1} pixel columns, "
+            f"expected {_PIXELS} pixel columns"
+        )
 
     rows = lines[first:]
     values = np.empty((len(rows), ncols), dtype=np.int16)

@@ -34,8 +34,10 @@ SIDE = 28
 MAX_DIGITS = 10_000  # a set drawn by hand; an import of all MNIST is refused, not written
 HELD_OUT_EVERY = 5  # the 5th, 10th, ... digit of each label is held out by an IDX export
 NAME = re.compile(r"digit-(\d{6,})-label-(\d)\.png")
-IDX_FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
-             "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
+IDX_FILES = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
 
 
 @dataclass(frozen=True)
@@ -66,10 +68,14 @@ class DigitSet:
         except FileNotFoundError:
             return []
         except OSError as error:
-            raise DataError(f"cannot read the digits folder {self.folder}: "
-                            f"{error.strerror or error}") from None
-        found = [Digit(int(match[1]), int(match[2]), Path(entry.path)) for entry in entries
-                 if (match := NAME.fullmatch(entry.name)) and entry.is_file()]
+            raise DataError(
+                f"cannot read the digits folder {self.folder}: {error.strerror or error}"
+            ) from None
+        found = [
+            Digit(int(match[1]), int(match[2]), Path(entry.path))
+            for entry in entries
+            if (match := NAME.fullmatch(entry.name)) and entry.is_file()
+        ]
         return sorted(found, key=lambda digit: digit.number)
 
     def pixels(self, digit: Digit) -> np.ndarray:
@@ -100,13 +106,16 @@ class DigitSet:
         with self._lock:
             present = self.digits()
             if len(present) + len(images) > MAX_DIGITS:
-                raise DataError(f"the set would hold {len(present) + len(images):,} digits; a "
-                                f"set takes at most {MAX_DIGITS:,} (it has {len(present):,})")
+                raise DataError(
+                    f"the set would hold {len(present) + len(images):,} digits; a "
+                    f"set takes at most {MAX_DIGITS:,} (it has {len(present):,})"
+                )
             try:
                 self.folder.mkdir(parents=True, exist_ok=True)
             except OSError as error:
-                raise DataError(f"cannot create the digits folder {self.folder}: "
-                                f"{error.strerror or error}") from None
+                raise DataError(
+                    f"cannot create the digits folder {self.folder}: {error.strerror or error}"
+                ) from None
             number = present[-1].number + 1 if present else 1
             added = []
             for image, label in zip(images, labels):
@@ -126,8 +135,9 @@ class DigitSet:
                     try:
                         digit.path.unlink()
                     except OSError as error:
-                        raise DataError(f"cannot remove {digit.path}: "
-                                        f"{error.strerror or error}") from None
+                        raise DataError(
+                            f"cannot remove {digit.path}: {error.strerror or error}"
+                        ) from None
                     self._pixels.pop(digit.path.name, None)
                     return digit
         raise DataError(f"the set has no digit #{number}")
@@ -142,8 +152,10 @@ class DigitSet:
         if not digits:
             raise DataError("the set is empty: add digits before exporting it")
         test = set(held_out(digits))
-        parts = {"train": [d for d in digits if d.number not in test],
-                 "test": [d for d in digits if d.number in test]}
+        parts = {
+            "train": [d for d in digits if d.number not in test],
+            "test": [d for d in digits if d.number in test],
+        }
         folder = Path(folder)
         try:
             folder.mkdir(parents=True, exist_ok=True)
@@ -182,10 +194,14 @@ class DigitSet:
             parts.append((dataset.test_images, dataset.test_labels))
         if dataset.train_images.shape[1:] != (SIDE, SIDE):
             height, width = dataset.train_images.shape[1:]
-            raise DataError(f"{dataset.source} holds {height}x{width} images; the digits of a "
-                            f"set are {SIDE}x{SIDE}")
-        return self.add_many(np.concatenate([images for images, _ in parts]),
-                             np.concatenate([labels for _, labels in parts]))
+            raise DataError(
+                f"{dataset.source} holds {height}x{width} images; the digits of a "
+                f"set are {SIDE}x{SIDE}"
+            )
+        return self.add_many(
+            np.concatenate([images for images, _ in parts]),
+            np.concatenate([labels for _, labels in parts]),
+        )
 
 
 def held_out(digits: list[Digit]) -> list[int]:
@@ -208,7 +224,8 @@ def _checked(images, labels) -> tuple[np.ndarray, np.ndarray]:
         raise DataError(f"{len(images)} images but labels of shape {labels.shape}")
     for what, values, top in (("pixel", images, 255), ("label", labels, 9)):
         if not np.issubdtype(values.dtype, np.integer) or (
-                values.size and (values.min() < 0 or values.max() > top)):
+            values.size and (values.min() < 0 or values.max() > top)
+        ):
             raise DataError(f"a digit's {what}s are whole numbers 0-{top}")
     return images.astype(np.uint8), labels.astype(np.uint8)
 
@@ -227,8 +244,10 @@ def _read_png(path: Path) -> np.ndarray:
     try:
         with Image.open(path) as picture:
             if picture.format != "PNG" or picture.mode != "L" or picture.size != (SIDE, SIDE):
-                raise DataError(f"{path}: not a digit of a set (a {SIDE}x{SIDE} greyscale "
-                                f"PNG); move it out of the folder")
+                raise DataError(
+                    f"{path}: not a digit of a set (a {SIDE}x{SIDE} greyscale "
+                    f"PNG); move it out of the folder"
+                )
             return np.array(picture, dtype=np.uint8)
     except DataError:
         raise

@@ -50,26 +50,28 @@ def make_strokes(strokes: Sequence[dict], width: float, height: float) -> list[S
     points).
     """
     for name, side in (("width", width), ("height", height)):
-        if not (isinstance(side, (int, float)) and math.isfinite(side) and
-                1 <= side <= MAX_CANVAS):
-            raise DataError(f"canvas {name} must be a number from 1 to {MAX_CANVAS}, "
-                            f"got {side!r}")
+        if not (isinstance(side, (int, float)) and math.isfinite(side) and 1 <= side <= MAX_CANVAS):
+            raise DataError(f"canvas {name} must be a number from 1 to {MAX_CANVAS}, got {side!r}")
     if len(strokes) > MAX_STROKES:
         raise DataError(f"{len(strokes)} strokes; at most {MAX_STROKES} are taken")
     checked, total = [], 0
     for i, stroke in enumerate(strokes):
         brush = stroke.get("brush")
-        if not (isinstance(brush, (int, float)) and math.isfinite(brush)
-                and 0 < brush <= MAX_CANVAS):
-            raise DataError(f"strokes[{i}].brush must be a positive number up to "
-                            f"{MAX_CANVAS}, got {brush!r}")
+        if not (
+            isinstance(brush, (int, float)) and math.isfinite(brush) and 0 < brush <= MAX_CANVAS
+        ):
+            raise DataError(
+                f"strokes[{i}].brush must be a positive number up to {MAX_CANVAS}, got {brush!r}"
+            )
         try:
             points = np.array(stroke.get("points"), dtype=np.float64)
         except (TypeError, ValueError):
             raise DataError(f"strokes[{i}].points must be a list of [x, y] numbers") from None
         if points.ndim != 2 or points.shape[1] != 2 or len(points) == 0:
-            raise DataError(f"strokes[{i}].points must be a non-empty list of [x, y] "
-                            f"pairs, got shape {points.shape}")
+            raise DataError(
+                f"strokes[{i}].points must be a non-empty list of [x, y] "
+                f"pairs, got shape {points.shape}"
+            )
         total += len(points)
         if total > MAX_POINTS:
             raise DataError(f"the drawing has more than {MAX_POINTS:,} points")
@@ -78,8 +80,10 @@ def make_strokes(strokes: Sequence[dict], width: float, height: float) -> list[S
             raise DataError(f"strokes[{i}].points[{bad[0]}] is not a pair of finite numbers")
         far = np.flatnonzero((np.abs(points) > MAX_COORDINATE).any(axis=1))
         if len(far):
-            raise DataError(f"strokes[{i}].points[{far[0]}] lies more than {MAX_COORDINATE:,} "
-                            f"units off the canvas")
+            raise DataError(
+                f"strokes[{i}].points[{far[0]}] lies more than {MAX_COORDINATE:,} "
+                f"units off the canvas"
+            )
         checked.append(Stroke(points, float(brush)))
     return checked
 
@@ -111,7 +115,7 @@ def render_strokes(strokes: Sequence[Stroke], width: float, height: float) -> np
     pen = ImageDraw.Draw(canvas)
     for stroke in strokes:
         points = (((stroke.points - low) * scale + MARGIN) * fine).tolist()  # Python floats:
-        radius = stroke.brush * scale / 2 * fine                            # Pillow's fast path
+        radius = stroke.brush * scale / 2 * fine  # Pillow's fast path
         if len(points) > 1:
             pen.line([(x, y) for x, y in points], fill=255, width=max(1, round(2 * radius)))
         for x, y in points:  # a disc at each point: round joins and caps (Pillow's own
@@ -120,15 +124,16 @@ def render_strokes(strokes: Sequence[Stroke], width: float, height: float) -> np
     # The canvas's own edges, in raster pixels: ink beyond them is clipped, as on the page.
     edge_low = np.floor(MARGIN - low * scale).astype(int)
     edge_high = np.ceil(MARGIN + (np.array((width, height)) - low) * scale).astype(int)
-    ink[:, :max(edge_low[0], 0)] = 0
-    ink[:max(edge_low[1], 0), :] = 0
-    ink[:, max(edge_high[0], 0):] = 0
-    ink[max(edge_high[1], 0):, :] = 0
+    ink[:, : max(edge_low[0], 0)] = 0
+    ink[: max(edge_low[1], 0), :] = 0
+    ink[:, max(edge_high[0], 0) :] = 0
+    ink[max(edge_high[1], 0) :, :] = 0
     return ink
 
 
-def drawing_to_mnist(strokes: Sequence[Stroke], width: float, height: float, *,
-                     size: int = 28) -> MnistFormSteps:
+def drawing_to_mnist(
+    strokes: Sequence[Stroke], width: float, height: float, *, size: int = 28
+) -> MnistFormSteps:
     """A drawing in MNIST's form, with the steps it went through (see
     :func:`nnscratch.datasets.pictures.mnist_form_steps`); ``field`` is uint8 (size, size).
     Raises DataError ("holds no digit") for a drawing without ink on the canvas."""

@@ -124,9 +124,7 @@ def _decode(stream: BinaryIO, where: str, size: int | None) -> np.ndarray:
     if data.size < nbytes:
         raise DataError(f"{where}: truncated IDX data: {promised}, but only {data.size} follow")
     if data.size > nbytes:
-        raise DataError(
-            f"{where}: trailing bytes after the IDX data: {promised}, but more follow"
-        )
+        raise DataError(f"{where}: trailing bytes after the IDX data: {promised}, but more follow")
 
     try:
         array = data.view(dtype.newbyteorder(">")).reshape(shape)
@@ -224,5 +222,3 @@ def write_idx(
         with sink as out:
             out.write(header)
             out.write(payload)
-
-

@@ -21,8 +21,9 @@ _PICTURE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"BM", b"GIF8", b"II*\0
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
-def read_inputs(paths: list[str | os.PathLike[str]], *,
-                size: int = 28) -> tuple[np.ndarray, list[dict]]:
+def read_inputs(
+    paths: list[str | os.PathLike[str]], *, size: int = 28
+) -> tuple[np.ndarray, list[dict]]:
     """Read every image in ``paths``, in order.
 
     Each path is, by its contents (and a picture's name):
@@ -47,15 +48,16 @@ def read_inputs(paths: list[str | os.PathLike[str]], *,
         found, found_sources = read_input(path, size=size)
         if images and found.shape[1:] != images[0].shape[1:]:
             first = sources[0]["file"]
-            raise DataError(f"{os.fspath(path)}: images are {_size(found)}, but those of "
-                            f"{first} are {_size(images[0])}; all inputs must share one size")
+            raise DataError(
+                f"{os.fspath(path)}: images are {_size(found)}, but those of "
+                f"{first} are {_size(images[0])}; all inputs must share one size"
+            )
         images.append(found)
         sources.extend(found_sources)
     return np.concatenate(images), sources
 
 
-def read_input(path: str | os.PathLike[str], *,
-               size: int = 28) -> tuple[np.ndarray, list[dict]]:
+def read_input(path: str | os.PathLike[str], *, size: int = 28) -> tuple[np.ndarray, list[dict]]:
     """The images (N, H, W) uint8 and sources of one file; see :func:`read_inputs`."""
     where = os.fspath(path)
     file = Path(where)
@@ -66,8 +68,7 @@ def read_input(path: str | os.PathLike[str], *,
     try:
         data = file.read_bytes()
     except FileNotFoundError:
-        raise DataError(f"no such file: {where} (expected an IDX, CSV or picture file)") \
-            from None
+        raise DataError(f"no such file: {where} (expected an IDX, CSV or picture file)") from None
     except OSError as error:
         raise DataError(f"cannot read {where}: {error.strerror or error}") from None
     if data.startswith(_PICTURE_MAGIC):
@@ -75,8 +76,10 @@ def read_input(path: str | os.PathLike[str], *,
     if data.startswith(_GZIP_MAGIC) or data[:2] == b"\0\0":
         images = _read_idx_bytes(data, where)
         if images.ndim != 3 or images.dtype != np.uint8:
-            raise DataError(f"{where}: holds {images.dtype} of shape {images.shape}, expected "
-                            f"uint8 images of shape (N, height, width) (a labels file?)")
+            raise DataError(
+                f"{where}: holds {images.dtype} of shape {images.shape}, expected "
+                f"uint8 images of shape (N, height, width) (a labels file?)"
+            )
         if len(images) == 0:
             raise DataError(f"{where}: holds no images")
         return images, [{"file": where, "index": i} for i in range(len(images))]

@@ -68,8 +68,7 @@ def _load_verified(folder: str | os.PathLike[str], split: str) -> tuple[np.ndarr
             data = path.read_bytes()
         except OSError as e:
             raise DataError(
-                f"bundled MNIST file {path} cannot be read ({e.strerror or e}); "
-                "reinstall nnscratch"
+                f"bundled MNIST file {path} cannot be read ({e.strerror or e}); reinstall nnscratch"
             ) from None
         actual = hashlib.sha256(data).hexdigest()
         if actual != MNIST_SHA256[name]:
@@ -84,15 +83,29 @@ def _load_verified(folder: str | os.PathLike[str], split: str) -> tuple[np.ndarr
     return images, labels
 
 
-def is_mnist(train_images: np.ndarray, train_labels: np.ndarray,
-             test_images: np.ndarray | None, test_labels: np.ndarray | None) -> bool:
+def is_mnist(
+    train_images: np.ndarray,
+    train_labels: np.ndarray,
+    test_images: np.ndarray | None,
+    test_labels: np.ndarray | None,
+) -> bool:
     """Whether the four arrays are exactly MNIST's (shapes (60000, 28, 28), (60000,),
     (10000, 28, 28), (10000,), uint8): a copy of the bundled data, in whatever files."""
-    arrays = {"train-images": train_images, "train-labels": train_labels,
-              "t10k-images": test_images, "t10k-labels": test_labels}
-    shapes = {"train-images": (60000, 28, 28), "train-labels": (60000,),
-              "t10k-images": (10000, 28, 28), "t10k-labels": (10000,)}
+    arrays = {
+        "train-images": train_images,
+        "train-labels": train_labels,
+        "t10k-images": test_images,
+        "t10k-labels": test_labels,
+    }
+    shapes = {
+        "train-images": (60000, 28, 28),
+        "train-labels": (60000,),
+        "t10k-images": (10000, 28, 28),
+        "t10k-labels": (10000,),
+    }
     if any(a is None or a.dtype != np.uint8 or a.shape != shapes[k] for k, a in arrays.items()):
         return False  # most data: told apart without hashing a byte
-    return all(hashlib.sha256(np.ascontiguousarray(a).data).hexdigest() == MNIST_ARRAY_SHA256[k]
-               for k, a in arrays.items())
+    return all(
+        hashlib.sha256(np.ascontiguousarray(a).data).hexdigest() == MNIST_ARRAY_SHA256[k]
+        for k, a in arrays.items()
+    )

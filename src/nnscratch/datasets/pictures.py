@@ -41,9 +41,14 @@ class NoDigitError(DataError):
     """A picture or drawing holds no digit: it is blank, or nothing stands out of the paper."""
 
 
-def read_picture(path: str | os.PathLike[str] | BinaryIO, *, size: int = 28,
-                 box: int | None = None, name: str | None = None,
-                 max_pixels: int | None = None) -> np.ndarray:
+def read_picture(
+    path: str | os.PathLike[str] | BinaryIO,
+    *,
+    size: int = 28,
+    box: int | None = None,
+    name: str | None = None,
+    max_pixels: int | None = None,
+) -> np.ndarray:
     """Read a picture file and return it in MNIST's form: uint8 (size, size), light on dark.
 
     Any format Pillow reads (PNG, JPEG, BMP, GIF, WebP, TIFF); colour is turned into grey, a
@@ -56,9 +61,14 @@ def read_picture(path: str | os.PathLike[str] | BinaryIO, *, size: int = 28,
     return read_picture_steps(path, size=size, box=box, name=name, max_pixels=max_pixels).field
 
 
-def read_picture_steps(path: str | os.PathLike[str] | BinaryIO, *, size: int = 28,
-                       box: int | None = None, name: str | None = None,
-                       max_pixels: int | None = None) -> MnistFormSteps:
+def read_picture_steps(
+    path: str | os.PathLike[str] | BinaryIO,
+    *,
+    size: int = 28,
+    box: int | None = None,
+    name: str | None = None,
+    max_pixels: int | None = None,
+) -> MnistFormSteps:
     """:func:`read_picture`, keeping the steps of :func:`mnist_form_steps`."""
     from PIL import Image, ImageOps  # Pillow is heavy to import; only pictures need it
 
@@ -72,8 +82,10 @@ def read_picture_steps(path: str | os.PathLike[str] | BinaryIO, *, size: int = 2
             opened = Image.open(path if is_file else where)
         with opened as picture:
             if picture.width * picture.height > max_pixels:
-                raise DataError(f"{where}: picture of {picture.width}x{picture.height} pixels "
-                                f"is larger than {max_pixels:,} pixels")
+                raise DataError(
+                    f"{where}: picture of {picture.width}x{picture.height} pixels "
+                    f"is larger than {max_pixels:,} pixels"
+                )
             picture = ImageOps.exif_transpose(picture)
             grey = _to_grey(picture, Image)
     except DataError:
@@ -83,8 +95,9 @@ def read_picture_steps(path: str | os.PathLike[str] | BinaryIO, *, size: int = 2
     except IsADirectoryError:
         raise DataError(f"{where} is a folder, expected a picture") from None
     except Image.UnidentifiedImageError:
-        raise DataError(f"{where}: not a picture Pillow can read (expected PNG, JPEG, "
-                        f"BMP, GIF, WebP or TIFF)") from None
+        raise DataError(
+            f"{where}: not a picture Pillow can read (expected PNG, JPEG, BMP, GIF, WebP or TIFF)"
+        ) from None
     except Image.DecompressionBombError:
         raise DataError(f"{where}: picture is larger than {max_pixels:,} pixels") from None
     except (OSError, ValueError, SyntaxError) as error:
@@ -131,8 +144,7 @@ def to_mnist_form(grey: np.ndarray, *, size: int = 28, box: int | None = None) -
     return mnist_form_steps(grey, size=size, box=box).field
 
 
-def mnist_form_steps(grey: np.ndarray, *, size: int = 28,
-                     box: int | None = None) -> MnistFormSteps:
+def mnist_form_steps(grey: np.ndarray, *, size: int = 28, box: int | None = None) -> MnistFormSteps:
     """:func:`to_mnist_form`, keeping each step's picture (to show how a drawing was read)."""
     from PIL import Image
 
@@ -162,10 +174,14 @@ def mnist_form_steps(grey: np.ndarray, *, size: int = 28,
     # resampling) must not shrink the digit. MNIST's own digits measure 20 at that level too.
     # The halo is kept, scaled along with the digit.
     visible = ink > CROP_LEVEL
-    digit_size = max(np.ptp(np.flatnonzero(visible.any(axis=1))),
-                     np.ptp(np.flatnonzero(visible.any(axis=0)))) + 1
+    digit_size = (
+        max(
+            np.ptp(np.flatnonzero(visible.any(axis=1))), np.ptp(np.flatnonzero(visible.any(axis=0)))
+        )
+        + 1
+    )
     rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
-    cropped = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    cropped = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
     height, width = cropped.shape
     scale = box / digit_size
     new_size = (max(1, round(width * scale)), max(1, round(height * scale)))  # PIL: (w, h)
@@ -174,8 +190,9 @@ def mnist_form_steps(grey: np.ndarray, *, size: int = 28,
         # Shrinking averages each output pixel's area of the picture (MNIST's anti-aliasing:
         # a stroke keeps its ink, thin or faint); enlarging a small drawing interpolates.
         method = Image.Resampling.BOX if scale < 1 else Image.Resampling.BILINEAR
-        scaled = np.asarray(Image.fromarray(cropped, mode="F").resize(new_size, method),
-                            dtype=np.float32)
+        scaled = np.asarray(
+            Image.fromarray(cropped, mode="F").resize(new_size, method), dtype=np.float32
+        )
     field = _centre_by_mass(scaled, size)
     if not field.any():
         # Faint specks far from a tiny mark can pull the centre of mass off it, out of the field.
@@ -199,7 +216,9 @@ def _centre_by_mass(ink: np.ndarray, size: int) -> np.ndarray:
     field = np.zeros((size, size), dtype=np.float32)
     rows = slice(max(top, 0), min(top + height, size))
     cols = slice(max(left, 0), min(left + width, size))
-    field[rows, cols] = ink[rows.start - top:rows.stop - top, cols.start - left:cols.stop - left]
+    field[rows, cols] = ink[
+        rows.start - top : rows.stop - top, cols.start - left : cols.stop - left
+    ]
     return np.round(np.clip(field, 0, 1) * 255).astype(np.uint8)
 
 
@@ -210,7 +229,9 @@ def shrink_ink(ink: np.ndarray, side: int) -> np.ndarray:
     if max(height, width) <= side:
         return ink
     from PIL import Image
+
     scale = side / max(height, width)
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    return np.asarray(Image.fromarray(ink.astype(np.float32), mode="F")
-                      .resize(size, Image.Resampling.BOX))
+    return np.asarray(
+        Image.fromarray(ink.astype(np.float32), mode="F").resize(size, Image.Resampling.BOX)
+    )

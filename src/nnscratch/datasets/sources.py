@@ -74,8 +74,12 @@ def source_files(spec: str | os.PathLike[str] = "mnist") -> list[Path]:
     path = Path(spec)
     if path.is_dir():
         names = [name for pair in _IDX_NAMES.values() for name in pair]
-        return [candidate for name in names for candidate in (path / name, path / f"{name}.gz")
-                if candidate.is_file()]
+        return [
+            candidate
+            for name in names
+            for candidate in (path / name, path / f"{name}.gz")
+            if candidate.is_file()
+        ]
     return [path] if path.is_file() else []
 
 
@@ -95,8 +99,9 @@ def _bundled_mnist() -> DigitDataset:
 
 # The bundled files are verified against these constants, so hashing the constants identifies
 # them; a copy of MNIST in an IDX folder gets the same identity (see _idx_folder).
-_MNIST_IDENTITY = hashlib.sha256("".join(
-    f"{name} {MNIST_SHA256[name]}\n" for name in sorted(MNIST_SHA256)).encode("ascii")).hexdigest()
+_MNIST_IDENTITY = hashlib.sha256(
+    "".join(f"{name} {MNIST_SHA256[name]}\n" for name in sorted(MNIST_SHA256)).encode("ascii")
+).hexdigest()
 
 
 def _idx_folder(folder: Path) -> DigitDataset:

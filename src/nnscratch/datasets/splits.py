@@ -46,9 +46,14 @@ def train_dev_split(
     return np.flatnonzero(~in_dev).astype(np.int64), np.flatnonzero(in_dev).astype(np.int64)
 
 
-def hold_out(x: np.ndarray, y: np.ndarray, dev_size: int | float, *,
-             rng: np.random.Generator, stratify: bool = False
-             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def hold_out(
+    x: np.ndarray,
+    y: np.ndarray,
+    dev_size: int | float,
+    *,
+    rng: np.random.Generator,
+    stratify: bool = False,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Split examples into training and dev sets: ``(x_train, y_train, x_dev, y_dev)``.
 
     The one way a dev set is held out (``Sequential.fit(validation_split=...)`` and the presets'
@@ -68,9 +73,7 @@ def _dev_count(dev_size: int | float, n: int) -> int:
     if isinstance(dev_size, numbers.Integral):
         count = int(dev_size)
         if count < 0:
-            raise ConfigError(
-                f"dev_size={count} is negative, expected a count from 0 to {n - 1}"
-            )
+            raise ConfigError(f"dev_size={count} is negative, expected a count from 0 to {n - 1}")
     else:
         fraction = float(dev_size)
         if not 0.0 < fraction < 1.0:

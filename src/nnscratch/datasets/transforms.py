@@ -68,8 +68,15 @@ def thicken(image: np.ndarray, steps: int) -> np.ndarray:
     combine = np.maximum if steps > 0 else np.minimum
     for _ in range(abs(int(steps))):
         padded = np.pad(out, 1)
-        out = combine.reduce([padded[1:-1, 1:-1], padded[:-2, 1:-1], padded[2:, 1:-1],
-                              padded[1:-1, :-2], padded[1:-1, 2:]])
+        out = combine.reduce(
+            [
+                padded[1:-1, 1:-1],
+                padded[:-2, 1:-1],
+                padded[2:, 1:-1],
+                padded[1:-1, :-2],
+                padded[1:-1, 2:],
+            ]
+        )
     return out
 
 

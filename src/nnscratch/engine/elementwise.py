@@ -21,7 +21,7 @@ import numpy as np
 # per step. An m at 2^-100 moves its parameter by less than lr·1e-21 per step (eps 1e-8);
 # every m above it is left exactly as Adam computes it. (A gradient that is itself below
 # ~1e-37 can still give a subnormal m; gradients that small do not come from real data.)
-FLUSH_BELOW = np.float32(2.0 ** -100)
+FLUSH_BELOW = np.float32(2.0**-100)
 _FLUSH_BITS = FLUSH_BELOW.view(np.int32)
 
 
@@ -48,7 +48,7 @@ def flush_period(beta1: float) -> int | None:
     gradient itself and never decays)."""
     if beta1 == 0.0:
         return None
-    return max(1, math.floor(math.log(2.0 ** -125 / float(FLUSH_BELOW)) / math.log(beta1)))
+    return max(1, math.floor(math.log(2.0**-125 / float(FLUSH_BELOW)) / math.log(beta1)))
 
 
 # Elements per block of an elementwise update: five float32 blocks of 128 KiB (parameter,
@@ -72,4 +72,4 @@ def blocks(*arrays: np.ndarray):
         yield flat
         return
     for start in range(0, size, BLOCK):
-        yield [a[start:start + BLOCK] for a in flat]
+        yield [a[start : start + BLOCK] for a in flat]

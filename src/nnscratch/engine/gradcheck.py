@@ -15,8 +15,9 @@ from .layers.base import Layer
 from .losses import Loss
 
 
-def numerical_gradient(f: Callable[[], float], x: np.ndarray, eps: float = 1e-6,
-                       entries=None) -> np.ndarray:
+def numerical_gradient(
+    f: Callable[[], float], x: np.ndarray, eps: float = 1e-6, entries=None
+) -> np.ndarray:
     """Central differences of the scalar ``f()`` with respect to every entry of ``x`` (perturbed
     in place and restored), or only those at the index tuples ``entries`` (the others are 0).
     Shapes: ``x`` any; result like ``x``, float64."""
@@ -43,9 +44,15 @@ def relative_error(analytic: np.ndarray, numeric: np.ndarray) -> float:
     return float(np.linalg.norm(analytic - numeric) / scale) if scale > 0 else 0.0
 
 
-def check_layer(layer: Layer, x: np.ndarray, rng: np.random.Generator,
-                eps: float = 1e-6, training: bool = False,
-                layer_rng=None, samples: int | None = None) -> dict[str, float]:
+def check_layer(
+    layer: Layer,
+    x: np.ndarray,
+    rng: np.random.Generator,
+    eps: float = 1e-6,
+    training: bool = False,
+    layer_rng=None,
+    samples: int | None = None,
+) -> dict[str, float]:
     """Relative errors of a layer's input and parameter gradients. ``x`` and the layer's
     parameters must be float64. Returns {"x": err, "W": err, ...}. ``rng`` draws the check's
     random direction (and the entries checked); ``layer_rng`` is what the layer's forward
@@ -91,8 +98,7 @@ class Repeating:
         return getattr(np.random.default_rng(self.seed), name)
 
 
-def check_loss(loss: Loss, outputs: np.ndarray, targets: np.ndarray,
-               eps: float = 1e-6) -> float:
+def check_loss(loss: Loss, outputs: np.ndarray, targets: np.ndarray, eps: float = 1e-6) -> float:
     """Relative error of ``loss.backward()`` against finite differences of ``loss.forward``."""
     loss.forward(outputs, targets)
     analytic = loss.backward().copy()

@@ -145,15 +145,19 @@ class MeanSquaredError(Loss):
 def _check_labels(y: np.ndarray, n: int, classes: int) -> np.ndarray:
     """``y`` if it holds ``n`` integer labels in [0, classes), else DataError saying why."""
     if y.shape != (n,) or y.dtype.kind not in "iu":
-        raise DataError(f"softmax cross-entropy takes {n} integer labels, one per row of "
-                        f"logits (shape ({n},)); got shape {y.shape}, dtype {y.dtype}")
+        raise DataError(
+            f"softmax cross-entropy takes {n} integer labels, one per row of "
+            f"logits (shape ({n},)); got shape {y.shape}, dtype {y.dtype}"
+        )
     # Seen as unsigned, a negative label is huge: one reduction over N labels, no array,
     # finds both kinds of mistake (about a microsecond per batch).
     unsigned = y if y.dtype.kind == "u" else y.view(f"u{y.itemsize}")
     if n and unsigned.max() >= classes:
         index = int(np.flatnonzero((y < 0) | (y >= classes))[0])
-        raise DataError(f"label {y[index]} at index {index} is outside 0-{classes - 1} "
-                        f"({classes} classes, one per logit)")
+        raise DataError(
+            f"label {y[index]} at index {index} is outside 0-{classes - 1} "
+            f"({classes} classes, one per logit)"
+        )
     return y
 
 

@@ -17,8 +17,9 @@ import numpy as np
 def _as_labels(predicted, labels) -> tuple[np.ndarray, np.ndarray]:
     predicted, labels = np.asarray(predicted), np.asarray(labels)
     if predicted.shape != labels.shape or predicted.ndim != 1:
-        raise ValueError(f"predictions {predicted.shape} and labels {labels.shape} must be "
-                         f"two (N,) arrays")
+        raise ValueError(
+            f"predictions {predicted.shape} and labels {labels.shape} must be two (N,) arrays"
+        )
     return predicted, labels
 
 
@@ -28,8 +29,7 @@ def accuracy(predicted: np.ndarray, labels: np.ndarray) -> float:
     return float(np.mean(predicted == labels)) if labels.size else 0.0
 
 
-def confusion_matrix(predicted: np.ndarray, labels: np.ndarray,
-                     classes: int = 10) -> np.ndarray:
+def confusion_matrix(predicted: np.ndarray, labels: np.ndarray, classes: int = 10) -> np.ndarray:
     """Counts (classes, classes) int64: row = true label, column = predicted label.
 
     Shapes: ``predicted`` and ``labels`` (N,) integers in [0, classes).
@@ -68,12 +68,12 @@ def precision_recall_f1(confusion: np.ndarray) -> dict[str, np.ndarray]:
     precision = _ratio(true_positives, predicted_count)
     recall = _ratio(true_positives, support)
     f1 = _ratio(2 * precision * recall, precision + recall)
-    return {"precision": precision, "recall": recall, "f1": f1,
-            "support": support.astype(np.int64)}
+    return {"precision": precision, "recall": recall, "f1": f1, "support": support.astype(np.int64)}
 
 
-def classification_report(predicted: np.ndarray, labels: np.ndarray, classes: int = 10,
-                          *, loss: float | None = None) -> dict[str, Any]:
+def classification_report(
+    predicted: np.ndarray, labels: np.ndarray, classes: int = 10, *, loss: float | None = None
+) -> dict[str, Any]:
     """Every figure ``nnscratch evaluate`` shows, JSON-able.
 
     Returns ``{"count", "accuracy", "loss", "per_class": [{"label", "precision", "recall",
@@ -88,14 +88,27 @@ def classification_report(predicted: np.ndarray, labels: np.ndarray, classes: in
 
     def average(weights: np.ndarray) -> dict[str, float]:
         weight_sum = weights.sum()
-        return {key: float(np.dot(scores[key], weights) / weight_sum) if weight_sum else 0.0
-                for key in ("precision", "recall", "f1")} | {"support": total}
+        return {
+            key: float(np.dot(scores[key], weights) / weight_sum) if weight_sum else 0.0
+            for key in ("precision", "recall", "f1")
+        } | {"support": total}
 
-    per_class = [{"label": c, "precision": float(scores["precision"][c]),
-                  "recall": float(scores["recall"][c]), "f1": float(scores["f1"][c]),
-                  "support": int(support[c])} for c in range(classes)]
-    return {"count": total, "accuracy": accuracy(predicted, labels), "loss": loss,
-            "per_class": per_class,
-            "macro_avg": average(np.ones(classes)),
-            "weighted_avg": average(support.astype(np.float64)),
-            "confusion_matrix": confusion.tolist()}
+    per_class = [
+        {
+            "label": c,
+            "precision": float(scores["precision"][c]),
+            "recall": float(scores["recall"][c]),
+            "f1": float(scores["f1"][c]),
+            "support": int(support[c]),
+        }
+        for c in range(classes)
+    ]
+    return {
+        "count": total,
+        "accuracy": accuracy(predicted, labels),
+        "loss": loss,
+        "per_class": per_class,
+        "macro_avg": average(np.ones(classes)),
+        "weighted_avg": average(support.astype(np.float64)),
+        "confusion_matrix": confusion.tolist(),
+    }

@@ -59,8 +59,14 @@ class Optimizer:
     state_names: tuple[str, ...] = ()  # per-parameter state arrays, e.g. ("m", "v")
     needs_scratch = False  # whether _update uses a scratch buffer shaped like the parameter
 
-    def __init__(self, lr: float, *, schedule: Schedule | dict | str | None = None,
-                 weight_decay: float = 0.0, l2: float = 0.0) -> None:
+    def __init__(
+        self,
+        lr: float,
+        *,
+        schedule: Schedule | dict | str | None = None,
+        weight_decay: float = 0.0,
+        l2: float = 0.0,
+    ) -> None:
         self.lr = checks.real("lr", lr, low=0.0, low_open=True)
         self.schedule = get_schedule(schedule)
         self.weight_decay = checks.real("weight_decay", weight_decay, low=0.0)
@@ -81,8 +87,12 @@ class Optimizer:
 
     # --- the update -----------------------------------------------------------------------------
 
-    def step(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray],
-             decay: Sequence[bool] | None = None) -> None:
+    def step(
+        self,
+        params: Sequence[np.ndarray],
+        grads: Sequence[np.ndarray],
+        decay: Sequence[bool] | None = None,
+    ) -> None:
         """Update every ``params[i]`` in place from ``grads[i]``; then ``t += 1``.
 
         Args:
@@ -105,8 +115,10 @@ class Optimizer:
         if self._shapes is None:
             self._start(params)
         elif n != len(self._shapes):
-            raise ConfigError(f"step got {n} parameters, but the optimizer state was made for "
-                              f"{len(self._shapes)}; use a new optimizer for a new model")
+            raise ConfigError(
+                f"step got {n} parameters, but the optimizer state was made for "
+                f"{len(self._shapes)}; use a new optimizer for a new model"
+            )
 
         lr = self.current_lr
         # p - lr·wd·p = (1 - lr·wd)·p: one pass, no buffer. As in PyTorch, the factor is
@@ -118,7 +130,8 @@ class Optimizer:
             if p.shape != self._shapes[i] or g.shape != p.shape:
                 raise ConfigError(
                     f"parameter {i} has shape {p.shape} and gradient shape {g.shape}, but the "
-                    f"optimizer state was made for {self._shapes[i]}")
+                    f"optimizer state was made for {self._shapes[i]}"
+                )
             s = self._scratch[i]
             if decay is None or decay[i]:
                 if self.l2:
@@ -133,30 +146,44 @@ class Optimizer:
         """Scalars ``_update`` needs, computed once per step; by default the scheduled rate."""
         return (lr,)
 
-    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray],
-                s: np.ndarray | None, *factors: float) -> None:
+    def _update(
+        self,
+        p: np.ndarray,
+        g: np.ndarray,
+        state: dict[str, np.ndarray],
+        s: np.ndarray | None,
+        *factors: float,
+    ) -> None:
         raise NotImplementedError
 
     def _start(self, params: Sequence[np.ndarray]) -> None:
         """Make (or check loaded) state and scratch for these parameters, at the first step."""
         for i, p in enumerate(params):
             if not isinstance(p, np.ndarray) or not np.issubdtype(p.dtype, np.floating):
-                raise ConfigError(f"parameter {i} must be a float NumPy array, got "
-                                  f"{getattr(p, 'dtype', type(p).__name__)}")
+                raise ConfigError(
+                    f"parameter {i} must be a float NumPy array, got "
+                    f"{getattr(p, 'dtype', type(p).__name__)}"
+                )
         if not self.state_names:
             self._state = [{} for _ in params]
         elif self._state is None:
-            self._state = [{name: np.zeros(p.shape, dtype=p.dtype) for name in self.state_names}
-                           for p in params]
+            self._state = [
+                {name: np.zeros(p.shape, dtype=p.dtype) for name in self.state_names}
+                for p in params
+            ]
         else:  # loaded by load_state_dict: it must fit these parameters
             if len(self._state) != len(params):
-                raise ConfigError(f"the loaded optimizer state is for {len(self._state)} "
-                                  f"parameters, but step got {len(params)}")
+                raise ConfigError(
+                    f"the loaded optimizer state is for {len(self._state)} "
+                    f"parameters, but step got {len(params)}"
+                )
             for i, (p, state) in enumerate(zip(params, self._state)):
                 for name, a in list(state.items()):
                     if a.shape != p.shape:
-                        raise ConfigError(f"loaded state {name}.{i} has shape {a.shape}, but "
-                                          f"parameter {i} has shape {p.shape}")
+                        raise ConfigError(
+                            f"loaded state {name}.{i} has shape {a.shape}, but "
+                            f"parameter {i} has shape {p.shape}"
+                        )
                     if a.dtype != p.dtype:
                         state[name] = a.astype(p.dtype)
         self._shapes = [p.shape for p in params]
@@ -166,7 +193,7 @@ class Optimizer:
             for p in params:
                 largest[p.dtype] = max(largest.get(p.dtype, 0), p.size)
             buffers = {dtype: np.empty(size, dtype=dtype) for dtype, size in largest.items()}
-            self._scratch = [buffers[p.dtype][:p.size].reshape(p.shape) for p in params]
+            self._scratch = [buffers[p.dtype][: p.size].reshape(p.shape) for p in params]
         else:
             self._scratch = [None] * len(params)
 
@@ -203,23 +230,33 @@ class Optimizer:
             name, _, index = key.partition(".")
             if name not in found or not index.isdigit():
                 expected = ", ".join(f"{name}.<i>" for name in self.state_names) or "nothing"
-                raise ConfigError(f"unexpected key {key!r} in the state of {self.name!r} "
-                                  f"(expected 't' and {expected})")
+                raise ConfigError(
+                    f"unexpected key {key!r} in the state of {self.name!r} "
+                    f"(expected 't' and {expected})"
+                )
             found[name].add(int(index))
         n = max((len(indices) for indices in found.values()), default=0)
         for name, indices in found.items():
             if indices != set(range(n)):
-                raise ConfigError(f"optimizer state has {name}.<i> for i in {sorted(indices)}, "
-                                  f"expected i = 0 .. {n - 1}")
+                raise ConfigError(
+                    f"optimizer state has {name}.<i> for i in {sorted(indices)}, "
+                    f"expected i = 0 .. {n - 1}"
+                )
         if self.state_names and n == 0 and int(t) > 0:
-            raise ConfigError(f"optimizer state has t = {int(t)} but no "
-                              f"{'/'.join(self.state_names)} arrays")
+            raise ConfigError(
+                f"optimizer state has t = {int(t)} but no {'/'.join(self.state_names)} arrays"
+            )
 
         self.t = int(t)
         if self.state_names:
-            self._state = None if n == 0 else [
-                {name: np.array(state[f"{name}.{i}"], copy=True) for name in self.state_names}
-                for i in range(n)]
+            self._state = (
+                None
+                if n == 0
+                else [
+                    {name: np.array(state[f"{name}.{i}"], copy=True) for name in self.state_names}
+                    for i in range(n)
+                ]
+            )
             self._shapes = None  # check the loaded state against the parameters at next step
             self._scratch = None
 
@@ -230,9 +267,14 @@ class Optimizer:
 
         ``optimizer_from_config`` inverts it; the state (t, moments) is in ``state_dict()``.
         """
-        return {"name": self.name, "lr": self.lr, **self._hyperparameters(),
-                "weight_decay": self.weight_decay, "l2": self.l2,
-                "schedule": self.schedule.config()}
+        return {
+            "name": self.name,
+            "lr": self.lr,
+            **self._hyperparameters(),
+            "weight_decay": self.weight_decay,
+            "l2": self.l2,
+            "schedule": self.schedule.config(),
+        }
 
     def _hyperparameters(self) -> dict:
         return {}
@@ -273,9 +315,16 @@ class SGD(Optimizer):
 
     name = "sgd"
 
-    def __init__(self, lr: float = 0.01, momentum: float = 0.0, nesterov: bool = False, *,
-                 schedule: Schedule | dict | str | None = None, weight_decay: float = 0.0,
-                 l2: float = 0.0) -> None:
+    def __init__(
+        self,
+        lr: float = 0.01,
+        momentum: float = 0.0,
+        nesterov: bool = False,
+        *,
+        schedule: Schedule | dict | str | None = None,
+        weight_decay: float = 0.0,
+        l2: float = 0.0,
+    ) -> None:
         super().__init__(lr, schedule=schedule, weight_decay=weight_decay, l2=l2)
         self.momentum = checks.real("momentum", momentum, low=0.0, high=1.0, high_open=True)
         if not isinstance(nesterov, (bool, np.bool_)):
@@ -346,9 +395,17 @@ class Adam(Optimizer):
     state_names = ("m", "v")
     needs_scratch = True
 
-    def __init__(self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999,
-                 eps: float = 1e-8, *, schedule: Schedule | dict | str | None = None,
-                 weight_decay: float = 0.0, l2: float = 0.0) -> None:
+    def __init__(
+        self,
+        lr: float = 1e-3,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        eps: float = 1e-8,
+        *,
+        schedule: Schedule | dict | str | None = None,
+        weight_decay: float = 0.0,
+        l2: float = 0.0,
+    ) -> None:
         super().__init__(lr, schedule=schedule, weight_decay=weight_decay, l2=l2)
         self.beta1 = checks.real("beta1", beta1, low=0.0, high=1.0, high_open=True)
         self.beta2 = checks.real("beta2", beta2, low=0.0, high=1.0, high_open=True)
@@ -356,8 +413,8 @@ class Adam(Optimizer):
 
     def _factors(self, lr):
         t = self.t + 1  # the step being taken, from 1
-        correction1 = 1.0 - self.beta1 ** t
-        root_correction2 = (1.0 - self.beta2 ** t) ** 0.5
+        correction1 = 1.0 - self.beta1**t
+        root_correction2 = (1.0 - self.beta2**t) ** 0.5
         # lr·(m/c1)/(√(v/c2) + eps) = (lr·√c2/c1) · m/(√v + eps·√c2)
         period = flush_period(self.beta1)
         flush = period is not None and t % period == 0
@@ -401,11 +458,18 @@ class AdamW(Adam):
 
     name = "adamw"
 
-    def __init__(self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999,
-                 eps: float = 1e-8, *, schedule: Schedule | dict | str | None = None,
-                 weight_decay: float = 0.01, l2: float = 0.0) -> None:
-        super().__init__(lr, beta1, beta2, eps, schedule=schedule, weight_decay=weight_decay,
-                         l2=l2)
+    def __init__(
+        self,
+        lr: float = 1e-3,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        eps: float = 1e-8,
+        *,
+        schedule: Schedule | dict | str | None = None,
+        weight_decay: float = 0.01,
+        l2: float = 0.0,
+    ) -> None:
+        super().__init__(lr, beta1, beta2, eps, schedule=schedule, weight_decay=weight_decay, l2=l2)
 
 
 # name -> (class, defaults that differ from the class's own)
@@ -427,8 +491,7 @@ def get_optimizer(name: str, **kwargs) -> Optimizer:
     """
     key = name.lower() if isinstance(name, str) else name
     if key not in OPTIMIZERS:
-        raise ConfigError(f"unknown optimizer {name!r}; valid optimizers: "
-                          f"{', '.join(OPTIMIZERS)}")
+        raise ConfigError(f"unknown optimizer {name!r}; valid optimizers: {', '.join(OPTIMIZERS)}")
     cls, defaults = OPTIMIZERS[key]
     checks.keyword_options(f"optimizer {key!r}", cls, kwargs)
     return cls(**{**defaults, **kwargs})
@@ -437,8 +500,10 @@ def get_optimizer(name: str, **kwargs) -> Optimizer:
 def optimizer_from_config(config: dict) -> Optimizer:
     """Rebuild an optimizer from ``Optimizer.config()`` output (its state is not included)."""
     if not isinstance(config, dict) or "name" not in config:
-        raise ConfigError(f"an optimizer config is a dict with a 'name' (one of: "
-                          f"{', '.join(OPTIMIZERS)}), got {config!r}")
+        raise ConfigError(
+            f"an optimizer config is a dict with a 'name' (one of: "
+            f"{', '.join(OPTIMIZERS)}), got {config!r}"
+        )
     options = dict(config)
     name = options.pop("name")
     return get_optimizer(name, **options)

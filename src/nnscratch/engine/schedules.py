@@ -25,6 +25,7 @@ def _step_count(t) -> int:
 
 # --- schedules ----------------------------------------------------------------------------------
 
+
 class Schedule:
     """Maps the step count t (0 for the first update) to a factor of the base learning rate."""
 
@@ -120,7 +121,8 @@ class WarmupCosine(Schedule):
         if self.warmup_steps >= self.total_steps:
             raise ConfigError(
                 f"warmup_steps must be in [0, total_steps - 1] = [0, {self.total_steps - 1}] "
-                f"so that the run reaches the full rate, got {warmup_steps!r}")
+                f"so that the run reaches the full rate, got {warmup_steps!r}"
+            )
         self.min_factor = checks.real("min_factor", min_factor, low=0.0, high=1.0)
 
     def __call__(self, t: int) -> float:
@@ -136,8 +138,12 @@ class WarmupCosine(Schedule):
         return m + (1.0 - m) * 0.5 * (1.0 + math.cos(math.pi * progress))
 
     def config(self) -> dict:
-        return {"name": self.name, "total_steps": self.total_steps,
-                "warmup_steps": self.warmup_steps, "min_factor": self.min_factor}
+        return {
+            "name": self.name,
+            "total_steps": self.total_steps,
+            "warmup_steps": self.warmup_steps,
+            "min_factor": self.min_factor,
+        }
 
 
 SCHEDULES: dict[str, type[Schedule]] = {
@@ -162,11 +168,12 @@ def get_schedule(config_or_name: dict | str | Schedule | None) -> Schedule:
         options = dict(config_or_name)
         name = options.pop("name", None)
         if name is None:
-            raise ConfigError(f"a schedule config needs a 'name' (one of: "
-                              f"{', '.join(SCHEDULES)}), got {config_or_name!r}")
+            raise ConfigError(
+                f"a schedule config needs a 'name' (one of: "
+                f"{', '.join(SCHEDULES)}), got {config_or_name!r}"
+            )
     else:
-        raise ConfigError(f"a schedule is given by a name or a config dict, "
-                          f"got {config_or_name!r}")
+        raise ConfigError(f"a schedule is given by a name or a config dict, got {config_or_name!r}")
     cls = SCHEDULES.get(name) if isinstance(name, str) else None
     if cls is None:
         raise ConfigError(f"unknown schedule {name!r}; valid schedules: {', '.join(SCHEDULES)}")

@@ -5,5 +5,13 @@ from .presets import DEFAULT_PRESET, PRESETS, build_model, build_optimizer, get_
 from .recipe import FULL_BATCH, Recipe
 from .sequential import Sequential
 
-__all__ = ["DEFAULT_PRESET", "FULL_BATCH", "PRESETS", "Recipe", "Sequential", "build_model",
-           "build_optimizer", "get_preset"]
+__all__ = [
+    "DEFAULT_PRESET",
+    "FULL_BATCH",
+    "PRESETS",
+    "Recipe",
+    "Sequential",
+    "build_model",
+    "build_optimizer",
+    "get_preset",
+]

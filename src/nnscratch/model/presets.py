@@ -8,8 +8,18 @@ project's reference machine (2 cores; see the README's preset table for the comm
 from __future__ import annotations
 
 from ..datasets.augment import Augmentation, get_augmentation
-from ..engine.layers import (GRU, LSTM, BatchNorm, Conv2D, Dense, Dropout, Flatten, MaxPool2D,
-                             Reshape, get_activation)
+from ..engine.layers import (
+    GRU,
+    LSTM,
+    BatchNorm,
+    Conv2D,
+    Dense,
+    Dropout,
+    Flatten,
+    MaxPool2D,
+    Reshape,
+    get_activation,
+)
 from ..engine.optimizers import Optimizer, get_optimizer
 from ..engine.schedules import WarmupCosine
 from ..errors import ConfigError
@@ -21,25 +31,63 @@ PRESETS: dict[str, Recipe] = {
     # The classic tutorial: 784-10-10, ReLU + softmax, weights and biases U(-0.5, 0.5),
     # full-batch gradient descent, alpha 0.1, 500 iterations, 1,000 dev images (its bugs fixed).
     "classic": Recipe(
-        name="classic", hidden=(10,), init="tutorial", bias_init="tutorial", optimizer="sgd",
-        lr=0.1, epochs=500, batch_size=FULL_BATCH, dev_size=1000, log_every=10),
+        name="classic",
+        hidden=(10,),
+        init="tutorial",
+        bias_init="tutorial",
+        optimizer="sgd",
+        lr=0.1,
+        epochs=500,
+        batch_size=FULL_BATCH,
+        dev_size=1000,
+        log_every=10,
+    ),
     "cnn": Recipe(
-        name="cnn", hidden=(128,), conv=(16, 32), lr=2e-3, schedule="warmup_cosine", epochs=4,
-        batch_size=128, dev_size=5000),
+        name="cnn",
+        hidden=(128,),
+        conv=(16, 32),
+        lr=2e-3,
+        schedule="warmup_cosine",
+        epochs=4,
+        batch_size=128,
+        dev_size=5000,
+    ),
     # Batch normalisation after each convolution and the hidden layer, dropout after it, and
     # augmented images. 12 epochs without dropout on 55,000 images gave 99.46-99.48 %; these
     # settings 99.51-99.57 % (seeds 0-2, README's preset table).
     "cnn-bn": Recipe(
-        name="cnn-bn", hidden=(128,), conv=(32, 64), batch_norm=True, augment="affine",
-        dropout=0.3, lr=3e-3, schedule="warmup_cosine", epochs=14, batch_size=128,
-        dev_size=1000),
+        name="cnn-bn",
+        hidden=(128,),
+        conv=(32, 64),
+        batch_norm=True,
+        augment="affine",
+        dropout=0.3,
+        lr=3e-3,
+        schedule="warmup_cosine",
+        epochs=14,
+        batch_size=128,
+        dev_size=1000,
+    ),
     # MNIST as sequences: 28 rows of 28 pixels, read one row per step.
     "lstm": Recipe(
-        name="lstm", hidden=(), recurrent=(128,), lr=2e-3, schedule="warmup_cosine",
-        epochs=8, batch_size=128, dev_size=5000),
+        name="lstm",
+        hidden=(),
+        recurrent=(128,),
+        lr=2e-3,
+        schedule="warmup_cosine",
+        epochs=8,
+        batch_size=128,
+        dev_size=5000,
+    ),
     "mlp": Recipe(
-        name="mlp", hidden=(512, 256), lr=2e-3, schedule="warmup_cosine", epochs=6,
-        batch_size=128, dev_size=5000),
+        name="mlp",
+        hidden=(512, 256),
+        lr=2e-3,
+        schedule="warmup_cosine",
+        epochs=6,
+        batch_size=128,
+        dev_size=5000,
+    ),
 }
 
 DEFAULT_PRESET = "mlp"
@@ -51,12 +99,18 @@ def get_preset(name: str, *, option: str = "preset") -> Recipe:
     try:
         return PRESETS[name]
     except KeyError:
-        raise ConfigError(f"unknown {option} {name!r}; choose one of: "
-                          f"{', '.join(PRESETS)}") from None
+        raise ConfigError(
+            f"unknown {option} {name!r}; choose one of: {', '.join(PRESETS)}"
+        ) from None
 
 
-def build_model(recipe: Recipe | str, *, image_shape: tuple[int, int] = (28, 28),
-                classes: int = 10, dtype: str = "float32") -> Sequential:
+def build_model(
+    recipe: Recipe | str,
+    *,
+    image_shape: tuple[int, int] = (28, 28),
+    classes: int = 10,
+    dtype: str = "float32",
+) -> Sequential:
     """The untrained network of a recipe (or a preset's name), for raw 0-255 pixels (scaled by
     1/255 inside the model) of shape (N, *image_shape).
 
@@ -72,8 +126,12 @@ def build_model(recipe: Recipe | str, *, image_shape: tuple[int, int] = (28, 28)
     """
     recipe = get_preset(recipe) if isinstance(recipe, str) else recipe
     if recipe.layers:
-        model = Sequential(build_layers(recipe.layers, image_shape, classes), input_scale=1 / 255,
-                           seed=recipe.seed, dtype=dtype)
+        model = Sequential(
+            build_layers(recipe.layers, image_shape, classes),
+            input_scale=1 / 255,
+            seed=recipe.seed,
+            dtype=dtype,
+        )
         model.freeze(recipe.freeze)
         return model
     layers: list = []
@@ -113,9 +171,11 @@ def _conv_blocks(recipe: Recipe, image_shape: tuple[int, int], layers: list) -> 
         conv = Conv2D(channels, out_channels, k, padding=padding, init=recipe.init)
         height, width = conv.output_shape(height, width)
         if min(height, width) < 2:
-            raise ConfigError(f"images of {image_shape[0]}x{image_shape[1]} are too small "
-                              f"for the {len(recipe.conv)} convolution blocks of "
-                              f"{recipe.name!r}")
+            raise ConfigError(
+                f"images of {image_shape[0]}x{image_shape[1]} are too small "
+                f"for the {len(recipe.conv)} convolution blocks of "
+                f"{recipe.name!r}"
+            )
         layers.append(conv)
         if recipe.batch_norm:
             layers.append(BatchNorm(out_channels))
@@ -135,5 +195,6 @@ def build_optimizer(recipe: Recipe, train_size: int) -> Optimizer:
     if recipe.schedule == "warmup_cosine":
         total = recipe.epochs * recipe.steps_per_epoch(train_size)
         schedule = WarmupCosine(total_steps=total, warmup_steps=min(total - 1, total // 50))
-    return get_optimizer(recipe.optimizer, lr=recipe.lr, schedule=schedule,
-                         weight_decay=recipe.weight_decay)
+    return get_optimizer(
+        recipe.optimizer, lr=recipe.lr, schedule=schedule, weight_decay=recipe.weight_decay
+    )

@@ -76,8 +76,13 @@ class Recipe:
 
     # --- changing ---------------------------------------------------------------------------
 
-    def with_overrides(self, changes: dict[str, Any] | None = None, *,
-                       name: Callable[[str], str] = str, **more: Any) -> Recipe:
+    def with_overrides(
+        self,
+        changes: dict[str, Any] | None = None,
+        *,
+        name: Callable[[str], str] = str,
+        **more: Any,
+    ) -> Recipe:
         """A copy with the fields in ``changes`` (and ``more``) changed: every value given is
         used, so ``early_stopping=None`` turns early stopping off.
 
@@ -114,13 +119,15 @@ class Recipe:
 
     def changes_from(self, other: Recipe) -> list[str]:
         """What differs from ``other`` in what the run computes, as ``field old -> new``."""
-        return [f"{f} {getattr(other, f)!r} -> {getattr(self, f)!r}" for f in FIELDS
-                if f not in COSMETIC and getattr(other, f) != getattr(self, f)]
+        return [
+            f"{f} {getattr(other, f)!r} -> {getattr(self, f)!r}"
+            for f in FIELDS
+            if f not in COSMETIC and getattr(other, f) != getattr(self, f)
+        ]
 
     # --- the JSON form ----------------------------------------------------------------------
 
-    def to_json(self, image_shape: tuple[int, ...] = (28, 28), classes: int = 10
-                ) -> dict[str, Any]:
+    def to_json(self, image_shape: tuple[int, ...] = (28, 28), classes: int = 10) -> dict[str, Any]:
         """What a model file or checkpoint records: every field (lists for tuples, null for
         full batch, as files always had it) and ``summary``, the :meth:`description`."""
         fields = {f: getattr(self, f) for f in FIELDS}
@@ -161,22 +168,53 @@ class Recipe:
 FIELDS = tuple(f.name for f in dataclasses.fields(Recipe))
 # The fields every recipe in a file has had from the start; fields added later are optional in
 # files (a file written before one existed reads as its default) and must have a default here.
-FIRST_FIELDS = frozenset({
-    "name", "hidden", "conv", "kernel_size", "activation", "init", "bias_init", "dropout",
-    "optimizer", "lr", "schedule", "weight_decay", "epochs", "batch_size", "dev_size",
-    "stratify", "early_stopping", "log_every", "seed"})
+FIRST_FIELDS = frozenset(
+    {
+        "name",
+        "hidden",
+        "conv",
+        "kernel_size",
+        "activation",
+        "init",
+        "bias_init",
+        "dropout",
+        "optimizer",
+        "lr",
+        "schedule",
+        "weight_decay",
+        "epochs",
+        "batch_size",
+        "dev_size",
+        "stratify",
+        "early_stopping",
+        "log_every",
+        "seed",
+    }
+)
 _TUPLES = ("hidden", "conv", "recurrent", "layers")
 # The fields that make a network from sizes; a recipe with ``layers`` leaves them as they are.
-NETWORK_FIELDS = ("hidden", "conv", "kernel_size", "padding", "activation", "batch_norm",
-                  "dropout", "recurrent", "cell")
-_DEFAULTS = {f.name: f.default for f in dataclasses.fields(Recipe)
-             if f.default is not dataclasses.MISSING}
+NETWORK_FIELDS = (
+    "hidden",
+    "conv",
+    "kernel_size",
+    "padding",
+    "activation",
+    "batch_norm",
+    "dropout",
+    "recurrent",
+    "cell",
+)
+_DEFAULTS = {
+    f.name: f.default for f in dataclasses.fields(Recipe) if f.default is not dataclasses.MISSING
+}
 
 
 # --- the checks -------------------------------------------------------------------------------
 
-def _checked(fields: dict[str, Any], name: Callable[[str], str] = str,
-             strict: bool = False) -> dict[str, Any]:
+
+def _checked(
+    fields: dict[str, Any], name: Callable[[str], str] = str, strict: bool = False
+) -> dict[str, Any]:
     """The fields in their plain form, each checked; ConfigError names the first that cannot
     work (as ``name(field)``; ``strict``, for files: ``the recipe's lr -1 is not valid``)."""
     checked = {}
@@ -185,33 +223,44 @@ def _checked(fields: dict[str, Any], name: Callable[[str], str] = str,
             checked[field] = check(name(field), fields[field])
         except ConfigError as error:
             if strict:
-                raise ConfigError(f"the recipe's {field} {fields[field]!r} is not valid "
-                                  f"({error})") from None
+                raise ConfigError(
+                    f"the recipe's {field} {fields[field]!r} is not valid ({error})"
+                ) from None
             raise
     if checked["layers"]:
         given = [f for f in NETWORK_FIELDS if checked[f] != _DEFAULTS.get(f, ())]
         if given:
-            raise ConfigError(f"{name('layers')} describes the whole network; "
-                              f"{', '.join(name(f) for f in given)} cannot be given with it")
+            raise ConfigError(
+                f"{name('layers')} describes the whole network; "
+                f"{', '.join(name(f) for f in given)} cannot be given with it"
+            )
     if checked["conv"] and checked["recurrent"]:
-        raise ConfigError(f"{name('conv')} and {name('recurrent')} cannot be combined: a "
-                          f"network is convolutional or recurrent")
+        raise ConfigError(
+            f"{name('conv')} and {name('recurrent')} cannot be combined: a "
+            f"network is convolutional or recurrent"
+        )
     if checked["padding"] == "same" and checked["conv"] and checked["kernel_size"] % 2 == 0:
-        raise ConfigError(f"{name('padding')} 'same' needs an odd {name('kernel_size')}, got "
-                          f"{checked['kernel_size']}")
+        raise ConfigError(
+            f"{name('padding')} 'same' needs an odd {name('kernel_size')}, got "
+            f"{checked['kernel_size']}"
+        )
     if checked["early_stopping"] is not None and checked["dev_size"] == 0:
-        raise ConfigError(f"{name('early_stopping')} watches the dev set, but "
-                          f"{name('dev_size')} is 0: hold out some dev images")
+        raise ConfigError(
+            f"{name('early_stopping')} watches the dev set, but "
+            f"{name('dev_size')} is 0: hold out some dev images"
+        )
     return checked
 
 
 def _strict_int(check):
     """``check`` for an int field, refusing whole floats (``2.0``) that a recipe should not
     hold: its JSON form and its comparisons want ints."""
+
     def strict(name, value):
         if isinstance(value, float):
             raise ConfigError(f"{name} must be a whole number, got {value!r}")
         return check(name, value)
+
     return strict
 
 
@@ -223,8 +272,9 @@ def _batch_size(name: str, value) -> int | str:
     if value == FULL_BATCH:
         return FULL_BATCH
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(f"{name} must be a positive whole number or {FULL_BATCH!r}, got "
-                          f"{value!r}")
+        raise ConfigError(
+            f"{name} must be a positive whole number or {FULL_BATCH!r}, got {value!r}"
+        )
     return checks.whole(name, value, low=1)
 
 
@@ -266,11 +316,19 @@ _CHECKS: dict[str, Callable[[str, Any], Any]] = {
 
 # --- the recipe in words ------------------------------------------------------------------------
 
-_ACTIVATION_WORDS = {"relu": "ReLU", "leaky_relu": "leaky ReLU", "sigmoid": "sigmoid",
-                     "tanh": "tanh"}
-_OPTIMIZER_WORDS = {"sgd": "SGD", "momentum": "SGD with momentum 0.9",
-                    "nesterov": "SGD with Nesterov momentum 0.9", "adam": "Adam",
-                    "adamw": "AdamW"}
+_ACTIVATION_WORDS = {
+    "relu": "ReLU",
+    "leaky_relu": "leaky ReLU",
+    "sigmoid": "sigmoid",
+    "tanh": "tanh",
+}
+_OPTIMIZER_WORDS = {
+    "sgd": "SGD",
+    "momentum": "SGD with momentum 0.9",
+    "nesterov": "SGD with Nesterov momentum 0.9",
+    "adam": "Adam",
+    "adamw": "AdamW",
+}
 
 
 def _network_words(recipe: Recipe, image_shape: tuple[int, ...], classes: int) -> str:
@@ -279,24 +337,34 @@ def _network_words(recipe: Recipe, image_shape: tuple[int, ...], classes: int) -
     norm = "batch normalisation, " if recipe.batch_norm else ""
     dense = ""
     if recipe.hidden:
-        dense = (f"a {units}unit {activation} layer" if len(recipe.hidden) == 1
-                 else f"{units}unit {activation} layers")
+        dense = (
+            f"a {units}unit {activation} layer"
+            if len(recipe.hidden) == 1
+            else f"{units}unit {activation} layers"
+        )
         dense += " (batch-normalised), " if recipe.batch_norm else ", "
     if recipe.layers:
         network = f"network of layers {describe_specs(recipe.layers)}, then {classes} logits"
     elif recipe.conv:
         k = recipe.kernel_size
         padded = " padded to keep the size" if recipe.padding == "same" else ""
-        network = (f"convolutional network: {' then '.join(map(str, recipe.conv))} {k}x{k} "
-                   f"filters{padded}{', each' if len(recipe.conv) > 1 else ''} followed by "
-                   f"{norm}{activation} and 2x2 max pooling, {dense}then {classes} logits")
+        network = (
+            f"convolutional network: {' then '.join(map(str, recipe.conv))} {k}x{k} "
+            f"filters{padded}{', each' if len(recipe.conv) > 1 else ''} followed by "
+            f"{norm}{activation} and 2x2 max pooling, {dense}then {classes} logits"
+        )
     elif recipe.recurrent:
         rows, columns = (tuple(image_shape) + (1, 1))[:2]
         cell, sizes = recipe.cell.upper(), " then ".join(map(str, recipe.recurrent))
-        cells = (f"{'an' if cell == 'LSTM' else 'a'} {cell}" if len(recipe.recurrent) == 1
-                 else f"{len(recipe.recurrent)} stacked {cell}s")
-        network = (f"recurrent network: each image read as {rows} rows of {columns} pixels by "
-                   f"{cells} of {sizes} units, {dense}then {classes} logits")
+        cells = (
+            f"{'an' if cell == 'LSTM' else 'a'} {cell}"
+            if len(recipe.recurrent) == 1
+            else f"{len(recipe.recurrent)} stacked {cell}s"
+        )
+        network = (
+            f"recurrent network: each image read as {rows} rows of {columns} pixels by "
+            f"{cells} of {sizes} units, {dense}then {classes} logits"
+        )
     else:
         pixels = math.prod(image_shape)
         network = f"{'-'.join(map(str, (pixels, *recipe.hidden, classes)))} {activation} network"
@@ -314,9 +382,11 @@ def _network_words(recipe: Recipe, image_shape: tuple[int, ...], classes: int) -
     return network
 
 
-_AUGMENT_WORDS = {"shift": "shifts of up to 2 pixels",
-                  "affine": "shifts, rotations and scalings",
-                  "elastic": "shifts, rotations, scalings and elastic distortion"}
+_AUGMENT_WORDS = {
+    "shift": "shifts of up to 2 pixels",
+    "affine": "shifts, rotations and scalings",
+    "elastic": "shifts, rotations, scalings and elastic distortion",
+}
 
 
 def _training_words(recipe: Recipe) -> str:
@@ -329,19 +399,24 @@ def _training_words(recipe: Recipe) -> str:
         training = [f"full-batch gradient descent ({', '.join(settings)})"]
     else:
         optimizer = _OPTIMIZER_WORDS.get(recipe.optimizer, recipe.optimizer)
-        training = [f"{optimizer} ({', '.join(settings)})",
-                    "full batch" if recipe.full_batch else f"batch {recipe.batch_size:,}"]
+        training = [
+            f"{optimizer} ({', '.join(settings)})",
+            "full batch" if recipe.full_batch else f"batch {recipe.batch_size:,}",
+        ]
     training.append(_count(recipe.epochs, recipe.unit))
     if recipe.augment != "none":
         training.append(f"training images augmented by {_AUGMENT_WORDS[recipe.augment]}")
     if recipe.dev_size:
-        training.append(f"{recipe.dev_size:,} dev images"
-                        + (" (stratified)" if recipe.stratify else ""))
+        training.append(
+            f"{recipe.dev_size:,} dev images" + (" (stratified)" if recipe.stratify else "")
+        )
     else:
         training.append("no dev set")
     if recipe.early_stopping:
-        training.append(f"early stopping after {_count(recipe.early_stopping, recipe.unit)} "
-                        f"without a better dev loss")
+        training.append(
+            f"early stopping after {_count(recipe.early_stopping, recipe.unit)} "
+            f"without a better dev loss"
+        )
     return ", ".join(training)
 
 

@@ -46,9 +46,17 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10 reads TOML with the tomli backport
     import tomli as tomllib
 
-_DEFAULT_NETWORK = {"hidden": (), "conv": (), "recurrent": (), "kernel_size": 5,
-                    "padding": "valid", "activation": "relu", "batch_norm": False,
-                    "dropout": 0.0, "cell": "lstm"}
+_DEFAULT_NETWORK = {
+    "hidden": (),
+    "conv": (),
+    "recurrent": (),
+    "kernel_size": 5,
+    "padding": "valid",
+    "activation": "relu",
+    "batch_norm": False,
+    "dropout": 0.0,
+    "cell": "lstm",
+}
 
 
 def read_recipe_file(path: str | os.PathLike) -> Recipe:
@@ -67,9 +75,11 @@ def read_recipe_file(path: str | os.PathLike) -> Recipe:
         raise ConfigError(f"--recipe {path}: not a valid TOML file ({error})") from None
     unknown = sorted(set(values) - set(FIELDS) - {"preset"})
     if unknown:
-        raise ConfigError(f"--recipe {path}: unknown key{'s' if len(unknown) > 1 else ''} "
-                          f"{', '.join(unknown)}; a recipe file takes preset and the recipe's "
-                          f"fields: {', '.join(FIELDS)}")
+        raise ConfigError(
+            f"--recipe {path}: unknown key{'s' if len(unknown) > 1 else ''} "
+            f"{', '.join(unknown)}; a recipe file takes preset and the recipe's "
+            f"fields: {', '.join(FIELDS)}"
+        )
     preset = values.pop("preset", DEFAULT_PRESET)
     try:
         base = get_preset(preset if isinstance(preset, str) else repr(preset))
@@ -81,8 +91,7 @@ def read_recipe_file(path: str | os.PathLike) -> Recipe:
             changes[field] = tuple(changes[field])
     if "layers" in changes:
         # Written out layer by layer: the preset's network sizes do not apply.
-        changes = {**{f: v for f, v in _DEFAULT_NETWORK.items() if f in NETWORK_FIELDS},
-                   **changes}
+        changes = {**{f: v for f, v in _DEFAULT_NETWORK.items() if f in NETWORK_FIELDS}, **changes}
     try:
         return base.with_overrides(changes)
     except ConfigError as error:

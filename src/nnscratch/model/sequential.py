@@ -42,9 +42,16 @@ class Sequential:
     (N, 784) into a Dense; labels (N,) integers.
     """
 
-    def __init__(self, layers: Sequence[Layer], *, loss: str | Loss = "softmax_cross_entropy",
-                 input_scale: float | None = None, seed: int = 0,
-                 dtype: str | np.dtype = "float32", _initialize: bool = True) -> None:
+    def __init__(
+        self,
+        layers: Sequence[Layer],
+        *,
+        loss: str | Loss = "softmax_cross_entropy",
+        input_scale: float | None = None,
+        seed: int = 0,
+        dtype: str | np.dtype = "float32",
+        _initialize: bool = True,
+    ) -> None:
         self.layers = list(layers)
         if not self.layers:
             raise ConfigError("a Sequential model needs at least one layer")
@@ -73,8 +80,10 @@ class Sequential:
         try:
             count = checks.whole("freeze", count, high=max(len(holders) - 1, 0))
         except ConfigError as error:
-            raise ConfigError(f"{error} (the network has {len(holders)} layers with "
-                              f"parameters, and one at least must learn)") from None
+            raise ConfigError(
+                f"{error} (the network has {len(holders)} layers with "
+                f"parameters, and one at least must learn)"
+            ) from None
         self.frozen, self._frozen_layers = count, frozenset(holders[:count])
         # Backward stops at the first layer that learns: nothing below it needs a gradient.
         self._first_trainable = holders[count] if holders else len(self.layers)
@@ -95,8 +104,9 @@ class Sequential:
             return x.astype(self.dtype)
         return np.multiply(x, self.dtype.type(self.input_scale), dtype=self.dtype)
 
-    def forward(self, x: np.ndarray, training: bool = False,
-                rng: np.random.Generator | None = None) -> np.ndarray:
+    def forward(
+        self, x: np.ndarray, training: bool = False, rng: np.random.Generator | None = None
+    ) -> np.ndarray:
         """Outputs (N, C) of the last layer for prepared inputs ``x``. In training, random
         layers (dropout) draw from ``rng``, by default the model's own generator."""
         if training and rng is None:
@@ -134,8 +144,9 @@ class Sequential:
         self._check_input(x)  # once per call; the layers' prediction path checks no more
         if 0 < len(x) <= batch_size:  # one batch (one image, say): no list, no concatenation
             return self.infer(self.prepare(x))
-        parts = [self.infer(self.prepare(x[i:i + batch_size]))
-                 for i in range(0, len(x), batch_size)]
+        parts = [
+            self.infer(self.prepare(x[i : i + batch_size])) for i in range(0, len(x), batch_size)
+        ]
         if not parts:
             return np.zeros((0, self.output_size), dtype=self.dtype)
         return np.concatenate(parts)
@@ -148,14 +159,15 @@ class Sequential:
         """Predicted labels (N,) int64: the largest output of each row."""
         return self.outputs(x, batch_size).argmax(axis=1)
 
-    def evaluate(self, x: np.ndarray, y: np.ndarray,
-                 batch_size: int = PREDICT_BATCH) -> dict[str, float]:
+    def evaluate(
+        self, x: np.ndarray, y: np.ndarray, batch_size: int = PREDICT_BATCH
+    ) -> dict[str, float]:
         """Mean loss and accuracy on (x, y): ``{"loss": ..., "accuracy": ...}``."""
         x, y = self._check_training_data(x, y)  # input size and labels, as fit checks them
         total_loss, correct = 0.0, 0
         for i in range(0, len(x), batch_size):
-            out = self.infer(self.prepare(x[i:i + batch_size]))
-            yb = y[i:i + batch_size]
+            out = self.infer(self.prepare(x[i : i + batch_size]))
+            yb = y[i : i + batch_size]
             total_loss += self.loss.forward(out, yb) * len(yb)
             correct += int(np.count_nonzero(out.argmax(axis=1) == yb))
         n = max(len(x), 1)
@@ -163,13 +175,25 @@ class Sequential:
 
     # --- training --------------------------------------------------------------------------
 
-    def fit(self, x: np.ndarray, y: np.ndarray, *, epochs: int = 10,
-            batch_size: int | None = 128, optimizer: str | Optimizer = "adam",
-            lr: float | None = None, validation_data: tuple[np.ndarray, np.ndarray] | None = None,
-            validation_split: float | int = 0.0, stratify: bool = False, shuffle: bool = True,
-            seed: int | None = None, early_stopping: int | None = None,
-            callbacks: Sequence[Callback] = (),
-            resume: TrainingState | None = None, augment: Augment | None = None) -> History:
+    def fit(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        *,
+        epochs: int = 10,
+        batch_size: int | None = 128,
+        optimizer: str | Optimizer = "adam",
+        lr: float | None = None,
+        validation_data: tuple[np.ndarray, np.ndarray] | None = None,
+        validation_split: float | int = 0.0,
+        stratify: bool = False,
+        shuffle: bool = True,
+        seed: int | None = None,
+        early_stopping: int | None = None,
+        callbacks: Sequence[Callback] = (),
+        resume: TrainingState | None = None,
+        augment: Augment | None = None,
+    ) -> History:
         """Train the model in place; returns the :class:`~nnscratch.training.History`.
 
         Args:
@@ -202,16 +226,27 @@ class Sequential:
         if validation_data is not None:
             x_dev, y_dev = self._check_training_data(*validation_data)
         elif validation_split:
-            x, y, x_dev, y_dev = hold_out(x, y, validation_split, rng=self.rng,
-                                          stratify=stratify)
+            x, y, x_dev, y_dev = hold_out(x, y, validation_split, rng=self.rng, stratify=stratify)
         if isinstance(optimizer, str):
             optimizer = get_optimizer(optimizer, **({} if lr is None else {"lr": lr}))
         callbacks = list(callbacks)
         if early_stopping:
             callbacks.append(EarlyStopping(patience=early_stopping))
-        return fit(self, self.prepare(x), y, optimizer, epochs=epochs, batch_size=batch_size,
-                   x_dev=x_dev, y_dev=y_dev, shuffle=shuffle, rng=self.rng,
-                   callbacks=callbacks, resume=resume, augment=augment)
+        return fit(
+            self,
+            self.prepare(x),
+            y,
+            optimizer,
+            epochs=epochs,
+            batch_size=batch_size,
+            x_dev=x_dev,
+            y_dev=y_dev,
+            shuffle=shuffle,
+            rng=self.rng,
+            callbacks=callbacks,
+            resume=resume,
+            augment=augment,
+        )
 
     def converted(self, dtype: str | np.dtype) -> Sequential:
         """A copy of the model (layers, weights and buffers) in ``dtype``: float64 for a
@@ -241,8 +276,14 @@ class Sequential:
         for mine, theirs in zip(layers, self.layers):
             mine.params, mine.buffers = dict(theirs.params), dict(theirs.buffers)
             mine.grads = {key: np.zeros_like(value) for key, value in theirs.params.items()}
-        twin = Sequential(layers, loss=self.loss.name, input_scale=self.input_scale,
-                          seed=self.seed, dtype=self.dtype, _initialize=False)
+        twin = Sequential(
+            layers,
+            loss=self.loss.name,
+            input_scale=self.input_scale,
+            seed=self.seed,
+            dtype=self.dtype,
+            _initialize=False,
+        )
         twin.metadata = self.metadata
         return twin
 
@@ -260,8 +301,11 @@ class Sequential:
 
     def _arrays(self) -> dict[str, np.ndarray]:
         """Every parameter and buffer of the layers, named ``layers.<index>.<name>``."""
-        return {f"layers.{i}.{key}": value for i, layer in enumerate(self.layers)
-                for key, value in {**layer.params, **layer.buffers}.items()}
+        return {
+            f"layers.{i}.{key}": value
+            for i, layer in enumerate(self.layers)
+            for key, value in {**layer.params, **layer.buffers}.items()
+        }
 
     def get_weights(self) -> dict[str, np.ndarray]:
         """Copies of all parameters and buffers, named ``layers.<index>.<name>``: what a model
@@ -275,12 +319,15 @@ class Sequential:
         if set(weights) != set(expected):
             missing = sorted(set(expected) - set(weights))
             extra = sorted(set(weights) - set(expected))
-            raise ModelFileError(f"weights do not fit the layers (missing {missing}, "
-                                 f"unexpected {extra})")
+            raise ModelFileError(
+                f"weights do not fit the layers (missing {missing}, unexpected {extra})"
+            )
         for name, target in expected.items():
             if weights[name].shape != target.shape:
-                raise ModelFileError(f"weights {name} have shape {weights[name].shape}, "
-                                     f"the layer needs {target.shape}")
+                raise ModelFileError(
+                    f"weights {name} have shape {weights[name].shape}, "
+                    f"the layer needs {target.shape}"
+                )
             np.copyto(target, weights[name], casting="same_kind")
 
     # --- describing and saving -------------------------------------------------------------
@@ -289,8 +336,9 @@ class Sequential:
     def output_size(self) -> int:
         """Outputs per example (10 classes for MNIST): those of the last layer that fixes them
         (a Dense layer); 0 when none does."""
-        fixed = [layer.output_features for layer in self.layers
-                 if layer.output_features is not None]
+        fixed = [
+            layer.output_features for layer in self.layers if layer.output_features is not None
+        ]
         return fixed[-1] if fixed else 0
 
     @property
@@ -321,8 +369,11 @@ class Sequential:
         """The shape of one image the model was trained on, ``(28, 28)`` for MNIST, as its file
         records it (``preprocessing.image_shape``); None when the file does not say."""
         shape = (self.metadata.get("preprocessing") or {}).get("image_shape")
-        if isinstance(shape, list) and shape and all(
-                isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in shape):
+        if (
+            isinstance(shape, list)
+            and shape
+            and all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in shape)
+        ):
             return tuple(shape)
         return None
 
@@ -331,10 +382,13 @@ class Sequential:
 
     def config(self) -> dict[str, Any]:
         """JSON-able description from which :meth:`from_config` rebuilds the model."""
-        return {"layers": [{"type": layer.name, "config": layer.config()}
-                           for layer in self.layers],
-                "loss": self.loss.name, "dtype": self.dtype.name,
-                "input_scale": self.input_scale, "seed": self.seed}
+        return {
+            "layers": [{"type": layer.name, "config": layer.config()} for layer in self.layers],
+            "loss": self.loss.name,
+            "dtype": self.dtype.name,
+            "input_scale": self.input_scale,
+            "seed": self.seed,
+        }
 
     @classmethod
     def from_config(cls, config: dict[str, Any], *, initialize: bool = True) -> Sequential:
@@ -343,12 +397,18 @@ class Sequential:
             loss = config["loss"]
             if loss not in LOSSES:
                 raise KeyError(loss)
-            return cls(layers, loss=loss, input_scale=config.get("input_scale"),
-                       seed=config.get("seed", 0), dtype=config.get("dtype", "float32"),
-                       _initialize=initialize)
+            return cls(
+                layers,
+                loss=loss,
+                input_scale=config.get("input_scale"),
+                seed=config.get("seed", 0),
+                dtype=config.get("dtype", "float32"),
+                _initialize=initialize,
+            )
         except (KeyError, TypeError, ValueError) as error:
-            raise ModelFileError(f"model description is not one nnscratch can build: "
-                                 f"{type(error).__name__}: {error}") from None
+            raise ModelFileError(
+                f"model description is not one nnscratch can build: {type(error).__name__}: {error}"
+            ) from None
 
     def architecture(self, input_shape: Sequence[int] | None = None) -> list[dict[str, Any]]:
         """Each layer's type, per-example input and output shapes, and parameter shapes.
@@ -368,11 +428,18 @@ class Sequential:
         rows = []
         for i, layer in enumerate(self.layers):
             y = layer.forward(x, training=False)
-            rows.append({"index": i, "type": layer.name, "config": layer.config(),
-                         "input_shape": list(x.shape[1:]), "output_shape": list(y.shape[1:]),
-                         "parameters": {k: list(v.shape) for k, v in layer.params.items()},
-                         "buffers": {k: list(v.shape) for k, v in layer.buffers.items()},
-                         "parameter_count": int(sum(v.size for v in layer.params.values()))})
+            rows.append(
+                {
+                    "index": i,
+                    "type": layer.name,
+                    "config": layer.config(),
+                    "input_shape": list(x.shape[1:]),
+                    "output_shape": list(y.shape[1:]),
+                    "parameters": {k: list(v.shape) for k, v in layer.params.items()},
+                    "buffers": {k: list(v.shape) for k, v in layer.buffers.items()},
+                    "parameter_count": int(sum(v.size for v in layer.params.values())),
+                }
+            )
             x = y
         return rows
 
@@ -387,8 +454,9 @@ class Sequential:
         """Read a model written by :meth:`save`; its document is in ``model.metadata``."""
         return load_model(cls, path)
 
-    def to_onnx(self, path: str | os.PathLike | None = None, *,
-                input_shape: Sequence[int] | None = None):
+    def to_onnx(
+        self, path: str | os.PathLike | None = None, *, input_shape: Sequence[int] | None = None
+    ):
         """The network as an ONNX model (``onnx.ModelProto``), written to ``path`` if given:
         raw inputs (N, *input_shape) float32 in, ``logits`` and ``probabilities`` (N, C) out,
         the input scaling inside the graph. See :func:`nnscratch.onnx.to_onnx`; needs the
@@ -399,8 +467,10 @@ class Sequential:
 
     def summary(self) -> str:
         """One line per layer with its parameter count."""
-        lines = [f"{i:>2}  {layer!r}  ({sum(p.size for p in layer.params.values()):,} params)"
-                 for i, layer in enumerate(self.layers)]
+        lines = [
+            f"{i:>2}  {layer!r}  ({sum(p.size for p in layer.params.values()):,} params)"
+            for i, layer in enumerate(self.layers)
+        ]
         return "\n".join(lines + [f"total: {self.parameter_count():,} parameters"])
 
     # --- checks ----------------------------------------------------------------------------
@@ -410,8 +480,10 @@ class Sequential:
         # np.prod first builds an array from the shape tuple.
         features = math.prod(x.shape[1:]) if x.ndim > 1 else None
         if self.input_size is not None and features != self.input_size:
-            raise DataError(f"the model takes {self.input_size} inputs per example "
-                            f"(e.g. 28x28 pixels), the data has shape {x.shape}")
+            raise DataError(
+                f"the model takes {self.input_size} inputs per example "
+                f"(e.g. 28x28 pixels), the data has shape {x.shape}"
+            )
 
     def _check_training_data(self, x, y) -> tuple[np.ndarray, np.ndarray]:
         x, y = np.asarray(x), np.asarray(y)

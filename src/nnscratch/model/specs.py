@@ -34,8 +34,11 @@ _FROM_SHAPE = {
 }
 _TAKES_IMAGES = {"Conv2D", "MaxPool2D", "AvgPool2D", "GlobalAvgPool2D"}
 # How many axes per example a layer type takes, and what they are called.
-_WANTS = {**dict.fromkeys(_TAKES_IMAGES, (3, "images (channels, height, width)")),
-          "LSTM": (2, "sequences (steps, features)"), "GRU": (2, "sequences (steps, features)")}
+_WANTS = {
+    **dict.fromkeys(_TAKES_IMAGES, (3, "images (channels, height, width)")),
+    "LSTM": (2, "sequences (steps, features)"),
+    "GRU": (2, "sequences (steps, features)"),
+}
 
 
 def _shape_words(shape: tuple[int, ...]) -> str:
@@ -63,8 +66,10 @@ def check_specs(name: str, value: Any) -> tuple[dict[str, Any], ...]:
         spec = dict(spec)
         layer_type = spec.get("type")
         if layer_type not in LAYER_TYPES:
-            raise ConfigError(f"{where}: unknown layer type {layer_type!r}; choose one of: "
-                              f"{', '.join(LAYER_TYPES)}")
+            raise ConfigError(
+                f"{where}: unknown layer type {layer_type!r}; choose one of: "
+                f"{', '.join(LAYER_TYPES)}"
+            )
         options = {k: v for k, v in spec.items() if k != "type"}
         _make(where, layer_type, options, trial=True)
         specs.append(spec)
@@ -140,6 +145,7 @@ def _output_shape(where: str, layer: Layer, shape: tuple[int, ...]) -> tuple[int
     try:
         y = layer.forward(np.zeros((1, *shape), np.float32))
     except ConfigError as error:
-        raise ConfigError(f"{where} does not fit the shape {'x'.join(map(str, shape))} that "
-                          f"reaches it: {error}") from None
+        raise ConfigError(
+            f"{where} does not fit the shape {'x'.join(map(str, shape))} that reaches it: {error}"
+        ) from None
     return tuple(y.shape[1:])

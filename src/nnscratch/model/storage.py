@@ -25,17 +25,27 @@ def save_model(model: Sequential, path: str | os.PathLike, **metadata: Any) -> N
     holds.
     """
     document = {**model.metadata, **metadata}
-    preprocessing = {"scale": model.input_scale, "image_shape": None,
-                     **document.get("preprocessing", {})}
+    preprocessing = {
+        "scale": model.input_scale,
+        "image_shape": None,
+        **document.get("preprocessing", {}),
+    }
     image_shape = preprocessing["image_shape"]
-    if image_shape and model.input_size is not None \
-            and int(np.prod(image_shape)) != model.input_size:
-        raise ConfigError(f"preprocessing image_shape {image_shape} has "
-                          f"{int(np.prod(image_shape))} pixels, the model takes "
-                          f"{model.input_size} inputs")
-    document.update(preprocessing=preprocessing,
-                    architecture=model.architecture(image_shape),
-                    model=model.config())
+    if (
+        image_shape
+        and model.input_size is not None
+        and int(np.prod(image_shape)) != model.input_size
+    ):
+        raise ConfigError(
+            f"preprocessing image_shape {image_shape} has "
+            f"{int(np.prod(image_shape))} pixels, the model takes "
+            f"{model.input_size} inputs"
+        )
+    document.update(
+        preprocessing=preprocessing,
+        architecture=model.architecture(image_shape),
+        model=model.config(),
+    )
     write_model_file(path, document, model.get_weights())
 
 
@@ -58,10 +68,12 @@ def _allocate(model: Sequential) -> None:
     for layer in model.layers:
         shapes = layer.array_shapes()
         buffers = set(layer.buffer_names)
-        layer.params = {k: np.zeros(shape, model.dtype) for k, shape in shapes.items()
-                        if k not in buffers}
-        layer.buffers = {k: np.zeros(shape, model.dtype) for k, shape in shapes.items()
-                         if k in buffers}
+        layer.params = {
+            k: np.zeros(shape, model.dtype) for k, shape in shapes.items() if k not in buffers
+        }
+        layer.buffers = {
+            k: np.zeros(shape, model.dtype) for k, shape in shapes.items() if k in buffers
+        }
         layer.grads = {k: np.zeros_like(v) for k, v in layer.params.items()}
 
 
@@ -72,12 +84,13 @@ def _check_loaded(model: Sequential, path, arrays) -> None:
         for key, shape in layer.array_shapes().items():
             array = arrays.get(f"layers.{i}.{key}")
             if array is None or array.shape != tuple(shape):
-                raise ModelFileError(f"{path}: layer {i} ({layer!r}) has arrays that do "
-                                     f"not fit it")
+                raise ModelFileError(f"{path}: layer {i} ({layer!r}) has arrays that do not fit it")
             if array.dtype != model.dtype:
-                raise ModelFileError(f"{path}: layer {i} arrays are {array.dtype}, "
-                                     f"the model says {model.dtype}")
-    known = {f"layers.{i}.{k}" for i, layer in enumerate(model.layers)
-             for k in layer.array_shapes()}
+                raise ModelFileError(
+                    f"{path}: layer {i} arrays are {array.dtype}, the model says {model.dtype}"
+                )
+    known = {
+        f"layers.{i}.{k}" for i, layer in enumerate(model.layers) for k in layer.array_shapes()
+    }
     if set(arrays) != known:
         raise ModelFileError(f"{path}: unexpected arrays {sorted(set(arrays) - known)}")

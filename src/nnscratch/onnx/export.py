@@ -18,13 +18,16 @@ OPSET, IR_VERSION = 17, 8
 INPUT = "input"
 OUTPUTS = ("logits", "probabilities")
 # What turns the logits into probabilities, per loss (as the loss's probabilities() does).
-PROBABILITIES = {"softmax_cross_entropy": ("Softmax", {"axis": -1}),
-                 "binary_cross_entropy": ("Sigmoid", {}),
-                 "mean_squared_error": ("Identity", {})}
+PROBABILITIES = {
+    "softmax_cross_entropy": ("Softmax", {"axis": -1}),
+    "binary_cross_entropy": ("Sigmoid", {}),
+    "mean_squared_error": ("Identity", {}),
+}
 
 
-def to_onnx(model, path: str | os.PathLike | None = None, *,
-            input_shape: tuple[int, ...] | None = None):
+def to_onnx(
+    model, path: str | os.PathLike | None = None, *, input_shape: tuple[int, ...] | None = None
+):
     """The network as an ONNX ``ModelProto``, also written to ``path`` (atomically) if given.
 
     The graph takes ``input``: float32 (N, *input_shape) of raw values, as ``model.predict``
@@ -46,22 +49,30 @@ def to_onnx(model, path: str | os.PathLike | None = None, *,
         convert = CONVERTERS.get(type(layer))
         if convert is None:
             known = ", ".join(sorted(t.__name__ for t in CONVERTERS))
-            raise ConfigError(f"layer {i} ({layer!r}) has no ONNX form, so the model cannot be "
-                              f"exported; the exporter knows: {known}")
+            raise ConfigError(
+                f"layer {i} ({layer!r}) has no ONNX form, so the model cannot be "
+                f"exported; the exporter knows: {known}"
+            )
         x = convert(graph, layer, x, f"layers.{i}")
     op, attributes = PROBABILITIES[model.loss.name]
     graph.node("Identity", [x], "logits")
     graph.node(op, [x], "probabilities", **attributes)
     classes = model.output_size or "C"
     proto = graph.model(
-        input_name=INPUT, input_shape=["N", *shape],
-        outputs={name: ["N", classes] for name in OUTPUTS}, opset=OPSET, ir_version=IR_VERSION,
-        metadata={"nnscratch_version": __version__,
-                  "preset": str(model.metadata.get("preset") or ""),
-                  "input_scale": repr(model.input_scale)},
+        input_name=INPUT,
+        input_shape=["N", *shape],
+        outputs={name: ["N", classes] for name in OUTPUTS},
+        opset=OPSET,
+        ir_version=IR_VERSION,
+        metadata={
+            "nnscratch_version": __version__,
+            "preset": str(model.metadata.get("preset") or ""),
+            "input_scale": repr(model.input_scale),
+        },
         doc=f"nnscratch network: {INPUT} (N, {', '.join(map(str, shape))}) raw values"
-            + (f", scaled by {model.input_scale:g} in the graph" if model.input_scale else "")
-            + f"; outputs {' and '.join(OUTPUTS)} (N, {classes}).")
+        + (f", scaled by {model.input_scale:g} in the graph" if model.input_scale else "")
+        + f"; outputs {' and '.join(OUTPUTS)} (N, {classes}).",
+    )
     if path is not None:
         with atomic_write(path, ConfigError) as handle:
             handle.write(proto.SerializeToString())
@@ -74,12 +85,15 @@ def _input_shape(model, given) -> tuple[int, ...]:
         shape = checks.sizes("input_shape", given)
         features = int(np.prod(shape))
         if model.input_size is not None and features != model.input_size:
-            raise ConfigError(f"input_shape {shape} has {features} values, the model takes "
-                              f"{model.input_size}")
+            raise ConfigError(
+                f"input_shape {shape} has {features} values, the model takes {model.input_size}"
+            )
         return shape
     if model.image_shape is not None:
         return tuple(model.image_shape)
     if model.input_size is not None:
         return (model.input_size,)
-    raise ConfigError("the model does not say what shape its input has (its first layer "
-                      "takes images of any size); pass input_shape=(H, W) or (C, H, W)")
+    raise ConfigError(
+        "the model does not say what shape its input has (its first layer "
+        "takes images of any size); pass input_shape=(H, W) or (C, H, W)"
+    )

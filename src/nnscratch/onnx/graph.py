@@ -15,8 +15,9 @@ def onnx_library():
     try:
         import onnx
     except ImportError:
-        raise ConfigError('ONNX export needs the onnx package: pip install "nnscratch[onnx]"'
-                          ) from None
+        raise ConfigError(
+            'ONNX export needs the onnx package: pip install "nnscratch[onnx]"'
+        ) from None
     return onnx
 
 
@@ -43,24 +44,43 @@ class Graph:
         self.nodes.append((op, list(inputs), name, attributes))
         return name
 
-    def model(self, *, input_name: str, input_shape: list, outputs: dict[str, list],
-              opset: int, ir_version: int, metadata: dict[str, str], doc: str):
+    def model(
+        self,
+        *,
+        input_name: str,
+        input_shape: list,
+        outputs: dict[str, list],
+        opset: int,
+        ir_version: int,
+        metadata: dict[str, str],
+        doc: str,
+    ):
         """The ONNX model: float32 input ``input_name`` of ``input_shape`` (a string for a
         free dimension, such as the batch), float32 ``outputs`` (name: shape)."""
         onnx = onnx_library()
         helper, numpy_helper = onnx.helper, onnx.numpy_helper
-        nodes = [helper.make_node(op, inputs, [output], name=output, **attributes)
-                 for op, inputs, output, attributes in self.nodes]
+        nodes = [
+            helper.make_node(op, inputs, [output], name=output, **attributes)
+            for op, inputs, output, attributes in self.nodes
+        ]
         graph = helper.make_graph(
-            nodes, "nnscratch",
-            inputs=[helper.make_tensor_value_info(input_name, onnx.TensorProto.FLOAT,
-                                                  input_shape)],
-            outputs=[helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, shape)
-                     for name, shape in outputs.items()],
-            initializer=[numpy_helper.from_array(value, name)
-                         for name, value in self.constants.items()])
-        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)],
-                                  producer_name="nnscratch", doc_string=doc)
+            nodes,
+            "nnscratch",
+            inputs=[helper.make_tensor_value_info(input_name, onnx.TensorProto.FLOAT, input_shape)],
+            outputs=[
+                helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, shape)
+                for name, shape in outputs.items()
+            ],
+            initializer=[
+                numpy_helper.from_array(value, name) for name, value in self.constants.items()
+            ],
+        )
+        model = helper.make_model(
+            graph,
+            opset_imports=[helper.make_opsetid("", opset)],
+            producer_name="nnscratch",
+            doc_string=doc,
+        )
         model.ir_version = ir_version
         helper.set_model_props(model, metadata)
         onnx.checker.check_model(model, full_check=True)  # shapes inferred and checked too

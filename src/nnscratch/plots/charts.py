@@ -19,10 +19,26 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["new_figure", "png_bytes", "save_png", "percent", "loss_curves", "accuracy_curves",
-           "learning_curves", "confusion_heatmap", "per_class_scores", "digit_gallery",
-           "misclassified_gallery", "hardest_gallery", "weight_tiles", "first_layer_weights",
-           "conv_filters", "probability_view", "lr_find_curve", "recurrent_input_weights"]
+__all__ = [
+    "new_figure",
+    "png_bytes",
+    "save_png",
+    "percent",
+    "loss_curves",
+    "accuracy_curves",
+    "learning_curves",
+    "confusion_heatmap",
+    "per_class_scores",
+    "digit_gallery",
+    "misclassified_gallery",
+    "hardest_gallery",
+    "weight_tiles",
+    "first_layer_weights",
+    "conv_filters",
+    "probability_view",
+    "lr_find_curve",
+    "recurrent_input_weights",
+]
 
 # Series styles: colour *and* marker/line style, so a greyscale print still tells them apart.
 TRAIN_STYLE = dict(color="#1f4e79", linestyle="-", marker="o")
@@ -67,6 +83,7 @@ def percent(p: float) -> str:
 
 # --- learning curves ----------------------------------------------------------------------------
 
+
 def _history_arrays(history) -> dict[str, Any]:
     """Epochs and figures as float arrays (nan where a dev figure is missing)."""
     if not isinstance(history, dict):
@@ -75,10 +92,14 @@ def _history_arrays(history) -> dict[str, Any]:
     def floats(key):
         return np.array([math.nan if v is None else v for v in history.get(key, [])], float)
 
-    return {"epoch": np.asarray(history["epoch"], dtype=float),
-            "train_loss": floats("train_loss"), "train_accuracy": floats("train_accuracy"),
-            "dev_loss": floats("dev_loss"), "dev_accuracy": floats("dev_accuracy"),
-            "best_epoch": history.get("best_epoch")}
+    return {
+        "epoch": np.asarray(history["epoch"], dtype=float),
+        "train_loss": floats("train_loss"),
+        "train_accuracy": floats("train_accuracy"),
+        "dev_loss": floats("dev_loss"),
+        "dev_accuracy": floats("dev_accuracy"),
+        "best_epoch": history.get("best_epoch"),
+    }
 
 
 def _curves(ax, history, figure: str, unit: str, ylabel: str):
@@ -89,8 +110,13 @@ def _curves(ax, history, figure: str, unit: str, ylabel: str):
     for split, style in (("train", TRAIN_STYLE), ("dev", DEV_STYLE)):
         values = data[f"{split}_{figure}"]
         if len(values) and not np.all(np.isnan(values)):
-            ax.plot(epochs, values, label=split, markersize=4,
-                    **{**style, "marker": style["marker"] if few else None})
+            ax.plot(
+                epochs,
+                values,
+                label=split,
+                markersize=4,
+                **{**style, "marker": style["marker"] if few else None},
+            )
     best = data["best_epoch"]
     if best is not None:
         ax.axvline(best, label=f"best dev ({unit} {best})", **BEST_STYLE)
@@ -134,10 +160,19 @@ def lr_find_curve(ax, lrs, losses, smoothed, *, minimum: float, suggestion: floa
     ax.plot(lrs, losses, color="0.75", linewidth=0.8, label="batch loss")
     ax.plot(lrs, smoothed, color=TRAIN_STYLE["color"], linewidth=1.8, label="smoothed loss")
     ax.axvline(minimum, **BEST_STYLE, label=f"lowest smoothed loss at {minimum:.2g}")
-    ax.axvline(suggestion, color=DEV_STYLE["color"], linestyle="--", linewidth=1.5,
-               label=f"suggested rate {suggestion:.2g}")
-    ax.plot([suggestion], [np.interp(np.log(suggestion), np.log(lrs), smoothed)],
-            marker="o", color=DEV_STYLE["color"])
+    ax.axvline(
+        suggestion,
+        color=DEV_STYLE["color"],
+        linestyle="--",
+        linewidth=1.5,
+        label=f"suggested rate {suggestion:.2g}",
+    )
+    ax.plot(
+        [suggestion],
+        [np.interp(np.log(suggestion), np.log(lrs), smoothed)],
+        marker="o",
+        color=DEV_STYLE["color"],
+    )
     ax.set_xscale("log")
     # The loss may shoot up at the end: keep the interesting part in view.
     low, high = min(min(losses), min(smoothed)), max(smoothed[0], min(smoothed) * 2)
@@ -151,6 +186,7 @@ def lr_find_curve(ax, lrs, losses, smoothed, *, minimum: float, suggestion: floa
 
 
 # --- metrics -------------------------------------------------------------------------------------
+
 
 def confusion_heatmap(ax, confusion):
     """The confusion matrix (classes, classes) of counts, rows true and columns predicted, as a
@@ -167,9 +203,15 @@ def confusion_heatmap(ax, confusion):
     for true in range(classes):
         for predicted in range(classes):
             count = int(counts[true, predicted])
-            ax.text(predicted, true, str(count), ha="center", va="center",
-                    fontsize=8 if count < 1000 else 7,
-                    color="white" if count > threshold else ("0.6" if count == 0 else "black"))
+            ax.text(
+                predicted,
+                true,
+                str(count),
+                ha="center",
+                va="center",
+                fontsize=8 if count < 1000 else 7,
+                color="white" if count > threshold else ("0.6" if count == 0 else "black"),
+            )
     ax.set_xticks(range(classes))
     ax.set_yticks(range(classes))
     ax.set_xlabel("predicted label")
@@ -179,9 +221,11 @@ def confusion_heatmap(ax, confusion):
     return ax
 
 
-SCORE_STYLES = {"precision": dict(marker="o", color="#1f4e79", offset=-0.2),
-                "recall": dict(marker="s", color="#d95f02", offset=0.0),
-                "f1": dict(marker="D", color="black", offset=0.2)}
+SCORE_STYLES = {
+    "precision": dict(marker="o", color="#1f4e79", offset=-0.2),
+    "recall": dict(marker="s", color="#d95f02", offset=0.0),
+    "f1": dict(marker="D", color="black", offset=0.2),
+}
 
 
 def per_class_scores(ax, report: dict[str, Any]):
@@ -197,14 +241,20 @@ def per_class_scores(ax, report: dict[str, Any]):
         values = np.array([row[key] for row in rows])
         x = labels + style["offset"]
         ax.vlines(x, bottom, values, color=style["color"], linewidth=1, alpha=0.6)
-        ax.plot(x, values, linestyle="none", marker=style["marker"], color=style["color"],
-                markersize=5, label=key if key != "f1" else "F1")
+        ax.plot(
+            x,
+            values,
+            linestyle="none",
+            marker=style["marker"],
+            color=style["color"],
+            markersize=5,
+            label=key if key != "f1" else "F1",
+        )
     ax.set_ylim(bottom, 1.0 + (1.0 - bottom) * 0.02)
     ax.set_xticks(labels)
     ax.set_xlabel("class (digit)")
     ax.set_ylabel("score")
-    ax.set_title(f"per-class precision, recall and F1 (macro F1 "
-                 f"{report['macro_avg']['f1']:.4f})")
+    ax.set_title(f"per-class precision, recall and F1 (macro F1 {report['macro_avg']['f1']:.4f})")
     ax.grid(True, axis="y", color="0.9")
     ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return ax
@@ -212,8 +262,15 @@ def per_class_scores(ax, report: dict[str, Any]):
 
 # --- images --------------------------------------------------------------------------------------
 
-def digit_gallery(figure, images: np.ndarray, captions: Sequence[str], *, columns: int = 8,
-                  title: str | None = None):
+
+def digit_gallery(
+    figure,
+    images: np.ndarray,
+    captions: Sequence[str],
+    *,
+    columns: int = 8,
+    title: str | None = None,
+):
     """A grid of digit images (N, H, W) uint8, each with its caption above, ink dark on white.
     Returns ``figure``; an empty ``images`` gives a figure that says so."""
     count = len(images)
@@ -234,9 +291,15 @@ def digit_gallery(figure, images: np.ndarray, captions: Sequence[str], *, column
     return figure
 
 
-def misclassified_gallery(figure, images: np.ndarray, labels: np.ndarray,
-                          probabilities: np.ndarray, indices: Sequence[int], *,
-                          columns: int = 8):
+def misclassified_gallery(
+    figure,
+    images: np.ndarray,
+    labels: np.ndarray,
+    probabilities: np.ndarray,
+    indices: Sequence[int],
+    *,
+    columns: int = 8,
+):
     """The images at ``indices`` (see :func:`nnscratch.inspection.misclassified_indices`), each
     captioned with the predicted label and its probability, the true label and the index.
     Shapes: images (N, H, W) uint8, labels (N,), probabilities (N, C)."""
@@ -244,13 +307,22 @@ def misclassified_gallery(figure, images: np.ndarray, labels: np.ndarray,
     captions = []
     for i in indices:
         guess = int(np.argmax(probabilities[i]))
-        captions.append(f"pred {guess} ({percent(probabilities[i, guess])})\n"
-                        f"true {int(labels[i])}  #{i}")
+        captions.append(
+            f"pred {guess} ({percent(probabilities[i, guess])})\ntrue {int(labels[i])}  #{i}"
+        )
     return digit_gallery(figure, images[indices], captions, columns=columns)
 
 
-def hardest_gallery(figure, images: np.ndarray, labels: np.ndarray, losses: np.ndarray,
-                    probabilities: np.ndarray, indices: Sequence[int], *, columns: int = 8):
+def hardest_gallery(
+    figure,
+    images: np.ndarray,
+    labels: np.ndarray,
+    losses: np.ndarray,
+    probabilities: np.ndarray,
+    indices: Sequence[int],
+    *,
+    columns: int = 8,
+):
     """The images at ``indices`` (highest loss first, see
     :func:`nnscratch.inspection.hardest_indices`), captioned with their label, the network's
     guess and the example's loss ``-log p(label)``. Shapes: images (N, H, W), labels (N,),
@@ -259,13 +331,21 @@ def hardest_gallery(figure, images: np.ndarray, labels: np.ndarray, losses: np.n
     captions = []
     for i in indices:
         guess = int(np.argmax(probabilities[i]))
-        captions.append(f"label {int(labels[i])}  #{i}\n"
-                        f"model {guess} ({percent(probabilities[i, guess])})\nloss {losses[i]:.1f}")
+        captions.append(
+            f"label {int(labels[i])}  #{i}\n"
+            f"model {guess} ({percent(probabilities[i, guess])})\nloss {losses[i]:.1f}"
+        )
     return digit_gallery(figure, images[indices], captions, columns=columns)
 
 
-def weight_tiles(figure, tiles: np.ndarray, *, columns: int = 8,
-                 captions: Sequence[str] | None = None, title: str | None = None):
+def weight_tiles(
+    figure,
+    tiles: np.ndarray,
+    *,
+    columns: int = 8,
+    captions: Sequence[str] | None = None,
+    title: str | None = None,
+):
     """Weights drawn as small images: ``tiles`` (U, h, w), each scaled to its own largest
     magnitude with zero at mid-grey, so white pixels excite the unit and black ones inhibit it.
     ``captions`` default to the tile's index. Returns ``figure``."""
@@ -284,17 +364,27 @@ def weight_tiles(figure, tiles: np.ndarray, *, columns: int = 8,
     return figure
 
 
-def first_layer_weights(figure, weights: np.ndarray, image_shape: tuple[int, int] = (28, 28),
-                        *, count: int = 64, columns: int = 8):
+def first_layer_weights(
+    figure,
+    weights: np.ndarray,
+    image_shape: tuple[int, int] = (28, 28),
+    *,
+    count: int = 64,
+    columns: int = 8,
+):
     """What each of the first ``count`` hidden units of a first Dense layer looks for: its
     weight column of ``weights`` (H*W, units) drawn as an H x W image (see
     :func:`weight_tiles`)."""
     weights = np.asarray(weights)
     units = min(count, weights.shape[1])
     tiles = weights[:, :units].T.reshape(units, *image_shape)
-    return weight_tiles(figure, tiles, columns=columns,
-                        title=f"first layer: weights of hidden units 0-{units - 1} of "
-                              f"{weights.shape[1]} (white excites, black inhibits)")
+    return weight_tiles(
+        figure,
+        tiles,
+        columns=columns,
+        title=f"first layer: weights of hidden units 0-{units - 1} of "
+        f"{weights.shape[1]} (white excites, black inhibits)",
+    )
 
 
 def recurrent_input_weights(figure, w_ih: np.ndarray, gates: Sequence[str]):
@@ -307,8 +397,9 @@ def recurrent_input_weights(figure, w_ih: np.ndarray, gates: Sequence[str]):
     scale = float(np.abs(w_ih).max()) or 1.0
     axes = np.atleast_1d(figure.subplots(1, len(gates)))
     for ax, block, gate in zip(axes, blocks, gates):
-        image = ax.imshow(block, cmap="gray", vmin=-scale, vmax=scale, aspect="auto",
-                          interpolation="nearest")
+        image = ax.imshow(
+            block, cmap="gray", vmin=-scale, vmax=scale, aspect="auto", interpolation="nearest"
+        )
         ax.set_title(f"{gate} gate", fontsize=9)
         ax.set_xlabel("pixel of the row", fontsize=8)
         ax.tick_params(labelsize=7)
@@ -325,13 +416,23 @@ def conv_filters(figure, kernels: np.ndarray, *, count: int = 64, columns: int =
     shown = min(count, kernels.shape[0])
     tiles = kernels[:shown, 0] if kernels.shape[1] == 1 else kernels[:shown].mean(axis=1)
     k = kernels.shape[-1]
-    return weight_tiles(figure, tiles, columns=columns,
-                        title=f"first layer: {shown} of {kernels.shape[0]} {k}x{k} "
-                              f"convolution kernels (white excites, black inhibits)")
+    return weight_tiles(
+        figure,
+        tiles,
+        columns=columns,
+        title=f"first layer: {shown} of {kernels.shape[0]} {k}x{k} "
+        f"convolution kernels (white excites, black inhibits)",
+    )
 
 
-def probability_view(figure, image: np.ndarray, probabilities: np.ndarray,
-                     label: int | None = None, *, title: str | None = None):
+def probability_view(
+    figure,
+    image: np.ndarray,
+    probabilities: np.ndarray,
+    label: int | None = None,
+    *,
+    title: str | None = None,
+):
     """One image beside the network's probability for every class: the tutorial's view, plus
     what the network thought of the other digits. ``image`` (H, W) uint8, ``probabilities``
     (C,). The predicted class is the dark bar; the true label, if known, is hatched and named
@@ -357,8 +458,10 @@ def probability_view(figure, image: np.ndarray, probabilities: np.ndarray,
             bars_ax.text(c, p + 0.02, shown, ha="center", va="bottom", fontsize=7)
     # Every tick label has two lines, the second empty but under the true label: a one-line
     # label is laid out shorter than a two-line one, so "0\ntrue" beside "1" set its digit lower.
-    bars_ax.set_xticks(classes, [f"{c}\n{'true' if c == label else ' '}" if label is not None
-                                 else str(c) for c in classes])
+    bars_ax.set_xticks(
+        classes,
+        [f"{c}\n{'true' if c == label else ' '}" if label is not None else str(c) for c in classes],
+    )
     bars_ax.set_ylim(0, 1.12)
     bars_ax.set_xlabel("digit")
     bars_ax.set_ylabel("probability")

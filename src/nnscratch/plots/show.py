@@ -38,13 +38,21 @@ class ShownDigit:
 
     def describe(self) -> str:
         verdict = "right" if self.predicted == self.label else "wrong"
-        return (f"{self.split} image {self.index} of {self.source}: predicted {self.predicted} "
-                f"({charts.percent(self.probability)}), label {self.label} ({verdict})")
+        return (
+            f"{self.split} image {self.index} of {self.source}: predicted {self.predicted} "
+            f"({charts.percent(self.probability)}), label {self.label} ({verdict})"
+        )
 
 
-def show_digit(model_path: str | os.PathLike, index: int, *, split: str = "test",
-               output: str | os.PathLike | None = None, data: str | None = None,
-               window: bool = False) -> ShownDigit:
+def show_digit(
+    model_path: str | os.PathLike,
+    index: int,
+    *,
+    split: str = "test",
+    output: str | os.PathLike | None = None,
+    data: str | None = None,
+    window: bool = False,
+) -> ShownDigit:
     """Draw image ``index`` of the ``split`` set (``test`` or ``train``) beside the model's
     probabilities for every digit, write it to ``output`` (default ``digit-SPLIT-INDEX.png``)
     and, if ``window``, show it in a window too.
@@ -58,9 +66,11 @@ def show_digit(model_path: str | os.PathLike, index: int, *, split: str = "test"
     if index < 0:
         raise ConfigError(f"INDEX {index} is negative; images are numbered from 0")
     if window and not display_available():
-        raise ConfigError("--window: there is no display to open a window on (DISPLAY and "
-                          "WAYLAND_DISPLAY are not set); without --window the picture is "
-                          "written to its PNG only")
+        raise ConfigError(
+            "--window: there is no display to open a window on (DISPLAY and "
+            "WAYLAND_DISPLAY are not set); without --window the picture is "
+            "written to its PNG only"
+        )
     output = Path(output or f"digit-{split}-{index}.png")
     outputs = [("--output", output, f"digit-{split}-{index}.png")]
     check_outputs(outputs, [("the model file MODEL", model_path), *data_inputs(data)])
@@ -69,25 +79,34 @@ def show_digit(model_path: str | os.PathLike, index: int, *, split: str = "test"
     check_outputs(outputs, data_inputs(loaded.spec, recorded=data is None))
     dataset = loaded.dataset
     check_fit(model, dataset.train_images, os.fspath(model_path), dataset.source)
-    images, labels = ((dataset.test_images, dataset.test_labels) if split == "test"
-                      else (dataset.train_images, dataset.train_labels))
+    images, labels = (
+        (dataset.test_images, dataset.test_labels)
+        if split == "test"
+        else (dataset.train_images, dataset.train_labels)
+    )
     if images is None:
         raise DataError(f"{dataset.source} has no test set; use --split train")
     if not 0 <= index < len(images):
-        raise ConfigError(f"INDEX {index} is outside the {split} set's images "
-                          f"0-{len(images) - 1}")
-    seen = inspect_model(model, images[index:index + 1], labels[index:index + 1])
-    shown = ShownDigit(split=split, index=index, label=int(seen.labels[0]),
-                       predicted=int(seen.predicted[0]),
-                       probability=float(seen.probabilities[0, seen.predicted[0]]),
-                       source=dataset.source, output=output)
+        raise ConfigError(f"INDEX {index} is outside the {split} set's images 0-{len(images) - 1}")
+    seen = inspect_model(model, images[index : index + 1], labels[index : index + 1])
+    shown = ShownDigit(
+        split=split,
+        index=index,
+        label=int(seen.labels[0]),
+        predicted=int(seen.predicted[0]),
+        probability=float(seen.probabilities[0, seen.predicted[0]]),
+        source=dataset.source,
+        output=output,
+    )
     title = f"{split} image {index}"
-    figure = charts.probability_view(charts.new_figure(7, 3.2), images[index],
-                                    seen.probabilities[0], shown.label, title=title)
+    figure = charts.probability_view(
+        charts.new_figure(7, 3.2), images[index], seen.probabilities[0], shown.label, title=title
+    )
     charts.save_png(figure, output)
     if window:
-        shown.window_problem = _open_window(images[index], seen.probabilities[0], shown.label,
-                                            title)
+        shown.window_problem = _open_window(
+            images[index], seen.probabilities[0], shown.label, title
+        )
     return shown
 
 
@@ -108,8 +127,10 @@ def _open_window(image, probabilities, label, title) -> str | None:
         warnings.simplefilter("ignore", UserWarning)
         backend = plt.get_backend().lower()
         if backend in _FILE_BACKENDS:
-            return (f"matplotlib found no window toolkit (Tk, Qt, GTK or wx) to use; it draws "
-                    f"with {backend}, which writes files only")
+            return (
+                f"matplotlib found no window toolkit (Tk, Qt, GTK or wx) to use; it draws "
+                f"with {backend}, which writes files only"
+            )
         try:
             figure = plt.figure(figsize=(7, 3.2), layout="constrained")
             charts.probability_view(figure, image, probabilities, label, title=title)

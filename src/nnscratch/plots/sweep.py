@@ -16,32 +16,47 @@ TEST_STYLE = dict(TRAIN_STYLE, linestyle="none")  # the test set, drawn as the t
 
 
 def _values(rows, figure: str, which: str) -> np.ndarray:
-    return np.array([np.nan if getattr(r, which)[figure] is None else getattr(r, which)[figure]
-                     for r in rows], dtype=float)
+    return np.array(
+        [np.nan if getattr(r, which)[figure] is None else getattr(r, which)[figure] for r in rows],
+        dtype=float,
+    )
 
 
-def sweep_chart(figure, labels: Sequence[str], mean: dict[str, np.ndarray],
-                std: dict[str, np.ndarray], seeds: int):
+def sweep_chart(
+    figure,
+    labels: Sequence[str],
+    mean: dict[str, np.ndarray],
+    std: dict[str, np.ndarray],
+    seeds: int,
+):
     """Draw into ``figure``: accuracy (dev and test) on the left, training seconds on the
     right, one row per setting (the first at the top). ``mean`` and ``std`` map
     ``dev_accuracy``, ``test_accuracy`` and ``train_seconds`` to arrays (S,), nan where a
     setting has no figure. Returns the figure."""
     accuracy, seconds = figure.subplots(1, 2, sharey=True, width_ratios=[3, 2])
     y = np.arange(len(labels))[::-1].astype(float)
-    for name, style, shift in (("dev_accuracy", DEV_STYLE, 0.12),
-                               ("test_accuracy", TEST_STYLE, -0.12)):
+    for name, style, shift in (
+        ("dev_accuracy", DEV_STYLE, 0.12),
+        ("test_accuracy", TEST_STYLE, -0.12),
+    ):
         if np.isnan(mean[name]).all():
             continue
-        accuracy.errorbar(mean[name], y + shift, xerr=std[name], capsize=3,
-                          label=name.replace("_", " "),
-                          **{**style, "linestyle": "none"})
+        accuracy.errorbar(
+            mean[name],
+            y + shift,
+            xerr=std[name],
+            capsize=3,
+            label=name.replace("_", " "),
+            **{**style, "linestyle": "none"},
+        )
     accuracy.set_yticks(y, labels)
     accuracy.set_xlabel("accuracy")
     accuracy.grid(axis="x", alpha=0.3)
     accuracy.legend(loc="best", fontsize="small")
     time, spread = np.nan_to_num(mean["train_seconds"]), np.nan_to_num(std["train_seconds"])
-    seconds.barh(y, time, xerr=[np.minimum(spread, time), spread], color="0.75",
-                 edgecolor="0.3", capsize=3)  # no error bar below 0 s
+    seconds.barh(
+        y, time, xerr=[np.minimum(spread, time), spread], color="0.75", edgecolor="0.3", capsize=3
+    )  # no error bar below 0 s
     seconds.set_xlabel("training time (s)")
     seconds.grid(axis="x", alpha=0.3)
     runs = "1 seed" if seeds == 1 else f"mean and standard deviation over {seeds} seeds"
@@ -52,8 +67,7 @@ def sweep_chart(figure, labels: Sequence[str], mean: dict[str, np.ndarray],
 def write_sweep_chart(result: SweepResult, path: str | Path) -> Path:
     """Draw the sweep's chart and write it to ``path`` as PNG (atomically); returns the path."""
     rows = result.table
-    mean = {f: _values(rows, f, "mean") for f in ("dev_accuracy", "test_accuracy",
-                                                   "train_seconds")}
+    mean = {f: _values(rows, f, "mean") for f in ("dev_accuracy", "test_accuracy", "train_seconds")}
     std = {f: _values(rows, f, "std") for f in mean}
     figure = new_figure(9, 1.2 + 0.45 * len(rows))
     sweep_chart(figure, [r.label for r in rows], mean, std, result.plan.options.seeds)

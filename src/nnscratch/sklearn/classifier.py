@@ -30,16 +30,28 @@ from ..model import Recipe, Sequential, build_model, build_optimizer, get_preset
 from ..training import History
 
 # Parameters that, when not None, override the recipe's field of the same name.
-RECIPE_PARAMS = ("hidden", "activation", "dropout", "optimizer", "lr", "weight_decay",
-                 "epochs", "batch_size", "early_stopping")
+RECIPE_PARAMS = (
+    "hidden",
+    "activation",
+    "dropout",
+    "optimizer",
+    "lr",
+    "weight_decay",
+    "epochs",
+    "batch_size",
+    "early_stopping",
+)
 # The checks of scikit-learn's check_estimator that a float32 NNClassifier fails, and why:
 # give it to check_estimator(expected_failed_checks=...) or parametrize_with_checks.
 FLOAT32_ROUNDING = (
     "float32 products round differently in BLAS kernels for different numbers of rows, so "
     "a row's probabilities may differ in the 7th significant digit between batches; the "
-    "check asks for 1e-7: dtype='float64' passes it")
-EXPECTED_FAILED_CHECKS = {"check_methods_subset_invariance": FLOAT32_ROUNDING,
-                          "check_methods_sample_order_invariance": FLOAT32_ROUNDING}
+    "check asks for 1e-7: dtype='float64' passes it"
+)
+EXPECTED_FAILED_CHECKS = {
+    "check_methods_subset_invariance": FLOAT32_ROUNDING,
+    "check_methods_sample_order_invariance": FLOAT32_ROUNDING,
+}
 
 
 def expected_failed_checks(estimator: NNClassifier) -> dict[str, str]:
@@ -85,11 +97,27 @@ class NNClassifier(ClassifierMixin, BaseEstimator):
     (epochs trained) and ``history_`` (the last fit's :class:`~nnscratch.training.History`).
     """
 
-    def __init__(self, preset="mlp", *, recipe=None, hidden=None, activation=None,
-                 dropout=None, optimizer=None, lr=None, weight_decay=None, epochs=None,
-                 batch_size=None, early_stopping=None, validation_fraction=0.0,
-                 image_shape=None, input_scale=None, dtype="float32", warm_start=False,
-                 random_state=None):
+    def __init__(
+        self,
+        preset="mlp",
+        *,
+        recipe=None,
+        hidden=None,
+        activation=None,
+        dropout=None,
+        optimizer=None,
+        lr=None,
+        weight_decay=None,
+        epochs=None,
+        batch_size=None,
+        early_stopping=None,
+        validation_fraction=0.0,
+        image_shape=None,
+        input_scale=None,
+        dtype="float32",
+        warm_start=False,
+        random_state=None,
+    ):
         self.preset = preset
         self.recipe = recipe
         self.hidden = hidden
@@ -126,24 +154,33 @@ class NNClassifier(ClassifierMixin, BaseEstimator):
         recipe = self._recipe(seed=seed, dev_size=count)
         if carry_on:
             if not np.array_equal(classes, self.classes_):
-                raise ValueError(f"warm_start carries on a fit with classes {self.classes_}, "
-                                 f"but y has classes {classes}; refit with warm_start=False")
+                raise ValueError(
+                    f"warm_start carries on a fit with classes {self.classes_}, "
+                    f"but y has classes {classes}; refit with warm_start=False"
+                )
             model = self.model_
             model.reseed(seed)
         else:
             self.classes_ = classes
             model = self.model_ = self._build(recipe, X.shape[1])
             self.loss_curve_, self.n_iter_ = [], 0
-        train_idx, dev_idx = train_dev_split(y_index, count, rng=np.random.default_rng(seed),
-                                             stratify=True)
+        train_idx, dev_idx = train_dev_split(
+            y_index, count, rng=np.random.default_rng(seed), stratify=True
+        )
         x_train, y_train = X[train_idx], y_index[train_idx]
         dev = (X[dev_idx], y_index[dev_idx]) if len(dev_idx) else None
         optimizer = build_optimizer(recipe, len(y_train))
         self.__dict__.pop("_optimizer", None)  # a later partial_fit starts its own
-        history = model.fit(x_train, y_train, epochs=recipe.epochs,
-                            batch_size=recipe.fit_batch_size, optimizer=optimizer,
-                            validation_data=dev, early_stopping=recipe.early_stopping,
-                            shuffle=not recipe.full_batch)
+        history = model.fit(
+            x_train,
+            y_train,
+            epochs=recipe.epochs,
+            batch_size=recipe.fit_batch_size,
+            optimizer=optimizer,
+            validation_data=dev,
+            early_stopping=recipe.early_stopping,
+            shuffle=not recipe.full_batch,
+        )
         self.recipe_ = recipe
         self._record(history, scored=dev is not None)
         return self
@@ -167,18 +204,27 @@ class NNClassifier(ClassifierMixin, BaseEstimator):
             self.model_ = self._build(self.recipe_, X.shape[1])
             self.loss_curve_, self.n_iter_ = [], 0
         elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
-            raise ValueError(f"classes {np.unique(classes)} differ from those of the first "
-                             f"fit, {self.classes_}")
+            raise ValueError(
+                f"classes {np.unique(classes)} differ from those of the first fit, {self.classes_}"
+            )
         if not hasattr(self, "_optimizer"):  # the first partial fit, or the first after fit
-            self._optimizer = get_optimizer(self.recipe_.optimizer, lr=self.recipe_.lr,
-                                            weight_decay=self.recipe_.weight_decay)
+            self._optimizer = get_optimizer(
+                self.recipe_.optimizer, lr=self.recipe_.lr, weight_decay=self.recipe_.weight_decay
+            )
         unknown = np.setdiff1d(y, self.classes_)
         if len(unknown):
-            raise ValueError(f"y holds labels {unknown[:5]} that are not among classes "
-                             f"{self.classes_} of the first fit")
-        history = self.model_.fit(X, np.searchsorted(self.classes_, y), epochs=1,
-                                  batch_size=self.recipe_.fit_batch_size,
-                                  optimizer=self._optimizer, shuffle=not self.recipe_.full_batch)
+            raise ValueError(
+                f"y holds labels {unknown[:5]} that are not among classes "
+                f"{self.classes_} of the first fit"
+            )
+        history = self.model_.fit(
+            X,
+            np.searchsorted(self.classes_, y),
+            epochs=1,
+            batch_size=self.recipe_.fit_batch_size,
+            optimizer=self._optimizer,
+            shuffle=not self.recipe_.full_batch,
+        )
         self._record(history, scored=False)
         return self
 
@@ -206,47 +252,62 @@ class NNClassifier(ClassifierMixin, BaseEstimator):
 
     def _seed(self) -> int:
         """The run's seed: ``random_state`` itself when an int, else drawn from it."""
-        if isinstance(self.random_state, numbers.Integral) \
-                and not isinstance(self.random_state, bool):
+        if isinstance(self.random_state, numbers.Integral) and not isinstance(
+            self.random_state, bool
+        ):
             return checks.whole("random_state", self.random_state)
         return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
 
     def _validation_count(self, n: int) -> int:
         """Examples held out for validation out of ``n``; ConfigError if none would be left."""
-        fraction = checks.real("validation_fraction", self.validation_fraction, low=0, high=1,
-                               high_open=True)
+        fraction = checks.real(
+            "validation_fraction", self.validation_fraction, low=0, high=1, high_open=True
+        )
         count = math.floor(fraction * n + 0.5)
         if count and count >= n:
-            raise ConfigError(f"validation_fraction {fraction:g} holds out {count} of {n} "
-                              f"examples, leaving none to train on")
+            raise ConfigError(
+                f"validation_fraction {fraction:g} holds out {count} of {n} "
+                f"examples, leaving none to train on"
+            )
         return count
 
     def _recipe(self, **fields) -> Recipe:
         """The preset's (or ``recipe``'s) recipe with the parameters given and ``fields``."""
         if self.recipe is not None:
             if not isinstance(self.recipe, Recipe):
-                raise ConfigError(f"recipe must be a nnscratch.model.Recipe, got "
-                                  f"{type(self.recipe).__name__}")
+                raise ConfigError(
+                    f"recipe must be a nnscratch.model.Recipe, got {type(self.recipe).__name__}"
+                )
             base = self.recipe
         else:
             base = get_preset(self.preset)
         changes = {f: getattr(self, f) for f in RECIPE_PARAMS if getattr(self, f) is not None}
-        return base.with_overrides({**changes, **fields},
-                                   name=lambda field: _PARAM_OF_FIELD.get(field, field))
+        return base.with_overrides(
+            {**changes, **fields}, name=lambda field: _PARAM_OF_FIELD.get(field, field)
+        )
 
     def _build(self, recipe: Recipe, features: int) -> Sequential:
         """The untrained network of ``recipe`` for ``features`` inputs and our classes."""
         shape = self._example_shape(recipe, features)
-        scale = None if self.input_scale is None else checks.real(
-            "input_scale", self.input_scale, low=0, low_open=True)
-        model = build_model(recipe, image_shape=shape if recipe.conv else (1, features),
-                            classes=len(self.classes_), dtype=self.dtype)
+        scale = (
+            None
+            if self.input_scale is None
+            else checks.real("input_scale", self.input_scale, low=0, low_open=True)
+        )
+        model = build_model(
+            recipe,
+            image_shape=shape if recipe.conv else (1, features),
+            classes=len(self.classes_),
+            dtype=self.dtype,
+        )
         model.input_scale = scale
         # What a saved model_ (and its ONNX export) says it takes: rows of F features, or
         # H x W images.
-        model.metadata = {"preset": recipe.name,
-                          "recipe": recipe.to_json(shape, model.output_size),
-                          "preprocessing": {"scale": scale, "image_shape": list(shape)}}
+        model.metadata = {
+            "preset": recipe.name,
+            "recipe": recipe.to_json(shape, model.output_size),
+            "preprocessing": {"scale": scale, "image_shape": list(shape)},
+        }
         return model
 
     def _example_shape(self, recipe: Recipe, features: int) -> tuple[int, ...]:
@@ -256,13 +317,17 @@ class NNClassifier(ClassifierMixin, BaseEstimator):
         if self.image_shape is None:
             side = math.isqrt(features)
             if side * side != features:
-                raise ConfigError(f"the {recipe.name} recipe takes images, and {features} "
-                                  f"features are no square image: pass image_shape=(H, W)")
+                raise ConfigError(
+                    f"the {recipe.name} recipe takes images, and {features} "
+                    f"features are no square image: pass image_shape=(H, W)"
+                )
             return (side, side)
         shape = checks.sizes("image_shape", self.image_shape)
         if len(shape) != 2 or math.prod(shape) != features:
-            raise ConfigError(f"image_shape {self.image_shape} must be (H, W) with H·W = "
-                              f"{features}, the number of features")
+            raise ConfigError(
+                f"image_shape {self.image_shape} must be (H, W) with H·W = "
+                f"{features}, the number of features"
+            )
         return shape
 
     def _record(self, history: History, *, scored: bool) -> None:
@@ -271,5 +336,6 @@ class NNClassifier(ClassifierMixin, BaseEstimator):
         self.loss_curve_ = [*self.loss_curve_, *history.train_loss]
         self.n_iter_ += len(history.epoch)
         self.validation_scores_ = list(history.dev_accuracy) if scored else None
-        self.best_validation_score_ = (max(self.validation_scores_) if scored
-                                       and self.validation_scores_ else None)
+        self.best_validation_score_ = (
+            max(self.validation_scores_) if scored and self.validation_scores_ else None
+        )

@@ -12,6 +12,17 @@ from .loop import Trainer, fit
 from .signals import GracefulStop
 from .state import TrainingState
 
-__all__ = ["Callback", "Checkpoint", "Checkpointer", "EarlyStopping", "GracefulStop", "History",
-           "Trainer", "TrainingState", "fit", "load_latest", "read_checkpoint",
-           "write_checkpoint"]
+__all__ = [
+    "Callback",
+    "Checkpoint",
+    "Checkpointer",
+    "EarlyStopping",
+    "GracefulStop",
+    "History",
+    "Trainer",
+    "TrainingState",
+    "fit",
+    "load_latest",
+    "read_checkpoint",
+    "write_checkpoint",
+]

@@ -45,8 +45,9 @@ class Callback:
         """JSON-able figures and named arrays to save, or None if there is nothing to save."""
         return None
 
-    def load_state(self, trainer: Trainer, document: dict[str, Any],
-                   arrays: dict[str, np.ndarray]) -> None:
+    def load_state(
+        self, trainer: Trainer, document: dict[str, Any], arrays: dict[str, np.ndarray]
+    ) -> None:
         """Take back what :meth:`state` returned; check it (it may come from a file) and
         raise ConfigError if it does not fit ``trainer``."""
 
@@ -58,10 +59,16 @@ class EarlyStopping(Callback):
     ``monitor`` is ``dev_loss`` (lower is better) or ``dev_accuracy`` (higher is better).
     """
 
-    def __init__(self, patience: int = 5, monitor: str = "dev_loss", min_delta: float = 0.0,
-                 restore_best: bool = True) -> None:
-        self.monitor = checks.choice("early stopping monitor", monitor,
-                                     ("dev_loss", "dev_accuracy"))
+    def __init__(
+        self,
+        patience: int = 5,
+        monitor: str = "dev_loss",
+        min_delta: float = 0.0,
+        restore_best: bool = True,
+    ) -> None:
+        self.monitor = checks.choice(
+            "early stopping monitor", monitor, ("dev_loss", "dev_accuracy")
+        )
         self.patience = checks.whole("early stopping patience", patience, low=1)
         self.min_delta = checks.real("early stopping min_delta", min_delta, low=0)
         self.restore_best = restore_best
@@ -90,18 +97,25 @@ class EarlyStopping(Callback):
             trainer.model.set_weights(self.best_weights)
 
     def state(self):
-        document = {"best": None if self.best == -math.inf else self.best,
-                    "best_epoch": self.best_epoch, "waited": self.waited}
+        document = {
+            "best": None if self.best == -math.inf else self.best,
+            "best_epoch": self.best_epoch,
+            "waited": self.waited,
+        }
         return document, dict(self.best_weights or {})
 
     def load_state(self, trainer, document, arrays):
         best, best_epoch, waited = (document.get(k) for k in ("best", "best_epoch", "waited"))
-        if not (best is None or is_real(best)) or not is_count(waited) \
-                or not (best_epoch is None or is_count(best_epoch)):
+        if (
+            not (best is None or is_real(best))
+            or not is_count(waited)
+            or not (best_epoch is None or is_count(best_epoch))
+        ):
             raise ConfigError(f"early stopping state is not valid: {document!r}")
         weights = trainer.model.get_weights()
-        if arrays and (set(arrays) != set(weights) or any(
-                arrays[k].shape != weights[k].shape for k in weights)):
+        if arrays and (
+            set(arrays) != set(weights) or any(arrays[k].shape != weights[k].shape for k in weights)
+        ):
             raise ConfigError("the saved best weights of early stopping do not fit the model")
         self.best = -math.inf if best is None else float(best)
         self.best_epoch, self.waited = best_epoch, waited

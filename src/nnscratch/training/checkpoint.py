@@ -69,8 +69,9 @@ def checkpoint_name(epoch: int, step: int) -> str:
     return f"ckpt-{epoch:05d}-{step:06d}.npz"
 
 
-def write_checkpoint(path: str | os.PathLike, model, state: TrainingState,
-                     config: dict[str, Any] | None = None) -> None:
+def write_checkpoint(
+    path: str | os.PathLike, model, state: TrainingState, config: dict[str, Any] | None = None
+) -> None:
     """Write ``state`` of a run training ``model`` to ``path``, atomically.
 
     Refuses (CheckpointError) non-finite arrays: a checkpoint is a point to go back to, and
@@ -80,8 +81,13 @@ def write_checkpoint(path: str | os.PathLike, model, state: TrainingState,
     for name, array in arrays.items():
         if array.dtype.kind == "f" and not np.isfinite(array).all():
             raise CheckpointError(f"{path}: not written, array {name} holds non-finite values")
-    document = {"kind": KIND, "checkpoint_version": CHECKPOINT_VERSION,
-                "model": model.config(), "config": config or {}, "training": training}
+    document = {
+        "kind": KIND,
+        "checkpoint_version": CHECKPOINT_VERSION,
+        "model": model.config(),
+        "config": config or {},
+        "training": training,
+    }
     write_model_file(path, document, arrays)
 
 
@@ -99,14 +105,18 @@ def read_checkpoint(path: str | os.PathLike) -> Checkpoint:
     except ModelFileError as error:
         raise CheckpointError(str(error).replace("model file", "checkpoint")) from None
     if document.get("kind") != KIND:
-        raise CheckpointError(f"{path}: a model file, not a checkpoint (resume needs a "
-                              f"checkpoint, written by train --checkpoint-dir)")
+        raise CheckpointError(
+            f"{path}: a model file, not a checkpoint (resume needs a "
+            f"checkpoint, written by train --checkpoint-dir)"
+        )
     version = document.get("checkpoint_version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise CheckpointError(f"{path}: bad checkpoint_version {version!r}")
     if version > CHECKPOINT_VERSION:
-        raise CheckpointError(f"{path}: written by a newer nnscratch (checkpoint version "
-                              f"{version}; this one reads up to {CHECKPOINT_VERSION})")
+        raise CheckpointError(
+            f"{path}: written by a newer nnscratch (checkpoint version "
+            f"{version}; this one reads up to {CHECKPOINT_VERSION})"
+        )
     model, config, training = (document.get(k) for k in ("model", "config", "training"))
     for key, value in (("model", model), ("config", config), ("training", training)):
         if not isinstance(value, dict):
@@ -145,8 +155,9 @@ def load_latest(path: str | os.PathLike) -> Checkpoint:
         return read_checkpoint(path)
     found = list_checkpoints(path)
     if not found:
-        raise CheckpointError(f"{path}: no checkpoints in this folder (files named like "
-                              f"{checkpoint_name(3, 0)})")
+        raise CheckpointError(
+            f"{path}: no checkpoints in this folder (files named like {checkpoint_name(3, 0)})"
+        )
     first_error = None
     for _, candidate in reversed(found):
         try:
@@ -169,8 +180,14 @@ class Checkpointer(Callback):
 
     order = 100  # after early stopping, so its decision of this epoch is in the checkpoint
 
-    def __init__(self, directory: str | os.PathLike, *, every: int | None = 1, keep: int = 3,
-                 config: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        directory: str | os.PathLike,
+        *,
+        every: int | None = 1,
+        keep: int = 3,
+        config: dict[str, Any] | None = None,
+    ) -> None:
         if every is not None and every < 1:
             raise CheckpointError(f"checkpoints every {every} epochs: must be at least 1")
         if keep < 1:
@@ -184,8 +201,9 @@ class Checkpointer(Callback):
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
         except OSError as error:
-            raise CheckpointError(f"cannot create checkpoint folder {self.directory}: "
-                                  f"{error.strerror or error}") from None
+            raise CheckpointError(
+                f"cannot create checkpoint folder {self.directory}: {error.strerror or error}"
+            ) from None
         for entry in os.scandir(self.directory):
             if entry.name.startswith(".ckpt-") and entry.name.endswith(".tmp"):
                 os.remove(entry.path)  # a write that a SIGKILL cut short
@@ -195,7 +213,9 @@ class Checkpointer(Callback):
                 os.remove(path)
 
     def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, float]) -> None:
-        if self.every and (epoch % self.every == 0 or epoch == trainer.epochs or trainer.stop_training):
+        if self.every and (
+            epoch % self.every == 0 or epoch == trainer.epochs or trainer.stop_training
+        ):
             self.save(trainer)
 
     def on_train_end(self, trainer: Trainer) -> None:
@@ -216,10 +236,13 @@ class Checkpointer(Callback):
 
     def _prune(self, trainer: Trainer) -> None:
         found = list_checkpoints(self.directory)
-        keep = {path for _, path in found[-self.keep:]}
+        keep = {path for _, path in found[-self.keep :]}
         scores = trainer.history.dev_accuracy
-        ends = [(scores[epoch - 1], -epoch, path) for (epoch, step), path in found
-                if step == 0 and 1 <= epoch <= len(scores) and not math.isnan(scores[epoch - 1])]
+        ends = [
+            (scores[epoch - 1], -epoch, path)
+            for (epoch, step), path in found
+            if step == 0 and 1 <= epoch <= len(scores) and not math.isnan(scores[epoch - 1])
+        ]
         if ends:
             keep.add(max(ends)[2])  # best dev accuracy, the earliest of equals
         for _, path in found:

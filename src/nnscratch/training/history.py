@@ -32,26 +32,45 @@ class History:
 
     def copy(self) -> History:
         """A copy that the run's further epochs do not change."""
-        return History(self.epoch.copy(), *(getattr(self, k).copy() for k in FIGURES),
-                       stopped=self.stopped, best_epoch=self.best_epoch)
+        return History(
+            self.epoch.copy(),
+            *(getattr(self, k).copy() for k in FIGURES),
+            stopped=self.stopped,
+            best_epoch=self.best_epoch,
+        )
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-able: nan becomes None."""
+
         def clean(values):
             return [None if isinstance(v, float) and math.isnan(v) else v for v in values]
-        return {"epoch": self.epoch, "train_loss": clean(self.train_loss),
-                "train_accuracy": clean(self.train_accuracy), "dev_loss": clean(self.dev_loss),
-                "dev_accuracy": clean(self.dev_accuracy), "lr": self.lr,
-                "seconds": self.seconds, "stopped": self.stopped, "best_epoch": self.best_epoch}
+
+        return {
+            "epoch": self.epoch,
+            "train_loss": clean(self.train_loss),
+            "train_accuracy": clean(self.train_accuracy),
+            "dev_loss": clean(self.dev_loss),
+            "dev_accuracy": clean(self.dev_accuracy),
+            "lr": self.lr,
+            "seconds": self.seconds,
+            "stopped": self.stopped,
+            "best_epoch": self.best_epoch,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> History:
         """The inverse of :meth:`as_dict` (None becomes nan); unchecked: a training state
         read from a file checks its history first (:mod:`nnscratch.training.state`)."""
+
         def unclean(values):
             return [math.nan if v is None else v for v in values]
-        history = cls(**{k: unclean(data[k]) if k.endswith(("loss", "accuracy")) else data[k]
-                         for k in ("epoch", *FIGURES)})
+
+        history = cls(
+            **{
+                k: unclean(data[k]) if k.endswith(("loss", "accuracy")) else data[k]
+                for k in ("epoch", *FIGURES)
+            }
+        )
         history.stopped = data.get("stopped", "completed")
         history.best_epoch = data.get("best_epoch")
         return history

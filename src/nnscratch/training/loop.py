@@ -52,8 +52,6 @@ CHUNK = 16384
 DIVERGENCE_FACTOR = 10_000
 
 
-
-
 def steps_per_epoch(train_size: int, batch_size: int | None) -> int:
     """Steps in one epoch of ``train_size`` examples: one for full-batch descent
     (``batch_size`` None, or at least ``train_size``), else ceil(train_size / batch_size)."""
@@ -75,11 +73,23 @@ class Trainer:
     :class:`GracefulStop`) stops the loop at the next batch boundary.
     """
 
-    def __init__(self, model, optimizer: Optimizer, *, epochs: int, batch_size: int | None,
-                 x: np.ndarray, y: np.ndarray, x_dev: np.ndarray | None,
-                 y_dev: np.ndarray | None, shuffle: bool, rng: np.random.Generator,
-                 callbacks: list[Callback], resume: TrainingState | None = None,
-                 augment: Augment | None = None) -> None:
+    def __init__(
+        self,
+        model,
+        optimizer: Optimizer,
+        *,
+        epochs: int,
+        batch_size: int | None,
+        x: np.ndarray,
+        y: np.ndarray,
+        x_dev: np.ndarray | None,
+        y_dev: np.ndarray | None,
+        shuffle: bool,
+        rng: np.random.Generator,
+        callbacks: list[Callback],
+        resume: TrainingState | None = None,
+        augment: Augment | None = None,
+    ) -> None:
         n = len(x)
         if n == 0:
             raise ConfigError("no training examples")
@@ -119,8 +129,9 @@ class Trainer:
         if self._resume is not None:
             self._restore_callbacks(self._resume)
         try:
-            while (self.epoch < self.epochs and not self.stop_training
-                   and self.stop_requested is None):
+            while (
+                self.epoch < self.epochs and not self.stop_training and self.stop_requested is None
+            ):
                 epoch = self.epoch + 1
                 if not self.in_epoch:
                     self._begin_epoch()
@@ -140,15 +151,23 @@ class Trainer:
                     self._check_loss(dev_loss, epoch, None, "the dev loss")
                 self._good_weights = self.model.get_weights()
                 n = len(self.x)
-                logs = dict(train_loss=self._loss_sum / n, train_accuracy=self._correct / n,
-                            dev_loss=dev_loss, dev_accuracy=dev_acc,
-                            lr=self.optimizer.current_lr, seconds=self.train_seconds)
+                logs = dict(
+                    train_loss=self._loss_sum / n,
+                    train_accuracy=self._correct / n,
+                    dev_loss=dev_loss,
+                    dev_accuracy=dev_acc,
+                    lr=self.optimizer.current_lr,
+                    seconds=self.train_seconds,
+                )
                 self.history.append(epoch=epoch, **logs)
                 self.epoch, self.step, self.in_epoch, self.order = epoch, 0, False, None
                 for callback in self.callbacks:
                     callback.on_epoch_end(self, epoch, logs)
-            if self.stop_requested is not None and self.epoch < self.epochs \
-                    and not self.stop_training:
+            if (
+                self.stop_requested is not None
+                and self.epoch < self.epochs
+                and not self.stop_training
+            ):
                 self.history.stopped = "interrupted"
         except KeyboardInterrupt:
             # Ctrl-C ends the run, not the program: the caller keeps what was learnt so far.
@@ -221,8 +240,7 @@ class Trainer:
         for start in range(0, n, CHUNK):
             stop = min(start + CHUNK, n)
             share = (stop - start) / n
-            chunk_loss, chunk_hits, _ = self._batch_gradients(xb[start:stop], yb[start:stop],
-                                                              grads)
+            chunk_loss, chunk_hits, _ = self._batch_gradients(xb[start:stop], yb[start:stop], grads)
             loss += share * chunk_loss
             hits += chunk_hits
             for t, g in zip(totals, grads):
@@ -247,24 +265,32 @@ class Trainer:
         if self.reference_loss is None:
             self.reference_loss = loss
         elif loss > DIVERGENCE_FACTOR * max(self.reference_loss, 1.0):
-            start = (f"the first batch's loss ({self.reference_loss:.3g})"
-                     if self.reference_loss >= 1.0 else
-                     f"1 (the first batch's loss, {self.reference_loss:.3g}, counts as 1)")
-            self._diverged(epoch, step, f"{what} rose to {loss:.3g}, over "
-                                        f"{DIVERGENCE_FACTOR:,} times {start},")
+            start = (
+                f"the first batch's loss ({self.reference_loss:.3g})"
+                if self.reference_loss >= 1.0
+                else f"1 (the first batch's loss, {self.reference_loss:.3g}, counts as 1)"
+            )
+            self._diverged(
+                epoch, step, f"{what} rose to {loss:.3g}, over {DIVERGENCE_FACTOR:,} times {start},"
+            )
 
     def _diverged(self, epoch, step, what) -> None:
         good = self.history.epoch[-1] if self.history.epoch else None
         self.model.set_weights(self._good_weights)
-        where = f"{self.unit} {epoch}" + (f", batch {step}" if step and self.unit == "epoch"
-                                          else "")
-        kept = (f"the weights after {self.unit} {good} were kept" if good
-                else "the initial weights were kept")
+        where = f"{self.unit} {epoch}" + (
+            f", batch {step}" if step and self.unit == "epoch" else ""
+        )
+        kept = (
+            f"the weights after {self.unit} {good} were kept"
+            if good
+            else "the initial weights were kept"
+        )
         self.history.stopped = "diverged"
         error = TrainingDiverged(
             f"training diverged: {what} at {where} "
             f"(learning rate {self.optimizer.current_lr:g}); {kept}. Try a lower learning "
-            f"rate (--lr), or check that the inputs are scaled (pixels divided by 255).")
+            f"rate (--lr), or check that the inputs are scaled (pixels divided by 255)."
+        )
         error.history = self.history
         raise error
 
@@ -287,17 +313,30 @@ class Trainer:
                 name = type(callback).__name__
                 callbacks[name], callback_arrays[name] = state[0], dict(state[1])
         return TrainingState(
-            epoch=self.epoch, step=self.step, in_epoch=self.in_epoch, epochs=self.epochs,
-            steps_per_epoch=self.steps_per_epoch, train_size=len(self.x),
-            stop_training=self.stop_training, loss_sum=self._loss_sum, correct=self._correct,
-            train_seconds=self.train_seconds, optimizer_t=step_count,
-            reference_loss=self.reference_loss, rng=self.rng.bit_generator.state,
-            history=history, callbacks=callbacks, weights=self.model.get_weights(),
-            optimizer=optimizer, order=None if self.order is None else self.order.copy(),
+            epoch=self.epoch,
+            step=self.step,
+            in_epoch=self.in_epoch,
+            epochs=self.epochs,
+            steps_per_epoch=self.steps_per_epoch,
+            train_size=len(self.x),
+            stop_training=self.stop_training,
+            loss_sum=self._loss_sum,
+            correct=self._correct,
+            train_seconds=self.train_seconds,
+            optimizer_t=step_count,
+            reference_loss=self.reference_loss,
+            rng=self.rng.bit_generator.state,
+            history=history,
+            callbacks=callbacks,
+            weights=self.model.get_weights(),
+            optimizer=optimizer,
+            order=None if self.order is None else self.order.copy(),
             # mid-epoch: the end of the last epoch is not the current weights
             good_weights={k: v.copy() for k, v in self._good_weights.items()}
-            if self.in_epoch else {},
-            callback_arrays=callback_arrays)
+            if self.in_epoch
+            else {},
+            callback_arrays=callback_arrays,
+        )
 
     def restore(self, state: TrainingState) -> None:
         """Carry on from a :meth:`snapshot` (or :meth:`TrainingState.from_file`, which has
@@ -308,7 +347,8 @@ class Trainer:
             raise ConfigError(
                 f"the saved run trained on {state.train_size} examples in "
                 f"{state.steps_per_epoch} steps per epoch; this one has {n} in "
-                f"{self.steps_per_epoch}")
+                f"{self.steps_per_epoch}"
+            )
         if state.order is not None and state.order.shape != (n,):
             raise ConfigError(f"the saved example order is not a permutation of {n} examples")
         full_batch = self.batch_size == n
@@ -340,15 +380,27 @@ class Trainer:
         for callback in self.callbacks:
             name = type(callback).__name__
             if name in state.callbacks:
-                callback.load_state(self, state.callbacks[name],
-                                    dict(state.callback_arrays.get(name, {})))
+                callback.load_state(
+                    self, state.callbacks[name], dict(state.callback_arrays.get(name, {}))
+                )
 
 
-def fit(model, x: np.ndarray, y: np.ndarray, optimizer: Optimizer, *, epochs: int,
-        batch_size: int | None, x_dev: np.ndarray | None = None,
-        y_dev: np.ndarray | None = None, shuffle: bool = True,
-        rng: np.random.Generator, callbacks: list[Callback] | None = None,
-        resume: TrainingState | None = None, augment: Augment | None = None) -> History:
+def fit(
+    model,
+    x: np.ndarray,
+    y: np.ndarray,
+    optimizer: Optimizer,
+    *,
+    epochs: int,
+    batch_size: int | None,
+    x_dev: np.ndarray | None = None,
+    y_dev: np.ndarray | None = None,
+    shuffle: bool = True,
+    rng: np.random.Generator,
+    callbacks: list[Callback] | None = None,
+    resume: TrainingState | None = None,
+    augment: Augment | None = None,
+) -> History:
     """Train ``model`` in place and return its :class:`History`.
 
     Shapes: ``x`` (N, ...) prepared floats, ``y`` (N,) int labels (or (N, K) targets); the dev
@@ -363,7 +415,19 @@ def fit(model, x: np.ndarray, y: np.ndarray, optimizer: Optimizer, *, epochs: in
     ``augment(xb, rng)`` moves each training batch before the step (the dev set never), with
     draws from ``rng``, which the training state saves: a resumed run draws the same moves.
     """
-    trainer = Trainer(model, optimizer, epochs=epochs, batch_size=batch_size, x=x, y=y,
-                      x_dev=x_dev, y_dev=y_dev, shuffle=shuffle, rng=rng,
-                      callbacks=list(callbacks or []), resume=resume, augment=augment)
+    trainer = Trainer(
+        model,
+        optimizer,
+        epochs=epochs,
+        batch_size=batch_size,
+        x=x,
+        y=y,
+        x_dev=x_dev,
+        y_dev=y_dev,
+        shuffle=shuffle,
+        rng=rng,
+        callbacks=list(callbacks or []),
+        resume=resume,
+        augment=augment,
+    )
     return trainer.train()

@@ -32,10 +32,21 @@ _TOTAL = (lambda v: is_real(v) and v >= 0, "a finite number >= 0")
 _OPTIONAL_REAL = (lambda v: v is None or is_real(v), "a finite number or null")
 _OBJECT = (lambda v: isinstance(v, dict), "a JSON object")
 SCHEMA = {
-    "epoch": _COUNT, "step": _COUNT, "in_epoch": _FLAG, "epochs": _POSITIVE,
-    "steps_per_epoch": _POSITIVE, "train_size": _POSITIVE, "stop_training": _FLAG,
-    "loss_sum": _TOTAL, "correct": _COUNT, "train_seconds": _TOTAL, "optimizer_t": _COUNT,
-    "reference_loss": _OPTIONAL_REAL, "rng": _OBJECT, "history": _OBJECT, "callbacks": _OBJECT,
+    "epoch": _COUNT,
+    "step": _COUNT,
+    "in_epoch": _FLAG,
+    "epochs": _POSITIVE,
+    "steps_per_epoch": _POSITIVE,
+    "train_size": _POSITIVE,
+    "stop_training": _FLAG,
+    "loss_sum": _TOTAL,
+    "correct": _COUNT,
+    "train_seconds": _TOTAL,
+    "optimizer_t": _COUNT,
+    "reference_loss": _OPTIONAL_REAL,
+    "rng": _OBJECT,
+    "history": _OBJECT,
+    "callbacks": _OBJECT,
 }
 # Keys a file may lack: written before they existed, and read as this default.
 OPTIONAL = {"reference_loss": None}
@@ -111,16 +122,20 @@ class TrainingState:
             values[key] = value
         epoch, step, steps = values["epoch"], values["step"], values["steps_per_epoch"]
         if step > steps or not (values["in_epoch"] or step == 0):
-            raise ConfigError(f"training.step {step} is not valid at epoch {epoch} "
-                              f"({steps} steps per epoch, in_epoch {values['in_epoch']})")
+            raise ConfigError(
+                f"training.step {step} is not valid at epoch {epoch} "
+                f"({steps} steps per epoch, in_epoch {values['in_epoch']})"
+            )
         values["history"] = _history(values["history"], epoch)
         for name, state in values["callbacks"].items():
             if not isinstance(state, dict):
                 raise ConfigError(_invalid(f"callbacks.{name}", "a JSON object", state))
         _check_rng(values["rng"])
         values.update(_arrays(arrays, values["train_size"]))
-        values["loss_sum"], values["train_seconds"] = (float(values["loss_sum"]),
-                                                       float(values["train_seconds"]))
+        values["loss_sum"], values["train_seconds"] = (
+            float(values["loss_sum"]),
+            float(values["train_seconds"]),
+        )
         if values["reference_loss"] is not None:
             values["reference_loss"] = float(values["reference_loss"])
         return cls(**values)
@@ -141,13 +156,18 @@ def _history(data: dict[str, Any], epochs: int) -> History:
     for key in FIGURES:
         values = data.get(key)
         nan_allowed = key.endswith(("loss", "accuracy"))  # None is nan: no dev set
-        if not isinstance(values, list) or len(values) != epochs or not all(
-                is_real(v) or (v is None and nan_allowed) for v in values):
-            raise ConfigError(f"training.history.{key} is not valid: it must be {epochs} "
-                              f"finite numbers")
+        if (
+            not isinstance(values, list)
+            or len(values) != epochs
+            or not all(is_real(v) or (v is None and nan_allowed) for v in values)
+        ):
+            raise ConfigError(
+                f"training.history.{key} is not valid: it must be {epochs} finite numbers"
+            )
     stopped, best = data.get("stopped", "completed"), data.get("best_epoch")
-    if stopped not in ("completed", "early_stopping", "interrupted", "diverged") \
-            or not (best is None or is_count(best)):
+    if stopped not in ("completed", "early_stopping", "interrupted", "diverged") or not (
+        best is None or is_count(best)
+    ):
         raise ConfigError("training.history's stopped or best_epoch is not valid")
     return History.from_dict(data)
 
@@ -157,22 +177,29 @@ def _check_rng(state: dict[str, Any]) -> None:
     try:
         np.random.PCG64().state = state
     except (TypeError, ValueError, KeyError, OverflowError) as error:
-        raise ConfigError(f"training.rng is not a valid random generator state "
-                          f"({type(error).__name__}: {error})") from None
+        raise ConfigError(
+            f"training.rng is not a valid random generator state ({type(error).__name__}: {error})"
+        ) from None
 
 
 def _arrays(arrays: dict[str, np.ndarray], train_size: int) -> dict[str, Any]:
     """The array fields, from the file's names; every name and dtype checked."""
-    found: dict[str, Any] = {"weights": {}, "optimizer": {}, "order": None, "good_weights": {},
-                             "callback_arrays": {}}
+    found: dict[str, Any] = {
+        "weights": {},
+        "optimizer": {},
+        "order": None,
+        "good_weights": {},
+        "callback_arrays": {},
+    }
     for name, array in arrays.items():
-        prefix = next((p for p in ARRAY_KINDS if name == p or (p.endswith(".")
-                                                                and name.startswith(p))), None)
+        prefix = next(
+            (p for p in ARRAY_KINDS if name == p or (p.endswith(".") and name.startswith(p))), None
+        )
         if prefix is None:
             raise ConfigError(f"unexpected array {name!r}")
         if array.dtype.kind not in ARRAY_KINDS[prefix]:
             raise ConfigError(f"array {name} has dtype {array.dtype}")
-        rest = name[len(prefix):]
+        rest = name[len(prefix) :]
         if prefix == "layers.":
             found["weights"][name] = array
         elif prefix == "optimizer.":
@@ -183,9 +210,11 @@ def _arrays(arrays: dict[str, np.ndarray], train_size: int) -> dict[str, Any]:
             owner, _, key = rest.partition(".")
             found["callback_arrays"].setdefault(owner, {})[key] = array
         else:
-            if array.shape != (train_size,) or not np.array_equal(np.sort(array),
-                                                                  np.arange(train_size)):
-                raise ConfigError(f"the saved example order is not a permutation of "
-                                  f"{train_size} examples")
+            if array.shape != (train_size,) or not np.array_equal(
+                np.sort(array), np.arange(train_size)
+            ):
+                raise ConfigError(
+                    f"the saved example order is not a permutation of {train_size} examples"
+                )
             found["order"] = array.astype(np.intp)
     return found

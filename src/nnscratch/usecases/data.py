@@ -34,8 +34,13 @@ class LabelledData:
     sha256: str
 
     def describe(self) -> dict[str, Any]:
-        return {"source": self.source, "split": self.split, "count": int(len(self.labels)),
-                "name": self.name, "sha256": self.sha256}
+        return {
+            "source": self.source,
+            "split": self.split,
+            "count": int(len(self.labels)),
+            "name": self.name,
+            "sha256": self.sha256,
+        }
 
 
 def load_labelled(spec: str | os.PathLike[str] = "mnist", split: str = "auto") -> LabelledData:
@@ -57,8 +62,11 @@ def load_labelled(spec: str | os.PathLike[str] = "mnist", split: str = "auto") -
     return LabelledData(
         images=dataset.test_images if use_test else dataset.train_images,
         labels=dataset.test_labels if use_test else dataset.train_labels,
-        source=dataset.source, split="test" if use_test else ("all" if is_csv else "train"),
-        name=dataset.name, sha256=dataset.sha256)
+        source=dataset.source,
+        split="test" if use_test else ("all" if is_csv else "train"),
+        name=dataset.name,
+        sha256=dataset.sha256,
+    )
 
 
 def check_fit(model: Sequential, images: np.ndarray, model_path: str, data_source: str) -> None:
@@ -72,10 +80,15 @@ def check_fit(model: Sequential, images: np.ndarray, model_path: str, data_sourc
     takes = model.input_size
     features = int(np.prod(shape)) if shape else 0
     if (recorded and list(recorded) != shape) or (takes is not None and takes != features):
-        wanted = (f"{'x'.join(map(str, recorded))} images ({takes} inputs)" if recorded
-                  else f"{takes} inputs per image")
-        raise ModelFileError(f"{model_path} takes {wanted}, but {data_source} holds "
-                             f"{'x'.join(map(str, shape))} images ({features} inputs)")
+        wanted = (
+            f"{'x'.join(map(str, recorded))} images ({takes} inputs)"
+            if recorded
+            else f"{takes} inputs per image"
+        )
+        raise ModelFileError(
+            f"{model_path} takes {wanted}, but {data_source} holds "
+            f"{'x'.join(map(str, shape))} images ({features} inputs)"
+        )
 
 
 @dataclasses.dataclass
@@ -102,8 +115,11 @@ def data_inputs(spec: str | None, *, recorded: bool = False) -> list[tuple[str, 
     the spec is the one the model file records, not an option given."""
     if spec is None:
         return []
-    what = (f"a file of the data the model was trained on ({spec})" if recorded
-            else f"a file of the data (--data {spec})")
+    what = (
+        f"a file of the data the model was trained on ({spec})"
+        if recorded
+        else f"a file of the data (--data {spec})"
+    )
     return [(what, path) for path in source_files(spec)]
 
 
@@ -114,14 +130,15 @@ def load_model_data(metadata: dict[str, Any], data: str | None = None) -> ModelD
     """
     spec = data if data is not None else recorded_data_spec(metadata)
     if spec is None:
-        raise DataError("the model file does not say which data it was trained on; "
-                        "pass --data")
+        raise DataError("the model file does not say which data it was trained on; pass --data")
     try:
         dataset = load_source(spec)
     except DataError as error:
         if data is None:
-            raise DataError(f"the model was trained on {spec}, which cannot be loaded now "
-                            f"({error}); pass --data") from None
+            raise DataError(
+                f"the model was trained on {spec}, which cannot be loaded now "
+                f"({error}); pass --data"
+            ) from None
         raise
     recorded = (metadata.get("data") or {}).get("sha256")
     return ModelData(dataset, spec, None if recorded is None else recorded == dataset.sha256)

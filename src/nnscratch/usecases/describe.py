@@ -29,8 +29,11 @@ def describe_model_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     """
     model = Sequential.load(path)  # verifies the checksum and that the arrays fit the layers
     meta = model.metadata
-    preprocessing = {"scale": model.input_scale, **(meta.get("preprocessing") or {}),
-                     "image_shape": None if model.image_shape is None else list(model.image_shape)}
+    preprocessing = {
+        "scale": model.input_scale,
+        **(meta.get("preprocessing") or {}),
+        "image_shape": None if model.image_shape is None else list(model.image_shape),
+    }
     history = meta.get("history") or {}
     return {
         "file": os.fspath(path),
@@ -55,7 +58,8 @@ def describe_model_file(path: str | os.PathLike[str]) -> dict[str, Any]:
         "stopped": history.get("stopped"),
         "environment": meta.get("environment"),
         "fine_tuned_from": meta.get("fine_tuned_from")
-        if isinstance(meta.get("fine_tuned_from"), dict) else None,
+        if isinstance(meta.get("fine_tuned_from"), dict)
+        else None,
     }
 
 

@@ -18,6 +18,7 @@ from ..engine.metrics import classification_report
 from ..model import Sequential
 from .data import LabelledData, check_fit, load_labelled
 
+
 def evaluate(model: Sequential, data: LabelledData) -> dict[str, Any]:
     """Loss, accuracy, per-class precision/recall/F1/support, their macro and weighted
     averages, and the confusion matrix of ``model`` on ``data``, as one JSON-able dict.
@@ -30,16 +31,20 @@ def evaluate(model: Sequential, data: LabelledData) -> dict[str, Any]:
     classes = model.output_size
     scores = model.evaluate(data.images, data.labels)  # checks labels against the classes
     predicted = model.predict(data.images)
-    report = classification_report(predicted, data.labels.astype(np.int64), classes,
-                                   loss=float(scores["loss"]))
+    report = classification_report(
+        predicted, data.labels.astype(np.int64), classes, loss=float(scores["loss"])
+    )
     trained_on = (model.metadata.get("data") or {}).get("sha256")
-    return {"data": data.describe(),
-            "seen_in_training": bool(trained_on == data.sha256 and data.split != "test"),
-            **report}
+    return {
+        "data": data.describe(),
+        "seen_in_training": bool(trained_on == data.sha256 and data.split != "test"),
+        **report,
+    }
 
 
-def evaluate_file(model_path: str | os.PathLike[str], data: str | os.PathLike[str] = "mnist",
-                  split: str = "auto") -> dict[str, Any]:
+def evaluate_file(
+    model_path: str | os.PathLike[str], data: str | os.PathLike[str] = "mnist", split: str = "auto"
+) -> dict[str, Any]:
     """Load the model file and the data, check they fit, and :func:`evaluate`; the result
     also holds ``model`` (the file's path)."""
     model = Sequential.load(model_path)

@@ -64,7 +64,7 @@ class Inside:
 
 
 def network_kind(model: Sequential) -> str:
-    """"conv" for a network with a convolution, else "dense"."""
+    """ "conv" for a network with a convolution, else "dense"."""
     return "conv" if any(isinstance(layer, Conv2D) for layer in model.layers) else "dense"
 
 
@@ -91,8 +91,11 @@ def _activation_after(model: Sequential, index: int) -> tuple[int, str]:
     """The layer right after ``index`` when it is an activation (its index and name), else
     (index, "none"): where a layer's visible output is taken."""
     following = model.layers[index + 1] if index + 1 < len(model.layers) else None
-    if following is not None and not following.params and following.name in {
-            "ReLU", "LeakyReLU", "Sigmoid", "Tanh"}:
+    if (
+        following is not None
+        and not following.params
+        and following.name in {"ReLU", "LeakyReLU", "Sigmoid", "Tanh"}
+    ):
         return index + 1, following.name
     return index, "none"
 
@@ -106,16 +109,25 @@ def look_inside(model: Sequential, image: np.ndarray) -> Inside:
     for i, layer in enumerate(model.layers[:last]):
         if isinstance(layer, (Dense, Conv2D)):
             shown, activation = _activation_after(model, i)
-            layers.append(LayerOutput(i, "conv" if isinstance(layer, Conv2D) else "dense",
-                                      activation, seen[shown + 1][0].copy()))
+            layers.append(
+                LayerOutput(
+                    i,
+                    "conv" if isinstance(layer, Conv2D) else "dense",
+                    activation,
+                    seen[shown + 1][0].copy(),
+                )
+            )
     a = seen[last][0].astype(np.float64)
     terms = a[:, None] * model.layers[last].params["W"]  # (in, C): a_j W[j, c]
     logits = seen[-1][0].astype(np.float64)
-    return Inside(layers=layers, logits=logits,
-                  probabilities=model.loss.probabilities(logits[None])[0],
-                  evidence_for=np.where(terms > 0, terms, 0).sum(axis=0),
-                  evidence_against=np.where(terms < 0, terms, 0).sum(axis=0),
-                  bias=model.layers[last].params["b"].astype(np.float64))
+    return Inside(
+        layers=layers,
+        logits=logits,
+        probabilities=model.loss.probabilities(logits[None])[0],
+        evidence_for=np.where(terms > 0, terms, 0).sum(axis=0),
+        evidence_against=np.where(terms < 0, terms, 0).sum(axis=0),
+        bias=model.layers[last].params["b"].astype(np.float64),
+    )
 
 
 @dataclass(frozen=True)
@@ -142,8 +154,9 @@ def unit_view(model: Sequential, image: np.ndarray, index: int, unit: int) -> Un
     input that ``image`` gives that layer. Raises ConfigError for a layer or unit that does
     not exist."""
     if not 0 <= index < len(model.layers):
-        raise ConfigError(f"layer {index} does not exist (the model has "
-                          f"{len(model.layers)} layers)")
+        raise ConfigError(
+            f"layer {index} does not exist (the model has {len(model.layers)} layers)"
+        )
     layer: Layer = model.layers[index]
     if not isinstance(layer, (Dense, Conv2D)):
         raise ConfigError(f"layer {index} is a {layer.name}, which has no units with weights")
@@ -160,8 +173,16 @@ def unit_view(model: Sequential, image: np.ndarray, index: int, unit: int) -> Un
             shape = seen[before][0].shape  # what the Flatten received: an image, or maps
         weights = W[:, unit]
         products = weights * x
-        return UnitView(index, unit, "dense", weights.reshape(shape), x.reshape(shape),
-                        products.reshape(shape), b, np.asarray(products.sum() + b))
+        return UnitView(
+            index,
+            unit,
+            "dense",
+            weights.reshape(shape),
+            x.reshape(shape),
+            products.reshape(shape),
+            b,
+            np.asarray(products.sum() + b),
+        )
     x = seen[index][0]  # (C_in, H, W)
     p, k, s = layer.padding, layer.kernel_size, layer.stride
     padded = np.pad(x, ((0, 0), (p, p), (p, p))) if p else x
@@ -172,8 +193,9 @@ def unit_view(model: Sequential, image: np.ndarray, index: int, unit: int) -> Un
     return UnitView(index, unit, "conv", kernel, x, products, b, products.sum(axis=0) + b)
 
 
-def saliency(model: Sequential, image: np.ndarray,
-             target: int | None = None) -> tuple[np.ndarray, int, np.ndarray]:
+def saliency(
+    model: Sequential, image: np.ndarray, target: int | None = None
+) -> tuple[np.ndarray, int, np.ndarray]:
     """The gradient of log p(``target``) with respect to each pixel's ink (0 to 1), through
     the engine's backward pass. ``target`` defaults to the predicted class.
 
@@ -193,12 +215,16 @@ def saliency(model: Sequential, image: np.ndarray,
     for layer in reversed(model.layers):
         grad = layer.backward(grad, input_grad=True)
     scale = model.input_scale if model.input_scale is not None else 1.0
-    return grad[0].reshape(np.shape(image)).astype(np.float64) * scale * 255.0, target, \
-        probabilities
+    return (
+        grad[0].reshape(np.shape(image)).astype(np.float64) * scale * 255.0,
+        target,
+        probabilities,
+    )
 
 
-def occlusion(model: Sequential, image: np.ndarray, target: int | None = None,
-              patch: int = OCCLUSION_PATCH) -> tuple[np.ndarray, int]:
+def occlusion(
+    model: Sequential, image: np.ndarray, target: int | None = None, patch: int = OCCLUSION_PATCH
+) -> tuple[np.ndarray, int]:
     """How much p(``target``) falls when a ``patch`` x ``patch`` square centred on each pixel
     is blanked (set to 0, the paper): float64 (H, W), positive where the ink there spoke for
     ``target``. Squares holding no ink change nothing and are not computed (0).
@@ -218,7 +244,7 @@ def occlusion(model: Sequential, image: np.ndarray, target: int | None = None,
         return drop, target
     blanked = np.repeat(image[None], len(centres), axis=0)
     for n, (r, c) in enumerate(centres):
-        blanked[n, max(r - half, 0):r + half + 1, max(c - half, 0):c + half + 1] = 0
+        blanked[n, max(r - half, 0) : r + half + 1, max(c - half, 0) : c + half + 1] = 0
     drop[centres[:, 0], centres[:, 1]] = base[target] - model.predict_proba(blanked)[:, target]
     return drop, target
 
@@ -243,8 +269,9 @@ def probe(model: Sequential, images: np.ndarray) -> np.ndarray:
     return model.predict_proba(images).astype(np.float64)
 
 
-def first_layer_tiles(model: Sequential, image_shape: tuple[int, int] = (28, 28),
-                      count: int = 16) -> np.ndarray:
+def first_layer_tiles(
+    model: Sequential, image_shape: tuple[int, int] = (28, 28), count: int = 16
+) -> np.ndarray:
     """What the first layer with weights looks for, as images: float32 (U, h, w), U at most
     ``count``. A first Dense layer's weights (H*W, units): each of its first units' column as
     an H x W image; a first Conv2D's kernels (C_out, C_in, k, k): each k x k kernel (the mean

@@ -34,10 +34,19 @@ def export_model_file(model_path: str | os.PathLike, output: str | os.PathLike) 
     model_path, output = Path(model_path), Path(output)
     check_outputs([("OUTPUT", output, "model.onnx")], [("the model file MODEL", model_path)])
     if output.suffix.lower() != ".onnx":
-        raise ConfigError(f"OUTPUT {output}: an ONNX file's name ends in .onnx, like "
-                          f"{output.stem or output.name}.onnx")
+        raise ConfigError(
+            f"OUTPUT {output}: an ONNX file's name ends in .onnx, like "
+            f"{output.stem or output.name}.onnx"
+        )
     model = Sequential.load(model_path)
     proto = model.to_onnx(output)
     shape = tuple(d.dim_value for d in proto.graph.input[0].type.tensor_type.shape.dim[1:])
-    return Export(model_path, output, output.stat().st_size, proto.opset_import[0].version,
-                  shape, model.input_scale, model.output_size)
+    return Export(
+        model_path,
+        output,
+        output.stat().st_size,
+        proto.opset_import[0].version,
+        shape,
+        model.input_scale,
+        model.output_size,
+    )

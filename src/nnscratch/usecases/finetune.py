@@ -51,9 +51,13 @@ class Origin:
     def record(self) -> dict[str, Any]:
         """What the fine-tuned model file records of it (JSON-able)."""
         data = self.model.metadata.get("data") or {}
-        return {"file": os.path.abspath(self.path), "sha256": self.sha256,
-                "preset": self.recipe.name, "data": data.get("name"),
-                "data_sha256": data.get("sha256")}
+        return {
+            "file": os.path.abspath(self.path),
+            "sha256": self.sha256,
+            "preset": self.recipe.name,
+            "data": data.get("name"),
+            "data_sha256": data.get("sha256"),
+        }
 
 
 def load_origin(path: str | os.PathLike, option: str = "--init-from") -> Origin:
@@ -63,9 +67,11 @@ def load_origin(path: str | os.PathLike, option: str = "--init-from") -> Origin:
     model = Sequential.load(path)
     recipe = model.recipe
     if recipe is None:
-        raise ConfigError(f"{option} {path}: the model file records no training recipe (was it "
-                          f"written by nnscratch train?), so its network cannot be trained "
-                          f"further")
+        raise ConfigError(
+            f"{option} {path}: the model file records no training recipe (was it "
+            f"written by nnscratch train?), so its network cannot be trained "
+            f"further"
+        )
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -80,10 +86,15 @@ def fine_tune_recipe(base: Recipe) -> Recipe:
     descent), no early stopping, no dev set (the new data's test split is held out; see
     :func:`held_out`), nothing frozen."""
     full = base.batch_size == FULL_BATCH
-    return base.with_overrides(lr=base.lr * LR_SHARE, schedule="constant",
-                               epochs=ITERATIONS if full else EPOCHS,
-                               batch_size=base.batch_size if full else min(base.batch_size, BATCH),
-                               early_stopping=None, dev_size=0, freeze=0)
+    return base.with_overrides(
+        lr=base.lr * LR_SHARE,
+        schedule="constant",
+        epochs=ITERATIONS if full else EPOCHS,
+        batch_size=base.batch_size if full else min(base.batch_size, BATCH),
+        early_stopping=None,
+        dev_size=0,
+        freeze=0,
+    )
 
 
 def option_name(field: str) -> str:
@@ -94,23 +105,29 @@ def option_name(field: str) -> str:
 def check_fits(origin: Origin, recipe: Recipe) -> None:
     """Refuse a recipe whose network is not the file's, or that freezes every layer with
     parameters: ConfigError naming the option."""
-    changed = [field for field in NETWORK_FIELDS
-               if getattr(recipe, field) != getattr(origin.recipe, field)]
+    changed = [
+        field for field in NETWORK_FIELDS if getattr(recipe, field) != getattr(origin.recipe, field)
+    ]
     if changed:
         field = changed[0]
-        raise ConfigError(f"{option_name(field)} {_shown(getattr(recipe, field))} changes the "
-                          f"network, but --init-from {origin.path} trains its own network "
-                          f"({field} {_shown(getattr(origin.recipe, field))}); leave "
-                          f"{option_name(field)} out")
+        raise ConfigError(
+            f"{option_name(field)} {_shown(getattr(recipe, field))} changes the "
+            f"network, but --init-from {origin.path} trains its own network "
+            f"({field} {_shown(getattr(origin.recipe, field))}); leave "
+            f"{option_name(field)} out"
+        )
     holders = [layer for layer in origin.model.layers if layer.params]
     if recipe.freeze >= len(holders):
-        raise ConfigError(f"{option_name('freeze')} {recipe.freeze} leaves nothing to learn: "
-                          f"the network of {origin.path} has {len(holders)} layers with "
-                          f"parameters; freeze at most {len(holders) - 1}")
+        raise ConfigError(
+            f"{option_name('freeze')} {recipe.freeze} leaves nothing to learn: "
+            f"the network of {origin.path} has {len(holders)} layers with "
+            f"parameters; freeze at most {len(holders) - 1}"
+        )
 
 
-def held_out(dataset: DigitDataset, dev: tuple[np.ndarray, np.ndarray]
-             ) -> tuple[str, np.ndarray, np.ndarray] | None:
+def held_out(
+    dataset: DigitDataset, dev: tuple[np.ndarray, np.ndarray]
+) -> tuple[str, np.ndarray, np.ndarray] | None:
     """The new data's digits the run never trains on, to measure it before and after:
     ``(split, images, labels)``: its test split ("test") if it has one, else the dev set
     ``dev`` ("dev": images, labels), else None."""
@@ -121,30 +138,38 @@ def held_out(dataset: DigitDataset, dev: tuple[np.ndarray, np.ndarray]
     return None
 
 
-def accuracies(model: Sequential, held: tuple[str, np.ndarray, np.ndarray] | None
-               ) -> dict[str, float | None]:
+def accuracies(
+    model: Sequential, held: tuple[str, np.ndarray, np.ndarray] | None
+) -> dict[str, float | None]:
     """``held_out`` (on ``held``'s digits, None without) and ``mnist_test`` accuracies."""
     test_images, test_labels = load_mnist("test")
-    figures = {"held_out": None if held is None else model.evaluate(held[1], held[2])["accuracy"],
-               "mnist_test": model.evaluate(test_images, test_labels)["accuracy"]}
+    figures = {
+        "held_out": None if held is None else model.evaluate(held[1], held[2])["accuracy"],
+        "mnist_test": model.evaluate(test_images, test_labels)["accuracy"],
+    }
     return {key: None if value is None else float(value) for key, value in figures.items()}
 
 
-def start_record(origin: Origin, dataset: DigitDataset,
-                 held: tuple[str, np.ndarray, np.ndarray] | None) -> dict[str, Any]:
+def start_record(
+    origin: Origin, dataset: DigitDataset, held: tuple[str, np.ndarray, np.ndarray] | None
+) -> dict[str, Any]:
     """What a fine-tuning records when it starts (JSON-able; its checkpoints keep it for a
     resumed run): where it came from (``from``), what it is measured on (``held_out``: the
     ``split``, "test" or "dev", of ``source``, and its ``count``; None without; ``mnist_test``:
     its ``count``) and the accuracies ``before``."""
-    return {"from": origin.record(),
-            "held_out": None if held is None else {
-                "split": held[0], "source": dataset.source, "count": int(len(held[2]))},
-            "mnist_test": {"count": int(len(load_mnist("test")[1]))},
-            "before": accuracies(origin.model, held)}
+    return {
+        "from": origin.record(),
+        "held_out": None
+        if held is None
+        else {"split": held[0], "source": dataset.source, "count": int(len(held[2]))},
+        "mnist_test": {"count": int(len(load_mnist("test")[1]))},
+        "before": accuracies(origin.model, held),
+    }
 
 
-def compare(record: dict[str, Any], model: Sequential,
-            held: tuple[str, np.ndarray, np.ndarray] | None) -> dict[str, Any]:
+def compare(
+    record: dict[str, Any], model: Sequential, held: tuple[str, np.ndarray, np.ndarray] | None
+) -> dict[str, Any]:
     """The start ``record`` with the trained ``model``'s accuracies ``after``."""
     return {**record, "after": accuracies(model, held)}
 
@@ -156,9 +181,14 @@ def resumed_record(checkpoint) -> dict[str, Any] | None:
     if record is None:
         return None
     before = record.get("before") if isinstance(record, dict) else None
-    if not (isinstance(before, dict) and isinstance(record.get("from"), dict) and all(
+    if not (
+        isinstance(before, dict)
+        and isinstance(record.get("from"), dict)
+        and all(
             before.get(key) is None or is_real(before.get(key))
-            for key in ("held_out", "mnist_test"))):
+            for key in ("held_out", "mnist_test")
+        )
+    ):
         raise CheckpointError(f"{checkpoint.path}: its fine_tune record is not valid")
     return record
 

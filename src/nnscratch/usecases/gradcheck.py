@@ -62,10 +62,23 @@ class GradientReport:
         return [row for row in self.rows if not row.passed]
 
     def as_json(self) -> dict:
-        return {"target": self.target, "tolerance": self.tolerance, "passed": self.passed,
-                "rows": [{"index": r.index, "layer": r.layer, "array": r.array,
-                          "shape": list(r.shape), "checked": r.checked, "error": r.error,
-                          "passed": r.passed} for r in self.rows]}
+        return {
+            "target": self.target,
+            "tolerance": self.tolerance,
+            "passed": self.passed,
+            "rows": [
+                {
+                    "index": r.index,
+                    "layer": r.layer,
+                    "array": r.array,
+                    "shape": list(r.shape),
+                    "checked": r.checked,
+                    "error": r.error,
+                    "passed": r.passed,
+                }
+                for r in self.rows
+            ],
+        }
 
 
 def load_network(target: str | os.PathLike) -> tuple[Sequential, tuple[int, ...]]:
@@ -77,6 +90,7 @@ def load_network(target: str | os.PathLike) -> tuple[Sequential, tuple[int, ...]
     path = Path(name)
     if path.suffix == ".toml":
         from ..model.recipefile import read_recipe_file
+
         return build_model(read_recipe_file(path)), (28, 28)
     if path.suffix == ".npz" or path.exists():
         model = Sequential.load(path)
@@ -84,12 +98,21 @@ def load_network(target: str | os.PathLike) -> tuple[Sequential, tuple[int, ...]
         if shape is None:
             raise ConfigError(f"{path}: the model file does not say what shape its inputs have")
         return model, tuple(shape)
-    raise ConfigError(f"MODEL_OR_PRESET {name!r} is neither a preset ({', '.join(PRESETS)}), a "
-                      f"recipe file (.toml) nor a model file (.npz)")
+    raise ConfigError(
+        f"MODEL_OR_PRESET {name!r} is neither a preset ({', '.join(PRESETS)}), a "
+        f"recipe file (.toml) nor a model file (.npz)"
+    )
 
 
-def check_network(model: Sequential, image_shape: tuple[int, ...], *, target: str = "",
-                  batch: int = 4, samples: int = 12, seed: int = 0) -> GradientReport:
+def check_network(
+    model: Sequential,
+    image_shape: tuple[int, ...],
+    *,
+    target: str = "",
+    batch: int = 4,
+    samples: int = 12,
+    seed: int = 0,
+) -> GradientReport:
     """Check every layer of ``model`` (and its loss) on ``batch`` random images of
     ``image_shape``; ``samples`` entries of each array (all of a smaller one)."""
     rng = np.random.default_rng(seed)
@@ -98,18 +121,21 @@ def check_network(model: Sequential, image_shape: tuple[int, ...], *, target: st
     x = network.prepare(rng.integers(0, 256, (batch, *image_shape)))
     report = GradientReport(target)
     for index, layer in enumerate(network.layers):
-        errors = check_layer(layer, _nudged(x, rng), rng, training=True, layer_rng=masks,
-                             samples=samples)
+        errors = check_layer(
+            layer, _nudged(x, rng), rng, training=True, layer_rng=masks, samples=samples
+        )
         for array, error in errors.items():
             shape = x.shape if array == "x" else layer.params[array].shape
             size = int(np.prod(shape))
-            report.rows.append(GradientRow(index, layer.name, array, tuple(shape),
-                                           min(size, samples), error))
+            report.rows.append(
+                GradientRow(index, layer.name, array, tuple(shape), min(size, samples), error)
+            )
         x = layer.forward(x, training=True, rng=masks)
     labels = rng.integers(0, max(network.output_size, 1), batch)
     loss_error = check_loss(network.loss, x.copy(), labels)
-    report.rows.append(GradientRow(None, type(network.loss).__name__, "outputs", x.shape,
-                                   x.size, loss_error))
+    report.rows.append(
+        GradientRow(None, type(network.loss).__name__, "outputs", x.shape, x.size, loss_error)
+    )
     return report
 
 
@@ -122,8 +148,9 @@ def _nudged(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return x + rng.uniform(-0.05, 0.05, x.shape) * spread
 
 
-def gradient_check(target: str | os.PathLike, *, samples: int = 12, seed: int = 0
-                   ) -> GradientReport:
+def gradient_check(
+    target: str | os.PathLike, *, samples: int = 12, seed: int = 0
+) -> GradientReport:
     """:func:`check_network` of the network ``target`` names (see :func:`load_network`)."""
     model, shape = load_network(target)
     return check_network(model, shape, target=os.fspath(target), samples=samples, seed=seed)

@@ -85,14 +85,19 @@ def parse_grid(specs: list[str]) -> Grid:
         name, equals, text = spec.partition("=")
         field = name.strip().replace("-", "_")
         if not equals or not field:
-            raise ConfigError(f"--grid {spec!r} is not FIELD=VALUES; give one like "
-                              f"--grid lr=1e-3,2e-3")
+            raise ConfigError(
+                f"--grid {spec!r} is not FIELD=VALUES; give one like --grid lr=1e-3,2e-3"
+            )
         if field not in SWEEPABLE:
-            raise ConfigError(f"unknown --grid field {name.strip()!r}; choose one of: "
-                              f"{', '.join(option(f) for f in SWEEPABLE)}")
+            raise ConfigError(
+                f"unknown --grid field {name.strip()!r}; choose one of: "
+                f"{', '.join(option(f) for f in SWEEPABLE)}"
+            )
         if any(field == seen for seen, _ in grid):
-            raise ConfigError(f"--grid {option(field)} is given twice; give all its values in "
-                              f"one --grid, separated by commas")
+            raise ConfigError(
+                f"--grid {option(field)} is given twice; give all its values in "
+                f"one --grid, separated by commas"
+            )
         read, looks = SWEEPABLE[field]
         parts = [part.strip() for part in text.split(",")]
         try:
@@ -112,8 +117,9 @@ def settings(grid: Grid) -> list[Setting]:
     """Every combination of the grid's values, the last field changing fastest; one empty
     setting for an empty grid (a sweep over seeds only)."""
     fields = [field for field, _ in grid]
-    return [tuple(zip(fields, values))
-            for values in itertools.product(*(values for _, values in grid))]
+    return [
+        tuple(zip(fields, values)) for values in itertools.product(*(values for _, values in grid))
+    ]
 
 
 def words(value: Any) -> str:

@@ -41,8 +41,9 @@ def inspect_model(model, images: np.ndarray, labels: np.ndarray) -> Inspection:
     Shapes: images (N, ...) raw pixels as the model takes them, labels (N,) integers.
     """
     if model.loss.name != "softmax_cross_entropy":
-        raise ModelFileError(f"only softmax classifiers can be inspected; this model's loss "
-                             f"is {model.loss.name}")
+        raise ModelFileError(
+            f"only softmax classifiers can be inspected; this model's loss is {model.loss.name}"
+        )
     labels = np.asarray(labels).astype(np.int64)
     start = time.perf_counter()
     logits = model.outputs(images)
@@ -51,14 +52,23 @@ def inspect_model(model, images: np.ndarray, labels: np.ndarray) -> Inspection:
     log_p = log_softmax(logits.astype(np.float64))
     losses = -log_p[np.arange(len(labels)), labels]
     predicted = log_p.argmax(axis=1)
-    report = classification_report(predicted, labels, model.output_size,
-                                   loss=float(losses.mean()) if len(losses) else None)
-    return Inspection(images=images, labels=labels, probabilities=np.exp(log_p),
-                      predicted=predicted, losses=losses, report=report, seconds=seconds)
+    report = classification_report(
+        predicted, labels, model.output_size, loss=float(losses.mean()) if len(losses) else None
+    )
+    return Inspection(
+        images=images,
+        labels=labels,
+        probabilities=np.exp(log_p),
+        predicted=predicted,
+        losses=losses,
+        report=report,
+        seconds=seconds,
+    )
 
 
-def misclassified_indices(probabilities: np.ndarray, labels: np.ndarray,
-                          count: int | None = None) -> np.ndarray:
+def misclassified_indices(
+    probabilities: np.ndarray, labels: np.ndarray, count: int | None = None
+) -> np.ndarray:
     """Indices (int64) of the wrongly predicted examples, the most confident mistakes first
     (ties by index), at most ``count``. Shapes: probabilities (N, C), labels (N,)."""
     predicted = probabilities.argmax(axis=1)

@@ -42,9 +42,15 @@ class RangeTest:
     suggestion: float
 
     def as_json(self) -> dict:
-        return {"preset": self.recipe.name, "optimizer": self.recipe.optimizer,
-                "lrs": self.lrs, "losses": self.losses, "smoothed": self.smoothed,
-                "minimum": self.minimum, "suggestion": self.suggestion}
+        return {
+            "preset": self.recipe.name,
+            "optimizer": self.recipe.optimizer,
+            "lrs": self.lrs,
+            "losses": self.losses,
+            "smoothed": self.smoothed,
+            "minimum": self.minimum,
+            "suggestion": self.suggestion,
+        }
 
 
 class _Sweep(Callback):
@@ -68,9 +74,15 @@ class _Sweep(Callback):
             trainer.optimizer.lr = float(self.rates[k + 1])
 
 
-def find_learning_rate(recipe: Recipe | str, images: np.ndarray, labels: np.ndarray, *,
-                       start: float = 1e-6, stop: float = 1.0, steps: int = 100
-                       ) -> RangeTest:
+def find_learning_rate(
+    recipe: Recipe | str,
+    images: np.ndarray,
+    labels: np.ndarray,
+    *,
+    start: float = 1e-6,
+    stop: float = 1.0,
+    steps: int = 100,
+) -> RangeTest:
     """Run the range test of ``recipe`` (or a preset's name) on (images, labels): ``steps``
     batches at rates from ``start`` to ``stop``, geometrically spaced. Shapes: images
     (N, H, W) raw pixels, labels (N,), all of them trained on (the sweep needs no dev set).
@@ -80,8 +92,9 @@ def find_learning_rate(recipe: Recipe | str, images: np.ndarray, labels: np.ndar
     stop = checks.real("--stop", stop, low=0, low_open=True)
     steps = checks.whole("--steps", steps, low=2)
     if stop <= start:
-        raise ConfigError(f"--stop must be larger than --start, got --start {start:g} and "
-                          f"--stop {stop:g}")
+        raise ConfigError(
+            f"--stop must be larger than --start, got --start {start:g} and --stop {stop:g}"
+        )
     x, y = images, labels  # no dev set: the sweep measures the training loss only
     model = build_model(recipe, image_shape=images.shape[1:])
     # The recipe's optimizer without its schedule: the sweep sets every step's rate itself.
@@ -92,17 +105,32 @@ def find_learning_rate(recipe: Recipe | str, images: np.ndarray, labels: np.ndar
     per_epoch = recipe.steps_per_epoch(len(x))
     try:
         with np.errstate(all="ignore"):
-            model.fit(x, y, epochs=math.ceil(steps / per_epoch), batch_size=batch,
-                      optimizer=optimizer, callbacks=[sweep], shuffle=not recipe.full_batch,
-                      augment=build_augmentation(recipe))
+            model.fit(
+                x,
+                y,
+                epochs=math.ceil(steps / per_epoch),
+                batch_size=batch,
+                optimizer=optimizer,
+                callbacks=[sweep],
+                shuffle=not recipe.full_batch,
+                augment=build_augmentation(recipe),
+            )
     except TrainingDiverged:
         pass  # the point of the sweep: the rates it reached are recorded
     losses = [loss for loss in sweep.losses if math.isfinite(loss)]
-    smoothed = sweep.smoothed[:len(losses)]
+    smoothed = sweep.smoothed[: len(losses)]
     if len(smoothed) < 2:
-        raise ConfigError(f"the loss was not a number from the first batches on (at --start "
-                          f"{start:g}); try a smaller --start")
+        raise ConfigError(
+            f"the loss was not a number from the first batches on (at --start "
+            f"{start:g}); try a smaller --start"
+        )
     best = int(np.argmin(smoothed))
     minimum = float(rates[best])
-    return RangeTest(recipe, [float(r) for r in rates[:len(losses)]], losses, smoothed,
-                     minimum, max(minimum / 10, start))
+    return RangeTest(
+        recipe,
+        [float(r) for r in rates[: len(losses)]],
+        losses,
+        smoothed,
+        minimum,
+        max(minimum / 10, start),
+    )

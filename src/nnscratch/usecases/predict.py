@@ -49,10 +49,14 @@ class Predictions:
     def as_json(self, top: int | None = None) -> list[dict[str, Any]]:
         """One dict per image: ``source``, ``label``, ``probabilities`` (all C), and ``top``
         (``[{"label", "probability"}]``, most likely first) when ``top`` is given."""
-        rows = [{"source": source, "label": int(label),
-                 "probabilities": [float(p) for p in probabilities]}
-                for source, label, probabilities in zip(self.sources, self.labels,
-                                                        self.probabilities)]
+        rows = [
+            {
+                "source": source,
+                "label": int(label),
+                "probabilities": [float(p) for p in probabilities],
+            }
+            for source, label, probabilities in zip(self.sources, self.labels, self.probabilities)
+        ]
         if top:
             labels, probabilities = self.top(top)
             for row, ks, ps in zip(rows, labels, probabilities):
@@ -63,12 +67,17 @@ class Predictions:
 def predict(model: Sequential, images: np.ndarray, sources: list[dict]) -> Predictions:
     """Predict ``images`` (N, H, W) uint8, each from the matching entry of ``sources``."""
     probabilities = model.predict_proba(images).astype(np.float64)
-    return Predictions(labels=probabilities.argmax(axis=1), probabilities=probabilities,
-                       sources=list(sources), images=images)
+    return Predictions(
+        labels=probabilities.argmax(axis=1),
+        probabilities=probabilities,
+        sources=list(sources),
+        images=images,
+    )
 
 
-def predict_files(model_path: str | os.PathLike[str],
-                  inputs: list[str | os.PathLike[str]]) -> Predictions:
+def predict_files(
+    model_path: str | os.PathLike[str], inputs: list[str | os.PathLike[str]]
+) -> Predictions:
     """Load the model, read every input (IDX, CSV, pictures; see
     :func:`nnscratch.datasets.inputs.read_inputs`) and predict them, in input order.
 
@@ -85,13 +94,20 @@ def predict_files(model_path: str | os.PathLike[str],
     return predict(model, images, sources)
 
 
-def check_output(path: str | os.PathLike[str], model_path: str | os.PathLike[str],
-                 inputs: list[str | os.PathLike[str]]) -> None:
+def check_output(
+    path: str | os.PathLike[str],
+    model_path: str | os.PathLike[str],
+    inputs: list[str | os.PathLike[str]],
+) -> None:
     """Refuse an ``--output`` that cannot be written, or that is the model file or one of the
     ``inputs`` (which writing it would destroy), before any work is done."""
-    check_outputs([("--output", path, "submission.csv")],
-                  [("the model file MODEL", model_path),
-                   *(("one of the INPUTS", source) for source in inputs)])
+    check_outputs(
+        [("--output", path, "submission.csv")],
+        [
+            ("the model file MODEL", model_path),
+            *(("one of the INPUTS", source) for source in inputs),
+        ],
+    )
 
 
 def write_submission(path: str | os.PathLike[str], labels: np.ndarray) -> None:

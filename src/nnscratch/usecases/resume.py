@@ -19,11 +19,18 @@ from ..model import Recipe, get_preset
 from ..training import Checkpoint, load_latest
 
 
-def run_config(recipe: Recipe, *, data: str, data_sha256: str | None, out: str,
-               checkpoint_every: int) -> dict[str, Any]:
+def run_config(
+    recipe: Recipe, *, data: str, data_sha256: str | None, out: str, checkpoint_every: int
+) -> dict[str, Any]:
     """The JSON-able configuration a checkpoint of ``nnscratch train`` stores."""
-    return {"recipe": recipe.to_json(), "data": data, "data_sha256": data_sha256, "out": out,
-            "checkpoint_every": checkpoint_every, "nnscratch": __version__}
+    return {
+        "recipe": recipe.to_json(),
+        "data": data,
+        "data_sha256": data_sha256,
+        "out": out,
+        "checkpoint_every": checkpoint_every,
+        "nnscratch": __version__,
+    }
 
 
 def saved_recipe(checkpoint: Checkpoint) -> Recipe:
@@ -38,46 +45,74 @@ def saved_recipe(checkpoint: Checkpoint) -> Recipe:
         recipe = Recipe.from_json(fields)
     except ConfigError as error:
         if "no complete" in str(error):
-            raise CheckpointError(f"{checkpoint.path}: holds no nnscratch train recipe (was "
-                                  f"it written by nnscratch train --checkpoint-dir?)") from None
+            raise CheckpointError(
+                f"{checkpoint.path}: holds no nnscratch train recipe (was "
+                f"it written by nnscratch train --checkpoint-dir?)"
+            ) from None
         raise CheckpointError(f"{checkpoint.path}: {error}") from None
+
     def arrays(name):
-        return [array for _, array in sorted(
-            (int(key.split(".")[1]), array) for key, array in checkpoint.state.weights.items()
-            if re.fullmatch(rf"layers\.\d+\.{name}", key))]
+        return [
+            array
+            for _, array in sorted(
+                (int(key.split(".")[1]), array)
+                for key, array in checkpoint.state.weights.items()
+                if re.fullmatch(rf"layers\.\d+\.{name}", key)
+            )
+        ]
 
     weights = arrays("W")
     if recipe.layers:
         # Every size a spec states is a dimension of one of the arrays the file holds.
         dimensions = {d for array in checkpoint.state.weights.values() for d in array.shape}
-        sizes = [n for spec in recipe.layers for k, v in spec.items()
-                 if k in _SIZE_OPTIONS and (k != "shape" or spec["type"] == "LayerNorm")
-                 for n in (v if isinstance(v, list) else [v]) if isinstance(n, int)]
+        sizes = [
+            n
+            for spec in recipe.layers
+            for k, v in spec.items()
+            if k in _SIZE_OPTIONS and (k != "shape" or spec["type"] == "LayerNorm")
+            for n in (v if isinstance(v, list) else [v])
+            if isinstance(n, int)
+        ]
         if any(size not in dimensions for size in sizes):
-            raise CheckpointError(f"{checkpoint.path}: the recipe's layer sizes {sizes} are "
-                                  f"not those of its weights")
+            raise CheckpointError(
+                f"{checkpoint.path}: the recipe's layer sizes {sizes} are not those of its weights"
+            )
         return recipe
     dense = [w.shape[1] for w in weights if w.ndim == 2][:-1]
     conv = [w.shape for w in weights if w.ndim == 4]
     recurrent = [w.shape[1] for w in arrays("W_hh")]
-    if (list(recipe.hidden) != dense or list(recipe.conv) != [shape[0] for shape in conv]
-            or any(shape[2:] != (recipe.kernel_size,) * 2 for shape in conv)
-            or list(recipe.recurrent) != recurrent):
-        raise CheckpointError(f"{checkpoint.path}: the recipe's layer sizes (hidden "
-                              f"{fields['hidden']!r}, conv {fields['conv']!r}"
-                              + (f", recurrent {fields['recurrent']!r}"
-                                 if recipe.recurrent else "")
-                              + ") are not those of its weights")
+    if (
+        list(recipe.hidden) != dense
+        or list(recipe.conv) != [shape[0] for shape in conv]
+        or any(shape[2:] != (recipe.kernel_size,) * 2 for shape in conv)
+        or list(recipe.recurrent) != recurrent
+    ):
+        raise CheckpointError(
+            f"{checkpoint.path}: the recipe's layer sizes (hidden "
+            f"{fields['hidden']!r}, conv {fields['conv']!r}"
+            + (f", recurrent {fields['recurrent']!r}" if recipe.recurrent else "")
+            + ") are not those of its weights"
+        )
     return recipe
 
 
 # The options of a layer spec that size an array (see saved_recipe).
-_SIZE_OPTIONS = {"out_features", "in_features", "out_channels", "in_channels", "kernel_size",
-                 "hidden_size", "input_size", "features", "shape"}
+_SIZE_OPTIONS = {
+    "out_features",
+    "in_features",
+    "out_channels",
+    "in_channels",
+    "kernel_size",
+    "hidden_size",
+    "input_size",
+    "features",
+    "shape",
+}
 
 
-def resumed_run(path: str | os.PathLike, preset: str | None = None
-                ) -> tuple[Checkpoint, Recipe, dict[str, Any]]:
+def resumed_run(
+    path: str | os.PathLike, preset: str | None = None
+) -> tuple[Checkpoint, Recipe, dict[str, Any]]:
     """The newest checkpoint at ``path``, the recipe to resume with (the checkpoint's, or the
     named ``preset`` if it names another: a change that :func:`changes` reports), and the run's
     saved options ``data``, ``out`` (a Path) and ``checkpoint_every`` (None where missing)."""
@@ -92,12 +127,20 @@ def resumed_run(path: str | os.PathLike, preset: str | None = None
         return value if isinstance(value, kind) and not isinstance(value, bool) else None
 
     out = option("out", str)
-    return checkpoint, recipe, {"data": option("data", str), "out": Path(out) if out else None,
-                                "checkpoint_every": option("checkpoint_every", int)}
+    return (
+        checkpoint,
+        recipe,
+        {
+            "data": option("data", str),
+            "out": Path(out) if out else None,
+            "checkpoint_every": option("checkpoint_every", int),
+        },
+    )
 
 
-def changes(checkpoint: Checkpoint, recipe: Recipe, data: str,
-            data_sha256: str | None = None) -> list[str]:
+def changes(
+    checkpoint: Checkpoint, recipe: Recipe, data: str, data_sha256: str | None = None
+) -> list[str]:
     """What differs between the checkpoint's run and the one asked for, as ``what: old -> new``
     (data compared by name, and by SHA-256 once loaded)."""
     found = recipe.changes_from(saved_recipe(checkpoint))
@@ -114,4 +157,5 @@ def refuse_changes(checkpoint: Checkpoint, found: list[str], force: bool) -> Non
         raise ConfigError(
             f"--resume {checkpoint.path}: this command changes the run ({'; '.join(found)}), "
             f"so it would not end as the interrupted run would have; run without those "
-            f"options, or pass --force to resume anyway")
+            f"options, or pass --force to resume anyway"
+        )

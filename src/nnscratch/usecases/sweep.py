@@ -76,8 +76,9 @@ class RunRecord:
             fields = json.loads(path.read_text(encoding="utf-8"))
             return cls(**fields)
         except (OSError, ValueError, TypeError) as error:
-            raise ConfigError(f"{path} is not a sweep run's record ({error}); move it away "
-                              f"to run it again") from None
+            raise ConfigError(
+                f"{path} is not a sweep run's record ({error}); move it away to run it again"
+            ) from None
 
 
 @dataclasses.dataclass
@@ -160,20 +161,27 @@ def plan_sweep(options: SweepOptions) -> SweepPlan:
             recipes[grids.run_name(setting, seed)] = (setting, seed, recipe)
     dataset = load_source(options.data)
     for setting, _, recipe in recipes.values():
-        check_dev_size(recipe, dataset, "--grid dev-size" if "dev_size" in dict(setting)
-                       else "--dev-size")
+        check_dev_size(
+            recipe, dataset, "--grid dev-size" if "dev_size" in dict(setting) else "--dev-size"
+        )
     # A worker may run elsewhere (another folder, another machine): give it the data's full
     # path, which it checks by the SHA-256.
-    data = str(options.data) if str(options.data) == "mnist" else str(
-        Path(options.data).resolve())
-    tasks = [RunTask(name, setting, seed, recipe, data, dataset.sha256)
-             for name, (setting, seed, recipe) in recipes.items()]
+    data = str(options.data) if str(options.data) == "mnist" else str(Path(options.data).resolve())
+    tasks = [
+        RunTask(name, setting, seed, recipe, data, dataset.sha256)
+        for name, (setting, seed, recipe) in recipes.items()
+    ]
     return SweepPlan(options, points, tasks, _finished(options.output, tasks, dataset))
 
 
-def run_sweep(plan: SweepPlan, *, workers: int | None = None, scheduler: str | None = None,
-              on_start: Callable[[], None] | None = None,
-              on_run: Callable[[RunRecord, int, int], None] | None = None) -> SweepResult:
+def run_sweep(
+    plan: SweepPlan,
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    on_start: Callable[[], None] | None = None,
+    on_run: Callable[[RunRecord, int, int], None] | None = None,
+) -> SweepResult:
     """Train the runs not done yet, writing each as it finishes, and return the table.
 
     ``on_start()`` is called once the workers are reached, before the first run ends;
@@ -223,32 +231,57 @@ def run_one(task: RunTask) -> dict[str, Any]:
     if dataset is None:
         dataset = _DATASETS[task.data] = load_source(task.data)
     if dataset.sha256 != task.data_sha256:
-        raise DataError(f"the data {task.data} on this worker is not the sweep's (its SHA-256 "
-                        f"is {dataset.sha256[:12]}..., the sweep's {task.data_sha256[:12]}...)")
-    fields = {"name": task.name, "setting": {grids.option(f): grids.words(v)
-                                             for f, v in task.setting},
-              "seed": task.seed, "recipe": task.recipe.to_json(dataset.train_images.shape[1:]),
-              "data_sha256": task.data_sha256}
+        raise DataError(
+            f"the data {task.data} on this worker is not the sweep's (its SHA-256 "
+            f"is {dataset.sha256[:12]}..., the sweep's {task.data_sha256[:12]}...)"
+        )
+    fields = {
+        "name": task.name,
+        "setting": {grids.option(f): grids.words(v) for f, v in task.setting},
+        "seed": task.seed,
+        "recipe": task.recipe.to_json(dataset.train_images.shape[1:]),
+        "data_sha256": task.data_sha256,
+    }
     try:
         with np.errstate(all="ignore"):  # a blow-up is reported as the run's status
-            result = train_recipe(task.recipe, dataset.train_images, dataset.train_labels,
-                                  dataset.test_images, dataset.test_labels)
+            result = train_recipe(
+                task.recipe,
+                dataset.train_images,
+                dataset.train_labels,
+                dataset.test_images,
+                dataset.test_labels,
+            )
     except TrainingDiverged as error:
-        return {**fields, "status": "diverged", "dev_accuracy": None, "test_accuracy": None,
-                "train_seconds": 0.0, "epochs": 0, "model": None, "message": str(error),
-                "model_bytes": None}
+        return {
+            **fields,
+            "status": "diverged",
+            "dev_accuracy": None,
+            "test_accuracy": None,
+            "train_seconds": 0.0,
+            "epochs": 0,
+            "model": None,
+            "message": str(error),
+            "model_bytes": None,
+        }
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "model.npz"
         result.model.save(path, **model_file_document(result, dataset))
         model_bytes = path.read_bytes()
     metrics = result.metrics
-    return {**fields, "status": result.stopped, "dev_accuracy": metrics["dev_accuracy"],
-            "test_accuracy": metrics["test_accuracy"],
-            "train_seconds": metrics["train_seconds"], "epochs": len(result.history.epoch),
-            "model": f"{task.name}.npz", "model_bytes": model_bytes}
+    return {
+        **fields,
+        "status": result.stopped,
+        "dev_accuracy": metrics["dev_accuracy"],
+        "test_accuracy": metrics["test_accuracy"],
+        "train_seconds": metrics["train_seconds"],
+        "epochs": len(result.history.epoch),
+        "model": f"{task.name}.npz",
+        "model_bytes": model_bytes,
+    }
 
 
 # --- the folder -----------------------------------------------------------------------------
+
 
 def _write_run(folder: Path, outcome: dict[str, Any]) -> RunRecord:
     """Write a finished run: its model file first, then its record, each atomically, so a
@@ -264,8 +297,7 @@ def _write_run(folder: Path, outcome: dict[str, Any]) -> RunRecord:
     return record
 
 
-def _finished(output: Path, tasks: list[RunTask], dataset: DigitDataset
-              ) -> dict[str, RunRecord]:
+def _finished(output: Path, tasks: list[RunTask], dataset: DigitDataset) -> dict[str, RunRecord]:
     """The runs of ``tasks`` whose records the folder holds (and whose model files, for a
     run that did not diverge); ConfigError for a record of another recipe or data."""
     done = {}
@@ -277,10 +309,15 @@ def _finished(output: Path, tasks: list[RunTask], dataset: DigitDataset
         recipe = task.recipe.to_json(dataset.train_images.shape[1:])
         if record.recipe != recipe or record.data_sha256 != task.data_sha256:
             old = Recipe.from_json(record.recipe) if isinstance(record.recipe, dict) else None
-            what = (", ".join(task.recipe.changes_from(old)) if old is not None
-                    and old != task.recipe else "the data changed")
-            raise ConfigError(f"--output {output} holds run {task.name} of another sweep "
-                              f"({what}); give another --output folder")
+            what = (
+                ", ".join(task.recipe.changes_from(old))
+                if old is not None and old != task.recipe
+                else "the data changed"
+            )
+            raise ConfigError(
+                f"--output {output} holds run {task.name} of another sweep "
+                f"({what}); give another --output folder"
+            )
         if record.model is None or (output / RUNS / record.model).is_file():
             done[task.name] = record
     return done
@@ -288,20 +325,21 @@ def _finished(output: Path, tasks: list[RunTask], dataset: DigitDataset
 
 # --- the table ------------------------------------------------------------------------------
 
+
 def table(plan: SweepPlan, done: dict[str, RunRecord]) -> list[SweepRow]:
     """One row per setting, in grid order, over its finished runs (diverged ones counted
     apart: they have no figures)."""
     rows = []
     for setting in plan.settings:
-        records = [done[t.name] for t in plan.tasks
-                   if t.setting == setting and t.name in done]
+        records = [done[t.name] for t in plan.tasks if t.setting == setting and t.name in done]
         scored = [r for r in records if r.status != "diverged"]
         mean, std = {}, {}
         for figure in FIGURES:
             values = [getattr(r, figure) for r in scored if getattr(r, figure) is not None]
             mean[figure] = float(np.mean(values)) if values else None
-            std[figure] = (float(np.std(values, ddof=1)) if len(values) > 1
-                           else 0.0 if values else None)
+            std[figure] = (
+                float(np.std(values, ddof=1)) if len(values) > 1 else 0.0 if values else None
+            )
         rows.append(SweepRow(setting, len(records), len(records) - len(scored), mean, std))
     return rows
 
@@ -311,16 +349,22 @@ def write_table(path: Path, grid: grids.Grid, rows: list[SweepRow]) -> None:
     ``FIGURE_mean`` and ``FIGURE_std`` for each of :data:`FIGURES` (empty where None)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([*(grids.option(f) for f, _ in grid), "runs", "diverged",
-                     *(f"{figure}_{kind}" for figure in FIGURES for kind in ("mean", "std"))])
+    writer.writerow(
+        [
+            *(grids.option(f) for f, _ in grid),
+            "runs",
+            "diverged",
+            *(f"{figure}_{kind}" for figure in FIGURES for kind in ("mean", "std")),
+        ]
+    )
     for row in rows:
         figures = [_cell(which[figure]) for figure in FIGURES for which in (row.mean, row.std)]
-        writer.writerow([*(grids.words(v) for _, v in row.setting), row.runs, row.diverged,
-                         *figures])
+        writer.writerow(
+            [*(grids.words(v) for _, v in row.setting), row.runs, row.diverged, *figures]
+        )
     with atomic_write(path, ConfigError) as handle:
         handle.write(out.getvalue().encode())
 
 
 def _cell(value: float | None) -> str:
     return "" if value is None or math.isnan(value) else f"{value:.6g}"
-

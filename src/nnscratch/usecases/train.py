@@ -68,9 +68,15 @@ class TrainingResult:
 
     def summary(self, *, with_checkpoint: bool = False) -> dict[str, Any]:
         """The JSON summary ``nnscratch train --json`` prints."""
-        summary = {"preset": self.recipe.name, **self.metrics, "epochs": len(self.history.epoch),
-                   "stopped": self.stopped, "seed": self.recipe.seed, "data": self.data_source,
-                   "model_path": None if self.model_path is None else str(self.model_path)}
+        summary = {
+            "preset": self.recipe.name,
+            **self.metrics,
+            "epochs": len(self.history.epoch),
+            "stopped": self.stopped,
+            "seed": self.recipe.seed,
+            "data": self.data_source,
+            "model_path": None if self.model_path is None else str(self.model_path),
+        }
         if with_checkpoint:
             summary["checkpoint"] = None if self.checkpoint is None else str(self.checkpoint)
         if self.fine_tune is not None:
@@ -85,14 +91,26 @@ class TrainingResult:
 def split_dev(recipe: Recipe, images, labels):
     """``(x, y, x_dev, y_dev)``: the recipe's dev set held out of (images, labels), seeded by
     its seed (the same split every time)."""
-    return hold_out(images, labels, recipe.dev_size, rng=np.random.default_rng(recipe.seed),
-                    stratify=recipe.stratify)
+    return hold_out(
+        images,
+        labels,
+        recipe.dev_size,
+        rng=np.random.default_rng(recipe.seed),
+        stratify=recipe.stratify,
+    )
 
 
-def train_recipe(recipe: Recipe | str, train_images, train_labels, test_images=None,
-                 test_labels=None, *, callbacks: list[Callback] | tuple = (),
-                 resume: TrainingState | None = None,
-                 init: Sequential | None = None) -> TrainingResult:
+def train_recipe(
+    recipe: Recipe | str,
+    train_images,
+    train_labels,
+    test_images=None,
+    test_labels=None,
+    *,
+    callbacks: list[Callback] | tuple = (),
+    resume: TrainingState | None = None,
+    init: Sequential | None = None,
+) -> TrainingResult:
     """Split off the dev set (seeded), build and train the recipe's network, and measure it.
 
     Shapes: images (N, H, W) uint8 (or any raw pixels), labels (N,) ints 0-9. ``recipe`` is a
@@ -103,33 +121,46 @@ def train_recipe(recipe: Recipe | str, train_images, train_labels, test_images=N
     """
     recipe = get_preset(recipe) if isinstance(recipe, str) else recipe
     if np.ndim(train_images) != 3:
-        raise ConfigError(f"images must have shape (N, height, width), got "
-                          f"{np.shape(train_images)}")
+        raise ConfigError(
+            f"images must have shape (N, height, width), got {np.shape(train_images)}"
+        )
     x, y, x_dev, y_dev = split_dev(recipe, train_images, train_labels)
     model = build_model(recipe, image_shape=train_images.shape[1:])
     if init is not None and resume is None:
         try:
             model.set_weights(init.get_weights())
         except NNScratchError as error:
-            raise ConfigError(f"the model to start from is not the recipe's network: "
-                              f"{error}") from None
+            raise ConfigError(
+                f"the model to start from is not the recipe's network: {error}"
+            ) from None
     optimizer = build_optimizer(recipe, len(x))
-    history = model.fit(x, y, epochs=recipe.epochs, batch_size=recipe.fit_batch_size,
-                        optimizer=optimizer, validation_data=(x_dev, y_dev) if len(y_dev) else None,
-                        early_stopping=recipe.early_stopping, callbacks=callbacks,
-                        shuffle=not recipe.full_batch, resume=resume,
-                        augment=build_augmentation(recipe))
-    metrics = measure(model, history, {"train": (x, y), "dev": (x_dev, y_dev),
-                                       "test": (test_images, test_labels)})
+    history = model.fit(
+        x,
+        y,
+        epochs=recipe.epochs,
+        batch_size=recipe.fit_batch_size,
+        optimizer=optimizer,
+        validation_data=(x_dev, y_dev) if len(y_dev) else None,
+        early_stopping=recipe.early_stopping,
+        callbacks=callbacks,
+        shuffle=not recipe.full_batch,
+        resume=resume,
+        augment=build_augmentation(recipe),
+    )
+    metrics = measure(
+        model, history, {"train": (x, y), "dev": (x_dev, y_dev), "test": (test_images, test_labels)}
+    )
     return TrainingResult(recipe, model, history, metrics, optimizer, len(x), len(y_dev))
 
 
-def measure(model: Sequential, history: History, splits: dict[str, tuple]
-            ) -> dict[str, float | None]:
+def measure(
+    model: Sequential, history: History, splits: dict[str, tuple]
+) -> dict[str, float | None]:
     """``train_seconds`` and, for each split name of ``splits`` (name: (images, labels)),
     ``NAME_accuracy`` and ``NAME_loss`` (None where the split is None or empty)."""
-    metrics: dict[str, float | None] = {"train_seconds": history.seconds[-1]
-                                        if history.seconds else 0.0}
+    metrics: dict[str, float | None] = {
+        "train_seconds": history.seconds[-1] if history.seconds else 0.0
+    }
     for split, (xs, ys) in splits.items():
         result = model.evaluate(xs, ys) if xs is not None and len(xs) else None
         metrics[f"{split}_accuracy"] = result["accuracy"] if result else None
@@ -138,6 +169,7 @@ def measure(model: Sequential, history: History, splits: dict[str, tuple]
 
 
 # --- nnscratch train ------------------------------------------------------------------------------
+
 
 @dataclass
 class TrainOptions:
@@ -156,8 +188,9 @@ class TrainOptions:
     init_from: Path | None = None  # fine-tune this model file's network
 
     def __post_init__(self) -> None:
-        self.out = Path(self.out) if self.out is not None else default_out(self.recipe,
-                                                                             self.init_from)
+        self.out = (
+            Path(self.out) if self.out is not None else default_out(self.recipe, self.init_from)
+        )
 
 
 def default_out(recipe: Recipe, init_from: str | os.PathLike | None = None) -> Path:
@@ -198,36 +231,47 @@ def plan_training(options: TrainOptions) -> TrainingPlan:
     recipe fits it and that a resumed run is not changed; raises ConfigError (or DataError)
     before any training or drawing."""
     if options.checkpoint_every is not None and (
-            isinstance(options.checkpoint_every, bool) or options.checkpoint_every < 1):
-        raise ConfigError(f"--checkpoint-every must be a positive whole number, got "
-                          f"{options.checkpoint_every}")
-    checkpoint_dir = options.checkpoint_dir or (options.resume.path.parent
-                                                if options.resume is not None else None)
+        isinstance(options.checkpoint_every, bool) or options.checkpoint_every < 1
+    ):
+        raise ConfigError(
+            f"--checkpoint-every must be a positive whole number, got {options.checkpoint_every}"
+        )
+    checkpoint_dir = options.checkpoint_dir or (
+        options.resume.path.parent if options.resume is not None else None
+    )
     _check_outputs(options, checkpoint_dir)
-    if options.resume is None and checkpoint_dir is not None and \
-            list_checkpoints(checkpoint_dir) and not options.force:
-        raise ConfigError(f"--checkpoint-dir {checkpoint_dir} holds checkpoints of another run; "
-                          f"resume it with --resume {checkpoint_dir}, or pass --force to start "
-                          f"afresh (its checkpoints are then removed)")
+    if (
+        options.resume is None
+        and checkpoint_dir is not None
+        and list_checkpoints(checkpoint_dir)
+        and not options.force
+    ):
+        raise ConfigError(
+            f"--checkpoint-dir {checkpoint_dir} holds checkpoints of another run; "
+            f"resume it with --resume {checkpoint_dir}, or pass --force to start "
+            f"afresh (its checkpoints are then removed)"
+        )
     origin = None
     if options.resume is None and options.init_from is not None:
         origin = finetune.load_origin(options.init_from)
         finetune.check_fits(origin, options.recipe)
     elif options.resume is None and options.recipe.freeze:
-        raise ConfigError(f"--freeze {options.recipe.freeze} keeps layers of a trained "
-                          f"network: name the model file to start from with --init-from MODEL")
+        raise ConfigError(
+            f"--freeze {options.recipe.freeze} keeps layers of a trained "
+            f"network: name the model file to start from with --init-from MODEL"
+        )
     dataset = load_source(options.data)
     if options.resume is not None:
         found = changes(options.resume, options.recipe, options.data, dataset.sha256)
         started = (options.resume.config.get("fine_tune") or {}).get("from") or {}
         if options.init_from is not None and not (
-                started.get("file") and same_file(options.init_from, started["file"])):
+            started.get("file") and same_file(options.init_from, started["file"])
+        ):
             found.append(f"init_from {started.get('file')!r} -> {str(options.init_from)!r}")
         refuse_changes(options.resume, found, options.force)
     check_dev_size(options.recipe, dataset)
     if origin is not None:
-        check_fit(origin.model, dataset.train_images, f"--init-from {origin.path}",
-                  dataset.source)
+        check_fit(origin.model, dataset.train_images, f"--init-from {origin.path}", dataset.source)
     every = options.checkpoint_every or (10 if options.recipe.full_batch else 1)
     plan = TrainingPlan(options, dataset, checkpoint_dir, every, origin)
     if origin is not None:
@@ -239,13 +283,13 @@ def plan_training(options: TrainOptions) -> TrainingPlan:
 
 def held_out(plan: TrainingPlan):
     """A fine-tuning's held-out digits of the new data (see :func:`finetune.held_out`)."""
-    _, _, x_dev, y_dev = split_dev(plan.recipe, plan.dataset.train_images,
-                                   plan.dataset.train_labels)
+    _, _, x_dev, y_dev = split_dev(
+        plan.recipe, plan.dataset.train_images, plan.dataset.train_labels
+    )
     return finetune.held_out(plan.dataset, (x_dev, y_dev))
 
 
-def run_training(plan: TrainingPlan, *, callbacks: list[Callback] | tuple = ()
-                 ) -> TrainingResult:
+def run_training(plan: TrainingPlan, *, callbacks: list[Callback] | tuple = ()) -> TrainingResult:
     """Train as planned (with ``callbacks``, e.g. a progress bar), stopping cleanly on SIGINT
     and SIGTERM, checkpointing if asked, and save the model file.
 
@@ -261,8 +305,13 @@ def run_training(plan: TrainingPlan, *, callbacks: list[Callback] | tuple = ()
     callbacks = [*callbacks, stopper]
     checkpointer = None
     if directory is not None:
-        config = run_config(recipe, data=options.data, data_sha256=dataset.sha256,
-                            out=str(options.out), checkpoint_every=plan.checkpoint_every)
+        config = run_config(
+            recipe,
+            data=options.data,
+            data_sha256=dataset.sha256,
+            out=str(options.out),
+            checkpoint_every=plan.checkpoint_every,
+        )
         if plan.fine_tune is not None:
             config["fine_tune"] = plan.fine_tune  # a resumed run records where it started
         checkpointer = Checkpointer(directory, every=plan.checkpoint_every, config=config)
@@ -271,16 +320,24 @@ def run_training(plan: TrainingPlan, *, callbacks: list[Callback] | tuple = ()
         # A blow-up is reported as TrainingDiverged; NumPy's overflow warnings on the way there
         # would only bury that message under source lines.
         with np.errstate(all="ignore"):
-            result = train_recipe(recipe, dataset.train_images, dataset.train_labels,
-                                  dataset.test_images, dataset.test_labels, callbacks=callbacks,
-                                  resume=options.resume.state if options.resume else None,
-                                  init=plan.origin.model if plan.origin else None)
+            result = train_recipe(
+                recipe,
+                dataset.train_images,
+                dataset.train_labels,
+                dataset.test_images,
+                dataset.test_labels,
+                callbacks=callbacks,
+                resume=options.resume.state if options.resume else None,
+                init=plan.origin.model if plan.origin else None,
+            )
     except NNScratchError as error:
         if checkpointer is None or checkpointer.failed is None:
             raise
         # A checkpoint that could not be written (a full disk) ends the run: say what is kept.
-        raise type(error)(f"{error}; training stopped, nothing was written to {options.out}; "
-                          + _what_checkpoints_hold(checkpointer, directory)) from None
+        raise type(error)(
+            f"{error}; training stopped, nothing was written to {options.out}; "
+            + _what_checkpoints_hold(checkpointer, directory)
+        ) from None
     if plan.fine_tune is not None:
         result.fine_tune = finetune.compare(plan.fine_tune, result.model, held_out(plan))
     save_result(result, plan, checkpointer)
@@ -301,28 +358,43 @@ def model_file_document(result: TrainingResult, dataset: DigitDataset) -> dict[s
     (``Sequential.save(path, **document)``)."""
     model, image_shape = result.model, tuple(dataset.train_images.shape[1:])
     extra = {} if result.fine_tune is None else {"fine_tuned_from": result.fine_tune}
-    return dict(preset=result.recipe.name,
-                recipe=result.recipe.to_json(image_shape, model.output_size),
-                preprocessing={"scale": model.input_scale, "image_shape": list(image_shape)},
-                data={"name": dataset.name, "source": dataset.source, "sha256": dataset.sha256,
-                      "train_size": result.train_size, "dev_size": result.dev_size},
-                seed=result.recipe.seed, metrics=result.metrics,
-                history=result.history.as_dict(), optimizer=result.optimizer.config(),
-                environment=environment(), **extra)
+    return dict(
+        preset=result.recipe.name,
+        recipe=result.recipe.to_json(image_shape, model.output_size),
+        preprocessing={"scale": model.input_scale, "image_shape": list(image_shape)},
+        data={
+            "name": dataset.name,
+            "source": dataset.source,
+            "sha256": dataset.sha256,
+            "train_size": result.train_size,
+            "dev_size": result.dev_size,
+        },
+        seed=result.recipe.seed,
+        metrics=result.metrics,
+        history=result.history.as_dict(),
+        optimizer=result.optimizer.config(),
+        environment=environment(),
+        **extra,
+    )
 
 
-def save_result(result: TrainingResult, plan: TrainingPlan,
-                checkpointer: Checkpointer | None = None) -> None:
+def save_result(
+    result: TrainingResult, plan: TrainingPlan, checkpointer: Checkpointer | None = None
+) -> None:
     """Write the run's model file (``--out``) with everything it records; NNScratchError
     saying what is kept (the checkpoints) when it cannot be written."""
     options = plan.options
     try:
         result.model.save(options.out, **model_file_document(result, plan.dataset))
     except NNScratchError as error:
-        raise type(error)(f"training ended, but the model could not be saved: {error}; "
-                          + (_what_checkpoints_hold(checkpointer, plan.checkpoint_dir,
-                                                    options.out)
-                             if checkpointer is not None else "nothing was saved")) from None
+        raise type(error)(
+            f"training ended, but the model could not be saved: {error}; "
+            + (
+                _what_checkpoints_hold(checkpointer, plan.checkpoint_dir, options.out)
+                if checkpointer is not None
+                else "nothing was saved"
+            )
+        ) from None
 
 
 def _check_outputs(options: TrainOptions, checkpoint_dir: Path | None) -> None:
@@ -332,8 +404,10 @@ def _check_outputs(options: TrainOptions, checkpoint_dir: Path | None) -> None:
     outputs = [("--out", options.out, "model.npz")]
     if options.report is not None:
         outputs.append(("--report", options.report, "report.html"))
-    inputs = [(f"a file of the training data (--data {options.data})", path)
-              for path in source_files(options.data)]
+    inputs = [
+        (f"a file of the training data (--data {options.data})", path)
+        for path in source_files(options.data)
+    ]
     if options.resume is not None:
         inputs.append(("the checkpoint resumed from (--resume)", options.resume.path))
     if options.init_from is not None:
@@ -351,16 +425,22 @@ def check_dev_size(recipe: Recipe, dataset: DigitDataset, option: str = "--dev-s
     if recipe.dev_size < count:
         return
     preset = PRESETS.get(recipe.name)
-    whose = (f" (the {recipe.name} preset's)" if preset is not None and option == "--dev-size"
-             and preset.dev_size == recipe.dev_size else "")
-    raise ConfigError(f"{option} {recipe.dev_size}{whose} holds out {recipe.dev_size:,} dev "
-                      f"images, but {dataset.source} has {count:,} training images, leaving "
-                      f"none to train on; pass a smaller {option}, like {option} "
-                      f"{count // 10}")
+    whose = (
+        f" (the {recipe.name} preset's)"
+        if preset is not None and option == "--dev-size" and preset.dev_size == recipe.dev_size
+        else ""
+    )
+    raise ConfigError(
+        f"{option} {recipe.dev_size}{whose} holds out {recipe.dev_size:,} dev "
+        f"images, but {dataset.source} has {count:,} training images, leaving "
+        f"none to train on; pass a smaller {option}, like {option} "
+        f"{count // 10}"
+    )
 
 
-def _what_checkpoints_hold(checkpointer: Checkpointer, directory: Path | None,
-                           out: Path | None = None) -> str:
+def _what_checkpoints_hold(
+    checkpointer: Checkpointer, directory: Path | None, out: Path | None = None
+) -> str:
     """Where the run can be taken up again after a failed write, and how."""
     if checkpointer.last_path is None:
         return "no checkpoint was saved"

@@ -40,8 +40,13 @@ def environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def run_all(function: Callable[[Any], Any], tasks: Sequence[Any], *, workers: int | None = None,
-            scheduler: str | None = None) -> Iterator[Any]:
+def run_all(
+    function: Callable[[Any], Any],
+    tasks: Sequence[Any],
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+) -> Iterator[Any]:
     """Yield ``function(task)`` for each task as each finishes: on ``workers`` local processes
     (default: one per core, at most one per task), or on the Dask cluster whose scheduler is
     at ``scheduler`` (``tcp://host:port``), connected to before this returns. An exception in
@@ -61,7 +66,8 @@ def _on_processes(function, tasks, workers) -> Iterator[Any]:
     count = min(workers or cores, len(tasks))
     share = str(max(1, cores // count))
     with concurrent.futures.ProcessPoolExecutor(
-            count, mp_context=multiprocessing.get_context("spawn")) as pool:
+        count, mp_context=multiprocessing.get_context("spawn")
+    ) as pool:
         # The pool starts a worker at each submit until it has `count`: all start here.
         with environment(dict.fromkeys(BLAS_THREADS, share)):
             futures = [pool.submit(function, task) for task in tasks]
@@ -82,8 +88,9 @@ def _on_dask(function, tasks, scheduler: str) -> Iterator[Any]:
     try:
         client = Client(scheduler, timeout="10s", set_as_default=False)
     except (OSError, TimeoutError, ValueError) as error:
-        raise ConfigError(f"--scheduler {scheduler}: cannot reach a Dask scheduler there "
-                          f"({error})") from None
+        raise ConfigError(
+            f"--scheduler {scheduler}: cannot reach a Dask scheduler there ({error})"
+        ) from None
     return _results(client, function, tasks)
 
 

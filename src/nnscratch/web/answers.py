@@ -37,12 +37,15 @@ class PredictInput:
 
 
 def models_answer(models: ServedModels, *, training: bool = False, digits: bool = False) -> dict:
-    return {"models": [served.describe() for served in models],
-            "training": training, "digits": digits,
-            "image_shape": list(models.image_shape), "classes": models.classes,
-            "unsure_below": UNSURE_BELOW,
-            "probes": {kind: [float(v) for v in explain.probe_values(kind)]
-                       for kind in explain.PROBES}}
+    return {
+        "models": [served.describe() for served in models],
+        "training": training,
+        "digits": digits,
+        "image_shape": list(models.image_shape),
+        "classes": models.classes,
+        "unsure_below": UNSURE_BELOW,
+        "probes": {kind: [float(v) for v in explain.probe_values(kind)] for kind in explain.PROBES},
+    }
 
 
 def pixels_image(models: ServedModels, pixels: list[list[int]]) -> np.ndarray:
@@ -51,7 +54,8 @@ def pixels_image(models: ServedModels, pixels: list[list[int]]) -> np.ndarray:
     if len(pixels) != height or any(len(row) != width for row in pixels):
         sizes = "/".join(sorted({str(len(row)) for row in pixels}, key=int))
         got = f"{len(pixels)} row{'' if len(pixels) == 1 else 's'}" + (
-            f" of {sizes} values" if sizes else "")
+            f" of {sizes} values" if sizes else ""
+        )
         raise DataError(f"pixels must be {height} rows of {width} values, got {got}")
     return np.array(pixels, dtype=np.uint8)
 
@@ -69,60 +73,96 @@ def predict_answer(models: ServedModels, given: PredictInput) -> dict:
         else:
             if given.kind == "drawing":
                 drawing = given.data
-                seen = drawing_to_mnist(make_strokes(drawing["strokes"], drawing["width"],
-                                                     drawing["height"]), drawing["width"],
-                                        drawing["height"], size=size)
+                seen = drawing_to_mnist(
+                    make_strokes(drawing["strokes"], drawing["width"], drawing["height"]),
+                    drawing["width"],
+                    drawing["height"],
+                    size=size,
+                )
             else:
                 with PICTURE_SLOTS:
-                    seen = read_picture_steps(io.BytesIO(given.data), size=size,
-                                              name="the uploaded picture",
-                                              max_pixels=MAX_PICTURE_PIXELS)
+                    seen = read_picture_steps(
+                        io.BytesIO(given.data),
+                        size=size,
+                        name="the uploaded picture",
+                        max_pixels=MAX_PICTURE_PIXELS,
+                    )
             image = seen.field
             if given.steps:
-                steps = {"cropped": _ink_bytes(shrink_ink(seen.cropped, STEP_SIDE)),
-                         "scaled": _ink_bytes(seen.scaled)}
+                steps = {
+                    "cropped": _ink_bytes(shrink_ink(seen.cropped, STEP_SIDE)),
+                    "scaled": _ink_bytes(seen.scaled),
+                }
     except NoDigitError as error:
         # An empty canvas is the page's normal state, not a mistake: no guess, a hint.
         message = str(error) if given.kind == "picture" else "draw a digit"
-        return {"digit": False, "message": message, "input": None, "steps": None,
-                "answers": []}
+        return {"digit": False, "message": message, "input": None, "steps": None, "answers": []}
     answers = []
     for served in picked:
         probabilities = served.runner().predict_proba(image[None])[0].astype(np.float64)
         label = int(probabilities.argmax())
-        answers.append({"model": served.name, "label": label,
-                        "confidence": float(probabilities[label]),
-                        "unsure": bool(probabilities[label] < UNSURE_BELOW),
-                        "probabilities": probabilities.tolist()})
-    return {"digit": True, "message": "", "input": image.tolist(), "steps": steps,
-            "answers": answers}
+        answers.append(
+            {
+                "model": served.name,
+                "label": label,
+                "confidence": float(probabilities[label]),
+                "unsure": bool(probabilities[label] < UNSURE_BELOW),
+                "probabilities": probabilities.tolist(),
+            }
+        )
+    return {
+        "digit": True,
+        "message": "",
+        "input": image.tolist(),
+        "steps": steps,
+        "answers": answers,
+    }
 
 
 def inside_answer(models: ServedModels, pixels, name: str) -> dict:
     served = models.get(name)
     model = served.runner()
     seen = explain.look_inside(model, pixels_image(models, pixels))
-    return {"model": served.name, "kind": served.kind,
-            "output_layer": explain.output_layer(model),
-            "probabilities": _rounded(seen.probabilities, 6),
-            "layers": [{"index": layer.index, "kind": layer.kind,
-                        "activation": layer.activation, "shape": list(layer.values.shape),
-                        "values": _rounded(layer.values)} for layer in seen.layers],
-            "evidence": {"logits": _rounded(seen.logits),
-                         "evidence_for": _rounded(seen.evidence_for),
-                         "evidence_against": _rounded(seen.evidence_against),
-                         "bias": _rounded(seen.bias)}}
+    return {
+        "model": served.name,
+        "kind": served.kind,
+        "output_layer": explain.output_layer(model),
+        "probabilities": _rounded(seen.probabilities, 6),
+        "layers": [
+            {
+                "index": layer.index,
+                "kind": layer.kind,
+                "activation": layer.activation,
+                "shape": list(layer.values.shape),
+                "values": _rounded(layer.values),
+            }
+            for layer in seen.layers
+        ],
+        "evidence": {
+            "logits": _rounded(seen.logits),
+            "evidence_for": _rounded(seen.evidence_for),
+            "evidence_against": _rounded(seen.evidence_against),
+            "bias": _rounded(seen.bias),
+        },
+    }
 
 
 def unit_answer(models: ServedModels, pixels, name: str, layer: int, unit: int) -> dict:
     served = models.get(name)
     view = explain.unit_view(served.runner(), pixels_image(models, pixels), layer, unit)
     pre = view.preactivation
-    return {"model": served.name, "layer": view.index, "unit": view.unit, "kind": view.kind,
-            "shape": list(view.weights.shape), "weights": _rounded(view.weights),
-            "inputs": _rounded(view.inputs), "products": _rounded(view.products),
-            "bias": round(view.bias, 6),
-            "preactivation": _rounded(pre) if pre.ndim else round(float(pre), 6)}
+    return {
+        "model": served.name,
+        "layer": view.index,
+        "unit": view.unit,
+        "kind": view.kind,
+        "shape": list(view.weights.shape),
+        "weights": _rounded(view.weights),
+        "inputs": _rounded(view.inputs),
+        "products": _rounded(view.products),
+        "bias": round(view.bias, 6),
+        "preactivation": _rounded(pre) if pre.ndim else round(float(pre), 6),
+    }
 
 
 def saliency_answer(models: ServedModels, pixels, name: str, target: int | None) -> dict:
@@ -130,26 +170,36 @@ def saliency_answer(models: ServedModels, pixels, name: str, target: int | None)
     model, image = served.runner(), pixels_image(models, pixels)
     gradient, target, probabilities = explain.saliency(model, image, target)
     drop, _ = explain.occlusion(model, image, target)
-    return {"model": served.name, "target": target,
-            "probabilities": _rounded(probabilities, 6),
-            "gradient": _rounded(gradient, 6), "occlusion": _rounded(drop, 6)}
+    return {
+        "model": served.name,
+        "target": target,
+        "probabilities": _rounded(probabilities, 6),
+        "gradient": _rounded(gradient, 6),
+        "occlusion": _rounded(drop, 6),
+    }
 
 
 def probe_answer(models: ServedModels, pixels, kind: str, names: list[str] | None) -> dict:
     picked = models.pick(names)
     values, images = explain.probe_images(pixels_image(models, pixels), kind)
-    return {"kind": kind, "values": [float(v) for v in values],
-            "images": np.round(images).astype(np.uint8).tolist(),
-            "curves": [{"model": served.name,
-                        "probabilities": _rounded(explain.probe(served.runner(), images), 6)}
-                       for served in picked]}
+    return {
+        "kind": kind,
+        "values": [float(v) for v in values],
+        "images": np.round(images).astype(np.uint8).tolist(),
+        "curves": [
+            {
+                "model": served.name,
+                "probabilities": _rounded(explain.probe(served.runner(), images), 6),
+            }
+            for served in picked
+        ],
+    }
 
 
 def mnist_digit_answer(index: int) -> dict:
     images, labels = load_mnist("test")
     if not 0 <= index < len(labels):
-        raise DataError(f"test digit {index} does not exist (there are {len(labels):,}, "
-                        f"from 0)")
+        raise DataError(f"test digit {index} does not exist (there are {len(labels):,}, from 0)")
     return {"index": index, "label": int(labels[index]), "pixels": images[index].tolist()}
 
 

@@ -20,17 +20,27 @@ from .limits import MAX_BODY_BYTES, BodyLimit
 from .live import LiveTraining
 from .served import ServedModels
 
-PAGE_FILES = {"index.html": "text/html; charset=utf-8", "app.css": "text/css; charset=utf-8",
-              "app.js": "text/javascript; charset=utf-8"}
+PAGE_FILES = {
+    "index.html": "text/html; charset=utf-8",
+    "app.css": "text/css; charset=utf-8",
+    "app.js": "text/javascript; charset=utf-8",
+}
 SECURITY_HEADERS = {
     # Everything comes from this server: no CDN, no inline script, nothing framed.
     "content-security-policy": "default-src 'self'; img-src 'self' data: blob:; "
-                               "object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
-    "x-content-type-options": "nosniff", "referrer-policy": "no-referrer"}
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+}
 
 
-def create_app(models: ServedModels, *, max_body: int = MAX_BODY_BYTES,
-               live: LiveTraining | None = None, digits: DigitSet | None = None) -> FastAPI:
+def create_app(
+    models: ServedModels,
+    *,
+    max_body: int = MAX_BODY_BYTES,
+    live: LiveTraining | None = None,
+    digits: DigitSet | None = None,
+) -> FastAPI:
     """The FastAPI application serving ``models``: the page at ``/``, the API under ``/api``,
     its description at ``/openapi.json``. With ``live``, it trains runs the page starts
     (``/api/training``); with ``digits``, it keeps the user's digits (``/api/digits``)."""
@@ -43,9 +53,14 @@ def create_app(models: ServedModels, *, max_body: int = MAX_BODY_BYTES,
             live.join()
 
     # No /docs or /redoc: their pages load scripts from a CDN. /openapi.json says it all.
-    app = FastAPI(title="nnscratch", version=_version(), docs_url=None, redoc_url=None,
-                  description="Draw a digit, see what the network sees, look inside it.",
-                  lifespan=lifespan)
+    app = FastAPI(
+        title="nnscratch",
+        version=_version(),
+        docs_url=None,
+        redoc_url=None,
+        description="Draw a digit, see what the network sees, look inside it.",
+        lifespan=lifespan,
+    )
     app.state.models, app.state.live, app.state.digits = models, live, digits
     app.include_router(routes.router)
     if live is not None:
@@ -53,13 +68,16 @@ def create_app(models: ServedModels, *, max_body: int = MAX_BODY_BYTES,
     if digits is not None:
         app.include_router(digit_routes.router)
     app.add_middleware(BodyLimit, limit=max_body)
-    page = {name: resources.files(__package__).joinpath("static", name).read_bytes()
-            for name in PAGE_FILES}
+    page = {
+        name: resources.files(__package__).joinpath("static", name).read_bytes()
+        for name in PAGE_FILES
+    }
 
     @app.get("/", include_in_schema=False)
     def index() -> Response:
-        return Response(page["index.html"], media_type=PAGE_FILES["index.html"],
-                        headers=SECURITY_HEADERS)
+        return Response(
+            page["index.html"], media_type=PAGE_FILES["index.html"], headers=SECURITY_HEADERS
+        )
 
     @app.get("/static/{name}", include_in_schema=False)
     def static(name: str) -> Response:
@@ -72,8 +90,11 @@ def create_app(models: ServedModels, *, max_body: int = MAX_BODY_BYTES,
         problems = error.errors()
         if any(p.get("type") == "json_invalid" for p in problems):
             return _problem(400, "malformed JSON: " + str(problems[0].get("msg", "")))
-        return _problem(422, "; ".join(_describe(p) for p in problems[:3])
-                        + (f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""))
+        return _problem(
+            422,
+            "; ".join(_describe(p) for p in problems[:3])
+            + (f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""),
+        )
 
     @app.exception_handler(NNScratchError)
     async def unusable(request: Request, error: NNScratchError) -> JSONResponse:
@@ -85,10 +106,12 @@ def create_app(models: ServedModels, *, max_body: int = MAX_BODY_BYTES,
 
     def openapi() -> dict:
         if app.openapi_schema is None:
-            schema = get_openapi(title=app.title, version=app.version,
-                                 description=app.description, routes=app.routes)
+            schema = get_openapi(
+                title=app.title, version=app.version, description=app.description, routes=app.routes
+            )
             request = schemas.PredictRequest.model_json_schema(
-                ref_template="#/components/schemas/{model}")
+                ref_template="#/components/schemas/{model}"
+            )
             components = schema.setdefault("components", {}).setdefault("schemas", {})
             components.update(request.pop("$defs", {}))
             components["PredictRequest"] = request
@@ -111,15 +134,26 @@ def _describe_served(components: dict, models: ServedModels) -> None:
         properties = component.get("properties", {})
         if "pixels" in properties:
             properties["pixels"] = {
-                "type": "array", "minItems": height, "maxItems": height,
+                "type": "array",
+                "minItems": height,
+                "maxItems": height,
                 "description": f"{height} rows of {width} pixels 0-255, light ink on 0",
-                "items": {"type": "array", "minItems": width, "maxItems": width,
-                          "items": {"type": "integer", "minimum": 0, "maximum": 255}}}
+                "items": {
+                    "type": "array",
+                    "minItems": width,
+                    "maxItems": width,
+                    "items": {"type": "integer", "minimum": 0, "maximum": 255},
+                },
+            }
         if "model" in properties:
             properties["model"] = {"type": "string", "enum": names}
         if "models" in properties:
-            properties["models"] = {"anyOf": [{"type": "array", "maxItems": 32, "items": {
-                "type": "string", "enum": names}}, {"type": "null"}]}
+            properties["models"] = {
+                "anyOf": [
+                    {"type": "array", "maxItems": 32, "items": {"type": "string", "enum": names}},
+                    {"type": "null"},
+                ]
+            }
 
 
 def _describe(problem: dict) -> str:
@@ -133,4 +167,5 @@ def _problem(status: int, detail: str, headers=None) -> JSONResponse:
 
 def _version() -> str:
     from .. import __version__
+
     return __version__

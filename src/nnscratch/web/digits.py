@@ -24,11 +24,27 @@ router = APIRouter(prefix="/api/digits")
 CSV_NAME = "digits.csv"
 IDX_NAMES = [name for pair in IDX_FILES.values() for name in pair]
 EXPORTS = {*IDX_NAMES, CSV_NAME}
-IMPORT_BODY = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
-    "type": "object", "required": ["files"],
-    "properties": {"files": {"type": "array", "items": {"type": "string", "format": "binary"},
-                             "description": "a CSV file (label first), or IDX files named as "
-                             "MNIST's (train-images-idx3-ubyte, ..., each optionally .gz)"}}}}}}}
+IMPORT_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["files"],
+                    "properties": {
+                        "files": {
+                            "type": "array",
+                            "items": {"type": "string", "format": "binary"},
+                            "description": "a CSV file (label first), or IDX files named as "
+                            "MNIST's (train-images-idx3-ubyte, ..., each optionally .gz)",
+                        }
+                    },
+                }
+            }
+        },
+    }
+}
 
 
 def _digits(request: Request) -> DigitSet:
@@ -42,11 +58,16 @@ def _answers(model) -> dict:
 def set_answer(digits: DigitSet) -> dict:
     found = digits.digits()
     images, labels = digits.arrays(found)
-    return {"folder": str(digits.folder), "count": len(found),
-            "counts": [int((labels == label).sum()) for label in range(10)],
-            "held_out": held_out(found),
-            "digits": [{"number": digit.number, "label": digit.label,
-                        "pixels": image.tolist()} for digit, image in zip(found, images)]}
+    return {
+        "folder": str(digits.folder),
+        "count": len(found),
+        "counts": [int((labels == label).sum()) for label in range(10)],
+        "held_out": held_out(found),
+        "digits": [
+            {"number": digit.number, "label": digit.label, "pixels": image.tolist()}
+            for digit, image in zip(found, images)
+        ],
+    }
 
 
 @router.get("", responses=_answers(schemas.DigitsAnswer), summary="Your digits")
@@ -54,8 +75,11 @@ def listing(request: Request) -> JSONResponse:
     return JSONResponse(set_answer(_digits(request)))
 
 
-@router.post("", responses=_answers(schemas.DigitInfo),
-             summary="Add a drawing (or 28x28 pixels) with its label to your digits")
+@router.post(
+    "",
+    responses=_answers(schemas.DigitInfo),
+    summary="Add a drawing (or 28x28 pixels) with its label to your digits",
+)
 def add(body: schemas.AddDigitRequest, request: Request) -> JSONResponse:
     models = request.app.state.models
     if body.pixels is not None:
@@ -63,20 +87,23 @@ def add(body: schemas.AddDigitRequest, request: Request) -> JSONResponse:
     else:
         drawing = body.drawing.model_dump()
         try:
-            image = drawing_to_mnist(make_strokes(drawing["strokes"], drawing["width"],
-                                                  drawing["height"]), drawing["width"],
-                                     drawing["height"], size=models.image_shape[0]).field
+            image = drawing_to_mnist(
+                make_strokes(drawing["strokes"], drawing["width"], drawing["height"]),
+                drawing["width"],
+                drawing["height"],
+                size=models.image_shape[0],
+            ).field
         except NoDigitError:
             raise DataError("the drawing holds no digit: draw one before adding it") from None
     if not image.any():
         raise DataError("the digit is blank: draw one before adding it")
     digit = _digits(request).add(image, body.label)
-    return JSONResponse({"number": digit.number, "label": digit.label,
-                         "pixels": image.tolist()})
+    return JSONResponse({"number": digit.number, "label": digit.label, "pixels": image.tolist()})
 
 
-@router.delete("/{number}", responses=_answers(schemas.DigitInfo),
-               summary="Remove one of your digits")
+@router.delete(
+    "/{number}", responses=_answers(schemas.DigitInfo), summary="Remove one of your digits"
+)
 def remove(request: Request, number: int = PathParam(ge=1, le=10**9)) -> JSONResponse:
     digits = _digits(request)
     digit = next((d for d in digits.digits() if d.number == number), None)
@@ -85,16 +112,26 @@ def remove(request: Request, number: int = PathParam(ge=1, le=10**9)) -> JSONRes
     return JSONResponse({"number": removed.number, "label": removed.label, "pixels": pixels})
 
 
-@router.post("/export", responses=_answers(schemas.ExportAnswer),
-             summary="Write your digits as IDX files and as a Kaggle CSV, on the server")
+@router.post(
+    "/export",
+    responses=_answers(schemas.ExportAnswer),
+    summary="Write your digits as IDX files and as a Kaggle CSV, on the server",
+)
 def export(request: Request) -> JSONResponse:
     digits = _digits(request)
     folder, csv = export_paths(digits)
     counts = digits.export_idx(folder)
     digits.export_csv(csv)
     files = [name for name in IDX_NAMES if (folder / name).exists()] + [CSV_NAME]
-    return JSONResponse({"folder": str(folder), "csv": str(csv), **counts, "files": files,
-                         "command": f"nnscratch train --init-from MODEL --data {folder}"})
+    return JSONResponse(
+        {
+            "folder": str(folder),
+            "csv": str(csv),
+            **counts,
+            "files": files,
+            "command": f"nnscratch train --init-from MODEL --data {folder}",
+        }
+    )
 
 
 @router.get("/export/{name}", include_in_schema=False)
@@ -105,22 +142,31 @@ def download(name: str, request: Request) -> FileResponse:
     path = csv if name == CSV_NAME else folder / name
     if not path.is_file():
         raise HTTPException(404, f"{name} is not exported yet: export the set first")
-    return FileResponse(path, filename=name, media_type="text/csv" if name == CSV_NAME
-                        else "application/octet-stream")
+    return FileResponse(
+        path,
+        filename=name,
+        media_type="text/csv" if name == CSV_NAME else "application/octet-stream",
+    )
 
 
-@router.post("/import", responses=_answers(schemas.ImportAnswer), openapi_extra=IMPORT_BODY,
-             summary="Add the digits of a CSV file or of IDX files (an export, say)")
+@router.post(
+    "/import",
+    responses=_answers(schemas.ImportAnswer),
+    openapi_extra=IMPORT_BODY,
+    summary="Add the digits of a CSV file or of IDX files (an export, say)",
+)
 async def import_(request: Request) -> JSONResponse:
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind != "multipart/form-data":
         raise HTTPException(415, "send the files as multipart/form-data in the field 'files'")
     form = await request.form(max_files=4, max_fields=0)
-    uploads = [value for key, value in form.multi_items() if key == "files"
-               and not isinstance(value, str)]
+    uploads = [
+        value for key, value in form.multi_items() if key == "files" and not isinstance(value, str)
+    ]
     if not uploads or len(uploads) != len(form.multi_items()):
-        raise HTTPException(422, "send a CSV file, or IDX files named as MNIST's, in the form "
-                            "field 'files'")
+        raise HTTPException(
+            422, "send a CSV file, or IDX files named as MNIST's, in the form field 'files'"
+        )
     files = {upload.filename or "": await upload.read() for upload in uploads}
     digits = _digits(request)
     added = await run_in_threadpool(import_files, digits, files)
@@ -133,9 +179,11 @@ def import_files(digits: DigitSet, files: dict[str, bytes]) -> int:
     names = [os.path.basename(name) for name in files]
     is_csv = len(names) == 1 and names[0].lower().endswith(".csv")
     if not is_csv and not all(name.removesuffix(".gz") in IDX_NAMES for name in names):
-        raise DataError(f"import a CSV file, or IDX files named as MNIST's "
-                        f"({', '.join(IDX_NAMES)}, each optionally .gz); got "
-                        f"{', '.join(names) or 'a file without a name'}")
+        raise DataError(
+            f"import a CSV file, or IDX files named as MNIST's "
+            f"({', '.join(IDX_NAMES)}, each optionally .gz); got "
+            f"{', '.join(names) or 'a file without a name'}"
+        )
     with tempfile.TemporaryDirectory(prefix="nnscratch-import-") as folder:
         for name, data in zip(names, files.values()):
             (Path(folder) / name).write_bytes(data)
@@ -143,9 +191,12 @@ def import_files(digits: DigitSet, files: dict[str, bytes]) -> int:
         try:
             return len(digits.import_from(spec))
         except DataError as error:  # the readers name the file: the one the user sent
-            raise DataError(str(error).replace(f"{Path(folder).resolve()}{os.sep}", "")
-                            .replace(f"{folder}{os.sep}", "").replace(folder, "the upload")
-                            ) from None
+            raise DataError(
+                str(error)
+                .replace(f"{Path(folder).resolve()}{os.sep}", "")
+                .replace(f"{folder}{os.sep}", "")
+                .replace(folder, "the upload")
+            ) from None
 
 
 def export_paths(digits: DigitSet) -> tuple[Path, Path]:

@@ -55,15 +55,22 @@ class Publisher(Callback):
         now = time.monotonic()
         if now - self._last_batch >= BATCH_EVERY and trainer.steps_per_epoch > 1:
             self._last_batch = now
-            self.live.publish("batch", {"epoch": trainer.epoch + 1, "step": step,
-                                         "steps": trainer.steps_per_epoch,
-                                         "loss": _finite(loss)})
+            self.live.publish(
+                "batch",
+                {
+                    "epoch": trainer.epoch + 1,
+                    "step": step,
+                    "steps": trainer.steps_per_epoch,
+                    "loss": _finite(loss),
+                },
+            )
         version, pixels = self.live.drawing()
         if version != self._drawing_seen and pixels is not None:
             self._drawing_seen = version
-            self.live.publish("drawing", {"probabilities": probabilities(trainer.model,
-                                                                           pixels),
-                                          "version": version})
+            self.live.publish(
+                "drawing",
+                {"probabilities": probabilities(trainer.model, pixels), "version": version},
+            )
 
     def on_epoch_end(self, trainer, epoch: int, logs: dict[str, float]) -> None:
         every = self.run.every
@@ -80,25 +87,42 @@ class Publisher(Callback):
 
 def form_fields(recipe: Recipe) -> dict[str, Any]:
     """A recipe's settings as the page's form shows them."""
-    return {"epochs": recipe.epochs, "lr": recipe.lr, "hidden": list(recipe.hidden),
-            "optimizer": recipe.optimizer, "dropout": recipe.dropout,
-            "dev_size": recipe.dev_size, "unit": recipe.unit, "conv": list(recipe.conv)}
+    return {
+        "epochs": recipe.epochs,
+        "lr": recipe.lr,
+        "hidden": list(recipe.hidden),
+        "optimizer": recipe.optimizer,
+        "dropout": recipe.dropout,
+        "dev_size": recipe.dev_size,
+        "unit": recipe.unit,
+        "conv": list(recipe.conv),
+    }
 
 
 def plan_event(plan, *, resumed: bool) -> dict[str, Any]:
     dataset = plan.dataset
-    return {"description": plan.description, "unit": plan.recipe.unit,
-            "epochs": plan.recipe.epochs, "resumed": resumed,
-            "train_images": int(len(dataset.train_labels) - plan.recipe.dev_size),
-            "dev_images": plan.recipe.dev_size, "data": dataset.source,
-            "fine_tune": plan.fine_tune}
+    return {
+        "description": plan.description,
+        "unit": plan.recipe.unit,
+        "epochs": plan.recipe.epochs,
+        "resumed": resumed,
+        "train_images": int(len(dataset.train_labels) - plan.recipe.dev_size),
+        "dev_images": plan.recipe.dev_size,
+        "data": dataset.source,
+        "fine_tune": plan.fine_tune,
+    }
 
 
 def history_event(history, index: int, epochs: int) -> dict[str, Any]:
     """Entry ``index`` of a run's history as a progress event's figures."""
-    return {"epoch": history.epoch[index], "epochs": epochs,
-            **{key: _finite(getattr(history, key)[index]) for key in (
-                "train_loss", "train_accuracy", "dev_loss", "dev_accuracy", "lr", "seconds")}}
+    return {
+        "epoch": history.epoch[index],
+        "epochs": epochs,
+        **{
+            key: _finite(getattr(history, key)[index])
+            for key in ("train_loss", "train_accuracy", "dev_loss", "dev_accuracy", "lr", "seconds")
+        },
+    }
 
 
 def weight_tiles(model: Sequential, image_shape) -> dict[str, Any]:

@@ -28,8 +28,9 @@ MODELS_ENV = "NNSCRATCH_SERVE_MODELS"  # how the worker processes learn which mo
 def data_dir() -> Path:
     """Where the user's own things are kept (their digits, the runs started from the page):
     $XDG_DATA_HOME/nnscratch, else ~/.local/share/nnscratch."""
-    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local",
-                                                           "share")
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(
+        os.path.expanduser("~"), ".local", "share"
+    )
     return Path(base) / "nnscratch"
 
 
@@ -42,8 +43,14 @@ def cache_dir() -> Path:
     return Path(base) / "nnscratch"
 
 
-def preset_models(folder: Path, names=DEFAULT_PRESETS, *, train: Callable[[Recipe, Path], None],
-                  say: Callable[[str], None], recipes: dict | None = None) -> ServedModels:
+def preset_models(
+    folder: Path,
+    names=DEFAULT_PRESETS,
+    *,
+    train: Callable[[Recipe, Path], None],
+    say: Callable[[str], None],
+    recipes: dict | None = None,
+) -> ServedModels:
     """The presets' models from ``folder/models/NAME.npz``; each one missing is trained first
     by ``train(recipe, path)`` (the CLI passes ``nnscratch train``'s own code, with its
     progress bar) and saved there; ``say`` tells the user. ``recipes`` (name: Recipe) replaces
@@ -52,8 +59,9 @@ def preset_models(folder: Path, names=DEFAULT_PRESETS, *, train: Callable[[Recip
     try:
         models_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise ConfigError(f"--cache-dir {folder}: cannot create {models_dir} "
-                          f"({error.strerror or error})") from None
+        raise ConfigError(
+            f"--cache-dir {folder}: cannot create {models_dir} ({error.strerror or error})"
+        ) from None
     served = []
     for name in names:
         path = models_dir / f"{name}.npz"
@@ -74,8 +82,9 @@ def bind(host: str, port: int) -> socket.socket:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as error:
-        raise ConfigError(f"--host {host}: not an address of this machine "
-                          f"({error.strerror})") from None
+        raise ConfigError(
+            f"--host {host}: not an address of this machine ({error.strerror})"
+        ) from None
     family, kind, protocol, _, address = infos[0]
     # The protocol must be named: asyncio sets TCP_NODELAY only on sockets whose proto says
     # TCP, and without it a response's headers and body, written apart, wait 40 ms for the
@@ -87,8 +96,10 @@ def bind(host: str, port: int) -> socket.socket:
         sock.listen(128)
     except OSError as error:
         sock.close()
-        raise ConfigError(f"cannot listen on {host} port {port} ({error.strerror or error}); "
-                          f"choose another with --port") from None
+        raise ConfigError(
+            f"cannot listen on {host} port {port} ({error.strerror or error}); "
+            f"choose another with --port"
+        ) from None
     sock.set_inheritable(True)
     return sock
 
@@ -112,9 +123,18 @@ def _raise_terminated(signum, frame) -> None:
     raise _Terminated
 
 
-def serve(models: ServedModels, *, host: str, port: int, open_browser: bool, console,
-          workers: int = 1, digits: Path | None = None, runs: Path | None = None,
-          train_data: str = "mnist") -> None:
+def serve(
+    models: ServedModels,
+    *,
+    host: str,
+    port: int,
+    open_browser: bool,
+    console,
+    workers: int = 1,
+    digits: Path | None = None,
+    runs: Path | None = None,
+    train_data: str = "mnist",
+) -> None:
     """Serve ``models`` on (host, port) until Ctrl-C (or SIGTERM); the URL is printed once
     the server listens, and opened in a browser when asked and a display is there.
 
@@ -132,9 +152,12 @@ def serve(models: ServedModels, *, host: str, port: int, open_browser: bool, con
     if workers < 1:
         raise ConfigError(f"--workers must be 1 or more, got {workers}")
     if not is_loopback(host):
-        print(f"nnscratch: warning: listening on {host}: anyone who can reach this machine "
-              f"can use this server (it has no login); the default, 127.0.0.1, serves this "
-              f"machine only", file=sys.stderr)
+        print(
+            f"nnscratch: warning: listening on {host}: anyone who can reach this machine "
+            f"can use this server (it has no login); the default, 127.0.0.1, serves this "
+            f"machine only",
+            file=sys.stderr,
+        )
     sock = bind(host, port)
     bound_port = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
@@ -148,22 +171,31 @@ def serve(models: ServedModels, *, host: str, port: int, open_browser: bool, con
     try:
         if workers == 1:
             kept = DigitSet(digits) if digits is not None else None
-            live = (LiveTraining(runs, models, digits=kept, data=train_data)
-                    if runs is not None else None)
-            server = _Server(uvicorn.Config(create_app(models, live=live, digits=kept),
-                                            **options), live)
-            threading.Thread(target=_announce, args=(server, console, names, url, open_browser),
-                             daemon=True).start()
+            live = (
+                LiveTraining(runs, models, digits=kept, data=train_data)
+                if runs is not None
+                else None
+            )
+            server = _Server(
+                uvicorn.Config(create_app(models, live=live, digits=kept), **options), live
+            )
+            threading.Thread(
+                target=_announce, args=(server, console, names, url, open_browser), daemon=True
+            ).start()
             server.run(sockets=[sock])
         else:
             from uvicorn.supervisors import Multiprocess
 
             if digits is not None or runs is not None:
-                print("nnscratch: warning: with --workers above 1, the page neither trains nor "
-                      "keeps your digits (they need one server process)", file=sys.stderr)
+                print(
+                    "nnscratch: warning: with --workers above 1, the page neither trains nor "
+                    "keeps your digits (they need one server process)",
+                    file=sys.stderr,
+                )
             os.environ[MODELS_ENV] = json.dumps(models.spec())
-            config = uvicorn.Config(f"{__name__}:app_from_environment", factory=True,
-                                    workers=workers, **options)
+            config = uvicorn.Config(
+                f"{__name__}:app_from_environment", factory=True, workers=workers, **options
+            )
             # The socket listens already: requests made before the workers are up wait.
             console.print(f"serving {names} on {url}  ({workers} workers; Ctrl-C stops)")
             if open_browser:
@@ -179,8 +211,10 @@ def serve(models: ServedModels, *, host: str, port: int, open_browser: bool, con
         if in_main_thread:
             signal.signal(signal.SIGTERM, previous_handler)
     if workers == 1 and live is not None and live.status()["state"] == "paused":
-        console.print(f"the training run paused at a checkpoint in {live.status()['run']['id']}"
-                      f" (under {runs}); the page continues it after the next start")
+        console.print(
+            f"the training run paused at a checkpoint in {live.status()['run']['id']}"
+            f" (under {runs}); the page continues it after the next start"
+        )
     console.print("stopped")
 
 
@@ -227,7 +261,11 @@ def app_from_environment():
 
 def _open(url: str) -> None:
     # Without a display, Python's webbrowser may start a text browser in this terminal.
-    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") \
-            or sys.platform in ("darwin", "win32"):
+    if (
+        os.environ.get("DISPLAY")
+        or os.environ.get("WAYLAND_DISPLAY")
+        or sys.platform in ("darwin", "win32")
+    ):
         import webbrowser
+
         webbrowser.open(url)

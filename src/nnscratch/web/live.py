@@ -35,8 +35,15 @@ from ..model import Recipe, Sequential
 from ..training.checkpoint import list_checkpoints, load_latest
 from ..usecases import finetune
 from ..usecases.resume import resumed_run
-from ..usecases.train import (TrainingResult, TrainOptions, measure, plan_training,
-                              run_training, save_result, split_dev)
+from ..usecases.train import (
+    TrainingResult,
+    TrainOptions,
+    measure,
+    plan_training,
+    run_training,
+    save_result,
+    split_dev,
+)
 from .events import Event, Publisher, clean, form_fields, history_event, plan_event, probabilities
 from .runs import RunFolder, find_runs, new_run
 from .served import ServedModel, ServedModels
@@ -60,8 +67,14 @@ class Busy(Conflict):
 class LiveTraining:
     """The server's training runs: at most one trains at a time. Thread-safe."""
 
-    def __init__(self, runs: str | Path, models: ServedModels, *,
-                 digits: DigitSet | None = None, data: str = "mnist") -> None:
+    def __init__(
+        self,
+        runs: str | Path,
+        models: ServedModels,
+        *,
+        digits: DigitSet | None = None,
+        data: str = "mnist",
+    ) -> None:
         self.runs, self.models, self.digits, self.data = Path(runs), models, digits, data
         self._lock = threading.Condition()
         self._events: list[Event] = []
@@ -83,15 +96,20 @@ class LiveTraining:
         """The current run (None before any) and its state, and what can be done now."""
         with self._lock:
             run, state = self._run, self._state
-            return {"state": state, "message": self._message,
-                    "run": None if run is None else run.describe(),
-                    "last_event": self._next_id - 1,
-                    "choices": self.choices(),
-                    "can": {"start": state not in ACTIVE, "pause": state == "running",
-                            "resume": state in ("paused", "interrupted"),
-                            "stop": state in ("running", "paused", "interrupted"),
-                            "save": state in SAVABLE and run is not None
-                            and run.model_path.exists()}}
+            return {
+                "state": state,
+                "message": self._message,
+                "run": None if run is None else run.describe(),
+                "last_event": self._next_id - 1,
+                "choices": self.choices(),
+                "can": {
+                    "start": state not in ACTIVE,
+                    "pause": state == "running",
+                    "resume": state in ("paused", "interrupted"),
+                    "stop": state in ("running", "paused", "interrupted"),
+                    "save": state in SAVABLE and run is not None and run.model_path.exists(),
+                },
+            }
 
     def choices(self) -> dict[str, Any]:
         """What the page's form offers: each preset's settings, and for each served model that
@@ -105,17 +123,23 @@ class LiveTraining:
             if served.path is not None and recipe is not None:
                 models[served.name] = {
                     **form_fields(finetune.fine_tune_recipe(recipe)),
-                    "layers": sum(1 for layer in served.model.layers if layer.params)}
-        return {"presets": {name: form_fields(recipe) for name, recipe in PRESETS.items()},
-                "models": models, "min_digits": MIN_DIGITS,
-                "digits": None if self.digits is None else len(self.digits.digits())}
+                    "layers": sum(1 for layer in served.model.layers if layer.params),
+                }
+        return {
+            "presets": {name: form_fields(recipe) for name, recipe in PRESETS.items()},
+            "models": models,
+            "min_digits": MIN_DIGITS,
+            "digits": None if self.digits is None else len(self.digits.digits()),
+        }
 
     def start(self, request: dict[str, Any]) -> dict[str, Any]:
         """Start the run ``request`` asks for (see :meth:`recipe_of`); Busy while one runs."""
         with self._lock:
             if self._state in ACTIVE:
-                raise Busy(f"a run is training already ({self._run.describe()['title']}); "
-                           f"pause or stop it first, or wait for it to end")
+                raise Busy(
+                    f"a run is training already ({self._run.describe()['title']}); "
+                    f"pause or stop it first, or wait for it to end"
+                )
             recipe, init_from = self.recipe_of(request)
             run = new_run(self.runs, request, recipe, init_from)
             data = self.data
@@ -135,9 +159,11 @@ class LiveTraining:
         and ``freeze`` overriding it. ConfigError says what cannot work."""
         from ..model import get_preset
 
-        overrides = {key: request[key] for key in ("epochs", "lr", "hidden", "optimizer",
-                                                   "dropout", "dev_size", "freeze")
-                     if request.get(key) is not None}
+        overrides = {
+            key: request[key]
+            for key in ("epochs", "lr", "hidden", "optimizer", "dropout", "dev_size", "freeze")
+            if request.get(key) is not None
+        }
         if "hidden" in overrides:
             overrides["hidden"] = tuple(overrides["hidden"])
         if request.get("mode", "train") == "train":
@@ -151,8 +177,10 @@ class LiveTraining:
             raise ConfigError(f"model {served.name!r} has no file to start from")
         count = len(self.digits.digits())
         if count < MIN_DIGITS:
-            raise ConfigError(f"fine-tuning needs at least {MIN_DIGITS} of your digits; your "
-                              f"set has {count}: draw and add some first")
+            raise ConfigError(
+                f"fine-tuning needs at least {MIN_DIGITS} of your digits; your "
+                f"set has {count}: draw and add some first"
+            )
         origin = finetune.load_origin(served.path, option=f"model {served.name!r}")
         recipe = finetune.fine_tune_recipe(origin.recipe).with_overrides(overrides)
         finetune.check_fits(origin, recipe)
@@ -164,8 +192,7 @@ class LiveTraining:
     def stop(self) -> dict[str, Any]:
         with self._lock:
             if self._state in ("paused", "interrupted"):  # nothing trains: it just ends
-                self._set_state("stopped", "stopped; its model is the one of the last "
-                                "checkpoint")
+                self._set_state("stopped", "stopped; its model is the one of the last checkpoint")
                 return self.status()
         return self._ask("stop", "running")
 
@@ -173,8 +200,7 @@ class LiveTraining:
         """Carry on a paused run (or one a stopped server left) from its last checkpoint."""
         with self._lock:
             if self._state not in ("paused", "interrupted"):
-                raise Conflict(f"there is no paused run to continue (the run is "
-                               f"{self._state})")
+                raise Conflict(f"there is no paused run to continue (the run is {self._state})")
             self._set_state("starting", "continuing from the last checkpoint")
             self._spawn(resume=True)
         return self.status()
@@ -191,8 +217,9 @@ class LiveTraining:
         if idle:
             model = self._run_model()
             if model is not None:
-                self.publish("drawing", {"probabilities": probabilities(model, drawing),
-                                         "version": version})
+                self.publish(
+                    "drawing", {"probabilities": probabilities(model, drawing), "version": version}
+                )
         return version
 
     def save(self, name: str) -> ServedModel:
@@ -207,8 +234,9 @@ class LiveTraining:
         model = Sequential.load(run.model_path)
         path = self.runs / "models" / f"{name}.npz"
         if path.exists():
-            raise ConfigError(f"{path} exists already (saved from an earlier run); choose "
-                              f"another name")
+            raise ConfigError(
+                f"{path} exists already (saved from an earlier run); choose another name"
+            )
         path.parent.mkdir(parents=True, exist_ok=True)
         model.save(path)
         served = ServedModel(name, Sequential.load(path), file=path.name, path=str(path))
@@ -243,8 +271,9 @@ class LiveTraining:
 
     def _spawn(self, *, resume: bool) -> None:
         self._control = None
-        self._worker = threading.Thread(target=self._work, args=(self._run, resume),
-                                        name="nnscratch-training", daemon=True)
+        self._worker = threading.Thread(
+            target=self._work, args=(self._run, resume), name="nnscratch-training", daemon=True
+        )
         self._worker.start()
 
     def _work(self, run: RunFolder, resume: bool) -> None:
@@ -252,12 +281,18 @@ class LiveTraining:
         try:
             if resume:
                 checkpoint, recipe, saved = resumed_run(run.checkpoints)
-                options = TrainOptions(recipe=recipe, data=saved["data"], out=run.model_path,
-                                       resume=checkpoint)
+                options = TrainOptions(
+                    recipe=recipe, data=saved["data"], out=run.model_path, resume=checkpoint
+                )
             else:
-                options = TrainOptions(recipe=run.recipe, data=run.data, out=run.model_path,
-                                       checkpoint_dir=run.checkpoints, init_from=run.init_from,
-                                       force=True)
+                options = TrainOptions(
+                    recipe=run.recipe,
+                    data=run.data,
+                    out=run.model_path,
+                    checkpoint_dir=run.checkpoints,
+                    init_from=run.init_from,
+                    force=True,
+                )
             plan = plan_training(options)
             publisher.plan = plan
             self.publish("plan", plan_event(plan, resumed=resume))
@@ -272,8 +307,7 @@ class LiveTraining:
             self._set_state("failed", str(error), lock=True)
         except Exception as error:  # a bug: the page says so, the server goes on
             log.exception("training run %s failed", run.id)
-            self._set_state("failed", f"internal error: {type(error).__name__}: {error}",
-                            lock=True)
+            self._set_state("failed", f"internal error: {type(error).__name__}: {error}", lock=True)
 
     def _finish(self, run: RunFolder, result: TrainingResult) -> None:
         with self._lock:
@@ -285,26 +319,37 @@ class LiveTraining:
         else:
             state = result.stopped
             message = "finished" if state == "completed" else "early stopping ended the run"
-        self.publish("done", {"stopped": state, "metrics": clean(result.metrics),
-                               "fine_tune": result.fine_tune,
-                               "epochs": len(result.history.epoch)})
+        self.publish(
+            "done",
+            {
+                "stopped": state,
+                "metrics": clean(result.metrics),
+                "fine_tune": result.fine_tune,
+                "epochs": len(result.history.epoch),
+            },
+        )
         self._set_state(state, message, lock=True)
 
-    def _keep_diverged(self, run: RunFolder, publisher: Publisher, error: TrainingDiverged
-                       ) -> None:
+    def _keep_diverged(self, run: RunFolder, publisher: Publisher, error: TrainingDiverged) -> None:
         """A run that diverged keeps its last good weights (the loop put them back): they
         become the run's model file, so it can still be looked at or saved."""
         trainer, plan = publisher.trainer, publisher.plan
         if trainer is not None and plan is not None:
             dataset = plan.dataset
-            x, y, x_dev, y_dev = split_dev(plan.recipe, dataset.train_images,
-                                           dataset.train_labels)
+            x, y, x_dev, y_dev = split_dev(plan.recipe, dataset.train_images, dataset.train_labels)
             history = error.history
-            metrics = measure(trainer.model, history, {"train": (x, y), "dev": (x_dev, y_dev),
-                                                       "test": (dataset.test_images,
-                                                                dataset.test_labels)})
-            result = TrainingResult(plan.recipe, trainer.model, history, metrics,
-                                    trainer.optimizer, len(x), len(y_dev))
+            metrics = measure(
+                trainer.model,
+                history,
+                {
+                    "train": (x, y),
+                    "dev": (x_dev, y_dev),
+                    "test": (dataset.test_images, dataset.test_labels),
+                },
+            )
+            result = TrainingResult(
+                plan.recipe, trainer.model, history, metrics, trainer.optimizer, len(x), len(y_dev)
+            )
             try:
                 save_result(result, plan)
             except NNScratchError as failure:
@@ -335,11 +380,11 @@ class LiveTraining:
     def _ask(self, control: str, needed: str) -> dict[str, Any]:
         with self._lock:
             if self._state not in (needed, "starting"):
-                raise Conflict(f"there is no run training to {control} (the run is "
-                               f"{self._state})")
+                raise Conflict(f"there is no run training to {control} (the run is {self._state})")
             self._control = control
-            self._set_state("pausing" if control == "pause" else "stopping",
-                            f"{control} at the next batch")
+            self._set_state(
+                "pausing" if control == "pause" else "stopping", f"{control} at the next batch"
+            )
         return self.status()
 
     def control(self) -> str | None:
@@ -363,8 +408,11 @@ class LiveTraining:
         """At start, the newest run, if a stopped server left it mid-way: shown as it was,
         ready to continue from its last checkpoint."""
         run = next(iter(find_runs(self.runs)), None)
-        if run is None or run.state not in ACTIVE + ("paused", "interrupted") \
-                or not list_checkpoints(run.checkpoints):
+        if (
+            run is None
+            or run.state not in ACTIVE + ("paused", "interrupted")
+            or not list_checkpoints(run.checkpoints)
+        ):
             return
         try:
             checkpoint = load_latest(run.checkpoints)
@@ -377,5 +425,8 @@ class LiveTraining:
         for index in range(len(history.epoch)):
             if history.epoch[index] % run.every == 0:
                 self.publish("progress", history_event(history, index, run.epochs))
-        self._set_state("interrupted", f"the server stopped during this run; continue it "
-                        f"from its checkpoint after {checkpoint.epoch} {run.unit}s")
+        self._set_state(
+            "interrupted",
+            f"the server stopped during this run; continue it "
+            f"from its checkpoint after {checkpoint.epoch} {run.unit}s",
+        )

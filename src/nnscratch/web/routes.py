@@ -12,9 +12,15 @@ from . import answers, schemas
 from .served import ServedModels
 
 router = APIRouter(prefix="/api")
-PROBLEMS = {code: {"model": schemas.Problem, "description": text} for code, text in (
-    (400, "malformed request"), (413, "body too large"), (415, "unsupported content type"),
-    (422, "an input that cannot be used, with a message saying why"))}
+PROBLEMS = {
+    code: {"model": schemas.Problem, "description": text}
+    for code, text in (
+        (400, "malformed request"),
+        (413, "body too large"),
+        (415, "unsupported content type"),
+        (422, "an input that cannot be used, with a message saying why"),
+    )
+}
 
 
 def _models(request: Request) -> ServedModels:
@@ -28,28 +34,53 @@ def _answers(model) -> dict:
 @router.get("/models", responses=_answers(schemas.ModelsAnswer), summary="The served models")
 def models(request: Request) -> JSONResponse:
     state = request.app.state
-    return JSONResponse(answers.models_answer(_models(request), training=state.live is not None,
-                                              digits=state.digits is not None))
+    return JSONResponse(
+        answers.models_answer(
+            _models(request), training=state.live is not None, digits=state.digits is not None
+        )
+    )
 
 
-PREDICT_BODY = {"requestBody": {"required": True, "content": {
-    "application/json": {"schema": {"$ref": "#/components/schemas/PredictRequest"}},
-    "multipart/form-data": {"schema": {
-        "type": "object", "required": ["file"],
-        "properties": {"file": {"type": "string", "format": "binary",
-                                "description": "a picture: PNG, JPEG, BMP, GIF, WebP, TIFF"},
-                       "models": {"type": "string",
-                                  "description": "model names separated by commas"},
-                       "steps": {"type": "boolean"}}}}}}}
+PREDICT_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/PredictRequest"}},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "a picture: PNG, JPEG, BMP, GIF, WebP, TIFF",
+                        },
+                        "models": {
+                            "type": "string",
+                            "description": "model names separated by commas",
+                        },
+                        "steps": {"type": "boolean"},
+                    },
+                }
+            },
+        },
+    }
+}
 
 
-@router.post("/predict", responses=_answers(schemas.PredictAnswer), openapi_extra=PREDICT_BODY,
-             summary="Each model's answer for a drawing, a picture or 28x28 pixels")
+@router.post(
+    "/predict",
+    responses=_answers(schemas.PredictAnswer),
+    openapi_extra=PREDICT_BODY,
+    summary="Each model's answer for a drawing, a picture or 28x28 pixels",
+)
 async def predict(request: Request) -> JSONResponse:
     given = await _predict_input(request)
     if given.kind == "picture":  # decoding a photo can take a while: not on the event loop
-        return JSONResponse(await run_in_threadpool(answers.predict_answer, _models(request),
-                                                    given))
+        return JSONResponse(
+            await run_in_threadpool(answers.predict_answer, _models(request), given)
+        )
     # A drawing or 28x28 pixels takes a few milliseconds: answered on the event loop, without
     # handing the work to a thread and back (measured: 320 answers per second from 16 clients,
     # against 170 through the thread pool, which spends the rest passing the GIL around).
@@ -64,15 +95,18 @@ async def _predict_input(request: Request) -> answers.PredictInput:
         except ValidationError as error:
             raise RequestValidationError(error.errors(), body=None) from None
         if body.drawing is not None:
-            return answers.PredictInput("drawing", body.drawing.model_dump(), body.models,
-                                        body.steps)
+            return answers.PredictInput(
+                "drawing", body.drawing.model_dump(), body.models, body.steps
+            )
         return answers.PredictInput("pixels", body.pixels, body.models, body.steps)
     if kind == "multipart/form-data":
         form = await request.form(max_files=1, max_fields=3)
         unknown = sorted(set(form) - {"file", "models", "steps"})
         if unknown:
-            raise HTTPException(422, f"unknown form field {unknown[0]!r}; send file, and "
-                                f"optionally models and steps")
+            raise HTTPException(
+                422,
+                f"unknown form field {unknown[0]!r}; send file, and optionally models and steps",
+            )
         upload = form.get("file")
         if upload is None or isinstance(upload, str):
             raise HTTPException(422, "send the picture as a file in the form field 'file'")
@@ -81,41 +115,60 @@ async def _predict_input(request: Request) -> answers.PredictInput:
         if steps not in ("true", "false", "1", "0"):
             raise HTTPException(422, f"steps must be true or false, got {steps!r}")
         return answers.PredictInput(
-            "picture", await upload.read(),
+            "picture",
+            await upload.read(),
             [n.strip() for n in str(names).split(",") if n.strip()] if names else None,
-            steps in ("true", "1"))
-    raise HTTPException(415, "send JSON (application/json) or a picture as "
-                        "multipart/form-data in the field 'file'")
+            steps in ("true", "1"),
+        )
+    raise HTTPException(
+        415, "send JSON (application/json) or a picture as multipart/form-data in the field 'file'"
+    )
 
 
-@router.post("/inside", responses=_answers(schemas.InsideAnswer),
-             summary="Each hidden layer's activations and the output's evidence")
+@router.post(
+    "/inside",
+    responses=_answers(schemas.InsideAnswer),
+    summary="Each hidden layer's activations and the output's evidence",
+)
 def inside(body: schemas.InsideRequest, request: Request) -> JSONResponse:
     return JSONResponse(answers.inside_answer(_models(request), body.pixels, body.model))
 
 
-@router.post("/unit", responses=_answers(schemas.UnitAnswer),
-             summary="One unit's or feature map's weights, and weights times input")
+@router.post(
+    "/unit",
+    responses=_answers(schemas.UnitAnswer),
+    summary="One unit's or feature map's weights, and weights times input",
+)
 def unit(body: schemas.UnitRequest, request: Request) -> JSONResponse:
-    return JSONResponse(answers.unit_answer(_models(request), body.pixels, body.model,
-                                            body.layer, body.unit))
+    return JSONResponse(
+        answers.unit_answer(_models(request), body.pixels, body.model, body.layer, body.unit)
+    )
 
 
-@router.post("/saliency", responses=_answers(schemas.SaliencyAnswer),
-             summary="Gradient of log p(class) per pixel, and the occlusion map")
+@router.post(
+    "/saliency",
+    responses=_answers(schemas.SaliencyAnswer),
+    summary="Gradient of log p(class) per pixel, and the occlusion map",
+)
 def saliency(body: schemas.SaliencyRequest, request: Request) -> JSONResponse:
-    return JSONResponse(answers.saliency_answer(_models(request), body.pixels, body.model,
-                                                body.target))
+    return JSONResponse(
+        answers.saliency_answer(_models(request), body.pixels, body.model, body.target)
+    )
 
 
-@router.post("/probe", responses=_answers(schemas.ProbeAnswer),
-             summary="The probabilities over a range of shifts, rotations, thickness or noise")
+@router.post(
+    "/probe",
+    responses=_answers(schemas.ProbeAnswer),
+    summary="The probabilities over a range of shifts, rotations, thickness or noise",
+)
 def probe(body: schemas.ProbeRequest, request: Request) -> JSONResponse:
-    return JSONResponse(answers.probe_answer(_models(request), body.pixels, body.kind,
-                                             body.models))
+    return JSONResponse(answers.probe_answer(_models(request), body.pixels, body.kind, body.models))
 
 
-@router.get("/test-digits/{index}", responses=_answers(schemas.MnistDigit),
-            summary="An image of the bundled MNIST test set, with its label")
+@router.get(
+    "/test-digits/{index}",
+    responses=_answers(schemas.MnistDigit),
+    summary="An image of the bundled MNIST test set, with its label",
+)
 def test_digit(index: int = Path(ge=0, le=9999)) -> JSONResponse:
     return JSONResponse(answers.mnist_digit_answer(index))

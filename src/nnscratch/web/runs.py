@@ -63,21 +63,34 @@ class RunFolder:
         """What the page shows of the run."""
         fine_tune = self.init_from is not None
         name = self.request.get("model") if fine_tune else self.recipe.name
-        return {"id": self.id, "mode": "fine_tune" if fine_tune else "train",
-                "preset": self.recipe.name, "model": self.request.get("model"),
-                "title": f"fine-tuning {name} on your digits" if fine_tune
-                else f"{name}, trained from scratch",
-                "epochs": self.epochs, "unit": self.unit, "every": self.every,
-                "description": self.recipe.description(), "freeze": self.recipe.freeze}
+        return {
+            "id": self.id,
+            "mode": "fine_tune" if fine_tune else "train",
+            "preset": self.recipe.name,
+            "model": self.request.get("model"),
+            "title": f"fine-tuning {name} on your digits"
+            if fine_tune
+            else f"{name}, trained from scratch",
+            "epochs": self.epochs,
+            "unit": self.unit,
+            "every": self.every,
+            "description": self.recipe.description(),
+            "freeze": self.recipe.freeze,
+        }
 
     def write(self, **changes: Any) -> None:
         """Record ``changes`` (state, message, data) in ``run.json``, atomically."""
         for key, value in changes.items():
             setattr(self, key, value)
-        document = {"request": self.request, "recipe": self.recipe.to_json(),
-                    "init_from": None if self.init_from is None else str(self.init_from),
-                    "data": self.data, "state": self.state, "message": self.message,
-                    "created": self.created}
+        document = {
+            "request": self.request,
+            "recipe": self.recipe.to_json(),
+            "init_from": None if self.init_from is None else str(self.init_from),
+            "data": self.data,
+            "state": self.state,
+            "message": self.message,
+            "created": self.created,
+        }
         with atomic_write(self.folder / RUN_FILE, DataError) as handle:
             handle.write(json.dumps(document, indent=1).encode())
 
@@ -91,14 +104,21 @@ class RunFolder:
         if not isinstance(document, dict) or not isinstance(document.get("request"), dict):
             raise DataError(f"{folder / RUN_FILE}: not a run's record")
         init_from = document.get("init_from")
-        return cls(folder, document["request"], Recipe.from_json(document.get("recipe")),
-                   Path(init_from) if isinstance(init_from, str) else None,
-                   str(document.get("data") or ""), str(document.get("state") or ""),
-                   str(document.get("message") or ""), float(document.get("created") or 0))
+        return cls(
+            folder,
+            document["request"],
+            Recipe.from_json(document.get("recipe")),
+            Path(init_from) if isinstance(init_from, str) else None,
+            str(document.get("data") or ""),
+            str(document.get("state") or ""),
+            str(document.get("message") or ""),
+            float(document.get("created") or 0),
+        )
 
 
-def new_run(runs: Path, request: dict[str, Any], recipe: Recipe,
-            init_from: Path | None) -> RunFolder:
+def new_run(
+    runs: Path, request: dict[str, Any], recipe: Recipe, init_from: Path | None
+) -> RunFolder:
     """A new run's folder under ``runs`` (made), named by the time it starts."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
     for n in range(1, 1000):
@@ -109,8 +129,9 @@ def new_run(runs: Path, request: dict[str, Any], recipe: Recipe,
         except FileExistsError:
             continue
         except OSError as error:
-            raise ConfigError(f"cannot create a run folder in {runs}: "
-                              f"{error.strerror or error}") from None
+            raise ConfigError(
+                f"cannot create a run folder in {runs}: {error.strerror or error}"
+            ) from None
     else:
         raise ConfigError(f"too many runs started in one second in {runs}")
     return RunFolder(folder, dict(request), recipe, init_from)
@@ -119,8 +140,11 @@ def new_run(runs: Path, request: dict[str, Any], recipe: Recipe,
 def find_runs(runs: Path) -> list[RunFolder]:
     """The runs under ``runs`` whose record can be read, newest first."""
     try:
-        entries = [Path(entry.path) for entry in os.scandir(runs)
-                   if entry.is_dir() and entry.name.startswith("run-")]
+        entries = [
+            Path(entry.path)
+            for entry in os.scandir(runs)
+            if entry.is_dir() and entry.name.startswith("run-")
+        ]
     except OSError:
         return []
     found = []

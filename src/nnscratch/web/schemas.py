@@ -15,8 +15,9 @@ from ..datasets.drawing import MAX_CANVAS, MAX_COORDINATE, MAX_POINTS, MAX_STROK
 from ..usecases.explain import PROBES
 
 Pixel = Annotated[int, Field(ge=0, le=255)]
-Image = Annotated[list[list[Pixel]], Field(description="rows of pixels 0-255, light ink on 0",
-                                           max_length=64)]
+Image = Annotated[
+    list[list[Pixel]], Field(description="rows of pixels 0-255, light ink on 0", max_length=64)
+]
 
 
 class Strict(BaseModel):
@@ -30,8 +31,10 @@ Coordinate = Annotated[float, Field(ge=-MAX_COORDINATE, le=MAX_COORDINATE)]
 class Stroke(Strict):
     brush: float = Field(gt=0, le=MAX_CANVAS, description="the brush's width, canvas units")
     points: list[tuple[Coordinate, Coordinate]] = Field(
-        min_length=1, max_length=MAX_POINTS,
-        description="[x, y] in canvas units, in order; off the canvas is clipped")
+        min_length=1,
+        max_length=MAX_POINTS,
+        description="[x, y] in canvas units, in order; off the canvas is clipped",
+    )
 
 
 class Drawing(Strict):
@@ -45,12 +48,14 @@ class PredictRequest(Strict):
     (A picture file goes as multipart/form-data instead, in the field ``file``.)"""
 
     # Neither may be null: one is given, the other left out (the schema says so with oneOf).
-    model_config = ConfigDict(json_schema_extra={"oneOf": [{"required": ["drawing"]},
-                                                           {"required": ["pixels"]}]})
+    model_config = ConfigDict(
+        json_schema_extra={"oneOf": [{"required": ["drawing"]}, {"required": ["pixels"]}]}
+    )
     drawing: Drawing = Field(None, validate_default=False)
     pixels: Image = Field(None, validate_default=False)
-    models: Optional[list[str]] = Field(None, max_length=32,
-                                        description="which served models answer (default: all)")
+    models: Optional[list[str]] = Field(
+        None, max_length=32, description="which served models answer (default: all)"
+    )
     steps: bool = Field(False, description="also send the preprocessing's steps")
 
     @model_validator(mode="after")
@@ -96,8 +101,9 @@ class UnitRequest(OnImage):
 
 
 class SaliencyRequest(OnImage):
-    target: Optional[int] = Field(None, ge=0, le=1000,
-                                  description="the class to explain (default: the predicted)")
+    target: Optional[int] = Field(
+        None, ge=0, le=1000, description="the class to explain (default: the predicted)"
+    )
 
 
 class ProbeRequest(Strict):
@@ -195,6 +201,7 @@ class Problem(BaseModel):
 
 # --- live training and your digits ---------------------------------------------------------------
 
+
 class TrainRequest(Strict):
     """A run to start: a preset trained from scratch on the server's data (``mode`` "train"),
     or a served model fine-tuned on your digits ("fine_tune"); the other fields override the
@@ -202,24 +209,31 @@ class TrainRequest(Strict):
 
     mode: Literal["train", "fine_tune"] = "train"
     preset: Optional[Literal["classic", "mlp", "cnn"]] = Field(
-        None, description="for mode train (default mlp)")
-    model: Optional[str] = Field(None, max_length=200,
-                                 description="for mode fine_tune: a served model's name")
-    epochs: Optional[int] = Field(None, ge=1, le=1000,
-                                  description="epochs (iterations of a full-batch preset)")
+        None, description="for mode train (default mlp)"
+    )
+    model: Optional[str] = Field(
+        None, max_length=200, description="for mode fine_tune: a served model's name"
+    )
+    epochs: Optional[int] = Field(
+        None, ge=1, le=1000, description="epochs (iterations of a full-batch preset)"
+    )
     lr: Optional[float] = Field(None, gt=0, le=1e6, description="learning rate")
     hidden: Optional[list[Annotated[int, Field(ge=1, le=2048)]]] = Field(
-        None, min_length=1, max_length=4, description="hidden layer sizes")
+        None, min_length=1, max_length=4, description="hidden layer sizes"
+    )
     optimizer: Optional[Literal["sgd", "momentum", "nesterov", "adam", "adamw"]] = None
     dropout: Optional[float] = Field(None, ge=0, lt=1)
     dev_size: Optional[int] = Field(None, ge=0, le=100_000, description="dev images held out")
-    freeze: Optional[int] = Field(None, ge=0, le=100,
-                                  description="fine-tuning: layers with weights kept as they are")
+    freeze: Optional[int] = Field(
+        None, ge=0, le=100, description="fine-tuning: layers with weights kept as they are"
+    )
 
 
 class SaveRequest(Strict):
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$",
-                      description="the new model's name (and file name, NAME.npz)")
+    name: str = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$",
+        description="the new model's name (and file name, NAME.npz)",
+    )
 
 
 class WatchRequest(Strict):
@@ -240,13 +254,17 @@ class RunInfo(BaseModel):
 
 
 class TrainingStatus(BaseModel):
-    state: str = Field(description="idle, starting, running, pausing, paused, stopping, "
-                       "stopped, completed, early_stopping, diverged, failed or interrupted")
+    state: str = Field(
+        description="idle, starting, running, pausing, paused, stopping, "
+        "stopped, completed, early_stopping, diverged, failed or interrupted"
+    )
     message: str
     run: Optional[RunInfo]
     last_event: int = Field(description="the id of the newest event sent so far")
-    choices: dict = Field(description="the form's settings: each preset's, and each served "
-                          "model's for a fine-tuning (with its layers that can be frozen)")
+    choices: dict = Field(
+        description="the form's settings: each preset's, and each served "
+        "model's for a fine-tuning (with its layers that can be frozen)"
+    )
     can: dict[str, bool] = Field(description="start, pause, resume, stop, save: allowed now")
 
 
@@ -278,8 +296,9 @@ class AddDigitRequest(Strict):
     """A digit to add: a ``drawing`` (brought into MNIST's form as /api/predict does) or the
     28x28 ``pixels`` themselves, with its ``label``."""
 
-    model_config = ConfigDict(json_schema_extra={"oneOf": [{"required": ["drawing"]},
-                                                           {"required": ["pixels"]}]})
+    model_config = ConfigDict(
+        json_schema_extra={"oneOf": [{"required": ["drawing"]}, {"required": ["pixels"]}]}
+    )
     drawing: Drawing = Field(None, validate_default=False)
     pixels: Image = Field(None, validate_default=False)
     label: int = Field(ge=0, le=9)

@@ -39,13 +39,18 @@ class ServedModel:
         meta = self.model.metadata
         shape = (meta.get("preprocessing") or {}).get("image_shape") or [28, 28]
         layers = meta.get("architecture") or self.model.architecture(shape)
-        return {"name": self.name, "kind": self.kind,
-                "parameters": self.model.parameter_count(),
-                "preset": meta.get("preset"),
-                "test_accuracy": (meta.get("metrics") or {}).get("test_accuracy"),
-                "file": self.file,
-                "layers": [{"index": row["index"], "type": row["type"],
-                            "output_shape": row["output_shape"]} for row in layers]}
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "parameters": self.model.parameter_count(),
+            "preset": meta.get("preset"),
+            "test_accuracy": (meta.get("metrics") or {}).get("test_accuracy"),
+            "file": self.file,
+            "layers": [
+                {"index": row["index"], "type": row["type"], "output_shape": row["output_shape"]}
+                for row in layers
+            ],
+        }
 
 
 def image_shape_of(model: Sequential) -> tuple[int, int]:
@@ -67,8 +72,10 @@ class ServedModels:
             self.by_name[served.name] = served
         shapes = {served.name: image_shape_of(served.model) for served in models}
         if len(set(shapes.values())) > 1:
-            raise ConfigError("the models take images of different sizes: " + ", ".join(
-                f"{name} {h}x{w}" for name, (h, w) in shapes.items()))
+            raise ConfigError(
+                "the models take images of different sizes: "
+                + ", ".join(f"{name} {h}x{w}" for name, (h, w) in shapes.items())
+            )
         self.image_shape = next(iter(shapes.values()))
         classes = {served.model.output_size for served in models}
         if len(classes) > 1:
@@ -86,11 +93,15 @@ class ServedModels:
             raise ConfigError(f"a model is named {served.name!r} already")
         if image_shape_of(served.model) != self.image_shape:
             height, width = image_shape_of(served.model)
-            raise ConfigError(f"{served.name} takes {height}x{width} images; the served models "
-                              f"take {self.image_shape[0]}x{self.image_shape[1]}")
+            raise ConfigError(
+                f"{served.name} takes {height}x{width} images; the served models "
+                f"take {self.image_shape[0]}x{self.image_shape[1]}"
+            )
         if served.model.output_size != self.classes:
-            raise ConfigError(f"{served.name} has {served.model.output_size} classes; the "
-                              f"served models have {self.classes}")
+            raise ConfigError(
+                f"{served.name} has {served.model.output_size} classes; the "
+                f"served models have {self.classes}"
+            )
         self.by_name = {**self.by_name, served.name: served}
 
     def pick(self, names: list[str] | None) -> list[ServedModel]:
@@ -99,8 +110,9 @@ class ServedModels:
             return list(self.by_name.values())
         unknown = [name for name in names if name not in self.by_name]
         if unknown:
-            raise ConfigError(f"unknown model {unknown[0]!r}; this server has: "
-                              f"{', '.join(self.by_name)}")
+            raise ConfigError(
+                f"unknown model {unknown[0]!r}; this server has: {', '.join(self.by_name)}"
+            )
         return [self.by_name[name] for name in dict.fromkeys(names)]
 
     def get(self, name: str) -> ServedModel:
@@ -116,8 +128,9 @@ class ServedModels:
             name = stem if stems.count(stem) == 1 else f"{stem} ({Path(path).parent.name or '.'})"
             while name in {m.name for m in models}:
                 name += "'"
-            models.append(ServedModel(name, Sequential.load(path), file=Path(path).name,
-                                      path=os.fspath(path)))
+            models.append(
+                ServedModel(name, Sequential.load(path), file=Path(path).name, path=os.fspath(path))
+            )
         return cls(models)
 
     def spec(self) -> list[list[str]]:
@@ -126,5 +139,9 @@ class ServedModels:
 
     @classmethod
     def from_spec(cls, spec: list[list[str]]) -> ServedModels:
-        return cls([ServedModel(name, Sequential.load(path), file=Path(path).name, path=path)
-                    for name, path in spec])
+        return cls(
+            [
+                ServedModel(name, Sequential.load(path), file=Path(path).name, path=path)
+                for name, path in spec
+            ]
+        )

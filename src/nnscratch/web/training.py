@@ -23,8 +23,12 @@ def _live(request: Request) -> LiveTraining:
 
 
 def _answers(model) -> dict:
-    busy = {409: {"model": schemas.Problem, "description": "a run is training already, or "
-                  "the run is in no state to do that"}}
+    busy = {
+        409: {
+            "model": schemas.Problem,
+            "description": "a run is training already, or the run is in no state to do that",
+        }
+    }
     return {200: {"model": model}, **PROBLEMS, **busy}
 
 
@@ -33,39 +37,57 @@ def status(request: Request) -> JSONResponse:
     return JSONResponse(_live(request).status())
 
 
-@router.post("/start", responses=_answers(schemas.TrainingStatus),
-             summary="Start a run (one at a time; a second start is refused with 409)")
+@router.post(
+    "/start",
+    responses=_answers(schemas.TrainingStatus),
+    summary="Start a run (one at a time; a second start is refused with 409)",
+)
 def start(body: schemas.TrainRequest, request: Request) -> JSONResponse:
     return _conflict(_live(request).start, body.model_dump())
 
 
-@router.post("/pause", responses=_answers(schemas.TrainingStatus),
-             summary="Pause at the next batch, keeping a checkpoint to continue from")
+@router.post(
+    "/pause",
+    responses=_answers(schemas.TrainingStatus),
+    summary="Pause at the next batch, keeping a checkpoint to continue from",
+)
 def pause(request: Request) -> JSONResponse:
     return _conflict(_live(request).pause)
 
 
-@router.post("/resume", responses=_answers(schemas.TrainingStatus),
-             summary="Continue a paused run (or one a stopped server left) from its checkpoint")
+@router.post(
+    "/resume",
+    responses=_answers(schemas.TrainingStatus),
+    summary="Continue a paused run (or one a stopped server left) from its checkpoint",
+)
 def resume(request: Request) -> JSONResponse:
     return _conflict(_live(request).resume)
 
 
-@router.post("/stop", responses=_answers(schemas.TrainingStatus),
-             summary="Stop at the next batch; the run keeps the model it has learnt")
+@router.post(
+    "/stop",
+    responses=_answers(schemas.TrainingStatus),
+    summary="Stop at the next batch; the run keeps the model it has learnt",
+)
 def stop(request: Request) -> JSONResponse:
     return _conflict(_live(request).stop)
 
 
-@router.post("/drawing", responses=_answers(schemas.Watched),
-             summary="The drawing (28x28 pixels) the run scores as it learns")
+@router.post(
+    "/drawing",
+    responses=_answers(schemas.Watched),
+    summary="The drawing (28x28 pixels) the run scores as it learns",
+)
 def drawing(body: schemas.WatchRequest, request: Request) -> JSONResponse:
     version = _live(request).watch(pixels_image(request.app.state.models, body.pixels))
     return JSONResponse({"watched": True, "version": version})
 
 
-@router.post("/save", responses=_answers(schemas.SavedModel),
-             summary="Save the finished run as a model file and serve it beside the others")
+@router.post(
+    "/save",
+    responses=_answers(schemas.SavedModel),
+    summary="Save the finished run as a model file and serve it beside the others",
+)
 def save(body: schemas.SaveRequest, request: Request) -> JSONResponse:
     try:
         served = _live(request).save(body.name)
@@ -75,20 +97,33 @@ def save(body: schemas.SaveRequest, request: Request) -> JSONResponse:
     return JSONResponse({"name": served.name, "file": served.path})
 
 
-@router.get("/events", summary="The run's progress as Server-Sent Events",
-            responses={200: {"content": {"text/event-stream": {}},
-                             "description": "events: start, plan, batch, progress, drawing, "
-                             "state, done, saved; each data line is JSON"}})
-async def events(request: Request, after: int = Query(0, ge=0, le=2**53),
-                 last_event_id: str | None = Header(None)) -> StreamingResponse:
+@router.get(
+    "/events",
+    summary="The run's progress as Server-Sent Events",
+    responses={
+        200: {
+            "content": {"text/event-stream": {}},
+            "description": "events: start, plan, batch, progress, drawing, "
+            "state, done, saved; each data line is JSON",
+        }
+    },
+)
+async def events(
+    request: Request,
+    after: int = Query(0, ge=0, le=2**53),
+    last_event_id: str | None = Header(None),
+) -> StreamingResponse:
     """Every event of the current run after ``after`` (or the Last-Event-ID a reconnecting
     EventSource sends), then each new one as it comes, until the page goes or the server
     stops. A page that goes stops nothing: the run trains on."""
     live = _live(request)
     if last_event_id is not None and last_event_id.isdigit():
         after = max(after, int(last_event_id))
-    return StreamingResponse(_stream(live, after), media_type="text/event-stream",
-                             headers={"cache-control": "no-store", "x-accel-buffering": "no"})
+    return StreamingResponse(
+        _stream(live, after),
+        media_type="text/event-stream",
+        headers={"cache-control": "no-store", "x-accel-buffering": "no"},
+    )
 
 
 async def _stream(live: LiveTraining, after: int):

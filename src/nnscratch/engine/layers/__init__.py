@@ -14,10 +14,47 @@ from .lstm import LSTM
 from .pooling import MaxPool2D
 from .reshape import Reshape
 
-LAYER_TYPES = {cls.__name__: cls for cls in (
-    Dense, ReLU, LeakyReLU, Sigmoid, Tanh, Dropout, Flatten, Reshape, Conv2D, MaxPool2D,
-    AvgPool2D, GlobalAvgPool2D, BatchNorm, LayerNorm, LSTM, GRU)}
+LAYER_TYPES = {
+    cls.__name__: cls
+    for cls in (
+        Dense,
+        ReLU,
+        LeakyReLU,
+        Sigmoid,
+        Tanh,
+        Dropout,
+        Flatten,
+        Reshape,
+        Conv2D,
+        MaxPool2D,
+        AvgPool2D,
+        GlobalAvgPool2D,
+        BatchNorm,
+        LayerNorm,
+        LSTM,
+        GRU,
+    )
+}
 
-__all__ = ["ACTIVATIONS", "AvgPool2D", "BatchNorm", "Conv2D", "Dense", "Dropout", "Flatten",
-           "GRU", "GlobalAvgPool2D", "LAYER_TYPES", "LSTM", "Layer", "LayerNorm", "LeakyReLU",
-           "MaxPool2D", "ReLU", "Reshape", "Sigmoid", "Tanh", "get_activation"]
+__all__ = [
+    "ACTIVATIONS",
+    "AvgPool2D",
+    "BatchNorm",
+    "Conv2D",
+    "Dense",
+    "Dropout",
+    "Flatten",
+    "GRU",
+    "GlobalAvgPool2D",
+    "LAYER_TYPES",
+    "LSTM",
+    "Layer",
+    "LayerNorm",
+    "LeakyReLU",
+    "MaxPool2D",
+    "ReLU",
+    "Reshape",
+    "Sigmoid",
+    "Tanh",
+    "get_activation",
+]

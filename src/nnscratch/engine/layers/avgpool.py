@@ -30,12 +30,14 @@ class AvgPool2D(Layer):
         super().__init__()
         self.pool_size = checks.whole("AvgPool2D pool_size", pool_size, low=1)
 
-    def forward(self, x: np.ndarray, training: bool = False,
-                rng: np.random.Generator | None = None) -> np.ndarray:
+    def forward(
+        self, x: np.ndarray, training: bool = False, rng: np.random.Generator | None = None
+    ) -> np.ndarray:
         k = self.pool_size
         if x.ndim != 4 or x.shape[2] < k or x.shape[3] < k:
-            raise ConfigError(f"AvgPool2D({k}) expects images (N, C, H, W) of at least "
-                              f"{k}x{k}, got {x.shape}")
+            raise ConfigError(
+                f"AvgPool2D({k}) expects images (N, C, H, W) of at least {k}x{k}, got {x.shape}"
+            )
         self._x = x  # for its shape and memory layout, which dx takes
         return self.infer(x)
 
@@ -72,8 +74,9 @@ class GlobalAvgPool2D(Layer):
 
     keeps_size = False  # it takes images of any size
 
-    def forward(self, x: np.ndarray, training: bool = False,
-                rng: np.random.Generator | None = None) -> np.ndarray:
+    def forward(
+        self, x: np.ndarray, training: bool = False, rng: np.random.Generator | None = None
+    ) -> np.ndarray:
         if x.ndim != 4:
             raise ConfigError(f"GlobalAvgPool2D expects images (N, C, H, W), got {x.shape}")
         self._x = x  # for its shape and memory layout, which dx takes

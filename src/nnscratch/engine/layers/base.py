@@ -56,8 +56,9 @@ class Layer:
         """The shape of every parameter and buffer :meth:`initialize` makes, by name."""
         return {}
 
-    def forward(self, x: np.ndarray, training: bool = False,
-                rng: np.random.Generator | None = None) -> np.ndarray:
+    def forward(
+        self, x: np.ndarray, training: bool = False, rng: np.random.Generator | None = None
+    ) -> np.ndarray:
         raise NotImplementedError
 
     def backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray | None:

@@ -75,16 +75,21 @@ class BatchNorm(Layer):
         :func:`_rows` needs no copy; None for (N, F) features."""
         if x.ndim == 2:
             return None
-        return next((order for order in _CHANNELS_FIRST if x.transpose(order).flags.c_contiguous),
-                    _CHANNELS_FIRST[0])
+        return next(
+            (order for order in _CHANNELS_FIRST if x.transpose(order).flags.c_contiguous),
+            _CHANNELS_FIRST[0],
+        )
 
     def _check(self, x: np.ndarray) -> None:
         if x.ndim not in (2, 4) or x.shape[1] != self.features:
-            raise ConfigError(f"BatchNorm({self.features}) expects (N, {self.features}) or "
-                              f"(N, {self.features}, H, W), got {x.shape}")
+            raise ConfigError(
+                f"BatchNorm({self.features}) expects (N, {self.features}) or "
+                f"(N, {self.features}, H, W), got {x.shape}"
+            )
 
-    def forward(self, x: np.ndarray, training: bool = False,
-                rng: np.random.Generator | None = None) -> np.ndarray:
+    def forward(
+        self, x: np.ndarray, training: bool = False, rng: np.random.Generator | None = None
+    ) -> np.ndarray:
         self._check(x)
         x = np.asarray(x, dtype=self.params["gamma"].dtype)
         self._order, self._shape = self._layout(x), x.shape
@@ -129,8 +134,7 @@ class BatchNorm(Layer):
         gamma = self.params["gamma"]
         dy = _rows(grad_y, self._order)
         if not self._training:
-            xhat = (self._x_rows - self.buffers["running_mean"][:, None]) \
-                * self._inv_std[:, None]
+            xhat = (self._x_rows - self.buffers["running_mean"][:, None]) * self._inv_std[:, None]
             self.grads["beta"][...] = dy.sum(axis=1)
             self.grads["gamma"][...] = np.einsum("ij,ij->i", dy, xhat)
             if not input_grad:

@@ -49,24 +49,40 @@ class Conv2D(Layer):
         init: initializer for ``W`` (fan_in = C_in·k·k, fan_out = C_out·k·k).
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, *,
-                 stride: int = 1, padding: int | str = 0, init: str = "he",
-                 bias_init: str = "zeros") -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int,
+        *,
+        stride: int = 1,
+        padding: int | str = 0,
+        init: str = "he",
+        bias_init: str = "zeros",
+    ) -> None:
         super().__init__()
         self.padding_given = padding
         if padding == "same":
             if int(stride) != 1 or int(kernel_size) % 2 == 0:
-                raise ConfigError(f"Conv2D padding 'same' needs stride 1 and an odd "
-                                  f"kernel_size, got stride {stride}, kernel_size {kernel_size}")
+                raise ConfigError(
+                    f"Conv2D padding 'same' needs stride 1 and an odd "
+                    f"kernel_size, got stride {stride}, kernel_size {kernel_size}"
+                )
             padding = (int(kernel_size) - 1) // 2
         elif isinstance(padding, str):
-            raise ConfigError(f"Conv2D padding must be a whole number >= 0 or 'same', got "
-                              f"{padding!r}")
-        sizes = dict(in_channels=in_channels, out_channels=out_channels,
-                     kernel_size=kernel_size, stride=stride)
+            raise ConfigError(
+                f"Conv2D padding must be a whole number >= 0 or 'same', got {padding!r}"
+            )
+        sizes = dict(
+            in_channels=in_channels,
+            out_channels=out_channels,
+            kernel_size=kernel_size,
+            stride=stride,
+        )
         if any(int(v) < 1 for v in sizes.values()) or int(padding) < 0:
-            raise ConfigError(f"Conv2D needs positive sizes and padding >= 0, got "
-                              f"{sizes | {'padding': padding}}")
+            raise ConfigError(
+                f"Conv2D needs positive sizes and padding >= 0, got {sizes | {'padding': padding}}"
+            )
         self.in_channels, self.out_channels = int(in_channels), int(out_channels)
         self.kernel_size, self.stride, self.padding = int(kernel_size), int(stride), int(padding)
         self.init, self.bias_init = init, bias_init
@@ -97,17 +113,22 @@ class Conv2D(Layer):
         k, s, p = self.kernel_size, self.stride, self.padding
         return (height + 2 * p - k) // s + 1, (width + 2 * p - k) // s + 1
 
-    def forward(self, x: np.ndarray, training: bool = False,
-                rng: np.random.Generator | None = None) -> np.ndarray:
+    def forward(
+        self, x: np.ndarray, training: bool = False, rng: np.random.Generator | None = None
+    ) -> np.ndarray:
         W = self.params["W"]
         if x.ndim != 4 or x.shape[1] != self.in_channels:
-            raise ConfigError(f"Conv2D({self.in_channels}, {self.out_channels}) expects images "
-                              f"of shape (N, {self.in_channels}, H, W), got {x.shape}")
+            raise ConfigError(
+                f"Conv2D({self.in_channels}, {self.out_channels}) expects images "
+                f"of shape (N, {self.in_channels}, H, W), got {x.shape}"
+            )
         n, _, height, width = x.shape
         h_out, w_out = self.output_shape(height, width)
         if h_out < 1 or w_out < 1:
-            raise ConfigError(f"Conv2D kernel {self.kernel_size} does not fit images of "
-                              f"{height}x{width} (padding {self.padding})")
+            raise ConfigError(
+                f"Conv2D kernel {self.kernel_size} does not fit images of "
+                f"{height}x{width} (padding {self.padding})"
+            )
         self._x, self._input_size = x, (height, width)
         weights_and_bias = self._weights_and_bias()
         chunk = n if training else images_per_chunk(self._column_bytes(h_out, w_out, W.dtype))
@@ -118,10 +139,11 @@ class Conv2D(Layer):
         else:  # a prediction batch too large for columns of a few megabytes: chunk by chunk
             z = np.empty((self.out_channels, h_out, w_out, n), dtype=W.dtype)
             for start in range(0, n, chunk):
-                part = x[start:start + chunk]
+                part = x[start : start + chunk]
                 cols = self._im2col(part, h_out, w_out, W.dtype)
-                z[..., start:start + len(part)] = (weights_and_bias @ cols).reshape(
-                    self.out_channels, h_out, w_out, len(part))
+                z[..., start : start + len(part)] = (weights_and_bias @ cols).reshape(
+                    self.out_channels, h_out, w_out, len(part)
+                )
             self._cols = None  # backward (rare after a prediction) makes them again from x
         return z.reshape(self.out_channels, h_out, w_out, n).transpose(3, 0, 1, 2)
 
@@ -138,19 +160,27 @@ class Conv2D(Layer):
 
     def _column_bytes(self, h_out: int, w_out: int, dtype: np.dtype) -> int:
         """Bytes of one image's columns."""
-        depth = self.in_channels * self.kernel_size ** 2 + 1
+        depth = self.in_channels * self.kernel_size**2 + 1
         return depth * h_out * w_out * np.dtype(dtype).itemsize
 
     def _im2col(self, x: np.ndarray, h_out: int, w_out: int, dtype: np.dtype) -> np.ndarray:
         """cols (C_in·k·k + 1, H_out·W_out·N) of images x (N, C_in, H, W), the last row ones
         (for the bias), in the layer's scratch."""
         n = len(x)
-        k, s, p, depth = self.kernel_size, self.stride, self.padding, self.in_channels * \
-            self.kernel_size ** 2
+        k, s, p, depth = (
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.in_channels * self.kernel_size**2,
+        )
         padded = chwn(x, p, dtype, self._scratch)  # (C_in, H + 2p, W + 2p, N)
         sc, sh, sw, sn = padded.strides
-        windows = as_strided(padded, (self.in_channels, k, k, h_out, w_out, n),
-                             (sc, sh, sw, s * sh, s * sw, sn), writeable=False)
+        windows = as_strided(
+            padded,
+            (self.in_channels, k, k, h_out, w_out, n),
+            (sc, sh, sw, s * sh, s * sw, sn),
+            writeable=False,
+        )
         cols = self._scratch.get("cols", (depth + 1, h_out * w_out * n), dtype)
         np.copyto(cols[:depth].reshape(windows.shape), windows)
         cols[depth] = 1
@@ -182,13 +212,20 @@ class Conv2D(Layer):
         for u in range(k):
             np.matmul(by_offset[u], dz, out=row)
             for v in range(k):
-                dx[:, u:u + s * (h_out - 1) + 1:s, v:v + s * (w_out - 1) + 1:s] += row_blocks[v]
+                dx[:, u : u + s * (h_out - 1) + 1 : s, v : v + s * (w_out - 1) + 1 : s] += (
+                    row_blocks[v]
+                )
         if p:
-            dx = dx[:, p:dx.shape[1] - p, p:dx.shape[2] - p]
+            dx = dx[:, p : dx.shape[1] - p, p : dx.shape[2] - p]
         return dx.transpose(3, 0, 1, 2)
 
     def config(self) -> dict:
-        return {"in_channels": self.in_channels, "out_channels": self.out_channels,
-                "kernel_size": self.kernel_size, "stride": self.stride,
-                "padding": "same" if self.padding_given == "same" else self.padding,
-                "init": self.init, "bias_init": self.bias_init}
+        return {
+            "in_channels": self.in_channels,
+            "out_channels": self.out_channels,
+            "kernel_size": self.kernel_size,
+            "stride": self.stride,
+            "padding": "same" if self.padding_given == "same" else self.padding,
+            "init": self.init,
+            "bias_init": self.bias_init,
+        }

@@ -29,13 +29,15 @@ class Dense(Layer):
         bias_init: initializer name for ``b`` (``zeros``, or ``tutorial`` for U(-0.5, 0.5)).
     """
 
-    def __init__(self, in_features: int, out_features: int, *, init: str = "he",
-                 bias_init: str = "zeros") -> None:
+    def __init__(
+        self, in_features: int, out_features: int, *, init: str = "he", bias_init: str = "zeros"
+    ) -> None:
         super().__init__()
         if int(in_features) < 1 or int(out_features) < 1:
             raise ConfigError(
                 f"Dense needs positive sizes, got in_features={in_features}, "
-                f"out_features={out_features}")
+                f"out_features={out_features}"
+            )
         self.in_features = self.input_features = int(in_features)
         self.out_features = self.output_features = int(out_features)
         self.init = init
@@ -56,8 +58,9 @@ class Dense(Layer):
         }
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
 
-    def forward(self, x: np.ndarray, training: bool = False,
-                rng: np.random.Generator | None = None) -> np.ndarray:
+    def forward(
+        self, x: np.ndarray, training: bool = False, rng: np.random.Generator | None = None
+    ) -> np.ndarray:
         self._check(x)
         x = np.asarray(x, dtype=self.params["W"].dtype)
         self._x = x
@@ -75,7 +78,8 @@ class Dense(Layer):
         if x.ndim != 2 or x.shape[1] != self.in_features:
             raise ConfigError(
                 f"Dense({self.in_features}, {self.out_features}) expects input of shape "
-                f"(N, {self.in_features}), got {x.shape}")
+                f"(N, {self.in_features}), got {x.shape}"
+            )
 
     def backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
         dz, x = grad_y, self._x
@@ -95,5 +99,9 @@ class Dense(Layer):
         return ones[:n]
 
     def config(self) -> dict:
-        return {"in_features": self.in_features, "out_features": self.out_features,
-                "init": self.init, "bias_init": self.bias_init}
+        return {
+            "in_features": self.in_features,
+            "out_features": self.out_features,
+            "init": self.init,
+            "bias_init": self.bias_init,
+        }

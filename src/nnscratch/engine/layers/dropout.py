@@ -28,8 +28,10 @@ class Dropout(Layer):
             self._mask = None
             return x
         if rng is None:
-            raise ConfigError("Dropout draws its mask from a random generator: in training, "
-                              "pass forward(x, training=True, rng=...)")
+            raise ConfigError(
+                "Dropout draws its mask from a random generator: in training, "
+                "pass forward(x, training=True, rng=...)"
+            )
         keep = 1.0 - self.rate
         mask = rng.random(x.shape, dtype=np.float32) < keep
         self._mask = mask.astype(x.dtype) * x.dtype.type(1.0 / keep)

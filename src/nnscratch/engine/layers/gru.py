@@ -37,8 +37,9 @@ class GRU(Recurrent):
 
     gates = 3
 
-    def forward(self, x: np.ndarray, training: bool = False,
-                rng: np.random.Generator | None = None) -> np.ndarray:
+    def forward(
+        self, x: np.ndarray, training: bool = False, rng: np.random.Generator | None = None
+    ) -> np.ndarray:
         y, (self._xs, self._hs, self._gates, self._v_n) = self._steps(x)
         return y
 
@@ -61,12 +62,12 @@ class GRU(Recurrent):
             v = hs[t] @ recurrent
             v += b_hh
             g = gates[t]
-            np.add(u[t, :, :2 * h], v[:, :2 * h], out=g[:, :2 * h])
-            gate_sigmoid(g[:, :2 * h])
-            r, z, cand = g[:, :h], g[:, h:2 * h], g[:, 2 * h:]
-            v_n[t] = v[:, 2 * h:]
+            np.add(u[t, :, : 2 * h], v[:, : 2 * h], out=g[:, : 2 * h])
+            gate_sigmoid(g[:, : 2 * h])
+            r, z, cand = g[:, :h], g[:, h : 2 * h], g[:, 2 * h :]
+            v_n[t] = v[:, 2 * h :]
             np.multiply(r, v_n[t], out=cand)
-            cand += u[t, :, 2 * h:]
+            cand += u[t, :, 2 * h :]
             np.tanh(cand, out=cand)
             # h_t = n + z ⊙ (h_{t-1} - n)
             np.subtract(hs[t], cand, out=hs[t + 1])
@@ -87,13 +88,13 @@ class GRU(Recurrent):
             if output_grads[t] is not None:
                 dh += output_grads[t]
             g, du, dv = gates[t], d_u[t], d_v[t]
-            r, z, cand = g[:, :h], g[:, h:2 * h], g[:, 2 * h:]
-            dn = du[:, 2 * h:]
+            r, z, cand = g[:, :h], g[:, h : 2 * h], g[:, 2 * h :]
+            dn = du[:, 2 * h :]
             np.multiply(dh, (1 - z) * (1 - cand * cand), out=dn)  # dn'
             np.multiply(dn, v_n[t] * r * (1 - r), out=du[:, :h])  # dr'
-            np.multiply(dh, (hs[t] - cand) * z * (1 - z), out=du[:, h:2 * h])  # dz'
-            dv[:, :2 * h] = du[:, :2 * h]
-            np.multiply(dn, r, out=dv[:, 2 * h:])
+            np.multiply(dh, (hs[t] - cand) * z * (1 - z), out=du[:, h : 2 * h])  # dz'
+            dv[:, : 2 * h] = du[:, : 2 * h]
+            np.multiply(dn, r, out=dv[:, 2 * h :])
             dh *= z
             dh += dv @ w_hh
         return self._weight_grads(self._xs, hs, d_u, d_v, input_grad)

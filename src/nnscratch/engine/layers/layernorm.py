@@ -36,8 +36,9 @@ class LayerNorm(Layer):
 
     def __init__(self, shape, *, eps: float = 1e-5) -> None:
         super().__init__()
-        self.shape = checks.sizes("LayerNorm shape", list(shape) if isinstance(
-            shape, (list, tuple)) else shape)
+        self.shape = checks.sizes(
+            "LayerNorm shape", list(shape) if isinstance(shape, (list, tuple)) else shape
+        )
         self.eps = checks.real("LayerNorm eps", eps, low=0, low_open=True)
         self.size = math.prod(self.shape)
 
@@ -48,12 +49,15 @@ class LayerNorm(Layer):
         self.params = {"gamma": np.ones(self.shape, dtype), "beta": np.zeros(self.shape, dtype)}
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
 
-    def forward(self, x: np.ndarray, training: bool = False,
-                rng: np.random.Generator | None = None) -> np.ndarray:
+    def forward(
+        self, x: np.ndarray, training: bool = False, rng: np.random.Generator | None = None
+    ) -> np.ndarray:
         d = len(self.shape)
         if x.ndim <= d or x.shape[-d:] != self.shape:
-            raise ConfigError(f"LayerNorm{self.shape} expects inputs (N, ..., "
-                              f"{', '.join(map(str, self.shape))}), got {x.shape}")
+            raise ConfigError(
+                f"LayerNorm{self.shape} expects inputs (N, ..., "
+                f"{', '.join(map(str, self.shape))}), got {x.shape}"
+            )
         x = np.asarray(x, dtype=self.params["gamma"].dtype)
         y, self._xhat, self._inv_std = self._normalise(x)
         self._shape = x.shape

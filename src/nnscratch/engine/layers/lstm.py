@@ -44,20 +44,33 @@ class LSTM(Recurrent):
 
     gates = 4
 
-    def __init__(self, input_size: int, hidden_size: int, *, return_sequences: bool = False,
-                 init: str = "glorot", recurrent_init: str = "orthogonal",
-                 forget_bias: float = 1.0) -> None:
-        super().__init__(input_size, hidden_size, return_sequences=return_sequences,
-                         init=init, recurrent_init=recurrent_init)
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        *,
+        return_sequences: bool = False,
+        init: str = "glorot",
+        recurrent_init: str = "orthogonal",
+        forget_bias: float = 1.0,
+    ) -> None:
+        super().__init__(
+            input_size,
+            hidden_size,
+            return_sequences=return_sequences,
+            init=init,
+            recurrent_init=recurrent_init,
+        )
         self.forget_bias = checks.real("LSTM forget_bias", forget_bias)
 
     def initialize(self, rng: np.random.Generator, dtype: np.dtype) -> None:
         super().initialize(rng, dtype)
         h = self.hidden_size
-        self.params["b_ih"][h:2 * h] = self.forget_bias
+        self.params["b_ih"][h : 2 * h] = self.forget_bias
 
-    def forward(self, x: np.ndarray, training: bool = False,
-                rng: np.random.Generator | None = None) -> np.ndarray:
+    def forward(
+        self, x: np.ndarray, training: bool = False, rng: np.random.Generator | None = None
+    ) -> np.ndarray:
         y, (self._xs, self._acts, self._hs, self._cs, self._tanh_c) = self._steps(x)
         return y
 
@@ -80,10 +93,10 @@ class LSTM(Recurrent):
         for t in range(t_steps):
             a = acts[t]
             a += hs[t] @ recurrent
-            gate_sigmoid(a[:, :2 * h])
-            np.tanh(a[:, 2 * h:3 * h], out=a[:, 2 * h:3 * h])
-            gate_sigmoid(a[:, 3 * h:])
-            i, f, g, o = a[:, :h], a[:, h:2 * h], a[:, 2 * h:3 * h], a[:, 3 * h:]
+            gate_sigmoid(a[:, : 2 * h])
+            np.tanh(a[:, 2 * h : 3 * h], out=a[:, 2 * h : 3 * h])
+            gate_sigmoid(a[:, 3 * h :])
+            i, f, g, o = a[:, :h], a[:, h : 2 * h], a[:, 2 * h : 3 * h], a[:, 3 * h :]
             c = cs[t + 1]
             np.multiply(f, cs[t], out=c)
             c += i * g
@@ -104,15 +117,15 @@ class LSTM(Recurrent):
             if output_grads[t] is not None:
                 dh += output_grads[t]
             a, da = acts[t], d_acts[t]
-            i, f, g, o = a[:, :h], a[:, h:2 * h], a[:, 2 * h:3 * h], a[:, 3 * h:]
+            i, f, g, o = a[:, :h], a[:, h : 2 * h], a[:, 2 * h : 3 * h], a[:, 3 * h :]
             tc = tanh_c[t]
             # do ⊙ o(1-o), with do = dh ⊙ tanh(c_t)
-            np.multiply(dh, tc, out=da[:, 3 * h:])
-            da[:, 3 * h:] *= o * (1 - o)
+            np.multiply(dh, tc, out=da[:, 3 * h :])
+            da[:, 3 * h :] *= o * (1 - o)
             dc += dh * o * (1 - tc * tc)
             np.multiply(dc, g * i * (1 - i), out=da[:, :h])
-            np.multiply(dc, cs[t] * f * (1 - f), out=da[:, h:2 * h])
-            np.multiply(dc, i * (1 - g * g), out=da[:, 2 * h:3 * h])
+            np.multiply(dc, cs[t] * f * (1 - f), out=da[:, h : 2 * h])
+            np.multiply(dc, i * (1 - g * g), out=da[:, 2 * h : 3 * h])
             dc *= f
             np.matmul(da, w_hh, out=dh)
         # The input's and the recurrent share's gradients are the same da_t here.

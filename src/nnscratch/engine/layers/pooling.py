@@ -15,7 +15,7 @@ def window_offsets(x: np.ndarray, k: int):
     h_out, w_out = x.shape[2] // k, x.shape[3] // k
     for u in range(k):
         for v in range(k):
-            yield x[:, :, u:u + k * h_out:k, v:v + k * w_out:k]
+            yield x[:, :, u : u + k * h_out : k, v : v + k * w_out : k]
 
 
 class MaxPool2D(Layer):
@@ -46,12 +46,14 @@ class MaxPool2D(Layer):
         self._x: np.ndarray | None = None
         self._winner: np.ndarray | None = None
 
-    def forward(self, x: np.ndarray, training: bool = False,
-                rng: np.random.Generator | None = None) -> np.ndarray:
+    def forward(
+        self, x: np.ndarray, training: bool = False, rng: np.random.Generator | None = None
+    ) -> np.ndarray:
         k = self.pool_size
         if x.ndim != 4 or x.shape[2] < k or x.shape[3] < k:
-            raise ConfigError(f"MaxPool2D({k}) expects images (N, C, H, W) of at least "
-                              f"{k}x{k}, got {x.shape}")
+            raise ConfigError(
+                f"MaxPool2D({k}) expects images (N, C, H, W) of at least {k}x{k}, got {x.shape}"
+            )
         self._x = x
         if training:
             y, self._winner = self._max_and_winner(x)
@@ -68,7 +70,7 @@ class MaxPool2D(Layer):
         it: a running maximum where a later offset wins only when strictly larger."""
         views = window_offsets(x, self.pool_size)
         y = next(views).copy(order="K")
-        winner = np.zeros_like(y, dtype=np.uint8 if self.pool_size ** 2 <= 256 else np.uint16)
+        winner = np.zeros_like(y, dtype=np.uint8 if self.pool_size**2 <= 256 else np.uint16)
         larger = np.empty_like(y, dtype=bool)
         offset = np.empty_like(winner)
         for index, view in enumerate(views, start=1):

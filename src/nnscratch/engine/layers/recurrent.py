@@ -45,8 +45,15 @@ class Recurrent(Layer):
 
     gates = 1
 
-    def __init__(self, input_size: int, hidden_size: int, *, return_sequences: bool = False,
-                 init: str = "glorot", recurrent_init: str = "orthogonal") -> None:
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        *,
+        return_sequences: bool = False,
+        init: str = "glorot",
+        recurrent_init: str = "orthogonal",
+    ) -> None:
         super().__init__()
         self.input_size = checks.whole(f"{self.name} input_size", input_size, low=1)
         self.hidden_size = checks.whole(f"{self.name} hidden_size", hidden_size, low=1)
@@ -60,16 +67,22 @@ class Recurrent(Layer):
 
     def array_shapes(self) -> dict[str, tuple[int, ...]]:
         rows = self.gates * self.hidden_size
-        return {"W_ih": (rows, self.input_size), "W_hh": (rows, self.hidden_size),
-                "b_ih": (rows,), "b_hh": (rows,)}
+        return {
+            "W_ih": (rows, self.input_size),
+            "W_hh": (rows, self.hidden_size),
+            "b_ih": (rows,),
+            "b_hh": (rows,),
+        }
 
     def initialize(self, rng: np.random.Generator, dtype: np.dtype) -> None:
         h, f, rows = self.hidden_size, self.input_size, self.gates * self.hidden_size
         self.params = {
             "W_ih": self._weight_init((rows, f), f, rows, rng, dtype),
-            "W_hh": np.concatenate([self._recurrent_init((h, h), h, h, rng, dtype)
-                                    for _ in range(self.gates)]),
-            "b_ih": np.zeros(rows, dtype), "b_hh": np.zeros(rows, dtype),
+            "W_hh": np.concatenate(
+                [self._recurrent_init((h, h), h, h, rng, dtype) for _ in range(self.gates)]
+            ),
+            "b_ih": np.zeros(rows, dtype),
+            "b_hh": np.zeros(rows, dtype),
         }
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
 
@@ -77,8 +90,10 @@ class Recurrent(Layer):
         """(N, T, F) -> (T, N, F), contiguous, so each step's rows are one block."""
         W = self.params["W_ih"]
         if x.ndim != 3 or x.shape[2] != self.input_size:
-            raise ConfigError(f"{self.name}({self.input_size}, {self.hidden_size}) expects "
-                              f"sequences of shape (N, T, {self.input_size}), got {x.shape}")
+            raise ConfigError(
+                f"{self.name}({self.input_size}, {self.hidden_size}) expects "
+                f"sequences of shape (N, T, {self.input_size}), got {x.shape}"
+            )
         if x.shape[1] < 1:
             raise ConfigError(f"{self.name} needs sequences of at least one step, got {x.shape}")
         return np.ascontiguousarray(np.asarray(x, dtype=W.dtype).transpose(1, 0, 2))
@@ -94,8 +109,14 @@ class Recurrent(Layer):
             return [by_step[t] for t in range(t_steps)]
         return [None] * (t_steps - 1) + [grad_y]
 
-    def _weight_grads(self, xs: np.ndarray, hs: np.ndarray, d_input: np.ndarray,
-                      d_hidden: np.ndarray, input_grad: bool) -> np.ndarray | None:
+    def _weight_grads(
+        self,
+        xs: np.ndarray,
+        hs: np.ndarray,
+        d_input: np.ndarray,
+        d_hidden: np.ndarray,
+        input_grad: bool,
+    ) -> np.ndarray | None:
         """Fill the gradients from every step's gate gradients at once: d_input (T, N, G·H)
         those of the input's share ``x_t W_ihᵀ + b_ih``, d_hidden those of the recurrent share
         ``h_{t-1} W_hhᵀ + b_hh``. Returns dx (N, T, F) or None."""
@@ -111,6 +132,10 @@ class Recurrent(Layer):
         return (di @ self.params["W_ih"]).reshape(t_steps, n, f).transpose(1, 0, 2)
 
     def config(self) -> dict:
-        return {"input_size": self.input_size, "hidden_size": self.hidden_size,
-                "return_sequences": self.return_sequences, "init": self.init,
-                "recurrent_init": self.recurrent_init}
+        return {
+            "input_size": self.input_size,
+            "hidden_size": self.hidden_size,
+            "return_sequences": self.return_sequences,
+            "init": self.init,
+            "recurrent_init": self.recurrent_init,
+        }

@@ -28,8 +28,10 @@ class Reshape(Layer):
 
     def forward(self, x, training=False, rng=None):
         if math.prod(x.shape[1:]) != self.input_features:
-            raise ConfigError(f"Reshape{self.shape} takes {self.input_features} values per "
-                              f"example, got shape {x.shape}")
+            raise ConfigError(
+                f"Reshape{self.shape} takes {self.input_features} values per "
+                f"example, got shape {x.shape}"
+            )
         self._shape = x.shape
         return x.reshape(x.shape[0], *self.shape)
 

@@ -62,8 +62,8 @@ def chwn(x: np.ndarray, padding: int, dtype: np.dtype, scratch: Scratch) -> np.n
     padded = scratch.get("padded", (c, height + 2 * p, width + 2 * p, n), dtype)
     if p:
         padded[:, :p] = 0
-        padded[:, height + p:] = 0
-        padded[:, p:height + p, :p] = 0
-        padded[:, p:height + p, width + p:] = 0
-    padded[:, p:height + p, p:width + p] = batch_last
+        padded[:, height + p :] = 0
+        padded[:, p : height + p, :p] = 0
+        padded[:, p : height + p, width + p :] = 0
+    padded[:, p : height + p, p : width + p] = batch_last
     return padded
