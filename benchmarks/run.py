@@ -184,8 +184,9 @@ def _limit_threads(threads: int) -> None:
 
 
 def _classic(q: int) -> dict:
-    from . import classic
     from nnscratch.datasets import load_mnist
+
+    from . import classic
 
     return classic.run(*load_mnist("train"), **CLASSIC[q])
 
@@ -224,8 +225,9 @@ def _scaling(q: int) -> dict:
 
 
 def _inference(q: int) -> dict:
-    from . import inference
     from nnscratch.datasets import load_mnist
+
+    from . import inference
 
     return inference.run(load_mnist("test")[0], **INFERENCE[q])
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from stop_at import StopAt
 
 from nnscratch import Adam, Sequential
 from nnscratch.datasets import load_mnist
@@ -21,6 +20,7 @@ from nnscratch.datasets.augment import (
 from nnscratch.engine.layers import Dense, Flatten, ReLU
 from nnscratch.errors import ConfigError
 from nnscratch.training.checkpoint import Checkpointer, load_latest
+from stop_at import StopAt
 
 
 def dot(row, col, size=28):

@@ -122,6 +122,7 @@ def test_the_tutorial_baseline_takes_the_same_steps_as_nnscratch():
 
 def test_the_cnn_workload_times_the_cnn_preset_and_its_products():
     from benchmarks import cnn
+
     from nnscratch.model.presets import build_model
 
     ours, preset = cnn.nnscratch_network(), build_model("cnn")
@@ -150,6 +151,7 @@ def test_the_cnn_workload_times_the_cnn_preset_and_its_products():
 @pytest.mark.parametrize("network", ["cnn-bn", "lstm"])
 def test_the_cnn_bn_and_lstm_workloads_train_their_presets_networks(network):
     from benchmarks import cnn, run
+
     from nnscratch.model.presets import build_model
 
     assert network in cnn.NETWORKS and network in run.WORKLOADS
@@ -389,6 +391,7 @@ def test_the_server_workload_asks_for_the_preset_models_as_serve_does(monkeypatc
     import inspect
 
     from benchmarks import server
+
     from nnscratch.web import launch
 
     calls, signature = [], inspect.signature(launch.preset_models)

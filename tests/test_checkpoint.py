@@ -13,7 +13,6 @@ import signal
 
 import numpy as np
 import pytest
-from stop_at import StopAt
 
 from nnscratch import SGD, Adam, Dense, Dropout, Flatten, ReLU, Sequential, WarmupCosine
 from nnscratch.datasets import load_mnist
@@ -27,6 +26,7 @@ from nnscratch.training.checkpoint import (
     read_checkpoint,
     write_checkpoint,
 )
+from stop_at import StopAt
 
 N, DEV, EPOCHS, BATCH = 1200, 200, 4, 128
 STEPS = math.ceil((N - DEV) / BATCH)  # 8 per epoch

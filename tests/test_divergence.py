@@ -19,9 +19,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from mini_mnist import write_mnist_folder
-from stop_at import StopAt
 
+from mini_mnist import write_mnist_folder
 from nnscratch import SGD, Adam, Dense, Flatten, ReLU, Sequential
 from nnscratch.datasets import load_mnist
 from nnscratch.engine.losses import MeanSquaredError, SoftmaxCrossEntropy
@@ -36,6 +35,7 @@ from nnscratch.training.checkpoint import (
 )
 from nnscratch.training.loop import DIVERGENCE_FACTOR
 from nnscratch.usecases.train import train_recipe
+from stop_at import StopAt
 
 EXPLODED = (
     r"training diverged: the loss rose to \S+, over 10,000 times the first batch's "

@@ -12,7 +12,7 @@ import pytest
 
 from nnscratch import Sequential
 from nnscratch.cli import main
-from nnscratch.engine.layers import BatchNorm, Dense, Flatten, LSTM, ReLU
+from nnscratch.engine.layers import LSTM, BatchNorm, Dense, Flatten, ReLU
 from nnscratch.engine.layers.lstm import LSTM as LSTMClass
 from nnscratch.errors import ConfigError
 from nnscratch.model import PRESETS

@@ -11,12 +11,12 @@ import sys
 
 import numpy as np
 import pytest
-from test_cli import assert_user_error, nnscratch
 
 import nnscratch as package
 from nnscratch import Sequential
 from nnscratch.datasets import load_mnist, write_idx
 from nnscratch.modelfile import DOCUMENT_KEY, arrays_sha256
+from test_cli import assert_user_error, nnscratch
 
 
 @pytest.fixture(scope="module")

@@ -10,9 +10,9 @@ import sys
 
 import numpy as np
 import pytest
-from mini_mnist import write_mnist_folder
 from PIL import Image
 
+from mini_mnist import write_mnist_folder
 from nnscratch.datasets import load_mnist
 from nnscratch.errors import ConfigError
 from nnscratch.model import PRESETS

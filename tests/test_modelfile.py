@@ -8,13 +8,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_cli import assert_user_error, nnscratch
 
 import nnscratch as package
 from nnscratch import Dense, Flatten, ReLU, Sequential
 from nnscratch.datasets import load_mnist, write_digits_csv
 from nnscratch.errors import ModelFileError
 from nnscratch.modelfile import DOCUMENT_KEY, FORMAT_VERSION
+from test_cli import assert_user_error, nnscratch
 
 
 def small_model(inputs: int = 784) -> Sequential:

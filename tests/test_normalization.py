@@ -9,7 +9,6 @@ from copy import deepcopy
 
 import numpy as np
 import pytest
-from stop_at import StopAt
 
 from nnscratch import Adam, Sequential
 from nnscratch.datasets import load_mnist
@@ -26,6 +25,7 @@ from nnscratch.engine.layers import (
 )
 from nnscratch.errors import ConfigError
 from nnscratch.training.checkpoint import Checkpointer, load_latest, read_checkpoint
+from stop_at import StopAt
 
 TOL = 1e-6  # a correct float64 gradient gives ~1e-9 here; a wrong rule gives > 1e-2
 

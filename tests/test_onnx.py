@@ -13,6 +13,7 @@ import onnx
 import onnxruntime
 import pytest
 
+from mini_mnist import write_mnist_folder
 from nnscratch.datasets import load_mnist
 from nnscratch.engine.layers import (
     GRU,
@@ -38,8 +39,6 @@ from nnscratch.errors import ConfigError
 from nnscratch.model import Sequential, get_preset
 from nnscratch.onnx import CONVERTERS, OPSET
 from nnscratch.usecases.train import train_recipe
-
-from mini_mnist import write_mnist_folder
 
 TOLERANCE = 1e-5
 

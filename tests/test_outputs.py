@@ -10,14 +10,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from mini_mnist import write_mnist_folder
-from test_cli import assert_user_error, nnscratch
 
 import nnscratch.fileio as fileio
 import nnscratch.usecases.train as runner
+from mini_mnist import write_mnist_folder
 from nnscratch import Sequential
 from nnscratch.cli.app import main
 from nnscratch.training.checkpoint import list_checkpoints
+from test_cli import assert_user_error, nnscratch
 
 TINY = ("--hidden", "8", "--epochs", "1", "--dev-size", "100", "--quiet")
 

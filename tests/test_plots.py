@@ -13,8 +13,7 @@ import math
 import numpy as np
 import pytest
 
-from nnscratch import Dense, Flatten, ReLU, Sequential
-from nnscratch import plots
+from nnscratch import Dense, Flatten, ReLU, Sequential, plots
 from nnscratch.datasets import load_mnist
 from nnscratch.engine.metrics import classification_report, confusion_matrix
 from nnscratch.usecases.inspect import hardest_indices, inspect_model, misclassified_indices

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from mini_mnist import write_mnist_folder
 
+from mini_mnist import write_mnist_folder
 from nnscratch.engine.layers import (
     GRU,
     LSTM,

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from mini_mnist import write_mnist_folder
 
+from mini_mnist import write_mnist_folder
 from nnscratch import Sequential
 from nnscratch.datasets import load_mnist, write_digits_csv, write_idx
 from nnscratch.engine.metrics import classification_report

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from mini_mnist import write_mnist_folder
 
+from mini_mnist import write_mnist_folder
 from nnscratch.training.checkpoint import list_checkpoints, read_checkpoint
 
 EPOCHS = 10  # the signal lands about an epoch after checkpoint 2-4: ample room on a busy machine

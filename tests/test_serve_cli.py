@@ -21,10 +21,9 @@ import pytest
 from rich.console import Console
 
 from mini_mnist import write_mnist_folder
-from nnscratch.datasets import load_mnist
-from nnscratch.model import Sequential
-from nnscratch.model import get_preset
 from nnscratch.cli.train import train_into
+from nnscratch.datasets import load_mnist
+from nnscratch.model import Sequential, get_preset
 from nnscratch.web import launch
 
 SERVING = re.compile(r"serving (.+?) on (http://127\.0\.0\.1:(\d+)/)")

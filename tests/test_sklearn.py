@@ -22,7 +22,6 @@ from nnscratch.datasets import load_mnist
 from nnscratch.model import get_preset
 from nnscratch.sklearn import EXPECTED_FAILED_CHECKS, NNClassifier, expected_failed_checks
 
-
 # --- scikit-learn's checks --------------------------------------------------------------------
 
 

@@ -15,18 +15,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from fastapi import testclient as fastapi_testclient
 from PIL import Image
 
+from live_servers import running
 from nnscratch.datasets import load_mnist
 from nnscratch.datasets.drawing import make_strokes, render_strokes
 from nnscratch.usecases import explain
 from nnscratch.usecases.predict import predict_files
-from live_servers import running
-from web_models import digit_strokes
-
-from fastapi import testclient as fastapi_testclient
 from nnscratch.web.app import create_app
 from nnscratch.web.served import ServedModels
+from web_models import digit_strokes
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 

@@ -17,12 +17,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from browser_pages import ANSWER, Page, chromium
+from live_servers import start_app
 from nnscratch.datasets import load_mnist
 from nnscratch.datasets.drawing import make_strokes, render_strokes
 from nnscratch.model import Sequential
 from nnscratch.usecases.predict import predict_files
-from browser_pages import ANSWER, Page, chromium
-from live_servers import start_app
 from web_models import digit_strokes
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"

@@ -10,7 +10,6 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -53,79 +52,77 @@ def _root() -> None:
 
 @app.command(cls=Command)
 def train(
-    preset: Optional[str] = PRESET,
-    data: Optional[str] = DATA,
-    epochs: Optional[int] = EPOCHS,
-    lr: Optional[float] = LR,
-    batch_size: Optional[str] = BATCH_SIZE,
-    hidden: Optional[str] = HIDDEN,
-    activation: Optional[str] = ACTIVATION,
-    optimizer: Optional[str] = OPTIMIZER,
-    dropout: Optional[float] = DROPOUT,
-    dev_size: Optional[int] = DEV_SIZE,
+    preset: str | None = PRESET,
+    data: str | None = DATA,
+    epochs: int | None = EPOCHS,
+    lr: float | None = LR,
+    batch_size: str | None = BATCH_SIZE,
+    hidden: str | None = HIDDEN,
+    activation: str | None = ACTIVATION,
+    optimizer: str | None = OPTIMIZER,
+    dropout: float | None = DROPOUT,
+    dev_size: int | None = DEV_SIZE,
     stratify: bool = STRATIFY,
-    early_stopping: Optional[int] = EARLY_STOPPING,
-    seed: Optional[int] = SEED,
-    out: Optional[Path] = typer.Option(
-        None, help="Model file to write.", show_default="PRESET.npz"
-    ),
+    early_stopping: int | None = EARLY_STOPPING,
+    seed: int | None = SEED,
+    out: Path | None = typer.Option(None, help="Model file to write.", show_default="PRESET.npz"),
     quiet: bool = QUIET,
     json_output: bool = typer.Option(
         False, "--json", help="Print a JSON summary as the last line of stdout."
     ),
-    checkpoint_dir: Optional[Path] = typer.Option(
+    checkpoint_dir: Path | None = typer.Option(
         None, help="Save a checkpoint here every epoch (and on Ctrl-C), to resume from."
     ),
-    checkpoint_every: Optional[int] = typer.Option(
+    checkpoint_every: int | None = typer.Option(
         None,
         help="Epochs (full-batch: iterations) between checkpoints.",
         show_default="1; full-batch 10",
     ),
-    resume: Optional[Path] = typer.Option(
+    resume: Path | None = typer.Option(
         None, help="Carry on the run in this checkpoint folder (its newest checkpoint) or file."
     ),
     force: bool = typer.Option(
         False, help="Resume despite changed options; start afresh in a folder holding checkpoints."
     ),
-    report: Optional[str] = typer.Option(
+    report: str | None = typer.Option(
         None,
         "--report",
         metavar="[PATH]",
         help="Also write the HTML report, to PATH or beside the model (mlp.npz: mlp.html).",
     ),
-    init_from: Optional[Path] = typer.Option(
+    init_from: Path | None = typer.Option(
         None,
         metavar="MODEL",
         help="Fine-tune this model file's network on --data (a tenth of "
         "its learning rate, 10 epochs); accuracy before and after is reported.",
     ),
-    freeze: Optional[int] = typer.Option(
+    freeze: int | None = typer.Option(
         None,
         metavar="N",
         help="With --init-from: keep the first N layers with parameters "
         "(from the input side) as they are.",
         show_default="0",
     ),
-    recipe: Optional[Path] = typer.Option(
+    recipe: Path | None = typer.Option(
         None,
         help="A recipe file (TOML): the preset to start from, fields to change, or the "
         "whole network layer by layer.",
     ),
-    weight_decay: Optional[float] = typer.Option(
+    weight_decay: float | None = typer.Option(
         None, help="Decoupled weight decay: each step multiplies the weights by 1 - lr x this."
     ),
-    schedule: Optional[str] = typer.Option(
+    schedule: str | None = typer.Option(
         None, help="Learning-rate schedule: constant or warmup_cosine."
     ),
-    conv: Optional[str] = typer.Option(
+    conv: str | None = typer.Option(
         None, help="Convolution blocks' channels, e.g. 32,64 (conv, ReLU, 2x2 max pool each)."
     ),
-    batch_norm: Optional[bool] = typer.Option(
+    batch_norm: bool | None = typer.Option(
         None,
         "--batch-norm/--no-batch-norm",
         help="BatchNorm after each convolution and hidden layer.",
     ),
-    augment: Optional[str] = typer.Option(
+    augment: str | None = typer.Option(
         None,
         "--augment",
         metavar="[KIND]",
@@ -133,7 +130,7 @@ def train(
         "(shifts, rotations, scalings), elastic (affine + elastic distortion; a bare --augment) "
         "or none.",
     ),
-    cell: Optional[str] = typer.Option(None, help="Recurrent layers: lstm or gru."),
+    cell: str | None = typer.Option(None, help="Recurrent layers: lstm or gru."),
 ) -> None:
     """Train a network on MNIST (or your data) and save it to a model file."""
     from .train import parse_hidden, train_command
@@ -225,13 +222,13 @@ def predict(
         "...).",
         show_default=False,
     ),
-    output: Optional[Path] = typer.Option(
+    output: Path | None = typer.Option(
         None,
         "--output",
         "-o",
         help="Write Kaggle's submission CSV (ImageId,Label; ImageId from 1) to this file.",
     ),
-    top: Optional[int] = typer.Option(
+    top: int | None = typer.Option(
         None, metavar="K", help="Show the K most likely digits of each image.", min=1, max=10
     ),
     json_output: bool = typer.Option(
@@ -296,13 +293,13 @@ def show(
     ),
     index: int = typer.Argument(..., metavar="INDEX", help="Which image of the split, from 0."),
     split: str = typer.Option("test", help="test (default) or train."),
-    output: Optional[Path] = typer.Option(
+    output: Path | None = typer.Option(
         None, "--output", "-o", help="PNG to write.", show_default="digit-SPLIT-INDEX.png"
     ),
-    data: Optional[str] = typer.Option(
+    data: str | None = typer.Option(
         None, help="Data to take the image from.", show_default="the data the model was trained on"
     ),
-    window: Optional[bool] = typer.Option(
+    window: bool | None = typer.Option(
         None,
         "--window/--no-window",
         help="Also open a window.",
@@ -332,7 +329,7 @@ def report(
         ..., metavar="MODEL", help="Model file (.npz) written by nnscratch train."
     ),
     output: Path = typer.Option(Path("report.html"), "--output", "-o", help="HTML file to write."),
-    data: Optional[str] = typer.Option(
+    data: str | None = typer.Option(
         None, help="Data to measure the model on.", show_default="the data the model was trained on"
     ),
 ) -> None:
@@ -381,15 +378,15 @@ def gradcheck(
 
 @app.command("lr-find", cls=Command)
 def lr_find(
-    preset: Optional[str] = typer.Option(None, help="Recipe to sweep.", show_default="mlp"),
-    recipe: Optional[Path] = typer.Option(None, help="Or a recipe file (TOML)."),
+    preset: str | None = typer.Option(None, help="Recipe to sweep.", show_default="mlp"),
+    recipe: Path | None = typer.Option(None, help="Or a recipe file (TOML)."),
     data: str = typer.Option(
         "mnist", help="'mnist' (bundled), a folder of IDX files, or a CSV file (label first)."
     ),
-    batch_size: Optional[int] = typer.Option(
+    batch_size: int | None = typer.Option(
         None, help="Examples per step.", show_default="the recipe's"
     ),
-    optimizer: Optional[str] = typer.Option(
+    optimizer: str | None = typer.Option(
         None, help="sgd, momentum, nesterov, adam, adamw.", show_default="the recipe's"
     ),
     start: float = typer.Option(1e-6, help="Learning rate of the first batch."),
@@ -439,28 +436,28 @@ def sweep(
         "(results.csv), the chart (results.png) and every run's model "
         "file and record (runs/); a sweep run again in it carries on.",
     ),
-    workers: Optional[int] = typer.Option(
+    workers: int | None = typer.Option(
         None, help="Local worker processes.", show_default="one per core"
     ),
-    scheduler: Optional[str] = typer.Option(
+    scheduler: str | None = typer.Option(
         None,
         metavar="ADDRESS",
         help="Run on the Dask cluster of this scheduler, e.g. "
         "tcp://10.0.0.5:8786, instead of local workers.",
     ),
-    preset: Optional[str] = PRESET,
-    data: Optional[str] = DATA,
-    epochs: Optional[int] = EPOCHS,
-    lr: Optional[float] = LR,
-    batch_size: Optional[str] = BATCH_SIZE,
-    hidden: Optional[str] = HIDDEN,
-    activation: Optional[str] = ACTIVATION,
-    optimizer: Optional[str] = OPTIMIZER,
-    dropout: Optional[float] = DROPOUT,
-    dev_size: Optional[int] = DEV_SIZE,
+    preset: str | None = PRESET,
+    data: str | None = DATA,
+    epochs: int | None = EPOCHS,
+    lr: float | None = LR,
+    batch_size: str | None = BATCH_SIZE,
+    hidden: str | None = HIDDEN,
+    activation: str | None = ACTIVATION,
+    optimizer: str | None = OPTIMIZER,
+    dropout: float | None = DROPOUT,
+    dev_size: int | None = DEV_SIZE,
     stratify: bool = STRATIFY,
-    early_stopping: Optional[int] = EARLY_STOPPING,
-    seed: Optional[int] = SEED,
+    early_stopping: int | None = EARLY_STOPPING,
+    seed: int | None = SEED,
     quiet: bool = QUIET,
     json_output: bool = typer.Option(
         False, "--json", help="Print the table as JSON, the last line of stdout."

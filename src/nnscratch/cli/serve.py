@@ -4,13 +4,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
 
 def serve(
-    models: Optional[list[Path]] = typer.Argument(
+    models: list[Path] | None = typer.Argument(
         None,
         metavar="MODEL",
         help="Model files (.npz) to serve.",
@@ -28,18 +27,18 @@ def serve(
         min=1,
         max=64,
     ),
-    cache_dir: Optional[Path] = typer.Option(
+    cache_dir: Path | None = typer.Option(
         None,
         envvar="NNSCRATCH_CACHE_DIR",
         help="Folder for the preset models.",
         show_default="$XDG_CACHE_HOME/nnscratch or ~/.cache/nnscratch",
     ),
-    digits: Optional[Path] = typer.Option(
+    digits: Path | None = typer.Option(
         None,
         help="Folder of your own digits, drawn and labelled in the page (one PNG each).",
         show_default="$XDG_DATA_HOME/nnscratch/digits or ~/.local/share/nnscratch/digits",
     ),
-    runs: Optional[Path] = typer.Option(
+    runs: Path | None = typer.Option(
         None,
         help="Folder of the training runs started from the page (their checkpoints) "
         "and of the models saved from them.",
@@ -62,7 +61,6 @@ def serve(
 
     from ..web import launch
     from ..web.served import ServedModels
-
     from .train import train_into
 
     console = Console(stderr=True)

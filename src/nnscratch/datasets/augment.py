@@ -88,7 +88,7 @@ def _centred_grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _bilinear(images: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """images (N, H, W) read at fractional positions rows, cols (N, H, W), zeros outside.
+    """Images (N, H, W) read at fractional positions rows, cols (N, H, W), zeros outside.
 
     The images are padded with zeros (one row and column before, two after), positions
     clipped into the padding, and the four neighbours of each position gathered by flat index

@@ -13,8 +13,8 @@ import re
 
 import numpy as np
 
-from nnscratch.fileio import atomic_write
 from nnscratch.errors import ConfigError, DataError
+from nnscratch.fileio import atomic_write
 
 _SIDE = 28
 _PIXELS = _SIDE * _SIDE

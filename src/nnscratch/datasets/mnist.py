@@ -50,7 +50,7 @@ def load_mnist(split: str = "train") -> tuple[np.ndarray, np.ndarray]:
     return _load_cached(split)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _load_cached(split: str) -> tuple[np.ndarray, np.ndarray]:
     return _load_verified(_DATA_DIR, split)
 

@@ -26,7 +26,7 @@ _FLUSH_BITS = FLUSH_BELOW.view(np.int32)
 
 
 def flush_small(m: np.ndarray, scratch: np.ndarray) -> None:
-    """m <- 0 where |m| < FLUSH_BELOW, in place; m and ``scratch`` float32 of the same shape.
+    """M <- 0 where |m| < FLUSH_BELOW, in place; m and ``scratch`` float32 of the same shape.
 
     Done on the bit patterns, which for float32 numbers >= 0 are ordered as the numbers: with
     a = bits(|m|) as int32, (bits(FLUSH_BELOW) - 1 - a) >> 31 is 0 where |m| < FLUSH_BELOW and

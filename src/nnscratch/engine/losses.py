@@ -14,7 +14,7 @@ from .layers.activations import sigmoid, sigmoid_pair
 
 
 def log_softmax(z: np.ndarray) -> np.ndarray:
-    """log p = z - max(z) - log Σ exp(z - max(z)), row by row; stable for any finite z.
+    """Log p = z - max(z) - log Σ exp(z - max(z)), row by row; stable for any finite z.
 
     Shapes: (N, C) -> (N, C), same dtype.
     """
@@ -24,7 +24,7 @@ def log_softmax(z: np.ndarray) -> np.ndarray:
 
 
 def softmax(z: np.ndarray) -> np.ndarray:
-    """p = exp(z - max z) / Σ exp(z - max z), row by row. Shapes: (N, C) -> (N, C)."""
+    """P = exp(z - max z) / Σ exp(z - max z), row by row. Shapes: (N, C) -> (N, C)."""
     p = z - z.max(axis=1, keepdims=True)
     np.exp(p, out=p)
     p /= p.sum(axis=1, keepdims=True)

@@ -44,7 +44,7 @@ def confusion_matrix(predicted: np.ndarray, labels: np.ndarray, classes: int = 1
 
 
 def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
-    """numerator / denominator, 0.0 where the denominator is 0 (no warning)."""
+    """Numerator / denominator, 0.0 where the denominator is 0 (no warning)."""
     out = np.zeros(np.shape(numerator), dtype=np.float64)
     np.divide(numerator, denominator, out=out, where=denominator != 0)
     return out

@@ -24,8 +24,8 @@ from ..engine.optimizers import Optimizer, get_optimizer
 from ..engine.schedules import WarmupCosine
 from ..errors import ConfigError
 from .recipe import FULL_BATCH, Recipe
-from .specs import build_layers
 from .sequential import Sequential
+from .specs import build_layers
 
 PRESETS: dict[str, Recipe] = {
     # The classic tutorial: 784-10-10, ReLU + softmax, weights and biases U(-0.5, 0.5),

@@ -37,7 +37,7 @@ Converter = Callable[[Graph, Layer, str, str], str]
 
 
 def dense(graph: Graph, layer: Dense, x: str, prefix: str) -> str:
-    """z = x W + b: Gemm, with W stored (in, out) as ours is (no transpose)."""
+    """Z = x W + b: Gemm, with W stored (in, out) as ours is (no transpose)."""
     return graph.node(
         "Gemm",
         [

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import checks
+from ..engine.optimizers import get_optimizer
 from ..errors import ConfigError, TrainingDiverged
 from ..model import Recipe, build_model, get_preset
 from ..model.presets import build_augmentation
-from ..engine.optimizers import get_optimizer
 from ..training import Callback
 
 # Weight of the past in the moving average of the loss: about the last ten batches count, a

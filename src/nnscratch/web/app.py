@@ -12,8 +12,8 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
-from ..errors import NNScratchError
 from ..datasets.digitset import DigitSet
+from ..errors import NNScratchError
 from . import digits as digit_routes
 from . import routes, schemas, training
 from .limits import MAX_BODY_BYTES, BodyLimit

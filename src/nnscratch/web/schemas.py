@@ -7,7 +7,7 @@ form). A drawing travels as its strokes, in the canvas's own units.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -53,7 +53,7 @@ class PredictRequest(Strict):
     )
     drawing: Drawing = Field(None, validate_default=False)
     pixels: Image = Field(None, validate_default=False)
-    models: Optional[list[str]] = Field(
+    models: list[str] | None = Field(
         None, max_length=32, description="which served models answer (default: all)"
     )
     steps: bool = Field(False, description="also send the preprocessing's steps")
@@ -81,8 +81,8 @@ class Steps(BaseModel):
 class PredictAnswer(BaseModel):
     digit: bool = Field(description="false when the input holds no digit (then no answers)")
     message: str
-    input: Optional[list[list[int]]] = Field(description="the 28x28 input the models saw")
-    steps: Optional[Steps] = None
+    input: list[list[int]] | None = Field(description="the 28x28 input the models saw")
+    steps: Steps | None = None
     answers: list[ModelAnswer]
 
 
@@ -101,7 +101,7 @@ class UnitRequest(OnImage):
 
 
 class SaliencyRequest(OnImage):
-    target: Optional[int] = Field(
+    target: int | None = Field(
         None, ge=0, le=1000, description="the class to explain (default: the predicted)"
     )
 
@@ -109,7 +109,7 @@ class SaliencyRequest(OnImage):
 class ProbeRequest(Strict):
     pixels: Image
     kind: Literal[tuple(PROBES)]  # type: ignore[valid-type]
-    models: Optional[list[str]] = Field(None, max_length=32)
+    models: list[str] | None = Field(None, max_length=32)
 
 
 class LayerOutput(BaseModel):
@@ -173,9 +173,9 @@ class ModelInfo(BaseModel):
     name: str
     kind: Literal["dense", "conv"]
     parameters: int
-    preset: Optional[str]
-    test_accuracy: Optional[float]
-    file: Optional[str] = Field(description="the model file's name (no folder)")
+    preset: str | None
+    test_accuracy: float | None
+    file: str | None = Field(description="the model file's name (no folder)")
     layers: list[dict]
 
 
@@ -208,23 +208,23 @@ class TrainRequest(Strict):
     preset's (or, fine-tuning, the model's own recipe with a tenth of its learning rate)."""
 
     mode: Literal["train", "fine_tune"] = "train"
-    preset: Optional[Literal["classic", "mlp", "cnn"]] = Field(
+    preset: Literal["classic", "mlp", "cnn"] | None = Field(
         None, description="for mode train (default mlp)"
     )
-    model: Optional[str] = Field(
+    model: str | None = Field(
         None, max_length=200, description="for mode fine_tune: a served model's name"
     )
-    epochs: Optional[int] = Field(
+    epochs: int | None = Field(
         None, ge=1, le=1000, description="epochs (iterations of a full-batch preset)"
     )
-    lr: Optional[float] = Field(None, gt=0, le=1e6, description="learning rate")
-    hidden: Optional[list[Annotated[int, Field(ge=1, le=2048)]]] = Field(
+    lr: float | None = Field(None, gt=0, le=1e6, description="learning rate")
+    hidden: list[Annotated[int, Field(ge=1, le=2048)]] | None = Field(
         None, min_length=1, max_length=4, description="hidden layer sizes"
     )
-    optimizer: Optional[Literal["sgd", "momentum", "nesterov", "adam", "adamw"]] = None
-    dropout: Optional[float] = Field(None, ge=0, lt=1)
-    dev_size: Optional[int] = Field(None, ge=0, le=100_000, description="dev images held out")
-    freeze: Optional[int] = Field(
+    optimizer: Literal["sgd", "momentum", "nesterov", "adam", "adamw"] | None = None
+    dropout: float | None = Field(None, ge=0, lt=1)
+    dev_size: int | None = Field(None, ge=0, le=100_000, description="dev images held out")
+    freeze: int | None = Field(
         None, ge=0, le=100, description="fine-tuning: layers with weights kept as they are"
     )
 
@@ -244,7 +244,7 @@ class RunInfo(BaseModel):
     id: str
     mode: Literal["train", "fine_tune"]
     preset: str
-    model: Optional[str]
+    model: str | None
     title: str
     epochs: int
     unit: Literal["epoch", "iteration"]
@@ -259,7 +259,7 @@ class TrainingStatus(BaseModel):
         "stopped, completed, early_stopping, diverged, failed or interrupted"
     )
     message: str
-    run: Optional[RunInfo]
+    run: RunInfo | None
     last_event: int = Field(description="the id of the newest event sent so far")
     choices: dict = Field(
         description="the form's settings: each preset's, and each served "

@@ -45,7 +45,7 @@ class LeakyReLU(Layer):
 
 
 def _sigmoid_parts(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """e = e^-|z|, in (0, 1], and σ(|z|) = 1 / (1 + e), in [1/2, 1]: new arrays like z.
+    """E = e^-|z|, in (0, 1], and σ(|z|) = 1 / (1 + e), in [1/2, 1]: new arrays like z.
 
     Everything else follows without a difference of nearly equal numbers: σ(-|z|) = e·σ(|z|),
     σ(z) σ(-z) = e·σ(|z|)². e never overflows, so the small values keep their relative

@@ -8,7 +8,6 @@ from ... import checks
 from ...errors import ConfigError
 from .base import Layer
 
-
 # Memory layouts of (N, C, H, W) images with the channels outermost, as axis orders: batch
 # next (this package's Conv2D), or batch innermost.
 _CHANNELS_FIRST = ((1, 0, 2, 3), (1, 2, 3, 0))
@@ -158,7 +157,7 @@ class BatchNorm(Layer):
 
 
 def _rows(x: np.ndarray, order: tuple[int, ...] | None) -> np.ndarray:
-    """x as (F, m): one row per feature; a view when x's memory is laid out in ``order``."""
+    """X as (F, m): one row per feature; a view when x's memory is laid out in ``order``."""
     if order is None:
         return x.T
     return x.transpose(order).reshape(x.shape[1], -1)

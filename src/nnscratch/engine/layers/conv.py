@@ -164,7 +164,7 @@ class Conv2D(Layer):
         return depth * h_out * w_out * np.dtype(dtype).itemsize
 
     def _im2col(self, x: np.ndarray, h_out: int, w_out: int, dtype: np.dtype) -> np.ndarray:
-        """cols (C_in·k·k + 1, H_out·W_out·N) of images x (N, C_in, H, W), the last row ones
+        """Cols (C_in·k·k + 1, H_out·W_out·N) of images x (N, C_in, H, W), the last row ones
         (for the bias), in the layer's scratch."""
         n = len(x)
         k, s, p, depth = (

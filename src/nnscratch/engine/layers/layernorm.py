@@ -67,7 +67,7 @@ class LayerNorm(Layer):
         return self._normalise(x)[0]
 
     def _normalise(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """y (x's shape), and x̂ (M, D) and 1/sqrt(σ² + eps) (M,) for backward."""
+        """Y (x's shape), and x̂ (M, D) and 1/sqrt(σ² + eps) (M,) for backward."""
         rows = self._rows(x)  # one row per example (and step)
         # Each result laid out as rows are (empty_like): with a broadcast operand NumPy may
         # otherwise pick C order for rows that are columns in memory.
@@ -81,7 +81,7 @@ class LayerNorm(Layer):
         return self._shaped(y, x.shape), xhat, inv_std
 
     def _rows(self, x: np.ndarray) -> np.ndarray:
-        """x as (M, D), one row per example (or step): a view of C-ordered memory, and of
+        """X as (M, D), one row per example (or step): a view of C-ordered memory, and of
         images laid out batch-last (a convolution's output, see :mod:`.scratch`), whose rows
         are then columns in memory."""
         if x.ndim == len(self.shape) + 1 > 2:
