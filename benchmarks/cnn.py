@@ -40,7 +40,7 @@ def torch_twin(model):
     import torch
 
     nn, layers = torch.nn, []
-    for layer, row in zip(model.layers, model.architecture((784,))):
+    for layer, row in zip(model.layers, model.architecture((784,)), strict=True):
         kind, config = layer.name, layer.config()
         if kind == "Reshape":
             layers.append(nn.Unflatten(1, tuple(config["shape"])))

@@ -23,7 +23,7 @@ class GemmFloor:
         f32 = np.float32
         self.steps = steps
         self.a = [rng.random((BATCH, n), dtype=f32) for n in SIZES]  # layer inputs/outputs
-        self.W = [rng.random((i, o), dtype=f32) for i, o in zip(SIZES, SIZES[1:])]
+        self.W = [rng.random((i, o), dtype=f32) for i, o in zip(SIZES, SIZES[1:], strict=True)]
         self.dW = [np.empty_like(w) for w in self.W]
         self.dx = [np.empty((BATCH, n), dtype=f32) for n in SIZES]
 

@@ -118,7 +118,7 @@ def test_sigkill_during_writes_never_leaves_a_partial_model_file(tmp_path):
     expected = [
         Sequential([Dense(300, 300), Dense(300, 300)], seed=s).get_weights() for s in range(2)
     ]
-    for attempt in range(3):
+    for _attempt in range(3):
         proc = subprocess.Popen(
             [sys.executable, "-c", WRITER, str(path)], stdout=subprocess.PIPE, text=True
         )

@@ -146,7 +146,7 @@ def test_the_shift_kind_moves_whole_pixels_within_two():
     images = load_mnist("train")[0][:8].astype(np.float32) / 255
     moved = get_augmentation("shift")(images, np.random.default_rng(1))
     offsets = [(r, c) for r in range(-2, 3) for c in range(-2, 3)]
-    for original, result in zip(images, moved):
+    for original, result in zip(images, moved, strict=True):
         matches = [
             o
             for o in offsets

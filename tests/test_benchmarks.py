@@ -127,7 +127,7 @@ def test_the_cnn_workload_times_the_cnn_preset_and_its_products():
 
     ours, preset = cnn.nnscratch_network(), build_model("cnn")
     assert [layer.config() for layer in ours.layers] == [layer.config() for layer in preset.layers]
-    for mine, theirs in zip(ours.layers, preset.layers):  # the same initial weights
+    for mine, theirs in zip(ours.layers, preset.layers, strict=True):  # the same initial weights
         for key in theirs.params:
             np.testing.assert_array_equal(mine.params[key], theirs.params[key])
     assert ours.input_scale is None  # it is fed floats in [0, 1], as PyTorch is
@@ -158,7 +158,9 @@ def test_the_cnn_bn_and_lstm_workloads_train_their_presets_networks(network):
     assert set(run.RUNNERS) == set(run.WORKLOADS)
     ours, preset = cnn.nnscratch_network(network), build_model(network)
     assert [layer.config() for layer in ours.layers] == [layer.config() for layer in preset.layers]
-    for mine, theirs in zip(ours.layers, preset.layers):  # the same initial weights, buffers
+    for mine, theirs in zip(
+        ours.layers, preset.layers, strict=True
+    ):  # the same initial weights, buffers
         for key, value in {**theirs.params, **theirs.buffers}.items():
             np.testing.assert_array_equal({**mine.params, **mine.buffers}[key], value)
 

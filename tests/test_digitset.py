@@ -137,9 +137,12 @@ def test_an_export_imports_back_digit_for_digit(filled, tmp_path, kind):
     filled.export_idx(path) if kind == "idx" else filled.export_csv(path)
     again = DigitSet(tmp_path / "again")
     assert len(again.import_from(path)) == COUNT
-    pairs = lambda digits: sorted(
-        (int(label), image.tobytes()) for image, label in zip(*digits.arrays())
-    )  # noqa: E731
+
+    def pairs(digits):
+        return sorted(
+            (int(label), image.tobytes()) for image, label in zip(*digits.arrays(), strict=True)
+        )
+
     assert pairs(again) == pairs(filled)
 
 

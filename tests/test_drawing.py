@@ -138,7 +138,7 @@ def test_a_canvas_of_no_size_is_refused():
         make_strokes([], 100, float("nan"))
 
 
-# --- the probes' changes ---------------------------------------------------------------------------
+# --- the probes' changes --------------------------------------------------------------------------
 
 
 def bar(horizontal: bool) -> np.ndarray:

@@ -64,7 +64,7 @@ def test_saliency_is_the_gradient_of_the_log_probability_per_unit_of_ink(make, d
 
     rng = np.random.default_rng(0)
     ink, h = image / 255.0, 1e-5
-    for r, c in list(zip(*np.nonzero(image)))[:6] + [tuple(rng.integers(0, 28, 2))]:
+    for r, c in list(zip(*np.nonzero(image), strict=True))[:6] + [tuple(rng.integers(0, 28, 2))]:
         up, down = ink.copy(), ink.copy()
         up[r, c] += h
         down[r, c] -= h
@@ -173,7 +173,7 @@ def test_every_probe_at_its_neutral_value_leaves_the_answer_unchanged(digit):
 def test_a_replica_shares_the_parameters_but_not_the_caches(digit):
     model = conv_model()
     twin = model.replica()
-    for mine, theirs in zip(twin.layers, model.layers):
+    for mine, theirs in zip(twin.layers, model.layers, strict=True):
         assert mine is not theirs
         for key in theirs.params:
             assert mine.params[key] is theirs.params[key]  # shared, not copied

@@ -87,7 +87,7 @@ def test_a_recipe_written_before_freeze_existed_loads_with_nothing_frozen():
     assert "frozen" in get_preset("mlp").with_overrides(freeze=1).description()
 
 
-# --- fine-tuning on digits in a style MNIST lacks --------------------------------------------------
+# --- fine-tuning on digits in a style MNIST lacks -------------------------------------------------
 
 
 def turned(images: np.ndarray, degrees: float = 30) -> np.ndarray:

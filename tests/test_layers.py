@@ -172,7 +172,7 @@ def test_whole_sequential_gradients(activation):
     y = np.array([0, 2, 1, 2, 0])
     analytic, numeric = _model_gradients(model, x, y)
     assert len(analytic) == 6  # W and b of three Dense layers
-    for a, n in zip(analytic, numeric):
+    for a, n in zip(analytic, numeric, strict=True):
         assert np.any(a != 0)
         assert relative_error(a, n) < TOL
 

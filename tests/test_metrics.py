@@ -78,6 +78,6 @@ def test_against_a_loop_over_examples_on_random_labels():
     rng = np.random.default_rng(0)
     true, pred = rng.integers(0, 10, 5000), rng.integers(0, 10, 5000)
     expected = np.zeros((10, 10), dtype=np.int64)
-    for t, p in zip(true, pred):
+    for t, p in zip(true, pred, strict=True):
         expected[t, p] += 1
     assert np.array_equal(confusion_matrix(pred, true), expected)

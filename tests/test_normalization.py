@@ -123,7 +123,7 @@ def test_pooling_moves_before_a_relu_but_never_across_a_batch_norm():
     g = grad.copy()
     for layer in reversed(written.layers[1:]):
         g = layer.backward(g)
-    for mine, theirs in zip(model.layers, written.layers):
+    for mine, theirs in zip(model.layers, written.layers, strict=True):
         for key in mine.grads:
             np.testing.assert_array_equal(mine.grads[key], theirs.grads[key])
         for key in mine.buffers:

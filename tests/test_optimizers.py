@@ -29,7 +29,9 @@ from nnscratch.errors import ConfigError
 def run(optimizer, params, grads_per_step, decay=None):
     """Step ``optimizer`` once per gradient list; copies the gradients (step consumes them)."""
     for grads in grads_per_step:
-        optimizer.step(params, [np.array(g, dtype=p.dtype) for p, g in zip(params, grads)], decay)
+        optimizer.step(
+            params, [np.array(g, dtype=p.dtype) for p, g in zip(params, grads, strict=True)], decay
+        )
     return params
 
 
@@ -103,7 +105,7 @@ def reference_sgd(params, grads_per_step, decay, lr_at, momentum, nesterov, l2, 
     velocity = [np.zeros_like(p) for p in params]
     for t, grads in enumerate(grads_per_step):
         lr = lr_at(t)
-        for i, (p, g) in enumerate(zip(params, grads)):
+        for i, (p, g) in enumerate(zip(params, grads, strict=True)):
             g = g.astype(np.float64)
             if decay[i]:
                 g = g + l2 * p
@@ -125,7 +127,7 @@ def reference_adam(params, grads_per_step, decay, lr_at, beta1, beta2, eps, l2, 
     v = [np.zeros_like(p) for p in params]
     for step, grads in enumerate(grads_per_step):
         lr, t = lr_at(step), step + 1
-        for i, (p, g) in enumerate(zip(params, grads)):
+        for i, (p, g) in enumerate(zip(params, grads, strict=True)):
             g = g.astype(np.float64)
             if decay[i]:
                 g = g + l2 * p
@@ -173,7 +175,7 @@ def test_sgd_matches_reference(momentum, nesterov, l2, weight_decay):
         schedule=StepDecay(7, 0.5),
     )
     run(opt, params, grads, decay)
-    for p, e in zip(params, expected):
+    for p, e in zip(params, expected, strict=True):
         assert p.dtype == np.float32
         np.testing.assert_allclose(p, e, **F32)
 
@@ -195,7 +197,7 @@ def test_adam_matches_reference(cls, l2, weight_decay):
         schedule=StepDecay(7, 0.5),
     )
     run(opt, params, grads, decay)
-    for p, e in zip(params, expected):
+    for p, e in zip(params, expected, strict=True):
         assert p.dtype == np.float32
         np.testing.assert_allclose(p, e, **F32)
 
@@ -204,7 +206,7 @@ def test_float64_parameters_match_the_reference_to_float64_precision():
     params, grads, decay = random_problem(np.float64)
     expected = reference_adam(params, grads, decay, lambda t: 0.01, 0.9, 0.999, 1e-8, 0.01, 0.1)
     run(Adam(lr=0.01, l2=0.01, weight_decay=0.1), params, grads, decay)
-    for p, e in zip(params, expected):
+    for p, e in zip(params, expected, strict=True):
         np.testing.assert_allclose(p, e, rtol=1e-12, atol=1e-14)
 
 
@@ -218,7 +220,7 @@ def test_l2_and_decoupled_decay_coincide_for_plain_sgd():
     run(SGD(lr=0.1, l2=0.3), coupled, grads, decay)
     decoupled = [p.copy() for p in params]
     run(SGD(lr=0.1, weight_decay=0.3), decoupled, grads, decay)
-    for a, b in zip(coupled, decoupled):
+    for a, b in zip(coupled, decoupled, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
 
 
@@ -316,7 +318,10 @@ def test_state_arrays_are_made_once(name):
     arrays = [a for state in opt._state for a in state.values()]
     run(opt, params, grads[1:], decay)
     assert [a for state in opt._state for a in state.values()] == arrays  # same objects...
-    assert all(x is y for x, y in zip(arrays, [a for state in opt._state for a in state.values()]))
+    assert all(
+        x is y
+        for x, y in zip(arrays, [a for state in opt._state for a in state.values()], strict=True)
+    )
 
 
 @pytest.mark.parametrize("name", list(OPTIMIZERS))
@@ -373,7 +378,7 @@ def test_resuming_from_state_dict_is_bit_identical(name):
     resumed.load_state_dict(npz_round_trip(saved))
     assert resumed.t == 5
     run(resumed, resumed_params, grads[5:], decay)
-    for a, b in zip(params, resumed_params):
+    for a, b in zip(params, resumed_params, strict=True):
         assert a.dtype == b.dtype and a.tobytes() == b.tobytes()
     assert original.t == resumed.t == 10
 
@@ -569,7 +574,7 @@ def test_adam_updates_large_parameters_block_by_block_exactly(cls, monkeypatch):
     monkeypatch.setattr(elementwise, "BLOCK", 4)  # (7, 5) -> 9 blocks, the last of 3
     blocked = [p.copy() for p in params]
     run(cls(lr=0.01, l2=0.01), blocked, grads, decay)
-    for b, w in zip(blocked, whole):
+    for b, w in zip(blocked, whole, strict=True):
         np.testing.assert_array_equal(b, w)
     assert not np.array_equal(blocked[0], params[0])
 
@@ -648,7 +653,7 @@ def test_flushes_fall_on_the_same_steps_after_a_resume():
     resumed = make()
     resumed.load_state_dict(npz_round_trip(saved))
     run(resumed, resumed_params, grads[13:], decay)
-    for a, b in zip(params, resumed_params):
+    for a, b in zip(params, resumed_params, strict=True):
         assert a.tobytes() == b.tobytes()
     assert (original.state_dict()["m.0"].reshape(-1)[:2] == 0).all()
 

@@ -168,7 +168,7 @@ def test_the_new_layers_predict_in_evaluation_mode_and_keep_nothing(kind):
     kept = [dict(vars(layer)) for layer in new]
     buffers = [{k: v.copy() for k, v in layer.buffers.items()} for layer in new]
     np.testing.assert_array_equal(model.outputs(x), expected)
-    for layer, attributes, saved in zip(new, kept, buffers):
+    for layer, attributes, saved in zip(new, kept, buffers, strict=True):
         assert vars(layer).keys() == attributes.keys(), layer
         for key, value in attributes.items():
             assert vars(layer)[key] is value, (layer, key)

@@ -36,8 +36,8 @@ def test_the_presets_descriptions_read_as_their_readme_rows():
         (
             dict(hidden=(256,), epochs=2, dropout=0.2),
             (28, 28),
-            "784-256-10 ReLU network, dropout 0.2 after each hidden layer; Adam (lr 2e-3, warm-up then "
-            "cosine decay), batch 128, 2 epochs, 5,000 dev images.",
+            "784-256-10 ReLU network, dropout 0.2 after each hidden layer; "
+            "Adam (lr 2e-3, warm-up then cosine decay), batch 128, 2 epochs, 5,000 dev images.",
         ),
         (
             dict(
@@ -59,8 +59,8 @@ def test_the_presets_descriptions_read_as_their_readme_rows():
             dict(hidden=(64, 32, 16), stratify=True, early_stopping=3, optimizer="adamw"),
             (28, 28),
             "784-64-32-16-10 ReLU network; AdamW (lr 2e-3, warm-up then cosine decay), batch 128, "
-            "6 epochs, 5,000 dev images (stratified), early stopping after 3 epochs without a better "
-            "dev loss.",
+            "6 epochs, 5,000 dev images (stratified), "
+            "early stopping after 3 epochs without a better dev loss.",
         ),
     ],
     ids=["cli-overrides", "no-hidden-layer", "early-stopping"],

@@ -35,7 +35,7 @@ def lstm_by_loops(x, W_ih, W_hh, b_ih, b_hh):
         h, c = np.zeros(hidden), np.zeros(hidden)
         for t in range(t_steps):
 
-            def pre(k):
+            def pre(k, e=e, t=t, h=h):
                 return (
                     W_ih[blocks[k]] @ x[e, t]
                     + b_ih[blocks[k]]

@@ -109,7 +109,7 @@ def test_serve_with_two_workers_answers_as_one_and_stops_cleanly(small_models, t
             ]
             for image in images
         ]
-        for image, labels in zip(images, expected):
+        for image, labels in zip(images, expected, strict=True):
             request = urllib.request.Request(
                 url + "api/predict",
                 data=json.dumps({"pixels": image.tolist()}).encode(),
@@ -196,14 +196,17 @@ def test_serve_keeps_your_digits_and_a_run_stopped_by_ctrl_c_continues_after_a_r
     try:
         assert get_json(url + "api/models")["training"] is True
         image = load_mnist("test")[0][0]
-        post = lambda path, body: urllib.request.urlopen(
-            urllib.request.Request(  # noqa: E731
-                url + path,
-                data=json.dumps(body).encode(),
-                headers={"content-type": "application/json"},
-            ),
-            timeout=30,
-        )
+
+        def post(path, body):
+            return urllib.request.urlopen(
+                urllib.request.Request(
+                    url + path,
+                    data=json.dumps(body).encode(),
+                    headers={"content-type": "application/json"},
+                ),
+                timeout=30,
+            )
+
         post("api/digits", {"pixels": image.tolist(), "label": 7})
         assert [p.name for p in (tmp_path / "mine").glob("*.png")] == ["digit-000001-label-7.png"]
         post(

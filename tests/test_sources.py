@@ -41,7 +41,7 @@ def _make_folder(folder: Path, *, gz: bool, test: bool, seed: int = 0) -> list[P
         rng.integers(0, 10, 5, dtype=np.uint8),
     ]
     paths = []
-    for name, array in list(zip(NAMES, arrays))[: 4 if test else 2]:
+    for name, array in list(zip(NAMES, arrays, strict=True))[: 4 if test else 2]:
         paths.append(folder / (name + (".gz" if gz else "")))
         write_idx(paths[-1], array)
     return paths

@@ -4,8 +4,8 @@ Each module's imports are read with ``ast`` (module level and inside functions a
 lazy import is still a dependency) and checked against ``TIERS``, bottom first. A module may
 import its own package and any package of a lower tier; packages on the same tier (the data
 and the engine) stand apart; the CLI sits above the web app, which it starts. Third-party
-libraries of the faces may be imported by the faces only. The checker is tested too: a tree with an upward import, a circle,
-or a missing rule fails it.
+libraries of the faces may be imported by the faces only. The checker is tested too: a tree
+with an upward import, a circle, or a missing rule fails it.
 """
 
 from __future__ import annotations

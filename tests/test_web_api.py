@@ -175,7 +175,9 @@ def test_the_inside_unit_saliency_and_probe_views_are_explain_s(client, models, 
     cnn = models.get("cnn").model
     inside = client.post("/api/inside", json={"pixels": image.tolist(), "model": "cnn"}).json()
     expected = explain.look_inside(cnn, image)
-    assert [layer["index"] for layer in inside["layers"]] == [l.index for l in expected.layers]
+    assert [layer["index"] for layer in inside["layers"]] == [
+        layer.index for layer in expected.layers
+    ]
     np.testing.assert_allclose(inside["layers"][0]["values"], expected.layers[0].values, atol=1e-3)
     np.testing.assert_allclose(inside["evidence"]["logits"], expected.logits, atol=1e-3)
     unit = client.post(
@@ -341,8 +343,10 @@ def test_a_wrong_array_is_refused_saying_what_is_wrong(client, pixels, words):
     "body",
     [
         b'{"pixels": [[NaN' + b", 0" * 27 + b"]" + b", [" + b"0, " * 27 + b"0]" * 27 + b"]}",
-        b'{"drawing": {"width": 280, "height": 280, "strokes": [{"brush": 9, "points": [[1, NaN]]}]}}',
-        b'{"drawing": {"width": 280, "height": 280, "strokes": [{"brush": Infinity, "points": [[1, 2]]}]}}',
+        b'{"drawing": {"width": 280, "height": 280, '
+        b'"strokes": [{"brush": 9, "points": [[1, NaN]]}]}}',
+        b'{"drawing": {"width": 280, "height": 280, '
+        b'"strokes": [{"brush": Infinity, "points": [[1, 2]]}]}}',
     ],
 )
 def test_nan_and_infinity_are_refused(client, body):
@@ -366,7 +370,8 @@ def test_nan_and_infinity_are_refused(client, body):
         ),
         (b'{"pixels": [[0]], "path": "/etc/passwd"}', 422, ["path", "xtra"]),
         (
-            b'{"drawing": {"width": 280, "height": 280, "strokes": [{"brush": 0, "points": [[1, 2]]}]}}',
+            b'{"drawing": {"width": 280, "height": 280, '
+            b'"strokes": [{"brush": 0, "points": [[1, 2]]}]}}',
             422,
             ["brush"],
         ),

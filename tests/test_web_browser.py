@@ -102,7 +102,7 @@ def test_digits_drawn_with_the_mouse_are_announced_as_predict_reads_them(
 ):
     page = open_page()
     right = 0
-    for image, label in zip(*confident_digits[1:]):
+    for image, label in zip(*confident_digits[1:], strict=True):
         page.page.click("#clear")
         page.draw_with_mouse(digit_strokes(image[:, :]))
         announced, _ = assert_page_agrees_with_predict(page, small_models, tmp_path)
@@ -365,7 +365,9 @@ def test_the_probe_view_plots_and_tabulates_the_api_s_probabilities(open_page, c
         assert chart.locator("polyline").count() == 10
         rows = chart.locator("tbody tr")  # in a closed <details>: read, not seen
         assert rows.count() == len(result["values"])
-        for n, (value, probabilities) in enumerate(zip(result["values"], curve["probabilities"])):
+        for n, (value, probabilities) in enumerate(
+            zip(result["values"], curve["probabilities"], strict=True)
+        ):
             cells = rows.nth(n).locator("th, td").all_text_contents()
             assert cells == [str(int(value))] + [f"{100 * p:.1f}" for p in probabilities]
     page.page.focus("#probe-value")

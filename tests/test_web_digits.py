@@ -44,7 +44,7 @@ def some_digits():
 
 
 def fill(client, images, labels):
-    for image, label in zip(images, labels):
+    for image, label in zip(images, labels, strict=True):
         answer = client.post("/api/digits", json={"pixels": image.tolist(), "label": int(label)})
         assert answer.status_code == 200, answer.text
 
@@ -130,7 +130,9 @@ def test_an_export_imports_back_as_csv_and_as_idx_files(client_for, some_digits)
         pairs = sorted(
             (d["label"], d["pixels"]) for d in target.get("/api/digits").json()["digits"]
         )
-        assert pairs == sorted((int(label), image.tolist()) for image, label in zip(*some_digits))
+        assert pairs == sorted(
+            (int(label), image.tolist()) for image, label in zip(*some_digits, strict=True)
+        )
 
 
 def test_a_damaged_or_foreign_upload_is_refused_naming_the_file_sent(client_for, some_digits):

@@ -228,7 +228,7 @@ def test_a_model_fine_tuned_on_your_digits_from_the_page_says_before_and_after(
     server = serve()
     http = server.client()
     images, labels = load_mnist("train")
-    for image, label in zip(images[20000:20060], labels[20000:20060]):
+    for image, label in zip(images[20000:20060], labels[20000:20060], strict=True):
         turned = np.clip(np.round(rotate(image, 30)), 0, 255).astype(int)
         assert (
             http.post(

@@ -61,7 +61,8 @@ class RichProgress(Callback):
             },
             console=self.console,
         )
-        # A resumed trainer starts where it stopped: trainer.epoch epochs and trainer.step steps done.
+        # A resumed trainer starts where it stopped: trainer.epoch epochs and trainer.step steps
+        # done.
         self.task = self.progress.add_task(
             "train",
             total=total,

@@ -103,7 +103,11 @@ def prediction_view(predictions, top: int | None = None, rows: int = PREDICTION_
             f"{predictions.probabilities[i, predictions.labels[i]]:.4f}",
         ]
         if top:
-            cells.append("  ".join(f"{k}: {p:.4f}" for k, p in zip(labels[i], probabilities[i])))
+            cells.append(
+                "  ".join(
+                    f"{k}: {p:.4f}" for k, p in zip(labels[i], probabilities[i], strict=False)
+                )
+            )
         table.add_row(*cells)
     parts: list[Any] = [table]
     if count > rows:

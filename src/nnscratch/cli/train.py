@@ -207,7 +207,7 @@ def parse_batch_size(text: str | None) -> int | str | None:
         ) from None
 
 
-# --- the view ---------------------------------------------------------------------------------------
+# --- the view -------------------------------------------------------------------------------------
 
 
 def show_plan(console: Console, plan: TrainingPlan) -> None:

@@ -118,7 +118,7 @@ class DigitSet:
                 ) from None
             number = present[-1].number + 1 if present else 1
             added = []
-            for image, label in zip(images, labels):
+            for image, label in zip(images, labels, strict=False):
                 path = self.folder / f"digit-{number:06d}-label-{int(label)}.png"
                 with atomic_write(path, DataError) as handle:
                     handle.write(_png_bytes(image))

@@ -106,7 +106,11 @@ _MNIST_IDENTITY = hashlib.sha256(
 
 def _idx_folder(folder: Path) -> DigitDataset:
     found = {split: [_find_idx(folder, n) for n in names] for split, names in _IDX_NAMES.items()}
-    missing = [name for name, path in zip(_IDX_NAMES["train"], found["train"]) if path is None]
+    missing = [
+        name
+        for name, path in zip(_IDX_NAMES["train"], found["train"], strict=False)
+        if path is None
+    ]
     if missing:
         looked_for = ", ".join(f"{name}[.gz]" for name in missing)
         raise DataError(f"{folder}: no training data: looked for {looked_for}")

@@ -99,6 +99,6 @@ def _stratified_dev(labels: np.ndarray, n_dev: int, rng: np.random.Generator) ->
     quotas[np.argsort(-remainders, kind="stable")[:leftover]] += 1
     picks = [
         rng.permutation(members)[:quota]
-        for members, quota in zip(np.split(order, np.cumsum(counts)[:-1]), quotas)
+        for members, quota in zip(np.split(order, np.cumsum(counts)[:-1]), quotas, strict=False)
     ]
     return np.concatenate(picks) if picks else np.empty(0, dtype=np.int64)

@@ -74,7 +74,7 @@ def check_layer(
         flat = rng.choice(array.size, samples, replace=False)
         entries = [np.unravel_index(i, array.shape) for i in flat]
         numeric = numerical_gradient(loss, array, eps, entries)
-        picked = tuple(np.array(axis) for axis in zip(*entries))
+        picked = tuple(np.array(axis) for axis in zip(*entries, strict=False))
         return relative_error(analytic[picked], numeric[picked])
 
     layer.forward(x, training=training, rng=layer_rng)

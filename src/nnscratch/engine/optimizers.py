@@ -177,7 +177,7 @@ class Optimizer:
                     f"the loaded optimizer state is for {len(self._state)} "
                     f"parameters, but step got {len(params)}"
                 )
-            for i, (p, state) in enumerate(zip(params, self._state)):
+            for i, (p, state) in enumerate(zip(params, self._state, strict=False)):
                 for name, a in list(state.items()):
                     if a.shape != p.shape:
                         raise ConfigError(
@@ -425,24 +425,24 @@ class Adam(Optimizer):
         flush = flush and state["m"].dtype == np.float32
         # Twelve passes over five arrays as large as the parameter would stream them from
         # memory twelve times; block by block, each block stays in cache through all twelve.
-        for p, g, m, v, s in blocks(p, g, state["m"], state["v"], s):
+        for p_block, g_block, m, v, s_block in blocks(p, g, state["m"], state["v"], s):
             # m <- beta1·m + (1 - beta1)·g
             m *= beta1
-            np.multiply(g, 1.0 - beta1, out=s)
-            m += s
+            np.multiply(g_block, 1.0 - beta1, out=s_block)
+            m += s_block
             if flush:
-                flush_small(m, s)
-            # v <- beta2·v + (1 - beta2)·g²; g is consumed: it becomes (1 - beta2)·g²
+                flush_small(m, s_block)
+            # v <- beta2·v + (1 - beta2)·g²; g_block is consumed: it becomes (1 - beta2)·g²
             v *= beta2
-            np.multiply(g, g, out=g)
-            g *= 1.0 - beta2
-            v += g
+            np.multiply(g_block, g_block, out=g_block)
+            g_block *= 1.0 - beta2
+            v += g_block
             # p <- p - step·m/(√v + eps_hat)
-            np.sqrt(v, out=s)
-            s += eps_hat
-            np.divide(m, s, out=s)
-            s *= step
-            p -= s
+            np.sqrt(v, out=s_block)
+            s_block += eps_hat
+            np.divide(m, s_block, out=s_block)
+            s_block *= step
+            p_block -= s_block
 
     def _hyperparameters(self) -> dict:
         return {"beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}

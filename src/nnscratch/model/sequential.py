@@ -273,7 +273,7 @@ class Sequential:
         Training either one changes both: treat a replica as read-only.
         """
         layers = [type(layer)(**layer.config()) for layer in self.layers]
-        for mine, theirs in zip(layers, self.layers):
+        for mine, theirs in zip(layers, self.layers, strict=False):
             mine.params, mine.buffers = dict(theirs.params), dict(theirs.buffers)
             mine.grads = {key: np.zeros_like(value) for key, value in theirs.params.items()}
         twin = Sequential(

@@ -283,7 +283,7 @@ def digit_gallery(
         axes = np.atleast_1d(figure.subplots(rows, columns)).ravel()
         for ax in axes:
             ax.set_axis_off()
-        for ax, image, caption in zip(axes, images, captions):
+        for ax, image, caption in zip(axes, images, captions, strict=False):
             ax.imshow(image, cmap=INK_CMAP, vmin=0, vmax=255, interpolation="nearest")
             ax.set_title(caption, fontsize=8, linespacing=1.1)
     if title:
@@ -355,7 +355,7 @@ def weight_tiles(
     axes = np.atleast_1d(figure.subplots(math.ceil(count / columns), columns)).ravel()
     for ax in axes:
         ax.set_axis_off()
-    for i, (ax, tile) in enumerate(zip(axes, tiles)):
+    for i, (ax, tile) in enumerate(zip(axes, tiles, strict=False)):
         scale = float(np.abs(tile).max()) or 1.0
         ax.imshow(tile, cmap="gray", vmin=-scale, vmax=scale, interpolation="nearest")
         ax.set_title(captions[i] if captions is not None else str(i), fontsize=7, pad=2)
@@ -396,7 +396,7 @@ def recurrent_input_weights(figure, w_ih: np.ndarray, gates: Sequence[str]):
     blocks = np.split(w_ih, len(gates))
     scale = float(np.abs(w_ih).max()) or 1.0
     axes = np.atleast_1d(figure.subplots(1, len(gates)))
-    for ax, block, gate in zip(axes, blocks, gates):
+    for ax, block, gate in zip(axes, blocks, gates, strict=False):
         image = ax.imshow(
             block, cmap="gray", vmin=-scale, vmax=scale, aspect="auto", interpolation="nearest"
         )
@@ -452,7 +452,7 @@ def probability_view(
     bars = bars_ax.bar(classes, probabilities, color=colours, edgecolor="black", linewidth=0.6)
     if label is not None:
         bars[label].set_hatch("///")
-    for c, p in zip(classes, probabilities):
+    for c, p in zip(classes, probabilities, strict=False):
         if p >= 0.005:
             shown = ">99%" if 0.995 <= p < 1 else f"{p:.0%}"  # no rounded-up certainty
             bars_ax.text(c, p + 0.02, shown, ha="center", va="bottom", fontsize=7)

@@ -391,6 +391,7 @@ def _timings(c) -> str:
                         history["train_accuracy"],
                         history["dev_loss"],
                         history["dev_accuracy"],
+                        strict=False,
                     )
                 ],
                 (unit, "seconds", "train loss", "train acc", "dev loss", "dev acc"),

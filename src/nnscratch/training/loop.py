@@ -243,7 +243,7 @@ class Trainer:
             chunk_loss, chunk_hits, _ = self._batch_gradients(xb[start:stop], yb[start:stop], grads)
             loss += share * chunk_loss
             hits += chunk_hits
-            for t, g in zip(totals, grads):
+            for t, g in zip(totals, grads, strict=False):
                 g *= share  # g is the chunk's own gradient, free to scale in place
                 t += g
         return loss, hits, totals

@@ -118,7 +118,8 @@ def settings(grid: Grid) -> list[Setting]:
     setting for an empty grid (a sweep over seeds only)."""
     fields = [field for field, _ in grid]
     return [
-        tuple(zip(fields, values)) for values in itertools.product(*(values for _, values in grid))
+        tuple(zip(fields, values, strict=False))
+        for values in itertools.product(*(values for _, values in grid))
     ]
 
 

@@ -3,8 +3,9 @@ networks", section 3.3): what ``nnscratch lr-find`` measures.
 
 The recipe's network and optimizer train from their initial weights for a short run in which
 the learning rate grows geometrically from ``start`` to ``stop``, one value per batch. The loss
-of each batch is recorded and smoothed (an exponential moving average, bias-corrected); the run stops early once the smoothed loss exceeds four times its lowest
-value, or when the loss is no longer a number. Where the smoothed loss is lowest, the rate is
+of each batch is recorded and smoothed (an exponential moving average, bias-corrected); the run
+stops early once the smoothed loss exceeds four times its lowest value, or when the loss is no
+longer a number. Where the smoothed loss is lowest, the rate is
 already about as large as training tolerates; the suggested rate is a tenth of it, where the
 loss still falls steeply and training is stable.
 """

@@ -55,12 +55,16 @@ class Predictions:
                 "label": int(label),
                 "probabilities": [float(p) for p in probabilities],
             }
-            for source, label, probabilities in zip(self.sources, self.labels, self.probabilities)
+            for source, label, probabilities in zip(
+                self.sources, self.labels, self.probabilities, strict=False
+            )
         ]
         if top:
             labels, probabilities = self.top(top)
-            for row, ks, ps in zip(rows, labels, probabilities):
-                row["top"] = [{"label": int(k), "probability": float(p)} for k, p in zip(ks, ps)]
+            for row, ks, ps in zip(rows, labels, probabilities, strict=False):
+                row["top"] = [
+                    {"label": int(k), "probability": float(p)} for k, p in zip(ks, ps, strict=False)
+                ]
         return rows
 
 

@@ -153,7 +153,7 @@ def plan_sweep(options: SweepOptions) -> SweepPlan:
     for setting in points:
         swept = dict(setting)
 
-        def name(field: str) -> str:  # as the command line calls the field
+        def name(field: str, swept: dict = swept) -> str:  # as the command line calls it
             return f"--{'grid ' if field in swept else ''}{grids.option(field)}"
 
         for seed in range(options.recipe.seed, options.recipe.seed + seeds):

@@ -66,7 +66,7 @@ def set_answer(digits: DigitSet) -> dict:
         "held_out": held_out(found),
         "digits": [
             {"number": digit.number, "label": digit.label, "pixels": image.tolist()}
-            for digit, image in zip(found, images)
+            for digit, image in zip(found, images, strict=False)
         ],
     }
 
@@ -186,7 +186,7 @@ def import_files(digits: DigitSet, files: dict[str, bytes]) -> int:
             f"{', '.join(names) or 'a file without a name'}"
         )
     with tempfile.TemporaryDirectory(prefix="nnscratch-import-") as folder:
-        for name, data in zip(names, files.values()):
+        for name, data in zip(names, files.values(), strict=False):
             (Path(folder) / name).write_bytes(data)
         spec = Path(folder) / names[0] if is_csv else Path(folder)
         try:

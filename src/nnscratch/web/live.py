@@ -12,8 +12,9 @@ boundary with a checkpoint, and continuing is resuming from it, exactly as ``--r
 so is continuing a run that a stopped server left.
 
 Events (:class:`~nnscratch.web.events.Event`, most published by the run's callback,
-:class:`~nnscratch.web.events.Publisher`; the page draws them): ``start`` (a new run), ``plan`` (the run in
-words), ``batch`` (a step, at most twice a second), ``progress`` (every epoch, every
+:class:`~nnscratch.web.events.Publisher`; the page draws them): ``start`` (a new run),
+``plan`` (the run in words), ``batch`` (a step, at most twice a second), ``progress`` (every
+epoch, every
 ``log_every`` iterations of a full-batch run: the figures of its history, the first layer's
 weights and the watched drawing's probabilities), ``drawing`` (the drawing scored again),
 ``state`` (paused, stopped, diverged, ...), ``done`` (the metrics) and ``saved``.

@@ -124,7 +124,7 @@ class ServedModels:
         more of its path when two names would clash."""
         stems = [Path(p).stem for p in paths]
         models = []
-        for path, stem in zip(paths, stems):
+        for path, stem in zip(paths, stems, strict=False):
             name = stem if stems.count(stem) == 1 else f"{stem} ({Path(path).parent.name or '.'})"
             while name in {m.name for m in models}:
                 name += "'"
