@@ -6,12 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from nnscratch import explain
 from nnscratch.datasets import load_mnist
 from nnscratch.engine.layers import Conv2D, Dense, Flatten, MaxPool2D, ReLU, Reshape, Tanh
 from nnscratch.engine.losses import log_softmax
 from nnscratch.errors import ConfigError
 from nnscratch.model import Sequential
-from nnscratch.usecases import explain
 
 
 def dense_model(dtype="float32"):

@@ -16,8 +16,8 @@ import pytest
 
 from mini_mnist import write_mnist_folder
 from nnscratch.model import Sequential, get_preset
-from nnscratch.usecases import grid as grids
-from nnscratch.usecases.sweep import SweepOptions, plan_sweep, run_sweep
+from nnscratch.sweeps import grid as grids
+from nnscratch.sweeps.sweep import SweepOptions, plan_sweep, run_sweep
 
 # Runs of a second or so each: a small network, one epoch of 1,000 real MNIST images.
 BRIEF = ("--epochs", "1", "--dev-size", "200")

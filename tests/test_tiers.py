@@ -24,8 +24,12 @@ TIERS = [
     {"training", "onnx"},  # the loop and the ONNX exporter know a model only by what they
     # call and read
     {"model"},  # Sequential, the model file, recipes (Sequential.fit calls down)
-    {"usecases"},  # train, resume, evaluate, predict, describe, inspect: no printing
-    {"sklearn"},  # the scikit-learn estimator (never imported by `import nnscratch`)
+    # train, resume, evaluate, predict, describe, inspect: no printing; and, standing apart,
+    # explain (saliency, occlusion, inside views), which no use case needs
+    {"usecases", "explain"},
+    # sweeps (grid, runs, workers) train through the use cases; the scikit-learn estimator
+    # (never imported by `import nnscratch`)
+    {"sweeps", "sklearn"},
     {"plots"},  # faces: charts, the report, show (matplotlib)
     {"web"},  # face: the web app of `nnscratch serve` (FastAPI)
     {"cli"},  # face: the command line (Typer + Rich), which starts the web app
@@ -47,8 +51,8 @@ ONLY_IN = {
     "sklearn": {"sklearn"},
     "onnx": {"onnx"},
     "onnxruntime": {"onnx"},
-    "dask": {"usecases"},
-    "distributed": {"usecases"},
+    "dask": {"sweeps"},
+    "distributed": {"sweeps"},
 }
 
 # Modules that stand above every tier: the package's lazy front door and `python -m`.

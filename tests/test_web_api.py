@@ -19,9 +19,9 @@ from fastapi import testclient as fastapi_testclient
 from PIL import Image
 
 from live_servers import running
+from nnscratch import explain
 from nnscratch.datasets import load_mnist
 from nnscratch.datasets.drawing import make_strokes, render_strokes
-from nnscratch.usecases import explain
 from nnscratch.usecases.predict import predict_files
 from nnscratch.web.app import create_app
 from nnscratch.web.served import ServedModels

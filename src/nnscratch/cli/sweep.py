@@ -1,4 +1,4 @@
-"""``nnscratch sweep``: its options turned into a plan (:mod:`nnscratch.usecases.sweep`), and
+"""``nnscratch sweep``: its options turned into a plan (:mod:`nnscratch.sweeps.sweep`), and
 the sweep drawn on the terminal: what runs, a line and a bar as each run ends, the table."""
 
 from __future__ import annotations
@@ -15,9 +15,8 @@ from rich.table import Table
 from .. import checks
 from ..errors import ConfigError
 from ..model import DEFAULT_PRESET, get_preset
-from ..training.signals import EXIT_INTERRUPTED
-from ..usecases import grid as grids
-from ..usecases.sweep import (
+from ..sweeps import grid as grids
+from ..sweeps.sweep import (
     RunRecord,
     SweepOptions,
     SweepPlan,
@@ -26,6 +25,7 @@ from ..usecases.sweep import (
     plan_sweep,
     run_sweep,
 )
+from ..training.signals import EXIT_INTERRUPTED
 from .train import option_name
 
 CHART = "results.png"

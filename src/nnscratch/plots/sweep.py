@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..usecases.sweep import SweepResult
+from ..sweeps.sweep import SweepResult
 from .charts import DEV_STYLE, TRAIN_STYLE, new_figure, save_png
 
 TEST_STYLE = dict(TRAIN_STYLE, linestyle="none")  # the test set, drawn as the training set is

@@ -11,11 +11,11 @@ from typing import Any
 
 import numpy as np
 
+from .. import explain
 from ..datasets.drawing import drawing_to_mnist, make_strokes
 from ..datasets.mnist import load_mnist
 from ..datasets.pictures import NoDigitError, read_picture_steps, shrink_ink
 from ..errors import DataError
-from ..usecases import explain
 from .served import ServedModels
 
 UNSURE_BELOW = 0.6  # a top probability below this is shown as unsure

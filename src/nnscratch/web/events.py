@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy as np
 
+from .. import explain
 from ..model import Recipe, Sequential
 from ..training import Callback
-from ..usecases import explain
 
 BATCH_EVERY = 0.5  # seconds between two batch events
 TILES = 16  # first-layer weight images sent

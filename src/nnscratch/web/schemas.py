@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..datasets.drawing import MAX_CANVAS, MAX_COORDINATE, MAX_POINTS, MAX_STROKES
-from ..usecases.explain import PROBES
+from ..explain import PROBES
 
 Pixel = Annotated[int, Field(ge=0, le=255)]
 Image = Annotated[

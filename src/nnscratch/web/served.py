@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..explain import network_kind
 from ..model import Sequential
-from ..usecases.explain import network_kind
 
 
 @dataclass

@@ -1,18 +1,6 @@
-"""A trained network looked at on one input: what each layer computes, which pixels push the
-answer, and how the answer changes when the input does.
-
-Every function takes a :class:`~nnscratch.model.Sequential` and one image (H, W) of raw pixels
-(0-255, light ink on 0, MNIST's form), and runs the model's own layers: forward for the
-activations, the engine's backward pass for the gradient. They use the model's layer caches,
-so give each thread its own model (:meth:`~nnscratch.model.Sequential.replica`).
-
-* :func:`look_inside`: each hidden layer's activations (a dense layer's units, a convolution's
-  feature maps) and the output layer's evidence for each class;
-* :func:`unit_view`: one unit's (or feature map's) weights, and weights times its input;
-* :func:`saliency`: d log p(class) / d pixel, through the engine's backward pass;
-* :func:`occlusion`: how much p(class) drops when each pixel's neighbourhood is blanked;
-* :func:`probe`: the probabilities over a range of shifts, rotations, thickness or noise.
-"""
+"""What each layer of a trained network computes for one image: the hidden layers' activations,
+the output layer's evidence, one unit's weights times its input, the first layer's weights as
+images."""
 
 from __future__ import annotations
 
@@ -20,20 +8,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..datasets import transforms
 from ..engine.layers import Conv2D, Dense, Flatten, Layer
 from ..errors import ConfigError
 from ..model import Sequential
-
-OCCLUSION_PATCH = 5  # side of the blanked square, in pixels (about a stroke's width and more)
-PROBES = {
-    # kind: (values the slider takes, what a value does to the image)
-    "shift_x": (list(range(-8, 9)), lambda image, v: transforms.shift(image, v, 0)),
-    "shift_y": (list(range(-8, 9)), lambda image, v: transforms.shift(image, 0, v)),
-    "rotate": (list(range(-60, 61, 10)), transforms.rotate),
-    "thickness": ([-2, -1, 0, 1, 2, 3], transforms.thicken),
-    "noise": ([round(0.1 * i, 1) for i in range(11)], transforms.add_noise),
-}
 
 
 @dataclass(frozen=True)
@@ -64,11 +41,11 @@ class Inside:
 
 
 def network_kind(model: Sequential) -> str:
-    """ "conv" for a network with a convolution, else "dense"."""
+    """``"conv"`` for a network with a convolution, else ``"dense"``."""
     return "conv" if any(isinstance(layer, Conv2D) for layer in model.layers) else "dense"
 
 
-def _run(model: Sequential, image: np.ndarray) -> list[np.ndarray]:
+def layer_outputs(model: Sequential, image: np.ndarray) -> list[np.ndarray]:
     """Forward one image (H, W); the input of every layer and, last, the output: a list of
     len(layers) + 1 arrays, each with a batch axis of 1."""
     x = model.prepare(np.asarray(image)[None])
@@ -103,7 +80,7 @@ def _activation_after(model: Sequential, index: int) -> tuple[int, str]:
 def look_inside(model: Sequential, image: np.ndarray) -> Inside:
     """Run ``image`` (H, W) through ``model`` and keep each hidden Dense or Conv2D layer's
     output (after its activation), and the output layer's evidence (see :class:`Inside`)."""
-    seen = _run(model, image)
+    seen = layer_outputs(model, image)
     last = output_layer(model)
     layers = []
     for i, layer in enumerate(model.layers[:last]):
@@ -163,7 +140,7 @@ def unit_view(model: Sequential, image: np.ndarray, index: int, unit: int) -> Un
     units = layer.out_features if isinstance(layer, Dense) else layer.out_channels
     if not 0 <= unit < units:
         raise ConfigError(f"unit {unit} does not exist (layer {index} has {units})")
-    seen = _run(model, image)
+    seen = layer_outputs(model, image)
     W, b = layer.params["W"], float(layer.params["b"][unit])
     if isinstance(layer, Dense):
         x = seen[index][0]
@@ -191,82 +168,6 @@ def unit_view(model: Sequential, image: np.ndarray, index: int, unit: int) -> Un
     kernel = W[unit]  # (C_in, k, k)
     products = np.einsum("chwuv,cuv->chw", windows, kernel)
     return UnitView(index, unit, "conv", kernel, x, products, b, products.sum(axis=0) + b)
-
-
-def saliency(
-    model: Sequential, image: np.ndarray, target: int | None = None
-) -> tuple[np.ndarray, int, np.ndarray]:
-    """The gradient of log p(``target``) with respect to each pixel's ink (0 to 1), through
-    the engine's backward pass. ``target`` defaults to the predicted class.
-
-    Returns ``(gradient, target, probabilities)``: float64 (H, W), int, (C,). Positive where
-    more ink would make ``target`` more likely. Uses d log p_t / dz = onehot(t) - p for the
-    logits z, then every layer's ``backward`` down to the pixels; the pixels' scale into the
-    model (``input_scale``) is applied last, times 255 for "per unit of ink".
-    """
-    seen = _run(model, image)
-    probabilities = model.loss.probabilities(seen[-1])[0].astype(np.float64)
-    classes = len(probabilities)
-    target = int(probabilities.argmax()) if target is None else int(target)
-    if not 0 <= target < classes:
-        raise ConfigError(f"class {target} does not exist (the model has {classes})")
-    grad = -probabilities[None].astype(model.dtype)
-    grad[0, target] += 1
-    for layer in reversed(model.layers):
-        grad = layer.backward(grad, input_grad=True)
-    scale = model.input_scale if model.input_scale is not None else 1.0
-    return (
-        grad[0].reshape(np.shape(image)).astype(np.float64) * scale * 255.0,
-        target,
-        probabilities,
-    )
-
-
-def occlusion(
-    model: Sequential, image: np.ndarray, target: int | None = None, patch: int = OCCLUSION_PATCH
-) -> tuple[np.ndarray, int]:
-    """How much p(``target``) falls when a ``patch`` x ``patch`` square centred on each pixel
-    is blanked (set to 0, the paper): float64 (H, W), positive where the ink there spoke for
-    ``target``. Squares holding no ink change nothing and are not computed (0).
-    ``target`` defaults to the predicted class."""
-    image = np.asarray(image)
-    base = model.predict_proba(image[None])[0]
-    target = int(base.argmax()) if target is None else int(target)
-    if not 0 <= target < len(base):
-        raise ConfigError(f"class {target} does not exist (the model has {len(base)})")
-    height, width = image.shape
-    half = patch // 2
-    inked = np.pad(image > 0, half)
-    windows = np.lib.stride_tricks.sliding_window_view(inked, (patch, patch))
-    centres = np.argwhere(windows.any(axis=(2, 3)))  # squares that cover some ink
-    drop = np.zeros((height, width))
-    if len(centres) == 0:
-        return drop, target
-    blanked = np.repeat(image[None], len(centres), axis=0)
-    for n, (r, c) in enumerate(centres):
-        blanked[n, max(r - half, 0) : r + half + 1, max(c - half, 0) : c + half + 1] = 0
-    drop[centres[:, 0], centres[:, 1]] = base[target] - model.predict_proba(blanked)[:, target]
-    return drop, target
-
-
-def probe_values(kind: str) -> list:
-    """The values the probe ``kind`` tries (see ``PROBES``); ConfigError for an unknown kind."""
-    if kind not in PROBES:
-        raise ConfigError(f"unknown probe {kind!r}; choose one of: {', '.join(PROBES)}")
-    return list(PROBES[kind][0])
-
-
-def probe_images(image: np.ndarray, kind: str) -> tuple[list, np.ndarray]:
-    """The image changed by each value of the probe ``kind``: (values, float32 (V, H, W))."""
-    values = probe_values(kind)
-    change = PROBES[kind][1]
-    return values, np.stack([change(image, value) for value in values])
-
-
-def probe(model: Sequential, images: np.ndarray) -> np.ndarray:
-    """Probabilities (V, C) of the model for the probe's images (V, H, W), from
-    :func:`probe_images` (made once, shared by every model probed)."""
-    return model.predict_proba(images).astype(np.float64)
 
 
 def first_layer_tiles(

@@ -28,8 +28,8 @@ from ..datasets import DigitDataset, load_source
 from ..errors import ConfigError, DataError, TrainingDiverged
 from ..fileio import atomic_write, check_writable_folder
 from ..model import Recipe
+from ..usecases.train import check_dev_size, model_file_document, train_recipe
 from . import grid as grids
-from .train import check_dev_size, model_file_document, train_recipe
 
 RUNS, TABLE = "runs", "results.csv"
 FIGURES = ("dev_accuracy", "test_accuracy", "train_seconds")

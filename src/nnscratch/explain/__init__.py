@@ -1,0 +1,46 @@
+"""A trained network looked at on one input: what each layer computes, which pixels push the
+answer, and how the answer changes when the input does.
+
+Every function takes a :class:`~nnscratch.model.Sequential` and one image (H, W) of raw pixels
+(0-255, light ink on 0, MNIST's form), and runs the model's own layers: forward for the
+activations, the engine's backward pass for the gradient. They use the model's layer caches,
+so give each thread its own model (:meth:`~nnscratch.model.Sequential.replica`).
+
+* :func:`look_inside`: each hidden layer's activations (a dense layer's units, a convolution's
+  feature maps) and the output layer's evidence for each class;
+* :func:`unit_view`: one unit's (or feature map's) weights, and weights times its input;
+* :func:`saliency`: d log p(class) / d pixel, through the engine's backward pass;
+* :func:`occlusion`: how much p(class) drops when each pixel's neighbourhood is blanked;
+* :func:`probe`: the probabilities over a range of shifts, rotations, thickness or noise.
+"""
+
+from .attribution import OCCLUSION_PATCH, occlusion, saliency
+from .inside import (
+    Inside,
+    LayerOutput,
+    UnitView,
+    first_layer_tiles,
+    look_inside,
+    network_kind,
+    output_layer,
+    unit_view,
+)
+from .probes import PROBES, probe, probe_images, probe_values
+
+__all__ = [
+    "OCCLUSION_PATCH",
+    "PROBES",
+    "Inside",
+    "LayerOutput",
+    "UnitView",
+    "first_layer_tiles",
+    "look_inside",
+    "network_kind",
+    "occlusion",
+    "output_layer",
+    "probe",
+    "probe_images",
+    "probe_values",
+    "saliency",
+    "unit_view",
+]
