@@ -14,10 +14,11 @@ from starlette.exceptions import HTTPException
 
 from ..datasets.digitset import DigitSet
 from ..errors import NNScratchError
-from . import digits as digit_routes
-from . import routes, schemas, training
+from . import schemas
 from .limits import MAX_BODY_BYTES, BodyLimit
 from .live import LiveTraining
+from .routes import digits as digit_routes
+from .routes import live_training, network
 from .served import ServedModels
 
 PAGE_FILES = {
@@ -62,9 +63,9 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.models, app.state.live, app.state.digits = models, live, digits
-    app.include_router(routes.router)
+    app.include_router(network.router)
     if live is not None:
-        app.include_router(training.router)
+        app.include_router(live_training.router)
     if digits is not None:
         app.include_router(digit_routes.router)
     app.add_middleware(BodyLimit, limit=max_body)

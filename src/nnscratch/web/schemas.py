@@ -45,7 +45,9 @@ class Drawing(Strict):
 
 class PredictRequest(Strict):
     """One input: a ``drawing`` or the 28x28 ``pixels`` the network takes as they are.
-    (A picture file goes as multipart/form-data instead, in the field ``file``.)"""
+
+    A picture file goes as multipart/form-data instead, in the field ``file``.
+    """
 
     # Neither may be null: one is given, the other left out (the schema says so with oneOf).
     model_config = ConfigDict(

@@ -13,13 +13,13 @@ from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse
 
-from ..datasets.digitset import IDX_FILES, DigitSet, held_out
-from ..datasets.drawing import drawing_to_mnist, make_strokes
-from ..datasets.pictures import NoDigitError
-from ..errors import DataError
-from . import schemas
-from .answers import pixels_image
-from .routes import PROBLEMS
+from ...datasets.digitset import IDX_FILES, DigitSet, held_out
+from ...datasets.drawing import drawing_to_mnist, make_strokes
+from ...datasets.pictures import NoDigitError
+from ...errors import DataError
+from .. import schemas
+from ..answers import pixels_image
+from . import ok_or_problems
 
 router = APIRouter(prefix="/api/digits")
 CSV_NAME = "digits.csv"
@@ -52,10 +52,6 @@ def _digits(request: Request) -> DigitSet:
     return request.app.state.digits
 
 
-def _answers(model) -> dict:
-    return {200: {"model": model}, **PROBLEMS}
-
-
 def set_answer(digits: DigitSet) -> dict:
     found = digits.digits()
     images, labels = digits.arrays(found)
@@ -71,14 +67,14 @@ def set_answer(digits: DigitSet) -> dict:
     }
 
 
-@router.get("", responses=_answers(schemas.DigitsAnswer), summary="Your digits")
+@router.get("", responses=ok_or_problems(schemas.DigitsAnswer), summary="Your digits")
 def listing(request: Request) -> JSONResponse:
     return JSONResponse(set_answer(_digits(request)))
 
 
 @router.post(
     "",
-    responses=_answers(schemas.DigitInfo),
+    responses=ok_or_problems(schemas.DigitInfo),
     summary="Add a drawing (or 28x28 pixels) with its label to your digits",
 )
 def add(body: schemas.AddDigitRequest, request: Request) -> JSONResponse:
@@ -103,7 +99,7 @@ def add(body: schemas.AddDigitRequest, request: Request) -> JSONResponse:
 
 
 @router.delete(
-    "/{number}", responses=_answers(schemas.DigitInfo), summary="Remove one of your digits"
+    "/{number}", responses=ok_or_problems(schemas.DigitInfo), summary="Remove one of your digits"
 )
 def remove(request: Request, number: int = PathParam(ge=1, le=10**9)) -> JSONResponse:
     digits = _digits(request)
@@ -115,7 +111,7 @@ def remove(request: Request, number: int = PathParam(ge=1, le=10**9)) -> JSONRes
 
 @router.post(
     "/export",
-    responses=_answers(schemas.ExportAnswer),
+    responses=ok_or_problems(schemas.ExportAnswer),
     summary="Write your digits as IDX files and as a Kaggle CSV, on the server",
 )
 def export(request: Request) -> JSONResponse:
@@ -152,7 +148,7 @@ def download(name: str, request: Request) -> FileResponse:
 
 @router.post(
     "/import",
-    responses=_answers(schemas.ImportAnswer),
+    responses=ok_or_problems(schemas.ImportAnswer),
     openapi_extra=IMPORT_BODY,
     summary="Add the digits of a CSV file or of IDX files (an export, say)",
 )

@@ -1,4 +1,6 @@
-"""The endpoints: each reads its request, calls :mod:`nnscratch.web.answers`, returns JSON."""
+"""The endpoints of the served networks: the models, a prediction, the views inside a network,
+saliency, probes and MNIST test digits. Each reads its request, calls
+:mod:`nnscratch.web.answers`, returns JSON."""
 
 from __future__ import annotations
 
@@ -8,30 +10,18 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from . import answers, schemas
-from .served import ServedModels
+from .. import answers, schemas
+from ..served import ServedModels
+from . import ok_or_problems
 
 router = APIRouter(prefix="/api")
-PROBLEMS = {
-    code: {"model": schemas.Problem, "description": text}
-    for code, text in (
-        (400, "malformed request"),
-        (413, "body too large"),
-        (415, "unsupported content type"),
-        (422, "an input that cannot be used, with a message saying why"),
-    )
-}
 
 
 def _models(request: Request) -> ServedModels:
     return request.app.state.models
 
 
-def _answers(model) -> dict:
-    return {200: {"model": model}, **PROBLEMS}
-
-
-@router.get("/models", responses=_answers(schemas.ModelsAnswer), summary="The served models")
+@router.get("/models", responses=ok_or_problems(schemas.ModelsAnswer), summary="The served models")
 def models(request: Request) -> JSONResponse:
     state = request.app.state
     return JSONResponse(
@@ -71,7 +61,7 @@ PREDICT_BODY = {
 
 @router.post(
     "/predict",
-    responses=_answers(schemas.PredictAnswer),
+    responses=ok_or_problems(schemas.PredictAnswer),
     openapi_extra=PREDICT_BODY,
     summary="Each model's answer for a drawing, a picture or 28x28 pixels",
 )
@@ -127,7 +117,7 @@ async def _predict_input(request: Request) -> answers.PredictInput:
 
 @router.post(
     "/inside",
-    responses=_answers(schemas.InsideAnswer),
+    responses=ok_or_problems(schemas.InsideAnswer),
     summary="Each hidden layer's activations and the output's evidence",
 )
 def inside(body: schemas.InsideRequest, request: Request) -> JSONResponse:
@@ -136,7 +126,7 @@ def inside(body: schemas.InsideRequest, request: Request) -> JSONResponse:
 
 @router.post(
     "/unit",
-    responses=_answers(schemas.UnitAnswer),
+    responses=ok_or_problems(schemas.UnitAnswer),
     summary="One unit's or feature map's weights, and weights times input",
 )
 def unit(body: schemas.UnitRequest, request: Request) -> JSONResponse:
@@ -147,7 +137,7 @@ def unit(body: schemas.UnitRequest, request: Request) -> JSONResponse:
 
 @router.post(
     "/saliency",
-    responses=_answers(schemas.SaliencyAnswer),
+    responses=ok_or_problems(schemas.SaliencyAnswer),
     summary="Gradient of log p(class) per pixel, and the occlusion map",
 )
 def saliency(body: schemas.SaliencyRequest, request: Request) -> JSONResponse:
@@ -158,7 +148,7 @@ def saliency(body: schemas.SaliencyRequest, request: Request) -> JSONResponse:
 
 @router.post(
     "/probe",
-    responses=_answers(schemas.ProbeAnswer),
+    responses=ok_or_problems(schemas.ProbeAnswer),
     summary="The probabilities over a range of shifts, rotations, thickness or noise",
 )
 def probe(body: schemas.ProbeRequest, request: Request) -> JSONResponse:
@@ -167,7 +157,7 @@ def probe(body: schemas.ProbeRequest, request: Request) -> JSONResponse:
 
 @router.get(
     "/test-digits/{index}",
-    responses=_answers(schemas.MnistDigit),
+    responses=ok_or_problems(schemas.MnistDigit),
     summary="An image of the bundled MNIST test set, with its label",
 )
 def test_digit(index: int = Path(ge=0, le=9999)) -> JSONResponse:

@@ -8,10 +8,10 @@ import asyncio
 from fastapi import APIRouter, Header, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from . import schemas
-from .answers import pixels_image
-from .live import Conflict, LiveTraining
-from .routes import PROBLEMS
+from .. import schemas
+from ..answers import pixels_image
+from ..live import Conflict, LiveTraining
+from . import PROBLEMS
 
 router = APIRouter(prefix="/api/training")
 POLL_SECONDS = 0.2  # how often a stream looks for new events

@@ -1,0 +1,24 @@
+"""The API's endpoints, one module per group: :mod:`.network` (the served networks: predict,
+inside, saliency, probes), :mod:`.live_training` (a training run started from the page) and
+:mod:`.digits` (your own digits). Each reads its request, calls the library, returns JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import schemas
+
+PROBLEMS = {
+    code: {"model": schemas.Problem, "description": text}
+    for code, text in (
+        (400, "malformed request"),
+        (413, "body too large"),
+        (415, "unsupported content type"),
+        (422, "an input that cannot be used, with a message saying why"),
+    )
+}
+
+
+def ok_or_problems(model: Any) -> dict:
+    """The ``responses`` of an endpoint answering ``model`` (200) or one of the problems."""
+    return {200: {"model": model}, **PROBLEMS}
