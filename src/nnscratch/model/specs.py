@@ -15,6 +15,7 @@ classes' logits, added after the last spec (as the presets' ``hidden`` sizes exc
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 from .. import checks
@@ -58,7 +59,9 @@ def check_specs(name: str, value: Any) -> tuple[dict[str, Any], ...]:
     return tuple(specs)
 
 
-def build_layers(specs, image_shape: tuple[int, ...], classes: int) -> list[Layer]:
+def build_layers(
+    specs: Sequence[dict[str, Any]], image_shape: tuple[int, ...], classes: int
+) -> list[Layer]:
     """The layers the specs describe, for images of ``image_shape``, sizes filled in, with
     the Reshape and Flatten layers the shapes need, and the final Dense to ``classes`` logits.
     Raises ConfigError naming the spec that does not fit the shape that reaches it."""
@@ -92,7 +95,7 @@ def build_layers(specs, image_shape: tuple[int, ...], classes: int) -> list[Laye
     return layers
 
 
-def describe_specs(specs) -> str:
+def describe_specs(specs: Sequence[dict[str, Any]]) -> str:
     """The specs in words: ``Conv2D(out_channels=32, kernel_size=3), BatchNorm, ReLU``."""
     words = []
     for spec in specs:

@@ -34,7 +34,8 @@ class ReLU(Layer):
     def backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
         """dL/da -> dL/dz, of the input's shape (``grad_y`` overwritten)."""
         # grad_y is consumed: zero it where the unit was off (a = 0 exactly where z <= 0).
-        return np.multiply(grad_y, from_forward(self._a, self) > 0, out=grad_y)
+        np.multiply(grad_y, from_forward(self._a, self) > 0, out=grad_y)
+        return grad_y
 
     def infer(self, x: np.ndarray) -> np.ndarray:
         """Any shape -> the same shape, max(x, 0), nothing kept."""
@@ -64,10 +65,11 @@ class LeakyReLU(Layer):
 
     def backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
         """dL/da -> dL/dz, of the input's shape (``grad_y`` overwritten)."""
-        return np.multiply(grad_y, from_forward(self._slope, self), out=grad_y)
+        np.multiply(grad_y, from_forward(self._slope, self), out=grad_y)
+        return grad_y
 
     def config(self) -> dict[str, Any]:
-        """alpha."""
+        """The constructor's argument, alpha."""
         return {"alpha": self.alpha}
 
 

@@ -69,7 +69,8 @@ class AvgPool2D(Layer):
         return result
 
     def backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
-        """dy (N, C, H // k, W // k) -> dx (N, C, H, W), 1/k² of each window's gradient."""
+        """Gradients: dy (N, C, H // k, W // k) -> dx (N, C, H, W), 1/k² of each window's
+        gradient to each of its inputs."""
         k = self.pool_size
         dx = np.zeros_like(
             from_forward(self._x, self), dtype=grad_y.dtype
@@ -80,7 +81,7 @@ class AvgPool2D(Layer):
         return dx
 
     def config(self) -> dict[str, Any]:
-        """pool_size."""
+        """The constructor's argument, pool_size."""
         return {"pool_size": self.pool_size}
 
 
@@ -125,7 +126,8 @@ class GlobalAvgPool2D(Layer):
         return y
 
     def backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
-        """dy (N, C) -> dx (N, C, H, W), 1/(H·W) of each channel's gradient everywhere."""
+        """Gradients: dy (N, C) -> dx (N, C, H, W), 1/(H·W) of each channel's gradient
+        everywhere."""
         x = from_forward(self._x, self)
         h, w = x.shape[2:]
         dx = np.empty_like(x, dtype=grad_y.dtype)  # the input's memory layout

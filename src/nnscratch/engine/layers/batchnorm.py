@@ -83,7 +83,7 @@ class BatchNorm(Layer):
         return tuple(input_shape)
 
     def array_shapes(self) -> dict[str, tuple[int, ...]]:
-        """gamma, beta, running_mean and running_var, each (features,)."""
+        """Parameters gamma and beta, buffers running_mean and running_var, each (features,)."""
         return dict.fromkeys(("gamma", "beta", "running_mean", "running_var"), (self.features,))
 
     def initialize(self, rng: np.random.Generator, dtype: np.dtype) -> None:
@@ -157,7 +157,7 @@ class BatchNorm(Layer):
             running += (momentum * batch).astype(running.dtype, copy=False)
 
     def backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
-        """dy -> dx, both of the input's shape; fills dγ and dβ."""
+        """Gradients: dy -> dx, both of the input's shape; fills dγ and dβ."""
         gamma = self.params["gamma"]
         dy = _rows(grad_y, self._order)
         inv_std = from_forward(self._inv_std, self)
@@ -184,7 +184,7 @@ class BatchNorm(Layer):
         return _shaped(dx, self._shape, self._order)
 
     def config(self) -> dict[str, Any]:
-        """features, momentum, eps."""
+        """The constructor's arguments: features, momentum, eps."""
         return {"features": self.features, "momentum": self.momentum, "eps": self.eps}
 
 
@@ -197,6 +197,7 @@ def _rows(x: np.ndarray, order: tuple[int, ...] | None) -> np.ndarray:
 def _shaped(rows: np.ndarray, shape: tuple[int, ...], order: tuple[int, ...] | None) -> np.ndarray:
     """(F, m) rows back to ``shape`` (a view), laid out in ``order`` as :func:`_rows` read."""
     if order is None:
-        return rows.T
+        columns: np.ndarray = rows.T
+        return columns
     shaped: np.ndarray = rows.reshape([shape[a] for a in order]).transpose(np.argsort(order))
     return shaped

@@ -170,7 +170,8 @@ class Conv2D(Layer):
                     self.out_channels, h_out, w_out, len(part)
                 )
             self._cols = None  # backward (rare after a prediction) makes them again from x
-        return z.reshape(self.out_channels, h_out, w_out, n).transpose(3, 0, 1, 2)
+        y: np.ndarray = z.reshape(self.out_channels, h_out, w_out, n).transpose(3, 0, 1, 2)
+        return y
 
     def _check(self, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
         """The output's shape for an input of ``shape`` (N, C_in, H, W); ConfigError when
@@ -229,7 +230,7 @@ class Conv2D(Layer):
         return cols
 
     def backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
-        """dy (N, C_out, H_out, W_out) -> dx (N, C_in, H, W); fills dW and db."""
+        """Gradients: dy (N, C_out, H_out, W_out) -> dx (N, C_in, H, W); fills dW and db."""
         W, cols = self.params["W"], self._cols
         n, c_out, h_out, w_out = grad_y.shape
         if cols is None:

@@ -106,7 +106,7 @@ class Dense(Layer):
             )
 
     def backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
-        """dz (N, out_features) -> dx (N, in_features); fills dW and db."""
+        """Gradients: dz (N, out_features) -> dx (N, in_features); fills dW and db."""
         dz, x = grad_y, from_forward(self._x, self)
         np.matmul(x.T, dz, out=self.grads["W"])
         # db = Σ_n dz[n] = 1ᵀ dz: as a product with a vector of ones the BLAS sums the batch
@@ -125,7 +125,7 @@ class Dense(Layer):
         return ones[:n]
 
     def config(self) -> dict[str, Any]:
-        """in_features, out_features, init, bias_init."""
+        """The constructor's arguments: in_features, out_features, init, bias_init."""
         return {
             "in_features": self.in_features,
             "out_features": self.out_features,

@@ -53,8 +53,9 @@ class Dropout(Layer):
         """dL/dy -> dL/dx, the input's shape: dy times the last mask (``grad_y`` overwritten)."""
         if self._mask is None:
             return grad_y
-        return np.multiply(grad_y, self._mask, out=grad_y)
+        np.multiply(grad_y, self._mask, out=grad_y)
+        return grad_y
 
     def config(self) -> dict[str, Any]:
-        """rate."""
+        """The constructor's argument, rate."""
         return {"rate": self.rate}

@@ -88,7 +88,8 @@ class GRU(Recurrent):
         return self._output(hs), (xs, hs, gates, v_n)
 
     def backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
-        """dy, (N, H) or (N, T, H) -> dx (N, T, F), through time; fills the four gradients."""
+        """Gradients through time: dy, (N, H) or (N, T, H) -> dx (N, T, F); fills the four
+        weight gradients."""
         xs, hs, gates, v_n = from_forward(self._kept, self)
         t_steps, n, _ = gates.shape
         h = self.hidden_size

@@ -74,7 +74,7 @@ class LayerNorm(Layer):
             )
 
     def array_shapes(self) -> dict[str, tuple[int, ...]]:
-        """gamma and beta, each of ``shape``."""
+        """The parameters gamma and beta, each of ``shape``."""
         return {"gamma": self.shape, "beta": self.shape}
 
     def initialize(self, rng: np.random.Generator, dtype: np.dtype) -> None:
@@ -130,7 +130,7 @@ class LayerNorm(Layer):
         return rows.reshape(shape)
 
     def backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
-        """dy -> dx, both (N, ..., *shape); fills dγ and dβ."""
+        """Gradients: dy -> dx, both (N, ..., *shape); fills dγ and dβ."""
         gamma = self.params["gamma"].reshape(-1)
         dy = self._rows(grad_y)
         xhat, inv_std = from_forward(self._xhat, self), from_forward(self._inv_std, self)
@@ -148,5 +148,5 @@ class LayerNorm(Layer):
         return self._shaped(dx, self._shape)
 
     def config(self) -> dict[str, Any]:
-        """shape (a list) and eps."""
+        """The constructor's arguments: shape (a list) and eps."""
         return {"shape": list(self.shape), "eps": self.eps}

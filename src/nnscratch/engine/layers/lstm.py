@@ -123,7 +123,8 @@ class LSTM(Recurrent):
         return self._output(hs), (xs, acts, hs, cs, tanh_c)
 
     def backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
-        """dy, (N, H) or (N, T, H) -> dx (N, T, F), through time; fills the four gradients."""
+        """Gradients through time: dy, (N, H) or (N, T, H) -> dx (N, T, F); fills the four
+        weight gradients."""
         xs, acts, hs, cs, tanh_c = from_forward(self._kept, self)
         t_steps, n, _ = acts.shape
         h = self.hidden_size

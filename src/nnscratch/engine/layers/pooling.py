@@ -76,10 +76,10 @@ class MaxPool2D(Layer):
             return y
         self._winner = None  # backward after a prediction (a gradient check) finds it then
         views = window_offsets(x, self.pool_size)
-        y = next(views).copy(order="K")  # keep the input's memory layout
+        maxima: np.ndarray = next(views).copy(order="K")  # keep the input's memory layout
         for view in views:
-            np.maximum(y, view, out=y)
-        return y
+            np.maximum(maxima, view, out=maxima)
+        return maxima
 
     def _max_and_winner(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The maxima y and, for each, the offset (in window order) of the first input equal to
@@ -99,8 +99,8 @@ class MaxPool2D(Layer):
         return y, winner
 
     def backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
-        """dy (N, C, H // k, W // k) -> dx (N, C, H, W), each window's gradient to its
-        maximum."""
+        """Gradients: dy (N, C, H // k, W // k) -> dx (N, C, H, W), each window's gradient
+        to its maximum."""
         x, winner, k = from_forward(self._x, self), self._winner, self.pool_size
         if winner is None:
             winner = self._winner = self._max_and_winner(x)[1]
@@ -118,7 +118,7 @@ class MaxPool2D(Layer):
         return dx
 
     def config(self) -> dict[str, Any]:
-        """pool_size."""
+        """The constructor's argument, pool_size."""
         return {"pool_size": self.pool_size}
 
 

@@ -160,7 +160,8 @@ class Recurrent(Layer):
         return dx
 
     def config(self) -> dict[str, Any]:
-        """input_size, hidden_size, return_sequences, init, recurrent_init."""
+        """The constructor's arguments: input_size, hidden_size, return_sequences, init,
+        recurrent_init."""
         return {
             "input_size": self.input_size,
             "hidden_size": self.hidden_size,

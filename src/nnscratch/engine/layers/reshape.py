@@ -62,5 +62,5 @@ class Reshape(Layer):
         return x.reshape(x.shape[0], *self.shape)
 
     def config(self) -> dict[str, Any]:
-        """shape, as a list."""
+        """The constructor's argument, shape (a list)."""
         return {"shape": list(self.shape)}
