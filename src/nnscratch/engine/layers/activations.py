@@ -47,7 +47,7 @@ class LeakyReLU(Layer):
     """a = z where z > 0, else alpha·z; da/dz = 1 or alpha."""
 
     is_activation = True
-    examples = (Example({"alpha": 0.3}, (6,)),)
+    examples = (Example({"alpha": 0.3}, (6,)), Example({}, (2, 3)))
 
     def __init__(self, alpha: float = 0.01) -> None:
         super().__init__()

@@ -37,6 +37,7 @@ class Dense(Layer):
     examples = (
         Example({"in_features": 4, "out_features": 3, "init": "glorot"}, (4,)),
         Example({"in_features": 1, "out_features": 1, "bias_init": "tutorial"}, (1,)),
+        Example({"in_features": 12, "out_features": 2, "init": "he_uniform"}, (12,)),
     )
 
     def __init__(
