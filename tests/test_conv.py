@@ -67,7 +67,7 @@ def test_conv_values_equal_the_definition(c_in, c_out, k, stride, padding, shape
     x = np.random.default_rng(1).standard_normal(shape)
     y = layer.forward(x)
     expected = conv_by_loops(x, layer.params["W"], layer.params["b"], stride, padding)
-    assert y.shape == expected.shape == (shape[0], c_out, *layer.output_shape(*shape[2:]))
+    assert y.shape == expected.shape == (shape[0], c_out, *layer.output_size(*shape[2:]))
     np.testing.assert_allclose(y, expected, rtol=1e-12, atol=1e-12)
 
 

@@ -1,5 +1,6 @@
-"""Layers: gradients against finite differences (float64), dropout statistics, shapes and
-dtypes, initializers' distributions.
+"""Layers: the activations' derivatives by hand, dropout statistics, Dense by hand and its
+errors, whole networks' gradients, initializers' distributions. What every layer must do
+(gradients, configs, dtypes, files, ONNX) is checked by tests/test_layer_harness.py.
 
 Tolerances of the statistical tests come from the sample size: a mean of n draws with standard
 deviation s is within 6 s / sqrt(n) of its expectation except with probability ~2e-9, and every
@@ -45,27 +46,6 @@ def dense64(in_features, out_features, init="he", bias_init="zeros", seed=0):
 # --- gradient checks ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("init", ["he", "he_uniform", "glorot", "glorot_normal", "tutorial"])
-@pytest.mark.parametrize(("n", "fan_in", "fan_out"), [(1, 1, 1), (4, 3, 5), (7, 12, 2)])
-def test_dense_gradients(init, n, fan_in, fan_out):
-    rng = np.random.default_rng(1)
-    layer = dense64(fan_in, fan_out, init=init, bias_init="tutorial")  # non-zero biases too
-    errors = check_layer(layer, rng.standard_normal((n, fan_in)), rng)
-    assert set(errors) == {"x", "W", "b"}
-    assert max(errors.values()) < TOL, errors
-
-
-@pytest.mark.parametrize(
-    "layer",
-    [ReLU(), LeakyReLU(), LeakyReLU(alpha=0.3), Sigmoid(), Tanh()],
-    ids=["relu", "leaky_relu", "leaky_relu_0.3", "sigmoid", "tanh"],
-)
-def test_activation_gradients(layer):
-    rng = np.random.default_rng(2)
-    errors = check_layer(layer, away_from_zero(rng, (5, 7)), rng)
-    assert errors["x"] < TOL, errors
-
-
 def test_activation_derivatives_by_hand():
     # the derivative rules themselves, at points where they are known in closed form
     x = np.array([[-2.0, -0.5, 0.5, 3.0]])
@@ -93,39 +73,6 @@ def test_activation_derivatives_by_hand():
 def test_sigmoid_does_not_overflow():
     a = Sigmoid().forward(np.array([[-1000.0, 1000.0]]))
     assert a.tolist() == [[0.0, 1.0]]
-
-
-def test_flatten_gradients_on_images():
-    rng = np.random.default_rng(3)
-    x = rng.standard_normal((2, 3, 4, 5))  # (N, C, H, W)
-    layer = Flatten()
-    assert layer.forward(x).shape == (2, 60)
-    errors = check_layer(layer, x, rng)
-    assert errors["x"] < TOL
-    grad = rng.standard_normal((2, 60))
-    assert np.array_equal(layer.backward(grad.copy()), grad.reshape(2, 3, 4, 5))
-
-
-class FixedMaskGenerator:
-    """Stands in for a Generator: every call draws the same numbers (a fresh seeded generator
-    each time), so dropout's mask is the same on every forward pass of the gradient check."""
-
-    def __init__(self, seed):
-        self.seed = seed
-
-    def random(self, shape, dtype=np.float64):
-        return np.random.default_rng(self.seed).random(shape, dtype=dtype)
-
-
-def test_dropout_gradients_in_training_mode():
-    rng = np.random.default_rng(4)
-    layer, masks = Dropout(rate=0.4), FixedMaskGenerator(seed=11)
-    x = away_from_zero(rng, (6, 9))
-    out = layer.forward(x, training=True, rng=masks)
-    dropped = out == 0
-    assert 0 < dropped.sum() < dropped.size  # some units dropped, some kept: a real check
-    errors = check_layer(layer, x, rng, training=True, layer_rng=masks)
-    assert errors["x"] < TOL
 
 
 def test_dropout_backward_rule():
@@ -284,36 +231,6 @@ def test_unknown_initializer_and_activation():
         Dense(2, 2, init="nope")
     with pytest.raises(ConfigError, match="unknown activation 'nope'"):
         get_activation("nope")
-
-
-@pytest.mark.parametrize(
-    "make",
-    [lambda: Dense(6, 4), ReLU, LeakyReLU, Sigmoid, Tanh, Flatten, lambda: Dropout(0.3)],
-    ids=["dense", "relu", "leaky_relu", "sigmoid", "tanh", "flatten", "dropout"],
-)
-def test_float32_in_float32_out(make):
-    layer = make()
-    layer.initialize(np.random.default_rng(0), np.float32)
-    x = away_from_zero(np.random.default_rng(1), (3, 6)).astype(np.float32)
-    y = layer.forward(x, training=True, rng=np.random.default_rng(2))
-    assert y.dtype == np.float32
-    grad = layer.backward(np.ones_like(y))
-    assert grad.dtype == np.float32
-    for key, value in layer.grads.items():
-        assert value.dtype == np.float32, key
-
-
-def test_layer_configs_rebuild_the_layer():
-    for layer in [
-        Dense(3, 2, init="glorot", bias_init="tutorial"),
-        LeakyReLU(0.2),
-        Dropout(0.3),
-        ReLU(),
-        Flatten(),
-    ]:
-        rebuilt = type(layer)(**layer.config())
-        assert rebuilt.config() == layer.config()
-        assert repr(rebuilt) == repr(layer)
 
 
 # --- initializers -------------------------------------------------------------------------------

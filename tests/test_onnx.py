@@ -1,7 +1,8 @@
 """ONNX export: onnxruntime, given the raw pixels our model takes, gives our probabilities to
 1e-5 on the MNIST test set, for the presets (trained a little, so the probabilities are far
-from uniform) and for a network of every layer type; a layer without an ONNX form is refused
-by name; ``nnscratch export`` writes the file from a model file."""
+from uniform); a layer without an ONNX form is refused by name; ``nnscratch export`` writes the
+file from a model file. Every layer type's converter is checked against onnxruntime by the
+layer test harness (tests/test_layer_harness.py), on each example the layer declares."""
 
 from __future__ import annotations
 
@@ -16,28 +17,15 @@ import pytest
 from mini_mnist import write_mnist_folder
 from nnscratch.datasets import load_mnist
 from nnscratch.engine.layers import (
-    GRU,
-    LAYER_TYPES,
-    LSTM,
-    AvgPool2D,
-    BatchNorm,
     Conv2D,
     Dense,
-    Dropout,
     Flatten,
-    GlobalAvgPool2D,
     Layer,
-    LayerNorm,
-    LeakyReLU,
-    MaxPool2D,
     ReLU,
-    Reshape,
-    Sigmoid,
-    Tanh,
 )
 from nnscratch.errors import ConfigError
 from nnscratch.model import Sequential, get_preset
-from nnscratch.onnx import CONVERTERS, OPSET
+from nnscratch.onnx import OPSET
 from nnscratch.usecases.train import train_recipe
 
 TOLERANCE = 1e-5
@@ -83,93 +71,6 @@ def test_a_trained_preset_gives_our_probabilities_in_onnxruntime(preset, epochs,
     assert_same_probabilities(model, proto, x_test)
 
 
-# --- every layer type -------------------------------------------------------------------------
-
-
-def conv_net(features: int, *middle: Layer) -> list[Layer]:
-    return [Reshape((1, 28, 28)), *middle, Flatten(), Dense(features, 10)]
-
-
-# One network per layer type, each holding it (the key) where it does something: a stride and
-# padding that change the output, a pooling window that leaves rows over, a slope not 0.01.
-NETWORKS = {
-    "Dense": lambda: [Flatten(), Dense(784, 32), Dense(32, 10)],
-    "ReLU": lambda: [Flatten(), Dense(784, 32), ReLU(), Dense(32, 10)],
-    "LeakyReLU": lambda: [Flatten(), Dense(784, 32), LeakyReLU(0.2), Dense(32, 10)],
-    "Sigmoid": lambda: [Flatten(), Dense(784, 32), Sigmoid(), Dense(32, 10)],
-    "Tanh": lambda: [Flatten(), Dense(784, 32), Tanh(), Dense(32, 10)],
-    "Dropout": lambda: [Flatten(), Dense(784, 32), ReLU(), Dropout(0.5), Dense(32, 10)],
-    "Flatten": lambda: [Flatten(), Dense(784, 10)],
-    "Reshape": lambda: [Reshape((4, 196)), Flatten(), Dense(784, 10)],
-    # 28 + 2 - 5 -> 9x9 (stride 3), pooled to 4x4; 26x26 pooled by 5 to 5x5, a row left over
-    "Conv2D": lambda: conv_net(
-        4 * 4 * 4, Conv2D(1, 4, 5, stride=3, padding=1), Tanh(), MaxPool2D(2)
-    ),
-    "MaxPool2D": lambda: conv_net(4 * 5 * 5, Conv2D(1, 4, 3), ReLU(), MaxPool2D(5)),
-    # 28 padded "same" stays 28, pooled by 3 to 9x9, a row left over
-    "AvgPool2D": lambda: conv_net(4 * 9 * 9, Conv2D(1, 4, 3, padding="same"), AvgPool2D(3)),
-    "GlobalAvgPool2D": lambda: [
-        Reshape((1, 28, 28)),
-        Conv2D(1, 6, 5),
-        Tanh(),
-        GlobalAvgPool2D(),
-        Dense(6, 10),
-    ],
-    # over channels of images and over features
-    "BatchNorm": lambda: (
-        conv_net(4 * 13 * 13, Conv2D(1, 4, 3), BatchNorm(4), ReLU(), MaxPool2D(2))[:-1]
-        + [Dense(4 * 13 * 13, 16), BatchNorm(16), Dense(16, 10)]
-    ),
-    # over whole feature maps and over the features of each row of a sequence
-    "LayerNorm": lambda: [
-        Reshape((1, 28, 28)),
-        Conv2D(1, 2, 3, stride=2),
-        LayerNorm((2, 13, 13)),
-        Flatten(),
-        Reshape((13, 26)),
-        LayerNorm(26),
-        Flatten(),
-        Dense(13 * 26, 10),
-    ],
-    # the rows as steps: the whole sequence into a second LSTM, its last state out
-    "LSTM": lambda: [
-        Reshape((28, 28)),
-        LSTM(28, 12, return_sequences=True),
-        LSTM(12, 8),
-        Dense(8, 10),
-    ],
-    "GRU": lambda: [
-        Reshape((28, 28)),
-        GRU(28, 12, return_sequences=True),
-        GRU(12, 8),
-        Dense(8, 10),
-    ],
-}
-
-
-def test_every_layer_type_has_a_converter_and_a_network_here():
-    assert set(NETWORKS) == set(LAYER_TYPES)
-    assert set(CONVERTERS) == set(LAYER_TYPES.values())
-
-
-@pytest.mark.parametrize("layer_type", sorted(NETWORKS))
-def test_every_layer_type_gives_our_probabilities(layer_type, mnist_test):
-    model = Sequential(NETWORKS[layer_type](), input_scale=1 / 255, seed=1)
-    assert any(type(layer).__name__ == layer_type for layer in model.layers)
-    rng = np.random.default_rng(2)
-    for layer in model.layers:  # biases start at zero: give them values that show
-        for key in ("b", "b_ih", "b_hh", "beta", "running_mean"):  # and shifts, and means
-            if key in {**layer.params, **layer.buffers}:
-                array = {**layer.params, **layer.buffers}[key]
-                array[...] = rng.normal(0, 0.5, array.shape)
-        for key in ("gamma", "running_var"):  # scales, and variances, away from 1
-            if key in {**layer.params, **layer.buffers}:
-                array = {**layer.params, **layer.buffers}[key]
-                array[...] = rng.uniform(0.5, 2.0, array.shape)
-    x_test, _ = mnist_test
-    assert_same_probabilities(model, model.to_onnx(input_shape=(28, 28)), x_test[:2000])
-
-
 @pytest.mark.parametrize("loss", ["binary_cross_entropy", "mean_squared_error"])
 def test_other_losses_give_their_probabilities(loss, mnist_test):
     model = Sequential([Flatten(), Dense(784, 10)], loss=loss, input_scale=1 / 255)
@@ -178,7 +79,8 @@ def test_other_losses_give_their_probabilities(loss, mnist_test):
 
 
 def test_a_float64_model_is_exported_in_float32_and_still_agrees(mnist_test):
-    model = Sequential(NETWORKS["ReLU"](), input_scale=1 / 255, dtype="float64")
+    network = [Flatten(), Dense(784, 32), ReLU(), Dense(32, 10)]
+    model = Sequential(network, input_scale=1 / 255, dtype="float64")
     x_test, _ = mnist_test
     assert_same_probabilities(model, model.to_onnx(input_shape=(28, 28)), x_test[:500])
 

@@ -3,7 +3,8 @@
     >>> from nnscratch import Sequential, Dense, ReLU, Flatten
     >>> from nnscratch.datasets import load_mnist
 
-Names are imported on first use, so ``nnscratch --help`` does not pay for NumPy.
+Names are imported on first use, so ``nnscratch --help`` does not pay for NumPy. The layer
+classes are those of :data:`nnscratch.engine.layers.LAYERS`, found there when first asked for.
 """
 
 from __future__ import annotations
@@ -14,28 +15,6 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "Sequential": "model.sequential",
-    **dict.fromkeys(
-        [
-            "Dense",
-            "ReLU",
-            "LeakyReLU",
-            "Sigmoid",
-            "Tanh",
-            "Dropout",
-            "Flatten",
-            "Layer",
-            "Reshape",
-            "Conv2D",
-            "MaxPool2D",
-            "AvgPool2D",
-            "GlobalAvgPool2D",
-            "BatchNorm",
-            "LayerNorm",
-            "LSTM",
-            "GRU",
-        ],
-        "engine.layers",
-    ),
     **dict.fromkeys(
         ["SoftmaxCrossEntropy", "BinaryCrossEntropy", "MeanSquaredError"], "engine.losses"
     ),
@@ -70,16 +49,27 @@ _EXPORTS = {
     **dict.fromkeys(["Recipe", "build_model", "PRESETS"], "model.presets"),
 }
 
-__all__ = sorted(_EXPORTS) + ["__version__"]
+_LAYERS_MODULE = "engine.layers"
+
+
+def _layer_names() -> list[str]:
+    """The layer classes' names (and Layer's): importing them imports NumPy."""
+    layers = importlib.import_module(f".{_LAYERS_MODULE}", __name__)
+    return ["Layer", *layers.LAYER_TYPES]
 
 
 def __getattr__(name: str):
-    if name in _EXPORTS:
+    if name == "__all__":  # for star imports: the lazy names, the layers' found now
+        value = sorted([*_EXPORTS, *_layer_names()]) + ["__version__"]
+    elif name in _EXPORTS:
         value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'nnscratch' has no attribute {name!r}")
+    elif not name.startswith("_") and name in _layer_names():
+        value = getattr(importlib.import_module(f".{_LAYERS_MODULE}", __name__), name)
+    else:
+        raise AttributeError(f"module 'nnscratch' has no attribute {name!r}")
+    globals()[name] = value
+    return value
 
 
 def __dir__():
-    return __all__
+    return __getattr__("__all__")

@@ -68,11 +68,7 @@ def _activation_after(model: Sequential, index: int) -> tuple[int, str]:
     """The layer right after ``index`` when it is an activation (its index and name), else
     (index, "none"): where a layer's visible output is taken."""
     following = model.layers[index + 1] if index + 1 < len(model.layers) else None
-    if (
-        following is not None
-        and not following.params
-        and following.name in {"ReLU", "LeakyReLU", "Sigmoid", "Tanh"}
-    ):
+    if following is not None and not following.params and following.is_activation:
         return index + 1, following.name
     return index, "none"
 

@@ -169,7 +169,7 @@ def _conv_blocks(recipe: Recipe, image_shape: tuple[int, int], layers: list) -> 
     layers.append(Reshape((1, height, width)))
     for out_channels in recipe.conv:
         conv = Conv2D(channels, out_channels, k, padding=padding, init=recipe.init)
-        height, width = conv.output_shape(height, width)
+        height, width = conv.output_size(height, width)
         if min(height, width) < 2:
             raise ConfigError(
                 f"images of {image_shape[0]}x{image_shape[1]} are too small "

@@ -3,42 +3,25 @@
 
 A spec is a layer's type and its constructor's options, ``{"type": "Conv2D", "out_channels":
 32, "kernel_size": 3, "padding": "same"}``. The sizes a layer takes from the one before it
-need not be written, and are filled in from the shape that reaches it: ``in_channels`` of a
-Conv2D, ``in_features`` of a Dense, ``features`` of a BatchNorm, ``input_size`` of an LSTM or
-GRU, ``shape`` of a LayerNorm (the last axis). Images reach the first layer as (H, W): before a
-convolution or a pooling they become one channel, (1, H, W); before a Dense layer, anything
-that is not yet a row of values is flattened. The network ends with a Dense layer to the
+need not be written, and are filled in from the shape that reaches it, as each layer type says
+(``options_from_shape``): ``in_channels`` of a Conv2D, ``in_features`` of a Dense, ``features``
+of a BatchNorm, ``input_size`` of an LSTM or GRU, ``shape`` of a LayerNorm (the last axis).
+Images reach the first layer as (H, W): before a layer that takes images (a convolution, a
+pooling) they become one channel, (1, H, W); before one that takes rows (a Dense layer),
+anything that is not yet a row of values is flattened. The network ends with a Dense layer to the
 classes' logits, added after the last spec (as the presets' ``hidden`` sizes exclude it).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
-
-import numpy as np
 
 from .. import checks
 from ..engine.layers import LAYER_TYPES, Dense, Flatten, Layer, Reshape
+from ..engine.layers.base import IMAGES, ROWS
 from ..errors import ConfigError
-
-# What each layer type takes from the shape before it, (C, H, W) for images, (T, F) for
-# sequences, (F,) for rows: the option and how to read it off the shape.
-_FROM_SHAPE = {
-    "Conv2D": ("in_channels", lambda shape: shape[0]),
-    "Dense": ("in_features", math.prod),
-    "BatchNorm": ("features", lambda shape: shape[0]),
-    "LSTM": ("input_size", lambda shape: shape[-1]),
-    "GRU": ("input_size", lambda shape: shape[-1]),
-    "LayerNorm": ("shape", lambda shape: [shape[-1]]),
-}
-_TAKES_IMAGES = {"Conv2D", "MaxPool2D", "AvgPool2D", "GlobalAvgPool2D"}
-# How many axes per example a layer type takes, and what they are called.
-_WANTS = {
-    **dict.fromkeys(_TAKES_IMAGES, (3, "images (channels, height, width)")),
-    "LSTM": (2, "sequences (steps, features)"),
-    "GRU": (2, "sequences (steps, features)"),
-}
 
 
 def _shape_words(shape: tuple[int, ...]) -> str:
@@ -76,13 +59,15 @@ def check_specs(name: str, value: Any) -> tuple[dict[str, Any], ...]:
     return tuple(specs)
 
 
-def build_layers(specs, image_shape: tuple[int, ...], classes: int) -> list[Layer]:
+def build_layers(
+    specs: Sequence[dict[str, Any]], image_shape: tuple[int, ...], classes: int
+) -> list[Layer]:
     """The layers the specs describe, for images of ``image_shape``, sizes filled in, with
     the Reshape and Flatten layers the shapes need, and the final Dense to ``classes`` logits.
     Raises ConfigError naming the spec that does not fit the shape that reaches it."""
     shape = tuple(image_shape)
     layers: list[Layer] = []
-    if specs and specs[0]["type"] in _TAKES_IMAGES:
+    if specs and LAYER_TYPES[specs[0]["type"]].takes is IMAGES:
         layers.append(Reshape((1, *shape)))
         shape = (1, *shape)
     else:
@@ -91,18 +76,16 @@ def build_layers(specs, image_shape: tuple[int, ...], classes: int) -> list[Laye
     for i, spec in enumerate(specs):
         where = f"layers[{i}] ({spec['type']})"
         layer_type, options = spec["type"], {k: v for k, v in spec.items() if k != "type"}
-        if layer_type in _TAKES_IMAGES and len(shape) == 2:
+        takes = LAYER_TYPES[layer_type].takes
+        if takes is IMAGES and len(shape) == 2:
             layers.append(Reshape((1, *shape)))
             shape = (1, *shape)
-        if layer_type == "Dense" and len(shape) > 1:
+        if takes is ROWS and len(shape) > 1:
             layers.append(Flatten())
             shape = (math.prod(shape),)
-        wanted = _WANTS.get(layer_type)
-        if wanted is not None and len(shape) != wanted[0]:
-            raise ConfigError(f"{where} takes {wanted[1]}, but {_shape_words(shape)} reach it")
-        if layer_type in _FROM_SHAPE:
-            option, read = _FROM_SHAPE[layer_type]
-            options.setdefault(option, read(shape))
+        if takes is not None and len(shape) != takes.axes:
+            raise ConfigError(f"{where} takes {takes.words}, but {_shape_words(shape)} reach it")
+        options = LAYER_TYPES[layer_type].options_from_shape(shape) | options
         layer = _make(where, layer_type, options)
         shape = _output_shape(where, layer, shape)
         layers.append(layer)
@@ -112,7 +95,7 @@ def build_layers(specs, image_shape: tuple[int, ...], classes: int) -> list[Laye
     return layers
 
 
-def describe_specs(specs) -> str:
+def describe_specs(specs: Sequence[dict[str, Any]]) -> str:
     """The specs in words: ``Conv2D(out_channels=32, kernel_size=3), BatchNorm, ReLU``."""
     words = []
     for spec in specs:
@@ -124,9 +107,8 @@ def describe_specs(specs) -> str:
 def _make(where: str, layer_type: str, options: dict[str, Any], trial: bool = False) -> Layer:
     cls = LAYER_TYPES[layer_type]
     if trial:  # fill what the shape would give with 1, to check everything else now
-        option = _FROM_SHAPE.get(layer_type, (None,))[0]
-        if option is not None and option not in options:
-            options = {**options, option: [1] if option == "shape" else 1}
+        ones = (1,) * (cls.takes.axes if cls.takes is not None else 1)
+        options = cls.options_from_shape(ones) | options
     try:
         checks.keyword_options(f"{where} ({layer_type})", cls, options)
         return cls(**options)
@@ -140,12 +122,10 @@ def _make(where: str, layer_type: str, options: dict[str, Any], trial: bool = Fa
 
 
 def _output_shape(where: str, layer: Layer, shape: tuple[int, ...]) -> tuple[int, ...]:
-    """One example's shape after ``layer``, found by passing a zero example through it."""
-    layer.initialize(np.random.default_rng(0), np.dtype(np.float32))
+    """One example's shape after ``layer``, as the layer declares it."""
     try:
-        y = layer.forward(np.zeros((1, *shape), np.float32))
+        return layer.output_shape(shape)
     except ConfigError as error:
         raise ConfigError(
             f"{where} does not fit the shape {'x'.join(map(str, shape))} that reaches it: {error}"
         ) from None
-    return tuple(y.shape[1:])

@@ -9,6 +9,7 @@ Weights keep their model-file names (``layers.1.W``), so a graph reads like the 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -33,7 +34,9 @@ from ..engine.layers import (
 from ..engine.layers.base import Layer
 from .graph import Graph
 
-Converter = Callable[[Graph, Layer, str, str], str]
+# The layer argument is each converter's own layer type: Any, as a Callable's argument types
+# cannot vary with the key of the registry that holds it.
+Converter = Callable[[Graph, Any, str, str], str]
 
 
 def dense(graph: Graph, layer: Dense, x: str, prefix: str) -> str:
@@ -73,6 +76,7 @@ def max_pool(graph: Graph, layer: MaxPool2D, x: str, prefix: str) -> str:
 
 
 def flatten(graph: Graph, layer: Flatten, x: str, prefix: str) -> str:
+    """(N, d1, d2, ...) -> (N, d1·d2·...): ONNX's Flatten from axis 1."""
     return graph.node("Flatten", [x], f"{prefix}.Flatten", axis=1)
 
 
@@ -88,6 +92,7 @@ def dropout(graph: Graph, layer: Dropout, x: str, prefix: str) -> str:
 
 
 def leaky_relu(graph: Graph, layer: LeakyReLU, x: str, prefix: str) -> str:
+    """ONNX's LeakyRelu, with the layer's slope."""
     return graph.node("LeakyRelu", [x], f"{prefix}.LeakyRelu", alpha=float(layer.alpha))
 
 

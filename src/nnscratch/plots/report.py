@@ -526,16 +526,12 @@ def _hardest(c) -> str:
     )
 
 
-# The gates of each recurrent layer, in the order of its weights' row blocks (PyTorch's).
-_GATES = {"LSTM": ("input", "forget", "cell", "output"), "GRU": ("reset", "update", "new")}
-
-
 def _first_layer(c) -> str:
     model = c["model"]
-    recurrent = next((layer for layer in model.layers if layer.name in _GATES), None)
+    recurrent = next((layer for layer in model.layers if layer.gate_names), None)
     if recurrent is not None and model.layers.index(recurrent) <= 1:
         figure = charts.new_figure(9, 3.6)
-        charts.recurrent_input_weights(figure, recurrent.params["W_ih"], _GATES[recurrent.name])
+        charts.recurrent_input_weights(figure, recurrent.params["W_ih"], recurrent.gate_names)
         return _section(
             "first-layer",
             _figure(
@@ -543,7 +539,7 @@ def _first_layer(c) -> str:
                 f"the {recurrent.name}'s input weights",
                 f"What each unit of the "
                 f"{recurrent.name} reads from a row of the image, gate by gate: one row per unit, "
-                f"one column per pixel of the image's row (W_ih, its {len(_GATES[recurrent.name])} "
+                f"one column per pixel of the image's row (W_ih, its {len(recurrent.gate_names)} "
                 f"blocks). Mid-grey is zero, white a positive weight, black a negative one.",
             ),
         )

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from ..engine.layers import LAYER_TYPES
 from ..errors import CheckpointError, ConfigError
 from ..model import Recipe, get_preset
 from ..training import Checkpoint, load_latest
@@ -63,13 +64,14 @@ def saved_recipe(checkpoint: Checkpoint) -> Recipe:
 
     weights = arrays("W")
     if recipe.layers:
-        # Every size a spec states is a dimension of one of the arrays the file holds.
+        # Every size a spec states (the options its layer type says size an array) is a
+        # dimension of one of the arrays the file holds.
         dimensions = {d for array in checkpoint.state.weights.values() for d in array.shape}
         sizes = [
             n
             for spec in recipe.layers
             for k, v in spec.items()
-            if k in _SIZE_OPTIONS and (k != "shape" or spec["type"] == "LayerNorm")
+            if k in LAYER_TYPES[spec["type"]].size_options
             for n in (v if isinstance(v, list) else [v])
             if isinstance(n, int)
         ]
@@ -94,20 +96,6 @@ def saved_recipe(checkpoint: Checkpoint) -> Recipe:
             + ") are not those of its weights"
         )
     return recipe
-
-
-# The options of a layer spec that size an array (see saved_recipe).
-_SIZE_OPTIONS = {
-    "out_features",
-    "in_features",
-    "out_channels",
-    "in_channels",
-    "kernel_size",
-    "hidden_size",
-    "input_size",
-    "features",
-    "shape",
-}
 
 
 def resumed_run(

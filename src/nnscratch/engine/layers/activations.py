@@ -2,45 +2,74 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ... import checks
 from ...errors import ConfigError
-from .base import Layer
+from .base import Example, Layer, from_forward
 
 
 class ReLU(Layer):
     """a = max(z, 0); da/dz = 1 where z > 0, else 0."""
 
-    def forward(self, x, training=False, rng=None):
+    is_activation = True
+    examples = (Example({}, (6,)),)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._a: np.ndarray | None = None
+
+    def forward(
+        self, x: np.ndarray, training: bool = False, rng: np.random.Generator | None = None
+    ) -> np.ndarray:
+        """Any shape -> the same shape, max(x, 0)."""
         # Keep the output, not a mask: the next layer holds it anyway, and prediction (which
         # never goes backward) then pays for no mask.
-        self._a = np.maximum(x, 0)
-        return self._a
+        a: np.ndarray = np.maximum(x, 0)
+        self._a = a
+        return a
 
-    def backward(self, grad_y, input_grad=True):
+    def backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        """dL/da -> dL/dz, of the input's shape (``grad_y`` overwritten)."""
         # grad_y is consumed: zero it where the unit was off (a = 0 exactly where z <= 0).
-        return np.multiply(grad_y, self._a > 0, out=grad_y)
+        np.multiply(grad_y, from_forward(self._a, self) > 0, out=grad_y)
+        return grad_y
 
-    def infer(self, x):
-        return np.maximum(x, 0)
+    def infer(self, x: np.ndarray) -> np.ndarray:
+        """Any shape -> the same shape, max(x, 0), nothing kept."""
+        a: np.ndarray = np.maximum(x, 0)
+        return a
 
 
 class LeakyReLU(Layer):
     """a = z where z > 0, else alpha·z; da/dz = 1 or alpha."""
 
+    is_activation = True
+    examples = (Example({"alpha": 0.3}, (6,)), Example({}, (2, 3)))
+
     def __init__(self, alpha: float = 0.01) -> None:
         super().__init__()
         self.alpha = checks.real("LeakyReLU alpha", alpha, low=0, high=1, high_open=True)
+        self._slope: np.ndarray | None = None
 
-    def forward(self, x, training=False, rng=None):
-        self._slope = np.where(x > 0, 1.0, self.alpha).astype(x.dtype, copy=False)
-        return x * self._slope
+    def forward(
+        self, x: np.ndarray, training: bool = False, rng: np.random.Generator | None = None
+    ) -> np.ndarray:
+        """Any shape -> the same shape, keeping the slope of each value for backward."""
+        slope = np.where(x > 0, 1.0, self.alpha).astype(x.dtype, copy=False)
+        self._slope = slope
+        a: np.ndarray = x * slope
+        return a
 
-    def backward(self, grad_y, input_grad=True):
-        return np.multiply(grad_y, self._slope, out=grad_y)
+    def backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        """dL/da -> dL/dz, of the input's shape (``grad_y`` overwritten)."""
+        np.multiply(grad_y, from_forward(self._slope, self), out=grad_y)
+        return grad_y
 
-    def config(self):
+    def config(self) -> dict[str, Any]:
+        """The constructor's argument, alpha."""
         return {"alpha": self.alpha}
 
 
@@ -67,7 +96,8 @@ def _sigmoid_of(sign_of: np.ndarray, e: np.ndarray, large: np.ndarray) -> np.nda
     factor = np.greater_equal(sign_of, 0, out=np.empty_like(e))  # 1.0 or 0.0
     np.maximum(factor, e, out=factor)
     factor *= large
-    return factor
+    result: np.ndarray = factor
+    return result
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
@@ -92,7 +122,17 @@ class Sigmoid(Layer):
     1 - a would be a difference of nearly equal numbers and lose its precision.
     """
 
-    def forward(self, x, training=False, rng=None):
+    is_activation = True
+    examples = (Example({}, (6,)),)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._da: np.ndarray | None = None
+
+    def forward(
+        self, x: np.ndarray, training: bool = False, rng: np.random.Generator | None = None
+    ) -> np.ndarray:
+        """Any shape -> the same shape, σ(x), keeping da/dz for backward."""
         e, large = _sigmoid_parts(x)
         a = _sigmoid_of(x, e, large)
         e *= large
@@ -100,24 +140,43 @@ class Sigmoid(Layer):
         self._da = e  # da/dz, kept instead of a: backward is then one multiplication
         return a
 
-    def backward(self, grad_y, input_grad=True):
-        grad_y *= self._da
+    def backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        """dL/da -> dL/dz, of the input's shape (``grad_y`` overwritten)."""
+        grad_y *= from_forward(self._da, self)
         return grad_y
 
 
 class Tanh(Layer):
     """a = tanh(z); da/dz = 1 - a²."""
 
-    def forward(self, x, training=False, rng=None):
-        self._a = np.tanh(x)
-        return self._a
+    is_activation = True
+    examples = (Example({}, (6,)),)
 
-    def backward(self, grad_y, input_grad=True):
-        grad_y *= 1 - self._a * self._a
+    def __init__(self) -> None:
+        super().__init__()
+        self._a: np.ndarray | None = None
+
+    def forward(
+        self, x: np.ndarray, training: bool = False, rng: np.random.Generator | None = None
+    ) -> np.ndarray:
+        """Any shape -> the same shape, tanh(x), kept for backward."""
+        a: np.ndarray = np.tanh(x)
+        self._a = a
+        return a
+
+    def backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        """dL/da -> dL/dz, of the input's shape (``grad_y`` overwritten)."""
+        a = from_forward(self._a, self)
+        grad_y *= 1 - a * a
         return grad_y
 
 
-ACTIVATIONS = {"relu": ReLU, "leaky_relu": LeakyReLU, "sigmoid": Sigmoid, "tanh": Tanh}
+ACTIVATIONS: dict[str, type[Layer]] = {
+    "relu": ReLU,
+    "leaky_relu": LeakyReLU,
+    "sigmoid": Sigmoid,
+    "tanh": Tanh,
+}
 
 
 def get_activation(name: str) -> Layer:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ... import checks
 from ...errors import ConfigError
-from .base import Layer
+from .base import IMAGES, Example, Layer, from_forward
 from .pooling import window_offsets
 
 
@@ -25,40 +27,61 @@ class AvgPool2D(Layer):
     """
 
     keeps_size = False  # it takes images of any size
+    takes = IMAGES
+    # windows that leave a row and a column over
+    examples = (Example({"pool_size": 3}, (2, 7, 8)),)
 
     def __init__(self, pool_size: int = 2) -> None:
         super().__init__()
         self.pool_size = checks.whole("AvgPool2D pool_size", pool_size, low=1)
+        self._x: np.ndarray | None = None
+
+    def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        """(C, H, W) -> (C, H // k, W // k)."""
+        self._check((1, *input_shape))
+        c, height, width = input_shape
+        return c, height // self.pool_size, width // self.pool_size
+
+    def _check(self, shape: tuple[int, ...]) -> None:
+        k = self.pool_size
+        if len(shape) != 4 or shape[2] < k or shape[3] < k:
+            raise ConfigError(
+                f"AvgPool2D({k}) expects images (N, C, H, W) of at least {k}x{k}, got {shape}"
+            )
 
     def forward(
         self, x: np.ndarray, training: bool = False, rng: np.random.Generator | None = None
     ) -> np.ndarray:
-        k = self.pool_size
-        if x.ndim != 4 or x.shape[2] < k or x.shape[3] < k:
-            raise ConfigError(
-                f"AvgPool2D({k}) expects images (N, C, H, W) of at least {k}x{k}, got {x.shape}"
-            )
+        """(N, C, H, W) -> (N, C, H // k, W // k), in the input's memory layout."""
+        self._check(x.shape)
         self._x = x  # for its shape and memory layout, which dx takes
         return self.infer(x)
 
     def infer(self, x: np.ndarray) -> np.ndarray:
+        """(N, C, H, W) -> (N, C, H // k, W // k), nothing kept."""
         k = self.pool_size
         windows = window_offsets(x, self.pool_size)
         y = next(windows).copy(order="K")  # keep the input's memory layout (see Conv2D)
         for view in windows:
             y += view
         y *= y.dtype.type(1 / (k * k))
-        return y
+        result: np.ndarray = y
+        return result
 
     def backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        """Gradients: dy (N, C, H // k, W // k) -> dx (N, C, H, W), 1/k² of each window's
+        gradient to each of its inputs."""
         k = self.pool_size
-        dx = np.zeros_like(self._x, dtype=grad_y.dtype)  # the input's memory layout
+        dx = np.zeros_like(
+            from_forward(self._x, self), dtype=grad_y.dtype
+        )  # the input's memory layout
         share = grad_y * grad_y.dtype.type(1 / (k * k))
         for view in window_offsets(dx, self.pool_size):
             view[...] = share
         return dx
 
-    def config(self) -> dict:
+    def config(self) -> dict[str, Any]:
+        """The constructor's argument, pool_size."""
         return {"pool_size": self.pool_size}
 
 
@@ -73,20 +96,40 @@ class GlobalAvgPool2D(Layer):
     """
 
     keeps_size = False  # it takes images of any size
+    takes = IMAGES
+    examples = (Example({}, (3, 4, 5)),)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._x: np.ndarray | None = None
+
+    def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        """(C, H, W) -> (C,)."""
+        self._check((1, *input_shape))
+        return (input_shape[0],)
+
+    def _check(self, shape: tuple[int, ...]) -> None:
+        if len(shape) != 4:
+            raise ConfigError(f"GlobalAvgPool2D expects images (N, C, H, W), got {shape}")
 
     def forward(
         self, x: np.ndarray, training: bool = False, rng: np.random.Generator | None = None
     ) -> np.ndarray:
-        if x.ndim != 4:
-            raise ConfigError(f"GlobalAvgPool2D expects images (N, C, H, W), got {x.shape}")
+        """(N, C, H, W) -> (N, C), keeping x's shape and layout for backward."""
+        self._check(x.shape)
         self._x = x  # for its shape and memory layout, which dx takes
         return self.infer(x)
 
     def infer(self, x: np.ndarray) -> np.ndarray:
-        return x.mean(axis=(2, 3))
+        """(N, C, H, W) -> (N, C), the mean of each channel."""
+        y: np.ndarray = x.mean(axis=(2, 3))
+        return y
 
     def backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
-        h, w = self._x.shape[2:]
-        dx = np.empty_like(self._x, dtype=grad_y.dtype)  # the input's memory layout
+        """Gradients: dy (N, C) -> dx (N, C, H, W), 1/(H·W) of each channel's gradient
+        everywhere."""
+        x = from_forward(self._x, self)
+        h, w = x.shape[2:]
+        dx = np.empty_like(x, dtype=grad_y.dtype)  # the input's memory layout
         dx[...] = (grad_y * grad_y.dtype.type(1 / (h * w)))[:, :, None, None]
         return dx

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ... import checks
 from ...errors import ConfigError
-from .base import Layer
+from .base import Example, Layer, from_forward
 
 # Memory layouts of (N, C, H, W) images with the channels outermost, as axis orders: batch
 # next (this package's Conv2D), or batch innermost.
@@ -52,17 +54,40 @@ class BatchNorm(Layer):
     """
 
     buffer_names = ("running_mean", "running_var")
+    size_options = ("features",)
+    examples = (
+        Example({"features": 3}, (3,)),
+        Example({"features": 2, "momentum": 0.2, "eps": 1e-3}, (2, 3, 4)),
+    )
 
     def __init__(self, features: int, *, momentum: float = 0.1, eps: float = 1e-5) -> None:
         super().__init__()
         self.features = checks.whole("BatchNorm features", features, low=1)
         self.momentum = checks.real("BatchNorm momentum", momentum, low=0, high=1)
         self.eps = checks.real("BatchNorm eps", eps, low=0, low_open=True)
+        self._order: tuple[int, ...] | None = None
+        self._shape: tuple[int, ...] = ()
+        self._training = False
+        self._x_rows: np.ndarray | None = None
+        self._xhat: np.ndarray | None = None
+        self._inv_std: np.ndarray | None = None
+
+    @classmethod
+    def options_from_shape(cls, shape: tuple[int, ...]) -> dict[str, Any]:
+        """``features``: F of rows (F,), or C of images (C, H, W)."""
+        return {"features": shape[0]}
+
+    def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        """(F,) -> (F,), or (C, H, W) -> (C, H, W)."""
+        self._check((1, *input_shape))
+        return tuple(input_shape)
 
     def array_shapes(self) -> dict[str, tuple[int, ...]]:
+        """Parameters gamma and beta, buffers running_mean and running_var, each (features,)."""
         return dict.fromkeys(("gamma", "beta", "running_mean", "running_var"), (self.features,))
 
     def initialize(self, rng: np.random.Generator, dtype: np.dtype) -> None:
+        """γ = 1, β = 0; running mean 0 and variance 1."""
         f = self.features
         self.params = {"gamma": np.ones(f, dtype), "beta": np.zeros(f, dtype)}
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
@@ -79,17 +104,19 @@ class BatchNorm(Layer):
             _CHANNELS_FIRST[0],
         )
 
-    def _check(self, x: np.ndarray) -> None:
-        if x.ndim not in (2, 4) or x.shape[1] != self.features:
+    def _check(self, shape: tuple[int, ...]) -> None:
+        if len(shape) not in (2, 4) or shape[1] != self.features:
             raise ConfigError(
                 f"BatchNorm({self.features}) expects (N, {self.features}) or "
-                f"(N, {self.features}, H, W), got {x.shape}"
+                f"(N, {self.features}, H, W), got {shape}"
             )
 
     def forward(
         self, x: np.ndarray, training: bool = False, rng: np.random.Generator | None = None
     ) -> np.ndarray:
-        self._check(x)
+        """(N, F) -> (N, F) or (N, C, H, W) -> (N, C, H, W), in x's memory layout; in
+        training, the batch's statistics (and the running averages updated)."""
+        self._check(x.shape)
         x = np.asarray(x, dtype=self.params["gamma"].dtype)
         self._order, self._shape = self._layout(x), x.shape
         if not training:
@@ -130,16 +157,20 @@ class BatchNorm(Layer):
             running += (momentum * batch).astype(running.dtype, copy=False)
 
     def backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        """Gradients: dy -> dx, both of the input's shape; fills dγ and dβ."""
         gamma = self.params["gamma"]
         dy = _rows(grad_y, self._order)
+        inv_std = from_forward(self._inv_std, self)
         if not self._training:
-            xhat = (self._x_rows - self.buffers["running_mean"][:, None]) * self._inv_std[:, None]
+            x_rows = from_forward(self._x_rows, self)
+            xhat = (x_rows - self.buffers["running_mean"][:, None]) * inv_std[:, None]
             self.grads["beta"][...] = dy.sum(axis=1)
             self.grads["gamma"][...] = np.einsum("ij,ij->i", dy, xhat)
             if not input_grad:
                 return None
-            return _shaped(dy * (gamma * self._inv_std)[:, None], self._shape, self._order)
-        xhat, m = self._xhat, self._xhat.shape[1]
+            return _shaped(dy * (gamma * inv_std)[:, None], self._shape, self._order)
+        xhat = from_forward(self._xhat, self)
+        m = xhat.shape[1]
         dbeta = dy.sum(axis=1)
         dgamma = np.einsum("ij,ij->i", dy, xhat)
         self.grads["beta"][...], self.grads["gamma"][...] = dbeta, dgamma
@@ -149,22 +180,24 @@ class BatchNorm(Layer):
         dx = xhat * dgamma[:, None]
         np.subtract(dy * m, dx, out=dx)
         dx -= dbeta[:, None]
-        dx *= (gamma * self._inv_std / m)[:, None]
+        dx *= (gamma * inv_std / m)[:, None]
         return _shaped(dx, self._shape, self._order)
 
-    def config(self) -> dict:
+    def config(self) -> dict[str, Any]:
+        """The constructor's arguments: features, momentum, eps."""
         return {"features": self.features, "momentum": self.momentum, "eps": self.eps}
 
 
 def _rows(x: np.ndarray, order: tuple[int, ...] | None) -> np.ndarray:
     """X as (F, m): one row per feature; a view when x's memory is laid out in ``order``."""
-    if order is None:
-        return x.T
-    return x.transpose(order).reshape(x.shape[1], -1)
+    rows: np.ndarray = x.T if order is None else x.transpose(order).reshape(x.shape[1], -1)
+    return rows
 
 
-def _shaped(rows: np.ndarray, shape: tuple[int, ...], order: tuple[int, ...] | None):
+def _shaped(rows: np.ndarray, shape: tuple[int, ...], order: tuple[int, ...] | None) -> np.ndarray:
     """(F, m) rows back to ``shape`` (a view), laid out in ``order`` as :func:`_rows` read."""
     if order is None:
-        return rows.T
-    return rows.reshape([shape[a] for a in order]).transpose(np.argsort(order))
+        columns: np.ndarray = rows.T
+        return columns
+    shaped: np.ndarray = rows.reshape([shape[a] for a in order]).transpose(np.argsort(order))
+    return shaped

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ...errors import ConfigError
 from ..initializers import get_initializer
-from .base import Layer
+from .base import IMAGES, Example, Layer, from_forward
 from .scratch import Scratch, chwn, images_per_chunk
 
 
@@ -48,6 +50,26 @@ class Conv2D(Layer):
             for odd kernels); ``config()`` keeps the word.
         init: initializer for ``W`` (fan_in = C_in·k·k, fan_out = C_out·k·k).
     """
+
+    takes = IMAGES
+    size_options = ("in_channels", "out_channels", "kernel_size")
+    examples = (
+        # a stride and padding that change the output; a row left over by the stride
+        Example(
+            {"in_channels": 2, "out_channels": 3, "kernel_size": 3, "stride": 2, "padding": 1},
+            (2, 6, 5),
+        ),
+        Example(
+            {
+                "in_channels": 1,
+                "out_channels": 2,
+                "kernel_size": 3,
+                "padding": "same",
+                "init": "glorot",
+            },
+            (1, 5, 4),
+        ),
+    )
 
     def __init__(
         self,
@@ -91,14 +113,26 @@ class Conv2D(Layer):
         self._scratch = Scratch()
         self._x: np.ndarray | None = None
         self._cols: np.ndarray | None = None
+        self._input_size = (0, 0)
 
     keeps_size = False  # it takes images of any size
 
+    @classmethod
+    def options_from_shape(cls, shape: tuple[int, ...]) -> dict[str, Any]:
+        """``in_channels``: C of images (C, H, W)."""
+        return {"in_channels": shape[0]}
+
+    def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        """(C_in, H, W) -> (C_out, H_out, W_out)."""
+        return self._check((1, *input_shape))[1:]
+
     def array_shapes(self) -> dict[str, tuple[int, ...]]:
+        """W (C_out, C_in, k, k), b (C_out,)."""
         k = self.kernel_size
         return {"W": (self.out_channels, self.in_channels, k, k), "b": (self.out_channels,)}
 
     def initialize(self, rng: np.random.Generator, dtype: np.dtype) -> None:
+        """Draw W with ``init`` and b with ``bias_init``."""
         k = self.kernel_size
         shape = (self.out_channels, self.in_channels, k, k)
         fan_in, fan_out = self.in_channels * k * k, self.out_channels * k * k
@@ -108,7 +142,7 @@ class Conv2D(Layer):
         }
         self.grads = {key: np.zeros_like(value) for key, value in self.params.items()}
 
-    def output_shape(self, height: int, width: int) -> tuple[int, int]:
+    def output_size(self, height: int, width: int) -> tuple[int, int]:
         """(H_out, W_out) for an input of (height, width)."""
         k, s, p = self.kernel_size, self.stride, self.padding
         return (height + 2 * p - k) // s + 1, (width + 2 * p - k) // s + 1
@@ -116,19 +150,10 @@ class Conv2D(Layer):
     def forward(
         self, x: np.ndarray, training: bool = False, rng: np.random.Generator | None = None
     ) -> np.ndarray:
+        """(N, C_in, H, W) -> (N, C_out, H_out, W_out), laid out batch-last in memory."""
         W = self.params["W"]
-        if x.ndim != 4 or x.shape[1] != self.in_channels:
-            raise ConfigError(
-                f"Conv2D({self.in_channels}, {self.out_channels}) expects images "
-                f"of shape (N, {self.in_channels}, H, W), got {x.shape}"
-            )
-        n, _, height, width = x.shape
-        h_out, w_out = self.output_shape(height, width)
-        if h_out < 1 or w_out < 1:
-            raise ConfigError(
-                f"Conv2D kernel {self.kernel_size} does not fit images of "
-                f"{height}x{width} (padding {self.padding})"
-            )
+        n, _, h_out, w_out = self._check(x.shape)
+        height, width = x.shape[2:]
         self._x, self._input_size = x, (height, width)
         weights_and_bias = self._weights_and_bias()
         chunk = n if training else images_per_chunk(self._column_bytes(h_out, w_out, W.dtype))
@@ -145,7 +170,25 @@ class Conv2D(Layer):
                     self.out_channels, h_out, w_out, len(part)
                 )
             self._cols = None  # backward (rare after a prediction) makes them again from x
-        return z.reshape(self.out_channels, h_out, w_out, n).transpose(3, 0, 1, 2)
+        y: np.ndarray = z.reshape(self.out_channels, h_out, w_out, n).transpose(3, 0, 1, 2)
+        return y
+
+    def _check(self, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
+        """The output's shape for an input of ``shape`` (N, C_in, H, W); ConfigError when
+        it is not such a shape, or the kernel does not fit."""
+        if len(shape) != 4 or shape[1] != self.in_channels:
+            raise ConfigError(
+                f"Conv2D({self.in_channels}, {self.out_channels}) expects images "
+                f"of shape (N, {self.in_channels}, H, W), got {shape}"
+            )
+        n, _, height, width = shape
+        h_out, w_out = self.output_size(height, width)
+        if h_out < 1 or w_out < 1:
+            raise ConfigError(
+                f"Conv2D kernel {self.kernel_size} does not fit images of "
+                f"{height}x{width} (padding {self.padding})"
+            )
+        return n, self.out_channels, h_out, w_out
 
     def _weights_and_bias(self) -> np.ndarray:
         """[Wmat | b] (C_out, C_in·k·k + 1): with a row of ones under the columns, one product
@@ -161,7 +204,7 @@ class Conv2D(Layer):
     def _column_bytes(self, h_out: int, w_out: int, dtype: np.dtype) -> int:
         """Bytes of one image's columns."""
         depth = self.in_channels * self.kernel_size**2 + 1
-        return depth * h_out * w_out * np.dtype(dtype).itemsize
+        return depth * h_out * w_out * int(np.dtype(dtype).itemsize)
 
     def _im2col(self, x: np.ndarray, h_out: int, w_out: int, dtype: np.dtype) -> np.ndarray:
         """Cols (C_in·k·k + 1, H_out·W_out·N) of images x (N, C_in, H, W), the last row ones
@@ -187,10 +230,11 @@ class Conv2D(Layer):
         return cols
 
     def backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        """Gradients: dy (N, C_out, H_out, W_out) -> dx (N, C_in, H, W); fills dW and db."""
         W, cols = self.params["W"], self._cols
         n, c_out, h_out, w_out = grad_y.shape
         if cols is None:
-            cols = self._im2col(self._x, h_out, w_out, W.dtype)
+            cols = self._im2col(from_forward(self._x, self), h_out, w_out, W.dtype)
         # dzᵀ (C_out, H_out·W_out·N): a view when grad_y has the layout forward returned
         dz = np.ascontiguousarray(grad_y.transpose(1, 2, 3, 0)).reshape(c_out, -1)
         depth = W[0].size
@@ -217,9 +261,11 @@ class Conv2D(Layer):
                 )
         if p:
             dx = dx[:, p : dx.shape[1] - p, p : dx.shape[2] - p]
-        return dx.transpose(3, 0, 1, 2)
+        result: np.ndarray = dx.transpose(3, 0, 1, 2)
+        return result
 
-    def config(self) -> dict:
+    def config(self) -> dict[str, Any]:
+        """The constructor's arguments, ``padding`` as given ("same" or a number)."""
         return {
             "in_channels": self.in_channels,
             "out_channels": self.out_channels,

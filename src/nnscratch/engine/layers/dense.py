@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import numpy as np
 
 from ...errors import ConfigError
 from ..initializers import get_initializer
-from .base import Layer
+from .base import ROWS, Example, Layer, from_forward
 
 
 class Dense(Layer):
@@ -29,6 +32,14 @@ class Dense(Layer):
         bias_init: initializer name for ``b`` (``zeros``, or ``tutorial`` for U(-0.5, 0.5)).
     """
 
+    takes = ROWS
+    size_options = ("in_features", "out_features")
+    examples = (
+        Example({"in_features": 4, "out_features": 3, "init": "glorot"}, (4,)),
+        Example({"in_features": 1, "out_features": 1, "bias_init": "tutorial"}, (1,)),
+        Example({"in_features": 12, "out_features": 2, "init": "he_uniform"}, (12,)),
+    )
+
     def __init__(
         self, in_features: int, out_features: int, *, init: str = "he", bias_init: str = "zeros"
     ) -> None:
@@ -47,10 +58,22 @@ class Dense(Layer):
         self._x: np.ndarray | None = None
         self._ones_vector: np.ndarray | None = None
 
+    @classmethod
+    def options_from_shape(cls, shape: tuple[int, ...]) -> dict[str, Any]:
+        """``in_features``: every value of an example (a row of them)."""
+        return {"in_features": math.prod(shape)}
+
+    def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        """(in_features,) -> (out_features,)."""
+        self._check((1, *input_shape))
+        return (self.out_features,)
+
     def array_shapes(self) -> dict[str, tuple[int, ...]]:
+        """W (in_features, out_features), b (out_features,)."""
         return {"W": (self.in_features, self.out_features), "b": (self.out_features,)}
 
     def initialize(self, rng: np.random.Generator, dtype: np.dtype) -> None:
+        """Draw W with ``init`` and b with ``bias_init``."""
         fan_in, fan_out = self.in_features, self.out_features
         self.params = {
             "W": self._weight_init((fan_in, fan_out), fan_in, fan_out, rng, dtype),
@@ -61,35 +84,39 @@ class Dense(Layer):
     def forward(
         self, x: np.ndarray, training: bool = False, rng: np.random.Generator | None = None
     ) -> np.ndarray:
-        self._check(x)
+        """(N, in_features) -> (N, out_features), keeping x for backward."""
+        self._check(x.shape)
         x = np.asarray(x, dtype=self.params["W"].dtype)
         self._x = x
         return self.infer(x)
 
     def infer(self, x: np.ndarray) -> np.ndarray:
+        """(N, in_features) -> (N, out_features)."""
         W, b = self.params["W"], self.params["b"]
         if x.shape[-1] != self.in_features:  # a matmul would say so less clearly
-            self._check(x)
-        z = x @ W
+            self._check(x.shape)
+        z: np.ndarray = x @ W
         z += b
         return z
 
-    def _check(self, x: np.ndarray) -> None:
-        if x.ndim != 2 or x.shape[1] != self.in_features:
+    def _check(self, shape: tuple[int, ...]) -> None:
+        if len(shape) != 2 or shape[1] != self.in_features:
             raise ConfigError(
                 f"Dense({self.in_features}, {self.out_features}) expects input of shape "
-                f"(N, {self.in_features}), got {x.shape}"
+                f"(N, {self.in_features}), got {shape}"
             )
 
     def backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
-        dz, x = grad_y, self._x
+        """Gradients: dz (N, out_features) -> dx (N, in_features); fills dW and db."""
+        dz, x = grad_y, from_forward(self._x, self)
         np.matmul(x.T, dz, out=self.grads["W"])
         # db = Σ_n dz[n] = 1ᵀ dz: as a product with a vector of ones the BLAS sums the batch
         # several times faster than NumPy's reduction along axis 0 (8x for a (4096, 10) dz).
         np.matmul(self._ones(len(dz), dz.dtype), dz, out=self.grads["b"])
         if not input_grad:
             return None
-        return dz @ self.params["W"].T
+        dx: np.ndarray = dz @ self.params["W"].T
+        return dx
 
     def _ones(self, n: int, dtype: np.dtype) -> np.ndarray:
         """A vector of n ones, kept between batches (a view of the longest one made so far)."""
@@ -98,7 +125,8 @@ class Dense(Layer):
             ones = self._ones_vector = np.ones(n, dtype)
         return ones[:n]
 
-    def config(self) -> dict:
+    def config(self) -> dict[str, Any]:
+        """The constructor's arguments: in_features, out_features, init, bias_init."""
         return {
             "in_features": self.in_features,
             "out_features": self.out_features,

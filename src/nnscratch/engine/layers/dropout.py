@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ... import checks
 from ...errors import ConfigError
-from .base import Layer
+from .base import Example, Layer
 
 
 class Dropout(Layer):
@@ -18,12 +20,17 @@ class Dropout(Layer):
     Shapes: any; the output has the input's shape.
     """
 
+    examples = (Example({"rate": 0.4}, (9,)),)
+
     def __init__(self, rate: float = 0.5) -> None:
         super().__init__()
         self.rate = checks.real("Dropout rate", rate, low=0, high=1, high_open=True)
         self._mask: np.ndarray | None = None
 
-    def forward(self, x, training=False, rng=None):
+    def forward(
+        self, x: np.ndarray, training: bool = False, rng: np.random.Generator | None = None
+    ) -> np.ndarray:
+        """Any shape -> the same shape: x itself unless training, else x times a new mask."""
         if not training or self.rate == 0.0:
             self._mask = None
             return x
@@ -35,15 +42,20 @@ class Dropout(Layer):
         keep = 1.0 - self.rate
         mask = rng.random(x.shape, dtype=np.float32) < keep
         self._mask = mask.astype(x.dtype) * x.dtype.type(1.0 / keep)
-        return x * self._mask
+        y: np.ndarray = x * self._mask
+        return y
 
-    def infer(self, x):
+    def infer(self, x: np.ndarray) -> np.ndarray:
+        """The identity: any shape, x itself."""
         return x
 
-    def backward(self, grad_y, input_grad=True):
+    def backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        """dL/dy -> dL/dx, the input's shape: dy times the last mask (``grad_y`` overwritten)."""
         if self._mask is None:
             return grad_y
-        return np.multiply(grad_y, self._mask, out=grad_y)
+        np.multiply(grad_y, self._mask, out=grad_y)
+        return grad_y
 
-    def config(self):
+    def config(self) -> dict[str, Any]:
+        """The constructor's argument, rate."""
         return {"rate": self.rate}

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from .base import Example, from_forward
 from .recurrent import Recurrent, gate_sigmoid
+
+# What forward keeps for backward: xs, hs, gates, v_n (see GRU._steps).
+_Kept = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 class GRU(Recurrent):
@@ -35,18 +39,26 @@ class GRU(Recurrent):
     dW_hh = Σ_t dv_tᵀ h_{t-1}, db_hh = Σ dv_t, and dx_t = du_t W_ih.
     """
 
-    gates = 3
+    gate_names = ("reset", "update", "new")
+    examples = (
+        Example({"input_size": 3, "hidden_size": 4}, (5, 3)),
+        Example({"input_size": 2, "hidden_size": 3, "return_sequences": True}, (4, 2)),
+    )
+    _kept: _Kept | None = None
 
     def forward(
         self, x: np.ndarray, training: bool = False, rng: np.random.Generator | None = None
     ) -> np.ndarray:
-        y, (self._xs, self._hs, self._gates, self._v_n) = self._steps(x)
+        """(N, T, F) -> (N, H), or (N, T, H) with ``return_sequences``; keeps every step's
+        gates and states for backward."""
+        y, self._kept = self._steps(x)
         return y
 
     def infer(self, x: np.ndarray) -> np.ndarray:
+        """(N, T, F) -> (N, H), or (N, T, H) with ``return_sequences``."""
         return self._steps(x)[0]
 
-    def _steps(self, x: np.ndarray):
+    def _steps(self, x: np.ndarray) -> tuple[np.ndarray, _Kept]:
         """The output, and what backward needs of every step: (xs, hs, gates, v_n)."""
         p = self.params
         xs = self._steps_first(x)
@@ -76,7 +88,9 @@ class GRU(Recurrent):
         return self._output(hs), (xs, hs, gates, v_n)
 
     def backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
-        hs, gates, v_n = self._hs, self._gates, self._v_n
+        """Gradients through time: dy, (N, H) or (N, T, H) -> dx (N, T, F); fills the four
+        weight gradients."""
+        xs, hs, gates, v_n = from_forward(self._kept, self)
         t_steps, n, _ = gates.shape
         h = self.hidden_size
         w_hh = self.params["W_hh"]
@@ -97,4 +111,4 @@ class GRU(Recurrent):
             np.multiply(dn, r, out=dv[:, 2 * h :])
             dh *= z
             dh += dv @ w_hh
-        return self._weight_grads(self._xs, hs, d_u, d_v, input_grad)
+        return self._weight_grads(xs, hs, d_u, d_v, input_grad)

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ... import checks
+from .base import Example, from_forward
 from .recurrent import Recurrent, gate_sigmoid
+
+# What forward keeps for backward: xs, acts, hs, cs, tanh_c (see LSTM._steps).
+_Kept = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 class LSTM(Recurrent):
@@ -42,7 +48,14 @@ class LSTM(Recurrent):
     biases.
     """
 
-    gates = 4
+    gate_names = ("input", "forget", "cell", "output")
+    examples = (
+        Example({"input_size": 3, "hidden_size": 4}, (5, 3)),
+        Example(
+            {"input_size": 3, "hidden_size": 2, "return_sequences": True, "forget_bias": 0.5},
+            (4, 3),
+        ),
+    )
 
     def __init__(
         self,
@@ -62,8 +75,10 @@ class LSTM(Recurrent):
             recurrent_init=recurrent_init,
         )
         self.forget_bias = checks.real("LSTM forget_bias", forget_bias)
+        self._kept: _Kept | None = None
 
     def initialize(self, rng: np.random.Generator, dtype: np.dtype) -> None:
+        """As :class:`Recurrent`, then b_ih's forget block set to ``forget_bias``."""
         super().initialize(rng, dtype)
         h = self.hidden_size
         self.params["b_ih"][h : 2 * h] = self.forget_bias
@@ -71,13 +86,16 @@ class LSTM(Recurrent):
     def forward(
         self, x: np.ndarray, training: bool = False, rng: np.random.Generator | None = None
     ) -> np.ndarray:
-        y, (self._xs, self._acts, self._hs, self._cs, self._tanh_c) = self._steps(x)
+        """(N, T, F) -> (N, H), or (N, T, H) with ``return_sequences``; keeps every step's
+        gates and states for backward."""
+        y, self._kept = self._steps(x)
         return y
 
     def infer(self, x: np.ndarray) -> np.ndarray:
+        """(N, T, F) -> (N, H), or (N, T, H) with ``return_sequences``."""
         return self._steps(x)[0]
 
-    def _steps(self, x: np.ndarray):
+    def _steps(self, x: np.ndarray) -> tuple[np.ndarray, _Kept]:
         """The output, and what backward needs of every step: (xs, acts, hs, cs, tanh_c)."""
         p = self.params
         xs = self._steps_first(x)
@@ -105,7 +123,9 @@ class LSTM(Recurrent):
         return self._output(hs), (xs, acts, hs, cs, tanh_c)
 
     def backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
-        acts, hs, cs, tanh_c = self._acts, self._hs, self._cs, self._tanh_c
+        """Gradients through time: dy, (N, H) or (N, T, H) -> dx (N, T, F); fills the four
+        weight gradients."""
+        xs, acts, hs, cs, tanh_c = from_forward(self._kept, self)
         t_steps, n, _ = acts.shape
         h = self.hidden_size
         w_hh = self.params["W_hh"]
@@ -129,7 +149,8 @@ class LSTM(Recurrent):
             dc *= f
             np.matmul(da, w_hh, out=dh)
         # The input's and the recurrent share's gradients are the same da_t here.
-        return self._weight_grads(self._xs, hs, d_acts, d_acts, input_grad)
+        return self._weight_grads(xs, hs, d_acts, d_acts, input_grad)
 
-    def config(self) -> dict:
+    def config(self) -> dict[str, Any]:
+        """Those of :class:`Recurrent`, and forget_bias."""
         return {**super().config(), "forget_bias": self.forget_bias}

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from typing import Any
+
 import numpy as np
 
 from ...errors import ConfigError
 from .activations import ReLU
-from .base import Layer
+from .base import IMAGES, Example, Layer, from_forward
 
 
-def window_offsets(x: np.ndarray, k: int):
+def window_offsets(x: np.ndarray, k: int) -> Iterator[np.ndarray]:
     """The k·k strided views x[:, :, u::k, v::k] of images (N, C, H, W), each cropped to
     (H // k, W // k), in window order: the value at offset (u, v) of every k x k window."""
     h_out, w_out = x.shape[2] // k, x.shape[3] // k
@@ -37,6 +40,9 @@ class MaxPool2D(Layer):
     """
 
     keeps_size = False  # it takes images of any size
+    takes = IMAGES
+    # windows that leave a row over
+    examples = (Example({"pool_size": 2}, (2, 5, 4)),)
 
     def __init__(self, pool_size: int = 2) -> None:
         super().__init__()
@@ -46,24 +52,34 @@ class MaxPool2D(Layer):
         self._x: np.ndarray | None = None
         self._winner: np.ndarray | None = None
 
+    def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        """(C, H, W) -> (C, H // k, W // k)."""
+        self._check((1, *input_shape))
+        c, height, width = input_shape
+        return c, height // self.pool_size, width // self.pool_size
+
+    def _check(self, shape: tuple[int, ...]) -> None:
+        k = self.pool_size
+        if len(shape) != 4 or shape[2] < k or shape[3] < k:
+            raise ConfigError(
+                f"MaxPool2D({k}) expects images (N, C, H, W) of at least {k}x{k}, got {shape}"
+            )
+
     def forward(
         self, x: np.ndarray, training: bool = False, rng: np.random.Generator | None = None
     ) -> np.ndarray:
-        k = self.pool_size
-        if x.ndim != 4 or x.shape[2] < k or x.shape[3] < k:
-            raise ConfigError(
-                f"MaxPool2D({k}) expects images (N, C, H, W) of at least {k}x{k}, got {x.shape}"
-            )
+        """(N, C, H, W) -> (N, C, H // k, W // k), in the input's memory layout."""
+        self._check(x.shape)
         self._x = x
         if training:
             y, self._winner = self._max_and_winner(x)
             return y
         self._winner = None  # backward after a prediction (a gradient check) finds it then
         views = window_offsets(x, self.pool_size)
-        y = next(views).copy(order="K")  # keep the input's memory layout
+        maxima: np.ndarray = next(views).copy(order="K")  # keep the input's memory layout
         for view in views:
-            np.maximum(y, view, out=y)
-        return y
+            np.maximum(maxima, view, out=maxima)
+        return maxima
 
     def _max_and_winner(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The maxima y and, for each, the offset (in window order) of the first input equal to
@@ -83,7 +99,9 @@ class MaxPool2D(Layer):
         return y, winner
 
     def backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
-        x, winner, k = self._x, self._winner, self.pool_size
+        """Gradients: dy (N, C, H // k, W // k) -> dx (N, C, H, W), each window's gradient
+        to its maximum."""
+        x, winner, k = from_forward(self._x, self), self._winner, self.pool_size
         if winner is None:
             winner = self._winner = self._max_and_winner(x)[1]
         dx = np.empty_like(x, dtype=grad_y.dtype)
@@ -99,7 +117,8 @@ class MaxPool2D(Layer):
             np.multiply(grad_y, won, out=view)
         return dx
 
-    def config(self) -> dict:
+    def config(self) -> dict[str, Any]:
+        """The constructor's argument, pool_size."""
         return {"pool_size": self.pool_size}
 
 
@@ -115,7 +134,7 @@ def _copy_like(a: np.ndarray, like: np.ndarray) -> np.ndarray:
     return out
 
 
-def pool_before_relu(layers) -> list[int]:
+def pool_before_relu(layers: Sequence[Layer]) -> list[int]:
     """The order in which to run ``layers``: in order, except that a ReLU directly followed by
     a MaxPool2D runs after it.
 

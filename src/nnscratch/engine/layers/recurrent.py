@@ -3,12 +3,14 @@ batch-first, and the products that need no loop over time."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ... import checks
 from ...errors import ConfigError
 from ..initializers import get_initializer
-from .base import Layer
+from .base import SEQUENCES, Layer
 
 
 def gate_sigmoid(z: np.ndarray) -> np.ndarray:
@@ -25,7 +27,8 @@ def gate_sigmoid(z: np.ndarray) -> np.ndarray:
 
 
 class Recurrent(Layer):
-    """Base of LSTM and GRU: ``gates`` blocks of H rows in each weight matrix.
+    """Base of LSTM and GRU: one block of H rows per gate (``gate_names``) in each weight
+    matrix.
 
     Shapes: ``x`` (N, T, F) -> (N, H), the last hidden state, or with ``return_sequences``
     (N, T, H), every step's. Parameters, as PyTorch's ``nn.LSTM`` / ``nn.GRU`` (one layer,
@@ -43,7 +46,8 @@ class Recurrent(Layer):
     too. Only ``h_{t-1} W_hhᵀ`` and its gradient are computed step by step.
     """
 
-    gates = 1
+    takes = SEQUENCES
+    size_options = ("input_size", "hidden_size")
 
     def __init__(
         self,
@@ -65,7 +69,24 @@ class Recurrent(Layer):
 
     keeps_size = False  # it takes sequences of any length
 
+    @property
+    def gates(self) -> int:
+        """How many gates: blocks of H rows in each weight matrix."""
+        return len(self.gate_names)
+
+    @classmethod
+    def options_from_shape(cls, shape: tuple[int, ...]) -> dict[str, Any]:
+        """``input_size``: F of sequences (T, F)."""
+        return {"input_size": shape[-1]}
+
+    def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        """(T, F) -> (H,), or (T, H) with ``return_sequences``."""
+        self._check((1, *input_shape))
+        h = self.hidden_size
+        return (input_shape[0], h) if self.return_sequences else (h,)
+
     def array_shapes(self) -> dict[str, tuple[int, ...]]:
+        """W_ih (gates·H, F), W_hh (gates·H, H), b_ih and b_hh (gates·H,)."""
         rows = self.gates * self.hidden_size
         return {
             "W_ih": (rows, self.input_size),
@@ -75,6 +96,7 @@ class Recurrent(Layer):
         }
 
     def initialize(self, rng: np.random.Generator, dtype: np.dtype) -> None:
+        """W_ih with ``init``, each gate's block of W_hh with ``recurrent_init``, zero biases."""
         h, f, rows = self.hidden_size, self.input_size, self.gates * self.hidden_size
         self.params = {
             "W_ih": self._weight_init((rows, f), f, rows, rng, dtype),
@@ -89,25 +111,30 @@ class Recurrent(Layer):
     def _steps_first(self, x: np.ndarray) -> np.ndarray:
         """(N, T, F) -> (T, N, F), contiguous, so each step's rows are one block."""
         W = self.params["W_ih"]
-        if x.ndim != 3 or x.shape[2] != self.input_size:
+        self._check(x.shape)
+        return np.ascontiguousarray(np.asarray(x, dtype=W.dtype).transpose(1, 0, 2))
+
+    def _check(self, shape: tuple[int, ...]) -> None:
+        if len(shape) != 3 or shape[2] != self.input_size:
             raise ConfigError(
                 f"{self.name}({self.input_size}, {self.hidden_size}) expects "
-                f"sequences of shape (N, T, {self.input_size}), got {x.shape}"
+                f"sequences of shape (N, T, {self.input_size}), got {shape}"
             )
-        if x.shape[1] < 1:
-            raise ConfigError(f"{self.name} needs sequences of at least one step, got {x.shape}")
-        return np.ascontiguousarray(np.asarray(x, dtype=W.dtype).transpose(1, 0, 2))
+        if shape[1] < 1:
+            raise ConfigError(f"{self.name} needs sequences of at least one step, got {shape}")
 
     def _output(self, hs: np.ndarray) -> np.ndarray:
         """Hidden states hs (T + 1, N, H), hs[0] the initial one, as the layer's output."""
-        return hs[1:].transpose(1, 0, 2) if self.return_sequences else hs[-1]
+        y: np.ndarray = hs[1:].transpose(1, 0, 2) if self.return_sequences else hs[-1]
+        return y
 
-    def _output_grads(self, grad_y: np.ndarray, t_steps: int):
+    def _output_grads(self, grad_y: np.ndarray, t_steps: int) -> list[np.ndarray | None]:
         """The output's gradient for each step t (an (N, H) array or None), last step first."""
         if self.return_sequences:
             by_step = grad_y.transpose(1, 0, 2)
             return [by_step[t] for t in range(t_steps)]
-        return [None] * (t_steps - 1) + [grad_y]
+        last_only: list[np.ndarray | None] = [None] * (t_steps - 1)
+        return [*last_only, grad_y]
 
     def _weight_grads(
         self,
@@ -129,9 +156,12 @@ class Recurrent(Layer):
         np.sum(dh, axis=0, out=self.grads["b_hh"])
         if not input_grad:
             return None
-        return (di @ self.params["W_ih"]).reshape(t_steps, n, f).transpose(1, 0, 2)
+        dx: np.ndarray = (di @ self.params["W_ih"]).reshape(t_steps, n, f).transpose(1, 0, 2)
+        return dx
 
-    def config(self) -> dict:
+    def config(self) -> dict[str, Any]:
+        """The constructor's arguments: input_size, hidden_size, return_sequences, init,
+        recurrent_init."""
         return {
             "input_size": self.input_size,
             "hidden_size": self.hidden_size,

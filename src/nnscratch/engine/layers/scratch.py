@@ -57,7 +57,8 @@ def chwn(x: np.ndarray, padding: int, dtype: np.dtype, scratch: Scratch) -> np.n
     n, c, height, width = x.shape
     batch_last = x.transpose(1, 2, 3, 0)
     if not padding and x.dtype == dtype and batch_last.flags.c_contiguous:
-        return batch_last
+        view: np.ndarray = batch_last
+        return view
     p = padding
     padded = scratch.get("padded", (c, height + 2 * p, width + 2 * p, n), dtype)
     if p:
