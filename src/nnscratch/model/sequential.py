@@ -23,6 +23,7 @@ from .datachecks import check_input, check_training_data
 from .fitting import fit_model
 from .recipe import Recipe
 from .storage import load_model, save_model
+from .weights import copy_weights, named_arrays
 
 PREDICT_BATCH = 2048  # big enough for the BLAS to run at full speed, small enough for cache
 
@@ -300,36 +301,15 @@ class Sequential:
                 decay.append(layer.params[key].ndim > 1)
         return params, grads, decay
 
-    def _arrays(self) -> dict[str, np.ndarray]:
-        """Every parameter and buffer of the layers, named ``layers.<index>.<name>``."""
-        return {
-            f"layers.{i}.{key}": value
-            for i, layer in enumerate(self.layers)
-            for key, value in {**layer.params, **layer.buffers}.items()
-        }
-
     def get_weights(self) -> dict[str, np.ndarray]:
         """Copies of all parameters and buffers, named ``layers.<index>.<name>``: what a model
         file, a checkpoint and early stopping's best epoch keep."""
-        return {name: value.copy() for name, value in self._arrays().items()}
+        return {name: value.copy() for name, value in named_arrays(self).items()}
 
     def set_weights(self, weights: dict[str, np.ndarray]) -> None:
         """Copy ``weights`` (as from :meth:`get_weights`) into the parameters and buffers, in
         place. Raises ModelFileError naming a missing, unexpected or wrongly shaped array."""
-        expected = self._arrays()
-        if set(weights) != set(expected):
-            missing = sorted(set(expected) - set(weights))
-            extra = sorted(set(weights) - set(expected))
-            raise ModelFileError(
-                f"weights do not fit the layers (missing {missing}, unexpected {extra})"
-            )
-        for name, target in expected.items():
-            if weights[name].shape != target.shape:
-                raise ModelFileError(
-                    f"weights {name} have shape {weights[name].shape}, "
-                    f"the layer needs {target.shape}"
-                )
-            np.copyto(target, weights[name], casting="same_kind")
+        copy_weights(self, weights)
 
     # --- describing and saving -------------------------------------------------------------
 
