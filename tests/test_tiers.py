@@ -214,13 +214,35 @@ def test_the_top_level_holds_at_most_six_modules_and_every_other_lives_in_a_tier
     assert packages <= set().union(*TIERS), packages - set().union(*TIERS)
 
 
-def test_no_module_is_over_450_lines():
-    long = {
+MAX_LINES = 450
+
+
+def lines_over_the_limit(paths):
+    return {
         str(p.relative_to(SOURCE)): n
-        for p in (SOURCE / "nnscratch").rglob("*.py")
-        if (n := len(p.read_text(encoding="utf-8").splitlines())) > 450
+        for p in paths
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES
     }
-    assert long == {}
+
+
+def test_no_module_is_over_450_lines():
+    assert lines_over_the_limit((SOURCE / "nnscratch").rglob("*.py")) == {}
+
+
+# The one known exception: the page's script (1,238 lines) stays one file until the teaching
+# work splits it (issue 26). Every other script or style sheet is held to the modules' limit.
+STATIC_EXCEPTIONS = {"nnscratch/web/static/app.js"}
+
+
+def test_no_static_script_or_style_sheet_is_over_450_lines():
+    static = SOURCE / "nnscratch" / "web" / "static"
+    files = [*static.glob("*.js"), *static.glob("*.css")]
+    assert files, f"no scripts or style sheets found in {static}"
+    long = lines_over_the_limit(files)
+    assert set(long) <= STATIC_EXCEPTIONS, {
+        k: v for k, v in long.items() if k not in STATIC_EXCEPTIONS
+    }
+    assert STATIC_EXCEPTIONS <= set(long), "app.js is within the limit now: drop its exception"
 
 
 # --- the checker itself ------------------------------------------------------------------------

@@ -1,6 +1,7 @@
-"""Rich tables for ``nnscratch evaluate``, ``predict`` and ``info``: a face, drawing what the
-library returns (:mod:`nnscratch.evaluation`, :mod:`nnscratch.prediction`,
-:mod:`nnscratch.modelinfo`) and computing nothing of its own."""
+"""Rich tables for ``nnscratch evaluate``, ``predict``, ``info`` and ``gradcheck``: a face,
+drawing what the library returns (:mod:`nnscratch.usecases.evaluate`,
+:mod:`nnscratch.usecases.predict`, :mod:`nnscratch.usecases.describe`,
+:mod:`nnscratch.usecases.gradcheck`) and computing nothing of its own."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Small changes to a digit image, as a hand or a scanner makes them: shifts, rotations,
-thicker or thinner strokes, noise. What the robustness probes of :mod:`nnscratch.explain` try
-a network on.
+thicker or thinner strokes, noise. What the robustness probes of :mod:`nnscratch.explain.probes`
+try a network on.
 
 Every function takes one image float or uint8 (H, W), light ink on 0, values 0-255, and
 returns float32 (H, W) in the same range. Knows no networks: NumPy only.

@@ -8,6 +8,7 @@ arithmetic (see :func:`flush_small`).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
@@ -57,7 +58,7 @@ def flush_period(beta1: float) -> int | None:
 BLOCK = 1 << 15
 
 
-def blocks(*arrays: np.ndarray):
+def blocks(*arrays: np.ndarray) -> Iterator[Sequence[np.ndarray]]:
     """Yield matching flat slices of equally shaped arrays, ``BLOCK`` elements at a time.
 
     The slices are views, so updating them in place updates the arrays. Arrays that are not

@@ -7,7 +7,8 @@ to y is R; backward(R) must then give dL/dx and dL/dparams. Each entry is compar
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import numpy as np
 
@@ -16,7 +17,10 @@ from .losses import Loss
 
 
 def numerical_gradient(
-    f: Callable[[], float], x: np.ndarray, eps: float = 1e-6, entries=None
+    f: Callable[[], float],
+    x: np.ndarray,
+    eps: float = 1e-6,
+    entries: Iterable[tuple[int, ...]] | None = None,
 ) -> np.ndarray:
     """Central differences of the scalar ``f()`` with respect to every entry of ``x`` (perturbed
     in place and restored), or only those at the index tuples ``entries`` (the others are 0).
@@ -50,7 +54,7 @@ def check_layer(
     rng: np.random.Generator,
     eps: float = 1e-6,
     training: bool = False,
-    layer_rng=None,
+    layer_rng: Any = None,  # a Generator, or a Repeating that duck-types one
     samples: int | None = None,
 ) -> dict[str, float]:
     """Relative errors of a layer's input and parameter gradients. ``x`` and the layer's
@@ -79,6 +83,8 @@ def check_layer(
 
     layer.forward(x, training=training, rng=layer_rng)
     analytic_x = layer.backward(r.copy())
+    if analytic_x is None:
+        raise ValueError(f"{layer.name}.backward returned no input gradient to check")
     analytic = {key: layer.grads[key].copy() for key in layer.params}
     errors = {"x": error(analytic_x, x)}
     for key, param in layer.params.items():
@@ -94,7 +100,7 @@ class Repeating:
     def __init__(self, seed: int) -> None:
         self.seed = seed
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:
         return getattr(np.random.default_rng(self.seed), name)
 
 

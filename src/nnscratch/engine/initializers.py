@@ -6,43 +6,57 @@ first two dimensions, use them too.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from ..errors import ConfigError
 
-Initializer = Callable[[tuple[int, ...], int, int, np.random.Generator, np.dtype], np.ndarray]
+Initializer = Callable[[tuple[int, ...], int, int, np.random.Generator, DTypeLike], np.ndarray]
 
 
-def he_normal(shape, fan_in, fan_out, rng, dtype):
+def he_normal(
+    shape: tuple[int, ...], fan_in: int, fan_out: int, rng: np.random.Generator, dtype: DTypeLike
+) -> np.ndarray:
     """N(0, 2 / fan_in): keeps the variance of ReLU activations constant from layer to layer."""
-    return (rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)).astype(dtype)
+    return (rng.standard_normal(shape) * math.sqrt(2.0 / fan_in)).astype(dtype)
 
 
-def he_uniform(shape, fan_in, fan_out, rng, dtype):
+def he_uniform(
+    shape: tuple[int, ...], fan_in: int, fan_out: int, rng: np.random.Generator, dtype: DTypeLike
+) -> np.ndarray:
     """U(-l, l) with l = sqrt(6 / fan_in): the uniform law with He's variance 2 / fan_in."""
-    limit = np.sqrt(6.0 / fan_in)
+    limit = math.sqrt(6.0 / fan_in)
     return rng.uniform(-limit, limit, shape).astype(dtype)
 
 
-def glorot_normal(shape, fan_in, fan_out, rng, dtype):
+def glorot_normal(
+    shape: tuple[int, ...], fan_in: int, fan_out: int, rng: np.random.Generator, dtype: DTypeLike
+) -> np.ndarray:
     """N(0, 2 / (fan_in + fan_out)): Glorot & Bengio (2010), for tanh and sigmoid."""
-    return (rng.standard_normal(shape) * np.sqrt(2.0 / (fan_in + fan_out))).astype(dtype)
+    return (rng.standard_normal(shape) * math.sqrt(2.0 / (fan_in + fan_out))).astype(dtype)
 
 
-def glorot_uniform(shape, fan_in, fan_out, rng, dtype):
+def glorot_uniform(
+    shape: tuple[int, ...], fan_in: int, fan_out: int, rng: np.random.Generator, dtype: DTypeLike
+) -> np.ndarray:
     """U(-l, l) with l = sqrt(6 / (fan_in + fan_out)): Glorot & Bengio (2010)."""
-    limit = np.sqrt(6.0 / (fan_in + fan_out))
+    limit = math.sqrt(6.0 / (fan_in + fan_out))
     return rng.uniform(-limit, limit, shape).astype(dtype)
 
 
-def tutorial_uniform(shape, fan_in, fan_out, rng, dtype):
+def tutorial_uniform(
+    shape: tuple[int, ...], fan_in: int, fan_out: int, rng: np.random.Generator, dtype: DTypeLike
+) -> np.ndarray:
     """U(-0.5, 0.5) for weights and biases alike, as the classic tutorial draws them."""
     return rng.uniform(-0.5, 0.5, shape).astype(dtype)
 
 
-def orthogonal(shape, fan_in, fan_out, rng, dtype):
+def orthogonal(
+    shape: tuple[int, ...], fan_in: int, fan_out: int, rng: np.random.Generator, dtype: DTypeLike
+) -> np.ndarray:
     """A random orthogonal matrix (Saxe et al., 2014): orthonormal rows when there are no
     more rows than columns; a stack of square orthogonal blocks otherwise (an LSTM's (4H, H)
     recurrent weights: one per gate). Each is the Q of a Gaussian matrix's QR decomposition,
@@ -62,7 +76,9 @@ def orthogonal(shape, fan_in, fan_out, rng, dtype):
     return np.ascontiguousarray(matrix.reshape(shape), dtype=dtype)
 
 
-def zeros(shape, fan_in, fan_out, rng, dtype):
+def zeros(
+    shape: tuple[int, ...], fan_in: int, fan_out: int, rng: np.random.Generator, dtype: DTypeLike
+) -> np.ndarray:
     """All zeros: the usual start for biases."""
     return np.zeros(shape, dtype=dtype)
 

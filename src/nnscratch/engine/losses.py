@@ -7,6 +7,8 @@ Dense layer's ``dW = xᵀ dz`` is the gradient of the *mean* loss whatever N is.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..errors import ConfigError, DataError
@@ -18,14 +20,14 @@ def log_softmax(z: np.ndarray) -> np.ndarray:
 
     Shapes: (N, C) -> (N, C), same dtype.
     """
-    shifted = z - z.max(axis=1, keepdims=True)
+    shifted: np.ndarray = z - z.max(axis=1, keepdims=True)
     shifted -= np.log(np.exp(shifted).sum(axis=1, keepdims=True))
     return shifted
 
 
 def softmax(z: np.ndarray) -> np.ndarray:
     """P = exp(z - max z) / Σ exp(z - max z), row by row. Shapes: (N, C) -> (N, C)."""
-    p = z - z.max(axis=1, keepdims=True)
+    p: np.ndarray = z - z.max(axis=1, keepdims=True)
     np.exp(p, out=p)
     p /= p.sum(axis=1, keepdims=True)
     return p
@@ -37,15 +39,24 @@ class Loss:
     name = "loss"
 
     def forward(self, outputs: np.ndarray, targets: np.ndarray) -> float:
+        """The mean loss over the batch; caches what ``backward`` needs.
+
+        Args:
+            outputs: the network's raw outputs (logits), (N, C) or (N, K).
+            targets: (N,) integer labels or outputs-shaped targets, per loss.
+        """
         raise NotImplementedError
 
     def backward(self) -> np.ndarray:
+        """DL/d(outputs) of the last ``forward``, shaped like its outputs, already / N."""
         raise NotImplementedError
 
     def probabilities(self, outputs: np.ndarray) -> np.ndarray:
+        """What ``predict_proba`` returns for these outputs; the outputs themselves here."""
         return outputs
 
-    def config(self) -> dict:
+    def config(self) -> dict[str, Any]:
+        """JSON-able ``{"name": ...}``; ``get_loss`` rebuilds the loss from the name."""
         return {"name": self.name}
 
 
@@ -64,8 +75,12 @@ class SoftmaxCrossEntropy(Loss):
     """
 
     name = "softmax_cross_entropy"
+    _p: np.ndarray  # softmax(z) of the last forward, (N, C)
+    _y: np.ndarray  # its labels, (N,)
+    _rows: np.ndarray  # arange(N)
 
-    def forward(self, outputs, targets):
+    def forward(self, outputs: np.ndarray, targets: np.ndarray) -> float:
+        """Mean cross-entropy of logits (N, C) against integer labels (N,)."""
         z = outputs
         n, classes = z.shape
         y = _check_labels(np.asarray(targets), n, classes)
@@ -81,14 +96,18 @@ class SoftmaxCrossEntropy(Loss):
         self._p, self._y, self._rows = p, y, rows
         return float(losses.mean())
 
-    def backward(self):
+    def backward(self) -> np.ndarray:
+        """(softmax(z) - onehot(y)) / N, shape (N, C)."""
         n = self._p.shape[0]
-        dz = self._p.copy()  # (N, C), what the gradient needs anyway; p stays for another call
+        dz: np.ndarray = (
+            self._p.copy()
+        )  # (N, C), what the gradient needs anyway; p stays for another call
         dz[self._rows, self._y] -= 1
         dz *= dz.dtype.type(1.0 / n)
         return dz
 
-    def probabilities(self, outputs):
+    def probabilities(self, outputs: np.ndarray) -> np.ndarray:
+        """Softmax of the logits, row by row: (N, C) -> (N, C)."""
         return softmax(outputs)
 
 
@@ -100,19 +119,23 @@ class BinaryCrossEntropy(Loss):
     * loss = mean [ max(z, 0) - z t + log(1 + exp(-|z|)) ]   (never overflows)
     * dL/dz = (σ(z) - t) / (N·K), computed as ((1 - t)·σ(z) - t·σ(-z)) / (N·K): for t = 1 and
       a large z, σ(z) - 1 would be a difference of nearly equal numbers, and σ(-z) is not
-      (see :func:`~nnscratch.layers.activations.sigmoid_pair`).
+      (see :func:`~nnscratch.engine.layers.activations.sigmoid_pair`).
     """
 
     name = "binary_cross_entropy"
+    _z: np.ndarray  # the last forward's logits
+    _t: np.ndarray  # and targets, same shape
 
-    def forward(self, outputs, targets):
+    def forward(self, outputs: np.ndarray, targets: np.ndarray) -> float:
+        """Mean binary cross-entropy of logits against targets in [0, 1], same shape."""
         z = outputs
         t = np.asarray(targets, dtype=z.dtype).reshape(z.shape)
         losses = np.maximum(z, 0) - z * t + np.log1p(np.exp(-np.abs(z)))
         self._z, self._t = z, t
         return float(losses.mean(dtype=np.float64))
 
-    def backward(self):
+    def backward(self) -> np.ndarray:
+        """(σ(z) - t) / (N·K), shaped like the logits."""
         t = self._t
         a, one_minus_a = sigmoid_pair(self._z)
         a *= 1 - t
@@ -121,7 +144,8 @@ class BinaryCrossEntropy(Loss):
         a /= a.dtype.type(self._z.size)
         return a
 
-    def probabilities(self, outputs):
+    def probabilities(self, outputs: np.ndarray) -> np.ndarray:
+        """σ of each logit, same shape."""
         return sigmoid(outputs)
 
 
@@ -132,14 +156,18 @@ class MeanSquaredError(Loss):
     """
 
     name = "mean_squared_error"
+    _diff: np.ndarray  # y - t of the last forward
 
-    def forward(self, outputs, targets):
+    def forward(self, outputs: np.ndarray, targets: np.ndarray) -> float:
+        """Mean of (y - t)² over all entries; targets are reshaped to the outputs' shape."""
         t = np.asarray(targets, dtype=outputs.dtype).reshape(outputs.shape)
         self._diff = outputs - t
         return float(np.mean(np.square(self._diff, dtype=np.float64)))
 
-    def backward(self):
-        return self._diff * self._diff.dtype.type(2.0 / self._diff.size)
+    def backward(self) -> np.ndarray:
+        """2 (y - t) / (N·K), shaped like the outputs."""
+        grad: np.ndarray = self._diff * self._diff.dtype.type(2.0 / self._diff.size)
+        return grad
 
 
 def _check_labels(y: np.ndarray, n: int, classes: int) -> np.ndarray:

@@ -12,9 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 
-def _as_labels(predicted, labels) -> tuple[np.ndarray, np.ndarray]:
+def _as_labels(predicted: ArrayLike, labels: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     predicted, labels = np.asarray(predicted), np.asarray(labels)
     if predicted.shape != labels.shape or predicted.ndim != 1:
         raise ValueError(

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import math
 import numbers
+from typing import Any
 
 from .. import checks
 from ..errors import ConfigError
 
 
-def _step_count(t) -> int:
+def _step_count(t: object) -> int:
     if isinstance(t, bool) or not isinstance(t, numbers.Integral) or t < 0:
         # A negative or fractional step is a bug in the caller, not a user's configuration.
         raise ValueError(f"a schedule is evaluated at a whole step t >= 0, got {t!r}")
@@ -32,9 +33,10 @@ class Schedule:
     name = "schedule"
 
     def __call__(self, t: int) -> float:
+        """The factor of the base learning rate at step t (0 for the first update)."""
         raise NotImplementedError
 
-    def config(self) -> dict:
+    def config(self) -> dict[str, Any]:
         """JSON-able ``{"name": ..., <constructor arguments>}``; ``get_schedule`` inverts it."""
         return {"name": self.name}
 
@@ -49,6 +51,7 @@ class Constant(Schedule):
     name = "constant"
 
     def __call__(self, t: int) -> float:
+        """1.0 at every step."""
         _step_count(t)
         return 1.0
 
@@ -68,9 +71,11 @@ class StepDecay(Schedule):
         self.gamma = checks.real("gamma", gamma, low=0.0, high=1.0, low_open=True)
 
     def __call__(self, t: int) -> float:
+        """The factor gamma ** (t // step_size)."""
         return self.gamma ** (_step_count(t) // self.step_size)
 
-    def config(self) -> dict:
+    def config(self) -> dict[str, Any]:
+        """``{"name", "step_size", "gamma"}``."""
         return {"name": self.name, "step_size": self.step_size, "gamma": self.gamma}
 
 
@@ -87,9 +92,11 @@ class ExponentialDecay(Schedule):
         self.gamma = checks.real("gamma", gamma, low=0.0, high=1.0, low_open=True)
 
     def __call__(self, t: int) -> float:
+        """The factor gamma ** t."""
         return self.gamma ** _step_count(t)
 
-    def config(self) -> dict:
+    def config(self) -> dict[str, Any]:
+        """``{"name", "gamma"}``."""
         return {"name": self.name, "gamma": self.gamma}
 
 
@@ -126,6 +133,7 @@ class WarmupCosine(Schedule):
         self.min_factor = checks.real("min_factor", min_factor, low=0.0, high=1.0)
 
     def __call__(self, t: int) -> float:
+        """(t + 1) / W during the warm-up, then the half cosine from 1 to m, then m."""
         t = _step_count(t)
         W, T, m = self.warmup_steps, self.total_steps, self.min_factor
         if t < W:
@@ -137,7 +145,8 @@ class WarmupCosine(Schedule):
         progress = (t - W) / (T - 1 - W)  # 0 at the end of the warm-up, 1 at the last step
         return m + (1.0 - m) * 0.5 * (1.0 + math.cos(math.pi * progress))
 
-    def config(self) -> dict:
+    def config(self) -> dict[str, Any]:
+        """``{"name", "total_steps", "warmup_steps", "min_factor"}``."""
         return {
             "name": self.name,
             "total_steps": self.total_steps,
@@ -151,7 +160,7 @@ SCHEDULES: dict[str, type[Schedule]] = {
 }
 
 
-def get_schedule(config_or_name: dict | str | Schedule | None) -> Schedule:
+def get_schedule(config_or_name: dict[str, Any] | str | Schedule | None) -> Schedule:
     """Build a schedule from ``config()`` output, or from a bare name using default arguments.
 
     ``None`` gives :class:`Constant`; a :class:`Schedule` is returned as is. A name whose

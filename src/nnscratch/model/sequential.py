@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Sequence
 from copy import deepcopy
 from typing import Any
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from .. import checks
-from ..datasets.splits import hold_out
 from ..engine.layers import LAYER_TYPES, Layer
 from ..engine.layers.pooling import pool_before_relu
 from ..engine.losses import LOSSES, Loss, get_loss
-from ..engine.optimizers import Optimizer, get_optimizer
-from ..errors import ConfigError, DataError, ModelFileError
-from ..training import Callback, EarlyStopping, History, TrainingState, fit
+from ..engine.optimizers import Optimizer
+from ..errors import ConfigError, ModelFileError
+from ..training import Callback, History, TrainingState
 from ..training.loop import Augment
+from .architecture import architecture, parameter_count, summary
+from .datachecks import check_input, check_training_data
+from .fitting import fit_model
+from .recipe import Recipe
 from .storage import load_model, save_model
+from .weights import copy_weights, named_arrays
 
 PREDICT_BATCH = 2048  # big enough for the BLAS to run at full speed, small enough for cache
 
@@ -28,8 +32,8 @@ class Sequential:
     """A feed-forward network: ``outputs = layers[-1](...layers[0](prepare(x)))``.
 
     Args:
-        layers: the layers, in order (see :mod:`nnscratch.layers`).
-        loss: a :class:`~nnscratch.losses.Loss` or its name; it takes the last layer's raw
+        layers: the layers, in order (see :mod:`nnscratch.engine.layers`).
+        loss: a :class:`~nnscratch.engine.losses.Loss` or its name; it takes the last layer's raw
             outputs (logits for ``softmax_cross_entropy``, the default).
         input_scale: inputs are multiplied by this when converted to floats (``1/255`` turns
             MNIST's 0-255 pixels into 0-1); ``None`` leaves them as they are.
@@ -49,7 +53,7 @@ class Sequential:
         loss: str | Loss = "softmax_cross_entropy",
         input_scale: float | None = None,
         seed: int = 0,
-        dtype: str | np.dtype = "float32",
+        dtype: DTypeLike = "float32",
         _initialize: bool = True,
     ) -> None:
         self.layers = list(layers)
@@ -59,7 +63,7 @@ class Sequential:
             if not isinstance(layer, Layer):
                 raise ConfigError(f"{layer!r} is not a layer")
         self.loss = get_loss(loss) if isinstance(loss, str) else loss
-        self.dtype = np.dtype(dtype)
+        self.dtype: np.dtype[Any] = np.dtype(dtype)
         if self.dtype not in (np.float32, np.float64):
             raise ConfigError(f"dtype must be float32 or float64, got {self.dtype}")
         self.input_scale = None if input_scale is None else float(input_scale)
@@ -102,7 +106,8 @@ class Sequential:
             return x
         if self.input_scale is None:
             return x.astype(self.dtype)
-        return np.multiply(x, self.dtype.type(self.input_scale), dtype=self.dtype)
+        scaled: np.ndarray = np.multiply(x, self.dtype.type(self.input_scale), dtype=self.dtype)
+        return scaled
 
     def forward(
         self, x: np.ndarray, training: bool = False, rng: np.random.Generator | None = None
@@ -125,7 +130,10 @@ class Sequential:
         for i in reversed(self._order):  # a swapped pair never straddles the first trainable
             if i < first:
                 break
-            grad = self.layers[i].backward(grad, input_grad=i > first)
+            grad_below = self.layers[i].backward(grad, input_grad=i > first)
+            if grad_below is None:  # the first layer that learns: nothing below needs one
+                break
+            grad = grad_below
 
     def infer(self, x: np.ndarray) -> np.ndarray:
         """Outputs (N, C) for prepared inputs ``x`` already checked, as :meth:`forward`
@@ -141,7 +149,7 @@ class Sequential:
     def outputs(self, x: np.ndarray, batch_size: int = PREDICT_BATCH) -> np.ndarray:
         """Raw outputs (logits) for raw inputs, in batches. Shapes: (N, ...) -> (N, C)."""
         x = np.asarray(x)
-        self._check_input(x)  # once per call; the layers' prediction path checks no more
+        check_input(self, x)  # once per call; the layers' prediction path checks no more
         if 0 < len(x) <= batch_size:  # one batch (one image, say): no list, no concatenation
             return self.infer(self.prepare(x))
         parts = [
@@ -157,13 +165,14 @@ class Sequential:
 
     def predict(self, x: np.ndarray, batch_size: int = PREDICT_BATCH) -> np.ndarray:
         """Predicted labels (N,) int64: the largest output of each row."""
-        return self.outputs(x, batch_size).argmax(axis=1)
+        labels: np.ndarray = self.outputs(x, batch_size).argmax(axis=1)
+        return labels
 
     def evaluate(
         self, x: np.ndarray, y: np.ndarray, batch_size: int = PREDICT_BATCH
     ) -> dict[str, float]:
         """Mean loss and accuracy on (x, y): ``{"loss": ..., "accuracy": ...}``."""
-        x, y = self._check_training_data(x, y)  # input size and labels, as fit checks them
+        x, y = check_training_data(self, x, y)  # input size and labels, as fit checks them
         total_loss, correct = 0.0, 0
         for i in range(0, len(x), batch_size):
             out = self.infer(self.prepare(x[i : i + batch_size]))
@@ -201,54 +210,47 @@ class Sequential:
             y: labels (N,), integers in [0, C).
             epochs: passes over the training set (full-batch: gradient-descent steps).
             batch_size: examples per step; ``None`` for full-batch gradient descent.
-            optimizer: an :class:`~nnscratch.optimizers.Optimizer` or a name
+            optimizer: an :class:`~nnscratch.engine.optimizers.Optimizer` or a name
                 (``sgd``, ``momentum``, ``nesterov``, ``adam``, ``adamw``); ``lr`` sets the
                 learning rate of a named one.
+            lr: the learning rate of a named ``optimizer``; None keeps its default.
             validation_data: a dev set ``(x_dev, y_dev)``, evaluated after every epoch.
             validation_split: or hold out this fraction (or count) of ``x`` as the dev set,
                 chosen at random with the model's generator; ``stratify`` keeps class shares
                 (see :func:`nnscratch.datasets.splits.hold_out`, which the presets use too).
+            stratify: hold out the same share of every class (with ``validation_split``).
+            shuffle: draw a new order of the examples every epoch.
             seed: re-seed the model's generator first (shuffling order, dropout masks).
             early_stopping: stop after this many epochs without a better dev loss and keep
                 the best epoch's weights.
             callbacks: :class:`~nnscratch.training.Callback` objects.
             resume: carry on from a saved :class:`~nnscratch.training.TrainingState` (see
-                :mod:`nnscratch.checkpoint`); everything else must be as in the saved run for
-                the result to be bit-identical to a run that was never stopped.
+                :mod:`nnscratch.training.checkpoint`); everything else must be as in the saved
+                run for the result to be bit-identical to a run that was never stopped.
             augment: moves each training batch before its step, ``augment(xb, rng)`` with
                 the model's generator (e.g. :func:`nnscratch.datasets.augment.get_augmentation`
                 ``("elastic")``); ``xb`` is the prepared batch, (B, H, W) for images.
         """
-        if seed is not None:
-            self.reseed(seed)
-        x, y = self._check_training_data(x, y)
-        x_dev = y_dev = None
-        if validation_data is not None:
-            x_dev, y_dev = self._check_training_data(*validation_data)
-        elif validation_split:
-            x, y, x_dev, y_dev = hold_out(x, y, validation_split, rng=self.rng, stratify=stratify)
-        if isinstance(optimizer, str):
-            optimizer = get_optimizer(optimizer, **({} if lr is None else {"lr": lr}))
-        callbacks = list(callbacks)
-        if early_stopping:
-            callbacks.append(EarlyStopping(patience=early_stopping))
-        return fit(
+        return fit_model(
             self,
-            self.prepare(x),
+            x,
             y,
-            optimizer,
             epochs=epochs,
             batch_size=batch_size,
-            x_dev=x_dev,
-            y_dev=y_dev,
+            optimizer=optimizer,
+            lr=lr,
+            validation_data=validation_data,
+            validation_split=validation_split,
+            stratify=stratify,
             shuffle=shuffle,
-            rng=self.rng,
+            seed=seed,
+            early_stopping=early_stopping,
             callbacks=callbacks,
             resume=resume,
             augment=augment,
         )
 
-    def converted(self, dtype: str | np.dtype) -> Sequential:
+    def converted(self, dtype: DTypeLike) -> Sequential:
         """A copy of the model (layers, weights and buffers) in ``dtype``: float64 for a
         gradient check of a float32 model."""
         copy = deepcopy(self)  # not through config(): a layer of one's own has no entry there
@@ -299,36 +301,15 @@ class Sequential:
                 decay.append(layer.params[key].ndim > 1)
         return params, grads, decay
 
-    def _arrays(self) -> dict[str, np.ndarray]:
-        """Every parameter and buffer of the layers, named ``layers.<index>.<name>``."""
-        return {
-            f"layers.{i}.{key}": value
-            for i, layer in enumerate(self.layers)
-            for key, value in {**layer.params, **layer.buffers}.items()
-        }
-
     def get_weights(self) -> dict[str, np.ndarray]:
         """Copies of all parameters and buffers, named ``layers.<index>.<name>``: what a model
         file, a checkpoint and early stopping's best epoch keep."""
-        return {name: value.copy() for name, value in self._arrays().items()}
+        return {name: value.copy() for name, value in named_arrays(self).items()}
 
     def set_weights(self, weights: dict[str, np.ndarray]) -> None:
         """Copy ``weights`` (as from :meth:`get_weights`) into the parameters and buffers, in
         place. Raises ModelFileError naming a missing, unexpected or wrongly shaped array."""
-        expected = self._arrays()
-        if set(weights) != set(expected):
-            missing = sorted(set(expected) - set(weights))
-            extra = sorted(set(weights) - set(expected))
-            raise ModelFileError(
-                f"weights do not fit the layers (missing {missing}, unexpected {extra})"
-            )
-        for name, target in expected.items():
-            if weights[name].shape != target.shape:
-                raise ModelFileError(
-                    f"weights {name} have shape {weights[name].shape}, "
-                    f"the layer needs {target.shape}"
-                )
-            np.copyto(target, weights[name], casting="same_kind")
+        copy_weights(self, weights)
 
     # --- describing and saving -------------------------------------------------------------
 
@@ -354,11 +335,9 @@ class Sequential:
         return None
 
     @property
-    def recipe(self):
+    def recipe(self) -> Recipe | None:
         """The :class:`~nnscratch.model.Recipe` the model file records, or None: none recorded
         (a model saved from Python), or an incomplete one."""
-        from .recipe import Recipe  # the recipe builds Sequentials: imported when asked for
-
         try:
             return Recipe.from_json(self.metadata.get("recipe"))
         except ConfigError:
@@ -378,7 +357,8 @@ class Sequential:
         return None
 
     def parameter_count(self) -> int:
-        return sum(p.size for layer in self.layers for p in layer.params.values())
+        """Learnt numbers in all the layers (buffers such as running averages not counted)."""
+        return parameter_count(self)
 
     def config(self) -> dict[str, Any]:
         """JSON-able description from which :meth:`from_config` rebuilds the model."""
@@ -392,6 +372,8 @@ class Sequential:
 
     @classmethod
     def from_config(cls, config: dict[str, Any], *, initialize: bool = True) -> Sequential:
+        """The model :meth:`config` describes, its weights drawn anew (``initialize``) or left
+        for a model file to fill; ModelFileError if the description is not one it can build."""
         try:
             layers = [LAYER_TYPES[spec["type"]](**spec["config"]) for spec in config["layers"]]
             loss = config["loss"]
@@ -411,96 +393,36 @@ class Sequential:
             ) from None
 
     def architecture(self, input_shape: Sequence[int] | None = None) -> list[dict[str, Any]]:
-        """Each layer's type, per-example input and output shapes, and parameter shapes.
+        """Each layer's type, per-example input and output shapes, and parameter shapes
+        (see :func:`.architecture.architecture`); ``input_shape`` defaults to
+        ``(input_size,)``."""
+        return architecture(self, input_shape)
 
-        ``input_shape``: one example's shape, e.g. ``(28, 28)``; default ``(input_size,)``.
-        Shapes are found by passing one zero example through the layers (inference mode),
-        so they hold for any layer type. Returns JSON-able dicts: ``{"index", "type",
-        "config", "input_shape", "output_shape", "parameters": {name: shape}, "buffers":
-        {name: shape} (running averages: saved, not learnt), "parameter_count"}``; empty when
-        neither ``input_shape`` nor ``input_size`` is known (an image layer first takes images
-        of any size).
-        """
-        if not input_shape and self.input_size is None:
-            return []
-        shape = tuple(input_shape) if input_shape else (self.input_size,)
-        x = np.zeros((1, *shape), dtype=self.dtype)
-        rows = []
-        for i, layer in enumerate(self.layers):
-            y = layer.forward(x, training=False)
-            rows.append(
-                {
-                    "index": i,
-                    "type": layer.name,
-                    "config": layer.config(),
-                    "input_shape": list(x.shape[1:]),
-                    "output_shape": list(y.shape[1:]),
-                    "parameters": {k: list(v.shape) for k, v in layer.params.items()},
-                    "buffers": {k: list(v.shape) for k, v in layer.buffers.items()},
-                    "parameter_count": int(sum(v.size for v in layer.params.values())),
-                }
-            )
-            x = y
-        return rows
-
-    def save(self, path: str | os.PathLike, **metadata: Any) -> None:
+    def save(self, path: str | os.PathLike[str], **metadata: Any) -> None:
         """Write the model to one ``.npz`` file (atomically), with ``metadata`` (JSON-able:
         preset, metrics, history...) in its document. Never pickled. See
         :func:`.storage.save_model` for what the document always holds."""
         save_model(self, path, **metadata)
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> Sequential:
+    def load(cls, path: str | os.PathLike[str]) -> Sequential:
         """Read a model written by :meth:`save`; its document is in ``model.metadata``."""
         return load_model(cls, path)
 
     def to_onnx(
-        self, path: str | os.PathLike | None = None, *, input_shape: Sequence[int] | None = None
-    ):
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        input_shape: Sequence[int] | None = None,
+    ) -> Any:  # an onnx.ModelProto; onnx ships no type information
         """The network as an ONNX model (``onnx.ModelProto``), written to ``path`` if given:
         raw inputs (N, *input_shape) float32 in, ``logits`` and ``probabilities`` (N, C) out,
         the input scaling inside the graph. See :func:`nnscratch.onnx.to_onnx`; needs the
         onnx package (``pip install "nnscratch[onnx]"``)."""
         from ..onnx import to_onnx  # the exporter is a tier below: it knows models by reading
 
-        return to_onnx(self, path, input_shape=input_shape)
+        return to_onnx(self, path, input_shape=None if input_shape is None else tuple(input_shape))
 
     def summary(self) -> str:
-        """One line per layer with its parameter count."""
-        lines = [
-            f"{i:>2}  {layer!r}  ({sum(p.size for p in layer.params.values()):,} params)"
-            for i, layer in enumerate(self.layers)
-        ]
-        return "\n".join(lines + [f"total: {self.parameter_count():,} parameters"])
-
-    # --- checks ----------------------------------------------------------------------------
-
-    def _check_input(self, x: np.ndarray) -> None:
-        # math.prod, not np.prod: this runs for every prediction, even of one image, and
-        # np.prod first builds an array from the shape tuple.
-        features = math.prod(x.shape[1:]) if x.ndim > 1 else None
-        if self.input_size is not None and features != self.input_size:
-            raise DataError(
-                f"the model takes {self.input_size} inputs per example "
-                f"(e.g. 28x28 pixels), the data has shape {x.shape}"
-            )
-
-    def _check_training_data(self, x, y) -> tuple[np.ndarray, np.ndarray]:
-        x, y = np.asarray(x), np.asarray(y)
-        if len(x) != len(y):
-            raise DataError(f"{len(x)} inputs but {len(y)} labels")
-        self._check_input(x)
-        if y.ndim == 1 and self.loss.name == "softmax_cross_entropy":
-            if not np.issubdtype(y.dtype, np.integer):
-                bad = 0
-                if np.issubdtype(y.dtype, np.floating):
-                    fractional = np.flatnonzero(y != np.round(y))
-                    bad = int(fractional[0]) if len(fractional) else 0
-                where = f" (label {y[bad]} at index {bad})" if len(y) else ""
-                raise DataError(f"labels must be integers, got {y.dtype}{where}")
-            classes = self.output_size
-            if len(y) and (y.min() < 0 or y.max() >= classes):
-                bad = int(np.flatnonzero((y < 0) | (y >= classes))[0])
-                raise DataError(f"label {y[bad]} at index {bad} is outside 0-{classes - 1}")
-            y = y.astype(np.intp, copy=False)
-        return x, y
+        """One line per layer with its parameter count, then the total."""
+        return summary(self)

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from .sequential import Sequential
 
 
-def save_model(model: Sequential, path: str | os.PathLike, **metadata: Any) -> None:
+def save_model(model: Sequential, path: str | os.PathLike[str], **metadata: Any) -> None:
     """Write the model to one ``.npz`` file (atomically), with ``metadata`` (JSON-able:
     preset, metrics, history...) in its document. Never pickled.
 
@@ -49,7 +49,7 @@ def save_model(model: Sequential, path: str | os.PathLike, **metadata: Any) -> N
     write_model_file(path, document, model.get_weights())
 
 
-def load_model(cls: type[Sequential], path: str | os.PathLike) -> Sequential:
+def load_model(cls: type[Sequential], path: str | os.PathLike[str]) -> Sequential:
     """Read a model written by :func:`save_model` as a ``cls``; its document is in
     ``model.metadata``."""
     document, arrays = read_model_file(path)
@@ -77,7 +77,9 @@ def _allocate(model: Sequential) -> None:
         layer.grads = {k: np.zeros_like(v) for k, v in layer.params.items()}
 
 
-def _check_loaded(model: Sequential, path, arrays) -> None:
+def _check_loaded(
+    model: Sequential, path: str | os.PathLike[str], arrays: dict[str, np.ndarray]
+) -> None:
     """Refuse arrays that are not exactly those the layers hold: each layer says its own
     (:meth:`Layer.array_shapes`), so the check knows every layer type."""
     for i, layer in enumerate(model.layers):

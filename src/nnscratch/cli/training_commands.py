@@ -1,0 +1,271 @@
+"""``nnscratch train``, ``lr-find`` and ``sweep``: the commands that train, their options and
+what each hands to its use case (the bodies that draw on the terminal are in :mod:`.train` and
+:mod:`.sweep`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from .options import (
+    ACTIVATION,
+    BATCH_SIZE,
+    DATA,
+    DEV_SIZE,
+    DROPOUT,
+    EARLY_STOPPING,
+    EPOCHS,
+    HIDDEN,
+    LR,
+    OPTIMIZER,
+    PRESET,
+    QUIET,
+    SEED,
+    STRATIFY,
+    recipe_options,
+)
+
+
+def train(
+    preset: str | None = PRESET,
+    data: str | None = DATA,
+    epochs: int | None = EPOCHS,
+    lr: float | None = LR,
+    batch_size: str | None = BATCH_SIZE,
+    hidden: str | None = HIDDEN,
+    activation: str | None = ACTIVATION,
+    optimizer: str | None = OPTIMIZER,
+    dropout: float | None = DROPOUT,
+    dev_size: int | None = DEV_SIZE,
+    stratify: bool = STRATIFY,
+    early_stopping: int | None = EARLY_STOPPING,
+    seed: int | None = SEED,
+    out: Path | None = typer.Option(None, help="Model file to write.", show_default="PRESET.npz"),
+    quiet: bool = QUIET,
+    json_output: bool = typer.Option(
+        False, "--json", help="Print a JSON summary as the last line of stdout."
+    ),
+    checkpoint_dir: Path | None = typer.Option(
+        None, help="Save a checkpoint here every epoch (and on Ctrl-C), to resume from."
+    ),
+    checkpoint_every: int | None = typer.Option(
+        None,
+        help="Epochs (full-batch: iterations) between checkpoints.",
+        show_default="1; full-batch 10",
+    ),
+    resume: Path | None = typer.Option(
+        None, help="Carry on the run in this checkpoint folder (its newest checkpoint) or file."
+    ),
+    force: bool = typer.Option(
+        False, help="Resume despite changed options; start afresh in a folder holding checkpoints."
+    ),
+    report: str | None = typer.Option(
+        None,
+        "--report",
+        metavar="[PATH]",
+        help="Also write the HTML report, to PATH or beside the model (mlp.npz: mlp.html).",
+    ),
+    init_from: Path | None = typer.Option(
+        None,
+        metavar="MODEL",
+        help="Fine-tune this model file's network on --data (a tenth of "
+        "its learning rate, 10 epochs); accuracy before and after is reported.",
+    ),
+    freeze: int | None = typer.Option(
+        None,
+        metavar="N",
+        help="With --init-from: keep the first N layers with parameters "
+        "(from the input side) as they are.",
+        show_default="0",
+    ),
+    recipe: Path | None = typer.Option(
+        None,
+        help="A recipe file (TOML): the preset to start from, fields to change, or the "
+        "whole network layer by layer.",
+    ),
+    weight_decay: float | None = typer.Option(
+        None, help="Decoupled weight decay: each step multiplies the weights by 1 - lr x this."
+    ),
+    schedule: str | None = typer.Option(
+        None, help="Learning-rate schedule: constant or warmup_cosine."
+    ),
+    conv: str | None = typer.Option(
+        None, help="Convolution blocks' channels, e.g. 32,64 (conv, ReLU, 2x2 max pool each)."
+    ),
+    batch_norm: bool | None = typer.Option(
+        None,
+        "--batch-norm/--no-batch-norm",
+        help="BatchNorm after each convolution and hidden layer.",
+    ),
+    augment: str | None = typer.Option(
+        None,
+        "--augment",
+        metavar="[KIND]",
+        help="Move the training images: shift, affine "
+        "(shifts, rotations, scalings), elastic (affine + elastic distortion; a bare --augment) "
+        "or none.",
+    ),
+    cell: str | None = typer.Option(None, help="Recurrent layers: lstm or gru."),
+) -> None:
+    """Train a network on MNIST (or your data) and save it to a model file."""
+    from .train import parse_hidden, train_command
+
+    overrides = recipe_options(
+        epochs=epochs,
+        lr=lr,
+        hidden=hidden,
+        activation=activation,
+        optimizer=optimizer,
+        dropout=dropout,
+        dev_size=dev_size,
+        early_stopping=early_stopping,
+        seed=seed,
+        batch_size=batch_size,
+        stratify=stratify,
+    )
+    engine_options = dict(
+        weight_decay=weight_decay,
+        schedule=schedule,
+        conv=parse_hidden(conv, option="--conv"),
+        batch_norm=batch_norm,
+        augment=augment,
+        cell=cell,
+    )
+    overrides.update({k: v for k, v in engine_options.items() if v is not None})
+    if freeze is not None:
+        overrides["freeze"] = freeze
+    status = train_command(
+        preset=preset,
+        data=data,
+        overrides=overrides,
+        out=out,
+        quiet=quiet,
+        json_output=json_output,
+        checkpoint_dir=checkpoint_dir,
+        checkpoint_every=checkpoint_every,
+        resume=resume,
+        force=force,
+        report=report,
+        recipe_file=recipe,
+        init_from=init_from,
+    )
+    if status:
+        raise typer.Exit(status)
+
+
+def lr_find(
+    preset: str | None = typer.Option(None, help="Recipe to sweep.", show_default="mlp"),
+    recipe: Path | None = typer.Option(None, help="Or a recipe file (TOML)."),
+    data: str = typer.Option(
+        "mnist", help="'mnist' (bundled), a folder of IDX files, or a CSV file (label first)."
+    ),
+    batch_size: int | None = typer.Option(
+        None, help="Examples per step.", show_default="the recipe's"
+    ),
+    optimizer: str | None = typer.Option(
+        None, help="sgd, momentum, nesterov, adam, adamw.", show_default="the recipe's"
+    ),
+    start: float = typer.Option(1e-6, help="Learning rate of the first batch."),
+    stop: float = typer.Option(1.0, help="Learning rate of the last batch."),
+    steps: int = typer.Option(100, help="Batches, one learning rate each."),
+    output: Path = typer.Option(
+        Path("lr-find.png"), "--output", "-o", help="The chart to write (PNG)."
+    ),
+    json_output: bool = typer.Option(False, "--json", help="Print rates and losses as JSON."),
+) -> None:
+    """Sweep the learning rate over a short run (Smith's range test) and chart the loss."""
+    from .train import lr_find_command
+
+    lr_find_command(
+        preset=preset,
+        recipe_file=recipe,
+        data=data,
+        start=start,
+        stop=stop,
+        steps=steps,
+        output=output,
+        json_output=json_output,
+        overrides={
+            k: v
+            for k, v in dict(batch_size=batch_size, optimizer=optimizer).items()
+            if v is not None
+        },
+    )
+
+
+def sweep(
+    grid: list[str] = typer.Option(
+        [],
+        "--grid",
+        metavar="FIELD=VALUES",
+        help="A recipe field and its values, e.g. lr=1e-3,2e-3 or hidden=256,512x256; "
+        "repeat for more fields (every combination runs).",
+        show_default=False,
+    ),
+    seeds: int = typer.Option(1, help="Seeds per setting: --seed, --seed + 1, ..."),
+    output: Path = typer.Option(
+        Path("sweep"),
+        "--output",
+        "-o",
+        help="Folder for the table "
+        "(results.csv), the chart (results.png) and every run's model "
+        "file and record (runs/); a sweep run again in it carries on.",
+    ),
+    workers: int | None = typer.Option(
+        None, help="Local worker processes.", show_default="one per core"
+    ),
+    scheduler: str | None = typer.Option(
+        None,
+        metavar="ADDRESS",
+        help="Run on the Dask cluster of this scheduler, e.g. "
+        "tcp://10.0.0.5:8786, instead of local workers.",
+    ),
+    preset: str | None = PRESET,
+    data: str | None = DATA,
+    epochs: int | None = EPOCHS,
+    lr: float | None = LR,
+    batch_size: str | None = BATCH_SIZE,
+    hidden: str | None = HIDDEN,
+    activation: str | None = ACTIVATION,
+    optimizer: str | None = OPTIMIZER,
+    dropout: float | None = DROPOUT,
+    dev_size: int | None = DEV_SIZE,
+    stratify: bool = STRATIFY,
+    early_stopping: int | None = EARLY_STOPPING,
+    seed: int | None = SEED,
+    quiet: bool = QUIET,
+    json_output: bool = typer.Option(
+        False, "--json", help="Print the table as JSON, the last line of stdout."
+    ),
+) -> None:
+    """Train a grid of settings over several seeds; a table of mean and spread per setting."""
+    from .sweep import sweep_command
+
+    overrides = recipe_options(
+        epochs=epochs,
+        lr=lr,
+        hidden=hidden,
+        activation=activation,
+        optimizer=optimizer,
+        dropout=dropout,
+        dev_size=dev_size,
+        early_stopping=early_stopping,
+        seed=seed,
+        batch_size=batch_size,
+        stratify=stratify,
+    )
+    status = sweep_command(
+        preset=preset,
+        data=data,
+        overrides=overrides,
+        grid=grid,
+        seeds=seeds,
+        output=output,
+        workers=workers,
+        scheduler=scheduler,
+        quiet=quiet,
+        json_output=json_output,
+    )
+    if status:
+        raise typer.Exit(status)
