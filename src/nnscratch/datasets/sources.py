@@ -40,6 +40,13 @@ class DigitDataset:
     test_labels: np.ndarray | None = dataclasses.field(repr=False)
     sha256: str
 
+    @property
+    def test(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The test pair (images (N, H, W), labels (N,)), or None without a test set."""
+        if self.test_images is None or self.test_labels is None:
+            return None
+        return self.test_images, self.test_labels
+
 
 def load_source(spec: str | os.PathLike[str] = "mnist") -> DigitDataset:
     """Load the dataset named by `spec`.

@@ -68,7 +68,7 @@ class TrainingResult:
 
     def summary(self, *, with_checkpoint: bool = False) -> dict[str, Any]:
         """The JSON summary ``nnscratch train --json`` prints."""
-        summary = {
+        summary: dict[str, Any] = {
             "preset": self.recipe.name,
             **self.metrics,
             "epochs": len(self.history.epoch),
@@ -192,6 +192,13 @@ class TrainOptions:
             Path(self.out) if self.out is not None else default_out(self.recipe, self.init_from)
         )
 
+    @property
+    def out_path(self) -> Path:
+        """The model file to write: ``out``, which construction filled in."""
+        if self.out is None:  # set back to None after construction
+            raise ConfigError("no model file to write: out is None")
+        return self.out
+
 
 def default_out(recipe: Recipe, init_from: str | os.PathLike | None = None) -> Path:
     """The model file a run writes unless told: ``RECIPE.npz``, or ``m-tuned.npz`` for a
@@ -214,10 +221,12 @@ class TrainingPlan:
 
     @property
     def recipe(self) -> Recipe:
+        """The run's recipe (its options')."""
         return self.options.recipe
 
     @property
     def image_shape(self) -> tuple[int, ...]:
+        """One training image's shape, e.g. (28, 28)."""
         return tuple(self.dataset.train_images.shape[1:])
 
     @property
@@ -385,7 +394,7 @@ def save_result(
     saying what is kept (the checkpoints) when it cannot be written."""
     options = plan.options
     try:
-        result.model.save(options.out, **model_file_document(result, plan.dataset))
+        result.model.save(options.out_path, **model_file_document(result, plan.dataset))
     except NNScratchError as error:
         raise type(error)(
             f"training ended, but the model could not be saved: {error}; "
@@ -401,7 +410,7 @@ def _check_outputs(options: TrainOptions, checkpoint_dir: Path | None) -> None:
     """Refuse an output that cannot be written, or that would overwrite one of the run's
     inputs (the data's files, the checkpoint resumed from) or another of its outputs, and a
     model file not named .npz."""
-    outputs = [("--out", options.out, "model.npz")]
+    outputs = [("--out", options.out_path, "model.npz")]
     if options.report is not None:
         outputs.append(("--report", options.report, "report.html"))
     inputs = [
@@ -413,7 +422,7 @@ def _check_outputs(options: TrainOptions, checkpoint_dir: Path | None) -> None:
     if options.init_from is not None:
         inputs.append(("the model fine-tuned from (--init-from)", options.init_from))
     check_outputs(outputs, inputs)
-    check_model_file_name(options.out, "--out")
+    check_model_file_name(options.out_path, "--out")
     if checkpoint_dir is not None:
         check_writable_folder(checkpoint_dir, "--checkpoint-dir")
 
