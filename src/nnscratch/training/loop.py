@@ -34,9 +34,9 @@ if TYPE_CHECKING:
 # (see nnscratch.datasets.augment).
 Augment = Callable[[np.ndarray, np.random.Generator], np.ndarray]
 
-# The model a Trainer trains: callbacks written for any model see a Trainer[TrainableModel],
-# and a Trainer[Sequential] is one (covariant), while code that made it keeps its Sequential.
+# Covariant: a Trainer[Sequential] is the Trainer[TrainableModel] that callbacks take.
 ModelT_co = TypeVar("ModelT_co", bound=TrainableModel, covariant=True)
+Arrays = list[np.ndarray]  # parameters or gradients, in the model's order
 
 # Batches larger than this many examples are differentiated in chunks of it (see
 # Trainer._gradients). Chunks bound the memory of the activations (a full batch of 59,000
@@ -71,9 +71,7 @@ def unit_word(full_batch: bool) -> str:
 
 
 class Trainer(Generic[ModelT_co]):
-    """Runs :func:`fit`; callbacks receive it as ``trainer``.
-
-    ``model`` is any :class:`~nnscratch.training.contract.TrainableModel`, e.g. a Sequential.
+    """Runs :func:`fit` (of any :class:`.TrainableModel`); callbacks receive it as ``trainer``.
 
     Position: ``epoch`` epochs are complete, and ``step`` steps of the next one are taken
     (``in_epoch`` once its example order is drawn). ``stop_requested`` (set by
@@ -205,13 +203,7 @@ class Trainer(Generic[ModelT_co]):
         self.order = self.rng.permutation(n) if self.shuffle and not full_batch else None
         self.step, self._loss_sum, self._correct, self.in_epoch = 0, 0.0, 0, True
 
-    def _steps(
-        self,
-        epoch: int,
-        params: list[np.ndarray],
-        grads: list[np.ndarray],
-        decay: list[bool],
-    ) -> bool:
+    def _steps(self, epoch: int, params: Arrays, grads: Arrays, decay: list[bool]) -> bool:
         """Take the epoch's remaining steps; False if a stop was requested before its end."""
         n, size = len(self.x), self.batch_size
         full_batch = size == n
@@ -239,8 +231,8 @@ class Trainer(Generic[ModelT_co]):
         return True
 
     def _gradients(
-        self, xb: np.ndarray, yb: np.ndarray, grads: list[np.ndarray]
-    ) -> tuple[float, int, list[np.ndarray]]:
+        self, xb: np.ndarray, yb: np.ndarray, grads: Arrays
+    ) -> tuple[float, int, Arrays]:
         """Mean loss, correct predictions and gradients of one batch.
 
         A batch larger than ``CHUNK`` examples (full-batch descent) is differentiated chunk by
@@ -268,8 +260,8 @@ class Trainer(Generic[ModelT_co]):
         return loss, hits, totals
 
     def _batch_gradients(
-        self, xb: np.ndarray, yb: np.ndarray, grads: list[np.ndarray]
-    ) -> tuple[float, int, list[np.ndarray]]:
+        self, xb: np.ndarray, yb: np.ndarray, grads: Arrays
+    ) -> tuple[float, int, Arrays]:
         """Mean loss, correct predictions and gradients (in ``grads``) of one batch."""
         model, loss_fn = self.model, self.model.loss
         out = model.forward(xb, training=True, rng=self.rng)
