@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from pydantic.json_schema import SkipJsonSchema
 
 from ..datasets.drawing import MAX_CANVAS, MAX_COORDINATE, MAX_POINTS, MAX_STROKES
 from ..explain import PROBES
@@ -44,6 +43,13 @@ class Drawing(Strict):
     strokes: list[Stroke] = Field(max_length=MAX_STROKES)
 
 
+def _not_nullable(schema: dict[str, Any]) -> None:
+    """A field's schema without the null its ``X | None`` type adds: the field may be left
+    out (reading as None), not sent as null."""
+    choices = schema.pop("anyOf")
+    schema.update(next(choice for choice in choices if choice != {"type": "null"}))
+
+
 class DrawingOrPixels(Strict):
     """Exactly one of a ``drawing`` and ``pixels`` (28x28): one is given, the other left out."""
 
@@ -52,8 +58,8 @@ class DrawingOrPixels(Strict):
     model_config = ConfigDict(
         json_schema_extra={"oneOf": [{"required": ["drawing"]}, {"required": ["pixels"]}]}
     )
-    drawing: Drawing | SkipJsonSchema[None] = Field(None, validate_default=False)
-    pixels: Image | SkipJsonSchema[None] = Field(None, validate_default=False)
+    drawing: Drawing | None = Field(None, validate_default=False, json_schema_extra=_not_nullable)
+    pixels: Image | None = Field(None, validate_default=False, json_schema_extra=_not_nullable)
 
     @field_validator("drawing", "pixels", mode="before")
     @classmethod
