@@ -8,6 +8,8 @@ any other exception is a bug in nnscratch.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class NNScratchError(Exception):
     """Base class of every error a user can cause."""
@@ -26,7 +28,13 @@ class ConfigError(NNScratchError, ValueError):
 
 
 class TrainingDiverged(NNScratchError, ArithmeticError):
-    """The loss or the parameters became non-finite; training stopped."""
+    """The loss or the parameters became non-finite, or the loss exploded; training stopped.
+
+    ``history`` is the run's :class:`~nnscratch.training.History` up to the last good epoch,
+    set by the loop that raised it (typed Any: this module sits below the training tier).
+    """
+
+    history: Any = None
 
 
 class CheckpointError(ModelFileError):

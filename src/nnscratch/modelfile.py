@@ -67,7 +67,8 @@ def write_model_file(
     text = json.dumps(document, indent=1, allow_nan=False)
     payload = {DOCUMENT_KEY: np.frombuffer(text.encode("utf-8"), dtype=np.uint8), **arrays}
     with atomic_write(path, ModelFileError) as handle:
-        np.savez(handle, **payload)
+        # numpy's stub fears that **payload fills its allow_pickle flag; it holds array names.
+        np.savez(handle, **payload)  # type: ignore[arg-type]
 
 
 def read_model_file(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, np.ndarray]]:

@@ -3,30 +3,39 @@ take the same ones)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
 
-class PlainHelp:
+def plain_help(params: list[Any]) -> list[Any]:
     """Help that names a value only where one is taken: Typer writes a type after every
     parameter, even after flags (``--quiet <bool>``, ``--help <bool>``) and after arguments its
-    help already names (``inputs <list[Path]>``)."""
-
-    def get_params(self, ctx):
-        params = super().get_params(ctx)
-        for param in params:
-            if getattr(param, "is_flag", False):
-                param.metavar = ""
-            elif isinstance(param, typer.core.TyperArgument):
-                param.display_type_rich = lambda ctx: None
-        return params
-
-
-class Command(PlainHelp, typer.core.TyperCommand):
-    pass
+    help already names (``inputs <list[Path]>``). Changes ``params`` in place; returns them."""
+    for param in params:
+        if getattr(param, "is_flag", False):
+            param.metavar = ""
+        elif isinstance(param, typer.core.TyperArgument):
+            # Typer has no setting for it: this argument's own method is replaced, which mypy
+            # refuses for any method.
+            param.display_type_rich = lambda ctx: None  # type: ignore[method-assign]
+    return params
 
 
-class Group(PlainHelp, typer.core.TyperGroup):
-    pass
+class Command(typer.core.TyperCommand):
+    """A command whose help is :func:`plain_help`."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        """The command's parameters, as :func:`plain_help` shows them."""
+        return plain_help(super().get_params(ctx))
+
+
+class Group(typer.core.TyperGroup):
+    """A group whose help is :func:`plain_help`."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        """The group's parameters, as :func:`plain_help` shows them."""
+        return plain_help(super().get_params(ctx))
 
 
 # The options of a recipe, shared by train and sweep (sweep takes them for what it does not

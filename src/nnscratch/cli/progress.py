@@ -166,12 +166,14 @@ class FittingProgress(Progress):
             text = sum(self._width(name) for name in names) + len(names)
             if text + MIN_BAR <= room or len(names) == 1:
                 self.bar.bar_width = max(1, min(MAX_BAR, room - text))
-                columns = [self.fields[n] for n in names]
+                columns = [column for n in names if (column := self.fields[n]) is not None]
                 return [columns[0], self.bar, *columns[1:]]
         raise AssertionError("unreachable: the last layout always fits")
 
     def _width(self, name: str) -> int:
         column = self.fields[name]
+        if column is None:  # not shown
+            return 0
         widths = [
             Measurement.get(self.console, self.console.options, column(task)).maximum
             for task in self.tasks

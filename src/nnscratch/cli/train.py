@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.markup import escape
 from rich.table import Table
 
@@ -281,13 +281,14 @@ def before_after_table(record: dict) -> Table:
     """Accuracy before and after a fine-tuning: on the new data's held-out digits (what was
     gained) and on MNIST's test set (what, if anything, was forgotten)."""
     table = Table(title="fine-tuning: accuracy before and after")
-    for name, justify in (
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
         ("measured on", "left"),
         ("digits", "right"),
         ("before", "right"),
         ("after", "right"),
         ("change", "right"),
-    ):
+    )
+    for name, justify in columns:
         table.add_column(name, justify=justify)
     held = record.get("held_out")
     rows = [("mnist_test", "MNIST's test set", record["mnist_test"]["count"])]

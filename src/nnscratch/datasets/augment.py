@@ -166,14 +166,17 @@ class Augmentation:
     sigma: float = 4.0  # elastic smoothness, pixels
 
     def __call__(self, images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        n = images.shape[0]
+        """Moved copies of ``images`` (N, H, W) or (N, ..., H, W), with draws from ``rng``."""
+        n: int = images.shape[0]
         h, w = images.shape[-2:]
         per_image = images.reshape(n, -1, h, w)
         # Always the same draws in the same order for a kind, so a run repeats exactly.
         shift = (
             rng.integers(-self.max_shift, self.max_shift + 1, (n, 2)) if self.max_shift else None
         )
-        rotation = scale = displacement = None
+        rotation: np.ndarray | None = None
+        scale: np.ndarray | None = None
+        displacement: np.ndarray | None = None
         if self.max_rotation:
             limit = np.deg2rad(self.max_rotation)
             rotation = rng.uniform(-limit, limit, n)

@@ -97,7 +97,7 @@ def _parse_digits_csv(raw: bytes, where: str, labels: str) -> tuple[np.ndarray, 
 def _split_lines(raw: bytes, where: str) -> list[str]:
     """Decode UTF-8 (BOM optional) and split into lines without their LF or CRLF endings.
 
-    Only "\\n" splits lines (str.splitlines would also split on form feeds etc. and shift
+    Only a line feed splits lines (str.splitlines would also split on form feeds etc. and shift
     the line numbers we report). Trailing blank lines are dropped.
     """
     if raw.startswith(codecs.BOM_UTF8):

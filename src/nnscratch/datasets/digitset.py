@@ -190,7 +190,7 @@ class DigitSet:
             raise DataError("import a folder of IDX files or a CSV file, not the bundled MNIST")
         dataset = load_source(spec)
         parts = [(dataset.train_images, dataset.train_labels)]
-        if dataset.test_images is not None:
+        if dataset.test_images is not None and dataset.test_labels is not None:
             parts.append((dataset.test_images, dataset.test_labels))
         if dataset.train_images.shape[1:] != (SIDE, SIDE):
             height, width = dataset.train_images.shape[1:]

@@ -17,14 +17,14 @@ import stat
 import struct
 import zlib
 from types import MappingProxyType
-from typing import BinaryIO
+from typing import Any
 
 import numpy as np
 
 from nnscratch.errors import DataError
 from nnscratch.fileio import atomic_write
 
-IDX_DTYPES = MappingProxyType(
+IDX_DTYPES: MappingProxyType[int, np.dtype[Any]] = MappingProxyType(
     {
         0x08: np.dtype(np.uint8),
         0x09: np.dtype(np.int8),
@@ -71,7 +71,7 @@ def _read_idx_bytes(data: bytes, where: str) -> np.ndarray:
     return _read_idx_stream(io.BytesIO(data), where, len(data))
 
 
-def _read_idx_stream(raw: BinaryIO, where: str, size: int | None) -> np.ndarray:
+def _read_idx_stream(raw: io.BufferedIOBase, where: str, size: int | None) -> np.ndarray:
     """Decode the seekable stream `raw` of `size` bytes (None if unknown), plain or gzip."""
     is_gzip = raw.read(2) == _GZIP_MAGIC
     raw.seek(0)
@@ -84,7 +84,7 @@ def _read_idx_stream(raw: BinaryIO, where: str, size: int | None) -> np.ndarray:
         raise DataError(f"{where}: corrupt or truncated gzip stream ({e})") from None
 
 
-def _decode(stream: BinaryIO, where: str, size: int | None) -> np.ndarray:
+def _decode(stream: io.BufferedIOBase, where: str, size: int | None) -> np.ndarray:
     """Parse header and data from `stream`; `size` (if known) is the stream's total length."""
     head = _read_up_to(stream, 4)
     if len(head) < 4:
@@ -135,7 +135,7 @@ def _decode(stream: BinaryIO, where: str, size: int | None) -> np.ndarray:
     return array
 
 
-def _read_up_to(stream: BinaryIO, n: int) -> bytes:
+def _read_up_to(stream: io.BufferedIOBase, n: int) -> bytes:
     """Read n bytes, fewer only at end of stream (one read() may return short)."""
     parts = []
     while n > 0:
@@ -147,10 +147,10 @@ def _read_up_to(stream: BinaryIO, n: int) -> bytes:
     return b"".join(parts)
 
 
-def _read_exactly(stream: BinaryIO, n: int) -> np.ndarray:
+def _read_exactly(stream: io.BufferedIOBase, n: int) -> np.ndarray:
     """Read up to n bytes into a fresh uint8 array (called only once n is known to exist)."""
     out = np.empty(n, dtype=np.uint8)
-    view = memoryview(out)
+    view = out.data  # a memoryview of out: readinto fills the array itself
     filled = 0
     while filled < n:
         got = stream.readinto(view[filled:])
@@ -160,7 +160,7 @@ def _read_exactly(stream: BinaryIO, n: int) -> np.ndarray:
     return out
 
 
-def _read_bounded(stream: BinaryIO, limit: int) -> np.ndarray:
+def _read_bounded(stream: io.BufferedIOBase, limit: int) -> np.ndarray:
     """Read at most `limit` bytes in bounded chunks, so memory grows only with bytes that exist."""
     chunks: list[bytes] = []
     total = 0
@@ -221,4 +221,4 @@ def write_idx(
         )
         with sink as out:
             out.write(header)
-            out.write(payload)
+            out.write(payload.data)  # the array's bytes, uncopied

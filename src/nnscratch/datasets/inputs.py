@@ -7,6 +7,7 @@ its source (the file, and the row or index within it), so a prediction can be tr
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,7 @@ _GZIP_MAGIC = b"\x1f\x8b"
 
 
 def read_inputs(
-    paths: list[str | os.PathLike[str]], *, size: int = 28
+    paths: Sequence[str | os.PathLike[str]], *, size: int = 28
 ) -> tuple[np.ndarray, list[dict]]:
     """Read every image in ``paths``, in order.
 

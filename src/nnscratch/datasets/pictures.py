@@ -73,13 +73,13 @@ def read_picture_steps(
     from PIL import Image, ImageOps  # Pillow is heavy to import; only pictures need it
 
     max_pixels = MAX_PIXELS if max_pixels is None else max_pixels
-    is_file = hasattr(path, "read")
-    where = name or ("the picture" if is_file else os.fspath(path))
+    file_path = path if isinstance(path, (str, os.PathLike)) else None  # else an open file
+    where = name or ("the picture" if file_path is None else os.fspath(file_path))
     try:
         with warnings.catch_warnings():
             # Pillow warns of very large pictures on stderr; our own limit below says it.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            opened = Image.open(path if is_file else where)
+            opened = Image.open(path if file_path is None else where)
         with opened as picture:
             if picture.width * picture.height > max_pixels:
                 raise DataError(

@@ -40,6 +40,13 @@ class DigitDataset:
     test_labels: np.ndarray | None = dataclasses.field(repr=False)
     sha256: str
 
+    @property
+    def test(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The test pair (images (N, H, W), labels (N,)), or None without a test set."""
+        if self.test_images is None or self.test_labels is None:
+            return None
+        return self.test_images, self.test_labels
+
 
 def load_source(spec: str | os.PathLike[str] = "mnist") -> DigitDataset:
     """Load the dataset named by `spec`.
@@ -105,36 +112,31 @@ _MNIST_IDENTITY = hashlib.sha256(
 
 
 def _idx_folder(folder: Path) -> DigitDataset:
-    found = {split: [_find_idx(folder, n) for n in names] for split, names in _IDX_NAMES.items()}
-    missing = [
-        name
-        for name, path in zip(_IDX_NAMES["train"], found["train"], strict=False)
-        if path is None
-    ]
-    if missing:
+    train = [_find_idx(folder, name) for name in _IDX_NAMES["train"]]
+    test = [_find_idx(folder, name) for name in _IDX_NAMES["test"]]
+    train_paths = [path for path in train if path is not None]
+    test_paths = [path for path in test if path is not None]
+    if len(train_paths) < 2:
+        missing = [
+            name for name, path in zip(_IDX_NAMES["train"], train, strict=True) if path is None
+        ]
         looked_for = ", ".join(f"{name}[.gz]" for name in missing)
         raise DataError(f"{folder}: no training data: looked for {looked_for}")
-    if (found["test"][0] is None) != (found["test"][1] is None):
-        have, lack = (0, 1) if found["test"][1] is None else (1, 0)
+    if len(test_paths) == 1:
+        lack = 1 if test[1] is None else 0
         raise DataError(
-            f"{folder}: found {found['test'][have].name} but not "
+            f"{folder}: found {test_paths[0].name} but not "
             f"{_IDX_NAMES['test'][lack]}[.gz]; expected both test files or neither"
         )
 
-    digest = hashlib.sha256()
-    splits = {}
-    for split, paths in found.items():
-        if paths[0] is None:
-            splits[split] = (None, None)
-            continue
-        images, labels = (_read_idx_hashed(path, digest) for path in paths)
-        splits[split] = _checked_pair(images, labels, *paths)
-    (train_images, train_labels), (test_images, test_labels) = splits["train"], splits["test"]
+    digest = hashlib.sha256()  # the training files' bytes, then the test files'
+    train_images, train_labels = _read_idx_pair(train_paths, digest)
+    test_images, test_labels = _read_idx_pair(test_paths, digest) if test_paths else (None, None)
     if len(train_images) == 0:
-        raise DataError(f"{found['train'][0]}: holds 0 images, expected at least one to train on")
+        raise DataError(f"{train_paths[0]}: holds 0 images, expected at least one to train on")
     if test_images is not None and test_images.shape[1:] != train_images.shape[1:]:
         raise DataError(
-            f"{found['test'][0]}: images are {test_images.shape[1]}x{test_images.shape[2]}, "
+            f"{test_paths[0]}: images are {test_images.shape[1]}x{test_images.shape[2]}, "
             f"expected {train_images.shape[1]}x{train_images.shape[2]} like the training images"
         )
     # MNIST in a folder is the bundled MNIST: a model trained on one was trained on the other.
@@ -156,6 +158,12 @@ def _find_idx(folder: Path, name: str) -> Path | None:
         if candidate.is_file():
             return candidate
     return None
+
+
+def _read_idx_pair(paths: list[Path], digest: hashlib._Hash) -> tuple[np.ndarray, np.ndarray]:
+    """The checked (images, labels) of the IDX files ``paths``, fed to ``digest`` in order."""
+    images, labels = (_read_idx_hashed(path, digest) for path in paths)
+    return _checked_pair(images, labels, *paths)
 
 
 def _read_idx_hashed(path: Path, digest: hashlib._Hash) -> np.ndarray:

@@ -3,13 +3,18 @@ rotations, thickness or noise applied to one image."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
 import numpy as np
 
 from ..datasets import transforms
 from ..errors import ConfigError
 from ..model import Sequential
 
-PROBES = {
+# kind -> (the values tried, what a value does to an image (H, W)); each change takes its
+# own kind of value (whole pixels for a shift, degrees for a rotation...).
+PROBES: dict[str, tuple[Sequence[float], Callable[[np.ndarray, Any], np.ndarray]]] = {
     # kind: (values the slider takes, what a value does to the image)
     "shift_x": (list(range(-8, 9)), lambda image, v: transforms.shift(image, v, 0)),
     "shift_y": (list(range(-8, 9)), lambda image, v: transforms.shift(image, 0, v)),
@@ -19,14 +24,14 @@ PROBES = {
 }
 
 
-def probe_values(kind: str) -> list:
+def probe_values(kind: str) -> list[float]:
     """The values the probe ``kind`` tries (see ``PROBES``); ConfigError for an unknown kind."""
     if kind not in PROBES:
         raise ConfigError(f"unknown probe {kind!r}; choose one of: {', '.join(PROBES)}")
     return list(PROBES[kind][0])
 
 
-def probe_images(image: np.ndarray, kind: str) -> tuple[list, np.ndarray]:
+def probe_images(image: np.ndarray, kind: str) -> tuple[list[float], np.ndarray]:
     """The image changed by each value of the probe ``kind``: (values, float32 (V, H, W))."""
     values = probe_values(kind)
     change = PROBES[kind][1]

@@ -16,6 +16,7 @@ from ..engine.layers import (
     Dense,
     Dropout,
     Flatten,
+    Layer,
     MaxPool2D,
     Reshape,
     get_activation,
@@ -134,7 +135,7 @@ def build_model(
         )
         model.freeze(recipe.freeze)
         return model
-    layers: list = []
+    layers: list[Layer] = []
     height, width = image_shape
     if recipe.conv:
         width = _conv_blocks(recipe, image_shape, layers)
@@ -161,7 +162,7 @@ def build_model(
     return model
 
 
-def _conv_blocks(recipe: Recipe, image_shape: tuple[int, int], layers: list) -> int:
+def _conv_blocks(recipe: Recipe, image_shape: tuple[int, int], layers: list[Layer]) -> int:
     """Append the Reshape and the convolution blocks; returns the values per example after."""
     height, width = image_shape
     channels, k = 1, recipe.kernel_size

@@ -13,7 +13,7 @@ import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from .. import checks
 from ..datasets.augment import KINDS as AUGMENTATIONS
@@ -23,6 +23,8 @@ from ..engine.optimizers import OPTIMIZERS
 from ..errors import ConfigError
 from ..training.loop import steps_per_epoch, unit_word
 from .specs import check_specs, describe_specs
+
+T = TypeVar("T")
 
 FULL_BATCH = "full"  # batch_size of full-batch gradient descent: one step on all examples
 SCHEDULES = ("constant", "warmup_cosine")
@@ -101,6 +103,7 @@ class Recipe:
 
     @property
     def full_batch(self) -> bool:
+        """Whether each step takes every training example (``batch_size`` is FULL_BATCH)."""
         return self.batch_size == FULL_BATCH
 
     @property
@@ -111,7 +114,8 @@ class Recipe:
     @property
     def fit_batch_size(self) -> int | None:
         """The batch size as ``Sequential.fit`` takes it: None for full-batch descent."""
-        return None if self.full_batch else self.batch_size
+        batch_size = self.batch_size
+        return batch_size if isinstance(batch_size, int) else None  # a string is FULL_BATCH
 
     def steps_per_epoch(self, train_size: int) -> int:
         """Optimizer steps in one epoch on ``train_size`` examples."""
@@ -156,8 +160,10 @@ class Recipe:
     # --- in words ---------------------------------------------------------------------------
 
     def description(self, image_shape: tuple[int, ...] = (28, 28), classes: int = 10) -> str:
-        """What the recipe trains, in one sentence made from its fields (so it always tells
-        the run that ran, overrides included), for images of ``image_shape``::
+        """What the recipe trains, in one sentence made from its fields.
+
+        The sentence always tells the run that ran, overrides included; for images of
+        ``image_shape``::
 
             784-512-256-10 ReLU network; Adam (lr 2e-3, warm-up then cosine decay), batch 128,
             6 epochs, 5,000 dev images.
@@ -252,11 +258,15 @@ def _checked(
     return checked
 
 
-def _strict_int(check):
+# A field's check: (the field's name as the user wrote it, the value) -> the checked value.
+Check = Callable[[str, Any], T]
+
+
+def _strict_int(check: Check[int]) -> Check[int]:
     """``check`` for an int field, refusing whole floats (``2.0``) that a recipe should not
     hold: its JSON form and its comparisons want ints."""
 
-    def strict(name, value):
+    def strict(name: str, value: Any) -> int:
         if isinstance(value, float):
             raise ConfigError(f"{name} must be a whole number, got {value!r}")
         return check(name, value)
@@ -264,11 +274,16 @@ def _strict_int(check):
     return strict
 
 
-def _optional(check):
-    return lambda name, value: None if value is None else check(name, value)
+def _optional(check: Check[T]) -> Check[T | None]:
+    """``check`` for a field that may also be None (off)."""
+
+    def optional(name: str, value: Any) -> T | None:
+        return None if value is None else check(name, value)
+
+    return optional
 
 
-def _batch_size(name: str, value) -> int | str:
+def _batch_size(name: str, value: Any) -> int | str:
     if value == FULL_BATCH:
         return FULL_BATCH
     if isinstance(value, bool) or not isinstance(value, int):
@@ -278,7 +293,7 @@ def _batch_size(name: str, value) -> int | str:
     return checks.whole(name, value, low=1)
 
 
-def _string(name: str, value) -> str:
+def _string(name: str, value: Any) -> str:
     if not isinstance(value, str) or not value:
         raise ConfigError(f"{name} must be a name, got {value!r}")
     return value

@@ -59,7 +59,7 @@ _DEFAULT_NETWORK = {
 }
 
 
-def read_recipe_file(path: str | os.PathLike) -> Recipe:
+def read_recipe_file(path: str | os.PathLike[str]) -> Recipe:
     """The recipe a TOML file describes. Raises ConfigError naming the file, and the key or
     the line, when it cannot be read, is not TOML, or holds a key or a value that cannot
     work."""

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from .. import __version__, checks
 from ..errors import ConfigError
 from ..fileio import atomic_write
+from .contract import ExportableModel
 from .graph import Graph
 from .layers import CONVERTERS
 
@@ -26,10 +29,15 @@ PROBABILITIES = {
 
 
 def to_onnx(
-    model, path: str | os.PathLike | None = None, *, input_shape: tuple[int, ...] | None = None
-):
+    model: ExportableModel,
+    path: str | os.PathLike[str] | None = None,
+    *,
+    input_shape: Sequence[int] | None = None,
+) -> Any:
     """The network as an ONNX ``ModelProto``, also written to ``path`` (atomically) if given.
 
+    ``model`` is any :class:`~nnscratch.onnx.contract.ExportableModel`, e.g. a Sequential;
+    the result is an ``onnx.ModelProto`` (typed Any: the onnx package is optional).
     The graph takes ``input``: float32 (N, *input_shape) of raw values, as ``model.predict``
     takes them (0-255 pixels for our MNIST models: the input scaling is the graph's first
     node), and gives ``logits`` (N, C) and ``probabilities`` (N, C), as ``model.outputs`` and
@@ -79,7 +87,7 @@ def to_onnx(
     return proto
 
 
-def _input_shape(model, given) -> tuple[int, ...]:
+def _input_shape(model: ExportableModel, given: Sequence[int] | None) -> tuple[int, ...]:
     """One example's shape: ``given``, or what the model records or fixes."""
     if given is not None:
         shape = checks.sizes("input_shape", given)

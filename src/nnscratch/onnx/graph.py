@@ -6,12 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 from ..errors import ConfigError
 
 
-def onnx_library():
-    """The onnx package, or ConfigError saying how to install it."""
+def onnx_library() -> Any:
+    """The onnx package (typed Any: it is optional), or ConfigError saying how to install it."""
     try:
         import onnx
     except ImportError:
@@ -32,7 +33,7 @@ class Graph:
         self.nodes: list[tuple[str, list[str], str, dict[str, Any]]] = []
         self.constants: dict[str, np.ndarray] = {}
 
-    def constant(self, name: str, value, dtype=np.float32) -> str:
+    def constant(self, name: str, value: ArrayLike, dtype: DTypeLike = np.float32) -> str:
         """Add a constant tensor called ``name``; returns the name."""
         if name in self.constants:
             raise ValueError(f"two constants are called {name!r}")
@@ -48,15 +49,16 @@ class Graph:
         self,
         *,
         input_name: str,
-        input_shape: list,
-        outputs: dict[str, list],
+        input_shape: list[str | int],
+        outputs: dict[str, list[str | int]],
         opset: int,
         ir_version: int,
         metadata: dict[str, str],
         doc: str,
-    ):
+    ) -> Any:
         """The ONNX model: float32 input ``input_name`` of ``input_shape`` (a string for a
-        free dimension, such as the batch), float32 ``outputs`` (name: shape)."""
+        free dimension, such as the batch), float32 ``outputs`` (name: shape); an
+        ``onnx.ModelProto``."""
         onnx = onnx_library()
         helper, numpy_helper = onnx.helper, onnx.numpy_helper
         nodes = [

@@ -37,6 +37,7 @@ class ShownDigit:
     window_problem: str | None = None  # why a window asked for did not open
 
     def describe(self) -> str:
+        """One line: which image, what the model predicted, right or wrong."""
         verdict = "right" if self.predicted == self.label else "wrong"
         return (
             f"{self.split} image {self.index} of {self.source}: predicted {self.predicted} "
@@ -79,13 +80,10 @@ def show_digit(
     check_outputs(outputs, data_inputs(loaded.spec, recorded=data is None))
     dataset = loaded.dataset
     check_fit(model, dataset.train_images, os.fspath(model_path), dataset.source)
-    images, labels = (
-        (dataset.test_images, dataset.test_labels)
-        if split == "test"
-        else (dataset.train_images, dataset.train_labels)
-    )
-    if images is None:
+    pair = dataset.test if split == "test" else (dataset.train_images, dataset.train_labels)
+    if pair is None:
         raise DataError(f"{dataset.source} has no test set; use --split train")
+    images, labels = pair
     if not 0 <= index < len(images):
         raise ConfigError(f"INDEX {index} is outside the {split} set's images 0-{len(images) - 1}")
     seen = inspect_model(model, images[index : index + 1], labels[index : index + 1])

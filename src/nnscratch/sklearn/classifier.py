@@ -97,6 +97,10 @@ class NNClassifier(ClassifierMixin, BaseEstimator):
     (epochs trained) and ``history_`` (the last fit's :class:`~nnscratch.training.History`).
     """
 
+    # Fitted attributes, set by fit (declared, not assigned: an unfitted estimator lacks them).
+    classes_: np.ndarray
+    model_: Sequential
+
     def __init__(
         self,
         preset="mlp",
@@ -296,7 +300,7 @@ class NNClassifier(ClassifierMixin, BaseEstimator):
         )
         model = build_model(
             recipe,
-            image_shape=shape if recipe.conv else (1, features),
+            image_shape=(shape[0], shape[1]) if recipe.conv else (1, features),  # (H, W)
             classes=len(self.classes_),
             dtype=self.dtype,
         )

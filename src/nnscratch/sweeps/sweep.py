@@ -67,6 +67,7 @@ class RunRecord:
     message: str | None = None
 
     def to_json(self) -> dict[str, Any]:
+        """The record as the run's JSON file holds it."""
         return dataclasses.asdict(self)
 
     @classmethod
@@ -104,6 +105,7 @@ class SweepPlan:
 
     @property
     def pending(self) -> list[RunTask]:
+        """The runs not done yet, in grid order."""
         return [task for task in self.tasks if task.name not in self.done]
 
 
@@ -120,6 +122,7 @@ class SweepRow:
 
     @property
     def label(self) -> str:
+        """The run's setting in words, as tables and charts name it."""
         return grids.label(self.setting)
 
 
@@ -134,6 +137,7 @@ class SweepResult:
 
     @property
     def table_path(self) -> Path:
+        """Where the sweep's table of results goes, in its output folder."""
         return self.plan.options.output / TABLE
 
 
@@ -289,7 +293,7 @@ def _write_run(folder: Path, outcome: dict[str, Any]) -> RunRecord:
     outcome = dict(outcome)
     model_bytes = outcome.pop("model_bytes")
     record = RunRecord(**outcome)
-    if model_bytes is not None:
+    if record.model is not None:  # a diverged run has neither a model file nor its bytes
         with atomic_write(folder / record.model, ConfigError) as handle:
             handle.write(model_bytes)
     with atomic_write(folder / f"{record.name}.json", ConfigError) as handle:

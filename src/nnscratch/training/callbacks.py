@@ -18,7 +18,7 @@ from ..checks import is_count, is_real
 from ..errors import ConfigError
 
 if TYPE_CHECKING:
-    from .loop import Trainer
+    from .loop import AnyTrainer
 
 
 class Callback:
@@ -33,12 +33,22 @@ class Callback:
 
     order = 0
 
-    def on_train_begin(self, trainer: Trainer) -> None: ...
-    def on_epoch_begin(self, trainer: Trainer, epoch: int) -> None: ...
-    def on_batch_end(self, trainer: Trainer, step: int, loss: float) -> None: ...
-    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, float]) -> None: ...
-    def on_train_end(self, trainer: Trainer) -> None: ...
-    def on_train_error(self, trainer: Trainer) -> None:
+    def on_train_begin(self, trainer: AnyTrainer) -> None:
+        """Training starts (before a resumed run's state is loaded into the callbacks)."""
+
+    def on_epoch_begin(self, trainer: AnyTrainer, epoch: int) -> None:
+        """Epoch ``epoch`` (counted from 1) starts, or carries on in a resumed run."""
+
+    def on_batch_end(self, trainer: AnyTrainer, step: int, loss: float) -> None:
+        """Step ``step`` (from 1) of the epoch is taken; ``loss`` is its batch's mean loss."""
+
+    def on_epoch_end(self, trainer: AnyTrainer, epoch: int, logs: dict[str, float]) -> None:
+        """Epoch ``epoch`` is complete and in the history; ``logs`` holds its figures."""
+
+    def on_train_end(self, trainer: AnyTrainer) -> None:
+        """Training ends: finished, stopped early or interrupted (called in reverse order)."""
+
+    def on_train_error(self, trainer: AnyTrainer) -> None:
         """Training ends with an exception (divergence, a bug): on_train_end is not called."""
 
     def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]] | None:
@@ -46,7 +56,7 @@ class Callback:
         return None
 
     def load_state(
-        self, trainer: Trainer, document: dict[str, Any], arrays: dict[str, np.ndarray]
+        self, trainer: AnyTrainer, document: dict[str, Any], arrays: dict[str, np.ndarray]
     ) -> None:
         """Take back what :meth:`state` returned; check it (it may come from a file) and
         raise ConfigError if it does not fit ``trainer``."""
@@ -73,13 +83,22 @@ class EarlyStopping(Callback):
         self.min_delta = checks.real("early stopping min_delta", min_delta, low=0)
         self.restore_best = restore_best
         self._sign = -1.0 if monitor == "dev_loss" else 1.0
+        self._reset()
 
-    def on_train_begin(self, trainer):
+    def _reset(self) -> None:
+        self.best = -math.inf
+        self.best_epoch: int | None = None
+        self.best_weights: dict[str, np.ndarray] | None = None
+        self.waited = 0
+
+    def on_train_begin(self, trainer: AnyTrainer) -> None:
+        """Check for a dev set and start counting afresh."""
         if trainer.x_dev is None:
             raise ConfigError("early stopping needs a dev set: pass validation data or a split")
-        self.best, self.best_epoch, self.best_weights, self.waited = -math.inf, None, None, 0
+        self._reset()
 
-    def on_epoch_end(self, trainer, epoch, logs):
+    def on_epoch_end(self, trainer: AnyTrainer, epoch: int, logs: dict[str, float]) -> None:
+        """Keep the best epoch's weights; stop after ``patience`` epochs without progress."""
         score = self._sign * logs[self.monitor]
         if score > self.best + self.min_delta:
             self.best, self.best_epoch, self.waited = score, epoch, 0
@@ -91,12 +110,14 @@ class EarlyStopping(Callback):
                 trainer.stop_training = True
                 trainer.history.stopped = "early_stopping"
 
-    def on_train_end(self, trainer):
+    def on_train_end(self, trainer: AnyTrainer) -> None:
+        """Record the best epoch and put back its weights (if ``restore_best``)."""
         trainer.history.best_epoch = self.best_epoch
         if self.restore_best and self.best_weights is not None:
             trainer.model.set_weights(self.best_weights)
 
-    def state(self):
+    def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """The best score, its epoch, the epochs waited, and the best weights."""
         document = {
             "best": None if self.best == -math.inf else self.best,
             "best_epoch": self.best_epoch,
@@ -104,8 +125,14 @@ class EarlyStopping(Callback):
         }
         return document, dict(self.best_weights or {})
 
-    def load_state(self, trainer, document, arrays):
-        best, best_epoch, waited = (document.get(k) for k in ("best", "best_epoch", "waited"))
+    def load_state(
+        self, trainer: AnyTrainer, document: dict[str, Any], arrays: dict[str, np.ndarray]
+    ) -> None:
+        """Take back :meth:`state`; ConfigError if it is malformed or does not fit the model."""
+        # JSON values from a file, of any type until checked here
+        best: Any = document.get("best")
+        best_epoch: Any = document.get("best_epoch")
+        waited: Any = document.get("waited")
         if (
             not (best is None or is_real(best))
             or not is_count(waited)

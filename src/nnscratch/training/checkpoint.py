@@ -36,7 +36,8 @@ from .callbacks import Callback
 from .state import TrainingState
 
 if TYPE_CHECKING:
-    from .loop import Trainer
+    from .contract import TrainableModel
+    from .loop import AnyTrainer
 
 KIND = "checkpoint"
 CHECKPOINT_VERSION = 1
@@ -70,7 +71,10 @@ def checkpoint_name(epoch: int, step: int) -> str:
 
 
 def write_checkpoint(
-    path: str | os.PathLike, model, state: TrainingState, config: dict[str, Any] | None = None
+    path: str | os.PathLike[str],
+    model: TrainableModel,
+    state: TrainingState,
+    config: dict[str, Any] | None = None,
 ) -> None:
     """Write ``state`` of a run training ``model`` to ``path``, atomically.
 
@@ -91,7 +95,7 @@ def write_checkpoint(
     write_model_file(path, document, arrays)
 
 
-def read_checkpoint(path: str | os.PathLike) -> Checkpoint:
+def read_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
     """Read and check a checkpoint written by :func:`write_checkpoint`.
 
     Raises :class:`~nnscratch.errors.CheckpointError` (a ModelFileError) naming the file if
@@ -117,10 +121,7 @@ def read_checkpoint(path: str | os.PathLike) -> Checkpoint:
             f"{path}: written by a newer nnscratch (checkpoint version "
             f"{version}; this one reads up to {CHECKPOINT_VERSION})"
         )
-    model, config, training = (document.get(k) for k in ("model", "config", "training"))
-    for key, value in (("model", model), ("config", config), ("training", training)):
-        if not isinstance(value, dict):
-            raise CheckpointError(f"{path}: the checkpoint's {key} is not a JSON object")
+    model, config, training = (_object(path, document, k) for k in ("model", "config", "training"))
     try:
         state = TrainingState.from_file(training, arrays)
     except ConfigError as error:
@@ -128,11 +129,19 @@ def read_checkpoint(path: str | os.PathLike) -> Checkpoint:
     return Checkpoint(Path(path), model, config, state)
 
 
-def list_checkpoints(directory: str | os.PathLike) -> list[tuple[tuple[int, int], Path]]:
+def _object(path: str | os.PathLike[str], document: dict[str, Any], key: str) -> dict[str, Any]:
+    """``document[key]``; CheckpointError unless it is a JSON object."""
+    value = document.get(key)
+    if not isinstance(value, dict):
+        raise CheckpointError(f"{path}: the checkpoint's {key} is not a JSON object")
+    return value
+
+
+def list_checkpoints(directory: str | os.PathLike[str]) -> list[tuple[tuple[int, int], Path]]:
     """``[((epoch, step), path), ...]`` of the checkpoint files in ``directory``, oldest first."""
-    found = []
+    found: list[tuple[tuple[int, int], Path]] = []
     try:
-        entries = list(os.scandir(directory))
+        entries = list(os.scandir(os.fspath(directory)))
     except OSError:
         return []
     for entry in entries:
@@ -142,7 +151,7 @@ def list_checkpoints(directory: str | os.PathLike) -> list[tuple[tuple[int, int]
     return sorted(found)
 
 
-def load_latest(path: str | os.PathLike) -> Checkpoint:
+def load_latest(path: str | os.PathLike[str]) -> Checkpoint:
     """The checkpoint at ``path``, or the newest readable one if ``path`` is a folder.
 
     A damaged newest file (a disk error; a crash cannot do it, writes are atomic) is skipped
@@ -158,13 +167,13 @@ def load_latest(path: str | os.PathLike) -> Checkpoint:
         raise CheckpointError(
             f"{path}: no checkpoints in this folder (files named like {checkpoint_name(3, 0)})"
         )
-    first_error = None
+    errors: list[CheckpointError] = []
     for _, candidate in reversed(found):
         try:
             return read_checkpoint(candidate)
         except CheckpointError as error:
-            first_error = first_error or error
-    raise first_error
+            errors.append(error)
+    raise errors[0]  # the newest file's
 
 
 class Checkpointer(Callback):
@@ -182,7 +191,7 @@ class Checkpointer(Callback):
 
     def __init__(
         self,
-        directory: str | os.PathLike,
+        directory: str | os.PathLike[str],
         *,
         every: int | None = 1,
         keep: int = 3,
@@ -197,7 +206,8 @@ class Checkpointer(Callback):
         self.last_path: Path | None = None
         self.failed: Path | None = None
 
-    def on_train_begin(self, trainer: Trainer) -> None:
+    def on_train_begin(self, trainer: AnyTrainer) -> None:
+        """Create the folder; remove half-written files and checkpoints past the run's start."""
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
         except OSError as error:
@@ -212,17 +222,19 @@ class Checkpointer(Callback):
             if position > (trainer.epoch, trainer.step):
                 os.remove(path)
 
-    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, float]) -> None:
+    def on_epoch_end(self, trainer: AnyTrainer, epoch: int, logs: dict[str, float]) -> None:
+        """Save every ``every`` epochs, at the last one, and when a callback ends the run."""
         if self.every and (
             epoch % self.every == 0 or epoch == trainer.epochs or trainer.stop_training
         ):
             self.save(trainer)
 
-    def on_train_end(self, trainer: Trainer) -> None:
+    def on_train_end(self, trainer: AnyTrainer) -> None:
+        """Save where a requested stop left the run (if that position can be resumed)."""
         if trainer.history.stopped == "interrupted" and trainer.resumable:
             self.save(trainer)
 
-    def save(self, trainer: Trainer) -> Path:
+    def save(self, trainer: AnyTrainer) -> Path:
         """Write the run's state now; returns the file's path."""
         path = self.directory / checkpoint_name(trainer.epoch, trainer.step)
         try:
@@ -234,7 +246,7 @@ class Checkpointer(Callback):
         self._prune(trainer)
         return path
 
-    def _prune(self, trainer: Trainer) -> None:
+    def _prune(self, trainer: AnyTrainer) -> None:
         found = list_checkpoints(self.directory)
         keep = {path for _, path in found[-self.keep :]}
         scores = trainer.history.dev_accuracy

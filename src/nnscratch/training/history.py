@@ -33,8 +33,13 @@ class History:
     def copy(self) -> History:
         """A copy that the run's further epochs do not change."""
         return History(
-            self.epoch.copy(),
-            *(getattr(self, k).copy() for k in FIGURES),
+            epoch=self.epoch.copy(),
+            train_loss=self.train_loss.copy(),
+            train_accuracy=self.train_accuracy.copy(),
+            dev_loss=self.dev_loss.copy(),
+            dev_accuracy=self.dev_accuracy.copy(),
+            lr=self.lr.copy(),
+            seconds=self.seconds.copy(),
             stopped=self.stopped,
             best_epoch=self.best_epoch,
         )
@@ -42,7 +47,7 @@ class History:
     def as_dict(self) -> dict[str, Any]:
         """JSON-able: nan becomes None."""
 
-        def clean(values):
+        def clean(values: list[float]) -> list[float | None]:
             return [None if isinstance(v, float) and math.isnan(v) else v for v in values]
 
         return {
@@ -62,15 +67,17 @@ class History:
         """The inverse of :meth:`as_dict` (None becomes nan); unchecked: a training state
         read from a file checks its history first (:mod:`nnscratch.training.state`)."""
 
-        def unclean(values):
+        def unclean(values: list[float | None]) -> list[float]:
             return [math.nan if v is None else v for v in values]
 
-        history = cls(
-            **{
-                k: unclean(data[k]) if k.endswith(("loss", "accuracy")) else data[k]
-                for k in ("epoch", *FIGURES)
-            }
+        return cls(
+            epoch=data["epoch"],
+            train_loss=unclean(data["train_loss"]),
+            train_accuracy=unclean(data["train_accuracy"]),
+            dev_loss=unclean(data["dev_loss"]),
+            dev_accuracy=unclean(data["dev_accuracy"]),
+            lr=data["lr"],
+            seconds=data["seconds"],
+            stopped=data.get("stopped", "completed"),
+            best_epoch=data.get("best_epoch"),
         )
-        history.stopped = data.get("stopped", "completed")
-        history.best_epoch = data.get("best_epoch")
-        return history

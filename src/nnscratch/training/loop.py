@@ -16,13 +16,14 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, NoReturn, TypeVar
 
 import numpy as np
 
 from .. import checks
 from ..errors import ConfigError, TrainingDiverged
 from .callbacks import Callback
+from .contract import TrainableModel
 from .history import History
 from .state import TrainingState
 
@@ -32,6 +33,10 @@ if TYPE_CHECKING:
 # An augmentation: a batch of training inputs and the run's generator -> moved copies of them
 # (see nnscratch.datasets.augment).
 Augment = Callable[[np.ndarray, np.random.Generator], np.ndarray]
+
+# Covariant: a Trainer[Sequential] is the Trainer[TrainableModel] that callbacks take.
+ModelT_co = TypeVar("ModelT_co", bound=TrainableModel, covariant=True)
+Arrays = list[np.ndarray]  # parameters or gradients, in the model's order
 
 # Batches larger than this many examples are differentiated in chunks of it (see
 # Trainer._gradients). Chunks bound the memory of the activations (a full batch of 59,000
@@ -65,8 +70,8 @@ def unit_word(full_batch: bool) -> str:
     return "iteration" if full_batch else "epoch"
 
 
-class Trainer:
-    """Runs :func:`fit`; callbacks receive it as ``trainer``.
+class Trainer(Generic[ModelT_co]):
+    """Runs :func:`fit` (of any :class:`.TrainableModel`); callbacks receive it as ``trainer``.
 
     Position: ``epoch`` epochs are complete, and ``step`` steps of the next one are taken
     (``in_epoch`` once its example order is drawn). ``stop_requested`` (set by
@@ -75,7 +80,7 @@ class Trainer:
 
     def __init__(
         self,
-        model,
+        model: ModelT_co,
         optimizer: Optimizer,
         *,
         epochs: int,
@@ -96,6 +101,8 @@ class Trainer:
         epochs = checks.whole("epochs", epochs, low=1)
         if batch_size is not None:
             batch_size = checks.whole("batch_size", batch_size, low=1)
+        if (x_dev is None) != (y_dev is None):
+            raise ConfigError("a dev set needs both x_dev and y_dev")
         self.model, self.optimizer = model, optimizer
         self.x, self.y, self.x_dev, self.y_dev = x, y, x_dev, y_dev
         self.epochs, self.shuffle, self.rng = epochs, shuffle, rng
@@ -109,13 +116,15 @@ class Trainer:
         self.stop_training = False
         self.stop_requested: str | None = None
         self.resumable = True  # False once a bare KeyboardInterrupt may have cut a step in half
-        self.epoch, self.step, self.in_epoch, self.order = 0, 0, False, None
+        self.epoch, self.step, self.in_epoch = 0, 0, False
+        self.order: np.ndarray | None = None  # the epoch's example order (None: in turn)
         self.train_seconds = 0.0
         self._loss_sum, self._correct = 0.0, 0
         # The first batch's loss (None until it is taken); see DIVERGENCE_FACTOR.
         self.reference_loss: float | None = None
         self._resume = resume
         self._totals: list[np.ndarray] | None = None  # gradient sums over chunks (see below)
+        self._good_weights: dict[str, np.ndarray] = {}  # the weights after the last good epoch
 
     def train(self) -> History:
         """Train to the end (or to a stop) and return the history."""
@@ -145,7 +154,7 @@ class Trainer:
                 if not all(np.isfinite(p).all() for p in params):
                     self._diverged(epoch, None, "the parameters became non-finite")
                 dev_loss, dev_acc = math.nan, math.nan
-                if self.x_dev is not None and len(self.x_dev):
+                if self.x_dev is not None and self.y_dev is not None and len(self.x_dev):
                     dev = self.model.evaluate(self.x_dev, self.y_dev)
                     dev_loss, dev_acc = dev["loss"], dev["accuracy"]
                     self._check_loss(dev_loss, epoch, None, "the dev loss")
@@ -194,7 +203,7 @@ class Trainer:
         self.order = self.rng.permutation(n) if self.shuffle and not full_batch else None
         self.step, self._loss_sum, self._correct, self.in_epoch = 0, 0.0, 0, True
 
-    def _steps(self, epoch, params, grads, decay) -> bool:
+    def _steps(self, epoch: int, params: Arrays, grads: Arrays, decay: list[bool]) -> bool:
         """Take the epoch's remaining steps; False if a stop was requested before its end."""
         n, size = len(self.x), self.batch_size
         full_batch = size == n
@@ -221,7 +230,9 @@ class Trainer:
                 callback.on_batch_end(self, step + 1, loss)
         return True
 
-    def _gradients(self, xb, yb, grads) -> tuple[float, int, list[np.ndarray]]:
+    def _gradients(
+        self, xb: np.ndarray, yb: np.ndarray, grads: Arrays
+    ) -> tuple[float, int, Arrays]:
         """Mean loss, correct predictions and gradients of one batch.
 
         A batch larger than ``CHUNK`` examples (full-batch descent) is differentiated chunk by
@@ -248,7 +259,9 @@ class Trainer:
                 t += g
         return loss, hits, totals
 
-    def _batch_gradients(self, xb, yb, grads) -> tuple[float, int, list[np.ndarray]]:
+    def _batch_gradients(
+        self, xb: np.ndarray, yb: np.ndarray, grads: Arrays
+    ) -> tuple[float, int, Arrays]:
         """Mean loss, correct predictions and gradients (in ``grads``) of one batch."""
         model, loss_fn = self.model, self.model.loss
         out = model.forward(xb, training=True, rng=self.rng)
@@ -274,7 +287,7 @@ class Trainer:
                 epoch, step, f"{what} rose to {loss:.3g}, over {DIVERGENCE_FACTOR:,} times {start},"
             )
 
-    def _diverged(self, epoch, step, what) -> None:
+    def _diverged(self, epoch: int, step: int | None, what: str) -> NoReturn:
         good = self.history.epoch[-1] if self.history.epoch else None
         self.model.set_weights(self._good_weights)
         where = f"{self.unit} {epoch}" + (
@@ -325,11 +338,11 @@ class Trainer:
             train_seconds=self.train_seconds,
             optimizer_t=step_count,
             reference_loss=self.reference_loss,
-            rng=self.rng.bit_generator.state,
+            rng=dict(self.rng.bit_generator.state),
             history=history,
             callbacks=callbacks,
             weights=self.model.get_weights(),
-            optimizer=optimizer,
+            optimizer={key: np.asarray(value) for key, value in optimizer.items()},
             order=None if self.order is None else self.order.copy(),
             # mid-epoch: the end of the last epoch is not the current weights
             good_weights={k: v.copy() for k, v in self._good_weights.items()}
@@ -385,8 +398,12 @@ class Trainer:
                 )
 
 
+# What a callback written for any model is given (a Trainer[Sequential] is one).
+AnyTrainer = Trainer[TrainableModel]
+
+
 def fit(
-    model,
+    model: TrainableModel,
     x: np.ndarray,
     y: np.ndarray,
     optimizer: Optimizer,

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import signal
 import threading
-from typing import Any
+from types import FrameType
+from typing import TYPE_CHECKING, Any
 
 from .callbacks import Callback
+
+if TYPE_CHECKING:
+    from .loop import AnyTrainer
 
 # 128 + the signal's number, as shells report a process a signal ended.
 EXIT_INTERRUPTED = 128 + signal.SIGINT  # 130
@@ -35,11 +39,12 @@ class GracefulStop(Callback):
         self.signal_number: int | None = None
         self._previous: dict[int, Any] = {}
 
-    def on_train_begin(self, trainer):
+    def on_train_begin(self, trainer: AnyTrainer) -> None:
+        """Install the handlers (from the main thread only)."""
         if threading.current_thread() is not threading.main_thread():
             return
 
-        def handler(number, frame):
+        def handler(number: int, frame: FrameType | None) -> None:
             if trainer.stop_requested is not None:
                 raise KeyboardInterrupt
             self.signal_number, self.signal_name = number, signal.Signals(number).name
@@ -49,7 +54,8 @@ class GracefulStop(Callback):
             number = getattr(signal, name)
             self._previous[number] = signal.signal(number, handler)
 
-    def on_train_end(self, trainer):
+    def on_train_end(self, trainer: AnyTrainer) -> None:
+        """Put back the handlers that were there before."""
         for number, previous in self._previous.items():
             signal.signal(number, previous)
         self._previous = {}

@@ -114,7 +114,7 @@ class TrainingState:
         """Check and read the file form; ConfigError names the first key that is not valid."""
         if not isinstance(document, dict):
             raise ConfigError("training is not a JSON object")
-        values = {}
+        values: dict[str, Any] = {}
         for key, (check, words) in SCHEMA.items():
             value = document.get(key, OPTIONAL.get(key))
             if not check(value):
@@ -175,7 +175,9 @@ def _history(data: dict[str, Any], epochs: int) -> History:
 def _check_rng(state: dict[str, Any]) -> None:
     """Raise ConfigError unless ``state`` is a state NumPy's default generator takes."""
     try:
-        np.random.PCG64().state = state
+        # As a BitGenerator: any mapping may be offered, and PCG64 checks it.
+        generator: np.random.BitGenerator = np.random.PCG64()
+        generator.state = state
     except (TypeError, ValueError, KeyError, OverflowError) as error:
         raise ConfigError(
             f"training.rng is not a valid random generator state ({type(error).__name__}: {error})"

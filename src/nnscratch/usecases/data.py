@@ -34,6 +34,7 @@ class LabelledData:
     sha256: str
 
     def describe(self) -> dict[str, Any]:
+        """The data in JSON-able figures: source, split, count and identity."""
         return {
             "source": self.source,
             "split": self.split,
@@ -54,14 +55,16 @@ def load_labelled(spec: str | os.PathLike[str] = "mnist", split: str = "auto") -
     if split not in SPLITS:
         raise ConfigError(f"unknown --split {split!r}; choose one of: {', '.join(SPLITS)}")
     dataset = load_source(spec)
-    has_test = dataset.test_images is not None
-    if split == "test" and not has_test:
+    test = dataset.test
+    if split == "test" and test is None:
         raise ConfigError(f"{dataset.source} has no test set; use --split train")
-    use_test = has_test and split != "train"
+    use_test = test is not None and split != "train"
+    train = dataset.train_images, dataset.train_labels
+    images, labels = test if test is not None and use_test else train
     is_csv = os.fspath(spec) != "mnist" and os.path.isfile(spec)  # as load_source decides
     return LabelledData(
-        images=dataset.test_images if use_test else dataset.train_images,
-        labels=dataset.test_labels if use_test else dataset.train_labels,
+        images=images,
+        labels=labels,
         source=dataset.source,
         split="test" if use_test else ("all" if is_csv else "train"),
         name=dataset.name,

@@ -131,8 +131,9 @@ def held_out(
     """The new data's digits the run never trains on, to measure it before and after:
     ``(split, images, labels)``: its test split ("test") if it has one, else the dev set
     ``dev`` ("dev": images, labels), else None."""
-    if dataset.test_labels is not None and len(dataset.test_labels):
-        return "test", dataset.test_images, dataset.test_labels
+    test = dataset.test
+    if test is not None and len(test[1]):
+        return "test", *test
     if len(dev[1]):
         return "dev", dev[0], dev[1]
     return None

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -42,6 +43,7 @@ class GradientRow:
 
     @property
     def passed(self) -> bool:
+        """Whether the relative error is below the tolerance."""
         return self.error < TOLERANCE
 
 
@@ -55,13 +57,16 @@ class GradientReport:
 
     @property
     def passed(self) -> bool:
+        """Whether every array passed."""
         return all(row.passed for row in self.rows)
 
     @property
     def failures(self) -> list[GradientRow]:
+        """The rows that did not pass, in network order."""
         return [row for row in self.rows if not row.passed]
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
+        """The report as ``nnscratch gradcheck --json`` prints it: one entry per row."""
         return {
             "target": self.target,
             "tolerance": self.tolerance,
@@ -116,7 +121,7 @@ def check_network(
     """Check every layer of ``model`` (and its loss) on ``batch`` random images of
     ``image_shape``; ``samples`` entries of each array (all of a smaller one)."""
     rng = np.random.default_rng(seed)
-    network = model.converted(np.float64)
+    network = model.converted(np.dtype(np.float64))
     masks = Repeating(seed)
     x = network.prepare(rng.integers(0, 256, (batch, *image_shape)))
     report = GradientReport(target)
@@ -130,7 +135,8 @@ def check_network(
             report.rows.append(
                 GradientRow(index, layer.name, array, tuple(shape), min(size, samples), error)
             )
-        x = layer.forward(x, training=True, rng=masks)
+        # The mask the check drew: a fresh generator's first draw is Repeating(seed)'s.
+        x = layer.forward(x, training=True, rng=np.random.default_rng(seed))
     labels = rng.integers(0, max(network.output_size, 1), batch)
     loss_error = check_loss(network.loss, x.copy(), labels)
     report.rows.append(

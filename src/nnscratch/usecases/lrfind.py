@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -42,7 +43,8 @@ class RangeTest:
     minimum: float
     suggestion: float
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
+        """The sweep as ``nnscratch lr-find --json`` prints it: rates (steps,), losses."""
         return {
             "preset": self.recipe.name,
             "optimizer": self.recipe.optimizer,
@@ -58,7 +60,9 @@ class _Sweep(Callback):
     """Sets each batch's learning rate, records its loss, and stops the run when it blows up."""
 
     def __init__(self, rates: np.ndarray) -> None:
-        self.rates, self.losses, self.smoothed = rates, [], []
+        self.rates = rates
+        self.losses: list[float] = []
+        self.smoothed: list[float] = []
         self._average = 0.0
 
     def on_train_begin(self, trainer) -> None:

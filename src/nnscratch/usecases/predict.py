@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -80,7 +81,7 @@ def predict(model: Sequential, images: np.ndarray, sources: list[dict]) -> Predi
 
 
 def predict_files(
-    model_path: str | os.PathLike[str], inputs: list[str | os.PathLike[str]]
+    model_path: str | os.PathLike[str], inputs: Sequence[str | os.PathLike[str]]
 ) -> Predictions:
     """Load the model, read every input (IDX, CSV, pictures; see
     :func:`nnscratch.datasets.inputs.read_inputs`) and predict them, in input order.
@@ -101,7 +102,7 @@ def predict_files(
 def check_output(
     path: str | os.PathLike[str],
     model_path: str | os.PathLike[str],
-    inputs: list[str | os.PathLike[str]],
+    inputs: Sequence[str | os.PathLike[str]],
 ) -> None:
     """Refuse an ``--output`` that cannot be written, or that is the model file or one of the
     ``inputs`` (which writing it would destroy), before any work is done."""

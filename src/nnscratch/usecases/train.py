@@ -68,7 +68,7 @@ class TrainingResult:
 
     def summary(self, *, with_checkpoint: bool = False) -> dict[str, Any]:
         """The JSON summary ``nnscratch train --json`` prints."""
-        summary = {
+        summary: dict[str, Any] = {
             "preset": self.recipe.name,
             **self.metrics,
             "epochs": len(self.history.epoch),
@@ -158,9 +158,8 @@ def measure(
 ) -> dict[str, float | None]:
     """``train_seconds`` and, for each split name of ``splits`` (name: (images, labels)),
     ``NAME_accuracy`` and ``NAME_loss`` (None where the split is None or empty)."""
-    metrics: dict[str, float | None] = {
-        "train_seconds": history.seconds[-1] if history.seconds else 0.0
-    }
+    seconds = history.seconds[-1] if history.seconds else 0.0
+    metrics: dict[str, float | None] = {"train_seconds": seconds}
     for split, (xs, ys) in splits.items():
         result = model.evaluate(xs, ys) if xs is not None and len(xs) else None
         metrics[f"{split}_accuracy"] = result["accuracy"] if result else None
@@ -187,10 +186,10 @@ class TrainOptions:
     report: Path | None = None
     init_from: Path | None = None  # fine-tune this model file's network
 
-    def __post_init__(self) -> None:
-        self.out = (
-            Path(self.out) if self.out is not None else default_out(self.recipe, self.init_from)
-        )
+    @property
+    def out_path(self) -> Path:
+        """The model file to write: ``out``, else :func:`default_out`."""
+        return Path(self.out) if self.out is not None else default_out(self.recipe, self.init_from)
 
 
 def default_out(recipe: Recipe, init_from: str | os.PathLike | None = None) -> Path:
@@ -214,10 +213,12 @@ class TrainingPlan:
 
     @property
     def recipe(self) -> Recipe:
+        """The run's recipe (its options')."""
         return self.options.recipe
 
     @property
     def image_shape(self) -> tuple[int, ...]:
+        """One training image's shape, e.g. (28, 28)."""
         return tuple(self.dataset.train_images.shape[1:])
 
     @property
@@ -283,9 +284,8 @@ def plan_training(options: TrainOptions) -> TrainingPlan:
 
 def held_out(plan: TrainingPlan):
     """A fine-tuning's held-out digits of the new data (see :func:`finetune.held_out`)."""
-    _, _, x_dev, y_dev = split_dev(
-        plan.recipe, plan.dataset.train_images, plan.dataset.train_labels
-    )
+    dataset = plan.dataset
+    _, _, x_dev, y_dev = split_dev(plan.recipe, dataset.train_images, dataset.train_labels)
     return finetune.held_out(plan.dataset, (x_dev, y_dev))
 
 
@@ -309,7 +309,7 @@ def run_training(plan: TrainingPlan, *, callbacks: list[Callback] | tuple = ()) 
             recipe,
             data=options.data,
             data_sha256=dataset.sha256,
-            out=str(options.out),
+            out=str(options.out_path),
             checkpoint_every=plan.checkpoint_every,
         )
         if plan.fine_tune is not None:
@@ -335,13 +335,13 @@ def run_training(plan: TrainingPlan, *, callbacks: list[Callback] | tuple = ()) 
             raise
         # A checkpoint that could not be written (a full disk) ends the run: say what is kept.
         raise type(error)(
-            f"{error}; training stopped, nothing was written to {options.out}; "
+            f"{error}; training stopped, nothing was written to {options.out_path}; "
             + _what_checkpoints_hold(checkpointer, directory)
         ) from None
     if plan.fine_tune is not None:
         result.fine_tune = finetune.compare(plan.fine_tune, result.model, held_out(plan))
     save_result(result, plan, checkpointer)
-    result.model_path, result.data_source = options.out, dataset.source
+    result.model_path, result.data_source = options.out_path, dataset.source
     if checkpointer is not None:
         result.checkpoint = checkpointer.last_path
     if result.stopped == "interrupted":
@@ -385,12 +385,12 @@ def save_result(
     saying what is kept (the checkpoints) when it cannot be written."""
     options = plan.options
     try:
-        result.model.save(options.out, **model_file_document(result, plan.dataset))
+        result.model.save(options.out_path, **model_file_document(result, plan.dataset))
     except NNScratchError as error:
         raise type(error)(
             f"training ended, but the model could not be saved: {error}; "
             + (
-                _what_checkpoints_hold(checkpointer, plan.checkpoint_dir, options.out)
+                _what_checkpoints_hold(checkpointer, plan.checkpoint_dir, options.out_path)
                 if checkpointer is not None
                 else "nothing was saved"
             )
@@ -401,7 +401,7 @@ def _check_outputs(options: TrainOptions, checkpoint_dir: Path | None) -> None:
     """Refuse an output that cannot be written, or that would overwrite one of the run's
     inputs (the data's files, the checkpoint resumed from) or another of its outputs, and a
     model file not named .npz."""
-    outputs = [("--out", options.out, "model.npz")]
+    outputs = [("--out", options.out_path, "model.npz")]
     if options.report is not None:
         outputs.append(("--report", options.report, "report.html"))
     inputs = [
@@ -413,7 +413,7 @@ def _check_outputs(options: TrainOptions, checkpoint_dir: Path | None) -> None:
     if options.init_from is not None:
         inputs.append(("the model fine-tuned from (--init-from)", options.init_from))
     check_outputs(outputs, inputs)
-    check_model_file_name(options.out, "--out")
+    check_model_file_name(options.out_path, "--out")
     if checkpoint_dir is not None:
         check_writable_folder(checkpoint_dir, "--checkpoint-dir")
 

@@ -70,7 +70,8 @@ def create_app(
         app.include_router(digit_routes.router)
     app.add_middleware(BodyLimit, limit=max_body)
     page = {
-        name: resources.files(__package__).joinpath("static", name).read_bytes()
+        # One step at a time: Python 3.10's Traversable.joinpath takes a single name.
+        name: resources.files(__package__).joinpath("static").joinpath(name).read_bytes()
         for name in PAGE_FILES
     }
 
@@ -120,7 +121,8 @@ def create_app(
             app.openapi_schema = schema
         return app.openapi_schema
 
-    app.openapi = openapi
+    # FastAPI's documented way to change the schema; mypy refuses assigning to a method.
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
 
 

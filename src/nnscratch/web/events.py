@@ -8,13 +8,19 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .. import explain
 from ..model import Recipe, Sequential
 from ..training import Callback
+
+if TYPE_CHECKING:
+    from ..training import Trainer
+    from ..usecases.train import TrainingPlan
+    from .live import LiveTraining
+    from .runs import RunFolder
 
 BATCH_EVERY = 0.5  # seconds between two batch events
 TILES = 16  # first-layer weight images sent
@@ -39,9 +45,10 @@ class Publisher(Callback):
 
     order = 50  # before the checkpointer: the figures go out before the file is written
 
-    def __init__(self, live, run) -> None:
+    def __init__(self, live: LiveTraining, run: RunFolder) -> None:
         self.live, self.run = live, run
-        self.trainer = self.plan = None
+        self.trainer: Trainer[Sequential] | None = None  # the run's, once it begins
+        self.plan: TrainingPlan | None = None  # set by the run before it trains
         self._last_batch = 0.0
         self._drawing_seen = 0
 
@@ -77,6 +84,8 @@ class Publisher(Callback):
         if epoch % every and epoch != trainer.epochs and not trainer.stop_training:
             return
         event = history_event(trainer.history, len(trainer.history.epoch) - 1, trainer.epochs)
+        if self.plan is None:
+            raise RuntimeError("a Publisher needs the run's plan before the run trains")
         event["weights"] = weight_tiles(trainer.model, self.plan.image_shape)
         version, pixels = self.live.drawing()
         self._drawing_seen = version

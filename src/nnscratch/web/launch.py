@@ -15,10 +15,14 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, ModelFileError
 from ..model import Recipe, Sequential, get_preset
 from .served import ServedModel, ServedModels
+
+if TYPE_CHECKING:
+    import uvicorn
 
 DEFAULT_PRESETS = ("mlp", "cnn")
 CACHE_ENV = "NNSCRATCH_CACHE_DIR"
@@ -163,7 +167,6 @@ def serve(
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{bound_port}/"
     names = ", ".join(served.name for served in models)
-    options = dict(log_level="warning", access_log=False, timeout_graceful_shutdown=5)
     gc.freeze()  # the models and libraries stay: the collector need not walk them again
     live = None
     in_main_thread = threading.current_thread() is threading.main_thread()
@@ -176,9 +179,7 @@ def serve(
                 if runs is not None
                 else None
             )
-            server = _Server(
-                uvicorn.Config(create_app(models, live=live, digits=kept), **options), live
-            )
+            server = _Server(_config(create_app(models, live=live, digits=kept)), live)
             threading.Thread(
                 target=_announce, args=(server, console, names, url, open_browser), daemon=True
             ).start()
@@ -193,14 +194,12 @@ def serve(
                     file=sys.stderr,
                 )
             os.environ[MODELS_ENV] = json.dumps(models.spec())
-            config = uvicorn.Config(
-                f"{__name__}:app_from_environment", factory=True, workers=workers, **options
-            )
+            config = _config(f"{__name__}:app_from_environment", factory=True, workers=workers)
             # The socket listens already: requests made before the workers are up wait.
             console.print(f"serving {names} on {url}  ({workers} workers; Ctrl-C stops)")
             if open_browser:
                 _open(url)
-            supervisor = {"sockets": [sock]}
+            supervisor: dict[str, Any] = {"sockets": [sock]}
             if "target" in inspect.signature(Multiprocess).parameters:  # uvicorn before 0.50
                 supervisor["target"] = uvicorn.Server(config).run
             Multiprocess(config, **supervisor).run()
@@ -216,6 +215,16 @@ def serve(
             f" (under {runs}); the page continues it after the next start"
         )
     console.print("stopped")
+
+
+def _config(app: Any, **more: Any) -> uvicorn.Config:
+    """The uvicorn settings for ``app`` (an application, or "module:factory"): warnings only, no
+    access log, 5 s for requests to finish at shutdown."""
+    import uvicorn
+
+    return uvicorn.Config(
+        app, log_level="warning", access_log=False, timeout_graceful_shutdown=5, **more
+    )
 
 
 def _server_class():

@@ -137,14 +137,17 @@ class LiveTraining:
         """Start the run ``request`` asks for (see :meth:`recipe_of`); Busy while one runs."""
         with self._lock:
             if self._state in ACTIVE:
+                title = "" if self._run is None else f" ({self._run.describe()['title']})"
                 raise Busy(
-                    f"a run is training already ({self._run.describe()['title']}); "
+                    f"a run is training already{title}; "
                     f"pause or stop it first, or wait for it to end"
                 )
             recipe, init_from = self.recipe_of(request)
             run = new_run(self.runs, request, recipe, init_from)
             data = self.data
             if init_from is not None:
+                if self.digits is None:  # recipe_of refuses a fine-tuning without them
+                    raise ConfigError("this server keeps no digits to fine-tune on")
                 data = str(run.folder / "digits")
                 self.digits.export_idx(data)
             run.write(state="starting", data=data)
@@ -396,6 +399,8 @@ class LiveTraining:
             return self._drawing_version, self._drawing
 
     def _run_model(self) -> Sequential | None:
+        if self._run is None:
+            return None
         path = self._run.model_path
         try:
             stamp = path.stat().st_mtime

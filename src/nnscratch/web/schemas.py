@@ -7,9 +7,9 @@ form). A drawing travels as its strokes, in the canvas's own units.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..datasets.drawing import MAX_CANVAS, MAX_COORDINATE, MAX_POINTS, MAX_STROKES
 from ..explain import PROBES
@@ -43,28 +43,56 @@ class Drawing(Strict):
     strokes: list[Stroke] = Field(max_length=MAX_STROKES)
 
 
-class PredictRequest(Strict):
+def _not_nullable(schema: dict[str, Any]) -> None:
+    """A field's schema without the null its ``X | None`` type adds: the field may be left
+    out (reading as None), not sent as null."""
+    choices = schema.pop("anyOf")
+    schema.update(next(choice for choice in choices if choice != {"type": "null"}))
+
+
+class DrawingOrPixels(Strict):
+    """Exactly one of a ``drawing`` and ``pixels`` (28x28): one is given, the other left out."""
+
+    # Neither may be null: the schema says so with oneOf, lists neither as nullable, and a
+    # null sent is refused; None is only what a field left out reads as.
+    model_config = ConfigDict(
+        json_schema_extra={"oneOf": [{"required": ["drawing"]}, {"required": ["pixels"]}]}
+    )
+    drawing: Drawing | None = Field(None, validate_default=False, json_schema_extra=_not_nullable)
+    pixels: Image | None = Field(None, validate_default=False, json_schema_extra=_not_nullable)
+
+    @field_validator("drawing", "pixels", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("may not be null: leave it out instead")
+        return value
+
+    @model_validator(mode="after")
+    def _one_input(self) -> DrawingOrPixels:
+        if (self.drawing is None) == (self.pixels is None):
+            raise ValueError("give exactly one of drawing or pixels")
+        return self
+
+    def given(self) -> Drawing | list[list[int]]:
+        """The input given: the drawing, or the pixels (rows of 0-255)."""
+        if self.drawing is not None:
+            return self.drawing
+        if self.pixels is None:  # only if changed after validation
+            raise ValueError("give exactly one of drawing or pixels")
+        return self.pixels
+
+
+class PredictRequest(DrawingOrPixels):
     """One input: a ``drawing`` or the 28x28 ``pixels`` the network takes as they are.
 
     A picture file goes as multipart/form-data instead, in the field ``file``.
     """
 
-    # Neither may be null: one is given, the other left out (the schema says so with oneOf).
-    model_config = ConfigDict(
-        json_schema_extra={"oneOf": [{"required": ["drawing"]}, {"required": ["pixels"]}]}
-    )
-    drawing: Drawing = Field(None, validate_default=False)
-    pixels: Image = Field(None, validate_default=False)
     models: list[str] | None = Field(
         None, max_length=32, description="which served models answer (default: all)"
     )
     steps: bool = Field(False, description="also send the preprocessing's steps")
-
-    @model_validator(mode="after")
-    def _one_input(self):
-        if (self.drawing is None) == (self.pixels is None):
-            raise ValueError("give exactly one of drawing or pixels")
-        return self
 
 
 class ModelAnswer(BaseModel):
@@ -294,22 +322,11 @@ class DigitsAnswer(BaseModel):
     digits: list[DigitInfo]
 
 
-class AddDigitRequest(Strict):
+class AddDigitRequest(DrawingOrPixels):
     """A digit to add: a ``drawing`` (brought into MNIST's form as /api/predict does) or the
     28x28 ``pixels`` themselves, with its ``label``."""
 
-    model_config = ConfigDict(
-        json_schema_extra={"oneOf": [{"required": ["drawing"]}, {"required": ["pixels"]}]}
-    )
-    drawing: Drawing = Field(None, validate_default=False)
-    pixels: Image = Field(None, validate_default=False)
     label: int = Field(ge=0, le=9)
-
-    @model_validator(mode="after")
-    def _one_input(self):
-        if (self.drawing is None) == (self.pixels is None):
-            raise ValueError("give exactly one of drawing or pixels")
-        return self
 
 
 class ExportAnswer(BaseModel):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -119,11 +120,11 @@ class ServedModels:
         return self.pick([name])[0]
 
     @classmethod
-    def from_files(cls, paths: list[str | os.PathLike[str]]) -> ServedModels:
+    def from_files(cls, paths: Sequence[str | os.PathLike[str]]) -> ServedModels:
         """Load model files, each named by its file name without ``.npz`` (``mlp``), and by
         more of its path when two names would clash."""
         stems = [Path(p).stem for p in paths]
-        models = []
+        models: list[ServedModel] = []
         for path, stem in zip(paths, stems, strict=False):
             name = stem if stems.count(stem) == 1 else f"{stem} ({Path(path).parent.name or '.'})"
             while name in {m.name for m in models}:

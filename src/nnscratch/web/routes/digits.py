@@ -79,10 +79,11 @@ def listing(request: Request) -> JSONResponse:
 )
 def add(body: schemas.AddDigitRequest, request: Request) -> JSONResponse:
     models = request.app.state.models
-    if body.pixels is not None:
-        image = pixels_image(models, body.pixels)
+    given = body.given()
+    if not isinstance(given, schemas.Drawing):
+        image = pixels_image(models, given)
     else:
-        drawing = body.drawing.model_dump()
+        drawing = given.model_dump()
         try:
             image = drawing_to_mnist(
                 make_strokes(drawing["strokes"], drawing["width"], drawing["height"]),

@@ -84,11 +84,10 @@ async def _predict_input(request: Request) -> answers.PredictInput:
             body = schemas.PredictRequest.model_validate_json(await request.body())
         except ValidationError as error:
             raise RequestValidationError(error.errors(), body=None) from None
-        if body.drawing is not None:
-            return answers.PredictInput(
-                "drawing", body.drawing.model_dump(), body.models, body.steps
-            )
-        return answers.PredictInput("pixels", body.pixels, body.models, body.steps)
+        given = body.given()
+        if isinstance(given, schemas.Drawing):
+            return answers.PredictInput("drawing", given.model_dump(), body.models, body.steps)
+        return answers.PredictInput("pixels", given, body.models, body.steps)
     if kind == "multipart/form-data":
         form = await request.form(max_files=1, max_fields=3)
         unknown = sorted(set(form) - {"file", "models", "steps"})
