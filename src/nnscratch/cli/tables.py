@@ -5,7 +5,7 @@ drawing what the library returns (:mod:`nnscratch.usecases.evaluate`,
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from rich.console import Group
 from rich.table import Table
@@ -14,6 +14,8 @@ from rich.text import Text
 from ..usecases.describe import scale_text
 
 PREDICTION_ROWS = 20  # rows shown before "... N more": a Kaggle test file has 28,000
+
+Justify = Literal["default", "left", "center", "right", "full"]  # as Rich spells it
 
 
 def evaluation_view(report: dict[str, Any]) -> Group:
@@ -133,14 +135,15 @@ def info_view(info: dict[str, Any]) -> Group:
         else None,
         caption_justify="left",
     )
-    for name, justify in (
+    columns: tuple[tuple[str, Justify], ...] = (
         ("#", "right"),
         ("layer", "left"),
         ("input", "right"),
         ("output", "right"),
         ("parameters", "left"),
         ("count", "right"),
-    ):
+    )
+    for name, justify in columns:
         arch.add_column(name, justify=justify)
     for layer in info["architecture"]:
         # Sizes and channels are in the shape columns already.
@@ -244,20 +247,23 @@ def info_view(info: dict[str, Any]) -> Group:
 def _fine_tune_rows(record: dict[str, Any]) -> list[tuple[str, Any]]:
     """Where a fine-tuned model started and its accuracy before and after (a file may hold
     anything: what is not as written is shown as -)."""
-    start = record.get("from") if isinstance(record.get("from"), dict) else {}
+    start = _table(record.get("from"))
     rows = [
         ("model file", start.get("file")),
         ("its SHA-256", start.get("sha256")),
         ("its data", start.get("data")),
     ]
-    before, after = (
-        record.get(k) if isinstance(record.get(k), dict) else {} for k in ("before", "after")
-    )
+    before, after = _table(record.get("before")), _table(record.get("after"))
     for key, what in (("held_out", "held-out new digits"), ("mnist_test", "MNIST's test set")):
         old, new = before.get(key), after.get(key)
         if isinstance(old, (int, float)) and isinstance(new, (int, float)):
             rows.append((f"accuracy on {what}", f"{old:.4f} before, {new:.4f} after"))
     return rows
+
+
+def _table(value: Any) -> dict[str, Any]:
+    """``value`` if it is a table, else an empty one (a file may hold anything)."""
+    return value if isinstance(value, dict) else {}
 
 
 def _pairs(title: str, rows: list[tuple[str, Any]]) -> KeyValues:
@@ -315,7 +321,7 @@ def gradcheck_view(report) -> Table:
         f"pass below {report.tolerance:g})",
         title_justify="left",
     )
-    for name, justify in (
+    columns: tuple[tuple[str, Justify], ...] = (
         ("#", "right"),
         ("layer", "left"),
         ("array", "left"),
@@ -323,7 +329,8 @@ def gradcheck_view(report) -> Table:
         ("checked", "right"),
         ("relative error", "right"),
         ("", "left"),
-    ):
+    )
+    for name, justify in columns:
         table.add_column(name, justify=justify)
     for row in report.rows:
         table.add_row(

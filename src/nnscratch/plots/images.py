@@ -47,7 +47,7 @@ def misclassified_gallery(
     images: np.ndarray,
     labels: np.ndarray,
     probabilities: np.ndarray,
-    indices: Sequence[int],
+    indices: Sequence[int] | np.ndarray,
     *,
     columns: int = 8,
 ):
@@ -70,7 +70,7 @@ def hardest_gallery(
     labels: np.ndarray,
     losses: np.ndarray,
     probabilities: np.ndarray,
-    indices: Sequence[int],
+    indices: Sequence[int] | np.ndarray,
     *,
     columns: int = 8,
 ):

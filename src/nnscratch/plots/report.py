@@ -80,8 +80,8 @@ def _build_report(
     dataset = loaded.dataset
     check_fit(model, dataset.train_images, os.fspath(model_path), dataset.source)
     training = inspect_model(model, dataset.train_images, dataset.train_labels)
-    if dataset.test_images is not None:
-        evaluated = inspect_model(model, dataset.test_images, dataset.test_labels)
+    if dataset.test is not None:
+        evaluated = inspect_model(model, *dataset.test)
         evaluated_on = f"the test set of {dataset.source} ({len(evaluated.labels):,} images)"
     else:
         evaluated = training

@@ -91,8 +91,8 @@ def saved_recipe(checkpoint: Checkpoint) -> Recipe:
     ):
         raise CheckpointError(
             f"{checkpoint.path}: the recipe's layer sizes (hidden "
-            f"{fields['hidden']!r}, conv {fields['conv']!r}"
-            + (f", recurrent {fields['recurrent']!r}" if recipe.recurrent else "")
+            f"{list(recipe.hidden)!r}, conv {list(recipe.conv)!r}"
+            + (f", recurrent {list(recipe.recurrent)!r}" if recipe.recurrent else "")
             + ") are not those of its weights"
         )
     return recipe
