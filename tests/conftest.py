@@ -3,7 +3,7 @@
 Under CI (``CI`` set in the environment) hypothesis draws the same examples on every run
 (``derandomize``) with no per-example deadline: a landing must not hang on a random draw, nor
 on a busy machine's slow example. New inputs are explored by local
-runs, which draw fresh examples each time, and by the long fuzzing run (tests/test_fuzz.py).
+runs, which draw fresh examples each time, and by the long fuzzing run (tests/unit/test_fuzz.py).
 
 The tests sit in folders by kind, and each test gets its folder's marker: ``unit`` (fast, in
 this process), ``integration`` (command-line processes, servers on loopback, Dask, the notebook),
@@ -15,7 +15,7 @@ xdist workers share them). ``dask_cluster``: a Dask cluster on the loopback addr
 once per worker; the tests that use it run on one worker (xdist group ``dask``).
 
 ``SCIPY_ARRAY_API`` is set before anything imports SciPy: scikit-learn's check_estimator then
-runs its array-API check on NumPy inputs (tests/test_sklearn.py) instead of skipping it.
+runs its array-API check on NumPy inputs (tests/integration/test_sklearn.py) instead of skipping it.
 """
 
 import fcntl
