@@ -6,7 +6,7 @@ on a busy machine's slow example. New inputs are explored by local
 runs, which draw fresh examples each time, and by the long fuzzing run (tests/unit/test_fuzz.py).
 
 The tests sit in folders by kind, and each test gets its folder's marker: ``unit`` (fast, in
-this process), ``integration`` (command-line processes, servers on loopback, Dask, the notebook),
+this process), ``integration`` (command-line processes, servers on loopback, Dask),
 ``browser`` (headless Chromium) and ``gate`` (learning runs on real MNIST). ``pytest`` runs unit
 and integration on two xdist workers; ``pytest tests`` runs everything.
 
