@@ -226,12 +226,10 @@ def test_the_status_line_catches_up_with_progress_faster_than_it_is_announced(li
     # (one said at once, one waiting for its turn).
     asking = set()
     page.page.on("request", lambda r: asking.add(r) if is_status_request(r) else None)
-    page.page.on("requestfinished", asking.discard)
-    page.page.on("requestfailed", asking.discard)
+    page.page.on("requestfinished", lambda r: asking.discard(r))
+    page.page.on("requestfailed", lambda r: asking.discard(r))
     page.page.click("#train-start")
-    wait_until(
-        lambda: page.page.get_attribute("body", "data-training") == "training" and not asking
-    )
+    wait_until(lambda: page.page.get_attribute("body", "data-training") == "running" and not asking)
     seen = progress(page)
     wait_until(lambda: progress(page) >= max(seen + 2, 3))
     page.page.clock.run_for(5000)
