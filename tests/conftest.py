@@ -12,7 +12,8 @@ and integration on two xdist workers; ``pytest tests`` runs everything.
 
 ``small_models``: the web tests' two small trained networks, trained once per session (the
 xdist workers share them). ``dask_cluster``: a Dask cluster on the loopback address, started
-once per worker; the tests that use it run on one worker (xdist group ``dask``).
+once per worker; the tests that use it run on one worker (xdist group ``dask``), and the
+tests of one file on one worker.
 
 ``SCIPY_ARRAY_API`` is set before anything imports SciPy: scikit-learn's check_estimator then
 runs its array-API check on NumPy inputs (tests/integration/test_sklearn.py) instead of skipping it.
@@ -45,9 +46,11 @@ def pytest_collection_modifyitems(config, items):
         if folder not in MARKER_OF_FOLDER:
             raise pytest.UsageError(f"{item.nodeid}: a test belongs in {sorted(MARKER_OF_FOLDER)}")
         item.add_marker(MARKER_OF_FOLDER[folder])
-        if "dask_cluster" in item.fixturenames:
-            # One cluster (3 processes) is enough for a 2-core machine: not one per worker.
-            item.add_marker(pytest.mark.xdist_group("dask"))
+        # A test file runs on one xdist worker, so that its module fixtures (reference runs,
+        # trained models) are made once, not once per worker; the tests that use the Dask
+        # cluster run on one worker too: one cluster (3 processes) is enough for 2 cores.
+        uses_dask = "dask_cluster" in item.fixturenames
+        item.add_marker(pytest.mark.xdist_group("dask" if uses_dask else item.path.stem))
 
 
 settings.register_profile("ci", derandomize=True, deadline=None, database=None)
