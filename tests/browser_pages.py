@@ -6,6 +6,7 @@ the only check that the page works."""
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import re
 import time
@@ -116,7 +117,7 @@ class Page:
                 "Input.dispatchTouchEvent",
                 {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]},
             )
-            for (x0, y0), (x1, y1) in zip(points, points[1:], strict=True):
+            for (x0, y0), (x1, y1) in itertools.pairwise(points):
                 for t in (0.5, 1.0):
                     x, y = self.to_screen(x0 + t * (x1 - x0), y0 + t * (y1 - y0))
                     cdp.send(

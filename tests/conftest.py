@@ -3,21 +3,55 @@
 Under CI (``CI`` set in the environment) hypothesis draws the same examples on every run
 (``derandomize``) with no per-example deadline: a landing must not hang on a random draw, nor
 on a busy machine's slow example. New inputs are explored by local
-runs, which draw fresh examples each time, and by the long fuzzing run (tests/test_fuzz.py).
+runs, which draw fresh examples each time, and by the long fuzzing run (tests/unit/test_fuzz.py).
 
-``small_models``: the web tests' two small trained networks, trained once per session.
-``dask_cluster``: a Dask cluster on the loopback address, started once per session.
+The tests sit in folders by kind, and each test gets its folder's marker: ``unit`` (fast, in
+this process), ``integration`` (command-line processes, servers on loopback, Dask),
+``browser`` (headless Chromium) and ``gate`` (learning runs on real MNIST). ``pytest`` runs unit
+and integration on two xdist workers; ``pytest tests`` runs everything.
+
+``small_models``: the web tests' two small trained networks, trained once per session (the
+xdist workers share them). ``dask_cluster``: a Dask cluster on the loopback address, started
+once per worker; the tests that use it run on one worker (xdist group ``dask``), and the
+tests of one file on one worker.
 
 ``SCIPY_ARRAY_API`` is set before anything imports SciPy: scikit-learn's check_estimator then
-runs its array-API check on NumPy inputs (tests/test_sklearn.py) instead of skipping it.
+runs its array-API check on NumPy inputs (tests/integration/test_sklearn.py) instead of skipping it.
 """
 
+import fcntl
+import json
 import os
+from pathlib import Path
 
 os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
 import pytest
 from hypothesis import settings
+
+TESTS = Path(__file__).parent
+MARKER_OF_FOLDER = {
+    "unit": "unit",
+    "integration": "integration",
+    "browser": "browser",
+    "gates": "gate",
+}
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(config, items):
+    """Mark each test by its folder; a test outside the four folders is an error."""
+    for item in items:
+        folder = item.path.relative_to(TESTS).parts[0] if item.path.is_relative_to(TESTS) else ""
+        if folder not in MARKER_OF_FOLDER:
+            raise pytest.UsageError(f"{item.nodeid}: a test belongs in {sorted(MARKER_OF_FOLDER)}")
+        item.add_marker(MARKER_OF_FOLDER[folder])
+        # A test file runs on one xdist worker, so that its module fixtures (reference runs,
+        # trained models) are made once, not once per worker; the tests that use the Dask
+        # cluster run on one worker too: one cluster (3 processes) is enough for 2 cores.
+        uses_dask = "dask_cluster" in item.fixturenames
+        item.add_marker(pytest.mark.xdist_group("dask" if uses_dask else item.path.stem))
+
 
 settings.register_profile("ci", derandomize=True, deadline=None, database=None)
 if os.environ.get("CI"):
@@ -37,8 +71,19 @@ def dask_cluster():
 
 
 @pytest.fixture(scope="session")
-def small_models(tmp_path_factory):
-    """Paths of two small trained models (mlp.npz, cnn.npz), made once per test session."""
+def small_models(tmp_path_factory, worker_id):
+    """Paths of two small trained models (mlp.npz, cnn.npz), made once per test session: under
+    xdist, the first worker to ask trains them in the session's shared temporary folder and
+    the others wait for it (a file lock), then read them."""
     from web_models import train_small_models
 
-    return train_small_models(tmp_path_factory.mktemp("small-models"))
+    if worker_id == "master":  # no xdist
+        return train_small_models(tmp_path_factory.mktemp("small-models"))
+    shared = tmp_path_factory.getbasetemp().parent / "small-models"
+    done = shared / "done.json"
+    with open(shared.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not done.exists():
+            paths = train_small_models(shared)
+            done.write_text(json.dumps({name: str(path) for name, path in paths.items()}))
+    return {name: Path(path) for name, path in json.loads(done.read_text()).items()}

@@ -1,7 +1,7 @@
 """The classic "MNIST from scratch in NumPy" tutorial, bugs included: a reference, not a test.
 
 A plain rendering of the tutorial's algorithm in its own column form, written for
-tests/test_tutorial_bugs.py so that each of its known bugs can be shown on a real
+tests/unit/test_tutorial_bugs.py so that each of its known bugs can be shown on a real
 implementation before checking that nnscratch does not have it. Do not fix anything here: the
 bugs are the point.
 

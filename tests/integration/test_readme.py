@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-README = (ROOT / "README.md").read_text(encoding="utf-8")
+from readme_text import README, ROOT, run_python, section
 
 
 def code_links():
@@ -58,42 +54,12 @@ def python_blocks():
     return re.findall(r"```python\n(.*?)```", README, flags=re.S)
 
 
-@pytest.mark.slow
-def test_python_example_runs_as_written_and_prints_what_the_readme_says(tmp_path):
-    example = re.findall(r"```python\n(.*?)```", section("In Python"), flags=re.S)[0]
-    result = subprocess.run(
-        [sys.executable, "-c", example], cwd=tmp_path, capture_output=True, text=True, timeout=600
-    )
-    assert result.returncode == 0, result.stderr
-    printed = float(re.search(r"test accuracy: (\d\.\d+)", result.stdout).group(1))
-    stated = float(re.search(r"prints a test accuracy of about (\d\.\d+)", README).group(1))
-    assert abs(printed - stated) <= 0.005
-    assert (tmp_path / "digits.npz").is_file()
-    predicted, labels = result.stdout.strip().splitlines()[-1].split("] [")
-    agree = sum(
-        p == t
-        for p, t in zip(predicted.strip("[]").split(), labels.strip("[]").split(), strict=True)
-    )
-    assert agree >= 8  # a 96 % model gets at least 8 of the first 10 right
-
-
 def test_ci_runs_the_readme_test_command():
     commands = re.findall(r"```bash\n(.*?)```", README, flags=re.S)
     test_command = next(c.strip() for c in commands if "pytest" in c and "venv" in c)
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").replace("--quiet ", "")
     for part in test_command.split(" && "):
         assert part in ci, f"CI does not run {part!r}"
-
-
-def section(heading: str) -> str:
-    """The README's text under ``## heading``, to the next section."""
-    return README.split(f"\n## {heading}\n", 1)[1].split("\n## ", 1)[0]
-
-
-def run_python(code: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, timeout=900
-    )
 
 
 def test_the_scikit_learn_example_runs_as_written(tmp_path):
@@ -103,31 +69,6 @@ def test_the_scikit_learn_example_runs_as_written(tmp_path):
     best, scores = result.stdout.strip().splitlines()
     assert best.startswith("{'nnclassifier__lr': ") and float(best.split()[-1]) > 0.9
     assert min(float(v) for v in scores.strip("[]").split()) > 0.85
-
-
-@pytest.mark.slow
-def test_the_onnx_example_runs_as_written(tmp_path):
-    text = section("ONNX export")
-    (commands,) = re.findall(r"```bash\n(.*?)```", text, flags=re.S)
-    (example,) = re.findall(r"```python\n(.*?)```", text, flags=re.S)
-    train, export = [line.split("#")[0].split() for line in commands.strip().splitlines()]
-    assert train == ["nnscratch", "train", "--out", "mlp.npz"]
-    # A shorter training than the README's (one epoch, not six): the example is the point.
-    cli = [sys.executable, "-m", "nnscratch"]
-    subprocess.run(
-        [*cli, *train[1:], "--epochs", "1", "--quiet"],
-        cwd=tmp_path,
-        check=True,
-        capture_output=True,
-        timeout=900,
-    )
-    subprocess.run([*cli, *export[1:]], cwd=tmp_path, check=True, capture_output=True, timeout=300)
-    result = run_python(example, tmp_path)
-    assert result.returncode == 0, result.stderr
-    found = re.fullmatch(
-        r"accuracy (0\.\d{4}), largest difference from ours (\S+)\n", result.stdout
-    )
-    assert float(found.group(1)) > 0.95 and float(found.group(2)) <= 1e-5
 
 
 def test_the_fine_tuning_example_makes_the_turned_digits_it_describes(tmp_path):

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-SOURCE = Path(__file__).resolve().parents[1] / "src"
+SOURCE = Path(__file__).resolve().parents[2] / "src"
 
 # Bottom first. "base" is the package's own top-level modules (errors, fileio, checks, ...).
 TIERS = [

@@ -1,5 +1,6 @@
 """Schedules against values worked out by hand, their configs, and their argument checks."""
 
+import itertools
 import json
 import math
 
@@ -96,8 +97,8 @@ def test_warmup_cosine_rises_then_falls_within_its_bounds(total, warmup_fraction
     # the ramp starts at 1/warmup whatever min_factor; the cosine stays in [min_factor, 1]
     assert all(0 < x <= 1.0 for x in ramp)
     assert all(min_factor - 1e-12 <= x <= 1.0 + 1e-12 for x in rest)
-    assert all(a < b for a, b in zip(ramp, ramp[1:], strict=False))
-    assert all(a >= b - 1e-12 for a, b in zip(rest, rest[1:], strict=False))
+    assert all(a < b for a, b in itertools.pairwise(ramp))
+    assert all(a >= b - 1e-12 for a, b in itertools.pairwise(rest))
     assert rest[0] == pytest.approx(1.0)
     assert values[-1] == pytest.approx(min_factor)
 

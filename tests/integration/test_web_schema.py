@@ -73,7 +73,7 @@ def test_no_request_the_schema_allows_or_breaks_gets_a_server_error(api_schema, 
 # --- the digits and the live training's controls --------------------------------------------------
 
 # Not fuzzed: starting runs (each would train) and the endless event stream; both are tested
-# in tests/test_web_training.py.
+# in tests/integration/test_web_training.py.
 LIVE_OPERATIONS = [
     ("GET", "/api/digits"),
     ("POST", "/api/digits"),

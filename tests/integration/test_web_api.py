@@ -27,7 +27,7 @@ from nnscratch.web.app import create_app
 from nnscratch.web.served import ServedModels
 from web_models import digit_strokes
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 @pytest.fixture(scope="module")

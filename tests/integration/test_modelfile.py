@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 import nnscratch as package
+from cli_runs import assert_user_error, nnscratch
 from nnscratch import Dense, Flatten, ReLU, Sequential
 from nnscratch.datasets import load_mnist, write_digits_csv
 from nnscratch.errors import ModelFileError
 from nnscratch.modelfile import DOCUMENT_KEY, FORMAT_VERSION
-from test_cli import assert_user_error, nnscratch
 
 
 def small_model(inputs: int = 784) -> Sequential:

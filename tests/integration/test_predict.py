@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from cli_runs import assert_user_error, nnscratch
 from nnscratch import Dense, Flatten, ReLU, Sequential
 from nnscratch.datasets import load_mnist, write_digits_csv, write_idx
 from nnscratch.usecases.predict import predict_files, write_submission
-from test_cli import assert_user_error, nnscratch
 
 PICTURES = 30  # test images drawn as pictures in each variant
 

@@ -238,7 +238,7 @@ def test_datasets_package_imports_nothing_of_networks():
         "import sys, nnscratch.datasets as d; d.load_source; "
         "import json; print(json.dumps([m for m in sys.modules if m.startswith('nnscratch')]))"
     )
-    src = Path(__file__).resolve().parents[1] / "src"
+    src = Path(__file__).resolve().parents[2] / "src"
     result = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,

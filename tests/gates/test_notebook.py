@@ -1,26 +1,16 @@
 """The tutorial notebook runs from a clean kernel as committed, every assertion in its cells
-holding, and is committed without outputs."""
+holding (it trains three networks on part of MNIST: a learning gate)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import nbformat
-import pytest
 from nbclient import NotebookClient
 
-NOTEBOOK = Path(__file__).resolve().parents[1] / "docs" / "tutorial.ipynb"
+NOTEBOOK = Path(__file__).resolve().parents[2] / "docs" / "tutorial.ipynb"
 
 
-def test_the_notebook_is_committed_without_outputs():
-    notebook = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
-    code = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
-    assert code and all(cell["outputs"] == [] and cell["execution_count"] is None for cell in code)
-    nbformat.validate(nbformat.reads(NOTEBOOK.read_text(encoding="utf-8"), as_version=4))
-
-
-@pytest.mark.slow
 def test_the_notebook_runs_from_a_clean_kernel_and_its_assertions_hold(tmp_path):
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     # A fresh kernel of this Python, in an empty folder: nothing but the notebook's own cells.

@@ -15,7 +15,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import (
     check_methods_sample_order_invariance,
     check_methods_subset_invariance,
-    parametrize_with_checks,
+    estimator_checks_generator,
 )
 
 from nnscratch.datasets import load_mnist
@@ -25,10 +25,19 @@ from nnscratch.sklearn import EXPECTED_FAILED_CHECKS, NNClassifier, expected_fai
 # --- scikit-learn's checks --------------------------------------------------------------------
 
 
-# The default estimator, as a user makes it: every check of check_estimator, the two that
-# float32 rounding fails marked as expected failures (strict: one that starts passing fails).
-@parametrize_with_checks(
-    [NNClassifier()], expected_failed_checks=expected_failed_checks, xfail_strict=True
+# The default estimator, as a user makes it: every check of check_estimator but the two that
+# ask float32 results to match to 1e-9. Whether those pass hangs on how the BLAS kernel of the
+# CPU blocks the rows (AVX-512 kernels pass them, others do not), so they run in float64 below,
+# and what float32 does guarantee is tested on its own.
+FLOAT32_CHECKS = [
+    (estimator, check)
+    for estimator, check in estimator_checks_generator(NNClassifier(), legacy=True)
+    if check.func.__name__ not in EXPECTED_FAILED_CHECKS
+]
+
+
+@pytest.mark.parametrize(
+    "estimator, check", FLOAT32_CHECKS, ids=[check.func.__name__ for _, check in FLOAT32_CHECKS]
 )
 def test_scikit_learn_check(estimator, check):
     check(estimator)
@@ -45,6 +54,20 @@ def test_the_checks_float32_fails_pass_in_float64(check):
     estimator = NNClassifier(dtype="float64", random_state=0)
     assert expected_failed_checks(estimator) == {}
     check("NNClassifier", estimator)
+
+
+def test_in_float32_rows_get_the_same_answers_in_any_batch_to_float32_rounding():
+    """What the two checks above ask, to float32's precision: a row's probabilities do not
+    depend on which rows share its batch or in what order (the data of the checks)."""
+    x = 3 * np.random.default_rng(0).uniform(size=(20, 3))
+    model = NNClassifier(random_state=1).fit(x, x[:, 0].astype(np.int64))
+    assert expected_failed_checks(model) == EXPECTED_FAILED_CHECKS
+    assert model.model_.predict_proba(x).dtype == np.float32  # the network computes in float32
+    whole = model.predict_proba(x)
+    order = np.random.default_rng(1).permutation(len(x))
+    np.testing.assert_allclose(model.predict_proba(x[order]), whole[order], rtol=1e-5, atol=1e-7)
+    for rows in np.array_split(np.arange(len(x)), 3):
+        np.testing.assert_allclose(model.predict_proba(x[rows]), whole[rows], rtol=1e-5, atol=1e-7)
 
 
 def test_importing_nnscratch_never_imports_scikit_learn():

@@ -25,7 +25,7 @@ from nnscratch.model import Sequential
 from nnscratch.usecases.predict import predict_files
 from web_models import digit_strokes
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,7 @@
 (cnn-bn's cut short, see CNN_BN_GATE_EPOCHS).
 
 Slow (from 10 s for mlp to a few minutes for lstm and the short cnn-bn on two cores); marked
-``slow`` and run by CI.
+``gate`` by their folder, tests/gates, which ``pytest tests`` and CI run.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pytest
 
 from nnscratch.datasets import load_mnist
 from nnscratch.model import PRESETS
@@ -28,7 +27,6 @@ def _train(name: str):
     return train_recipe(name, *load_mnist("train"), *load_mnist("test"))
 
 
-@pytest.mark.slow
 def test_classic_preset_reaches_the_tutorial_accuracy():
     run = _train("classic")
     assert run.metrics["dev_accuracy"] >= 0.82, run.metrics
@@ -43,7 +41,6 @@ def test_classic_preset_reaches_the_tutorial_accuracy():
     assert history.train_loss[499] < history.train_loss[0]
 
 
-@pytest.mark.slow
 def test_mlp_preset_reaches_98_percent_on_the_test_set():
     run = _train("mlp")
     assert run.metrics["test_accuracy"] >= 0.98, run.metrics
@@ -56,7 +53,6 @@ def test_mlp_preset_reaches_98_percent_on_the_test_set():
     assert abs(run.metrics["dev_accuracy"] - run.metrics["test_accuracy"]) < 0.01
 
 
-@pytest.mark.slow
 def test_cnn_preset_reaches_99_percent_on_the_test_set():
     run = _train("cnn")
     assert run.metrics["test_accuracy"] >= 0.99, run.metrics
@@ -67,7 +63,6 @@ def test_cnn_preset_reaches_99_percent_on_the_test_set():
     assert abs(run.metrics["dev_accuracy"] - run.metrics["test_accuracy"]) < 0.01
 
 
-@pytest.mark.slow
 def test_lstm_preset_reaches_98_5_percent_on_the_test_set():
     # The full preset: each digit read as 28 rows of 28 pixels by an LSTM of 128 units.
     run = _train("lstm")
@@ -79,7 +74,6 @@ def test_lstm_preset_reaches_98_5_percent_on_the_test_set():
     assert abs(run.metrics["dev_accuracy"] - run.metrics["test_accuracy"]) < 0.01
 
 
-@pytest.mark.slow
 def test_cnn_bn_preset_cut_to_two_epochs_reaches_its_measured_accuracy():
     recipe = PRESETS["cnn-bn"].with_overrides(epochs=CNN_BN_GATE_EPOCHS)
     run = train_recipe(recipe, *load_mnist("train"), *load_mnist("test"))

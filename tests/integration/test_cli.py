@@ -1,13 +1,12 @@
 """The ``nnscratch`` command, run as a user runs it: a subprocess, its output and its files.
 
 Each run is tiny (a few thousand real MNIST images, one or two epochs), so the whole file
-takes seconds. The learning gates on full MNIST are in test_learning.py.
+takes seconds. The learning gates on full MNIST are in tests/gates/test_learning.py.
 """
 
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import pty
 import re
@@ -20,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from cli_runs import assert_user_error, last_json, nnscratch
 from nnscratch import Sequential
 from nnscratch.datasets import load_mnist, write_digits_csv, write_idx
 
@@ -71,49 +71,10 @@ def data(tmp_path_factory) -> dict:
     return {"idx": idx, "csv": csv, "unlabelled": unlabelled, "x_test": x_test, "y_test": y_test}
 
 
-def nnscratch(*args, cwd: Path, script: bool = False) -> subprocess.CompletedProcess:
-    """Run the command as a user would: ``python -m nnscratch`` or the console script."""
-    program = (
-        [str(Path(sys.executable).parent / "nnscratch")]
-        if script
-        else [sys.executable, "-m", "nnscratch"]
-    )
-    env = {**os.environ, "COLUMNS": "120"}
-    return subprocess.run(
-        program + [str(arg) for arg in args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-
-
-def last_json(stdout: str) -> dict:
-    lines = stdout.strip().splitlines()
-    assert lines, "nothing on stdout"
-    summary = json.loads(lines[-1])
-    assert isinstance(summary, dict)
-    return summary
-
-
 def model_arrays(path: Path) -> dict[str, np.ndarray]:
     """The parameter arrays of a model file (not its JSON document, which holds timings)."""
     with np.load(path, allow_pickle=False) as archive:
         return {name: archive[name] for name in archive.files if name.startswith("layers.")}
-
-
-def assert_user_error(result: subprocess.CompletedProcess, *names: str) -> str:
-    """Status 2, one line on stderr starting 'nnscratch: error:' naming the problem."""
-    assert result.returncode == 2, (result.returncode, result.stderr)
-    assert "Traceback" not in result.stdout + result.stderr
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("nnscratch: error: ")
-    message = lines[0][len("nnscratch: error: ") :]
-    for name in names:
-        assert name in message, (name, message)
-    return message
 
 
 # --- a successful run -------------------------------------------------------------------------

@@ -8,12 +8,12 @@ import json
 import numpy as np
 import pytest
 
+from cli_runs import assert_user_error, nnscratch
 from mini_mnist import write_mnist_folder
 from nnscratch import Sequential
 from nnscratch.datasets import load_mnist, write_digits_csv, write_idx
 from nnscratch.engine.metrics import classification_report
 from nnscratch.usecases.evaluate import evaluate_file
-from test_cli import assert_user_error, nnscratch
 
 
 @pytest.fixture(scope="module")

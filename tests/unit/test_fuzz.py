@@ -13,7 +13,7 @@ rebuilt around it, and in the JSON document with the SHA-256 made to match), and
 The quick run tries ``NNSCRATCH_FUZZ_EXAMPLES`` inputs per property (default 100). The long
 run documented in the README sets it to 20000:
 
-    NNSCRATCH_FUZZ_EXAMPLES=20000 python -m pytest tests/test_fuzz.py --timeout=0 \
+    NNSCRATCH_FUZZ_EXAMPLES=20000 python -m pytest tests/unit/test_fuzz.py --timeout=0 \
         -p no:cacheprovider --hypothesis-show-statistics
 """
 

@@ -13,11 +13,11 @@ import pytest
 
 import nnscratch.fileio as fileio
 import nnscratch.usecases.train as runner
+from cli_runs import assert_user_error, nnscratch
 from mini_mnist import write_mnist_folder
 from nnscratch import Sequential
 from nnscratch.cli.app import main
 from nnscratch.training.checkpoint import list_checkpoints
-from test_cli import assert_user_error, nnscratch
 
 TINY = ("--hidden", "8", "--epochs", "1", "--dev-size", "100", "--quiet")
 
@@ -29,7 +29,7 @@ def made(tmp_path_factory) -> dict:
     folder = write_mnist_folder(root / "mini", 600, 100)
     result = nnscratch("train", "--data", folder, *TINY, "--out", "m.npz", cwd=root)
     assert result.returncode == 0, result.stderr
-    picture = Path(__file__).resolve().parents[1] / "examples" / "seven.png"
+    picture = Path(__file__).resolve().parents[2] / "examples" / "seven.png"
     (root / "seven.png").write_bytes(picture.read_bytes())
     return {"root": root, "folder": folder, "model": root / "m.npz"}
 

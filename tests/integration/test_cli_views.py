@@ -8,11 +8,11 @@ import re
 import numpy as np
 import pytest
 
+from cli_runs import assert_user_error, last_json, nnscratch
 from mini_mnist import write_mnist_folder
 from nnscratch import Sequential
 from nnscratch.datasets import load_mnist
 from nnscratch.plots.report import SECTIONS
-from test_cli import assert_user_error, last_json, nnscratch
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SHOWN = re.compile(

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 
 import nnscratch as package
+from cli_runs import assert_user_error, nnscratch
 from nnscratch import Sequential
 from nnscratch.datasets import load_mnist, write_idx
 from nnscratch.modelfile import DOCUMENT_KEY, arrays_sha256
-from test_cli import assert_user_error, nnscratch
 
 
 @pytest.fixture(scope="module")
