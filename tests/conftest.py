@@ -25,6 +25,11 @@ import os
 from pathlib import Path
 
 os.environ.setdefault("SCIPY_ARRAY_API", "1")
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # Two workers on two cores: one BLAS thread each (and in the processes they start), or
+    # each worker's BLAS spins threads that fight the other's for the same cores.
+    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(variable, "1")
 
 import pytest
 from hypothesis import settings
@@ -52,6 +57,11 @@ def pytest_collection_modifyitems(config, items):
         uses_dask = "dask_cluster" in item.fixturenames
         item.add_marker(pytest.mark.xdist_group("dask" if uses_dask else item.path.stem))
 
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)  # in case a plugin loaded NumPy before the variables above were set
 
 settings.register_profile("ci", derandomize=True, deadline=None, database=None)
 if os.environ.get("CI"):
