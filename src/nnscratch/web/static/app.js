@@ -841,10 +841,15 @@ function showStatus(status) {
   $("train-resume").disabled = !status.can.resume;
   $("train-stop").disabled = !status.can.stop;
   $("save-form").hidden = !status.can.save;
+  // A run that was running and still is speaks through its progress: a status that answers
+  // late must not replace that line with "running", nor cancel a progress line waiting.
+  const stillRunning = status.state === "running" && document.body.dataset.training === "running";
   document.body.dataset.training = status.state;
   if (status.run) {
     training.run = status.run;
-    sayTraining(`${status.run.title}: ${status.message || status.state}.`);
+    if (!(stillRunning && training.history.length > 0)) {
+      sayTraining(`${status.run.title}: ${status.message || status.state}.`);
+    }
   }
 }
 
