@@ -37,7 +37,7 @@ def models(small_models):
 
 @pytest.fixture(scope="module")
 def client(models):
-    with fastapi_testclient.TestClient(create_app(models)) as client:
+    with fastapi_testclient.TestClient(create_app(models, hosts={"testserver"})) as client:
         yield client
 
 
@@ -243,7 +243,7 @@ def test_a_chunked_body_over_the_limit_is_refused_without_reading_it_all(models)
     with running(create_app(models, max_body=1 << 20)) as port:
         client = socket.create_connection(("127.0.0.1", port))
         client.sendall(
-            b"POST /api/predict HTTP/1.1\r\nHost: x\r\nContent-Type: "
+            b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
             b"application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
         )
         sent, answer = 0, b""
@@ -468,7 +468,7 @@ def test_parallel_requests_get_the_answers_of_requests_made_one_at_a_time(models
         requests.append(
             ("/api/unit", {"pixels": image.tolist(), "model": "cnn", "layer": 4, "unit": i % 8})
         )
-    app = create_app(models)
+    app = create_app(models, hosts={"testserver", "127.0.0.1"})
     with fastapi_testclient.TestClient(app) as alone:
         expected = [alone.post(path, json=body).json() for path, body in requests]
 

@@ -29,7 +29,11 @@ def client_for(models, tmp_path):
     clients = []
 
     def open_(name="digits"):
-        clients.append(testclient.TestClient(create_app(models, digits=DigitSet(tmp_path / name))))
+        clients.append(
+            testclient.TestClient(
+                create_app(models, digits=DigitSet(tmp_path / name), hosts={"testserver"})
+            )
+        )
         return clients[-1].__enter__()
 
     yield open_

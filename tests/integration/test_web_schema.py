@@ -43,7 +43,9 @@ CHECKS = [
 
 @pytest.fixture(scope="module")
 def api_schema(small_models):
-    app = create_app(ServedModels.from_files([small_models["mlp"], small_models["cnn"]]))
+    app = create_app(
+        ServedModels.from_files([small_models["mlp"], small_models["cnn"]]), hosts={"testserver"}
+    )
     return schemathesis.openapi.from_asgi("/openapi.json", app)
 
 
@@ -98,7 +100,8 @@ def live_schema(small_models, tmp_path_factory):
     root = tmp_path_factory.mktemp("live-schema")
     models = ServedModels.from_files([small_models["mlp"], small_models["cnn"]])
     digits = DigitSet(root / "digits")
-    app = create_app(models, live=LiveTraining(root / "runs", models, digits=digits), digits=digits)
+    live = LiveTraining(root / "runs", models, digits=digits)
+    app = create_app(models, live=live, digits=digits, hosts={"testserver"})
     return schemathesis.openapi.from_asgi("/openapi.json", app)
 
 

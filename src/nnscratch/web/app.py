@@ -4,6 +4,7 @@ a 4xx with a message a person can act on)."""
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterable
 from importlib import resources
 
 from fastapi import FastAPI, Request
@@ -17,6 +18,7 @@ from ..errors import NNScratchError
 from . import schemas
 from .limits import MAX_BODY_BYTES, BodyLimit
 from .live import LiveTraining
+from .origin import LOOPBACK_NAMES, OwnOrigin
 from .routes import digits as digit_routes
 from .routes import live_training, network
 from .served import ServedModels
@@ -31,7 +33,9 @@ SECURITY_HEADERS = {
     "content-security-policy": "default-src 'self'; img-src 'self' data: blob:; "
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
     "x-content-type-options": "nosniff",
-    "referrer-policy": "no-referrer",
+    # Not no-referrer: under it a browser sends "Origin: null" even with the page's own
+    # requests, and the Origin check (origin.py) could not tell them from another site's.
+    "referrer-policy": "same-origin",
 }
 
 
@@ -41,10 +45,15 @@ def create_app(
     max_body: int = MAX_BODY_BYTES,
     live: LiveTraining | None = None,
     digits: DigitSet | None = None,
+    hosts: Iterable[str] = LOOPBACK_NAMES,
 ) -> FastAPI:
     """The FastAPI application serving ``models``: the page at ``/``, the API under ``/api``,
     its description at ``/openapi.json``. With ``live``, it trains runs the page starts
-    (``/api/training``); with ``digits``, it keeps the user's digits (``/api/digits``)."""
+    (``/api/training``); with ``digits``, it keeps the user's digits (``/api/digits``).
+
+    ``hosts``: the names a request may give as its Host (``origin.allowed_hosts`` of the bound
+    address); any other is refused, and so is a state-changing request from another site's
+    page (see :mod:`nnscratch.web.origin`)."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -69,6 +78,7 @@ def create_app(
     if digits is not None:
         app.include_router(digit_routes.router)
     app.add_middleware(BodyLimit, limit=max_body)
+    app.add_middleware(OwnOrigin, hosts=hosts)  # added last: the outermost, before any work
     page = {
         # One step at a time: Python 3.10's Traversable.joinpath takes a single name.
         name: resources.files(__package__).joinpath("static").joinpath(name).read_bytes()

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 DEFAULT_PRESETS = ("mlp", "cnn")
 CACHE_ENV = "NNSCRATCH_CACHE_DIR"
 MODELS_ENV = "NNSCRATCH_SERVE_MODELS"  # how the worker processes learn which models to load
+HOST_ENV = "NNSCRATCH_SERVE_HOST"  # and the address bound, whose names they answer to
 
 
 def data_dir() -> Path:
@@ -152,6 +153,7 @@ def serve(
     from ..datasets.digitset import DigitSet
     from .app import create_app
     from .live import LiveTraining
+    from .origin import allowed_hosts
 
     if workers < 1:
         raise ConfigError(f"--workers must be 1 or more, got {workers}")
@@ -179,7 +181,9 @@ def serve(
                 if runs is not None
                 else None
             )
-            server = _Server(_config(create_app(models, live=live, digits=kept)), live)
+            server = _Server(
+                _config(create_app(models, live=live, digits=kept, hosts=allowed_hosts(host))), live
+            )
             threading.Thread(
                 target=_announce, args=(server, console, names, url, open_browser), daemon=True
             ).start()
@@ -194,6 +198,7 @@ def serve(
                     file=sys.stderr,
                 )
             os.environ[MODELS_ENV] = json.dumps(models.spec())
+            os.environ[HOST_ENV] = host
             config = _config(f"{__name__}:app_from_environment", factory=True, workers=workers)
             # The socket listens already: requests made before the workers are up wait.
             console.print(f"serving {names} on {url}  ({workers} workers; Ctrl-C stops)")
@@ -262,8 +267,12 @@ def _announce(server, console, names: str, url: str, open_browser: bool) -> None
 def app_from_environment():
     """The application of one worker process: the models named in $NNSCRATCH_SERVE_MODELS."""
     from .app import create_app
+    from .origin import allowed_hosts
 
-    app = create_app(ServedModels.from_spec(json.loads(os.environ[MODELS_ENV])))
+    app = create_app(
+        ServedModels.from_spec(json.loads(os.environ[MODELS_ENV])),
+        hosts=allowed_hosts(os.environ.get(HOST_ENV, "127.0.0.1")),
+    )
     gc.freeze()
     return app
 
