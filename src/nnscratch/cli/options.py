@@ -3,6 +3,9 @@ take the same ones)."""
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
 from typing import Any
 
 import typer
@@ -68,34 +71,57 @@ SEED = typer.Option(None, help="Seed for the split, weights and order.")
 QUIET = typer.Option(False, "--quiet", "-q", help="No progress or tables.")
 
 
-def recipe_options(
-    *,
-    epochs,
-    lr,
-    hidden,
-    activation,
-    optimizer,
-    dropout,
-    dev_size,
-    early_stopping,
-    seed,
-    batch_size,
-    stratify,
-) -> dict:
-    """The recipe fields given on the command line, and only those."""
+# The recipe fields that train and sweep take as options: name, type and option.
+RECIPE_FIELDS: dict[str, tuple[Any, Any]] = {
+    "epochs": (int | None, EPOCHS),
+    "lr": (float | None, LR),
+    "batch_size": (str | None, BATCH_SIZE),
+    "hidden": (str | None, HIDDEN),
+    "activation": (str | None, ACTIVATION),
+    "optimizer": (str | None, OPTIMIZER),
+    "dropout": (float | None, DROPOUT),
+    "dev_size": (int | None, DEV_SIZE),
+    "stratify": (bool, STRATIFY),
+    "early_stopping": (int | None, EARLY_STOPPING),
+    "seed": (int | None, SEED),
+}
+
+
+def recipe_options(**given: Any) -> dict:
+    """The recipe fields given on the command line, and only those, parsed (``given`` holds
+    one value per name of :data:`RECIPE_FIELDS`, None where the option was not given)."""
     from .train import parse_batch_size, parse_hidden
 
-    given = dict(
-        epochs=epochs,
-        lr=lr,
-        hidden=parse_hidden(hidden),
-        activation=activation,
-        optimizer=optimizer,
-        dropout=dropout,
-        dev_size=dev_size,
-        early_stopping=early_stopping,
-        seed=seed,
-        batch_size=parse_batch_size(batch_size),
-        stratify=stratify or None,
+    parsed = dict(
+        given,
+        hidden=parse_hidden(given["hidden"]),
+        batch_size=parse_batch_size(given["batch_size"]),
+        stratify=given["stratify"] or None,
     )
-    return {k: v for k, v in given.items() if v is not None}
+    return {k: v for k, v in parsed.items() if v is not None}
+
+
+def takes_recipe_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """A command that takes the options of :data:`RECIPE_FIELDS` in the place of its
+    ``overrides`` parameter, and is called with ``overrides``: the fields given, parsed
+    (:func:`recipe_options`). Typer reads the options from the signature this sets."""
+    signature = inspect.signature(command)
+    fields = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=kind)
+        for name, (kind, option) in RECIPE_FIELDS.items()
+    ]
+    parameters: list[inspect.Parameter] = []
+    for parameter in signature.parameters.values():
+        if parameter.name == "overrides":
+            parameters += fields
+        else:
+            parameters.append(parameter.replace(kind=inspect.Parameter.KEYWORD_ONLY))
+
+    @functools.wraps(command)
+    def with_overrides(**options: Any) -> Any:
+        given = {name: options.pop(name) for name in RECIPE_FIELDS}
+        return command(overrides=recipe_options(**given), **options)
+
+    with_overrides.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    with_overrides.__annotations__ = {p.name: p.annotation for p in parameters}
+    return with_overrides

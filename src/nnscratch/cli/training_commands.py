@@ -8,39 +8,14 @@ from pathlib import Path
 
 import typer
 
-from .options import (
-    ACTIVATION,
-    BATCH_SIZE,
-    DATA,
-    DEV_SIZE,
-    DROPOUT,
-    EARLY_STOPPING,
-    EPOCHS,
-    HIDDEN,
-    LR,
-    OPTIMIZER,
-    PRESET,
-    QUIET,
-    SEED,
-    STRATIFY,
-    recipe_options,
-)
+from .options import DATA, PRESET, QUIET, takes_recipe_options
 
 
+@takes_recipe_options
 def train(
     preset: str | None = PRESET,
     data: str | None = DATA,
-    epochs: int | None = EPOCHS,
-    lr: float | None = LR,
-    batch_size: str | None = BATCH_SIZE,
-    hidden: str | None = HIDDEN,
-    activation: str | None = ACTIVATION,
-    optimizer: str | None = OPTIMIZER,
-    dropout: float | None = DROPOUT,
-    dev_size: int | None = DEV_SIZE,
-    stratify: bool = STRATIFY,
-    early_stopping: int | None = EARLY_STOPPING,
-    seed: int | None = SEED,
+    overrides: dict | None = None,  # the recipe fields: see takes_recipe_options
     out: Path | None = typer.Option(None, help="Model file to write.", show_default="PRESET.npz"),
     quiet: bool = QUIET,
     json_output: bool = typer.Option(
@@ -111,19 +86,7 @@ def train(
     """Train a network on MNIST (or your data) and save it to a model file."""
     from .train import parse_hidden, train_command
 
-    overrides = recipe_options(
-        epochs=epochs,
-        lr=lr,
-        hidden=hidden,
-        activation=activation,
-        optimizer=optimizer,
-        dropout=dropout,
-        dev_size=dev_size,
-        early_stopping=early_stopping,
-        seed=seed,
-        batch_size=batch_size,
-        stratify=stratify,
-    )
+    overrides = dict(overrides or {})
     engine_options = dict(
         weight_decay=weight_decay,
         schedule=schedule,
@@ -194,6 +157,7 @@ def lr_find(
     )
 
 
+@takes_recipe_options
 def sweep(
     grid: list[str] = typer.Option(
         [],
@@ -223,17 +187,7 @@ def sweep(
     ),
     preset: str | None = PRESET,
     data: str | None = DATA,
-    epochs: int | None = EPOCHS,
-    lr: float | None = LR,
-    batch_size: str | None = BATCH_SIZE,
-    hidden: str | None = HIDDEN,
-    activation: str | None = ACTIVATION,
-    optimizer: str | None = OPTIMIZER,
-    dropout: float | None = DROPOUT,
-    dev_size: int | None = DEV_SIZE,
-    stratify: bool = STRATIFY,
-    early_stopping: int | None = EARLY_STOPPING,
-    seed: int | None = SEED,
+    overrides: dict | None = None,  # the recipe fields: see takes_recipe_options
     quiet: bool = QUIET,
     json_output: bool = typer.Option(
         False, "--json", help="Print the table as JSON, the last line of stdout."
@@ -242,19 +196,7 @@ def sweep(
     """Train a grid of settings over several seeds; a table of mean and spread per setting."""
     from .sweep import sweep_command
 
-    overrides = recipe_options(
-        epochs=epochs,
-        lr=lr,
-        hidden=hidden,
-        activation=activation,
-        optimizer=optimizer,
-        dropout=dropout,
-        dev_size=dev_size,
-        early_stopping=early_stopping,
-        seed=seed,
-        batch_size=batch_size,
-        stratify=stratify,
-    )
+    overrides = dict(overrides or {})
     status = sweep_command(
         preset=preset,
         data=data,

@@ -1,4 +1,4 @@
-"""The glue between ``Sequential.fit``'s options and the training loop: the data checked and
+"""``Sequential.fit``: the glue between its options and the training loop: the data checked and
 prepared, the dev set held out, the optimizer named, early stopping added as a callback."""
 
 from __future__ import annotations
@@ -23,21 +23,51 @@ def fit_model(
     x: np.ndarray,
     y: np.ndarray,
     *,
-    epochs: int,
-    batch_size: int | None,
-    optimizer: str | Optimizer,
-    lr: float | None,
-    validation_data: tuple[np.ndarray, np.ndarray] | None,
-    validation_split: float | int,
-    stratify: bool,
-    shuffle: bool,
-    seed: int | None,
-    early_stopping: int | None,
-    callbacks: Sequence[Callback],
-    resume: TrainingState | None,
-    augment: Augment | None,
+    epochs: int = 10,
+    batch_size: int | None = 128,
+    optimizer: str | Optimizer = "adam",
+    lr: float | None = None,
+    validation_data: tuple[np.ndarray, np.ndarray] | None = None,
+    validation_split: float | int = 0.0,
+    stratify: bool = False,
+    shuffle: bool = True,
+    seed: int | None = None,
+    early_stopping: int | None = None,
+    callbacks: Sequence[Callback] = (),
+    resume: TrainingState | None = None,
+    augment: Augment | None = None,
 ) -> History:
-    """Train ``model`` in place as :meth:`Sequential.fit` documents (every option is its own)."""
+    """Train ``model`` in place; returns the :class:`~nnscratch.training.History`.
+
+    Sequential's method ``fit`` is this function: ``model.fit(x, y, ...)``.
+
+    Args:
+        model: the :class:`~nnscratch.model.Sequential` to train.
+        x: inputs (N, ...), raw (converted and scaled once, here, not every epoch).
+        y: labels (N,), integers in [0, C).
+        epochs: passes over the training set (full-batch: gradient-descent steps).
+        batch_size: examples per step; ``None`` for full-batch gradient descent.
+        optimizer: an :class:`~nnscratch.engine.optimizers.Optimizer` or a name
+            (``sgd``, ``momentum``, ``nesterov``, ``adam``, ``adamw``); ``lr`` sets the
+            learning rate of a named one.
+        lr: the learning rate of a named ``optimizer``; None keeps its default.
+        validation_data: a dev set ``(x_dev, y_dev)``, evaluated after every epoch.
+        validation_split: or hold out this fraction (or count) of ``x`` as the dev set,
+            chosen at random with the model's generator; ``stratify`` keeps class shares
+            (see :func:`nnscratch.datasets.splits.hold_out`, which the presets use too).
+        stratify: hold out the same share of every class (with ``validation_split``).
+        shuffle: draw a new order of the examples every epoch.
+        seed: re-seed the model's generator first (shuffling order, dropout masks).
+        early_stopping: stop after this many epochs without a better dev loss and keep
+            the best epoch's weights.
+        callbacks: :class:`~nnscratch.training.Callback` objects.
+        resume: carry on from a saved :class:`~nnscratch.training.TrainingState` (see
+            :mod:`nnscratch.training.checkpoint`); everything else must be as in the saved
+            run for the result to be bit-identical to a run that was never stopped.
+        augment: moves each training batch before its step, ``augment(xb, rng)`` with
+            the model's generator (e.g. :func:`nnscratch.datasets.augment.get_augmentation`
+            ``("elastic")``); ``xb`` is the prepared batch, (B, H, W) for images.
+    """
     if seed is not None:
         model.reseed(seed)
     x, y = check_training_data(model, x, y)

@@ -14,10 +14,7 @@ from .. import checks
 from ..engine.layers import LAYER_TYPES, Layer
 from ..engine.layers.pooling import pool_before_relu
 from ..engine.losses import LOSSES, Loss, get_loss
-from ..engine.optimizers import Optimizer
 from ..errors import ConfigError, ModelFileError
-from ..training import Callback, History, TrainingState
-from ..training.loop import Augment
 from .architecture import architecture, parameter_count, summary
 from .datachecks import check_input, check_training_data
 from .fitting import fit_model
@@ -184,71 +181,8 @@ class Sequential:
 
     # --- training --------------------------------------------------------------------------
 
-    def fit(
-        self,
-        x: np.ndarray,
-        y: np.ndarray,
-        *,
-        epochs: int = 10,
-        batch_size: int | None = 128,
-        optimizer: str | Optimizer = "adam",
-        lr: float | None = None,
-        validation_data: tuple[np.ndarray, np.ndarray] | None = None,
-        validation_split: float | int = 0.0,
-        stratify: bool = False,
-        shuffle: bool = True,
-        seed: int | None = None,
-        early_stopping: int | None = None,
-        callbacks: Sequence[Callback] = (),
-        resume: TrainingState | None = None,
-        augment: Augment | None = None,
-    ) -> History:
-        """Train the model in place; returns the :class:`~nnscratch.training.History`.
-
-        Args:
-            x: inputs (N, ...), raw (converted and scaled once, here, not every epoch).
-            y: labels (N,), integers in [0, C).
-            epochs: passes over the training set (full-batch: gradient-descent steps).
-            batch_size: examples per step; ``None`` for full-batch gradient descent.
-            optimizer: an :class:`~nnscratch.engine.optimizers.Optimizer` or a name
-                (``sgd``, ``momentum``, ``nesterov``, ``adam``, ``adamw``); ``lr`` sets the
-                learning rate of a named one.
-            lr: the learning rate of a named ``optimizer``; None keeps its default.
-            validation_data: a dev set ``(x_dev, y_dev)``, evaluated after every epoch.
-            validation_split: or hold out this fraction (or count) of ``x`` as the dev set,
-                chosen at random with the model's generator; ``stratify`` keeps class shares
-                (see :func:`nnscratch.datasets.splits.hold_out`, which the presets use too).
-            stratify: hold out the same share of every class (with ``validation_split``).
-            shuffle: draw a new order of the examples every epoch.
-            seed: re-seed the model's generator first (shuffling order, dropout masks).
-            early_stopping: stop after this many epochs without a better dev loss and keep
-                the best epoch's weights.
-            callbacks: :class:`~nnscratch.training.Callback` objects.
-            resume: carry on from a saved :class:`~nnscratch.training.TrainingState` (see
-                :mod:`nnscratch.training.checkpoint`); everything else must be as in the saved
-                run for the result to be bit-identical to a run that was never stopped.
-            augment: moves each training batch before its step, ``augment(xb, rng)`` with
-                the model's generator (e.g. :func:`nnscratch.datasets.augment.get_augmentation`
-                ``("elastic")``); ``xb`` is the prepared batch, (B, H, W) for images.
-        """
-        return fit_model(
-            self,
-            x,
-            y,
-            epochs=epochs,
-            batch_size=batch_size,
-            optimizer=optimizer,
-            lr=lr,
-            validation_data=validation_data,
-            validation_split=validation_split,
-            stratify=stratify,
-            shuffle=shuffle,
-            seed=seed,
-            early_stopping=early_stopping,
-            callbacks=callbacks,
-            resume=resume,
-            augment=augment,
-        )
+    # Written in fitting.py (the options' glue to the training loop); a method all the same.
+    fit = fit_model
 
     def converted(self, dtype: DTypeLike) -> Sequential:
         """A copy of the model (layers, weights and buffers) in ``dtype``: float64 for a

@@ -6,13 +6,12 @@ from typing import Any
 
 import numpy as np
 
-from ... import checks
 from ...errors import ConfigError
 from .base import IMAGES, Example, Layer, from_forward
-from .pooling import window_offsets
+from .pooling import WindowPool, window_offsets
 
 
-class AvgPool2D(Layer):
+class AvgPool2D(WindowPool):
     """The mean of each ``k×k`` window, windows side by side (stride ``k``), as PyTorch's
     ``nn.AvgPool2d(k)``.
 
@@ -26,28 +25,8 @@ class AvgPool2D(Layer):
     so neither transposes. No parameters.
     """
 
-    keeps_size = False  # it takes images of any size
-    takes = IMAGES
     # windows that leave a row and a column over
     examples = (Example({"pool_size": 3}, (2, 7, 8)),)
-
-    def __init__(self, pool_size: int = 2) -> None:
-        super().__init__()
-        self.pool_size = checks.whole("AvgPool2D pool_size", pool_size, low=1)
-        self._x: np.ndarray | None = None
-
-    def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
-        """(C, H, W) -> (C, H // k, W // k)."""
-        self._check((1, *input_shape))
-        c, height, width = input_shape
-        return c, height // self.pool_size, width // self.pool_size
-
-    def _check(self, shape: tuple[int, ...]) -> None:
-        k = self.pool_size
-        if len(shape) != 4 or shape[2] < k or shape[3] < k:
-            raise ConfigError(
-                f"AvgPool2D({k}) expects images (N, C, H, W) of at least {k}x{k}, got {shape}"
-            )
 
     def forward(
         self, x: np.ndarray, training: bool = False, rng: np.random.Generator | None = None

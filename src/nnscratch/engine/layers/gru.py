@@ -44,19 +44,6 @@ class GRU(Recurrent):
         Example({"input_size": 3, "hidden_size": 4}, (5, 3)),
         Example({"input_size": 2, "hidden_size": 3, "return_sequences": True}, (4, 2)),
     )
-    _kept: _Kept | None = None
-
-    def forward(
-        self, x: np.ndarray, training: bool = False, rng: np.random.Generator | None = None
-    ) -> np.ndarray:
-        """(N, T, F) -> (N, H), or (N, T, H) with ``return_sequences``; keeps every step's
-        gates and states for backward."""
-        y, self._kept = self._steps(x)
-        return y
-
-    def infer(self, x: np.ndarray) -> np.ndarray:
-        """(N, T, F) -> (N, H), or (N, T, H) with ``return_sequences``."""
-        return self._steps(x)[0]
 
     def _steps(self, x: np.ndarray) -> tuple[np.ndarray, _Kept]:
         """The output, and what backward needs of every step: (xs, hs, gates, v_n)."""

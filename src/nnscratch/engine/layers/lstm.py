@@ -75,25 +75,12 @@ class LSTM(Recurrent):
             recurrent_init=recurrent_init,
         )
         self.forget_bias = checks.real("LSTM forget_bias", forget_bias)
-        self._kept: _Kept | None = None
 
     def initialize(self, rng: np.random.Generator, dtype: np.dtype) -> None:
         """As :class:`Recurrent`, then b_ih's forget block set to ``forget_bias``."""
         super().initialize(rng, dtype)
         h = self.hidden_size
         self.params["b_ih"][h : 2 * h] = self.forget_bias
-
-    def forward(
-        self, x: np.ndarray, training: bool = False, rng: np.random.Generator | None = None
-    ) -> np.ndarray:
-        """(N, T, F) -> (N, H), or (N, T, H) with ``return_sequences``; keeps every step's
-        gates and states for backward."""
-        y, self._kept = self._steps(x)
-        return y
-
-    def infer(self, x: np.ndarray) -> np.ndarray:
-        """(N, T, F) -> (N, H), or (N, T, H) with ``return_sequences``."""
-        return self._steps(x)[0]
 
     def _steps(self, x: np.ndarray) -> tuple[np.ndarray, _Kept]:
         """The output, and what backward needs of every step: (xs, acts, hs, cs, tanh_c)."""

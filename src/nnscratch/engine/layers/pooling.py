@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from ... import checks
 from ...errors import ConfigError
 from .activations import ReLU
 from .base import IMAGES, Example, Layer, from_forward
@@ -21,7 +22,33 @@ def window_offsets(x: np.ndarray, k: int) -> Iterator[np.ndarray]:
             yield x[:, :, u : u + k * h_out : k, v : v + k * w_out : k]
 
 
-class MaxPool2D(Layer):
+class WindowPool(Layer):
+    """What pooling over ``k×k`` windows side by side (stride ``k``) shares: the window size,
+    the shape rule (C, H, W) -> (C, H // k, W // k) and its check. No parameters."""
+
+    keeps_size = False  # it takes images of any size
+    takes = IMAGES
+
+    def __init__(self, pool_size: int = 2) -> None:
+        super().__init__()
+        self.pool_size = checks.whole(f"{self.name} pool_size", pool_size, low=1)
+        self._x: np.ndarray | None = None  # the input of the last forward pass, for backward
+
+    def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        """(C, H, W) -> (C, H // k, W // k)."""
+        self._check((1, *input_shape))
+        c, height, width = input_shape
+        return c, height // self.pool_size, width // self.pool_size
+
+    def _check(self, shape: tuple[int, ...]) -> None:
+        k = self.pool_size
+        if len(shape) != 4 or shape[2] < k or shape[3] < k:
+            raise ConfigError(
+                f"{self.name}({k}) expects images (N, C, H, W) of at least {k}x{k}, got {shape}"
+            )
+
+
+class MaxPool2D(WindowPool):
     """The largest value of each ``k×k`` window, windows side by side (stride ``k``).
 
     ``y[n, c, i, j] = max_{u, v < k} x[n, c, k·i + u, k·j + v]``
@@ -39,31 +66,12 @@ class MaxPool2D(Layer):
     last, from a convolution: see :mod:`.scratch`), so no pass transposes.
     """
 
-    keeps_size = False  # it takes images of any size
-    takes = IMAGES
     # windows that leave a row over
     examples = (Example({"pool_size": 2}, (2, 5, 4)),)
 
     def __init__(self, pool_size: int = 2) -> None:
-        super().__init__()
-        if int(pool_size) < 1:
-            raise ConfigError(f"MaxPool2D pool_size must be positive, got {pool_size}")
-        self.pool_size = int(pool_size)
-        self._x: np.ndarray | None = None
+        super().__init__(pool_size)
         self._winner: np.ndarray | None = None
-
-    def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
-        """(C, H, W) -> (C, H // k, W // k)."""
-        self._check((1, *input_shape))
-        c, height, width = input_shape
-        return c, height // self.pool_size, width // self.pool_size
-
-    def _check(self, shape: tuple[int, ...]) -> None:
-        k = self.pool_size
-        if len(shape) != 4 or shape[2] < k or shape[3] < k:
-            raise ConfigError(
-                f"MaxPool2D({k}) expects images (N, C, H, W) of at least {k}x{k}, got {shape}"
-            )
 
     def forward(
         self, x: np.ndarray, training: bool = False, rng: np.random.Generator | None = None

@@ -66,6 +66,7 @@ class Recurrent(Layer):
         self._weight_init = get_initializer(init)
         self._recurrent_init = get_initializer(recurrent_init)
         self.output_features = None if self.return_sequences else self.hidden_size
+        self._kept: tuple[np.ndarray, ...] | None = None  # what forward keeps for backward
 
     keeps_size = False  # it takes sequences of any length
 
@@ -107,6 +108,22 @@ class Recurrent(Layer):
             "b_hh": np.zeros(rows, dtype),
         }
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+
+    def forward(
+        self, x: np.ndarray, training: bool = False, rng: np.random.Generator | None = None
+    ) -> np.ndarray:
+        """(N, T, F) -> (N, H), or (N, T, H) with ``return_sequences``; keeps every step's
+        gates and states for backward."""
+        y, self._kept = self._steps(x)
+        return y
+
+    def infer(self, x: np.ndarray) -> np.ndarray:
+        """(N, T, F) -> (N, H), or (N, T, H) with ``return_sequences``."""
+        return self._steps(x)[0]
+
+    def _steps(self, x: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+        """The output, and what the layer's backward needs of every step."""
+        raise NotImplementedError
 
     def _steps_first(self, x: np.ndarray) -> np.ndarray:
         """(N, T, F) -> (T, N, F), contiguous, so each step's rows are one block."""
