@@ -1,6 +1,6 @@
 """nnscratch's benchmark suite: the engine side by side with PyTorch and scikit-learn.
 
-Run from the repository root (see the README's Performance section)::
+Run from the repository root (see docs/performance.md)::
 
     python -m benchmarks            # the full suite, about 15 minutes on 2 cores
     python -m benchmarks --quick    # a smoke run of every workload, about a minute

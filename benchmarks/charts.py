@@ -1,5 +1,6 @@
-"""The scaling workload's charts, for the README: ``python -m benchmarks.charts RESULTS.json``
-draws them from a results file into ``docs/`` (or the folder given with ``--out``)."""
+"""The scaling workload's charts, for the performance page (docs/performance.md):
+``python -m benchmarks.charts RESULTS.json`` draws them from a results file into ``docs/`` (or
+the folder given with ``--out``)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-"""Put one run of the suite into the README: ``python -m benchmarks.readme RESULTS.json``.
+"""Put one run of the suite into the documentation's performance page (docs/performance.md):
+``python -m benchmarks.readme RESULTS.json``.
 
-Rewrites the block between the README's ``<!-- benchmarks: begin -->`` and
+Rewrites the block between the page's ``<!-- benchmarks: begin -->`` and
 ``<!-- benchmarks: end -->`` lines with the run's machine, its table and its targets, and draws
 the scaling charts into ``docs/`` (when the run has the scaling workload). One run makes the
 whole block, so its figures always come from one machine at one time.
@@ -16,6 +17,7 @@ from pathlib import Path
 from . import charts, report
 
 ROOT = Path(__file__).parent.parent
+PAGE = ROOT / "docs" / "performance.md"
 BEGIN, END = "<!-- benchmarks: begin -->", "<!-- benchmarks: end -->"
 
 
@@ -54,31 +56,32 @@ def machine_sentence(document: dict) -> str:
 
 
 def block(document: dict) -> str:
-    """The README block for one results document."""
+    """The page's block for one results document (pictures beside it, in docs/)."""
     lines = [BEGIN, "", machine_sentence(document), "", report.markdown(document["results"])]
     if "scaling" in document["results"]:
         lines += [
             "",
-            "![seconds per mlp epoch against batch size](docs/scaling-batch.png)",
-            "![seconds per mlp epoch against width](docs/scaling-width.png)",
+            "![seconds per mlp epoch against batch size](scaling-batch.png)",
+            "![seconds per mlp epoch against width](scaling-width.png)",
             "![the classic preset against training-set size: seconds and working "
-            "memory](docs/scaling-classic.png)",
+            "memory](scaling-classic.png)",
         ]
     return "\n".join(lines + ["", END])
 
 
 def rewrite(readme: str, new_block: str) -> str:
-    """``readme`` with its benchmarks block replaced (ValueError when it has none)."""
+    """``readme`` (the page's text) with its benchmarks block replaced (ValueError when it has
+    none)."""
     start, stop = readme.find(BEGIN), readme.find(END)
     if start < 0 or stop < start:
-        raise ValueError(f"the README has no {BEGIN} ... {END} block")
+        raise ValueError(f"the page has no {BEGIN} ... {END} block")
     return readme[:start] + new_block + readme[stop + len(END) :]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.readme", description=__doc__)
     parser.add_argument("results", type=Path, help="a JSON file the suite wrote")
-    parser.add_argument("--readme", type=Path, default=ROOT / "README.md")
+    parser.add_argument("--readme", type=Path, default=PAGE)
     args = parser.parse_args(argv)
     document = json.loads(args.results.read_text())
     document.setdefault(

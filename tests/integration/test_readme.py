@@ -1,53 +1,71 @@
-"""The README tells the truth: its code links, its Python example and its test command."""
+"""The README and the documentation pages tell the truth: their links, their examples and the
+README's test command."""
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 
 import numpy as np
-import pytest
 
-from readme_text import README, ROOT, run_python, section
-
-
-def code_links():
-    """Every [`snippet`](path#Lnn) link in the README."""
-    return re.findall(r"\[`([^`]+)`\]\(([^)#]+)#L(\d+)\)", README)
+from readme_text import PAGES, README, REPOSITORY_FILES, ROOT, SITE, run_python, section
 
 
-def test_readme_has_code_links():
-    assert len(code_links()) >= 10
+def readme_links():
+    """Every link target in the README (Markdown links and images, and <...> autolinks)."""
+    return re.findall(r"\]\(([^)]+)\)", README) + re.findall(r"<(https://[^>]+)>", README)
 
 
-@pytest.mark.parametrize("snippet, path, line", code_links())
-def test_code_link_points_at_its_line(snippet, path, line):
-    lines = (ROOT / path).read_text(encoding="utf-8").splitlines()
-    assert snippet in lines[int(line) - 1], f"{path}:{line} no longer holds {snippet!r}"
+def test_every_readme_link_is_absolute_so_it_works_on_a_package_index_page():
+    links = readme_links()
+    assert len(links) >= 10
+    assert [link for link in links if "://" not in link] == []
 
 
-def test_every_relative_link_names_a_file_that_exists():
-    targets = {
-        link.split("#")[0]
-        for link in re.findall(r"\]\(([^)#][^)]*)\)", README)
-        if "://" not in link
+def test_every_readme_link_into_the_repository_names_a_file_that_exists():
+    paths = {
+        link.removeprefix(prefix).split("#")[0]
+        for link in readme_links()
+        for prefix in REPOSITORY_FILES
+        if link.startswith(prefix)
     }
-    assert targets  # the README links to its code, tests and pictures
-    missing = sorted(t for t in targets if not (ROOT / t).exists())
-    assert missing == []
+    assert {"docs/web-desktop.png", "CONTRIBUTING.md", "CHANGELOG.md"} <= paths
+    assert sorted(path for path in paths if not (ROOT / path).exists()) == []
+
+
+def test_every_readme_link_into_the_site_names_one_of_its_pages():
+    pages = {
+        link.removeprefix(SITE).split("#")[0] for link in readme_links() if link.startswith(SITE)
+    }
+    assert "getting-started/" in pages and "reference/cli/" in pages
+    sources = {name.removesuffix(".md") + "/" for name in PAGES} | {"", "tutorial-notebook/"}
+    assert sorted(pages - sources) == []
 
 
 def heading_anchor(heading: str) -> str:
-    """The anchor GitHub gives a heading: lower case, punctuation dropped, spaces as hyphens."""
+    """The anchor a heading gets (MkDocs and GitHub agree on these): lower case, punctuation
+    dropped, spaces as hyphens."""
     return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
 
 
-def test_every_link_within_the_readme_names_one_of_its_headings():
-    prose = re.sub(r"```.*?```", "", README, flags=re.S)
-    anchors = {heading_anchor(h) for h in re.findall(r"^#+ (.+)$", prose, flags=re.M)}
+def anchors_of(text: str) -> set[str]:
+    prose = re.sub(r"```.*?```", "", text, flags=re.S)
+    return {heading_anchor(h) for h in re.findall(r"^#+ (.+)$", prose, flags=re.M)}
+
+
+def test_every_link_between_the_pages_names_a_page_and_one_of_its_headings():
     assert heading_anchor("Augmentation's cost") == "augmentations-cost"
-    links = set(re.findall(r"\]\(#([^)]+)\)", README))
-    assert links  # the README points within itself
-    assert sorted(links - anchors) == []
+    checked = 0
+    for name, text in PAGES.items():
+        folder = Path(name).parent
+        for page, anchor in re.findall(r"\]\(([\w/.-]*\.md)?#([^)]+)\)", text):
+            target = (folder / page).as_posix() if page else name
+            target = os.path.normpath(target)  # "reference/../tutorial.md" -> "tutorial.md"
+            assert target in PAGES, f"{name} links to a missing page {page}"
+            assert anchor in anchors_of(PAGES[target]), f"{name} links to {page}#{anchor}"
+            checked += 1
+    assert checked >= 10  # the pages point at each other's sections
 
 
 def python_blocks():

@@ -412,9 +412,9 @@ def test_train_options_set_the_new_fields(mini, tmp_path):
         assert refused.stderr.strip().startswith(f"nnscratch: error: {message}"), refused.stderr
 
 
-def test_the_readmes_recipe_file_reads_as_it_says(tmp_path):
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    text = re.search(r"```toml\n(# my-net.toml.*?)```", readme, flags=re.S).group(1)
+def test_the_docs_recipe_file_reads_as_it_says(tmp_path):
+    page = (Path(__file__).resolve().parents[2] / "docs" / "training.md").read_text("utf-8")
+    text = re.search(r"```toml\n(# my-net.toml.*?)```", page, flags=re.S).group(1)
     (tmp_path / "my-net.toml").write_text(text, encoding="utf-8")
     recipe = read_recipe_file(tmp_path / "my-net.toml")
     assert (recipe.name, recipe.epochs, recipe.augment) == ("my-net", 6, "affine")

@@ -84,11 +84,13 @@ class SoftmaxCrossEntropy(Loss):
         z = outputs
         n, classes = z.shape
         y = _check_labels(np.asarray(targets), n, classes)
+        # --8<-- [start:softmax] (shown in docs/tutorial.md)
         z_max = z.max(axis=1, keepdims=True)
         p = z - z_max
         np.exp(p, out=p)
         sums = p.sum(axis=1, keepdims=True)
         p /= sums
+        # --8<-- [end:softmax]
         rows = np.arange(n)
         # -log p[y] = log Σ exp(z - max) - (z[y] - max), without taking log of a tiny p.
         z_true = z[rows, y] - z_max[:, 0]
@@ -102,8 +104,10 @@ class SoftmaxCrossEntropy(Loss):
         dz: np.ndarray = (
             self._p.copy()
         )  # (N, C), what the gradient needs anyway; p stays for another call
+        # --8<-- [start:softmax-ce-backward] (shown in docs/tutorial.md)
         dz[self._rows, self._y] -= 1
         dz *= dz.dtype.type(1.0 / n)
+        # --8<-- [end:softmax-ce-backward]
         return dz
 
     def probabilities(self, outputs: np.ndarray) -> np.ndarray:

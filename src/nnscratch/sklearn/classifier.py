@@ -71,10 +71,17 @@ class NNClassifier(ClassifierMixin, BaseEstimator):
     Parameters:
         preset: the recipe to start from, unless ``recipe`` is given.
         recipe: a :class:`~nnscratch.model.Recipe` to start from instead of a preset.
-        hidden, activation, dropout, optimizer, lr, weight_decay, epochs, batch_size,
-        early_stopping: override the recipe's field of that name (None keeps it);
-            ``batch_size="full"`` is full-batch gradient descent; ``early_stopping=N`` stops
-            after N epochs without a better validation loss and keeps the best weights.
+        hidden: overrides the recipe's field of that name (None keeps it), as do the next
+            seven.
+        activation: as ``hidden``.
+        dropout: as ``hidden``.
+        optimizer: as ``hidden``.
+        lr: as ``hidden``.
+        weight_decay: as ``hidden``.
+        epochs: as ``hidden``.
+        batch_size: as ``hidden``; ``"full"`` is full-batch gradient descent.
+        early_stopping: as ``hidden``; ``N`` stops after N epochs without a better validation
+            loss and keeps the best weights.
         validation_fraction: the share of ``X`` held out (seeded, keeping class shares) and
             scored after every epoch (``validation_scores_``); needed by ``early_stopping``.
             0 trains on all of ``X``.

@@ -27,14 +27,18 @@ class ReLU(Layer):
         """Any shape -> the same shape, max(x, 0)."""
         # Keep the output, not a mask: the next layer holds it anyway, and prediction (which
         # never goes backward) then pays for no mask.
+        # --8<-- [start:relu-forward] (shown in docs/tutorial.md)
         a: np.ndarray = np.maximum(x, 0)
+        # --8<-- [end:relu-forward]
         self._a = a
         return a
 
     def backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
         """dL/da -> dL/dz, of the input's shape (``grad_y`` overwritten)."""
         # grad_y is consumed: zero it where the unit was off (a = 0 exactly where z <= 0).
+        # --8<-- [start:relu-backward] (shown in docs/tutorial.md)
         np.multiply(grad_y, from_forward(self._a, self) > 0, out=grad_y)
+        # --8<-- [end:relu-backward]
         return grad_y
 
     def infer(self, x: np.ndarray) -> np.ndarray:

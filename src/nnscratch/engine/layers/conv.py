@@ -42,7 +42,8 @@ class Conv2D(Layer):
     in chunks of images, so the columns stay a few megabytes whatever the batch.
 
     Args:
-        in_channels, out_channels: C_in and C_out.
+        in_channels: C_in, the input's channels.
+        out_channels: C_out, the output's channels (one kernel each).
         kernel_size: k, the side of the square kernel.
         stride: s, the step between windows.
         padding: p, zeros added on each side of H and W; or ``"same"``, the p that keeps the

@@ -27,7 +27,8 @@ class Dense(Layer):
     * ``dx = dz Wᵀ``      (N, in)
 
     Args:
-        in_features, out_features: sizes of the input and the output.
+        in_features: size of the input, ``in``.
+        out_features: size of the output, ``out``.
         init: initializer name for ``W`` (``he``, ``glorot``, ``tutorial``...).
         bias_init: initializer name for ``b`` (``zeros``, or ``tutorial`` for U(-0.5, 0.5)).
     """
@@ -95,8 +96,10 @@ class Dense(Layer):
         W, b = self.params["W"], self.params["b"]
         if x.shape[-1] != self.in_features:  # a matmul would say so less clearly
             self._check(x.shape)
+        # --8<-- [start:dense-forward] (shown in docs/tutorial.md)
         z: np.ndarray = x @ W
         z += b
+        # --8<-- [end:dense-forward]
         return z
 
     def _check(self, shape: tuple[int, ...]) -> None:
@@ -109,6 +112,7 @@ class Dense(Layer):
     def backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
         """Gradients: dz (N, out_features) -> dx (N, in_features); fills dW and db."""
         dz, x = grad_y, from_forward(self._x, self)
+        # --8<-- [start:dense-backward] (shown in docs/tutorial.md)
         np.matmul(x.T, dz, out=self.grads["W"])
         # db = Σ_n dz[n] = 1ᵀ dz: as a product with a vector of ones the BLAS sums the batch
         # several times faster than NumPy's reduction along axis 0 (8x for a (4096, 10) dz).
@@ -116,6 +120,7 @@ class Dense(Layer):
         if not input_grad:
             return None
         dx: np.ndarray = dz @ self.params["W"].T
+        # --8<-- [end:dense-backward]
         return dx
 
     def _ones(self, n: int, dtype: np.dtype) -> np.ndarray:

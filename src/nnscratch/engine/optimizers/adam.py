@@ -38,7 +38,8 @@ class Adam(Optimizer):
 
     Args:
         lr: base learning rate, > 0.
-        beta1, beta2: decay rates of the moment estimates, in [0, 1).
+        beta1: decay rate of the first moment estimate (the mean), in [0, 1).
+        beta2: decay rate of the second moment estimate (the uncentred variance), in [0, 1).
         eps: added to √v̂ for stability, > 0.
         weight_decay: decoupled decay, >= 0 (only where the step's ``decay`` flag is true).
         l2: coupled L2 penalty, >= 0 (likewise).

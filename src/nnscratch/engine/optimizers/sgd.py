@@ -73,8 +73,10 @@ class SGD(Optimizer):
         (lr,) = factors
         if not self.momentum:
             # p <- p - lr·g, scaling g in place (it is consumed) instead of a temporary
+            # --8<-- [start:sgd-step] (shown in docs/tutorial.md)
             g *= lr
             p -= g
+            # --8<-- [end:sgd-step]
             return
         v, momentum = state["v"], self.momentum
         # v <- momentum·v + g
