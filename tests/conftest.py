@@ -54,8 +54,43 @@ def pytest_collection_modifyitems(config, items):
         # A test file runs on one xdist worker, so that its module fixtures (reference runs,
         # trained models) are made once, not once per worker; the tests that use the Dask
         # cluster run on one worker too: one cluster (3 processes) is enough for 2 cores.
-        uses_dask = "dask_cluster" in item.fixturenames
-        item.add_marker(pytest.mark.xdist_group("dask" if uses_dask else item.path.stem))
+        item.add_marker(pytest.mark.xdist_group(group_of(item)))
+    # The workers take the groups in this order: the longest first, so that no long file is
+    # left to start near the end while the other worker has nothing left to do.
+    items.sort(key=start_rank)
+
+
+# The groups that take longest (`pytest --durations=60`, summed by file), longest first; the
+# other integration files follow, then the unit files (short ones, to fill in at the end).
+LONGEST_FIRST = (
+    "test_web_schema",
+    "test_report",
+    "test_cli_views",
+    "test_sklearn",
+    "test_resume_cli",
+    "dask",
+    "test_outputs",
+    "test_serve_cli",
+    "test_web_training",
+    "test_cli",
+    "test_fuzz",
+    "test_readme",
+    "test_onnx",
+)
+
+
+def group_of(item) -> str:
+    """The xdist group of a test: ``dask`` for the tests that use the cluster, else its file."""
+    return "dask" if "dask_cluster" in item.fixturenames else item.path.stem
+
+
+def start_rank(item) -> int:
+    """Where a test's group comes in the order the workers take groups (sort is stable: the
+    tests of a group stay together and in their order)."""
+    group = group_of(item)
+    if group in LONGEST_FIRST:
+        return LONGEST_FIRST.index(group)
+    return len(LONGEST_FIRST) + (0 if item.get_closest_marker("integration") else 1)
 
 
 if os.environ.get("PYTEST_XDIST_WORKER"):

@@ -125,22 +125,29 @@ def test_train_json_summary_matches_the_model_file(data, tmp_path):
     assert history["dev_accuracy"][-1] == summary["dev_accuracy"]
 
 
-def test_json_without_quiet_keeps_stdout_for_the_json_line(data, tmp_path):
-    result = nnscratch(
+def train_one_small_epoch(data_path, cwd, *options, dev_size=200, hidden=32, script=False):
+    """``nnscratch train`` for one epoch of a small network into m.npz, with ``options`` (last:
+    they win over these); ``script``: through the console script."""
+    return nnscratch(
         "train",
         "--data",
-        data["csv"],
+        data_path,
         "--epochs",
         1,
         "--dev-size",
-        200,
+        dev_size,
         "--hidden",
-        32,
+        hidden,
         "--out",
         "m.npz",
-        "--json",
-        cwd=tmp_path,
+        *options,
+        cwd=cwd,
+        script=script,
     )
+
+
+def test_json_without_quiet_keeps_stdout_for_the_json_line(data, tmp_path):
+    result = train_one_small_epoch(data["csv"], tmp_path, "--json")
     assert result.returncode == 0, result.stderr
     assert len(result.stdout.splitlines()) == 1
     last_json(result.stdout)
@@ -149,22 +156,7 @@ def test_json_without_quiet_keeps_stdout_for_the_json_line(data, tmp_path):
 
 
 def test_quiet_json_prints_only_the_json_line(data, tmp_path):
-    result = nnscratch(
-        "train",
-        "--data",
-        data["idx"],
-        "--epochs",
-        1,
-        "--dev-size",
-        300,
-        "--hidden",
-        32,
-        "--out",
-        "m.npz",
-        "--quiet",
-        "--json",
-        cwd=tmp_path,
-    )
+    result = train_one_small_epoch(data["idx"], tmp_path, "--quiet", "--json", dev_size=300)
     assert result.returncode == 0, result.stderr
     assert len(result.stdout.splitlines()) == 1
     assert last_json(result.stdout)["epochs"] == 1
@@ -172,20 +164,7 @@ def test_quiet_json_prints_only_the_json_line(data, tmp_path):
 
 
 def test_human_output_shows_the_closing_table(data, tmp_path):
-    result = nnscratch(
-        "train",
-        "--data",
-        data["csv"],
-        "--epochs",
-        1,
-        "--dev-size",
-        200,
-        "--hidden",
-        32,
-        "--out",
-        "m.npz",
-        cwd=tmp_path,
-    )
+    result = train_one_small_epoch(data["csv"], tmp_path)
     assert result.returncode == 0, result.stderr
     model = Sequential.load(tmp_path / "m.npz")
     table = result.stdout
@@ -448,21 +427,7 @@ MISTAKES = {
 def test_user_mistakes_exit_2_with_one_line(data, tmp_path, mistake):
     args, names = MISTAKES[mistake]
     # Sound defaults first; the mistake comes last, so it wins over them.
-    result = nnscratch(
-        "train",
-        "--data",
-        data["csv"],
-        "--epochs",
-        1,
-        "--dev-size",
-        200,
-        "--hidden",
-        16,
-        "--out",
-        "m.npz",
-        *args,
-        cwd=tmp_path,
-    )
+    result = train_one_small_epoch(data["csv"], tmp_path, *args, hidden=16)
     message = assert_user_error(result, *names)
     assert result.stdout == ""  # refused before anything is said or drawn
     # The CLI's own terms: options with --, never the library's field names.
@@ -677,22 +642,8 @@ def test_bare_command_shows_help_without_an_empty_error(tmp_path):
 def test_console_script(data, tmp_path):
     script = Path(sys.executable).parent / "nnscratch"
     assert script.is_file()
-    result = nnscratch(
-        "train",
-        "--data",
-        data["csv"],
-        "--epochs",
-        1,
-        "--dev-size",
-        200,
-        "--hidden",
-        16,
-        "--out",
-        "m.npz",
-        "--quiet",
-        "--json",
-        cwd=tmp_path,
-        script=True,
+    result = train_one_small_epoch(
+        data["csv"], tmp_path, "--quiet", "--json", hidden=16, script=True
     )
     assert result.returncode == 0, result.stderr
     summary = last_json(result.stdout)

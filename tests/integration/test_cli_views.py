@@ -187,11 +187,13 @@ def test_report_output_and_data_options(trained, tmp_path):
     assert "NO: the data has changed since training" in text  # trained on the mini folder
 
 
-def test_train_report_writes_the_page_beside_the_model(trained, tmp_path):
-    result = nnscratch(
+def train_with_report(folder, cwd, *report_options):
+    """``nnscratch train --quiet`` of one small epoch into t.npz, ``--report`` followed by
+    ``report_options``."""
+    return nnscratch(
         "train",
         "--data",
-        trained["folder"],
+        folder,
         "--hidden",
         16,
         "--epochs",
@@ -200,11 +202,15 @@ def test_train_report_writes_the_page_beside_the_model(trained, tmp_path):
         300,
         "--out",
         "t.npz",
-        "--report",
-        "--json",
         "--quiet",
-        cwd=tmp_path,
+        "--report",
+        *report_options,
+        cwd=cwd,
     )
+
+
+def test_train_report_writes_the_page_beside_the_model(trained, tmp_path):
+    result = train_with_report(trained["folder"], tmp_path, "--json")
     assert result.returncode == 0, result.stderr
     summary = last_json(result.stdout)
     assert summary["report_path"] == "t.html"
@@ -214,23 +220,7 @@ def test_train_report_writes_the_page_beside_the_model(trained, tmp_path):
 
 
 def test_train_report_to_a_path_and_to_a_missing_folder(trained, tmp_path):
-    result = nnscratch(
-        "train",
-        "--data",
-        trained["folder"],
-        "--hidden",
-        16,
-        "--epochs",
-        1,
-        "--dev-size",
-        300,
-        "--out",
-        "t.npz",
-        "--report",
-        "run.html",
-        "--quiet",
-        cwd=tmp_path,
-    )
+    result = train_with_report(trained["folder"], tmp_path, "run.html")
     assert result.returncode == 0, result.stderr
     assert "<!DOCTYPE html>" in (tmp_path / "run.html").read_text(encoding="utf-8")
     result = nnscratch(

@@ -229,12 +229,13 @@ def configuration_paragraph(text: str) -> str:
     return section[section.index("<p>") + 3 : section.index("</p>")]
 
 
-def test_the_configuration_describes_the_run_that_ran(trained, tmp_path):
+def test_the_configuration_describes_the_run_that_ran(trained, page, tmp_path):
     expected = (
         "784-24-10 ReLU network; Adam (lr 2e-3, warm-up then cosine decay), batch 128, "
         "3 epochs, 300 dev images."
     )
-    assert configuration_paragraph(build_report(trained["model"])) == expected
+    text, _ = page  # the report of trained["model"]
+    assert configuration_paragraph(text) == expected
     # A file whose recorded summary is the preset's (written before the description was made
     # from the recipe) is described from its recipe's fields all the same.
     model = Sequential.load(trained["model"])

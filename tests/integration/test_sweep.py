@@ -109,8 +109,10 @@ def test_local_processes_and_a_dask_cluster_give_the_same_table(tmp_path, data, 
 # --- stopped and resumed ----------------------------------------------------------------------
 
 
-def test_a_sweep_killed_midway_carries_on_without_redoing_a_finished_run(tmp_path, data):
-    command = [
+def six_run_sweep(data):
+    """The command of a sweep of six small runs (3 learning rates x 2 seeds) into ``out``, on one
+    local worker: long enough to be stopped midway."""
+    return [
         sys.executable,
         "-m",
         "nnscratch",
@@ -127,6 +129,10 @@ def test_a_sweep_killed_midway_carries_on_without_redoing_a_finished_run(tmp_pat
         "--workers",
         "1",
     ]
+
+
+def test_a_sweep_killed_midway_carries_on_without_redoing_a_finished_run(tmp_path, data):
+    command = six_run_sweep(data)
     records = tmp_path / "out" / "runs"
     # Its own session: the kill takes the command and its worker, as a closed terminal would.
     process = subprocess.Popen(
@@ -166,23 +172,7 @@ def test_a_sweep_killed_midway_carries_on_without_redoing_a_finished_run(tmp_pat
 
 
 def test_ctrl_c_stops_the_sweep_with_status_130_and_says_how_to_carry_on(tmp_path, data):
-    command = [
-        sys.executable,
-        "-m",
-        "nnscratch",
-        "sweep",
-        "--grid",
-        "lr=1e-3,2e-3,3e-3",
-        "--seeds",
-        "2",
-        *SMALL,
-        "--data",
-        str(data),
-        "--output",
-        "out",
-        "--workers",
-        "1",
-    ]
+    command = six_run_sweep(data)
     process = subprocess.Popen(
         command,
         cwd=tmp_path,

@@ -120,6 +120,27 @@ def test_the_tutorial_baseline_takes_the_same_steps_as_nnscratch():
     )
 
 
+def two_conv_net_products(c1, c2):
+    """The matrix products (m, k, n, transposed a, transposed b) of a training step of a batch
+    of 128: conv 1 -> c1 (5x5, 24x24 out), 2x2 pool, conv c1 -> c2 (5x5, 8x8 out), 2x2 pool,
+    dense c2·16 -> 128 -> 10. The first layer of each kind but the very first computes its
+    input's gradient too."""
+    flat = c2 * 4 * 4
+    return [
+        (c1, 25, 24 * 24 * 128, False, False),
+        (c1, 24 * 24 * 128, 25, False, True),
+        (c2, c1 * 25, 8 * 8 * 128, False, False),
+        (c2, 8 * 8 * 128, c1 * 25, False, True),
+        (c1 * 25, c2, 8 * 8 * 128, True, False),
+        (128, flat, 128, False, False),
+        (flat, 128, 128, True, False),
+        (128, 128, flat, False, True),
+        (128, 128, 10, False, False),
+        (128, 128, 10, True, False),
+        (128, 10, 128, False, True),
+    ]
+
+
 def test_the_cnn_workload_times_the_cnn_preset_and_its_products():
     from benchmarks import cnn
 
@@ -131,21 +152,8 @@ def test_the_cnn_workload_times_the_cnn_preset_and_its_products():
         for key in theirs.params:
             np.testing.assert_array_equal(mine.params[key], theirs.params[key])
     assert ours.input_scale is None  # it is fed floats in [0, 1], as PyTorch is
-    # conv 1 -> 16 (5x5, 24x24 out), conv 16 -> 32 (8x8 out), dense 512 -> 128 -> 10, batch 128:
-    # the first layer of each kind but the very first computes its input's gradient too
-    assert cnn.gemm_shapes(ours) == [
-        (16, 25, 24 * 24 * 128, False, False),
-        (16, 24 * 24 * 128, 25, False, True),
-        (32, 400, 8 * 8 * 128, False, False),
-        (32, 8 * 8 * 128, 400, False, True),
-        (400, 32, 8 * 8 * 128, True, False),
-        (128, 512, 128, False, False),
-        (512, 128, 128, True, False),
-        (128, 128, 512, False, True),
-        (128, 128, 10, False, False),
-        (128, 128, 10, True, False),
-        (128, 10, 128, False, True),
-    ]
+    # conv 1 -> 16, conv 16 -> 32, dense 512 -> 128 -> 10
+    assert cnn.gemm_shapes(ours) == two_conv_net_products(16, 32)
 
 
 @pytest.mark.parametrize("network", ["cnn-bn", "lstm"])
@@ -168,21 +176,8 @@ def test_the_cnn_bn_and_lstm_workloads_train_their_presets_networks(network):
 def test_the_cnn_bn_and_lstm_floors_count_their_products():
     from benchmarks import cnn
 
-    # cnn-bn: conv 1 -> 32 (5x5, 24x24 out), conv 32 -> 64 (8x8 out), dense 1,024 -> 128 -> 10,
-    # batch 128; its BatchNorms have no product
-    assert cnn.gemm_shapes(cnn.nnscratch_network("cnn-bn")) == [
-        (32, 25, 24 * 24 * 128, False, False),
-        (32, 24 * 24 * 128, 25, False, True),
-        (64, 800, 8 * 8 * 128, False, False),
-        (64, 8 * 8 * 128, 800, False, True),
-        (800, 64, 8 * 8 * 128, True, False),
-        (128, 1024, 128, False, False),
-        (1024, 128, 128, True, False),
-        (128, 128, 1024, False, True),
-        (128, 128, 10, False, False),
-        (128, 128, 10, True, False),
-        (128, 10, 128, False, True),
-    ]
+    # cnn-bn: conv 1 -> 32, conv 32 -> 64, dense 1,024 -> 128 -> 10; its BatchNorms have no product
+    assert cnn.gemm_shapes(cnn.nnscratch_network("cnn-bn")) == two_conv_net_products(32, 64)
     # lstm: 28 steps of 28 pixels, 128 units (4 gates: 512 rows), then dense 128 -> 10; the
     # LSTM is the first layer with weights, so no gradient of its input
     steps, n, h, rows = 28, 128, 128, 512
