@@ -14,6 +14,7 @@ from rich.table import Table
 
 from .. import checks
 from ..errors import ConfigError
+from ..extras import require
 from ..model import DEFAULT_PRESET, get_preset
 from ..sweeps import grid as grids
 from ..sweeps.sweep import (
@@ -46,6 +47,10 @@ def sweep_command(
 ) -> int:
     """Run ``nnscratch sweep`` with its parsed options; returns the exit status. Every option
     is checked, and the data loaded, before the first run starts."""
+    # The chart at the end, and a cluster's client: said now, not after the runs.
+    require("plots", "nnscratch sweep (its chart)")
+    if scheduler is not None:
+        require("dask", "--scheduler")
     base = get_preset(preset or DEFAULT_PRESET, option="--preset")
     recipe = base.with_overrides(overrides, name=option_name)
     parsed = grids.parse_grid(grid)

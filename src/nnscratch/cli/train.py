@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..errors import ConfigError, NNScratchError, TrainingDiverged
+from ..extras import require
 from ..model import DEFAULT_PRESET, FULL_BATCH, Recipe, get_preset
 from ..usecases import finetune
 from ..usecases.resume import resumed_run
@@ -112,6 +113,8 @@ def train_command(
     recipe = base.with_overrides(overrides, name=option_name)
     out = out or default_out(recipe, None if resume is not None else init_from)
     report_path = None if report is None else Path(report) if report else out.with_suffix(".html")
+    if report_path is not None:  # said before training, not after it
+        require("plots", "--report")
     plan = plan_training(
         TrainOptions(
             recipe=recipe,
@@ -336,6 +339,7 @@ def lr_find_command(
     from ..fileio import check_outputs
     from ..usecases.lrfind import find_learning_rate
 
+    require("plots", "nnscratch lr-find (its chart)")
     if recipe_file is not None and preset is not None:
         raise ConfigError(
             "--recipe and --preset cannot be combined: name the preset in the "

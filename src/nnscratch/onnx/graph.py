@@ -8,18 +8,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
-from ..errors import ConfigError
+from ..extras import optional_import
 
 
 def onnx_library() -> Any:
-    """The onnx package (typed Any: it is optional), or ConfigError saying how to install it."""
-    try:
-        import onnx
-    except ImportError:
-        raise ConfigError(
-            'ONNX export needs the onnx package: pip install "nnscratch[onnx]"'
-        ) from None
-    return onnx
+    """The onnx package (typed Any: it is optional), or MissingExtra saying how to install it."""
+    return optional_import("onnx", "onnx", "ONNX export")
 
 
 class Graph:

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from ..errors import ConfigError
+from ..extras import require
 
 BLAS_THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -81,10 +82,9 @@ def _on_processes(function, tasks, workers) -> Iterator[Any]:
 
 def _on_dask(function, tasks, scheduler: str) -> Iterator[Any]:
     """Connect now (so a wrong address is told before any run starts), then yield."""
-    try:
-        from distributed import Client
-    except ImportError:
-        raise ConfigError('--scheduler needs Dask: pip install "nnscratch[dask]"') from None
+    require("dask", "--scheduler")
+    from distributed import Client
+
     try:
         client = Client(scheduler, timeout="10s", set_as_default=False)
     except (OSError, TimeoutError, ValueError) as error:

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..extras import require
 from ..fileio import check_outputs
 from ..model import Sequential
 
@@ -29,8 +30,10 @@ def export_model_file(model_path: str | os.PathLike, output: str | os.PathLike) 
     """Write the model in ``model_path`` (a model file) to ``output`` as ONNX, atomically.
 
     The output is checked before the model is read: it must be writable, not the model file,
-    and named ``.onnx``. Raises ConfigError (or ModelFileError for a bad model file).
+    and named ``.onnx``. Raises ConfigError (or ModelFileError for a bad model file), or
+    MissingExtra without the onnx package.
     """
+    require("onnx", "nnscratch export")  # before any file is looked at: it is needed anyway
     model_path, output = Path(model_path), Path(output)
     check_outputs([("OUTPUT", output, "model.onnx")], [("the model file MODEL", model_path)])
     if output.suffix.lower() != ".onnx":
