@@ -12,6 +12,7 @@ from ..datasets.splits import hold_out
 from ..engine.optimizers import Optimizer, get_optimizer
 from ..training import Callback, EarlyStopping, History, TrainingState, fit
 from ..training.loop import Augment
+from ..training.progress import ProgressLog, verbosity
 from .datachecks import check_training_data
 
 if TYPE_CHECKING:
@@ -36,8 +37,10 @@ def fit_model(
     callbacks: Sequence[Callback],
     resume: TrainingState | None,
     augment: Augment | None,
+    verbose: int | bool = 0,
 ) -> History:
     """Train ``model`` in place as :meth:`Sequential.fit` documents (every option is its own)."""
+    level = verbosity(verbose)  # a wrong value is said before any work
     if seed is not None:
         model.reseed(seed)
     x, y = check_training_data(model, x, y)
@@ -51,6 +54,8 @@ def fit_model(
     callback_list = list(callbacks)
     if early_stopping:
         callback_list.append(EarlyStopping(patience=early_stopping))
+    if level:
+        callback_list.append(ProgressLog(level))
     return fit(
         model,
         model.prepare(x),

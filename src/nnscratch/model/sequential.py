@@ -18,7 +18,7 @@ from ..engine.optimizers import Optimizer
 from ..errors import ConfigError, ModelFileError
 from ..training import Callback, History, TrainingState
 from ..training.loop import Augment
-from .architecture import architecture, parameter_count, summary
+from .architecture import Summary, architecture, model_repr, parameter_count, summary
 from .datachecks import check_input, check_training_data
 from .fitting import fit_model
 from .recipe import Recipe
@@ -202,6 +202,7 @@ class Sequential:
         callbacks: Sequence[Callback] = (),
         resume: TrainingState | None = None,
         augment: Augment | None = None,
+        verbose: int | bool = 0,
     ) -> History:
         """Train the model in place; returns the :class:`~nnscratch.training.History`.
 
@@ -230,6 +231,8 @@ class Sequential:
             augment: moves each training batch before its step, ``augment(xb, rng)`` with
                 the model's generator (e.g. :func:`nnscratch.datasets.augment.get_augmentation`
                 ``("elastic")``); ``xb`` is the prepared batch, (B, H, W) for images.
+            verbose: 0 prints nothing; 1 a bar through each epoch, then its figures; 2 a
+                line of figures per epoch (Keras's levels, as plain text on stdout).
         """
         return fit_model(
             self,
@@ -248,6 +251,7 @@ class Sequential:
             callbacks=callbacks,
             resume=resume,
             augment=augment,
+            verbose=verbose,
         )
 
     def converted(self, dtype: DTypeLike) -> Sequential:
@@ -423,6 +427,10 @@ class Sequential:
 
         return to_onnx(self, path, input_shape=None if input_shape is None else tuple(input_shape))
 
-    def summary(self) -> str:
-        """One line per layer with its parameter count, then the total."""
+    def summary(self) -> Summary:
+        """A table of the layers, their output shapes and parameter counts, then the total:
+        a str, shown as an HTML table in a notebook (see :class:`.architecture.Summary`)."""
         return summary(self)
+
+    def __repr__(self) -> str:
+        return model_repr(self)
