@@ -5,13 +5,16 @@
 
 Names are imported on first use, so ``nnscratch --help`` does not pay for NumPy. The layer
 classes are those of :data:`nnscratch.engine.layers.LAYERS`, found there when first asked for.
+``__version__`` is the installed distribution's (pyproject.toml's ``version``, the one place
+it is written), read from its metadata when first asked for.
 """
 
 from __future__ import annotations
 
 import importlib
 
-__version__ = "0.1.0"
+# What __version__ says when nnscratch runs from a source tree that was never installed.
+_UNKNOWN_VERSION = "0+unknown"
 
 _EXPORTS = {
     "Sequential": "model.sequential",
@@ -58,8 +61,21 @@ def _layer_names() -> list[str]:
     return ["Layer", *layers.LAYER_TYPES]
 
 
+def _installed_version() -> str:
+    """The version in the installed distribution's metadata (from pyproject.toml)."""
+    import importlib.metadata
+
+    try:
+        return importlib.metadata.version(__name__)
+    except importlib.metadata.PackageNotFoundError:
+        return _UNKNOWN_VERSION
+
+
 def __getattr__(name: str):
-    if name == "__all__":  # for star imports: the lazy names, the layers' found now
+    value: object
+    if name == "__version__":
+        value = _installed_version()
+    elif name == "__all__":  # for star imports: the lazy names, the layers' found now
         value = sorted([*_EXPORTS, *_layer_names()]) + ["__version__"]
     elif name in _EXPORTS:
         value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)

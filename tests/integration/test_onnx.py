@@ -25,6 +25,7 @@ from nnscratch.engine.layers import (
     ReLU,
 )
 from nnscratch.errors import ConfigError
+from nnscratch.extras import MissingExtra
 from nnscratch.model import Sequential
 from nnscratch.model.presets import build_model
 from nnscratch.onnx import OPSET
@@ -156,7 +157,7 @@ def test_an_input_shape_that_does_not_fit_is_refused():
 
 def test_without_the_onnx_package_the_message_says_how_to_install_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "onnx", None)  # import onnx now raises ImportError
-    with pytest.raises(ConfigError, match=r'pip install "nnscratch\[onnx\]"'):
+    with pytest.raises(MissingExtra, match=r'pip install "nnscratch\[onnx\]"'):
         Sequential([Flatten(), Dense(784, 10)]).to_onnx()
 
 

@@ -19,7 +19,10 @@ from .training_commands import lr_find, sweep, train
 
 app = typer.Typer(
     help="Neural networks from scratch in NumPy, with MNIST bundled.",
-    add_completion=False,
+    # --install-completion and --show-completion, for bash, zsh, fish and PowerShell.
+    add_completion=True,
+    # -h as well as --help, for every command (Click's contexts inherit the names).
+    context_settings={"help_option_names": ["-h", "--help"]},
     no_args_is_help=True,
     cls=Group,
     pretty_exceptions_enable=False,
@@ -28,8 +31,25 @@ app = typer.Typer(
 EXIT_USER_ERROR = 2
 
 
+def _print_version(asked: bool) -> None:
+    if asked:
+        from .. import __version__
+
+        print(f"nnscratch {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        "-V",
+        help="Print nnscratch's version and exit.",
+        callback=_print_version,
+        is_eager=True,
+    ),
+) -> None:
     """Neural networks from scratch in NumPy, with MNIST bundled."""
 
 

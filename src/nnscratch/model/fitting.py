@@ -12,6 +12,7 @@ from ..datasets.splits import hold_out
 from ..engine.optimizers import Optimizer, get_optimizer
 from ..training import Callback, EarlyStopping, History, TrainingState, fit
 from ..training.loop import Augment
+from ..training.progress import ProgressLog, verbosity
 from .datachecks import check_training_data
 
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ def fit_model(
     callbacks: Sequence[Callback] = (),
     resume: TrainingState | None = None,
     augment: Augment | None = None,
+    verbose: int | bool = 0,
 ) -> History:
     """Train ``model`` in place; returns the :class:`~nnscratch.training.History`.
 
@@ -67,7 +69,10 @@ def fit_model(
         augment: moves each training batch before its step, ``augment(xb, rng)`` with
             the model's generator (e.g. :func:`nnscratch.datasets.augment.get_augmentation`
             ``("elastic")``); ``xb`` is the prepared batch, (B, H, W) for images.
+        verbose: 0 prints nothing; 1 a bar through each epoch, then its figures; 2 a line of
+            figures per epoch (Keras's levels, as plain text on stdout).
     """
+    level = verbosity(verbose)  # a wrong value is said before any work
     if seed is not None:
         model.reseed(seed)
     x, y = check_training_data(model, x, y)
@@ -81,6 +86,8 @@ def fit_model(
     callback_list = list(callbacks)
     if early_stopping:
         callback_list.append(EarlyStopping(patience=early_stopping))
+    if level:
+        callback_list.append(ProgressLog(level))
     return fit(
         model,
         model.prepare(x),

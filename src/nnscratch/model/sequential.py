@@ -15,7 +15,7 @@ from ..engine.layers import LAYER_TYPES, Layer
 from ..engine.layers.pooling import pool_before_relu
 from ..engine.losses import LOSSES, Loss, get_loss
 from ..errors import ConfigError, ModelFileError
-from .architecture import architecture, parameter_count, summary
+from .architecture import Summary, architecture, model_repr, parameter_count, summary
 from .datachecks import check_input, check_training_data
 from .fitting import fit_model
 from .recipe import Recipe
@@ -357,6 +357,10 @@ class Sequential:
 
         return to_onnx(self, path, input_shape=None if input_shape is None else tuple(input_shape))
 
-    def summary(self) -> str:
-        """One line per layer with its parameter count, then the total."""
+    def summary(self) -> Summary:
+        """A table of the layers, their output shapes and parameter counts, then the total:
+        a str, shown as an HTML table in a notebook (see :class:`.architecture.Summary`)."""
         return summary(self)
+
+    def __repr__(self) -> str:
+        return model_repr(self)

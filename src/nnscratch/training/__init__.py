@@ -9,6 +9,7 @@ from .callbacks import Callback, EarlyStopping
 from .checkpoint import Checkpoint, Checkpointer, load_latest, read_checkpoint, write_checkpoint
 from .history import History
 from .loop import Trainer, fit
+from .progress import ProgressLog
 from .signals import GracefulStop
 from .state import TrainingState
 
@@ -19,6 +20,7 @@ __all__ = [
     "EarlyStopping",
     "GracefulStop",
     "History",
+    "ProgressLog",
     "Trainer",
     "TrainingState",
     "fit",

@@ -1,0 +1,64 @@
+"""The package's metadata tells the truth: the licence covers the MNIST files the wheel ships,
+the Python versions listed are those requires-python allows, and the extras are those the code
+names when one is missing."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+from nnscratch import extras
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "src" / "nnscratch" / "datasets" / "data"
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - the backport, a dependency on 3.10
+    import tomli as tomllib
+
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+PROJECT = PYPROJECT["project"]
+
+
+def test_the_licence_covers_the_code_and_the_bundled_mnist():
+    # The data's own README gives its licence; the expression and the files must say it too.
+    assert "CC BY-SA 3.0" in (DATA / "README.md").read_text()
+    assert set(re.split(r"\s+AND\s+", PROJECT["license"])) == {"MIT", "CC-BY-SA-3.0"}
+    for name in PROJECT["license-files"]:
+        assert (ROOT / name).is_file(), name
+    data_licence = [name for name in PROJECT["license-files"] if "datasets/data" in name]
+    assert data_licence and "CC BY-SA 3.0" in (ROOT / data_licence[0]).read_text()
+    shipped = PYPROJECT["tool"]["setuptools"]["package-data"]["nnscratch.datasets"]
+    assert f"data/{Path(data_licence[0]).name}" in shipped
+
+
+def test_the_python_classifiers_match_requires_python():
+    assert PROJECT["requires-python"] == ">=3.10"
+    listed = {
+        c.rsplit(" :: ", 1)[1]
+        for c in PROJECT["classifiers"]
+        if re.fullmatch(r"Programming Language :: Python :: 3\.\d+", c)
+    }
+    assert listed == {"3.10", "3.11", "3.12", "3.13"}
+    assert not [c for c in PROJECT["classifiers"] if c.startswith("License ::")]  # PEP 639
+
+
+def test_every_extra_the_code_names_exists_and_brings_its_packages():
+    declared = PROJECT["optional-dependencies"]
+    for extra, needed in extras.NEEDED.items():
+        requirements = " ".join(declared[extra]).lower()
+        for distribution, _ in needed:
+            # dask[distributed] brings distributed
+            assert distribution in requirements or f"[{distribution}]" in requirements, (
+                extra,
+                distribution,
+            )
+    all_extras = re.fullmatch(r"nnscratch\[(.*)\]", declared["all"][0])
+    assert all_extras and set(extras.NEEDED) <= set(all_extras[1].split(","))
+
+
+def test_the_core_is_numpy_pillow_typer_and_rich():
+    names = {re.split(r"[<>=;\[ ]", d, maxsplit=1)[0] for d in PROJECT["dependencies"]}
+    assert names == {"numpy", "pillow", "typer", "rich", "tomli"}
