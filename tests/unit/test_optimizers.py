@@ -332,15 +332,22 @@ def test_steps_allocate_no_array(name):
     grads = [rng.standard_normal(s).astype(np.float32) for s in shapes]
     opt = get_optimizer(name, l2=0.01, weight_decay=0.01)
     opt.step(params, [g.copy() for g in grads], [True, False])  # state is made here
-    consumed = [[g.copy() for g in grads] for _ in range(5)]
-    tracemalloc.start()
-    try:
-        start = tracemalloc.get_traced_memory()[0]
-        for g in consumed:
-            opt.step(params, g, [True, False])
-        peak = tracemalloc.get_traced_memory()[1] - start
-    finally:
-        tracemalloc.stop()
+
+    def peak_of_five_steps():
+        consumed = [[g.copy() for g in grads] for _ in range(5)]
+        tracemalloc.start()
+        try:
+            start = tracemalloc.get_traced_memory()[0]
+            for g in consumed:
+                opt.step(params, g, [True, False])
+            return tracemalloc.get_traced_memory()[1] - start
+        finally:
+            tracemalloc.stop()
+
+    # tracemalloc counts every thread's allocations: a thread another test left running in this
+    # worker (a server, a Dask client) can add a few KiB to one measurement, not to all three,
+    # while a step's temporary array (16 KiB at least) is in every one.
+    peak = min(peak_of_five_steps() for _ in range(3))
     assert peak < 4096, f"{name}.step allocated {peak} bytes"
 
 

@@ -101,27 +101,40 @@ def recipe_options(**given: Any) -> dict:
     return {k: v for k, v in parsed.items() if v is not None}
 
 
+# The options that choose what is trained, before the recipe's fields: name, type and option.
+CHOICE_FIELDS: dict[str, tuple[Any, Any]] = {
+    "preset": (str | None, PRESET),
+    "data": (str | None, DATA),
+}
+
+
 def takes_recipe_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """A command that takes the options of :data:`RECIPE_FIELDS` in the place of its
-    ``overrides`` parameter, and is called with ``overrides``: the fields given, parsed
-    (:func:`recipe_options`). Typer reads the options from the signature this sets."""
+    """A command that takes ``--preset``, ``--data`` and the options of
+    :data:`RECIPE_FIELDS` in the place of its ``recipe_choice`` parameter, and is called with
+    ``recipe_choice``: a dict of ``preset``, ``data`` and ``overrides`` (the recipe fields
+    given, parsed by :func:`recipe_options`), as the use cases take them. The command returns
+    its use case's exit status, which becomes the process's. Typer reads the options from the
+    signature this sets."""
     signature = inspect.signature(command)
     fields = [
         inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=kind)
-        for name, (kind, option) in RECIPE_FIELDS.items()
+        for name, (kind, option) in {**CHOICE_FIELDS, **RECIPE_FIELDS}.items()
     ]
     parameters: list[inspect.Parameter] = []
     for parameter in signature.parameters.values():
-        if parameter.name == "overrides":
+        if parameter.name == "recipe_choice":
             parameters += fields
         else:
             parameters.append(parameter.replace(kind=inspect.Parameter.KEYWORD_ONLY))
 
     @functools.wraps(command)
-    def with_overrides(**options: Any) -> Any:
+    def with_recipe_choice(**options: Any) -> None:
         given = {name: options.pop(name) for name in RECIPE_FIELDS}
-        return command(overrides=recipe_options(**given), **options)
+        choice = {name: options.pop(name) for name in CHOICE_FIELDS}
+        status = command(recipe_choice=dict(choice, overrides=recipe_options(**given)), **options)
+        if status:
+            raise typer.Exit(status)
 
-    with_overrides.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
-    with_overrides.__annotations__ = {p.name: p.annotation for p in parameters}
-    return with_overrides
+    with_recipe_choice.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    with_recipe_choice.__annotations__ = {p.name: p.annotation for p in parameters}
+    return with_recipe_choice

@@ -8,14 +8,13 @@ from pathlib import Path
 
 import typer
 
-from .options import DATA, PRESET, QUIET, takes_recipe_options
+from .options import QUIET, takes_recipe_options
 
 
 @takes_recipe_options
 def train(
-    preset: str | None = PRESET,
-    data: str | None = DATA,
-    overrides: dict | None = None,  # the recipe fields: see takes_recipe_options
+    *,
+    recipe_choice: dict,  # --preset, --data and the recipe's fields: see takes_recipe_options
     out: Path | None = typer.Option(None, help="Model file to write.", show_default="PRESET.npz"),
     quiet: bool = QUIET,
     json_output: bool = typer.Option(
@@ -82,11 +81,11 @@ def train(
         "or none.",
     ),
     cell: str | None = typer.Option(None, help="Recurrent layers: lstm or gru."),
-) -> None:
+) -> int:
     """Train a network on MNIST (or your data) and save it to a model file."""
     from .train import parse_hidden, train_command
 
-    overrides = dict(overrides or {})
+    overrides = recipe_choice["overrides"]
     engine_options = dict(
         weight_decay=weight_decay,
         schedule=schedule,
@@ -98,10 +97,8 @@ def train(
     overrides.update({k: v for k, v in engine_options.items() if v is not None})
     if freeze is not None:
         overrides["freeze"] = freeze
-    status = train_command(
-        preset=preset,
-        data=data,
-        overrides=overrides,
+    return train_command(
+        **recipe_choice,
         out=out,
         quiet=quiet,
         json_output=json_output,
@@ -113,8 +110,6 @@ def train(
         recipe_file=recipe,
         init_from=init_from,
     )
-    if status:
-        raise typer.Exit(status)
 
 
 def lr_find(
@@ -159,6 +154,7 @@ def lr_find(
 
 @takes_recipe_options
 def sweep(
+    *,
     grid: list[str] = typer.Option(
         [],
         "--grid",
@@ -185,22 +181,17 @@ def sweep(
         help="Run on the Dask cluster of this scheduler, e.g. "
         "tcp://10.0.0.5:8786, instead of local workers.",
     ),
-    preset: str | None = PRESET,
-    data: str | None = DATA,
-    overrides: dict | None = None,  # the recipe fields: see takes_recipe_options
+    recipe_choice: dict,  # --preset, --data and the recipe's fields: see takes_recipe_options
     quiet: bool = QUIET,
     json_output: bool = typer.Option(
         False, "--json", help="Print the table as JSON, the last line of stdout."
     ),
-) -> None:
+) -> int:
     """Train a grid of settings over several seeds; a table of mean and spread per setting."""
     from .sweep import sweep_command
 
-    overrides = dict(overrides or {})
-    status = sweep_command(
-        preset=preset,
-        data=data,
-        overrides=overrides,
+    return sweep_command(
+        **recipe_choice,
         grid=grid,
         seeds=seeds,
         output=output,
@@ -209,5 +200,3 @@ def sweep(
         quiet=quiet,
         json_output=json_output,
     )
-    if status:
-        raise typer.Exit(status)
