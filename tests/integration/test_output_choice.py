@@ -4,6 +4,7 @@ model file, NAME.npz, here), and a checkpoint's recorded output path never choos
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -79,3 +80,20 @@ def test_a_checkpoints_recorded_output_never_chooses_where_resume_writes(mini, t
     again = train("--resume", "ck", "--out", "again.npz", "--quiet", cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     assert (tmp_path / "again.npz").exists() and victim.read_text() == "keep me"
+
+
+def test_a_checkpoint_nested_hundreds_deep_is_refused_and_resume_falls_back(mini, tmp_path):
+    # Nesting past the budget's depth is refused before parsing (at 1,000 levels Python's
+    # parser raised RecursionError, which also stopped resume from falling back).
+    from nnscratch.errors import CheckpointError
+    from nnscratch.training.checkpoint import load_latest, read_checkpoint
+
+    first = train("--data", mini, *TINY, "--checkpoint-dir", "ck", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    (_, older), (_, newest) = list_checkpoints(tmp_path / "ck")[-2:]
+    document, arrays = read_model_file(newest)
+    document["config"]["note"] = json.loads("[" * 500 + "]" * 500)  # json.dumps takes 500
+    write_model_file(newest, document, arrays)
+    with pytest.raises(CheckpointError, match="nests deeper than 64 levels"):
+        read_checkpoint(newest)
+    assert load_latest(tmp_path / "ck").path == older
