@@ -205,6 +205,37 @@ def test_a_12_megapixel_png_costs_tens_of_mb_not_hundreds(tmp_path):
     assert result["rise"] < 80 * MB, result  # before: about 215 MB
 
 
+def test_eight_photos_at_once_cost_two_decodings_at_most(tmp_path, small_models):
+    # The server decodes two pictures at a time (answers.PICTURE_SLOTS); the rest wait.
+    picture_of_a_digit(tmp_path / "photo.png", 4000, 3000)
+    result = measured(
+        f"""
+        import os
+        from concurrent.futures import ThreadPoolExecutor
+        from fastapi import testclient
+        from nnscratch.web.app import create_app
+        from nnscratch.web.served import ServedModels
+
+        photo = (Path(os.environ["BOMB_DIR"]) / "photo.png").read_bytes()
+        app = create_app(
+            ServedModels.from_files([{str(small_models["mlp"])!r}]), hosts={{"testserver"}}
+        )
+        client = testclient.TestClient(app).__enter__()
+        client.post("/api/predict", files={{"file": ("photo.png", photo)}})  # Pillow loaded
+
+        def one(_):
+            return client.post("/api/predict", files={{"file": ("photo.png", photo)}}).status_code
+
+        def run():
+            with ThreadPoolExecutor(8) as pool:
+                return sorted(set(pool.map(one, range(8))))
+        """,
+        tmp_path,
+    )
+    assert result["outcome"] == "[200]", result
+    assert result["rise"] < 120 * MB, result  # before: 8 at once reached 1 GB
+
+
 def test_a_picture_declaring_too_many_pixels_is_refused_before_decoding(tmp_path):
     picture_of_a_digit(tmp_path / "bomb.png", 10_000, 6_000)  # 60 MP, a few hundred kB
     result = measured(
