@@ -12,7 +12,9 @@ Layout inside the zip archive:
 ``arrays_sha256`` covers every array's name, dtype, shape and bytes, so a damaged or altered file
 is caught on load. Files are parsed here, member by member, with NumPy's header parser (a
 literal, never evaluated as code) and object arrays refused: opening one never runs code, and
-nothing larger than the file's own bytes is allocated, whatever its headers claim.
+nothing is allocated before what the headers claim is checked against the file's own bytes and
+the budget (:mod:`nnscratch.budget`: the data declared, each member's inflation, the JSON
+document's size and nesting).
 
 Format version 1 grows by adding keys only: a reader ignores keys it does not know and does
 without keys a file lacks (``library_version`` and ``architecture`` came after the first files).
@@ -35,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from .budget import check_data, check_depth, check_document, check_inflation
 from .errors import ModelFileError
 from .fileio import atomic_write
 
@@ -150,6 +153,14 @@ def _read_arrays(path: str | os.PathLike, where: str) -> dict[str, np.ndarray]:
             raise ModelFileError(
                 f"{where}: damaged model file (its members claim more bytes than the file holds)"
             )
+        # What the members declare must fit the budget before one of them is inflated.
+        check_data(sum(m.file_size for m in members), where, "the model file", ModelFileError)
+        for member in members:
+            what = f"member {member.filename!r}"
+            if member.filename == DOCUMENT_KEY + ".npy":
+                check_document(member.file_size, where, what, ModelFileError)
+            if member.compress_type != zipfile.ZIP_STORED:
+                check_inflation(member.file_size, member.compress_size, where, what, ModelFileError)
         for member in members:
             name = member.filename.removesuffix(".npy")
             if name == member.filename or name in arrays:
@@ -214,7 +225,9 @@ def _parse_document(where: str, raw: np.ndarray) -> dict[str, Any]:
     if raw.dtype != np.uint8 or raw.ndim != 1:
         raise ModelFileError(f"{where}: {DOCUMENT_KEY} is not a byte string")
     try:
-        document = json.loads(raw.tobytes().decode("utf-8"))
+        text = raw.tobytes().decode("utf-8")
+        check_depth(text, where, DOCUMENT_KEY, ModelFileError)
+        document = json.loads(text)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ModelFileError(f"{where}: {DOCUMENT_KEY} is not valid JSON ({error})") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:

@@ -128,7 +128,8 @@ def test_sigkill_at_a_random_point_then_resume_ends_byte_identical(mini, referen
     assert not (tmp_path / "m.npz").exists(), why  # killed before the end
     positions = [position for position, _ in list_checkpoints(tmp_path / "ck")]
     assert positions and all(step == 0 for _, step in positions), why  # epoch ends only
-    result = nnscratch("--resume", "ck", "--quiet", cwd=tmp_path)
+    # --out again: where the model goes is the command line's, never the checkpoint's.
+    result = nnscratch("--resume", "ck", "--out", "m.npz", "--quiet", cwd=tmp_path)
     assert result.returncode == 0, f"{why}\n{result.stderr}"
     assert saved(tmp_path / "m.npz") == reference, why
     assert not [p for p in (tmp_path / "ck").iterdir() if p.suffix == ".tmp"], why
@@ -147,7 +148,7 @@ def test_a_signal_saves_a_checkpoint_says_how_to_resume_and_resumes_exactly(
         r"checkpoint saved to (\S+); resume with: (nnscratch train .+)$", stderr, re.MULTILINE
     )
     assert hint, f"{why}\n{stderr}"
-    assert hint[2] == "nnscratch train --resume ck", why
+    assert hint[2] == "nnscratch train --resume ck --out m.npz", why  # never the checkpoint's
     checkpoint = read_checkpoint(tmp_path / hint[1])  # the stop's own, at a batch boundary
     assert (checkpoint.epoch, checkpoint.step) == max(
         position for position, _ in list_checkpoints(tmp_path / "ck")

@@ -251,6 +251,7 @@ def test_datasets_package_imports_nothing_of_networks():
         "nnscratch",
         "nnscratch.errors",
         "nnscratch.fileio",
+        "nnscratch.budget",  # what a file may make a reader allocate
         "nnscratch.datasets",
         "nnscratch.datasets.idx",
         "nnscratch.datasets.csv",

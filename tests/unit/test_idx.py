@@ -267,7 +267,13 @@ def test_huge_header_fails_fast_without_allocating(tmp_path, compress):
     tracemalloc.start()
     started = time.perf_counter()
     try:
-        with pytest.raises(DataError, match=r"truncated IDX data: .*1683627180032 data bytes"):
+        # Plain, the file's length refutes the header; gzip, the budget refuses it.
+        refused = (
+            r"declares 1,605,632.0 MB of data"
+            if compress
+            else r"truncated IDX data: .*1683627180032 data bytes"
+        )
+        with pytest.raises(DataError, match=refused):
             read_idx(path)
         elapsed = time.perf_counter() - started
         peak = tracemalloc.get_traced_memory()[1]
@@ -284,7 +290,7 @@ def test_memory_follows_real_bytes_in_gzip(tmp_path):
     path.write_bytes(gzip.compress(content, compresslevel=1))
     tracemalloc.start()
     try:
-        with pytest.raises(DataError, match="truncated IDX data"):
+        with pytest.raises(DataError, match="declares 4,096.0 MB of data"):
             read_idx(path)
         peak = tracemalloc.get_traced_memory()[1]
     finally:

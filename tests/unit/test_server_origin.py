@@ -116,7 +116,7 @@ def test_reading_needs_no_origin_check(client):
 
 
 def test_the_page_makes_the_browser_send_its_origin(client):
-    # Under "no-referrer" Chromium sends "Origin: null" with the page's own POSTs.
+    # Under "no-referrer" the Fetch standard makes the page's own POSTs say "Origin: null".
     assert client.get("/").headers["referrer-policy"] == "same-origin"
 
 

@@ -81,7 +81,7 @@ def train_command(
     ``overrides`` holds the recipe fields given on the command line, and only those. Every
     option is checked, and every output tried, before any data is loaded or anything drawn.
     """
-    checkpoint = None
+    checkpoint, recorded_out = None, None
     if recipe_file is not None and (preset is not None or resume is not None):
         other = "--preset" if preset is not None else "--resume"
         raise ConfigError(
@@ -99,7 +99,9 @@ def train_command(
     elif resume is not None:
         # Options not given again come from the checkpoint; a change is refused unless --force.
         checkpoint, base, saved = resumed_run(resume, preset)
-        data, out = data or saved["data"], out or saved["out"]
+        # Where the model goes is the command line's to say, never a file's: the path the
+        # checkpoint recorded is only mentioned (an edited one could name any file).
+        data, recorded_out = data or saved["data"], saved["out"]
         checkpoint_every = checkpoint_every or saved["checkpoint_every"]
     elif init_from is not None:
         if preset is not None:
@@ -131,6 +133,11 @@ def train_command(
     # Human output goes to stderr under --json, so stdout stays machine-readable.
     console = Console(stderr=json_output, quiet=quiet)
     show_plan(console, plan)
+    if recorded_out is not None and recorded_out != out:
+        console.print(
+            f"the run was writing {escape(str(recorded_out))}: this one writes "
+            f"{escape(str(out))} (give --out {escape(str(recorded_out))} to write there)"
+        )
     progress = RichProgress(Console(stderr=True, quiet=quiet), log_every=recipe.log_every)
     try:
         result = run_training(plan, callbacks=[progress])

@@ -3,7 +3,10 @@
 Layout, all big-endian: two zero bytes, a type-code byte, a byte n giving the number of
 dimensions, n unsigned 32-bit sizes, then the values in C order. Files may be gzip-compressed.
 
-Headers are untrusted: nothing is allocated for data until the bytes are known to exist.
+Headers are untrusted: nothing is allocated for data until the bytes are known to exist, and
+what a header declares must fit the budget (:mod:`nnscratch.budget`) first: a gzip file may
+inflate to no more than its ratio allows, and is decompressed a piece at a time, never past
+what its header declared.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from nnscratch.budget import check_data, check_inflation
 from nnscratch.errors import DataError
 from nnscratch.fileio import atomic_write
 
@@ -79,13 +83,17 @@ def _read_idx_stream(raw: io.BufferedIOBase, where: str, size: int | None) -> np
         return _decode(raw, where, size)
     try:
         with gzip.GzipFile(fileobj=raw, mode="rb") as stream:
-            return _decode(stream, where, None)  # decompressed size is unknown up front
+            # The decompressed size is unknown up front: the header's, checked, bounds it.
+            return _decode(stream, where, None, compressed=size)
     except (OSError, EOFError, zlib.error) as e:
         raise DataError(f"{where}: corrupt or truncated gzip stream ({e})") from None
 
 
-def _decode(stream: io.BufferedIOBase, where: str, size: int | None) -> np.ndarray:
-    """Parse header and data from `stream`; `size` (if known) is the stream's total length."""
+def _decode(
+    stream: io.BufferedIOBase, where: str, size: int | None, compressed: int | None = None
+) -> np.ndarray:
+    """Parse header and data from `stream`; `size` (if known) is the stream's total length,
+    `compressed` that of the gzip file it is inflated from."""
     head = _read_up_to(stream, 4)
     if len(head) < 4:
         raise DataError(f"{where}: truncated IDX header: {len(head)} bytes, expected at least 4")
@@ -111,6 +119,9 @@ def _decode(stream: io.BufferedIOBase, where: str, size: int | None) -> np.ndarr
     dtype = IDX_DTYPES[code]
     nbytes = math.prod(shape) * dtype.itemsize  # Python ints: no overflow, however absurd
     promised = f"the header declares shape {shape} of {dtype}, i.e. {nbytes} data bytes"
+    declaring = f"an IDX header of shape {shape} ({dtype})"
+    if size is None and compressed is not None:
+        check_inflation(nbytes, compressed, where, declaring)
 
     if size is not None:
         # Plain file: its length settles the question before a single byte is allocated.
@@ -118,8 +129,10 @@ def _decode(stream: io.BufferedIOBase, where: str, size: int | None) -> np.ndarr
         if held != nbytes:
             what = "truncated IDX data" if held < nbytes else "trailing bytes after the IDX data"
             raise DataError(f"{where}: {what}: {promised}, but {held} follow the header")
+        check_data(nbytes, where, declaring)
         data = _read_exactly(stream, nbytes)
     else:
+        check_data(nbytes, where, declaring)
         data = _read_bounded(stream, nbytes + 1)  # one byte more reveals trailing data
     if data.size < nbytes:
         raise DataError(f"{where}: truncated IDX data: {promised}, but only {data.size} follow")

@@ -24,15 +24,24 @@ Knows no networks: depends on NumPy, Pillow and nnscratch.errors only.
 
 from __future__ import annotations
 
+import math
 import os
 import warnings
 from typing import BinaryIO, NamedTuple
 
 import numpy as np
 
+from nnscratch.budget import Budget, current_budget
 from nnscratch.errors import DataError
 
-MAX_PIXELS = 40_000_000  # a 40-megapixel photo is fine; a decompression bomb is not
+MAX_PIXELS = Budget().pixels  # a 40-megapixel photo is fine; a decompression bomb is not
+# A digit needs far fewer pixels than a photo holds: a larger picture is reduced (JPEG while it
+# is decoded, others by whole-pixel box averaging) to about this many before any float copy,
+# so a 12-megapixel photo costs tens of MB, not hundreds.
+WORK_PIXELS = 2_000_000
+# EXIF orientation -> the transposition that shows the picture upright (EXIF 2.3, tag 0x0112).
+_UPRIGHT = {2: "FLIP_LEFT_RIGHT", 3: "ROTATE_180", 4: "FLIP_TOP_BOTTOM", 5: "TRANSPOSE"}
+_UPRIGHT |= {6: "ROTATE_270", 7: "TRANSVERSE", 8: "ROTATE_90"}
 CROP_LEVEL = 0.1  # ink (0-1) that counts when cropping to the digit
 PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 
@@ -70,9 +79,12 @@ def read_picture_steps(
     max_pixels: int | None = None,
 ) -> MnistFormSteps:
     """:func:`read_picture`, keeping the steps of :func:`mnist_form_steps`."""
-    from PIL import Image, ImageOps  # Pillow is heavy to import; only pictures need it
+    from PIL import Image  # Pillow is heavy to import; only pictures need it
 
-    max_pixels = MAX_PIXELS if max_pixels is None else max_pixels
+    # Pillow's own bomb check (an error at twice this) backs ours, which reads the header: the
+    # default budget's ceiling, the most any (only ever narrowed) budget allows.
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    max_pixels = min(current_budget().pixels, MAX_PIXELS if max_pixels is None else max_pixels)
     file_path = path if isinstance(path, (str, os.PathLike)) else None  # else an open file
     where = name or ("the picture" if file_path is None else os.fspath(file_path))
     try:
@@ -86,8 +98,8 @@ def read_picture_steps(
                     f"{where}: picture of {picture.width}x{picture.height} pixels "
                     f"is larger than {max_pixels:,} pixels"
                 )
-            picture = ImageOps.exif_transpose(picture)
-            grey = _to_grey(picture, Image)
+            sixteen_bit = picture.mode.startswith("I;16")
+            grey = _to_grey(_reduced_upright(picture, Image), Image, sixteen_bit)
     except DataError:
         raise
     except FileNotFoundError:
@@ -109,14 +121,41 @@ def read_picture_steps(
         raise type(error)(f"{where}: {error}") from None
 
 
-def _to_grey(picture, Image) -> np.ndarray:
+def _reduced_upright(picture, Image):
+    """``picture`` decoded at about WORK_PIXELS at most, then turned upright as its EXIF
+    orientation says (after reducing: turning a full photo would copy it whole)."""
+    orientation = picture.getexif().get(0x0112)
+    if _reduction(picture) > 1:
+        if picture.format == "JPEG":  # decoded at 1/2, 1/4 or 1/8 scale: less memory, quicker
+            factor = _reduction(picture)
+            picture.draft(picture.mode, (picture.width // factor, picture.height // factor))
+        if picture.mode in ("1", "P", "PA"):  # palette indices cannot be averaged
+            picture = picture.convert("RGBA" if _has_alpha(picture) else "L")
+        elif picture.mode.startswith("I;16"):  # 0-65535 kept, as 32-bit integers
+            picture = picture.convert("I")
+        picture = picture.reduce(_reduction(picture))
+    if orientation in _UPRIGHT:
+        picture = picture.transpose(getattr(Image.Transpose, _UPRIGHT[orientation]))
+    return picture
+
+
+def _reduction(picture) -> int:
+    """The whole factor that brings ``picture`` to WORK_PIXELS or fewer."""
+    return max(1, math.ceil(math.sqrt(picture.width * picture.height / WORK_PIXELS)))
+
+
+def _has_alpha(picture) -> bool:
+    return picture.mode in ("RGBA", "LA", "PA") or "transparency" in picture.info
+
+
+def _to_grey(picture, Image, sixteen_bit: bool = False) -> np.ndarray:
     """Decode to a float32 (H, W) array of grey levels 0-255, transparency as white."""
-    if picture.mode in ("RGBA", "LA", "PA") or "transparency" in picture.info:
+    if _has_alpha(picture):
         white = Image.new("RGBA", picture.size, (255, 255, 255, 255))
         picture = Image.alpha_composite(white, picture.convert("RGBA"))
     if picture.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
         values = np.asarray(picture.convert("F"), dtype=np.float32)
-        top = 65535.0 if picture.mode.startswith("I;16") else max(float(values.max()), 1.0)
+        top = 65535.0 if sixteen_bit else max(float(values.max()), 1.0)
         return values * np.float32(255.0 / top)
     return np.asarray(picture.convert("L"), dtype=np.float32)
 

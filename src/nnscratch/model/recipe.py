@@ -293,14 +293,15 @@ def _batch_size(name: str, value: Any) -> int | str:
     return checks.whole(name, value, low=1)
 
 
-def _string(name: str, value: Any) -> str:
-    if not isinstance(value, str) or not value:
-        raise ConfigError(f"{name} must be a name, got {value!r}")
+def _plain_name(name: str, value: Any) -> str:
+    """A name, which names the model file (NAME.npz here): a file must choose no folder."""
+    if not isinstance(value, str) or value in ("", ".", "..") or set(value) & set("/\\\0"):
+        raise ConfigError(f"{name} must be a plain name without / or \\ (see --out), got {value!r}")
     return value
 
 
 _CHECKS: dict[str, Callable[[str, Any], Any]] = {
-    "name": _string,
+    "name": _plain_name,
     "hidden": checks.sizes,
     "conv": checks.sizes,
     "kernel_size": _strict_int(lambda n, v: checks.whole(n, v, low=1)),

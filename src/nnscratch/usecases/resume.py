@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -147,3 +148,10 @@ def refuse_changes(checkpoint: Checkpoint, found: list[str], force: bool) -> Non
             f"so it would not end as the interrupted run would have; run without those "
             f"options, or pass --force to resume anyway"
         )
+
+
+def resume_command(directory: str | os.PathLike | None, out: Path, default: Path) -> str:
+    """The command that takes a run up again: with ``--out`` unless the model goes to
+    ``default``, where a resumed run writes unless told (a checkpoint never says where)."""
+    command = f"nnscratch train --resume {shlex.quote(str(directory))}"
+    return command + (f" --out {shlex.quote(str(out))}" if out != default else "")

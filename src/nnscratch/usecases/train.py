@@ -30,7 +30,7 @@ from ..training import Callback, Checkpoint, Checkpointer, GracefulStop, History
 from ..training.checkpoint import list_checkpoints
 from . import finetune
 from .data import check_fit
-from .resume import changes, refuse_changes, run_config
+from .resume import changes, refuse_changes, resume_command, run_config
 
 
 @dataclass
@@ -347,7 +347,7 @@ def run_training(plan: TrainingPlan, *, callbacks: list[Callback] | tuple = ()) 
     if result.stopped == "interrupted":
         result.signal, result.exit_status = stopper.signal_name, stopper.exit_status
         if checkpointer is not None and checkpointer.last_path is not None:
-            result.resume_command = f"nnscratch train --resume {directory}"
+            result.resume_command = resume_command(directory, options.out_path, default_out(recipe))
     return result
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from .. import explain
+from ..budget import limited
 from ..datasets.drawing import drawing_to_mnist, make_strokes
 from ..datasets.mnist import load_mnist
 from ..datasets.pictures import NoDigitError, read_picture_steps, shrink_ink
@@ -21,7 +22,7 @@ from .served import ServedModels
 UNSURE_BELOW = 0.6  # a top probability below this is shown as unsure
 MAX_PICTURE_PIXELS = 12_000_000  # a 12-megapixel phone photo, not a decompression bomb
 STEP_SIDE = 112  # the cropped step is sent at most this many pixels on a side
-# Decoding a large photo takes a few hundred MB for a moment: two at a time (two cores).
+# Decoding a large photo takes tens of MB for a moment (pictures.WORK_PIXELS): two at a time.
 PICTURE_SLOTS = threading.BoundedSemaphore(2)
 DIGITS = 3  # significant decimals sent for views (the page draws them; more is noise)
 
@@ -80,12 +81,9 @@ def predict_answer(models: ServedModels, given: PredictInput) -> dict:
                     size=size,
                 )
             else:
-                with PICTURE_SLOTS:
+                with PICTURE_SLOTS, limited(pixels=MAX_PICTURE_PIXELS):
                     seen = read_picture_steps(
-                        io.BytesIO(given.data),
-                        size=size,
-                        name="the uploaded picture",
-                        max_pixels=MAX_PICTURE_PIXELS,
+                        io.BytesIO(given.data), size=size, name="the uploaded picture"
                     )
             image = seen.field
             if given.steps:

@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException
 from ..datasets.digitset import DigitSet
 from ..errors import NNScratchError
 from . import schemas
-from .limits import MAX_BODY_BYTES, BodyLimit
+from .limits import MAX_BODY_BYTES, BodyLimit, return_large_blocks_to_the_system
 from .live import LiveTraining
 from .origin import LOOPBACK_NAMES, OwnOrigin
 from .routes import digits as digit_routes
@@ -33,8 +33,9 @@ SECURITY_HEADERS = {
     "content-security-policy": "default-src 'self'; img-src 'self' data: blob:; "
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
     "x-content-type-options": "nosniff",
-    # Not no-referrer: under it a browser sends "Origin: null" even with the page's own
-    # requests, and the Origin check (origin.py) could not tell them from another site's.
+    # Not no-referrer: under it the Fetch standard has a same-origin POST say "Origin: null"
+    # (Chromium sends the origin anyway; measured), which the Origin check (origin.py) must
+    # refuse. same-origin sends our origin to us and nothing to other sites.
     "referrer-policy": "same-origin",
 }
 
@@ -72,6 +73,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.models, app.state.live, app.state.digits = models, live, digits
+    return_large_blocks_to_the_system()  # pictures decoded in turn do not pile up per thread
     app.include_router(network.router)
     if live is not None:
         app.include_router(live_training.router)

@@ -13,6 +13,7 @@ from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse
 
+from ...budget import MB, limited
 from ...datasets.digitset import IDX_FILES, DigitSet, held_out
 from ...datasets.drawing import drawing_to_mnist, make_strokes
 from ...datasets.pictures import NoDigitError
@@ -25,6 +26,9 @@ router = APIRouter(prefix="/api/digits")
 CSV_NAME = "digits.csv"
 IDX_NAMES = [name for pair in IDX_FILES.values() for name in pair]
 EXPORTS = {*IDX_NAMES, CSV_NAME}
+# An upload's files may declare this much data (about 80,000 digits), and inflate at most the
+# budget's ratio: a small gzip declaring a million images is refused from its header.
+IMPORT_DATA_BYTES = 64 * MB
 IMPORT_BODY = {
     "requestBody": {
         "required": True,
@@ -182,7 +186,10 @@ def import_files(digits: DigitSet, files: dict[str, bytes]) -> int:
             f"({', '.join(IDX_NAMES)}, each optionally .gz); got "
             f"{', '.join(names) or 'a file without a name'}"
         )
-    with tempfile.TemporaryDirectory(prefix="nnscratch-import-") as folder:
+    with (
+        limited(data_bytes=IMPORT_DATA_BYTES),
+        tempfile.TemporaryDirectory(prefix="nnscratch-import-") as folder,
+    ):
         for name, data in zip(names, files.values(), strict=False):
             (Path(folder) / name).write_bytes(data)
         spec = Path(folder) / names[0] if is_csv else Path(folder)
