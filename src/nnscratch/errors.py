@@ -39,3 +39,8 @@ class TrainingDiverged(NNScratchError, ArithmeticError):
 
 class CheckpointError(ModelFileError):
     """A checkpoint is missing, not ours, damaged, or does not fit the run resuming from it."""
+
+
+class MissingExtra(NNScratchError, ImportError):
+    """A package of an optional extra is not installed; the message names the extra and the
+    pip command that installs it (an ImportError too, so ``except ImportError`` still works)."""

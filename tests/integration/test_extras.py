@@ -16,7 +16,7 @@ import pytest
 
 from cli_runs import assert_user_error
 from mini_mnist import write_mnist_folder
-from nnscratch import extras
+from nnscratch import environment
 
 
 def run_without(blocked: list[str], code: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -90,7 +90,7 @@ else:
 def test_export_onnx_in_python_without_onnx_names_the_extra(tmp_path):
     code = f"""
 from nnscratch import Dense, Sequential
-from nnscratch.extras import MissingExtra
+from nnscratch.errors import MissingExtra
 model = Sequential([Dense(4, 3)])
 try:
     model.to_onnx({str(tmp_path / "m.onnx")!r}, input_shape=(4,))
@@ -105,7 +105,7 @@ except MissingExtra as error:
 
 def test_the_core_trains_without_any_extra(tmp_path):
     """The README's first command, `nnscratch train`, needs no extra (a tiny run here)."""
-    every_extra = [module for needed in extras.NEEDED.values() for _, module in needed]
+    every_extra = [module for needed in environment.NEEDED.values() for _, module in needed]
     write_mnist_folder(tmp_path / "digits", train=300, test=100)
     result = nnscratch_without(
         [*every_extra, "pandas", "onnxruntime", "dask"],
@@ -131,4 +131,4 @@ def test_the_core_trains_without_any_extra(tmp_path):
 
 def test_require_knows_only_the_extras_there_are():
     with pytest.raises(ValueError, match="no extra called 'plot'"):
-        extras.require("plot", "a chart")
+        environment.require("plot", "a chart")

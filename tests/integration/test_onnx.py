@@ -24,8 +24,7 @@ from nnscratch.engine.layers import (
     Layer,
     ReLU,
 )
-from nnscratch.errors import ConfigError
-from nnscratch.extras import MissingExtra
+from nnscratch.errors import ConfigError, MissingExtra
 from nnscratch.model import Sequential
 from nnscratch.model.presets import build_model
 from nnscratch.onnx import OPSET

@@ -8,7 +8,7 @@ import re
 import sys
 from pathlib import Path
 
-from nnscratch import extras
+from nnscratch import environment
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "src" / "nnscratch" / "datasets" / "data"
@@ -47,7 +47,7 @@ def test_the_python_classifiers_match_requires_python():
 
 def test_every_extra_the_code_names_exists_and_brings_its_packages():
     declared = PROJECT["optional-dependencies"]
-    for extra, needed in extras.NEEDED.items():
+    for extra, needed in environment.NEEDED.items():
         requirements = " ".join(declared[extra]).lower()
         for distribution, _ in needed:
             # dask[distributed] brings distributed
@@ -56,7 +56,7 @@ def test_every_extra_the_code_names_exists_and_brings_its_packages():
                 distribution,
             )
     all_extras = re.fullmatch(r"nnscratch\[(.*)\]", declared["all"][0])
-    assert all_extras and set(extras.NEEDED) <= set(all_extras[1].split(","))
+    assert all_extras and set(environment.NEEDED) <= set(all_extras[1].split(","))
 
 
 def test_the_core_is_numpy_pillow_typer_and_rich():

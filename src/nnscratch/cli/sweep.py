@@ -13,8 +13,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from .. import checks
+from ..environment import require
 from ..errors import ConfigError
-from ..extras import require
 from ..model import DEFAULT_PRESET, get_preset
 from ..sweeps import grid as grids
 from ..sweeps.sweep import (

@@ -12,8 +12,8 @@ from rich.console import Console, JustifyMethod
 from rich.markup import escape
 from rich.table import Table
 
+from ..environment import require
 from ..errors import ConfigError, NNScratchError, TrainingDiverged
-from ..extras import require
 from ..model import DEFAULT_PRESET, FULL_BATCH, Recipe, get_preset
 from ..usecases import finetune
 from ..usecases.resume import resumed_run

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
-from ..extras import optional_import
+from ..environment import optional_import
 
 
 def onnx_library() -> Any:

@@ -2,7 +2,7 @@
 the one-file HTML report (:mod:`.report`) and one image's view (:mod:`.show`).
 Without matplotlib (the ``plots`` extra) importing this package says what to install."""
 
-from ..extras import require
+from ..environment import require
 from .charts import *  # noqa: F401,F403
 from .charts import __all__  # noqa: F401
 

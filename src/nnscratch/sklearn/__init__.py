@@ -5,7 +5,7 @@ Needs scikit-learn (``pip install "nnscratch[sklearn]"``); ``import nnscratch`` 
 this package, nor scikit-learn. Without scikit-learn importing it says what to install.
 """
 
-from ..extras import require
+from ..environment import require
 
 require("sklearn", "nnscratch.sklearn")
 

@@ -18,8 +18,8 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from ..environment import require
 from ..errors import ConfigError
-from ..extras import require
 
 BLAS_THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 

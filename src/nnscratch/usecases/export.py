@@ -6,8 +6,8 @@ import dataclasses
 import os
 from pathlib import Path
 
+from ..environment import require
 from ..errors import ConfigError
-from ..extras import require
 from ..fileio import check_outputs
 from ..model import Sequential
 

@@ -6,6 +6,6 @@ imported only here, so the rest of nnscratch (and ``nnscratch --help``) never lo
 without them (the ``web`` extra) importing this package says what to install.
 """
 
-from ..extras import require
+from ..environment import require
 
 require("web", "the web page (nnscratch serve)")
