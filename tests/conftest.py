@@ -80,13 +80,21 @@ LONGEST_FIRST = (
 
 
 def group_of(item) -> str:
-    """The xdist group of a test: ``dask`` for the tests that use the cluster, else its file."""
-    return "dask" if "dask_cluster" in item.fixturenames else item.path.stem
+    """The xdist group of a test: ``dask`` for the tests that use the cluster; a learning gate
+    alone (each trains its own network, minutes long, and shares nothing), so the gates spread
+    over both workers; else its file."""
+    if "dask_cluster" in item.fixturenames:
+        return "dask"
+    return item.nodeid if item.get_closest_marker("gate") else item.path.stem
 
 
 def start_rank(item) -> int:
     """Where a test's group comes in the order the workers take groups (sort is stable: the
     tests of a group stay together and in their order)."""
+    if item.get_closest_marker("gate"):  # minutes each: they start first (`pytest tests`)
+        return -2
+    if item.get_closest_marker("browser"):
+        return -1
     group = group_of(item)
     if group in LONGEST_FIRST:
         return LONGEST_FIRST.index(group)
