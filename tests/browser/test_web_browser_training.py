@@ -232,12 +232,13 @@ def test_the_status_line_catches_up_with_progress_faster_than_it_is_announced(li
     wait_until(lambda: page.page.get_attribute("body", "data-training") == "running" and not asking)
     seen = progress(page)
     wait_until(lambda: progress(page) >= max(seen + 2, 3))
+    # The claim is about the epochs that arrived before the page's wait ran out: epochs that
+    # arrive after it (the stream brings them in bursts, fast on a quiet machine) wait for
+    # their own turn, so they are counted before the clock moves, not after.
+    arrived = progress(page)
     page.page.clock.run_for(5000)
-    shown, said = page.page.evaluate(
-        "[Number(document.body.dataset.progress), document.getElementById('train-status')"
-        ".textContent]"
-    )
+    said = page.page.evaluate("document.getElementById('train-status').textContent")
     epoch = int(said.split(" of 300")[0].split()[-1])  # "epoch 3 of 300: accuracy ..."
-    assert epoch >= max(shown - 1, 2), said  # an epoch may arrive as it is read
+    assert epoch >= max(arrived - 1, 2), said  # an epoch may arrive as it is read
     page.page.click("#train-stop")
     page.page.wait_for_selector("body[data-training='stopped']", state="attached")
