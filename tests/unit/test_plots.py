@@ -136,12 +136,13 @@ def test_misclassified_gallery_shows_the_most_confident_mistakes(run):
     figure = plots.misclassified_gallery(
         plots.new_figure(9, 3), seen.images, seen.labels, seen.probabilities, shown
     )
-    drawn = [ax for ax in figure.axes if ax.images]
+    drawn = tiles(figure)
     assert len(drawn) == 16
-    for ax, i, p in zip(drawn, shown, confidence[:16], strict=True):
-        np.testing.assert_array_equal(ax.images[0].get_array(), seen.images[i])
-        caption = f"pred {seen.predicted[i]} ({plots.percent(p)})\ntrue {seen.labels[i]}  #{i}"
-        assert ax.get_title() == caption
+    for (image, caption), i, p in zip(drawn, shown, confidence[:16], strict=True):
+        np.testing.assert_array_equal(image.get_array(), seen.images[i])
+        assert (
+            caption == f"pred {seen.predicted[i]} ({plots.percent(p)})\ntrue {seen.labels[i]}  #{i}"
+        )
 
 
 def test_hardest_gallery_shows_the_highest_losses(run):
@@ -154,24 +155,55 @@ def test_hardest_gallery_shows_the_highest_losses(run):
     figure = plots.hardest_gallery(
         plots.new_figure(9, 2), seen.images, seen.labels, seen.losses, seen.probabilities, hardest
     )
-    drawn = [ax for ax in figure.axes if ax.images]
-    for ax, i in zip(drawn, hardest, strict=True):
-        np.testing.assert_array_equal(ax.images[0].get_array(), run["x"][i])
-        title = ax.get_title()
+    for (image, title), i in zip(tiles(figure), hardest, strict=True):
+        np.testing.assert_array_equal(image.get_array(), run["x"][i])
         assert title.startswith(f"label {run['y'][i]}  #{i}\n")
         assert title.endswith(f"loss {seen.losses[i]:.1f}")
+
+
+def tiles(figure):
+    """The (image, caption) pairs of a tile grid, in drawing order."""
+    (ax,) = figure.axes
+    return [(image, text.get_text()) for image, text in zip(ax.images, ax.texts, strict=True)]
+
+
+def overlap(a, b) -> float:
+    """The area two display boxes share."""
+    width = min(a.x1, b.x1) - max(a.x0, b.x0)
+    height = min(a.y1, b.y1) - max(a.y0, b.y0)
+    return max(width, 0) * max(height, 0)
+
+
+@pytest.mark.parametrize(("size", "count"), [((9, 1.85), 8), ((9, 3), 16), ((9, 6.2), 32)])
+def test_tile_grids_keep_tiles_and_captions_apart_and_inside_the_figure(run, size, count):
+    seen = run["seen"]
+    shown = misclassified_indices(seen.probabilities, seen.labels)[:count]
+    assert len(shown) == count
+    figure = plots.misclassified_gallery(
+        plots.new_figure(*size), seen.images, seen.labels, seen.probabilities, shown
+    )
+    renderer = figure.canvas.get_renderer()
+    frame = figure.bbox
+    ax = figure.axes[0]
+    boxes = [image.get_window_extent(renderer) for image in ax.images]
+    boxes += [text.get_window_extent(renderer) for text in ax.texts]
+    assert len(boxes) == 2 * len(shown)
+    for k, box in enumerate(boxes):
+        assert frame.x0 <= box.x0 and box.x1 <= frame.x1, k
+        assert frame.y0 <= box.y0 and box.y1 <= frame.y1, k
+        assert all(overlap(box, other) == 0 for other in boxes[k + 1 :]), k
 
 
 def test_first_layer_weights_draws_each_units_column(run):
     weights = run["model"].layers[1].params["W"]  # (784, 32)
     figure = plots.first_layer_weights(plots.new_figure(8, 4), weights, count=20)
-    drawn = [ax for ax in figure.axes if ax.images]
+    drawn = tiles(figure)
     assert len(drawn) == 20
-    for unit, ax in enumerate(drawn):
-        np.testing.assert_array_equal(ax.images[0].get_array(), weights[:, unit].reshape(28, 28))
-        low, high = ax.images[0].get_clim()
+    for unit, (image, caption) in enumerate(drawn):
+        np.testing.assert_array_equal(image.get_array(), weights[:, unit].reshape(28, 28))
+        low, high = image.get_clim()
         assert low == -high == -np.abs(weights[:, unit]).max()  # zero is mid-grey
-        assert ax.get_title() == str(unit)
+        assert caption == str(unit)
 
 
 def test_conv_filters_draws_each_kernel():
@@ -181,11 +213,11 @@ def test_conv_filters_draws_each_kernel():
     conv.initialize(np.random.default_rng(0), np.dtype(np.float32))
     kernels = conv.params["W"]  # (12, 1, 5, 5)
     figure = plots.conv_filters(plots.new_figure(6, 2), kernels, count=10)
-    drawn = [ax for ax in figure.axes if ax.images]
+    drawn = tiles(figure)
     assert len(drawn) == 10
-    for channel, ax in enumerate(drawn):
-        np.testing.assert_array_equal(ax.images[0].get_array(), kernels[channel, 0])
-        assert ax.images[0].get_clim() == (
+    for channel, (image, _) in enumerate(drawn):
+        np.testing.assert_array_equal(image.get_array(), kernels[channel, 0])
+        assert image.get_clim() == (
             -np.abs(kernels[channel]).max(),
             np.abs(kernels[channel]).max(),
         )
