@@ -86,12 +86,29 @@ def _on_dask(function, tasks, scheduler: str) -> Iterator[Any]:
     from distributed import Client
 
     try:
+        _refuses_connections(scheduler)
         client = Client(scheduler, timeout="10s", set_as_default=False)
     except (OSError, TimeoutError, ValueError) as error:
         raise ConfigError(
             f"--scheduler {scheduler}: cannot reach a Dask scheduler there ({error})"
         ) from None
     return _results(client, function, tasks)
+
+
+def _refuses_connections(scheduler: str) -> None:
+    """Raise OSError at once when nothing listens at a ``tcp://host:port`` address.
+
+    Dask's client retries a refused connection until its timeout (10 s) runs out; a refusal
+    is an answer, and the user should have it now. Other schemes are left to Dask.
+    """
+    import socket
+    from urllib.parse import urlsplit
+
+    address = urlsplit(scheduler)
+    if address.scheme != "tcp" or address.hostname is None or address.port is None:
+        return
+    with socket.create_connection((address.hostname, address.port), timeout=10):
+        pass
 
 
 def _results(client, function, tasks) -> Iterator[Any]:
