@@ -91,9 +91,12 @@ def trained(tmp_path_factory):
     }
 
 
+PROGRESS: list[tuple[int, int, str]] = []
+
+
 @pytest.fixture(scope="module")
 def page(trained):
-    text = build_report(trained["model"])
+    text = build_report(trained["model"], progress=lambda *step: PROGRESS.append(step))
     return text, parse(text)
 
 
@@ -101,6 +104,15 @@ def test_report_holds_every_section_in_order(page):
     _, parsed = page
     assert parsed.sections == [key for key, _ in SECTIONS]
     assert parsed.headings == [heading for _, heading in SECTIONS]
+
+
+def test_report_tells_its_progress_section_by_section(page):
+    done = [step[0] for step in PROGRESS]
+    total = {step[1] for step in PROGRESS}
+    assert total == {len(SECTIONS) + 2}  # two measurements, then the sections
+    assert done == list(range(len(SECTIONS) + 3))
+    assert [what for _, _, what in PROGRESS[2:-1]] == [name for _, name in SECTIONS]
+    assert PROGRESS[-1][2] == "done"
 
 
 def test_report_embeds_every_chart_as_a_png_that_decodes(page):

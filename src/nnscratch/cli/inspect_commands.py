@@ -74,9 +74,29 @@ def report(
     ),
 ) -> None:
     """Write one self-contained HTML report: configuration, metrics and every chart."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
     from ..plots.report import write_report
 
-    print(f"wrote {write_report(model, output, data=data)}")
+    # On a terminal only, and gone when done: the report takes seconds on a large data set.
+    columns = (
+        TextColumn("report"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+    )
+    console = Console(stderr=True)
+    with Progress(
+        *columns, console=console, transient=True, disable=not console.is_terminal
+    ) as bar:
+        task = bar.add_task("", total=None)
+
+        def tell(done: int, total: int, what: str) -> None:
+            bar.update(task, completed=done, total=total, description=what)
+
+        written = write_report(model, output, data=data, progress=tell)
+    print(f"wrote {written}")
 
 
 def gradcheck(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import html
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import ConfigError
@@ -55,18 +56,46 @@ figcaption { color: #444; font-size: 0.9em; } .note { background: #fff6d6; paddi
 """
 
 
-def build_report(model_path: str | os.PathLike, *, data: str | None = None) -> str:
+# Told what the report is doing: (steps done, steps in all, what comes next).
+Progress = Callable[[int, int, str], None]
+
+SECTION_RENDERERS = (
+    summary_section,
+    configuration_section,
+    data_section,
+    environment_section,
+    timings_section,
+    metrics_section,
+    learning_curves_section,
+    confusion_section,
+    per_class_section,
+    misclassified_section,
+    hardest_section,
+    first_layer_section,
+    examples_section,
+)
+MEASURING_STEPS = 2  # the model on its training images, then on the evaluated ones
+
+
+def build_report(
+    model_path: str | os.PathLike, *, data: str | None = None, progress: Progress | None = None
+) -> str:
     """The HTML text of the report on the model file ``model_path``.
 
     ``data`` is a ``--data`` spec (``mnist``, an IDX folder or a CSV file); by default the data
     the model file records. The model is measured on that data's test set (on its training set
-    when it has none); the hardest images are taken from its training set.
+    when it has none); the hardest images are taken from its training set. ``progress``, if
+    given, is called before each step with (steps done, steps in all, what comes next).
     """
-    return _build_report(model_path, data=data)
+    return _build_report(model_path, data=data, progress=progress)
 
 
 def _build_report(
-    model_path: str | os.PathLike, *, data: str | None = None, output: Path | None = None
+    model_path: str | os.PathLike,
+    *,
+    data: str | None = None,
+    output: Path | None = None,
+    progress: Progress | None = None,
 ) -> str:
     """:func:`build_report`, refusing an ``output`` that is one of the data's files as soon as
     the data the model file records is known, before any measuring."""
@@ -79,7 +108,11 @@ def _build_report(
         )
     dataset = loaded.dataset
     check_fit(model, dataset.train_images, os.fspath(model_path), dataset.source)
+    total = MEASURING_STEPS + len(SECTION_RENDERERS)
+    tell = progress or (lambda done, total, what: None)
+    tell(0, total, "measuring the model on its training images")
     training = inspect_model(model, dataset.train_images, dataset.train_labels)
+    tell(1, total, "measuring the model on the evaluated images")
     if dataset.test is not None:
         evaluated = inspect_model(model, *dataset.test)
         evaluated_on = f"the test set of {dataset.source} ({len(evaluated.labels):,} images)"
@@ -103,24 +136,13 @@ def _build_report(
         unit=recipe.unit if recipe is not None else "epoch",
         image_shape=model.image_shape,
     )
-    body = "\n".join(
-        render(context)
-        for render in (
-            summary_section,
-            configuration_section,
-            data_section,
-            environment_section,
-            timings_section,
-            metrics_section,
-            learning_curves_section,
-            confusion_section,
-            per_class_section,
-            misclassified_section,
-            hardest_section,
-            first_layer_section,
-            examples_section,
-        )
-    )
+    parts = []
+    sections = zip(SECTION_RENDERERS, SECTIONS, strict=True)
+    for done, (render, (_, name)) in enumerate(sections, MEASURING_STEPS):
+        tell(done, total, name)
+        parts.append(render(context))
+    tell(total, total, "done")
+    body = "\n".join(parts)
     title = f"nnscratch report: {Path(model_path).name}"
     made = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     nav = "".join(f'<li><a href="#{key}">{html.escape(name)}</a></li>' for key, name in SECTIONS)
@@ -135,7 +157,11 @@ def _build_report(
 
 
 def write_report(
-    model_path: str | os.PathLike, output: str | os.PathLike, *, data: str | None = None
+    model_path: str | os.PathLike,
+    output: str | os.PathLike,
+    *,
+    data: str | None = None,
+    progress: Progress | None = None,
 ) -> Path:
     """Write :func:`build_report` to ``output`` (atomically, UTF-8); returns its path."""
     output = Path(output)
@@ -144,7 +170,7 @@ def write_report(
         [("--output", output, "report.html")],
         [("the model file MODEL", model_path), *data_inputs(data)],
     )
-    text = _build_report(model_path, data=data, output=output)
+    text = _build_report(model_path, data=data, output=output, progress=progress)
     with atomic_write(output, ConfigError) as handle:
         handle.write(text.encode("utf-8"))
     return output
