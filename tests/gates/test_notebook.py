@@ -1,8 +1,11 @@
 """The tutorial notebook runs from a clean kernel as committed, every assertion in its cells
-holding (it trains three networks on part of MNIST: a learning gate)."""
+holding (it trains three networks on part of MNIST: a learning gate). With
+NNSCRATCH_EXECUTED_NOTEBOOK set, the executed notebook is written there for the documentation
+site to show (.ci/run builds the site after the tests; see docs/hooks/notebook.py)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import nbformat
@@ -29,3 +32,7 @@ def test_the_notebook_runs_from_a_clean_kernel_and_its_assertions_hold(tmp_path)
     assert len(images) >= 5  # learning curves, three predictions, the confusion matrix
     printed = "".join(o.text for o in outputs if o.output_type == "stream")
     assert "forward and backward by hand = the model's" in printed
+    if target := os.environ.get("NNSCRATCH_EXECUTED_NOTEBOOK"):
+        partial = Path(target).with_suffix(".partial")
+        nbformat.write(notebook, partial)
+        partial.replace(target)  # whole or not at all
