@@ -11,10 +11,21 @@ so give each thread its own model (:meth:`~nnscratch.model.Sequential.replica`).
 * :func:`unit_view`: one unit's (or feature map's) weights, and weights times its input;
 * :func:`saliency`: d log p(class) / d pixel, through the engine's backward pass;
 * :func:`occlusion`: how much p(class) drops when each pixel's neighbourhood is blanked;
+* :func:`attributions`: the same questions asked of the class's logit, which confident answers
+  do not flatten: gradient, gradient x input, integrated gradients and occlusion, each with
+  its sentence (:data:`MAP_SENTENCES`);
 * :func:`probe`: the probabilities over a range of shifts, rotations, thickness or noise.
 """
 
-from .attribution import OCCLUSION_PATCH, occlusion, saliency
+from .attribution import (
+    MAP_SENTENCES,
+    OCCLUSION_PATCH,
+    Attributions,
+    attributions,
+    logit_gradients,
+    occlusion,
+    saliency,
+)
 from .inside import (
     Inside,
     LayerOutput,
@@ -28,12 +39,16 @@ from .inside import (
 from .probes import PROBES, probe, probe_images, probe_values
 
 __all__ = [
+    "MAP_SENTENCES",
     "OCCLUSION_PATCH",
     "PROBES",
+    "Attributions",
     "Inside",
     "LayerOutput",
     "UnitView",
+    "attributions",
     "first_layer_tiles",
+    "logit_gradients",
     "look_inside",
     "network_kind",
     "occlusion",
