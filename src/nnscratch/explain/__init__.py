@@ -14,6 +14,8 @@ so give each thread its own model (:meth:`~nnscratch.model.Sequential.replica`).
 * :func:`attributions`: the same questions asked of the class's logit, which confident answers
   do not flatten: gradient, gradient x input, integrated gradients and occlusion, each with
   its sentence (:data:`MAP_SENTENCES`);
+* :func:`unit_maths`: one unit's z = sum w_i a_i + b with the image's numbers, its largest
+  terms, activation and shapes in the tutorial's notation and ours;
 * :func:`probe`: the probabilities over a range of shifts, rotations, thickness or noise.
 """
 
@@ -36,9 +38,27 @@ from .inside import (
     output_layer,
     unit_view,
 )
+from .maths import (
+    MAX_TERMS,
+    Notation,
+    Term,
+    UnitMaths,
+    layer_title,
+    notation,
+    unit_maths,
+    weighted_layers,
+)
 from .probes import PROBES, probe, probe_images, probe_values
 
 __all__ = [
+    "MAX_TERMS",
+    "Notation",
+    "Term",
+    "UnitMaths",
+    "layer_title",
+    "notation",
+    "unit_maths",
+    "weighted_layers",
     "MAP_SENTENCES",
     "OCCLUSION_PATCH",
     "PROBES",
