@@ -16,6 +16,8 @@ so give each thread its own model (:meth:`~nnscratch.model.Sequential.replica`).
   its sentence (:data:`MAP_SENTENCES`);
 * :func:`unit_maths`: one unit's z = sum w_i a_i + b with the image's numbers, its largest
   terms, activation and shapes in the tutorial's notation and ours;
+* :func:`one_step`: one step of gradient descent on the image with its true label, every
+  forward and backward quantity, on a copy of the model;
 * :func:`probe`: the probabilities over a range of shifts, rotations, thickness or noise.
 """
 
@@ -48,9 +50,15 @@ from .maths import (
     unit_maths,
     weighted_layers,
 )
+from .onestep import MAX_LEARNING_RATE, OneStep, Quantity, one_step, quantity_names
 from .probes import PROBES, probe, probe_images, probe_values
 
 __all__ = [
+    "MAX_LEARNING_RATE",
+    "OneStep",
+    "Quantity",
+    "one_step",
+    "quantity_names",
     "MAX_TERMS",
     "Notation",
     "Term",
