@@ -89,13 +89,13 @@ def _occluded(
 INTEGRATION_STEPS = 32  # points on the path from blank paper to the image (a Riemann sum)
 
 MAP_SENTENCES = {
-    "gradient": "How fast the class's score (its logit) would rise (red) or fall (blue) if "
-    "a little ink were added at each pixel, on the ink or off it.",
+    "gradient": "How fast the class's score (its logit) would rise (orange) or fall (blue) "
+    "if a little ink were added at each pixel, on the ink or off it.",
     "gradient_x_input": "The score's gradient times the ink there: what each inked pixel "
-    "adds to (red) or takes from (blue) the score, to first order; blank paper shows nothing.",
+    "adds to (orange) or takes from (blue) the score, to first order; blank paper shows nothing.",
     "integrated_gradients": "Each inked pixel's share of the score's rise from blank paper to "
     "your drawing (integrated gradients): the shares add up to that rise.",
-    "occlusion": "How much the score falls (red) or rises (blue) when a 5x5 square around "
+    "occlusion": "How much the score falls (orange) or rises (blue) when a 5x5 square around "
     "each pixel is rubbed out.",
 }
 
