@@ -48,11 +48,12 @@ export function heatmap(rows, scale, label) {
   canvas.style.width = `${width * zoom}px`;
   canvas.style.height = `${height * zoom}px`;
   canvas.style.imageRendering = "pixelated";
+  canvas.style.margin = "2px";
   return canvas;
 }
 
 // Any array (1-D to 4-D) as 2-D rows: leading axes are flattened, and one long row (a hidden
-// layer's 512 units) is wrapped into a near-square block, padded with zeros.
+// layer's 32 or 512 units) is wrapped into a near-square block, padded with zeros.
 export function asRows(values) {
   if (!Array.isArray(values[0])) return wrap(values);
   if (!Array.isArray(values[0][0])) return values.length === 1 ? wrap(values[0]) : values;
@@ -60,7 +61,7 @@ export function asRows(values) {
 }
 
 function wrap(row) {
-  if (row.length <= 32) return [row];
+  if (row.length <= 16) return [row];
   const width = Math.ceil(Math.sqrt(row.length));
   const rows = [];
   for (let i = 0; i < row.length; i += width) {

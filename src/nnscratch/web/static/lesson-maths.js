@@ -22,7 +22,7 @@ export function render(container, answer) {
 function placeText(where, kind) {
   if (where.length === 2) return `pixel (row ${where[0]}, column ${where[1]})`;
   if (where.length === 3) return `${kind === "conv" ? "input map" : "map"} ${where[0]}, row ${where[1]}, column ${where[2]}`;
-  return `input ${where[0]}`;
+  return `unit ${where[0]} of the layer below`;
 }
 
 function sumTable(answer) {
