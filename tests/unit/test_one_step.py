@@ -125,6 +125,11 @@ def test_a_convolutions_counterparts_are_named_and_shaped(digit):
     assert "MaxPool2D1" in forward and "dMaxPool2D1" in backward
     assert backward["dW1"].values.shape == backward["dW1"].tutorial_shape == (3, 1, 5, 5)
     assert forward["Z1"].title == "Conv 5x5, 1->3 maps, ReLU"
+    # The engine pools before the ReLU (they commute): A1 comes pooled, and says why.
+    assert forward["A1"].values.shape == (1, 3, 12, 12)
+    assert "pools before the ReLU" in forward["A1"].title
+    assert "pools before the ReLU" in forward["MaxPool2D1"].title
+    assert "pools before" not in forward["Z2"].title
 
 
 @pytest.mark.parametrize(

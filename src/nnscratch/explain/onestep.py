@@ -5,6 +5,11 @@ counterparts), the update W <- W - alpha dW, and the probabilities before and af
 The numbers are the engine's own: a copy of the model runs :meth:`Sequential.forward`, its
 loss and :meth:`Sequential.backward`, with each layer's ``forward`` and ``backward`` tapped to
 record what passes through them. The model given is never changed.
+
+The quantities come in the order the engine ran the layers. A convolutional network pools
+before its ReLU (:func:`~nnscratch.engine.layers.pooling.pool_before_relu`: a quarter of the
+values to rectify, and the same result, as max-pooling and ReLU commute), so there A1 is
+ReLU(MaxPool(Z1)), equal to MaxPool(ReLU(Z1)); the titles of the two layers say so.
 """
 
 from __future__ import annotations
@@ -105,9 +110,16 @@ def one_step(model: Sequential, image: np.ndarray, label: int, learning_rate: fl
     before = copy.loss.probabilities(logits)[0].astype(np.float64)
     last, n_last = weighted_layers(copy)[-1], len(weighted_layers(copy))
 
+    ran = [i for i, _ in seen]
+    swapped = {i for i in ran if i + 1 in ran and ran.index(i + 1) < ran.index(i)}
+    swapped |= {i + 1 for i in swapped}
+
     def quantity(name: str, index: int, values: np.ndarray) -> Quantity:
         values = np.array(values, dtype=np.float64)
-        return Quantity(name, index, layer_title(copy, index), values, _tutorial_shape(values))
+        title = layer_title(copy, index)
+        if index in swapped:
+            title += " (the engine pools before the ReLU: the same result, a quarter of the work)"
+        return Quantity(name, index, title, values, _tutorial_shape(values))
 
     forward = [quantity(names[i], i, out) for i, out in seen]
     forward.append(quantity(f"A{n_last}", last, before[None]))
