@@ -131,7 +131,7 @@ def test_one_step_gives_the_engines_gradients_and_leaves_the_served_model_alone(
     [
         ("/api/attributions", {"model": "nope"}, 422, ["unknown model 'nope'"]),
         ("/api/attributions", {"model": "mlp", "target": 10}, 422, ["class 10 does not exist"]),
-        ("/api/unit-maths", {"model": "mlp", "layer": 2, "unit": 0}, 422, ["no units"]),
+        ("/api/unit-maths", {"model": "mlp", "layer": 2, "unit": 0}, 422, ["not a Dense"]),
         ("/api/unit-maths", {"model": "mlp", "layer": 1, "unit": 48}, 422, ["unit 48"]),
         (
             "/api/unit-maths",

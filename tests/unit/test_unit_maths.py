@@ -129,7 +129,14 @@ def test_layers_are_named_by_kind_and_size():
     "layer, unit, options, words",
     [
         (9, 0, {}, "layer 9 does not exist"),
-        (2, 0, {}, "layer 2 (ReLU) has no units with weights; these do: 1, 3"),
+        (
+            2,
+            0,
+            {},
+            "layer 2 (ReLU) is not a Dense or Conv2D layer, whose units this view "
+            "writes out; these are: 1, 3",
+        ),
+        (1, 0, {"position": (0, 0)}, "a position is for a feature map; Dense 784->10, ReLU"),
         (1, 10, {}, "unit 10 does not exist (Dense 784->10, ReLU has 10)"),
         (1, 0, {"top": 0}, "top must be 1-64"),
     ],

@@ -131,6 +131,8 @@ def logit_gradients(model: Sequential, images: np.ndarray, target: int) -> np.nd
     x = model.prepare(images)
     for layer in model.layers:
         x = layer.forward(x, training=False)
+    if not 0 <= target < x.shape[1]:
+        raise ConfigError(f"class {target} does not exist (the model has {x.shape[1]})")
     grad = np.zeros_like(x)
     grad[:, target] = 1
     for layer in reversed(model.layers):

@@ -119,12 +119,15 @@ def unit_maths(
     chosen: Layer = model.layers[layer]
     if not isinstance(chosen, (Dense, Conv2D)):
         raise ConfigError(
-            f"layer {layer} ({layer_title(model, layer)}) has no units with weights; "
-            f"these do: {', '.join(str(i) for i in weighted_layers(model))}"
+            f"layer {layer} ({layer_title(model, layer)}) is not a Dense or Conv2D layer, "
+            f"whose units this view writes out; these are: "
+            f"{', '.join(str(i) for i in weighted_layers(model))}"
         )
     units = chosen.out_features if isinstance(chosen, Dense) else chosen.out_channels
     if not 0 <= unit < units:
         raise ConfigError(f"unit {unit} does not exist ({layer_title(model, layer)} has {units})")
+    if position is not None and isinstance(chosen, Dense):
+        raise ConfigError(f"a position is for a feature map; {layer_title(model, layer)} has none")
     if not 1 <= top <= MAX_TERMS:
         raise ConfigError(f"top must be 1-{MAX_TERMS} terms, got {top}")
     seen = layer_outputs(model, image)
