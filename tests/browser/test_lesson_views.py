@@ -97,6 +97,11 @@ def test_the_views_show_the_apis_and_the_engines_numbers(browser, server, models
     assert len(captions) == 4 and page.locator("#maps canvas").count() == 4
     for caption, sentence in zip(captions, explain.MAP_SENTENCES.values(), strict=True):
         assert sentence in caption
+    # The digit is answered surely; the maps of its ink still show something, on the ink.
+    assert model.predict_proba(image[None])[0].max() > 0.99
+    for caption in captions[1:3]:  # gradient x input, integrated gradients
+        r, c, strongest = re.search(r"row (\d+), column (\d+): (\S+)\.$", caption).groups()
+        assert image[int(r), int(c)] > 0 and abs(value(strongest)) > 0.05, caption
 
     # The unit's maths: its rows add up to the z the library computes.
     maths = explain.unit_maths(model, image, layer, 1)
