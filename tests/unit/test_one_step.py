@@ -12,7 +12,7 @@ from nnscratch import explain
 from nnscratch.datasets import load_mnist
 from nnscratch.engine.layers import Conv2D, Dense, Flatten, MaxPool2D, ReLU, Reshape
 from nnscratch.errors import ConfigError
-from nnscratch.model import Sequential, build_model, get_preset
+from nnscratch.model import PRESETS, Sequential, build_model, get_preset
 
 LABEL, RATE = 3, 0.1
 
@@ -139,3 +139,9 @@ def test_a_convolutions_counterparts_are_named_and_shaped(digit):
 def test_a_label_or_rate_that_cannot_be_used_is_refused(digit, label, rate, words):
     with pytest.raises(ConfigError, match=words):
         explain.one_step(classic(), digit, label, rate)
+
+
+@pytest.mark.parametrize("preset", sorted(PRESETS))
+def test_every_layer_of_every_preset_gets_a_name_of_its_own(preset):
+    names = explain.quantity_names(build_model(get_preset(preset)))
+    assert len(set(names.values())) == len(names), names

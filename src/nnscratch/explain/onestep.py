@@ -61,15 +61,17 @@ class OneStep:
 
 def quantity_names(model: Sequential) -> dict[int, str]:
     """The tutorial's name of each layer's output: Z<n> for the n-th layer with weights, A<n>
-    for the activation right after it, X for what comes before the first, else the layer's
-    type and the number of the weighted layer before it ("MaxPool2D1", "Flatten2")."""
+    for the activation right after it, X for what only reshapes the input before the first,
+    else the layer's type and the number of the weighted layer before it ("MaxPool2D1",
+    "Flatten2", "LSTM0")."""
     numbers = {index: n for n, index in enumerate(weighted_layers(model), start=1)}
-    names, number = {}, 0
+    names, number, learnt = {}, 0, False
     for index, layer in enumerate(model.layers):
+        learnt = learnt or bool(layer.params)
         if index in numbers:
             number = numbers[index]
             names[index] = f"Z{number}"
-        elif number == 0:
+        elif not learnt:  # only reshaping the input: still X
             names[index] = "X"
         elif layer.is_activation and index - 1 in numbers:
             names[index] = f"A{number}"
