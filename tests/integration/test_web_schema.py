@@ -32,6 +32,9 @@ OPERATIONS = [
     ("POST", "/api/saliency"),
     ("POST", "/api/probe"),
     ("GET", "/api/test-digits/{index}"),
+    ("POST", "/api/attributions"),
+    ("POST", "/api/unit-maths"),
+    ("POST", "/api/one-step"),
 ]
 CHECKS = [
     not_a_server_error,

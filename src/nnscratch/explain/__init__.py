@@ -11,10 +11,25 @@ so give each thread its own model (:meth:`~nnscratch.model.Sequential.replica`).
 * :func:`unit_view`: one unit's (or feature map's) weights, and weights times its input;
 * :func:`saliency`: d log p(class) / d pixel, through the engine's backward pass;
 * :func:`occlusion`: how much p(class) drops when each pixel's neighbourhood is blanked;
+* :func:`attributions`: the same questions asked of the class's logit, which confident answers
+  do not flatten: gradient, gradient x input, integrated gradients and occlusion, each with
+  its sentence (:data:`MAP_SENTENCES`);
+* :func:`unit_maths`: one unit's z = sum w_i a_i + b with the image's numbers, its largest
+  terms, activation and shapes in the tutorial's notation and ours;
+* :func:`one_step`: one step of gradient descent on the image with its true label, every
+  forward and backward quantity, on a copy of the model;
 * :func:`probe`: the probabilities over a range of shifts, rotations, thickness or noise.
 """
 
-from .attribution import OCCLUSION_PATCH, occlusion, saliency
+from .attribution import (
+    MAP_SENTENCES,
+    OCCLUSION_PATCH,
+    Attributions,
+    attributions,
+    logit_gradients,
+    occlusion,
+    saliency,
+)
 from .inside import (
     Inside,
     LayerOutput,
@@ -25,15 +40,43 @@ from .inside import (
     output_layer,
     unit_view,
 )
+from .maths import (
+    MAX_TERMS,
+    Notation,
+    Term,
+    UnitMaths,
+    layer_title,
+    notation,
+    unit_maths,
+    weighted_layers,
+)
+from .onestep import MAX_LEARNING_RATE, OneStep, Quantity, one_step, quantity_names
 from .probes import PROBES, probe, probe_images, probe_values
 
 __all__ = [
+    "MAX_LEARNING_RATE",
+    "OneStep",
+    "Quantity",
+    "one_step",
+    "quantity_names",
+    "MAX_TERMS",
+    "Notation",
+    "Term",
+    "UnitMaths",
+    "layer_title",
+    "notation",
+    "unit_maths",
+    "weighted_layers",
+    "MAP_SENTENCES",
     "OCCLUSION_PATCH",
     "PROBES",
+    "Attributions",
     "Inside",
     "LayerOutput",
     "UnitView",
+    "attributions",
     "first_layer_tiles",
+    "logit_gradients",
     "look_inside",
     "network_kind",
     "occlusion",

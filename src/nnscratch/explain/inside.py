@@ -64,7 +64,7 @@ def output_layer(model: Sequential) -> int:
     return dense[-1]
 
 
-def _activation_after(model: Sequential, index: int) -> tuple[int, str]:
+def activation_after(model: Sequential, index: int) -> tuple[int, str]:
     """The layer right after ``index`` when it is an activation (its index and name), else
     (index, "none"): where a layer's visible output is taken."""
     following = model.layers[index + 1] if index + 1 < len(model.layers) else None
@@ -81,7 +81,7 @@ def look_inside(model: Sequential, image: np.ndarray) -> Inside:
     layers = []
     for i, layer in enumerate(model.layers[:last]):
         if isinstance(layer, (Dense, Conv2D)):
-            shown, activation = _activation_after(model, i)
+            shown, activation = activation_after(model, i)
             layers.append(
                 LayerOutput(
                     i,

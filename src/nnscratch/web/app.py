@@ -20,7 +20,7 @@ from .limits import MAX_BODY_BYTES, BodyLimit, return_large_blocks_to_the_system
 from .live import LiveTraining
 from .origin import LOOPBACK_NAMES, OwnOrigin
 from .routes import digits as digit_routes
-from .routes import live_training, network
+from .routes import lessons, live_training, network
 from .served import ServedModels
 
 PAGE_FILES = {
@@ -75,6 +75,7 @@ def create_app(
     app.state.models, app.state.live, app.state.digits = models, live, digits
     return_large_blocks_to_the_system()  # pictures decoded in turn do not pile up per thread
     app.include_router(network.router)
+    app.include_router(lessons.router)
     if live is not None:
         app.include_router(live_training.router)
     if digits is not None:
