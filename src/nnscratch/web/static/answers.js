@@ -50,7 +50,8 @@ function answerCard(name, answer) {
     : el("span", { class: "verdict", text: "–" });
   card.append(el("h3", {}, el("span", { text: name }), verdict));
   const about = [info.kind === "conv" ? "convolutional" : "dense",
-    info.test_accuracy != null ? `test accuracy ${(100 * info.test_accuracy).toFixed(1)}\u00a0%` : null]
+    info.test_accuracy != null ? `test accuracy ${(100 * info.test_accuracy).toFixed(1)}\u00a0%` : null,
+    info.held_out_accuracy != null ? `your held-out digits ${(100 * info.held_out_accuracy).toFixed(1)}\u00a0%` : null]
     .filter(Boolean).join(", ");
   card.append(el("p", { class: "about", text: mine && mine.unsure ? `unsure: ${about}` : about }));
   card.append(el("ol", { class: "bars", start: "0" },

@@ -3,11 +3,12 @@
 // this one the entry. docs/architecture.md says how the modules fit and how to add a view.
 
 import { setupAnswers } from "./answers.js";
-import { api } from "./api.js";
+import { api, whenServerBack } from "./api.js";
 import { announce } from "./dom.js";
 import { setupDigits } from "./digits.js";
 import { setupModels } from "./models.js";
 import { setupPad } from "./pad.js";
+import { inputChanged } from "./predict.js";
 import { setupTraining } from "./training.js";
 import { readUrl, setupViews } from "./views.js";
 
@@ -18,6 +19,7 @@ async function start() {
   setupViews(wanted.view);
   setupPad();
   setupAnswers();
+  whenServerBack(() => inputChanged(true));  // what was drawn while it was gone is read now
   try {
     const info = await api("/api/models");
     setupModels(info, wanted.models);

@@ -21,12 +21,15 @@ export async function setupTraining() {
     .forEach((input) => input.addEventListener("change", modeChanged));
   $("train-preset").addEventListener("change", fillDefaults);
   $("tune-model").addEventListener("change", fillDefaults);
-  $("train-form").addEventListener("submit", (event) => { event.preventDefault(); startRun(); });
+  $("train-form").addEventListener("submit", (event) => { event.preventDefault(); askBeforeStarting(); });
+  $("train-confirm-start").addEventListener("click", () => answerConfirm(true));
+  $("train-confirm-keep").addEventListener("click", () => answerConfirm(false));
   $("train-pause").addEventListener("click", () => runCommand("pause"));
   $("train-resume").addEventListener("click", () => runCommand("resume"));
   $("train-stop").addEventListener("click", () => runCommand("stop"));
   $("save-form").addEventListener("submit", (event) => { event.preventDefault(); saveRun(); });
   modeChanged();
+  if (status.run && status.state !== "idle") showRunSettings(status.run);
   showStatus(status);
   drawLiveCharts();
   openEvents();
@@ -69,6 +72,22 @@ function fillDefaults() {
   }
 }
 
+// The form shows the settings of the run there is (a page opened or reloaded during it).
+function showRunSettings(run) {
+  const tune = run.mode === "fine_tune";
+  $(tune ? "mode-tune" : "mode-train").checked = true;
+  if (tune) $("tune-model").value = run.model; else $("train-preset").value = run.preset;
+  modeChanged();
+  const fields = run.settings;
+  $("train-epochs").value = fields.epochs;
+  $("train-lr").value = String(fields.lr);
+  $("train-hidden").value = fields.hidden.join(",");
+  $("train-optimizer").value = fields.optimizer.toLowerCase();
+  $("train-dropout").value = String(fields.dropout);
+  $("train-dev").value = fields.dev_size;
+  if (tune) $("tune-freeze").value = String(run.freeze);
+}
+
 function runRequest() {
   const number = (id) => Number($(id).value);
   const body = { mode: trainMode(), epochs: number("train-epochs"), lr: Number($("train-lr").value),
@@ -82,6 +101,22 @@ function runRequest() {
     body.freeze = number("tune-freeze");
   }
   return body;
+}
+
+// A paused run is left behind by a new one (it can no longer continue): Start asks first.
+function askBeforeStarting() {
+  const paused = ["paused", "interrupted"].includes(document.body.dataset.training);
+  if (!paused || !state.training.run) { startRun(); return; }
+  $("train-confirm-text").textContent = `The run "${state.training.run.title}" is paused. A new ` +
+    "run leaves it behind: it can no longer continue. Start a new run anyway?";
+  $("train-confirm").hidden = false;
+  $("train-confirm-keep").focus();
+}
+
+function answerConfirm(start) {
+  $("train-confirm").hidden = true;
+  $("train-start").focus();
+  if (start) startRun();
 }
 
 async function startRun() {
@@ -121,6 +156,8 @@ function showStatus(status) {
 
 function openEvents() {
   const source = new EventSource("/api/training/events");
+  // The stream breaks when the server goes: a request then finds out, and raises the banner.
+  source.addEventListener("error", () => { api("/api/models").catch(() => {}); });
   const on = (kind, handle) => source.addEventListener(kind, (event) => handle(JSON.parse(event.data)));
   on("start", (data) => runStarted(data.run));
   on("plan", (plan) => {
@@ -160,8 +197,8 @@ function runStarted(run) {
 function drawLiveCharts() {
   const { history: rows, run } = state.training;
   const unit = run ? run.unit : "epoch", epochs = run ? run.epochs : 1;
-  lineChart($("loss-chart"), { what: "loss", rows, value: (p, key) => p[`${key}_loss`], unit, epochs, top: null });
-  lineChart($("accuracy-chart"), { what: "accuracy", rows, value: (p, key) => p[`${key}_accuracy`], unit, epochs, top: 1 });
+  lineChart($("loss-chart"), { what: "loss", rows, value: (p, key) => p[`${key}_loss`], unit, epochs });
+  lineChart($("accuracy-chart"), { what: "accuracy", rows, value: (p, key) => p[`${key}_accuracy`], unit, epochs });
 }
 
 function showProgress(p) {
@@ -182,19 +219,22 @@ function showProgress(p) {
     p.epoch === p.epochs);
 }
 
-// A screen reader hears the progress at most every ANNOUNCE_EVERY_MS; progress that comes
-// sooner is said when that time is up, so the line shown never stays behind the charts.
+// The status line follows every epoch, in step with the charts; a screen reader hears the
+// progress at most every ANNOUNCE_EVERY_MS, the latest line when that time is up.
 function sayProgress(text, last) {
   const training = state.training;
+  say("train-status", text);
   clearTimeout(training.progressTimer);
-  const speak = () => { training.announced = performance.now(); say("train-status", text); };
+  const speak = () => { training.announced = performance.now(); say("train-announce", text); };
   const wait = training.announced + ANNOUNCE_EVERY_MS - performance.now();
   if (wait <= 0 || last) speak();
   else training.progressTimer = setTimeout(speak, wait);
 }
 
-// What the run says otherwise (its state, a refusal) replaces a progress line still waiting.
+// What the run says otherwise (its state, a refusal) is shown and said at once, replacing a
+// progress announcement still waiting.
 export function sayTraining(text) {
   clearTimeout(state.training.progressTimer);
   say("train-status", text);
+  say("train-announce", text);
 }
