@@ -34,7 +34,7 @@ function layerBlock(layer) {
   const what = layer.kind === "conv"
     ? `${layer.shape[0]} feature maps of ${layer.shape[1]} × ${layer.shape[2]}`
     : `${layer.shape[0]} units`;
-  block.append(el("h4", { text: `Layer ${layer.index} (${layer.kind === "conv" ? "convolution" : "dense"}, ${layer.activation}): ${what}` }));
+  block.append(el("h3", { text: `Layer ${layer.index} (${layer.kind === "conv" ? "convolution" : "dense"}, ${layer.activation}): ${what}` }));
   if (layer.kind === "conv") {
     const top = Math.max(...layer.values.flat(2), 1e-9);
     const maps = el("div", { class: "fmaps", role: "group", "aria-label": `feature maps of layer ${layer.index}` });
@@ -127,19 +127,19 @@ function showEvidence(inside) {
   const ev = inside.evidence;
   const scale = Math.max(...ev.evidence_for, ...ev.evidence_against.map(Math.abs), 1e-9);
   const top = inside.probabilities.indexOf(Math.max(...inside.probabilities));
-  const grid = el("div", { class: "evidence", role: "table", "aria-label": "evidence for each class" });
+  const list = el("ol", { class: "evidence", "aria-label": "evidence for each class" });
   for (const c of CLASSES) {
     const bar = el("span", { class: "ev", "aria-hidden": "true" });
     const forBar = el("span", { class: "for" }), againstBar = el("span", { class: "against" });
     forBar.style.left = "50%"; forBar.style.width = `${50 * ev.evidence_for[c] / scale}%`;
     againstBar.style.right = "50%"; againstBar.style.width = `${50 * -ev.evidence_against[c] / scale}%`;
     bar.append(againstBar, forBar, el("span", { class: "zero" }));
-    grid.append(
+    list.append(el("li", { class: "ev-row" },
       el("button", { type: "button", "data-layer": String(inside.output_layer), "data-unit": String(c),
         "aria-label": `class ${c}: show its weights`, text: c === top ? `${c} ◀` : String(c),
         onclick: () => showUnit(inside.output_layer, c) }),
       bar,
-      el("span", { class: "ev-text", text: `${signed(ev.evidence_for[c], 2)} ${signed(ev.evidence_against[c], 2)} ${signed(ev.bias[c], 2)} = ${ev.logits[c].toFixed(2)}` }));
+      el("span", { class: "ev-text", text: `${signed(ev.evidence_for[c], 2)} ${signed(ev.evidence_against[c], 2)} ${signed(ev.bias[c], 2)} = ${ev.logits[c].toFixed(2)}` })));
   }
-  $("evidence").replaceChildren(grid);
+  $("evidence").replaceChildren(list);
 }

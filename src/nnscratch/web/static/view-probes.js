@@ -69,13 +69,13 @@ function probeChart(result, curve) {
     "aria-label": `${curve.model}: probability of each class against the ${result.kind.replace("_", " ")}; the table below has the numbers` });
   for (const p of [0, 0.5, 1]) {
     svg.append(svgEl("line", { x1: left, x2: W - right, y1: y(p), y2: y(p), stroke: "#d0d4d9" }));
-    const label = svgEl("text", { x: left - 4, y: y(p) + 4, "text-anchor": "end" });
+    const label = svgEl("text", { x: left - 4, y: y(p) + 4, "text-anchor": "end", fill: "#4a4f57" });
     label.textContent = `${p * 100}%`;
     svg.append(label);
   }
   result.values.forEach((v, i) => {
     if (n > 9 && i % 2) return;
-    const label = svgEl("text", { x: x(i), y: H - 8, "text-anchor": "middle" });
+    const label = svgEl("text", { x: x(i), y: H - 8, "text-anchor": "middle", fill: "#4a4f57" });
     label.textContent = String(v);
     svg.append(label);
   });
@@ -88,8 +88,10 @@ function probeChart(result, curve) {
       opacity: peak > 0.05 ? 1 : 0.35, "data-class": String(c) }));
     if (peak > 0.2) {
       const at = series.indexOf(peak);
-      const tag = svgEl("text", { x: x(at), y: y(peak) - 4, "text-anchor": "middle",
-        "font-weight": "bold", fill: LINE_COLOURS[c] });
+      // The digit in ink, haloed in white, over its line: its colour alone would read at
+      // 2-3:1 on white for the light ones.
+      const tag = svgEl("text", { x: x(at), y: y(peak) - 4, "text-anchor": "middle", class: "line-tag",
+        "font-weight": "bold", fill: "#1b1b1b", stroke: "#ffffff", "stroke-width": 3, "paint-order": "stroke" });
       tag.textContent = String(c);
       svg.append(tag);
     }
@@ -103,6 +105,6 @@ function probeChart(result, curve) {
       el("th", { text: String(result.values[i]) }),
       ...p.map((q) => el("td", { text: (100 * q).toFixed(1) }))))));
   return el("div", { class: "chart", "data-model": curve.model },
-    el("h4", { text: curve.model }), svg,
+    el("h3", { text: curve.model }), svg,
     el("details", {}, el("summary", { text: `${curve.model}: the numbers (%)` }), table));
 }
