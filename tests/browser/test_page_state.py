@@ -133,3 +133,30 @@ def test_a_percentage_stays_on_one_line(page):
     page.draw_with_mouse(digit_strokes_of_a_one())
     texts = page.page.locator(".card .pct").all_text_contents()
     assert len(texts) == 10 and all(t.endswith("\u00a0%") for t in texts), texts
+
+
+def in_first_screen(page, selector: str, height: int) -> bool:
+    box = page.page.locator(selector).first.bounding_box()
+    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= height
+
+
+def test_a_desktop_s_first_screen_holds_the_drawing_the_answer_and_the_network(browser, server):
+    page = Page(browser, server, viewport={"width": 1440, "height": 900})
+    page.draw_with_mouse(digit_strokes_of_a_one())
+    page.idle(views=True)
+    page.page.evaluate("window.scrollTo(0, 0)")
+    for selector in ("#pad", "#answer-cards .card", "#view-tabs", "#inside-layers .layer"):
+        assert in_first_screen(page, selector, 900), selector
+    page.close()
+
+
+def test_on_a_phone_the_answer_is_right_under_the_pad(browser, server):
+    page = Page(browser, server, viewport={"width": 390, "height": 844}, is_mobile=True)
+    page.draw_with_mouse(digit_strokes_of_a_one())
+    page.page.evaluate("window.scrollTo(0, 0)")
+    pad = page.page.locator("#pad").bounding_box()
+    answer = page.page.locator("#quick-answer").bounding_box()
+    assert 0 <= answer["y"] - (pad["y"] + pad["height"]) < 30
+    assert in_first_screen(page, "#quick-answer", 844)
+    assert page.page.inner_text("#quick-answer").startswith("mlp: ")
+    page.close()
