@@ -160,3 +160,49 @@ def test_on_a_phone_the_answer_is_right_under_the_pad(browser, server):
     assert in_first_screen(page, "#quick-answer", 844)
     assert page.page.inner_text("#quick-answer").startswith("mlp: ")
     page.close()
+
+
+# A view as the architecture notes describe one: its own module and one line in the registry.
+EXTRA_VIEW = """
+import { el } from "./dom.js";
+export default {
+  label: "Extra",
+  build(panel) { panel.append(el("p", { id: "extra-out", class: "note", text: "nothing yet" })); },
+  setup() {},
+  render(pixels, isLatest) {
+    if (isLatest()) document.getElementById("extra-out").textContent = `${pixels.length} rows`;
+  },
+  clear() { document.getElementById("extra-out").textContent = "nothing yet"; },
+};
+"""
+
+
+def serving(text: str):
+    """A route handler that answers with ``text`` as a JavaScript module."""
+    return lambda route: route.fulfill(body=text, content_type="text/javascript")
+
+
+def test_a_view_is_one_module_and_one_line_in_the_registry(browser, server):
+    registry = (STATIC / "views.js").read_text(encoding="utf-8")
+    one_line = "export const VIEWS = { inside, saliency, probes };"
+    assert one_line in registry
+    changed = registry.replace(
+        one_line,
+        'import extra from "./view-extra.js";\n' + one_line.replace("probes", "probes, extra"),
+    )
+    context = browser.new_context()
+    tab = context.new_page()
+    for name, text in (("views.js", changed), ("view-extra.js", EXTRA_VIEW)):
+        tab.route(f"**/static/{name}", serving(text))
+    tab.goto(server + "?view=extra")
+    tab.wait_for_selector("body[data-ready='true']")
+    assert tab.get_attribute("#tab-extra", "aria-selected") == "true"
+    assert tab.inner_text("#tab-extra") == "Extra"
+    assert tab.inner_text("#extra-out") == "nothing yet"
+    tab.click("#random")
+    tab.wait_for_selector("#extra-out:has-text('28 rows')")
+    tab.focus("#tab-extra")
+    tab.keyboard.press("Home")
+    assert tab.get_attribute("#tab-inside", "aria-selected") == "true"
+    assert tab.is_hidden("#panel-extra")
+    context.close()
