@@ -57,10 +57,12 @@ def wait_until(check, timeout: float = 120, every: float = 0.1):
 class Page:
     """A page of the demo, with what it sent to and got from /api/predict recorded."""
 
-    def __init__(self, browser, url, **context):
+    def __init__(self, browser, url, prepare=None, **context):
         self.context = browser.new_context(
             **{"viewport": {"width": 1280, "height": 800}, **context}
         )
+        if prepare is not None:  # e.g. scripts every page of the context gets first
+            prepare(self.context)
         self.page = self.context.new_page()
         self.sent, self.got, self.errors = [], [], []
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
@@ -98,6 +100,7 @@ class Page:
         return box["x"] + x * box["width"] / UNITS, box["y"] + y * box["height"] / UNITS
 
     def draw_with_mouse(self, strokes):
+        self.page.locator("#pad").scroll_into_view_if_needed()  # as a person scrolls to it
         mouse = self.page.mouse
         for stroke in strokes:
             points = stroke["points"]

@@ -54,6 +54,7 @@ def test_a_run_started_from_the_page_is_watched_stopped_saved_and_compared(live_
     open_page, server, root = live_page
     page = open_page()
     assert page.page.is_visible("#train") and page.page.is_visible("#digits")
+    assert page.page.locator("#loss-chart svg, #accuracy-chart svg").count() == 0  # no data yet
     page.draw_with_mouse(digit_strokes(load_mnist("test")[0][0]))
     page.page.fill("#train-epochs", "300")  # longer than the test: it is stopped
     page.page.fill("#train-hidden", "16")
@@ -67,6 +68,9 @@ def test_a_run_started_from_the_page_is_watched_stopped_saved_and_compared(live_
     second = polyline(page, "accuracy-chart")
     assert len(second.split()) > len(first.split())
     assert int(page.page.get_attribute("#loss-chart svg", "data-points")) >= 2
+    for chart in ("loss-chart", "accuracy-chart"):
+        ticks = page.page.locator(f"#{chart} text.tick.y").all_text_contents()
+        assert len(ticks) >= 2 and len(set(ticks)) == len(ticks), ticks
     assert page.page.locator("#weights canvas").count() == 16
     bars = page.page.locator("#live-bars li")
     assert bars.count() == 10  # the drawing, scored by the network as it learns
@@ -179,6 +183,18 @@ def test_digits_are_added_under_their_label_removed_and_fine_tuned_on(live_page)
     rows = table.locator("tbody tr").all_inner_texts()
     assert rows[0].startswith("your held-out digits") and rows[1].startswith("MNIST's test set")
     assert "…" not in table.inner_text()  # both before and after are filled in
+    # Saved, the fine-tuned model's card shows its MNIST test accuracy after the fine-tuning.
+    page.page.wait_for_selector("#save-form:not([hidden])")
+    page.page.fill("#save-name", "tuned")
+    page.page.click("#save-button")
+    page.page.wait_for_selector("#model-tuned", state="attached")
+    after = Sequential.load(root / "runs" / "models" / "tuned.npz").metadata["fine_tuned_from"]
+    about = page.page.locator('article[aria-label="tuned\'s answer"] .about')
+    wait_until(lambda: "test accuracy" in about.inner_text())
+    assert f"test accuracy {100 * after['after']['mnist_test']:.1f}\u00a0%" in about.inner_text()
+    assert (
+        f"your held-out digits {100 * after['after']['held_out']:.1f}\u00a0%" in about.inner_text()
+    )
     page.page.click("#digits-export")
     page.page.wait_for_selector("#export-result code")
     command = page.page.inner_text("#export-result code")
@@ -210,9 +226,10 @@ def test_the_classic_preset_shows_the_tutorials_view_every_10_iterations(live_pa
 
 
 def test_the_status_line_catches_up_with_progress_faster_than_it_is_announced(live_page):
-    """A screen reader hears the progress at most every 5 s; epochs that come sooner are said
-    when that wait is up, so the line shown does not stay on an early epoch. The page's clock
-    is held still: only the page's own wait moves it on."""
+    """The line shown follows every epoch, in step with the charts; a screen reader hears the
+    progress at most every 5 s, and epochs that come sooner are said when that wait is up, so
+    what it hears does not stay on an early epoch. The page's clock is held still: only the
+    page's own wait moves it on."""
     open_page, _, _ = live_page
     page = open_page()
     page.page.clock.install(time=1_000_000)
@@ -236,9 +253,46 @@ def test_the_status_line_catches_up_with_progress_faster_than_it_is_announced(li
     # arrive after it (the stream brings them in bursts, fast on a quiet machine) wait for
     # their own turn, so they are counted before the clock moves, not after.
     arrived = progress(page)
+    shown = page.page.evaluate("document.getElementById('train-status').textContent")
+    assert int(shown.split(" of 300")[0].split()[-1]) >= arrived  # no wait for the line shown
     page.page.clock.run_for(5000)
-    said = page.page.evaluate("document.getElementById('train-status').textContent")
+    said = page.page.evaluate("document.getElementById('train-announce').textContent")
     epoch = int(said.split(" of 300")[0].split()[-1])  # "epoch 3 of 300: accuracy ..."
     assert epoch >= max(arrived - 1, 2), said  # an epoch may arrive as it is read
+    page.page.click("#train-stop")
+    page.page.wait_for_selector("body[data-training='stopped']", state="attached")
+
+
+def test_a_reload_shows_the_paused_runs_settings_and_start_asks_before_leaving_it(live_page):
+    open_page, _, _ = live_page
+    page = open_page()
+    page.page.fill("#train-epochs", "300")  # longer than the test: it is paused, then stopped
+    page.page.fill("#train-hidden", "24,12")
+    page.page.fill("#train-lr", "0.07")
+    page.page.fill("#train-dev", "300")
+    page.page.click("#train-start")
+    wait_until(lambda: progress(page) >= 1)
+    page.page.click("#train-pause")
+    page.page.wait_for_selector("body[data-training='paused']", state="attached")
+    page.page.reload()
+    page.page.wait_for_selector("body[data-ready='true']")
+    assert page.page.input_value("#train-epochs") == "300"
+    assert page.page.input_value("#train-hidden") == "24,12"
+    assert float(page.page.input_value("#train-lr")) == 0.07
+    assert page.page.input_value("#train-dev") == "300"
+    # Start asks first; keeping the paused run starts nothing.
+    starts = []
+    page.page.on("request", lambda r: starts.append(r) if r.url.endswith("/start") else None)
+    page.page.click("#train-start")
+    page.page.wait_for_selector("#train-confirm", state="visible")
+    assert "is paused" in page.page.inner_text("#train-confirm-text")
+    assert page.page.evaluate("document.activeElement.id") == "train-confirm-keep"
+    page.page.click("#train-confirm-keep")
+    assert page.page.is_hidden("#train-confirm") and starts == []
+    assert page.page.get_attribute("body", "data-training") == "paused"
+    page.page.click("#train-start")
+    page.page.click("#train-confirm-start")
+    wait_until(lambda: len(starts) == 1)
+    page.page.wait_for_selector("body[data-training='running']", state="attached")
     page.page.click("#train-stop")
     page.page.wait_for_selector("body[data-training='stopped']", state="attached")

@@ -229,20 +229,11 @@ def test_no_module_is_over_450_lines():
     assert lines_over_the_limit((SOURCE / "nnscratch").rglob("*.py")) == {}
 
 
-# The one known exception: the page's script (1,238 lines) stays one file until the teaching
-# work splits it (issue 26). Every other script or style sheet is held to the modules' limit.
-STATIC_EXCEPTIONS = {"nnscratch/web/static/app.js"}
-
-
 def test_no_static_script_or_style_sheet_is_over_450_lines():
     static = SOURCE / "nnscratch" / "web" / "static"
     files = [*static.glob("*.js"), *static.glob("*.css")]
     assert files, f"no scripts or style sheets found in {static}"
-    long = lines_over_the_limit(files)
-    assert set(long) <= STATIC_EXCEPTIONS, {
-        k: v for k, v in long.items() if k not in STATIC_EXCEPTIONS
-    }
-    assert STATIC_EXCEPTIONS <= set(long), "app.js is within the limit now: drop its exception"
+    assert lines_over_the_limit(files) == {}
 
 
 # --- the checker itself ------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterable
 from importlib import resources
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -23,10 +24,16 @@ from .routes import digits as digit_routes
 from .routes import lessons, live_training, network
 from .served import ServedModels
 
+PAGE_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",  # the page's ES modules, app.js the entry
+}
+# The page's files, fixed when the package is imported: the static folder's HTML, CSS and JS.
 PAGE_FILES = {
-    "index.html": "text/html; charset=utf-8",
-    "app.css": "text/css; charset=utf-8",
-    "app.js": "text/javascript; charset=utf-8",
+    entry.name: PAGE_TYPES[Path(entry.name).suffix]
+    for entry in resources.files(__package__).joinpath("static").iterdir()
+    if Path(entry.name).suffix in PAGE_TYPES
 }
 SECURITY_HEADERS = {
     # Everything comes from this server: no CDN, no inline script, nothing framed.

@@ -76,6 +76,15 @@ class RunFolder:
             "every": self.every,
             "description": self.recipe.description(),
             "freeze": self.recipe.freeze,
+            # The form's fields as this run trains them: a page opened later shows them.
+            "settings": {
+                "epochs": self.recipe.epochs,
+                "lr": self.recipe.lr,
+                "hidden": list(self.recipe.hidden),
+                "optimizer": self.recipe.optimizer,
+                "dropout": self.recipe.dropout,
+                "dev_size": self.recipe.dev_size,
+            },
         }
 
     def write(self, **changes: Any) -> None:

@@ -204,7 +204,12 @@ class ModelInfo(BaseModel):
     kind: Literal["dense", "conv"]
     parameters: int
     preset: str | None
-    test_accuracy: float | None
+    test_accuracy: float | None = Field(
+        description="accuracy on MNIST's test set (for a fine-tuned model, after its fine-tuning)"
+    )
+    held_out_accuracy: float | None = Field(
+        None, description="a fine-tuned model's accuracy on the user's held-out digits"
+    )
     file: str | None = Field(description="the model file's name (no folder)")
     layers: list[dict]
 
@@ -281,6 +286,10 @@ class RunInfo(BaseModel):
     every: int
     description: str
     freeze: int
+    settings: dict = Field(
+        description="the form's fields as the run trains them: epochs, lr, hidden, "
+        "optimizer, dropout, dev_size"
+    )
 
 
 class TrainingStatus(BaseModel):

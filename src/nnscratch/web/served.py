@@ -45,13 +45,25 @@ class ServedModel:
             "kind": self.kind,
             "parameters": self.model.parameter_count(),
             "preset": meta.get("preset"),
-            "test_accuracy": (meta.get("metrics") or {}).get("test_accuracy"),
+            **_accuracies(meta),
             "file": self.file,
             "layers": [
                 {"index": row["index"], "type": row["type"], "output_shape": row["output_shape"]}
                 for row in layers
             ],
         }
+
+
+def _accuracies(meta: dict) -> dict:
+    """MNIST test accuracy, and a fine-tuned model's on the held-out digits: its own metrics
+    were measured on the user's digits, its MNIST figure is in its fine-tuning's record."""
+    after = (meta.get("fine_tuned_from") or {}).get("after")
+    if isinstance(after, dict):
+        return {
+            "test_accuracy": after.get("mnist_test"),
+            "held_out_accuracy": after.get("held_out"),
+        }
+    return {"test_accuracy": (meta.get("metrics") or {}).get("test_accuracy")}
 
 
 def image_shape_of(model: Sequential) -> tuple[int, int]:
