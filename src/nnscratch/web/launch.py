@@ -4,7 +4,6 @@ from a cache folder, trained on first start), bind the address, run uvicorn unti
 from __future__ import annotations
 
 import gc
-import inspect
 import ipaddress
 import json
 import os
@@ -31,21 +30,27 @@ HOST_ENV = "NNSCRATCH_SERVE_HOST"  # and the address bound, whose names they ans
 
 
 def data_dir() -> Path:
-    """Where the user's own things are kept (their digits, the runs started from the page):
-    $XDG_DATA_HOME/nnscratch, else ~/.local/share/nnscratch."""
-    base = os.environ.get("XDG_DATA_HOME") or os.path.join(
-        os.path.expanduser("~"), ".local", "share"
-    )
-    return Path(base) / "nnscratch"
+    """Where the user's own things are kept (their digits, the runs started from the page): this
+    platform's folder for an application's data, by platformdirs (on Linux $XDG_DATA_HOME/
+    nnscratch, else ~/.local/share/nnscratch; on macOS ~/Library/Application Support/nnscratch)."""
+    return Path(_platform_dirs().user_data_dir)
 
 
 def cache_dir() -> Path:
-    """Where preset models are kept: $NNSCRATCH_CACHE_DIR, else $XDG_CACHE_HOME/nnscratch, else
-    ~/.cache/nnscratch."""
+    """Where preset models are kept: $NNSCRATCH_CACHE_DIR, else this platform's cache folder for
+    an application, by platformdirs (on Linux $XDG_CACHE_HOME/nnscratch, else
+    ~/.cache/nnscratch; on macOS ~/Library/Caches/nnscratch)."""
     if os.environ.get(CACHE_ENV):
         return Path(os.environ[CACHE_ENV])
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "nnscratch"
+    return Path(_platform_dirs().user_cache_dir)
+
+
+def _platform_dirs():
+    import platformdirs
+
+    # No author folder (Windows would nest the folders under one); read at each call, so that
+    # a changed environment (XDG_*, HOME) is followed.
+    return platformdirs.PlatformDirs("nnscratch", appauthor=False)
 
 
 def preset_models(
@@ -148,8 +153,6 @@ def serve(
     them. Both need one server process: ``workers`` > 1 runs that many on the one socket,
     each loading the models from their files (Python runs one request's Python code at a time
     per process, so on several cores several processes answer more), without either."""
-    import uvicorn
-
     from ..datasets.digitset import DigitSet
     from .app import create_app
     from .live import LiveTraining
@@ -189,7 +192,7 @@ def serve(
             ).start()
             server.run(sockets=[sock])
         else:
-            from uvicorn.supervisors import Multiprocess
+            from .workers import run_workers
 
             if digits is not None or runs is not None:
                 print(
@@ -199,15 +202,15 @@ def serve(
                 )
             os.environ[MODELS_ENV] = json.dumps(models.spec())
             os.environ[HOST_ENV] = host
-            config = _config(f"{__name__}:app_from_environment", factory=True, workers=workers)
-            # The socket listens already: requests made before the workers are up wait.
-            console.print(f"serving {names} on {url}  ({workers} workers; Ctrl-C stops)")
-            if open_browser:
-                _open(url)
-            supervisor: dict[str, Any] = {"sockets": [sock]}
-            if "target" in inspect.signature(Multiprocess).parameters:  # uvicorn before 0.50
-                supervisor["target"] = uvicorn.Server(config).run
-            Multiprocess(config, **supervisor).run()
+
+            def announce() -> None:  # once every worker answers
+                console.print(f"serving {names} on {url}  ({workers} workers; Ctrl-C stops)")
+                if open_browser:
+                    _open(url)
+
+            run_workers(
+                f"{__name__}:app_from_environment", sock, workers, on_ready=announce, **_SETTINGS
+            )
     except (KeyboardInterrupt, _Terminated):
         pass  # uvicorn has shut down cleanly and passes the Ctrl-C (or SIGTERM) on
     finally:
@@ -222,14 +225,20 @@ def serve(
     console.print("stopped")
 
 
-def _config(app: Any, **more: Any) -> uvicorn.Config:
+def _config(app: Any) -> uvicorn.Config:
     """The uvicorn settings for ``app`` (an application, or "module:factory"): warnings only, no
     access log, 5 s for requests to finish at shutdown."""
     import uvicorn
 
-    return uvicorn.Config(
-        app, log_level="warning", access_log=False, timeout_graceful_shutdown=5, **more
-    )
+    return uvicorn.Config(app, **_SETTINGS)
+
+
+# One server process's uvicorn settings, as with --workers each worker's.
+_SETTINGS: dict[str, Any] = {
+    "log_level": "warning",
+    "access_log": False,
+    "timeout_graceful_shutdown": 5,
+}
 
 
 def _server_class():
