@@ -18,6 +18,7 @@ from mini_mnist import write_mnist_folder
 from nnscratch.model import Sequential, get_preset
 from nnscratch.sweeps import grid as grids
 from nnscratch.sweeps.sweep import SweepOptions, plan_sweep, run_sweep
+from nnscratch.sweeps.workers import run_all
 
 # Runs of a second or so each: a small network, one epoch of 1,000 real MNIST images.
 BRIEF = ("--epochs", "1", "--dev-size", "200")
@@ -192,6 +193,105 @@ def test_ctrl_c_stops_the_sweep_with_status_130_and_says_how_to_carry_on(tmp_pat
         f"nnscratch: sweep stopped with {done} of 6 runs done, kept in out; "
         f"run the same command to carry on\n"
     )
+
+
+def workers_of(pid: int) -> list[int]:
+    """The worker processes (multiprocessing's spawned children) of process ``pid``, from
+    /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes()
+        except OSError:  # gone meanwhile
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        if parent == pid and b"spawn_main" in command:
+            found.append(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie, dead but not yet reaped, does not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def wait_for(condition, what: str, limit: float = 300) -> None:
+    """Wait until ``condition()`` holds; the limit only keeps a broken build from hanging."""
+    deadline = time.monotonic() + limit
+    while not condition():
+        assert time.monotonic() < deadline, f"still waiting for {what}"
+        time.sleep(0.02)
+
+
+def test_a_sweep_killed_outright_takes_its_workers_with_it(tmp_path, data):
+    """SIGKILL to the command alone (not its process group, as a crash or the OOM killer
+    would): its workers, sent nothing, must not stay behind waiting for work forever."""
+    command = [*six_run_sweep(data)[:-1], "2"]  # two workers
+    process = subprocess.Popen(
+        command,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    workers: list[int] = []
+
+    def both_started() -> bool:
+        workers[:] = workers_of(process.pid)
+        return len(workers) == 2
+
+    wait_for(both_started, "the two workers to start")
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    wait_for(lambda: not any(alive(pid) for pid in workers), "the workers to exit")
+
+
+def test_an_interrupted_sweep_ends_the_run_under_way_without_waiting_for_it():
+    """Ctrl-C (here thrown where the sweep waits for results) while a worker is an hour into a
+    task: the workers are ended and the interruption goes on at once. It used to wait for the
+    runs under way to finish, which made Ctrl-C take as long as the slowest of them."""
+    outcomes = run_all(time.sleep, [0, 3600], workers=1)
+    assert next(outcomes) is None  # the first task is done; the worker goes on to the second
+    with pytest.raises(KeyboardInterrupt):
+        outcomes.throw(KeyboardInterrupt)
+
+
+def test_ctrl_c_leaves_no_worker_running(tmp_path, data):
+    """After Ctrl-C to the terminal's process group the command ends its workers: when it has
+    exited, with status 130 and no traceback, none is left running."""
+    command = six_run_sweep(data)
+    process = subprocess.Popen(
+        command,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    workers: list[int] = []
+
+    def started() -> bool:
+        workers[:] = workers_of(process.pid)
+        return len(workers) == 1
+
+    wait_for(started, "the worker to start")
+    # the worker is in a run: the first one's record is written, five runs remain
+    wait_for(lambda: list((tmp_path / "out" / "runs").glob("*.json")), "a first run")
+    os.killpg(process.pid, signal.SIGINT)
+    _, stderr = process.communicate(timeout=300)
+    assert process.returncode == 130, stderr
+    done = len(list((tmp_path / "out" / "runs").glob("*.json")))
+    assert done < 6
+    # ended by the command, not left to finish its run: gone by the time the command is
+    assert not any(alive(pid) for pid in workers)
+    assert "Traceback" not in stderr
 
 
 def test_a_folder_of_another_sweep_is_refused_not_overwritten(tmp_path, data):
