@@ -94,7 +94,9 @@ def start_worker(parent: int) -> None:
 
     A sweep killed outright (SIGKILL, a crash) cannot end its workers, and they would wait for
     work forever: on Linux the kernel sends each one SIGKILL when its parent dies
-    (``PR_SET_PDEATHSIG``); elsewhere a thread of the worker watches for its parent to go.
+    (``PR_SET_PDEATHSIG``: strictly, when the parent's thread that started it ends; the pool
+    starts its workers in ``submit``, in the sweep's own thread); elsewhere a thread of the
+    worker watches for its parent to go.
     Ctrl-C reaches the whole process group: the sweep ends its workers itself (see
     :func:`end_workers`), so a worker ignores SIGINT rather than stop mid-run on its own.
     """
