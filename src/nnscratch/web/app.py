@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException
 from ..datasets.digitset import DigitSet
 from ..errors import NNScratchError
 from . import schemas
-from .limits import MAX_BODY_BYTES, BodyLimit, return_large_blocks_to_the_system
+from .limits import MAX_BODY_BYTES, BodyLimit
 from .live import LiveTraining
 from .origin import LOOPBACK_NAMES, OwnOrigin
 from .routes import digits as digit_routes
@@ -73,7 +73,6 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.models, app.state.live, app.state.digits = models, live, digits
-    return_large_blocks_to_the_system()  # pictures decoded in turn do not pile up per thread
     app.include_router(network.router)
     if live is not None:
         app.include_router(live_training.router)

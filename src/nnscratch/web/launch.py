@@ -152,6 +152,7 @@ def serve(
 
     from ..datasets.digitset import DigitSet
     from .app import create_app
+    from .limits import return_large_blocks_to_the_system
     from .live import LiveTraining
     from .origin import allowed_hosts
 
@@ -169,6 +170,10 @@ def serve(
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{bound_port}/"
     names = ", ".join(served.name for served in models)
+    # A setting of the whole process (glibc's malloc), made by the process that serves, not by
+    # the app factory every test client calls: pictures decoded in turn do not pile up per
+    # thread. The worker processes (workers > 1) set it in app_from_environment.
+    return_large_blocks_to_the_system()
     gc.freeze()  # the models and libraries stay: the collector need not walk them again
     live = None
     in_main_thread = threading.current_thread() is threading.main_thread()
@@ -267,8 +272,10 @@ def _announce(server, console, names: str, url: str, open_browser: bool) -> None
 def app_from_environment():
     """The application of one worker process: the models named in $NNSCRATCH_SERVE_MODELS."""
     from .app import create_app
+    from .limits import return_large_blocks_to_the_system
     from .origin import allowed_hosts
 
+    return_large_blocks_to_the_system()  # as serve does: this is a process that serves
     app = create_app(
         ServedModels.from_spec(json.loads(os.environ[MODELS_ENV])),
         hosts=allowed_hosts(os.environ.get(HOST_ENV, "127.0.0.1")),
