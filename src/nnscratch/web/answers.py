@@ -15,7 +15,7 @@ from .. import explain
 from ..budget import limited
 from ..datasets.drawing import drawing_to_mnist, make_strokes
 from ..datasets.mnist import load_mnist
-from ..datasets.pictures import NoDigitError, read_picture_steps, shrink_ink
+from ..datasets.pictures import MnistFormSteps, NoDigitError, read_picture_steps, shrink_ink
 from ..errors import DataError
 from .served import ServedModels
 
@@ -24,6 +24,9 @@ MAX_PICTURE_PIXELS = 12_000_000  # a 12-megapixel phone photo, not a decompressi
 STEP_SIDE = 112  # the cropped step is sent at most this many pixels on a side
 # Decoding a large photo takes tens of MB for a moment (pictures.WORK_PIXELS): two at a time.
 PICTURE_SLOTS = threading.BoundedSemaphore(2)
+# Rendering a drawing takes a core for up to about 0.4 s (schemas.MAX_POINTS): two at a time,
+# the others wait in their threads while the event loop answers everything else.
+DRAWING_SLOTS = threading.BoundedSemaphore(2)
 DIGITS = 3  # significant decimals sent for views (the page draws them; more is noise)
 
 
@@ -73,13 +76,7 @@ def predict_answer(models: ServedModels, given: PredictInput) -> dict:
                 raise NoDigitError("holds no digit (every pixel is 0)")
         else:
             if given.kind == "drawing":
-                drawing = given.data
-                seen = drawing_to_mnist(
-                    make_strokes(drawing["strokes"], drawing["width"], drawing["height"]),
-                    drawing["width"],
-                    drawing["height"],
-                    size=size,
-                )
+                seen = render_drawing(given.data, size)
             else:
                 with PICTURE_SLOTS, limited(pixels=MAX_PICTURE_PIXELS):
                     seen = read_picture_steps(
@@ -115,6 +112,19 @@ def predict_answer(models: ServedModels, given: PredictInput) -> dict:
         "steps": steps,
         "answers": answers,
     }
+
+
+def render_drawing(drawing: dict, size: int) -> MnistFormSteps:
+    """A drawing (``width``, ``height``, ``strokes`` as the schema gives them) in MNIST's form,
+    (size, size) with its steps; at most two at a time (:data:`DRAWING_SLOTS`). Call it from a
+    worker thread, never on the event loop. NoDigitError for a drawing without ink."""
+    with DRAWING_SLOTS:
+        return drawing_to_mnist(
+            make_strokes(drawing["strokes"], drawing["width"], drawing["height"]),
+            drawing["width"],
+            drawing["height"],
+            size=size,
+        )
 
 
 def inside_answer(models: ServedModels, pixels, name: str) -> dict:

@@ -11,8 +11,17 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ..datasets.drawing import MAX_CANVAS, MAX_COORDINATE, MAX_POINTS, MAX_STROKES
+from ..datasets.drawing import MAX_CANVAS, MAX_COORDINATE
 from ..explain import PROBES
+
+# A drawing's size, narrower than the library's (datasets.drawing): rendering costs about
+# 50 us a point with a brush as wide as the ink (measured), so 8,000 points take at most about
+# 0.4 s of a core, off the event loop. The page's digit takes tens of strokes, a few hundred
+# points and a brush of at most 48 units on a 280-unit canvas.
+MAX_STROKES = 100
+MAX_STROKE_POINTS = 4000  # a slow stroke with a 1000 Hz mouse
+MAX_POINTS = 8000  # in all strokes
+MAX_BRUSH = 256  # units
 
 Pixel = Annotated[int, Field(ge=0, le=255)]
 Image = Annotated[
@@ -29,10 +38,10 @@ Coordinate = Annotated[float, Field(ge=-MAX_COORDINATE, le=MAX_COORDINATE)]
 
 
 class Stroke(Strict):
-    brush: float = Field(gt=0, le=MAX_CANVAS, description="the brush's width, canvas units")
+    brush: float = Field(gt=0, le=MAX_BRUSH, description="the brush's width, canvas units")
     points: list[tuple[Coordinate, Coordinate]] = Field(
         min_length=1,
-        max_length=MAX_POINTS,
+        max_length=MAX_STROKE_POINTS,
         description="[x, y] in canvas units, in order; off the canvas is clipped",
     )
 
@@ -40,7 +49,16 @@ class Stroke(Strict):
 class Drawing(Strict):
     width: float = Field(ge=1, le=MAX_CANVAS, description="the canvas's width, in units")
     height: float = Field(ge=1, le=MAX_CANVAS, description="the canvas's height, in units")
-    strokes: list[Stroke] = Field(max_length=MAX_STROKES)
+    strokes: list[Stroke] = Field(
+        max_length=MAX_STROKES, description=f"at most {MAX_POINTS:,} points in all strokes"
+    )
+
+    @model_validator(mode="after")
+    def _not_too_many_points(self) -> Drawing:
+        total = sum(len(stroke.points) for stroke in self.strokes)
+        if total > MAX_POINTS:
+            raise ValueError(f"the drawing has {total:,} points; at most {MAX_POINTS:,} are taken")
+        return self
 
 
 def _not_nullable(schema: dict[str, Any]) -> None:

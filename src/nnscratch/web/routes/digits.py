@@ -15,11 +15,10 @@ from fastapi.responses import FileResponse, JSONResponse
 
 from ...budget import MB, limited
 from ...datasets.digitset import IDX_FILES, DigitSet, held_out
-from ...datasets.drawing import drawing_to_mnist, make_strokes
 from ...datasets.pictures import NoDigitError
 from ...errors import DataError
 from .. import schemas
-from ..answers import pixels_image
+from ..answers import pixels_image, render_drawing
 from . import ok_or_problems
 
 router = APIRouter(prefix="/api/digits")
@@ -86,15 +85,9 @@ def add(body: schemas.AddDigitRequest, request: Request) -> JSONResponse:
     given = body.given()
     if not isinstance(given, schemas.Drawing):
         image = pixels_image(models, given)
-    else:
-        drawing = given.model_dump()
+    else:  # a sync endpoint: FastAPI runs it in a worker thread, off the event loop
         try:
-            image = drawing_to_mnist(
-                make_strokes(drawing["strokes"], drawing["width"], drawing["height"]),
-                drawing["width"],
-                drawing["height"],
-                size=models.image_shape[0],
-            ).field
+            image = render_drawing(given.model_dump(), models.image_shape[0]).field
         except NoDigitError:
             raise DataError("the drawing holds no digit: draw one before adding it") from None
     if not image.any():

@@ -67,13 +67,13 @@ PREDICT_BODY = {
 )
 async def predict(request: Request) -> JSONResponse:
     given = await _predict_input(request)
-    if given.kind == "picture":  # decoding a photo can take a while: not on the event loop
+    if given.kind != "pixels":  # decoding a photo or rendering a drawing: not on the event loop
         return JSONResponse(
             await run_in_threadpool(answers.predict_answer, _models(request), given)
         )
-    # A drawing or 28x28 pixels takes a few milliseconds: answered on the event loop, without
-    # handing the work to a thread and back (measured: 320 answers per second from 16 clients,
-    # against 170 through the thread pool, which spends the rest passing the GIL around).
+    # 28x28 pixels take a few milliseconds: answered on the event loop, without handing the
+    # work to a thread and back (measured: 320 answers per second from 16 clients, against 170
+    # through the thread pool, which spends the rest passing the GIL around).
     return JSONResponse(answers.predict_answer(_models(request), given))
 
 
