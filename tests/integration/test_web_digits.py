@@ -107,7 +107,9 @@ def test_the_set_is_exported_on_the_server_and_downloaded_byte_for_byte(
     done = client.post("/api/digits/export").json()
     counts = np.bincount(some_digits[1], minlength=10)
     assert done["test"] == (counts // 5).sum() and done["train"] + done["test"] == 25
-    dataset = load_source(done["folder"])
+    # Named under the server's folders (the digits folder is tmp_path/digits), not by path.
+    assert done["folder"] == "digits/export/idx" and done["csv"] == "digits/export/digits.csv"
+    dataset = load_source(tmp_path / done["folder"])
     assert len(dataset.train_labels) == done["train"]
     assert done["command"] == f"nnscratch train --init-from MODEL --data {done['folder']}"
     for name in done["files"]:

@@ -4,15 +4,21 @@ server paths in answers."""
 
 from __future__ import annotations
 
+import socket
 import threading
+import time
 
+import httpx
 import pytest
+import uvicorn
 from fastapi import testclient as fastapi_testclient
 
 from nnscratch.datasets.digitset import DigitSet
 from nnscratch.datasets.mnist import load_mnist
-from nnscratch.web import answers, schemas
+from nnscratch.web import answers, launch, schemas, slow_clients
 from nnscratch.web.app import create_app
+from nnscratch.web.hardening import SECURITY_HEADERS
+from nnscratch.web.live import LiveTraining
 from nnscratch.web.served import ServedModels
 from web_models import digit_strokes
 
@@ -103,3 +109,119 @@ def test_the_schema_states_the_drawing_s_caps(models):
     assert parts["Drawing"]["properties"]["strokes"]["maxItems"] == schemas.MAX_STROKES
     assert parts["Stroke"]["properties"]["brush"]["maximum"] == schemas.MAX_BRUSH
     assert parts["Stroke"]["properties"]["points"]["maxItems"] == schemas.MAX_STROKE_POINTS
+
+
+# --- defect 5: slow clients, hardening headers, no server paths -----------------------------------
+
+
+class QuickDeadline(slow_clients.TimedH11Protocol):
+    request_seconds = 0.5  # what serve gives 30 s: the test waits on the close, not the clock
+
+
+@pytest.fixture(scope="module")
+def served_with_serve_s_settings(models):
+    """The application on a free loopback port, with serve's own uvicorn settings."""
+    sock = launch.bind("127.0.0.1", 0)
+    config = launch._config(create_app(models, hosts={"127.0.0.1"}), http=QuickDeadline)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    assert wait_until(lambda: server.started or not thread.is_alive()) and server.started
+    yield sock.getsockname()[1]
+    server.should_exit = True
+    thread.join(DEADLOCK_GUARD)
+    sock.close()
+
+
+def wait_until(condition) -> bool:
+    deadline = time.monotonic() + DEADLOCK_GUARD
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def test_serve_times_out_slow_clients_with_uvicorn_s_settings_and_its_own_deadline(models):
+    config = launch._config(create_app(models, hosts={"127.0.0.1"}))
+    config.load()
+    assert issubclass(config.http_protocol_class, slow_clients.TimedH11Protocol)
+    assert config.http_protocol_class.request_seconds == slow_clients.REQUEST_SECONDS
+    assert config.timeout_keep_alive and config.limit_concurrency
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [
+        b"",
+        b"GET /api/models HTTP/1.1\r\nHost: 127.0.0.1\r\n",
+        b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        b'Content-Length: 1000\r\n\r\n{"pixels": [',
+    ],
+    ids=["nothing", "part-of-the-head", "part-of-the-body"],
+)
+def test_a_client_that_sends_part_of_a_request_is_closed_by_the_server(
+    served_with_serve_s_settings, sent
+):
+    with socket.create_connection(("127.0.0.1", served_with_serve_s_settings)) as client:
+        client.sendall(sent)
+        client.settimeout(DEADLOCK_GUARD)  # only a guard: the server closes it much sooner
+        assert client.recv(4096) == b""  # the end of the stream: closed without an answer
+
+
+def test_a_request_that_arrives_whole_is_answered(served_with_serve_s_settings, seven):
+    url = f"http://127.0.0.1:{served_with_serve_s_settings}"
+    with httpx.Client(base_url=url, timeout=DEADLOCK_GUARD) as client:
+        assert client.get("/api/models").status_code == 200
+        answer = client.post("/api/predict", json={"pixels": seven.tolist()})
+        assert answer.status_code == 200, answer.text
+
+
+@pytest.fixture
+def keeping(models, tmp_path):
+    """A server that keeps digits and trains, its folders under ``tmp_path``."""
+    digits = DigitSet(tmp_path / "data" / "digits")
+    live = LiveTraining(tmp_path / "data" / "runs", models, digits=digits)
+    app = create_app(models, live=live, digits=digits, hosts={"testserver"})
+    with fastapi_testclient.TestClient(app) as client:
+        yield client, digits
+    live.close()
+    live.join()
+
+
+def test_every_answer_carries_the_hardening_headers(keeping, seven):
+    client, _ = keeping
+    client.post("/api/digits", json={"pixels": seven.tolist(), "label": 7})
+    client.post("/api/digits/export")
+    answers_of = {
+        "page": client.get("/"),
+        "json": client.get("/api/models"),
+        "download": client.get("/api/digits/export/digits.csv"),
+        "not found": client.get("/api/nothing"),
+        "invalid": client.post("/api/predict", json={"pixels": "no"}),
+        "other host": client.get("/api/models", headers={"host": "evil.example"}),
+        "other site": client.post("/api/training/stop", headers={"origin": "http://x.example"}),
+        "too large": client.post("/api/predict", content=b"x", headers={"content-length": "9e9"}),
+        "wrong method": client.put("/api/models"),
+    }
+    for what, answer in answers_of.items():
+        for header, value in SECURITY_HEADERS.items():
+            assert answer.headers.get(header) == value, (what, answer.status_code, header)
+
+
+def test_no_answer_shows_a_path_of_the_server(keeping, seven, tmp_path, small_models):
+    client, digits = keeping
+    shown = [
+        client.post("/api/digits", json={"pixels": seven.tolist(), "label": 7}),
+        client.get("/api/digits"),
+        client.post("/api/digits/export"),
+        client.get("/api/models"),
+        client.get("/api/training"),
+    ]
+    (digits.folder / "digit-000009-label-3.png").write_bytes(b"not a png")  # damaged
+    shown.append(client.get("/api/digits"))
+    assert shown[-1].status_code == 422 and "digits/digit-000009" in shown[-1].text
+    assert shown[2].json()["folder"] == "digits/export/idx"
+    for answer in shown:
+        for folder in {str(tmp_path), str(tmp_path.resolve()), str(small_models["mlp"].parent)}:
+            assert folder not in answer.text, answer.text

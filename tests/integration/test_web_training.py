@@ -78,7 +78,8 @@ def test_the_event_stream_says_what_the_saved_model_file_says(serve, tmp_path):
     assert kinds(events, "state")[-1]["state"] == "completed"
     saved = http.post("/api/training/save", json={"name": "tiny"})
     assert saved.status_code == 200, saved.text
-    model = Sequential.load(saved.json()["file"])
+    assert saved.json()["file"] == "runs/models/tiny.npz"  # under the runs folder, no path
+    model = Sequential.load(tmp_path / saved.json()["file"])
     history = model.metadata["history"]
     progress = kinds(events, "progress")
     assert [p["epoch"] for p in progress] == history["epoch"] == [1, 2, 3]
@@ -250,7 +251,7 @@ def test_a_model_fine_tuned_on_your_digits_from_the_page_says_before_and_after(
     assert set(record["before"]) == set(record["after"]) == {"held_out", "mnist_test"}
     assert kinds(events, "plan")[0]["fine_tune"]["before"] == record["before"]
     saved = http.post("/api/training/save", json={"name": "mine"}).json()
-    model = Sequential.load(saved["file"])
+    model = Sequential.load(tmp_path / saved["file"])
     started_from = model.metadata["fine_tuned_from"]["from"]
     assert started_from["sha256"] == hashlib.sha256(small_models["mlp"].read_bytes()).hexdigest()
     assert model.metadata["recipe"]["freeze"] == 1

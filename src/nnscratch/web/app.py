@@ -12,10 +12,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 
 from ..datasets.digitset import DigitSet
 from ..errors import NNScratchError
 from . import schemas
+from .hardening import SECURITY_HEADERS, HardeningHeaders, server_folders
 from .limits import MAX_BODY_BYTES, BodyLimit
 from .live import LiveTraining
 from .origin import LOOPBACK_NAMES, OwnOrigin
@@ -27,16 +29,6 @@ PAGE_FILES = {
     "index.html": "text/html; charset=utf-8",
     "app.css": "text/css; charset=utf-8",
     "app.js": "text/javascript; charset=utf-8",
-}
-SECURITY_HEADERS = {
-    # Everything comes from this server: no CDN, no inline script, nothing framed.
-    "content-security-policy": "default-src 'self'; img-src 'self' data: blob:; "
-    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
-    "x-content-type-options": "nosniff",
-    # Not no-referrer: under it the Fetch standard has a same-origin POST say "Origin: null"
-    # (Chromium sends the origin anyway; measured), which the Origin check (origin.py) must
-    # refuse. same-origin sends our origin to us and nothing to other sites.
-    "referrer-policy": "same-origin",
 }
 
 
@@ -73,13 +65,17 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.models, app.state.live, app.state.digits = models, live, digits
+    app.state.folders = server_folders(
+        models, runs=None if live is None else live.runs, digits=digits
+    )
     app.include_router(network.router)
     if live is not None:
         app.include_router(live_training.router)
     if digits is not None:
         app.include_router(digit_routes.router)
     app.add_middleware(BodyLimit, limit=max_body)
-    app.add_middleware(OwnOrigin, hosts=hosts)  # added last: the outermost, before any work
+    app.add_middleware(OwnOrigin, hosts=hosts)  # before any work
+    app.add_middleware(HardeningHeaders)  # added last: the outermost, on every answer
     page = {
         # One step at a time: Python 3.10's Traversable.joinpath takes a single name.
         name: resources.files(__package__).joinpath("static").joinpath(name).read_bytes()
@@ -103,19 +99,28 @@ def create_app(
         problems = error.errors()
         if any(p.get("type") == "json_invalid" for p in problems):
             return _problem(400, "malformed JSON: " + str(problems[0].get("msg", "")))
-        return _problem(
+        return problem(
             422,
             "; ".join(_describe(p) for p in problems[:3])
             + (f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""),
         )
 
+    @app.exception_handler(ClientDisconnect)
+    async def gone(request: Request, error: ClientDisconnect) -> JSONResponse:
+        # The client left (or was closed for being too slow: slow_clients.py) while sending its
+        # request; the answer goes nowhere, and it is no error of the server's.
+        return _problem(400, "the request did not arrive whole")
+
     @app.exception_handler(NNScratchError)
     async def unusable(request: Request, error: NNScratchError) -> JSONResponse:
-        return _problem(422, " ".join(str(error).split()))
+        return problem(422, " ".join(str(error).split()))
 
     @app.exception_handler(HTTPException)
     async def http_problem(request: Request, error: HTTPException) -> JSONResponse:
-        return _problem(error.status_code, str(error.detail), error.headers)
+        return problem(error.status_code, str(error.detail), error.headers)
+
+    def problem(status: int, detail: str, headers=None) -> JSONResponse:
+        return _problem(status, app.state.folders.shown(detail), headers)
 
     def openapi() -> dict:
         if app.openapi_schema is None:

@@ -229,12 +229,21 @@ def serve(
 
 def _config(app: Any, **more: Any) -> uvicorn.Config:
     """The uvicorn settings for ``app`` (an application, or "module:factory"): warnings only, no
-    access log, 5 s for requests to finish at shutdown."""
+    access log, 5 s for requests to finish at shutdown; slow clients timed out (an idle
+    connection after 5 s, a request that has not arrived after 30 s: slow_clients.py) and at
+    most 200 connections at once (more are answered 503)."""
     import uvicorn
 
-    return uvicorn.Config(
-        app, log_level="warning", access_log=False, timeout_graceful_shutdown=5, **more
-    )
+    settings: dict[str, Any] = {
+        "log_level": "warning",
+        "access_log": False,
+        "timeout_graceful_shutdown": 5,
+        "timeout_keep_alive": 5,
+        "limit_concurrency": 200,
+        # By name: the worker processes (workers > 1) import it themselves.
+        "http": "nnscratch.web.slow_clients:TimedH11Protocol",
+    }
+    return uvicorn.Config(app, **{**settings, **more})
 
 
 def _server_class():

@@ -46,6 +46,7 @@ from ..usecases.train import (
     split_dev,
 )
 from .events import Event, Publisher, clean, form_fields, history_event, plan_event, probabilities
+from .hardening import server_folders
 from .runs import RunFolder, find_runs, new_run
 from .served import ServedModel, ServedModels
 
@@ -87,6 +88,8 @@ class LiveTraining:
         self._drawing: np.ndarray | None = None
         self._drawing_version = 0
         self._finished_model: tuple[float, Sequential] | None = None
+        # Where the run's events and messages name a file, they name it by these folders.
+        self.folders = server_folders(models, runs=self.runs, digits=digits)
         self.closing = False
         self.streams = 0  # event streams open now (each ends when its page goes)
         self._take_up_left_run()
@@ -99,7 +102,7 @@ class LiveTraining:
             run, state = self._run, self._state
             return {
                 "state": state,
-                "message": self._message,
+                "message": self.folders.shown(self._message),
                 "run": None if run is None else run.describe(),
                 "last_event": self._next_id - 1,
                 "choices": self.choices(),
@@ -377,7 +380,8 @@ class LiveTraining:
 
     def publish(self, kind: str, data: dict[str, Any]) -> None:
         with self._lock:
-            self._events.append(Event(self._next_id, kind, json.dumps(data, allow_nan=False)))
+            text = json.dumps(self.folders.shown_in(data), allow_nan=False)
+            self._events.append(Event(self._next_id, kind, text))
             self._next_id += 1
             self._lock.notify_all()
 

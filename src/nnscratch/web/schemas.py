@@ -323,7 +323,7 @@ class Watched(BaseModel):
 
 class SavedModel(BaseModel):
     name: str
-    file: str
+    file: str = Field(description="the model file, under the server's runs folder")
 
 
 class DigitInfo(BaseModel):
@@ -333,7 +333,7 @@ class DigitInfo(BaseModel):
 
 
 class DigitsAnswer(BaseModel):
-    folder: str
+    folder: str = Field(description="the server's digits folder, by name (no path)")
     count: int
     counts: list[int] = Field(description="digits of each label, 0 first")
     held_out: list[int] = Field(description="the numbers an IDX export holds out")
@@ -348,12 +348,18 @@ class AddDigitRequest(DrawingOrPixels):
 
 
 class ExportAnswer(BaseModel):
-    folder: str = Field(description="where the IDX files were written, on the server")
-    csv: str = Field(description="the CSV file written, on the server")
+    folder: str = Field(
+        description="where the IDX files were written, under the server's digits folder "
+        "(the data folder serve names at start)"
+    )
+    csv: str = Field(description="the CSV file written, under the server's digits folder")
     train: int
     test: int
     files: list[str] = Field(description="names to download from /api/digits/export/NAME")
-    command: str = Field(description="a command that fine-tunes a model on the export")
+    command: str = Field(
+        description="a command that fine-tunes a model on the export, run in the folder that "
+        "holds the digits folder (the data folder serve names)"
+    )
 
 
 class ImportAnswer(BaseModel):

@@ -59,7 +59,7 @@ def set_answer(digits: DigitSet) -> dict:
     found = digits.digits()
     images, labels = digits.arrays(found)
     return {
-        "folder": str(digits.folder),
+        "folder": "digits",  # the server's own folder, by name: no path of this machine
         "count": len(found),
         "counts": [int((labels == label).sum()) for label in range(10)],
         "held_out": held_out(found),
@@ -118,13 +118,14 @@ def export(request: Request) -> JSONResponse:
     counts = digits.export_idx(folder)
     digits.export_csv(csv)
     files = [name for name in IDX_NAMES if (folder / name).exists()] + [CSV_NAME]
+    shown = request.app.state.folders.shown  # names under the server's folders, no paths
     return JSONResponse(
         {
-            "folder": str(folder),
-            "csv": str(csv),
+            "folder": shown(folder),
+            "csv": shown(csv),
             **counts,
             "files": files,
-            "command": f"nnscratch train --init-from MODEL --data {folder}",
+            "command": f"nnscratch train --init-from MODEL --data {shown(folder)}",
         }
     )
 
