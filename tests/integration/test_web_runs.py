@@ -11,9 +11,12 @@ import sys
 import textwrap
 import time
 
+import numpy as np
 import pytest
 
 from mini_mnist import write_mnist_folder
+from nnscratch.datasets.digitset import DigitSet
+from nnscratch.datasets.mnist import load_mnist
 from nnscratch.web.live import LiveTraining
 from nnscratch.web.runs import TEMPORARY
 from nnscratch.web.served import ServedModels
@@ -129,3 +132,21 @@ def test_a_save_killed_midway_leaves_no_temporary_file_once_the_server_starts(
     LiveTraining(runs, ServedModels.from_files([small_models["mlp"]]))
     assert not left[0].exists() and not in_a_run.exists()
     assert kept.exists()
+
+
+def test_a_fine_tuning_on_twenty_digits_holds_some_out_and_says_before_and_after(
+    small_models, tmp_path
+):
+    images, labels = load_mnist("test")
+    two_each = np.sort(np.concatenate([np.flatnonzero(labels == label)[:2] for label in range(10)]))
+    digits = DigitSet(tmp_path / "digits")
+    digits.add_many(images[two_each], labels[two_each])
+    models = ServedModels.from_files([small_models["mlp"]])
+    live = LiveTraining(tmp_path / "runs", models, digits=digits)
+    live.start({"mode": "fine_tune", "model": "mlp", "epochs": 2})
+    assert finished(live) == "completed", live.status()
+    done = [e for e in live.events_after(0) if e.kind == "done"]
+    record = json.loads(done[0].data)["fine_tune"]
+    assert record["held_out"]["split"] == "test" and record["held_out"]["count"] == 4
+    for when in ("before", "after"):
+        assert 0 <= record[when]["held_out"] <= 1, record  # accuracy on your 4 digits

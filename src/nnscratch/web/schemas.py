@@ -334,10 +334,18 @@ class DigitInfo(BaseModel):
 
 class DigitsAnswer(BaseModel):
     folder: str = Field(description="the server's digits folder, by name (no path)")
-    count: int
+    count: int = Field(description="digits in the set")
     counts: list[int] = Field(description="digits of each label, 0 first")
     held_out: list[int] = Field(description="the numbers an IDX export holds out")
-    digits: list[DigitInfo]
+    offset: int = Field(description="the position in the set of the first digit sent")
+    limit: int = Field(description="at most this many digits are sent")
+    digits: list[DigitInfo] = Field(description="the digits from offset, in the order added")
+
+
+class AddedDigit(DigitInfo):
+    count: int = Field(description="digits in the set now")
+    counts: list[int] = Field(description="digits of each label now, 0 first")
+    held_out: list[int] = Field(description="the numbers an IDX export holds out now")
 
 
 class AddDigitRequest(DrawingOrPixels):
@@ -363,5 +371,6 @@ class ExportAnswer(BaseModel):
 
 
 class ImportAnswer(BaseModel):
-    added: int
-    count: int
+    added: int = Field(description="digits added")
+    already_there: int = Field(description="digits of the files the set held already")
+    count: int = Field(description="digits in the set now")

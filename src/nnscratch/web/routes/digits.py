@@ -8,13 +8,13 @@ import os
 import tempfile
 from pathlib import Path
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse
 
 from ...budget import MB, limited
-from ...datasets.digitset import IDX_FILES, DigitSet, held_out
+from ...datasets.digitset import IDX_FILES, MAX_DIGITS, Digit, DigitSet, held_out
 from ...datasets.pictures import NoDigitError
 from ...errors import DataError
 from .. import schemas
@@ -55,29 +55,51 @@ def _digits(request: Request) -> DigitSet:
     return request.app.state.digits
 
 
-def set_answer(digits: DigitSet) -> dict:
+def summary(digits: DigitSet, found: list[Digit] | None = None) -> dict:
+    """The set in figures, without a pixel: its size, each label's count, the held-out."""
+    found = digits.digits() if found is None else found
+    counts = [0] * 10
+    for digit in found:
+        counts[digit.label] += 1
+    return {"count": len(found), "counts": counts, "held_out": held_out(found)}
+
+
+def set_answer(digits: DigitSet, offset: int = 0, limit: int = MAX_DIGITS) -> dict:
+    """The set's figures and the digits ``offset`` to ``offset + limit`` (in the order added),
+    with their pixels: only those are read."""
     found = digits.digits()
-    images, labels = digits.arrays(found)
+    page = found[offset : offset + limit]
+    images, _ = digits.arrays(page)
     return {
         "folder": "digits",  # the server's own folder, by name: no path of this machine
-        "count": len(found),
-        "counts": [int((labels == label).sum()) for label in range(10)],
-        "held_out": held_out(found),
+        **summary(digits, found),
+        "offset": offset,
+        "limit": limit,
         "digits": [
             {"number": digit.number, "label": digit.label, "pixels": image.tolist()}
-            for digit, image in zip(found, images, strict=False)
+            for digit, image in zip(page, images, strict=True)
         ],
     }
 
 
-@router.get("", responses=ok_or_problems(schemas.DigitsAnswer), summary="Your digits")
-def listing(request: Request) -> JSONResponse:
-    return JSONResponse(set_answer(_digits(request)))
+@router.get(
+    "",
+    responses=ok_or_problems(schemas.DigitsAnswer),
+    summary="Your digits: the set's figures and one page of its digits",
+)
+def listing(
+    request: Request,
+    offset: int = Query(0, ge=0, le=MAX_DIGITS, description="the first digit sent, from 0"),
+    limit: int = Query(
+        MAX_DIGITS, ge=0, le=MAX_DIGITS, description="at most this many digits sent"
+    ),
+) -> JSONResponse:
+    return JSONResponse(set_answer(_digits(request), offset, limit))
 
 
 @router.post(
     "",
-    responses=ok_or_problems(schemas.DigitInfo),
+    responses=ok_or_problems(schemas.AddedDigit),
     summary="Add a drawing (or 28x28 pixels) with its label to your digits",
 )
 def add(body: schemas.AddDigitRequest, request: Request) -> JSONResponse:
@@ -92,8 +114,17 @@ def add(body: schemas.AddDigitRequest, request: Request) -> JSONResponse:
             raise DataError("the drawing holds no digit: draw one before adding it") from None
     if not image.any():
         raise DataError("the digit is blank: draw one before adding it")
-    digit = _digits(request).add(image, body.label)
-    return JSONResponse({"number": digit.number, "label": digit.label, "pixels": image.tolist()})
+    digits = _digits(request)
+    digit = digits.add(image, body.label)
+    # The set's new figures come along: the page need not fetch the set again.
+    return JSONResponse(
+        {
+            "number": digit.number,
+            "label": digit.label,
+            "pixels": image.tolist(),
+            **summary(digits),
+        }
+    )
 
 
 @router.delete(
@@ -165,13 +196,16 @@ async def import_(request: Request) -> JSONResponse:
         )
     files = {upload.filename or "": await upload.read() for upload in uploads}
     digits = _digits(request)
-    added = await run_in_threadpool(import_files, digits, files)
-    return JSONResponse({"added": added, "count": len(digits.digits())})
+    offered, added = await run_in_threadpool(import_files, digits, files)
+    return JSONResponse(
+        {"added": added, "already_there": offered - added, "count": len(digits.digits())}
+    )
 
 
-def import_files(digits: DigitSet, files: dict[str, bytes]) -> int:
+def import_files(digits: DigitSet, files: dict[str, bytes]) -> tuple[int, int]:
     """Add the digits of uploaded ``files`` (name: bytes): one CSV, or IDX files named as
-    MNIST's. Read by the usual readers; their errors name the uploaded file."""
+    MNIST's, each digit unless the set holds it already. Read by the usual readers; their
+    errors name the uploaded file. Returns (digits in the files, digits added)."""
     names = [os.path.basename(name) for name in files]
     is_csv = len(names) == 1 and names[0].lower().endswith(".csv")
     if not is_csv and not all(name.removesuffix(".gz") in IDX_NAMES for name in names):
@@ -188,7 +222,8 @@ def import_files(digits: DigitSet, files: dict[str, bytes]) -> int:
             (Path(folder) / name).write_bytes(data)
         spec = Path(folder) / names[0] if is_csv else Path(folder)
         try:
-            return len(digits.import_from(spec))
+            offered, added = digits.import_new(spec)
+            return offered, len(added)
         except DataError as error:  # the readers name the file: the one the user sent
             raise DataError(
                 str(error)
