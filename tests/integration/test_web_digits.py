@@ -71,10 +71,6 @@ def test_a_drawing_is_kept_as_the_input_the_networks_receive(client_for):
 @pytest.mark.parametrize(
     "body, message",
     [
-        (
-            {"drawing": {"width": 280, "height": 280, "strokes": []}, "label": 3},
-            "the drawing holds no digit",
-        ),
         ({"pixels": [[0] * 28] * 28, "label": 3}, "the digit is blank"),
         ({"pixels": [[0] * 28] * 27, "label": 3}, "pixels must be 28 rows of 28 values"),
         ({"pixels": [[9] * 28] * 28, "label": 10}, "label: "),
@@ -95,14 +91,18 @@ def test_a_digit_is_removed(client_for, some_digits):
     assert removed.json()["number"] == 2 and removed.json()["label"] == some_digits[1][1]
     assert [d["number"] for d in client.get("/api/digits").json()["digits"]] == [1, 3]
     missing = client.delete("/api/digits/2")
-    assert missing.status_code == 422 and missing.json()["detail"] == "the set has no digit #2"
+    assert missing.status_code == 404 and missing.json()["detail"] == "the set has no digit #2"
+    # "1.0" is no digit's number, though Python reads it as 1: refused, and nothing removed.
+    fill(client, some_digits[0][:1], some_digits[1][:1])
+    assert client.delete("/api/digits/1.0").status_code == 422
+    assert [d["number"] for d in client.get("/api/digits").json()["digits"]] == [1, 3, 4]
 
 
 def test_the_set_is_exported_on_the_server_and_downloaded_byte_for_byte(
     client_for, tmp_path, some_digits
 ):
     client = client_for()
-    assert client.post("/api/digits/export").status_code == 422  # an empty set
+    assert client.post("/api/digits/export").status_code == 409  # an empty set
     fill(client, *some_digits)
     done = client.post("/api/digits/export").json()
     assert done["test"] == 25 // 5 and done["train"] + done["test"] == 25  # one in five
@@ -217,3 +217,14 @@ def test_importing_an_export_back_adds_no_digit_twice(client_for, some_digits):
     csv += "".join(",".join(map(str, row)) + "\n" for row in rows)
     mixed = client.post("/api/digits/import", files=[("files", ("more.csv", csv.encode()))])
     assert mixed.json() == {"added": 1, "already_there": 2, "count": 26}, mixed.text
+
+
+def test_a_drawing_without_ink_adds_nothing_and_says_so(client_for):
+    # As /api/predict answers an empty canvas: not a mistake, nothing to add.
+    client = client_for()
+    answer = client.post(
+        "/api/digits", json={"drawing": {"width": 280, "height": 280, "strokes": []}, "label": 3}
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["added"] is False and "holds no digit" in answer.json()["message"]
+    assert client.get("/api/digits").json()["count"] == 0

@@ -19,7 +19,7 @@ from nnscratch.web import answers, launch, schemas, slow_clients
 from nnscratch.web.app import create_app
 from nnscratch.web.hardening import SECURITY_HEADERS
 from nnscratch.web.live import LiveTraining
-from nnscratch.web.served import ServedModels
+from nnscratch.web.served import ServedModel, ServedModels
 from web_models import digit_strokes
 
 # Only a guard against a test that would otherwise hang: every wait below ends on a condition.
@@ -225,3 +225,87 @@ def test_no_answer_shows_a_path_of_the_server(keeping, seven, tmp_path, small_mo
     for answer in shown:
         for folder in {str(tmp_path), str(tmp_path.resolve()), str(small_models["mlp"].parent)}:
             assert folder not in answer.text, answer.text
+
+
+# --- defect 8: the schema says exactly what each endpoint takes ---------------------------------
+
+
+@pytest.mark.parametrize(
+    "path, body, words",
+    [
+        ("/api/predict", {"pixels": [[True] * 28] * 28}, ["pixels", "not true or false"]),
+        ("/api/predict", {"pixels": [[0] * 28] * 28, "steps": 1}, ["steps", "boolean"]),
+        ("/api/saliency", {"model": "mlp", "target": False}, ["target", "not true or false"]),
+        ("/api/unit", {"model": "mlp", "layer": True, "unit": 0}, ["layer"]),
+        ("/api/training/start", {"preset": "mlp", "freeze": False}, ["freeze"]),
+        ("/api/training/start", {"preset": "mlp", "epochs": True}, ["epochs"]),
+    ],
+)
+def test_true_and_false_are_not_numbers_and_numbers_are_not_booleans(
+    keeping, seven, path, body, words
+):
+    client, _ = keeping
+    if path in ("/api/saliency", "/api/unit"):
+        body = {**body, "pixels": seven.tolist()}
+    answer = client.post(path, json=body)
+    assert answer.status_code == 422, answer.text
+    for word in words:
+        assert word in answer.json()["detail"], answer.json()
+
+
+@pytest.mark.parametrize(
+    "method, path, allow",
+    [
+        ("OPTIONS", "/api/digits", "GET, POST"),
+        ("PUT", "/api/digits/export", "POST"),
+        ("DELETE", "/api/digits/export", "POST"),  # not digit "export"
+        ("DELETE", "/api/digits/import", "POST"),
+        ("GET", "/api/digits/3", "DELETE"),
+        ("GET", "/api/predict", "POST"),
+    ],
+)
+def test_a_method_a_path_does_not_take_gets_405_listing_those_it_takes(
+    keeping, method, path, allow
+):
+    client, _ = keeping
+    answer = client.request(method, path)
+    assert answer.status_code == 405, answer.text
+    assert answer.headers.get_list("allow") == [allow]
+
+
+def test_the_schema_bounds_a_class_by_the_served_models(keeping, seven):
+    client, _ = keeping
+    target = client.get("/openapi.json").json()["components"]["schemas"]["SaliencyRequest"][
+        "properties"
+    ]["target"]
+    assert {"type": "integer", "minimum": 0, "maximum": 9} in target["anyOf"]
+
+
+# --- defect 11, the server's part: what a model file's metadata says cannot break an answer ----
+
+
+def test_metadata_of_the_wrong_type_is_left_out_of_the_models_answer(small_models):
+    served = ServedModels.from_files([small_models["mlp"]])
+    model = next(iter(served)).model
+    model.metadata.update(
+        {"preset": 5, "metrics": [0.9], "architecture": "three layers", "preprocessing": [28]}
+    )
+    with fastapi_testclient.TestClient(create_app(served, hosts={"testserver"})) as client:
+        answer = client.get("/api/models")
+    assert answer.status_code == 200, answer.text
+    described = answer.json()["models"][0]
+    assert described["preset"] is None and described["test_accuracy"] is None
+    assert [row["type"] for row in described["layers"]] == [
+        row["type"] for row in model.architecture((28, 28))
+    ]
+
+
+@pytest.mark.parametrize("shape", ["big", [28], [28, True], [28, 1e9], {"h": 28}])
+def test_an_image_shape_that_is_not_two_sizes_stops_serve_at_start_saying_so(small_models, shape):
+    from nnscratch.errors import ModelFileError
+    from nnscratch.model import Sequential
+
+    model = Sequential.load(small_models["mlp"])
+    model.metadata["preprocessing"] = {"image_shape": shape}
+    with pytest.raises(ModelFileError, match="mlp.npz: its metadata's preprocessing.image_shape"):
+        ServedModels([ServedModel("mlp", model, file="mlp.npz")])

@@ -150,3 +150,14 @@ def test_a_fine_tuning_on_twenty_digits_holds_some_out_and_says_before_and_after
     assert record["held_out"]["split"] == "test" and record["held_out"]["count"] == 4
     for when in ("before", "after"):
         assert 0 <= record[when]["held_out"] <= 1, record  # accuracy on your 4 digits
+
+
+def test_saving_as_a_npz_writes_a_npz(data_folder, small_models, tmp_path):
+    live = LiveTraining(
+        tmp_path / "runs", ServedModels.from_files([small_models["mlp"]]), data=str(data_folder)
+    )
+    live.start(TINY)
+    assert finished(live) == "completed"
+    saved = live.save("a.npz")
+    assert saved.name == "a" and saved.path == str(tmp_path / "runs" / "models" / "a.npz")
+    assert sorted(p.name for p in (tmp_path / "runs" / "models").iterdir()) == ["a.npz"]

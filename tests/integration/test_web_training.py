@@ -100,7 +100,7 @@ def test_the_event_stream_says_what_the_saved_model_file_says(serve, tmp_path):
     done = kinds(events, "done")[0]
     assert done["metrics"]["test_accuracy"] == model.metadata["metrics"]["test_accuracy"]
     again = http.post("/api/training/save", json={"name": "tiny"})
-    assert again.status_code == 422 and "a model is named 'tiny' already" in again.text
+    assert again.status_code == 409 and "a model is named 'tiny' already" in again.text
     # Saved, it is served beside the others, and answers as its file does.
     assert [m["name"] for m in http.get("/api/models").json()["models"]] == ["mlp", "cnn", "tiny"]
     answer = http.post("/api/predict", json={"pixels": image.tolist(), "models": ["tiny"]})
@@ -199,7 +199,7 @@ def test_a_server_stopped_mid_run_continues_it_after_a_restart(serve, tmp_path, 
     earlier.parent.mkdir(parents=True, exist_ok=True)
     earlier.write_bytes(b"saved before the restart")
     refused = http.post("/api/training/save", json={"name": "earlier"})
-    assert refused.status_code == 422 and "exists already" in refused.text
+    assert refused.status_code == 409 and "exists already" in refused.text
     assert earlier.read_bytes() == b"saved before the restart"
 
 
@@ -267,7 +267,7 @@ def test_a_model_fine_tuned_on_your_digits_from_the_page_says_before_and_after(
         (
             "/api/training/start",
             {"mode": "fine_tune", "model": "mlp"},
-            422,
+            409,  # the set's state, not the request, stands in the way
             "fine-tuning needs at least 10 of your digits; your set has 0",
         ),
         (
@@ -285,7 +285,7 @@ def test_a_model_fine_tuned_on_your_digits_from_the_page_says_before_and_after(
         ("/api/training/start", {"preset": "mlp", "epochs": 0}, 422, "epochs: "),
         ("/api/training/pause", None, 409, "there is no run training to pause (the run is idle)"),
         ("/api/training/resume", None, 409, "there is no paused run to continue"),
-        ("/api/training/save", {"name": "x"}, 409, "there is no finished run to save"),
+        ("/api/training/save", {"name": "x"}, 409, "there is no run to save: none was started"),
         ("/api/training/save", {"name": "../up"}, 422, "name: "),
     ],
 )

@@ -16,7 +16,7 @@ from ..budget import limited
 from ..datasets.drawing import drawing_to_mnist, make_strokes
 from ..datasets.mnist import load_mnist
 from ..datasets.pictures import MnistFormSteps, NoDigitError, read_picture_steps, shrink_ink
-from ..errors import DataError
+from ..errors import ConfigError, DataError
 from .served import ServedModels
 
 UNSURE_BELOW = 0.6  # a top probability below this is shown as unsure
@@ -28,6 +28,15 @@ PICTURE_SLOTS = threading.BoundedSemaphore(2)
 # the others wait in their threads while the event loop answers everything else.
 DRAWING_SLOTS = threading.BoundedSemaphore(2)
 DIGITS = 3  # significant decimals sent for views (the page draws them; more is noise)
+
+
+class NotFound(ConfigError):
+    """What a request names does not exist (a layer, a unit, a digit): answered 404."""
+
+
+class Conflict(ConfigError):
+    """What is asked cannot be done in the present state (an empty set exported, a name
+    taken): answered 409."""
 
 
 @dataclass(frozen=True)
@@ -157,7 +166,11 @@ def inside_answer(models: ServedModels, pixels, name: str) -> dict:
 
 def unit_answer(models: ServedModels, pixels, name: str, layer: int, unit: int) -> dict:
     served = models.get(name)
-    view = explain.unit_view(served.runner(), pixels_image(models, pixels), layer, unit)
+    image = pixels_image(models, pixels)
+    try:
+        view = explain.unit_view(served.runner(), image, layer, unit)
+    except ConfigError as error:  # unit_view's only: a layer or unit the model has not
+        raise NotFound(str(error)) from None
     pre = view.preactivation
     return {
         "model": served.name,

@@ -45,7 +45,7 @@ from ..usecases.train import (
     save_result,
     split_dev,
 )
-from . import run_requests
+from . import answers, run_requests
 from .events import Event, Publisher, clean, history_event, plan_event, probabilities
 from .hardening import server_folders
 from .limits import give_back_freed_memory
@@ -59,7 +59,7 @@ ACTIVE = ("starting", "running", "pausing", "stopping")
 SAVABLE = ("completed", "early_stopping", "stopped", "diverged")
 
 
-class Conflict(ConfigError):
+class Conflict(answers.Conflict):
     """The run is in no state for what was asked (the web face answers 409)."""
 
 
@@ -186,7 +186,9 @@ class LiveTraining:
 
     def save(self, name: str) -> ServedModel:
         """Write the finished run's model to ``runs/models/NAME.npz`` (atomically, by the
-        model file code) and serve it under ``name`` beside the others."""
+        model file code) and serve it under ``name`` beside the others. A name ending in
+        .npz is the file's name: ``a.npz`` writes a.npz and serves it as ``a``."""
+        name = name.removesuffix(".npz") or name
         with self._lock:
             run, state = self._run, self._state
             if run is None:
@@ -197,11 +199,11 @@ class LiveTraining:
             if state not in SAVABLE or not run.model_path.exists():
                 raise Conflict(f"there is no finished run to save (the run is {state})")
             if name in self.models.by_name:
-                raise ConfigError(f"a model is named {name!r} already; choose another name")
+                raise Conflict(f"a model is named {name!r} already; choose another name")
         model = Sequential.load(run.model_path)
         path = self.runs / "models" / f"{name}.npz"
         if path.exists():
-            raise ConfigError(
+            raise Conflict(
                 f"{path} exists already (saved from an earlier run); choose another name"
             )
         path.parent.mkdir(parents=True, exist_ok=True)

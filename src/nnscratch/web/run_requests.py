@@ -10,6 +10,7 @@ from ..datasets.digitset import DigitSet
 from ..errors import ConfigError
 from ..model import Recipe
 from ..usecases import finetune
+from .answers import Conflict
 from .events import form_fields
 from .served import ServedModels
 
@@ -65,7 +66,7 @@ def recipe_of(
         raise ConfigError(f"model {served.name!r} has no file to start from")
     count = len(digits.digits())
     if count < MIN_DIGITS:
-        raise ConfigError(
+        raise Conflict(
             f"fine-tuning needs at least {MIN_DIGITS} of your digits; your "
             f"set has {count}: draw and add some first"
         )

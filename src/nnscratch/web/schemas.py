@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 from ..datasets.drawing import MAX_CANVAS, MAX_COORDINATE
 from ..explain import PROBES
@@ -23,6 +23,7 @@ MAX_STROKE_POINTS = 4000  # a slow stroke with a 1000 Hz mouse
 MAX_POINTS = 8000  # in all strokes
 MAX_BRUSH = 256  # units
 
+
 Pixel = Annotated[int, Field(ge=0, le=255)]
 Image = Annotated[
     list[list[Pixel]], Field(description="rows of pixels 0-255, light ink on 0", max_length=64)
@@ -33,8 +34,32 @@ class Strict(BaseModel):
     # No NaN or infinity, no unknown fields: either is a mistake worth a message.
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_booleans_as_numbers(cls, data: Any) -> Any:
+        """JSON's true and false are not numbers, though Python's bool is an int: a field the
+        schema types as a number (or arrays of numbers) refuses them. 42.0 stays a whole
+        number, as JSON Schema has it. Nested objects check their own fields."""
+        if not isinstance(data, dict):
+            return data
+        for name, value in data.items():
+            field = cls.model_fields.get(name)
+            if field is None or field.annotation is bool or isinstance(value, dict):
+                continue
+            if _holds_a_boolean(value):
+                raise ValueError(f"{name}: numbers, not true or false")
+        return data
+
 
 Coordinate = Annotated[float, Field(ge=-MAX_COORDINATE, le=MAX_COORDINATE)]
+
+
+def _holds_a_boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return True
+    if isinstance(value, list):
+        return any(_holds_a_boolean(item) for item in value)
+    return False
 
 
 class Stroke(Strict):
@@ -110,7 +135,7 @@ class PredictRequest(DrawingOrPixels):
     models: list[str] | None = Field(
         None, max_length=32, description="which served models answer (default: all)"
     )
-    steps: bool = Field(False, description="also send the preprocessing's steps")
+    steps: StrictBool = Field(False, description="also send the preprocessing's steps")
 
 
 class ModelAnswer(BaseModel):
@@ -144,13 +169,18 @@ class InsideRequest(OnImage):
 
 
 class UnitRequest(OnImage):
-    layer: int = Field(ge=0, le=1000, description="the layer's index, as /api/inside gives it")
-    unit: int = Field(ge=0, le=1_000_000)
+    layer: int = Field(
+        ge=0, le=1000, description="the layer's index, as /api/inside gives it (404 if none)"
+    )
+    unit: int = Field(ge=0, le=1_000_000, description="the unit's index (404 if none)")
 
 
 class SaliencyRequest(OnImage):
     target: int | None = Field(
-        None, ge=0, le=1000, description="the class to explain (default: the predicted)"
+        None,
+        ge=0,
+        le=1000,
+        description="the class to explain (default, or null: the predicted)",
     )
 
 
@@ -342,7 +372,12 @@ class DigitsAnswer(BaseModel):
     digits: list[DigitInfo] = Field(description="the digits from offset, in the order added")
 
 
-class AddedDigit(DigitInfo):
+class AddedDigit(BaseModel):
+    added: bool = Field(description="false when a drawing holds no ink on its canvas")
+    message: str = Field(description="why nothing was added, when nothing was")
+    number: int | None
+    label: int | None
+    pixels: list[list[int]] | None
     count: int = Field(description="digits in the set now")
     counts: list[int] = Field(description="digits of each label now, 0 first")
     held_out: list[int] = Field(description="the numbers an IDX export holds out now")

@@ -18,7 +18,7 @@ from ...datasets.digitset import IDX_FILES, MAX_DIGITS, Digit, DigitSet, held_ou
 from ...datasets.pictures import NoDigitError
 from ...errors import DataError
 from .. import schemas
-from ..answers import pixels_image, render_drawing
+from ..answers import Conflict, NotFound, pixels_image, render_drawing
 from . import ok_or_problems
 
 router = APIRouter(prefix="/api/digits")
@@ -36,9 +36,12 @@ IMPORT_BODY = {
                 "schema": {
                     "type": "object",
                     "required": ["files"],
+                    "additionalProperties": False,
                     "properties": {
                         "files": {
                             "type": "array",
+                            "minItems": 1,
+                            "maxItems": 4,
                             "items": {"type": "string", "format": "binary"},
                             "description": "a CSV file (label first), or IDX files named as "
                             "MNIST's (train-images-idx3-ubyte, ..., each optionally .gz)",
@@ -104,21 +107,33 @@ def listing(
 )
 def add(body: schemas.AddDigitRequest, request: Request) -> JSONResponse:
     models = request.app.state.models
+    digits = _digits(request)
     given = body.given()
     if not isinstance(given, schemas.Drawing):
         image = pixels_image(models, given)
+        if not image.any():  # the schema says so too: some pixel is over 0
+            raise DataError("the digit is blank: draw one before adding it")
     else:  # a sync endpoint: FastAPI runs it in a worker thread, off the event loop
         try:
             image = render_drawing(given.model_dump(), models.image_shape[0]).field
         except NoDigitError:
-            raise DataError("the drawing holds no digit: draw one before adding it") from None
-    if not image.any():
-        raise DataError("the digit is blank: draw one before adding it")
-    digits = _digits(request)
+            # As /api/predict answers a canvas without ink: nothing to add, and no mistake.
+            return JSONResponse(
+                {
+                    "added": False,
+                    "message": "the drawing holds no digit: draw one before adding it",
+                    "number": None,
+                    "label": None,
+                    "pixels": None,
+                    **summary(digits),
+                }
+            )
     digit = digits.add(image, body.label)
     # The set's new figures come along: the page need not fetch the set again.
     return JSONResponse(
         {
+            "added": True,
+            "message": "",
             "number": digit.number,
             "label": digit.label,
             "pixels": image.tolist(),
@@ -128,10 +143,16 @@ def add(body: schemas.AddDigitRequest, request: Request) -> JSONResponse:
 
 
 @router.delete(
-    "/{number}", responses=ok_or_problems(schemas.DigitInfo), summary="Remove one of your digits"
+    "/{number}",
+    responses=ok_or_problems(schemas.DigitInfo, 404),
+    summary="Remove one of your digits",
 )
 def remove(request: Request, number: int = PathParam(ge=1, le=10**9)) -> JSONResponse:
+    if not str(request.path_params.get("number", "")).isdigit():  # "1.0" is no digit's number
+        raise HTTPException(422, "number: a digit's number is a whole number, such as 12")
     digits = _digits(request)
+    if all(digit.number != number for digit in digits.digits()):
+        raise NotFound(f"the set has no digit #{number}")
     digit = next((d for d in digits.digits() if d.number == number), None)
     pixels = digits.pixels(digit).tolist() if digit is not None else None
     removed = digits.remove(number)
@@ -140,11 +161,13 @@ def remove(request: Request, number: int = PathParam(ge=1, le=10**9)) -> JSONRes
 
 @router.post(
     "/export",
-    responses=ok_or_problems(schemas.ExportAnswer),
+    responses=ok_or_problems(schemas.ExportAnswer, 409),
     summary="Write your digits as IDX files and as a Kaggle CSV, on the server",
 )
 def export(request: Request) -> JSONResponse:
     digits = _digits(request)
+    if not digits.digits():
+        raise Conflict("the set is empty: add digits before exporting it")
     folder, csv = export_paths(digits)
     counts = digits.export_idx(folder)
     digits.export_csv(csv)
