@@ -163,10 +163,7 @@ def test_digits_are_added_under_their_label_removed_and_fine_tuned_on(live_page)
     page.page.reload()
     page.page.wait_for_selector("body[data-ready='true']")
     assert page.page.locator("#gallery .digit-tile").count() == 30
-    assert (
-        page.page.locator("#gallery .digit-tile.held").count()
-        == (np.bincount(labels[:30], minlength=10) // 5).sum()
-    )
+    assert page.page.locator("#gallery .digit-tile.held").count() == 30 // 5  # one in five
     page.page.check("#mode-tune")
     assert page.page.get_attribute("#train-hidden", "readonly") is not None
     page.page.fill("#train-epochs", "2")
