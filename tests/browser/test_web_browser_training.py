@@ -167,10 +167,7 @@ def test_digits_are_added_under_their_label_removed_and_fine_tuned_on(live_page)
     page.page.reload()
     page.page.wait_for_selector("body[data-ready='true']")
     assert page.page.locator("#gallery .digit-tile").count() == 30
-    assert (
-        page.page.locator("#gallery .digit-tile.held").count()
-        == (np.bincount(labels[:30], minlength=10) // 5).sum()
-    )
+    assert page.page.locator("#gallery .digit-tile.held").count() == 30 // 5  # one in five
     page.page.check("#mode-tune")
     assert page.page.get_attribute("#train-hidden", "readonly") is not None
     page.page.fill("#train-epochs", "2")
@@ -198,9 +195,7 @@ def test_digits_are_added_under_their_label_removed_and_fine_tuned_on(live_page)
     page.page.click("#digits-export")
     page.page.wait_for_selector("#export-result code")
     command = page.page.inner_text("#export-result code")
-    assert (
-        command == f"nnscratch train --init-from MODEL --data {root / 'digits' / 'export' / 'idx'}"
-    )
+    assert command == "nnscratch train --init-from MODEL --data digits/export/idx"
 
 
 def test_the_classic_preset_shows_the_tutorials_view_every_10_iterations(live_page):

@@ -155,6 +155,7 @@ def serve(
     per process, so on several cores several processes answer more), without either."""
     from ..datasets.digitset import DigitSet
     from .app import create_app
+    from .limits import return_large_blocks_to_the_system
     from .live import LiveTraining
     from .origin import allowed_hosts
 
@@ -172,6 +173,10 @@ def serve(
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{bound_port}/"
     names = ", ".join(served.name for served in models)
+    # A setting of the whole process (glibc's malloc), made by the process that serves, not by
+    # the app factory every test client calls: pictures decoded in turn do not pile up per
+    # thread. The worker processes (workers > 1) set it in app_from_environment.
+    return_large_blocks_to_the_system()
     gc.freeze()  # the models and libraries stay: the collector need not walk them again
     live = None
     in_main_thread = threading.current_thread() is threading.main_thread()
@@ -227,7 +232,9 @@ def serve(
 
 def _config(app: Any) -> uvicorn.Config:
     """The uvicorn settings for ``app`` (an application, or "module:factory"): warnings only, no
-    access log, 5 s for requests to finish at shutdown."""
+    access log, 5 s for requests to finish at shutdown; slow clients timed out (an idle
+    connection after 5 s, a request that has not arrived after 30 s: slow_clients.py) and at
+    most 200 connections at once (more are answered 503)."""
     import uvicorn
 
     return uvicorn.Config(app, **_SETTINGS)
@@ -238,6 +245,10 @@ _SETTINGS: dict[str, Any] = {
     "log_level": "warning",
     "access_log": False,
     "timeout_graceful_shutdown": 5,
+    "timeout_keep_alive": 5,
+    "limit_concurrency": 200,
+    # By name: the worker processes (workers > 1) import it themselves.
+    "http": "nnscratch.web.slow_clients:TimedH11Protocol",
 }
 
 
@@ -276,8 +287,10 @@ def _announce(server, console, names: str, url: str, open_browser: bool) -> None
 def app_from_environment():
     """The application of one worker process: the models named in $NNSCRATCH_SERVE_MODELS."""
     from .app import create_app
+    from .limits import return_large_blocks_to_the_system
     from .origin import allowed_hosts
 
+    return_large_blocks_to_the_system()  # as serve does: this is a process that serves
     app = create_app(
         ServedModels.from_spec(json.loads(os.environ[MODELS_ENV])),
         hosts=allowed_hosts(os.environ.get(HOST_ENV, "127.0.0.1")),
