@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import zipfile
 from collections.abc import Iterator, Sequence
 from typing import BinaryIO
 
@@ -104,19 +105,66 @@ def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
         return os.path.normcase(os.path.realpath(a)) == os.path.normcase(os.path.realpath(b))
 
 
+# What each kind of output is named: the example name's suffix (``model.npz``) says the kind.
+OUTPUT_KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    ".npz": ("a model file", (".npz",)),
+    ".png": ("a chart, written as PNG,", (".png",)),
+    ".html": ("an HTML report", (".html", ".htm")),
+    ".csv": ("a CSV file", (".csv",)),
+    ".onnx": ("an ONNX file", (".onnx",)),
+}
+MODEL_MEMBER = "nnscratch.json.npy"  # what every model file and checkpoint holds
+
+
+def is_model_file(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is an existing file that nnscratch wrote as a model or checkpoint (a
+    zip holding its JSON document): what no output may replace unasked."""
+    if not os.path.isfile(path):
+        return False
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return MODEL_MEMBER in archive.namelist()
+    except (OSError, zipfile.BadZipFile, ValueError, EOFError):
+        return False
+
+
+def check_output_name(path: str | os.PathLike, option: str, example_name: str) -> None:
+    """Refuse an output ``path`` whose name does not fit its kind, the kind that
+    ``example_name``'s suffix names (:data:`OUTPUT_KINDS`): a chart is not written over
+    ``model.npz``, a model file is not named ``m.png``. ConfigError naming ``option``."""
+    kind = os.path.splitext(example_name)[1].lower()
+    if kind not in OUTPUT_KINDS:
+        return
+    what, suffixes = OUTPUT_KINDS[kind]
+    name = os.path.basename(os.fspath(path))
+    if not name.lower().endswith(suffixes):
+        stem = os.path.splitext(name)[0] or name
+        raise ConfigError(
+            f"{option} {os.fspath(path)}: {what} has a name ending in {suffixes[0]}, "
+            f"like {stem}{suffixes[0]}"
+        )
+
+
 def check_outputs(
     outputs: Sequence[tuple[str, str | os.PathLike, str]],
     inputs: Sequence[tuple[str, str | os.PathLike]] = (),
+    *,
+    replace_models: bool = False,
 ) -> None:
-    """Refuse, before any work, the outputs of a command that cannot be written or must not be:
-    each output is :func:`check_writable`, and none may be one of the command's ``inputs`` or
-    another of its outputs (compared as files, see :func:`same_file`), which it would overwrite.
+    """Refuse, before any work, the outputs of a command that cannot be written or must not be.
 
-    ``outputs``: ``(option, path, example_name)``, e.g. ``("--out", "m.npz", "model.npz")``;
+    The one output policy of every command: each output's name fits its kind
+    (:func:`check_output_name`), it is :func:`check_writable`, it is none of the command's
+    ``inputs`` nor another of its outputs (compared as files, see :func:`same_file`), which it
+    would overwrite, and it is not an existing model file (:func:`is_model_file`): those are
+    replaced only when the user asks (``replace_models``: train's ``--overwrite``).
+
+    ``outputs``: ``(option, path, example_name)``, e.g. ``("--output", "m.npz", "model.npz")``;
     ``inputs``: ``(what, path)``, what in words, e.g. ``("the model file MODEL", "m.npz")``.
-    Raises ConfigError naming both options.
+    Raises ConfigError naming the options.
     """
     for i, (option, path, example_name) in enumerate(outputs):
+        check_output_name(path, option, example_name)
         check_writable(path, option, example_name)
         for what, source in inputs:
             if same_file(path, source):
@@ -132,14 +180,14 @@ def check_outputs(
                     f"{os.fspath(other_path)} are the same file: one would "
                     f"overwrite the other; give them different names"
                 )
+        if not replace_models and is_model_file(path):
+            raise ConfigError(
+                f"{option} {os.fspath(path)} is an existing model file, which nnscratch "
+                f"replaces only when asked: give another file name"
+                + (", or pass --overwrite to replace it" if kind_is_model(example_name) else "")
+            )
 
 
-def check_model_file_name(path: str | os.PathLike, option: str) -> None:
-    """Refuse a model file ``path`` whose name does not end in ``.npz``: what a model file is
-    named by everything that reads it, and no picture or CSV is written over by mistake."""
-    name = os.path.basename(os.fspath(path))
-    if not name.lower().endswith(".npz"):
-        stem = os.path.splitext(name)[0] or name
-        raise ConfigError(
-            f"{option} {os.fspath(path)}: a model file's name ends in .npz, like {stem}.npz"
-        )
+def kind_is_model(example_name: str) -> bool:
+    """Whether ``example_name`` names a model file output (one --overwrite may replace)."""
+    return example_name.lower().endswith(".npz")

@@ -12,6 +12,7 @@ from rich.console import Console, JustifyMethod
 from rich.markup import escape
 from rich.table import Table
 
+from .. import checks
 from ..environment import require
 from ..errors import ConfigError, NNScratchError, TrainingDiverged
 from ..model import DEFAULT_PRESET, FULL_BATCH, Recipe, get_preset
@@ -67,8 +68,9 @@ def train_command(
     overrides: dict,
     out: Path | None,
     quiet: bool,
+    overwrite: bool = False,
     json_output: bool,
-    checkpoint_dir: Path | None,
+    checkpoint_dir: str | Path | None,
     checkpoint_every: int | None,
     resume: Path | None,
     force: bool,
@@ -82,6 +84,7 @@ def train_command(
     option is checked, and every output tried, before any data is loaded or anything drawn.
     """
     checkpoint, recorded_out = None, None
+    check_ignored_options(data, checkpoint_dir, checkpoint_every, resume)
     if recipe_file is not None and (preset is not None or resume is not None):
         other = "--preset" if preset is not None else "--resume"
         raise ConfigError(
@@ -101,7 +104,7 @@ def train_command(
         checkpoint, base, saved = resumed_run(resume, preset)
         # Where the model goes is the command line's to say, never a file's: the path the
         # checkpoint recorded is only mentioned (an edited one could name any file).
-        data, recorded_out = data or saved["data"], saved["out"]
+        data, recorded_out = (saved["data"] if data is None else data), saved["out"]
         checkpoint_every = checkpoint_every or saved["checkpoint_every"]
     elif init_from is not None:
         if preset is not None:
@@ -113,6 +116,11 @@ def train_command(
     else:
         base = get_preset(preset or DEFAULT_PRESET, option="--preset")
     recipe = base.with_overrides(overrides, name=option_name)
+    if "cell" in overrides and not recipe.recurrent:
+        raise ConfigError(
+            f"--cell {overrides['cell']}: the {recipe.name} recipe has no recurrent layer, so "
+            f"it would change nothing; start from one that has (--preset lstm)"
+        )
     out = out or default_out(recipe, None if resume is not None else init_from)
     report_path = None if report is None else Path(report) if report else out.with_suffix(".html")
     if report_path is not None:  # said before training, not after it
@@ -120,9 +128,10 @@ def train_command(
     plan = plan_training(
         TrainOptions(
             recipe=recipe,
-            data=data or "mnist",
+            data="mnist" if data is None else data,
             out=out,
-            checkpoint_dir=checkpoint_dir,
+            overwrite=overwrite,
+            checkpoint_dir=None if checkpoint_dir is None else Path(checkpoint_dir),
             checkpoint_every=checkpoint_every,
             resume=checkpoint,
             force=force,
@@ -136,7 +145,7 @@ def train_command(
     if recorded_out is not None and recorded_out != out:
         console.print(
             f"the run was writing {escape(str(recorded_out))}: this one writes "
-            f"{escape(str(out))} (give --out {escape(str(recorded_out))} to write there)"
+            f"{escape(str(out))} (give --output {escape(str(recorded_out))} to write there)"
         )
     progress = RichProgress(Console(stderr=True, quiet=quiet), log_every=recipe.log_every)
     try:
@@ -171,6 +180,28 @@ def train_command(
     if json_output:
         print(json.dumps(summary))
     return result.exit_status
+
+
+def check_ignored_options(
+    data: str | None,
+    checkpoint_dir: str | Path | None,
+    checkpoint_every: int | None,
+    resume: Path | None,
+) -> None:
+    """Refuse options that would otherwise be ignored or mean something else without a word:
+    an empty ``--data`` (not the bundled MNIST), an empty ``--checkpoint-dir`` (not the current
+    folder), and ``--checkpoint-every`` with no checkpoints to write."""
+    if data is not None and not data.strip():
+        raise ConfigError("--data is empty; give mnist, a folder of IDX files or a CSV file")
+    if checkpoint_dir is not None and not str(checkpoint_dir).strip():
+        raise ConfigError("--checkpoint-dir is empty; give a folder, e.g. --checkpoint-dir ckpt")
+    if checkpoint_every is not None:  # its value is wrong before its being alone is
+        checks.whole("--checkpoint-every", checkpoint_every, low=1)
+    if checkpoint_every is not None and checkpoint_dir is None and resume is None:
+        raise ConfigError(
+            f"--checkpoint-every {checkpoint_every} needs --checkpoint-dir DIR: "
+            f"without it no checkpoints are written"
+        )
 
 
 def train_into(recipe: Recipe, out: Path, *, console: Console, data: str = "mnist") -> None:

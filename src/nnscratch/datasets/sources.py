@@ -64,6 +64,8 @@ def load_source(spec: str | os.PathLike[str] = "mnist") -> DigitDataset:
     """
     if os.fspath(spec) == "mnist":
         return _bundled_mnist()
+    if not os.fspath(spec).strip():  # Path("") is ".", which would read this folder
+        raise DataError(f"the data is named by an empty string ({_EXPECTED_SPECS})")
     path = Path(spec)
     if path.is_dir():
         return _idx_folder(path)
