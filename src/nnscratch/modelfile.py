@@ -75,7 +75,8 @@ def write_model_file(
 
 
 def read_model_file(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """Read ``(document, arrays)`` from ``path``, checking that the file is ours and intact.
+    """Read ``(document, arrays)`` from ``path``, checking that the file is ours and intact,
+    and that its arrays hold finite numbers only (NaN weights answer "label 0" to anything).
 
     Raises :class:`ModelFileError` naming the file and what is wrong.
     """
@@ -135,6 +136,14 @@ def read_model_file(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, 
             f"{where}: damaged or altered model file (its arrays do not "
             f"match the SHA-256 recorded when it was saved)"
         )
+    for name, array in arrays.items():
+        if array.dtype.kind in "fc" and not np.isfinite(array).all():
+            count = int(array.size - np.count_nonzero(np.isfinite(array)))
+            raise ModelFileError(
+                f"{where}: array {name} holds {count:,} NaN or infinite value"
+                f"{'' if count == 1 else 's'}; a network with them answers nothing "
+                f"(did its training diverge, or was the file edited?)"
+            )
     return document, arrays
 
 

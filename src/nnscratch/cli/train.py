@@ -4,7 +4,6 @@ and what to do after a stop."""
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from ..usecases.train import (
     plan_training,
     run_training,
 )
+from .options import print_json
 from .progress import RichProgress
 
 # Recipe fields the train command has an option for (--dev-size sets dev_size).
@@ -178,7 +178,7 @@ def train_command(
         summary["report_path"] = str(report_path)
         console.print(f"report: {report_path}")
     if json_output:
-        print(json.dumps(summary))
+        print_json(summary)
     return result.exit_status
 
 
@@ -427,4 +427,4 @@ def lr_find_command(
     )
     console.print(f"wrote {output}")
     if json_output:
-        print(json.dumps({**sweep.as_json(), "output": str(output)}))
+        print_json({**sweep.as_json(), "output": str(output)})

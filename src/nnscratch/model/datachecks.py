@@ -16,8 +16,17 @@ if TYPE_CHECKING:
 
 
 def check_input(model: Sequential, x: np.ndarray) -> None:
-    """Raise DataError unless ``x`` (N, ...) has the model's ``input_size`` values per example
-    (any size passes when the model takes any)."""
+    """Raise DataError unless ``x`` (N, ...) holds finite real numbers (no complex, object or
+    string arrays, no NaN) and has the model's ``input_size`` values per example (any size
+    passes when the model takes any)."""
+    if x.dtype.kind not in "biuf":
+        raise DataError(f"x must hold real numbers (integers or floats), got an array of {x.dtype}")
+    if x.dtype.kind == "f" and not np.isfinite(x).all():
+        bad = int(np.flatnonzero(~np.isfinite(x.reshape(len(x), -1)).all(axis=1))[0])
+        raise DataError(
+            f"x holds NaN or infinite values (first in example {bad}); a prediction of them "
+            f"would mean nothing"
+        )
     # math.prod, not np.prod: this runs for every prediction, even of one image, and
     # np.prod first builds an array from the shape tuple.
     features = math.prod(x.shape[1:]) if x.ndim > 1 else None

@@ -146,6 +146,7 @@ class Sequential:
     def outputs(self, x: np.ndarray, batch_size: int = PREDICT_BATCH) -> np.ndarray:
         """Raw outputs (logits) for raw inputs, in batches. Shapes: (N, ...) -> (N, C)."""
         x = np.asarray(x)
+        checks.whole("batch_size", batch_size, low=1)
         check_input(self, x)  # once per call; the layers' prediction path checks no more
         if 0 < len(x) <= batch_size:  # one batch (one image, say): no list, no concatenation
             return self.infer(self.prepare(x))
@@ -169,6 +170,7 @@ class Sequential:
         self, x: np.ndarray, y: np.ndarray, batch_size: int = PREDICT_BATCH
     ) -> dict[str, float]:
         """Mean loss and accuracy on (x, y): ``{"loss": ..., "accuracy": ...}``."""
+        checks.whole("batch_size", batch_size, low=1)
         x, y = check_training_data(self, x, y)  # input size and labels, as fit checks them
         total_loss, correct = 0.0, 0
         for i in range(0, len(x), batch_size):
