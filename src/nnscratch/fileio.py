@@ -153,18 +153,17 @@ def check_outputs(
 ) -> None:
     """Refuse, before any work, the outputs of a command that cannot be written or must not be.
 
-    The one output policy of every command: each output's name fits its kind
-    (:func:`check_output_name`), it is :func:`check_writable`, it is none of the command's
-    ``inputs`` nor another of its outputs (compared as files, see :func:`same_file`), which it
-    would overwrite, and it is not an existing model file (:func:`is_model_file`): those are
-    replaced only when the user asks (``replace_models``: train's ``--overwrite``).
+    The one output policy of every command: each output is :func:`check_writable`, it is none
+    of the command's ``inputs`` nor another of its outputs (compared as files, see
+    :func:`same_file`), which it would overwrite, its name fits its kind
+    (:func:`check_output_name`), and it is not an existing model file (:func:`is_model_file`):
+    those are replaced only when the user asks (``replace_models``: train's ``--overwrite``).
 
     ``outputs``: ``(option, path, example_name)``, e.g. ``("--output", "m.npz", "model.npz")``;
     ``inputs``: ``(what, path)``, what in words, e.g. ``("the model file MODEL", "m.npz")``.
     Raises ConfigError naming the options.
     """
     for i, (option, path, example_name) in enumerate(outputs):
-        check_output_name(path, option, example_name)
         check_writable(path, option, example_name)
         for what, source in inputs:
             if same_file(path, source):
@@ -180,6 +179,8 @@ def check_outputs(
                     f"{os.fspath(other_path)} are the same file: one would "
                     f"overwrite the other; give them different names"
                 )
+        # After the checks above, whose messages say more (a folder, the model file MODEL).
+        check_output_name(path, option, example_name)
         if not replace_models and is_model_file(path):
             raise ConfigError(
                 f"{option} {os.fspath(path)} is an existing model file, which nnscratch "
