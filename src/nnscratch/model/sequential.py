@@ -16,7 +16,7 @@ from ..engine.layers.pooling import pool_before_relu
 from ..engine.losses import LOSSES, Loss, get_loss
 from ..errors import ConfigError, ModelFileError
 from .architecture import Summary, architecture, model_repr, parameter_count, summary
-from .datachecks import check_input, check_training_data
+from .datachecks import check_input, check_network_size, check_training_data
 from .fitting import fit_model
 from .recipe import Recipe
 from .storage import load_model, save_model
@@ -67,6 +67,7 @@ class Sequential:
         self.seed = int(seed)
         self.rng = np.random.default_rng(self.seed)
         self.metadata: dict[str, Any] = {}
+        check_network_size(self.layers, self.dtype)  # before its arrays exist (load's too)
         if _initialize:
             for layer in self.layers:
                 layer.initialize(self.rng, self.dtype)

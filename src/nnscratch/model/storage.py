@@ -62,7 +62,7 @@ def load_model(cls: type[Sequential], path: str | os.PathLike[str]) -> Sequentia
         raise ModelFileError(f"{path}: the document has no model description")
     try:
         model = cls.from_config(document["model"], initialize=False)
-    except (ValueError, KeyError, TypeError, AttributeError, IndexError) as error:
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError, OverflowError) as error:
         # An edited description: a layer type that does not exist ("os.system"), a size that
         # is not a number. The file is named, whatever the description's own error says.
         detail = str(error) if isinstance(error, ValueError) else f"{type(error).__name__}: {error}"
