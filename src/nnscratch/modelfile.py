@@ -253,10 +253,8 @@ def _is_reals(value: Any) -> bool:
     return isinstance(value, dict) and all(v is None or is_real(v) for v in value.values())
 
 
-def _is_lists(value: Any) -> bool:
-    return isinstance(value, dict) and all(
-        isinstance(v, list) or k == "stopped" for k, v in value.items()
-    )
+def _is_list(value: Any) -> bool:
+    return isinstance(value, list)
 
 
 # What each key of the document that a reader uses holds (None is always allowed: "unknown"),
@@ -283,10 +281,12 @@ _DOCUMENT_TYPES: dict[str, tuple[Any, str]] = {
     "data.train_size": (is_count, "a count"),
     "data.dev_size": (is_count, "a count"),
     "metrics": (_is_reals, "a table of numbers"),
-    "history": (_is_lists, "a table of lists"),
+    "history": (_is_table, "a table"),
+    "history.epoch": (_is_list, "a list"),
+    "history.seconds": (_is_list, "a list"),
     "history.stopped": (_is_text, "a text"),
     "seed": (is_count, "a count"),
-    "architecture": (lambda v: isinstance(v, list), "a list"),
+    "architecture": (_is_list, "a list"),
 }
 
 
