@@ -150,6 +150,9 @@ def train_command(
     progress = RichProgress(Console(stderr=True, quiet=quiet), log_every=recipe.log_every)
     try:
         result = run_training(plan, callbacks=[progress])
+    except KeyboardInterrupt:  # a second Ctrl-C, or one while the model is saved
+        say_what_is_kept(plan, out)
+        raise
     except TrainingDiverged:
         console.print(
             f"nothing was written to {out}"
@@ -180,6 +183,23 @@ def train_command(
     if json_output:
         print_json(summary)
     return result.exit_status
+
+
+def say_what_is_kept(plan: TrainingPlan, out: Path) -> None:
+    """After a run cut off at once (a second Ctrl-C), the newest checkpoint and how to resume
+    from it, on stderr, before the exit 130."""
+    from ..training.checkpoint import list_checkpoints
+    from ..usecases.resume import resume_command
+
+    directory = plan.checkpoint_dir
+    saved = list_checkpoints(directory) if directory is not None else []
+    if saved:
+        command = resume_command(directory, out, default_out(plan.recipe))
+        print(
+            f"nnscratch: stopped at once; the last checkpoint saved is {saved[-1][1]}; "
+            f"resume with: {command}",
+            file=sys.stderr,
+        )
 
 
 def check_ignored_options(
@@ -357,74 +377,3 @@ def closing_table(result: TrainingResult) -> Table:
     table.add_row("training time", f"{metrics['train_seconds']:.1f} s")
     table.add_row("model", str(result.model_path))
     return table
-
-
-def lr_find_command(
-    *,
-    preset: str | None,
-    recipe_file: Path | None,
-    data: str,
-    start: float,
-    stop: float,
-    steps: int,
-    output: Path,
-    json_output: bool,
-    overrides: dict,
-) -> None:
-    """Run ``nnscratch lr-find``: check the options and the output, sweep, draw the chart."""
-    from ..datasets import load_source
-    from ..datasets.sources import source_files
-    from ..fileio import check_outputs
-    from ..usecases.lrfind import find_learning_rate
-
-    require("plots", "nnscratch lr-find (its chart)")
-    if recipe_file is not None and preset is not None:
-        raise ConfigError(
-            "--recipe and --preset cannot be combined: name the preset in the "
-            'recipe file (preset = "cnn")'
-        )
-    if recipe_file is not None:
-        from ..model.recipefile import read_recipe_file
-
-        base = read_recipe_file(recipe_file)
-    else:
-        base = get_preset(preset or DEFAULT_PRESET, option="--preset")
-    recipe = base.with_overrides(overrides, name=option_name)
-    check_outputs(
-        [("--output", output, "lr-find.png")],
-        [(f"a file of the data (--data {data})", path) for path in source_files(data)],
-    )
-    dataset = load_source(data)
-    console = Console(stderr=json_output)
-    console.print(f"[bold]{escape(recipe.name)}[/]: {escape(recipe.description())}")
-    console.print(
-        f"sweeping the learning rate from {start:g} to {stop:g} over {steps} batches "
-        f"of {dataset.source}"
-    )
-    sweep = find_learning_rate(
-        recipe, dataset.train_images, dataset.train_labels, start=start, stop=stop, steps=steps
-    )
-    from ..plots import lr_find_curve, new_figure, save_png
-
-    figure = new_figure(7, 4.5)
-    lr_find_curve(
-        figure.add_subplot(),
-        sweep.lrs,
-        sweep.losses,
-        sweep.smoothed,
-        minimum=sweep.minimum,
-        suggestion=sweep.suggestion,
-    )
-    save_png(figure, output)
-    stopped = (
-        ""
-        if len(sweep.lrs) == steps
-        else f" (stopped after {len(sweep.lrs)} batches: the loss took off)"
-    )
-    console.print(
-        f"lowest smoothed loss at lr {sweep.minimum:.2g}{stopped}; suggested "
-        f"learning rate: [bold]{sweep.suggestion:.2g}[/] (--lr {sweep.suggestion:.2g})"
-    )
-    console.print(f"wrote {output}")
-    if json_output:
-        print_json({**sweep.as_json(), "output": str(output)})

@@ -144,9 +144,10 @@ def lr_find(
     json_output: bool = typer.Option(False, "--json", help="Print rates and losses as JSON."),
 ) -> None:
     """Sweep the learning rate over a short run (Smith's range test) and chart the loss."""
-    from .train import lr_find_command, parse_batch_size
+    from .lrfind import lr_find_command
+    from .train import parse_batch_size
 
-    lr_find_command(
+    status = lr_find_command(
         preset=preset,
         recipe_file=recipe,
         data=data,
@@ -161,6 +162,8 @@ def lr_find(
             if v is not None
         },
     )
+    if status:
+        raise typer.Exit(status)
 
 
 @takes_recipe_options

@@ -158,7 +158,7 @@ def measure(
 ) -> dict[str, float | None]:
     """``train_seconds`` and, for each split name of ``splits`` (name: (images, labels)),
     ``NAME_accuracy`` and ``NAME_loss`` (None where the split is None or empty)."""
-    seconds = history.seconds[-1] if history.seconds else 0.0
+    seconds = history.total_seconds or (history.seconds[-1] if history.seconds else 0.0)
     metrics: dict[str, float | None] = {"train_seconds": seconds}
     for split, (xs, ys) in splits.items():
         result = model.evaluate(xs, ys) if xs is not None and len(xs) else None
@@ -440,10 +440,11 @@ def check_dev_size(recipe: Recipe, dataset: DigitDataset, option: str = "--dev-s
 def _what_checkpoints_hold(
     checkpointer: Checkpointer, directory: Path | None, out: Path | None = None
 ) -> str:
-    """Where the run can be taken up again after a failed write, and how."""
-    if checkpointer.last_path is None:
+    """Where the run can be taken up again after a failed write: the folder's newest checkpoint."""
+    saved = list_checkpoints(directory) if directory is not None else []
+    if not saved:
         return "no checkpoint was saved"
     resume = f"nnscratch train --resume {directory}"
     if out is not None:  # the run is complete in it: resuming only writes the model
         resume += " --output OTHER.npz"
-    return f"the last checkpoint saved is {checkpointer.last_path} (resume with: {resume})"
+    return f"the last checkpoint saved is {saved[-1][1]} (resume with: {resume})"
