@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 import zipfile
 from collections.abc import Iterator, Sequence
@@ -26,7 +27,9 @@ def atomic_write(
     folder, full disk) becomes ``error_type`` with a message naming ``path``.
     """
     folder, name = os.path.split(os.path.abspath(path))
-    temp = os.path.join(folder, f".{name}.{secrets.token_hex(6)}.tmp")
+    remove_stale_temps(folder, name)
+    # The writer's process id in the name: a later write knows a leftover of a killed one.
+    temp = os.path.join(folder, f".{name}.{os.getpid()}-{secrets.token_hex(6)}.tmp")
     try:
         # O_EXCL: never reuse someone else's file; 0o666 lets the umask decide permissions.
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
@@ -45,6 +48,44 @@ def atomic_write(
         if isinstance(error, OSError):
             raise error_type(f"cannot write {path}: {error.strerror or error}") from None
         raise
+
+
+def remove_stale_temps(folder: str, name: str) -> list[str]:
+    """Remove the temporary files that writers of ``name`` in ``folder`` left when killed
+    (SIGKILL, a power cut: no ``finally`` ran), those whose process no longer exists;
+    returns their paths. A file whose writer is alive, or cannot be asked, is kept; on a
+    folder shared by two machines one's live writer could be taken for dead by the other, and
+    its write would then fail with a clear error, never replace the file half-written."""
+    removed: list[str] = []
+    try:
+        entries = os.listdir(folder)
+    except OSError:
+        return removed
+    for entry in entries:
+        found = _TEMP.fullmatch(entry)
+        if found is None or found["name"] != name or _is_alive(int(found["pid"])):
+            continue
+        with contextlib.suppress(OSError):
+            os.remove(os.path.join(folder, entry))
+            removed.append(os.path.join(folder, entry))
+    return removed
+
+
+_TEMP = re.compile(r"\.(?P<name>.+)\.(?P<pid>\d+)-[0-9a-f]{12}\.tmp")
+
+
+def _is_alive(pid: int) -> bool:
+    if pid == os.getpid() or os.name == "nt":
+        # Another thread of this process may be writing it; on Windows os.kill would end the
+        # process it asks about, so none is asked.
+        return True
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # it exists (another user's) or cannot be told: keep its file
+    return True
 
 
 def check_writable(path: str | os.PathLike, option: str, example_name: str) -> None:
