@@ -13,6 +13,7 @@ from ..errors import ConfigError
 from ..model import DEFAULT_PRESET, get_preset
 from ..training.signals import EXIT_INTERRUPTED
 from .options import print_json
+from .progress import RichProgress
 from .train import option_name
 
 
@@ -59,9 +60,19 @@ def lr_find_command(
         f"sweeping the learning rate from {start:g} to {stop:g} over {steps} batches "
         f"of {dataset.source}"
     )
-    sweep = find_learning_rate(
-        recipe, dataset.train_images, dataset.train_labels, start=start, stop=stop, steps=steps
-    )
+    progress = RichProgress(Console(stderr=True), log_every=None)
+    try:
+        sweep = find_learning_rate(
+            recipe,
+            dataset.train_images,
+            dataset.train_labels,
+            start=start,
+            stop=stop,
+            steps=steps,
+            callbacks=[progress],
+        )
+    finally:
+        progress.stop()  # an exception skips on_train_end: the bar would stay live
     from ..plots import lr_find_curve, new_figure, save_png
 
     figure = new_figure(7, 4.5)

@@ -144,7 +144,9 @@ def info_view(info: dict[str, Any]) -> Group:
         ("count", "right"),
     )
     for name, justify in columns:
-        arch.add_column(name, justify=justify)
+        # fold: at 80 columns "Conv2D(kernel_size=5," is wider than its column; cut with "…" it
+        # would hide the setting the column is there to show.
+        arch.add_column(name, justify=justify, overflow="fold")
     for layer in info["architecture"]:
         # Sizes and channels are in the shape columns already.
         config = ", ".join(

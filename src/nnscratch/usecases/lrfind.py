@@ -13,6 +13,7 @@ loss still falls steeply and training is stable.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,10 +101,12 @@ def find_learning_rate(
     start: float = 1e-6,
     stop: float = 1.0,
     steps: int = 100,
+    callbacks: Sequence[Callback] = (),
 ) -> RangeTest:
     """Run the range test of ``recipe`` (or a preset's name) on (images, labels): ``steps``
     batches at rates from ``start`` to ``stop``, geometrically spaced. Shapes: images
     (N, H, W) raw pixels, labels (N,), all of them trained on (the sweep needs no dev set).
+    ``callbacks`` see the run too (a progress bar).
     """
     recipe = get_preset(recipe) if isinstance(recipe, str) else recipe
     start = checks.real("--start", start, low=0, low_open=True)
@@ -130,7 +133,7 @@ def find_learning_rate(
                 epochs=math.ceil(steps / per_epoch),
                 batch_size=batch,
                 optimizer=optimizer,
-                callbacks=[sweep],
+                callbacks=[sweep, *callbacks],
                 shuffle=not recipe.full_batch,
                 augment=build_augmentation(recipe),
             )
