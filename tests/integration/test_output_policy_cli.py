@@ -10,11 +10,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from mini_mnist import write_mnist_folder
-from nnscratch.modelfile import read_model_file, write_model_file
+from nnscratch.model import build_model
+from nnscratch.modelfile import read_model_file
 
 TINY = ("--hidden", "8", "--epochs", "1", "--batch-size", "100", "--dev-size", "100", "--quiet")
 
@@ -30,24 +30,28 @@ def nnscratch(*args, cwd: Path) -> subprocess.CompletedProcess:
     )
 
 
+ORIGINAL: dict[Path, bytes] = {}
+
+
 @pytest.fixture
 def model(tmp_path) -> Path:
     path = tmp_path / "classic.npz"
-    write_model_file(path, {"preset": "classic"}, {"layers.0.W": np.ones((2, 2), np.float32)})
+    build_model("classic").save(path, preset="classic")
+    ORIGINAL[path] = path.read_bytes()
     return path
 
 
 def unchanged(path: Path) -> bool:
-    document, arrays = read_model_file(path)
-    return document["preset"] == "classic" and arrays["layers.0.W"].sum() == 4
+    return path.read_bytes() == ORIGINAL[path]
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["show", "classic.npz", "0", "-o", "classic.npz"], "--output classic.npz: a chart"),
+        (["show", "classic.npz", "0", "-o", "classic.npz"], "would overwrite the model file"),
+        (["show", "classic.npz", "0", "-o", "other.npz"], "--output other.npz: a chart"),
         (["lr-find", "-o", "classic.npz"], "--output classic.npz: a chart"),
-        (["report", "classic.npz", "-o", "classic.npz"], "--output classic.npz: an HTML report"),
+        (["report", "classic.npz", "-o", "classic.npz"], "would overwrite the model file"),
         (["train", "--report", "classic.npz"], "--report classic.npz: an HTML report"),
         (["train", "-o", "classic.npz"], "pass --overwrite to replace it"),
         (["train", "--out", "classic.npz"], "pass --overwrite to replace it"),
