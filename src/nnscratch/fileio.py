@@ -50,8 +50,9 @@ def atomic_write(
         raise
 
 
-def remove_stale_temps(folder: str, name: str) -> list[str]:
-    """Remove the temporary files that writers of ``name`` in ``folder`` left when killed
+def remove_stale_temps(folder: str | os.PathLike, name: str | None = None) -> list[str]:
+    """Remove the temporary files that writers of ``name`` (of any file, if None) in ``folder``
+    left when killed
     (SIGKILL, a power cut: no ``finally`` ran), those whose process no longer exists;
     returns their paths. A file whose writer is alive, or cannot be asked, is kept; on a
     folder shared by two machines one's live writer could be taken for dead by the other, and
@@ -62,8 +63,8 @@ def remove_stale_temps(folder: str, name: str) -> list[str]:
     except OSError:
         return removed
     for entry in entries:
-        found = _TEMP.fullmatch(entry)
-        if found is None or found["name"] != name or _is_alive(int(found["pid"])):
+        found = TEMPORARY_NAME.fullmatch(entry)
+        if found is None or name not in (None, found["name"]) or _is_alive(int(found["pid"])):
             continue
         with contextlib.suppress(OSError):
             os.remove(os.path.join(folder, entry))
@@ -71,7 +72,8 @@ def remove_stale_temps(folder: str, name: str) -> list[str]:
     return removed
 
 
-_TEMP = re.compile(r"\.(?P<name>.+)\.(?P<pid>\d+)-[0-9a-f]{12}\.tmp")
+# What atomic_write names a file it has not finished: .NAME.<pid>-<12 hex digits>.tmp
+TEMPORARY_NAME = re.compile(r"\.(?P<name>.+)\.(?P<pid>\d+)-[0-9a-f]{12}\.tmp")
 
 
 def _is_alive(pid: int) -> bool:

@@ -115,7 +115,7 @@ def test_the_fine_tuning_example_makes_the_turned_digits_it_describes(tmp_path):
     # The commands the section gives are those whose figures it shows.
     (commands,) = [c for c in re.findall(r"```bash\n(.*?)```", text, flags=re.S) if "turned/" in c]
     assert [line.split("#")[0].split() for line in commands.strip().splitlines()] == [
-        ["nnscratch", "train", "--epochs", "2", "--out", "mlp.npz"],
+        ["nnscratch", "train", "--epochs", "2", "--output", "mlp.npz"],
         ["nnscratch", "train", "--init-from", "mlp.npz", "--data", "turned/"],
         [
             "nnscratch",
@@ -126,7 +126,7 @@ def test_the_fine_tuning_example_makes_the_turned_digits_it_describes(tmp_path):
             "1",
             "--data",
             "turned/",
-            "--out",
+            "--output",
             "frozen.npz",
         ],
     ]

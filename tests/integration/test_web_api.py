@@ -486,3 +486,15 @@ def test_parallel_requests_get_the_answers_of_requests_made_one_at_a_time(models
     assert len(answers) == 3 * len(requests)
     for n, answer in answers:
         assert answer == expected[n], requests[n][0]
+
+
+def test_a_form_field_sent_twice_is_refused(client):
+    picture = io.BytesIO()
+    Image.new("L", (28, 28)).save(picture, format="PNG")
+    sent = client.post(
+        "/api/predict",
+        files=[("file", ("a.png", picture.getvalue(), "image/png"))],
+        data={"steps": ["true", "false"]},
+    )
+    assert sent.status_code == 422
+    assert "'steps' is sent more than once" in sent.json()["detail"]

@@ -17,8 +17,8 @@ import pytest
 from mini_mnist import write_mnist_folder
 from nnscratch.datasets.digitset import DigitSet
 from nnscratch.datasets.mnist import load_mnist
+from nnscratch.fileio import TEMPORARY_NAME as TEMPORARY
 from nnscratch.web.live import LiveTraining
-from nnscratch.web.runs import TEMPORARY
 from nnscratch.web.served import ServedModels
 
 MB = 1024 * 1024
@@ -124,14 +124,19 @@ def test_a_save_killed_midway_leaves_no_temporary_file_once_the_server_starts(
     assert killed.returncode == -9, killed.stderr
     left = [p for p in (runs / "models").iterdir() if TEMPORARY.fullmatch(p.name)]
     assert len(left) == 1 and not (runs / "models" / "mine.npz").exists()  # what a kill leaves
-    in_a_run = runs / "run-20260101-000000-1" / "checkpoints" / ".epoch-3.npz.0123456789ab.tmp"
+    dead = TEMPORARY.fullmatch(left[0].name)["pid"]  # the killed writer's process id
+    in_a_run = (
+        runs / "run-20260101-000000-1" / "checkpoints" / f".epoch-3.npz.{dead}-0123456789ab.tmp"
+    )
     in_a_run.write_bytes(b"half a checkpoint")
     kept = runs / "models" / "notes.tmp"  # not a temporary of ours: left alone
     kept.write_text("mine")
+    alive = runs / "models" / f".other.npz.{os.getpid()}-0123456789ab.tmp"  # its writer lives
+    alive.write_text("being written")
 
     LiveTraining(runs, ServedModels.from_files([small_models["mlp"]]))
     assert not left[0].exists() and not in_a_run.exists()
-    assert kept.exists()
+    assert kept.exists() and alive.exists()
 
 
 def test_a_fine_tuning_on_twenty_digits_holds_some_out_and_says_before_and_after(

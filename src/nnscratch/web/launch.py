@@ -230,14 +230,14 @@ def serve(
     console.print("stopped")
 
 
-def _config(app: Any) -> uvicorn.Config:
+def _config(app: Any, **more: Any) -> uvicorn.Config:
     """The uvicorn settings for ``app`` (an application, or "module:factory"): warnings only, no
     access log, 5 s for requests to finish at shutdown; slow clients timed out (an idle
     connection after 5 s, a request that has not arrived after 30 s: slow_clients.py) and at
     most 200 connections at once (more are answered 503)."""
     import uvicorn
 
-    return uvicorn.Config(app, **_SETTINGS)
+    return uvicorn.Config(app, **{**_SETTINGS, **more})
 
 
 # One server process's uvicorn settings, as with --workers each worker's.

@@ -7,19 +7,16 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, DataError
-from ..fileio import atomic_write
+from ..fileio import atomic_write, remove_stale_temps
 from ..model import Recipe
 
 RUN_FILE = "run.json"
-# What fileio.atomic_write names a file it has not finished: .NAME.<12 hex digits>.tmp
-TEMPORARY = re.compile(r"\..+\.[0-9a-f]{12}\.tmp")
 
 
 @dataclass
@@ -184,14 +181,5 @@ def remove_stale_temporaries(runs: Path) -> list[Path]:
         folders += [run, run / "checkpoints"]
     removed = []
     for folder in folders:
-        try:
-            entries = [entry for entry in os.scandir(folder) if TEMPORARY.fullmatch(entry.name)]
-        except OSError:
-            continue
-        for entry in entries:
-            try:
-                os.remove(entry.path)
-                removed.append(Path(entry.path))
-            except OSError:
-                continue  # not ours to remove (permissions): left
+        removed += [Path(path) for path in remove_stale_temps(folder)]
     return removed

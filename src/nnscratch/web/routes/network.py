@@ -97,6 +97,9 @@ async def _predict_input(request: Request) -> answers.PredictInput:
                 422,
                 f"unknown form field {unknown[0]!r}; send file, and optionally models and steps",
             )
+        repeated = sorted(key for key in set(form) if len(form.getlist(key)) > 1)
+        if repeated:
+            raise HTTPException(422, f"the form field {repeated[0]!r} is sent more than once")
         upload = form.get("file")
         if upload is None or isinstance(upload, str):
             raise HTTPException(422, "send the picture as a file in the form field 'file'")
