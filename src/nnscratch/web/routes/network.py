@@ -124,6 +124,15 @@ def inside(body: schemas.InsideRequest, request: Request) -> JSONResponse:
 
 
 @router.post(
+    "/network",
+    responses=ok_or_problems(schemas.NetworkAnswer),
+    summary="The network at a glance: each layer named, its values and strongest contributions",
+)
+def network(body: schemas.NetworkRequest, request: Request) -> JSONResponse:
+    return JSONResponse(answers.network_answer(_models(request), body.pixels, body.model))
+
+
+@router.post(
     "/unit",
     responses=ok_or_problems(schemas.UnitAnswer),
     summary="One unit's or feature map's weights, and weights times input",
