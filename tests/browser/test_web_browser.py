@@ -215,7 +215,9 @@ def test_everything_works_from_the_keyboard_with_a_visible_focus(open_page, smal
     }
     assert parse(page.announced()) == expected
     # The brush width, the views' tabs and their controls answer to keys.
-    tab_to(page, "tab-inside")
+    tab_to(page, "tab-network")  # the first view; the others are the arrow keys away
+    page.page.keyboard.press("ArrowRight")
+    assert focused_id(page) == "tab-inside"
     page.page.keyboard.press("ArrowRight")
     assert focused_id(page) == "tab-saliency"
     assert page.page.is_visible("#panel-saliency") and not page.page.is_visible("#panel-inside")
