@@ -113,7 +113,7 @@ function unitText(layer, unit) {
 
 function node(layer, unit, colour, ...content) {
   const text = unitText(layer, unit);
-  const button = el("button", { type: "button", class: `net-unit ${layer.kind === "conv" ? "net-map" : "net-node"}`,
+  const button = el("button", { type: "button", id: `net-${layer.index}-${unit}`, class: `net-unit ${layer.kind === "conv" ? "net-map" : "net-node"}`,
     "data-layer": String(layer.index), "data-unit": String(unit), "aria-pressed": "false",
     "aria-label": `${text}. Show its maths`, title: text,
     onclick: () => select(layer, unit), onfocus: () => say("network-focus", text),
