@@ -195,3 +195,24 @@ def test_choosing_a_unit_shows_its_maths_with_the_api_s_numbers(browser, server,
     # W2 with examples as columns (the tutorial) and as rows (ours)
     assert len(notations) == 2 and "W2 (10, 48)" in notations[0] and "W2 (48, 10)" in notations[1]
     page.close()
+
+
+def test_the_chosen_unit_stays_marked_while_the_drawing_changes(browser, server, digit):
+    page = open_page(browser, server, "desktop")
+    page.draw_with_mouse(digit_strokes(digit))
+    page.idle(views=True)
+    layer = page.page.locator("#network-figure .net-node >> nth=0").get_attribute("data-layer")
+    # the least active of the units drawn: the first to give way to others as the drawing changes
+    values = page.page.evaluate(NETWORK)["answer"]["layers"][0]
+    unit = min(values["shown"], key=lambda u: values["values"][u])
+    node = f"#network-figure [data-layer='{layer}'][data-unit='{unit}']"
+    page.page.click(node)
+    page.page.wait_for_selector("#network-maths table")
+    updates = page.page.evaluate(NETWORK)["updates"]
+    page.page.click("#clear")
+    page.draw_with_mouse(digit_strokes(load_mnist("test")[0][2]))  # a 1
+    page.idle(views=True)
+    assert page.page.evaluate(NETWORK)["updates"] > updates
+    assert page.page.get_attribute(node, "aria-pressed") == "true"
+    assert page.page.locator("#network-figure [aria-pressed='true']").count() == 1
+    page.close()

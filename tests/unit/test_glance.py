@@ -100,6 +100,19 @@ def test_a_convolutional_network_shows_its_maps_and_edges_from_whole_maps(digit)
     assert output.title == "Dense 8->10, softmax"
 
 
-def test_asking_for_no_units_or_no_edges_is_an_error(digit):
+def test_the_chosen_unit_stays_shown_whatever_its_value(digit):
+    model = dense_model()
+    first = explain.glance(model, digit, shown=12)[0]
+    quiet = int(np.argmin(first.values))
+    assert quiet not in first.shown
+    kept = explain.glance(model, digit, shown=12, keep=(first.index, quiet))[0]
+    assert quiet in kept.shown and len(kept.shown) == 12 and kept.shown == sorted(kept.shown)
+
+
+def test_asking_for_no_units_or_a_unit_that_is_not_there_is_an_error(digit):
     with pytest.raises(ConfigError, match="at least 1"):
         explain.glance(dense_model(), digit, shown=0)
+    with pytest.raises(ConfigError, match="unit 40 does not exist"):
+        explain.glance(dense_model(), digit, keep=(1, 40))
+    with pytest.raises(ConfigError, match="layer 2 has no units"):
+        explain.glance(dense_model(), digit, keep=(2, 0))

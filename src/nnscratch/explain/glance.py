@@ -5,6 +5,7 @@ would name it, its units' (or feature maps') values, and the strongest contribut
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -52,12 +53,17 @@ def glance(
     image: np.ndarray,
     shown: int = SHOWN_UNITS,
     per_unit: int = EDGES_PER_UNIT,
+    keep: tuple[int, int] | None = None,
 ) -> list[GlanceLayer]:
     """Every Dense or Conv2D layer of ``model`` on ``image`` (H, W), input side first (see
     :class:`GlanceLayer`). Edges are drawn into dense layers only: a convolution's maps are
-    shown as pictures. Raises ConfigError for ``shown`` or ``per_unit`` below 1."""
+    shown as pictures. ``keep`` (layer index, unit): a unit shown whatever its value (the one
+    a reader chose stays in view while the drawing changes). Raises ConfigError for ``shown``
+    or ``per_unit`` below 1, or a ``keep`` that names no unit."""
     if shown < 1 or per_unit < 1:
         raise ConfigError(f"shown and per_unit must be at least 1, got {shown} and {per_unit}")
+    if keep is not None:
+        _check_unit(model, *keep)
     seen = layer_outputs(model, image)
     last = output_layer(model)
     result: list[GlanceLayer] = []
@@ -76,7 +82,7 @@ def glance(
             )
             continue
         assert isinstance(layer, Dense)
-        picked = _most_active(values, shown)
+        picked = _most_active(values, shown, keep[1] if keep and keep[0] == index else None)
         previous = result[-1] if result else None
         inputs = np.asarray(seen[index][0], dtype=np.float64).reshape(-1)
         terms = inputs[:, None] * layer.params["W"][:, picked]  # (in, shown): a_j W[j, u]
@@ -88,9 +94,9 @@ def glance(
             sources = terms.reshape(previous.units, -1, len(picked)).sum(axis=1)
         else:
             source = "unit"
-            keep = np.zeros(len(inputs), dtype=bool)
-            keep[previous.shown] = True  # only edges between units that are drawn
-            sources = np.where(keep[:, None], terms, 0.0)
+            drawn = np.zeros(len(inputs), dtype=bool)
+            drawn[previous.shown] = True  # only edges between units that are drawn
+            sources = np.where(drawn[:, None], terms, 0.0)
         edges = [
             Edge(int(j), unit, float(sources[j, column]))
             for column, unit in enumerate(picked)
@@ -103,8 +109,24 @@ def glance(
     return result
 
 
-def _most_active(values: np.ndarray, shown: int) -> list[int]:
-    """All units when there are at most ``shown``, else the ``shown`` largest, in index order."""
+def _most_active(values: np.ndarray, shown: int, keep: int | None) -> list[int]:
+    """All units when there are at most ``shown``, else the ``shown`` largest (``keep`` in
+    place of the last of them when it is not among them), in index order."""
     if len(values) <= shown:
         return list(range(len(values)))
-    return sorted(int(i) for i in np.argsort(-values, kind="stable")[:shown])
+    picked = [int(i) for i in np.argsort(-values, kind="stable")[:shown]]
+    if keep is not None and keep not in picked:
+        picked[-1] = keep
+    return sorted(picked)
+
+
+def _check_unit(model: Sequential, index: int, unit: int) -> None:
+    if index not in weighted_layers(model):
+        raise ConfigError(
+            f"layer {index} has no units with weights; these do: "
+            f"{', '.join(str(i) for i in weighted_layers(model))}"
+        )
+    layer = model.layers[index]
+    units = layer.out_features if isinstance(layer, Dense) else cast(Conv2D, layer).out_channels
+    if not 0 <= unit < units:
+        raise ConfigError(f"unit {unit} does not exist ({layer_title(model, index)} has {units})")

@@ -147,10 +147,12 @@ def inside_answer(models: ServedModels, pixels, name: str) -> dict:
     }
 
 
-def network_answer(models: ServedModels, pixels, name: str) -> dict:
+def network_answer(
+    models: ServedModels, pixels, name: str, keep: tuple[int, int] | None = None
+) -> dict:
     served = models.get(name)
     model = served.runner()
-    layers = explain.glance(model, pixels_image(models, pixels))
+    layers = explain.glance(model, pixels_image(models, pixels), keep=keep)
     return {
         "model": served.name,
         "kind": served.kind,

@@ -169,7 +169,9 @@ class InsideAnswer(BaseModel):
 
 
 class NetworkRequest(OnImage):
-    pass
+    keep: tuple[int, int] | None = Field(
+        None, description="[layer, unit]: a unit drawn whatever its value (the one chosen)"
+    )
 
 
 class NetworkLayer(BaseModel):

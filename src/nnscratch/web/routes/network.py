@@ -129,7 +129,9 @@ def inside(body: schemas.InsideRequest, request: Request) -> JSONResponse:
     summary="The network at a glance: each layer named, its values and strongest contributions",
 )
 def network(body: schemas.NetworkRequest, request: Request) -> JSONResponse:
-    return JSONResponse(answers.network_answer(_models(request), body.pixels, body.model))
+    return JSONResponse(
+        answers.network_answer(_models(request), body.pixels, body.model, body.keep)
+    )
 
 
 @router.post(

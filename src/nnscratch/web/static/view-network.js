@@ -68,7 +68,9 @@ async function update(pixels, isLatest) {
   const model = $("network-model").value || state.selected[0];
   const asked = ++net.asked;
   const inputAt = state.answerInputAt;
-  const answer = await api("/api/network", { pixels, model });
+  // the chosen unit is drawn whatever its value, so it stays marked while the drawing changes
+  const chosen = net.selected && net.model === model ? [net.selected.layer, net.selected.unit] : null;
+  const answer = await api("/api/network", { pixels, model, keep: chosen });
   if (!isLatest() || asked < net.drawn) return;  // a newer glance is already shown
   net.drawn = asked;
   await new Promise((done) => requestAnimationFrame(done));
