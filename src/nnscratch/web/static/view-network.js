@@ -76,9 +76,11 @@ async function update(pixels, isLatest) {
   await new Promise((done) => requestAnimationFrame(done));
   if (asked < net.drawn) return;
   Object.assign(net, { answer, pixels, model });
+  const start = performance.now();
   draw(answer, pixels);
   net.updates += 1;
-  net.log.push({ inputAt, at: performance.now() });
+  const at = performance.now();
+  net.log.push({ inputAt, at, drawMs: at - start });  // drawMs: the main thread's share
   if (net.log.length > LOG_SIZE) net.log.shift();
   $("network-figure").dataset.updates = String(net.updates);
 }
