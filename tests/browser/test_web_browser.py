@@ -202,6 +202,9 @@ def test_everything_works_from_the_keyboard_with_a_visible_focus(open_page, smal
     )
     assert outline[0] != "none" and outline[1] != "0px"
     page.page.keyboard.press("Enter")
+    # the test digit is fetched first: the prediction is idle until it arrives (a race, on a busy
+    # machine, between the digit's request and the wait for the answer)
+    page.page.wait_for_selector("#source:has-text('MNIST test digit')")
     page.idle(views=True)
     source = page.page.inner_text("#source")
     index, label = map(
