@@ -3,10 +3,11 @@ use, on a test set, on files of your own, or as an ONNX file."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
+
+from .options import print_json
 
 
 def evaluate(
@@ -30,7 +31,7 @@ def evaluate(
 
     report = evaluate_file(model, data, split)
     if json_output:
-        print(json.dumps(report))
+        print_json(report)
         return
     from rich.console import Console
 
@@ -75,14 +76,12 @@ def predict(
     if output is not None:
         write_submission(output, predictions.labels)
     if json_output:
-        print(
-            json.dumps(
-                {
-                    "model": str(model),
-                    "count": len(predictions.labels),
-                    "predictions": predictions.as_json(top),
-                }
-            )
+        print_json(
+            {
+                "model": str(model),
+                "count": len(predictions.labels),
+                "predictions": predictions.as_json(top),
+            }
         )
         return
     from rich.console import Console
@@ -101,11 +100,20 @@ def export(
         ..., metavar="MODEL", help="Model file (.npz) written by nnscratch train."
     ),
     output: Path = typer.Argument(..., metavar="OUTPUT", help="ONNX file to write (.onnx)."),
+    opset: int = typer.Option(
+        17, "--opset", metavar="N", help="ONNX operator set to write, 13 to 19."
+    ),
+    input_type: str = typer.Option(
+        "float32",
+        "--input-type",
+        metavar="TYPE",
+        help="The input's type: float32, or uint8 for 0-255 pixels (cast inside the graph).",
+    ),
 ) -> None:
     """Write the network as ONNX, for onnxruntime and other runtimes: raw pixels in."""
     from ..usecases.export import export_model_file
 
-    done = export_model_file(model, output)
+    done = export_model_file(model, output, opset=opset, input_type=input_type)
     scaled = ""
     if done.input_scale is not None:
         inverse = 1 / done.input_scale
@@ -117,6 +125,7 @@ def export(
         scaled = f", scaled by {words} inside the graph"
     print(
         f"wrote {done.output} (ONNX opset {done.opset}, {done.size:,} bytes): input "
-        f"(N, {', '.join(map(str, done.input_shape))}) float32 raw values{scaled}; outputs "
+        f"(N, {', '.join(map(str, done.input_shape))}) {done.input_type} raw values{scaled}; "
+        f"outputs "
         f"logits and probabilities (N, {done.classes})"
     )
