@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from .. import answers, schemas
+from .. import answers, glance_schemas, schemas
 from ..served import ServedModels
 from . import ok_or_problems
 
@@ -125,10 +125,10 @@ def inside(body: schemas.InsideRequest, request: Request) -> JSONResponse:
 
 @router.post(
     "/network",
-    responses=ok_or_problems(schemas.NetworkAnswer, 404),
+    responses=ok_or_problems(glance_schemas.NetworkAnswer, 404),
     summary="The network at a glance: each layer named, its values and strongest contributions",
 )
-def network(body: schemas.NetworkRequest, request: Request) -> JSONResponse:
+def network(body: glance_schemas.NetworkRequest, request: Request) -> JSONResponse:
     return JSONResponse(
         answers.network_answer(_models(request), body.pixels, body.model, body.keep)
     )
