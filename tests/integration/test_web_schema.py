@@ -27,6 +27,7 @@ EXAMPLES = int(os.environ.get("NNSCRATCH_SCHEMA_EXAMPLES", "40"))  # per operati
 OPERATIONS = [
     ("GET", "/api/models"),
     ("POST", "/api/predict"),
+    ("POST", "/api/network"),
     ("POST", "/api/inside"),
     ("POST", "/api/unit"),
     ("POST", "/api/saliency"),

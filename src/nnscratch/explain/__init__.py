@@ -8,6 +8,8 @@ so give each thread its own model (:meth:`~nnscratch.model.Sequential.replica`).
 
 * :func:`look_inside`: each hidden layer's activations (a dense layer's units, a convolution's
   feature maps) and the output layer's evidence for each class;
+* :func:`glance`: the whole network at a glance: every layer with weights, named, its values
+  and the strongest contributions w * a into the units shown;
 * :func:`unit_view`: one unit's (or feature map's) weights, and weights times its input;
 * :func:`saliency`: d log p(class) / d pixel, through the engine's backward pass;
 * :func:`occlusion`: how much p(class) drops when each pixel's neighbourhood is blanked;
@@ -30,6 +32,7 @@ from .attribution import (
     occlusion,
     saliency,
 )
+from .glance import EDGES_PER_UNIT, SHOWN_UNITS, Edge, GlanceLayer, glance
 from .inside import (
     Inside,
     LayerOutput,
@@ -54,6 +57,11 @@ from .onestep import MAX_LEARNING_RATE, OneStep, Quantity, one_step, quantity_na
 from .probes import PROBES, probe, probe_images, probe_values
 
 __all__ = [
+    "EDGES_PER_UNIT",
+    "SHOWN_UNITS",
+    "Edge",
+    "GlanceLayer",
+    "glance",
     "MAX_LEARNING_RATE",
     "OneStep",
     "Quantity",

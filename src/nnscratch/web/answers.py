@@ -148,6 +148,8 @@ def inside_answer(models: ServedModels, pixels, name: str) -> dict:
         "layers": [
             {
                 "index": layer.index,
+                "number": explain.weighted_layers(model).index(layer.index) + 1,
+                "title": explain.layer_title(model, layer.index),
                 "kind": layer.kind,
                 "activation": layer.activation,
                 "shape": list(layer.values.shape),
@@ -161,6 +163,38 @@ def inside_answer(models: ServedModels, pixels, name: str) -> dict:
             "evidence_against": _rounded(seen.evidence_against),
             "bias": _rounded(seen.bias),
         },
+    }
+
+
+def network_answer(
+    models: ServedModels, pixels, name: str, keep: tuple[int, int] | None = None
+) -> dict:
+    served = models.get(name)
+    model = served.runner()
+    image = pixels_image(models, pixels)
+    try:
+        layers = explain.glance(model, image, keep=keep)
+    except ConfigError as error:  # glance's only, with the default sizes: keep names no unit
+        raise NotFound(str(error)) from None
+    return {
+        "model": served.name,
+        "kind": served.kind,
+        "input": {"title": "Input 28x28 pixels", "shape": [28, 28]},
+        "layers": [
+            {
+                "index": layer.index,
+                "number": layer.number,
+                "title": layer.title,
+                "kind": layer.kind,
+                "output": layer is layers[-1],
+                "units": layer.units,
+                "values": _rounded(layer.values),
+                "shown": layer.shown,
+                "source": layer.source,
+                "edges": [[e.source, e.target, round(e.value, 4)] for e in layer.edges],
+            }
+            for layer in layers
+        ],
     }
 
 

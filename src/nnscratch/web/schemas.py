@@ -192,6 +192,8 @@ class ProbeRequest(Strict):
 
 class LayerOutput(BaseModel):
     index: int
+    number: int = Field(description="l of the tutorial's W[l]: 1 for the first layer with weights")
+    title: str = Field(description='the layer in words, e.g. "Dense 784->128, ReLU"')
     kind: Literal["dense", "conv"]
     activation: str
     shape: list[int]

@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from .. import answers, schemas
+from .. import answers, glance_schemas, schemas
 from ..served import ServedModels
 from . import ok_or_problems
 
@@ -124,6 +124,17 @@ async def _predict_input(request: Request) -> answers.PredictInput:
 )
 def inside(body: schemas.InsideRequest, request: Request) -> JSONResponse:
     return JSONResponse(answers.inside_answer(_models(request), body.pixels, body.model))
+
+
+@router.post(
+    "/network",
+    responses=ok_or_problems(glance_schemas.NetworkAnswer, 404),
+    summary="The network at a glance: each layer named, its values and strongest contributions",
+)
+def network(body: glance_schemas.NetworkRequest, request: Request) -> JSONResponse:
+    return JSONResponse(
+        answers.network_answer(_models(request), body.pixels, body.model, body.keep)
+    )
 
 
 @router.post(

@@ -30,6 +30,10 @@ export const signed = (x, digits = 3) => `${x >= 0 ? "+" : "−"}${Math.abs(x).t
 // Three significant digits, for numbers of any size (gradients of a sure answer are tiny).
 export const sig = (x) => `${x >= 0 ? "+" : "−"}${Math.abs(x).toPrecision(3)}`;
 
+// A layer's name from the server ("Dense 784->48, ReLU") as the page writes it: with an arrow,
+// which a line never breaks the way it breaks "->" at its hyphen.
+export const shownTitle = (title) => title.replaceAll("->", "→");
+
 // A live region's text, set only when it changes (a screen reader would repeat it otherwise).
 export function say(id, text) {
   const region = $(id);

@@ -14,9 +14,10 @@ export const el = (tag, attrs = {}, ...children) => {
 
 // Four significant digits with a true minus sign: gradients of a sure answer are tiny numbers.
 export function num(x) {
-  const text = Math.abs(x).toPrecision(4);
-  const trimmed = text.includes(".") ? text.replace(/0+(e|$)/, "$1").replace(/\.(e|$)/, "$1") : text;
-  return (x < 0 ? "−" : "") + trimmed;
+  // trailing zeros go from the mantissa only: 1.200e-10 reads 1.2e-10, not 1.2e-1
+  const [mantissa, exponent] = Math.abs(x).toPrecision(4).split("e");
+  const trimmed = mantissa.includes(".") ? mantissa.replace(/\.?0+$/, "") : mantissa;
+  return (x < 0 ? "−" : "") + trimmed + (exponent ? `e${exponent}` : "");
 }
 export const pct = (p) => `${(100 * p).toFixed(p >= 0.995 || p < 0.001 ? 0 : 1)}\u00a0%`;
 export const shape = (dims) => `(${dims.join(", ")})`;

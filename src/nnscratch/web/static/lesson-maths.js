@@ -1,7 +1,8 @@
 // The maths with your numbers (/api/unit-maths): one unit's z = Σ wᵢaᵢ + b with its largest
 // terms, the rest, the bias, the activation; at the output the softmax of the actual logits;
 // the equations with shapes in the tutorial's notation (examples as columns) and ours (rows).
-import { el, num, pct, shape } from "./lesson-draw.js";
+import { el, pct, shownTitle } from "./dom.js";
+import { num, shape } from "./lesson-draw.js";
 
 export function render(container, answer) {
   const where = answer.kind === "conv"
@@ -10,7 +11,7 @@ export function render(container, answer) {
       `columns ${answer.receptive_field[2]}–${answer.receptive_field[3]} of the layer's input)`
     : `unit ${answer.unit} of ${answer.units}`;
   container.replaceChildren(
-    el("h3", { text: `${answer.title}: ${where}` }),
+    el("h3", { text: `${shownTitle(answer.title)}: ${where}` }),
     sumTable(answer),
     el("p", { class: "lesson-result", text: activationText(answer) }),
     answer.softmax ? softmaxTable(answer) : "",

@@ -5,13 +5,14 @@ import { api } from "./api.js";
 import { showAnswer, showProblem } from "./answers.js";
 import { UNITS } from "./pad.js";
 import { state } from "./state.js";
-import { scheduleView } from "./views.js";
+import { liveView, scheduleView } from "./views.js";
 
 const THROTTLE_MS = 90;  // at most one prediction request this often while drawing
 
 export function inputChanged(now = false) {
   const predict = state.predict;
   state.version += 1;
+  state.inputAt = performance.now();
   state.note = null;
   predict.pending = true;
   document.body.dataset.predict = "busy";
@@ -43,6 +44,7 @@ async function sendPredict() {
   if (!predict.pending) return;
   predict.pending = false;
   const version = state.version;
+  const inputAt = state.inputAt;
   let answer;
   if ((state.source.kind === "drawing" && state.strokes.length === 0) || state.selected.length === 0) {
     answer = { digit: false, message: state.selected.length ? "draw a digit" : "choose a model",
@@ -61,7 +63,9 @@ async function sendPredict() {
   }
   if (version >= state.shownVersion) {
     state.shownVersion = version;
+    state.answerInputAt = inputAt;
     showAnswer(answer);
+    if (state.drawing) liveView();
   }
   afterPredict();
 }

@@ -2,7 +2,7 @@
 // weights × input, and the evidence for each class at the output.
 
 import { api } from "./api.js";
-import { $, CLASSES, el, signed } from "./dom.js";
+import { $, CLASSES, el, shownTitle, signed } from "./dom.js";
 import { diverging, drawPixels, maxAbs, sequential } from "./pixels.js";
 import { state } from "./state.js";
 import { fillModelSelect, scheduleView } from "./views.js";
@@ -34,10 +34,10 @@ function layerBlock(layer) {
   const what = layer.kind === "conv"
     ? `${layer.shape[0]} feature maps of ${layer.shape[1]} × ${layer.shape[2]}`
     : `${layer.shape[0]} units`;
-  block.append(el("h3", { text: `Layer ${layer.index} (${layer.kind === "conv" ? "convolution" : "dense"}, ${layer.activation}): ${what}` }));
+  block.append(el("h3", { text: `${shownTitle(layer.title)}: ${what}` }));
   if (layer.kind === "conv") {
     const top = Math.max(...layer.values.flat(2), 1e-9);
-    const maps = el("div", { class: "fmaps", role: "group", "aria-label": `feature maps of layer ${layer.index}` });
+    const maps = el("div", { class: "fmaps", role: "group", "aria-label": `feature maps of ${shownTitle(layer.title)}` });
     layer.values.forEach((map, unit) => {
       const canvas = el("canvas", { width: String(map[0].length), height: String(map.length) });
       drawPixels(canvas, map, (v) => sequential(v / top));
@@ -57,7 +57,7 @@ function layerBlock(layer) {
   for (let r = 0; r < rows; r++) grid.push(values.slice(r * columns, (r + 1) * columns)
     .concat(Array(Math.max(0, (r + 1) * columns - values.length)).fill(NaN)));
   const canvas = el("canvas", { class: "units", width: String(columns), height: String(rows),
-    role: "img", "aria-label": `activations of the ${values.length} units of layer ${layer.index}` });
+    role: "img", "aria-label": `activations of the ${values.length} units of ${shownTitle(layer.title)}` });
   drawPixels(canvas, grid, (v) => Number.isNaN(v) ? [255, 255, 255] : sequential(v / top));
   canvas.style.width = `min(100%, ${columns * 1.1}rem)`;
   canvas.addEventListener("click", (event) => {
@@ -86,8 +86,8 @@ function layerBlock(layer) {
 async function showUnit(layer, unit) {
   if (!state.views.inside) return;
   const { model, pixels } = state.views.inside;
-  document.querySelectorAll("[data-unit][aria-pressed]").forEach((b) => b.removeAttribute("aria-pressed"));
-  document.querySelectorAll(`[data-layer="${layer}"][data-unit="${unit}"]`)
+  $("panel-inside").querySelectorAll("[data-unit][aria-pressed]").forEach((b) => b.removeAttribute("aria-pressed"));
+  $("panel-inside").querySelectorAll(`[data-layer="${layer}"][data-unit="${unit}"]`)
     .forEach((b) => b.setAttribute("aria-pressed", "true"));
   const view = await api("/api/unit", { pixels, model, layer, unit });
   const tiles = el("div", { class: "tiles" });
@@ -115,9 +115,10 @@ async function showUnit(layer, unit) {
   products.forEach((p, c) => tiles.append(figure(p, (v) => diverging(v / pScale),
     small ? (view.kind === "conv" ? `share of input ${c}` : `w·x ${c}`) : "w · x", small)));
   const sum = view.kind === "dense" ? view.preactivation - view.bias : null;
+  const name = shownTitle(state.views.inside.inside.layers.find((l) => l.index === layer)?.title ?? "The output layer");
   const formula = view.kind === "dense"
-    ? `Layer ${view.layer}, unit ${view.unit}: z = Σ w·x + b = ${sum.toFixed(3)} ${signed(view.bias)} = ${view.preactivation.toFixed(3)}`
-    : `Layer ${view.layer}, feature map ${view.unit}: ${view.shape[0]} kernel${view.shape[0] === 1 ? "" : "s"} of ${view.shape[1]} × ${view.shape[2]}, bias ${signed(view.bias)}; each input map's share of the map before its activation`;
+    ? `${name}, unit ${view.unit}: z = Σ w·x + b = ${sum.toFixed(3)} ${signed(view.bias)} = ${view.preactivation.toFixed(3)}`
+    : `${name}, feature map ${view.unit}: ${view.shape[0]} kernel${view.shape[0] === 1 ? "" : "s"} of ${view.shape[1]} × ${view.shape[2]}, bias ${signed(view.bias)}; each input map's share of the map before its activation`;
   $("unit-detail").replaceChildren(el("h3", { text: "Weights and weights × input" }),
     el("p", { class: "formula", text: formula }), tiles,
     el("p", { class: "note", text: "Orange: positive, blue: negative; white: zero." }));

@@ -6,10 +6,11 @@
 import { $, el } from "./dom.js";
 import { state } from "./state.js";
 import inside from "./view-inside.js";
+import network from "./view-network.js";
 import probes from "./view-probes.js";
 import saliency from "./view-saliency.js";
 
-export const VIEWS = { inside, saliency, probes };
+export const VIEWS = { network, inside, saliency, probes };
 
 const VIEW_DELAY_MS = 160;  // the heavier views wait until drawing pauses
 const names = () => Object.keys(VIEWS);
@@ -93,6 +94,12 @@ async function refreshView() {
   } finally {
     if (isLatest()) document.body.dataset.view = "idle";
   }
+}
+
+// While the pen is down, a view that keeps up with it (one with live(pixels)) gets each answer.
+export function liveView() {
+  const view = VIEWS[state.view];
+  if (view.live && state.answer && state.answer.digit) view.live(state.answer.input);
 }
 
 export function clearViews() {
