@@ -1,7 +1,8 @@
 // The maths with your numbers (/api/unit-maths): one unit's z = Σ wᵢaᵢ + b with its largest
 // terms, the rest, the bias, the activation; at the output the softmax of the actual logits;
 // the equations with shapes in the tutorial's notation (examples as columns) and ours (rows).
-import { el, num, pct, shape } from "./lesson-draw.js";
+import { el, pct } from "./dom.js";
+import { num, shape } from "./lesson-draw.js";
 
 export function render(container, answer) {
   const where = answer.kind === "conv"
