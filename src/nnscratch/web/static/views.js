@@ -8,8 +8,9 @@ import { state } from "./state.js";
 import inside from "./view-inside.js";
 import probes from "./view-probes.js";
 import saliency from "./view-saliency.js";
+import step from "./view-step.js";
 
-export const VIEWS = { inside, saliency, probes };
+export const VIEWS = { inside, saliency, probes, step };
 
 const VIEW_DELAY_MS = 160;  // the heavier views wait until drawing pauses
 const names = () => Object.keys(VIEWS);
