@@ -29,7 +29,6 @@ OPERATIONS = [
     ("POST", "/api/predict"),
     ("POST", "/api/inside"),
     ("POST", "/api/unit"),
-    ("POST", "/api/saliency"),
     ("POST", "/api/probe"),
     ("GET", "/api/test-digits/{index}"),
     ("POST", "/api/attributions"),

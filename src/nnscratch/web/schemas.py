@@ -130,12 +130,6 @@ class UnitRequest(OnImage):
     unit: int = Field(ge=0, le=1_000_000)
 
 
-class SaliencyRequest(OnImage):
-    target: int | None = Field(
-        None, ge=0, le=1000, description="the class to explain (default: the predicted)"
-    )
-
-
 class ProbeRequest(Strict):
     pixels: Image
     kind: Literal[tuple(PROBES)]  # type: ignore[valid-type]
@@ -177,14 +171,6 @@ class UnitAnswer(BaseModel):
     products: list
     bias: float
     preactivation: float | list
-
-
-class SaliencyAnswer(BaseModel):
-    model: str
-    target: int
-    probabilities: list[float]
-    gradient: list[list[float]] = Field(description="d log p(target) / d ink, per pixel")
-    occlusion: list[list[float]] = Field(description="drop of p(target) when blanked")
 
 
 class ProbeCurve(BaseModel):
