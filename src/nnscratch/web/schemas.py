@@ -290,7 +290,10 @@ class TrainingStatus(BaseModel):
         description="the form's settings: each preset's, and each served "
         "model's for a fine-tuning (with its layers that can be frozen)"
     )
-    can: dict[str, bool] = Field(description="start, pause, resume, stop, save: allowed now")
+    can: dict[str, bool] = Field(
+        description="start, pause, resume, step (one iteration of a paused full-batch run), "
+        "stop, save: allowed now"
+    )
 
 
 class Watched(BaseModel):
