@@ -7,6 +7,7 @@ each example the layer declares."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -16,18 +17,20 @@ import onnxruntime
 import pytest
 
 from mini_mnist import write_mnist_folder
+from nnscratch import __version__
 from nnscratch.datasets import load_mnist
 from nnscratch.engine.layers import (
     Conv2D,
     Dense,
     Flatten,
     Layer,
+    LayerNorm,
     ReLU,
 )
 from nnscratch.errors import ConfigError, MissingExtra
 from nnscratch.model import Sequential
 from nnscratch.model.presets import build_model
-from nnscratch.onnx import OPSET
+from nnscratch.onnx import OPSET, OPSETS
 
 TOLERANCE = 1e-5
 
@@ -217,3 +220,131 @@ def test_nnscratch_export_refuses_an_output_in_one_line(tmp_path, output, messag
     done = nnscratch("export", "m.npz", output, cwd=tmp_path)
     assert done.returncode == 2
     assert done.stderr == f"nnscratch: error: {message}\n"
+
+
+# --- what the file says about itself, its opset and its input's type ---------------------------
+
+
+def metadata(proto: onnx.ModelProto) -> dict[str, str]:
+    return {p.key: p.value for p in proto.metadata_props}
+
+
+def test_the_file_names_its_producer_labels_and_input():
+    model = build_model("mlp")
+    proto = model.to_onnx(input_shape=(28, 28))
+    assert proto.producer_name == "nnscratch" and proto.producer_version == __version__
+    found = metadata(proto)
+    assert json.loads(found["labels"]) == [str(digit) for digit in range(10)]
+    assert found["input_type"] == "float32"
+    assert json.loads(found["input_shape"]) == ["N", 28, 28]
+    assert float(found["input_scale"]) == model.input_scale == 1 / 255
+    assert found["input_meaning"] == (
+        "float32 images of 28x28 grey-scale pixels, each from 0 (the background) to 255 (the "
+        "strokes), as in MNIST; the graph multiplies them by 0.00392157 (1/255) first"
+    )
+
+
+def test_a_model_without_scaling_has_no_input_scale_and_says_so():
+    model = Sequential([Dense(64, 10)])  # input_scale None: features used as they are
+    found = metadata(model.to_onnx())
+    assert "input_scale" not in found  # not the string 'None'
+    assert found["input_meaning"] == (
+        "float32 examples of 64 values, used as they are (the model was trained on them unscaled)"
+    )
+
+
+def test_the_estimators_labels_are_its_classes():
+    from sklearn.datasets import load_digits
+
+    from nnscratch.sklearn import NNClassifier
+
+    x, y = load_digits(return_X_y=True)
+    names = np.array(
+        ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+    )
+    estimator = NNClassifier(hidden=(16,), epochs=2, random_state=0).fit(x, names[y])
+    labels = json.loads(metadata(estimator.model_.to_onnx())["labels"])
+    assert labels == list(estimator.classes_)  # column j of the probabilities is labels[j]
+    theirs = onnx_probabilities(estimator.model_.to_onnx(), x[:50])
+    assert (np.array(labels)[theirs.argmax(axis=1)] == estimator.predict(x[:50])).all()
+
+
+@pytest.mark.parametrize("opset", list(OPSETS))
+@pytest.mark.parametrize("preset", ["cnn-bn", "lstm"])
+def test_every_opset_gives_our_probabilities_in_onnxruntime(opset, preset, mnist_test):
+    x_test, _ = mnist_test
+    model = perturbed_preset(preset, x_test[:200])
+    proto = model.to_onnx(input_shape=(28, 28), opset=opset)
+    assert [o.version for o in proto.opset_import] == [opset]
+    assert_same_probabilities(model, proto, x_test[:500])
+
+
+def test_a_layer_newer_than_the_opset_is_refused_by_name():
+    model = Sequential([Flatten(), Dense(784, 16), LayerNorm(16), Dense(16, 10)])
+    assert model.to_onnx(opset=17).opset_import[0].version == 17
+    with pytest.raises(ConfigError, match=r"layer 2 \(LayerNorm.*\) needs opset 17 or later"):
+        model.to_onnx(opset=16)
+
+
+@pytest.mark.parametrize("opset", [12, 20, "17", True])
+def test_an_opset_outside_those_written_is_refused(opset):
+    with pytest.raises(
+        ConfigError, match=r"opset .* is not an opset the exporter writes; choose 13 to 19"
+    ):
+        build_model("mlp").to_onnx(opset=opset)
+
+
+@pytest.mark.parametrize("preset", ["mlp", "cnn"])
+def test_a_uint8_input_takes_pixels_as_image_files_hold_them(preset, mnist_test):
+    x_test, _ = mnist_test
+    assert x_test.dtype == np.uint8
+    model = perturbed_preset(preset, x_test[:200])
+    proto = model.to_onnx(input_shape=(28, 28), input_type="uint8")
+    assert proto.graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.UINT8
+    assert metadata(proto)["input_type"] == "uint8"
+    session = onnxruntime.InferenceSession(
+        proto.SerializeToString(), providers=["CPUExecutionProvider"]
+    )
+    (theirs,) = session.run(["probabilities"], {"input": x_test})
+    assert np.abs(theirs - model.predict_proba(x_test)).max() <= TOLERANCE
+    with pytest.raises(
+        ConfigError, match="unknown input_type .int8.; choose one of: float32, uint8"
+    ):
+        model.to_onnx(input_shape=(28, 28), input_type="int8")
+
+
+def test_nnscratch_export_writes_the_opset_and_input_type_asked_for(tmp_path, mnist_test):
+    model = perturbed_preset("cnn", mnist_test[0][:200])
+    model.save(tmp_path / "m.npz", preprocessing={"scale": 1 / 255, "image_shape": [28, 28]})
+    done = nnscratch(
+        "export", "m.npz", "m.onnx", "--opset", "13", "--input-type", "uint8", cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("wrote m.onnx (ONNX opset 13, ")
+    assert "input (N, 28, 28) uint8 raw values, scaled by 1/255 inside the graph" in done.stdout
+    proto = onnx.load(tmp_path / "m.onnx")
+    assert proto.opset_import[0].version == 13
+    session = onnxruntime.InferenceSession(
+        proto.SerializeToString(), providers=["CPUExecutionProvider"]
+    )
+    x_test = mnist_test[0][:500]
+    (theirs,) = session.run(["probabilities"], {"input": x_test})
+    assert np.abs(theirs - model.predict_proba(x_test)).max() <= TOLERANCE
+
+
+@pytest.mark.parametrize(
+    "option, message",
+    [
+        (
+            ["--opset", "21"],
+            "--opset 21 is not an opset the exporter writes; choose 13 to 19 (default 17)",
+        ),
+        (["--input-type", "int8"], "unknown --input-type 'int8'; choose one of: float32, uint8"),
+    ],
+)
+def test_nnscratch_export_refuses_an_opset_or_input_type_in_one_line(tmp_path, option, message):
+    Sequential([Flatten(), Dense(784, 10)]).save(tmp_path / "m.npz")
+    done = nnscratch("export", "m.npz", "m.onnx", *option, cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr == f"nnscratch: error: {message}\n"
+    assert not (tmp_path / "m.onnx").exists()

@@ -85,7 +85,8 @@ def test_serve_serves_the_model_files_given_and_stops_cleanly_on_ctrl_c_or_sigte
     assert err.endswith("stopped\n") and "Traceback" not in err, err
 
 
-def test_serve_with_two_workers_answers_as_one_and_stops_cleanly(small_models, tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_serve_with_two_workers_answers_as_one_and_stops_cleanly(small_models, tmp_path, sig):
     process, url, names, lines = start(
         small_models["mlp"],
         small_models["cnn"],
@@ -119,8 +120,11 @@ def test_serve_with_two_workers_answers_as_one_and_stops_cleanly(small_models, t
                 answer = json.loads(response.read())
             assert [a["label"] for a in answer["answers"]] == labels
     finally:
-        status, err = stop(process)
+        status, err = stop(process, sig)
     assert status == 0 and "stopped" in err and "Traceback" not in err, err
+    # Every worker has stopped: none holds the listening socket any more.
+    with pytest.raises(OSError):
+        urllib.request.urlopen(url, timeout=10)
 
 
 def test_serve_without_models_serves_the_presets_from_the_cache_folder(small_models, tmp_path):

@@ -3,8 +3,10 @@ search, cross-validation, string labels, partial and warm-started fits, on real 
 
 from __future__ import annotations
 
+import pickle
 import subprocess
 import sys
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -19,8 +21,9 @@ from sklearn.utils.estimator_checks import (
 )
 
 from nnscratch.datasets import load_mnist
-from nnscratch.model import get_preset
+from nnscratch.model import PRESETS, Sequential, get_preset
 from nnscratch.sklearn import EXPECTED_FAILED_CHECKS, NNClassifier, expected_failed_checks
+from nnscratch.usecases.train import train_recipe
 
 # --- scikit-learn's checks --------------------------------------------------------------------
 
@@ -229,3 +232,136 @@ def test_mistakes_are_named_as_the_estimator_calls_them():
         NNClassifier("cnn").fit(x, y)
     with pytest.raises(ValueError, match=r"image_shape \(2, 2\) must be \(H, W\) with"):
         NNClassifier("cnn", image_shape=(2, 2)).fit(x, y)
+
+
+# --- every preset as the command line trains it ------------------------------------------------
+
+
+class _Captured(Exception):
+    """Stops a fit at its start, with the model and what it was told to train with."""
+
+    def __init__(self, model, x, kwargs):
+        super().__init__("captured")
+        self.model, self.x, self.kwargs = model, x, kwargs
+
+
+def _capture_fit(monkeypatch):
+    def fit(model, x, y, **kwargs):
+        raise _Captured(model, np.asarray(x), kwargs)
+
+    monkeypatch.setattr(Sequential, "fit", fit)
+
+
+def _scalars(obj):
+    """An object's plain settings (numbers, strings, None), and its schedule's."""
+    settings = {k: v for k, v in vars(obj).items() if isinstance(v, (int, float, str, type(None)))}
+    schedule = getattr(obj, "schedule", None)
+    if schedule is not None:
+        settings["schedule"] = (type(schedule).__name__, _scalars(schedule))
+    return type(obj).__name__, settings
+
+
+@pytest.mark.parametrize("preset", sorted(PRESETS))
+def test_every_preset_trains_through_the_estimator_what_the_command_line_trains(
+    preset, monkeypatch
+):
+    """The network (its layers and initial weights), the optimizer and its schedule, every
+    setting of the training loop, and the augmentation applied to a batch: the CLI's
+    (``train_recipe``, which ``nnscratch train`` runs) and the estimator's, for 28x28 MNIST
+    images given to the estimator as rows of 784 pixels. Both stop as their training starts."""
+    images, labels = load_mnist("train")
+    images, labels = images[:300], labels[:300]
+    # 10 % of the 300 images held out, keeping class shares as the estimator's validation
+    # split does (as scikit-learn's MLPClassifier's does)
+    recipe = replace(get_preset(preset), dev_size=30, stratify=True)
+    _capture_fit(monkeypatch)
+    with pytest.raises(_Captured) as cli_run:
+        train_recipe(recipe, images, labels)
+    estimator = NNClassifier(
+        preset, validation_fraction=0.1, input_scale=1 / 255, random_state=recipe.seed
+    )
+    with pytest.raises(_Captured) as estimator_run:
+        estimator.fit(images.reshape(300, -1), labels)
+    cli, ours = cli_run.value, estimator_run.value
+
+    assert ours.model.config() == cli.model.config()
+    cli_weights, our_weights = cli.model.get_weights(), ours.model.get_weights()
+    assert cli_weights.keys() == our_weights.keys()
+    for name in cli_weights:
+        np.testing.assert_array_equal(our_weights[name], cli_weights[name], err_msg=name)
+    np.testing.assert_array_equal(ours.x.reshape(cli.x.shape), cli.x)  # the same examples
+
+    cli_kwargs, our_kwargs = dict(cli.kwargs), dict(ours.kwargs)
+    assert _scalars(our_kwargs.pop("optimizer")) == _scalars(cli_kwargs.pop("optimizer"))
+    cli_augment, our_augment = cli_kwargs.pop("augment"), our_kwargs.pop("augment")
+    cli_dev, our_dev = cli_kwargs.pop("validation_data"), our_kwargs.pop("validation_data")
+    np.testing.assert_array_equal(our_dev[0].reshape(cli_dev[0].shape), cli_dev[0])
+    np.testing.assert_array_equal(our_dev[1], cli_dev[1])
+    for extra in ("callbacks", "resume", "verbose"):  # the CLI's hooks, the estimator's print
+        cli_kwargs.pop(extra, None)
+        our_kwargs.pop(extra, None)
+    assert our_kwargs == cli_kwargs  # epochs, batch size, early stopping, shuffling
+
+    assert (our_augment is None) == (cli_augment is None) == (recipe.augment == "none")
+    if cli_augment is not None:
+        batch = cli.model.prepare(images[:16])
+        moved = cli_augment(batch, np.random.default_rng(5))
+        assert not np.array_equal(moved, batch)  # it does move them
+        ours_moved = our_augment(batch.reshape(16, -1), np.random.default_rng(5))
+        np.testing.assert_array_equal(ours_moved.reshape(moved.shape), moved)
+
+
+def test_the_lstm_preset_reads_28_rows_of_28_pixels():
+    x, y = load_mnist("train")
+    model = NNClassifier("lstm", epochs=1, input_scale=1 / 255, random_state=0)
+    model.fit(x[:256].reshape(256, -1), y[:256])
+    [lstm] = [layer for layer in model.model_.layers if type(layer).__name__ == "LSTM"]
+    assert lstm.config()["input_size"] == 28
+    assert model.model_.metadata["preprocessing"]["image_shape"] == [28, 28]
+
+
+# --- MLPClassifier's attributes, pickling ------------------------------------------------------
+
+
+def test_the_attributes_of_scikit_learns_mlp_classifier(digits, capsys):
+    x_train, x_test, y_train, _ = digits
+    model = small(hidden=(32, 16), epochs=3).fit(x_train / 16, y_train)
+    assert [w.shape for w in model.coefs_] == [(64, 32), (32, 16), (16, 10)]
+    assert [b.shape for b in model.intercepts_] == [(32,), (16,), (10,)]
+    # the network's own arrays: what predict computes with
+    hidden = np.maximum(x_test[:5] / 16 @ model.coefs_[0] + model.intercepts_[0], 0)
+    hidden = np.maximum(hidden @ model.coefs_[1] + model.intercepts_[1], 0)
+    logits = hidden @ model.coefs_[2] + model.intercepts_[2]
+    np.testing.assert_array_equal(
+        model.classes_[logits.argmax(axis=1)], model.predict(x_test[:5] / 16)
+    )
+    assert model.n_iter_ == 3 and model.loss_ == model.loss_curve_[-1]
+    log_proba = model.predict_log_proba(x_test / 16)
+    assert log_proba.dtype == np.float64 and log_proba.shape == (len(x_test), 10)
+    np.testing.assert_array_equal(log_proba, np.log(model.predict_proba(x_test / 16)))
+    assert capsys.readouterr().out == ""  # verbose=0 prints nothing
+    small(epochs=2, verbose=2).fit(x_train / 16, y_train)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2 and all("loss" in line for line in lines)
+
+
+def test_the_coefs_of_a_convolutional_network_are_its_dense_layers():
+    x, y = load_mnist("train")
+    model = NNClassifier("cnn", epochs=1, input_scale=1 / 255, random_state=0)
+    model.fit(x[:128].reshape(128, -1), y[:128])
+    # 32 channels of 4x4 after two blocks of a 5x5 convolution and 2x2 pooling: 28-24-12-8-4
+    assert [w.shape for w in model.coefs_] == [(32 * 4 * 4, 128), (128, 10)]
+
+
+def test_a_fitted_estimator_pickles_and_predicts_the_same_after(digits, tmp_path):
+    x_train, x_test, y_train, _ = digits
+    model = small(epochs=3).fit(x_train, y_train.astype(str))
+    path = tmp_path / "model.pkl"
+    path.write_bytes(pickle.dumps(model))
+    loaded = pickle.loads(path.read_bytes())
+    np.testing.assert_array_equal(loaded.predict_proba(x_test), model.predict_proba(x_test))
+    np.testing.assert_array_equal(loaded.predict(x_test), model.predict(x_test))
+    assert loaded.get_params() == model.get_params()
+    assert loaded.loss_curve_ == model.loss_curve_ and loaded.recipe_ == model.recipe_
+    loaded.set_params(warm_start=True).fit(x_train, y_train.astype(str))  # it carries on
+    assert loaded.n_iter_ == 6

@@ -5,6 +5,7 @@ redoing what it finished; its mistakes in one line each."""
 from __future__ import annotations
 
 import csv
+import json
 import os
 import signal
 import subprocess
@@ -12,12 +13,14 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from mini_mnist import write_mnist_folder
 from nnscratch.model import Sequential, get_preset
 from nnscratch.sweeps import grid as grids
 from nnscratch.sweeps.sweep import SweepOptions, plan_sweep, run_sweep
+from nnscratch.sweeps.workers import run_all
 
 # Runs of a second or so each: a small network, one epoch of 1,000 real MNIST images.
 BRIEF = ("--epochs", "1", "--dev-size", "200")
@@ -43,6 +46,17 @@ def nnscratch(*args, cwd, **kwargs) -> subprocess.CompletedProcess:
 def read_table(folder: Path) -> list[dict[str, str]]:
     with open(folder / "results.csv", newline="") as handle:
         return list(csv.DictReader(handle))
+
+
+def assert_ranked(rows: list[dict[str, str]]) -> None:
+    """The table's rows rank the settings by mean dev accuracy, the first chosen, and only
+    the chosen one shows a test accuracy."""
+    dev = [float(r["dev_accuracy_mean"]) for r in rows]
+    assert dev == sorted(dev, reverse=True)
+    assert [r["rank"] for r in rows] == [str(i) for i in range(1, len(rows) + 1)]
+    assert [r["chosen"] for r in rows] == ["yes"] + [""] * (len(rows) - 1)
+    assert float(rows[0]["test_accuracy_mean"]) > 0.1
+    assert all(r["test_accuracy_mean"] == r["test_accuracy_std"] == "" for r in rows[1:])
 
 
 def without_times(rows: list[dict[str, str]]) -> list[dict[str, str]]:
@@ -86,12 +100,13 @@ def test_local_processes_and_a_dask_cluster_give_the_same_table(tmp_path, data, 
     )
     assert on_dask.returncode == 0, on_dask.stderr
     rows = read_table(tmp_path / "local")
-    assert [(r["lr"], r["hidden"], r["runs"]) for r in rows] == [
-        ("0.001", "32", "2"),
+    assert sorted((r["lr"], r["hidden"], r["runs"]) for r in rows) == [
         ("0.001", "16x16", "2"),
-        ("0.003", "32", "2"),
+        ("0.001", "32", "2"),
         ("0.003", "16x16", "2"),
+        ("0.003", "32", "2"),
     ]
+    assert_ranked(rows)
     assert all(
         float(r["dev_accuracy_mean"]) > 0.1 and float(r["train_seconds_mean"]) > 0 for r in rows
     )
@@ -102,8 +117,29 @@ def test_local_processes_and_a_dask_cluster_give_the_same_table(tmp_path, data, 
     model = Sequential.load(tmp_path / "local" / "runs" / "lr=0.003_hidden=16x16_seed=1.npz")
     assert model.recipe.hidden == (16, 16) and model.recipe.lr == 0.003
     assert model.recipe.seed == 1
-    summary = __import__("json").loads(local.stdout.strip().splitlines()[-1])
+    summary = json.loads(local.stdout.strip().splitlines()[-1])
     assert summary["trained"] == summary["runs"] == 8
+    assert [s["rank"] for s in summary["settings"]] == [1, 2, 3, 4]
+    assert all("test_accuracy" not in s["mean"] for s in summary["settings"])
+    assert summary["chosen"]["setting"] == summary["settings"][0]["setting"]
+    assert summary["chosen"]["test_accuracy"]["mean"] == pytest.approx(
+        float(rows[0]["test_accuracy_mean"]), rel=1e-5
+    )
+    assert "chosen by dev accuracy: lr=" in " ".join(local.stderr.split())
+    # every run in runs.csv, as its record says
+    with open(tmp_path / "local" / "runs.csv", newline="") as handle:
+        runs = list(csv.DictReader(handle))
+    assert len(runs) == 8
+    for run in runs:
+        record = json.loads((tmp_path / "local" / "runs" / f"{run['name']}.json").read_text())
+        assert (run["lr"], run["hidden"], run["seed"]) == (
+            record["setting"]["lr"],
+            record["setting"]["hidden"],
+            str(record["seed"]),
+        )
+        assert float(run["dev_accuracy"]) == pytest.approx(record["dev_accuracy"], rel=1e-5)
+        assert float(run["test_accuracy"]) == pytest.approx(record["test_accuracy"], rel=1e-5)
+        assert run["status"] == "completed" and run["model"] == f"{run['name']}.npz"
 
 
 # --- stopped and resumed ----------------------------------------------------------------------
@@ -192,6 +228,105 @@ def test_ctrl_c_stops_the_sweep_with_status_130_and_says_how_to_carry_on(tmp_pat
         f"nnscratch: sweep stopped with {done} of 6 runs done, kept in out; "
         f"run the same command to carry on\n"
     )
+
+
+def workers_of(pid: int) -> list[int]:
+    """The worker processes (multiprocessing's spawned children) of process ``pid``, from
+    /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes()
+        except OSError:  # gone meanwhile
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        if parent == pid and b"spawn_main" in command:
+            found.append(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie, dead but not yet reaped, does not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def wait_for(condition, what: str, limit: float = 300) -> None:
+    """Wait until ``condition()`` holds; the limit only keeps a broken build from hanging."""
+    deadline = time.monotonic() + limit
+    while not condition():
+        assert time.monotonic() < deadline, f"still waiting for {what}"
+        time.sleep(0.02)
+
+
+def test_a_sweep_killed_outright_takes_its_workers_with_it(tmp_path, data):
+    """SIGKILL to the command alone (not its process group, as a crash or the OOM killer
+    would): its workers, sent nothing, must not stay behind waiting for work forever."""
+    command = [*six_run_sweep(data)[:-1], "2"]  # two workers
+    process = subprocess.Popen(
+        command,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    workers: list[int] = []
+
+    def both_started() -> bool:
+        workers[:] = workers_of(process.pid)
+        return len(workers) == 2
+
+    wait_for(both_started, "the two workers to start")
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    wait_for(lambda: not any(alive(pid) for pid in workers), "the workers to exit")
+
+
+def test_an_interrupted_sweep_ends_the_run_under_way_without_waiting_for_it():
+    """Ctrl-C (here thrown where the sweep waits for results) while a worker is an hour into a
+    task: the workers are ended and the interruption goes on at once. It used to wait for the
+    runs under way to finish, which made Ctrl-C take as long as the slowest of them."""
+    outcomes = run_all(time.sleep, [0, 3600], workers=1)
+    assert next(outcomes) is None  # the first task is done; the worker goes on to the second
+    with pytest.raises(KeyboardInterrupt):
+        outcomes.throw(KeyboardInterrupt)
+
+
+def test_ctrl_c_leaves_no_worker_running(tmp_path, data):
+    """After Ctrl-C to the terminal's process group the command ends its workers: when it has
+    exited, with status 130 and no traceback, none is left running."""
+    command = six_run_sweep(data)
+    process = subprocess.Popen(
+        command,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    workers: list[int] = []
+
+    def started() -> bool:
+        workers[:] = workers_of(process.pid)
+        return len(workers) == 1
+
+    wait_for(started, "the worker to start")
+    # the worker is in a run: the first one's record is written, five runs remain
+    wait_for(lambda: list((tmp_path / "out" / "runs").glob("*.json")), "a first run")
+    os.killpg(process.pid, signal.SIGINT)
+    _, stderr = process.communicate(timeout=300)
+    assert process.returncode == 130, stderr
+    done = len(list((tmp_path / "out" / "runs").glob("*.json")))
+    assert done < 6
+    # ended by the command, not left to finish its run: gone by the time the command is
+    assert not any(alive(pid) for pid in workers)
+    assert "Traceback" not in stderr
 
 
 def test_a_folder_of_another_sweep_is_refused_not_overwritten(tmp_path, data):
@@ -323,11 +458,11 @@ def test_a_sweep_over_batch_norm_and_convolutions_trains_each_network(tmp_path, 
     )
     assert done.returncode == 0, done.stderr
     rows = read_table(tmp_path / "out")
-    assert [(r["conv"], r["batch-norm"]) for r in rows] == [
-        ("none", "false"),
-        ("none", "true"),
+    assert sorted((r["conv"], r["batch-norm"]) for r in rows) == [
         ("4", "false"),
         ("4", "true"),
+        ("none", "false"),
+        ("none", "true"),
     ]
     model = Sequential.load(tmp_path / "out" / "runs" / "conv=4_batch-norm=true_seed=0.npz")
     names = [type(layer).__name__ for layer in model.layers]
@@ -374,6 +509,37 @@ def test_a_sweep_over_batch_norm_and_convolutions_trains_each_network(tmp_path, 
             "--workers is for local workers, --scheduler for a Dask cluster's; give one of them",
         ),
         (("--grid", "dev-size=100,5000"), "--grid dev-size 5000 holds out 5,000 dev images, but"),
+        (
+            ("--range", "lr=1e-4..1e-1"),
+            "--range draws settings for a random search: give --random N, the number of "
+            "settings to draw",
+        ),
+        (("--random", "0", "--range", "lr=1e-4..1e-1"), "--random must be a positive whole"),
+        (("--random", "3"), "--random draws from --range (and --grid) values: give at least one"),
+        (("--random", "3", "--range", "lr=1e-4"), "--range 'lr=1e-4' is not FIELD=LOW..HIGH; "),
+        (
+            ("--random", "3", "--range", "hidden=1..9"),
+            "unknown --range field 'hidden'; choose one of: lr, weight-decay, dropout, epochs, "
+            "batch-size, dev-size, early-stopping",
+        ),
+        (("--random", "3", "--range", "lr=1e-1..1e-4"), "--range lr 1e-1..1e-4: the low end"),
+        (
+            ("--random", "3", "--range", "weight-decay=0..1e-3"),
+            "--range weight-decay 0..1e-3 is drawn log-uniformly, so its low end must be above 0",
+        ),
+        (("--random", "3", "--range", "epochs=1..2.5"), "--range epochs takes whole numbers"),
+        (
+            ("--random", "3", "--range", "lr=1e-4..1e-1", "--grid", "lr=1e-3"),
+            "--grid lr and --range lr both sweep lr; give it in one of them",
+        ),
+        (
+            ("--random", "3", "--range", "lr=1e-4..1e-1", "--lr", "1e-3"),
+            "--lr and --range lr both set lr; give it in one of them",
+        ),
+        (
+            ("--random", "3", "--range", "dropout=0.5..1.5"),
+            "--range dropout must be",
+        ),
     ],
 )
 def test_a_mistake_is_one_line_before_any_run(tmp_path, data, args, message):
@@ -401,4 +567,84 @@ def test_an_unreachable_scheduler_is_named(tmp_path, data):
     assert done.returncode == 2
     assert done.stderr.startswith(
         "nnscratch: error: --scheduler tcp://127.0.0.1:9: cannot reach a Dask scheduler there"
+    )
+
+
+# --- random search ------------------------------------------------------------------------------
+
+
+def test_a_random_search_draws_seeded_settings_and_carries_on_like_a_grid(
+    tmp_path, data, dask_cluster
+):
+    """Three settings drawn from ranges (and a grid's values): the same on local processes
+    and on Dask, nothing redone when run again, and a larger --random keeps them and adds."""
+    search = ("--range", "lr=1e-4..1e-1", "--range", "epochs=1..2", "--grid", "hidden=16,32")
+
+    def sweep(count, *where):
+        return nnscratch(
+            "sweep",
+            "--random",
+            count,
+            *search,
+            "--dev-size",
+            "200",
+            "--data",
+            data,
+            *where,
+            cwd=tmp_path,
+        )
+
+    local = sweep(3, "--output", "local", "--workers", "2")
+    assert local.returncode == 0, local.stderr
+    assert (
+        "sweep: 3 settings drawn at random (seed 0) from hidden 16,32 and lr 0.0001..0.1 "
+        "(log-uniform) and epochs 1..2, seed 0: 3 runs"
+    ) in " ".join(local.stdout.split())
+    rows = read_table(tmp_path / "local")
+    assert len(rows) == 3
+    assert_ranked(rows)
+    for row in rows:
+        assert 1e-4 <= float(row["lr"]) <= 1e-1 and row["epochs"] in ("1", "2")
+        assert row["hidden"] in ("16", "32")
+    on_dask = sweep(3, "--output", "dask", "--scheduler", dask_cluster.scheduler_address)
+    assert on_dask.returncode == 0, on_dask.stderr
+    assert without_times(read_table(tmp_path / "dask")) == without_times(rows)
+
+    again = sweep(3, "--output", "local", "--workers", "2")
+    assert again.returncode == 0, again.stderr
+    assert "; 3 already done in local" in " ".join(again.stdout.split())
+    assert ": dev " not in again.stderr  # no run trained again
+    more = sweep(4, "--output", "local", "--workers", "1")
+    assert more.returncode == 0, more.stderr
+    assert "; 3 already done in local" in " ".join(more.stdout.split())
+    assert len([line for line in more.stderr.splitlines() if ": dev " in line]) == 1
+    assert {r["lr"] for r in rows} < {r["lr"] for r in read_table(tmp_path / "local")}
+
+
+def test_ranges_are_read_and_drawn_as_their_fields_need():
+    ranges = grids.parse_ranges(["lr=1e-4..1e-1", "epochs=2..4", "dropout=0..0.5"])
+    assert ranges == [("lr", (1e-4, 0.1)), ("epochs", (2, 4)), ("dropout", (0.0, 0.5))]
+    drawn = grids.random_settings([], ranges, 600, seed=3)
+    assert len(drawn) == 600
+    assert drawn == grids.random_settings([], ranges, 600, seed=3)  # seeded
+    assert drawn[:50] == grids.random_settings([], ranges, 50, seed=3)  # a prefix of more
+    assert drawn != grids.random_settings([], ranges, 600, seed=4)
+    lr = np.array([dict(s)["lr"] for s in drawn])
+    assert lr.min() >= 1e-4 and lr.max() <= 0.1
+    # log-uniform: each of the three decades gets about a third (200 each, expected)
+    per_decade = np.histogram(np.log10(lr), bins=[-4, -3, -2, -1])[0]
+    assert per_decade.min() > 150, per_decade
+    assert all(len(f"{value:g}".lstrip("0.").replace(".", "")) <= 3 for value in lr)
+    epochs = [dict(s)["epochs"] for s in drawn]
+    assert set(epochs) == {2, 3, 4} and all(isinstance(e, int) for e in epochs)
+    dropout = np.array([dict(s)["dropout"] for s in drawn])
+    assert 0 <= dropout.min() and dropout.max() <= 0.5
+    # uniform: each half of the range gets about half
+    assert 250 < (dropout < 0.25).sum() < 350
+
+
+def test_a_search_of_few_settings_draws_each_once():
+    drawn = grids.random_settings([("hidden", ((16,), (32,)))], [("epochs", (1, 2))], 10, seed=0)
+    assert sorted(drawn) == sorted(
+        (("hidden", h), ("epochs", e)) for h in ((16,), (32,)) for e in (1, 2)
     )

@@ -432,12 +432,12 @@ def test_views_refuse_layers_units_classes_and_probes_that_do_not_exist(client):
     pixels = load_mnist("test")[0][0].tolist()
     assert_problem(
         client.post("/api/unit", json={"pixels": pixels, "model": "mlp", "layer": 2, "unit": 0}),
-        422,
+        404,  # what the request names does not exist
         "layer 2 is a ReLU",
     )
     assert_problem(
         client.post("/api/unit", json={"pixels": pixels, "model": "mlp", "layer": 1, "unit": 4000}),
-        422,
+        404,
         "unit 4000 does not exist",
     )
     assert_problem(

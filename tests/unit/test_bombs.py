@@ -214,8 +214,10 @@ def test_eight_photos_at_once_cost_two_decodings_at_most(tmp_path, small_models)
         from concurrent.futures import ThreadPoolExecutor
         from fastapi import testclient
         from nnscratch.web.app import create_app
+        from nnscratch.web.limits import return_large_blocks_to_the_system
         from nnscratch.web.served import ServedModels
 
+        return_large_blocks_to_the_system()  # what serve sets in the process it serves from
         photo = (Path(os.environ["BOMB_DIR"]) / "photo.png").read_bytes()
         app = create_app(
             ServedModels.from_files([{str(small_models["mlp"])!r}]), hosts={{"testserver"}}

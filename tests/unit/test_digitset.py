@@ -12,11 +12,12 @@ import pytest
 from nnscratch import fileio
 from nnscratch.cli import main
 from nnscratch.datasets import digitset, load_mnist, load_source
+from nnscratch.datasets.csv import write_digits_csv
 from nnscratch.datasets.digitset import DigitSet
 from nnscratch.errors import DataError
 from nnscratch.model import Sequential
 
-COUNT = 60  # six of each label: one of each held out by an IDX export
+COUNT = 60  # six of each label: 12 held out by an IDX export, one of each and two more
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +102,7 @@ def test_a_write_cut_short_loses_only_the_digit_being_written(filled, monkeypatc
 
 def test_the_set_is_exported_as_idx_files_with_one_in_five_held_out(filled, tmp_path):
     counts = filled.export_idx(tmp_path / "export")
-    assert counts == {"train": COUNT - 10, "test": 10}
+    assert counts == {"train": COUNT - 12, "test": 12}
     dataset = load_source(tmp_path / "export")
     images, labels = filled.arrays()
     held = set(digitset.held_out(filled.digits()))
@@ -109,7 +110,8 @@ def test_the_set_is_exported_as_idx_files_with_one_in_five_held_out(filled, tmp_
     np.testing.assert_array_equal(dataset.train_images, images[~is_test])
     np.testing.assert_array_equal(dataset.train_labels, labels[~is_test])
     np.testing.assert_array_equal(dataset.test_images, images[is_test])
-    assert sorted(dataset.test_labels.tolist()) == list(range(10))  # one of each label
+    # Each label's 5th, then the latest of labels 0 and 1 to make one in five of the set.
+    assert sorted(dataset.test_labels.tolist()) == [0, 0, 1, 1, *range(2, 10)]
 
 
 def test_a_small_set_exports_no_test_split_and_drops_an_old_one(tmp_path, mnist_digits):
@@ -172,7 +174,7 @@ def test_the_cli_trains_on_an_export(filled, tmp_path, kind, monkeypatch):
     )
     model = Sequential.load(tmp_path / "mine.npz")
     assert model.metadata["data"]["source"] == str(path.resolve() if kind == "csv" else path)
-    assert model.metadata["data"]["train_size"] == (COUNT - 10 if kind == "idx" else COUNT) - 10
+    assert model.metadata["data"]["train_size"] == (COUNT - 12 if kind == "idx" else COUNT) - 10
 
 
 def damage_idx(folder):
@@ -213,7 +215,8 @@ def test_a_damaged_export_is_refused_with_the_readers_errors(
 
 
 def test_an_import_over_the_limit_adds_nothing(filled, tmp_path, monkeypatch):
-    filled.export_csv(tmp_path / "digits.csv")
+    images, labels = filled.arrays()
+    write_digits_csv(tmp_path / "digits.csv", 255 - images, labels)  # other digits: all new
     monkeypatch.setattr(digitset, "MAX_DIGITS", COUNT + 10)
     with pytest.raises(
         DataError, match=f"the set would hold {2 * COUNT} digits; a set takes at most {COUNT + 10}"
@@ -230,3 +233,21 @@ def test_a_damaged_digit_file_is_named_and_other_files_are_left_alone(filled):
     assert len(fresh.digits()) == COUNT
     with pytest.raises(DataError, match=f"{damaged}: damaged digit file"):
         fresh.arrays()
+
+
+def test_twenty_digits_two_of_each_label_hold_four_out(tmp_path, mnist_digits):
+    images, labels = mnist_digits
+    two_each = np.concatenate([np.flatnonzero(labels == label)[:2] for label in range(10)])
+    two_each.sort()
+    digits = DigitSet(tmp_path / "set")
+    digits.add_many(images[two_each], labels[two_each])
+    held = digitset.held_out(digits.digits())
+    by_number = {d.number: d.label for d in digits.digits()}
+    assert sorted(by_number[n] for n in held) == [0, 1, 2, 3]  # each keeps one to train on
+    assert digits.export_idx(tmp_path / "export") == {"train": 16, "test": 4}
+
+
+def test_importing_the_set_s_own_export_adds_nothing(filled, tmp_path):
+    filled.export_idx(tmp_path / "export")
+    assert filled.import_new(tmp_path / "export") == (COUNT, [])
+    assert len(filled.digits()) == COUNT

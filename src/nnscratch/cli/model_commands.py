@@ -101,11 +101,20 @@ def export(
         ..., metavar="MODEL", help="Model file (.npz) written by nnscratch train."
     ),
     output: Path = typer.Argument(..., metavar="OUTPUT", help="ONNX file to write (.onnx)."),
+    opset: int = typer.Option(
+        17, "--opset", metavar="N", help="ONNX operator set to write, 13 to 19."
+    ),
+    input_type: str = typer.Option(
+        "float32",
+        "--input-type",
+        metavar="TYPE",
+        help="The input's type: float32, or uint8 for 0-255 pixels (cast inside the graph).",
+    ),
 ) -> None:
     """Write the network as ONNX, for onnxruntime and other runtimes: raw pixels in."""
     from ..usecases.export import export_model_file
 
-    done = export_model_file(model, output)
+    done = export_model_file(model, output, opset=opset, input_type=input_type)
     scaled = ""
     if done.input_scale is not None:
         inverse = 1 / done.input_scale
@@ -117,6 +126,7 @@ def export(
         scaled = f", scaled by {words} inside the graph"
     print(
         f"wrote {done.output} (ONNX opset {done.opset}, {done.size:,} bytes): input "
-        f"(N, {', '.join(map(str, done.input_shape))}) float32 raw values{scaled}; outputs "
+        f"(N, {', '.join(map(str, done.input_shape))}) {done.input_type} raw values{scaled}; "
+        f"outputs "
         f"logits and probabilities (N, {done.classes})"
     )

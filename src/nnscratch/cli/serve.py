@@ -31,18 +31,18 @@ def serve(
         None,
         envvar="NNSCRATCH_CACHE_DIR",
         help="Folder for the preset models.",
-        show_default="$XDG_CACHE_HOME/nnscratch or ~/.cache/nnscratch",
+        show_default="this platform's cache folder (Linux: ~/.cache/nnscratch)",
     ),
     digits: Path | None = typer.Option(
         None,
         help="Folder of your own digits, drawn and labelled in the page (one PNG each).",
-        show_default="$XDG_DATA_HOME/nnscratch/digits or ~/.local/share/nnscratch/digits",
+        show_default="digits in this platform's data folder (Linux: ~/.local/share/nnscratch)",
     ),
     runs: Path | None = typer.Option(
         None,
         help="Folder of the training runs started from the page (their checkpoints) "
         "and of the models saved from them.",
-        show_default="$XDG_DATA_HOME/nnscratch/runs or ~/.local/share/nnscratch/runs",
+        show_default="runs in this platform's data folder (Linux: ~/.local/share/nnscratch)",
     ),
     train_data: str = typer.Option(
         "mnist",

@@ -26,6 +26,7 @@ from ..sweeps.sweep import (
     plan_sweep,
     run_sweep,
 )
+from ..sweeps.tables import ranked
 from ..training.signals import EXIT_INTERRUPTED
 from .train import option_name
 
@@ -38,6 +39,8 @@ def sweep_command(
     data: str | None,
     overrides: dict,
     grid: list[str],
+    ranges: list[str] | None = None,
+    random: int | None = None,
     seeds: int,
     output: Path,
     workers: int | None,
@@ -54,12 +57,14 @@ def sweep_command(
     base = get_preset(preset or DEFAULT_PRESET, option="--preset")
     recipe = base.with_overrides(overrides, name=option_name)
     parsed = grids.parse_grid(grid)
-    for field, _ in parsed:
-        if field in overrides:
-            raise ConfigError(
-                f"--{grids.option(field)} and --grid {grids.option(field)} both "
-                f"set {field}; give it in one of them"
-            )
+    parsed_ranges = grids.parse_ranges(ranges or [])
+    for where, fields in (("--grid", parsed), ("--range", parsed_ranges)):
+        for field, _ in fields:
+            if field in overrides:
+                raise ConfigError(
+                    f"--{grids.option(field)} and {where} {grids.option(field)} both "
+                    f"set {field}; give it in one of them"
+                )
     if workers is not None:
         checks.whole("--workers", workers, low=1)
         if scheduler is not None:
@@ -67,7 +72,15 @@ def sweep_command(
                 "--workers is for local workers, --scheduler for a Dask cluster's; give one of them"
             )
     plan = plan_sweep(
-        SweepOptions(recipe, parsed, seeds=seeds, data=data or "mnist", output=output)
+        SweepOptions(
+            recipe,
+            parsed,
+            seeds=seeds,
+            data=data or "mnist",
+            output=output,
+            ranges=parsed_ranges,
+            random=random,
+        )
     )
     console = Console(stderr=json_output, quiet=quiet)
     show_plan(console, plan)
@@ -105,9 +118,10 @@ def sweep_command(
 
     chart = write_sweep_chart(result, output / CHART)
     console.print(sweep_table(result))
+    console.print(chosen_line(result))
     console.print(
-        f"wrote {result.table_path}, {chart} and each run's model file and record "
-        f"in {output / 'runs'}"
+        f"wrote {result.table_path} (the settings, ranked), {result.runs_path} (every run), "
+        f"{chart}, and each run's model file and record in {output / 'runs'}"
     )
     if json_output:
         print(json.dumps(table_json(result)))
@@ -119,15 +133,23 @@ def show_plan(console: Console, plan: SweepPlan) -> None:
     first = options.recipe.seed
     seeds = f"seed {first}" if options.seeds == 1 else f"seeds {first}-{first + options.seeds - 1}"
     swept = " and ".join(
-        f"{grids.option(f)} {','.join(map(grids.words, v))}" for f, v in options.grid
+        [f"{grids.option(f)} {','.join(map(grids.words, v))}" for f, v in options.grid]
+        + ([grids.range_words(options.ranges)] if options.ranges else [])
     )
     console.print(
-        f"every run is [bold]{escape(options.recipe.name)}[/] but what the grid "
+        f"every run is [bold]{escape(options.recipe.name)}[/] but what the sweep "
         f"sets: {escape(options.recipe.description())}"
     )
+    drawn = options.random is not None
     console.print(
         f"sweep: {len(plan.settings)} setting{'s' * (len(plan.settings) != 1)}"
-        + (f" of {swept}" if swept else "")
+        + (f" drawn at random (seed {first}) from" if drawn else " of" if swept else "")
+        + (f" {swept}" if swept else "")
+        + (
+            f" (of {options.random} asked for: no more distinct ones)"
+            if drawn and len(plan.settings) < (options.random or 0)
+            else ""
+        )
         + f", {seeds}: {len(plan.tasks)} runs"
         + (f"; {len(plan.done)} already done in {options.output}" if plan.done else "")
     )
@@ -151,40 +173,75 @@ def _spread(mean: float | None, std: float | None, digits: int) -> str:
 
 
 def sweep_table(result: SweepResult) -> Table:
-    """One row per setting: its runs, dev and test accuracy and training time, each as
-    mean ± standard deviation over the seeds."""
-    table = Table(title=f"sweep ({result.table_path})")
-    for field, _ in result.plan.options.grid:
+    """One row per setting, ranked by mean dev accuracy, the best marked: its runs, dev
+    accuracy and training time, each as mean ± standard deviation over the seeds. The test
+    accuracy is not here: :func:`chosen_line` gives it for the chosen setting alone."""
+    table = Table(title=f"sweep ({result.table_path}), ranked by dev accuracy")
+    table.add_column("rank", justify="right")
+    for field in result.plan.options.fields:
         table.add_column(grids.option(field), justify="right")
-    for name in ("runs", "dev accuracy", "test accuracy", "training time (s)"):
-        table.add_column(name, justify="right")
-    for row in result.table:
+    for name in ("runs", "dev accuracy", "training time (s)", ""):
+        table.add_column(name, justify="right" if name else "left")
+    for row in ranked(result.table):
         runs = f"{row.runs}" + (f" ({row.diverged} diverged)" if row.diverged else "")
         table.add_row(
+            "-" if row.rank is None else str(row.rank),
             *(grids.words(v) for _, v in row.setting),
             runs,
             _spread(row.mean["dev_accuracy"], row.std["dev_accuracy"], 4),
-            _spread(row.mean["test_accuracy"], row.std["test_accuracy"], 4),
             _spread(row.mean["train_seconds"], row.std["train_seconds"], 1),
+            "[bold]best[/]" if row.chosen else "",
+            style="bold" if row.chosen else None,
         )
     return table
 
 
+def chosen_line(result: SweepResult) -> str:
+    """The setting chosen by dev accuracy and its test accuracy, the one test figure shown."""
+    best = result.chosen
+    if best is None:
+        return "no run had a dev set to choose by (--dev-size 0): no setting is chosen"
+    test = _spread(best.mean["test_accuracy"], best.std["test_accuracy"], 4)
+    return (
+        f"chosen by dev accuracy: {escape(best.label)}; its test accuracy {test} "
+        f"(over {best.runs - best.diverged} run{'s' * (best.runs - best.diverged != 1)}): "
+        f"the estimate for new data, looked at only for the chosen setting"
+    )
+
+
 def table_json(result: SweepResult) -> dict:
-    """What ``--json`` prints: the folder, the runs trained now, and the table's rows."""
+    """What ``--json`` prints: the folder, the runs trained now, the settings ranked by dev
+    accuracy (without test accuracy), and the chosen one with its test accuracy."""
+    best = result.chosen
+
+    def setting(row) -> dict:
+        return {grids.option(f): grids.words(v) for f, v in row.setting}
+
+    def figures(which: dict) -> dict:
+        return {k: v for k, v in which.items() if k != "test_accuracy"}
+
     return {
         "output": str(result.plan.options.output),
         "table": str(result.table_path),
+        "runs_table": str(result.runs_path),
         "runs": len(result.records),
         "trained": result.trained,
         "settings": [
             {
-                "setting": {grids.option(f): grids.words(v) for f, v in row.setting},
+                "rank": row.rank,
+                "setting": setting(row),
                 "runs": row.runs,
                 "diverged": row.diverged,
-                "mean": row.mean,
-                "std": row.std,
+                "mean": figures(row.mean),
+                "std": figures(row.std),
             }
-            for row in result.table
+            for row in ranked(result.table)
         ],
+        "chosen": None
+        if best is None
+        else {
+            "setting": setting(best),
+            "dev_accuracy": {"mean": best.mean["dev_accuracy"], "std": best.std["dev_accuracy"]},
+            "test_accuracy": {"mean": best.mean["test_accuracy"], "std": best.std["test_accuracy"]},
+        },
     }

@@ -163,6 +163,21 @@ def sweep(
         "repeat for more fields (every combination runs).",
         show_default=False,
     ),
+    ranges: list[str] = typer.Option(
+        [],
+        "--range",
+        metavar="FIELD=LOW..HIGH",
+        help="With --random: a recipe field drawn from a range, e.g. lr=1e-4..1e-1 "
+        "(log-uniform for rates) or epochs=2..6; repeat for more fields.",
+        show_default=False,
+    ),
+    random: int | None = typer.Option(
+        None,
+        "--random",
+        metavar="N",
+        help="A random search: N settings drawn from the --range ranges and the --grid "
+        "values, seeded by --seed (the same command draws the same settings).",
+    ),
     seeds: int = typer.Option(1, help="Seeds per setting: --seed, --seed + 1, ..."),
     output: Path = typer.Option(
         Path("sweep"),
@@ -187,12 +202,15 @@ def sweep(
         False, "--json", help="Print the table as JSON, the last line of stdout."
     ),
 ) -> int:
-    """Train a grid of settings over several seeds; a table of mean and spread per setting."""
+    """Train a grid of settings (or settings drawn at random) over several seeds; the
+    settings ranked by dev accuracy, and the chosen one's test accuracy."""
     from .sweep import sweep_command
 
     return sweep_command(
         **recipe_choice,
         grid=grid,
+        ranges=ranges,
+        random=random,
         seeds=seeds,
         output=output,
         workers=workers,

@@ -28,6 +28,10 @@ _CLEAN_ROW = re.compile(r"[ \t]*[+-]?[0-9]+[ \t]*(?:,[ \t]*[+-]?[0-9]+[ \t]*)*")
 # goes to the line-by-line pass, so both passes accept exactly the same text.
 _CLEAN_BYTE = np.zeros(256, dtype=bool)
 _CLEAN_BYTE[list(b"0123456789,+- \t\n")] = True
+# Values of at most this many digits fit the fast parser's int16 on every NumPy: NumPy 2.2 and
+# older wrap a wider value around without an error (99999 read as -31073, 65537 as 1). Longer
+# ones (in range only with leading zeros) go to the careful pass.
+_FAST_DIGITS = 4
 
 
 def read_digits_csv(
@@ -148,7 +152,7 @@ def _has_label_column(ncols: int, labels: str, where: str) -> bool:
 def _parse_block_fast(block: list[str], ncols: int) -> np.ndarray | None:
     """Parse rows in one vectorised call; None if anything is off (the careful pass finds it)."""
     codes = np.frombuffer("\n".join(block).encode("utf-8"), dtype=np.uint8)
-    if not _CLEAN_BYTE[codes].all():
+    if not _CLEAN_BYTE[codes].all() or _longest_digit_run(codes) > _FAST_DIGITS:
         return None
     try:
         parsed = np.loadtxt(block, delimiter=",", dtype=np.int16, comments=None, ndmin=2)
@@ -156,6 +160,13 @@ def _parse_block_fast(block: list[str], ncols: int) -> np.ndarray | None:
         return None
     # loadtxt skips empty lines silently; a shape mismatch means one was there
     return parsed if parsed.shape == (len(block), ncols) else None
+
+
+def _longest_digit_run(codes: np.ndarray) -> int:
+    """The most digits in a row among the bytes ``codes`` (uint8, shape (n,))."""
+    digit = ((codes >= ord("0")) & (codes <= ord("9"))).view(np.int8)
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], digit, [0]))))
+    return int((edges[1::2] - edges[::2]).max(initial=0))
 
 
 def _check_ranges(

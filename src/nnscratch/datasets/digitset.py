@@ -6,8 +6,8 @@ is written atomically, so a crash loses at most the digit being added, and remov
 deleting its file. Other files in the folder are left alone.
 
 A set is exported in the two forms ``nnscratch train --data`` reads: IDX files named as MNIST's
-(one digit in :data:`HELD_OUT_EVERY` of each label, in the order drawn, goes to the ``t10k``
-files as the held-out test split) and a Kaggle "Digit Recognizer" CSV (``label,pixel0..``);
+(one digit in :data:`HELD_OUT_EVERY`, spread over the labels, goes to the ``t10k`` files as the
+held-out test split: :func:`held_out`) and a Kaggle "Digit Recognizer" CSV (``label,pixel0..``);
 either imports back, through the readers that refuse damaged files.
 
 Knows no networks: NumPy, Pillow (PNG) and the readers and writers of this package.
@@ -15,6 +15,7 @@ Knows no networks: NumPy, Pillow (PNG) and the readers and writers of this packa
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import re
@@ -146,7 +147,7 @@ class DigitSet:
 
     def export_idx(self, folder: str | os.PathLike) -> dict[str, int]:
         """Write the set to ``folder`` (made if missing) as IDX files named as MNIST's, one
-        digit in :data:`HELD_OUT_EVERY` of each label held out in the t10k files (none are
+        digit in :data:`HELD_OUT_EVERY` held out in the t10k files (:func:`held_out`; none are
         written when no digit is held out). Returns the counts: ``{"train": n, "test": m}``."""
         digits = self.digits()
         if not digits:
@@ -183,9 +184,15 @@ class DigitSet:
         return len(digits)
 
     def import_from(self, spec: str | os.PathLike) -> list[Digit]:
+        """The digits added by :meth:`import_new`."""
+        return self.import_new(spec)[1]
+
+    def import_new(self, spec: str | os.PathLike) -> tuple[int, list[Digit]]:
         """Add every digit of ``spec`` (what ``nnscratch train --data`` takes: a folder of IDX
-        files, both splits, or a CSV with labels), read by the usual readers, so a damaged
-        export is refused with their errors (DataError naming the file)."""
+        files, both splits, or a CSV with labels) that the set does not hold already (the same
+        pixels with the same label), read by the usual readers, so a damaged export is refused
+        with their errors (DataError naming the file). Returns the number of digits ``spec`` holds
+        and the digits added."""
         if os.fspath(spec) == "mnist":
             raise DataError("import a folder of IDX files or a CSV file, not the bundled MNIST")
         dataset = load_source(spec)
@@ -198,22 +205,44 @@ class DigitSet:
                 f"{dataset.source} holds {height}x{width} images; the digits of a "
                 f"set are {SIDE}x{SIDE}"
             )
-        return self.add_many(
-            np.concatenate([images for images, _ in parts]),
-            np.concatenate([labels for _, labels in parts]),
-        )
+        images = np.concatenate([images for images, _ in parts])
+        labels = np.concatenate([labels for _, labels in parts])
+        # A digit the set holds already (same pixels, same label) is not added again: an
+        # export imported back, or imported twice, adds nothing.
+        seen = {_content_key(self.pixels(digit), digit.label) for digit in self.digits()}
+        new = []
+        for index, (image, label) in enumerate(zip(images, labels, strict=True)):
+            key = _content_key(image, label)
+            if key not in seen:
+                seen.add(key)
+                new.append(index)
+        return len(images), self.add_many(images[new], labels[new]) if new else []
 
 
 def held_out(digits: list[Digit]) -> list[int]:
-    """The numbers of the digits an IDX export holds out: the 5th, 10th, ... of each label, in
-    the order added (so a label with fewer than 5 digits keeps all of them for training)."""
-    seen: dict[int, int] = {}
-    chosen = []
+    """The numbers of the digits an IDX export holds out, in the order added: the 5th, 10th,
+    ... of each label, then, until one digit in :data:`HELD_OUT_EVERY` of the whole set is
+    held out, the latest digit of each label in turn (0 first) that still leaves the label
+    one to train on. So a set of 20 digits, two of each label, holds out 4."""
+    by_label: dict[int, list[int]] = {}
     for digit in digits:
-        seen[digit.label] = seen.get(digit.label, 0) + 1
-        if seen[digit.label] % HELD_OUT_EVERY == 0:
-            chosen.append(digit.number)
-    return chosen
+        by_label.setdefault(digit.label, []).append(digit.number)
+    chosen = {
+        number
+        for numbers in by_label.values()
+        for position, number in enumerate(numbers, 1)
+        if position % HELD_OUT_EVERY == 0
+    }
+    quota = len(digits) // HELD_OUT_EVERY
+    while len(chosen) < quota:
+        before = len(chosen)
+        for label in sorted(by_label):
+            kept = [number for number in by_label[label] if number not in chosen]
+            if len(kept) > 1 and len(chosen) < quota:
+                chosen.add(kept[-1])
+        if len(chosen) == before:  # every label is down to one digit
+            break
+    return [digit.number for digit in digits if digit.number in chosen]
 
 
 def _checked(images, labels) -> tuple[np.ndarray, np.ndarray]:
@@ -228,6 +257,12 @@ def _checked(images, labels) -> tuple[np.ndarray, np.ndarray]:
         ):
             raise DataError(f"a digit's {what}s are whole numbers 0-{top}")
     return images.astype(np.uint8), labels.astype(np.uint8)
+
+
+def _content_key(image: np.ndarray, label) -> bytes:
+    """What makes two digits the same: the label and the 28x28 pixels (SHA-256)."""
+    content = bytes([int(label)]) + np.ascontiguousarray(image, np.uint8).tobytes()
+    return hashlib.sha256(content).digest()
 
 
 def _png_bytes(image: np.ndarray) -> bytes:

@@ -348,14 +348,23 @@ class Sequential:
         path: str | os.PathLike[str] | None = None,
         *,
         input_shape: Sequence[int] | None = None,
+        opset: int | None = None,
+        input_type: str = "float32",
     ) -> Any:  # an onnx.ModelProto; onnx ships no type information
         """The network as an ONNX model (``onnx.ModelProto``), written to ``path`` if given:
-        raw inputs (N, *input_shape) float32 in, ``logits`` and ``probabilities`` (N, C) out,
-        the input scaling inside the graph. See :func:`nnscratch.onnx.to_onnx`; needs the
-        onnx package (``pip install "nnscratch[onnx]"``)."""
-        from ..onnx import to_onnx  # the exporter is a tier below: it knows models by reading
+        raw inputs (N, *input_shape) float32 (or ``input_type="uint8"``) in, ``logits`` and
+        ``probabilities`` (N, C) out, the input scaling inside the graph, in ``opset`` (None:
+        the exporter's default). See :func:`nnscratch.onnx.to_onnx`; needs the onnx package
+        (``pip install "nnscratch[onnx]"``)."""
+        from ..onnx import OPSET, to_onnx  # the exporter is a tier below: it reads models
 
-        return to_onnx(self, path, input_shape=None if input_shape is None else tuple(input_shape))
+        return to_onnx(
+            self,
+            path,
+            input_shape=None if input_shape is None else tuple(input_shape),
+            opset=OPSET if opset is None else opset,
+            input_type=input_type,
+        )
 
     def summary(self) -> Summary:
         """A table of the layers, their output shapes and parameter counts, then the total:

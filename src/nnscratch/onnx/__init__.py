@@ -12,7 +12,7 @@ Like the training loop, the exporter knows a model only by what it reads (``laye
 it sits below the model tier and ``Sequential.to_onnx`` calls down into it.
 """
 
-from .export import INPUT, OPSET, OUTPUTS, to_onnx
+from .export import INPUT, INPUT_TYPES, OPSET, OPSETS, OUTPUTS, to_onnx
 from .layers import CONVERTERS
 
-__all__ = ["CONVERTERS", "INPUT", "OPSET", "OUTPUTS", "to_onnx"]
+__all__ = ["CONVERTERS", "INPUT", "INPUT_TYPES", "OPSET", "OPSETS", "OUTPUTS", "to_onnx"]

@@ -43,16 +43,18 @@ class Graph:
         self,
         *,
         input_name: str,
+        input_type: str,
         input_shape: list[str | int],
         outputs: dict[str, list[str | int]],
         opset: int,
-        ir_version: int,
+        producer_version: str,
         metadata: dict[str, str],
         doc: str,
     ) -> Any:
-        """The ONNX model: float32 input ``input_name`` of ``input_shape`` (a string for a
-        free dimension, such as the batch), float32 ``outputs`` (name: shape); an
-        ``onnx.ModelProto``."""
+        """The ONNX model: input ``input_name`` of ``input_type`` (a NumPy dtype's name,
+        ``float32``, ``uint8``) and ``input_shape`` (a string for a free dimension, such as the
+        batch), float32 ``outputs`` (name: shape), in ``opset`` with the lowest IR version it
+        allows; an ``onnx.ModelProto``."""
         onnx = onnx_library()
         helper, numpy_helper = onnx.helper, onnx.numpy_helper
         nodes = [
@@ -62,7 +64,11 @@ class Graph:
         graph = helper.make_graph(
             nodes,
             "nnscratch",
-            inputs=[helper.make_tensor_value_info(input_name, onnx.TensorProto.FLOAT, input_shape)],
+            inputs=[
+                helper.make_tensor_value_info(
+                    input_name, helper.np_dtype_to_tensor_dtype(np.dtype(input_type)), input_shape
+                )
+            ],
             outputs=[
                 helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, shape)
                 for name, shape in outputs.items()
@@ -71,13 +77,15 @@ class Graph:
                 numpy_helper.from_array(value, name) for name, value in self.constants.items()
             ],
         )
+        opsets = [helper.make_opsetid("", opset)]
         model = helper.make_model(
             graph,
-            opset_imports=[helper.make_opsetid("", opset)],
+            opset_imports=opsets,
             producer_name="nnscratch",
+            producer_version=producer_version,
             doc_string=doc,
         )
-        model.ir_version = ir_version
+        model.ir_version = helper.find_min_ir_version_for(opsets)
         helper.set_model_props(model, metadata)
         onnx.checker.check_model(model, full_check=True)  # shapes inferred and checked too
         return model

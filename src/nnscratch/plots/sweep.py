@@ -1,6 +1,7 @@
-"""A sweep's chart: each setting's dev and test accuracy, and its training time, as the mean
-over its seeds with the standard deviation as error bars (``nnscratch sweep`` writes it as
-``results.png`` beside ``results.csv``)."""
+"""A sweep's chart: each setting's dev accuracy and training time, as the mean over its seeds
+with the standard deviation as error bars, the settings ranked by dev accuracy, and the test
+accuracy of the chosen (best) setting alone, as the table gives it (``nnscratch sweep`` writes
+it as ``results.png`` beside ``results.csv``)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..sweeps.sweep import SweepResult
+from ..sweeps.tables import ranked
 from .charts import DEV_STYLE, TRAIN_STYLE, new_figure, save_png
 
 TEST_STYLE = dict(TRAIN_STYLE, linestyle="none")  # the test set, drawn as the training set is
@@ -66,10 +68,13 @@ def sweep_chart(
 
 def write_sweep_chart(result: SweepResult, path: str | Path) -> Path:
     """Draw the sweep's chart and write it to ``path`` as PNG (atomically); returns the path."""
-    rows = result.table
+    rows = ranked(result.table)
     mean = {f: _values(rows, f, "mean") for f in ("dev_accuracy", "test_accuracy", "train_seconds")}
     std = {f: _values(rows, f, "std") for f in mean}
+    others = np.array([not row.chosen for row in rows])
+    mean["test_accuracy"][others] = std["test_accuracy"][others] = np.nan  # the chosen's alone
+    labels = [f"{row.label} (chosen)" if row.chosen else row.label for row in rows]
     figure = new_figure(9, 1.2 + 0.45 * len(rows))
-    sweep_chart(figure, [r.label for r in rows], mean, std, result.plan.options.seeds)
+    sweep_chart(figure, labels, mean, std, result.plan.options.seeds)
     save_png(figure, path)
     return Path(path)

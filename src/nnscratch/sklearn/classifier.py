@@ -3,9 +3,11 @@
 It takes what any scikit-learn classifier takes: a 2-D array (or DataFrame) of features
 ``X`` (N, F) of any numbers, and labels ``y`` (N,) of any kind (ints, strings), which it maps
 to 0..C-1 through ``classes_``. The network is the recipe's (``build_model``), with F inputs
-(or, for a convolutional recipe, F = H·W pixels of ``image_shape``) and C outputs; it trains
-with ``Sequential.fit``, so everything the command line's training does (the optimizers, the
-schedule, early stopping, the divergence guard) happens here too.
+(or, for a recipe that reads images, F = H·W pixels of ``image_shape``) and C outputs; it
+trains with ``Sequential.fit``, so everything the command line's training does (the optimizers,
+the schedule, the augmentation, early stopping, the divergence guard) happens here too: a
+preset builds and trains here the network that ``nnscratch train --preset NAME`` builds and
+trains for images of that shape (``tests/integration/test_sklearn.py`` compares them).
 
 Parameters are stored as given and checked in ``fit``, as scikit-learn asks (``clone`` and
 ``set_params`` must not fail on a value that ``fit`` would refuse).
@@ -24,9 +26,11 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import checks
 from ..datasets.splits import train_dev_split
+from ..engine.layers import Dense
 from ..engine.optimizers import get_optimizer
 from ..errors import ConfigError
 from ..model import Recipe, Sequential, build_model, build_optimizer, get_preset
+from ..model.presets import build_augmentation
 from ..training import History
 
 # Parameters that, when not None, override the recipe's field of the same name.
@@ -65,8 +69,8 @@ _PARAM_OF_FIELD = {"dev_size": "validation_fraction", "seed": "random_state"}
 
 
 class NNClassifier(ClassifierMixin, BaseEstimator):
-    """A neural-network classifier: one of our presets (``mlp``, ``cnn``, ``classic``) or a
-    :class:`~nnscratch.model.Recipe`, with any of its fields overridden.
+    """A neural-network classifier: one of our presets (``mlp``, ``cnn``, ``cnn-bn``, ``lstm``,
+    ``classic``) or a :class:`~nnscratch.model.Recipe`, with any of its fields overridden.
 
     Parameters:
         preset: the recipe to start from, unless ``recipe`` is given.
@@ -85,11 +89,15 @@ class NNClassifier(ClassifierMixin, BaseEstimator):
         validation_fraction: the share of ``X`` held out (seeded, keeping class shares) and
             scored after every epoch (``validation_scores_``); needed by ``early_stopping``.
             0 trains on all of ``X``.
-        image_shape: (H, W) of one example for a convolutional recipe, with H·W = F; None
+        image_shape: (H, W) of one example for a recipe that reads images (convolutional,
+            recurrent: H rows of W pixels, augmented, or of ``layers``), with H·W = F; None
             takes square images (F = 784: 28x28).
         input_scale: the model multiplies ``X`` by it (1/255 for raw 0-255 pixels, as the
             command line's models do); None uses ``X`` as it is (after a StandardScaler, say).
         dtype: ``float32`` (fast) or ``float64``.
+        verbose: what ``fit`` prints on stdout, as ``Sequential.fit``'s ``verbose``: 0
+            nothing, 1 a progress bar through each epoch and its figures, 2 a line per epoch
+            (True is 1).
         warm_start: ``fit`` carries on from the weights of the previous fit (same features and
             classes) instead of starting afresh.
         random_state: None (a fresh draw each fit), an int, or a ``numpy.random.RandomState``:
@@ -99,9 +107,16 @@ class NNClassifier(ClassifierMixin, BaseEstimator):
     (for a DataFrame), ``model_`` (the trained :class:`~nnscratch.model.Sequential`; its
     ``save`` and ``to_onnx`` work as for any model), ``recipe_`` (the recipe trained, every
     override and the seed in it), ``loss_curve_`` (training loss per epoch, over all fits of
-    a warm start and all ``partial_fit`` calls), ``validation_scores_`` (validation accuracy
-    per epoch, or None without a validation set), ``best_validation_score_``, ``n_iter_``
-    (epochs trained) and ``history_`` (the last fit's :class:`~nnscratch.training.History`).
+    a warm start and all ``partial_fit`` calls), ``loss_`` (its last value),
+    ``validation_scores_`` (validation accuracy per epoch, or None without a validation set),
+    ``best_validation_score_``, ``n_iter_`` (epochs trained), ``history_`` (the last fit's
+    :class:`~nnscratch.training.History`), and as scikit-learn's MLPClassifier ``coefs_`` and
+    ``intercepts_``: the weights (n_in, n_out) and biases (n_out,) of each Dense layer, in
+    order (the model's own arrays; a convolutional or recurrent network's other layers are in
+    ``model_``).
+
+    A fitted estimator pickles (``pickle``, ``joblib.dump``) and loads back predicting the same;
+    ``model_.save`` writes the network alone as a model file of ours.
     """
 
     # Fitted attributes, set by fit (declared, not assigned: an unfitted estimator lacks them).
@@ -126,6 +141,7 @@ class NNClassifier(ClassifierMixin, BaseEstimator):
         image_shape=None,
         input_scale=None,
         dtype="float32",
+        verbose=0,
         warm_start=False,
         random_state=None,
     ):
@@ -144,6 +160,7 @@ class NNClassifier(ClassifierMixin, BaseEstimator):
         self.image_shape = image_shape
         self.input_scale = input_scale
         self.dtype = dtype
+        self.verbose = verbose
         self.warm_start = warm_start
         self.random_state = random_state
 
@@ -191,6 +208,8 @@ class NNClassifier(ClassifierMixin, BaseEstimator):
             validation_data=dev,
             early_stopping=recipe.early_stopping,
             shuffle=not recipe.full_batch,
+            augment=self._augmentation(recipe, X.shape[1]),
+            verbose=self.verbose,
         )
         self.recipe_ = recipe
         self._record(history, scored=dev is not None)
@@ -235,6 +254,8 @@ class NNClassifier(ClassifierMixin, BaseEstimator):
             batch_size=self.recipe_.fit_batch_size,
             optimizer=self._optimizer,
             shuffle=not self.recipe_.full_batch,
+            augment=self._augmentation(self.recipe_, X.shape[1]),
+            verbose=self.verbose,
         )
         self._record(history, scored=False)
         return self
@@ -247,6 +268,13 @@ class NNClassifier(ClassifierMixin, BaseEstimator):
         X = validate_data(self, X, dtype="numeric", reset=False)
         return self.model_.predict_proba(X).astype(np.float64)
 
+    def predict_log_proba(self, X):
+        """The logarithms of :meth:`predict_proba`, (N, C) float64, as MLPClassifier's (and
+        as scikit-learn's checks ask: -inf where a probability rounds to 0)."""
+        with np.errstate(divide="ignore"):
+            log_proba: np.ndarray = np.log(self.predict_proba(X))
+        return log_proba
+
     def predict(self, X):
         """The most likely class of each row of ``X`` (N, F): labels (N,) from ``classes_``."""
         check_is_fitted(self)
@@ -255,6 +283,18 @@ class NNClassifier(ClassifierMixin, BaseEstimator):
 
     def __sklearn_is_fitted__(self) -> bool:
         return self._fitted()
+
+    @property
+    def coefs_(self) -> list[np.ndarray]:
+        """The weights (n_in, n_out) of each Dense layer of ``model_``, in order."""
+        check_is_fitted(self)
+        return [layer.params["W"] for layer in self.model_.layers if isinstance(layer, Dense)]
+
+    @property
+    def intercepts_(self) -> list[np.ndarray]:
+        """The biases (n_out,) of each Dense layer of ``model_``, in order."""
+        check_is_fitted(self)
+        return [layer.params["b"] for layer in self.model_.layers if isinstance(layer, Dense)]
 
     # --- the parts ------------------------------------------------------------------------
 
@@ -307,7 +347,7 @@ class NNClassifier(ClassifierMixin, BaseEstimator):
         )
         model = build_model(
             recipe,
-            image_shape=(shape[0], shape[1]) if recipe.conv else (1, features),  # (H, W)
+            image_shape=(shape[0], shape[1]) if len(shape) == 2 else (1, features),  # (H, W)
             classes=len(self.classes_),
             dtype=self.dtype,
         )
@@ -318,16 +358,23 @@ class NNClassifier(ClassifierMixin, BaseEstimator):
             "preset": recipe.name,
             "recipe": recipe.to_json(shape, model.output_size),
             "preprocessing": {"scale": scale, "image_shape": list(shape)},
+            "labels": [str(label) for label in self.classes_],  # named in its ONNX export
         }
         return model
 
     def _example_shape(self, recipe: Recipe, features: int) -> tuple[int, ...]:
-        """One example's shape: (F,) for a dense network, (H, W) for a convolutional one."""
-        if not recipe.conv:
+        """One example's shape: (H, W) for a recipe that reads images (convolutional,
+        recurrent, augmented, or of ``layers`` with ``image_shape`` or a square F), else (F,)
+        for a dense network."""
+        side = math.isqrt(features)
+        square = side * side == features
+        reads_images = recipe.conv or recipe.recurrent or recipe.augment != "none"
+        if self.image_shape is None and recipe.layers and not reads_images:
+            return (side, side) if square else (features,)
+        if not reads_images and not recipe.layers:
             return (features,)
         if self.image_shape is None:
-            side = math.isqrt(features)
-            if side * side != features:
+            if not square:
                 raise ConfigError(
                     f"the {recipe.name} recipe takes images, and {features} "
                     f"features are no square image: pass image_shape=(H, W)"
@@ -341,11 +388,26 @@ class NNClassifier(ClassifierMixin, BaseEstimator):
             )
         return shape
 
+    def _augmentation(self, recipe: Recipe, features: int):
+        """The recipe's augmentation for batches of rows (B, F): each row moved as the
+        (H, W) image it is, as the command line moves its images; None without one."""
+        augment = build_augmentation(recipe)
+        if augment is None:
+            return None
+        shape = self._example_shape(recipe, features)
+
+        def augment_rows(rows: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+            moved: np.ndarray = augment(rows.reshape(-1, *shape), rng)
+            return moved.reshape(rows.shape)
+
+        return augment_rows
+
     def _record(self, history: History, *, scored: bool) -> None:
         """Add a fit's figures to the fitted attributes."""
         self.history_ = history
         self.loss_curve_ = [*self.loss_curve_, *history.train_loss]
         self.n_iter_ += len(history.epoch)
+        self.loss_ = self.loss_curve_[-1] if self.loss_curve_ else None
         self.validation_scores_ = list(history.dev_accuracy) if scored else None
         self.best_validation_score_ = (
             max(self.validation_scores_) if scored and self.validation_scores_ else None

@@ -1,5 +1,7 @@
 """A sweep's grid: ``--grid lr=1e-3,2e-3 --grid hidden=256,512x256`` read into fields and
-values, and the settings it spans (every combination), each named in words and in files.
+values, and the settings it spans (every combination), each named in words and in files; or,
+for a random search, ``--random 20 --range lr=1e-4..1e-1``: settings drawn from ranges (and
+from the grid's values), seeded.
 
 A field is named as ``nnscratch train`` names its option (``batch-size`` or ``batch_size``);
 its values are separated by commas, so a value of several sizes joins them with ``x``
@@ -9,8 +11,11 @@ its values are separated by commas, so a value of several sizes joins them with 
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable
 from typing import Any
+
+import numpy as np
 
 from ..errors import ConfigError
 from ..model import FULL_BATCH
@@ -143,3 +148,106 @@ def label(setting: Setting) -> str:
 def run_name(setting: Setting, seed: int) -> str:
     """A run's file name without extension: ``lr=0.001_hidden=512x256_seed=0``."""
     return "_".join([*(f"{option(f)}={words(v)}" for f, v in setting), f"seed={seed}"])
+
+
+# --- random search ------------------------------------------------------------------------------
+
+# The fields a --range draws, how: "log" (log-uniform: rates, whose useful values span powers
+# of ten), "uniform", or "whole" (a whole number, each as likely).
+RANGEABLE: dict[str, str] = {
+    "lr": "log",
+    "weight_decay": "log",
+    "dropout": "uniform",
+    "epochs": "whole",
+    "batch_size": "whole",
+    "dev_size": "whole",
+    "early_stopping": "whole",
+}
+# A drawn number keeps this many significant digits, so that runs are named readably
+# (lr=0.00347) and a setting can be typed back on the command line.
+DIGITS = 3
+# Draws tried per setting asked for before settling for fewer distinct ones (a range of few
+# whole numbers, or grid values alone, has only so many settings).
+TRIES = 100
+
+Ranges = list[tuple[str, tuple[float, float]]]  # [(field, (low, high))], in the order given
+
+
+def parse_ranges(specs: list[str]) -> Ranges:
+    """``["lr=1e-4..1e-1", "epochs=2..6"]`` -> ``[("lr", (0.0001, 0.1)), ("epochs", (2, 6))]``.
+    Raises ConfigError naming the ``--range`` that cannot be read or cannot be drawn from."""
+    ranges: Ranges = []
+    for spec in specs:
+        name, equals, text = spec.partition("=")
+        field = name.strip().replace("-", "_")
+        low_text, dots, high_text = text.partition("..")
+        if not equals or not field or not dots:
+            raise ConfigError(
+                f"--range {spec!r} is not FIELD=LOW..HIGH; give one like --range lr=1e-4..1e-1"
+            )
+        if field not in RANGEABLE:
+            raise ConfigError(
+                f"unknown --range field {name.strip()!r}; choose one of: "
+                f"{', '.join(option(f) for f in RANGEABLE)}"
+            )
+        if any(field == seen for seen, _ in ranges):
+            raise ConfigError(f"--range {option(field)} is given twice; give it once")
+        kind = RANGEABLE[field]
+        try:
+            read = _whole if kind == "whole" else _number
+            low, high = read(low_text.strip()), read(high_text.strip())
+        except ValueError:
+            looks = "whole numbers, like 2..6" if kind == "whole" else "numbers, like 1e-4..1e-1"
+            raise ConfigError(f"--range {option(field)} takes {looks}; got {text!r}") from None
+        if not (math.isfinite(low) and math.isfinite(high)) or low >= high:
+            raise ConfigError(
+                f"--range {option(field)} {text}: the low end must be below the high end"
+            )
+        if kind == "log" and low <= 0:
+            raise ConfigError(
+                f"--range {option(field)} {text} is drawn log-uniformly, so its low end "
+                f"must be above 0, like 1e-6"
+            )
+        ranges.append((field, (low, high)))
+    return ranges
+
+
+def random_settings(grid: Grid, ranges: Ranges, count: int, seed: int) -> list[Setting]:
+    """``count`` distinct settings drawn at random, seeded by ``seed``: each grid field one of
+    its values (each as likely), each range field from its range (see :data:`RANGEABLE`).
+
+    The draws are a fixed sequence for a seed, so the same call gives the same settings (a
+    sweep run again carries on), and a larger ``count`` keeps the settings of a smaller one
+    first. Fewer than ``count`` when the grid and ranges hold fewer distinct settings.
+    """
+    rng = np.random.default_rng(seed)
+    drawn: list[Setting] = []
+    for _ in range(count * TRIES):
+        setting = tuple(
+            [(field, values[rng.integers(len(values))]) for field, values in grid]
+            + [(field, _draw(RANGEABLE[field], low, high, rng)) for field, (low, high) in ranges]
+        )
+        if setting not in drawn:
+            drawn.append(setting)
+            if len(drawn) == count:
+                break
+    return drawn
+
+
+def _draw(kind: str, low: float, high: float, rng: np.random.Generator) -> float | int:
+    if kind == "whole":
+        return int(rng.integers(int(low), int(high) + 1))
+    if kind == "log":
+        value = math.exp(rng.uniform(math.log(low), math.log(high)))
+    else:
+        value = rng.uniform(low, high)
+    return float(f"{value:.{DIGITS}g}")
+
+
+def range_words(ranges: Ranges) -> str:
+    """``lr 0.0001..0.1 (log-uniform) and epochs 2..6``."""
+    return " and ".join(
+        f"{option(field)} {words(low)}..{words(high)}"
+        + (" (log-uniform)" if RANGEABLE[field] == "log" else "")
+        for field, (low, high) in ranges
+    )

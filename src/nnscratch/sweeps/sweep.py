@@ -4,19 +4,17 @@ what each setting scored (``nnscratch sweep``).
 :func:`plan_sweep` checks everything before any work (the grid, each run's recipe, the output
 folder, the data) and reads what the output folder already holds; :func:`run_sweep` trains the
 runs not done yet, on local worker processes or a Dask cluster (:mod:`.workers`), and writes
-each one as it finishes: its model file, then its record (``runs/NAME.json``), then the table
-(``results.csv``), each atomically. A run counts as done when its record is there, so a sweep
+each one as it finishes: its model file, then its record (``runs/NAME.json``), then the tables
+(``results.csv``, the settings ranked by dev accuracy, and ``runs.csv``, one row per run; see
+:mod:`.tables`), each atomically. A run counts as done when its record is there, so a sweep
 stopped at any moment (Ctrl-C, a kill, a power cut) carries on, run again, from the runs it
 finished, redoing none. Nothing here prints: ``on_run`` hears of each run as it ends.
 """
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import io
 import json
-import math
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -30,9 +28,9 @@ from ..fileio import atomic_write, check_writable_folder
 from ..model import Recipe
 from ..usecases.train import check_dev_size, model_file_document, train_recipe
 from . import grid as grids
+from .tables import SweepRow, chosen, table, write_runs, write_table
 
-RUNS, TABLE = "runs", "results.csv"
-FIGURES = ("dev_accuracy", "test_accuracy", "train_seconds")
+RUNS, TABLE, RUNS_TABLE = "runs", "results.csv", "runs.csv"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,13 +83,49 @@ class RunRecord:
 @dataclasses.dataclass
 class SweepOptions:
     """What ``nnscratch sweep`` was asked for: the recipe every run starts from (the preset with
-    train's options), the grid, the seeds, the data, and the output folder."""
+    train's options), the grid, the seeds, the data, and the output folder; for a random
+    search, ``random`` settings drawn from the ``ranges`` and the grid's values (seeded by the
+    recipe's seed)."""
 
     recipe: Recipe
     grid: grids.Grid
     seeds: int = 1
     data: str = "mnist"
     output: Path = Path("sweep")
+    ranges: grids.Ranges = dataclasses.field(default_factory=list)
+    random: int | None = None
+
+    @property
+    def fields(self) -> list[str]:
+        """The fields each setting sets, in its order: the grid's, then the ranges'."""
+        return [field for field, _ in self.grid] + [field for field, _ in self.ranges]
+
+    def settings(self) -> list[grids.Setting]:
+        """The settings to run: the grid's every combination, or those drawn at random;
+        ConfigError if the options do not make a sweep."""
+        if self.random is None:
+            if self.ranges:
+                raise ConfigError(
+                    "--range draws settings for a random search: give --random N, "
+                    "the number of settings to draw"
+                )
+            return grids.settings(self.grid)
+        count = self.random
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise ConfigError(f"--random must be a positive whole number, got {count!r}")
+        if not self.ranges and not self.grid:
+            raise ConfigError(
+                "--random draws from --range (and --grid) values: give at least one, "
+                "like --range lr=1e-4..1e-1"
+            )
+        swept = {field for field, _ in self.grid}
+        both = [field for field, _ in self.ranges if field in swept]
+        if both:
+            raise ConfigError(
+                f"--grid {grids.option(both[0])} and --range {grids.option(both[0])} both "
+                f"sweep {both[0]}; give it in one of them"
+            )
+        return grids.random_settings(self.grid, self.ranges, count, self.recipe.seed)
 
 
 @dataclasses.dataclass
@@ -110,25 +144,9 @@ class SweepPlan:
 
 
 @dataclasses.dataclass
-class SweepRow:
-    """One setting's figures over its seeds: ``mean`` and ``std`` (the sample standard
-    deviation; 0 for one run) of each of :data:`FIGURES`, None where no run has it."""
-
-    setting: grids.Setting
-    runs: int
-    diverged: int
-    mean: dict[str, float | None]
-    std: dict[str, float | None]
-
-    @property
-    def label(self) -> str:
-        """The run's setting in words, as tables and charts name it."""
-        return grids.label(self.setting)
-
-
-@dataclasses.dataclass
 class SweepResult:
-    """The runs' records (grid order), the table, and how many runs this call trained."""
+    """The runs' records (the sweep's order), the table (a row per setting, in the sweep's
+    order, each with its rank), and how many runs this call trained."""
 
     plan: SweepPlan
     records: list[RunRecord]
@@ -139,6 +157,16 @@ class SweepResult:
     def table_path(self) -> Path:
         """Where the sweep's table of results goes, in its output folder."""
         return self.plan.options.output / TABLE
+
+    @property
+    def runs_path(self) -> Path:
+        """Where the table of every run goes, in the output folder."""
+        return self.plan.options.output / RUNS_TABLE
+
+    @property
+    def chosen(self) -> SweepRow | None:
+        """The setting of the best mean dev accuracy (None if no run had a dev set)."""
+        return chosen(self.table)
 
 
 def plan_sweep(options: SweepOptions) -> SweepPlan:
@@ -152,13 +180,15 @@ def plan_sweep(options: SweepOptions) -> SweepPlan:
     if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
         raise ConfigError(f"--seeds must be a positive whole number, got {seeds!r}")
     check_writable_folder(options.output, "--output")
-    points = grids.settings(options.grid)
+    points = options.settings()
     recipes = {}
     for setting in points:
         swept = dict(setting)
 
         def name(field: str, swept: dict = swept) -> str:  # as the command line calls it
-            return f"--{'grid ' if field in swept else ''}{grids.option(field)}"
+            ranged = any(field == f for f, _ in options.ranges)
+            where = "range " if ranged else "grid " if field in swept else ""
+            return f"--{where}{grids.option(field)}"
 
         for seed in range(options.recipe.seed, options.recipe.seed + seeds):
             recipe = options.recipe.with_overrides({**swept, "seed": seed}, name=name)
@@ -207,12 +237,20 @@ def run_sweep(
         record = _write_run(folder, outcome)
         done[record.name] = record
         trained += 1
-        write_table(plan.options.output / TABLE, plan.options.grid, table(plan, done))
+        _write_tables(plan, done)
         if on_run is not None:
             on_run(record, len(done), len(plan.tasks))
-    if not plan.pending:  # nothing to run: the table is still written (it may be missing)
-        write_table(plan.options.output / TABLE, plan.options.grid, table(plan, done))
-    return SweepResult(plan, [done[t.name] for t in plan.tasks], table(plan, done), trained)
+    if not plan.pending:  # nothing to run: the tables are still written (they may be missing)
+        _write_tables(plan, done)
+    rows = table(plan.settings, plan.tasks, done)
+    return SweepResult(plan, [done[t.name] for t in plan.tasks], rows, trained)
+
+
+def _write_tables(plan: SweepPlan, done: dict[str, RunRecord]) -> None:
+    """Both tables of the runs done so far."""
+    output, fields = plan.options.output, plan.options.fields
+    write_table(output / TABLE, fields, table(plan.settings, plan.tasks, done))
+    write_runs(output / RUNS_TABLE, fields, [done[t.name] for t in plan.tasks if t.name in done])
 
 
 # --- one run, in a worker -------------------------------------------------------------------
@@ -325,50 +363,3 @@ def _finished(output: Path, tasks: list[RunTask], dataset: DigitDataset) -> dict
         if record.model is None or (output / RUNS / record.model).is_file():
             done[task.name] = record
     return done
-
-
-# --- the table ------------------------------------------------------------------------------
-
-
-def table(plan: SweepPlan, done: dict[str, RunRecord]) -> list[SweepRow]:
-    """One row per setting, in grid order, over its finished runs (diverged ones counted
-    apart: they have no figures)."""
-    rows = []
-    for setting in plan.settings:
-        records = [done[t.name] for t in plan.tasks if t.setting == setting and t.name in done]
-        scored = [r for r in records if r.status != "diverged"]
-        mean, std = {}, {}
-        for figure in FIGURES:
-            values = [getattr(r, figure) for r in scored if getattr(r, figure) is not None]
-            mean[figure] = float(np.mean(values)) if values else None
-            std[figure] = (
-                float(np.std(values, ddof=1)) if len(values) > 1 else 0.0 if values else None
-            )
-        rows.append(SweepRow(setting, len(records), len(records) - len(scored), mean, std))
-    return rows
-
-
-def write_table(path: Path, grid: grids.Grid, rows: list[SweepRow]) -> None:
-    """The table as CSV (atomically): a column per grid field, ``runs``, ``diverged``, then
-    ``FIGURE_mean`` and ``FIGURE_std`` for each of :data:`FIGURES` (empty where None)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(
-        [
-            *(grids.option(f) for f, _ in grid),
-            "runs",
-            "diverged",
-            *(f"{figure}_{kind}" for figure in FIGURES for kind in ("mean", "std")),
-        ]
-    )
-    for row in rows:
-        figures = [_cell(which[figure]) for figure in FIGURES for which in (row.mean, row.std)]
-        writer.writerow(
-            [*(grids.words(v) for _, v in row.setting), row.runs, row.diverged, *figures]
-        )
-    with atomic_write(path, ConfigError) as handle:
-        handle.write(out.getvalue().encode())
-
-
-def _cell(value: float | None) -> str:
-    return "" if value is None or math.isnan(value) else f"{value:.6g}"

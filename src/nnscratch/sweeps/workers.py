@@ -66,18 +66,88 @@ def _on_processes(function, tasks, workers) -> Iterator[Any]:
     cores = os.cpu_count() or 1
     count = min(workers or cores, len(tasks))
     share = str(max(1, cores // count))
-    with concurrent.futures.ProcessPoolExecutor(
-        count, mp_context=multiprocessing.get_context("spawn")
-    ) as pool:
+    pool = concurrent.futures.ProcessPoolExecutor(
+        count,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=start_worker,
+        initargs=(os.getpid(),),
+    )
+    try:
         # The pool starts a worker at each submit until it has `count`: all start here.
         with environment(dict.fromkeys(BLAS_THREADS, share)):
             futures = [pool.submit(function, task) for task in tasks]
-        try:
-            for future in concurrent.futures.as_completed(futures):
-                yield future.result()
-        except BaseException:  # Ctrl-C, or a task's error: runs not started never start
-            pool.shutdown(cancel_futures=True)
-            raise
+        for future in concurrent.futures.as_completed(futures):
+            yield future.result()
+    except BaseException:
+        # Ctrl-C, or a task's error: the runs under way are ended now, not waited for (their
+        # results would not be written: this loop writes them), and runs not started never
+        # start. Waiting made Ctrl-C take as long as the slowest run under way.
+        end_workers(pool)
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def start_worker(parent: int) -> None:
+    """Set up a local worker process: it dies with the sweep that started it, and leaves
+    Ctrl-C to it.
+
+    A sweep killed outright (SIGKILL, a crash) cannot end its workers, and they would wait for
+    work forever: on Linux the kernel sends each one SIGKILL when its parent dies
+    (``PR_SET_PDEATHSIG``: strictly, when the parent's thread that started it ends; the pool
+    starts its workers in ``submit``, in the sweep's own thread); elsewhere a thread of the
+    worker watches for its parent to go.
+    Ctrl-C reaches the whole process group: the sweep ends its workers itself (see
+    :func:`end_workers`), so a worker ignores SIGINT rather than stop mid-run on its own.
+    """
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if not _die_with_parent():
+        import threading
+
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    if os.getppid() != parent:  # the parent died before the line above took effect
+        os._exit(1)
+
+
+def _die_with_parent() -> bool:
+    """Ask Linux to SIGKILL this process when its parent dies; False where that is not
+    available."""
+    import ctypes
+    import signal
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        set_parent_death_signal = 1  # PR_SET_PDEATHSIG, from <linux/prctl.h>
+        return libc.prctl(set_parent_death_signal, int(signal.SIGKILL), 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _watch_parent(parent: int) -> None:
+    """End this process once its parent is gone (it is then adopted: another parent id)."""
+    import time
+
+    while os.getppid() == parent:
+        time.sleep(1)  # how soon an orphaned worker notices: a second is soon enough
+    os._exit(1)
+
+
+def end_workers(pool: Any) -> None:
+    """Kill the pool's worker processes now. ProcessPoolExecutor has a method for it from
+    Python 3.14 (``kill_workers``); before, its ``_processes`` (pid: process) are the
+    workers."""
+    kill = getattr(pool, "kill_workers", None)
+    if kill is not None:
+        kill()
+        return
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        if process.is_alive():
+            process.kill()
 
 
 def _on_dask(function, tasks, scheduler: str) -> Iterator[Any]:

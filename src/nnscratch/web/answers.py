@@ -15,8 +15,8 @@ from .. import explain
 from ..budget import limited
 from ..datasets.drawing import drawing_to_mnist, make_strokes
 from ..datasets.mnist import load_mnist
-from ..datasets.pictures import NoDigitError, read_picture_steps, shrink_ink
-from ..errors import DataError
+from ..datasets.pictures import MnistFormSteps, NoDigitError, read_picture_steps, shrink_ink
+from ..errors import ConfigError, DataError
 from .served import ServedModels
 
 UNSURE_BELOW = 0.6  # a top probability below this is shown as unsure
@@ -24,7 +24,19 @@ MAX_PICTURE_PIXELS = 12_000_000  # a 12-megapixel phone photo, not a decompressi
 STEP_SIDE = 112  # the cropped step is sent at most this many pixels on a side
 # Decoding a large photo takes tens of MB for a moment (pictures.WORK_PIXELS): two at a time.
 PICTURE_SLOTS = threading.BoundedSemaphore(2)
+# Rendering a drawing takes a core for up to about 0.4 s (schemas.MAX_POINTS): two at a time,
+# the others wait in their threads while the event loop answers everything else.
+DRAWING_SLOTS = threading.BoundedSemaphore(2)
 DIGITS = 3  # significant decimals sent for views (the page draws them; more is noise)
+
+
+class NotFound(ConfigError):
+    """What a request names does not exist (a layer, a unit, a digit): answered 404."""
+
+
+class Conflict(ConfigError):
+    """What is asked cannot be done in the present state (an empty set exported, a name
+    taken): answered 409."""
 
 
 @dataclass(frozen=True)
@@ -73,13 +85,7 @@ def predict_answer(models: ServedModels, given: PredictInput) -> dict:
                 raise NoDigitError("holds no digit (every pixel is 0)")
         else:
             if given.kind == "drawing":
-                drawing = given.data
-                seen = drawing_to_mnist(
-                    make_strokes(drawing["strokes"], drawing["width"], drawing["height"]),
-                    drawing["width"],
-                    drawing["height"],
-                    size=size,
-                )
+                seen = render_drawing(given.data, size)
             else:
                 with PICTURE_SLOTS, limited(pixels=MAX_PICTURE_PIXELS):
                     seen = read_picture_steps(
@@ -117,6 +123,19 @@ def predict_answer(models: ServedModels, given: PredictInput) -> dict:
     }
 
 
+def render_drawing(drawing: dict, size: int) -> MnistFormSteps:
+    """A drawing (``width``, ``height``, ``strokes`` as the schema gives them) in MNIST's form,
+    (size, size) with its steps; at most two at a time (:data:`DRAWING_SLOTS`). Call it from a
+    worker thread, never on the event loop. NoDigitError for a drawing without ink."""
+    with DRAWING_SLOTS:
+        return drawing_to_mnist(
+            make_strokes(drawing["strokes"], drawing["width"], drawing["height"]),
+            drawing["width"],
+            drawing["height"],
+            size=size,
+        )
+
+
 def inside_answer(models: ServedModels, pixels, name: str) -> dict:
     served = models.get(name)
     model = served.runner()
@@ -147,7 +166,11 @@ def inside_answer(models: ServedModels, pixels, name: str) -> dict:
 
 def unit_answer(models: ServedModels, pixels, name: str, layer: int, unit: int) -> dict:
     served = models.get(name)
-    view = explain.unit_view(served.runner(), pixels_image(models, pixels), layer, unit)
+    image = pixels_image(models, pixels)
+    try:
+        view = explain.unit_view(served.runner(), image, layer, unit)
+    except ConfigError as error:  # unit_view's only: a layer or unit the model has not
+        raise NotFound(str(error)) from None
     pre = view.preactivation
     return {
         "model": served.name,

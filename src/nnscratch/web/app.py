@@ -4,6 +4,7 @@ a 4xx with a message a person can act on)."""
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
@@ -13,11 +14,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 
 from ..datasets.digitset import DigitSet
 from ..errors import NNScratchError
 from . import schemas
-from .limits import MAX_BODY_BYTES, BodyLimit, return_large_blocks_to_the_system
+from .answers import Conflict, NotFound
+from .hardening import SECURITY_HEADERS, HardeningHeaders, server_folders
+from .limits import MAX_BODY_BYTES, BodyLimit
 from .live import LiveTraining
 from .origin import LOOPBACK_NAMES, OwnOrigin
 from .routes import digits as digit_routes
@@ -34,16 +38,6 @@ PAGE_FILES = {
     entry.name: PAGE_TYPES[Path(entry.name).suffix]
     for entry in resources.files(__package__).joinpath("static").iterdir()
     if Path(entry.name).suffix in PAGE_TYPES
-}
-SECURITY_HEADERS = {
-    # Everything comes from this server: no CDN, no inline script, nothing framed.
-    "content-security-policy": "default-src 'self'; img-src 'self' data: blob:; "
-    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
-    "x-content-type-options": "nosniff",
-    # Not no-referrer: under it the Fetch standard has a same-origin POST say "Origin: null"
-    # (Chromium sends the origin anyway; measured), which the Origin check (origin.py) must
-    # refuse. same-origin sends our origin to us and nothing to other sites.
-    "referrer-policy": "same-origin",
 }
 
 
@@ -80,7 +74,9 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.models, app.state.live, app.state.digits = models, live, digits
-    return_large_blocks_to_the_system()  # pictures decoded in turn do not pile up per thread
+    app.state.folders = server_folders(
+        models, runs=None if live is None else live.runs, digits=digits
+    )
     app.include_router(network.router)
     app.include_router(lessons.router)
     if live is not None:
@@ -88,7 +84,8 @@ def create_app(
     if digits is not None:
         app.include_router(digit_routes.router)
     app.add_middleware(BodyLimit, limit=max_body)
-    app.add_middleware(OwnOrigin, hosts=hosts)  # added last: the outermost, before any work
+    app.add_middleware(OwnOrigin, hosts=hosts)  # before any work
+    app.add_middleware(HardeningHeaders)  # added last: the outermost, on every answer
     page = {
         # One step at a time: Python 3.10's Traversable.joinpath takes a single name.
         name: resources.files(__package__).joinpath("static").joinpath(name).read_bytes()
@@ -109,22 +106,42 @@ def create_app(
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        documented = app.openapi().get("paths", {}).get(request.url.path)
+        if documented is not None and request.method.lower() not in documented:
+            # DELETE /api/digits/export: routed as digit "export", yet the path is the
+            # export's, which takes POST only.
+            allow = ", ".join(sorted(method.upper() for method in documented))
+            return problem(405, "Method Not Allowed", {"Allow": allow})
         problems = error.errors()
         if any(p.get("type") == "json_invalid" for p in problems):
             return _problem(400, "malformed JSON: " + str(problems[0].get("msg", "")))
-        return _problem(
+        return problem(
             422,
             "; ".join(_describe(p) for p in problems[:3])
             + (f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""),
         )
 
+    @app.exception_handler(ClientDisconnect)
+    async def gone(request: Request, error: ClientDisconnect) -> JSONResponse:
+        # The client left (or was closed for being too slow: slow_clients.py) while sending its
+        # request; the answer goes nowhere, and it is no error of the server's.
+        return _problem(400, "the request did not arrive whole")
+
     @app.exception_handler(NNScratchError)
     async def unusable(request: Request, error: NNScratchError) -> JSONResponse:
-        return _problem(422, " ".join(str(error).split()))
+        status = 404 if isinstance(error, NotFound) else 409 if isinstance(error, Conflict) else 422
+        return problem(status, " ".join(str(error).split()))
 
     @app.exception_handler(HTTPException)
     async def http_problem(request: Request, error: HTTPException) -> JSONResponse:
-        return _problem(error.status_code, str(error.detail), error.headers)
+        headers = error.headers
+        allowed = allowed_methods(app.openapi(), request.url.path)
+        if error.status_code == 405 and allowed:  # every method the path takes, not one route's
+            headers = {"Allow": ", ".join(allowed)}
+        return problem(error.status_code, str(error.detail), headers)
+
+    def problem(status: int, detail: str, headers=None) -> JSONResponse:
+        return _problem(status, app.state.folders.shown(detail), headers)
 
     def openapi() -> dict:
         if app.openapi_schema is None:
@@ -138,6 +155,7 @@ def create_app(
             components.update(request.pop("$defs", {}))
             components["PredictRequest"] = request
             _describe_served(components, app.state.models)
+            _describe_picture_form(schema, app.state.models)
             app.openapi_schema = schema
         return app.openapi_schema
 
@@ -146,12 +164,28 @@ def create_app(
     return app
 
 
+def allowed_methods(schema: dict, path: str) -> list[str] | None:
+    """The methods the API's schema gives ``path``: those of the path written as it is, else
+    those of the paths with parameters it fits (``/api/digits/export`` is the export's path,
+    not digit "export"); None for a path the schema does not describe."""
+    paths = schema.get("paths", {})
+    if path in paths:
+        return sorted(method.upper() for method in paths[path])
+    fitting = [
+        methods
+        for template, methods in paths.items()
+        if "{" in template
+        and re.fullmatch(re.sub(r"\\\{[^}]*\\\}", "[^/]+", re.escape(template)), path)
+    ]
+    return sorted({method.upper() for methods in fitting for method in methods}) or None
+
+
 def _describe_served(components: dict, models: ServedModels) -> None:
     """Say in the schema what only the served models decide: the image's shape and the
     models' names, so a client (or schemathesis) knows what will be accepted."""
     height, width = models.image_shape
     names = [served.name for served in models]
-    for component in components.values():
+    for name, component in components.items():
         if component.get("additionalProperties") is not False:
             continue  # answers, not requests
         properties = component.get("properties", {})
@@ -168,8 +202,21 @@ def _describe_served(components: dict, models: ServedModels) -> None:
                     "items": {"type": "integer", "minimum": 0, "maximum": 255},
                 },
             }
+            if name == "AddDigitRequest":  # a digit added has ink: some row has a pixel over 0
+                properties["pixels"]["contains"] = {
+                    "type": "array",
+                    "contains": {"type": "integer", "minimum": 1},
+                }
         if "model" in properties:
             properties["model"] = {"type": "string", "enum": names}
+        if "target" in properties:
+            properties["target"] = {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": models.classes - 1},
+                    {"type": "null"},
+                ],
+                "description": properties["target"].get("description", ""),
+            }
         if "models" in properties:
             properties["models"] = {
                 "anyOf": [
@@ -177,6 +224,22 @@ def _describe_served(components: dict, models: ServedModels) -> None:
                     {"type": "null"},
                 ]
             }
+
+
+def _describe_picture_form(schema: dict, models: ServedModels) -> None:
+    """The picture form's ``models``: served names, separated by commas."""
+    name = "(?:" + "|".join(re.escape(served.name) for served in models) + ")"
+    form = (
+        schema.get("paths", {})
+        .get("/api/predict", {})
+        .get("post", {})
+        .get("requestBody", {})
+        .get("content", {})
+        .get("multipart/form-data", {})
+        .get("schema", {})
+    )
+    if "models" in form.get("properties", {}):
+        form["properties"]["models"]["pattern"] = f"^{name}(?:,{name})*$"
 
 
 def _describe(problem: dict) -> str:

@@ -4,7 +4,6 @@ from a cache folder, trained on first start), bind the address, run uvicorn unti
 from __future__ import annotations
 
 import gc
-import inspect
 import ipaddress
 import json
 import os
@@ -31,21 +30,27 @@ HOST_ENV = "NNSCRATCH_SERVE_HOST"  # and the address bound, whose names they ans
 
 
 def data_dir() -> Path:
-    """Where the user's own things are kept (their digits, the runs started from the page):
-    $XDG_DATA_HOME/nnscratch, else ~/.local/share/nnscratch."""
-    base = os.environ.get("XDG_DATA_HOME") or os.path.join(
-        os.path.expanduser("~"), ".local", "share"
-    )
-    return Path(base) / "nnscratch"
+    """Where the user's own things are kept (their digits, the runs started from the page): this
+    platform's folder for an application's data, by platformdirs (on Linux $XDG_DATA_HOME/
+    nnscratch, else ~/.local/share/nnscratch; on macOS ~/Library/Application Support/nnscratch)."""
+    return Path(_platform_dirs().user_data_dir)
 
 
 def cache_dir() -> Path:
-    """Where preset models are kept: $NNSCRATCH_CACHE_DIR, else $XDG_CACHE_HOME/nnscratch, else
-    ~/.cache/nnscratch."""
+    """Where preset models are kept: $NNSCRATCH_CACHE_DIR, else this platform's cache folder for
+    an application, by platformdirs (on Linux $XDG_CACHE_HOME/nnscratch, else
+    ~/.cache/nnscratch; on macOS ~/Library/Caches/nnscratch)."""
     if os.environ.get(CACHE_ENV):
         return Path(os.environ[CACHE_ENV])
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "nnscratch"
+    return Path(_platform_dirs().user_cache_dir)
+
+
+def _platform_dirs():
+    import platformdirs
+
+    # No author folder (Windows would nest the folders under one); read at each call, so that
+    # a changed environment (XDG_*, HOME) is followed.
+    return platformdirs.PlatformDirs("nnscratch", appauthor=False)
 
 
 def preset_models(
@@ -148,10 +153,9 @@ def serve(
     them. Both need one server process: ``workers`` > 1 runs that many on the one socket,
     each loading the models from their files (Python runs one request's Python code at a time
     per process, so on several cores several processes answer more), without either."""
-    import uvicorn
-
     from ..datasets.digitset import DigitSet
     from .app import create_app
+    from .limits import return_large_blocks_to_the_system
     from .live import LiveTraining
     from .origin import allowed_hosts
 
@@ -169,6 +173,10 @@ def serve(
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{bound_port}/"
     names = ", ".join(served.name for served in models)
+    # A setting of the whole process (glibc's malloc), made by the process that serves, not by
+    # the app factory every test client calls: pictures decoded in turn do not pile up per
+    # thread. The worker processes (workers > 1) set it in app_from_environment.
+    return_large_blocks_to_the_system()
     gc.freeze()  # the models and libraries stay: the collector need not walk them again
     live = None
     in_main_thread = threading.current_thread() is threading.main_thread()
@@ -189,7 +197,7 @@ def serve(
             ).start()
             server.run(sockets=[sock])
         else:
-            from uvicorn.supervisors import Multiprocess
+            from .workers import run_workers
 
             if digits is not None or runs is not None:
                 print(
@@ -199,15 +207,15 @@ def serve(
                 )
             os.environ[MODELS_ENV] = json.dumps(models.spec())
             os.environ[HOST_ENV] = host
-            config = _config(f"{__name__}:app_from_environment", factory=True, workers=workers)
-            # The socket listens already: requests made before the workers are up wait.
-            console.print(f"serving {names} on {url}  ({workers} workers; Ctrl-C stops)")
-            if open_browser:
-                _open(url)
-            supervisor: dict[str, Any] = {"sockets": [sock]}
-            if "target" in inspect.signature(Multiprocess).parameters:  # uvicorn before 0.50
-                supervisor["target"] = uvicorn.Server(config).run
-            Multiprocess(config, **supervisor).run()
+
+            def announce() -> None:  # once every worker answers
+                console.print(f"serving {names} on {url}  ({workers} workers; Ctrl-C stops)")
+                if open_browser:
+                    _open(url)
+
+            run_workers(
+                f"{__name__}:app_from_environment", sock, workers, on_ready=announce, **_SETTINGS
+            )
     except (KeyboardInterrupt, _Terminated):
         pass  # uvicorn has shut down cleanly and passes the Ctrl-C (or SIGTERM) on
     finally:
@@ -222,14 +230,26 @@ def serve(
     console.print("stopped")
 
 
-def _config(app: Any, **more: Any) -> uvicorn.Config:
+def _config(app: Any) -> uvicorn.Config:
     """The uvicorn settings for ``app`` (an application, or "module:factory"): warnings only, no
-    access log, 5 s for requests to finish at shutdown."""
+    access log, 5 s for requests to finish at shutdown; slow clients timed out (an idle
+    connection after 5 s, a request that has not arrived after 30 s: slow_clients.py) and at
+    most 200 connections at once (more are answered 503)."""
     import uvicorn
 
-    return uvicorn.Config(
-        app, log_level="warning", access_log=False, timeout_graceful_shutdown=5, **more
-    )
+    return uvicorn.Config(app, **_SETTINGS)
+
+
+# One server process's uvicorn settings, as with --workers each worker's.
+_SETTINGS: dict[str, Any] = {
+    "log_level": "warning",
+    "access_log": False,
+    "timeout_graceful_shutdown": 5,
+    "timeout_keep_alive": 5,
+    "limit_concurrency": 200,
+    # By name: the worker processes (workers > 1) import it themselves.
+    "http": "nnscratch.web.slow_clients:TimedH11Protocol",
+}
 
 
 def _server_class():
@@ -267,8 +287,10 @@ def _announce(server, console, names: str, url: str, open_browser: bool) -> None
 def app_from_environment():
     """The application of one worker process: the models named in $NNSCRATCH_SERVE_MODELS."""
     from .app import create_app
+    from .limits import return_large_blocks_to_the_system
     from .origin import allowed_hosts
 
+    return_large_blocks_to_the_system()  # as serve does: this is a process that serves
     app = create_app(
         ServedModels.from_spec(json.loads(os.environ[MODELS_ENV])),
         hosts=allowed_hosts(os.environ.get(HOST_ENV, "127.0.0.1")),

@@ -84,3 +84,17 @@ def return_large_blocks_to_the_system() -> bool:
         return False
     m_mmap_threshold = -3  # glibc's malloc.h
     return bool(mallopt(m_mmap_threshold, 4 * 1024 * 1024))
+
+
+def give_back_freed_memory() -> bool:
+    """Ask glibc's malloc to return the free pages of every arena to the system (after a
+    training run, whose thread's arena would otherwise keep what the run freed). False where
+    it cannot be asked (not glibc)."""
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return False
+    try:
+        malloc_trim = ctypes.CDLL(name).malloc_trim
+    except (OSError, AttributeError):
+        return False
+    return bool(malloc_trim(0))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,8 @@ from ..fileio import atomic_write
 from ..model import Recipe
 
 RUN_FILE = "run.json"
+# What fileio.atomic_write names a file it has not finished: .NAME.<12 hex digits>.tmp
+TEMPORARY = re.compile(r"\..+\.[0-9a-f]{12}\.tmp")
 
 
 @dataclass
@@ -32,6 +35,7 @@ class RunFolder:
     state: str = "starting"
     message: str = ""
     created: float = field(default_factory=time.time)
+    saved: str = ""  # the name its model was saved as from the page, if it was
 
     @property
     def id(self) -> str:
@@ -99,6 +103,7 @@ class RunFolder:
             "state": self.state,
             "message": self.message,
             "created": self.created,
+            "saved": self.saved,
         }
         with atomic_write(self.folder / RUN_FILE, DataError) as handle:
             handle.write(json.dumps(document, indent=1).encode())
@@ -122,6 +127,7 @@ class RunFolder:
             str(document.get("state") or ""),
             str(document.get("message") or ""),
             float(document.get("created") or 0),
+            str(document.get("saved") or ""),
         )
 
 
@@ -163,3 +169,29 @@ def find_runs(runs: Path) -> list[RunFolder]:
         except (DataError, ConfigError):
             continue  # not a run, or a damaged record: left alone
     return sorted(found, key=lambda run: (run.created, run.id), reverse=True)
+
+
+def remove_stale_temporaries(runs: Path) -> list[Path]:
+    """Remove the temporary files a write killed midway left in the runs folder: in it, in
+    ``models/``, in each run's folder and its ``checkpoints/``. Called when the server starts,
+    before anything writes there. Returns the files removed."""
+    folders = [runs, runs / "models"]
+    try:
+        runs_inside = [Path(e.path) for e in os.scandir(runs) if e.is_dir() and e.name != "models"]
+    except OSError:
+        return []
+    for run in runs_inside:
+        folders += [run, run / "checkpoints"]
+    removed = []
+    for folder in folders:
+        try:
+            entries = [entry for entry in os.scandir(folder) if TEMPORARY.fullmatch(entry.name)]
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                os.remove(entry.path)
+                removed.append(Path(entry.path))
+            except OSError:
+                continue  # not ours to remove (permissions): left
+    return removed

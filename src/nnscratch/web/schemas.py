@@ -9,10 +9,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
-from ..datasets.drawing import MAX_CANVAS, MAX_COORDINATE, MAX_POINTS, MAX_STROKES
+from ..datasets.drawing import MAX_CANVAS, MAX_COORDINATE
 from ..explain import PROBES
+
+# A drawing's size, narrower than the library's (datasets.drawing): rendering costs about
+# 50 us a point with a brush as wide as the ink (measured), so 8,000 points take at most about
+# 0.4 s of a core, off the event loop. The page's digit takes tens of strokes, a few hundred
+# points and a brush of at most 48 units on a 280-unit canvas.
+MAX_STROKES = 100
+MAX_STROKE_POINTS = 4000  # a slow stroke with a 1000 Hz mouse
+MAX_POINTS = 8000  # in all strokes
+MAX_BRUSH = 256  # units
+
 
 Pixel = Annotated[int, Field(ge=0, le=255)]
 Image = Annotated[
@@ -24,15 +34,39 @@ class Strict(BaseModel):
     # No NaN or infinity, no unknown fields: either is a mistake worth a message.
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_booleans_as_numbers(cls, data: Any) -> Any:
+        """JSON's true and false are not numbers, though Python's bool is an int: a field the
+        schema types as a number (or arrays of numbers) refuses them. 42.0 stays a whole
+        number, as JSON Schema has it. Nested objects check their own fields."""
+        if not isinstance(data, dict):
+            return data
+        for name, value in data.items():
+            field = cls.model_fields.get(name)
+            if field is None or field.annotation is bool or isinstance(value, dict):
+                continue
+            if _holds_a_boolean(value):
+                raise ValueError(f"{name}: numbers, not true or false")
+        return data
+
 
 Coordinate = Annotated[float, Field(ge=-MAX_COORDINATE, le=MAX_COORDINATE)]
 
 
+def _holds_a_boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return True
+    if isinstance(value, list):
+        return any(_holds_a_boolean(item) for item in value)
+    return False
+
+
 class Stroke(Strict):
-    brush: float = Field(gt=0, le=MAX_CANVAS, description="the brush's width, canvas units")
+    brush: float = Field(gt=0, le=MAX_BRUSH, description="the brush's width, canvas units")
     points: list[tuple[Coordinate, Coordinate]] = Field(
         min_length=1,
-        max_length=MAX_POINTS,
+        max_length=MAX_STROKE_POINTS,
         description="[x, y] in canvas units, in order; off the canvas is clipped",
     )
 
@@ -40,7 +74,16 @@ class Stroke(Strict):
 class Drawing(Strict):
     width: float = Field(ge=1, le=MAX_CANVAS, description="the canvas's width, in units")
     height: float = Field(ge=1, le=MAX_CANVAS, description="the canvas's height, in units")
-    strokes: list[Stroke] = Field(max_length=MAX_STROKES)
+    strokes: list[Stroke] = Field(
+        max_length=MAX_STROKES, description=f"at most {MAX_POINTS:,} points in all strokes"
+    )
+
+    @model_validator(mode="after")
+    def _not_too_many_points(self) -> Drawing:
+        total = sum(len(stroke.points) for stroke in self.strokes)
+        if total > MAX_POINTS:
+            raise ValueError(f"the drawing has {total:,} points; at most {MAX_POINTS:,} are taken")
+        return self
 
 
 def _not_nullable(schema: dict[str, Any]) -> None:
@@ -92,7 +135,7 @@ class PredictRequest(DrawingOrPixels):
     models: list[str] | None = Field(
         None, max_length=32, description="which served models answer (default: all)"
     )
-    steps: bool = Field(False, description="also send the preprocessing's steps")
+    steps: StrictBool = Field(False, description="also send the preprocessing's steps")
 
 
 class ModelAnswer(BaseModel):
@@ -126,8 +169,10 @@ class InsideRequest(OnImage):
 
 
 class UnitRequest(OnImage):
-    layer: int = Field(ge=0, le=1000, description="the layer's index, as /api/inside gives it")
-    unit: int = Field(ge=0, le=1_000_000)
+    layer: int = Field(
+        ge=0, le=1000, description="the layer's index, as /api/inside gives it (404 if none)"
+    )
+    unit: int = Field(ge=0, le=1_000_000, description="the unit's index (404 if none)")
 
 
 class ProbeRequest(Strict):
@@ -303,7 +348,7 @@ class Watched(BaseModel):
 
 class SavedModel(BaseModel):
     name: str
-    file: str
+    file: str = Field(description="the model file, under the server's runs folder")
 
 
 class DigitInfo(BaseModel):
@@ -313,11 +358,24 @@ class DigitInfo(BaseModel):
 
 
 class DigitsAnswer(BaseModel):
-    folder: str
-    count: int
+    folder: str = Field(description="the server's digits folder, by name (no path)")
+    count: int = Field(description="digits in the set")
     counts: list[int] = Field(description="digits of each label, 0 first")
     held_out: list[int] = Field(description="the numbers an IDX export holds out")
-    digits: list[DigitInfo]
+    offset: int = Field(description="the position in the set of the first digit sent")
+    limit: int = Field(description="at most this many digits are sent")
+    digits: list[DigitInfo] = Field(description="the digits from offset, in the order added")
+
+
+class AddedDigit(BaseModel):
+    added: bool = Field(description="false when a drawing holds no ink on its canvas")
+    message: str = Field(description="why nothing was added, when nothing was")
+    number: int | None
+    label: int | None
+    pixels: list[list[int]] | None
+    count: int = Field(description="digits in the set now")
+    counts: list[int] = Field(description="digits of each label now, 0 first")
+    held_out: list[int] = Field(description="the numbers an IDX export holds out now")
 
 
 class AddDigitRequest(DrawingOrPixels):
@@ -328,14 +386,21 @@ class AddDigitRequest(DrawingOrPixels):
 
 
 class ExportAnswer(BaseModel):
-    folder: str = Field(description="where the IDX files were written, on the server")
-    csv: str = Field(description="the CSV file written, on the server")
+    folder: str = Field(
+        description="where the IDX files were written, under the server's digits folder "
+        "(the data folder serve names at start)"
+    )
+    csv: str = Field(description="the CSV file written, under the server's digits folder")
     train: int
     test: int
     files: list[str] = Field(description="names to download from /api/digits/export/NAME")
-    command: str = Field(description="a command that fine-tunes a model on the export")
+    command: str = Field(
+        description="a command that fine-tunes a model on the export, run in the folder that "
+        "holds the digits folder (the data folder serve names)"
+    )
 
 
 class ImportAnswer(BaseModel):
-    added: int
-    count: int
+    added: int = Field(description="digits added")
+    already_there: int = Field(description="digits of the files the set held already")
+    count: int = Field(description="digits in the set now")

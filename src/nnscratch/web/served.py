@@ -9,8 +9,10 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from ..errors import ConfigError
+from ..checks import is_real
+from ..errors import ConfigError, ModelFileError
 from ..explain import network_kind
 from ..model import Sequential
 
@@ -37,38 +39,72 @@ class ServedModel:
         return replica
 
     def describe(self) -> dict:
+        """What /api/models says of the model. Metadata of the wrong type (an edited file)
+        is left out rather than sent: the answer keeps its schema."""
         meta = self.model.metadata
-        shape = (meta.get("preprocessing") or {}).get("image_shape") or [28, 28]
-        layers = meta.get("architecture") or self.model.architecture(shape)
+        preset = meta.get("preset")
         return {
             "name": self.name,
             "kind": self.kind,
             "parameters": self.model.parameter_count(),
-            "preset": meta.get("preset"),
+            "preset": preset if isinstance(preset, str) else None,
             **_accuracies(meta),
             "file": self.file,
-            "layers": [
-                {"index": row["index"], "type": row["type"], "output_shape": row["output_shape"]}
-                for row in layers
-            ],
+            "layers": self._layers(),
         }
+
+    def _layers(self) -> list[dict]:
+        rows = self.model.metadata.get("architecture")
+        wanted = {"index": int, "type": str, "output_shape": list}
+        if not (
+            isinstance(rows, list)
+            and rows
+            and all(
+                isinstance(row, dict)
+                and all(isinstance(row.get(key), kind) for key, kind in wanted.items())
+                for row in rows
+            )
+        ):
+            rows = self.model.architecture(image_shape_of(self.model, self.name))
+        return [{key: row[key] for key in wanted} for row in rows]
 
 
 def _accuracies(meta: dict) -> dict:
     """MNIST test accuracy, and a fine-tuned model's on the held-out digits: its own metrics
-    were measured on the user's digits, its MNIST figure is in its fine-tuning's record."""
-    after = (meta.get("fine_tuned_from") or {}).get("after")
+    were measured on the user's digits, its MNIST figure is in its fine-tuning's record.
+    Figures of the wrong type (an edited file) are left out: the answer keeps its schema."""
+
+    def fraction(found: Any) -> float | None:
+        return float(found) if is_real(found) and 0 <= found <= 1 else None
+
+    def part(value: Any, key: str) -> Any:
+        return value.get(key) if isinstance(value, dict) else None
+
+    after = part(meta.get("fine_tuned_from"), "after")
     if isinstance(after, dict):
         return {
-            "test_accuracy": after.get("mnist_test"),
-            "held_out_accuracy": after.get("held_out"),
+            "test_accuracy": fraction(after.get("mnist_test")),
+            "held_out_accuracy": fraction(after.get("held_out")),
         }
-    return {"test_accuracy": (meta.get("metrics") or {}).get("test_accuracy")}
+    return {"test_accuracy": fraction(part(meta.get("metrics"), "test_accuracy"))}
 
 
-def image_shape_of(model: Sequential) -> tuple[int, int]:
-    """The (height, width) a model takes: recorded in its file, else MNIST's 28x28."""
-    shape = (model.metadata.get("preprocessing") or {}).get("image_shape") or [28, 28]
+def image_shape_of(model: Sequential, name: str = "the model") -> tuple[int, int]:
+    """The (height, width) a model takes: recorded in its file, else MNIST's 28x28.
+    ModelFileError naming ``name`` when what is recorded is not two sizes."""
+    preprocessing = model.metadata.get("preprocessing")
+    shape = preprocessing.get("image_shape") if isinstance(preprocessing, dict) else None
+    if shape is None:
+        return 28, 28
+    if not (
+        isinstance(shape, list)
+        and len(shape) == 2
+        and all(isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= 4096 for n in shape)
+    ):
+        raise ModelFileError(
+            f"{name}: its metadata's preprocessing.image_shape is {str(shape)[:60]}, "
+            f"not a height and a width"
+        )
     return int(shape[0]), int(shape[1])
 
 
@@ -83,7 +119,10 @@ class ServedModels:
             if served.name in self.by_name:
                 raise ConfigError(f"two models are named {served.name!r}")
             self.by_name[served.name] = served
-        shapes = {served.name: image_shape_of(served.model) for served in models}
+        shapes = {
+            served.name: image_shape_of(served.model, served.file or served.name)
+            for served in models
+        }
         if len(set(shapes.values())) > 1:
             raise ConfigError(
                 "the models take images of different sizes: "
@@ -104,8 +143,8 @@ class ServedModels:
         started with: the mapping is replaced, never changed in place."""
         if served.name in self.by_name:
             raise ConfigError(f"a model is named {served.name!r} already")
-        if image_shape_of(served.model) != self.image_shape:
-            height, width = image_shape_of(served.model)
+        if image_shape_of(served.model, served.name) != self.image_shape:
+            height, width = image_shape_of(served.model, served.name)
             raise ConfigError(
                 f"{served.name} takes {height}x{width} images; the served models "
                 f"take {self.image_shape[0]}x{self.image_shape[1]}"

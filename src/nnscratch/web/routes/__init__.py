@@ -20,6 +20,13 @@ PROBLEMS = {
 }
 
 
-def ok_or_problems(model: Any) -> dict:
-    """The ``responses`` of an endpoint answering ``model`` (200) or one of the problems."""
-    return {200: {"model": model}, **PROBLEMS}
+MORE_PROBLEMS = {
+    404: {"model": schemas.Problem, "description": "what the request names does not exist"},
+    409: {"model": schemas.Problem, "description": "not possible in the present state"},
+}
+
+
+def ok_or_problems(model: Any, *more: int) -> dict:
+    """The ``responses`` of an endpoint answering ``model`` (200) or one of the problems, and
+    the ``more`` it may answer (404, 409)."""
+    return {200: {"model": model}, **PROBLEMS, **{code: MORE_PROBLEMS[code] for code in more}}

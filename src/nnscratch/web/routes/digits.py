@@ -8,18 +8,17 @@ import os
 import tempfile
 from pathlib import Path
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse
 
 from ...budget import MB, limited
-from ...datasets.digitset import IDX_FILES, DigitSet, held_out
-from ...datasets.drawing import drawing_to_mnist, make_strokes
+from ...datasets.digitset import IDX_FILES, MAX_DIGITS, Digit, DigitSet, held_out
 from ...datasets.pictures import NoDigitError
 from ...errors import DataError
 from .. import schemas
-from ..answers import pixels_image
+from ..answers import Conflict, NotFound, pixels_image, render_drawing
 from . import ok_or_problems
 
 router = APIRouter(prefix="/api/digits")
@@ -37,9 +36,12 @@ IMPORT_BODY = {
                 "schema": {
                     "type": "object",
                     "required": ["files"],
+                    "additionalProperties": False,
                     "properties": {
                         "files": {
                             "type": "array",
+                            "minItems": 1,
+                            "maxItems": 4,
                             "items": {"type": "string", "format": "binary"},
                             "description": "a CSV file (label first), or IDX files named as "
                             "MNIST's (train-images-idx3-ubyte, ..., each optionally .gz)",
@@ -56,58 +58,101 @@ def _digits(request: Request) -> DigitSet:
     return request.app.state.digits
 
 
-def set_answer(digits: DigitSet) -> dict:
+def summary(digits: DigitSet, found: list[Digit] | None = None) -> dict:
+    """The set in figures, without a pixel: its size, each label's count, the held-out."""
+    found = digits.digits() if found is None else found
+    counts = [0] * 10
+    for digit in found:
+        counts[digit.label] += 1
+    return {"count": len(found), "counts": counts, "held_out": held_out(found)}
+
+
+def set_answer(digits: DigitSet, offset: int = 0, limit: int = MAX_DIGITS) -> dict:
+    """The set's figures and the digits ``offset`` to ``offset + limit`` (in the order added),
+    with their pixels: only those are read."""
     found = digits.digits()
-    images, labels = digits.arrays(found)
+    page = found[offset : offset + limit]
+    images, _ = digits.arrays(page)
     return {
-        "folder": str(digits.folder),
-        "count": len(found),
-        "counts": [int((labels == label).sum()) for label in range(10)],
-        "held_out": held_out(found),
+        "folder": "digits",  # the server's own folder, by name: no path of this machine
+        **summary(digits, found),
+        "offset": offset,
+        "limit": limit,
         "digits": [
             {"number": digit.number, "label": digit.label, "pixels": image.tolist()}
-            for digit, image in zip(found, images, strict=False)
+            for digit, image in zip(page, images, strict=True)
         ],
     }
 
 
-@router.get("", responses=ok_or_problems(schemas.DigitsAnswer), summary="Your digits")
-def listing(request: Request) -> JSONResponse:
-    return JSONResponse(set_answer(_digits(request)))
+@router.get(
+    "",
+    responses=ok_or_problems(schemas.DigitsAnswer),
+    summary="Your digits: the set's figures and one page of its digits",
+)
+def listing(
+    request: Request,
+    offset: int = Query(0, ge=0, le=MAX_DIGITS, description="the first digit sent, from 0"),
+    limit: int = Query(
+        MAX_DIGITS, ge=0, le=MAX_DIGITS, description="at most this many digits sent"
+    ),
+) -> JSONResponse:
+    return JSONResponse(set_answer(_digits(request), offset, limit))
 
 
 @router.post(
     "",
-    responses=ok_or_problems(schemas.DigitInfo),
+    responses=ok_or_problems(schemas.AddedDigit),
     summary="Add a drawing (or 28x28 pixels) with its label to your digits",
 )
 def add(body: schemas.AddDigitRequest, request: Request) -> JSONResponse:
     models = request.app.state.models
+    digits = _digits(request)
     given = body.given()
     if not isinstance(given, schemas.Drawing):
         image = pixels_image(models, given)
-    else:
-        drawing = given.model_dump()
+        if not image.any():  # the schema says so too: some pixel is over 0
+            raise DataError("the digit is blank: draw one before adding it")
+    else:  # a sync endpoint: FastAPI runs it in a worker thread, off the event loop
         try:
-            image = drawing_to_mnist(
-                make_strokes(drawing["strokes"], drawing["width"], drawing["height"]),
-                drawing["width"],
-                drawing["height"],
-                size=models.image_shape[0],
-            ).field
+            image = render_drawing(given.model_dump(), models.image_shape[0]).field
         except NoDigitError:
-            raise DataError("the drawing holds no digit: draw one before adding it") from None
-    if not image.any():
-        raise DataError("the digit is blank: draw one before adding it")
-    digit = _digits(request).add(image, body.label)
-    return JSONResponse({"number": digit.number, "label": digit.label, "pixels": image.tolist()})
+            # As /api/predict answers a canvas without ink: nothing to add, and no mistake.
+            return JSONResponse(
+                {
+                    "added": False,
+                    "message": "the drawing holds no digit: draw one before adding it",
+                    "number": None,
+                    "label": None,
+                    "pixels": None,
+                    **summary(digits),
+                }
+            )
+    digit = digits.add(image, body.label)
+    # The set's new figures come along: the page need not fetch the set again.
+    return JSONResponse(
+        {
+            "added": True,
+            "message": "",
+            "number": digit.number,
+            "label": digit.label,
+            "pixels": image.tolist(),
+            **summary(digits),
+        }
+    )
 
 
 @router.delete(
-    "/{number}", responses=ok_or_problems(schemas.DigitInfo), summary="Remove one of your digits"
+    "/{number}",
+    responses=ok_or_problems(schemas.DigitInfo, 404),
+    summary="Remove one of your digits",
 )
 def remove(request: Request, number: int = PathParam(ge=1, le=10**9)) -> JSONResponse:
+    if not str(request.path_params.get("number", "")).isdigit():  # "1.0" is no digit's number
+        raise HTTPException(422, "number: a digit's number is a whole number, such as 12")
     digits = _digits(request)
+    if all(digit.number != number for digit in digits.digits()):
+        raise NotFound(f"the set has no digit #{number}")
     digit = next((d for d in digits.digits() if d.number == number), None)
     pixels = digits.pixels(digit).tolist() if digit is not None else None
     removed = digits.remove(number)
@@ -116,22 +161,25 @@ def remove(request: Request, number: int = PathParam(ge=1, le=10**9)) -> JSONRes
 
 @router.post(
     "/export",
-    responses=ok_or_problems(schemas.ExportAnswer),
+    responses=ok_or_problems(schemas.ExportAnswer, 409),
     summary="Write your digits as IDX files and as a Kaggle CSV, on the server",
 )
 def export(request: Request) -> JSONResponse:
     digits = _digits(request)
+    if not digits.digits():
+        raise Conflict("the set is empty: add digits before exporting it")
     folder, csv = export_paths(digits)
     counts = digits.export_idx(folder)
     digits.export_csv(csv)
     files = [name for name in IDX_NAMES if (folder / name).exists()] + [CSV_NAME]
+    shown = request.app.state.folders.shown  # names under the server's folders, no paths
     return JSONResponse(
         {
-            "folder": str(folder),
-            "csv": str(csv),
+            "folder": shown(folder),
+            "csv": shown(csv),
             **counts,
             "files": files,
-            "command": f"nnscratch train --init-from MODEL --data {folder}",
+            "command": f"nnscratch train --init-from MODEL --data {shown(folder)}",
         }
     )
 
@@ -171,13 +219,16 @@ async def import_(request: Request) -> JSONResponse:
         )
     files = {upload.filename or "": await upload.read() for upload in uploads}
     digits = _digits(request)
-    added = await run_in_threadpool(import_files, digits, files)
-    return JSONResponse({"added": added, "count": len(digits.digits())})
+    offered, added = await run_in_threadpool(import_files, digits, files)
+    return JSONResponse(
+        {"added": added, "already_there": offered - added, "count": len(digits.digits())}
+    )
 
 
-def import_files(digits: DigitSet, files: dict[str, bytes]) -> int:
+def import_files(digits: DigitSet, files: dict[str, bytes]) -> tuple[int, int]:
     """Add the digits of uploaded ``files`` (name: bytes): one CSV, or IDX files named as
-    MNIST's. Read by the usual readers; their errors name the uploaded file."""
+    MNIST's, each digit unless the set holds it already. Read by the usual readers; their
+    errors name the uploaded file. Returns (digits in the files, digits added)."""
     names = [os.path.basename(name) for name in files]
     is_csv = len(names) == 1 and names[0].lower().endswith(".csv")
     if not is_csv and not all(name.removesuffix(".gz") in IDX_NAMES for name in names):
@@ -194,7 +245,8 @@ def import_files(digits: DigitSet, files: dict[str, bytes]) -> int:
             (Path(folder) / name).write_bytes(data)
         spec = Path(folder) / names[0] if is_csv else Path(folder)
         try:
-            return len(digits.import_from(spec))
+            offered, added = digits.import_new(spec)
+            return offered, len(added)
         except DataError as error:  # the readers name the file: the one the user sent
             raise DataError(
                 str(error)

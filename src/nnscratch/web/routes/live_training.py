@@ -103,7 +103,9 @@ def save(body: schemas.SaveRequest, request: Request) -> JSONResponse:
     except Conflict as error:
         raise HTTPException(409, str(error)) from None
     request.app.openapi_schema = None  # the schema names the served models
-    return JSONResponse({"name": served.name, "file": served.path})
+    return JSONResponse(
+        {"name": served.name, "file": request.app.state.folders.shown(served.path or "")}
+    )
 
 
 @router.get(

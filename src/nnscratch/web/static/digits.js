@@ -16,6 +16,7 @@ export async function setupDigits() {
     onclick: () => addDigit(digit) })));
   $("digits-export").addEventListener("click", exportDigits);
   $("digits-import").addEventListener("change", importDigits);
+  $("digits-more").addEventListener("click", showMore);
   await refreshDigits();
 }
 
@@ -33,9 +34,16 @@ async function addDigit(label) {
   if (drawn) clearAll();
   try {
     const digit = await api("/api/digits", { pixels, label });
-    const set = await refreshDigits();
-    say("digits-status", `Added digit #${digit.number}, a ${digit.label}. Your set: ${set.count} digits.`);
-    state.note = `Added to your digits as a ${digit.label}; ${set.count} in your set.` +
+    if (!digit.added) throw new Error(digit.message);
+    // The answer holds the set's new figures: one tile is added, nothing fetched again.
+    showFigures(digit);
+    if (loaded === digit.count - 1) {
+      $("gallery").append(tile(digit, new Set(digit.held_out)));
+      loaded += 1;
+    }
+    markHeldOut(digit.held_out);
+    say("digits-status", `Added digit #${digit.number}, a ${digit.label}. Your set: ${digit.count} digits.`);
+    state.note = `Added to your digits as a ${digit.label}; ${digit.count} in your set.` +
       (drawn ? " Draw the next." : "");
     announce(state.note);
   } catch (error) {
@@ -45,26 +53,61 @@ async function addDigit(label) {
   }
 }
 
-async function refreshDigits() {
-  const set = await api("/api/digits");
-  const held = new Set(set.held_out);
+const PAGE = 200;  // digits fetched at a time: a set of thousands loads as the user asks
+let loaded = 0;  // digits shown in the gallery, the first ones added
+
+function tile(digit, held) {
+  const canvas = el("canvas", { class: "pixels", width: "28", height: "28", role: "img",
+    "aria-label": `digit #${digit.number}, labelled ${digit.label}` });
+  drawPixels(canvas, digit.pixels);
+  const out = held.has(digit.number);
+  return el("figure", { class: "digit-tile" + (out ? " held" : ""), "data-number": String(digit.number) }, canvas,
+    el("figcaption", { text: `${digit.label}${out ? " · held out" : ""}` }),
+    el("button", { type: "button", class: "remove", "aria-label": `Remove digit #${digit.number}, a ${digit.label}`,
+      text: "Remove", onclick: () => removeDigit(digit.number) }));
+}
+
+function markHeldOut(numbers) {
+  const held = new Set(numbers);
+  document.querySelectorAll("#gallery .digit-tile").forEach((figure) => {
+    const out = held.has(Number(figure.dataset.number));
+    figure.classList.toggle("held", out);
+    const caption = figure.querySelector("figcaption");
+    caption.textContent = caption.textContent.replace(" · held out", "") + (out ? " · held out" : "");
+  });
+}
+
+function showFigures(set) {
   $("digit-counts").textContent = set.count
-    ? `${set.count} digits: ${set.counts.map((n, d) => `${n} × ${d}`).join(", ")}. Kept in ${set.folder}.`
-    : `No digits yet. They are kept in ${set.folder}.`;
-  $("gallery").replaceChildren(...set.digits.map((digit) => {
-    const canvas = el("canvas", { class: "pixels", width: "28", height: "28", role: "img",
-      "aria-label": `digit #${digit.number}, labelled ${digit.label}` });
-    drawPixels(canvas, digit.pixels);
-    const out = held.has(digit.number);
-    return el("figure", { class: "digit-tile" + (out ? " held" : ""), "data-number": String(digit.number) }, canvas,
-      el("figcaption", { text: `${digit.label}${out ? " · held out" : ""}` }),
-      el("button", { type: "button", class: "remove", "aria-label": `Remove digit #${digit.number}, a ${digit.label}`,
-        text: "Remove", onclick: () => removeDigit(digit.number) }));
-  }));
+    ? `${set.count} digits: ${set.counts.map((n, d) => `${n} × ${d}`).join(", ")}. Kept in the server's data folder.`
+    : "No digits yet. They are kept in the server's data folder.";
   $("digits-export").disabled = set.count === 0;
   if (state.training.choices) state.training.choices.digits = set.count;
   updateAddButton();
+  const more = $("digits-more");
+  more.hidden = loaded >= set.count;
+  more.textContent = `Show ${Math.min(PAGE, set.count - loaded)} more of ${set.count - loaded} not shown`;
+}
+
+// The gallery from its start: its first page (and as many as were shown before).
+async function refreshDigits() {
+  const wanted = Math.max(PAGE, loaded);
+  const set = await api(`/api/digits?offset=0&limit=${wanted}`);
+  const held = new Set(set.held_out);
+  $("gallery").replaceChildren(...set.digits.map((digit) => tile(digit, held)));
+  loaded = set.digits.length;
+  showFigures(set);
   return set;
+}
+
+async function showMore() {
+  try {
+    const set = await api(`/api/digits?offset=${loaded}&limit=${PAGE}`);
+    const held = new Set(set.held_out);
+    $("gallery").append(...set.digits.map((digit) => tile(digit, held)));
+    loaded += set.digits.length;
+    showFigures(set);
+  } catch (error) { say("digits-status", `Not shown: ${error.message}`); }
 }
 
 async function removeDigit(number) {
@@ -81,7 +124,7 @@ async function exportDigits() {
   try {
     const done = await api("/api/digits/export", {});
     $("export-result").replaceChildren(
-      el("p", { text: `Written on this machine: IDX files in ${done.folder} (${done.train} digits to train on, ${done.test} held out as the test split) and ${done.csv}.` }),
+      el("p", { text: `Written in the server's data folder: IDX files in ${done.folder} (${done.train} digits to train on, ${done.test} held out as the test split) and ${done.csv}.` }),
       el("p", {}, "Download: ", ...done.files.flatMap((name, i) => [i ? ", " : "",
         el("a", { href: `/api/digits/export/${name}`, download: name, text: name })])),
       el("p", {}, "Fine-tune a model on them from the command line: ", el("code", { text: done.command })));
@@ -98,6 +141,7 @@ async function importDigits() {
   try {
     const done = await api("/api/digits/import", form);
     await refreshDigits();
-    say("digits-status", `Imported ${done.added} digits. Your set: ${done.count} digits.`);
+    const skipped = done.already_there ? ` ${done.already_there} were in your set already.` : "";
+    say("digits-status", `Imported ${done.added} digits.${skipped} Your set: ${done.count} digits.`);
   } catch (error) { say("digits-status", `Not imported: ${error.message}`); }
 }

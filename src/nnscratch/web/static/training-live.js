@@ -80,7 +80,7 @@ export function showBefore(record) {
 function fineTuneTable(record) {
   const held = record.held_out;
   const rows = [];
-  if (held) rows.push(["held_out", `your held-out digits (${held.split === "test" ? "one in five of each label" : "the dev set"})`, held.count]);
+  if (held) rows.push(["held_out", `your held-out digits (${held.split === "test" ? "one in five of your digits" : "the dev set"})`, held.count]);
   rows.push(["mnist_test", "MNIST's test set", record.mnist_test.count]);
   const after = record.after || {};
   const cell = (v) => (v == null ? "…" : pct(v));
