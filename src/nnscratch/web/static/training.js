@@ -150,6 +150,7 @@ function showStatus(status) {
   // late must not replace that line with "running", nor cancel a progress line waiting.
   const stillRunning = status.state === "running" && document.body.dataset.training === "running";
   document.body.dataset.training = status.state;
+  if (status.state !== "running") $("train-step").textContent = "";  // no batch is under way
   if (status.run) {
     training.run = status.run;
     if (!(stillRunning && training.history.length > 0)) {
