@@ -81,6 +81,7 @@ export function scheduleView(delay = VIEW_DELAY_MS) {
 }
 
 async function refreshView() {
+  state.views.timer = null;
   const answer = state.answer;
   const version = ++state.views.version;
   const isLatest = () => version === state.views.version;
@@ -92,7 +93,8 @@ async function refreshView() {
     if (isLatest()) $(`panel-${state.view}`).querySelector(".note, .summary")
       ?.replaceChildren(`Not shown: ${error.message}`);
   } finally {
-    if (isLatest()) document.body.dataset.view = "idle";
+    // Idle only if no newer refresh is waiting on its timer: one may be, for a newer answer.
+    if (isLatest() && state.views.timer === null) document.body.dataset.view = "idle";
   }
 }
 
