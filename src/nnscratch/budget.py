@@ -35,7 +35,9 @@ class Budget:
     ``inflation``: how many times its compressed size a compressed stream may grow, once past
     ``inflation_floor`` bytes (small streams cost little, whatever their ratio; real data
     compresses a few times, a bomb a thousand); ``document_bytes`` and ``depth``: a JSON
-    document's size and nesting; ``pixels``: a picture's width times height, from its header.
+    document's size and nesting; ``pixels``: a picture's width times height, from its header;
+    ``text_chars``: one string of a document (its names and paths; a megabyte of text in one
+    would cost seconds in every table that wraps it).
     """
 
     data_bytes: int = 2048 * MB
@@ -44,6 +46,7 @@ class Budget:
     document_bytes: int = 16 * MB
     depth: int = 64
     pixels: int = 40_000_000  # a 40-megapixel photo is fine; a decompression bomb is not
+    text_chars: int = 64 * 1024  # one string in a document: names, paths, never a book
 
 
 # A frozen dataclass: the default is never changed, only replaced (limited()).
@@ -119,6 +122,27 @@ def check_depth(text: str, where: str, what: str, error: type[Exception] = DataE
     steps = np.isin(codes, _OPENING).astype(np.int64) - np.isin(codes, _CLOSING)
     if steps.size and int(np.cumsum(steps).max()) > limit:
         raise error(f"{where}: {what} nests deeper than {limit} levels")
+
+
+def check_texts(
+    document: object, where: str, what: str, error: type[Exception] = DataError
+) -> None:
+    """Refuse a parsed document (JSON, TOML) holding a string, or a key, longer than the
+    budget's text_chars. Its nesting is already bounded (:func:`check_depth`)."""
+    limit = current_budget().text_chars
+    pending = [document]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, str) and len(item) > limit:
+            raise error(
+                f"{where}: {what} holds a text of {len(item):,} characters, more than the "
+                f"{limit:,} allowed"
+            )
 
 
 def check_pixels(width: int, height: int, where: str, error: type[Exception] = DataError) -> None:

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
+import zipfile
 from collections.abc import Iterator, Sequence
 from typing import BinaryIO
 
@@ -25,7 +27,9 @@ def atomic_write(
     folder, full disk) becomes ``error_type`` with a message naming ``path``.
     """
     folder, name = os.path.split(os.path.abspath(path))
-    temp = os.path.join(folder, f".{name}.{secrets.token_hex(6)}.tmp")
+    remove_stale_temps(folder, name)
+    # The writer's process id in the name: a later write knows a leftover of a killed one.
+    temp = os.path.join(folder, f".{name}.{os.getpid()}-{secrets.token_hex(6)}.tmp")
     try:
         # O_EXCL: never reuse someone else's file; 0o666 lets the umask decide permissions.
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
@@ -44,6 +48,44 @@ def atomic_write(
         if isinstance(error, OSError):
             raise error_type(f"cannot write {path}: {error.strerror or error}") from None
         raise
+
+
+def remove_stale_temps(folder: str, name: str) -> list[str]:
+    """Remove the temporary files that writers of ``name`` in ``folder`` left when killed
+    (SIGKILL, a power cut: no ``finally`` ran), those whose process no longer exists;
+    returns their paths. A file whose writer is alive, or cannot be asked, is kept; on a
+    folder shared by two machines one's live writer could be taken for dead by the other, and
+    its write would then fail with a clear error, never replace the file half-written."""
+    removed: list[str] = []
+    try:
+        entries = os.listdir(folder)
+    except OSError:
+        return removed
+    for entry in entries:
+        found = _TEMP.fullmatch(entry)
+        if found is None or found["name"] != name or _is_alive(int(found["pid"])):
+            continue
+        with contextlib.suppress(OSError):
+            os.remove(os.path.join(folder, entry))
+            removed.append(os.path.join(folder, entry))
+    return removed
+
+
+_TEMP = re.compile(r"\.(?P<name>.+)\.(?P<pid>\d+)-[0-9a-f]{12}\.tmp")
+
+
+def _is_alive(pid: int) -> bool:
+    if pid == os.getpid() or os.name == "nt":
+        # Another thread of this process may be writing it; on Windows os.kill would end the
+        # process it asks about, so none is asked.
+        return True
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # it exists (another user's) or cannot be told: keep its file
+    return True
 
 
 def check_writable(path: str | os.PathLike, option: str, example_name: str) -> None:
@@ -104,17 +146,63 @@ def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
         return os.path.normcase(os.path.realpath(a)) == os.path.normcase(os.path.realpath(b))
 
 
+# What each kind of output is named: the example name's suffix (``model.npz``) says the kind.
+OUTPUT_KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    ".npz": ("a model file", (".npz",)),
+    ".png": ("a chart, written as PNG,", (".png",)),
+    ".html": ("an HTML report", (".html", ".htm")),
+    ".csv": ("a CSV file", (".csv",)),
+    ".onnx": ("an ONNX file", (".onnx",)),
+}
+MODEL_MEMBER = "nnscratch.json.npy"  # what every model file and checkpoint holds
+
+
+def is_model_file(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is an existing file that nnscratch wrote as a model or checkpoint (a
+    zip holding its JSON document): what no output may replace unasked."""
+    if not os.path.isfile(path):
+        return False
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return MODEL_MEMBER in archive.namelist()
+    except (OSError, zipfile.BadZipFile, ValueError, EOFError):
+        return False
+
+
+def check_output_name(path: str | os.PathLike, option: str, example_name: str) -> None:
+    """Refuse an output ``path`` whose name does not fit its kind, the kind that
+    ``example_name``'s suffix names (:data:`OUTPUT_KINDS`): a chart is not written over
+    ``model.npz``, a model file is not named ``m.png``. ConfigError naming ``option``."""
+    kind = os.path.splitext(example_name)[1].lower()
+    if kind not in OUTPUT_KINDS:
+        return
+    what, suffixes = OUTPUT_KINDS[kind]
+    name = os.path.basename(os.fspath(path))
+    if not name.lower().endswith(suffixes):
+        stem = os.path.splitext(name)[0] or name
+        raise ConfigError(
+            f"{option} {os.fspath(path)}: {what} has a name ending in {suffixes[0]}, "
+            f"like {stem}{suffixes[0]}"
+        )
+
+
 def check_outputs(
     outputs: Sequence[tuple[str, str | os.PathLike, str]],
     inputs: Sequence[tuple[str, str | os.PathLike]] = (),
+    *,
+    replace_models: bool = False,
 ) -> None:
-    """Refuse, before any work, the outputs of a command that cannot be written or must not be:
-    each output is :func:`check_writable`, and none may be one of the command's ``inputs`` or
-    another of its outputs (compared as files, see :func:`same_file`), which it would overwrite.
+    """Refuse, before any work, the outputs of a command that cannot be written or must not be.
 
-    ``outputs``: ``(option, path, example_name)``, e.g. ``("--out", "m.npz", "model.npz")``;
+    The one output policy of every command: each output is :func:`check_writable`, it is none
+    of the command's ``inputs`` nor another of its outputs (compared as files, see
+    :func:`same_file`), which it would overwrite, its name fits its kind
+    (:func:`check_output_name`), and it is not an existing model file (:func:`is_model_file`):
+    those are replaced only when the user asks (``replace_models``: train's ``--overwrite``).
+
+    ``outputs``: ``(option, path, example_name)``, e.g. ``("--output", "m.npz", "model.npz")``;
     ``inputs``: ``(what, path)``, what in words, e.g. ``("the model file MODEL", "m.npz")``.
-    Raises ConfigError naming both options.
+    Raises ConfigError naming the options.
     """
     for i, (option, path, example_name) in enumerate(outputs):
         check_writable(path, option, example_name)
@@ -132,14 +220,16 @@ def check_outputs(
                     f"{os.fspath(other_path)} are the same file: one would "
                     f"overwrite the other; give them different names"
                 )
+        # After the checks above, whose messages say more (a folder, the model file MODEL).
+        check_output_name(path, option, example_name)
+        if not replace_models and is_model_file(path):
+            raise ConfigError(
+                f"{option} {os.fspath(path)} is an existing model file, which nnscratch "
+                f"replaces only when asked: give another file name"
+                + (", or pass --overwrite to replace it" if kind_is_model(example_name) else "")
+            )
 
 
-def check_model_file_name(path: str | os.PathLike, option: str) -> None:
-    """Refuse a model file ``path`` whose name does not end in ``.npz``: what a model file is
-    named by everything that reads it, and no picture or CSV is written over by mistake."""
-    name = os.path.basename(os.fspath(path))
-    if not name.lower().endswith(".npz"):
-        stem = os.path.splitext(name)[0] or name
-        raise ConfigError(
-            f"{option} {os.fspath(path)}: a model file's name ends in .npz, like {stem}.npz"
-        )
+def kind_is_model(example_name: str) -> bool:
+    """Whether ``example_name`` names a model file output (one --overwrite may replace)."""
+    return example_name.lower().endswith(".npz")

@@ -37,7 +37,8 @@ from typing import Any
 
 import numpy as np
 
-from .budget import check_data, check_depth, check_document, check_inflation
+from .budget import check_data, check_depth, check_document, check_inflation, check_texts
+from .checks import is_count, is_real
 from .errors import ModelFileError
 from .fileio import atomic_write
 
@@ -75,7 +76,8 @@ def write_model_file(
 
 
 def read_model_file(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """Read ``(document, arrays)`` from ``path``, checking that the file is ours and intact.
+    """Read ``(document, arrays)`` from ``path``, checking that the file is ours and intact,
+    and that its arrays hold finite numbers only (NaN weights answer "label 0" to anything).
 
     Raises :class:`ModelFileError` naming the file and what is wrong.
     """
@@ -135,6 +137,14 @@ def read_model_file(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, 
             f"{where}: damaged or altered model file (its arrays do not "
             f"match the SHA-256 recorded when it was saved)"
         )
+    for name, array in arrays.items():
+        if array.dtype.kind in "fc" and not np.isfinite(array).all():
+            count = int(array.size - np.count_nonzero(np.isfinite(array)))
+            raise ModelFileError(
+                f"{where}: array {name} holds {count:,} NaN or infinite value"
+                f"{'' if count == 1 else 's'}; a network with them answers nothing "
+                f"(did its training diverge, or was the file edited?)"
+            )
     return document, arrays
 
 
@@ -221,6 +231,79 @@ def _read_npy(stream, size: int, where: str) -> np.ndarray:
     return np.ascontiguousarray(array)
 
 
+def _is_text(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _is_table(value: Any) -> bool:
+    return isinstance(value, dict)
+
+
+def _is_scale(value: Any) -> bool:
+    # Raw values (pixels up to 255, 65535 for 16 bits) are scaled down; a scale past 1 would
+    # only blow them up (past float32's range: infinities), one near 0 erase them.
+    return is_real(value) and 1e-9 <= value <= 1
+
+
+def _is_shape(value: Any) -> bool:
+    return isinstance(value, list) and 0 < len(value) <= 4 and all(is_count(n) for n in value)
+
+
+def _is_reals(value: Any) -> bool:
+    return isinstance(value, dict) and all(v is None or is_real(v) for v in value.values())
+
+
+def _is_list(value: Any) -> bool:
+    return isinstance(value, list)
+
+
+# What each key of the document that a reader uses holds (None is always allowed: "unknown"),
+# and in words for the error. Checked once, where the file is read, so no reader meets an
+# edited file's wrong types (a string scale, a number where a table belongs).
+_DOCUMENT_TYPES: dict[str, tuple[Any, str]] = {
+    "preset": (_is_text, "a text"),
+    "kind": (_is_text, "a text"),
+    "library_version": (_is_text, "a text"),
+    "arrays_sha256": (_is_text, "a text"),
+    "recipe": (_is_table, "a table"),
+    "model": (_is_table, "a table"),
+    "optimizer": (_is_table, "a table"),
+    "environment": (_is_table, "a table"),
+    "fine_tuned_from": (_is_table, "a table"),
+    "preprocessing": (_is_table, "a table"),
+    "preprocessing.scale": (_is_scale, "a number in [1e-9, 1]"),
+    "preprocessing.image_shape": (_is_shape, "a list of 1 to 4 sizes"),
+    "model.input_scale": (_is_scale, "a number in [1e-9, 1]"),
+    "data": (_is_table, "a table"),
+    "data.name": (_is_text, "a text"),
+    "data.source": (_is_text, "a text"),
+    "data.sha256": (_is_text, "a text"),
+    "data.train_size": (is_count, "a count"),
+    "data.dev_size": (is_count, "a count"),
+    "metrics": (_is_reals, "a table of numbers"),
+    "history": (_is_table, "a table"),
+    "history.epoch": (_is_list, "a list"),
+    "history.seconds": (_is_list, "a list"),
+    "history.stopped": (_is_text, "a text"),
+    "seed": (is_count, "a count"),
+    "architecture": (_is_list, "a list"),
+}
+
+
+def _check_document_types(where: str, document: dict[str, Any]) -> None:
+    """Refuse a document whose known keys hold the wrong type of value, naming the key."""
+    for key, (fits, words) in _DOCUMENT_TYPES.items():
+        section, _, name = key.rpartition(".")
+        holder = document.get(section) if section else document
+        value = holder.get(name) if isinstance(holder, dict) else None
+        if value is not None and not fits(value):
+            shown = repr(value) if len(repr(value)) <= 40 else f"{repr(value)[:37]}..."
+            raise ModelFileError(f"{where}: {DOCUMENT_KEY}'s {key} is {shown}, expected {words}")
+    shape = (document.get("preprocessing") or {}).get("image_shape")
+    if shape:  # a reader may build an image of it: it must fit the budget like any array
+        check_data(math.prod(shape) * 8, where, f"{DOCUMENT_KEY}'s image_shape", ModelFileError)
+
+
 def _parse_document(where: str, raw: np.ndarray) -> dict[str, Any]:
     if raw.dtype != np.uint8 or raw.ndim != 1:
         raise ModelFileError(f"{where}: {DOCUMENT_KEY} is not a byte string")
@@ -232,6 +315,8 @@ def _parse_document(where: str, raw: np.ndarray) -> dict[str, Any]:
         raise ModelFileError(f"{where}: {DOCUMENT_KEY} is not valid JSON ({error})") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ModelFileError(f"{where}: not an nnscratch model file (format is not {FORMAT!r})")
+    check_texts(document, where, DOCUMENT_KEY, ModelFileError)
+    _check_document_types(where, document)
     version = document.get("format_version")
     if not isinstance(version, int) or version < 1:
         raise ModelFileError(f"{where}: bad format_version {version!r}")

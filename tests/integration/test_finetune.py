@@ -268,8 +268,8 @@ def test_a_fine_tuning_stopped_and_resumed_ends_as_one_never_stopped(
         ),
         (
             ["--init-from", "BASE", "--out", "BASE"],
-            "--out BASE would overwrite the model fine-tuned from (--init-from); give another file "
-            "name",
+            "--output BASE would overwrite the model fine-tuned from (--init-from); give another "
+            "file name",
         ),
         (["--init-from", "BASE", "--freeze", "-1"], "--freeze must be zero or more, got -1"),
     ],

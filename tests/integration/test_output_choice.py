@@ -45,7 +45,7 @@ def test_a_recipe_name_with_a_folder_in_it_is_refused(name, tmp_path):
     recipe = tmp_path / "r.toml"
     recipe.write_text(f"name = {name!r}\n".replace("'", '"').replace("\\", "\\\\"))
     with pytest.raises(
-        ConfigError, match=r"name must be a plain name without / or .* \(see --out\)"
+        ConfigError, match=r"name must be a plain name without / or .* \(see --output\)"
     ):
         read_recipe_file(recipe)
 

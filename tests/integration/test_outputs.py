@@ -69,11 +69,11 @@ OVERWRITES = {
     ),
     "train-model-and-report-in-one-file": (
         ["train", "--data", "mini", *TINY, "--out", "n.npz", "--report", "n.npz"],
-        ["--report n.npz", "--out n.npz", "same file"],
+        ["--report n.npz", "--output n.npz", "same file"],
     ),
     "train-over-a-picture": (
         ["train", "--data", "mini", *TINY, "--out", "seven.png"],
-        ["--out seven.png", ".npz", "seven.npz"],
+        ["--output seven.png", ".npz", "seven.npz"],
     ),
     "train-report-over-the-data": (
         [
@@ -223,7 +223,7 @@ def test_a_model_that_cannot_be_saved_after_training_points_at_the_last_checkpoi
     )
     last = Path("ck") / "ckpt-00001-000000.npz"
     assert f"the last checkpoint saved is {last}" in line
-    assert "nnscratch train --resume ck --out OTHER.npz" in line
+    assert "nnscratch train --resume ck --output OTHER.npz" in line
     assert not (tmp_path / "m.npz").exists()
     monkeypatch.undo()
     monkeypatch.chdir(tmp_path)

@@ -148,7 +148,7 @@ def test_a_signal_saves_a_checkpoint_says_how_to_resume_and_resumes_exactly(
         r"checkpoint saved to (\S+); resume with: (nnscratch train .+)$", stderr, re.MULTILINE
     )
     assert hint, f"{why}\n{stderr}"
-    assert hint[2] == "nnscratch train --resume ck --out m.npz", why  # never the checkpoint's
+    assert hint[2] == "nnscratch train --resume ck --output m.npz", why  # never the checkpoint's
     checkpoint = read_checkpoint(tmp_path / hint[1])  # the stop's own, at a batch boundary
     assert (checkpoint.epoch, checkpoint.step) == max(
         position for position, _ in list_checkpoints(tmp_path / "ck")

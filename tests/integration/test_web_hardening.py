@@ -309,3 +309,24 @@ def test_an_image_shape_that_is_not_two_sizes_stops_serve_at_start_saying_so(sma
     model.metadata["preprocessing"] = {"image_shape": shape}
     with pytest.raises(ModelFileError, match="mlp.npz: its metadata's preprocessing.image_shape"):
         ServedModels([ServedModel("mlp", model, file="mlp.npz")])
+
+
+def test_a_float_tiff_with_a_nan_pixel_is_refused_not_a_server_error(models):
+    # The reader's own check (datasets/pictures.py, issue 25 defect 11, from the command line's
+    # side) refuses it; the server answers its message.
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    values = np.zeros((28, 28), np.float32)
+    values[8:20, 12:16] = 200
+    values[3, 3] = np.nan
+    picture = io.BytesIO()
+    Image.fromarray(values, mode="F").save(picture, format="TIFF")
+    with fastapi_testclient.TestClient(
+        create_app(models, hosts={"testserver"}), raise_server_exceptions=False
+    ) as client:
+        answer = client.post("/api/predict", files={"file": ("nan.tiff", picture.getvalue())})
+    assert answer.status_code == 422, answer.text
+    assert "NaN" in answer.json()["detail"], answer.json()

@@ -305,6 +305,60 @@ def test_model_file_reader_survives_wrong_types_in_its_document(tmp_path, model_
     parse_within(Sequential.load, path, MODEL_BOUND * len(content) + 2**20)
 
 
+@pytest.fixture(scope="module")
+def described_seed(tmp_path_factory) -> bytes:
+    """A model file with every section ``train`` records, as ``info`` shows them."""
+    path = tmp_path_factory.mktemp("described") / "m.npz"
+    tiny_model().save(
+        path,
+        preset="tiny",
+        recipe={"name": "tiny", "hidden": [8], "lr": 0.1},
+        preprocessing={"scale": 1 / 255, "image_shape": [2, 3]},
+        data={
+            "name": "mnist",
+            "source": "bundled MNIST",
+            "sha256": "0" * 64,
+            "train_size": 9,
+            "dev_size": 1,
+        },
+        seed=0,
+        metrics={"train_seconds": 1.5, "test_accuracy": 0.5, "test_loss": None},
+        history={"epoch": [1, 2], "loss": [0.9, 0.5], "stopped": "completed"},
+        optimizer={"name": "sgd", "lr": 0.1},
+        environment={"python": "3.11", "numpy": "2"},
+    )
+    return path.read_bytes()
+
+
+@FUZZ
+@given(data=st.data())
+def test_info_survives_wrong_types_in_a_model_document(tmp_path, described_seed, data):
+    """Issue 25, defect 11: metadata of the wrong type reaches ``info`` (its description, its
+    tables at 80 columns, its JSON) only as our error naming the key."""
+    import json
+
+    from rich.console import Console
+
+    from nnscratch.cli.options import print_json
+    from nnscratch.cli.tables import info_view
+    from nnscratch.usecases.describe import describe_model_file
+
+    document = data.draw(wrong_types(document_of(described_seed, tmp_path)))
+    try:
+        content = with_document(described_seed, document, tmp_path)
+    except ValueError:  # json.dumps refuses some values (inf): no file to test
+        return
+    path = tmp_path / "m.npz"
+    path.write_bytes(content)
+    try:
+        description = describe_model_file(path)
+    except NNScratchError:
+        return
+    Console(file=io.StringIO(), width=80).print(info_view(description))
+    json.dumps(description, allow_nan=False)
+    print_json(description)
+
+
 def npy_member(header: dict | str, payload: bytes) -> bytes:
     text = (header if isinstance(header, str) else repr(header)).encode("latin1")
     text += b" " * (63 - (10 + len(text)) % 64) + b"\n"

@@ -15,7 +15,7 @@ from nnscratch.training.loop import unit_word
 
 # Every field the line may hold, each whole; a cut field ("2580/2...", "0:00:...") cannot match.
 WHOLE_FIELDS = re.compile(
-    r"(?P<where>(epoch|iteration) \d+/\d+) [━╸╺]+"
+    r"(?P<where>(epoch|iteration) \d+/\d+)(?P<bar> [━╸╺]+)?"
     r"(?P<count> \d+/\d+)?"
     r"(?P<figures> loss (\d+\.\d{4}|\d\.\d\de\+\d\d|-)  acc (\d\.\d{4}|-)  dev (\d\.\d{4}|-))?"
     r"(?P<elapsed> \d+:\d\d:\d\d)?"
@@ -44,7 +44,7 @@ def shown_line(width: int, steps_per_epoch: int, epochs: int, loss: float = 0.12
     return line.rstrip()
 
 
-@pytest.mark.parametrize("width", [200, 120, 100, 80, 72, 60, 40, 24])
+@pytest.mark.parametrize("width", [200, 120, 100, 80, 72, 60, 50, 40, 24])
 @pytest.mark.parametrize(
     "steps, epochs", [(430, 6), (1, 500), (469, 10)], ids=["mlp", "full-batch", "ten-epochs"]
 )
@@ -56,6 +56,10 @@ def test_every_field_is_whole_and_the_line_leaves_room_for_the_ctrl_c_echo(width
     assert "…" not in line and "..." not in line
     if steps > 1 and match["count"]:
         assert match["count"].strip() == f"{steps * epochs - 1}/{steps * epochs}"
+    if width >= 50 and steps > 1:  # the figures before the bar (issue 25, defect 19)
+        assert match["figures"] == " loss 0.1234  acc 0.9876  dev 0.9765", line
+    if width < 50 or width >= 72:
+        assert match["bar"], line
     if width >= 80:  # a usual terminal shows the figures and the time left
         assert match["figures"] == " loss 0.1234  acc 0.9876  dev 0.9765", line
         assert match["left"], line

@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     from ..errors import NNScratchError
 
     command = typer.main.get_command(app)
-    argv = _bare_report_flag(list(sys.argv[1:] if argv is None else argv))
+    argv = _aliases(_bare_report_flag(list(sys.argv[1:] if argv is None else argv)))
     try:
         result = command.main(args=argv, prog_name="nnscratch", standalone_mode=False)
         return result if isinstance(result, int) else 0
@@ -94,8 +94,54 @@ def main(argv: list[str] | None = None) -> int:
             if argv[:1] == ["show"] and negative:
                 # `show m.npz -1`: Click reads -1 as an option; say what show itself says.
                 return _fail(f"INDEX {negative[0]} is negative; images are numbered from 0")
-            return _fail(message, error.exit_code)
+            return _fail(_our_wording(error) or message, error.exit_code)
         raise
+
+
+# What a value must be, in checks.py's words, for each kind of Pydantic error Typer reports.
+_MUST_BE = {
+    "int_parsing": "a whole number",
+    "int_type": "a whole number",
+    "int_from_float": "a whole number",
+    "float_parsing": "a number",
+    "float_type": "a number",
+    "finite_number": "a finite number",
+    "bool_parsing": "true or false",
+    "greater_than_equal": "{ge} or more",
+    "greater_than": "more than {gt}",
+    "less_than_equal": "at most {le}",
+    "less_than": "less than {lt}",
+}
+
+# Other names of options, kept working but not shown: train's --out before --output.
+_ALIASES = {"--out": "--output"}
+
+
+def _our_wording(error: Exception) -> str | None:
+    """A bad option value that Typer refused (its Pydantic message "Invalid value for
+    '--seed': Input should be a valid integer...") in the wording of our own checks:
+    ``--seed must be a whole number, got 'x'``; None for any other usage error."""
+    param = getattr(error, "param", None)
+    details = getattr(error.__cause__, "errors", None)
+    if param is None or not callable(details):
+        return None
+    found = details()
+    if not found or found[0].get("type") not in _MUST_BE:
+        return None
+    first = found[0]
+    long_names = [name for name in getattr(param, "opts", []) if name.startswith("--")]
+    name = long_names[0] if long_names else param.human_readable_name
+    must = _MUST_BE[first["type"]].format(**first.get("ctx", {}))
+    return f"{name} must be {must}, got {first.get('input')!r}"
+
+
+def _aliases(argv: list[str]) -> list[str]:
+    """Each option's other names (:data:`_ALIASES`) as its one name, ``--out=x`` too."""
+    named = []
+    for arg in argv:
+        option, equals, value = arg.partition("=")
+        named.append(_ALIASES.get(option, option) + equals + value if option in _ALIASES else arg)
+    return named
 
 
 # Options of train whose value may be left out, and the value a bare one means.

@@ -3,11 +3,12 @@ model, at its description, its answers to single images, a full HTML report, its
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import typer
+
+from .options import print_json
 
 
 def info(
@@ -19,7 +20,7 @@ def info(
 
     description = describe_model_file(model)
     if json_output:
-        print(json.dumps(description))
+        print_json(description)
         return
     from rich.console import Console
 
@@ -116,7 +117,7 @@ def gradcheck(
 
     report = gradient_check(target, samples=samples, seed=seed)
     if json_output:
-        print(json.dumps(report.as_json()))
+        print_json(report.as_json())
     else:
         from rich.console import Console
 

@@ -3,10 +3,11 @@ use, on a test set, on files of your own, or as an ONNX file."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
+
+from .options import print_json
 
 
 def evaluate(
@@ -30,7 +31,7 @@ def evaluate(
 
     report = evaluate_file(model, data, split)
     if json_output:
-        print(json.dumps(report))
+        print_json(report)
         return
     from rich.console import Console
 
@@ -75,14 +76,12 @@ def predict(
     if output is not None:
         write_submission(output, predictions.labels)
     if json_output:
-        print(
-            json.dumps(
-                {
-                    "model": str(model),
-                    "count": len(predictions.labels),
-                    "predictions": predictions.as_json(top),
-                }
-            )
+        print_json(
+            {
+                "model": str(model),
+                "count": len(predictions.labels),
+                "predictions": predictions.as_json(top),
+            }
         )
         return
     from rich.console import Console

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import functools
 import inspect
+import json
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -39,6 +41,23 @@ class Group(typer.core.TyperGroup):
     def get_params(self, ctx: Any) -> list[Any]:
         """The group's parameters, as :func:`plain_help` shows them."""
         return plain_help(super().get_params(ctx))
+
+
+def print_json(value: Any) -> None:
+    """Print ``value`` as one line of strict JSON: a NaN or infinity (a loss that diverged, a
+    metric of an empty class) becomes null, as JSON has no such numbers (Python's json module
+    would write a bare NaN that other readers refuse)."""
+    print(json.dumps(_finite(value), allow_nan=False))
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    return value
 
 
 # The options of a recipe, shared by train and sweep (sweep takes them for what it does not

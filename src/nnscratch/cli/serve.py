@@ -31,18 +31,18 @@ def serve(
         None,
         envvar="NNSCRATCH_CACHE_DIR",
         help="Folder for the preset models.",
-        show_default="this platform's cache folder (Linux: ~/.cache/nnscratch)",
+        show_default="nnscratch in the platform's cache folder",
     ),
     digits: Path | None = typer.Option(
         None,
         help="Folder of your own digits, drawn and labelled in the page (one PNG each).",
-        show_default="digits in this platform's data folder (Linux: ~/.local/share/nnscratch)",
+        show_default="nnscratch/digits in the platform's data folder",
     ),
     runs: Path | None = typer.Option(
         None,
         help="Folder of the training runs started from the page (their checkpoints) "
         "and of the models saved from them.",
-        show_default="runs in this platform's data folder (Linux: ~/.local/share/nnscratch)",
+        show_default="nnscratch/runs in the platform's data folder",
     ),
     train_data: str = typer.Option(
         "mnist",

@@ -3,7 +3,6 @@ the sweep drawn on the terminal: what runs, a line and a bar as each run ends, t
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from ..sweeps.sweep import (
 )
 from ..sweeps.tables import ranked
 from ..training.signals import EXIT_INTERRUPTED
+from .options import print_json
 from .train import option_name
 
 CHART = "results.png"
@@ -124,7 +124,7 @@ def sweep_command(
         f"{chart}, and each run's model file and record in {output / 'runs'}"
     )
     if json_output:
-        print(json.dumps(table_json(result)))
+        print_json(table_json(result))
     return 0
 
 

@@ -144,7 +144,9 @@ def info_view(info: dict[str, Any]) -> Group:
         ("count", "right"),
     )
     for name, justify in columns:
-        arch.add_column(name, justify=justify)
+        # fold: at 80 columns "Conv2D(kernel_size=5," is wider than its column; cut with "…" it
+        # would hide the setting the column is there to show.
+        arch.add_column(name, justify=justify, overflow="fold")
     for layer in info["architecture"]:
         # Sizes and channels are in the shape columns already.
         config = ", ".join(
@@ -201,7 +203,7 @@ def info_view(info: dict[str, Any]) -> Group:
                 ("data SHA-256", data.get("sha256")),
                 (
                     "train / dev images",
-                    f"{data['train_size']:,} / {data['dev_size']:,}"
+                    f"{_count(data.get('train_size'))} / {_count(data.get('dev_size'))}"
                     if "train_size" in data
                     else None,
                 ),
@@ -232,7 +234,7 @@ def info_view(info: dict[str, Any]) -> Group:
                     (
                         k,
                         f"{v:.1f} s"
-                        if k.endswith("seconds")
+                        if k.endswith("seconds") and v is not None
                         else f"{v:.4f}"
                         if isinstance(v, float)
                         else v,
@@ -261,6 +263,10 @@ def _fine_tune_rows(record: dict[str, Any]) -> list[tuple[str, Any]]:
     return rows
 
 
+def _count(value: Any) -> str:
+    return "-" if value is None else f"{value:,}"
+
+
 def _table(value: Any) -> dict[str, Any]:
     """``value`` if it is a table, else an empty one (a file may hold anything)."""
     return value if isinstance(value, dict) else {}
@@ -286,7 +292,7 @@ class KeyValues:
 
         keys, values = [key for key, _ in self.rows], [value for _, value in self.rows]
         room = options.max_width - self.BORDERS - longest_word(values)
-        widest_key = max(len(key) for key in keys)
+        widest_key = max((len(key) for key in keys), default=0)  # a section may be empty
         table = Table(title=self.title, title_justify="left", show_header=False)
         table.add_column(
             style="bold", max_width=None if room >= widest_key else max(room, longest_word(keys))

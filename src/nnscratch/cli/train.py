@@ -4,7 +4,6 @@ and what to do after a stop."""
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from rich.console import Console, JustifyMethod
 from rich.markup import escape
 from rich.table import Table
 
+from .. import checks
 from ..environment import require
 from ..errors import ConfigError, NNScratchError, TrainingDiverged
 from ..model import DEFAULT_PRESET, FULL_BATCH, Recipe, get_preset
@@ -25,6 +25,7 @@ from ..usecases.train import (
     plan_training,
     run_training,
 )
+from .options import print_json
 from .progress import RichProgress
 
 # Recipe fields the train command has an option for (--dev-size sets dev_size).
@@ -67,8 +68,9 @@ def train_command(
     overrides: dict,
     out: Path | None,
     quiet: bool,
+    overwrite: bool = False,
     json_output: bool,
-    checkpoint_dir: Path | None,
+    checkpoint_dir: str | Path | None,
     checkpoint_every: int | None,
     resume: Path | None,
     force: bool,
@@ -82,6 +84,7 @@ def train_command(
     option is checked, and every output tried, before any data is loaded or anything drawn.
     """
     checkpoint, recorded_out = None, None
+    check_ignored_options(data, checkpoint_dir, checkpoint_every, resume)
     if recipe_file is not None and (preset is not None or resume is not None):
         other = "--preset" if preset is not None else "--resume"
         raise ConfigError(
@@ -101,7 +104,7 @@ def train_command(
         checkpoint, base, saved = resumed_run(resume, preset)
         # Where the model goes is the command line's to say, never a file's: the path the
         # checkpoint recorded is only mentioned (an edited one could name any file).
-        data, recorded_out = data or saved["data"], saved["out"]
+        data, recorded_out = (saved["data"] if data is None else data), saved["out"]
         checkpoint_every = checkpoint_every or saved["checkpoint_every"]
     elif init_from is not None:
         if preset is not None:
@@ -113,6 +116,11 @@ def train_command(
     else:
         base = get_preset(preset or DEFAULT_PRESET, option="--preset")
     recipe = base.with_overrides(overrides, name=option_name)
+    if "cell" in overrides and not recipe.recurrent:
+        raise ConfigError(
+            f"--cell {overrides['cell']}: the {recipe.name} recipe has no recurrent layer, so "
+            f"it would change nothing; start from one that has (--preset lstm)"
+        )
     out = out or default_out(recipe, None if resume is not None else init_from)
     report_path = None if report is None else Path(report) if report else out.with_suffix(".html")
     if report_path is not None:  # said before training, not after it
@@ -120,9 +128,10 @@ def train_command(
     plan = plan_training(
         TrainOptions(
             recipe=recipe,
-            data=data or "mnist",
+            data="mnist" if data is None else data,
             out=out,
-            checkpoint_dir=checkpoint_dir,
+            overwrite=overwrite,
+            checkpoint_dir=None if checkpoint_dir is None else Path(checkpoint_dir),
             checkpoint_every=checkpoint_every,
             resume=checkpoint,
             force=force,
@@ -136,11 +145,14 @@ def train_command(
     if recorded_out is not None and recorded_out != out:
         console.print(
             f"the run was writing {escape(str(recorded_out))}: this one writes "
-            f"{escape(str(out))} (give --out {escape(str(recorded_out))} to write there)"
+            f"{escape(str(out))} (give --output {escape(str(recorded_out))} to write there)"
         )
     progress = RichProgress(Console(stderr=True, quiet=quiet), log_every=recipe.log_every)
     try:
         result = run_training(plan, callbacks=[progress])
+    except KeyboardInterrupt:  # a second Ctrl-C, or one while the model is saved
+        say_what_is_kept(plan, out)
+        raise
     except TrainingDiverged:
         console.print(
             f"nothing was written to {out}"
@@ -169,8 +181,47 @@ def train_command(
         summary["report_path"] = str(report_path)
         console.print(f"report: {report_path}")
     if json_output:
-        print(json.dumps(summary))
+        print_json(summary)
     return result.exit_status
+
+
+def say_what_is_kept(plan: TrainingPlan, out: Path) -> None:
+    """After a run cut off at once (a second Ctrl-C), the newest checkpoint and how to resume
+    from it, on stderr, before the exit 130."""
+    from ..training.checkpoint import list_checkpoints
+    from ..usecases.resume import resume_command
+
+    directory = plan.checkpoint_dir
+    saved = list_checkpoints(directory) if directory is not None else []
+    if saved:
+        command = resume_command(directory, out, default_out(plan.recipe))
+        print(
+            f"nnscratch: stopped at once; the last checkpoint saved is {saved[-1][1]}; "
+            f"resume with: {command}",
+            file=sys.stderr,
+        )
+
+
+def check_ignored_options(
+    data: str | None,
+    checkpoint_dir: str | Path | None,
+    checkpoint_every: int | None,
+    resume: Path | None,
+) -> None:
+    """Refuse options that would otherwise be ignored or mean something else without a word:
+    an empty ``--data`` (not the bundled MNIST), an empty ``--checkpoint-dir`` (not the current
+    folder), and ``--checkpoint-every`` with no checkpoints to write."""
+    if data is not None and not data.strip():
+        raise ConfigError("--data is empty; give mnist, a folder of IDX files or a CSV file")
+    if checkpoint_dir is not None and not str(checkpoint_dir).strip():
+        raise ConfigError("--checkpoint-dir is empty; give a folder, e.g. --checkpoint-dir ckpt")
+    if checkpoint_every is not None:  # its value is wrong before its being alone is
+        checks.whole("--checkpoint-every", checkpoint_every, low=1)
+    if checkpoint_every is not None and checkpoint_dir is None and resume is None:
+        raise ConfigError(
+            f"--checkpoint-every {checkpoint_every} needs --checkpoint-dir DIR: "
+            f"without it no checkpoints are written"
+        )
 
 
 def train_into(recipe: Recipe, out: Path, *, console: Console, data: str = "mnist") -> None:
@@ -326,74 +377,3 @@ def closing_table(result: TrainingResult) -> Table:
     table.add_row("training time", f"{metrics['train_seconds']:.1f} s")
     table.add_row("model", str(result.model_path))
     return table
-
-
-def lr_find_command(
-    *,
-    preset: str | None,
-    recipe_file: Path | None,
-    data: str,
-    start: float,
-    stop: float,
-    steps: int,
-    output: Path,
-    json_output: bool,
-    overrides: dict,
-) -> None:
-    """Run ``nnscratch lr-find``: check the options and the output, sweep, draw the chart."""
-    from ..datasets import load_source
-    from ..datasets.sources import source_files
-    from ..fileio import check_outputs
-    from ..usecases.lrfind import find_learning_rate
-
-    require("plots", "nnscratch lr-find (its chart)")
-    if recipe_file is not None and preset is not None:
-        raise ConfigError(
-            "--recipe and --preset cannot be combined: name the preset in the "
-            'recipe file (preset = "cnn")'
-        )
-    if recipe_file is not None:
-        from ..model.recipefile import read_recipe_file
-
-        base = read_recipe_file(recipe_file)
-    else:
-        base = get_preset(preset or DEFAULT_PRESET, option="--preset")
-    recipe = base.with_overrides(overrides, name=option_name)
-    check_outputs(
-        [("--output", output, "lr-find.png")],
-        [(f"a file of the data (--data {data})", path) for path in source_files(data)],
-    )
-    dataset = load_source(data)
-    console = Console(stderr=json_output)
-    console.print(f"[bold]{escape(recipe.name)}[/]: {escape(recipe.description())}")
-    console.print(
-        f"sweeping the learning rate from {start:g} to {stop:g} over {steps} batches "
-        f"of {dataset.source}"
-    )
-    sweep = find_learning_rate(
-        recipe, dataset.train_images, dataset.train_labels, start=start, stop=stop, steps=steps
-    )
-    from ..plots import lr_find_curve, new_figure, save_png
-
-    figure = new_figure(7, 4.5)
-    lr_find_curve(
-        figure.add_subplot(),
-        sweep.lrs,
-        sweep.losses,
-        sweep.smoothed,
-        minimum=sweep.minimum,
-        suggestion=sweep.suggestion,
-    )
-    save_png(figure, output)
-    stopped = (
-        ""
-        if len(sweep.lrs) == steps
-        else f" (stopped after {len(sweep.lrs)} batches: the loss took off)"
-    )
-    console.print(
-        f"lowest smoothed loss at lr {sweep.minimum:.2g}{stopped}; suggested "
-        f"learning rate: [bold]{sweep.suggestion:.2g}[/] (--lr {sweep.suggestion:.2g})"
-    )
-    console.print(f"wrote {output}")
-    if json_output:
-        print(json.dumps({**sweep.as_json(), "output": str(output)}))

@@ -15,12 +15,22 @@ from .options import QUIET, takes_recipe_options
 def train(
     *,
     recipe_choice: dict,  # --preset, --data and the recipe's fields: see takes_recipe_options
-    out: Path | None = typer.Option(None, help="Model file to write.", show_default="PRESET.npz"),
+    output: Path | None = typer.Option(
+        None,
+        "--output",
+        "-o",
+        help="Model file to write (.npz); --out is another name for it.",
+        show_default="PRESET.npz",
+    ),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Replace the model file at --output if one is there."
+    ),
     quiet: bool = QUIET,
     json_output: bool = typer.Option(
         False, "--json", help="Print a JSON summary as the last line of stdout."
     ),
-    checkpoint_dir: Path | None = typer.Option(
+    # A str, not a Path: Path("") would be "." and an empty value would pass as this folder.
+    checkpoint_dir: str | None = typer.Option(
         None, help="Save a checkpoint here every epoch (and on Ctrl-C), to resume from."
     ),
     checkpoint_every: int | None = typer.Option(
@@ -99,7 +109,8 @@ def train(
         overrides["freeze"] = freeze
     return train_command(
         **recipe_choice,
-        out=out,
+        out=output,
+        overwrite=overwrite,
         quiet=quiet,
         json_output=json_output,
         checkpoint_dir=checkpoint_dir,
@@ -118,8 +129,8 @@ def lr_find(
     data: str = typer.Option(
         "mnist", help="'mnist' (bundled), a folder of IDX files, or a CSV file (label first)."
     ),
-    batch_size: int | None = typer.Option(
-        None, help="Examples per step.", show_default="the recipe's"
+    batch_size: str | None = typer.Option(
+        None, help="Examples per step, or 'full'.", show_default="the recipe's"
     ),
     optimizer: str | None = typer.Option(
         None, help="sgd, momentum, nesterov, adam, adamw.", show_default="the recipe's"
@@ -133,9 +144,10 @@ def lr_find(
     json_output: bool = typer.Option(False, "--json", help="Print rates and losses as JSON."),
 ) -> None:
     """Sweep the learning rate over a short run (Smith's range test) and chart the loss."""
-    from .train import lr_find_command
+    from .lrfind import lr_find_command
+    from .train import parse_batch_size
 
-    lr_find_command(
+    status = lr_find_command(
         preset=preset,
         recipe_file=recipe,
         data=data,
@@ -146,10 +158,12 @@ def lr_find(
         json_output=json_output,
         overrides={
             k: v
-            for k, v in dict(batch_size=batch_size, optimizer=optimizer).items()
+            for k, v in dict(batch_size=parse_batch_size(batch_size), optimizer=optimizer).items()
             if v is not None
         },
     )
+    if status:
+        raise typer.Exit(status)
 
 
 @takes_recipe_options

@@ -13,6 +13,7 @@ import re
 
 import numpy as np
 
+from nnscratch.budget import check_data
 from nnscratch.errors import ConfigError, DataError
 from nnscratch.fileio import atomic_write
 
@@ -81,6 +82,12 @@ def _parse_digits_csv(raw: bytes, where: str, labels: str) -> tuple[np.ndarray, 
         )
 
     rows = lines[first:]
+    # Each row must be one the file justifies before the table of all rows is allocated: 30 MB
+    # of blank lines would otherwise ask for 44 GiB. A short row is found by the parsers below.
+    blank = next((i for i, row in enumerate(rows) if not row.strip()), None)
+    if blank is not None:
+        raise DataError(f"{where}, line {first + blank + 1}: empty line, expected {ncols} columns")
+    check_data(len(rows) * ncols * 2, where, f"{len(rows):,} rows of {ncols} values")
     values = np.empty((len(rows), ncols), dtype=np.int16)
     for start in range(0, len(rows), _BLOCK):
         block = rows[start : start + _BLOCK]

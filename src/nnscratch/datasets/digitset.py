@@ -169,9 +169,7 @@ class DigitSet:
                     if not part or stale.suffix == ".gz":
                         stale.unlink(missing_ok=True)
             if part:
-                images, labels = self.arrays(part)
-                write_idx(folder / images_name, images)
-                write_idx(folder / labels_name, labels)
+                _write_pair(folder, (images_name, labels_name), self.arrays(part))
         return {split: len(part) for split, part in parts.items()}
 
     def export_csv(self, path: str | os.PathLike) -> int:
@@ -288,3 +286,21 @@ def _read_png(path: Path) -> np.ndarray:
         raise
     except (OSError, UnidentifiedImageError, SyntaxError, ValueError) as error:
         raise DataError(f"{path}: damaged digit file ({error}); remove it") from None
+
+
+def _write_pair(folder: Path, names: tuple[str, str], arrays: tuple[np.ndarray, ...]) -> None:
+    """Write an IDX pair (images, labels) so that neither replaces its old file before both
+    are written in full: a disk that fills up midway must not leave new images beside the old
+    labels, which, with equal counts, readers would take as a pair. Both are staged beside
+    their final names, then moved into place (renames, which take no room)."""
+    staged = [(folder / f".{name}.export.tmp", folder / name) for name in names]
+    try:
+        for (temp, _), array in zip(staged, arrays, strict=True):
+            write_idx(temp, array, compress=False)
+        for temp, final in staged:
+            os.replace(temp, final)
+    except OSError as error:
+        raise DataError(f"cannot write {folder}: {error.strerror or error}") from None
+    finally:
+        for temp, _ in staged:
+            temp.unlink(missing_ok=True)

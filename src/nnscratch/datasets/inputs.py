@@ -7,6 +7,7 @@ its source (the file, and the row or index within it), so a prediction can be tr
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -20,6 +21,18 @@ from nnscratch.errors import DataError
 # Magic bytes that tell a file's kind whatever its name.
 _PICTURE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"BM", b"GIF8", b"II*\0", b"MM\0*")
 _GZIP_MAGIC = b"\x1f\x8b"
+# Pictures in formats we do not read, by name; and an SVG whatever its name (its text would
+# otherwise be tried as a CSV file).
+_UNREAD_PICTURES = {
+    ".svg": "SVG",
+    ".svgz": "SVG",
+    ".heic": "HEIC",
+    ".heif": "HEIF",
+    ".avif": "AVIF",
+    ".pdf": "PDF",
+    ".eps": "EPS",
+}
+_SVG_START = re.compile(rb"\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*(<!DOCTYPE svg|<svg)", re.DOTALL)
 
 
 def read_inputs(
@@ -64,6 +77,8 @@ def read_input(path: str | os.PathLike[str], *, size: int = 28) -> tuple[np.ndar
     file = Path(where)
     if file.suffix.lower() in PICTURE_SUFFIXES:
         return read_picture(where, size=size)[None], [{"file": where}]
+    if file.suffix.lower() in _UNREAD_PICTURES:
+        raise DataError(_unread_picture(where, file.suffix.lower()))
     if file.is_dir():
         raise DataError(f"{where} is a folder, expected an IDX, CSV or picture file")
     try:
@@ -74,6 +89,8 @@ def read_input(path: str | os.PathLike[str], *, size: int = 28) -> tuple[np.ndar
         raise DataError(f"cannot read {where}: {error.strerror or error}") from None
     if data.startswith(_PICTURE_MAGIC):
         return read_picture(where, size=size)[None], [{"file": where}]
+    if _SVG_START.match(data[:4096]):
+        raise DataError(_unread_picture(where, ".svg"))
     if data.startswith(_GZIP_MAGIC) or data[:2] == b"\0\0":
         images = _read_idx_bytes(data, where)
         if images.ndim != 3 or images.dtype != np.uint8:
@@ -86,6 +103,14 @@ def read_input(path: str | os.PathLike[str], *, size: int = 28) -> tuple[np.ndar
         return images, [{"file": where, "index": i} for i in range(len(images))]
     images, _ = _parse_digits_csv(data, where, "auto")  # a label column is read and ignored
     return images, [{"file": where, "row": i + 1} for i in range(len(images))]
+
+
+def _unread_picture(where: str, suffix: str) -> str:
+    kind = _UNREAD_PICTURES[suffix]
+    return (
+        f"{where}: a picture in {kind} format, which nnscratch does not read; save it as PNG "
+        f"(or JPEG, BMP, GIF, WebP, TIFF) first"
+    )
 
 
 def _size(images: np.ndarray) -> str:

@@ -89,19 +89,21 @@ def read_picture_steps(
     where = name or ("the picture" if file_path is None else os.fspath(file_path))
     try:
         with warnings.catch_warnings():
-            # Pillow warns of very large pictures on stderr; our own limit below says it.
+            # Pillow warns on stderr of what it reads anyway: very large pictures (our own limit
+            # below says it), a damaged EXIF block, palette transparency. Not the user's business.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            opened = Image.open(path if file_path is None else where)
-        with opened as picture:
-            if picture.width * picture.height > max_pixels:
-                raise DataError(
-                    f"{where}: picture of {picture.width}x{picture.height} pixels "
-                    f"is larger than {max_pixels:,} pixels"
-                )
-            sixteen_bit = picture.mode.startswith("I;16")
-            grey = _to_grey(_reduced_upright(picture, Image), Image, sixteen_bit)
-    except DataError:
-        raise
+            warnings.filterwarnings("ignore", module=r"PIL(\.|$)")
+            with Image.open(path if file_path is None else where) as picture:
+                if picture.width * picture.height > max_pixels:
+                    raise DataError(
+                        f"{where}: picture of {picture.width}x{picture.height} pixels "
+                        f"is larger than {max_pixels:,} pixels"
+                    )
+                grey = _to_grey(_reduced_upright(picture, Image), Image)
+    except DataError as error:
+        raise DataError(
+            str(error) if str(error).startswith(where) else f"{where}: {error}"
+        ) from None
     except FileNotFoundError:
         raise DataError(f"no such file: {where} (expected a picture)") from None
     except IsADirectoryError:
@@ -148,15 +150,19 @@ def _has_alpha(picture) -> bool:
     return picture.mode in ("RGBA", "LA", "PA") or "transparency" in picture.info
 
 
-def _to_grey(picture, Image, sixteen_bit: bool = False) -> np.ndarray:
+def _to_grey(picture, Image) -> np.ndarray:
     """Decode to a float32 (H, W) array of grey levels 0-255, transparency as white."""
     if _has_alpha(picture):
         white = Image.new("RGBA", picture.size, (255, 255, 255, 255))
         picture = Image.alpha_composite(white, picture.convert("RGBA"))
     if picture.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
         values = np.asarray(picture.convert("F"), dtype=np.float32)
-        top = 65535.0 if sixteen_bit else max(float(values.max()), 1.0)
-        return values * np.float32(255.0 / top)
+        if not np.isfinite(values).all():
+            raise DataError("holds NaN or infinite pixel values, which are no grey level")
+        # 16-bit and float pictures say nothing of their range (a scan may use 0-1000 of
+        # 0-65535, a float one 0-1): their own darkest and lightest pixels span 0-255.
+        low, high = float(values.min()), float(values.max())
+        return (values - np.float32(low)) * np.float32(255.0 / max(high - low, 1e-12))
     return np.asarray(picture.convert("L"), dtype=np.float32)
 
 

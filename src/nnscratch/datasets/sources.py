@@ -48,7 +48,7 @@ class DigitDataset:
         return self.test_images, self.test_labels
 
 
-def load_source(spec: str | os.PathLike[str] = "mnist") -> DigitDataset:
+def load_source(spec: str | os.PathLike[str] = "mnist", *, test_only: bool = False) -> DigitDataset:
     """Load the dataset named by `spec`.
 
     * ``"mnist"``: the bundled MNIST (60,000 train and 10,000 test images, 28x28); write
@@ -59,14 +59,19 @@ def load_source(spec: str | os.PathLike[str] = "mnist") -> DigitDataset:
       layout. Images are uint8 (N, H, W) of any size, the same for train and test.
     * a CSV file (see :func:`read_digits_csv`) with a label column: training data only.
 
+    ``test_only``: the caller only looks at the test set (``evaluate``, ``show``), so a folder
+    holding only the two ``t10k`` files is taken too, with no training images (0, H, W).
+
     Returns a :class:`DigitDataset`. Raises DataError if `spec` does not exist, a required file
     is missing, or the data are malformed (counts differ, labels outside 0-9, wrong dtype).
     """
     if os.fspath(spec) == "mnist":
         return _bundled_mnist()
+    if not os.fspath(spec).strip():  # Path("") is ".", which would read this folder
+        raise DataError(f"the data is named by an empty string ({_EXPECTED_SPECS})")
     path = Path(spec)
     if path.is_dir():
-        return _idx_folder(path)
+        return _idx_folder(path, test_only)
     if path.is_file():
         return _csv_file(path)
     raise DataError(f"no such file or folder: {os.fspath(spec)} ({_EXPECTED_SPECS})")
@@ -111,17 +116,18 @@ _MNIST_IDENTITY = hashlib.sha256(
 ).hexdigest()
 
 
-def _idx_folder(folder: Path) -> DigitDataset:
+def _idx_folder(folder: Path, test_only: bool = False) -> DigitDataset:
     train = [_find_idx(folder, name) for name in _IDX_NAMES["train"]]
     test = [_find_idx(folder, name) for name in _IDX_NAMES["test"]]
     train_paths = [path for path in train if path is not None]
     test_paths = [path for path in test if path is not None]
-    if len(train_paths) < 2:
+    if len(train_paths) < 2 and not (test_only and not train_paths and len(test_paths) == 2):
         missing = [
             name for name, path in zip(_IDX_NAMES["train"], train, strict=True) if path is None
         ]
         looked_for = ", ".join(f"{name}[.gz]" for name in missing)
-        raise DataError(f"{folder}: no training data: looked for {looked_for}")
+        only_test = " (the t10k files alone are read by evaluate and show)" if test_paths else ""
+        raise DataError(f"{folder}: no training data: looked for {looked_for}{only_test}")
     if len(test_paths) == 1:
         lack = 1 if test[1] is None else 0
         raise DataError(
@@ -130,9 +136,16 @@ def _idx_folder(folder: Path) -> DigitDataset:
         )
 
     digest = hashlib.sha256()  # the training files' bytes, then the test files'
-    train_images, train_labels = _read_idx_pair(train_paths, digest)
-    test_images, test_labels = _read_idx_pair(test_paths, digest) if test_paths else (None, None)
-    if len(train_images) == 0:
+    test_images, test_labels = None, None
+    if train_paths:
+        train_images, train_labels = _read_idx_pair(train_paths, digest)
+    else:  # test_only: the test files alone, no training images of their size
+        test_images, test_labels = _read_idx_pair(test_paths, digest)
+        train_images = _read_only(np.zeros((0, *test_images.shape[1:]), np.uint8))
+        train_labels = _read_only(np.zeros(0, np.uint8))
+    if train_paths and test_paths:
+        test_images, test_labels = _read_idx_pair(test_paths, digest)
+    if train_paths and len(train_images) == 0:
         raise DataError(f"{train_paths[0]}: holds 0 images, expected at least one to train on")
     if test_images is not None and test_images.shape[1:] != train_images.shape[1:]:
         raise DataError(

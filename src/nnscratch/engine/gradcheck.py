@@ -7,6 +7,7 @@ to y is R; backward(R) must then give dL/dx and dL/dparams. Each entry is compar
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -39,11 +40,13 @@ def numerical_gradient(
 
 def relative_error(analytic: np.ndarray, numeric: np.ndarray) -> float:
     """||a - n|| / (||a|| + ||n||): about 1e-9 for a correct float64 gradient, 1/3 for one off by
-    a factor of 2.
+    a factor of 2; infinite when either holds a NaN or an infinity (a failure, never a pass).
 
     Norms over the whole array, not entry by entry: an entry whose true value is 1e-6 carries
     finite-difference noise of about 1e-11, which entry-wise would read as a 1e-5 error.
     """
+    if not (np.isfinite(analytic).all() and np.isfinite(numeric).all()):
+        return math.inf  # a NaN would compare as below any tolerance nowhere, and pass as 0
     scale = np.linalg.norm(analytic) + np.linalg.norm(numeric)
     return float(np.linalg.norm(analytic - numeric) / scale) if scale > 0 else 0.0
 

@@ -4,20 +4,30 @@ example, and labels that are integers among the model's classes."""
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ..errors import DataError
+from ..errors import ConfigError, DataError
 
 if TYPE_CHECKING:
     from .sequential import Sequential
 
 
 def check_input(model: Sequential, x: np.ndarray) -> None:
-    """Raise DataError unless ``x`` (N, ...) has the model's ``input_size`` values per example
-    (any size passes when the model takes any)."""
+    """Raise DataError unless ``x`` (N, ...) holds finite real numbers (no complex, object or
+    string arrays, no NaN) and has the model's ``input_size`` values per example (any size
+    passes when the model takes any)."""
+    if x.dtype.kind not in "biuf":
+        raise DataError(f"x must hold real numbers (integers or floats), got an array of {x.dtype}")
+    if x.dtype.kind == "f" and not np.isfinite(x).all():
+        bad = int(np.flatnonzero(~np.isfinite(x.reshape(len(x), -1)).all(axis=1))[0])
+        raise DataError(
+            f"x holds NaN or infinite values (first in example {bad}); a prediction of them "
+            f"would mean nothing"
+        )
     # math.prod, not np.prod: this runs for every prediction, even of one image, and
     # np.prod first builds an array from the shape tuple.
     features = math.prod(x.shape[1:]) if x.ndim > 1 else None
@@ -55,3 +65,29 @@ def check_training_data(
             raise DataError(f"label {y[bad]} at index {bad} is outside 0-{classes - 1}")
         y = y.astype(np.intp, copy=False)
     return x, y
+
+
+# Arrays per parameter while training: the weights, their gradients and an optimizer's two
+# moments (Adam's); what a network of a given size costs, said before any of it is allocated.
+TRAINING_COPIES = 4
+
+
+def check_network_size(layers: Sequence[Any], dtype: np.dtype) -> None:
+    """Raise ConfigError, before allocating, for a network whose arrays would take more than
+    the budget's data_bytes (:mod:`nnscratch.budget`), saying how much they would take: a
+    ``--hidden 100000000`` costs 584 GiB, which ends in MemoryError after minutes if tried."""
+    from ..budget import current_budget
+
+    count = sum(math.prod(shape) for layer in layers for shape in layer.array_shapes().values())
+    weights = count * dtype.itemsize
+    limit = current_budget().data_bytes
+    if weights * TRAINING_COPIES > limit:
+        raise ConfigError(
+            f"the network has {count:,} parameters: {_gib(weights)} of {dtype} weights, and "
+            f"about {_gib(weights * TRAINING_COPIES)} to train; more than the {_gib(limit)} "
+            f"allowed: choose smaller layers"
+        )
+
+
+def _gib(count: int) -> str:
+    return f"{count / 2**30:,.1f} GiB"

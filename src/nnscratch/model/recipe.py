@@ -296,7 +296,9 @@ def _batch_size(name: str, value: Any) -> int | str:
 def _plain_name(name: str, value: Any) -> str:
     """A name, which names the model file (NAME.npz here): a file must choose no folder."""
     if not isinstance(value, str) or value in ("", ".", "..") or set(value) & set("/\\\0"):
-        raise ConfigError(f"{name} must be a plain name without / or \\ (see --out), got {value!r}")
+        raise ConfigError(
+            f"{name} must be a plain name without / or \\ (see --output), got {value!r}"
+        )
     return value
 
 

@@ -37,6 +37,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..budget import check_depth, check_document, check_texts
 from ..errors import ConfigError
 from .presets import DEFAULT_PRESET, get_preset
 from .recipe import FIELDS, NETWORK_FIELDS, Recipe
@@ -65,14 +66,19 @@ def read_recipe_file(path: str | os.PathLike[str]) -> Recipe:
     work."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        check_document(path.stat().st_size, f"--recipe {path}", "the recipe file", ConfigError)
+        # utf-8-sig: a byte-order mark, as some Windows editors write, is not part of the text.
+        text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:
         reason = error.strerror if isinstance(error, OSError) and error.strerror else "not text"
         raise ConfigError(f"--recipe {path}: cannot read the recipe file ({reason})") from None
+    # The parser recurses once per level of arrays and inline tables: bound them first.
+    check_depth(text, f"--recipe {path}", "the recipe file", ConfigError)
     try:
         values: dict[str, Any] = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"--recipe {path}: not a valid TOML file ({error})") from None
+    check_texts(values, f"--recipe {path}", "the recipe file", ConfigError)
     unknown = sorted(set(values) - set(FIELDS) - {"preset"})
     if unknown:
         raise ConfigError(

@@ -16,7 +16,7 @@ from ..engine.layers.pooling import pool_before_relu
 from ..engine.losses import LOSSES, Loss, get_loss
 from ..errors import ConfigError, ModelFileError
 from .architecture import Summary, architecture, model_repr, parameter_count, summary
-from .datachecks import check_input, check_training_data
+from .datachecks import check_input, check_network_size, check_training_data
 from .fitting import fit_model
 from .recipe import Recipe
 from .storage import load_model, save_model
@@ -67,6 +67,7 @@ class Sequential:
         self.seed = int(seed)
         self.rng = np.random.default_rng(self.seed)
         self.metadata: dict[str, Any] = {}
+        check_network_size(self.layers, self.dtype)  # before its arrays exist (load's too)
         if _initialize:
             for layer in self.layers:
                 layer.initialize(self.rng, self.dtype)
@@ -146,6 +147,7 @@ class Sequential:
     def outputs(self, x: np.ndarray, batch_size: int = PREDICT_BATCH) -> np.ndarray:
         """Raw outputs (logits) for raw inputs, in batches. Shapes: (N, ...) -> (N, C)."""
         x = np.asarray(x)
+        checks.whole("batch_size", batch_size, low=1)
         check_input(self, x)  # once per call; the layers' prediction path checks no more
         if 0 < len(x) <= batch_size:  # one batch (one image, say): no list, no concatenation
             return self.infer(self.prepare(x))
@@ -169,6 +171,7 @@ class Sequential:
         self, x: np.ndarray, y: np.ndarray, batch_size: int = PREDICT_BATCH
     ) -> dict[str, float]:
         """Mean loss and accuracy on (x, y): ``{"loss": ..., "accuracy": ...}``."""
+        checks.whole("batch_size", batch_size, low=1)
         x, y = check_training_data(self, x, y)  # input size and labels, as fit checks them
         total_loss, correct = 0.0, 0
         for i in range(0, len(x), batch_size):

@@ -53,9 +53,23 @@ def load_model(cls: type[Sequential], path: str | os.PathLike[str]) -> Sequentia
     """Read a model written by :func:`save_model` as a ``cls``; its document is in
     ``model.metadata``."""
     document, arrays = read_model_file(path)
+    if document.get("kind") == "checkpoint":  # training.checkpoint's KIND, a tier above
+        raise ModelFileError(
+            f"{path} is a training checkpoint, not a model file: carry its run on with "
+            f"nnscratch train --resume {path} (the model file is written when the run ends)"
+        )
     if "model" not in document:
         raise ModelFileError(f"{path}: the document has no model description")
-    model = cls.from_config(document["model"], initialize=False)
+    try:
+        model = cls.from_config(document["model"], initialize=False)
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError, OverflowError) as error:
+        # An edited description: a layer type that does not exist ("os.system"), a size that
+        # is not a number. The file is named, whatever the description's own error says.
+        detail = str(error) if isinstance(error, ValueError) else f"{type(error).__name__}: {error}"
+        raise ModelFileError(
+            f"{path}: the model description cannot be built ({detail}); "
+            f"the file was edited or damaged"
+        ) from None
     _check_loaded(model, path, arrays)
     _allocate(model)
     model.set_weights(arrays)

@@ -83,27 +83,28 @@ def learning_curves(figure, history, *, unit: str = "epoch"):
     return figure
 
 
-def lr_find_curve(ax, lrs, losses, smoothed, *, minimum: float, suggestion: float):
+def lr_find_curve(ax, lrs, losses, smoothed, *, minimum: float, suggestion: float | None):
     """The learning-rate range test: each batch's loss (light) and its moving average (dark)
     against the learning rate on a log scale, the smoothed minimum and the suggested rate
-    (a tenth of it) marked by vertical lines. ``lrs``, ``losses``, ``smoothed``: one value per
-    batch, as :class:`~nnscratch.usecases.lrfind.RangeTest` holds them."""
+    (a tenth of it; None: none) marked by vertical lines. ``lrs``, ``losses``, ``smoothed``:
+    one value per batch, as :class:`~nnscratch.usecases.lrfind.RangeTest` holds them."""
     ax.plot(lrs, losses, color="0.75", linewidth=0.8, label="batch loss")
     ax.plot(lrs, smoothed, color=TRAIN_STYLE["color"], linewidth=1.8, label="smoothed loss")
     ax.axvline(minimum, **BEST_STYLE, label=f"lowest smoothed loss at {minimum:.2g}")
-    ax.axvline(
-        suggestion,
-        color=DEV_STYLE["color"],
-        linestyle="--",
-        linewidth=1.5,
-        label=f"suggested rate {suggestion:.2g}",
-    )
-    ax.plot(
-        [suggestion],
-        [np.interp(np.log(suggestion), np.log(lrs), smoothed)],
-        marker="o",
-        color=DEV_STYLE["color"],
-    )
+    if suggestion is not None:  # None: a sweep cut short before the curve says one
+        ax.axvline(
+            suggestion,
+            color=DEV_STYLE["color"],
+            linestyle="--",
+            linewidth=1.5,
+            label=f"suggested rate {suggestion:.2g}",
+        )
+        ax.plot(
+            [suggestion],
+            [np.interp(np.log(suggestion), np.log(lrs), smoothed)],
+            marker="o",
+            color=DEV_STYLE["color"],
+        )
     ax.set_xscale("log")
     # The loss may shoot up at the end: keep the interesting part in view.
     low, high = min(min(losses), min(smoothed)), max(smoothed[0], min(smoothed) * 2)

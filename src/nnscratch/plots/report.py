@@ -17,7 +17,7 @@ from pathlib import Path
 from ..errors import ConfigError
 from ..fileio import atomic_write, check_outputs
 from ..model import Sequential
-from ..usecases.data import check_fit, data_inputs, load_model_data
+from ..usecases.data import check_fit, data_inputs, load_model_data, recorded_data_spec
 from ..usecases.inspect import inspect_model
 from .report_html import SECTIONS, esc
 from .report_insides import examples_section, first_layer_section
@@ -101,11 +101,13 @@ def _build_report(
     the data the model file records is known, before any measuring."""
     model = Sequential.load(model_path)
     meta = model.metadata
-    loaded = load_model_data(meta, data)
-    if output is not None:
+    if output is not None:  # the data's files, once the model file says which, before loading
+        spec = data if data is not None else recorded_data_spec(meta)
         check_outputs(
-            [("--output", output, "report.html")], data_inputs(loaded.spec, recorded=data is None)
+            [("--output", output, "report.html")],
+            [("the model file MODEL", model_path), *data_inputs(spec, recorded=data is None)],
         )
+    loaded = load_model_data(meta, data)
     dataset = loaded.dataset
     check_fit(model, dataset.train_images, os.fspath(model_path), dataset.source)
     total = MEASURING_STEPS + len(SECTION_RENDERERS)
@@ -165,11 +167,7 @@ def write_report(
 ) -> Path:
     """Write :func:`build_report` to ``output`` (atomically, UTF-8); returns its path."""
     output = Path(output)
-    # Now, not after measuring the model; the data it records is checked once it is read.
-    check_outputs(
-        [("--output", output, "report.html")],
-        [("the model file MODEL", model_path), *data_inputs(data)],
-    )
+    # Checked once the model file is read (it says which data is an input), before measuring.
     text = _build_report(model_path, data=data, output=output, progress=progress)
     with atomic_write(output, ConfigError) as handle:
         handle.write(text.encode("utf-8"))

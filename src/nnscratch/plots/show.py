@@ -76,7 +76,7 @@ def show_digit(
     outputs = [("--output", output, f"digit-{split}-{index}.png")]
     check_outputs(outputs, [("the model file MODEL", model_path), *data_inputs(data)])
     model = Sequential.load(model_path)
-    loaded = load_model_data(model.metadata, data)
+    loaded = load_model_data(model.metadata, data, test_only=split == "test")
     check_outputs(outputs, data_inputs(loaded.spec, recorded=data is None))
     dataset = loaded.dataset
     check_fit(model, dataset.train_images, os.fspath(model_path), dataset.source)

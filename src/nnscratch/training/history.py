@@ -24,6 +24,9 @@ class History:
     seconds: list[float] = field(default_factory=list)
     stopped: str = "completed"  # completed | early_stopping | interrupted | diverged
     best_epoch: int | None = None
+    # The training time of the whole run, an epoch cut short by a stop included (``seconds``
+    # ends at the last whole epoch); set when the run ends, not kept in files.
+    total_seconds: float | None = None
 
     def append(self, **logs: float) -> None:
         """Add one epoch: ``epoch`` and every figure of :data:`FIGURES`."""

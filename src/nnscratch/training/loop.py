@@ -147,8 +147,10 @@ class Trainer(Generic[ModelT_co]):
                 for callback in self.callbacks:
                     callback.on_epoch_begin(self, epoch)
                 start = time.perf_counter()
-                finished = self._steps(epoch, params, grads, decay)
-                self.train_seconds += time.perf_counter() - start
+                try:
+                    finished = self._steps(epoch, params, grads, decay)
+                finally:  # a Ctrl-C within the epoch: its time was spent training all the same
+                    self.train_seconds += time.perf_counter() - start
                 if not finished:
                     break
                 if not all(np.isfinite(p).all() for p in params):
@@ -172,11 +174,8 @@ class Trainer(Generic[ModelT_co]):
                 self.epoch, self.step, self.in_epoch, self.order = epoch, 0, False, None
                 for callback in self.callbacks:
                     callback.on_epoch_end(self, epoch, logs)
-            if (
-                self.stop_requested is not None
-                and self.epoch < self.epochs
-                and not self.stop_training
-            ):
+            asked = self.stop_requested is not None and not self.stop_training
+            if asked and self.epoch < self.epochs:
                 self.history.stopped = "interrupted"
         except KeyboardInterrupt:
             # Ctrl-C ends the run, not the program: the caller keeps what was learnt so far.
@@ -188,6 +187,7 @@ class Trainer(Generic[ModelT_co]):
             for callback in reversed(self.callbacks):
                 callback.on_train_error(self)
             raise
+        self.history.total_seconds = self.train_seconds  # with an epoch cut short, if any
         # In reverse: a checkpoint sees the run before early stopping puts back its best weights.
         for callback in reversed(self.callbacks):
             callback.on_train_end(self)

@@ -54,7 +54,7 @@ def load_labelled(spec: str | os.PathLike[str] = "mnist", split: str = "auto") -
     """
     if split not in SPLITS:
         raise ConfigError(f"unknown --split {split!r}; choose one of: {', '.join(SPLITS)}")
-    dataset = load_source(spec)
+    dataset = load_source(spec, test_only=split != "train")
     test = dataset.test
     if split == "test" and test is None:
         raise ConfigError(f"{dataset.source} has no test set; use --split train")
@@ -126,8 +126,11 @@ def data_inputs(spec: str | None, *, recorded: bool = False) -> list[tuple[str, 
     return [(what, path) for path in source_files(spec)]
 
 
-def load_model_data(metadata: dict[str, Any], data: str | None = None) -> ModelData:
-    """Load ``data`` (a ``--data`` spec), or else the data the model file recorded.
+def load_model_data(
+    metadata: dict[str, Any], data: str | None = None, *, test_only: bool = False
+) -> ModelData:
+    """Load ``data`` (a ``--data`` spec), or else the data the model file recorded;
+    ``test_only``: the caller looks at the test set alone (see :func:`load_source`).
 
     Raises DataError if neither is known or the recorded data is no longer where it was.
     """
@@ -135,7 +138,7 @@ def load_model_data(metadata: dict[str, Any], data: str | None = None) -> ModelD
     if spec is None:
         raise DataError("the model file does not say which data it was trained on; pass --data")
     try:
-        dataset = load_source(spec)
+        dataset = load_source(spec, test_only=test_only)
     except DataError as error:
         if data is None:
             raise DataError(

@@ -7,7 +7,6 @@ import os
 from pathlib import Path
 
 from ..environment import require
-from ..errors import ConfigError
 from ..fileio import check_outputs
 from ..model import Sequential
 
@@ -52,11 +51,6 @@ def export_model_file(
     input_type = check_input_type("--input-type", input_type)
     model_path, output = Path(model_path), Path(output)
     check_outputs([("OUTPUT", output, "model.onnx")], [("the model file MODEL", model_path)])
-    if output.suffix.lower() != ".onnx":
-        raise ConfigError(
-            f"OUTPUT {output}: an ONNX file's name ends in .onnx, like "
-            f"{output.stem or output.name}.onnx"
-        )
     model = Sequential.load(model_path)
     proto = model.to_onnx(output, opset=opset, input_type=input_type)
     shape = tuple(d.dim_value for d in proto.graph.input[0].type.tensor_type.shape.dim[1:])

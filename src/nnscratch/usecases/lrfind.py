@@ -13,6 +13,7 @@ loss still falls steeply and training is stable.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +43,16 @@ class RangeTest:
     smoothed: list[float]
     minimum: float
     suggestion: float
+    # How the sweep ended: "completed" (every rate tried), "took off" (the smoothed loss passed
+    # STOP_FACTOR times its minimum) or "interrupted" (Ctrl-C, or a signal).
+    stopped: str = "completed"
+
+    @property
+    def supported(self) -> bool:
+        """Whether the curve supports the suggestion: the sweep ran to its end or to the loss
+        taking off, or, interrupted, its smoothed loss had already risen to twice its lowest
+        (past the minimum, so the minimum is one)."""
+        return self.stopped != "interrupted" or self.smoothed[-1] > 2 * min(self.smoothed)
 
     def as_json(self) -> dict[str, Any]:
         """The sweep as ``nnscratch lr-find --json`` prints it: rates (steps,), losses."""
@@ -52,7 +63,8 @@ class RangeTest:
             "losses": self.losses,
             "smoothed": self.smoothed,
             "minimum": self.minimum,
-            "suggestion": self.suggestion,
+            "suggestion": self.suggestion if self.supported else None,
+            "stopped": self.stopped,
         }
 
 
@@ -64,6 +76,7 @@ class _Sweep(Callback):
         self.losses: list[float] = []
         self.smoothed: list[float] = []
         self._average = 0.0
+        self.ended: str | None = None  # "completed" or "took off" once the sweep stops itself
 
     def on_train_begin(self, trainer) -> None:
         trainer.optimizer.lr = float(self.rates[0])
@@ -74,6 +87,7 @@ class _Sweep(Callback):
         self._average = SMOOTHING * self._average + (1 - SMOOTHING) * loss
         self.smoothed.append(self._average / (1 - SMOOTHING ** (k + 1)))
         if k + 1 == len(self.rates) or self.smoothed[-1] > STOP_FACTOR * min(self.smoothed):
+            self.ended = "completed" if k + 1 == len(self.rates) else "took off"
             trainer.stop_requested = "lr-find"
         else:
             trainer.optimizer.lr = float(self.rates[k + 1])
@@ -87,10 +101,12 @@ def find_learning_rate(
     start: float = 1e-6,
     stop: float = 1.0,
     steps: int = 100,
+    callbacks: Sequence[Callback] = (),
 ) -> RangeTest:
     """Run the range test of ``recipe`` (or a preset's name) on (images, labels): ``steps``
     batches at rates from ``start`` to ``stop``, geometrically spaced. Shapes: images
     (N, H, W) raw pixels, labels (N,), all of them trained on (the sweep needs no dev set).
+    ``callbacks`` see the run too (a progress bar).
     """
     recipe = get_preset(recipe) if isinstance(recipe, str) else recipe
     start = checks.real("--start", start, low=0, low_open=True)
@@ -108,20 +124,23 @@ def find_learning_rate(
     sweep = _Sweep(rates)
     batch = recipe.fit_batch_size
     per_epoch = recipe.steps_per_epoch(len(x))
+    interrupted = False
     try:
         with np.errstate(all="ignore"):
-            model.fit(
+            history = model.fit(
                 x,
                 y,
                 epochs=math.ceil(steps / per_epoch),
                 batch_size=batch,
                 optimizer=optimizer,
-                callbacks=[sweep],
+                callbacks=[sweep, *callbacks],
                 shuffle=not recipe.full_batch,
                 augment=build_augmentation(recipe),
             )
+        # The loop takes Ctrl-C as the end of the run; the sweep says whether it ended itself.
+        interrupted = history.stopped == "interrupted" and sweep.ended is None
     except TrainingDiverged:
-        pass  # the point of the sweep: the rates it reached are recorded
+        sweep.ended = "took off"  # the point of the sweep: the rates it reached are recorded
     losses = [loss for loss in sweep.losses if math.isfinite(loss)]
     smoothed = sweep.smoothed[: len(losses)]
     if len(smoothed) < 2:
@@ -138,4 +157,5 @@ def find_learning_rate(
         smoothed,
         minimum,
         max(minimum / 10, start),
+        "interrupted" if interrupted else sweep.ended or "completed",
     )

@@ -151,7 +151,7 @@ def refuse_changes(checkpoint: Checkpoint, found: list[str], force: bool) -> Non
 
 
 def resume_command(directory: str | os.PathLike | None, out: Path, default: Path) -> str:
-    """The command that takes a run up again: with ``--out`` unless the model goes to
+    """The command that takes a run up again: with ``--output`` unless the model goes to
     ``default``, where a resumed run writes unless told (a checkpoint never says where)."""
     command = f"nnscratch train --resume {shlex.quote(str(directory))}"
-    return command + (f" --out {shlex.quote(str(out))}" if out != default else "")
+    return command + (f" --output {shlex.quote(str(out))}" if out != default else "")

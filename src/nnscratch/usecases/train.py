@@ -23,7 +23,7 @@ from ..datasets.splits import hold_out
 from ..engine.optimizers import Optimizer
 from ..environment import environment
 from ..errors import ConfigError, NNScratchError
-from ..fileio import check_model_file_name, check_outputs, check_writable_folder, same_file
+from ..fileio import check_outputs, check_writable_folder, same_file
 from ..model import PRESETS, Recipe, Sequential, build_model, build_optimizer, get_preset
 from ..model.presets import build_augmentation
 from ..training import Callback, Checkpoint, Checkpointer, GracefulStop, History, TrainingState
@@ -158,7 +158,7 @@ def measure(
 ) -> dict[str, float | None]:
     """``train_seconds`` and, for each split name of ``splits`` (name: (images, labels)),
     ``NAME_accuracy`` and ``NAME_loss`` (None where the split is None or empty)."""
-    seconds = history.seconds[-1] if history.seconds else 0.0
+    seconds = history.total_seconds or (history.seconds[-1] if history.seconds else 0.0)
     metrics: dict[str, float | None] = {"train_seconds": seconds}
     for split, (xs, ys) in splits.items():
         result = model.evaluate(xs, ys) if xs is not None and len(xs) else None
@@ -185,6 +185,7 @@ class TrainOptions:
     force: bool = False  # resume despite changes; start afresh in a folder of checkpoints
     report: Path | None = None
     init_from: Path | None = None  # fine-tune this model file's network
+    overwrite: bool = False  # replace an existing model file at out (--overwrite)
 
     @property
     def out_path(self) -> Path:
@@ -381,7 +382,7 @@ def model_file_document(result: TrainingResult, dataset: DigitDataset) -> dict[s
 def save_result(
     result: TrainingResult, plan: TrainingPlan, checkpointer: Checkpointer | None = None
 ) -> None:
-    """Write the run's model file (``--out``) with everything it records; NNScratchError
+    """Write the run's model file (``--output``) with everything it records; NNScratchError
     saying what is kept (the checkpoints) when it cannot be written."""
     options = plan.options
     try:
@@ -398,22 +399,20 @@ def save_result(
 
 
 def _check_outputs(options: TrainOptions, checkpoint_dir: Path | None) -> None:
-    """Refuse an output that cannot be written, or that would overwrite one of the run's
-    inputs (the data's files, the checkpoint resumed from) or another of its outputs, and a
-    model file not named .npz."""
-    outputs = [("--out", options.out_path, "model.npz")]
+    """:func:`check_outputs` for the run's outputs (its inputs: the data's files, the checkpoint
+    resumed from); a model file is replaced with --overwrite, or by the run that wrote it."""
+    outputs = [("--output", options.out_path, "model.npz")]
     if options.report is not None:
         outputs.append(("--report", options.report, "report.html"))
-    inputs = [
-        (f"a file of the training data (--data {options.data})", path)
-        for path in source_files(options.data)
-    ]
+    data = f"a file of the training data (--data {options.data})"
+    inputs = [(data, path) for path in source_files(options.data)]
     if options.resume is not None:
         inputs.append(("the checkpoint resumed from (--resume)", options.resume.path))
     if options.init_from is not None:
         inputs.append(("the model fine-tuned from (--init-from)", options.init_from))
-    check_outputs(outputs, inputs)
-    check_model_file_name(options.out_path, "--out")
+    recorded = options.resume.config.get("out") if options.resume is not None else None
+    own = isinstance(recorded, str) and same_file(recorded, options.out_path)  # resumed run's
+    check_outputs(outputs, inputs, replace_models=options.overwrite or own)
     if checkpoint_dir is not None:
         check_writable_folder(checkpoint_dir, "--checkpoint-dir")
 
@@ -441,10 +440,11 @@ def check_dev_size(recipe: Recipe, dataset: DigitDataset, option: str = "--dev-s
 def _what_checkpoints_hold(
     checkpointer: Checkpointer, directory: Path | None, out: Path | None = None
 ) -> str:
-    """Where the run can be taken up again after a failed write, and how."""
-    if checkpointer.last_path is None:
+    """Where the run can be taken up again after a failed write: the folder's newest checkpoint."""
+    saved = list_checkpoints(directory) if directory is not None else []
+    if not saved:
         return "no checkpoint was saved"
     resume = f"nnscratch train --resume {directory}"
     if out is not None:  # the run is complete in it: resuming only writes the model
-        resume += " --out OTHER.npz"
-    return f"the last checkpoint saved is {checkpointer.last_path} (resume with: {resume})"
+        resume += " --output OTHER.npz"
+    return f"the last checkpoint saved is {saved[-1][1]} (resume with: {resume})"
