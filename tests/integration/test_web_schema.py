@@ -87,6 +87,7 @@ LIVE_OPERATIONS = [
     ("GET", "/api/training"),
     ("POST", "/api/training/pause"),
     ("POST", "/api/training/resume"),
+    ("POST", "/api/training/step"),
     ("POST", "/api/training/stop"),
     ("POST", "/api/training/drawing"),
     ("POST", "/api/training/save"),
