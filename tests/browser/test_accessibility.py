@@ -67,7 +67,7 @@ def test_every_view_has_no_accessibility_violation(browser, server, size):
     page.page.locator(".unit-pick button[data-unit] >> nth=0").click()
     page.page.wait_for_selector("#unit-detail .formula")
     check(page, f"{size}: the inside view, a unit's detail open", problems)
-    for view in ("saliency", "probes"):
+    for view in ("saliency", "probes", "step"):
         page.page.click(f"#tab-{view}")
         page.idle(views=True)
         check(page, f"{size}: the {view} view", problems)

@@ -5,6 +5,8 @@ removed, and a model fine-tuned on them shows its accuracy before and after."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -319,3 +321,63 @@ def test_a_large_set_comes_in_pages_and_an_added_digit_fetches_nothing_again(liv
         "#gallery .digit-tile.held", "tiles => tiles.map(t => Number(t.dataset.number))"
     )
     assert shown == held_out(server.live.digits.digits())  # marks moved with the new digit
+
+
+def test_each_epoch_shows_the_dev_images_it_gets_wrong_now(live_page):
+    """Item 7 of issue 26: the gallery of the dev set's current mistakes is the last progress
+    event's (the surest first, each with its label and guess); a mini-batch run has no
+    one-iteration button."""
+    open_page, server, root = live_page
+    page = open_page(viewport={"width": 1440, "height": 900})
+    page.page.fill("#train-epochs", "2")
+    page.page.fill("#train-hidden", "16")
+    page.page.fill("#train-dev", "300")
+    page.page.click("#train-start")
+    page.page.wait_for_selector(
+        "body[data-training='completed']", state="attached", timeout=120_000
+    )
+    wait_until(lambda: progress(page) == 2)
+    events = [e for e in server.live.events_after(0) if e.kind == "progress"]
+    mistakes = json.loads(events[-1].data)["mistakes"]
+    tiles = page.page.locator("#mistakes figure")
+    assert tiles.count() == len(mistakes["shown"]) > 0
+    assert tiles.locator("figcaption").all_inner_texts() == [
+        f"{m['label']} → {m['guess']}" for m in mistakes["shown"]
+    ]
+    assert [int(i) for i in tiles.evaluate_all("ts => ts.map((t) => t.dataset.index)")] == [
+        m["index"] for m in mistakes["shown"]
+    ]
+    assert page.page.inner_text("#mistakes-note").startswith(
+        f"{mistakes['count']} of 300 dev images wrong now"
+    )
+    assert page.page.is_hidden("#train-step-one")
+
+
+def test_a_paused_full_batch_run_advances_one_iteration_from_the_page(live_page):
+    """Item 7 of issue 26: pause the classic preset, press One iteration: one more point on the
+    charts, one more line of the tutorial's view, paused again."""
+    open_page, server, root = live_page
+    # Started and paused at once through the API (its iterations are too quick to catch from
+    # the page); the page opened then shows the paused run.
+    http = server.client()
+    start = {"preset": "classic", "epochs": 1000, "dev_size": 300}
+    assert http.post("/api/training/start", json=start).status_code == 200
+    assert http.post("/api/training/pause").status_code == 200
+    wait_until(lambda: server.live.status()["state"] == "paused")
+    page = open_page()
+    wait_until(lambda: progress(page) >= 1)
+    page.page.wait_for_selector("body[data-training='paused']", state="attached")
+    step = page.page.locator("#train-step-one")
+    wait_until(lambda: step.is_visible() and step.is_enabled())
+    for _ in range(2):
+        shown = progress(page)
+        paused_at = int(page.page.locator("#tutorial-lines li").last.inner_text().split()[1][:-1])
+        step.click()
+        wait_until(lambda: progress(page) == shown + 1)  # noqa: B023 (waited on at once)
+        page.page.wait_for_selector("body[data-training='paused']", state="attached")
+        last = page.page.locator("#tutorial-lines li").last.inner_text()
+        assert last.startswith(f"Iteration {paused_at + 1:>4}: accuracy "), last
+        assert int(page.page.get_attribute("#accuracy-chart svg", "data-points")) == shown + 1
+        wait_until(lambda: step.is_enabled())  # noqa: B023
+    run = root / "runs" / server.live.status()["run"]["id"]
+    assert Sequential.load(run / "model.npz").metadata["history"]["epoch"][-1] == paused_at + 1

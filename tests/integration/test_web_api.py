@@ -170,7 +170,7 @@ def test_unsure_marks_every_answer_whose_top_probability_is_low(client, monkeypa
             assert [a["unsure"] for a in answer["answers"]] == [unsure, unsure]
 
 
-def test_the_inside_unit_saliency_and_probe_views_are_explain_s(client, models, digits):
+def test_the_inside_unit_attributions_and_probe_views_are_explain_s(client, models, digits):
     image = digits[0][2]
     cnn = models.get("cnn").model
     inside = client.post("/api/inside", json={"pixels": image.tolist(), "model": "cnn"}).json()
@@ -190,12 +190,14 @@ def test_the_inside_unit_saliency_and_probe_views_are_explain_s(client, models, 
         },
     ).json()
     assert unit["kind"] == "conv" and unit["shape"][0] == inside["layers"][0]["shape"][0]
-    saliency = client.post(
-        "/api/saliency", json={"pixels": image.tolist(), "model": "mlp", "target": 4}
+    maps = client.post(
+        "/api/attributions", json={"pixels": image.tolist(), "model": "mlp", "target": 4}
     ).json()
-    gradient, _, _ = explain.saliency(models.get("mlp").model, image, 4)
-    assert saliency["target"] == 4
-    np.testing.assert_allclose(saliency["gradient"], gradient, atol=1e-6)
+    expected_maps = explain.attributions(models.get("mlp").model, image, 4).maps()
+    assert maps["target"] == 4
+    assert [m["name"] for m in maps["maps"]] == list(expected_maps)
+    for shown, wanted in zip(maps["maps"], expected_maps.values(), strict=True):
+        np.testing.assert_allclose(shown["values"], wanted, rtol=1e-3, atol=1e-6)
     probe = client.post("/api/probe", json={"pixels": image.tolist(), "kind": "shift_x"}).json()
     assert [c["model"] for c in probe["curves"]] == ["mlp", "cnn"]
     assert len(probe["images"]) == len(probe["values"]) == len(probe["curves"][0]["probabilities"])
@@ -439,7 +441,7 @@ def test_views_refuse_layers_units_classes_and_probes_that_do_not_exist(client):
         "unit 4000 does not exist",
     )
     assert_problem(
-        client.post("/api/saliency", json={"pixels": pixels, "model": "mlp", "target": 12}),
+        client.post("/api/attributions", json={"pixels": pixels, "model": "mlp", "target": 12}),
         422,
         "class 12",
     )
@@ -452,7 +454,7 @@ def test_views_refuse_layers_units_classes_and_probes_that_do_not_exist(client):
 
 
 def test_parallel_requests_get_the_answers_of_requests_made_one_at_a_time(models, digits):
-    """Layers cache what forward saw (and saliency reads those caches going backward), so two
+    """Layers cache what forward saw (and attributions read those caches going backward), so two
     requests sharing a model's layers would mix their answers. Many requests at once, each
     checked against the same request made alone, on a real server over loopback."""
     import httpx
@@ -463,7 +465,7 @@ def test_parallel_requests_get_the_answers_of_requests_made_one_at_a_time(models
         requests.append(("/api/predict", {"drawing": drawing_of(image)}))
         requests.append(("/api/predict", {"pixels": image.tolist()}))
         requests.append(
-            ("/api/saliency", {"pixels": image.tolist(), "model": ("mlp", "cnn")[i % 2]})
+            ("/api/attributions", {"pixels": image.tolist(), "model": ("mlp", "cnn")[i % 2]})
         )
         requests.append(
             ("/api/unit", {"pixels": image.tolist(), "model": "cnn", "layer": 4, "unit": i % 8})

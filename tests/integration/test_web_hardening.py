@@ -235,7 +235,7 @@ def test_no_answer_shows_a_path_of_the_server(keeping, seven, tmp_path, small_mo
     [
         ("/api/predict", {"pixels": [[True] * 28] * 28}, ["pixels", "not true or false"]),
         ("/api/predict", {"pixels": [[0] * 28] * 28, "steps": 1}, ["steps", "boolean"]),
-        ("/api/saliency", {"model": "mlp", "target": False}, ["target", "not true or false"]),
+        ("/api/attributions", {"model": "mlp", "target": False}, ["target", "not true or false"]),
         ("/api/unit", {"model": "mlp", "layer": True, "unit": 0}, ["layer"]),
         ("/api/training/start", {"preset": "mlp", "freeze": False}, ["freeze"]),
         ("/api/training/start", {"preset": "mlp", "epochs": True}, ["epochs"]),
@@ -245,7 +245,7 @@ def test_true_and_false_are_not_numbers_and_numbers_are_not_booleans(
     keeping, seven, path, body, words
 ):
     client, _ = keeping
-    if path in ("/api/saliency", "/api/unit"):
+    if path in ("/api/attributions", "/api/unit"):
         body = {**body, "pixels": seven.tolist()}
     answer = client.post(path, json=body)
     assert answer.status_code == 422, answer.text
@@ -275,7 +275,7 @@ def test_a_method_a_path_does_not_take_gets_405_listing_those_it_takes(
 
 def test_the_schema_bounds_a_class_by_the_served_models(keeping, seven):
     client, _ = keeping
-    target = client.get("/openapi.json").json()["components"]["schemas"]["SaliencyRequest"][
+    target = client.get("/openapi.json").json()["components"]["schemas"]["AttributionsRequest"][
         "properties"
     ]["target"]
     assert {"type": "integer", "minimum": 0, "maximum": 9} in target["anyOf"]

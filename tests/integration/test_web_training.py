@@ -18,7 +18,8 @@ from mini_mnist import write_mnist_folder
 from nnscratch.datasets import load_mnist
 from nnscratch.datasets.transforms import rotate
 from nnscratch.model import Sequential, build_model, get_preset
-from nnscratch.usecases.train import TrainOptions, plan_training, run_training
+from nnscratch.usecases.train import TrainOptions, plan_training, run_training, split_dev
+from nnscratch.web.events import MISTAKES
 
 TINY = {"preset": "mlp", "hidden": [16], "dev_size": 300}
 
@@ -160,6 +161,7 @@ def test_pause_and_continue_end_as_a_run_never_paused(serve, tmp_path, data_fold
         "start": True,
         "pause": False,
         "resume": True,
+        "step": False,  # one iteration at a time: a full-batch run's
         "stop": True,
         "save": False,
     }
@@ -172,6 +174,76 @@ def test_pause_and_continue_end_as_a_run_never_paused(serve, tmp_path, data_fold
     model = Sequential.load(run / "model.npz")
     assert model.metadata["history"]["epoch"] == list(range(1, 31))
     assert same_weights(model.get_weights(), uninterrupted(data_folder, tmp_path, 30))
+
+
+def test_each_epoch_shows_the_dev_set_s_current_mistakes(serve, tmp_path, data_folder):
+    """Item 7 of issue 26: every progress event carries the dev images the model gets wrong
+    now (a bounded number, the surest first) with their labels and guesses, and how many."""
+    server = serve()
+    http = server.client()
+    assert http.post("/api/training/start", json={**TINY, "epochs": 2}).status_code == 200
+    events = read_events(server.url, until=ended)
+    progress = kinds(events, "progress")
+    assert [p["epoch"] for p in progress] == [1, 2]
+    for event in progress:
+        mistakes = event["mistakes"]
+        assert mistakes["of"] == TINY["dev_size"]
+        assert mistakes["count"] == round((1 - event["dev_accuracy"]) * mistakes["of"])
+        shown = mistakes["shown"]
+        assert 0 < len(shown) == min(MISTAKES, mistakes["count"])
+        assert all(m["label"] != m["guess"] for m in shown)
+        sureness = [m["confidence"] for m in shown]
+        assert sureness == sorted(sureness, reverse=True)
+    # The last event's mistakes are the saved model's, on the run's own dev images.
+    run = tmp_path / "runs" / http.get("/api/training").json()["run"]["id"]
+    model = Sequential.load(run / "model.npz")
+    recipe = get_preset("mlp").with_overrides(hidden=(16,), dev_size=300, epochs=2)
+    dataset = plan_training(
+        TrainOptions(recipe=recipe, data=str(data_folder), out=tmp_path / "unused.npz")
+    ).dataset
+    _, _, x_dev, y_dev = split_dev(recipe, dataset.train_images, dataset.train_labels)
+    found = model.predict_proba(x_dev)
+    assert progress[-1]["mistakes"]["count"] == int((found.argmax(1) != y_dev).sum())
+    for mistake in progress[-1]["mistakes"]["shown"]:
+        index = mistake["index"]
+        np.testing.assert_array_equal(mistake["pixels"], x_dev[index])
+        assert (mistake["label"], mistake["guess"]) == (y_dev[index], found[index].argmax())
+        assert mistake["confidence"] == pytest.approx(found[index].max(), abs=1e-4)
+
+
+def test_a_paused_full_batch_run_advances_one_iteration_at_a_time(serve, tmp_path):
+    """Item 7 of issue 26: pause, then step: one iteration, its figures, paused again (and its
+    checkpoint and model file say so); a run of mini-batches cannot step."""
+    server = serve()
+    http = server.client()
+    start = {"preset": "classic", "epochs": 1000, "dev_size": 300}
+    assert http.post("/api/training/start", json=start).status_code == 200
+    # Paused at once (a starting run may be): its iterations are too quick to wait for one.
+    assert http.post("/api/training/pause").status_code == 200
+    events = read_events(server.url, until=ended)
+    paused_at = kinds(events, "progress")[-1]["epoch"]  # a pause tells its iteration
+    status = http.get("/api/training").json()
+    assert status["state"] == "paused" and status["can"]["step"] and status["can"]["resume"]
+    run = tmp_path / "runs" / status["run"]["id"]
+    for n in (1, 2):
+        stepped = http.post("/api/training/step")
+        assert stepped.status_code == 200 and stepped.json()["can"]["step"] is False
+        events = read_events(server.url, after=events[-1]["id"], until=ended)
+        assert [p["epoch"] for p in kinds(events, "progress")] == [paused_at + n]
+        assert kinds(events, "state")[-1]["state"] == "paused"
+        history = Sequential.load(run / "model.npz").metadata["history"]
+        assert history["epoch"] == list(range(1, paused_at + n + 1))
+    assert http.get("/api/training").json()["can"]["step"]
+    assert http.post("/api/training/stop").status_code == 200
+    # Mini-batches: pausing is possible, one iteration at a time is not.
+    assert http.post("/api/training/start", json={**TINY, "epochs": 30}).status_code == 200
+    read_events(server.url, until=lambda events: len(kinds(events, "progress")) >= 1)
+    assert http.post("/api/training/pause").status_code == 200
+    read_events(server.url, after=events[-1]["id"], until=ended)
+    assert not http.get("/api/training").json()["can"]["step"]
+    refused = http.post("/api/training/step")
+    assert refused.status_code == 409
+    assert "one iteration at a time is for a full-batch run" in refused.json()["detail"]
 
 
 def test_a_server_stopped_mid_run_continues_it_after_a_restart(serve, tmp_path, data_folder):
@@ -285,6 +357,7 @@ def test_a_model_fine_tuned_on_your_digits_from_the_page_says_before_and_after(
         ("/api/training/start", {"preset": "mlp", "epochs": 0}, 422, "epochs: "),
         ("/api/training/pause", None, 409, "there is no run training to pause (the run is idle)"),
         ("/api/training/resume", None, 409, "there is no paused run to continue"),
+        ("/api/training/step", None, 409, "there is no paused run to continue"),
         ("/api/training/save", {"name": "x"}, 409, "there is no run to save: none was started"),
         ("/api/training/save", {"name": "../up"}, 422, "name: "),
     ],

@@ -220,20 +220,6 @@ def unit_answer(models: ServedModels, pixels, name: str, layer: int, unit: int) 
     }
 
 
-def saliency_answer(models: ServedModels, pixels, name: str, target: int | None) -> dict:
-    served = models.get(name)
-    model, image = served.runner(), pixels_image(models, pixels)
-    gradient, target, probabilities = explain.saliency(model, image, target)
-    drop, _ = explain.occlusion(model, image, target)
-    return {
-        "model": served.name,
-        "target": target,
-        "probabilities": _rounded(probabilities, 6),
-        "gradient": _rounded(gradient, 6),
-        "occlusion": _rounded(drop, 6),
-    }
-
-
 def probe_answer(models: ServedModels, pixels, kind: str, names: list[str] | None) -> dict:
     picked = models.pick(names)
     values, images = explain.probe_images(pixels_image(models, pixels), kind)

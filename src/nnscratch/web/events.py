@@ -1,7 +1,7 @@
 """What a training run in the server tells the page: :class:`Publisher`, the callback that
 publishes its progress as it trains (and stops it when the page asks), and the events' shapes:
-figures from the run's history, the first layer's weights as images, the watched drawing's
-probabilities."""
+figures from the run's history, the first layer's weights as images, the dev set's current
+mistakes, the watched drawing's probabilities."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 BATCH_EVERY = 0.5  # seconds between two batch events
 TILES = 16  # first-layer weight images sent
+MISTAKES = 12  # dev images the model gets wrong sent with each progress event, at most
 
 
 @dataclass(frozen=True)
@@ -81,12 +82,16 @@ class Publisher(Callback):
 
     def on_epoch_end(self, trainer, epoch: int, logs: dict[str, float]) -> None:
         every = self.run.every
-        if epoch % every and epoch != trainer.epochs and not trainer.stop_training:
-            return
+        stopping = trainer.stop_training or trainer.stop_requested is not None
+        if epoch % every and epoch != trainer.epochs and not stopping:
+            return  # a full-batch run tells every 10th iteration, and the one it pauses at
         event = history_event(trainer.history, len(trainer.history.epoch) - 1, trainer.epochs)
         if self.plan is None:
             raise RuntimeError("a Publisher needs the run's plan before the run trains")
         event["weights"] = weight_tiles(trainer.model, self.plan.image_shape)
+        event["mistakes"] = dev_mistakes(
+            trainer.model, trainer.x_dev, trainer.y_dev, self.plan.image_shape
+        )
         version, pixels = self.live.drawing()
         self._drawing_seen = version
         event["drawing"] = None if pixels is None else probabilities(trainer.model, pixels)
@@ -140,6 +145,35 @@ def weight_tiles(model: Sequential, image_shape) -> dict[str, Any]:
     scale = np.abs(tiles).reshape(len(tiles), -1).max(axis=1)
     scaled = tiles / np.where(scale > 0, scale, 1)[:, None, None]
     return {"shape": list(tiles.shape), "values": np.round(scaled * 100).astype(int).tolist()}
+
+
+def dev_mistakes(model: Sequential, x_dev, y_dev, image_shape) -> dict[str, Any] | None:
+    """The dev set's current mistakes: how many of how many, and the :data:`MISTAKES` the model
+    is surest of (each its index in the dev set, pixels in ``image_shape`` as integers 0-255,
+    true label, guess and the guess's probability). None for a run without a dev set."""
+    if x_dev is None or y_dev is None or not len(y_dev):
+        return None
+    found = model.predict_proba(x_dev)
+    guesses = found.argmax(axis=1)
+    wrong = np.flatnonzero(guesses != y_dev)
+    sureness = found[wrong, guesses[wrong]]
+    shown = wrong[np.argsort(-sureness, kind="stable")][:MISTAKES]
+    images = np.clip(np.rint(np.asarray(x_dev[shown], dtype=np.float64)), 0, 255)
+    images = images.reshape(len(shown), *tuple(image_shape)).astype(int)
+    return {
+        "count": int(len(wrong)),
+        "of": int(len(y_dev)),
+        "shown": [
+            {
+                "index": int(i),
+                "label": int(y_dev[i]),
+                "guess": int(guesses[i]),
+                "confidence": round(float(found[i, guesses[i]]), 4),
+                "pixels": image.tolist(),
+            }
+            for i, image in zip(shown, images, strict=True)
+        ],
+    }
 
 
 def probabilities(model: Sequential, pixels: np.ndarray) -> list[float]:

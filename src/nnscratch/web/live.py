@@ -112,6 +112,9 @@ class LiveTraining:
                     "start": state not in ACTIVE,
                     "pause": state == "running",
                     "resume": state in ("paused", "interrupted"),
+                    "step": state in ("paused", "interrupted")
+                    and run is not None
+                    and run.recipe.full_batch,
                     "stop": state in ("running", "paused", "interrupted"),
                     "save": state in SAVABLE and run is not None and run.model_path.exists(),
                 },
@@ -158,13 +161,21 @@ class LiveTraining:
                 return self.status()
         return self._ask("stop", "running")
 
-    def resume(self) -> dict[str, Any]:
-        """Carry on a paused run (or one a stopped server left) from its last checkpoint."""
+    def resume(self, *, one_iteration: bool = False) -> dict[str, Any]:
+        """Carry on a paused run (or one a stopped server left) from its last checkpoint; with
+        ``one_iteration`` (a full-batch run only) for one iteration, then paused again."""
         with self._lock:
             if self._state not in ("paused", "interrupted"):
                 raise Conflict(f"there is no paused run to continue (the run is {self._state})")
-            self._set_state("starting", "continuing from the last checkpoint")
-            self._spawn(resume=True)
+            if one_iteration and not (self._run is not None and self._run.recipe.full_batch):
+                raise Conflict("one iteration at a time is for a full-batch run (as classic)")
+            self._set_state(
+                "starting",
+                "one iteration, then paused"
+                if one_iteration
+                else "continuing from the last checkpoint",
+            )
+            self._spawn(resume=True, control="pause" if one_iteration else None)
         return self.status()
 
     def watch(self, pixels: np.ndarray) -> int:
@@ -241,8 +252,8 @@ class LiveTraining:
 
     # --- the worker --------------------------------------------------------------------------
 
-    def _spawn(self, *, resume: bool) -> None:
-        self._control = None
+    def _spawn(self, *, resume: bool, control: str | None = None) -> None:
+        self._control = control  # "pause": one iteration (its first batch end), then paused
         self._worker = threading.Thread(
             target=self._work, args=(self._run, resume), name="nnscratch-training", daemon=True
         )

@@ -175,15 +175,6 @@ class UnitRequest(OnImage):
     unit: int = Field(ge=0, le=1_000_000, description="the unit's index (404 if none)")
 
 
-class SaliencyRequest(OnImage):
-    target: int | None = Field(
-        None,
-        ge=0,
-        le=1000,
-        description="the class to explain (default, or null: the predicted)",
-    )
-
-
 class ProbeRequest(Strict):
     pixels: Image
     kind: Literal[tuple(PROBES)]  # type: ignore[valid-type]
@@ -227,14 +218,6 @@ class UnitAnswer(BaseModel):
     products: list
     bias: float
     preactivation: float | list
-
-
-class SaliencyAnswer(BaseModel):
-    model: str
-    target: int
-    probabilities: list[float]
-    gradient: list[list[float]] = Field(description="d log p(target) / d ink, per pixel")
-    occlusion: list[list[float]] = Field(description="drop of p(target) when blanked")
 
 
 class ProbeCurve(BaseModel):
@@ -354,7 +337,10 @@ class TrainingStatus(BaseModel):
         description="the form's settings: each preset's, and each served "
         "model's for a fine-tuning (with its layers that can be frozen)"
     )
-    can: dict[str, bool] = Field(description="start, pause, resume, stop, save: allowed now")
+    can: dict[str, bool] = Field(
+        description="start, pause, resume, step (one iteration of a paused full-batch run), "
+        "stop, save: allowed now"
+    )
 
 
 class Watched(BaseModel):

@@ -1,6 +1,7 @@
 """The API's endpoints, one module per group: :mod:`.network` (the served networks: predict,
-inside, saliency, probes), :mod:`.live_training` (a training run started from the page) and
-:mod:`.digits` (your own digits). Each reads its request, calls the library, returns JSON."""
+inside, probes), :mod:`.lessons` (maps on the logit, a unit's maths, one step of learning),
+:mod:`.live_training` (a training run started from the page) and :mod:`.digits` (your own
+digits). Each reads its request, calls the library, returns JSON."""
 
 from __future__ import annotations
 

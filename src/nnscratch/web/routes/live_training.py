@@ -65,6 +65,15 @@ def resume(request: Request) -> JSONResponse:
 
 
 @router.post(
+    "/step",
+    responses=_answers(schemas.TrainingStatus),
+    summary="A paused full-batch run: one iteration, then paused again (409 for other runs)",
+)
+def step(request: Request) -> JSONResponse:
+    return _conflict(_live(request).resume, one_iteration=True)
+
+
+@router.post(
     "/stop",
     responses=_answers(schemas.TrainingStatus),
     summary="Stop at the next batch; the run keeps the model it has learnt",
@@ -150,9 +159,9 @@ async def _stream(live: LiveTraining, after: int):
         live.streams -= 1
 
 
-def _conflict(call, *args) -> JSONResponse:
+def _conflict(call, *args, **options) -> JSONResponse:
     """``call``'s answer; 409 when the run is in no state for it (a second start)."""
     try:
-        return JSONResponse(call(*args))
+        return JSONResponse(call(*args, **options))
     except Conflict as error:
         raise HTTPException(409, str(error)) from None

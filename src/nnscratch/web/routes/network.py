@@ -1,6 +1,6 @@
 """The endpoints of the served networks: the models, a prediction, the views inside a network,
-saliency, probes and MNIST test digits. Each reads its request, calls
-:mod:`nnscratch.web.answers`, returns JSON."""
+probes and MNIST test digits (the maps that explain an answer: :mod:`.lessons`). Each reads its
+request, calls :mod:`nnscratch.web.answers`, returns JSON."""
 
 from __future__ import annotations
 
@@ -145,17 +145,6 @@ def network(body: glance_schemas.NetworkRequest, request: Request) -> JSONRespon
 def unit(body: schemas.UnitRequest, request: Request) -> JSONResponse:
     return JSONResponse(
         answers.unit_answer(_models(request), body.pixels, body.model, body.layer, body.unit)
-    )
-
-
-@router.post(
-    "/saliency",
-    responses=ok_or_problems(schemas.SaliencyAnswer),
-    summary="Gradient of log p(class) per pixel, and the occlusion map",
-)
-def saliency(body: schemas.SaliencyRequest, request: Request) -> JSONResponse:
-    return JSONResponse(
-        answers.saliency_answer(_models(request), body.pixels, body.model, body.target)
     )
 
 

@@ -1,16 +1,8 @@
-// What the lesson views share: building elements, numbers as text, arrays as small pictures.
-// Standalone (no import from app.js): the page's own helpers are being split into modules.
+// What the lesson views share: numbers as text, arrays as small pictures. Elements, percentages
+// and colour scales come from the page's own modules (dom.js, pixels.js).
 
-export const el = (tag, attrs = {}, ...children) => {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (key === "class") node.className = value;
-    else if (key === "text") node.textContent = value;
-    else node.setAttribute(key, value);
-  }
-  node.append(...children);
-  return node;
-};
+import { el } from "./dom.js";
+import { diverging, drawPixels } from "./pixels.js";
 
 // Four significant digits with a true minus sign: gradients of a sure answer are tiny numbers.
 export function num(x) {
@@ -19,31 +11,13 @@ export function num(x) {
   const trimmed = mantissa.includes(".") ? mantissa.replace(/\.?0+$/, "") : mantissa;
   return (x < 0 ? "−" : "") + trimmed + (exponent ? `e${exponent}` : "");
 }
-export const pct = (p) => `${(100 * p).toFixed(p >= 0.995 || p < 0.001 ? 0 : 1)}\u00a0%`;
 export const shape = (dims) => `(${dims.join(", ")})`;
-export const maxAbs = (values) =>
-  [values].flat(Infinity).reduce((m, v) => Math.max(m, Math.abs(v)), 0) || 1;
-
-// -1..1 -> blue, white, orange (as the page's saliency view; readable with red-green deficiencies).
-export function diverging(t) {
-  const x = Math.min(Math.max(t, -1), 1);
-  const end = x >= 0 ? [179, 88, 6] : [33, 102, 172];
-  return [0, 1, 2].map((k) => Math.round(255 + Math.abs(x) * (end[k] - 255)));
-}
 
 // rows (a 2-D array) as a canvas, each value coloured against ±scale; CSS sets the drawn size.
 export function heatmap(rows, scale, label) {
   const canvas = el("canvas", { role: "img", "aria-label": label, class: "lesson-map" });
+  drawPixels(canvas, rows, (v) => diverging(v / scale));
   const height = rows.length, width = rows[0].length;
-  canvas.width = width; canvas.height = height;
-  const context = canvas.getContext("2d");
-  const image = context.createImageData(width, height);
-  for (let r = 0; r < height; r++) for (let c = 0; c < width; c++) {
-    const [red, green, blue] = diverging(rows[r][c] / scale);
-    const i = 4 * (r * width + c);
-    image.data.set([red, green, blue, 255], i);
-  }
-  context.putImageData(image, 0, 0);
   // Drawn at a whole number of screen pixels per value, about 112 px on its longer side.
   const zoom = Math.max(1, Math.floor(112 / Math.max(width, height)));
   canvas.style.width = `${width * zoom}px`;

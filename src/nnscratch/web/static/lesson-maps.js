@@ -1,6 +1,7 @@
 // The explanations measured on the class's logit (/api/attributions): four maps, each with the
 // sentence the server sends saying what it shows.
-import { el, heatmap, num, pct } from "./lesson-draw.js";
+import { el, pct } from "./dom.js";
+import { heatmap, num } from "./lesson-draw.js";
 
 export function render(container, answer) {
   const figures = answer.maps.map((map) => {

@@ -1,7 +1,9 @@
 // One step of learning on your drawing (/api/one-step): the forward pass, the loss, every
 // backward quantity and the update W ← W − α·dW, each as numbers or small pictures with its
 // shapes (ours and the tutorial's), and the ten probabilities before and after.
-import { asRows, el, heatmap, maxAbs, num, pct, shape } from "./lesson-draw.js";
+import { el, pct } from "./dom.js";
+import { asRows, heatmap, num, shape } from "./lesson-draw.js";
+import { maxAbs } from "./pixels.js";
 
 export function render(container, answer) {
   container.replaceChildren(
@@ -26,7 +28,7 @@ function probabilities(answer) {
 
 function stage(title, quantities) {
   return el("section", { class: "lesson-stage", "aria-label": title },
-    el("h4", { text: title }), el("div", { class: "lesson-quantities" }, ...quantities.map(quantity)));
+    el("h3", { text: title }), el("div", { class: "lesson-quantities" }, ...quantities.map(quantity)));
 }
 
 function quantity(q) {

@@ -21,6 +21,27 @@ export function showWeights(weights) {
   box.setAttribute("aria-label", `The first layer's weights: ${what}`);
 }
 
+// The dev images the network gets wrong now, the surest mistakes first (the server sends a
+// dozen at most), each with its true label and the network's guess.
+export function showMistakes(mistakes) {
+  if (!mistakes) {
+    $("mistakes").replaceChildren();
+    $("mistakes-note").textContent = "Each update shows the dev images the network gets wrong.";
+    return;
+  }
+  const { count, of, shown } = mistakes;
+  $("mistakes-note").textContent = count === 0 ? `No mistake on the ${of.toLocaleString("en")} dev images.`
+    : `${count.toLocaleString("en")} of ${of.toLocaleString("en")} dev images wrong now` +
+      (count > shown.length ? `; the ${shown.length} it is surest of:` : ":");
+  $("mistakes").replaceChildren(...shown.map((m) => {
+    const canvas = el("canvas", { class: "pixels", width: "28", height: "28", role: "img",
+      "aria-label": `dev image ${m.index}: a ${m.label} read as ${m.guess}, ${pct(m.confidence)}` });
+    drawPixels(canvas, m.pixels);
+    return el("figure", { class: "digit-tile mistake", "data-index": String(m.index) }, canvas,
+      el("figcaption", { text: `${m.label} → ${m.guess}` }));
+  }));
+}
+
 // The run scores one drawing, the one a page sent last: a page shows the scores of its own
 // (the version its request got back) and says so when another page's has taken its place.
 export function showLiveBars(probabilities, version) {

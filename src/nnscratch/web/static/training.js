@@ -6,7 +6,7 @@ import { lineChart } from "./chart.js";
 import { $, el, pct, say } from "./dom.js";
 import { modelAdded } from "./models.js";
 import { state } from "./state.js";
-import { inputForTraining, saveRun, showBefore, showDone, showLiveBars, showWeights,
+import { inputForTraining, saveRun, showBefore, showDone, showLiveBars, showMistakes, showWeights,
   uniqueName } from "./training-live.js";
 
 const ANNOUNCE_EVERY_MS = 5000;  // a screen reader hears the progress at most this often
@@ -26,6 +26,7 @@ export async function setupTraining() {
   $("train-confirm-keep").addEventListener("click", () => answerConfirm(false));
   $("train-pause").addEventListener("click", () => runCommand("pause"));
   $("train-resume").addEventListener("click", () => runCommand("resume"));
+  $("train-step-one").addEventListener("click", () => runCommand("step"));
   $("train-stop").addEventListener("click", () => runCommand("stop"));
   $("save-form").addEventListener("submit", (event) => { event.preventDefault(); saveRun(); });
   modeChanged();
@@ -140,12 +141,16 @@ function showStatus(status) {
   $("train-start").disabled = !status.can.start;
   $("train-pause").disabled = !status.can.pause;
   $("train-resume").disabled = !status.can.resume;
+  // One iteration at a time: a full-batch run's (the tutorial's), while it is paused.
+  $("train-step-one").hidden = !(status.run && status.run.unit === "iteration");
+  $("train-step-one").disabled = !status.can.step;
   $("train-stop").disabled = !status.can.stop;
   $("save-form").hidden = !status.can.save;
   // A run that was running and still is speaks through its progress: a status that answers
   // late must not replace that line with "running", nor cancel a progress line waiting.
   const stillRunning = status.state === "running" && document.body.dataset.training === "running";
   document.body.dataset.training = status.state;
+  if (status.state !== "running") $("train-step").textContent = "";  // no batch is under way
   if (status.run) {
     training.run = status.run;
     if (!(stillRunning && training.history.length > 0)) {
@@ -189,6 +194,7 @@ function runStarted(run) {
   $("tutorial-log").hidden = run.unit !== "iteration";
   $("tutorial-log").open = run.unit === "iteration";
   $("weights").replaceChildren();
+  showMistakes(null);
   $("save-name").value = uniqueName(run.mode === "fine_tune" ? `${run.model}-tuned` : run.preset);
   drawLiveCharts();
   if (state.answer && state.answer.digit) inputForTraining(state.answer);
@@ -206,6 +212,7 @@ function showProgress(p) {
   training.history.push(p);
   drawLiveCharts();
   if (p.weights) showWeights(p.weights);
+  if (p.mistakes !== undefined) showMistakes(p.mistakes);
   if (p.drawing) showLiveBars(p.drawing, p.drawing_version);
   const unit = training.run ? training.run.unit : "epoch";
   const dev = p.dev_accuracy == null ? "" : `  (dev ${p.dev_accuracy.toFixed(4)})`;

@@ -9,8 +9,9 @@ import inside from "./view-inside.js";
 import network from "./view-network.js";
 import probes from "./view-probes.js";
 import saliency from "./view-saliency.js";
+import step from "./view-step.js";
 
-export const VIEWS = { network, inside, saliency, probes };
+export const VIEWS = { network, inside, saliency, probes, step };
 
 const VIEW_DELAY_MS = 160;  // the heavier views wait until drawing pauses
 const names = () => Object.keys(VIEWS);
@@ -81,6 +82,7 @@ export function scheduleView(delay = VIEW_DELAY_MS) {
 }
 
 async function refreshView() {
+  state.views.timer = null;
   const answer = state.answer;
   const version = ++state.views.version;
   const isLatest = () => version === state.views.version;
@@ -92,7 +94,8 @@ async function refreshView() {
     if (isLatest()) $(`panel-${state.view}`).querySelector(".note, .summary")
       ?.replaceChildren(`Not shown: ${error.message}`);
   } finally {
-    if (isLatest()) document.body.dataset.view = "idle";
+    // Idle only if no newer refresh is waiting on its timer: one may be, for a newer answer.
+    if (isLatest() && state.views.timer === null) document.body.dataset.view = "idle";
   }
 }
 
