@@ -8,10 +8,11 @@ import pytest
 
 from nnscratch import explain
 from nnscratch.datasets import load_mnist
-from nnscratch.engine.layers import Conv2D, Dense, Flatten, MaxPool2D, ReLU, Reshape, Tanh
+from nnscratch.engine.layers import Conv2D, Dense, Flatten, ReLU, Tanh
 from nnscratch.engine.losses import log_softmax
 from nnscratch.errors import ConfigError
 from nnscratch.model import Sequential
+from small_nets import conv_net
 
 
 def dense_model(dtype="float32"):
@@ -24,24 +25,7 @@ def dense_model(dtype="float32"):
 
 
 def conv_model(dtype="float32"):
-    return Sequential(
-        [
-            Reshape((1, 28, 28)),
-            Conv2D(1, 3, 5),
-            ReLU(),
-            MaxPool2D(2),
-            Conv2D(3, 4, 3, padding=1),
-            ReLU(),
-            MaxPool2D(2),
-            Flatten(),
-            Dense(4 * 6 * 6, 12),
-            ReLU(),
-            Dense(12, 10),
-        ],
-        input_scale=1 / 255,
-        seed=2,
-        dtype=dtype,
-    )
+    return conv_net(dtype=dtype)
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,10 @@ import pytest
 
 from nnscratch import explain
 from nnscratch.datasets import load_mnist
-from nnscratch.engine.layers import Conv2D, Dense, Flatten, MaxPool2D, ReLU, Reshape
+from nnscratch.engine.layers import Dense, Flatten, ReLU
 from nnscratch.errors import ConfigError
 from nnscratch.model import Sequential
+from small_nets import conv_net
 
 
 @pytest.fixture(scope="module")
@@ -28,20 +29,7 @@ def dense_model():
 
 
 def conv_model():
-    return Sequential(
-        [
-            Reshape((1, 28, 28)),
-            Conv2D(1, 3, 5),
-            ReLU(),
-            MaxPool2D(2),
-            Flatten(),
-            Dense(3 * 12 * 12, 8),
-            ReLU(),
-            Dense(8, 10),
-        ],
-        input_scale=1 / 255,
-        seed=2,
-    )
+    return conv_net(two_convs=False, hidden=8)
 
 
 def inputs_of(model, digit, index):

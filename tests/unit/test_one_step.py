@@ -10,9 +10,9 @@ import pytest
 
 from nnscratch import explain
 from nnscratch.datasets import load_mnist
-from nnscratch.engine.layers import Conv2D, Dense, Flatten, MaxPool2D, ReLU, Reshape
 from nnscratch.errors import ConfigError
-from nnscratch.model import PRESETS, Sequential, build_model, get_preset
+from nnscratch.model import PRESETS, build_model, get_preset
+from small_nets import classic, conv_net
 
 LABEL, RATE = 3, 0.1
 
@@ -22,25 +22,8 @@ def digit():
     return load_mnist("test")[0][0]
 
 
-def classic():
-    return build_model(get_preset("classic"))
-
-
 def conv_model():
-    return Sequential(
-        [
-            Reshape((1, 28, 28)),
-            Conv2D(1, 3, 5),
-            ReLU(),
-            MaxPool2D(2),
-            Flatten(),
-            Dense(3 * 12 * 12, 16),
-            ReLU(),
-            Dense(16, 10),
-        ],
-        input_scale=1 / 255,
-        seed=2,
-    )
+    return conv_net(two_convs=False, hidden=16)
 
 
 def by_name(quantities):

@@ -9,9 +9,8 @@ import pytest
 
 from nnscratch import explain
 from nnscratch.datasets import load_mnist
-from nnscratch.engine.layers import Conv2D, Dense, Flatten, MaxPool2D, ReLU, Reshape
 from nnscratch.errors import ConfigError
-from nnscratch.model import Sequential, build_model, get_preset
+from small_nets import classic, conv_net
 
 
 @pytest.fixture(scope="module")
@@ -19,28 +18,8 @@ def digit():
     return load_mnist("test")[0][0]
 
 
-def classic():
-    return build_model(get_preset("classic"))
-
-
 def conv_model():
-    return Sequential(
-        [
-            Reshape((1, 28, 28)),
-            Conv2D(1, 3, 5),
-            ReLU(),
-            MaxPool2D(2),
-            Conv2D(3, 4, 3, padding=1),
-            ReLU(),
-            MaxPool2D(2),
-            Flatten(),
-            Dense(4 * 6 * 6, 12),
-            ReLU(),
-            Dense(12, 10),
-        ],
-        input_scale=1 / 255,
-        seed=2,
-    )
+    return conv_net()
 
 
 def forward_to(model, digit, index):
