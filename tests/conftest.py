@@ -63,6 +63,7 @@ def pytest_collection_modifyitems(config, items):
 # The groups that take longest (`pytest --durations=60`, summed by file), longest first; the
 # other integration files follow, then the unit files (short ones, to fill in at the end).
 LONGEST_FIRST = (
+    "test_web_schema_cli",
     "test_web_schema",
     "test_report",
     "test_cli_views",
