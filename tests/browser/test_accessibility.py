@@ -7,19 +7,13 @@ from __future__ import annotations
 import pytest
 from accessibility import describe, violations, with_axe
 
-from browser_pages import Page, chromium, wait_until
+from browser_pages import Page, wait_until
 from live_servers import start_server
 from mini_mnist import write_mnist_folder
 from nnscratch.datasets import load_mnist
 from web_models import digit_strokes
 
 SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1440, "height": 900}}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture(scope="module")

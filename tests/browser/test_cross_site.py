@@ -11,7 +11,7 @@ import threading
 
 import pytest
 
-from browser_pages import Page, chromium, wait_until
+from browser_pages import Page, wait_until
 from live_servers import start_app
 from mini_mnist import write_mnist_folder
 from nnscratch.datasets import load_mnist
@@ -54,12 +54,6 @@ class Recorded:
             await send(message)
 
         return await self.app(scope, receive, recording_send)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture

@@ -10,27 +10,9 @@ import re
 import numpy as np
 import pytest
 
-from browser_pages import Page, chromium
-from live_servers import start_app
+from browser_pages import Page
 from nnscratch.datasets import load_mnist
-from nnscratch.web.app import create_app
-from nnscratch.web.served import ServedModels
 from web_models import digit_strokes
-
-
-@pytest.fixture(scope="module")
-def server(small_models):
-    served = start_app(
-        create_app(ServedModels.from_files([small_models["mlp"], small_models["cnn"]]))
-    )
-    yield served.url + "/"
-    served.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
 
 
 def value(text: str) -> float:

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from browser_pages import chromium, wait_until
+from browser_pages import wait_until
 from live_servers import start_app
 from nnscratch import explain
 from nnscratch.datasets import load_mnist
@@ -55,12 +55,6 @@ def server(models):
     served = start_app(create_app(models))
     yield served.url
     served.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
 
 
 def fulfil(route):

@@ -11,31 +11,13 @@ import statistics
 
 import pytest
 
-from browser_pages import Page, chromium, wait_until
-from live_servers import start_app
+from browser_pages import Page, wait_until
 from nnscratch.datasets import load_mnist
-from nnscratch.web.app import create_app
-from nnscratch.web.served import ServedModels
 from web_models import digit_strokes
 
 SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1440, "height": 900}}
 MOVES = 30  # pointer moves timed in one held stroke
 NETWORK = "async () => (await import('/static/state.js')).state.network"
-
-
-@pytest.fixture(scope="module")
-def server(small_models):
-    served = start_app(
-        create_app(ServedModels.from_files([small_models["mlp"], small_models["cnn"]]))
-    )
-    yield served.url + "/"
-    served.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from browser_pages import Page, chromium
+from browser_pages import Page
 from live_servers import start_app
 
 STATIC = Path(__file__).resolve().parents[2] / "src" / "nnscratch" / "web" / "static"
@@ -25,12 +25,6 @@ def server(small_models):
     served = start_app(create_app(ServedModels.from_files([small_models["mlp"]])))
     yield served.url + "/"
     served.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture

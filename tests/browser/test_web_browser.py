@@ -17,8 +17,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from browser_pages import ANSWER, Page, chromium
-from live_servers import start_app
+from browser_pages import ANSWER, Page
 from nnscratch.datasets import load_mnist
 from nnscratch.datasets.drawing import make_strokes, render_strokes
 from nnscratch.explain import OCCLUSION_PATCH
@@ -27,24 +26,6 @@ from nnscratch.usecases.predict import predict_files
 from web_models import digit_strokes
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-
-
-@pytest.fixture(scope="module")
-def server(small_models):
-    from nnscratch.web.app import create_app
-    from nnscratch.web.served import ServedModels
-
-    served = start_app(
-        create_app(ServedModels.from_files([small_models["mlp"], small_models["cnn"]]))
-    )
-    yield served.url + "/"
-    served.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import json
 import numpy as np
 import pytest
 
-from browser_pages import Page, chromium, wait_until
+from browser_pages import Page, wait_until
 from live_servers import start_server
 from mini_mnist import write_mnist_folder
 from nnscratch.datasets import load_mnist
@@ -18,12 +18,6 @@ from nnscratch.datasets.digitset import held_out
 from nnscratch.datasets.transforms import rotate
 from nnscratch.model import Sequential
 from web_models import digit_strokes
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture

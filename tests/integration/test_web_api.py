@@ -24,21 +24,9 @@ from nnscratch.datasets import load_mnist
 from nnscratch.datasets.drawing import make_strokes, render_strokes
 from nnscratch.usecases.predict import predict_files
 from nnscratch.web.app import create_app
-from nnscratch.web.served import ServedModels
 from web_models import digit_strokes
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-
-
-@pytest.fixture(scope="module")
-def models(small_models):
-    return ServedModels.from_files([small_models["mlp"], small_models["cnn"]])
-
-
-@pytest.fixture(scope="module")
-def client(models):
-    with fastapi_testclient.TestClient(create_app(models, hosts={"testserver"})) as client:
-        yield client
 
 
 @pytest.fixture(scope="module")

@@ -15,13 +15,7 @@ from nnscratch.datasets import load_mnist, load_source
 from nnscratch.datasets.digitset import DigitSet
 from nnscratch.datasets.drawing import drawing_to_mnist, make_strokes
 from nnscratch.web.app import create_app
-from nnscratch.web.served import ServedModels
 from web_models import digit_strokes
-
-
-@pytest.fixture(scope="module")
-def models(small_models):
-    return ServedModels.from_files([small_models["mlp"], small_models["cnn"]])
 
 
 @pytest.fixture

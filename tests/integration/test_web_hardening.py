@@ -27,11 +27,6 @@ DEADLOCK_GUARD = 120
 
 
 @pytest.fixture(scope="module")
-def models(small_models):
-    return ServedModels.from_files([small_models["mlp"], small_models["cnn"]])
-
-
-@pytest.fixture(scope="module")
 def seven():
     images, labels = load_mnist("test")
     return images[0]

@@ -7,25 +7,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from fastapi import testclient as fastapi_testclient
 
 from nnscratch import explain
 from nnscratch.datasets import load_mnist
-from nnscratch.web.app import create_app
-from nnscratch.web.served import ServedModels
 
 MAX_ANSWER_BYTES = 1_000_000
-
-
-@pytest.fixture(scope="module")
-def models(small_models):
-    return ServedModels.from_files([small_models["mlp"], small_models["cnn"]])
-
-
-@pytest.fixture(scope="module")
-def client(models):
-    with fastapi_testclient.TestClient(create_app(models, hosts={"testserver"})) as client:
-        yield client
 
 
 @pytest.fixture(scope="module")
