@@ -8,7 +8,6 @@ float32 code is checked against the formulas rather than against itself.
 import io
 import json
 import math
-import tracemalloc
 
 import numpy as np
 import pytest
@@ -346,19 +345,7 @@ print(tracemalloc.get_traced_memory()[1] - start)
 
 @pytest.mark.parametrize("name", list(OPTIMIZERS))
 def test_steps_allocate_no_array(name):
-    # In a process of its own: tracemalloc counts every thread's allocations, and a thread
-    # another test left in this worker (a server, a Dask client) would count against the step.
-    import subprocess
-    import sys
-
-    done = subprocess.run(
-        [sys.executable, "-c", PEAK_OF_FIVE_STEPS, name],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    peak = int(done.stdout)
+    peak = peak_in_a_process_of_its_own(PEAK_OF_FIVE_STEPS, name)
     assert peak < 4096, f"{name}.step allocated {peak} bytes"
 
 
@@ -676,19 +663,40 @@ def test_flushes_fall_on_the_same_steps_after_a_resume():
     assert (original.state_dict()["m.0"].reshape(-1)[:2] == 0).all()
 
 
+FLUSH_STEP_PEAK = """
+import tracemalloc
+import numpy as np
+from nnscratch.engine.optimizers import Adam, flush_period
+
+rng = np.random.default_rng(3)
+params = [rng.standard_normal((256, 128)).astype(np.float32)]
+opt = Adam(beta1=0.5)
+for _ in range(flush_period(0.5) - 1):
+    opt.step(params, [rng.standard_normal((256, 128)).astype(np.float32)])
+g = [rng.standard_normal((256, 128)).astype(np.float32)]
+tracemalloc.start()
+start = tracemalloc.get_traced_memory()[0]
+opt.step(params, g)  # the flush step
+peak = tracemalloc.get_traced_memory()[1] - start
+assert opt.t % flush_period(0.5) == 0, opt.t
+print(peak)
+"""
+
+
+def peak_in_a_process_of_its_own(code: str, *args: str) -> int:
+    """What ``code`` prints, run by a new interpreter: tracemalloc counts every thread's
+    allocations, and a thread another test left in this worker (a server, a Dask client)
+    would count against the step measured."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    return int(done.stdout)
+
+
 def test_a_flush_step_allocates_no_array():
-    rng = np.random.default_rng(3)
-    params = [rng.standard_normal((256, 128)).astype(np.float32)]
-    opt = Adam(beta1=0.5)
-    for _ in range(flush_period(0.5) - 1):
-        opt.step(params, [rng.standard_normal((256, 128)).astype(np.float32)])
-    g = [rng.standard_normal((256, 128)).astype(np.float32)]
-    tracemalloc.start()
-    try:
-        start = tracemalloc.get_traced_memory()[0]
-        opt.step(params, g)  # the flush step
-        peak = tracemalloc.get_traced_memory()[1] - start
-    finally:
-        tracemalloc.stop()
-    assert opt.t % flush_period(0.5) == 0
+    peak = peak_in_a_process_of_its_own(FLUSH_STEP_PEAK)
     assert peak < 4096, f"the flush step allocated {peak} bytes"
