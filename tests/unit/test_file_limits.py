@@ -112,7 +112,8 @@ def test_a_deep_recipe_file_is_refused_by_name(tmp_path, text):
 def test_dotted_keys_are_refused_as_unknown_keys(tmp_path):
     path = tmp_path / "dotted.toml"
     path.write_text(".".join(["a"] * 3000) + " = 1\n")
-    with pytest.raises(ConfigError, match="unknown key a"):
+    # Python 3.11's tomllib reads the key (a table 3,000 deep); tomli, on 3.10, refuses it.
+    with pytest.raises(ConfigError, match="unknown key a|nested deeper than a recipe file"):
         read_recipe_file(path)
 
 

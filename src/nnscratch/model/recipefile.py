@@ -78,6 +78,10 @@ def read_recipe_file(path: str | os.PathLike[str]) -> Recipe:
         values: dict[str, Any] = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"--recipe {path}: not a valid TOML file ({error})") from None
+    except RecursionError:  # tomli (Python 3.10) recurses once per part of a dotted key
+        raise ConfigError(
+            f"--recipe {path}: a key or table is nested deeper than a recipe file can be"
+        ) from None
     check_texts(values, f"--recipe {path}", "the recipe file", ConfigError)
     unknown = sorted(set(values) - set(FIELDS) - {"preset"})
     if unknown:
