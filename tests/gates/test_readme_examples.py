@@ -33,7 +33,7 @@ def test_the_onnx_example_runs_as_written(tmp_path):
     (commands,) = re.findall(r"```bash\n(.*?)```", text, flags=re.S)
     (example,) = re.findall(r"```python\n(.*?)```", text, flags=re.S)
     train, export = [line.split("#")[0].split() for line in commands.strip().splitlines()]
-    assert train == ["nnscratch", "train", "--out", "mlp.npz"]
+    assert train == ["nnscratch", "train", "--output", "mlp.npz"]
     # A shorter training than the README's (one epoch, not six): the example is the point.
     cli = [sys.executable, "-m", "nnscratch"]
     subprocess.run(
