@@ -53,7 +53,7 @@ def test_a_run_started_from_the_page_is_watched_stopped_saved_and_compared(live_
     assert page.page.is_visible("#train") and page.page.is_visible("#digits")
     assert page.page.locator("#loss-chart svg, #accuracy-chart svg").count() == 0  # no data yet
     page.draw_with_mouse(digit_strokes(load_mnist("test")[0][0]))
-    page.page.fill("#train-epochs", "300")  # longer than the test: it is stopped
+    page.page.fill("#train-epochs", "1000")  # the most the form takes: longer than the test
     page.page.fill("#train-hidden", "16")
     page.page.fill("#train-dev", "300")
     page.page.click("#train-start")
@@ -88,7 +88,7 @@ def test_a_run_started_from_the_page_is_watched_stopped_saved_and_compared(live_
     image = np.array(answer["input"], dtype=np.uint8)
     assert shown["probabilities"] == saved.predict_proba(image[None])[0].astype(np.float64).tolist()
     epochs = len(saved.metadata["history"]["epoch"])
-    assert 2 <= epochs < 300 and saved.metadata["history"]["stopped"] == "interrupted"
+    assert 2 <= epochs < 1000 and saved.metadata["history"]["stopped"] == "interrupted"
 
 
 def is_status_request(request) -> bool:
@@ -104,7 +104,7 @@ def test_each_page_shows_the_runs_scores_of_its_own_drawing_never_another_pages(
     open_page, _, _ = live_page
     first = open_page()
     first.draw_with_mouse(digit_strokes(load_mnist("test")[0][0]))
-    first.page.fill("#train-epochs", "300")  # longer than the test: it is stopped
+    first.page.fill("#train-epochs", "1000")  # the most the form takes: the run outlasts the test
     first.page.fill("#train-hidden", "16")
     first.page.fill("#train-dev", "300")
     first.page.click("#train-start")
@@ -120,8 +120,7 @@ def test_each_page_shows_the_runs_scores_of_its_own_drawing_never_another_pages(
     wait_until(lambda: first.page.locator("#live-bars li").count() == 0)
     assert "another page" in live_note(first)
     assert live_note(second).startswith("The run's network says ")
-    first.page.click("#train-stop")
-    first.page.wait_for_selector("body[data-training='stopped']", state="attached")
+    # The run may have ended by now on a quick machine: the fixture's server stops it if not.
 
 
 def test_the_training_controls_work_from_the_keyboard(live_page):
