@@ -5,9 +5,10 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import functools
-import json
 
 from starlette.exceptions import HTTPException
+
+from .asgi_answers import send_json_error
 
 MAX_BODY_BYTES = 4 * 1024 * 1024  # a phone photo fits; a drawing takes a few kB
 
@@ -29,9 +30,9 @@ class BodyLimit:
         declared = dict(scope.get("headers") or ()).get(b"content-length")
         if declared is not None:
             if not declared.isdigit():
-                return await _answer(send, 400, "Content-Length is not a number")
+                return await send_json_error(send, 400, "Content-Length is not a number")
             if int(declared) > self.limit:
-                return await _answer(send, 413, self._message())
+                return await send_json_error(send, 413, self._message())
         received = 0
 
         async def counted_receive():
@@ -49,22 +50,6 @@ class BodyLimit:
         return f"the request body is larger than {self.limit // (1024 * 1024)} MB"
 
 
-async def _answer(send, status: int, detail: str) -> None:
-    body = json.dumps({"detail": detail}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
-
-
 @functools.cache
 def return_large_blocks_to_the_system() -> bool:
     """Make glibc's malloc give blocks of 4 MB and more back to the system when freed.
@@ -75,12 +60,8 @@ def return_large_blocks_to_the_system() -> bool:
     threshold keeps the server's memory at what is decoded at once; at 4 MB, a training run's
     batches (smaller) are still reused without asking the system. False where it cannot be set
     (not glibc)."""
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return False
-    try:
-        mallopt = ctypes.CDLL(name).mallopt
-    except (OSError, AttributeError):
+    mallopt = _glibc_function("mallopt")
+    if mallopt is None:
         return False
     m_mmap_threshold = -3  # glibc's malloc.h
     return bool(mallopt(m_mmap_threshold, 4 * 1024 * 1024))
@@ -90,11 +71,18 @@ def give_back_freed_memory() -> bool:
     """Ask glibc's malloc to return the free pages of every arena to the system (after a
     training run, whose thread's arena would otherwise keep what the run freed). False where
     it cannot be asked (not glibc)."""
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return False
-    try:
-        malloc_trim = ctypes.CDLL(name).malloc_trim
-    except (OSError, AttributeError):
+    malloc_trim = _glibc_function("malloc_trim")
+    if malloc_trim is None:
         return False
     return bool(malloc_trim(0))
+
+
+def _glibc_function(name: str):
+    """The C library's function ``name``; None where there is none (not glibc)."""
+    library = ctypes.util.find_library("c")
+    if library is None:
+        return None
+    try:
+        return getattr(ctypes.CDLL(library), name)
+    except (OSError, AttributeError):
+        return None

@@ -15,10 +15,11 @@ on this machine opens:
 
 from __future__ import annotations
 
-import json
 import socket
 from collections.abc import Iterable
 from urllib.parse import urlsplit
+
+from .asgi_answers import send_json_error
 
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -93,7 +94,7 @@ class OwnOrigin:
         hosts_named = headers.get("host", [])
         host_header = hosts_named[0] if len(hosts_named) == 1 else ""
         if split_host(host_header)[0] not in self.hosts:
-            return await _refuse(
+            return await send_json_error(
                 send,
                 400,
                 f"this server answers only to its own addresses ({', '.join(sorted(self.hosts))}),"
@@ -108,7 +109,7 @@ class OwnOrigin:
             ]
             sender = next((s for s in senders if s.strip().lower() != own), None)
             if sender is not None:
-                return await _refuse(
+                return await send_json_error(
                     send,
                     403,
                     f"{scope['method']} {scope.get('path', '')} is refused: it comes from a page "
@@ -123,18 +124,3 @@ def _headers(scope) -> dict[str, list[str]]:
     for key, value in scope.get("headers") or ():
         headers.setdefault(key.decode("latin-1").lower(), []).append(value.decode("latin-1"))
     return headers
-
-
-async def _refuse(send, status: int, detail: str) -> None:
-    body = json.dumps({"detail": detail}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
