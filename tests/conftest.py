@@ -7,8 +7,9 @@ runs, which draw fresh examples each time, and by the long fuzzing run (tests/un
 
 The tests sit in folders by kind, and each test gets its folder's marker: ``unit`` (fast, in
 this process), ``integration`` (command-line processes, servers on loopback, Dask),
-``browser`` (headless Chromium) and ``gate`` (learning runs on real MNIST). ``pytest`` runs unit
-and integration on two xdist workers; ``pytest tests`` runs everything.
+``system`` (the whole program attacked or killed from outside), ``browser`` (headless
+Chromium) and ``gate`` (learning runs on real MNIST). ``pytest`` runs unit and integration on
+two xdist workers; ``pytest tests`` runs everything.
 
 ``small_models``: the web tests' two small trained networks, trained once per session (the
 xdist workers share them). ``dask_cluster``: a Dask cluster on the loopback address, started
@@ -38,6 +39,7 @@ TESTS = Path(__file__).parent
 MARKER_OF_FOLDER = {
     "unit": "unit",
     "integration": "integration",
+    "system": "system",
     "browser": "browser",
     "gates": "gate",
 }
@@ -45,7 +47,7 @@ MARKER_OF_FOLDER = {
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config, items):
-    """Mark each test by its folder; a test outside the four folders is an error."""
+    """Mark each test by its folder; a test outside the five folders is an error."""
     for item in items:
         folder = item.path.relative_to(TESTS).parts[0] if item.path.is_relative_to(TESTS) else ""
         if folder not in MARKER_OF_FOLDER:
@@ -70,6 +72,7 @@ LONGEST_FIRST = (
     "test_sklearn",
     "test_resume_cli",
     "dask",
+    "test_sweep_interrupts",
     "test_outputs",
     "test_serve_cli",
     "test_web_training",

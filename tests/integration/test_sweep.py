@@ -6,11 +6,8 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +17,6 @@ from mini_mnist import write_mnist_folder
 from nnscratch.model import Sequential, get_preset
 from nnscratch.sweeps import grid as grids
 from nnscratch.sweeps.sweep import SweepOptions, plan_sweep, run_sweep
-from nnscratch.sweeps.workers import run_all
 
 # Runs of a second or so each: a small network, one epoch of 1,000 real MNIST images.
 BRIEF = ("--epochs", "1", "--dev-size", "200")
@@ -140,193 +136,6 @@ def test_local_processes_and_a_dask_cluster_give_the_same_table(tmp_path, data, 
         assert float(run["dev_accuracy"]) == pytest.approx(record["dev_accuracy"], rel=1e-5)
         assert float(run["test_accuracy"]) == pytest.approx(record["test_accuracy"], rel=1e-5)
         assert run["status"] == "completed" and run["model"] == f"{run['name']}.npz"
-
-
-# --- stopped and resumed ----------------------------------------------------------------------
-
-
-def six_run_sweep(data):
-    """The command of a sweep of six small runs (3 learning rates x 2 seeds) into ``out``, on one
-    local worker: long enough to be stopped midway."""
-    return [
-        sys.executable,
-        "-m",
-        "nnscratch",
-        "sweep",
-        "--grid",
-        "lr=1e-3,2e-3,3e-3",
-        "--seeds",
-        "2",
-        *SMALL,
-        "--data",
-        str(data),
-        "--output",
-        "out",
-        "--workers",
-        "1",
-    ]
-
-
-def test_a_sweep_killed_midway_carries_on_without_redoing_a_finished_run(tmp_path, data):
-    command = six_run_sweep(data)
-    records = tmp_path / "out" / "runs"
-    # Its own session: the kill takes the command and its worker, as a closed terminal would.
-    process = subprocess.Popen(
-        command,
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 300
-    while not list(records.glob("*.json")) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
-    finished = {
-        p.name: (p.read_bytes(), p.stat().st_mtime_ns)
-        for p in records.iterdir()
-        if not p.name.startswith(".")
-    }
-    done = [name for name in finished if name.endswith(".json")]
-    assert 1 <= len(done) < 6, "the sweep was not stopped midway"
-
-    resumed = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=600)
-    assert resumed.returncode == 0, resumed.stderr
-    assert f"; {len(done)} already done in out" in " ".join(resumed.stdout.split())
-    trained = [line for line in resumed.stderr.splitlines() if ": dev " in line]
-    assert len(trained) == 6 - len(done)  # the runs it had not finished, and only those
-    for name, (content, mtime) in finished.items():
-        if name.endswith(".json") or name.replace(".npz", ".json") in done:
-            path = records / name
-            assert (path.read_bytes(), path.stat().st_mtime_ns) == (content, mtime), name
-    assert sorted(p.name for p in records.glob("*.json")) == sorted(
-        f"lr={lr}_seed={seed}.json" for lr in ("0.001", "0.002", "0.003") for seed in (0, 1)
-    )
-    assert not list(records.glob(".*.tmp"))
-    assert [row["runs"] for row in read_table(tmp_path / "out")] == ["2", "2", "2"]
-
-
-def test_ctrl_c_stops_the_sweep_with_status_130_and_says_how_to_carry_on(tmp_path, data):
-    command = six_run_sweep(data)
-    process = subprocess.Popen(
-        command,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 300
-    while not list((tmp_path / "out" / "runs").glob("*.json")) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C sends the terminal's process group
-    _, stderr = process.communicate(timeout=120)
-    assert process.returncode == 130
-    done = len(list((tmp_path / "out" / "runs").glob("*.json")))
-    assert stderr.endswith(
-        f"nnscratch: sweep stopped with {done} of 6 runs done, kept in out; "
-        f"run the same command to carry on\n"
-    )
-
-
-def workers_of(pid: int) -> list[int]:
-    """The worker processes (multiprocessing's spawned children) of process ``pid``, from
-    /proc."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            command = (entry / "cmdline").read_bytes()
-        except OSError:  # gone meanwhile
-            continue
-        parent = int(stat.rsplit(")", 1)[1].split()[1])
-        if parent == pid and b"spawn_main" in command:
-            found.append(int(entry.name))
-    return found
-
-
-def alive(pid: int) -> bool:
-    """Whether process ``pid`` runs (a zombie, dead but not yet reaped, does not)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
-def wait_for(condition, what: str, limit: float = 300) -> None:
-    """Wait until ``condition()`` holds; the limit only keeps a broken build from hanging."""
-    deadline = time.monotonic() + limit
-    while not condition():
-        assert time.monotonic() < deadline, f"still waiting for {what}"
-        time.sleep(0.02)
-
-
-def test_a_sweep_killed_outright_takes_its_workers_with_it(tmp_path, data):
-    """SIGKILL to the command alone (not its process group, as a crash or the OOM killer
-    would): its workers, sent nothing, must not stay behind waiting for work forever."""
-    command = [*six_run_sweep(data)[:-1], "2"]  # two workers
-    process = subprocess.Popen(
-        command,
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    workers: list[int] = []
-
-    def both_started() -> bool:
-        workers[:] = workers_of(process.pid)
-        return len(workers) == 2
-
-    wait_for(both_started, "the two workers to start")
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
-    wait_for(lambda: not any(alive(pid) for pid in workers), "the workers to exit")
-
-
-def test_an_interrupted_sweep_ends_the_run_under_way_without_waiting_for_it():
-    """Ctrl-C (here thrown where the sweep waits for results) while a worker is an hour into a
-    task: the workers are ended and the interruption goes on at once. It used to wait for the
-    runs under way to finish, which made Ctrl-C take as long as the slowest of them."""
-    outcomes = run_all(time.sleep, [0, 3600], workers=1)
-    assert next(outcomes) is None  # the first task is done; the worker goes on to the second
-    with pytest.raises(KeyboardInterrupt):
-        outcomes.throw(KeyboardInterrupt)
-
-
-def test_ctrl_c_leaves_no_worker_running(tmp_path, data):
-    """After Ctrl-C to the terminal's process group the command ends its workers: when it has
-    exited, with status 130 and no traceback, none is left running."""
-    command = six_run_sweep(data)
-    process = subprocess.Popen(
-        command,
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    workers: list[int] = []
-
-    def started() -> bool:
-        workers[:] = workers_of(process.pid)
-        return len(workers) == 1
-
-    wait_for(started, "the worker to start")
-    # the worker is in a run: the first one's record is written, five runs remain
-    wait_for(lambda: list((tmp_path / "out" / "runs").glob("*.json")), "a first run")
-    os.killpg(process.pid, signal.SIGINT)
-    _, stderr = process.communicate(timeout=300)
-    assert process.returncode == 130, stderr
-    done = len(list((tmp_path / "out" / "runs").glob("*.json")))
-    assert done < 6
-    # ended by the command, not left to finish its run: gone by the time the command is
-    assert not any(alive(pid) for pid in workers)
-    assert "Traceback" not in stderr
 
 
 def test_a_folder_of_another_sweep_is_refused_not_overwritten(tmp_path, data):

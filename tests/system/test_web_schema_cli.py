@@ -1,6 +1,6 @@
 """Every check schemathesis has, as its command line runs them against a live server (issue
-25, defect 8). A file of its own: it takes minutes, and xdist runs a file on one worker, so it
-runs beside the in-process schema tests, not after them."""
+25, defect 8): a minute of attacks on every operation, so a system test, which `pytest tests`
+runs and the quick default run leaves out."""
 
 from __future__ import annotations
 
@@ -8,7 +8,10 @@ import os
 
 import pytest
 
+from live_servers import start_app
+from nnscratch.datasets.digitset import DigitSet
 from nnscratch.web.app import create_app
+from nnscratch.web.live import LiveTraining
 from nnscratch.web.served import ServedModels
 
 EXAMPLES = int(os.environ.get("NNSCRATCH_SCHEMA_EXAMPLES", "40"))  # per operation
@@ -38,32 +41,13 @@ checks.negative_data_rejection.enabled = false
 
 @pytest.fixture(scope="module")
 def served_to_schemathesis(small_models, tmp_path_factory):
-    import threading
-    import time
-
-    import uvicorn
-
-    from nnscratch.datasets.digitset import DigitSet
-    from nnscratch.web.launch import bind
-    from nnscratch.web.live import LiveTraining
-
     root = tmp_path_factory.mktemp("all-checks")
     models = ServedModels.from_files([small_models["mlp"], small_models["cnn"]])
     digits = DigitSet(root / "digits")
     live = LiveTraining(root / "runs", models, digits=digits)
-    app = create_app(models, live=live, digits=digits, hosts={"127.0.0.1"})
-    sock = bind("127.0.0.1", 0)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 120  # only against a hang: the loop ends when it listens
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}", root
-    server.should_exit = True
-    thread.join(60)
-    sock.close()
+    running = start_app(create_app(models, live=live, digits=digits, hosts={"127.0.0.1"}))
+    yield running.url, root
+    running.stop(timeout=60)
     live.close()
     live.join()
 
