@@ -18,8 +18,11 @@ export function heatmap(rows, scale, label) {
   const canvas = el("canvas", { role: "img", "aria-label": label, class: "lesson-map" });
   drawPixels(canvas, rows, (v) => diverging(v / scale));
   const height = rows.length, width = rows[0].length;
-  // Drawn at a whole number of screen pixels per value, about 112 px on its longer side.
-  const zoom = Math.max(1, Math.floor(112 / Math.max(width, height)));
+  // Drawn at a whole number of screen pixels per value, about 112 px on its longer side; a
+  // narrow matrix (48x10 weights) is widened to about 40 px, up to 224 px on its longer side.
+  const long = Math.max(width, height), short = Math.min(width, height);
+  let zoom = Math.max(1, Math.floor(112 / long));
+  if (short > 1) zoom = Math.max(zoom, Math.min(Math.ceil(40 / short), Math.floor(224 / long)));
   canvas.style.width = `${width * zoom}px`;
   canvas.style.height = `${height * zoom}px`;
   canvas.style.imageRendering = "pixelated";

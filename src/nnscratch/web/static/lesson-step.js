@@ -44,7 +44,9 @@ function quantity(q) {
     pictures.push(heatmap(rows, maxAbs(rows), label));
   }
   const largest = q.largest.slice(0, 3).map((e) => `${q.name}[${e.where.join(", ")}] = ${num(e.value)}`).join("; ");
-  return el("figure", { class: "lesson-quantity" },
+  // A quantity drawn as tiles (a weight matrix as one picture per unit) takes a row of its own:
+  // beside a short one it would leave a tall gap under that.
+  return el("figure", { class: q.tiles ? "lesson-quantity lesson-tiled" : "lesson-quantity" },
     el("div", { class: "lesson-pictures" }, ...pictures),
     el("figcaption", {},
       el("strong", { text: q.name }), ` ${q.title}. Ours ${shape(q.shape)}, the tutorial's ${shape(q.tutorial_shape)}; ` +
