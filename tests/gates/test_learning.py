@@ -63,6 +63,18 @@ def test_cnn_preset_reaches_99_percent_on_the_test_set():
     assert abs(run.metrics["dev_accuracy"] - run.metrics["test_accuracy"]) < 0.01
 
 
+def test_fast_preset_reaches_99_percent_on_the_test_set_in_two_epochs():
+    # Measured on 6 December 2026 (Intel Xeon, AVX-512, 2 BLAS threads): test accuracy 0.9921,
+    # 0.9921 and 0.9924 for seeds 0, 1 and 2; its time is the benchmarks' to show, not a test's.
+    run = _train("fast")
+    assert run.metrics["test_accuracy"] >= 0.99, run.metrics
+    history = run.history
+    assert history.stopped == "completed"
+    assert history.epoch == [1, 2]
+    assert history.train_loss[-1] < history.train_loss[0]
+    assert abs(run.metrics["dev_accuracy"] - run.metrics["test_accuracy"]) < 0.01
+
+
 def test_lstm_preset_reaches_98_5_percent_on_the_test_set():
     # The full preset: each digit read as 28 rows of 28 pixels by an LSTM of 128 units.
     run = _train("lstm")
