@@ -23,6 +23,7 @@ runs its array-API check on NumPy inputs (tests/integration/test_sklearn.py) ins
 import fcntl
 import json
 import os
+import signal
 from pathlib import Path
 
 os.environ.setdefault("SCIPY_ARRAY_API", "1")
@@ -34,6 +35,12 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
 
 import pytest
 from hypothesis import settings
+
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    # Run as a background job (`pytest &`, nohup), the suite inherits SIGINT ignored, and so would
+    # every command it starts: the tests that press Ctrl-C (a SIGINT) would find it ignored.
+    # Handled here, it is the default again in the processes the tests start, as in a terminal.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 TESTS = Path(__file__).parent
 MARKER_OF_FOLDER = {

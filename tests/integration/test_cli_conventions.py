@@ -57,7 +57,13 @@ def test_shell_completion_completes_commands_and_options(tmp_path):
 
 
 def test_show_completion_prints_the_script_to_install(tmp_path):
-    result = nnscratch("--show-completion", "bash", cwd=tmp_path)
+    # As a user runs it: from a shell, which Typer finds among the command's parents (under
+    # pytest run from no shell at all, such as a detached job, there would be none). The
+    # "; exit" keeps bash from replacing itself with the command.
+    command = f"{sys.executable} -m nnscratch --show-completion; exit $?"
+    result = subprocess.run(
+        ["bash", "-c", command], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     assert "_NNSCRATCH_COMPLETE=complete_bash" in result.stdout
     assert "complete -o default -F _nnscratch_completion nnscratch" in result.stdout
