@@ -50,6 +50,19 @@ def rows(results: dict) -> list[tuple[str, str, str, str, str]]:
             {n: v.get("test_accuracy") for n, v in m.items() if "test_accuracy" in v},
             _accuracy,
         )
+    if "fast" in results:
+        f = results["fast"]
+        add(
+            "fast: seconds to 99.0 % test accuracy",
+            {n: v["seconds_to_goal"] for n, v in f.items()},
+            _seconds,
+        )
+        add("fast: training seconds", {n: v["train_seconds"] for n, v in f.items()}, _seconds)
+        add(
+            "fast: test accuracy at the end",
+            {n: v["test_accuracy"] for n, v in f.items()},
+            _accuracy,
+        )
     for network in ("cnn", "cnn-bn", "lstm"):  # the cnn module's workloads
         if network not in results:
             continue
@@ -136,6 +149,13 @@ def targets(results: dict) -> list[tuple[str, float, str, bool]]:
         if "floor (GEMMs only)" in m:
             r = ours / median(m["floor (GEMMs only)"]["epoch_seconds"])
             out.append(("mlp epoch / floor", r, "<= 1.5", r <= 1.5))
+    f = results.get("fast", {})
+    if OURS in f and f[OURS]["seconds_to_goal"]:
+        ours = median(f[OURS]["seconds_to_goal"])
+        out.append(("fast: seconds to 99 % test accuracy", ours, "<= 30", ours <= 30))
+        if f.get("pytorch", {}).get("seconds_to_goal"):
+            r = ours / median(f["pytorch"]["seconds_to_goal"])
+            out.append(("fast: time to 99 % / PyTorch's", r, "<= 1.0", r <= 1.0))
     c = results.get("cnn", {})
     if OURS in c and "pytorch" in c:
         r = median(c[OURS]["epoch_seconds"]) / median(c["pytorch"]["epoch_seconds"])

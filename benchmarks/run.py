@@ -11,7 +11,18 @@ import sys
 import tempfile
 from pathlib import Path
 
-WORKLOADS = ("classic", "mlp", "cnn", "cnn-bn", "lstm", "inference", "process", "server", "scaling")
+WORKLOADS = (
+    "classic",
+    "mlp",
+    "fast",
+    "cnn",
+    "cnn-bn",
+    "lstm",
+    "inference",
+    "process",
+    "server",
+    "scaling",
+)
 RESULTS = Path(__file__).parent / "results"
 
 # (full, --quick) sizes of each workload
@@ -21,6 +32,11 @@ CNN = ({"epochs": 3, "images": None}, {"epochs": 1, "images": 5_000})
 CLASSIC = (
     {"iterations": 500, "block": 50, "repeats": 1},
     {"iterations": 20, "block": 10, "repeats": 1},
+)
+# the fast workload's seeds (one round each) and, for --quick, its epochs and images
+FAST = (
+    {"seeds": (0, 1, 2), "epochs": None, "images": None},
+    {"seeds": (0,), "epochs": 1, "images": 5_000},
 )
 INFERENCE = ({"rounds": 6, "singles": 300}, {"rounds": 2, "singles": 50})
 HELP_REPEATS = (10, 3)
@@ -217,6 +233,18 @@ def _cnn(q: int, network: str = "cnn") -> dict:
     return cnn.run(x, y, *mnist_rows("test"), epochs=CNN[q]["epochs"], network=network)
 
 
+def _fast(q: int) -> dict:
+    from nnscratch.datasets import load_mnist
+
+    from . import fast
+
+    x, y = load_mnist("train")
+    images = FAST[q]["images"]
+    if images:
+        x, y = x[:images], y[:images]
+    return fast.run(x, y, *load_mnist("test"), seeds=FAST[q]["seeds"], epochs=FAST[q]["epochs"])
+
+
 def _scaling(q: int) -> dict:
     from . import scaling
     from .data import mnist_rows
@@ -250,6 +278,7 @@ def _server(q: int) -> dict:
 RUNNERS = {
     "classic": _classic,
     "mlp": _mlp,
+    "fast": _fast,
     "cnn": _cnn,
     "cnn-bn": lambda q: _cnn(q, "cnn-bn"),
     "lstm": lambda q: _cnn(q, "lstm"),

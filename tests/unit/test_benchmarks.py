@@ -421,3 +421,61 @@ def test_a_failing_workload_costs_the_others_nothing(monkeypatch, tmp_path):
     import json
 
     assert set(json.loads(out.read_text())["results"]) == {"server"}
+
+
+def test_time_to_the_goal_is_the_first_check_that_reaches_it():
+    from benchmarks import fast
+
+    checks = [(1.0, 0.95), (2.0, 0.991), (3.0, 0.989), (4.0, 0.993)]
+    assert fast.time_to_goal(checks) == 2.0
+    assert fast.time_to_goal(checks, goal=0.992) == 4.0
+    assert fast.time_to_goal(checks, goal=0.995) is None
+    assert fast.checkpoints_every(461) == 461 // fast.CHECKS_PER_EPOCH
+    assert fast.checkpoints_every(3) == 1
+
+
+def test_the_fast_workload_checks_the_accuracy_along_a_run_of_the_preset():
+    from benchmarks import fast
+
+    from nnscratch.datasets import load_mnist
+
+    x, y = load_mnist("train")
+    x_test, y_test = load_mnist("test")
+    recipe = fast._recipe(seed=0, epochs=1)
+    assert recipe.name == "fast" and recipe.epochs == 1
+    recipe = recipe.with_overrides(dev_size=100)
+    done = fast.nnscratch_run(recipe, x[:1380], y[:1380], x_test[:500], y_test[:500])
+    steps = -(-1280 // recipe.batch_size)  # 10 steps: a check after each
+    seconds = [s for s, _ in done["checks"]]
+    assert len(seconds) == steps and seconds == sorted(seconds)
+    assert seconds[-1] <= done["train_seconds"]  # and the end of the epoch after it
+    assert done["test_accuracy"] == done["checks"][-1][1] > 0.5  # it learns within the epoch
+    assert done["seconds_to_goal"] == fast.time_to_goal(done["checks"])
+
+
+def test_fast_rows_and_targets():
+    def s(x):
+        return {"median": x, "min": x, "max": x, "n": 3}
+
+    results = {
+        "fast": {
+            "nnscratch": {
+                "train_seconds": s(18.0),
+                "seconds_to_goal": s(15.0),
+                "test_accuracy": s(0.992),
+            },
+            "pytorch": {
+                "train_seconds": s(24.0),
+                "seconds_to_goal": s(20.0),
+                "test_accuracy": s(0.991),
+            },
+        }
+    }
+    ratio = {(m, c): r for m, c, _, _, r in report.rows(results)}
+    assert ratio[("fast: seconds to 99.0 % test accuracy", "pytorch")] == "0.75x"
+    assert ratio[("fast: training seconds", "pytorch")] == "0.75x"
+    goals = {name: (value, met) for name, value, _, met in report.targets(results)}
+    assert goals["fast: seconds to 99 % test accuracy"] == (15.0, True)
+    assert goals["fast: time to 99 % / PyTorch's"] == (0.75, True)
+    results["fast"]["nnscratch"]["seconds_to_goal"] = None  # no run reached it: no target met
+    assert "fast: seconds to 99 % test accuracy" not in {n for n, *_ in report.targets(results)}
