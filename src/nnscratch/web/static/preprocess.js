@@ -184,11 +184,15 @@ function resize({ width, height, data }, nw, nh, filter) {
 }
 
 function centreByMass({ width, height, data }, size) {
+  // As pictures._centre_by_mass: float64 sums of float32 values, exact in any order.
+  const rowSums = new Float64Array(height), colSums = new Float64Array(width);
   let mass = 0, rowMoment = 0, colMoment = 0;
   for (let r = 0; r < height; r++) for (let c = 0; c < width; c++) {
     const v = data[r * width + c];
-    mass += v; rowMoment += v * r; colMoment += v * c;
+    mass += v; rowSums[r] += v; colSums[c] += v;
   }
+  rowSums.forEach((sum, r) => { rowMoment += sum * r; });
+  colSums.forEach((sum, c) => { colMoment += sum * c; });
   let top = roundHalfEven(size / 2 - rowMoment / mass), left = roundHalfEven(size / 2 - colMoment / mass);
   if (height <= size) top = Math.min(Math.max(top, 0), size - height);
   if (width <= size) left = Math.min(Math.max(left, 0), size - width);
