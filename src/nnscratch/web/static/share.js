@@ -17,7 +17,11 @@ const shared = JSON.parse($("network").textContent);
 const network = shared.network;
 const numbers = decodeNumbers($("weights").textContent.trim());
 const arrays = arraysOf(network, numbers);
+// While the pen is down the glance (the slow part of an answer: a hundred DOM elements) is
+// redrawn at most this often; the bars follow every frame, and the glance the pen's lifting.
+const GLANCE_EVERY_MS = 250;
 const strokes = [];
+let glanceAt = -Infinity;
 let drawing = null, scheduled = false, selected = null, answers = 0;
 const chooser = {
   selected: () => selected,
@@ -46,6 +50,8 @@ function show() {
   scheduled = false;
   const field = drawingToMnist(strokes, UNITS, UNITS);
   const body = document.body;
+  // What this answer read, for a script waiting on the latest drawing's answer.
+  body.dataset.points = String(strokes.reduce((n, stroke) => n + stroke.points.length, 0));
   drawPixels($("input"), field ? pixelRows(field) : null);
   if (!field) {
     $("bars").replaceChildren(...barItems(null, null));
@@ -60,7 +66,8 @@ function show() {
   $("bars").replaceChildren(...barItems(p, top));
   $("verdict").textContent = String(top);
   if (!drawing) say("announce", `Read as ${top}, ${(100 * p[top]).toFixed(1)} % sure.`);
-  if (shared.glance.length) {
+  if (shared.glance.length && (!drawing || performance.now() - glanceAt >= GLANCE_EVERY_MS)) {
+    glanceAt = performance.now();
     const scale = network.input_scale ?? 1;
     const input = Float32Array.from(field, (v) => v * Math.fround(scale));
     drawNetwork($("network-figure"), glanceAnswer(shared.glance, arrays, pass, input), pixelRows(field), chooser);
@@ -118,6 +125,7 @@ function setup() {
   $("undo").addEventListener("click", () => { strokes.pop(); redraw(); schedule(); });
   $("clear").addEventListener("click", () => { strokes.length = 0; redraw(); schedule(); });
   show();
+  document.body.dataset.ready = "true";
 }
 
 window.nnscratchShare = {
