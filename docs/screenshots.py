@@ -2,12 +2,15 @@
 driven by Playwright in Debian's headless Chromium (/usr/bin/chromium), as a person would.
 
     python docs/screenshots.py MODEL [MODEL ...] [--out FOLDER]   # e.g. mlp.npz cnn.npz
+    python docs/screenshots.py MODEL --share-only                 # share-phone.png alone
 
 Writes into FOLDER (default: this file's folder): web-desktop.png and web-phone.png (a 7 drawn
 with two strokes, at 1440x900 and 390x844), web-step.png (one step of learning on it, true
 label 2), web-maps.png (its maps on the logit), live-desktop.png and live-phone.png (a run of
-the mlp preset with hidden sizes 64 and 6 epochs, paused after its 4th). The runs and digits
-go to a temporary folder. Look at every picture before committing it.
+the mlp preset with hidden sizes 64 and 6 epochs, paused after its 4th), and share-phone.png
+(the last MODEL exported as a page, ``nnscratch export MODEL digit.html``, opened from file://
+at 390x844 with every request but file: blocked, the 7 drawn on it). The runs and digits go to
+a temporary folder. Look at every picture before committing it.
 """
 
 from __future__ import annotations
@@ -94,7 +97,51 @@ def progress(page: Page) -> int:
     return int(page.get_attribute("body", "data-progress") or 0)
 
 
-def main(models: list[str], out: Path) -> None:
+def shoot_share(browser, model: str, out: Path) -> None:
+    """share-phone.png: ``model`` exported as a page, opened offline on a phone's screen."""
+    with tempfile.TemporaryDirectory() as scratch:
+        page_path = Path(scratch) / "digit.html"
+        subprocess.run([sys.executable, "-m", "nnscratch", "export", model, page_path], check=True)
+        context = browser.new_context(viewport=PHONE, has_touch=True)
+        context.route(
+            "**/*",
+            lambda route: (
+                route.continue_() if route.request.url.startswith("file:") else route.abort()
+            ),
+        )
+        page = context.new_page()
+        page.goto(page_path.as_uri())
+        page.wait_for_selector("body[data-ready='true']", state="attached")
+        draw_seven_offline(page)
+        page.screenshot(path=out / "share-phone.png", full_page=True)
+        context.close()
+
+
+def draw_seven_offline(page: Page) -> None:
+    """The 7 drawn on an exported page; returns when its answer to the whole drawing is shown."""
+    pad = page.locator("#pad")
+    box = pad.bounding_box()
+    assert box is not None
+    scale = box["width"] / PAD_UNITS
+    for stroke in SEVEN:
+        page.mouse.move(box["x"] + stroke[0][0] * scale, box["y"] + stroke[0][1] * scale)
+        page.mouse.down()
+        for x, y in stroke[1:]:
+            page.mouse.move(box["x"] + x * scale, box["y"] + y * scale, steps=12)
+        page.mouse.up()
+    page.wait_for_function(
+        "() => document.body.dataset.points === String(window.nnscratchShare.strokes()"
+        ".reduce((n, s) => n + s.points.length, 0)) && 'digit' in document.body.dataset"
+    )
+
+
+def main(models: list[str], out: Path, share_only: bool = False) -> None:
+    if share_only:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM)
+            shoot_share(browser, models[-1], out)
+            browser.close()
+        return
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as scratch:
@@ -106,6 +153,7 @@ def main(models: list[str], out: Path) -> None:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM)
                 shoot(browser, url + "/", out)
+                shoot_share(browser, models[-1], out)
                 browser.close()
         finally:
             server.terminate()
@@ -151,5 +199,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("models", nargs="+", help="model files (.npz) to serve")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent)
+    parser.add_argument("--share-only", action="store_true", help="take share-phone.png alone")
     arguments = parser.parse_args()
-    main(arguments.models, arguments.out)
+    main(arguments.models, arguments.out, arguments.share_only)

@@ -211,7 +211,11 @@ def test_nnscratch_export_writes_a_file_that_takes_raw_pixels(tmp_path, mnist_te
     "output, message",
     [
         ("m.npz", "OUTPUT m.npz would overwrite the model file MODEL; give another file name"),
-        ("m.bin", "OUTPUT m.bin: an ONNX file has a name ending in .onnx, like m.onnx"),
+        (
+            "m.bin",
+            "OUTPUT m.bin: the name's ending chooses the format, .onnx (an ONNX file) or "
+            ".html (a page that reads digits offline)",
+        ),
         ("missing/m.onnx", "OUTPUT missing/m.onnx: the folder missing does not exist"),
     ],
 )

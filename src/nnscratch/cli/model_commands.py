@@ -99,21 +99,41 @@ def export(
     model: Path = typer.Argument(
         ..., metavar="MODEL", help="Model file (.npz) written by nnscratch train."
     ),
-    output: Path = typer.Argument(..., metavar="OUTPUT", help="ONNX file to write (.onnx)."),
-    opset: int = typer.Option(
-        17, "--opset", metavar="N", help="ONNX operator set to write, 13 to 19."
+    output: Path = typer.Argument(
+        ...,
+        metavar="OUTPUT",
+        help="ONNX file to write (.onnx), or a page that draws and reads digits offline (.html).",
     ),
-    input_type: str = typer.Option(
-        "float32",
+    opset: int | None = typer.Option(
+        None, "--opset", metavar="N", help="ONNX only: operator set to write, 13 to 19 [17]."
+    ),
+    input_type: str | None = typer.Option(
+        None,
         "--input-type",
         metavar="TYPE",
-        help="The input's type: float32, or uint8 for 0-255 pixels (cast inside the graph).",
+        help="ONNX only: the input's type, float32 [default], or uint8 for 0-255 pixels "
+        "(cast inside the graph).",
     ),
 ) -> None:
-    """Write the network as ONNX, for onnxruntime and other runtimes: raw pixels in."""
+    """Write the network as ONNX (for onnxruntime and other runtimes: raw pixels in) or as one
+    HTML page that draws, reads and explains digits in a browser, offline."""
+    from ..errors import ConfigError
+    from ..fileio import check_outputs
+
+    # Writable, and no model file overwritten, whatever the format; then the format by name.
+    check_outputs([("OUTPUT", output, "output")], [("the model file MODEL", model)])
+    suffix = output.suffix.lower()
+    if suffix == ".html":
+        _export_page(model, output, opset, input_type)
+        return
+    if suffix != ".onnx":
+        raise ConfigError(
+            f"OUTPUT {output}: the name's ending chooses the format, .onnx (an ONNX file) or "
+            f".html (a page that reads digits offline)"
+        )
     from ..usecases.export import export_model_file
 
-    done = export_model_file(model, output, opset=opset, input_type=input_type)
+    done = export_model_file(model, output, opset=opset, input_type=input_type or "float32")
     scaled = ""
     if done.input_scale is not None:
         inverse = 1 / done.input_scale
@@ -129,3 +149,23 @@ def export(
         f"outputs "
         f"logits and probabilities (N, {done.classes})"
     )
+
+
+def _export_page(model: Path, output: Path, opset: int | None, input_type: str | None) -> None:
+    """``export MODEL page.html``: the options that only ONNX files take are refused."""
+    from ..errors import ConfigError
+
+    given = [
+        name for name, v in (("--opset", opset), ("--input-type", input_type)) if v is not None
+    ]
+    if given:
+        raise ConfigError(
+            f"{' and '.join(given)} {'apply' if len(given) > 1 else 'applies'} to ONNX files "
+            f"(.onnx) only; an .html page takes neither"
+        )
+    from ..fileio import check_outputs
+    from ..web.share import write_page
+
+    check_outputs([("OUTPUT", output, "digit.html")], [("the model file MODEL", model)])
+    size = write_page(model, output)
+    print(f"wrote {output} ({size:,} bytes): open it in a browser to draw digits, offline")

@@ -249,9 +249,12 @@ def _centre_by_mass(ink: np.ndarray, size: int) -> np.ndarray:
     """Paste ``ink`` (h, w), values 0-1, into a (size, size) uint8 field so its centre of mass
     lands on pixel (size / 2, size / 2), shifted by whole pixels and kept inside the field."""
     height, width = ink.shape
-    mass = ink.sum()
-    centre_row = (ink.sum(axis=1) @ np.arange(height)) / mass
-    centre_col = (ink.sum(axis=0) @ np.arange(width)) / mass
+    # In float64, where sums of these float32 values are exact whatever their order: a digit
+    # whose centre falls on a half pixel is placed alike by the page's JavaScript.
+    exact = ink.astype(np.float64)
+    mass = exact.sum()
+    centre_row = (exact.sum(axis=1) @ np.arange(height)) / mass
+    centre_col = (exact.sum(axis=0) @ np.arange(width)) / mass
     top, left = round(size / 2 - centre_row), round(size / 2 - centre_col)
     # Keep what fits inside the field; a faint halo wider than the field is cut.
     if height <= size:

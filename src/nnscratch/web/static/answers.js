@@ -1,7 +1,7 @@
 // The answers: one card per chosen model with its ten probabilities, the spoken summary, and
 // the steps of preprocessing that made the 28x28 input.
 
-import { $, announce, CLASSES, el, pct } from "./dom.js";
+import { $, announce, barItems, el } from "./dom.js";
 import { updateAddButton } from "./digits.js";
 import { drawPixels } from "./pixels.js";
 import { inputChanged } from "./predict.js";
@@ -57,19 +57,6 @@ function answerCard(name, answer) {
   card.append(el("ol", { class: "bars", start: "0" },
     ...barItems(mine ? mine.probabilities : null, mine ? mine.label : null)));
   return card;
-}
-
-// Ten bars, one per class, as list items; without probabilities, empty bars.
-export function barItems(probabilities, top) {
-  return CLASSES.map((digit) => {
-    const p = probabilities ? probabilities[digit] : 0;
-    const fill = el("span", { class: "fill" });
-    fill.style.width = `${(100 * p).toFixed(1)}%`;
-    return el("li", { class: probabilities && digit === top ? "top" : "" },
-      el("span", { class: "digit", text: String(digit) }),
-      el("span", { class: "track", "aria-hidden": "true" }, fill),
-      el("span", { class: "pct", text: probabilities ? pct(p) : "" }));
-  });
 }
 
 function toggleSteps() {

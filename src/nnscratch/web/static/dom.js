@@ -41,3 +41,16 @@ export function say(id, text) {
 }
 
 export function announce(text) { say("announce", text); }
+
+// Ten bars, one per class, as list items; without probabilities, empty bars.
+export function barItems(probabilities, top) {
+  return CLASSES.map((digit) => {
+    const p = probabilities ? probabilities[digit] : 0;
+    const fill = el("span", { class: "fill" });
+    fill.style.width = `${(100 * p).toFixed(1)}%`;
+    return el("li", { class: probabilities && digit === top ? "top" : "" },
+      el("span", { class: "digit", text: String(digit) }),
+      el("span", { class: "track", "aria-hidden": "true" }, fill),
+      el("span", { class: "pct", text: probabilities ? pct(p) : "" }));
+  });
+}

@@ -7,8 +7,8 @@ import { $ } from "./dom.js";
 import { pixelsCanvas } from "./pixels.js";
 import { inputChanged } from "./predict.js";
 import { state } from "./state.js";
+import { drawStroke, fitCanvas, padPoint, UNITS } from "./strokes.js";
 
-export const UNITS = 280;
 const TEST_DIGITS = 10000;
 const HINT = "Draw with a mouse, a finger or a pen, or drop a picture on the area.";
 
@@ -39,12 +39,7 @@ export function setupPad() {
 }
 
 function fitPad() {
-  // The backing store follows the screen's pixel density; drawing stays in UNITS.
-  const canvas = pad();
-  const ratio = window.devicePixelRatio || 1;
-  const side = Math.round(canvas.getBoundingClientRect().width * ratio) || UNITS;
-  if (canvas.width !== side) { canvas.width = side; canvas.height = side; }
-  context().setTransform(side / UNITS, 0, 0, side / UNITS, 0, 0);
+  fitCanvas(pad());
   redrawPad();
 }
 
@@ -59,36 +54,8 @@ export function redrawPad() {
     ctx.imageSmoothingEnabled = true;
     ctx.drawImage(picture, (UNITS - w) / 2, (UNITS - h) / 2, w, h);
   }
-  for (const stroke of state.strokes) drawStroke(stroke, 0);
+  for (const stroke of state.strokes) drawStroke(ctx, stroke, 0);
   $("pad-hint").hidden = state.strokes.length > 0 || picture !== null;
-}
-
-function drawStroke(stroke, from) {
-  const ctx = context();
-  const points = stroke.points;
-  ctx.strokeStyle = ctx.fillStyle = "#111111";
-  ctx.lineWidth = stroke.brush;
-  ctx.lineCap = ctx.lineJoin = "round";
-  if (points.length === 1) {
-    ctx.beginPath();
-    ctx.arc(points[0][0], points[0][1], stroke.brush / 2, 0, 2 * Math.PI);
-    ctx.fill();
-    return;
-  }
-  ctx.beginPath();
-  const start = Math.max(from - 1, 0);
-  ctx.moveTo(points[start][0], points[start][1]);
-  for (let i = start + 1; i < points.length; i++) ctx.lineTo(points[i][0], points[i][1]);
-  ctx.stroke();
-}
-
-function padPoint(event) {
-  // The canvas may be scaled by CSS and drawn on a high-density screen: map the pointer through
-  // its box on screen, not its pixel size.
-  const box = pad().getBoundingClientRect();
-  const x = (event.clientX - box.left) * UNITS / box.width;
-  const y = (event.clientY - box.top) * UNITS / box.height;
-  return [Math.round(x * 10) / 10, Math.round(y * 10) / 10];
 }
 
 function startDrawingMode() {
@@ -104,7 +71,7 @@ function pointerDown(event) {
   event.preventDefault();
   pad().setPointerCapture(event.pointerId);
   startDrawingMode();
-  state.drawing = { brush: Number($("brush").value), points: [padPoint(event)], pointer: event.pointerId };
+  state.drawing = { brush: Number($("brush").value), points: [padPoint(pad(), event)], pointer: event.pointerId };
   state.strokes.push(state.drawing);
   redrawPad();
   inputChanged();
@@ -115,8 +82,8 @@ function pointerMove(event) {
   if (!stroke || stroke.pointer !== event.pointerId) return;
   const before = stroke.points.length;
   const events = event.getCoalescedEvents ? event.getCoalescedEvents() : [event];
-  for (const one of events.length ? events : [event]) stroke.points.push(padPoint(one));
-  if (before === 1) redrawPad(); else drawStroke(stroke, before);
+  for (const one of events.length ? events : [event]) stroke.points.push(padPoint(pad(), one));
+  if (before === 1) redrawPad(); else drawStroke(context(), stroke, before);
   inputChanged();
 }
 

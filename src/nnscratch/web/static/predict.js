@@ -3,7 +3,7 @@
 
 import { api } from "./api.js";
 import { showAnswer, showProblem } from "./answers.js";
-import { UNITS } from "./pad.js";
+import { UNITS } from "./strokes.js";
 import { state } from "./state.js";
 import { liveView, scheduleView } from "./views.js";
 

@@ -1,9 +1,8 @@
 // What a run shows besides its charts: the first layer's weights, the drawing scored by the
 // network as it learns, a fine-tuning's accuracy before and after, the result, saving it.
 
-import { barItems } from "./answers.js";
 import { api } from "./api.js";
-import { $, el, pct } from "./dom.js";
+import { $, barItems, el, pct } from "./dom.js";
 import { diverging, drawPixels } from "./pixels.js";
 import { state } from "./state.js";
 import { sayTraining } from "./training.js";
