@@ -14,10 +14,11 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, 
 from ..datasets.drawing import MAX_CANVAS, MAX_COORDINATE
 from ..explain import PROBES
 
-# A drawing's size, narrower than the library's (datasets.drawing): rendering costs about
-# 50 us a point with a brush as wide as the ink (measured), so 8,000 points take at most about
-# 0.4 s of a core, off the event loop. The page's digit takes tens of strokes, a few hundred
-# points and a brush of at most 48 units on a 280-unit canvas.
+# A drawing's size, narrower than the library's (datasets.drawing): rendering costs up to about
+# 100 us a point when every segment crosses the whole canvas (measured on 6 December 2026: 8,000
+# random points with a 256-unit brush, 0.76 s of a core; 48 units, 0.47 s), off the event loop,
+# two at a time. The page's digit takes tens of strokes, a few hundred points (about 5 ms) and a
+# brush of at most 48 units on a 280-unit canvas.
 MAX_STROKES = 100
 MAX_STROKE_POINTS = 4000  # a slow stroke with a 1000 Hz mouse
 MAX_POINTS = 8000  # in all strokes
