@@ -14,7 +14,23 @@ from browser_pages import Page
 from live_servers import start_app
 
 STATIC = Path(__file__).resolve().parents[2] / "src" / "nnscratch" / "web" / "static"
-MODULES = sorted(path.name for path in STATIC.glob("*.js"))  # every one is part of the page
+IMPORT = re.compile(r"""^import\s[^;]*?from\s+["']\./([\w.-]+\.js)["']""", re.MULTILINE)
+
+
+def imported_from(entry: str) -> set[str]:
+    """``entry`` and every module it imports, directly or not."""
+    found, waiting = set(), [entry]
+    while waiting:
+        name = waiting.pop()
+        if name not in found:
+            found.add(name)
+            waiting += IMPORT.findall((STATIC / name).read_text(encoding="utf-8"))
+    return found
+
+
+# The served page's modules: app.js and all it imports. The others are the exported page's
+# (share.js and what only it imports), inlined into the file `nnscratch export` writes.
+MODULES = sorted(imported_from("app.js"))
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +52,8 @@ def page(browser, server):
 
 def test_every_module_is_served_as_javascript_and_loads_under_the_csp(browser, server):
     assert "app.js" in MODULES and len(MODULES) > 10
+    every = {path.name for path in STATIC.glob("*.js")}
+    assert every == set(MODULES) | imported_from("share.js")  # no module belongs to neither
     context = browser.new_context()
     tab = context.new_page()
     loaded, refused = {}, []
