@@ -58,6 +58,12 @@ def answers(url: str) -> bool:
 
 def draw_seven(page: Page) -> None:
     """The 7 of two strokes, drawn with the mouse; returns when the answers and view are in."""
+    mouse_seven(page)
+    settled(page)
+
+
+def mouse_seven(page: Page) -> None:
+    """The 7 of two strokes, drawn with the mouse on the page's #pad."""
     pad = page.locator("#pad")
     pad.scroll_into_view_if_needed()
     box = pad.bounding_box()
@@ -69,7 +75,6 @@ def draw_seven(page: Page) -> None:
         for x, y in stroke[1:]:
             page.mouse.move(box["x"] + x * scale, box["y"] + y * scale, steps=12)
         page.mouse.up()
-    settled(page)
 
 
 def settled(page: Page) -> None:
@@ -119,16 +124,7 @@ def shoot_share(browser, model: str, out: Path) -> None:
 
 def draw_seven_offline(page: Page) -> None:
     """The 7 drawn on an exported page; returns when its answer to the whole drawing is shown."""
-    pad = page.locator("#pad")
-    box = pad.bounding_box()
-    assert box is not None
-    scale = box["width"] / PAD_UNITS
-    for stroke in SEVEN:
-        page.mouse.move(box["x"] + stroke[0][0] * scale, box["y"] + stroke[0][1] * scale)
-        page.mouse.down()
-        for x, y in stroke[1:]:
-            page.mouse.move(box["x"] + x * scale, box["y"] + y * scale, steps=12)
-        page.mouse.up()
+    mouse_seven(page)
     page.wait_for_function(
         "() => document.body.dataset.points === String(window.nnscratchShare.strokes()"
         ".reduce((n, s) => n + s.points.length, 0)) && 'digit' in document.body.dataset"
