@@ -102,6 +102,15 @@ def test_the_page_holds_the_network_its_numbers_and_where_it_came_from(saved_cnn
     ]
 
 
+def test_a_file_name_that_looks_like_a_slot_of_the_template_stays_a_name(saved_cnn):
+    model = Sequential.load(saved_cnn)
+    page = render_page(model, Provenance("{{SCRIPT}}{{WEIGHTS}}.npz", "0" * 64, None, None))
+    assert "<title>nnscratch: draw a digit ({{SCRIPT}}{{WEIGHTS}}.npz)</title>" in page
+    assert page.count("modules[") == render_page(
+        model, Provenance("m.npz", "0" * 64, None, None)
+    ).count("modules[")  # the script is in the page once
+
+
 def test_the_page_asks_for_nothing_outside_itself(saved_cnn, tmp_path):
     output = tmp_path / "digit.html"
     write_page(saved_cnn, output)

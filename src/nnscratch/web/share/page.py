@@ -94,9 +94,8 @@ def render_page(
         "SCRIPT": script,
     }
     page = (STATIC / "share.html").read_text(encoding="utf-8")
-    for key, value in parts.items():
-        page = page.replace("{{" + key + "}}", value)
-    return page
+    # One pass over the template: a value holding "{{SCRIPT}}" (a file's name can) stays as it is.
+    return re.sub(r"\{\{([A-Z]+)\}\}", lambda slot: parts[slot[1]], page)
 
 
 def write_page(model_path: str | os.PathLike, output: str | os.PathLike) -> int:
