@@ -1,8 +1,9 @@
 """layer_profile: where one training step of a preset's network goes, layer by layer.
 
 ``python -m benchmarks.layer_profile fast cnn-bn --steps 60`` runs that many training steps of
-each preset's network on MNIST batches of the preset's size, in the order ``Sequential`` runs
-the layers (a ReLU after its max-pool), with a clock around each layer's forward and backward,
+each preset's network on MNIST batches of the preset's size, in the steps ``Sequential`` runs
+(a ReLU after its max-pool, a BatchNorm and that max-pool as one), with a clock around each
+step's forward and backward,
 and prints the median milliseconds of each (the first five steps left out: they allocate the
 layers' scratch). Not a timed test: a table to read beside a profile of the same step in
 PyTorch, on a quiet machine, with the CPU and BLAS it prints.
@@ -24,37 +25,50 @@ WARMUP = 5
 
 
 def profile(preset: str, steps: int, seed: int = 0) -> list[tuple[str, float, float]]:
-    """(layer, forward ms, backward ms) medians over ``steps`` training steps of ``preset``."""
+    """(layer, forward ms, backward ms) medians over ``steps`` training steps of ``preset``,
+    a BatchNorm and the max-pool it runs with in training (NormPool) as one row."""
     recipe = get_preset(preset)
     model = build_model(recipe)
     x, _ = load_mnist("train")
     rng = np.random.default_rng(seed)
     batch = int(recipe.batch_size)
-    names = [f"{i} {type(layer).__name__}" for i, layer in enumerate(model.layers)]
-    forward: dict[int, list[float]] = {i: [] for i in range(len(names))}
-    backward: dict[int, list[float]] = {i: [] for i in range(len(names))}
-    model.forward(model.prepare(x[:batch]), training=True)  # plans the order the layers run in
-    order, first = model._order, model._first_trainable
+    model.forward(model.prepare(x[:batch]), training=True)  # plans the steps it runs
+    plan = [(i, fused) for i, fused in model._ran]
+    names = [
+        f"{i} {type(model.layers[i]).__name__}"
+        if fused is None
+        else f"{i} {type(model.layers[i]).__name__}+MaxPool2D"
+        for i, fused in plan
+    ]
+    forward: list[list[float]] = [[] for _ in plan]
+    backward: list[list[float]] = [[] for _ in plan]
+    first = model._first_trainable
     for _ in range(steps):
         h = model.prepare(x[rng.integers(0, len(x), batch)])
-        for i in order:
+        for row, (i, fused) in enumerate(plan):
             start = time.perf_counter()
-            h = model.layers[i].forward(h, training=True, rng=rng)
-            forward[i].append(time.perf_counter() - start)
+            if fused is None:
+                h = model.layers[i].forward(h, training=True, rng=rng)
+            else:
+                h = fused.forward(h)
+            forward[row].append(time.perf_counter() - start)
         grad: np.ndarray | None = rng.standard_normal(h.shape).astype(h.dtype) / batch
-        for i in reversed(order):
+        for row in reversed(range(len(plan))):
+            i, fused = plan[row]
             if i < first or grad is None:
                 break
             start = time.perf_counter()
-            grad = model.layers[i].backward(grad, input_grad=i > first)
-            backward[i].append(time.perf_counter() - start)
+            grad = (model.layers[i] if fused is None else fused).backward(
+                grad, input_grad=i > first
+            )
+            backward[row].append(time.perf_counter() - start)
     return [
         (
-            names[i],
-            1e3 * float(np.median(forward[i][WARMUP:])),
-            1e3 * float(np.median(backward[i][WARMUP:])) if backward[i] else 0.0,
+            names[row],
+            1e3 * float(np.median(forward[row][WARMUP:])),
+            1e3 * float(np.median(backward[row][WARMUP:])) if backward[row] else 0.0,
         )
-        for i in range(len(names))
+        for row in range(len(plan))
     ]
 
 
@@ -70,10 +84,10 @@ def main(argv: list[str] | None = None) -> int:
         rows = profile(preset, args.steps)
         total = sum(f + b for _, f, b in rows)
         print(f"\n{preset}: one training step, median of {args.steps - WARMUP} (ms)")
-        print(f"{'layer':16} {'forward':>8} {'backward':>9} {'share':>6}")
+        print(f"{'step':26} {'forward':>8} {'backward':>9} {'share':>6}")
         for name, f, b in rows:
-            print(f"{name:16} {f:8.2f} {b:9.2f} {100 * (f + b) / total:5.0f}%")
-        print(f"{'total':16} {sum(f for _, f, _ in rows):8.2f} {sum(b for *_, b in rows):9.2f}")
+            print(f"{name:26} {f:8.2f} {b:9.2f} {100 * (f + b) / total:5.0f}%")
+        print(f"{'total':26} {sum(f for _, f, _ in rows):8.2f} {sum(b for *_, b in rows):9.2f}")
     return 0
 
 

@@ -12,6 +12,7 @@ from numpy.typing import DTypeLike
 
 from .. import checks
 from ..engine.layers import LAYER_TYPES, Layer
+from ..engine.layers.normpool import NormPool, norm_pool_steps
 from ..engine.layers.pooling import pool_before_relu
 from ..engine.losses import LOSSES, Loss, get_loss
 from ..errors import ConfigError, ModelFileError
@@ -94,6 +95,9 @@ class Sequential:
         """The order the layers run in (see :func:`pool_before_relu`), for these layers."""
         self._planned = list(self.layers)
         self._order = pool_before_relu(self.layers)
+        # In training, a BatchNorm directly before a MaxPool2D runs with it as one step
+        self._fused = norm_pool_steps(self.layers, self._order)
+        self._ran: list[tuple[int, NormPool | None]] = []
 
     # --- computing -------------------------------------------------------------------------
 
@@ -116,19 +120,32 @@ class Sequential:
             rng = self.rng
         if self._planned != self.layers:
             self._plan()
-        layers, frozen = self.layers, self._frozen_layers
-        for i in self._order:
-            x = layers[i].forward(x, training=training and i not in frozen, rng=rng)
+        layers, frozen, order = self.layers, self._frozen_layers, self._order
+        ran: list[tuple[int, NormPool | None]] = []
+        position = 0
+        while position < len(order):
+            i = order[position]
+            trains = training and i not in frozen
+            fused = self._fused.get(i) if trains else None
+            if fused is not None:
+                x = fused.forward(x)
+                position += 2
+            else:
+                x = layers[i].forward(x, training=trains, rng=rng)
+                position += 1
+            ran.append((i, fused))
+        self._ran = ran
         return x
 
     def backward(self, grad: np.ndarray) -> None:
         """Propagate ``dL/doutputs`` (N, C) down, filling every layer's ``grads``: the
         layers of the last forward pass, in its order reversed."""
         first = self._first_trainable
-        for i in reversed(self._order):  # a swapped pair never straddles the first trainable
+        for i, fused in reversed(self._ran):  # a swapped pair never straddles the first trainable
             if i < first:
                 break
-            grad_below = self.layers[i].backward(grad, input_grad=i > first)
+            step = self.layers[i] if fused is None else fused
+            grad_below = step.backward(grad, input_grad=i > first)
             if grad_below is None:  # the first layer that learns: nothing below needs one
                 break
             grad = grad_below

@@ -131,6 +131,18 @@ class BatchNorm(Layer):
             self._x_rows, self._training = _rows(x, self._order), False
             self._inv_std = 1 / np.sqrt(self.buffers["running_var"] + self.eps)
             return self.infer(x)
+        centred, inv_std = self.centre(x)
+        scale = self.params["gamma"] * inv_std
+        y = centred * scale[:, None]
+        y += self.params["beta"][:, None]
+        return _shaped(y, x.shape, self._order)
+
+    def centre(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Training's statistics of x (N, F) or (N, C, H, W), in x's dtype: the centred input
+        x - μ as (F, m) rows (in the layer's scratch) and 1/sqrt(σ² + eps) (F,); kept for
+        backward, and the running averages updated."""
+        self._check(x.shape)
+        self._order, self._shape = self._layout(x), x.shape
         rows = _rows(x, self._order)
         m = rows.shape[1]
         mean = (rows @ self._scratch.ones(m, rows.dtype)) / m  # a product: 5x NumPy's mean
@@ -140,10 +152,7 @@ class BatchNorm(Layer):
         inv_std = 1 / np.sqrt(var + self.eps)
         self._centred_rows, self._inv_std, self._training = centred, inv_std, True
         self._update_running(mean, var, m)
-        scale = self.params["gamma"] * inv_std
-        y = centred * scale[:, None]
-        y += self.params["beta"][:, None]
-        return _shaped(y, x.shape, self._order)
+        return centred, inv_std
 
     def infer(self, x: np.ndarray) -> np.ndarray:
         """Evaluation mode, y = x · γ/sqrt(running_var + eps) + (β - running_mean · that), in

@@ -117,9 +117,9 @@ class MaxPool2D(WindowPool):
         dx[:, :, h_used:] = 0  # the rows and columns no window covers
         dx[:, :, :h_used, w_used:] = 0
         won = np.empty_like(winner, dtype=bool)
-        if _axis_order(grad_y) != _axis_order(winner):
+        if axis_order(grad_y) != axis_order(winner):
             # (from a Flatten) one transposing copy, rather than k·k transposing passes
-            grad_y = _copy_like(grad_y, winner)
+            grad_y = copy_like(grad_y, winner)
         for index, view in enumerate(window_offsets(dx, self.pool_size)):
             np.equal(winner, index, out=won)
             np.multiply(grad_y, won, out=view)
@@ -130,12 +130,12 @@ class MaxPool2D(WindowPool):
         return {"pool_size": self.pool_size}
 
 
-def _axis_order(a: np.ndarray) -> tuple[int, ...]:
+def axis_order(a: np.ndarray) -> tuple[int, ...]:
     """The axes from the slowest to the fastest in memory."""
     return tuple(sorted(range(a.ndim), key=lambda axis: -abs(a.strides[axis])))
 
 
-def _copy_like(a: np.ndarray, like: np.ndarray) -> np.ndarray:
+def copy_like(a: np.ndarray, like: np.ndarray) -> np.ndarray:
     """A copy of ``a`` laid out in memory as ``like``."""
     out = np.empty_like(like, dtype=a.dtype)
     np.copyto(out, a)
