@@ -23,6 +23,7 @@ def describe() -> dict:
             "version": torch.__version__,
             "threads": torch.get_num_threads(),
             "blas": "MKL" if torch.backends.mkl.is_available() else "other",
+            "cpu_capability": torch.backends.cpu.get_cpu_capability(),
         }
     except ImportError:
         pass

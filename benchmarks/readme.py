@@ -37,6 +37,7 @@ def machine_sentence(document: dict) -> str:
     torch = machine.get("torch")
     torch_text = (
         f"; PyTorch {torch['version']} with {torch['blas']}, {torch['threads']} threads"
+        + (f", {torch['cpu_capability']} kernels" if torch.get("cpu_capability") else "")
         if torch
         else ""
     )
@@ -48,6 +49,8 @@ def machine_sentence(document: dict) -> str:
             load += f", {end[0]:.1f} at its end"
     when = document.get("finished", "")
     quick = " (`--quick`: a smoke run, not figures to quote)" if document.get("quick") else ""
+    if document.get("isa") == "avx2":
+        quick += " with `--isa avx2` (every library's kernels limited to AVX2)"
     return (
         f"One run of `python -m benchmarks`{quick}{' on ' + when if when else ''}: "
         f"{machine.get('cpu', 'unknown CPU')}, {machine.get('cores')} cores; NumPy "

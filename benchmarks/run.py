@@ -24,6 +24,13 @@ WORKLOADS = (
     "scaling",
 )
 RESULTS = Path(__file__).parent / "results"
+# What --isa avx2 sets: the variables each library reads to limit its kernels to AVX2
+AVX2_ONLY = {
+    "OPENBLAS_CORETYPE": "Haswell",
+    "ONEDNN_MAX_CPU_ISA": "AVX2",
+    "MKL_ENABLE_INSTRUCTIONS": "AVX2",
+    "ATEN_CPU_CAPABILITY": "avx2",
+}
 
 # (full, --quick) sizes of each workload
 MLP_EPOCHS = (10, 1)
@@ -66,6 +73,14 @@ def main(argv: list[str] | None = None) -> int:
         help="BLAS / PyTorch threads for every contender (default: the "
         "libraries' own default, one per core)",
     )
+    parser.add_argument(
+        "--isa",
+        choices=("native", "avx2"),
+        default="native",
+        help="avx2: every library's kernels limited to AVX2 (OpenBLAS's Haswell kernels, "
+        "oneDNN, MKL and PyTorch's own at AVX2), to measure an AVX2-only CPU on one with "
+        "AVX-512; native (default): what each library picks",
+    )
     parser.add_argument("--no-table", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument(
         "--out",
@@ -78,6 +93,11 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(chosen) - set(WORKLOADS)
     if unknown:
         parser.error(f"unknown workloads {sorted(unknown)}; choose among {', '.join(WORKLOADS)}")
+    if args.isa == "avx2" and any(os.environ.get(k) != v for k, v in AVX2_ONLY.items()):
+        # The libraries read these when they load: the whole run goes again, set from the start
+        again = [sys.executable, "-m", "benchmarks", *(sys.argv[1:] if argv is None else argv)]
+        env = os.environ | AVX2_ONLY
+        return subprocess.run(again, env=env, cwd=Path(__file__).parent.parent).returncode
     if args.threads is not None:
         _limit_threads(args.threads)
 
@@ -87,7 +107,9 @@ def main(argv: list[str] | None = None) -> int:
     info = machine.describe()
     if not args.no_table:
         print(
-            f"machine: {info['cpu']}, {info['cores']} cores; BLAS "
+            f"machine: {info['cpu']}, {info['cores']} cores"
+            + (" (--isa avx2)" if args.isa == "avx2" else "")
+            + "; BLAS "
             + ", ".join(
                 f"{b.get('internal_api')} {b.get('version')} ({b.get('num_threads')} threads)"
                 for b in info["blas"]
@@ -123,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     document = {
         "machine": info,
         "quick": args.quick,
+        "isa": args.isa,
         "threads": args.threads,
         "finished": f"{finished:%d %B %Y at %H:%M} UTC",
         "results": results,

@@ -313,6 +313,7 @@ def test_cnn_rows_and_target():
 
 
 def test_one_run_rewrites_the_readme_block_and_says_where_it_ran():
+    torch = {"version": "2.13.0+cpu", "blas": "MKL", "threads": 2}
     from benchmarks import readme
 
     document = {
@@ -328,7 +329,7 @@ def test_one_run_rewrites_the_readme_block_and_says_where_it_ran():
                     "num_threads": 2,
                 }
             ],
-            "torch": {"version": "2.13.0+cpu", "blas": "MKL", "threads": 2},
+            "torch": torch,
             "load_average": [0.2, 0.1, 0.1],
             "load_average_end": [1.9, 1, 1],
         },
@@ -346,6 +347,11 @@ def test_one_run_rewrites_the_readme_block_and_says_where_it_ran():
     assert new.startswith("intro\n" + readme.BEGIN) and new.endswith(readme.END + "\nafter\n")
     assert "old table" not in new and "| mlp epoch / floor | 2 | <= 1.5 | no |" in new
     assert "--quick" in readme.machine_sentence({**document, "quick": True})
+    assert "AVX2" not in sentence
+    avx2 = {**document, "isa": "avx2"}
+    avx2["machine"] = {**document["machine"], "torch": {**torch, "cpu_capability": "AVX2"}}
+    assert "with `--isa avx2`" in readme.machine_sentence(avx2)
+    assert "PyTorch 2.13.0+cpu with MKL, 2 threads, AVX2 kernels" in readme.machine_sentence(avx2)
     with pytest.raises(ValueError, match="no <!-- benchmarks: begin -->"):
         readme.rewrite("no block here", "x")
 
@@ -479,3 +485,24 @@ def test_fast_rows_and_targets():
     assert goals["fast: time to 99 % / PyTorch's"] == (0.75, True)
     results["fast"]["nnscratch"]["seconds_to_goal"] = None  # no run reached it: no target met
     assert "fast: seconds to 99 % test accuracy" not in {n for n, *_ in report.targets(results)}
+
+
+def test_isa_avx2_runs_the_suite_again_with_every_library_limited_to_avx2(monkeypatch):
+    import subprocess
+
+    from benchmarks import run
+
+    calls = []
+
+    def again(command, env, cwd):
+        calls.append((command, env))
+        return subprocess.CompletedProcess(command, 0)
+
+    for name in run.AVX2_ONLY:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(run.subprocess, "run", again)
+    assert run.main(["--only", "fast", "--isa", "avx2"]) == 0
+    [(command, env)] = calls
+    assert command[1:] == ["-m", "benchmarks", "--only", "fast", "--isa", "avx2"]
+    assert env["OPENBLAS_CORETYPE"] == "Haswell" and env["ONEDNN_MAX_CPU_ISA"] == "AVX2"
+    assert env["MKL_ENABLE_INSTRUCTIONS"] == "AVX2" and env["ATEN_CPU_CAPABILITY"] == "avx2"
