@@ -340,3 +340,44 @@ def test_a_resumed_cnn_bn_run_is_bit_identical(tmp_path):
         **reference.metrics,
         "train_seconds": resumed.metrics["train_seconds"],
     }
+
+
+@pytest.mark.parametrize(
+    ("shape", "pool_size", "memory"),
+    [
+        ((5, 4, 7, 7), 2, (1, 2, 3, 0)),  # batch last, as Conv2D hands on; a row left over
+        ((3, 3, 9, 8), 3, (0, 1, 2, 3)),  # plain NCHW: BatchNorm reads it through a copy
+    ],
+)
+def test_norm_pool_step_computes_what_its_two_layers_compute(shape, pool_size, memory):
+    # NormPool (a BatchNorm and the max-pool after it, as one training step) against the two
+    # layers run one after the other: outputs and running averages to the bit, gradients to
+    # rounding, with negative scales, ties within windows, and an incoming
+    # gradient laid out unlike the output (as from a Flatten).
+    from nnscratch.engine.layers.normpool import NormPool
+
+    rng = np.random.default_rng(3)
+    x = np.round(rng.standard_normal(shape) * 2, 1)  # rounded: equal values within windows
+    x = np.ascontiguousarray(x.transpose(memory)).transpose(np.argsort(memory))
+    pairs = []
+    for _ in range(2):
+        norm, pool = BatchNorm(shape[1]), MaxPool2D(pool_size)
+        norm.initialize(np.random.default_rng(0), np.dtype(np.float64))
+        norm.params["gamma"][:] = np.linspace(-1.5, 2.0, shape[1])
+        norm.params["beta"][:] = np.linspace(0.5, -0.5, shape[1])
+        pairs.append((norm, pool))
+    (norm, pool), (their_norm, their_pool) = pairs
+    step = NormPool(norm, pool)
+    y = step.forward(x)
+    expected = their_pool.forward(their_norm.forward(x, training=True), training=True)
+    np.testing.assert_array_equal(y, expected)
+    grad = np.ascontiguousarray(rng.standard_normal(y.shape))  # NCHW, unlike y
+    dx = step.backward(grad.copy())
+    their_dx = their_norm.backward(their_pool.backward(grad.copy()))
+    assert dx is not None and dx.shape == x.shape
+    np.testing.assert_allclose(dx, their_dx, rtol=1e-9, atol=1e-12)
+    for key in ("gamma", "beta"):
+        np.testing.assert_allclose(norm.grads[key], their_norm.grads[key], rtol=1e-9, atol=1e-12)
+    for key in norm.buffers:
+        np.testing.assert_array_equal(norm.buffers[key], their_norm.buffers[key])
+    assert step.backward(grad.copy(), input_grad=False) is None

@@ -9,7 +9,8 @@ full-size output, and the pooling's reading of it, are gone. The outputs are tho
 layers run one after the other, bit for bit (rounding is monotone, so the largest rounded y
 is the rounded y of the largest x - μ); the gradients are theirs to rounding (their sums run
 in another order), and where two inputs of a window give the same rounded y, the gradient may
-go to the other one (either is a gradient of the max).
+go to the other one (either is a gradient of the max). So where γ = 0, making a window's
+outputs all β, dγ takes the window's largest x̂ where the two layers take its first.
 
 Backward, with g the gradient of the pooled output and dy its scattering to each window's
 winner (zero elsewhere), BatchNorm's dx = a dy + b (x - μ) + c per channel (see
