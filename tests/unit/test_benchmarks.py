@@ -506,3 +506,15 @@ def test_isa_avx2_runs_the_suite_again_with_every_library_limited_to_avx2(monkey
     assert command[1:] == ["-m", "benchmarks", "--only", "fast", "--isa", "avx2"]
     assert env["OPENBLAS_CORETYPE"] == "Haswell" and env["ONEDNN_MAX_CPU_ISA"] == "AVX2"
     assert env["MKL_ENABLE_INSTRUCTIONS"] == "AVX2" and env["ATEN_CPU_CAPABILITY"] == "avx2"
+
+
+def test_limits_count_each_products_multiply_adds_three_times_but_the_firsts_twice():
+    from benchmarks.limits import training_flops
+
+    from nnscratch.engine.layers import LSTM, Conv2D, Dense, Flatten, ReLU, Reshape
+
+    layers = [Reshape((1, 5, 5)), Conv2D(1, 2, 3), ReLU(), Flatten(), Dense(18, 4)]
+    conv, dense = 2 * 2 * 9 * 3 * 3, 2 * 18 * 4  # C_out·C_in·k²·H_out·W_out; in·out
+    assert training_flops(layers, (5, 5)) == 2 * conv + 3 * dense
+    lstm = 2 * 3 * 4 * 4 * (2 + 4)  # steps·gates·H·(F + H)
+    assert training_flops([LSTM(2, 4), Dense(4, 3)], (3, 2)) == 2 * lstm + 3 * 2 * 4 * 3
