@@ -84,10 +84,25 @@ class LiveServer:
         self.running.stop(timeout=60)
 
 
-def start_server(models: list[Path], runs: Path, digits: Path, data: str) -> LiveServer:
+def training_app(
+    models: list[Path],
+    runs: Path,
+    digits: Path,
+    *,
+    data: str = "mnist",
+    hosts: set[str] | None = None,
+):
+    """(app, its LiveTraining): the page serving ``models`` that also trains (runs kept under
+    ``runs``) and keeps your digits (under ``digits``); ``hosts`` as create_app's."""
     served = ServedModels.from_files(models)
     live = LiveTraining(runs, served, digits=DigitSet(digits), data=data)
-    return LiveServer(start_app(create_app(served, live=live, digits=live.digits)), live)
+    names = {} if hosts is None else {"hosts": hosts}
+    return create_app(served, live=live, digits=live.digits, **names), live
+
+
+def start_server(models: list[Path], runs: Path, digits: Path, data: str) -> LiveServer:
+    app, live = training_app(models, runs, digits, data=data)
+    return LiveServer(start_app(app), live)
 
 
 def read_events(url: str, *, until, after: int = 0, timeout: float = 300) -> list[dict]:

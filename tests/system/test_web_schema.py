@@ -20,6 +20,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from live_servers import training_app
 from nnscratch.web.app import create_app
 from nnscratch.web.served import ServedModels
 
@@ -59,10 +60,15 @@ def test_the_schema_lists_every_operation(api_schema):
 
 @pytest.mark.parametrize("method, path", OPERATIONS)
 def test_no_request_the_schema_allows_or_breaks_gets_a_server_error(api_schema, method, path):
-    operation = api_schema[path][method]
+    send_generated_requests(api_schema[path][method], EXAMPLES)
+
+
+def send_generated_requests(operation, examples: int) -> None:
+    """Send ``examples`` requests schemathesis generates for ``operation``, each answer
+    checked with CHECKS."""
 
     @settings(
-        max_examples=EXAMPLES,
+        max_examples=examples,
         deadline=None,
         derandomize=bool(os.environ.get("CI")),
         suppress_health_check=list(HealthCheck),
@@ -98,14 +104,9 @@ NOT_FUZZED = [("POST", "/api/training/start"), ("GET", "/api/training/events")]
 
 @pytest.fixture(scope="module")
 def live_schema(small_models, tmp_path_factory):
-    from nnscratch.datasets.digitset import DigitSet
-    from nnscratch.web.live import LiveTraining
-
     root = tmp_path_factory.mktemp("live-schema")
-    models = ServedModels.from_files([small_models["mlp"], small_models["cnn"]])
-    digits = DigitSet(root / "digits")
-    live = LiveTraining(root / "runs", models, digits=digits)
-    app = create_app(models, live=live, digits=digits, hosts={"testserver"})
+    models = [small_models["mlp"], small_models["cnn"]]
+    app, _ = training_app(models, root / "runs", root / "digits", hosts={"testserver"})
     return schemathesis.openapi.from_asgi("/openapi.json", app)
 
 
@@ -116,17 +117,4 @@ def test_the_schema_of_a_server_that_trains_lists_its_operations_too(live_schema
 
 @pytest.mark.parametrize("method, path", LIVE_OPERATIONS)
 def test_no_request_to_the_digits_or_the_training_gets_a_server_error(live_schema, method, path):
-    operation = live_schema[path][method]
-
-    @settings(
-        max_examples=EXAMPLES // 2,
-        deadline=None,
-        derandomize=bool(os.environ.get("CI")),
-        suppress_health_check=list(HealthCheck),
-        database=None,
-    )
-    @given(case=operation.as_strategy())
-    def check(case):
-        case.call_and_validate(checks=CHECKS)
-
-    check()
+    send_generated_requests(live_schema[path][method], EXAMPLES // 2)

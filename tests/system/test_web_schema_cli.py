@@ -8,11 +8,7 @@ import os
 
 import pytest
 
-from live_servers import start_app
-from nnscratch.datasets.digitset import DigitSet
-from nnscratch.web.app import create_app
-from nnscratch.web.live import LiveTraining
-from nnscratch.web.served import ServedModels
+from live_servers import start_app, training_app
 
 EXAMPLES = int(os.environ.get("NNSCRATCH_SCHEMA_EXAMPLES", "40"))  # per operation
 
@@ -42,10 +38,9 @@ checks.negative_data_rejection.enabled = false
 @pytest.fixture(scope="module")
 def served_to_schemathesis(small_models, tmp_path_factory):
     root = tmp_path_factory.mktemp("all-checks")
-    models = ServedModels.from_files([small_models["mlp"], small_models["cnn"]])
-    digits = DigitSet(root / "digits")
-    live = LiveTraining(root / "runs", models, digits=digits)
-    running = start_app(create_app(models, live=live, digits=digits, hosts={"127.0.0.1"}))
+    models = [small_models["mlp"], small_models["cnn"]]
+    app, live = training_app(models, root / "runs", root / "digits", hosts={"127.0.0.1"})
+    running = start_app(app)
     yield running.url, root
     running.stop(timeout=60)
     live.close()
