@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from .machine import describe
+from .machine import one_line
 
 # (C_in, C_out, H_out): the fast preset's two convolutions, then cnn-bn's; 5x5 kernels
 SHAPES = ((1, 8, 24), (8, 16, 8), (1, 32, 24), (32, 64, 8))
@@ -21,9 +21,7 @@ BATCH, KERNEL, ROUNDS = 128, 5, 40
 
 
 def main() -> int:
-    machine = describe()
-    blas = ", ".join(f"{b.get('internal_api')} {b.get('architecture')}" for b in machine["blas"])
-    print(f"{machine['cpu']}, {machine['cores']} cores; {blas}")
+    print(one_line())
     print(f"{'C_in->C_out':12} {'M':>6} {'dz colsT ms':>12} {'cols dzT ms':>12} {'ratio':>6}")
     rng = np.random.default_rng(0)
     for c_in, c_out, h_out in SHAPES:

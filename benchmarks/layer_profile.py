@@ -19,7 +19,7 @@ import numpy as np
 from nnscratch.datasets import load_mnist
 from nnscratch.model.presets import build_model, get_preset
 
-from .machine import describe
+from .machine import one_line
 
 WARMUP = 5
 
@@ -77,9 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("presets", nargs="*", default=["fast", "cnn-bn"])
     parser.add_argument("--steps", type=int, default=60)
     args = parser.parse_args(argv)
-    machine = describe()
-    blas = ", ".join(f"{b.get('internal_api')} {b.get('architecture')}" for b in machine["blas"])
-    print(f"{machine['cpu']}, {machine['cores']} cores; {blas}")
+    print(one_line())
     for preset in args.presets:
         rows = profile(preset, args.steps)
         total = sum(f + b for _, f, b in rows)

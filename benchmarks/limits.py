@@ -22,7 +22,7 @@ import numpy as np
 from nnscratch.engine.layers import GRU, LSTM, Conv2D, Dense, Layer
 from nnscratch.model.presets import PRESETS, build_model
 
-from .machine import describe
+from .machine import one_line
 
 EPOCH_IMAGES = 60_000
 PEAK_SIZE, PEAK_ROUNDS = 2048, 12
@@ -77,13 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("presets", nargs="*", default=[p for p in PRESETS if p != "classic"])
     args = parser.parse_args(argv)
-    machine = describe()
-    blas = ", ".join(
-        f"{b.get('internal_api')} {b.get('architecture')} ({b.get('num_threads')} threads)"
-        for b in machine["blas"]
-    )
     rate = peak_rate()
-    print(f"{machine['cpu']}, {machine['cores']} cores; {blas}")
+    print(one_line())
     print(f"peak float32 product rate: {rate / 1e9:.0f} GFLOP/s ({PEAK_SIZE}x{PEAK_SIZE})")
     print(f"{'preset':8} {'MFLOP/image':>12} {'GFLOP/epoch':>12} {'s/epoch at peak':>16}")
     for name in args.presets:

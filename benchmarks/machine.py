@@ -37,6 +37,17 @@ def describe() -> dict:
     return info
 
 
+def one_line(info: dict | None = None) -> str:
+    """The CPU, its cores and each BLAS with its kernels and threads, on one line (for the
+    scripts that print a table of their own)."""
+    info = describe() if info is None else info
+    blas = ", ".join(
+        f"{b.get('internal_api')} {b.get('architecture')} ({b.get('num_threads')} threads)"
+        for b in info["blas"]
+    )
+    return f"{info['cpu']}, {info['cores']} cores; {blas}"
+
+
 def _cpu_model() -> str:
     try:
         with open("/proc/cpuinfo") as cpuinfo:
