@@ -13,8 +13,10 @@ two xdist workers; ``pytest tests`` runs everything.
 
 ``small_models``: the web tests' two small trained networks, trained once per session (the
 xdist workers share them). ``dask_cluster``: a Dask cluster on the loopback address, started
-once per worker; the tests that use it run on one worker (xdist group ``dask``), and the
-tests of one file on one worker.
+once per test file that uses it and stopped after it: its threads and processes, left running,
+would be counted by the tests that measure allocations with tracemalloc (which sees every thread
+of the process). The tests that use it run on one worker (xdist group ``dask``), and the tests
+of one file on one worker.
 
 ``SCIPY_ARRAY_API`` is set before anything imports SciPy: scikit-learn's check_estimator then
 runs its array-API check on NumPy inputs (tests/integration/test_sklearn.py) instead of skipping it.
@@ -122,7 +124,7 @@ if os.environ.get("CI"):
     settings.load_profile("ci")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def dask_cluster():
     """A Dask cluster on this machine, on the loopback address only (scheduler, workers and
     their nannies), without its web dashboard: 2 worker processes of 1 thread each."""

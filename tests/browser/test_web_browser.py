@@ -262,6 +262,8 @@ def test_the_url_keeps_the_models_and_the_view(open_page):
     assert page.page.get_attribute("#tab-probes", "aria-selected") == "true"
     assert page.page.is_visible("#panel-probes")
     page.page.click("#random")
+    # The test digit is fetched before its prediction starts: until then the page is still idle.
+    page.page.wait_for_selector("#source:has-text('MNIST test digit')")
     page.idle(views=True)
     assert list(parse(page.announced())) == ["cnn"]
     page.page.check("#model-mlp")

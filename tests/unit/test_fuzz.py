@@ -24,6 +24,7 @@ import gzip
 import io
 import os
 import struct
+import threading
 import tracemalloc
 import warnings
 import zipfile
@@ -101,7 +102,13 @@ def parse_within(parse, path, bound: int) -> None:
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert peak <= bound, f"allocated {peak} bytes for a file of {os.path.getsize(path)}"
+    # tracemalloc counts every thread of this process: name the others if the bound is passed.
+    others = [
+        thread.name for thread in threading.enumerate() if thread is not threading.current_thread()
+    ]
+    assert peak <= bound, (
+        f"allocated {peak} bytes for a file of {os.path.getsize(path)} (other threads: {others})"
+    )
 
 
 # --- IDX --------------------------------------------------------------------------------------
