@@ -65,7 +65,7 @@ def _finite(value: Any) -> Any:
 PRESET = typer.Option(
     None,
     help="Recipe to start from: mlp (98 %+, default), cnn (convolutional, 99 %+), "
-    "fast (convolutional, 99 %+ in about 20 s), cnn-bn (batch norm and augmentation, 99.5 %+), "
+    "fast (convolutional, 99 %+ in about 12 s), cnn-bn (batch norm and augmentation, 99.5 %+), "
     "lstm (rows as a sequence, 98.5 %+) or classic (the tutorial's 784-10-10, full-batch).",
     show_default="mlp",
 )
