@@ -164,3 +164,30 @@ def test_learns_what_needs_memory_across_steps(cls):
     last_only = Sequential([Flatten(), Dense(1, 2)], seed=0)
     last_only.fit(x[:1000, -1], y[:1000], epochs=10, batch_size=50, optimizer=Adam(lr=5e-3))
     assert last_only.evaluate(x[1000:, -1], y[1000:])["accuracy"] < 0.6
+
+
+def test_lstm_gates_from_halved_rows_equal_the_sigmoids_bit_for_bit():
+    # The LSTM runs its gates' activations as one tanh per step, the sigmoid gates' rows of the
+    # weights and biases halved (σ(z) = (1 + tanh(z/2)) / 2). Halving is exact in floating
+    # point, so its float32 outputs are those of the plain steps below, to the bit.
+    from nnscratch.engine.layers.recurrent import gate_sigmoid
+
+    layer = LSTM(3, 4, return_sequences=True)
+    rng = np.random.default_rng(5)
+    layer.initialize(rng, np.float32)
+    for value in layer.params.values():
+        value[...] = rng.standard_normal(value.shape) * 2  # saturated gates too
+    x = rng.standard_normal((6, 9, 3)).astype(np.float32)
+    p, h = layer.params, 4
+    xs = x.transpose(1, 0, 2).copy()
+    acts = (xs.reshape(-1, 3) @ p["W_ih"].T).reshape(9, 6, 4 * h) + (p["b_ih"] + p["b_hh"])
+    state, cell, expected = np.zeros((6, h), np.float32), np.zeros((6, h), np.float32), []
+    for t in range(9):
+        a = acts[t] + state @ p["W_hh"].T
+        gate_sigmoid(a[:, : 2 * h])
+        np.tanh(a[:, 2 * h : 3 * h], out=a[:, 2 * h : 3 * h])
+        gate_sigmoid(a[:, 3 * h :])
+        cell = a[:, h : 2 * h] * cell + a[:, :h] * a[:, 2 * h : 3 * h]
+        state = a[:, 3 * h :] * np.tanh(cell)
+        expected.append(state)
+    np.testing.assert_array_equal(layer.forward(x), np.stack(expected, axis=1))

@@ -8,7 +8,7 @@ import numpy as np
 
 from ... import checks
 from .base import Example, from_forward
-from .recurrent import Recurrent, gate_sigmoid
+from .recurrent import Recurrent
 
 # What forward keeps for backward: xs, acts, hs, cs, tanh_c (see LSTM._steps).
 _Kept = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
@@ -88,19 +88,27 @@ class LSTM(Recurrent):
         xs = self._steps_first(x)
         t_steps, n, _ = xs.shape
         h = self.hidden_size
+        # The gates' activations in one tanh over each step's whole (N, 4H) row block: σ(z) =
+        # (1 + tanh(z/2)) / 2, and z/2 comes from weights and biases halved in the sigmoid
+        # gates' rows (exact: halving is exact in floating point, so each product and sum is
+        # half the unhalved one, bit for bit). A gate's (N, H) slice is strided, and NumPy's
+        # passes over it cost 2-3x those over contiguous values per element.
+        halves = self._gate_scales(xs.dtype)
         # Every step's input share at once: (T·N, F) @ (F, 4H), both biases added.
-        acts = (xs.reshape(t_steps * n, -1) @ p["W_ih"].T).reshape(t_steps, n, 4 * h)
-        acts += p["b_ih"] + p["b_hh"]
+        w_ih = p["W_ih"] * halves[:, None]
+        acts = (xs.reshape(t_steps * n, -1) @ w_ih.T).reshape(t_steps, n, 4 * h)
+        acts += (p["b_ih"] + p["b_hh"]) * halves
         hs = np.zeros((t_steps + 1, n, h), dtype=xs.dtype)
         cs = np.zeros((t_steps + 1, n, h), dtype=xs.dtype)
         tanh_c = np.empty((t_steps, n, h), dtype=xs.dtype)
-        recurrent = p["W_hh"].T
+        recurrent = (p["W_hh"] * halves[:, None]).T
+        shifts = 1 - halves  # (1 + t) / 2 = t / 2 + 1/2 in the sigmoid gates; t in the cell's
         for t in range(t_steps):
             a = acts[t]
             a += hs[t] @ recurrent
-            gate_sigmoid(a[:, : 2 * h])
-            np.tanh(a[:, 2 * h : 3 * h], out=a[:, 2 * h : 3 * h])
-            gate_sigmoid(a[:, 3 * h :])
+            np.tanh(a, out=a)
+            a *= halves
+            a += shifts
             i, f, g, o = a[:, :h], a[:, h : 2 * h], a[:, 2 * h : 3 * h], a[:, 3 * h :]
             c = cs[t + 1]
             np.multiply(f, cs[t], out=c)
@@ -108,6 +116,13 @@ class LSTM(Recurrent):
             np.tanh(c, out=tanh_c[t])
             np.multiply(o, tanh_c[t], out=hs[t + 1])
         return self._output(hs), (xs, acts, hs, cs, tanh_c)
+
+    def _gate_scales(self, dtype: np.dtype) -> np.ndarray:
+        """(4H,): 1/2 in the rows of the sigmoid gates (i, f, o), 1 in the cell's (g)."""
+        h = self.hidden_size
+        scales = np.full(4 * h, 0.5, dtype=dtype)
+        scales[2 * h : 3 * h] = 1
+        return scales
 
     def backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
         """Gradients through time: dy, (N, H) or (N, T, H) -> dx (N, T, F); fills the four
