@@ -90,8 +90,9 @@ class LSTM(Recurrent):
         h = self.hidden_size
         # The gates' activations in one tanh over each step's whole (N, 4H) row block: σ(z) =
         # (1 + tanh(z/2)) / 2, and z/2 comes from weights and biases halved in the sigmoid
-        # gates' rows (exact: halving is exact in floating point, so each product and sum is
-        # half the unhalved one, bit for bit). A gate's (N, H) slice is strided, and NumPy's
+        # gates' rows (exact: halving a floating-point number is, away from subnormal numbers,
+        # so each product and sum is half the unhalved one, bit for bit; the weights are never
+        # that small). A gate's (N, H) slice is strided, and NumPy's
         # passes over it cost 2-3x those over contiguous values per element.
         halves = self._gate_scales(xs.dtype)
         # Every step's input share at once: (T·N, F) @ (F, 4H), both biases added.
