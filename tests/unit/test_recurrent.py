@@ -168,8 +168,8 @@ def test_learns_what_needs_memory_across_steps(cls):
 
 def test_lstm_gates_from_halved_rows_equal_the_sigmoids_bit_for_bit():
     # The LSTM runs its gates' activations as one tanh per step, the sigmoid gates' rows of the
-    # weights and biases halved (σ(z) = (1 + tanh(z/2)) / 2). Halving is exact in floating
-    # point, so its float32 outputs are those of the plain steps below, to the bit.
+    # weights and biases halved (σ(z) = (1 + tanh(z/2)) / 2). Halving is exact away from
+    # subnormal numbers, so its float32 outputs are those of the plain steps below, to the bit.
     from nnscratch.engine.layers.recurrent import gate_sigmoid
 
     layer = LSTM(3, 4, return_sequences=True)

@@ -92,8 +92,8 @@ class LSTM(Recurrent):
         # (1 + tanh(z/2)) / 2, and z/2 comes from weights and biases halved in the sigmoid
         # gates' rows (exact: halving a floating-point number is, away from subnormal numbers,
         # so each product and sum is half the unhalved one, bit for bit; the weights are never
-        # that small). A gate's (N, H) slice is strided, and NumPy's
-        # passes over it cost 2-3x those over contiguous values per element.
+        # that small). A gate's (N, H) slice is strided, and NumPy's passes over it cost 2-3x
+        # those over contiguous values per element.
         halves = self._gate_scales(xs.dtype)
         # Every step's input share at once: (T·N, F) @ (F, 4H), both biases added.
         w_ih = p["W_ih"] * halves[:, None]
@@ -140,8 +140,7 @@ class LSTM(Recurrent):
         # computes the activations: σ(1 - σ) = (a + 0)(1 - a) in the sigmoid gates, 1 - g² =
         # (a + 1)(1 - a) in the cell's; then one product with the gradients that reach the
         # gates, [dc ⊙ g, dc ⊙ c_{t-1}, dc ⊙ i, dh ⊙ tanh(c_t)], made a gate at a time.
-        offsets = np.zeros(4 * h, dtype=acts.dtype)
-        offsets[2 * h : 3 * h] = 1
+        offsets = 2 * self._gate_scales(acts.dtype) - 1  # 0 in the sigmoid gates, 1 in g
         slopes = np.empty((n, 4 * h), dtype=acts.dtype)
         rest = np.empty_like(slopes)
         for t in range(t_steps - 1, -1, -1):
