@@ -15,12 +15,13 @@ from nnscratch.datasets import load_mnist
 from nnscratch.model import PRESETS
 from nnscratch.usecases.train import train_recipe
 
-# The full cnn-bn run (14 epochs) takes too long for CI, so the gate trains its recipe for 2
-# epochs (the schedule fitted to them). Measured on 1 December 2026 (one BLAS thread, AMD EPYC):
-# test accuracy 0.9912, 0.9915 and 0.9919 for seeds 0, 1 and 2; 0.99 leaves room for other
-# BLAS kernels and thread counts. The running averages evaluation uses are checked too.
+# The full cnn-bn run (6 epochs, under 3 minutes with two threads) is long for CI, so the gate
+# trains its recipe for 2 epochs (the schedule fitted to them). Measured on 6 December 2026
+# (one BLAS thread, Intel Xeon, two runs side by side): test accuracy 0.9930, 0.9930 and 0.9939
+# for seeds 0, 1 and 2; 0.991 leaves room for other BLAS kernels and thread counts. The running
+# averages evaluation uses are checked too.
 CNN_BN_GATE_EPOCHS = 2
-CNN_BN_GATE_ACCURACY = 0.99
+CNN_BN_GATE_ACCURACY = 0.991
 
 
 def _train(name: str):

@@ -55,8 +55,8 @@ def test_the_new_presets_read_as_their_readme_rows():
     assert PRESETS["cnn-bn"].description() == (
         "convolutional network: 32 then 64 5x5 filters, each followed by batch normalisation, "
         "ReLU and 2x2 max pooling, a 128-unit ReLU layer (batch-normalised), then 10 logits, "
-        "dropout 0.3 after each hidden layer; Adam (lr 3e-3, warm-up then cosine decay), batch "
-        "128, 14 epochs, training images augmented by shifts, rotations and scalings, 1,000 "
+        "dropout 0.3 after each hidden layer; Adam (lr 5e-3, warm-up then cosine decay), batch "
+        "64, 6 epochs, training images augmented by shifts, rotations and scalings, 1,000 "
         "dev images."
     )
     assert PRESETS["lstm"].description() == (

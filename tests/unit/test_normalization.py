@@ -323,7 +323,7 @@ def test_a_resumed_cnn_bn_run_is_bit_identical(tmp_path):
     from nnscratch.model import PRESETS
     from nnscratch.usecases.train import train_recipe
 
-    recipe = PRESETS["cnn-bn"].with_overrides(epochs=2, dev_size=100)
+    recipe = PRESETS["cnn-bn"].with_overrides(epochs=2, dev_size=100, batch_size=128)
     x, y = load_mnist("train")
     x_test, y_test = load_mnist("test")
     data = (x[:740], y[:740], x_test[:100], y_test[:100])  # 5 steps per epoch
