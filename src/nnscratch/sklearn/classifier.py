@@ -69,8 +69,9 @@ _PARAM_OF_FIELD = {"dev_size": "validation_fraction", "seed": "random_state"}
 
 
 class NNClassifier(ClassifierMixin, BaseEstimator):
-    """A neural-network classifier: one of our presets (``mlp``, ``cnn``, ``cnn-bn``, ``lstm``,
-    ``classic``) or a :class:`~nnscratch.model.Recipe`, with any of its fields overridden.
+    """A neural-network classifier: one of our presets (``mlp``, ``cnn``, ``fast``, ``cnn-bn``,
+    ``best``, ``lstm``, ``classic``) or a :class:`~nnscratch.model.Recipe`, with any of its
+    fields overridden.
 
     Parameters:
         preset: the recipe to start from, unless ``recipe`` is given.
