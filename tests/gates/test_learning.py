@@ -23,9 +23,10 @@ from nnscratch.usecases.train import train_recipe
 CNN_BN_GATE_EPOCHS = 2
 CNN_BN_GATE_ACCURACY = 0.991
 
-# The best preset trains 20 epochs (half an hour): the gate trains its recipe for one epoch (the
-# schedule fitted to it). Measured on 7 December 2026 (one BLAS thread beside another run, Intel
-# Xeon): test accuracy 0.9942 for seed 0; 0.99 leaves room for other kernels and thread counts.
+# The best preset trains 20 epochs (over half an hour): the gate trains its recipe for one
+# epoch (the schedule fitted to it). Measured on 7 December 2026 (one BLAS thread beside another
+# run, Intel Xeon): test accuracy 0.9942 for seed 0; 0.99 leaves room for other kernels and
+# thread counts.
 BEST_GATE_EPOCHS = 1
 BEST_GATE_ACCURACY = 0.99
 
