@@ -35,6 +35,11 @@ def _train(name: str):
     return train_recipe(name, *load_mnist("train"), *load_mnist("test"))
 
 
+def _running_means(model) -> list[np.ndarray]:
+    """Each BatchNorm layer's running mean: what evaluation normalises with."""
+    return [layer.buffers["running_mean"] for layer in model.layers if layer.buffers]
+
+
 def test_classic_preset_reaches_the_tutorial_accuracy():
     run = _train("classic")
     assert run.metrics["dev_accuracy"] >= 0.82, run.metrics
@@ -101,7 +106,7 @@ def test_cnn_bn_preset_cut_to_two_epochs_reaches_its_measured_accuracy():
     assert run.history.stopped == "completed"
     assert run.history.train_loss[-1] < run.history.train_loss[0]
     # The running averages are what evaluation uses: they must have moved from 0 and 1.
-    running = [layer.buffers["running_mean"] for layer in run.model.layers if layer.buffers]
+    running = _running_means(run.model)
     assert running and all(np.abs(mean).max() > 0 for mean in running)
 
 
@@ -112,5 +117,5 @@ def test_best_preset_cut_to_one_epoch_reaches_its_measured_accuracy():
     assert run.history.stopped == "completed"
     assert run.history.epoch == [1]
     # Its five BatchNorm layers are what evaluation normalises with: each has learnt a mean.
-    running = [layer.buffers["running_mean"] for layer in run.model.layers if layer.buffers]
+    running = _running_means(run.model)
     assert len(running) == 5 and all(np.abs(mean).max() > 0 for mean in running)
