@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from nnscratch.datasets import load_mnist
-from nnscratch.model import PRESETS
+from nnscratch.model import PRESETS, Recipe
 from nnscratch.usecases.train import train_recipe
 
 # The full cnn-bn run (6 epochs, under 3 minutes with two threads) is long for CI, so the gate
@@ -31,8 +31,9 @@ BEST_GATE_EPOCHS = 1
 BEST_GATE_ACCURACY = 0.99
 
 
-def _train(name: str):
-    return train_recipe(name, *load_mnist("train"), *load_mnist("test"))
+def _train(recipe: Recipe | str):
+    """The preset called ``recipe`` (or the recipe itself) trained and measured on MNIST."""
+    return train_recipe(recipe, *load_mnist("train"), *load_mnist("test"))
 
 
 def _running_means(model) -> list[np.ndarray]:
@@ -101,7 +102,7 @@ def test_lstm_preset_reaches_98_5_percent_on_the_test_set():
 
 def test_cnn_bn_preset_cut_to_two_epochs_reaches_its_measured_accuracy():
     recipe = PRESETS["cnn-bn"].with_overrides(epochs=CNN_BN_GATE_EPOCHS)
-    run = train_recipe(recipe, *load_mnist("train"), *load_mnist("test"))
+    run = _train(recipe)
     assert run.metrics["test_accuracy"] >= CNN_BN_GATE_ACCURACY, run.metrics
     assert run.history.stopped == "completed"
     assert run.history.train_loss[-1] < run.history.train_loss[0]
@@ -112,7 +113,7 @@ def test_cnn_bn_preset_cut_to_two_epochs_reaches_its_measured_accuracy():
 
 def test_best_preset_cut_to_one_epoch_reaches_its_measured_accuracy():
     recipe = PRESETS["best"].with_overrides(epochs=BEST_GATE_EPOCHS)
-    run = train_recipe(recipe, *load_mnist("train"), *load_mnist("test"))
+    run = _train(recipe)
     assert run.metrics["test_accuracy"] >= BEST_GATE_ACCURACY, run.metrics
     assert run.history.stopped == "completed"
     assert run.history.epoch == [1]
