@@ -40,8 +40,8 @@ def shown_line(width: int, steps_per_epoch: int, epochs: int, loss: float = 0.12
     progress.on_epoch_end(run, epochs, {"train_accuracy": 0.9876, "dev_accuracy": 0.9765})
     progress.progress.update(progress.task, completed=steps_per_epoch * epochs - 1)
     progress.stop()
-    [line] = out.getvalue().splitlines()
-    return line.rstrip()
+    # Off a terminal the epoch's line comes first (see the tests below), then the bar's.
+    return out.getvalue().splitlines()[-1].rstrip()
 
 
 @pytest.mark.parametrize("width", [200, 120, 100, 80, 72, 60, 50, 40, 24])
@@ -82,3 +82,62 @@ def test_loss_text_is_at_most_8_characters():
         "1.23e+02",
         "1.80e+17",
     ]
+
+
+EPOCH_LINE = re.compile(
+    r"(?P<where>(epoch|iteration) \d+/\d+)  loss (?P<loss>\d\.\d{4})  acc (?P<acc>\d\.\d{4})"
+    r"  dev (?P<dev>\d\.\d{4}|-)  \d+:\d\d:\d\d"
+)
+
+
+def printed_lines(epochs: int, steps_per_epoch: int, *, terminal: bool, log_every=None) -> str:
+    """What a run of ``epochs`` prints on a console that is (or is not) a terminal."""
+    out = io.StringIO()
+    console = Console(file=out, width=100, force_terminal=terminal)
+    progress = RichProgress(console, log_every=log_every)
+    run = SimpleNamespace(
+        steps_per_epoch=steps_per_epoch,
+        epochs=epochs,
+        epoch=0,
+        step=0,
+        unit=unit_word(steps_per_epoch == 1),
+    )
+    progress.on_train_begin(run)
+    for epoch in range(1, epochs + 1):
+        progress.on_epoch_begin(run, epoch)
+        for step in range(steps_per_epoch):
+            progress.on_batch_end(run, step, 1 / (epoch + 1))
+        dev = 0.9 + epoch / 1000 if epoch % 2 else float("nan")  # some runs have no dev set
+        progress.on_epoch_end(
+            run, epoch, {"train_accuracy": 0.8 + epoch / 1000, "dev_accuracy": dev}
+        )
+    progress.stop()
+    return out.getvalue()
+
+
+def test_off_a_terminal_each_epoch_prints_its_figures_as_a_line():
+    # A job whose output goes to a file would otherwise say nothing until it ends.
+    lines = printed_lines(3, 5, terminal=False).splitlines()
+    matches = [m for line in lines if (m := EPOCH_LINE.fullmatch(line.rstrip()))]
+    assert [m["where"] for m in matches] == ["epoch 1/3", "epoch 2/3", "epoch 3/3"]
+    assert [m["loss"] for m in matches] == ["0.5000", "0.3333", "0.2500"]
+    assert [m["acc"] for m in matches] == ["0.8010", "0.8020", "0.8030"]
+    assert [m["dev"] for m in matches] == ["0.9010", "-", "0.9030"]
+
+
+def test_a_full_batch_run_prints_every_tenth_of_its_iterations():
+    lines = printed_lines(45, 1, terminal=False).splitlines()
+    wheres = [m["where"] for line in lines if (m := EPOCH_LINE.fullmatch(line.rstrip()))]
+    assert wheres == [f"iteration {i}/45" for i in (4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 45)]
+
+
+def test_no_epoch_lines_on_a_terminal_nor_beside_the_tutorials_lines():
+    on_terminal = printed_lines(3, 5, terminal=True)
+    assert "epoch 1/3" in on_terminal  # the bar was drawn...
+    assert not re.search(r"epoch \d/3  loss", on_terminal)  # ... and no line printed
+    with_log_every = printed_lines(4, 5, terminal=False, log_every=2).splitlines()
+    assert [line.rstrip() for line in with_log_every if line.startswith("Epoch")] == [
+        "Epoch    2: accuracy 0.8020",
+        "Epoch    4: accuracy 0.8040",
+    ]
+    assert not any(EPOCH_LINE.fullmatch(line.rstrip()) for line in with_log_every)
