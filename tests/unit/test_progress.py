@@ -23,17 +23,22 @@ WHOLE_FIELDS = re.compile(
 )
 
 
-def shown_line(width: int, steps_per_epoch: int, epochs: int, loss: float = 0.1234) -> str:
-    """The bar's last line on a console of ``width`` cells, near the end of a run."""
-    out = io.StringIO()
-    progress = RichProgress(Console(file=out, width=width, force_terminal=False))
-    run = SimpleNamespace(
+def new_run(steps_per_epoch: int, epochs: int) -> SimpleNamespace:
+    """What the progress reads of a trainer, at the start of a run."""
+    return SimpleNamespace(
         steps_per_epoch=steps_per_epoch,
         epochs=epochs,
         epoch=0,
         step=0,
         unit=unit_word(steps_per_epoch == 1),
     )
+
+
+def shown_line(width: int, steps_per_epoch: int, epochs: int, loss: float = 0.1234) -> str:
+    """The bar's last line on a console of ``width`` cells, near the end of a run."""
+    out = io.StringIO()
+    progress = RichProgress(Console(file=out, width=width, force_terminal=False))
+    run = new_run(steps_per_epoch, epochs)
     progress.on_train_begin(run)
     progress.on_epoch_begin(run, epochs)
     progress.on_batch_end(run, 1, loss)
@@ -95,13 +100,7 @@ def printed_lines(epochs: int, steps_per_epoch: int, *, terminal: bool, log_ever
     out = io.StringIO()
     console = Console(file=out, width=100, force_terminal=terminal)
     progress = RichProgress(console, log_every=log_every)
-    run = SimpleNamespace(
-        steps_per_epoch=steps_per_epoch,
-        epochs=epochs,
-        epoch=0,
-        step=0,
-        unit=unit_word(steps_per_epoch == 1),
-    )
+    run = new_run(steps_per_epoch, epochs)
     progress.on_train_begin(run)
     for epoch in range(1, epochs + 1):
         progress.on_epoch_begin(run, epoch)
