@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 from rich.console import Console
 
-from nnscratch.cli.progress import SPARE_CELLS, RichProgress, loss_text
+from nnscratch.cli.progress import SPARE_CELLS, RichProgress, clock, loss_text
 from nnscratch.training.loop import unit_word
 
 # Every field the line may hold, each whole; a cut field ("2580/2...", "0:00:...") cannot match.
@@ -91,7 +91,7 @@ def test_loss_text_is_at_most_8_characters():
 
 EPOCH_LINE = re.compile(
     r"(?P<where>(epoch|iteration) \d+/\d+)  loss (?P<loss>\d\.\d{4})  acc (?P<acc>\d\.\d{4})"
-    r"  dev (?P<dev>\d\.\d{4}|-)  \d+:\d\d:\d\d"
+    r"  dev (?P<dev>\d\.\d{4}|-)  \d+:\d\d:\d\d  left (\d+:\d\d:\d\d|-:--:--)"
 )
 
 
@@ -140,3 +140,12 @@ def test_no_epoch_lines_on_a_terminal_nor_beside_the_tutorials_lines():
         "Epoch    4: accuracy 0.8040",
     ]
     assert not any(EPOCH_LINE.fullmatch(line.rstrip()) for line in with_log_every)
+
+
+def test_clock_says_hours_minutes_and_seconds():
+    assert [clock(s) for s in (0, 59.9, 61, 3600 * 2 + 62)] == [
+        "0:00:00",
+        "0:00:59",
+        "0:01:01",
+        "2:01:02",
+    ]

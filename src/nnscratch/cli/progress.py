@@ -40,8 +40,8 @@ class RichProgress(Callback):
 
     Off a terminal (output to a file or a pipe, a job on a server) the bar is not redrawn, so
     a long run would say nothing until it ends: there each epoch's figures are printed as a
-    line instead, ``epoch 3/20  loss 0.0123  acc 0.9912  dev 0.9950  0:02:41`` (for full-batch
-    runs every tenth of the iterations), unless ``log_every`` already prints lines.
+    line instead, ``epoch 3/20  loss 0.0123  acc 0.9912  dev 0.9950  0:02:41  left 0:15:12``
+    (for full-batch runs every tenth of the iterations), unless ``log_every`` prints lines.
     """
 
     def __init__(self, console: Console, *, log_every: int | None = None) -> None:
@@ -103,11 +103,11 @@ class RichProgress(Callback):
         elif not console.is_terminal and self._line_due(epoch, trainer.epochs):
             task = self.progress.tasks[0]
             fields = task.fields
-            elapsed = int(task.elapsed or 0)
+            left = "-:--:--" if task.time_remaining is None else clock(task.time_remaining)
             console.print(
                 f"{self.unit} {epoch}/{trainer.epochs}  loss {fields['loss']}  "
-                f"acc {fields['acc']}  dev {fields['dev']}  "
-                f"{elapsed // 3600}:{elapsed // 60 % 60:02d}:{elapsed % 60:02d}",
+                f"acc {fields['acc']}  dev {fields['dev']}  {clock(task.elapsed or 0)}  "
+                f"left {left}",
                 highlight=False,
             )
 
@@ -124,6 +124,12 @@ class RichProgress(Callback):
         """End the bar and show the cursor again; safe before it starts and when called twice."""
         if getattr(self, "progress", None) is not None:
             self.progress.stop()
+
+
+def clock(seconds: float) -> str:
+    """Seconds as ``H:MM:SS``, as the bar shows the time taken and the time left."""
+    whole = int(seconds)
+    return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
 
 
 def loss_text(loss: float) -> str:
