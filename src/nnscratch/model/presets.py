@@ -85,10 +85,10 @@ PRESETS: dict[str, Recipe] = {
     ),
     # The most accurate network here: four 3x3 convolutions in two pairs (32, then 64 filters),
     # each with BatchNorm and ReLU, max pooling after each pair, a 256-unit layer with BatchNorm,
-    # ReLU and dropout 0.3; cnn-bn's augmentation, optimizer and batch, 20 epochs (34-47 minutes
-    # with one thread beside another run): 99.63-99.72 %, mean 99.66 % (seeds 0-2). Two small
-    # kernels see as far as one 5x5 with fewer weights and one more non-linearity: cnn-bn's 5x5
-    # blocks, made twice as wide and trained 30 epochs, stayed at 99.55-99.61 %
+    # ReLU and dropout 0.3; cnn-bn's augmentation, optimizer and batch, 20 epochs (12 minutes
+    # alone with 2 threads on the AMD machine): 99.63-99.72 %, mean 99.66 % (seeds 0-2). Two
+    # small kernels see as far as one 5x5 with fewer weights and one more non-linearity:
+    # cnn-bn's 5x5 blocks, made twice as wide and trained 30 epochs, stayed at 99.55-99.61 %
     # (docs/presets.md, "How best came about").
     "best": Recipe(
         name="best",
