@@ -123,7 +123,7 @@ def test_recurrent_networks_read_rows_as_steps():
         (
             "augment",
             "rotate",
-            "unknown augment 'rotate'; choose one of: none, shift, affine, elastic",
+            "unknown augment 'rotate'; choose one of: none, shift, affine, strong, elastic",
         ),
         ("batch_norm", 1, "batch_norm must be true or false, got 1"),
         ("padding", "full", "unknown padding 'full'; choose one of: valid, same"),
@@ -398,7 +398,7 @@ def test_train_options_set_the_new_fields(mini, tmp_path):
     for args, message in [
         (
             ("--augment", "rotate"),
-            "unknown --augment 'rotate'; choose one of: none, shift, affine, elastic",
+            "unknown --augment 'rotate'; choose one of: none, shift, affine, strong, elastic",
         ),
         (
             ("--schedule", "cyclic"),

@@ -87,8 +87,8 @@ def train(
         "--augment",
         metavar="[KIND]",
         help="Move the training images: shift, affine "
-        "(shifts, rotations, scalings), elastic (affine + elastic distortion; a bare --augment) "
-        "or none.",
+        "(shifts, rotations, scalings), strong (wider affine moves), elastic (affine + elastic "
+        "distortion; a bare --augment) or none.",
     ),
     cell: str | None = typer.Option(None, help="Recurrent layers: lstm or gru."),
 ) -> int:

@@ -26,7 +26,7 @@ import numpy as np
 
 from .. import checks
 
-KINDS = ("none", "shift", "affine", "elastic")
+KINDS = ("none", "shift", "affine", "strong", "elastic")
 
 
 def warp(
@@ -206,6 +206,9 @@ class Augmentation:
 AUGMENTATIONS = {
     "shift": Augmentation("shift", max_shift=2),
     "affine": Augmentation("affine", max_shift=2, max_rotation=10.0, max_scale=0.1),
+    # Wider moves for long runs: a network trained many epochs on the affine ones knows them
+    # all by heart (training accuracy 99.95 % against 99.66 % on the test set).
+    "strong": Augmentation("strong", max_shift=3, max_rotation=15.0, max_scale=0.15),
     "elastic": Augmentation(
         "elastic", max_shift=2, max_rotation=10.0, max_scale=0.1, alpha=34.0, sigma=4.0
     ),
@@ -215,6 +218,7 @@ AUGMENTATIONS = {
 def get_augmentation(kind: str) -> Augmentation | None:
     """The augmentation called ``kind``: ``none`` (None: no augmentation), ``shift`` (up to
     2 pixels each way), ``affine`` (shifts, rotations up to 10 degrees, scalings by up to
-    10 %) or ``elastic`` (affine plus Simard's elastic distortion, alpha 34, sigma 4)."""
+    10 %), ``strong`` (up to 3 pixels, 15 degrees and 15 %) or ``elastic`` (affine plus
+    Simard's elastic distortion, alpha 34, sigma 4)."""
     checks.choice("augmentation", kind, KINDS)
     return AUGMENTATIONS.get(kind)

@@ -66,7 +66,7 @@ class Recipe:
     # Fields added after the first files (optional in a file, read as these defaults):
     padding: str = "valid"  # of each convolution: "valid" (none) or "same" (keeps the size)
     batch_norm: bool = False  # BatchNorm after each convolution and hidden layer
-    augment: str = "none"  # moves of the training images: none, shift, affine, elastic
+    augment: str = "none"  # moves of the training images: none, shift, affine, strong, elastic
     recurrent: tuple[int, ...] = ()  # units of each recurrent layer, reading rows as steps
     cell: str = "lstm"  # the recurrent layers' kind: lstm or gru
     # Or the network as layer specs (see nnscratch.model.specs), in place of the fields above.
@@ -403,6 +403,7 @@ def _network_words(recipe: Recipe, image_shape: tuple[int, ...], classes: int) -
 _AUGMENT_WORDS = {
     "shift": "shifts of up to 2 pixels",
     "affine": "shifts, rotations and scalings",
+    "strong": "wider shifts, rotations and scalings",
     "elastic": "shifts, rotations, scalings and elastic distortion",
 }
 
