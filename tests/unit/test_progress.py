@@ -42,11 +42,14 @@ def shown_line(width: int, steps_per_epoch: int, epochs: int, loss: float = 0.12
     progress.on_train_begin(run)
     progress.on_epoch_begin(run, epochs)
     progress.on_batch_end(run, 1, loss)
-    progress.on_epoch_end(run, epochs, {"train_accuracy": 0.9876, "dev_accuracy": 0.9765})
+    logs = {"train_loss": loss, "train_accuracy": 0.9876, "dev_accuracy": 0.9765}
+    progress.on_epoch_end(run, epochs, logs)
     progress.progress.update(progress.task, completed=steps_per_epoch * epochs - 1)
-    progress.stop()
-    # Off a terminal the epoch's line comes first (see the tests below), then the bar's.
-    return out.getvalue().splitlines()[-1].rstrip()
+    # Off a terminal the bar is not drawn as the run goes (the epoch's line is printed
+    # instead): draw it once, as a terminal would show it.
+    progress.console.print(progress.progress.get_renderable())
+    progress.stop()  # (Rich ends with an empty line off a terminal)
+    return out.getvalue().rstrip("\n").splitlines()[-1].rstrip()
 
 
 @pytest.mark.parametrize("width", [200, 120, 100, 80, 72, 60, 50, 40, 24])
@@ -107,19 +110,20 @@ def printed_lines(epochs: int, steps_per_epoch: int, *, terminal: bool, log_ever
         for step in range(steps_per_epoch):
             progress.on_batch_end(run, step, 1 / (epoch + 1))
         dev = 0.9 + epoch / 1000 if epoch % 2 else float("nan")  # some runs have no dev set
-        progress.on_epoch_end(
-            run, epoch, {"train_accuracy": 0.8 + epoch / 1000, "dev_accuracy": dev}
-        )
+        logs = {"train_loss": 2 / epoch, "train_accuracy": 0.8 + epoch / 1000, "dev_accuracy": dev}
+        progress.on_epoch_end(run, epoch, logs)
     progress.stop()
     return out.getvalue()
 
 
 def test_off_a_terminal_each_epoch_prints_its_figures_as_a_line():
     # A job whose output goes to a file would otherwise say nothing until it ends.
-    lines = printed_lines(3, 5, terminal=False).splitlines()
+    lines = printed_lines(3, 5, terminal=False).rstrip("\n").splitlines()
     matches = [m for line in lines if (m := EPOCH_LINE.fullmatch(line.rstrip()))]
+    assert len(matches) == len(lines)  # the bar's last state is not printed after them
     assert [m["where"] for m in matches] == ["epoch 1/3", "epoch 2/3", "epoch 3/3"]
-    assert [m["loss"] for m in matches] == ["0.5000", "0.3333", "0.2500"]
+    # The epoch's mean loss, not the last batch's (which the bar shows: 1 / (epoch + 1))
+    assert [m["loss"] for m in matches] == ["2.0000", "1.0000", "0.6667"]
     assert [m["acc"] for m in matches] == ["0.8010", "0.8020", "0.8030"]
     assert [m["dev"] for m in matches] == ["0.9010", "-", "0.9030"]
 

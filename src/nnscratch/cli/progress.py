@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from datetime import timedelta
 
 from rich.console import Console, RenderableType
 from rich.measure import Measurement
@@ -41,7 +42,9 @@ class RichProgress(Callback):
     Off a terminal (output to a file or a pipe, a job on a server) the bar is not redrawn, so
     a long run would say nothing until it ends: there each epoch's figures are printed as a
     line instead, ``epoch 3/20  loss 0.0123  acc 0.9912  dev 0.9950  0:02:41  left 0:15:12``
-    (for full-batch runs every tenth of the iterations), unless ``log_every`` prints lines.
+    (for full-batch runs every tenth of the iterations), unless ``log_every`` prints lines;
+    its loss is the epoch's mean (the bar's is the last batch's, which jumps from batch to
+    batch), and the bar's own last state, which would repeat the last line, is not printed.
     """
 
     def __init__(self, console: Console, *, log_every: int | None = None) -> None:
@@ -51,6 +54,7 @@ class RichProgress(Callback):
         self.unit = trainer.unit
         self.full_batch = self.unit == "iteration"
         total = trainer.epochs * trainer.steps_per_epoch
+        self.epoch_lines = not self.console.is_terminal and not self.log_every
         self.progress = FittingProgress(
             where=TextColumn("[bold]{task.fields[where]}"),
             # Full-batch: one step per iteration, so the count would repeat "where".
@@ -66,6 +70,7 @@ class RichProgress(Callback):
             },
             console=self.console,
         )
+        self.printed_steps = -1  # the steps done when the last epoch line was printed
         # A resumed trainer starts where it stopped: trainer.epoch epochs and trainer.step steps
         # done.
         self.task = self.progress.add_task(
@@ -100,12 +105,13 @@ class RichProgress(Callback):
                     f"{label} {epoch:>4}: accuracy {logs['train_accuracy']:.4f}"
                     + ("" if math.isnan(dev) else f"  (dev {dev:.4f})")
                 )
-        elif not console.is_terminal and self._line_due(epoch, trainer.epochs):
+        elif self.epoch_lines and self._line_due(epoch, trainer.epochs):
             task = self.progress.tasks[0]
             fields = task.fields
             left = "-:--:--" if task.time_remaining is None else clock(task.time_remaining)
+            self.printed_steps = int(task.completed)
             console.print(
-                f"{self.unit} {epoch}/{trainer.epochs}  loss {fields['loss']}  "
+                f"{self.unit} {epoch}/{trainer.epochs}  loss {loss_text(logs['train_loss'])}  "
                 f"acc {fields['acc']}  dev {fields['dev']}  {clock(task.elapsed or 0)}  "
                 f"left {left}",
                 highlight=False,
@@ -123,13 +129,16 @@ class RichProgress(Callback):
     def stop(self) -> None:
         """End the bar and show the cursor again; safe before it starts and when called twice."""
         if getattr(self, "progress", None) is not None:
+            # Off a terminal the bar is printed once, as it stops: after an epoch line, a
+            # repeat of it; after a run cut short (lr-find, a stop mid-epoch), where it got to.
+            if self.epoch_lines and self.printed_steps == self.progress.tasks[0].completed:
+                self.progress.live.transient = True
             self.progress.stop()
 
 
 def clock(seconds: float) -> str:
     """Seconds as ``H:MM:SS``, as the bar shows the time taken and the time left."""
-    whole = int(seconds)
-    return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
+    return str(timedelta(seconds=int(seconds)))
 
 
 def loss_text(loss: float) -> str:
