@@ -79,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
         default="native",
         help="avx2: every library's kernels limited to AVX2 (OpenBLAS's Haswell kernels, "
         "oneDNN, MKL and PyTorch's own at AVX2), to measure an AVX2-only CPU on one with "
-        "AVX-512; native (default): what each library picks",
+        "AVX-512; native (default): what each library picks for the CPU (any of these "
+        "variables set in the environment is left out)",
     )
     parser.add_argument("--no-table", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument(
@@ -93,10 +94,14 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(chosen) - set(WORKLOADS)
     if unknown:
         parser.error(f"unknown workloads {sorted(unknown)}; choose among {', '.join(WORKLOADS)}")
-    if args.isa == "avx2" and any(os.environ.get(k) != v for k, v in AVX2_ONLY.items()):
-        # The libraries read these when they load: the whole run goes again, set from the start
+    # The libraries read these variables when they load: to change them the whole run goes
+    # again, set (avx2) or left out (native: a shell that sets OPENBLAS_CORETYPE=Haswell would
+    # otherwise give NumPy AVX2 kernels on a CPU with AVX-512, and the table would not say).
+    wanted = AVX2_ONLY if args.isa == "avx2" else dict.fromkeys(AVX2_ONLY)
+    if any(os.environ.get(k) != v for k, v in wanted.items()):
         again = [sys.executable, "-m", "benchmarks", *(sys.argv[1:] if argv is None else argv)]
-        env = os.environ | AVX2_ONLY
+        env = {k: v for k, v in os.environ.items() if k not in AVX2_ONLY}
+        env |= {k: v for k, v in wanted.items() if v is not None}
         return subprocess.run(again, env=env, cwd=Path(__file__).parent.parent).returncode
     if args.threads is not None:
         _limit_threads(args.threads)
@@ -111,7 +116,8 @@ def main(argv: list[str] | None = None) -> int:
             + (" (--isa avx2)" if args.isa == "avx2" else "")
             + "; BLAS "
             + ", ".join(
-                f"{b.get('internal_api')} {b.get('version')} ({b.get('num_threads')} threads)"
+                f"{b.get('internal_api')} {b.get('version')} "
+                f"({b.get('architecture') or 'its own'} kernels, {b.get('num_threads')} threads)"
                 for b in info["blas"]
             ),
             file=sys.stderr,

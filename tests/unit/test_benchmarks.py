@@ -420,6 +420,8 @@ def test_a_failing_workload_costs_the_others_nothing(monkeypatch, tmp_path):
             raise subprocess.CalledProcessError(1, ["python", "-m", "benchmarks"])
         return {"help_seconds": [0.1]} if workload == "process" else {}
 
+    for name in run.AVX2_ONLY:  # else the run would start again without them, for real
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(run, "_isolated", isolated)
     monkeypatch.setattr(run, "_print_tables", lambda results, quick: None)
     out = tmp_path / "run.json"
@@ -506,6 +508,27 @@ def test_isa_avx2_runs_the_suite_again_with_every_library_limited_to_avx2(monkey
     assert command[1:] == ["-m", "benchmarks", "--only", "fast", "--isa", "avx2"]
     assert env["OPENBLAS_CORETYPE"] == "Haswell" and env["ONEDNN_MAX_CPU_ISA"] == "AVX2"
     assert env["MKL_ENABLE_INSTRUCTIONS"] == "AVX2" and env["ATEN_CPU_CAPABILITY"] == "avx2"
+
+
+def test_native_runs_again_without_kernel_limits_the_shell_set(monkeypatch):
+    # A shell with OPENBLAS_CORETYPE=Haswell would give NumPy AVX2 kernels on an AVX-512 CPU.
+    import subprocess
+
+    from benchmarks import run
+
+    calls = []
+
+    def again(command, env, cwd):
+        calls.append((command, env))
+        return subprocess.CompletedProcess(command, 0)
+
+    monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
+    monkeypatch.setenv("OPENBLAS_L2_SIZE", "512")  # not a kernel limit: kept
+    monkeypatch.setattr(run.subprocess, "run", again)
+    assert run.main(["--only", "fast"]) == 0
+    [(command, env)] = calls
+    assert command[1:] == ["-m", "benchmarks", "--only", "fast"]
+    assert not set(run.AVX2_ONLY) & set(env) and env["OPENBLAS_L2_SIZE"] == "512"
 
 
 def test_limits_count_each_products_multiply_adds_three_times_but_the_firsts_twice():
