@@ -153,3 +153,18 @@ def test_clock_says_hours_minutes_and_seconds():
         "0:01:01",
         "2:01:02",
     ]
+
+
+def test_what_follows_training_is_said_on_a_terminal_until_stop():
+    # Measuring the largest networks on 70,000 images takes half a minute after the bar ends.
+    for terminal in (True, False):
+        out = io.StringIO()
+        console = Console(file=out, width=100, force_terminal=terminal)
+        progress = RichProgress(console, then="measuring the network")
+        run = new_run(5, 1)
+        progress.on_train_begin(run)
+        progress.on_train_end(run)
+        assert (progress.status is not None) == terminal
+        progress.stop()
+        assert progress.status is None
+        assert ("measuring the network" in out.getvalue()) == terminal

@@ -18,6 +18,7 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.status import Status
 from rich.text import Text
 
 from ..training.callbacks import Callback
@@ -45,10 +46,16 @@ class RichProgress(Callback):
     (for full-batch runs every tenth of the iterations), unless ``log_every`` prints lines;
     its loss is the epoch's mean (the bar's is the last batch's, which jumps from batch to
     batch), and the bar's own last state, which would repeat the last line, is not printed.
+
+    ``then``: what the command does once training ends (measuring the network on its data
+    takes half a minute for the largest), said by a spinner on a terminal until :meth:`stop`.
     """
 
-    def __init__(self, console: Console, *, log_every: int | None = None) -> None:
-        self.console, self.log_every = console, log_every
+    def __init__(
+        self, console: Console, *, log_every: int | None = None, then: str | None = None
+    ) -> None:
+        self.console, self.log_every, self.then = console, log_every, then
+        self.status: Status | None = None
 
     def on_train_begin(self, trainer):
         self.unit = trainer.unit
@@ -125,9 +132,16 @@ class RichProgress(Callback):
 
     def on_train_end(self, trainer):
         self.stop()
+        if self.then and self.console.is_terminal:
+            self.status = self.console.status(self.then)
+            self.status.start()
 
     def stop(self) -> None:
-        """End the bar and show the cursor again; safe before it starts and when called twice."""
+        """End the bar (and the spinner after it) and show the cursor again; safe before it
+        starts and when called twice."""
+        if self.status is not None:
+            self.status.stop()
+            self.status = None
         if getattr(self, "progress", None) is not None:
             # Off a terminal the bar is printed once, as it stops: after an epoch line, a
             # repeat of it; after a run cut short (lr-find, a stop mid-epoch), where it got to.

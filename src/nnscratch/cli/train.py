@@ -147,7 +147,11 @@ def train_command(
             f"the run was writing {escape(str(recorded_out))}: this one writes "
             f"{escape(str(out))} (give --output {escape(str(recorded_out))} to write there)"
         )
-    progress = RichProgress(Console(stderr=True, quiet=quiet), log_every=recipe.log_every)
+    progress = RichProgress(
+        Console(stderr=True, quiet=quiet),
+        log_every=recipe.log_every,
+        then="measuring the network on its training and test images, saving it",
+    )
     try:
         result = run_training(plan, callbacks=[progress])
     except KeyboardInterrupt:  # a second Ctrl-C, or one while the model is saved
