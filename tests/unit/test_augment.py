@@ -11,6 +11,8 @@ from nnscratch import Adam, Sequential
 from nnscratch.datasets import load_mnist
 from nnscratch.datasets.augment import (
     AUGMENTATIONS,
+    KINDS,
+    MOVES,
     Augmentation,
     elastic_field,
     gaussian_matrix,
@@ -164,6 +166,12 @@ def test_channels_of_one_image_move_alike():
     two = np.stack([image, image], axis=1)  # (3, 2, 28, 28)
     moved = get_augmentation("elastic")(two, np.random.default_rng(2))
     np.testing.assert_array_equal(moved[:, 0], moved[:, 1])
+
+
+def test_every_kind_has_its_moves_and_its_words():
+    # A recipe with a kind of moves says them in words (``nnscratch info``, the model file).
+    assert set(AUGMENTATIONS) == set(MOVES) == set(KINDS) - {"none"}
+    assert all(AUGMENTATIONS[kind].kind == kind for kind in AUGMENTATIONS)
 
 
 def test_unknown_kinds_are_refused_with_the_list():

@@ -214,6 +214,14 @@ AUGMENTATIONS = {
     ),
 }
 
+# Each kind's moves in words, as a recipe's description says them
+MOVES = {
+    "shift": "shifts of up to 2 pixels",
+    "affine": "shifts, rotations and scalings",
+    "strong": "wider shifts, rotations and scalings",
+    "elastic": "shifts, rotations, scalings and elastic distortion",
+}
+
 
 def get_augmentation(kind: str) -> Augmentation | None:
     """The augmentation called ``kind``: ``none`` (None: no augmentation), ``shift`` (up to

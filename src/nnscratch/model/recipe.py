@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from .. import checks
 from ..datasets.augment import KINDS as AUGMENTATIONS
+from ..datasets.augment import MOVES
 from ..engine.initializers import INITIALIZERS
 from ..engine.layers import ACTIVATIONS
 from ..engine.optimizers import OPTIMIZERS
@@ -400,14 +401,6 @@ def _network_words(recipe: Recipe, image_shape: tuple[int, ...], classes: int) -
     return network
 
 
-_AUGMENT_WORDS = {
-    "shift": "shifts of up to 2 pixels",
-    "affine": "shifts, rotations and scalings",
-    "strong": "wider shifts, rotations and scalings",
-    "elastic": "shifts, rotations, scalings and elastic distortion",
-}
-
-
 def _training_words(recipe: Recipe) -> str:
     settings = [f"lr {_number(recipe.lr)}"]
     if recipe.schedule == "warmup_cosine":
@@ -424,7 +417,7 @@ def _training_words(recipe: Recipe) -> str:
         ]
     training.append(_count(recipe.epochs, recipe.unit))
     if recipe.augment != "none":
-        training.append(f"training images augmented by {_AUGMENT_WORDS[recipe.augment]}")
+        training.append(f"training images augmented by {MOVES[recipe.augment]}")
     if recipe.dev_size:
         training.append(
             f"{recipe.dev_size:,} dev images" + (" (stratified)" if recipe.stratify else "")
