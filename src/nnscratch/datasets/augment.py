@@ -26,8 +26,6 @@ import numpy as np
 
 from .. import checks
 
-KINDS = ("none", "shift", "affine", "strong", "elastic")
-
 
 def warp(
     images: np.ndarray,
@@ -153,12 +151,14 @@ class Augmentation:
     each axis, a rotation uniform in ±max_rotation degrees, a scaling uniform in
     [1 - max_scale, 1 + max_scale], and, if ``alpha`` > 0, an elastic field
     (:func:`elastic_field` with ``alpha`` and ``sigma``). ``kind`` names the set it is
-    (:data:`KINDS`, see :func:`get_augmentation`).
+    (:data:`KINDS`, see :func:`get_augmentation`); ``words`` say its moves, as a recipe's
+    description says them.
 
     Shapes: images (N, H, W) (or (N, ..., H, W)) floats -> the same shape and dtype.
     """
 
     kind: str
+    words: str
     max_shift: int = 0
     max_rotation: float = 0.0  # degrees
     max_scale: float = 0.0
@@ -204,23 +204,30 @@ class Augmentation:
 
 
 AUGMENTATIONS = {
-    "shift": Augmentation("shift", max_shift=2),
-    "affine": Augmentation("affine", max_shift=2, max_rotation=10.0, max_scale=0.1),
+    "shift": Augmentation("shift", "shifts of up to 2 pixels", max_shift=2),
+    "affine": Augmentation(
+        "affine", "shifts, rotations and scalings", max_shift=2, max_rotation=10.0, max_scale=0.1
+    ),
     # Wider moves, for digits that vary more than MNIST's. On MNIST's test set they did no
     # better than the affine ones: best's network, 30 epochs, 99.65 % (docs/presets.md).
-    "strong": Augmentation("strong", max_shift=3, max_rotation=15.0, max_scale=0.15),
+    "strong": Augmentation(
+        "strong",
+        "wider shifts, rotations and scalings",
+        max_shift=3,
+        max_rotation=15.0,
+        max_scale=0.15,
+    ),
     "elastic": Augmentation(
-        "elastic", max_shift=2, max_rotation=10.0, max_scale=0.1, alpha=34.0, sigma=4.0
+        "elastic",
+        "shifts, rotations, scalings and elastic distortion",
+        max_shift=2,
+        max_rotation=10.0,
+        max_scale=0.1,
+        alpha=34.0,
+        sigma=4.0,
     ),
 }
-
-# Each kind's moves in words, as a recipe's description says them
-MOVES = {
-    "shift": "shifts of up to 2 pixels",
-    "affine": "shifts, rotations and scalings",
-    "strong": "wider shifts, rotations and scalings",
-    "elastic": "shifts, rotations, scalings and elastic distortion",
-}
+KINDS = ("none", *AUGMENTATIONS)
 
 
 def get_augmentation(kind: str) -> Augmentation | None:

@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from .. import checks
-from ..datasets.augment import KINDS as AUGMENTATIONS
-from ..datasets.augment import MOVES
+from ..datasets.augment import AUGMENTATIONS, KINDS
 from ..engine.initializers import INITIALIZERS
 from ..engine.layers import ACTIVATIONS
 from ..engine.optimizers import OPTIMIZERS
@@ -326,7 +325,7 @@ _CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "seed": _strict_int(lambda n, v: checks.whole(n, v, low=0)),
     "padding": lambda n, v: checks.choice(n, v, PADDINGS),
     "batch_norm": checks.flag,
-    "augment": lambda n, v: checks.choice(n, v, AUGMENTATIONS),
+    "augment": lambda n, v: checks.choice(n, v, KINDS),
     "recurrent": checks.sizes,
     "cell": lambda n, v: checks.choice(n, v, CELLS),
     "layers": check_specs,
@@ -417,7 +416,7 @@ def _training_words(recipe: Recipe) -> str:
         ]
     training.append(_count(recipe.epochs, recipe.unit))
     if recipe.augment != "none":
-        training.append(f"training images augmented by {MOVES[recipe.augment]}")
+        training.append(f"training images augmented by {AUGMENTATIONS[recipe.augment].words}")
     if recipe.dev_size:
         training.append(
             f"{recipe.dev_size:,} dev images" + (" (stratified)" if recipe.stratify else "")
