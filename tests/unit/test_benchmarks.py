@@ -16,6 +16,16 @@ from benchmarks import report, tutorial_classic  # noqa: E402
 from benchmarks.interleave import interleave, stats  # noqa: E402
 
 
+@pytest.fixture
+def without_kernel_limits(monkeypatch):
+    """No kernel variables in the environment (this machine's shell may set
+    OPENBLAS_CORETYPE): else a native run would start itself again, for real."""
+    from benchmarks import run
+
+    for name in run.AVX2_ONLY:
+        monkeypatch.delenv(name, raising=False)
+
+
 def test_contenders_take_turns_in_a_rotating_order():
     calls = []
     units = {name: (lambda name=name: calls.append(name) or float(len(calls))) for name in "ABC"}
@@ -410,7 +420,7 @@ def test_the_server_workload_asks_for_the_preset_models_as_serve_does(monkeypatc
     assert len(calls) == 1 and callable(calls[0].arguments["train"])
 
 
-def test_a_failing_workload_costs_the_others_nothing(monkeypatch, tmp_path):
+def test_a_failing_workload_costs_the_others_nothing(monkeypatch, tmp_path, without_kernel_limits):
     import subprocess
 
     from benchmarks import run
@@ -420,8 +430,6 @@ def test_a_failing_workload_costs_the_others_nothing(monkeypatch, tmp_path):
             raise subprocess.CalledProcessError(1, ["python", "-m", "benchmarks"])
         return {"help_seconds": [0.1]} if workload == "process" else {}
 
-    for name in run.AVX2_ONLY:  # else the run would start again without them, for real
-        monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(run, "_isolated", isolated)
     monkeypatch.setattr(run, "_print_tables", lambda results, quick: None)
     out = tmp_path / "run.json"
@@ -489,7 +497,9 @@ def test_fast_rows_and_targets():
     assert "fast: seconds to 99 % test accuracy" not in {n for n, *_ in report.targets(results)}
 
 
-def test_isa_avx2_runs_the_suite_again_with_every_library_limited_to_avx2(monkeypatch):
+def test_isa_avx2_runs_the_suite_again_with_every_library_limited_to_avx2(
+    monkeypatch, without_kernel_limits
+):
     import subprocess
 
     from benchmarks import run
@@ -500,8 +510,6 @@ def test_isa_avx2_runs_the_suite_again_with_every_library_limited_to_avx2(monkey
         calls.append((command, env))
         return subprocess.CompletedProcess(command, 0)
 
-    for name in run.AVX2_ONLY:
-        monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(run.subprocess, "run", again)
     assert run.main(["--only", "fast", "--isa", "avx2"]) == 0
     [(command, env)] = calls
