@@ -2,27 +2,28 @@
 
 This is the recipe's one home: its fields, their checks (a recipe cannot be made with a field
 that cannot work), its JSON form (what model files and checkpoints record, read back with every
-field checked), its full-batch value, its unit word and steps per epoch, and its description
-in words. Overrides from the command line and from a checkpoint go through
-:meth:`Recipe.with_overrides` and :meth:`Recipe.from_json`, and so through the same checks.
+field checked), its full-batch value, its unit word and steps per epoch; its description in
+words is made in :mod:`nnscratch.model.recipewords`. Overrides from the command line and from a
+checkpoint go through :meth:`Recipe.with_overrides` and :meth:`Recipe.from_json`, and so through
+the same checks.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from .. import checks
-from ..datasets.augment import AUGMENTATIONS, KINDS
+from ..datasets.augment import KINDS
 from ..engine.initializers import INITIALIZERS
 from ..engine.layers import ACTIVATIONS
 from ..engine.optimizers import OPTIMIZERS
 from ..errors import ConfigError
 from ..training.loop import steps_per_epoch, unit_word
-from .specs import check_specs, describe_specs
+from .recipewords import network_words, training_words
+from .specs import check_specs
 
 T = TypeVar("T")
 
@@ -168,7 +169,7 @@ class Recipe:
             784-512-256-10 ReLU network; Adam (lr 2e-3, warm-up then cosine decay), batch 128,
             6 epochs, 5,000 dev images.
         """
-        return f"{_network_words(self, image_shape, classes)}; {_training_words(self)}."
+        return f"{network_words(self, image_shape, classes)}; {training_words(self)}."
 
 
 FIELDS = tuple(f.name for f in dataclasses.fields(Recipe))
@@ -330,114 +331,3 @@ _CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "cell": lambda n, v: checks.choice(n, v, CELLS),
     "layers": check_specs,
 }
-
-
-# --- the recipe in words ------------------------------------------------------------------------
-
-_ACTIVATION_WORDS = {
-    "relu": "ReLU",
-    "leaky_relu": "leaky ReLU",
-    "sigmoid": "sigmoid",
-    "tanh": "tanh",
-}
-_OPTIMIZER_WORDS = {
-    "sgd": "SGD",
-    "momentum": "SGD with momentum 0.9",
-    "nesterov": "SGD with Nesterov momentum 0.9",
-    "adam": "Adam",
-    "adamw": "AdamW",
-}
-
-
-def _network_words(recipe: Recipe, image_shape: tuple[int, ...], classes: int) -> str:
-    activation = _ACTIVATION_WORDS.get(recipe.activation, recipe.activation)
-    units = " and ".join(", ".join(f"{n}-" for n in recipe.hidden).rsplit(", ", 1))
-    norm = "batch normalisation, " if recipe.batch_norm else ""
-    dense = ""
-    if recipe.hidden:
-        dense = (
-            f"a {units}unit {activation} layer"
-            if len(recipe.hidden) == 1
-            else f"{units}unit {activation} layers"
-        )
-        dense += " (batch-normalised), " if recipe.batch_norm else ", "
-    if recipe.layers:
-        network = f"network of layers {describe_specs(recipe.layers)}, then {classes} logits"
-    elif recipe.conv:
-        k = recipe.kernel_size
-        padded = " padded to keep the size" if recipe.padding == "same" else ""
-        network = (
-            f"convolutional network: {' then '.join(map(str, recipe.conv))} {k}x{k} "
-            f"filters{padded}{', each' if len(recipe.conv) > 1 else ''} followed by "
-            f"{norm}{activation} and 2x2 max pooling, {dense}then {classes} logits"
-        )
-    elif recipe.recurrent:
-        rows, columns = (tuple(image_shape) + (1, 1))[:2]
-        cell, sizes = recipe.cell.upper(), " then ".join(map(str, recipe.recurrent))
-        cells = (
-            f"{'an' if cell == 'LSTM' else 'a'} {cell}"
-            if len(recipe.recurrent) == 1
-            else f"{len(recipe.recurrent)} stacked {cell}s"
-        )
-        network = (
-            f"recurrent network: each image read as {rows} rows of {columns} pixels by "
-            f"{cells} of {sizes} units, {dense}then {classes} logits"
-        )
-    else:
-        pixels = math.prod(image_shape)
-        network = f"{'-'.join(map(str, (pixels, *recipe.hidden, classes)))} {activation} network"
-        if recipe.batch_norm and recipe.hidden:
-            network += ", batch normalisation before each activation"
-    if recipe.init == "tutorial" and recipe.bias_init == "tutorial":
-        network += ", weights and biases U(-0.5, 0.5)"
-    elif recipe.init not in ("he", "he_normal"):
-        network += f", {recipe.init} initialisation"
-    if recipe.dropout:
-        network += f", dropout {recipe.dropout:g} after each hidden layer"
-    if recipe.freeze:
-        layers = "layer" if recipe.freeze == 1 else f"{recipe.freeze} layers"
-        network += f", its first {layers} with weights frozen"
-    return network
-
-
-def _training_words(recipe: Recipe) -> str:
-    settings = [f"lr {_number(recipe.lr)}"]
-    if recipe.schedule == "warmup_cosine":
-        settings.append("warm-up then cosine decay")
-    if recipe.weight_decay:
-        settings.append(f"weight decay {_number(recipe.weight_decay)}")
-    if recipe.full_batch and recipe.optimizer == "sgd":
-        training = [f"full-batch gradient descent ({', '.join(settings)})"]
-    else:
-        optimizer = _OPTIMIZER_WORDS.get(recipe.optimizer, recipe.optimizer)
-        training = [
-            f"{optimizer} ({', '.join(settings)})",
-            "full batch" if recipe.full_batch else f"batch {recipe.batch_size:,}",
-        ]
-    training.append(_count(recipe.epochs, recipe.unit))
-    if recipe.augment != "none":
-        training.append(f"training images augmented by {AUGMENTATIONS[recipe.augment].words}")
-    if recipe.dev_size:
-        training.append(
-            f"{recipe.dev_size:,} dev images" + (" (stratified)" if recipe.stratify else "")
-        )
-    else:
-        training.append("no dev set")
-    if recipe.early_stopping:
-        training.append(
-            f"early stopping after {_count(recipe.early_stopping, recipe.unit)} "
-            f"without a better dev loss"
-        )
-    return ", ".join(training)
-
-
-def _count(n: int, unit: str) -> str:
-    return f"{n:,} {unit}{'' if n == 1 else 's'}"
-
-
-def _number(value: float) -> str:
-    """0.002 as 2e-3, 0.1 as 0.1: how a learning rate is usually written."""
-    if 0 < value < 0.01:
-        mantissa, exponent = f"{value:.6e}".split("e")
-        return f"{mantissa.rstrip('0').rstrip('.')}e{int(exponent)}"
-    return f"{value:g}"
