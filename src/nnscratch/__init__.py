@@ -28,6 +28,7 @@ _EXPORTS = {
     **dict.fromkeys(
         [
             "EarlyStopping",
+            "WeightAveraging",
             "Callback",
             "History",
             "GracefulStop",

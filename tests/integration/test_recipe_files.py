@@ -38,6 +38,7 @@ NEW_FIELDS = {
     "cell": "lstm",
     "layers": (),
     "freeze": 0,
+    "ema": 0.0,
 }
 
 
@@ -354,6 +355,8 @@ def test_train_options_set_the_new_fields(mini, tmp_path):
         "1e-4",
         "--schedule",
         "constant",
+        "--ema",
+        "0.99",
         "--epochs",
         "1",
         "--hidden",
@@ -369,7 +372,8 @@ def test_train_options_set_the_new_fields(mini, tmp_path):
         recipe.augment,
         recipe.weight_decay,
         recipe.schedule,
-    ) == ((4,), True, "elastic", 1e-4, "constant")
+        recipe.ema,
+    ) == ((4,), True, "elastic", 1e-4, "constant", 0.99)
     run = nnscratch(
         "train",
         "--preset",
@@ -406,6 +410,7 @@ def test_train_options_set_the_new_fields(mini, tmp_path):
         ),
         (("--conv", "32,x"), "--conv takes sizes separated by commas, like 32,64, or none"),
         (("--weight-decay", "-1"), "--weight-decay must be zero or more, got -1.0"),
+        (("--ema", "1"), r"--ema must be in [0, 1), got 1.0"),
     ]:
         refused = nnscratch("train", "--data", mini, *args, cwd=tmp_path)
         assert refused.returncode == 2

@@ -62,8 +62,15 @@ def test_the_presets_descriptions_read_as_their_readme_rows():
             "6 epochs, 5,000 dev images (stratified), "
             "early stopping after 3 epochs without a better dev loss.",
         ),
+        (
+            dict(ema=0.9995, dev_size=0),
+            (28, 28),
+            "784-512-256-10 ReLU network; Adam (lr 2e-3, warm-up then cosine decay), batch 128, "
+            "6 epochs, the weights' moving average (decay 0.9995) kept as the network, "
+            "no dev set.",
+        ),
     ],
-    ids=["cli-overrides", "no-hidden-layer", "early-stopping"],
+    ids=["cli-overrides", "no-hidden-layer", "early-stopping", "weight-averaging"],
 )
 def test_a_description_follows_every_override(overrides, image_shape, expected):
     assert PRESETS["mlp"].with_overrides(**overrides).description(image_shape) == expected
@@ -121,6 +128,12 @@ def test_a_recorded_recipe_is_checked_field_by_field(field, value):
             dict(dev_size=0, early_stopping=2),
             "early_stopping watches the dev set, but dev_size is 0",
         ),
+        (dict(ema=1.0), r"ema must be in \[0, 1\), got 1.0"),
+        (dict(ema=-0.5), r"ema must be in \[0, 1\), got -0.5"),
+        (
+            dict(early_stopping=2, ema=0.999),
+            "early_stopping keeps one epoch's weights and ema their average over many steps",
+        ),
     ],
 )
 def test_a_recipe_checks_its_fields_naming_them_as_the_caller_does(overrides, message):
@@ -133,7 +146,7 @@ def test_a_recipe_checks_its_fields_naming_them_as_the_caller_does(overrides, me
         PRESETS["mlp"].with_overrides(overrides, name=lambda field: f"--{field.replace('_', '-')}")
 
 
-NAMED = r"\b(lr|epochs|early_stopping|dev_size|seed|dropout|activation|optimizer|hidden)\b"
+NAMED = r"\b(lr|epochs|early_stopping|dev_size|seed|dropout|activation|optimizer|hidden|ema)\b"
 
 
 def test_every_preset_passes_its_own_check():

@@ -48,6 +48,7 @@ OPTION_FIELDS = frozenset(
         "batch_norm",
         "augment",
         "cell",
+        "ema",
         "freeze",
     }
 )

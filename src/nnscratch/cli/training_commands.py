@@ -91,6 +91,13 @@ def train(
         "distortion; a bare --augment) or none.",
     ),
     cell: str | None = typer.Option(None, help="Recurrent layers: lstm or gru."),
+    ema: float | None = typer.Option(
+        None,
+        metavar="DECAY",
+        help="End with the weights' exponential moving average, updated every step with this "
+        "decay (e.g. 0.9995); 0: the last step's weights.",
+        show_default="0; best 0.9995",
+    ),
 ) -> int:
     """Train a network on MNIST (or your data) and save it to a model file."""
     from .train import parse_hidden, train_command
@@ -103,6 +110,7 @@ def train(
         batch_norm=batch_norm,
         augment=augment,
         cell=cell,
+        ema=ema,
     )
     overrides.update({k: v for k, v in engine_options.items() if v is not None})
     if freeze is not None:

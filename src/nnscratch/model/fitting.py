@@ -10,7 +10,7 @@ import numpy as np
 
 from ..datasets.splits import hold_out
 from ..engine.optimizers import Optimizer, get_optimizer
-from ..training import Callback, EarlyStopping, History, TrainingState, fit
+from ..training import Callback, EarlyStopping, History, TrainingState, WeightAveraging, fit
 from ..training.loop import Augment
 from ..training.progress import ProgressLog, verbosity
 from .datachecks import check_training_data
@@ -34,6 +34,7 @@ def fit_model(
     shuffle: bool = True,
     seed: int | None = None,
     early_stopping: int | None = None,
+    ema: float = 0.0,
     callbacks: Sequence[Callback] = (),
     resume: TrainingState | None = None,
     augment: Augment | None = None,
@@ -62,6 +63,9 @@ def fit_model(
         seed: re-seed the model's generator first (shuffling order, dropout masks).
         early_stopping: stop after this many epochs without a better dev loss and keep
             the best epoch's weights.
+        ema: keep an exponential moving average of the weights with this decay per step
+            (e.g. 0.9995) and end with it (:class:`~nnscratch.training.WeightAveraging`);
+            0: the last step's weights.
         callbacks: :class:`~nnscratch.training.Callback` objects.
         resume: carry on from a saved :class:`~nnscratch.training.TrainingState` (see
             :mod:`nnscratch.training.checkpoint`); everything else must be as in the saved
@@ -86,6 +90,8 @@ def fit_model(
     callback_list = list(callbacks)
     if early_stopping:
         callback_list.append(EarlyStopping(patience=early_stopping))
+    if ema:
+        callback_list.append(WeightAveraging(ema))
     if level:
         callback_list.append(ProgressLog(level))
     return fit(

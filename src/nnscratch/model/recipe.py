@@ -70,6 +70,7 @@ class Recipe:
     augment: str = "none"  # moves of the training images: none, shift, affine, strong, elastic
     recurrent: tuple[int, ...] = ()  # units of each recurrent layer, reading rows as steps
     cell: str = "lstm"  # the recurrent layers' kind: lstm or gru
+    ema: float = 0.0  # decay of the weights' moving average the network ends as (0: none)
     # Or the network as layer specs (see nnscratch.model.specs), in place of the fields above.
     layers: tuple[dict[str, Any], ...] = ()
 
@@ -256,6 +257,11 @@ def _checked(
             f"{name('early_stopping')} watches the dev set, but "
             f"{name('dev_size')} is 0: hold out some dev images"
         )
+    if checked["early_stopping"] is not None and checked["ema"]:
+        raise ConfigError(
+            f"{name('early_stopping')} keeps one epoch's weights and {name('ema')} their "
+            f"average over many steps: give one of them"
+        )
     return checked
 
 
@@ -329,5 +335,6 @@ _CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "augment": lambda n, v: checks.choice(n, v, KINDS),
     "recurrent": checks.sizes,
     "cell": lambda n, v: checks.choice(n, v, CELLS),
+    "ema": lambda n, v: checks.real(n, v, low=0, high=1, high_open=True),
     "layers": check_specs,
 }

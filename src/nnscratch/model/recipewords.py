@@ -97,6 +97,8 @@ def training_words(recipe: Recipe) -> str:
     training.append(_count(recipe.epochs, recipe.unit))
     if recipe.augment != "none":
         training.append(f"training images augmented by {AUGMENTATIONS[recipe.augment].words}")
+    if recipe.ema:
+        training.append(f"the weights' moving average (decay {recipe.ema:g}) kept as the network")
     if recipe.dev_size:
         training.append(
             f"{recipe.dev_size:,} dev images" + (" (stratified)" if recipe.stratify else "")

@@ -208,6 +208,7 @@ class NNClassifier(ClassifierMixin, BaseEstimator):
             optimizer=optimizer,
             validation_data=dev,
             early_stopping=recipe.early_stopping,
+            ema=recipe.ema,
             shuffle=not recipe.full_batch,
             augment=self._augmentation(recipe, X.shape[1]),
             verbose=self.verbose,

@@ -5,6 +5,7 @@ evaluate, get_weights, set_weights), so it sits below :mod:`nnscratch.model`, wh
 ``Sequential.fit`` calls down into it.
 """
 
+from .averaging import WeightAveraging
 from .callbacks import Callback, EarlyStopping
 from .checkpoint import Checkpoint, Checkpointer, load_latest, read_checkpoint, write_checkpoint
 from .history import History
@@ -23,6 +24,7 @@ __all__ = [
     "ProgressLog",
     "Trainer",
     "TrainingState",
+    "WeightAveraging",
     "fit",
     "load_latest",
     "read_checkpoint",

@@ -84,7 +84,8 @@ def fine_tune_recipe(base: Recipe) -> Recipe:
     learning rate without a schedule (a trained network needs small steps, not a warm-up),
     :data:`EPOCHS` epochs of at most :data:`BATCH` digits (:data:`ITERATIONS` for full-batch
     descent), no early stopping, no dev set (the new data's test split is held out; see
-    :func:`held_out`), nothing frozen."""
+    :func:`held_out`), nothing frozen, no weight averaging (a short run's average would lag
+    behind its few steps)."""
     full = base.batch_size == FULL_BATCH
     return base.with_overrides(
         lr=base.lr * LR_SHARE,
@@ -94,6 +95,7 @@ def fine_tune_recipe(base: Recipe) -> Recipe:
         early_stopping=None,
         dev_size=0,
         freeze=0,
+        ema=0.0,
     )
 
 

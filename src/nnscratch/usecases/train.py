@@ -142,6 +142,7 @@ def train_recipe(
         optimizer=optimizer,
         validation_data=(x_dev, y_dev) if len(y_dev) else None,
         early_stopping=recipe.early_stopping,
+        ema=recipe.ema,
         callbacks=callbacks,
         shuffle=not recipe.full_batch,
         resume=resume,
