@@ -23,10 +23,12 @@ from nnscratch.usecases.train import train_recipe
 CNN_BN_GATE_EPOCHS = 2
 CNN_BN_GATE_ACCURACY = 0.991
 
-# The best preset trains 20 epochs (over half an hour): the gate trains its recipe for one
-# epoch (the schedule fitted to it). Measured on 7 December 2026 (one BLAS thread beside another
-# run, Intel Xeon): test accuracy 0.9942 for seed 0; 0.99 leaves room for other kernels and
-# thread counts.
+# The best preset trains 20 epochs (over half an hour with one thread): the gate trains its
+# recipe for one epoch, the schedule fitted to it and the weights' average to the same share of
+# the run (decay 1 - 20 x (1 - 0.9998): a horizon of a quarter of the steps, as in the full
+# run). Measured on 7 December 2026 (AMD EPYC, one BLAS thread beside four other runs): test
+# accuracy 0.9947 for seed 0 (0.9941 without the average); 0.99 leaves room for other kernels
+# and thread counts.
 BEST_GATE_EPOCHS = 1
 BEST_GATE_ACCURACY = 0.99
 
@@ -112,7 +114,9 @@ def test_cnn_bn_preset_cut_to_two_epochs_reaches_its_measured_accuracy():
 
 
 def test_best_preset_cut_to_one_epoch_reaches_its_measured_accuracy():
-    recipe = PRESETS["best"].with_overrides(epochs=BEST_GATE_EPOCHS)
+    best = PRESETS["best"]
+    share = best.epochs / BEST_GATE_EPOCHS
+    recipe = best.with_overrides(epochs=BEST_GATE_EPOCHS, ema=1 - share * (1 - best.ema))
     run = _train(recipe)
     assert run.metrics["test_accuracy"] >= BEST_GATE_ACCURACY, run.metrics
     assert run.history.stopped == "completed"
