@@ -94,9 +94,9 @@ def train(
     ema: float | None = typer.Option(
         None,
         metavar="DECAY",
-        help="End with the weights' exponential moving average, updated every step with this "
-        "decay (e.g. 0.9995); 0: the last step's weights.",
-        show_default="0; best 0.9995",
+        help="End as the weights' moving average, updated every step with this decay "
+        "(0: the last step's weights).",
+        show_default="0; best 0.9998",
     ),
 ) -> int:
     """Train a network on MNIST (or your data) and save it to a model file."""

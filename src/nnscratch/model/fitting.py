@@ -64,7 +64,7 @@ def fit_model(
         early_stopping: stop after this many epochs without a better dev loss and keep
             the best epoch's weights.
         ema: keep an exponential moving average of the weights with this decay per step
-            (e.g. 0.9995) and end with it (:class:`~nnscratch.training.WeightAveraging`);
+            (e.g. 0.9998) and end with it (:class:`~nnscratch.training.WeightAveraging`);
             0: the last step's weights.
         callbacks: :class:`~nnscratch.training.Callback` objects.
         resume: carry on from a saved :class:`~nnscratch.training.TrainingState` (see

@@ -71,7 +71,7 @@ SWEEPABLE: dict[str, tuple[Callable[[str], Any], str]] = {
     "batch_norm": (_flag, "true or false, like true,false"),
     "augment": (_word, "names, like none,affine"),
     "cell": (_word, "names, like lstm,gru"),
-    "ema": (_number, "numbers, like 0,0.9995"),
+    "ema": (_number, "numbers, like 0,0.9998"),
 }
 
 Grid = list[tuple[str, tuple[Any, ...]]]  # [(field, values)], in the order given

@@ -28,7 +28,7 @@ class WeightAveraging(Callback):
     After ``t`` steps the average gives step ``i``'s weights the share
     ``(1 - decay) * decay**(t - i) / (1 - decay**t)``: a proper weighted mean from the first
     step on (the bias of starting from zero is divided out, as Adam does for its moments).
-    With ``decay`` 0.9995 the last 2,000 steps carry 63 % of it. BatchNorm's running
+    With ``decay`` 0.9998 the last 5,000 steps carry 63 % of it. BatchNorm's running
     statistics are averaged with the weights they belong to.
 
     The average is part of a checkpoint, so a resumed run ends with the same weights. Runs
