@@ -119,3 +119,11 @@ def test_a_recipe_with_ema_trains_with_the_averaging(digits):
     for name, value in averaged.items():
         assert value.tobytes() == by_hand[name].tobytes(), name
     assert any(not np.array_equal(averaged[name], plain[name]) for name in plain)
+
+
+def test_fit_refuses_early_stopping_with_an_average(digits):
+    model = network()
+    before = model.get_weights()
+    with pytest.raises(ConfigError, match="early_stopping keeps one epoch's weights and ema"):
+        model.fit(*digits, epochs=1, validation_split=100, early_stopping=2, ema=0.99)
+    assert all(np.array_equal(before[k], v) for k, v in model.get_weights().items())

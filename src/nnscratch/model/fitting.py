@@ -10,6 +10,7 @@ import numpy as np
 
 from ..datasets.splits import hold_out
 from ..engine.optimizers import Optimizer, get_optimizer
+from ..errors import ConfigError
 from ..training import Callback, EarlyStopping, History, TrainingState, WeightAveraging, fit
 from ..training.loop import Augment
 from ..training.progress import ProgressLog, verbosity
@@ -77,6 +78,11 @@ def fit_model(
             figures per epoch (Keras's levels, as plain text on stdout).
     """
     level = verbosity(verbose)  # a wrong value is said before any work
+    if early_stopping and ema:
+        raise ConfigError(
+            "early_stopping keeps one epoch's weights and ema their average over many steps: "
+            "give one of them"
+        )
     if seed is not None:
         model.reseed(seed)
     x, y = check_training_data(model, x, y)

@@ -53,6 +53,8 @@ class WeightAveraging(Callback):
         weights = trainer.model.get_weights()
         if not self.average:
             self.average = {name: np.zeros(w.shape, np.float64) for name, w in weights.items()}
+        # best's figures (docs/presets.md) were measured with exactly this arithmetic, which
+        # leaves weights that never change (a frozen layer's) within a float32 rounding.
         for name, value in weights.items():
             mean = self.average[name]
             mean *= self.decay
