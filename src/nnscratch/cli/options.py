@@ -67,7 +67,7 @@ PRESET = typer.Option(
     help="Recipe to start from: mlp (98 %+, default), cnn (convolutional, 99 %+), "
     "fast (convolutional, 99 %+ in about 12 s), cnn-bn (batch norm and augmentation, "
     "99.5 %+ in under 3 min), best (pairs of 3x3 convolutions, weights averaged, 99.7 % in "
-    "about 12 min), lstm (rows as a sequence, 98.5 %+) or classic (the tutorial's 784-10-10, "
+    "about 13 min), lstm (rows as a sequence, 98.5 %+) or classic (the tutorial's 784-10-10, "
     "full-batch).",
     show_default="mlp",
 )

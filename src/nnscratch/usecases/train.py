@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import checks
 from ..datasets import DigitDataset, load_source
 from ..datasets.sources import source_files
 from ..datasets.splits import hold_out
@@ -233,12 +234,8 @@ def plan_training(options: TrainOptions) -> TrainingPlan:
     """Check every output and the checkpoint folder, load the data, and check that the
     recipe fits it and that a resumed run is not changed; raises ConfigError (or DataError)
     before any training or drawing."""
-    if options.checkpoint_every is not None and (
-        isinstance(options.checkpoint_every, bool) or options.checkpoint_every < 1
-    ):
-        raise ConfigError(
-            f"--checkpoint-every must be a positive whole number, got {options.checkpoint_every}"
-        )
+    if options.checkpoint_every is not None:
+        checks.whole("--checkpoint-every", options.checkpoint_every, low=1)
     checkpoint_dir = options.checkpoint_dir or (
         options.resume.path.parent if options.resume is not None else None
     )
