@@ -15,7 +15,7 @@ import numpy as np
 from .. import checks
 from ..checks import is_count
 from ..errors import ConfigError
-from .callbacks import Callback
+from .callbacks import Callback, fits
 
 if TYPE_CHECKING:
     from .loop import AnyTrainer
@@ -38,9 +38,9 @@ class WeightAveraging(Callback):
     order = 50  # after the others' epoch ends, before a checkpoint's (100) saves them
 
     def __init__(self, decay: float) -> None:
-        self.decay = checks.real("weight averaging decay", decay, low=0, high=1, low_open=True)
-        if self.decay == 1:
-            raise ConfigError("weight averaging decay must be below 1, got 1")
+        self.decay = checks.real(
+            "weight averaging decay", decay, low=0, high=1, low_open=True, high_open=True
+        )
         self.steps = 0
         self.average: dict[str, np.ndarray] = {}
 
@@ -80,12 +80,9 @@ class WeightAveraging(Callback):
     ) -> None:
         """Take back :meth:`state`; ConfigError if it is malformed or does not fit the model."""
         steps: Any = document.get("steps")  # a JSON value from a file, checked here
-        weights = trainer.model.get_weights()
         if not is_count(steps) or bool(steps) != bool(arrays):
             raise ConfigError(f"weight averaging state is not valid: {document!r}")
-        if arrays and (
-            set(arrays) != set(weights) or any(arrays[k].shape != weights[k].shape for k in weights)
-        ):
+        if arrays and not fits(arrays, trainer.model.get_weights()):
             raise ConfigError("the saved weight average does not fit the model")
         self.steps = steps
         self.average = {name: np.array(value, np.float64) for name, value in arrays.items()}

@@ -62,6 +62,11 @@ class Callback:
         raise ConfigError if it does not fit ``trainer``."""
 
 
+def fits(arrays: dict[str, np.ndarray], weights: dict[str, np.ndarray]) -> bool:
+    """Whether saved ``arrays`` have the names and shapes of a model's ``weights``."""
+    return set(arrays) == set(weights) and all(arrays[k].shape == weights[k].shape for k in weights)
+
+
 class EarlyStopping(Callback):
     """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs, and
     (by default) put back the weights of the best epoch.
@@ -139,10 +144,7 @@ class EarlyStopping(Callback):
             or not (best_epoch is None or is_count(best_epoch))
         ):
             raise ConfigError(f"early stopping state is not valid: {document!r}")
-        weights = trainer.model.get_weights()
-        if arrays and (
-            set(arrays) != set(weights) or any(arrays[k].shape != weights[k].shape for k in weights)
-        ):
+        if arrays and not fits(arrays, trainer.model.get_weights()):
             raise ConfigError("the saved best weights of early stopping do not fit the model")
         self.best = -math.inf if best is None else float(best)
         self.best_epoch, self.waited = best_epoch, waited
