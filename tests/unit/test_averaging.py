@@ -12,7 +12,7 @@ from nnscratch import Adam, BatchNorm, Dense, Flatten, ReLU, Sequential
 from nnscratch.datasets import load_mnist
 from nnscratch.errors import ConfigError
 from nnscratch.model.presets import PRESETS
-from nnscratch.training import Callback
+from nnscratch.training import Callback, EarlyStopping
 from nnscratch.training.averaging import WeightAveraging
 from nnscratch.training.checkpoint import Checkpointer, load_latest
 from nnscratch.usecases.train import train_recipe
@@ -127,3 +127,17 @@ def test_fit_refuses_early_stopping_with_an_average(digits):
     with pytest.raises(ConfigError, match="early_stopping keeps one epoch's weights and ema"):
         model.fit(*digits, epochs=1, validation_split=100, early_stopping=2, ema=0.99)
     assert all(np.array_equal(before[k], v) for k, v in model.get_weights().items())
+
+
+def test_hand_given_early_stopping_that_restores_is_refused(digits):
+    # Its on_train_end would run after the averaging's and put one epoch's weights back.
+    model = network()
+    restoring = EarlyStopping(patience=1)
+    with pytest.raises(ConfigError, match="would replace the weight average"):
+        model.fit(*digits, epochs=1, validation_split=100, callbacks=[restoring], ema=0.9)
+    keeping = EarlyStopping(patience=1, restore_best=False)
+    with_stopper, alone = network(), network()
+    with_stopper.fit(*digits, epochs=2, validation_split=100, callbacks=[keeping], ema=0.9)
+    alone.fit(*digits, epochs=2, validation_split=100, ema=0.9)
+    for name, value in alone.get_weights().items():
+        assert value.tobytes() == with_stopper.get_weights()[name].tobytes(), name

@@ -15,7 +15,7 @@ import numpy as np
 from .. import checks
 from ..checks import is_count
 from ..errors import ConfigError
-from .callbacks import Callback, fits
+from .callbacks import Callback, EarlyStopping, fits
 
 if TYPE_CHECKING:
     from .loop import AnyTrainer
@@ -45,7 +45,13 @@ class WeightAveraging(Callback):
         self.average: dict[str, np.ndarray] = {}
 
     def on_train_begin(self, trainer: AnyTrainer) -> None:
-        """Start from nothing (a resumed run then loads its saved average)."""
+        """Start from nothing (a resumed run then loads its saved average); ConfigError if an
+        EarlyStopping would put one epoch's weights back over the average."""
+        if any(isinstance(c, EarlyStopping) and c.restore_best for c in trainer.callbacks):
+            raise ConfigError(
+                "EarlyStopping with restore_best would replace the weight average by one "
+                "epoch's weights: give one of them (or restore_best=False)"
+            )
         self.steps, self.average = 0, {}
 
     def on_batch_end(self, trainer: AnyTrainer, step: int, loss: float) -> None:
