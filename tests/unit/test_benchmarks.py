@@ -469,6 +469,30 @@ def test_the_fast_workload_checks_the_accuracy_along_a_run_of_the_preset():
     assert done["seconds_to_goal"] == fast.time_to_goal(done["checks"])
 
 
+def test_pytorch_takes_the_fast_runs_batches_in_nnscratchs_order():
+    from benchmarks import fast
+
+    from nnscratch.datasets import load_mnist
+    from nnscratch.model import build_model
+    from nnscratch.training import Callback
+    from nnscratch.usecases.train import train_recipe
+
+    recipe = fast._recipe(seed=3, epochs=2).with_overrides(dev_size=100)
+    x, y = load_mnist("train")
+    drawn = []
+
+    class Orders(Callback):
+        def on_epoch_begin(self, trainer, epoch):
+            drawn.append(trainer.order.copy())
+
+    train_recipe(recipe, x[:740], y[:740], callbacks=[Orders()])
+    expected = fast.batch_orders(build_model(recipe), 640, recipe.epochs)
+    assert len(drawn) == len(expected) == 2
+    for order, wanted in zip(drawn, expected, strict=True):
+        np.testing.assert_array_equal(order, wanted)
+    assert not np.array_equal(expected[0], expected[1])  # a new order each epoch
+
+
 def test_fast_rows_and_targets():
     def s(x):
         return {"median": x, "min": x, "max": x, "n": 3}
