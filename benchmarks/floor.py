@@ -9,6 +9,7 @@ this with this BLAS; the mlp workload runs it as one more contender so the ratio
 from __future__ import annotations
 
 import time
+from itertools import pairwise
 
 import numpy as np
 
@@ -23,7 +24,7 @@ class GemmFloor:
         f32 = np.float32
         self.steps = steps
         self.a = [rng.random((BATCH, n), dtype=f32) for n in SIZES]  # layer inputs/outputs
-        self.W = [rng.random((i, o), dtype=f32) for i, o in zip(SIZES, SIZES[1:], strict=True)]
+        self.W = [rng.random((i, o), dtype=f32) for i, o in pairwise(SIZES)]
         self.dW = [np.empty_like(w) for w in self.W]
         self.dx = [np.empty((BATCH, n), dtype=f32) for n in SIZES]
 

@@ -183,6 +183,18 @@ def test_the_cnn_bn_and_lstm_workloads_train_their_presets_networks(network):
             np.testing.assert_array_equal({**mine.params, **mine.buffers}[key], value)
 
 
+def test_the_mlp_floor_holds_the_networks_weights_and_times_its_steps():
+    from benchmarks import floor
+
+    gemms = floor.GemmFloor(steps=2)
+    assert [w.shape for w in gemms.W] == [(784, 512), (512, 512), (512, 10)]
+    assert [g.shape for g in gemms.dW] == [w.shape for w in gemms.W]
+    assert gemms.epoch() > 0
+    # the products ran: the first layer's output is its input times its weights
+    a = gemms.a
+    np.testing.assert_allclose(a[1], a[0] @ gemms.W[0], rtol=1e-5)
+
+
 def test_the_cnn_bn_and_lstm_floors_count_their_products():
     from benchmarks import cnn
 
