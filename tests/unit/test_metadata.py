@@ -59,6 +59,26 @@ def test_every_extra_the_code_names_exists_and_brings_its_packages():
     assert all_extras and set(environment.NEEDED) <= set(all_extras[1].split(","))
 
 
+def test_the_bench_extra_brings_every_part_the_benchmarks_import():
+    # ``pip install -e ".[bench]"`` is how docs/performance.md sets the suite up; a workload
+    # that imports an optional part (the server's needs nnscratch.web) fails without its extra.
+    source = ROOT / "src" / "nnscratch"
+    extra_of = {
+        package.parent.name: found[1]
+        for package in source.glob("*/__init__.py")
+        if (found := re.search(r'require\("(\w+)"', package.read_text()))
+    }
+    imported = {
+        name
+        for script in (ROOT / "benchmarks").glob("*.py")
+        for name in re.findall(r"nnscratch\.(\w+)", script.read_text())
+    }
+    needed = {extra_of[name] for name in imported if name in extra_of}
+    assert "web" in needed  # the server workload's
+    bench = re.fullmatch(r"nnscratch\[(.*)\]", PROJECT["optional-dependencies"]["bench"][0])
+    assert bench and needed <= set(bench[1].split(","))
+
+
 def test_the_core_is_numpy_pillow_typer_and_rich():
     names = {re.split(r"[<>=;\[ ]", d, maxsplit=1)[0] for d in PROJECT["dependencies"]}
     assert names == {"numpy", "pillow", "typer", "rich", "tomli"}
