@@ -170,7 +170,10 @@ class Recurrent(Layer):
         np.matmul(di.T, xs.reshape(-1, f), out=self.grads["W_ih"])
         np.matmul(dh.T, hs[:-1].reshape(-1, self.hidden_size), out=self.grads["W_hh"])
         np.sum(di, axis=0, out=self.grads["b_ih"])
-        np.sum(dh, axis=0, out=self.grads["b_hh"])
+        if d_hidden is d_input:  # the LSTM's: both biases sit in the same sum
+            self.grads["b_hh"][...] = self.grads["b_ih"]
+        else:
+            np.sum(dh, axis=0, out=self.grads["b_hh"])
         if not input_grad:
             return None
         dx: np.ndarray = (di @ self.params["W_ih"]).reshape(t_steps, n, f).transpose(1, 0, 2)
