@@ -7,9 +7,9 @@ runs, which draw fresh examples each time, and by the long fuzzing run (tests/un
 
 The tests sit in folders by kind, and each test gets its folder's marker: ``unit`` (fast, in
 this process), ``integration`` (command-line processes, servers on loopback, Dask),
-``system`` (the whole program attacked or killed from outside), ``browser`` (headless
-Chromium) and ``gate`` (learning runs on real MNIST). ``pytest`` runs unit and integration on
-two xdist workers; ``pytest tests`` runs everything.
+``system`` (the whole program attacked or killed from outside, and the benchmark suite run
+whole), ``browser`` (headless Chromium) and ``gate`` (learning runs on real MNIST).
+``pytest`` runs unit and integration on two xdist workers; ``pytest tests`` runs everything.
 
 ``small_models``: the web tests' two small trained networks, trained once per session (the
 xdist workers share them). ``dask_cluster``: a Dask cluster on the loopback address, started
@@ -79,6 +79,7 @@ LONGEST_FIRST = (
     "test_report",
     "test_cli_views",
     "test_sklearn",
+    "test_benchmark_suite",
     "test_resume_cli",
     "dask",
     "test_sweep_interrupts",
