@@ -104,6 +104,43 @@ def test_conv_predicts_large_batches_in_chunks(monkeypatch):
     assert max(errors.values()) < TOL, errors
 
 
+def test_a_long_weight_gradient_sums_slices_and_keeps_the_gradient(monkeypatch):
+    # The weight gradient's long reduction goes as a sum of products over slices of it when
+    # each slice stays small: the gradient is the finite differences' and the loops' either way.
+    from nnscratch.engine.layers import conv
+
+    monkeypatch.setattr(conv, "SMALL_PRODUCT", 2 * 10 * 12)  # 12 positions a slice at 10 x 2
+    monkeypatch.setattr(conv, "SHORTEST_SLICE", 1)
+    layer = conv64(1, 2, 3, stride=1, padding=0)  # cols 10 rows, dz 2 rows, M = 2·4·4 = 32
+    calls = []
+    real = np.matmul
+
+    def counted(a, b, *args, **kwargs):
+        calls.append(a.shape)
+        return real(a, b, *args, **kwargs)
+
+    x = np.random.default_rng(8).standard_normal((2, 1, 6, 6))
+    errors = check_layer(layer, x, np.random.default_rng(9))
+    assert max(errors.values()) < TOL, errors
+    layer.forward(x, training=True)
+    grad_y = np.random.default_rng(10).standard_normal((2, 2, 4, 4))
+    monkeypatch.setattr(conv.np, "matmul", counted)
+    layer.backward(grad_y, input_grad=False)
+    assert calls == [(10, 12), (10, 12), (10, 8)]  # three slices of the 32 positions
+    monkeypatch.setattr(conv.np, "matmul", real)
+    sliced = layer.grads["W"].copy()
+    monkeypatch.setattr(conv, "SMALL_PRODUCT", 10**9)  # one product
+    layer.backward(grad_y, input_grad=False)
+    np.testing.assert_allclose(sliced, layer.grads["W"], rtol=1e-12)
+    # dW[o, 0, u, v] = Σ dy[n, o, i, j] x[n, 0, i + u, j + v]: the definition, by loops
+    by_loops = np.zeros((2, 3, 3))
+    for u in range(3):
+        for v in range(3):
+            window = x[:, 0, u : u + 4, v : v + 4]
+            by_loops[:, u, v] = np.einsum("noij,nij->o", grad_y, window)
+    np.testing.assert_allclose(sliced[:, 0], by_loops, rtol=1e-10)
+
+
 def test_conv_results_are_not_overwritten_by_the_next_batch():
     # The layer keeps its columns and padded images between batches; what it returns must
     # still be the caller's own.
