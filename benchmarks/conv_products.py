@@ -2,12 +2,11 @@
 
 ``python -m benchmarks.conv_products`` times, for the convolutions of the fast, cnn, cnn-bn and
 best presets' networks (at their presets' batch sizes), the product that gives ``[dWmat | db]``
-from the output gradient ``dz`` (C_out, M) and the columns (C_in·k·k + 1, M), M =
-H_out·W_out·batch, as
-``dz colsᵀ``, as ``(cols dzᵀ)ᵀ`` and as the latter summed over slices of M
-(``conv.long_product``, which takes one product where the shapes give no slices), interleaved,
-and prints the medians: the reason Conv2D.backward takes the second orientation, in slices
-where they pay. A table to read, not a timed test.
+from the output gradient ``dz`` (C_out, M) and the columns (C_in·k·k + 1, M), with M =
+H_out·W_out·batch: as ``dz colsᵀ``, as ``(cols dzᵀ)ᵀ``, and as the latter summed over slices of
+M (``conv.long_product``, one product where the shapes give no slices), interleaved, and prints
+the medians: the reason Conv2D.backward takes the second orientation, in slices where they pay.
+A table to read, not a timed test.
 """
 
 from __future__ import annotations
