@@ -585,3 +585,22 @@ def test_limits_count_each_products_multiply_adds_three_times_but_the_firsts_twi
     assert training_flops(layers, (5, 5)) == 2 * conv + 3 * dense
     lstm = 2 * 3 * 4 * 4 * (2 + 4)  # steps·gates·H·(F + H)
     assert training_flops([LSTM(2, 4), Dense(4, 3)], (3, 2)) == 2 * lstm + 3 * 2 * 4 * 3
+
+
+def test_conv_layers_finds_every_convolution_of_the_presets_with_its_input():
+    from benchmarks.conv_layers import cases
+
+    found = {(c.preset, c.input_shape, c.first) for c in cases(("cnn", "best"))}
+    assert found == {
+        ("cnn", (128, 1, 28, 28), True),
+        ("cnn", (128, 16, 12, 12), False),  # 24x24 pooled
+        ("best", (64, 1, 28, 28), True),
+        ("best", (64, 32, 26, 26), False),
+        ("best", (64, 32, 12, 12), False),  # 24x24 pooled
+        ("best", (64, 64, 10, 10), False),
+    }
+    second = next(c for c in cases(("cnn",)) if not c.first)
+    # forward, weight gradient and input gradient: 32 x (16·5·5) x (8·8) multiply-adds an image
+    assert second.training_flops() == 3 * 2 * 32 * 400 * 64 * 128
+    first = next(c for c in cases(("cnn",)) if c.first)
+    assert first.training_flops() == 2 * 2 * 16 * 25 * 24 * 24 * 128
