@@ -9,7 +9,7 @@
   10,000 to 60,000 training images and on the 60,000 tiled four times (240,000): seconds per
   iteration, and the working memory of an iteration (the peak resident memory above what the
   data already took), measured in a fresh process per point; nnscratch differentiates batches
-  over 16,384 examples chunk by chunk (:data:`nnscratch.training.loop.CHUNK`), PyTorch in one
+  over 16,384 examples chunk by chunk (:data:`nnscratch.training.gradients.CHUNK`), PyTorch in one
   piece, and "nnscratch, one chunk" is nnscratch with chunking turned off.
 
 Each point is measured on part of an epoch (a number of steps large enough to time, the same
@@ -201,9 +201,9 @@ def _measure_memory(contender: str, size: int) -> None:
 
     x, y = tiled(*mnist_rows("train"), size)
     if contender == ONE_CHUNK:
-        from nnscratch.training import loop
+        from nnscratch.training import gradients
 
-        loop.CHUNK = size  # one chunk: the whole batch differentiated at once
+        gradients.CHUNK = size  # one chunk: the whole batch differentiated at once
     player = CLASSIC_PLAYERS[contender](x, y)
     CLASSIC_PLAYERS[contender](x[:256], y[:256]).seconds()
     rows, thin = x[:16384], np.ones((784, 10), dtype=np.float32)
@@ -239,6 +239,6 @@ def run(x, y, *, quick: bool) -> dict:
         contenders = ["nnscratch", ONE_CHUNK] + (["pytorch"] if "pytorch" in point else [])
         point["working_memory"] = {name: working_memory(name, size) for name in contenders}
         classic.append(point)
-    from nnscratch.training.loop import CHUNK
+    from nnscratch.training.gradients import CHUNK
 
     return {"batch": batch, "width": width, "classic": classic, "chunk": CHUNK}

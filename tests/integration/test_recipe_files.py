@@ -39,6 +39,7 @@ NEW_FIELDS = {
     "layers": (),
     "freeze": 0,
     "ema": 0.0,
+    "label_smoothing": 0.0,
 }
 
 
@@ -357,6 +358,8 @@ def test_train_options_set_the_new_fields(mini, tmp_path):
         "constant",
         "--ema",
         "0.99",
+        "--label-smoothing",
+        "0.1",
         "--epochs",
         "1",
         "--hidden",
@@ -373,7 +376,8 @@ def test_train_options_set_the_new_fields(mini, tmp_path):
         recipe.weight_decay,
         recipe.schedule,
         recipe.ema,
-    ) == ((4,), True, "elastic", 1e-4, "constant", 0.99)
+        recipe.label_smoothing,
+    ) == ((4,), True, "elastic", 1e-4, "constant", 0.99, 0.1)
     run = nnscratch(
         "train",
         "--preset",
@@ -411,6 +415,7 @@ def test_train_options_set_the_new_fields(mini, tmp_path):
         (("--conv", "32,x"), "--conv takes sizes separated by commas, like 32,64, or none"),
         (("--weight-decay", "-1"), "--weight-decay must be zero or more, got -1.0"),
         (("--ema", "1"), r"--ema must be in [0, 1), got 1.0"),
+        (("--label-smoothing", "-0.1"), r"--label-smoothing must be in [0, 1), got -0.1"),
     ]:
         refused = nnscratch("train", "--data", mini, *args, cwd=tmp_path)
         assert refused.returncode == 2

@@ -1,7 +1,8 @@
 """Full-batch gradient descent computed chunk by chunk is still full-batch gradient descent.
 
-Large batches are differentiated in chunks (training.CHUNK examples) whose gradients are summed
-with weights n_c / N; every step must match the one-pass gradient up to float64 rounding.
+Large batches are differentiated in chunks (nnscratch.training.gradients.CHUNK examples) whose
+gradients are summed with weights n_c / N; every step must match the one-pass gradient up to
+float64 rounding.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import nnscratch.training.loop as training
+import nnscratch.training.gradients as training
 from nnscratch import SGD, Dense, Flatten, ReLU, Sequential
 from nnscratch.datasets import load_mnist
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from nnscratch.engine.losses import LOSSES, SoftmaxCrossEntropy, softmax
-from nnscratch.errors import DataError
+from nnscratch.errors import ConfigError, DataError
 
 
 def logits(n=5, classes=4, dtype=np.float32):
@@ -78,3 +78,31 @@ def test_backward_is_repeatable(name):
     if name == "softmax_cross_entropy":
         onehot = np.eye(3)[targets]
         np.testing.assert_allclose(first, (softmax(z) - onehot) / 6, rtol=1e-13, atol=1e-16)
+
+
+@pytest.mark.parametrize("smoothing", [0.1, 0.35])
+def test_label_smoothing_is_cross_entropy_against_the_smoothed_target(smoothing):
+    z, y = logits(6, 4, np.float64), np.array([0, 3, 1, 1, 2, 0])
+    target = (1 - smoothing) * np.eye(4)[y] + smoothing / 4
+    loss = SoftmaxCrossEntropy(label_smoothing=smoothing)
+    value = loss.forward(z, y)
+    assert value == pytest.approx(-np.mean(np.sum(target * np.log(softmax(z)), axis=1)), rel=1e-12)
+    gradient = loss.backward()
+    np.testing.assert_allclose(gradient, (softmax(z) - target) / 6, rtol=1e-12, atol=1e-15)
+    # and the gradient is the loss's: central differences of forward
+    h, numeric = 1e-6, np.empty_like(z)
+    for index in np.ndindex(z.shape):
+        up, down = z.copy(), z.copy()
+        up[index] += h
+        down[index] -= h
+        numeric[index] = (loss.forward(up, y) - loss.forward(down, y)) / (2 * h)
+    np.testing.assert_allclose(gradient, numeric, rtol=1e-6, atol=1e-9)
+    plain = SoftmaxCrossEntropy()
+    plain.forward(z, y)
+    assert not np.allclose(gradient, plain.backward())
+
+
+@pytest.mark.parametrize("smoothing", [-0.1, 1.0, float("nan"), "0.1"])
+def test_a_label_smoothing_outside_zero_to_one_is_refused(smoothing):
+    with pytest.raises(ConfigError, match="label_smoothing must be"):
+        SoftmaxCrossEntropy(label_smoothing=smoothing)

@@ -49,6 +49,7 @@ OPTION_FIELDS = frozenset(
         "augment",
         "cell",
         "ema",
+        "label_smoothing",
         "freeze",
     }
 )

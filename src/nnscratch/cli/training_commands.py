@@ -98,6 +98,13 @@ def train(
         "(0: the last step's weights).",
         show_default="0; best 0.9998",
     ),
+    label_smoothing: float | None = typer.Option(
+        None,
+        metavar="EPS",
+        help="Train towards (1 - EPS) on the true class and EPS spread over all classes "
+        "rather than 1 on the true class.",
+        show_default="0",
+    ),
 ) -> int:
     """Train a network on MNIST (or your data) and save it to a model file."""
     from .train import parse_hidden, train_command
@@ -111,6 +118,7 @@ def train(
         augment=augment,
         cell=cell,
         ema=ema,
+        label_smoothing=label_smoothing,
     )
     overrides.update({k: v for k, v in engine_options.items() if v is not None})
     if freeze is not None:

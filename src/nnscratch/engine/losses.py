@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import checks
 from ..errors import ConfigError, DataError
 from .layers.activations import sigmoid, sigmoid_pair
 
@@ -69,6 +70,12 @@ class SoftmaxCrossEntropy(Loss):
     * dL/dz = (p - onehot(y)) / N, with p = softmax(z); the one-hot width is C, the number of
       logits, never the largest label that happens to be in the batch.
 
+    With ``label_smoothing`` ε the target is (1 - ε)·onehot(y) + ε/C rather than onehot(y)
+    (as PyTorch's ``CrossEntropyLoss(label_smoothing=ε)``):
+
+    * loss = mean_n [ log Σ_c exp(z[n, c]) - (1 - ε)·z[n, y[n]] - ε·mean_c z[n, c] ]
+    * dL/dz = (p - (1 - ε)·onehot(y) - ε/C) / N
+
     Labels outside [0, C) raise DataError (NumPy's indexing would score -1 as class C - 1).
     ``backward`` may be called more than once after a ``forward``: it returns a new array and
     leaves the cached p as it was.
@@ -78,6 +85,13 @@ class SoftmaxCrossEntropy(Loss):
     _p: np.ndarray  # softmax(z) of the last forward, (N, C)
     _y: np.ndarray  # its labels, (N,)
     _rows: np.ndarray  # arange(N)
+    # A class default as well: a subclass whose __init__ does not call this one still works.
+    label_smoothing: float = 0.0
+
+    def __init__(self, label_smoothing: float = 0.0) -> None:
+        self.label_smoothing = checks.real(
+            "label_smoothing", label_smoothing, low=0, high=1, high_open=True
+        )
 
     def forward(self, outputs: np.ndarray, targets: np.ndarray) -> float:
         """Mean cross-entropy of logits (N, C) against integer labels (N,)."""
@@ -95,15 +109,22 @@ class SoftmaxCrossEntropy(Loss):
         # -log p[y] = log Σ exp(z - max) - (z[y] - max), without taking log of a tiny p.
         z_true = z[rows, y] - z_max[:, 0]
         losses = np.log(sums[:, 0], dtype=np.float64) - z_true
+        if self.label_smoothing:  # the smoothed target's other share: -ε·mean_c log p[c]
+            z_mean = z.mean(axis=1, dtype=np.float64) - z_max[:, 0]
+            losses += self.label_smoothing * (z_true - z_mean)
         self._p, self._y, self._rows = p, y, rows
         return float(losses.mean())
 
     def backward(self) -> np.ndarray:
-        """(softmax(z) - onehot(y)) / N, shape (N, C)."""
-        n = self._p.shape[0]
-        dz: np.ndarray = (
-            self._p.copy()
-        )  # (N, C), what the gradient needs anyway; p stays for another call
+        """(softmax(z) - target) / N, shape (N, C); the target is onehot(y), smoothed."""
+        n, classes = self._p.shape
+        # (N, C), what the gradient needs anyway; p stays for another call
+        dz: np.ndarray = self._p.copy()
+        if self.label_smoothing:
+            dz -= dz.dtype.type(self.label_smoothing / classes)
+            dz[self._rows, self._y] -= dz.dtype.type(1 - self.label_smoothing)
+            dz *= dz.dtype.type(1.0 / n)
+            return dz
         # --8<-- [start:softmax-ce-backward] (shown in docs/tutorial.md)
         dz[self._rows, self._y] -= 1
         dz *= dz.dtype.type(1.0 / n)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..datasets.splits import hold_out
+from ..engine.losses import SoftmaxCrossEntropy
 from ..engine.optimizers import Optimizer, get_optimizer
 from ..errors import ConfigError
 from ..training import Callback, EarlyStopping, History, TrainingState, WeightAveraging, fit
@@ -36,6 +37,7 @@ def fit_model(
     seed: int | None = None,
     early_stopping: int | None = None,
     ema: float = 0.0,
+    label_smoothing: float = 0.0,
     callbacks: Sequence[Callback] = (),
     resume: TrainingState | None = None,
     augment: Augment | None = None,
@@ -67,6 +69,8 @@ def fit_model(
         ema: keep an exponential moving average of the weights with this decay per step
             (e.g. 0.9998) and end with it (:class:`~nnscratch.training.WeightAveraging`);
             0: the last step's weights.
+        label_smoothing: train towards (1 - ε)·onehot(y) + ε/C rather than onehot(y) (a
+            softmax cross-entropy model only); the dev loss stays the plain cross-entropy.
         callbacks: :class:`~nnscratch.training.Callback` objects.
         resume: carry on from a saved :class:`~nnscratch.training.TrainingState` (see
             :mod:`nnscratch.training.checkpoint`); everything else must be as in the saved
@@ -83,6 +87,14 @@ def fit_model(
             "early_stopping keeps one epoch's weights and ema their average over many steps: "
             "give one of them"
         )
+    training_loss = None
+    if label_smoothing:
+        if not isinstance(model.loss, SoftmaxCrossEntropy):
+            raise ConfigError(
+                f"label_smoothing smooths the targets of softmax cross-entropy; this model's "
+                f"loss is {model.loss.name}"
+            )
+        training_loss = SoftmaxCrossEntropy(label_smoothing=label_smoothing)
     if seed is not None:
         model.reseed(seed)
     x, y = check_training_data(model, x, y)
@@ -114,4 +126,5 @@ def fit_model(
         callbacks=callback_list,
         resume=resume,
         augment=augment,
+        loss=training_loss,
     )

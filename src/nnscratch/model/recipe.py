@@ -71,6 +71,7 @@ class Recipe:
     recurrent: tuple[int, ...] = ()  # units of each recurrent layer, reading rows as steps
     cell: str = "lstm"  # the recurrent layers' kind: lstm or gru
     ema: float = 0.0  # decay of the weights' moving average the network ends as (0: none)
+    label_smoothing: float = 0.0  # train towards (1 - ε)·onehot + ε/classes (0: onehot)
     # Or the network as layer specs (see nnscratch.model.specs), in place of the fields above.
     layers: tuple[dict[str, Any], ...] = ()
 
@@ -336,5 +337,6 @@ _CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "recurrent": checks.sizes,
     "cell": lambda n, v: checks.choice(n, v, CELLS),
     "ema": lambda n, v: checks.real(n, v, low=0, high=1, high_open=True),
+    "label_smoothing": lambda n, v: checks.real(n, v, low=0, high=1, high_open=True),
     "layers": check_specs,
 }

@@ -99,6 +99,8 @@ def training_words(recipe: Recipe) -> str:
         training.append(f"training images augmented by {AUGMENTATIONS[recipe.augment].words}")
     if recipe.ema:
         training.append(f"the weights' moving average (decay {recipe.ema:g}) kept as the network")
+    if recipe.label_smoothing:
+        training.append(f"labels smoothed by {recipe.label_smoothing:g}")
     if recipe.dev_size:
         training.append(
             f"{recipe.dev_size:,} dev images" + (" (stratified)" if recipe.stratify else "")

@@ -72,6 +72,7 @@ SWEEPABLE: dict[str, tuple[Callable[[str], Any], str]] = {
     "augment": (_word, "names, like none,affine"),
     "cell": (_word, "names, like lstm,gru"),
     "ema": (_number, "numbers, like 0,0.9998"),
+    "label_smoothing": (_number, "numbers, like 0,0.1"),
 }
 
 Grid = list[tuple[str, tuple[Any, ...]]]  # [(field, values)], in the order given

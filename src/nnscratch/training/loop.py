@@ -21,9 +21,11 @@ from typing import TYPE_CHECKING, Generic, NoReturn, TypeVar
 import numpy as np
 
 from .. import checks
+from ..engine.losses import Loss
 from ..errors import ConfigError, TrainingDiverged
 from .callbacks import Callback
 from .contract import TrainableModel
+from .gradients import Arrays, BatchGradients
 from .history import History
 from .state import TrainingState
 
@@ -36,15 +38,6 @@ Augment = Callable[[np.ndarray, np.random.Generator], np.ndarray]
 
 # Covariant: a Trainer[Sequential] is the Trainer[TrainableModel] that callbacks take.
 ModelT_co = TypeVar("ModelT_co", bound=TrainableModel, covariant=True)
-Arrays = list[np.ndarray]  # parameters or gradients, in the model's order
-
-# Batches larger than this many examples are differentiated in chunks of it (see
-# Trainer._gradients). Chunks bound the memory of the activations (a full batch of 59,000
-# through 512 units would hold 121 MB per layer) and keep a chunk of x (51 MB of MNIST floats)
-# in a large last-level cache from x W to xᵀ dz. Measured on 2 cores: chunks of 4,096 made the
-# classic preset slower (more, smaller BLAS calls, each a meeting point of the BLAS threads);
-# 16,384 runs at the speed of one pass.
-CHUNK = 16384
 
 # A run has diverged when a batch's loss, or the dev loss after an epoch, exceeds this many
 # times its reference: the loss of the run's first batch, at the initial weights (or 1, if
@@ -94,6 +87,7 @@ class Trainer(Generic[ModelT_co]):
         callbacks: list[Callback],
         resume: TrainingState | None = None,
         augment: Augment | None = None,
+        loss: Loss | None = None,
     ) -> None:
         n = len(x)
         if n == 0:
@@ -104,6 +98,10 @@ class Trainer(Generic[ModelT_co]):
         if (x_dev is None) != (y_dev is None):
             raise ConfigError("a dev set needs both x_dev and y_dev")
         self.model, self.optimizer = model, optimizer
+        # The training batches' loss: the model's own, or one that differs only in its
+        # targets (label smoothing); the dev set is always measured with the model's.
+        self.loss = model.loss if loss is None else loss
+        self._gradients = BatchGradients(model, self.loss, rng)
         self.x, self.y, self.x_dev, self.y_dev = x, y, x_dev, y_dev
         self.epochs, self.shuffle, self.rng = epochs, shuffle, rng
         self.augment = augment
@@ -123,7 +121,6 @@ class Trainer(Generic[ModelT_co]):
         # The first batch's loss (None until it is taken); see DIVERGENCE_FACTOR.
         self.reference_loss: float | None = None
         self._resume = resume
-        self._totals: list[np.ndarray] | None = None  # gradient sums over chunks (see below)
         self._good_weights: dict[str, np.ndarray] = {}  # the weights after the last good epoch
 
     def train(self) -> History:
@@ -229,46 +226,6 @@ class Trainer(Generic[ModelT_co]):
             for callback in self.callbacks:
                 callback.on_batch_end(self, step + 1, loss)
         return True
-
-    def _gradients(
-        self, xb: np.ndarray, yb: np.ndarray, grads: Arrays
-    ) -> tuple[float, int, Arrays]:
-        """Mean loss, correct predictions and gradients of one batch.
-
-        A batch larger than ``CHUNK`` examples (full-batch descent) is differentiated chunk by
-        chunk. The mean loss over N examples is the chunks' mean losses weighted by their
-        shares, L = Σ_c (n_c / N)·L_c, so its gradient is ∇L = Σ_c (n_c / N)·∇L_c: the same
-        gradient up to float rounding, with activations the size of a chunk, not of the set.
-        """
-        n = len(xb)
-        if n <= CHUNK:
-            return self._batch_gradients(xb, yb, grads)
-        if self._totals is None:
-            self._totals = [np.empty_like(g) for g in grads]
-        totals, loss, hits = self._totals, 0.0, 0
-        for t in totals:
-            t.fill(0)
-        for start in range(0, n, CHUNK):
-            stop = min(start + CHUNK, n)
-            share = (stop - start) / n
-            chunk_loss, chunk_hits, _ = self._batch_gradients(xb[start:stop], yb[start:stop], grads)
-            loss += share * chunk_loss
-            hits += chunk_hits
-            for t, g in zip(totals, grads, strict=False):
-                g *= share  # g is the chunk's own gradient, free to scale in place
-                t += g
-        return loss, hits, totals
-
-    def _batch_gradients(
-        self, xb: np.ndarray, yb: np.ndarray, grads: Arrays
-    ) -> tuple[float, int, Arrays]:
-        """Mean loss, correct predictions and gradients (in ``grads``) of one batch."""
-        model, loss_fn = self.model, self.model.loss
-        out = model.forward(xb, training=True, rng=self.rng)
-        loss = loss_fn.forward(out, yb)
-        hits = int(np.count_nonzero(out.argmax(axis=1) == yb)) if yb.ndim == 1 else 0
-        model.backward(loss_fn.backward())
-        return loss, hits, grads
 
     def _check_loss(self, loss: float, epoch: int, step: int | None, what: str) -> None:
         """Raise TrainingDiverged if ``loss`` is non-finite or explodes (see
@@ -417,6 +374,7 @@ def fit(
     callbacks: list[Callback] | None = None,
     resume: TrainingState | None = None,
     augment: Augment | None = None,
+    loss: Loss | None = None,
 ) -> History:
     """Train ``model`` in place and return its :class:`History`.
 
@@ -431,6 +389,7 @@ def fit(
     ends bit-identical to one that was never stopped.
     ``augment(xb, rng)`` moves each training batch before the step (the dev set never), with
     draws from ``rng``, which the training state saves: a resumed run draws the same moves.
+    ``loss`` replaces ``model.loss`` for the training batches (not the dev set).
     """
     trainer = Trainer(
         model,
@@ -446,5 +405,6 @@ def fit(
         callbacks=list(callbacks or []),
         resume=resume,
         augment=augment,
+        loss=loss,
     )
     return trainer.train()

@@ -144,6 +144,7 @@ def train_recipe(
         validation_data=(x_dev, y_dev) if len(y_dev) else None,
         early_stopping=recipe.early_stopping,
         ema=recipe.ema,
+        label_smoothing=recipe.label_smoothing,
         callbacks=callbacks,
         shuffle=not recipe.full_batch,
         resume=resume,

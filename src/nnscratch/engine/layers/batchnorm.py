@@ -56,7 +56,7 @@ class BatchNorm(Layer):
     dy (consumed) as a dy + b (x - μ) + c per feature: two passes forward after the
     statistics, four backward, where the formulas above written out take twice as many.
 
-    A full-batch run differentiated in chunks (see ``nnscratch.training.loop.CHUNK``) takes its
+    A full-batch run differentiated in chunks (see ``nnscratch.training.gradients.CHUNK``) takes its
     statistics per chunk of 16,384 examples.
     """
 
