@@ -4,7 +4,7 @@
 presets' networks with the shape of its input at the preset's batch size, and times it in
 training: nnscratch's ``Conv2D.forward`` and ``backward`` (input gradient included, except for
 a first layer) against ``torch.nn.functional.conv2d`` forward and backward on the same shapes,
-interleaved, medians of ROUNDS. Beside them, the GFLOP/s the three products reach in each
+in turns of blocks, medians of ROUNDS. Beside them, the GFLOP/s the three products reach in each
 (forward, weight gradient, input gradient), and the machine's peak float32 product rate
 (benchmarks.limits): how far each library's convolution is from the arithmetic's limit. A table
 to read, not a timed test; it needs PyTorch (the ``bench`` extra).
@@ -27,6 +27,7 @@ from .machine import one_line
 
 PRESETS = ("fast", "cnn", "cnn-bn", "best")
 ROUNDS = 40
+BLOCKS, WARMUP, PAUSE = 4, 2, 0.3  # turns each, untimed calls a turn, seconds between
 
 
 @dataclass(frozen=True)
@@ -103,13 +104,18 @@ def time_case(case: ConvCase, rounds: int = ROUNDS) -> dict[str, float]:
         "torch_forward": torch_forward,
         "torch_both": torch_both,
     }
+    # Each in blocks of its own, turn about, with a pause between: one library's BLAS or
+    # OpenMP threads keep spinning for up to a tenth of a second after their last call, and
+    # would slow the other's next calls if the two alternated call by call.
     times: dict[str, list[float]] = {name: [] for name in runs}
-    for round_ in range(rounds + 3):
+    block = max(1, rounds // BLOCKS)
+    for _ in range(BLOCKS):
         for name, run in runs.items():
-            _clock(run, times[name])
-        if round_ < 3:  # warm-up: scratch allocated, oneDNN's kernels made
-            for spent in times.values():
-                spent.clear()
+            time.sleep(PAUSE)
+            for _ in range(WARMUP):
+                run()
+            for _ in range(block):
+                _clock(run, times[name])
     return {name: 1e3 * float(np.median(spent)) for name, spent in times.items()}
 
 
