@@ -35,7 +35,6 @@ class ConvCase:
     """One convolution of a preset's network: its layer and its input (N, C_in, H, W)."""
 
     preset: str
-    index: int  # the layer's place in the network
     layer: Conv2D
     input_shape: tuple[int, int, int, int]
     first: bool  # the network's first layer with weights: no input gradient
@@ -58,9 +57,9 @@ def cases(presets: tuple[str, ...] = PRESETS) -> Iterator[ConvCase]:
         model = build_model(recipe)
         shape: tuple[int, ...] = (28, 28)
         first = True
-        for index, layer in enumerate(model.layers):
+        for layer in model.layers:
             if isinstance(layer, Conv2D):
-                yield ConvCase(preset, index, layer, (int(recipe.batch_size), *shape), first)
+                yield ConvCase(preset, layer, (int(recipe.batch_size), *shape), first)
             first = first and not layer.params
             shape = layer.output_shape(shape)
 
